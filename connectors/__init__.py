@@ -1,0 +1,1 @@
+"""Connectors to systems outside the hospital (the provincial supervision platform)."""

@@ -1,0 +1,1 @@
+"""Shared machinery: errors, the rule registry, audit chain, outbox, encryption, blob store."""

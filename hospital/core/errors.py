@@ -1,0 +1,130 @@
+"""The hospital's errors, one hierarchy for every area.
+
+    HospitalError                      anything the hospital refuses or cannot do
+    ├── RuleViolation                  a requirement (RX-02, FACE-02 …) refuses the request      422
+    │   ├── AccessRefused              the rule is about who acts (no fresh face, wrong role)   403
+    │   └── LockedOut                  repeated failures locked the account (FACE-04, login)    423
+    ├── InvalidTransition              a state machine refuses a move from its current state    409
+    ├── Conflict                       a duplicate or a concurrent change lost the race         409
+    ├── NotFound                       no such object, or not one the caller may see (SEC-01)    404
+    ├── Forbidden                      the caller's role may not do this at all                 403
+    ├── NotAuthenticated               no valid credentials                                      401
+    ├── InvalidInput                   well-formed request with a bad value outside any rule     422
+    ├── PayloadTooLarge                an upload over its limit                                  413
+    ├── UnsupportedMediaType           an upload that is not the declared or allowed type       415
+    ├── ServiceUnavailable             licence expired, system stopped (INS-01, QA-02)          503
+    └── ConnectorError                 a foreign system failed; raised at the connector's edge  502
+
+Services raise these and never HTTP exceptions; `hospital.core.problems` maps each class to its status
+and an RFC 9457 problem-details body. A test fails when a subclass has no mapping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AccessRefused",
+    "Conflict",
+    "ConnectorError",
+    "Forbidden",
+    "HospitalError",
+    "InvalidInput",
+    "InvalidTransition",
+    "LockedOut",
+    "NotAuthenticated",
+    "NotFound",
+    "PayloadTooLarge",
+    "RuleViolation",
+    "ServiceUnavailable",
+    "UnsupportedMediaType",
+]
+
+
+class HospitalError(Exception):
+    """Base of every refusal. `detail` is for people; `extra` is merged into the problem body."""
+
+    title = "Request refused"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class RuleViolation(HospitalError):
+    """A requirement from REQUIREMENTS.md refuses the request; `rule_id` names it (e.g. "RX-02")."""
+
+    title = "Refused by a rule"
+
+    def __init__(self, rule_id: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.rule_id = rule_id
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.detail}"
+
+
+class AccessRefused(RuleViolation):
+    """A rule about who may act refuses the actor (FACE-02: no fresh face verification)."""
+
+    title = "Refused: the actor does not meet a rule"
+
+
+class LockedOut(RuleViolation):
+    """Too many failed attempts; the account is locked until `locked_until` (FACE-04, SEC-01)."""
+
+    title = "Locked after repeated failures"
+
+
+class InvalidTransition(HospitalError):
+    """A state machine refuses a move; the message names the current state."""
+
+    title = "Not allowed in the current state"
+
+    def __init__(self, detail: str, *, current_state: str, rule_id: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, current_state=current_state, **extra)
+        self.current_state = current_state
+        self.rule_id = rule_id
+
+
+class Conflict(HospitalError):
+    title = "Conflict"
+
+
+class NotFound(HospitalError):
+    title = "Not found"
+
+
+class Forbidden(HospitalError):
+    title = "Forbidden"
+
+
+class NotAuthenticated(HospitalError):
+    title = "Not authenticated"
+
+
+class InvalidInput(HospitalError):
+    title = "Invalid input"
+
+
+class PayloadTooLarge(HospitalError):
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(HospitalError):
+    title = "Unsupported media type"
+
+
+class ServiceUnavailable(HospitalError):
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, *, rule_id: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.rule_id = rule_id
+
+
+class ConnectorError(HospitalError):
+    """A foreign system (the supervision platform) failed; raised `from` the foreign error."""
+
+    title = "Connector error"

@@ -1,0 +1,78 @@
+"""The rule registry: every rule function registers the requirement ID it enforces.
+
+A rule is a pure function (no I/O, no framework). Decorate it with `@rule("RX-02", "title", source="PD 6")`;
+it either raises `RuleViolation(rule_id, message)` or returns a list of `Finding`s. `hospital rules` lists the
+registry, and the conformance suite checks every requirement ID in REQUIREMENTS.md has at least one rule or
+test. Registering is the only side effect, and it happens at import.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+from hospital.core.errors import RuleViolation
+
+__all__ = ["Finding", "RegisteredRule", "RuleViolation", "Severity", "all_rules", "rule", "rules_for"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Severity(enum.StrEnum):
+    """How a finding weighs: `block` refuses, `warn` needs a human to see it, `info` is for the record."""
+
+    BLOCK = "block"
+    WARN = "warn"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a rule found. `category` follows 医院处方点评管理规范 where it applies
+    (non_standard / unsuitable / excessive), so the pharmacist and the platform see the same words."""
+
+    rule_id: str
+    severity: Severity
+    message: str
+    category: str = ""
+
+    def as_violation(self) -> RuleViolation:
+        return RuleViolation(self.rule_id, self.message, category=self.category)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredRule:
+    rule_id: str
+    title: str
+    source: str
+    function: Callable[..., object]
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.function.__module__}.{self.function.__qualname__}"
+
+
+_REGISTRY: list[RegisteredRule] = []
+
+
+def rule(rule_id: str, title: str, *, source: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Register `function` as enforcing `rule_id` (an ID from REQUIREMENTS.md) and return it unchanged."""
+
+    def register(function: Callable[P, R]) -> Callable[P, R]:
+        _REGISTRY.append(RegisteredRule(rule_id, title, source, function))
+        function.rule_id = rule_id  # type: ignore[attr-defined]
+        return function
+
+    return register
+
+
+def all_rules() -> list[RegisteredRule]:
+    """Every registered rule, sorted by requirement ID then name (import the rule modules first)."""
+    return sorted(_REGISTRY, key=lambda r: (r.rule_id, r.qualname))
+
+
+def rules_for(rule_id: str) -> list[RegisteredRule]:
+    return [r for r in _REGISTRY if r.rule_id == rule_id]
