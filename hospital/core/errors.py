@@ -3,7 +3,8 @@
     HospitalError                      anything the hospital refuses or cannot do
     ├── RuleViolation                  a requirement (RX-02, FACE-02 …) refuses the request      422
     │   ├── AccessRefused              the rule is about who acts (no fresh face, wrong role)   403
-    │   └── LockedOut                  repeated failures locked the account (FACE-04, login)    423
+    │   ├── LockedOut                  repeated failures locked the account (FACE-04, login)    423
+    │   └── ServiceStopped             the hospital may not serve now (INS-01, QA-02)            503
     ├── InvalidTransition              a state machine refuses a move from its current state    409
     ├── Conflict                       a duplicate or a concurrent change lost the race         409
     ├── NotFound                       no such object, or not one the caller may see (SEC-01)    404
@@ -13,7 +14,8 @@
     ├── PayloadTooLarge                an upload over its limit                                  413
     ├── UnsupportedMediaType           an upload that is not the declared or allowed type       415
     ├── ServiceUnavailable             licence expired, system stopped (INS-01, QA-02)          503
-    └── ConnectorError                 a foreign system failed; raised at the connector's edge  502
+    ├── ConnectorError                 a foreign system failed; raised at the connector's edge  502
+    └── IntegrityFailure               stored data fails its integrity check (a sealed field)    500
 
 Services raise these and never HTTP exceptions; `hospital.core.problems` maps each class to its status
 and an RFC 9457 problem-details body. A test fails when a subclass has no mapping.
@@ -29,6 +31,7 @@ __all__ = [
     "ConnectorError",
     "Forbidden",
     "HospitalError",
+    "IntegrityFailure",
     "InvalidInput",
     "InvalidTransition",
     "LockedOut",
@@ -36,6 +39,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "RuleViolation",
+    "ServiceStopped",
     "ServiceUnavailable",
     "UnsupportedMediaType",
 ]
@@ -75,6 +79,12 @@ class LockedOut(RuleViolation):
     """Too many failed attempts; the account is locked until `locked_until` (FACE-04, SEC-01)."""
 
     title = "Locked after repeated failures"
+
+
+class ServiceStopped(RuleViolation):
+    """The hospital may not serve clinical work now: licence missing or expired (INS-01), stopped (QA-02)."""
+
+    title = "Service stopped by a rule"
 
 
 class InvalidTransition(HospitalError):
@@ -128,3 +138,9 @@ class ConnectorError(HospitalError):
     """A foreign system (the supervision platform) failed; raised `from` the foreign error."""
 
     title = "Connector error"
+
+
+class IntegrityFailure(HospitalError):
+    """Stored data fails its integrity check: a sealed field that no longer opens, a broken chain."""
+
+    title = "Stored data failed an integrity check"

@@ -1,0 +1,3 @@
+from hospital.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""The litestar application: routes of every area, problem-details errors, authentication, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ControllerRouterHandler
+from litestar.openapi.spec import Components, SecurityScheme
+
+from hospital import __version__
+from hospital.config import Settings, load_settings
+from hospital.context import HospitalContext, build_context
+from hospital.core.problems import exception_handlers
+from hospital.core.web import auth_middleware, provide_ctx, provide_session, request_id_middleware
+from hospital.db import create_engine, session_factory
+from hospital.health import health, ready
+from hospital.identity.api import IdentityController
+from hospital.identity.profile import PROFILE_SECTIONS
+from hospital.institution.api import InstitutionController
+from hospital.patients.api import PatientController
+from hospital.patients.service import own_record
+
+__all__ = ["create_app"]
+
+ROUTES: list[ControllerRouterHandler] = [health, ready, IdentityController, InstitutionController, PatientController]
+
+
+def create_app(settings: Settings | None = None, ctx: HospitalContext | None = None) -> Litestar:
+    """Build the app. Migrations are not run here: `hospital serve` runs them first; tests build the schema."""
+    settings = settings or load_settings()
+    settings.check()
+    ctx = ctx or build_context(settings)
+    PROFILE_SECTIONS.setdefault("patient", own_record)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(settings.resolved_database_url)
+        app.state.engine = engine
+        app.state.session_factory = session_factory(engine)
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=ROUTES,
+        lifespan=[lifespan],
+        dependencies={"db_session": Provide(provide_session), "ctx": Provide(provide_ctx, sync_to_thread=False)},
+        middleware=[request_id_middleware, auth_middleware],
+        exception_handlers=exception_handlers,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Reference internet hospital", version=__version__, path="/schema",
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer",
+                                                                             bearer_format="JWT")}),
+            security=[{"bearer": []}],
+        ),
+        response_cache_config=ResponseCacheConfig(),
+        debug=False,
+    )

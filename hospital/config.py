@@ -1,0 +1,124 @@
+"""Configuration from environment variables, with safe demo defaults.
+
+Every setting is read once into a frozen `Settings`; nothing reads the environment later. In production mode
+(`HOSPITAL_ENV=production`) the hospital refuses to start with any demo secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from hospital.core.errors import ServiceUnavailable
+
+__all__ = ["DEMO_FIELD_KEY", "DEMO_KEY_PASSPHRASE", "ConfigurationError", "Settings", "load_settings"]
+
+# Known to everyone who reads this file, so only good for the demo and the tests.
+DEMO_FIELD_KEY = base64.b64encode(b"demo-field-key-not-for-production"[:32].ljust(32, b"!")).decode()
+DEMO_KEY_PASSPHRASE = "demo-key-passphrase"
+
+
+class ConfigurationError(ServiceUnavailable):
+    """The configuration is unsafe or inconsistent; the hospital refuses to start."""
+
+    title = "Configuration refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: str = "demo"  # demo | test | production
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    field_key_b64: str = DEMO_FIELD_KEY
+    key_passphrase: str = DEMO_KEY_PASSPHRASE
+    hospital_name: str = "示范互联网医院"
+    token_ttl_seconds: int = 900
+    practice_window_seconds: int = 30 * 60  # FACE-02: accepting a visit, reviewing
+    signing_window_seconds: int = 5 * 60  # FACE-03: signing a prescription
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 15 * 60
+    login_rate_per_minute: int = 30
+    face_max_failures: int = 5
+    face_lockout_seconds: int = 30 * 60
+    face_workers: int = 1
+    max_upload_bytes: int = 8 * 1024 * 1024
+    max_body_bytes: int = 12 * 1024 * 1024
+    # INS-04: storage must stay in the country; the data directory's declared region is checked against this.
+    storage_region: str = "cn"
+    allowed_storage_regions: tuple[str, ...] = ("cn",)
+    public_base_url: str = "http://127.0.0.1:8000"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def field_key(self) -> bytes:
+        return base64.b64decode(self.field_key_b64)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hospital.db').resolve()}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def check(self) -> None:
+        """Refuse unsafe configurations (called before serving)."""
+        if len(self.field_key) != 32:
+            raise ConfigurationError("HOSPITAL_FIELD_KEY must be 32 bytes, base64-encoded")
+        if self.is_production:
+            if self.field_key_b64 == DEMO_FIELD_KEY:
+                raise ConfigurationError("production mode refuses the demo HOSPITAL_FIELD_KEY")
+            if self.key_passphrase == DEMO_KEY_PASSPHRASE:
+                raise ConfigurationError("production mode refuses the demo HOSPITAL_KEY_PASSPHRASE")
+            if self.resolved_database_url.startswith("sqlite"):
+                raise ConfigurationError("production mode needs PostgreSQL (HOSPITAL_DATABASE_URL)")
+        if self.storage_region not in self.allowed_storage_regions:  # INS-04
+            raise ConfigurationError(
+                f"INS-04: storage region {self.storage_region!r} is outside the allow-list "
+                f"{list(self.allowed_storage_regions)}; data must stay in the country"
+            )
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read `HOSPITAL_*` variables (or the given mapping) into `Settings`."""
+    env = dict(os.environ) if env is None else env
+    defaults = Settings()
+    return Settings(
+        environment=env.get("HOSPITAL_ENV", defaults.environment),
+        data_dir=Path(env.get("HOSPITAL_DATA_DIR", str(defaults.data_dir))),
+        database_url=env.get("HOSPITAL_DATABASE_URL", ""),
+        field_key_b64=env.get("HOSPITAL_FIELD_KEY", defaults.field_key_b64),
+        key_passphrase=env.get("HOSPITAL_KEY_PASSPHRASE", defaults.key_passphrase),
+        hospital_name=env.get("HOSPITAL_NAME", defaults.hospital_name),
+        token_ttl_seconds=_int(env, "HOSPITAL_TOKEN_TTL", defaults.token_ttl_seconds),
+        practice_window_seconds=_int(env, "HOSPITAL_PRACTICE_WINDOW", defaults.practice_window_seconds),
+        signing_window_seconds=_int(env, "HOSPITAL_SIGNING_WINDOW", defaults.signing_window_seconds),
+        login_max_failures=_int(env, "HOSPITAL_LOGIN_MAX_FAILURES", defaults.login_max_failures),
+        login_lockout_seconds=_int(env, "HOSPITAL_LOGIN_LOCKOUT", defaults.login_lockout_seconds),
+        login_rate_per_minute=_int(env, "HOSPITAL_LOGIN_RATE", defaults.login_rate_per_minute),
+        face_max_failures=_int(env, "HOSPITAL_FACE_MAX_FAILURES", defaults.face_max_failures),
+        face_lockout_seconds=_int(env, "HOSPITAL_FACE_LOCKOUT", defaults.face_lockout_seconds),
+        face_workers=_int(env, "HOSPITAL_FACE_WORKERS", defaults.face_workers),
+        storage_region=env.get("HOSPITAL_STORAGE_REGION", defaults.storage_region),
+        allowed_storage_regions=tuple(
+            r.strip() for r in env.get("HOSPITAL_ALLOWED_STORAGE_REGIONS", "cn").split(",") if r.strip()
+        ),
+        public_base_url=env.get("HOSPITAL_PUBLIC_URL", defaults.public_base_url),
+    )

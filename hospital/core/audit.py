@@ -1,0 +1,154 @@
+"""The audit trail (AUD-01): append-only, hash-chained, written in the transaction of the change it records.
+
+Each entry stores the SHA-256 of the previous entry and its own hash over a canonical rendering of its fields,
+so one edited, inserted or deleted row breaks the chain at that point; `verify_chain` names the first broken
+entry. Appends are serialised (SQLite: the transaction is IMMEDIATE; PostgreSQL: a transaction-scoped
+advisory lock), so the chain never forks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, select
+
+from hospital.core.types import UTCDateTime, utcnow
+
+__all__ = ["GENESIS_HASH", "Actor", "AuditEntry", "ChainBreak", "append_audit", "entry_hash", "verify_chain"]
+
+GENESIS_HASH = "0" * 64
+_AUDIT_LOCK_KEY = 0x4155_4449_5430_31  # "AUDIT01"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a user (with role) or the system itself (jobs, the connector)."""
+
+    user_id: uuid.UUID | None
+    role: str
+    request_id: str = ""
+    client_address: str = ""
+
+    @classmethod
+    def system(cls, what: str = "system") -> Actor:
+        return cls(user_id=None, role=what)
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_id: uuid.UUID | None = Field(default=None, index=True)
+    actor_role: str
+    action: str = Field(index=True)
+    subject_type: str
+    subject_id: str = Field(index=True)
+    rule_id: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    request_id: str = ""
+    client_address: str = ""
+    prev_hash: str
+    entry_hash: str = Field(unique=True)
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    fields = {
+        "id": str(entry.id),
+        "at": entry.at.isoformat(timespec="microseconds"),
+        "actor_id": str(entry.actor_id) if entry.actor_id else None,
+        "actor_role": entry.actor_role,
+        "action": entry.action,
+        "subject_type": entry.subject_type,
+        "subject_id": entry.subject_id,
+        "rule_id": entry.rule_id,
+        "detail": entry.detail,
+        "request_id": entry.request_id,
+        "client_address": entry.client_address,
+        "prev_hash": entry.prev_hash,
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(_canonical(entry)).hexdigest()
+
+
+async def _lock_chain(session: AsyncSession) -> None:
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
+
+
+async def append_audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    *,
+    subject_type: str,
+    subject_id: object,
+    detail: dict[str, Any] | None = None,
+    rule_id: str | None = None,
+) -> AuditEntry:
+    """Add one chained entry to the session's transaction; the caller's commit makes it durable."""
+    await _lock_chain(session)
+    last = (
+        await session.execute(select(AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1))  # type: ignore[union-attr]
+    ).scalar_one_or_none()
+    entry = AuditEntry(
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        rule_id=rule_id,
+        detail=json.loads(json.dumps(detail or {}, default=str, ensure_ascii=False)),
+        request_id=actor.request_id,
+        client_address=actor.client_address,
+        prev_hash=last or GENESIS_HASH,
+        entry_hash="",
+    )
+    entry.at = entry.at.replace(microsecond=entry.at.microsecond)  # stored to the microsecond on both engines
+    entry.entry_hash = entry_hash(entry)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    seq: int
+    reason: str
+
+
+async def verify_chain(session: AsyncSession, *, batch: int = 2000) -> tuple[int, ChainBreak | None]:
+    """Walk the chain in order; return (entries checked, first break or None)."""
+    previous = GENESIS_HASH
+    checked = 0
+    last_seq = 0
+    while True:
+        rows = (
+            await session.execute(
+                select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)  # type: ignore[operator,arg-type]
+            )
+        ).scalars().all()
+        if not rows:
+            return checked, None
+        for entry in rows:
+            assert entry.seq is not None
+            if entry.prev_hash != previous:
+                return checked, ChainBreak(entry.seq, "prev_hash does not match the entry before it "
+                                           "(an entry was deleted, inserted or edited before this one)")
+            if entry_hash(entry) != entry.entry_hash:
+                return checked, ChainBreak(entry.seq, "entry content does not match its hash (edited)")
+            previous = entry.entry_hash
+            last_seq = entry.seq
+            checked += 1
+        session.expunge_all()

@@ -1,0 +1,105 @@
+"""Map every refusal to an RFC 9457 problem-details response (`application/problem+json`).
+
+One table maps each `HospitalError` subclass to its status; `test_every_error_class_has_a_status` fails when
+a new subclass is added without one. Framework errors (validation, body too large, unknown route) get the
+same shape, and nothing unexpected leaks as anything but a bare 500 problem.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from hospital.core import errors as e
+
+__all__ = ["STATUS_BY_ERROR", "exception_handlers", "problem_response", "status_for"]
+
+log = logging.getLogger("hospital.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_BY_ERROR: dict[type[e.HospitalError], int] = {
+    e.HospitalError: 400,
+    e.RuleViolation: 422,
+    e.AccessRefused: 403,
+    e.LockedOut: 423,
+    e.ServiceStopped: 503,
+    e.InvalidTransition: 409,
+    e.Conflict: 409,
+    e.NotFound: 404,
+    e.Forbidden: 403,
+    e.NotAuthenticated: 401,
+    e.InvalidInput: 422,
+    e.PayloadTooLarge: 413,
+    e.UnsupportedMediaType: 415,
+    e.ServiceUnavailable: 503,
+    e.ConnectorError: 502,
+    e.IntegrityFailure: 500,
+}
+
+
+def status_for(exc: e.HospitalError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+    return 400
+
+
+def problem_response(status: int, title: str, detail: str, request: Request[Any, Any, Any] | None = None,
+                     **extra: Any) -> Response[dict[str, Any]]:
+    rule_id = extra.get("rule_id")
+    body: dict[str, Any] = {
+        "type": f"/problems/{rule_id}" if rule_id else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = request.scope.get("state", {}).get("request_id")
+        if request_id:
+            body["request_id"] = request_id
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _hospital_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, e.HospitalError)
+    extra: dict[str, Any] = dict(exc.extra)
+    rule_id = getattr(exc, "rule_id", None)
+    if rule_id:
+        extra["rule_id"] = rule_id
+    return problem_response(status_for(exc), exc.title, exc.detail, request, **extra)
+
+
+def _validation_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, ValidationException)
+    return problem_response(400, "Invalid request", str(exc.detail), request, errors=exc.extra or None)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, HTTPException)
+    return problem_response(exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.detail), request,
+                            **({"errors": exc.extra} if exc.extra else {}))
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "Internal error", "the hospital could not complete the request", request)
+
+
+exception_handlers: dict[type[Exception] | int, Any] = {
+    e.HospitalError: _hospital_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

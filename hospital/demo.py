@@ -1,0 +1,70 @@
+"""Demo data seeded on first start: a licensed hospital, its departments and one user of each role.
+
+README's tour lists these users. Seeding is idempotent: a database that already has a licence is left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor, append_audit
+from hospital.identity.models import Role
+from hospital.identity.service import create_user
+from hospital.institution import service as institution
+from hospital.patients.service import Registration, register_patient
+
+__all__ = ["DEMO_DEPARTMENTS", "DEMO_USERS", "DemoUser", "seed_demo"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    username: str
+    password: str
+    role: str
+    display_name: str
+
+
+DEMO_USERS = (
+    DemoUser("admin", "admin-demo-2026", Role.ADMIN, "系统管理员"),
+    DemoUser("doctor.wang", "doctor-demo-2026", Role.DOCTOR, "王医生"),
+    DemoUser("pharmacist.li", "pharmacist-demo-2026", Role.PHARMACIST, "李药师"),
+)
+DEMO_PATIENT = Registration(real_name="张三", id_number="11010519491231002X", phone="13800138000",
+                            password="patient-demo-2026")
+
+# 诊疗科目 codes from the national catalogue (医疗机构诊疗科目名录); the last one is deliberately not approved.
+DEMO_DEPARTMENTS = (
+    ("03", "内科", True),
+    ("03.03", "心血管内科专业", True),
+    ("03.08", "内分泌专业", True),
+    ("03.01", "呼吸内科专业", True),
+    ("07", "儿科", True),
+    ("04", "外科", False),
+)
+
+
+async def seed_demo(session: AsyncSession, ctx: HospitalContext) -> bool:
+    """Seed once; returns False when the database already holds a licence."""
+    if await institution.current_licence(session) is not None:
+        return False
+    actor = Actor.system("demo-seed")
+    today = ctx.now().date()
+    await institution.record_licence(session, actor, institution.LicenceInput(
+        licence_number="PDY0001-310115-DEMO", institution_name="示范市第一人民医院",
+        internet_hospital_name=ctx.settings.hospital_name, issuer="示范市卫生健康委员会",
+        valid_from=date(today.year - 1, 1, 1), valid_until=date(today.year + 4, 12, 31),
+        service_modes=["门诊", "互联网诊疗"], address="示范市浦东新区示范路1号", legal_representative="赵院长"))
+    for code, name, approved in DEMO_DEPARTMENTS:
+        await institution.upsert_department(session, actor, code, name, approved)
+    for demo in DEMO_USERS:
+        user = await create_user(session, ctx, username=demo.username, password=demo.password, role=demo.role,
+                                 display_name=demo.display_name)
+        await append_audit(session, actor, "user.created", subject_type="user", subject_id=user.id,
+                           detail={"role": demo.role})
+    await session.commit()
+    await register_patient(session, ctx, actor, DEMO_PATIENT)
+    return True

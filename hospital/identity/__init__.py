@@ -1,0 +1,1 @@
+"""Users, log-in, tokens, roles and guards (SEC-01)."""

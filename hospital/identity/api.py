@@ -1,0 +1,44 @@
+"""Log-in and the caller's own profile."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import Body
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.web import PUBLIC, actor_of
+from hospital.identity import profile, service
+from hospital.identity.guards import principal_of
+
+__all__ = ["IdentityController"]
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class TokenResponse(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+    role: str
+
+
+class IdentityController(Controller):
+    path = "/api"
+    tags = ["identity"]
+
+    @post("/auth/login", opt=PUBLIC, status_code=200, summary="Log in with username (a patient's phone) and password")
+    async def log_in(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     data: Annotated[LoginRequest, Body()]) -> TokenResponse:
+        issued = await service.log_in(db_session, ctx, actor_of(request), data.username, data.password)
+        return TokenResponse(issued.access_token, issued.token_type, issued.expires_in, issued.role)
+
+    @get("/me", summary="The caller's own profile and role")
+    async def me(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
+        return await profile.own_profile(db_session, ctx, principal_of(request))

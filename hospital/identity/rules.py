@@ -1,0 +1,27 @@
+"""Log-in rules: lockout after repeated failures, password strength. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hospital.core.errors import LockedOut, RuleViolation
+from hospital.core.rule_registry import rule
+
+__all__ = ["check_not_locked", "check_password_strength", "failure_locks"]
+
+
+@rule("SEC-01", "A locked account cannot log in until its lock expires", source="MS 信息使用; PD 10")
+def check_not_locked(locked_until: datetime | None, now: datetime) -> None:
+    if locked_until is not None and locked_until > now:
+        raise LockedOut("SEC-01", "too many failed log-ins; the account is locked", locked_until=locked_until)
+
+
+def failure_locks(failures_after_this: int, max_failures: int, now: datetime, lock_seconds: int) -> datetime | None:
+    """The time the account is locked until, if this failure reaches the limit."""
+    return now + timedelta(seconds=lock_seconds) if failures_after_this >= max_failures else None
+
+
+@rule("SEC-01", "Passwords have at least 8 characters with letters and digits", source="MS 信息使用")
+def check_password_strength(password: str) -> None:
+    if len(password) < 8 or not any(c.isdigit() for c in password) or not any(c.isalpha() for c in password):
+        raise RuleViolation("SEC-01", "the password needs at least 8 characters, with letters and digits")

@@ -1,0 +1,57 @@
+"""The institution's public face and its administration."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.params import Body
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.web import PUBLIC, actor_of
+from hospital.identity.guards import requires_admin
+from hospital.institution import service
+
+__all__ = ["InstitutionController"]
+
+
+class LicenceBody(msgspec.Struct, forbid_unknown_fields=True):
+    licence_number: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    institution_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    internet_hospital_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    issuer: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    valid_from: date
+    valid_until: date
+    service_modes: list[str]
+    address: str = ""
+    legal_representative: str = ""
+
+
+class DepartmentBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    approved: bool = True
+
+
+class InstitutionController(Controller):
+    path = "/api/institution"
+    tags = ["institution"]
+
+    @get("/", opt=PUBLIC, summary="Public disclosure: licence, approved departments (INS-03)")
+    async def public(self, db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
+        return await service.public_institution(db_session, ctx)
+
+    @post("/licence", guards=[requires_admin], summary="Record a new or renewed licence (INS-01)")
+    async def record_licence(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                             data: Annotated[LicenceBody, Body()]) -> dict[str, Any]:
+        licence = await service.record_licence(db_session, actor_of(request),
+                                               service.LicenceInput(**msgspec.structs.asdict(data)))
+        return {"id": str(licence.id), "licence_number": licence.licence_number}
+
+    @put("/departments/{code:str}", guards=[requires_admin], summary="Set a 诊疗科目 and whether it is approved")
+    async def set_department(self, request: Request[Any, Any, Any], db_session: AsyncSession, code: str,
+                             data: Annotated[DepartmentBody, Body()]) -> dict[str, Any]:
+        department = await service.upsert_department(db_session, actor_of(request), code, data.name, data.approved)
+        return {"code": department.code, "name": department.name, "approved": department.approved}

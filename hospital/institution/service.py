@@ -1,0 +1,112 @@
+"""Use cases of the institution: read the licence in force, publish licence changes and departments."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor, append_audit
+from hospital.core.errors import ServiceStopped
+from hospital.core.outbox import emit
+from hospital.institution import rules
+from hospital.institution.models import Department, Licence
+
+__all__ = ["LicenceInput", "approved_department_codes", "current_licence", "public_institution",
+           "record_licence", "require_licence_in_force", "upsert_department"]
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceInput:
+    licence_number: str
+    institution_name: str
+    internet_hospital_name: str
+    issuer: str
+    valid_from: date
+    valid_until: date
+    service_modes: list[str]
+    address: str = ""
+    legal_representative: str = ""
+
+
+async def current_licence(session: AsyncSession) -> Licence | None:
+    return (await session.execute(select(Licence).order_by(Licence.created_at.desc()).limit(1))).scalar_one_or_none()  # type: ignore[attr-defined]
+
+
+async def require_licence_in_force(session: AsyncSession, ctx: HospitalContext) -> rules.LicenceFacts:
+    """Every clinical use case calls this first (INS-01)."""
+    licence = await current_licence(session)
+    facts = None if licence is None else rules.LicenceFacts(
+        licence.licence_number, licence.valid_from, licence.valid_until, tuple(licence.service_modes))
+    return rules.check_licence_in_force(facts, ctx.now().date())
+
+
+async def approved_department_codes(session: AsyncSession) -> set[str]:
+    rows = await session.execute(select(Department.code).where(Department.approved == True))  # noqa: E712
+    return set(rows.scalars().all())
+
+
+async def record_licence(session: AsyncSession, actor: Actor, data: LicenceInput) -> Licence:
+    """Record a new or renewed licence; the newest row is the one in force. Reported to the platform."""
+    licence = Licence(**asdict(data))
+    session.add(licence)
+    await session.flush()
+    await append_audit(session, actor, "institution.licence_recorded", subject_type="licence", subject_id=licence.id,
+                       detail={"licence_number": data.licence_number, "valid_until": data.valid_until})
+    await emit(session, "institution.licence", subject_type="institution", subject_id=data.licence_number,
+               payload=_licence_payload(licence), version=await _licence_version(session))
+    await session.commit()
+    return licence
+
+
+async def _licence_version(session: AsyncSession) -> int:
+    return len((await session.execute(select(Licence.id))).all())
+
+
+def _licence_payload(licence: Licence) -> dict[str, Any]:
+    return {
+        "licence_number": licence.licence_number, "institution_name": licence.institution_name,
+        "internet_hospital_name": licence.internet_hospital_name, "issuer": licence.issuer,
+        "valid_from": licence.valid_from.isoformat(), "valid_until": licence.valid_until.isoformat(),
+        "service_modes": licence.service_modes, "address": licence.address,
+        "legal_representative": licence.legal_representative,
+    }
+
+
+async def upsert_department(session: AsyncSession, actor: Actor, code: str, name: str, approved: bool) -> Department:
+    department = (await session.execute(select(Department).where(Department.code == code))).scalar_one_or_none()
+    if department is None:
+        department = Department(code=code, name=name, approved=approved)
+        session.add(department)
+    else:
+        department.name, department.approved = name, approved
+        department.touch()
+    await session.flush()
+    await append_audit(session, actor, "institution.department_set", subject_type="department", subject_id=code,
+                       detail={"name": name, "approved": approved})
+    await emit(session, "institution.department", subject_type="department", subject_id=code,
+               payload={"code": code, "name": name, "approved": approved},
+               version=int(department.updated_at.timestamp() * 1000))
+    await session.commit()
+    return department
+
+
+async def public_institution(session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
+    """What anyone may read without logging in (INS-03, grown by the disclosure page)."""
+    licence = await current_licence(session)
+    departments = (await session.execute(select(Department).order_by(Department.code))).scalars().all()
+    in_force = True
+    try:
+        await require_licence_in_force(session, ctx)
+    except ServiceStopped:
+        in_force = False
+    return {
+        "name": licence.internet_hospital_name if licence else ctx.settings.hospital_name,
+        "licence": _licence_payload(licence) if licence else None,
+        "licence_in_force": in_force,
+        "departments": [{"code": d.code, "name": d.name} for d in departments if d.approved],
+    }

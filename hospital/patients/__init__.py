@@ -1,0 +1,1 @@
+"""Patients: real-name registration (PAT-01)."""

@@ -1,0 +1,23 @@
+"""A patient's real-name record. ID number and phone are sealed at rest, with keyed hashes for equality."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlmodel import Field
+
+from hospital.core.types import Record
+
+__all__ = ["Patient"]
+
+
+class Patient(Record, table=True):
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", unique=True)
+    real_name: str
+    id_number_sealed: bytes
+    id_number_hash: str = Field(unique=True)
+    phone_sealed: bytes
+    phone_hash: str = Field(unique=True)
+    birth_date: date
+    sex: str  # "male" | "female", from the ID number's 17th digit

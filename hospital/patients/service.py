@@ -1,0 +1,82 @@
+"""Registration of patients and their own real-name record."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor, append_audit
+from hospital.core.errors import Conflict, NotFound
+from hospital.identity.models import Role, User
+from hospital.identity.service import create_user, login_hash
+from hospital.identity.tokens import Principal
+from hospital.patients import rules
+from hospital.patients.models import Patient
+
+__all__ = ["Registration", "get_patient_for_user", "own_record", "register_patient"]
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    real_name: str
+    id_number: str
+    phone: str
+    password: str
+
+
+async def register_patient(session: AsyncSession, ctx: HospitalContext, actor: Actor, data: Registration) -> Patient:
+    today = ctx.now().date()
+    name = rules.check_real_name(data.real_name)
+    resident = rules.check_resident_id(data.id_number, today)
+    phone = rules.check_phone(data.phone)
+    id_hash = ctx.cipher.keyed_hash(resident.number, context="id_number")
+    phone_hash = ctx.cipher.keyed_hash(phone, context="phone")
+    if (await session.execute(select(Patient.id).where(Patient.id_number_hash == id_hash))).first():
+        raise Conflict("a patient with this resident ID number is already registered", rule_id="PAT-01")
+    taken = select(User.id).where(User.login_hash == login_hash(ctx, phone))
+    if (await session.execute(select(Patient.id).where(Patient.phone_hash == phone_hash))).first() or (
+        await session.execute(taken)
+    ).first():
+        raise Conflict("this phone number is already registered", rule_id="PAT-01")
+    user = await create_user(session, ctx, username=phone, password=data.password, role=Role.PATIENT,
+                             display_name=name)
+    patient = Patient(
+        user_id=user.id, real_name=name,
+        id_number_sealed=ctx.cipher.seal_text(resident.number, context="patient.id_number"), id_number_hash=id_hash,
+        phone_sealed=ctx.cipher.seal_text(phone, context="patient.phone"), phone_hash=phone_hash,
+        birth_date=resident.birth_date, sex=resident.sex,
+    )
+    session.add(patient)
+    await session.flush()
+    await append_audit(session, Actor(user.id, Role.PATIENT, actor.request_id, actor.client_address),
+                       "patient.registered", subject_type="patient", subject_id=patient.id, rule_id="PAT-01")
+    await session.commit()
+    return patient
+
+
+async def get_patient_for_user(session: AsyncSession, user_id: uuid.UUID) -> Patient:
+    patient = (await session.execute(select(Patient).where(Patient.user_id == user_id))).scalar_one_or_none()
+    if patient is None:
+        raise NotFound("no patient record for this user")
+    return patient
+
+
+def masked(value: str, keep_start: int, keep_end: int) -> str:
+    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[len(value) - keep_end:]
+
+
+async def own_record(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> dict[str, Any]:
+    patient = await get_patient_for_user(session, principal.user_id)
+    id_number = ctx.cipher.open_text(patient.id_number_sealed, context="patient.id_number")
+    phone = ctx.cipher.open_text(patient.phone_sealed, context="patient.phone")
+    return {
+        "patient_id": str(patient.id), "real_name": patient.real_name,
+        "id_number": masked(id_number, 6, 4), "phone": masked(phone, 3, 4),
+        "birth_date": patient.birth_date.isoformat(), "sex": patient.sex,
+        "age": rules.age_on(patient.birth_date, ctx.now().date()),
+    }

@@ -1,0 +1,21 @@
+"""Imports every area's rules module, so the registry is complete."""
+
+from __future__ import annotations
+
+import importlib
+
+from hospital.core.rule_registry import RegisteredRule, all_rules
+
+__all__ = ["RULE_MODULES", "load_all_rules"]
+
+RULE_MODULES = (
+    "hospital.identity.rules",
+    "hospital.institution.rules",
+    "hospital.patients.rules",
+)
+
+
+def load_all_rules() -> list[RegisteredRule]:
+    for name in RULE_MODULES:
+        importlib.import_module(name)
+    return all_rules()

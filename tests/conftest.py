@@ -1,0 +1,153 @@
+"""Fixtures shared by every test tier.
+
+Integration tests take `db_url`, which is parametrised over SQLite and PostgreSQL: each test run builds one
+fresh PostgreSQL database with `alembic upgrade head` (so migrations are tested) and drops it at the end; each
+test starts from empty tables. PostgreSQL must be reachable (127.0.0.1:5432 on these machines): an unreachable
+server is an error, never a skip. `HOSPITAL_TEST_DATABASES=sqlite` narrows a local run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.app import create_app
+from hospital.config import Settings
+from hospital.context import HospitalContext, build_context
+from hospital.db import create_engine, migrate, session_factory
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("HOSPITAL_SHARED_DIR", REPO.parent / "shared"))
+POSTGRES_ADMIN_URL = os.environ.get("HOSPITAL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+DATABASES = [d.strip() for d in os.environ.get("HOSPITAL_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    assert (SHARED / "REQUIREMENTS.md").exists(), f"../shared not found at {SHARED} (set HOSPITAL_SHARED_DIR)"
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "hospital.db"
+    migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+def _admin(sql: str) -> None:
+    """Run one statement on the server's admin database, outside any running event loop."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(asyncio.run, _admin_async(sql)).result()
+
+
+async def _admin_async(sql: str) -> None:
+    import asyncpg
+
+    dsn = POSTGRES_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"hospital_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        _admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # fail loudly: CI must run on PostgreSQL
+        pytest.fail(f"PostgreSQL is required for the integration suite and is unreachable at "
+                    f"{POSTGRES_ADMIN_URL}: {exc!r}")
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url)
+    yield url
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _empty_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        tables = (await conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        ))).scalars().all()
+        if tables:
+            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "hospital.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    await _empty_postgres(url)
+    return url
+
+
+class FakeClock:
+    """A clock tests can move; services read time only through `ctx.now()`."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(environment="test", data_dir=tmp_path / "data", database_url=db_url, login_rate_per_minute=1000)
+
+
+@pytest.fixture
+def ctx(settings: Settings, clock: FakeClock) -> HospitalContext:
+    context = build_context(settings)
+    context.clock = clock
+    return context
+
+
+@pytest.fixture
+async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as s:
+        yield s
+    await engine.dispose()
+
+
+@pytest.fixture
+async def client(settings: Settings, ctx: HospitalContext) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    app = create_app(settings, ctx)
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def demo(session: AsyncSession, ctx: HospitalContext) -> None:
+    """The demo hospital: licence in force, departments, admin, doctor, pharmacist, one patient."""
+    from hospital.demo import seed_demo
+
+    assert await seed_demo(session, ctx)

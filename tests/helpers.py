@@ -1,0 +1,35 @@
+"""Small helpers for tests that drive the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.demo import DEMO_PATIENT, DEMO_USERS
+
+__all__ = ["count_rows", "login", "login_as"]
+
+
+async def login(client: AsyncTestClient[Any], username: str, password: str) -> dict[str, str]:
+    response = await client.post("/api/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def login_as(client: AsyncTestClient[Any], role: str) -> dict[str, str]:
+    """Log in as the demo user of `role` (admin, doctor, pharmacist, patient)."""
+    if role == "patient":
+        return await login(client, DEMO_PATIENT.phone, DEMO_PATIENT.password)
+    user = next(u for u in DEMO_USERS if u.role == role)
+    return await login(client, user.username, user.password)
+
+
+async def count_rows(session: AsyncSession, *tables: Any) -> dict[str, int]:
+    counts = {}
+    for table in tables:
+        counts[table.__tablename__] = (await session.execute(select(func.count()).select_from(table))).scalar_one()
+    await session.rollback()
+    return counts

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import base64
+import os
+
+import pytest
+
+from hospital.config import ConfigurationError, Settings, load_settings
+from hospital.core.crypto import FieldCipher, SealedValueError
+
+STRONG_KEY = base64.b64encode(os.urandom(32)).decode()
+
+
+def test_production_refuses_the_demo_field_key() -> None:
+    with pytest.raises(ConfigurationError, match="HOSPITAL_FIELD_KEY"):
+        load_settings({"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://x/y"}).check()
+
+
+def test_production_refuses_the_demo_key_passphrase() -> None:
+    env = {"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://x/y",
+           "HOSPITAL_FIELD_KEY": STRONG_KEY}
+    with pytest.raises(ConfigurationError, match="PASSPHRASE"):
+        load_settings(env).check()
+
+
+def test_production_with_its_own_secrets_starts() -> None:
+    env = {"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://x/y",
+           "HOSPITAL_FIELD_KEY": STRONG_KEY, "HOSPITAL_KEY_PASSPHRASE": "a long secret from the vault"}
+    load_settings(env).check()
+
+
+def test_storage_outside_the_allowed_regions_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="INS-04"):
+        Settings(storage_region="us-east-1").check()
+
+
+def test_the_demo_defaults_are_a_sqlite_file_in_the_data_dir(tmp_path: object) -> None:
+    settings = load_settings({"HOSPITAL_DATA_DIR": "/tmp/x"})
+    assert settings.resolved_database_url == "sqlite+aiosqlite:////tmp/x/hospital.db"
+
+
+def test_a_sealed_field_opens_only_in_its_own_context() -> None:
+    cipher = FieldCipher(os.urandom(32))
+    sealed = cipher.seal_text("11010519491231002X", context="patient.id_number")
+    assert b"1101051949" not in sealed
+    assert cipher.open_text(sealed, context="patient.id_number") == "11010519491231002X"
+    with pytest.raises(SealedValueError):
+        cipher.open_text(sealed, context="patient.phone")
+
+
+def test_keyed_hashes_are_stable_and_depend_on_the_key() -> None:
+    key = os.urandom(32)
+    assert FieldCipher(key).keyed_hash("x", context="c") == FieldCipher(key).keyed_hash("x", context="c")
+    assert FieldCipher(key).keyed_hash("x", context="c") != FieldCipher(os.urandom(32)).keyed_hash("x", context="c")

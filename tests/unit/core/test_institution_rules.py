@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from hospital.core.errors import RuleViolation, ServiceStopped
+from hospital.institution.rules import LicenceFacts, check_department_approved, check_licence_in_force
+
+LICENCE = LicenceFacts("PDY0001", date(2025, 1, 1), date(2027, 12, 31), ("门诊", "互联网诊疗"))
+
+
+def test_a_licence_in_force_passes() -> None:
+    assert check_licence_in_force(LICENCE, date(2026, 11, 23)) is LICENCE
+
+
+@pytest.mark.parametrize(
+    ("licence", "today", "words"),
+    [
+        (None, date(2026, 1, 1), "no licence"),
+        (LICENCE, date(2028, 1, 1), "expired"),
+        (LICENCE, date(2024, 12, 31), "not valid before"),
+        (LicenceFacts("X", date(2025, 1, 1), date(2027, 1, 1), ("门诊",)), date(2026, 1, 1), "互联网诊疗"),
+    ],
+)
+def test_clinical_work_stops_without_a_licence_in_force(licence: LicenceFacts | None, today: date, words: str) -> None:
+    with pytest.raises(ServiceStopped) as stopped:
+        check_licence_in_force(licence, today)
+    assert stopped.value.rule_id == "INS-01"
+    assert words in stopped.value.detail
+
+
+def test_a_department_not_on_the_licence_is_refused() -> None:
+    check_department_approved("03.03", {"03", "03.03"})
+    with pytest.raises(RuleViolation) as refused:
+        check_department_approved("04", {"03", "03.03"})
+    assert refused.value.rule_id == "INS-02"
