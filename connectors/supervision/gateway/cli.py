@@ -41,3 +41,7 @@ def decrypt_stdin(app_secret: str) -> None:
         raise click.ClickException(exc.detail) from exc
     sys.stdout.buffer.write(plaintext)
     sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    gateway()

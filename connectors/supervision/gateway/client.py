@@ -61,9 +61,9 @@ class GatewayClient:
             )
         except httpx.TimeoutException as exc:
             return Retry(f"timeout: {type(exc).__name__}", msg=str(exc))
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
             return Retry(f"connection failed: {type(exc).__name__}", msg=str(exc))
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise ConnectorError(f"supervision gateway call failed: {exc}", method=request.headers.get(
                 "X-Service-Method")) from exc
         return classify(response.status_code, response.text)

@@ -1,7 +1,8 @@
 """The gateway's methods and their fields as the SDK spells them, loaded from `data/` (SUP-02).
 
 `data/methods.csv` lists the methods; `data/fields.csv` lists each method's fields, whether each is
-required (`yes`, `no`, `if_minor`: required when `age` < 6, `one_of:GROUP`: at least one of the group),
+required (`yes`, `no`, `if_minor`: when `age` < 6, `if_doctor`: when `doctorWorkType` is 1 (a doctor),
+`one_of:GROUP`: at least one field of the group),
 and which fields form the business key (`id`) and its version (`version`). Item fields are written
 `orderList[].drcode`.
 """
@@ -30,6 +31,7 @@ __all__ = [
 
 DATA = Path(__file__).parent / "data"
 MINOR_AGE = 6  # REV-05: a guardian is recorded for children under 6
+DOCTOR = "1"  # doctorWorkType: 1 doctor, 2 pharmacist, 3 nurse
 
 
 class UnknownMethod(InvalidInput):
@@ -123,7 +125,11 @@ def _is_minor(record: Mapping[str, Any]) -> bool:
 
 
 def _applies(required: str, record: Mapping[str, Any]) -> bool:
-    return required == "yes" or (required == "if_minor" and _is_minor(record))
+    if required == "if_minor":
+        return _is_minor(record)
+    if required == "if_doctor":
+        return str(record.get("doctorWorkType", "")).strip() == DOCTOR
+    return required == "yes"
 
 
 def _missing_in(specs: list[FieldSpec], record: Mapping[str, Any], prefix: str) -> list[str]:

@@ -4,8 +4,9 @@ The gateway encrypts the body with SM4-CBC under the hex-decoded appSecret and a
 ISO/IEC 7816-4 (0x80 then zeros; a full final block gets a whole padding block), written as lowercase hex.
 gmssl's own CBC pads PKCS#7, which the platform rejects, so the padding is ours and the cipher runs on
 unpadded whole blocks. Two interchangeable block engines give byte-identical results (tests check every
-vector on both): OpenSSL through `cryptography` (default, about 100x faster, see bench/supervision_sm.py)
-and gmssl's single-block SM4 chained by hand (pure Python, the reference).
+vector on both): OpenSSL through `cryptography` (the default) and gmssl's single-block SM4 chained by hand
+(pure Python, the reference). gmssl takes 1.4 s of CPU for a 50-prescription batch (encrypt, digest,
+decrypt; 32 KiB), OpenSSL 1.2 ms: bench/supervision_sm.py.
 """
 
 from __future__ import annotations

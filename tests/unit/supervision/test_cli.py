@@ -34,3 +34,11 @@ def test_a_short_secret_is_refused() -> None:
     result = CliRunner().invoke(gateway, ["encrypt", "--app-secret", "abcd"], input=b"[1]")
     assert result.exit_code != 0
     assert "32 hex" in result.output
+
+
+def test_the_simulator_refuses_a_malformed_secret_before_serving() -> None:
+    from connectors.supervision.simulator.cli import supervision_sim
+
+    result = CliRunner().invoke(supervision_sim, ["--unit-id", "U", "--app-key", "K", "--app-secret", "abcd"])
+    assert result.exit_code == 2
+    assert "32 hex" in result.output

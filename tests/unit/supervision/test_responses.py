@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from connectors.supervision.gateway.responses import Accepted, FixData, Retry, classify, platform_answer
+from connectors.supervision.gateway.responses import (
+    Accepted,
+    FixData,
+    Retry,
+    classify,
+    platform_answer,
+)
 
 
 def answer(code: int, msg_code: int | None = None, msg: str = "") -> str:
