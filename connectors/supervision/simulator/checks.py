@@ -1,0 +1,184 @@
+"""The regulator's checks on arrived records (SP 过程监管), as the simulated platform applies them (SUP-03).
+
+Pure functions over plain records and a read-only `Ledger` of what the platform holds. `refusal` gives the
+reason a record is refused outright (business -1); `risk_warnings` gives the warnings the platform lists
+for a supervisor. The platform checks on arrival, against what it already holds: staff, catalogue and face
+verifications must be uploaded before the business records that rely on them.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from connectors.supervision.gateway.methods import all_methods, business_key, is_empty
+
+__all__ = ["Ledger", "Limits", "RiskWarning", "controlled_drugs", "refusal", "risk_warnings"]
+
+Record = Mapping[str, Any]
+STAFF = "uploadDoctorIndicators"
+CATALOGUE = "uploadDrugCatalogue"
+FACE = "uploadFaceVerification"
+REVISIT = "uploadReferralIndicators"
+RECIPE = "uploadRecipeIndicators"
+REVIEW = "uploadRecipeAuditIndicators"
+RATING = "uploadBusinessInfoAfter"
+PHARMACIST = "2"
+
+
+class Ledger(Protocol):
+    def find(self, method: str, business_id: str) -> dict[str, Any] | None: ...
+
+    def current(self, method: str) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_use_days: int = 7  # 处方管理办法 第十九条: a prescription generally covers at most 7 days (RX-03)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskWarning:
+    check: str
+    rule_id: str
+    method: str
+    business_id: str
+    message: str
+
+
+@functools.cache
+def controlled_drugs() -> tuple[tuple[str, str], ...]:
+    """(name, class) of 麻醉/精神 drugs from `data/controlled_drugs.csv`."""
+    with (Path(__file__).parent / "data" / "controlled_drugs.csv").open(encoding="utf-8", newline="") as handle:
+        return tuple((row["name"], row["drug_class"]) for row in csv.DictReader(handle))
+
+
+def refusal(method: str, record: Record, ledger: Ledger, *, unit_id: str) -> str | None:
+    """Why the platform refuses `record` outright (answered as business -1), or None."""
+    if str(record.get("unitID")) != unit_id:
+        return f"unitID {record.get('unitID')!r} is not the unit these credentials belong to"
+    if method == RATING:
+        rated = str(record.get("bussID"))
+        sent = (m.name for m in all_methods().values() if m.business_record)
+        if not any(ledger.find(m, rated) for m in sent):
+            return f"bussID {rated} has no business record: upload the visit before its rating"
+    return None
+
+
+def _person(ledger: Ledger, cert_id: Any) -> dict[str, Any] | None:
+    return next((s for s in ledger.current(STAFF) if str(s.get("doctorCertID")) == str(cert_id)), None)
+
+
+def _when(value: Any) -> datetime | None:
+    for layout in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(str(value)[:19], layout)
+        except ValueError:
+            continue
+    return None
+
+
+def _codes(value: Any) -> list[str]:
+    return [c.strip() for c in re.split(r"[|,;，；]", str(value or "")) if c.strip()]
+
+
+def _category(code: str) -> str:
+    """ICD-10 category: letter and two digits (J45.901 → J45)."""
+    return code.replace(".", "").upper()[:3]
+
+
+def _scope(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
+    cert = record.get("doctorCertID")
+    person = _person(ledger, cert)
+    if person is None:
+        return [("unfiled_clinician", "STAFF-04", f"clinician {cert} was never filed with the platform")]
+    wanted, filed = str(record.get("subjectCode") or ""), str(person.get("subjectCode") or "")
+    if wanted and filed and wanted != filed:
+        return [("outside_scope", "STAFF-03",
+                 f"clinician {cert} practised in subject {wanted} but is filed for {filed}")]
+    return []
+
+
+def _reviewer(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
+    cert = record.get("auditDoctorCertID")
+    if is_empty(cert):
+        return []
+    person = _person(ledger, cert)
+    if person is None or str(person.get("doctorWorkType")) != PHARMACIST:
+        return [("reviewer_not_pharmacist", "RX-06", f"reviewer {cert} is not a filed pharmacist")]
+    return []
+
+
+def _face(record: Record, ledger: Ledger, cert_field: str, time_field: str) -> list[tuple[str, str, str]]:
+    cert, at = record.get(cert_field), _when(record.get(time_field))
+    for face in ledger.current(FACE):
+        if str(face.get("doctorCertID")) != str(cert) or str(face.get("verifyResult")) != "1":
+            continue
+        verified = _when(face.get("verifyTime"))
+        if at is None or verified is None or (verified.date() == at.date() and verified <= at):
+            return []
+    return [("unverified_clinician", "FACE-02",
+             f"no passing face verification of {cert} on the day of this record, before {record.get(time_field)}")]
+
+
+def _diagnosis(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
+    revisit = ledger.find(REVISIT, str(record.get("bussID")))
+    if revisit is None:
+        return [("no_revisit", "RX-01", f"prescription for bussID {record.get('bussID')}, a revisit never uploaded")]
+    prescribed = {_category(c) for c in _codes(record.get("icdCode"))}
+    diagnosed = {_category(c) for c in _codes(revisit.get("mainDiagnoseCode"))}
+    if prescribed and diagnosed and not prescribed & diagnosed:
+        message = f"prescription diagnosis {record.get('icdCode')} does not match the revisit's {revisit.get('mainDiagnoseCode')}"
+        return [("diagnosis_mismatch", "RX-01", message)]
+    return []
+
+
+def _items(record: Record, ledger: Ledger, limits: Limits) -> list[tuple[str, str, str]]:
+    found: list[tuple[str, str, str]] = []
+    catalogue_filed = bool(ledger.current(CATALOGUE))
+    for item in record.get("orderList") or []:
+        if not isinstance(item, Mapping):
+            continue
+        code = str(item.get("drcode"))
+        filed = ledger.find(CATALOGUE, code)
+        if filed is None:
+            why = "is not in the filed drug catalogue" if catalogue_filed else "came before any drug catalogue"
+            found.append(("drug_not_in_catalogue", "SUP-02", f"drug {code} {why}"))
+        names = f"{item.get('drname') or ''} {(filed or {}).get('hospDrugName') or ''}"
+        for name, drug_class in controlled_drugs():
+            if name in names:
+                found.append(("controlled_drug", "RX-02", f"{item.get('drname')} is a {drug_class} ({name})"))
+                break
+        try:
+            days = int(str(item.get("useDays")))
+        except ValueError:
+            continue
+        if days > limits.max_use_days:
+            found.append(("over_quantity", "RX-03",
+                          f"{item.get('drname')}: {days} days exceeds the {limits.max_use_days}-day limit"))
+    return found
+
+
+def risk_warnings(method: str, record: Record, ledger: Ledger, limits: Limits) -> list[RiskWarning]:
+    """The warnings the platform raises for `record` (already stored in `ledger`)."""
+    found: list[tuple[str, str, str]] = []
+    if method in (REVISIT, RECIPE, "uploadConsultIndicators", "uploadElectMedicalRecord"):
+        found += _scope(record, ledger)
+    if method == REVISIT:
+        found += _face(record, ledger, "doctorCertID", "startDate")
+    if method == RECIPE:
+        found += _reviewer(record, ledger)
+        found += _diagnosis(record, ledger)
+        found += _items(record, ledger, limits)
+        found += _face(record, ledger, "doctorCertID", "datein")
+    if method == REVIEW:
+        found += _reviewer(record, ledger)
+        found += _face(record, ledger, "auditDoctorCertID", "checkDate")
+    business_id = business_key(method, record)[0]
+    return [RiskWarning(check, rule_id, method, business_id, message) for check, rule_id, message in found]

@@ -1,0 +1,148 @@
+"""The regulator's checks as the simulated platform applies them (SUP-03), on a plain in-memory ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.supervision.gateway.methods import business_key
+from connectors.supervision.simulator import examples
+from connectors.supervision.simulator.checks import (
+    Limits,
+    controlled_drugs,
+    refusal,
+    risk_warnings,
+)
+
+RECIPE = "uploadRecipeIndicators"
+
+
+class Ledger:
+    def __init__(self) -> None:
+        self.held: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def add(self, method: str, record: dict[str, Any]) -> None:
+        self.held.setdefault(method, {})[business_key(method, record)[0]] = record
+
+    def find(self, method: str, business_id: str) -> dict[str, Any] | None:
+        return self.held.get(method, {}).get(business_id)
+
+    def current(self, method: str) -> list[dict[str, Any]]:
+        return list(self.held.get(method, {}).values())
+
+
+def filed() -> Ledger:
+    ledger = Ledger()
+    ledger.add("uploadDoctorIndicators", examples.doctor())
+    ledger.add("uploadDoctorIndicators", examples.pharmacist())
+    ledger.add("uploadDrugCatalogue", examples.drug())
+    ledger.add("uploadFaceVerification", examples.face_verification())
+    ledger.add("uploadFaceVerification", examples.face_verification(examples.PHARMACIST_CERT))
+    ledger.add("uploadReferralIndicators", examples.revisit())
+    return ledger
+
+
+def checks_of(record: dict[str, Any], ledger: Ledger | None = None, method: str = RECIPE) -> list[str]:
+    return [w.check for w in risk_warnings(method, record, ledger or filed(), Limits())]
+
+
+def test_the_example_prescription_raises_no_warning() -> None:
+    assert checks_of(examples.prescription()) == []
+
+
+def test_a_prescription_outside_the_doctors_filed_subject_is_warned() -> None:
+    record = {**examples.prescription(), "subjectCode": "07"}
+    assert checks_of(record) == ["outside_scope"]
+
+
+def test_a_clinician_never_filed_is_warned() -> None:
+    record = {**examples.prescription(), "doctorCertID": "110101199901010099"}
+    assert "unfiled_clinician" in checks_of(record)
+
+
+def test_a_diagnosis_of_another_category_than_the_revisit_is_warned() -> None:
+    warnings = risk_warnings(RECIPE, examples.prescription(icd_code="J45.900"), filed(), Limits())
+    assert [w.rule_id for w in warnings] == ["RX-01"]
+    assert "I10.x00" in warnings[0].message
+
+
+def test_a_subcode_of_the_revisits_category_matches() -> None:
+    assert checks_of(examples.prescription(icd_code="I10.x05|E11.900")) == []
+
+
+def test_a_prescription_for_a_revisit_never_sent_is_warned() -> None:
+    assert checks_of(examples.prescription(buss_id="R-404")) == ["no_revisit"]
+
+
+def test_a_controlled_drug_is_warned_by_name() -> None:
+    ledger = filed()
+    ledger.add("uploadDrugCatalogue", examples.drug("YP-M", "盐酸吗啡缓释片"))
+    assert checks_of(examples.prescription(drug_code="YP-M", drug_name="盐酸吗啡缓释片"), ledger) == ["controlled_drug"]
+
+
+def test_a_controlled_drug_is_found_through_the_catalogue_name_too() -> None:
+    ledger = filed()
+    ledger.add("uploadDrugCatalogue", examples.drug("YP-D", "地西泮片"))
+    assert checks_of(examples.prescription(drug_code="YP-D", drug_name="安定"), ledger) == ["controlled_drug"]
+
+
+def test_the_controlled_list_holds_both_narcotics_and_psychotropics() -> None:
+    classes = {drug_class for _, drug_class in controlled_drugs()}
+    assert {"麻醉药品", "第一类精神药品", "第二类精神药品"} <= classes
+
+
+def test_more_days_than_the_limit_is_over_quantity() -> None:
+    assert checks_of(examples.prescription(use_days=8)) == ["over_quantity"]
+    assert checks_of(examples.prescription(use_days=7)) == []
+
+
+def test_a_drug_missing_from_the_catalogue_is_warned() -> None:
+    assert checks_of(examples.prescription(drug_code="YP404")) == ["drug_not_in_catalogue"]
+
+
+def test_a_prescription_before_any_catalogue_says_so() -> None:
+    ledger = filed()
+    ledger.held.pop("uploadDrugCatalogue")
+    warnings = risk_warnings(RECIPE, examples.prescription(), ledger, Limits())
+    assert [w.check for w in warnings] == ["drug_not_in_catalogue"]
+    assert "before any drug catalogue" in warnings[0].message
+
+
+def test_a_doctor_without_a_passing_face_verification_that_day_is_unverified() -> None:
+    ledger = filed()
+    ledger.held["uploadFaceVerification"] = {}
+    ledger.add("uploadFaceVerification", examples.face_verification(passed=False))
+    ledger.add("uploadFaceVerification", examples.face_verification(examples.PHARMACIST_CERT))
+    ledger.add("uploadFaceVerification", examples.face_verification(at="2024-06-11 09:00:00"))
+    assert checks_of(examples.prescription(), ledger) == ["unverified_clinician"]
+
+
+def test_a_face_verification_after_the_prescription_does_not_count() -> None:
+    ledger = filed()
+    ledger.held["uploadFaceVerification"] = {}
+    ledger.add("uploadFaceVerification", examples.face_verification(at="2024-06-12 23:00:00"))
+    assert checks_of(examples.prescription(), ledger) == ["unverified_clinician"]
+
+
+def test_a_reviewer_who_is_not_a_filed_pharmacist_is_warned() -> None:
+    record = {**examples.prescription(), "auditDoctorCertID": examples.DOCTOR_CERT}
+    assert checks_of(record) == ["reviewer_not_pharmacist"]
+
+
+def test_a_review_needs_the_pharmacists_face_verification() -> None:
+    ledger = filed()
+    assert checks_of(examples.review(), ledger, "uploadRecipeAuditIndicators") == []
+    ledger.held["uploadFaceVerification"] = {}
+    assert checks_of(examples.review(), ledger, "uploadRecipeAuditIndicators") == ["unverified_clinician"]
+
+
+def test_a_rating_of_a_business_never_sent_is_refused() -> None:
+    ledger = filed()
+    assert refusal("uploadBusinessInfoAfter", {**examples.rating(), "unitID": "U"}, ledger, unit_id="U") is None
+    reason = refusal("uploadBusinessInfoAfter", {**examples.rating(buss_id="R-404"), "unitID": "U"}, ledger,
+                     unit_id="U")
+    assert reason is not None and "R-404" in reason
+
+
+def test_a_record_of_another_unit_is_refused() -> None:
+    reason = refusal("uploadDrugCatalogue", {**examples.drug(), "unitID": "OTHER"}, filed(), unit_id="U")
+    assert reason is not None and "OTHER" in reason
