@@ -46,7 +46,7 @@ class ConsentText:
 
 
 def consent_version_number(version: str) -> int:
-    """"v3" → 3; InvalidInput for anything else."""
+    """ "v3" → 3; InvalidInput for anything else."""
     match = re.fullmatch(r"v(\d+)", version)
     if not match:
         raise InvalidInput(f"consent version {version!r} is not of the form v<N>")

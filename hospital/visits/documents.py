@@ -32,9 +32,7 @@ def _detect(data: bytes) -> DocumentKind | None:
     return None
 
 
-def sniff_document(
-    data: bytes, declared_type: DocumentKind | str, *, max_bytes: int = MAX_DOCUMENT_BYTES
-) -> DocumentKind:
+def sniff_document(data: bytes, declared_type: DocumentKind | str, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> DocumentKind:
     """The kind of `data`, which must be what `declared_type` says; PayloadTooLarge over `max_bytes`,
     UnsupportedMediaType for another type, an empty file or content that does not match."""
     if len(data) > max_bytes:
@@ -51,7 +49,8 @@ def sniff_document(
     if found is not declared:
         what = f"a {found.name} file" if found else "not a complete PDF, JPEG or PNG file"
         raise UnsupportedMediaType(
-            f"declared {declared.value}, but the content is {what}", declared=declared.value,
+            f"declared {declared.value}, but the content is {what}",
+            declared=declared.value,
             detected=found.value if found else None,
         )
     return found

@@ -138,7 +138,7 @@ class CodeRange:
 
 
 def parse_code_range(text: str) -> CodeRange:
-    """"I60-I64" or "A22.1" as a `CodeRange`; both ends must be WHO codes in order, else ValueError."""
+    """ "I60-I64" or "A22.1" as a `CodeRange`; both ends must be WHO codes in order, else ValueError."""
     parts = [p.strip() for p in text.split("-")]
     if len(parts) not in (1, 2) or not all(parts):
         raise ValueError(f"{text!r} is not a code or a range of two codes")

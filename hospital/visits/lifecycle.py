@@ -59,16 +59,18 @@ _S, _A = VisitState, VisitAction
 
 # Every allowed move; anything absent is refused. Termination is open from every live state because
 # the doctor must stop as soon as the visit turns out to be a first visit or unsuitable (PD 15).
-TRANSITIONS: Mapping[tuple[VisitState, VisitAction], VisitState] = MappingProxyType({
-    (_S.REQUESTED, _A.ACCEPT): _S.ACCEPTED,
-    (_S.REQUESTED, _A.CANCEL): _S.CANCELLED,
-    (_S.REQUESTED, _A.TERMINATE): _S.TERMINATED,
-    (_S.ACCEPTED, _A.START): _S.IN_PROGRESS,
-    (_S.ACCEPTED, _A.CANCEL): _S.CANCELLED,
-    (_S.ACCEPTED, _A.TERMINATE): _S.TERMINATED,
-    (_S.IN_PROGRESS, _A.COMPLETE): _S.COMPLETED,
-    (_S.IN_PROGRESS, _A.TERMINATE): _S.TERMINATED,
-})
+TRANSITIONS: Mapping[tuple[VisitState, VisitAction], VisitState] = MappingProxyType(
+    {
+        (_S.REQUESTED, _A.ACCEPT): _S.ACCEPTED,
+        (_S.REQUESTED, _A.CANCEL): _S.CANCELLED,
+        (_S.REQUESTED, _A.TERMINATE): _S.TERMINATED,
+        (_S.ACCEPTED, _A.START): _S.IN_PROGRESS,
+        (_S.ACCEPTED, _A.CANCEL): _S.CANCELLED,
+        (_S.ACCEPTED, _A.TERMINATE): _S.TERMINATED,
+        (_S.IN_PROGRESS, _A.COMPLETE): _S.COMPLETED,
+        (_S.IN_PROGRESS, _A.TERMINATE): _S.TERMINATED,
+    }
+)
 TERMINAL_STATES = frozenset(s for s in VisitState if not any(k[0] is s for k in TRANSITIONS))
 PRESCRIBING_STATES = frozenset({VisitState.ACCEPTED, VisitState.IN_PROGRESS})
 
@@ -108,7 +110,8 @@ def check_may_prescribe(current: VisitState | str) -> None:
     if state not in PRESCRIBING_STATES:
         raise InvalidTransition(
             f"cannot prescribe in a visit that is {state.value}; only accepted or in-progress visits prescribe",
-            current_state=state.value, rule_id="RX-01",
+            current_state=state.value,
+            rule_id="RX-01",
         )
 
 
@@ -155,9 +158,7 @@ def check_termination(reason: TerminationReason | str, referral: Referral | None
         raise RuleViolation("REV-04", f"termination reason {reason!r} is not one of: {allowed}") from None
     referred = referral is not None and bool(referral.institution.strip()) and bool(referral.advice.strip())
     if why.requires_referral and not referred:
-        raise RuleViolation(
-            "REV-04", f"terminating for {why.value} requires a referral to a physical institution, with advice"
-        )
+        raise RuleViolation("REV-04", f"terminating for {why.value} requires a referral to a physical institution, with advice")
     if why is TerminationReason.SUSPECTED_INFECTIOUS:
         return [Finding("REV-04", Severity.WARN, "suspected infectious disease: file the infectious-disease report")]
     return []

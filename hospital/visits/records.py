@@ -91,7 +91,8 @@ def check_emr_complete(emr: OnlineEmr | None) -> None:
     if emr is None:
         raise RuleViolation("REC-01", "the visit has no electronic medical record")
     missing = [
-        f.name for f in fields(emr)
+        f.name
+        for f in fields(emr)
         if f.name not in _OPTIONAL and (getattr(emr, f.name) is None or not str(getattr(emr, f.name)).strip())
     ]
     if missing:

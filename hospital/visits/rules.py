@@ -210,7 +210,8 @@ def check_prior_diagnosis_valid(
             "REV-02",
             f"the diagnosis of {prior.diagnosed_on.isoformat()} is older than the {window.window_months}-month "
             f"window for {window.group} (expired {expires_on.isoformat()}); a new offline visit is needed",
-            window_months=window.window_months, recency_group=window.group,
+            window_months=window.window_months,
+            recency_group=window.group,
         )
     mapping = tables.department_mapping_for(code)
     if mapping is None or not mapping.department_codes:
@@ -237,7 +238,8 @@ def check_not_excluded(icd10_code: str | Icd10Code, *, tables: IntakeTables) -> 
             "REV-03",
             f"{code.code} {excluded.name_zh} ({excluded.name_en}) is {excluded.kind.value}: not served online; "
             "the patient must attend a physical institution",
-            kind=excluded.kind.value, icd10_code=code.code,
+            kind=excluded.kind.value,
+            icd10_code=code.code,
         )
 
 
@@ -249,8 +251,12 @@ def infectious_flag(icd10_code: str | Icd10Code, *, tables: IntakeTables) -> Inf
     if disease is None:
         return None
     return InfectiousFlag(
-        code, disease.disease_zh, disease.disease_en, disease.statutory_class,
-        disease.managed_as_class_a, disease.report_within_hours,
+        code,
+        disease.disease_zh,
+        disease.disease_en,
+        disease.statutory_class,
+        disease.managed_as_class_a,
+        disease.report_within_hours,
     )
 
 
@@ -287,7 +293,8 @@ def check_consent(acceptance: ConsentAcceptance | None, *, current_version: str)
             "PAT-02",
             f"consent {acceptance.version} was accepted, but the current text is {current_version}: "
             f"accept {current_version} first",
-            current_version=current_version, accepted_version=acceptance.version,
+            current_version=current_version,
+            accepted_version=acceptance.version,
         )
     if not acceptance.ip_address.strip():
         raise RuleViolation("PAT-02", "the consent acceptance has no IP address recorded")
@@ -322,16 +329,22 @@ def check_intake(
     prior = check_prior_diagnosis_on_file(request.prior, today=request.visit_date)
     check_not_excluded(prior.icd10_code, tables=tables)
     code = check_prior_diagnosis_valid(
-        prior, visit_date=request.visit_date, approved_department_codes=approved_department_codes,
-        tables=tables, visit_department_code=request.department_code,
+        prior,
+        visit_date=request.visit_date,
+        approved_department_codes=approved_department_codes,
+        tables=tables,
+        visit_department_code=request.department_code,
     )
     check_guardian(request.birth_date, request.visit_date, request.guardian)
     flag = infectious_flag(code, tables=tables)
     findings: list[Finding] = []
     if flag is not None:
-        findings.append(Finding(
-            "REV-04", Severity.WARN,
-            f"{code.code} falls under notifiable disease {flag.disease_zh} (class {flag.statutory_class.value}): "
-            f"report within {flag.report_within_hours} hours if confirmed or suspected",
-        ))
+        findings.append(
+            Finding(
+                "REV-04",
+                Severity.WARN,
+                f"{code.code} falls under notifiable disease {flag.disease_zh} (class {flag.statutory_class.value}): "
+                f"report within {flag.report_within_hours} hours if confirmed or suspected",
+            )
+        )
     return IntakeDecision(code, flag, findings)

@@ -163,8 +163,7 @@ class IntakeTables:
         if unknown or any(m <= 0 for m in months_by_group.values()):
             raise DataTableError(f"recency override names unknown groups {sorted(unknown)} or a window <= 0")
         rows = tuple(
-            dataclasses.replace(row, window_months=months_by_group.get(row.group, row.window_months))
-            for row in self.recency
+            dataclasses.replace(row, window_months=months_by_group.get(row.group, row.window_months)) for row in self.recency
         )
         return dataclasses.replace(self, recency=rows)
 
@@ -207,7 +206,10 @@ def _excluded(data_dir: Path) -> tuple[ExcludedCondition, ...]:
         ExcludedCondition(
             _codes(path, line, r["codes"]),
             _parse(path, line, "kind", ExclusionKind, r["kind"]),
-            r["name_zh"], r["name_en"], r["source"], r["notes"],
+            r["name_zh"],
+            r["name_en"],
+            r["source"],
+            r["notes"],
         )
         for line, r in _read(path, ("codes", "kind", "name_zh", "name_en", "source", "notes"))
     )
@@ -219,19 +221,33 @@ def _yes_no(value: str) -> bool:
 
 def _notifiable(data_dir: Path) -> tuple[NotifiableDisease, ...]:
     path = data_dir / "notifiable_infectious.csv"
-    columns = ("codes", "disease_zh", "disease_en", "statutory_class", "managed_as_class_a",
-               "report_within_hours", "source", "notes")
+    columns = (
+        "codes",
+        "disease_zh",
+        "disease_en",
+        "statutory_class",
+        "managed_as_class_a",
+        "report_within_hours",
+        "source",
+        "notes",
+    )
     rows = []
     for line, r in _read(path, columns):
         hours = _parse(path, line, "hours", int, r["report_within_hours"])
         if hours <= 0:
             raise DataTableError(f"{path.name}:{line}: report_within_hours must be a positive number")
-        rows.append(NotifiableDisease(
-            _codes(path, line, r["codes"]), r["disease_zh"], r["disease_en"],
-            _parse(path, line, "class", StatutoryClass, r["statutory_class"]),
-            _parse(path, line, "yes/no", _yes_no, r["managed_as_class_a"]),
-            hours, r["source"], r["notes"],
-        ))
+        rows.append(
+            NotifiableDisease(
+                _codes(path, line, r["codes"]),
+                r["disease_zh"],
+                r["disease_en"],
+                _parse(path, line, "class", StatutoryClass, r["statutory_class"]),
+                _parse(path, line, "yes/no", _yes_no, r["managed_as_class_a"]),
+                hours,
+                r["source"],
+                r["notes"],
+            )
+        )
     return tuple(rows)
 
 
