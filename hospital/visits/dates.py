@@ -1,11 +1,11 @@
-"""Calendar arithmetic the visit rules share: months and years that land on real days, and ages."""
+"""Calendar arithmetic the visit rules share: months and years that land on real days."""
 
 from __future__ import annotations
 
 import calendar
 from datetime import date
 
-__all__ = ["add_months", "add_years_not_before", "age_on"]
+__all__ = ["add_months", "add_years_not_before"]
 
 
 def add_months(start: date, months: int) -> date:
@@ -24,12 +24,3 @@ def add_years_not_before(start: date, years: int) -> date:
         return start.replace(year=start.year + years)
     except ValueError:  # only 29 February can fail
         return date(start.year + years, 3, 1)
-
-
-def age_on(birth_date: date, on: date) -> int:
-    """Completed years of age on `on` (周岁). Someone born on 29 Feb turns a year older on 1 March in
-    common years, so a child is counted as younger for longer (REV-05)."""
-    if on < birth_date:
-        raise ValueError(f"date {on.isoformat()} is before the birth date {birth_date.isoformat()}")
-    before_birthday = (on.month, on.day) < (birth_date.month, birth_date.day)
-    return on.year - birth_date.year - int(before_birthday)

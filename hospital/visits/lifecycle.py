@@ -17,6 +17,7 @@ from hospital.core.errors import (
     RuleViolation,
 )
 from hospital.core.rule_registry import Finding, Severity, rule
+from hospital.institution.rules import check_department_approved
 from hospital.visits.tables import department_covers
 
 __all__ = [
@@ -30,7 +31,6 @@ __all__ = [
     "VisitState",
     "allowed_actions",
     "check_booking",
-    "check_department_approved",
     "check_may_prescribe",
     "check_revisit_confirmed",
     "check_termination",
@@ -175,12 +175,6 @@ class Slot:
     booked: int
 
 
-@rule("INS-02", "Only departments approved on the licence take visits", source="PD 7-8")
-def check_department_approved(department_code: str, approved_department_codes: Collection[str]) -> None:
-    if not any(department_covers(approved, department_code) for approved in approved_department_codes):
-        raise RuleViolation("INS-02", f"department {department_code} is not approved on the hospital's licence")
-
-
 @rule("REV-06", "A booking takes a free place in a future slot of an approved department", source="PD 15; GD 四(二)")
 def check_booking(
     slot: Slot, *, now: datetime, approved_department_codes: Collection[str], patient_bookings_in_slot: int
@@ -192,7 +186,8 @@ def check_booking(
         raise InvalidInput("a slot needs a capacity of at least 1 and an end after its start")
     if slot.starts_at <= now:
         raise RuleViolation("REV-06", f"the slot starting {slot.starts_at.isoformat()} is not in the future")
-    check_department_approved(slot.department_code, approved_department_codes)
+    if not any(department_covers(approved, slot.department_code) for approved in approved_department_codes):
+        check_department_approved(slot.department_code, approved_department_codes)  # INS-02 refuses
     if patient_bookings_in_slot > 0:
         raise Conflict("the patient already holds an active booking in this slot", rule_id="REV-06")
     if slot.booked >= slot.capacity:

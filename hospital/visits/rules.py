@@ -14,11 +14,10 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from stdnum.cn import ric
-
 from hospital.core.errors import RuleViolation
 from hospital.core.rule_registry import Finding, Severity, rule
-from hospital.visits.dates import add_months, age_on
+from hospital.patients.rules import age_on, check_resident_id
+from hospital.visits.dates import add_months
 from hospital.visits.documents import DocumentKind, sniff_document
 from hospital.visits.icd10 import Icd10Code, validate_icd10
 from hospital.visits.lifecycle import (
@@ -29,7 +28,6 @@ from hospital.visits.lifecycle import (
     VisitState,
     allowed_actions,
     check_booking,
-    check_department_approved,
     check_may_prescribe,
     check_revisit_confirmed,
     check_termination,
@@ -68,7 +66,6 @@ __all__ = [
     "allowed_actions",
     "check_booking",
     "check_consent",
-    "check_department_approved",
     "check_emr_complete",
     "check_guardian",
     "check_intake",
@@ -271,9 +268,11 @@ def check_guardian(birth_date: date, visit_date: date, guardian: Guardian | None
         raise RuleViolation("REV-05", f"{child}: a guardian must be present and recorded")
     if not guardian.name.strip():
         raise RuleViolation("REV-05", f"{child}: the guardian's name is missing")
-    if not ric.is_valid(guardian.id_number):
-        raise RuleViolation("REV-05", f"{child}: the guardian's ID number is not a valid resident ID number")
-    if age_on(ric.get_birth_date(guardian.id_number), visit_date) < _ADULT_YEARS:
+    try:
+        guardian_id = check_resident_id(guardian.id_number, visit_date)  # PAT-01's own check
+    except RuleViolation as exc:
+        raise RuleViolation("REV-05", f"{child}: the guardian's ID number is not valid ({exc.detail})") from exc
+    if age_on(guardian_id.birth_date, visit_date) < _ADULT_YEARS:
         raise RuleViolation("REV-05", f"{child}: the guardian must be an adult")
     if guardian.relationship not in set(GuardianRelationship):
         allowed = ", ".join(r.value for r in GuardianRelationship)

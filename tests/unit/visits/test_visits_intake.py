@@ -268,6 +268,11 @@ def test_age_counts_from_the_birth_date_to_the_visit_date(visit_date: date) -> N
     refusal(lambda: check_guardian(date(2019, 6, 16), visit_date, None))  # six tomorrow
 
 
+def test_a_child_born_on_a_leap_day_turns_six_on_the_first_of_march() -> None:
+    refusal(lambda: check_guardian(date(2020, 2, 29), date(2026, 2, 28), None))
+    check_guardian(date(2020, 2, 29), date(2026, 3, 1), None)
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from hospital.core.errors import RuleViolation
-from hospital.visits.dates import add_months, age_on
+from hospital.visits.dates import add_months
 from hospital.visits.records import (
     OnlineEmr,
     RetentionClass,
@@ -60,11 +60,6 @@ def test_months_land_on_the_last_day_of_a_shorter_month() -> None:
     assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
     assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
-
-
-def test_a_leap_day_child_turns_a_year_older_on_the_first_of_march() -> None:
-    assert age_on(date(2020, 2, 29), date(2026, 2, 28)) == 5
-    assert age_on(date(2020, 2, 29), date(2026, 3, 1)) == 6
 
 
 EMR = OnlineEmr(
