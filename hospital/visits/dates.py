@@ -1,0 +1,26 @@
+"""Calendar arithmetic the visit rules share: months and years that land on real days."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+__all__ = ["add_months", "add_years_not_before"]
+
+
+def add_months(start: date, months: int) -> date:
+    """`start` moved by `months` calendar months; a day past the month's end falls on its last day
+    (31 Jan + 1 month = 28/29 Feb), which keeps a recency window from growing (REV-02)."""
+    index = start.year * 12 + (start.month - 1) + months
+    year, month0 = divmod(index, 12)
+    last_day = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(start.day, last_day))
+
+
+def add_years_not_before(start: date, years: int) -> date:
+    """The anniversary `years` after `start`; 29 Feb with no 29 Feb that year gives 1 March, the later
+    of the two candidates, so a retention period is never cut short (REC-02)."""
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # only 29 February can fail
+        return date(start.year + years, 3, 1)

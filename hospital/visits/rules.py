@@ -1,0 +1,349 @@
+"""Revisit-only intake rules (PAT-02, REV-01 … REV-05): pure, plain values in, `RuleViolation` out.
+
+A service gathers the patient's prior diagnosis, consent and guardian, loads `IntakeTables` once
+(`hospital.visits.tables.intake_tables()`), and calls `check_intake`, or the single rules, before a
+booking or an acceptance. The visit lifecycle and booking live in `lifecycle.py`, records in `records.py`,
+uploads in `documents.py`.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from hospital.core.errors import RuleViolation
+from hospital.core.rule_registry import Finding, Severity, rule
+from hospital.patients.rules import age_on, check_resident_id
+from hospital.visits.dates import add_months
+from hospital.visits.documents import DocumentKind, sniff_document
+from hospital.visits.icd10 import Icd10Code, validate_icd10
+from hospital.visits.lifecycle import (
+    Referral,
+    Slot,
+    TerminationReason,
+    VisitAction,
+    VisitState,
+    allowed_actions,
+    check_booking,
+    check_may_prescribe,
+    check_revisit_confirmed,
+    check_termination,
+    next_state,
+)
+from hospital.visits.records import (
+    OnlineEmr,
+    RetentionClass,
+    check_emr_complete,
+    check_purge_allowed,
+    due_for_purge,
+    purge_not_before,
+)
+from hospital.visits.tables import IntakeTables, StatutoryClass, department_covers
+
+# The lifecycle, records and documents rules are re-exported so every visit rule is importable from here.
+__all__ = [
+    "GUARDIAN_REQUIRED_UNDER_YEARS",
+    "ConsentAcceptance",
+    "DocumentKind",
+    "DocumentType",
+    "Guardian",
+    "GuardianRelationship",
+    "InfectiousFlag",
+    "InstitutionKind",
+    "IntakeDecision",
+    "IntakeRequest",
+    "OnlineEmr",
+    "PriorDiagnosis",
+    "Referral",
+    "RetentionClass",
+    "Slot",
+    "TerminationReason",
+    "VisitAction",
+    "VisitState",
+    "allowed_actions",
+    "check_booking",
+    "check_consent",
+    "check_emr_complete",
+    "check_guardian",
+    "check_intake",
+    "check_may_prescribe",
+    "check_not_excluded",
+    "check_prior_diagnosis_on_file",
+    "check_prior_diagnosis_valid",
+    "check_purge_allowed",
+    "check_revisit_confirmed",
+    "check_termination",
+    "due_for_purge",
+    "infectious_flag",
+    "next_state",
+    "purge_not_before",
+    "sniff_document",
+]
+
+GUARDIAN_REQUIRED_UNDER_YEARS = 6  # PD 17: 低龄儿童 (6岁以下)
+_ADULT_YEARS = 18  # 民法典 第十七条: a guardian must be of full age
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class DocumentType(enum.StrEnum):
+    """Records that prove a diagnosis made at a physical institution (PD 15)."""
+
+    OUTPATIENT_RECORD = "outpatient_record"  # 门诊病历
+    INPATIENT_RECORD = "inpatient_record"  # 住院病历
+    DISCHARGE_SUMMARY = "discharge_summary"  # 出院小结
+    DIAGNOSIS_CERTIFICATE = "diagnosis_certificate"  # 诊断证明
+
+
+class InstitutionKind(enum.StrEnum):
+    PHYSICAL = "physical"  # 实体医疗机构
+    INTERNET_HOSPITAL = "internet_hospital"  # an online diagnosis cannot found a revisit (PD 6)
+
+
+class GuardianRelationship(enum.StrEnum):
+    """Who may act as a child's guardian (民法典 第二十七条)."""
+
+    PARENT = "parent"
+    GRANDPARENT = "grandparent"
+    ADULT_SIBLING = "adult_sibling"
+    OTHER_LEGAL_GUARDIAN = "other_legal_guardian"
+
+
+@dataclass(frozen=True, slots=True)
+class PriorDiagnosis:
+    """What the patient brings (REV-01): the diagnosis, who made it and when, and the kept document."""
+
+    icd10_code: str
+    diagnosis_name: str
+    document_type: str
+    institution_name: str
+    diagnosed_on: date | None
+    document_sha256: str | None
+    institution_kind: InstitutionKind = InstitutionKind.PHYSICAL
+
+
+@dataclass(frozen=True, slots=True)
+class Guardian:
+    name: str
+    id_number: str
+    relationship: str
+    present_confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentAcceptance:
+    """A patient's acceptance of one consent version, with time and IP (PAT-02)."""
+
+    version: str
+    accepted_at: datetime
+    ip_address: str
+
+
+@dataclass(frozen=True, slots=True)
+class InfectiousFlag:
+    """A (suspected) notifiable infectious disease to report (REV-04, PD 15)."""
+
+    icd10: Icd10Code
+    disease_zh: str
+    disease_en: str
+    statutory_class: StatutoryClass
+    managed_as_class_a: bool
+    report_within_hours: int
+
+
+def _code(icd10_code: str | Icd10Code, tables: IntakeTables) -> Icd10Code:
+    if isinstance(icd10_code, Icd10Code):
+        return icd10_code
+    return validate_icd10(icd10_code, aliases=tables.legacy_aliases)
+
+
+@rule("REV-01", "A prior diagnosis from a physical institution is on file", source="PD 6, 15")
+def check_prior_diagnosis_on_file(prior: PriorDiagnosis | None, *, today: date) -> PriorDiagnosis:
+    """`prior` when complete; refuse a first visit: no prior diagnosis, or one without its document, type,
+    diagnosis, physical institution or a past date."""
+    if prior is None:
+        raise RuleViolation("REV-01", "no prior diagnosis: first visits (首诊) are not served online")
+    allowed = ", ".join(t.value for t in DocumentType)
+    if prior.document_type not in set(DocumentType):
+        raise RuleViolation("REV-01", f"document type {prior.document_type!r} is not one of: {allowed}")
+    if not prior.diagnosis_name.strip():
+        raise RuleViolation("REV-01", "the prior diagnosis has no diagnosis")
+    if not prior.institution_name.strip():
+        raise RuleViolation("REV-01", "the prior diagnosis does not name the diagnosing institution")
+    if prior.institution_kind is not InstitutionKind.PHYSICAL:
+        raise RuleViolation("REV-01", "the prior diagnosis must be made at a physical institution, not online")
+    if prior.diagnosed_on is None:
+        raise RuleViolation("REV-01", "the prior diagnosis has no date")
+    if prior.diagnosed_on > today:
+        raise RuleViolation("REV-01", f"the diagnosis date {prior.diagnosed_on.isoformat()} is in the future")
+    if not prior.document_sha256 or not _SHA256.match(prior.document_sha256):
+        raise RuleViolation("REV-01", "the prior-diagnosis document has not been kept (no stored document)")
+    return prior
+
+
+def _related(a: str, b: str) -> bool:
+    return department_covers(a, b) or department_covers(b, a)
+
+
+@rule("REV-02", "The prior diagnosis is coded, recent and within an approved department", source="PD 7, 15; SP")
+def check_prior_diagnosis_valid(
+    prior: PriorDiagnosis,
+    *,
+    visit_date: date,
+    approved_department_codes: Collection[str],
+    tables: IntakeTables,
+    visit_department_code: str | None = None,
+) -> Icd10Code:
+    """The validated code, or a refusal naming the expired window or the departments not on the licence."""
+    code = validate_icd10(prior.icd10_code, aliases=tables.legacy_aliases)
+    if prior.diagnosed_on is None:
+        raise RuleViolation("REV-02", "the prior diagnosis has no date")
+    window = tables.recency_window_for(code)
+    expires_on = add_months(prior.diagnosed_on, window.window_months)
+    if visit_date > expires_on:
+        raise RuleViolation(
+            "REV-02",
+            f"the diagnosis of {prior.diagnosed_on.isoformat()} is older than the {window.window_months}-month "
+            f"window for {window.group} (expired {expires_on.isoformat()}); a new offline visit is needed",
+            window_months=window.window_months,
+            recency_group=window.group,
+        )
+    mapping = tables.department_mapping_for(code)
+    if mapping is None or not mapping.department_codes:
+        why = mapping.notes if mapping else "no department is mapped to it"
+        raise RuleViolation("REV-02", f"{code.code} ({code.title}) cannot found an online revisit: {why}")
+    serving = [d for d in mapping.department_codes if any(department_covers(a, d) for a in approved_department_codes)]
+    if not serving:
+        names = ", ".join(tables.department_name(d) for d in mapping.department_codes)
+        raise RuleViolation("REV-02", f"{code.code} is served by {names}, none of which is on the hospital's licence")
+    if visit_department_code is not None and not any(_related(visit_department_code, d) for d in serving):
+        raise RuleViolation(
+            "REV-02", f"{code.code} is not served by department {tables.department_name(visit_department_code)}"
+        )
+    return code
+
+
+@rule("REV-03", "Class A infections, critical conditions and cases needing examination are refused", source="PD 6")
+def check_not_excluded(icd10_code: str | Icd10Code, *, tables: IntakeTables) -> None:
+    """Refuse a condition on the excluded table, naming its kind."""
+    code = _code(icd10_code, tables)
+    excluded = tables.exclusion_for(code)
+    if excluded is not None:
+        raise RuleViolation(
+            "REV-03",
+            f"{code.code} {excluded.name_zh} ({excluded.name_en}) is {excluded.kind.value}: not served online; "
+            "the patient must attend a physical institution",
+            kind=excluded.kind.value,
+            icd10_code=code.code,
+        )
+
+
+@rule("REV-04", "A suspected notifiable infectious disease is flagged for reporting", source="PD 15")
+def infectious_flag(icd10_code: str | Icd10Code, *, tables: IntakeTables) -> InfectiousFlag | None:
+    """The notifiable disease the code falls under, or None."""
+    code = _code(icd10_code, tables)
+    disease = tables.notifiable_for(code)
+    if disease is None:
+        return None
+    return InfectiousFlag(
+        code,
+        disease.disease_zh,
+        disease.disease_en,
+        disease.statutory_class,
+        disease.managed_as_class_a,
+        disease.report_within_hours,
+    )
+
+
+@rule("REV-05", "A child under 6 has a guardian present and recorded", source="PD 17")
+def check_guardian(birth_date: date, visit_date: date, guardian: Guardian | None) -> None:
+    """Refuse a child under 6 without a present, adult, identified guardian."""
+    age = age_on(birth_date, visit_date)
+    if age >= GUARDIAN_REQUIRED_UNDER_YEARS:
+        return
+    child = f"the patient is {age} (under {GUARDIAN_REQUIRED_UNDER_YEARS})"
+    if guardian is None:
+        raise RuleViolation("REV-05", f"{child}: a guardian must be present and recorded")
+    if not guardian.name.strip():
+        raise RuleViolation("REV-05", f"{child}: the guardian's name is missing")
+    try:
+        guardian_id = check_resident_id(guardian.id_number, visit_date)  # PAT-01's own check
+    except RuleViolation as exc:
+        raise RuleViolation("REV-05", f"{child}: the guardian's ID number is not valid ({exc.detail})") from exc
+    if age_on(guardian_id.birth_date, visit_date) < _ADULT_YEARS:
+        raise RuleViolation("REV-05", f"{child}: the guardian must be an adult")
+    if guardian.relationship not in set(GuardianRelationship):
+        allowed = ", ".join(r.value for r in GuardianRelationship)
+        raise RuleViolation("REV-05", f"{child}: relationship {guardian.relationship!r} is not one of: {allowed}")
+    if not guardian.present_confirmed:
+        raise RuleViolation("REV-05", f"{child}: the guardian's presence has not been confirmed")
+
+
+@rule("PAT-02", "The patient accepted the current consent version", source="PD 14")
+def check_consent(acceptance: ConsentAcceptance | None, *, current_version: str) -> None:
+    """Refuse without an acceptance of `current_version` recorded with its time and IP."""
+    if acceptance is None:
+        detail = f"informed consent {current_version} has not been accepted"
+        raise RuleViolation("PAT-02", detail, current_version=current_version)
+    if acceptance.version != current_version:
+        raise RuleViolation(
+            "PAT-02",
+            f"consent {acceptance.version} was accepted, but the current text is {current_version}: "
+            f"accept {current_version} first",
+            current_version=current_version,
+            accepted_version=acceptance.version,
+        )
+    if not acceptance.ip_address.strip():
+        raise RuleViolation("PAT-02", "the consent acceptance has no IP address recorded")
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeRequest:
+    birth_date: date
+    visit_date: date
+    prior: PriorDiagnosis | None
+    consent: ConsentAcceptance | None
+    guardian: Guardian | None = None
+    department_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeDecision:
+    icd10: Icd10Code
+    infectious: InfectiousFlag | None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def check_intake(
+    request: IntakeRequest,
+    *,
+    tables: IntakeTables,
+    approved_department_codes: Collection[str],
+    current_consent_version: str,
+) -> IntakeDecision:
+    """Every intake rule in order (PAT-02, REV-01, REV-03, REV-02, REV-05); the first refusal is raised."""
+    check_consent(request.consent, current_version=current_consent_version)
+    prior = check_prior_diagnosis_on_file(request.prior, today=request.visit_date)
+    check_not_excluded(prior.icd10_code, tables=tables)
+    code = check_prior_diagnosis_valid(
+        prior,
+        visit_date=request.visit_date,
+        approved_department_codes=approved_department_codes,
+        tables=tables,
+        visit_department_code=request.department_code,
+    )
+    check_guardian(request.birth_date, request.visit_date, request.guardian)
+    flag = infectious_flag(code, tables=tables)
+    findings: list[Finding] = []
+    if flag is not None:
+        findings.append(
+            Finding(
+                "REV-04",
+                Severity.WARN,
+                f"{code.code} falls under notifiable disease {flag.disease_zh} (class {flag.statutory_class.value}): "
+                f"report within {flag.report_within_hours} hours if confirmed or suspected",
+            )
+        )
+    return IntakeDecision(code, flag, findings)

@@ -1,0 +1,322 @@
+"""The reviewed intake tables in `data/`, read once into frozen values and checked as they load.
+
+Every CSV row carries a `source` (and `notes`); a row that names an unknown kind, a code that is not a
+WHO ICD-10 code or range, or an unknown department stops the load with `DataTableError`. The lookups the
+rules need (which exclusion, which department, which recency window) are methods of `IntakeTables`, so
+the rules stay pure and a test or a hospital can pass its own tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import enum
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import TypeVar
+
+from hospital.visits.icd10 import (
+    CodeRange,
+    Icd10Code,
+    is_who_code,
+    narrowest,
+    parse_code_range,
+)
+
+__all__ = [
+    "DATA_DIR",
+    "DataTableError",
+    "Department",
+    "DepartmentMapping",
+    "ExcludedCondition",
+    "ExclusionKind",
+    "IntakeTables",
+    "NotifiableDisease",
+    "RecencyWindow",
+    "StatutoryClass",
+    "department_covers",
+    "intake_tables",
+    "load_intake_tables",
+]
+
+T = TypeVar("T")
+
+DATA_DIR = Path(__file__).parent / "data"
+_DEPARTMENT_CODE = re.compile(r"^\d{2}(\.\d{2})?$")
+
+
+class DataTableError(ValueError):
+    """A data file is malformed; the message names the file and the line."""
+
+
+class ExclusionKind(enum.StrEnum):
+    """Why a condition is refused online (REV-03, PD 6)."""
+
+    CLASS_A_INFECTIOUS = "class_a_infectious"  # 甲类传染病
+    MANAGED_AS_CLASS_A = "managed_as_class_a"  # 按甲类管理的乙类传染病
+    CRITICAL_EMERGENCY = "critical_emergency"  # 危急重症
+    NEEDS_PHYSICAL_EXAM = "needs_physical_exam"  # 需要体格检查或医疗仪器设备辅助诊断
+
+
+class StatutoryClass(enum.StrEnum):
+    """法定传染病 class under 传染病防治法 第三条."""
+
+    A = "A"  # 甲类
+    B = "B"  # 乙类
+    C = "C"  # 丙类
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedCondition:
+    codes: CodeRange
+    kind: ExclusionKind
+    name_zh: str
+    name_en: str
+    source: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotifiableDisease:
+    codes: CodeRange
+    disease_zh: str
+    disease_en: str
+    statutory_class: StatutoryClass
+    managed_as_class_a: bool
+    report_within_hours: int
+    source: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A 诊疗科目 of the national 医疗机构诊疗科目名录: "03" 内科, "03.04" 心血管内科专业."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    source: str
+    notes: str
+
+    @property
+    def parent(self) -> str | None:
+        return self.code.split(".")[0] if "." in self.code else None
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentMapping:
+    """ICD-10 codes and the departments that may serve them; none means not served online (`notes` says why)."""
+
+    codes: CodeRange
+    department_codes: tuple[str, ...]
+    source: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecencyWindow:
+    """How old a prior diagnosis in `group` may be; `codes` is None for the default row."""
+
+    group: str
+    codes: CodeRange | None
+    window_months: int
+    source: str
+    notes: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeTables:
+    excluded: tuple[ExcludedCondition, ...]
+    notifiable: tuple[NotifiableDisease, ...]
+    departments: Mapping[str, Department]
+    icd_departments: tuple[DepartmentMapping, ...]
+    recency: tuple[RecencyWindow, ...]
+    legacy_aliases: Mapping[str, str]
+
+    def exclusion_for(self, code: Icd10Code) -> ExcludedCondition | None:
+        found = narrowest(code, ((row.codes, row) for row in self.excluded))
+        return found[0] if found else None
+
+    def notifiable_for(self, code: Icd10Code) -> NotifiableDisease | None:
+        found = narrowest(code, ((row.codes, row) for row in self.notifiable))
+        return found[0] if found else None
+
+    def department_mapping_for(self, code: Icd10Code) -> DepartmentMapping | None:
+        found = narrowest(code, ((row.codes, row) for row in self.icd_departments))
+        return found[0] if found else None
+
+    def recency_window_for(self, code: Icd10Code) -> RecencyWindow:
+        found = narrowest(code, ((row.codes, row) for row in self.recency if row.codes is not None))
+        return found[0] if found else next(row for row in self.recency if row.codes is None)
+
+    def department_name(self, code: str) -> str:
+        department = self.departments.get(code)
+        return f"{code} {department.name_zh}" if department else code
+
+    def with_recency_windows(self, months_by_group: Mapping[str, int]) -> IntakeTables:
+        """A copy with some groups' windows changed (configuration overrides the reviewed defaults)."""
+        unknown = set(months_by_group) - {row.group for row in self.recency}
+        if unknown or any(m <= 0 for m in months_by_group.values()):
+            raise DataTableError(f"recency override names unknown groups {sorted(unknown)} or a window <= 0")
+        rows = tuple(
+            dataclasses.replace(row, window_months=months_by_group.get(row.group, row.window_months)) for row in self.recency
+        )
+        return dataclasses.replace(self, recency=rows)
+
+
+def department_covers(approved: str, needed: str) -> bool:
+    """An approved 一级科目 ("03") covers its 二级科目 ("03.04"); a 二级科目 covers only itself (INS-02)."""
+    return needed == approved or needed.startswith(approved + ".")
+
+
+def _read(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != columns:
+            raise DataTableError(f"{path.name}: columns {reader.fieldnames} are not {list(columns)}")
+        rows: list[tuple[int, dict[str, str]]] = []
+        for row in reader:
+            if None in row or None in row.values():
+                raise DataTableError(f"{path.name}:{reader.line_num}: wrong number of fields (quote commas)")
+            rows.append((reader.line_num, {k: v.strip() for k, v in row.items()}))
+    for line, row in rows:
+        if not row["source"]:
+            raise DataTableError(f"{path.name}:{line}: every row needs a source")
+    return rows
+
+
+def _parse(path: Path, line: int, what: str, parse: Callable[[str], T], value: str) -> T:
+    try:
+        return parse(value)
+    except (ValueError, KeyError) as exc:
+        raise DataTableError(f"{path.name}:{line}: bad {what} {value!r}: {exc}") from exc
+
+
+def _codes(path: Path, line: int, value: str) -> CodeRange:
+    return _parse(path, line, "ICD-10 codes", parse_code_range, value)
+
+
+def _excluded(data_dir: Path) -> tuple[ExcludedCondition, ...]:
+    path = data_dir / "excluded_conditions.csv"
+    return tuple(
+        ExcludedCondition(
+            _codes(path, line, r["codes"]),
+            _parse(path, line, "kind", ExclusionKind, r["kind"]),
+            r["name_zh"],
+            r["name_en"],
+            r["source"],
+            r["notes"],
+        )
+        for line, r in _read(path, ("codes", "kind", "name_zh", "name_en", "source", "notes"))
+    )
+
+
+def _yes_no(value: str) -> bool:
+    return {"yes": True, "no": False}[value]
+
+
+def _notifiable(data_dir: Path) -> tuple[NotifiableDisease, ...]:
+    path = data_dir / "notifiable_infectious.csv"
+    columns = (
+        "codes",
+        "disease_zh",
+        "disease_en",
+        "statutory_class",
+        "managed_as_class_a",
+        "report_within_hours",
+        "source",
+        "notes",
+    )
+    rows = []
+    for line, r in _read(path, columns):
+        hours = _parse(path, line, "hours", int, r["report_within_hours"])
+        if hours <= 0:
+            raise DataTableError(f"{path.name}:{line}: report_within_hours must be a positive number")
+        rows.append(
+            NotifiableDisease(
+                _codes(path, line, r["codes"]),
+                r["disease_zh"],
+                r["disease_en"],
+                _parse(path, line, "class", StatutoryClass, r["statutory_class"]),
+                _parse(path, line, "yes/no", _yes_no, r["managed_as_class_a"]),
+                hours,
+                r["source"],
+                r["notes"],
+            )
+        )
+    return tuple(rows)
+
+
+def _departments(data_dir: Path) -> Mapping[str, Department]:
+    path = data_dir / "departments.csv"
+    found: dict[str, Department] = {}
+    for line, r in _read(path, ("code", "name_zh", "name_en", "source", "notes")):
+        department = Department(r["code"], r["name_zh"], r["name_en"], r["source"], r["notes"])
+        if not _DEPARTMENT_CODE.match(department.code) or department.code in found:
+            raise DataTableError(f"{path.name}:{line}: department code {department.code!r} malformed or repeated")
+        if department.parent is not None and department.parent not in found:
+            raise DataTableError(f"{path.name}:{line}: {department.code} comes before its parent {department.parent}")
+        found[department.code] = department
+    return MappingProxyType(found)
+
+
+def _icd_departments(data_dir: Path, departments: Mapping[str, Department]) -> tuple[DepartmentMapping, ...]:
+    path = data_dir / "icd_departments.csv"
+    rows = []
+    for line, r in _read(path, ("codes", "department_codes", "source", "notes")):
+        codes = tuple(r["department_codes"].split())
+        unknown = [c for c in codes if c not in departments]
+        if unknown:
+            raise DataTableError(f"{path.name}:{line}: unknown departments {unknown}")
+        if not codes and not r["notes"]:
+            raise DataTableError(f"{path.name}:{line}: a row serving no department must say why in notes")
+        rows.append(DepartmentMapping(_codes(path, line, r["codes"]), codes, r["source"], r["notes"]))
+    return tuple(rows)
+
+
+def _recency(data_dir: Path) -> tuple[RecencyWindow, ...]:
+    path = data_dir / "recency.csv"
+    rows: list[RecencyWindow] = []
+    windows: dict[str, int] = {}
+    for line, r in _read(path, ("group", "codes", "window_months", "source", "notes")):
+        months = _parse(path, line, "window", int, r["window_months"])
+        if months <= 0 or windows.setdefault(r["group"], months) != months:
+            raise DataTableError(f"{path.name}:{line}: window must be positive and the same for the whole group")
+        codes = None if r["codes"] == "*" else _codes(path, line, r["codes"])
+        rows.append(RecencyWindow(r["group"], codes, months, r["source"], r["notes"]))
+    if [row.codes for row in rows].count(None) != 1:
+        raise DataTableError(f"{path.name}: exactly one default row (codes '*') is needed")
+    return tuple(rows)
+
+
+def _legacy_aliases(data_dir: Path) -> Mapping[str, str]:
+    path = data_dir / "icd10_legacy_codes.csv"
+    aliases: dict[str, str] = {}
+    for line, r in _read(path, ("legacy_code", "who_code", "source", "notes")):
+        if is_who_code(r["legacy_code"]) or not is_who_code(r["who_code"]):
+            raise DataTableError(f"{path.name}:{line}: the legacy code must be gone from WHO and its target present")
+        aliases[r["legacy_code"]] = r["who_code"]
+    return MappingProxyType(aliases)
+
+
+def load_intake_tables(data_dir: Path = DATA_DIR) -> IntakeTables:
+    """Read and check every intake table under `data_dir`."""
+    departments = _departments(data_dir)
+    return IntakeTables(
+        excluded=_excluded(data_dir),
+        notifiable=_notifiable(data_dir),
+        departments=departments,
+        icd_departments=_icd_departments(data_dir, departments),
+        recency=_recency(data_dir),
+        legacy_aliases=_legacy_aliases(data_dir),
+    )
+
+
+@cache
+def intake_tables() -> IntakeTables:
+    """The packaged tables, read once per process."""
+    return load_intake_tables()
