@@ -72,7 +72,7 @@ def samples() -> list[tuple[str, str, bytes]]:
     return [
         ("same person", "obama2.jpg", photo("obama2.jpg")),
         ("same person", "obama3.jpg", photo("obama3.jpg")),
-        ("same person", "obama_partial_face.jpg", photo("obama_partial_face.jpg")),
+        ("cut-down copy", "obama_partial_face.jpg", photo("obama_partial_face.jpg")),
         ("different person", "biden.jpg", photo("biden.jpg")),
         ("group photo", "obama_and_biden.jpg", photo("obama_and_biden.jpg")),
         ("replay", "obama.jpg resized to 50 %, JPEG q90", _reencoded(_scaled(0.5))),
