@@ -1,0 +1,126 @@
+"""The face engine on the shared photos: enrolment (FACE-01) and verification (FACE-02)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hospital.biometrics import engine
+from hospital.biometrics.images import RGBImage, reduce_long_side
+from hospital.biometrics.settings import FaceSettings
+from hospital.biometrics.values import FaceTemplate, Verification, VerificationReason
+from hospital.core.errors import RuleViolation
+
+Decode = Callable[[bytes], RGBImage]
+Photo = Callable[[str], bytes]
+
+
+@pytest.fixture(scope="module")
+def obama_template(photo: Photo, decode: Decode) -> FaceTemplate:
+    return engine.encode_enrolment(decode(photo("obama.jpg")))
+
+
+def _verify(template: FaceTemplate, rgb: RGBImage, settings: FaceSettings) -> Verification:
+    return engine.verify(
+        template, rgb, tolerance=settings.tolerance, replay_distance=settings.replay_distance
+    )
+
+
+@pytest.mark.parametrize("probe", ["obama2.jpg", "obama3.jpg"])
+def test_another_photo_of_the_enrolled_person_matches(
+    obama_template: FaceTemplate, photo: Photo, decode: Decode, settings: FaceSettings, probe: str
+) -> None:
+    verification = _verify(obama_template, decode(photo(probe)), settings)
+    assert verification.match
+    assert verification.reason is VerificationReason.MATCH
+    assert settings.replay_distance <= verification.distance <= settings.tolerance
+
+
+def test_another_person_does_not_match(
+    obama_template: FaceTemplate, photo: Photo, decode: Decode, settings: FaceSettings
+) -> None:
+    verification = _verify(obama_template, decode(photo("biden.jpg")), settings)
+    assert not verification.match
+    assert verification.reason is VerificationReason.MISMATCH
+    assert verification.distance > settings.tolerance
+
+
+def test_a_resized_copy_of_the_enrolment_photo_is_refused_as_a_replay(
+    obama_template: FaceTemplate, resized_enrolment_photo: bytes, decode: Decode, settings: FaceSettings
+) -> None:
+    verification = _verify(obama_template, decode(resized_enrolment_photo), settings)
+    assert not verification.match
+    assert verification.reason is VerificationReason.REPLAY
+    assert verification.distance < settings.replay_distance
+
+
+def test_a_probe_showing_several_faces_is_refused(
+    obama_template: FaceTemplate, photo: Photo, decode: Decode, settings: FaceSettings
+) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        _verify(obama_template, decode(photo("obama_and_biden.jpg")), settings)
+    assert refused.value.rule_id == "FACE-02"
+    assert refused.value.extra["reason"] == "several_faces"
+
+
+def test_a_probe_without_a_face_is_refused(
+    obama_template: FaceTemplate, faceless_png: bytes, decode: Decode, settings: FaceSettings
+) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        _verify(obama_template, decode(faceless_png), settings)
+    assert refused.value.rule_id == "FACE-02"
+    assert refused.value.extra["reason"] == "no_face"
+
+
+def test_an_enrolment_photo_with_several_faces_is_refused(photo: Photo, decode: Decode) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        engine.encode_enrolment(decode(photo("obama_and_biden.jpg")))
+    assert refused.value.rule_id == "FACE-01"
+    assert refused.value.extra["reason"] == "several_faces"
+
+
+def test_an_enrolment_photo_without_a_face_is_refused(faceless_png: bytes, decode: Decode) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        engine.encode_enrolment(decode(faceless_png))
+    assert refused.value.rule_id == "FACE-01"
+    assert refused.value.extra["reason"] == "no_face"
+
+
+def test_an_enrolment_photo_with_a_small_face_is_refused(photo: Photo, decode: Decode) -> None:
+    # obama.jpg at a quarter of its size: the face box is about 75 px across.
+    full = Image.open(io.BytesIO(photo("obama.jpg"))).convert("RGB")
+    small = np.asarray(full.resize((full.width // 4, full.height // 4)))
+    with pytest.raises(RuleViolation) as refused:
+        engine.encode_enrolment(small, min_face_px=80)
+    assert refused.value.rule_id == "FACE-01"
+    assert refused.value.extra["reason"] == "face_too_small"
+    assert refused.value.extra["face_px"] < 80
+
+
+def test_an_upload_larger_than_the_working_size_is_reduced_before_detection(photo: Photo) -> None:
+    full = np.asarray(Image.open(io.BytesIO(photo("obama3.jpg"))).convert("RGB"))
+    assert max(full.shape[:2]) > 2000
+    template = engine.encode_enrolment(full, working_long_side=1024)
+    boxes = engine.locate_faces(reduce_long_side(full, 1024), detect_long_side=480, thorough=True)
+    assert len(boxes) == 1 and all(0 <= v <= 1024 for v in boxes[0])
+    assert template.vector.shape == (128,)
+
+
+def test_a_template_survives_the_round_trip_through_bytes(obama_template: FaceTemplate) -> None:
+    data = obama_template.to_bytes()
+    assert len(data) == 4 + 128 * 8
+    restored = FaceTemplate.from_bytes(data)
+    assert restored == obama_template
+    assert restored.distance_to(obama_template) == 0.0
+    assert "0." not in repr(restored)  # the biometric values are never printed
+
+
+def test_bytes_that_are_not_a_template_are_rejected(obama_template: FaceTemplate) -> None:
+    data = obama_template.to_bytes()
+    for corrupt in (data[:-8], b"XXXX" + data[4:], b""):
+        with pytest.raises(ValueError):
+            FaceTemplate.from_bytes(corrupt)

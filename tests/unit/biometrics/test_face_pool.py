@@ -1,0 +1,86 @@
+"""`FacePool`: the engine's jobs in a worker process, with uploads checked in the caller first."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from hospital.biometrics import _worker
+from hospital.biometrics.pool import FacePool
+from hospital.biometrics.settings import FaceSettings
+from hospital.biometrics.values import FaceTemplate, VerificationReason
+from hospital.core.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType
+
+Photo = Callable[[str], bytes]
+
+
+@pytest.fixture(scope="module")
+def pool(settings: FaceSettings) -> Iterator[FacePool]:
+    """One started pool with one worker for the module (starting one costs about 2 s)."""
+    face_pool = FacePool(dataclasses.replace(settings, workers=1))
+    asyncio.run(face_pool.start())
+    yield face_pool
+    asyncio.run(face_pool.close())
+
+
+@pytest.fixture(scope="module")
+def obama_template_bytes(pool: FacePool, photo: Photo) -> bytes:
+    return asyncio.run(pool.encode_enrolment(photo("obama.jpg"), "image/jpeg")).to_bytes()
+
+
+@pytest.mark.asyncio
+async def test_the_pool_enrols_and_verifies_in_a_worker_process(
+    pool: FacePool, obama_template_bytes: bytes, photo: Photo
+) -> None:
+    verification = await pool.verify(obama_template_bytes, photo("obama2.jpg"), "image/jpeg")
+    assert verification.match and verification.reason is VerificationReason.MATCH
+    refusal = await pool.verify(obama_template_bytes, photo("biden.jpg"), "image/jpeg")
+    assert not refusal.match and refusal.reason is VerificationReason.MISMATCH
+
+
+@pytest.mark.asyncio
+async def test_the_work_runs_in_another_process(pool: FacePool) -> None:
+    assert pool._executor is not None
+    worker_pid = await asyncio.get_running_loop().run_in_executor(pool._executor, _worker.ping)
+    assert worker_pid != os.getpid()
+
+
+@pytest.mark.asyncio
+async def test_a_rule_violation_in_the_worker_reaches_the_caller_intact(
+    pool: FacePool, obama_template_bytes: bytes, photo: Photo
+) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        await pool.verify(obama_template_bytes, photo("obama_and_biden.jpg"), "image/jpeg")
+    assert refused.value.rule_id == "FACE-02"
+    assert refused.value.extra["reason"] == "several_faces"
+    with pytest.raises(RuleViolation) as refused_enrolment:
+        await pool.encode_enrolment(photo("obama_and_biden.jpg"), None)
+    assert refused_enrolment.value.rule_id == "FACE-01"
+
+
+@pytest.mark.asyncio
+async def test_uploads_are_refused_in_the_caller_before_any_worker_is_involved(
+    settings: FaceSettings, photo: Photo
+) -> None:
+    # Never started: any job submitted would fail with RuntimeError instead of the refusals below.
+    idle = FacePool(dataclasses.replace(settings, workers=1, max_upload_bytes=500_000))
+    template = FaceTemplate([0.0] * 128).to_bytes()
+    with pytest.raises(UnsupportedMediaType):
+        await idle.verify(template, b"%PDF-1.7 not an image", "image/jpeg")
+    with pytest.raises(PayloadTooLarge):
+        await idle.encode_enrolment(photo("obama3.jpg"), "image/jpeg")
+    with pytest.raises(RuntimeError):
+        await idle.verify(template, photo("obama2.jpg"), "image/jpeg")
+
+
+@pytest.mark.asyncio
+async def test_the_in_process_mode_gives_the_same_verdict(
+    settings: FaceSettings, obama_template_bytes: bytes, photo: Photo
+) -> None:
+    async with FacePool(dataclasses.replace(settings, workers=0)) as inline:
+        verification = await inline.verify(obama_template_bytes, photo("obama3.jpg"), None)
+    assert verification.match
