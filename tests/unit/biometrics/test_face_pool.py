@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import signal
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -13,7 +14,12 @@ from hospital.biometrics import _worker
 from hospital.biometrics.pool import FacePool
 from hospital.biometrics.settings import FaceSettings
 from hospital.biometrics.values import FaceTemplate, VerificationReason
-from hospital.core.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType
+from hospital.core.errors import (
+    PayloadTooLarge,
+    RuleViolation,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
 
 Photo = Callable[[str], bytes]
 
@@ -83,4 +89,18 @@ async def test_the_in_process_mode_gives_the_same_verdict(
 ) -> None:
     async with FacePool(dataclasses.replace(settings, workers=0)) as inline:
         verification = await inline.verify(obama_template_bytes, photo("obama3.jpg"), None)
+    assert verification.match
+
+
+@pytest.mark.asyncio
+async def test_a_dead_worker_fails_its_call_as_unavailable_and_the_pool_recovers(
+    pool: FacePool, obama_template_bytes: bytes, photo: Photo
+) -> None:
+    assert pool._executor is not None
+    worker_pid = await asyncio.get_running_loop().run_in_executor(pool._executor, _worker.ping)
+    os.kill(worker_pid, signal.SIGKILL)
+    with pytest.raises(ServiceUnavailable):
+        await pool.verify(obama_template_bytes, photo("obama2.jpg"), "image/jpeg")
+    # The pool replaced its workers: the module's other tests keep using it.
+    verification = await pool.verify(obama_template_bytes, photo("obama2.jpg"), "image/jpeg")
     assert verification.match
