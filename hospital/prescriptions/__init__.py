@@ -1,0 +1,1 @@
+"""Prescriptions (RX): the formulary, the pure prescription rules, review and dispensing."""

@@ -1,0 +1,243 @@
+"""Dosage and quantity rules (RX-03): number of drugs, dose against the label maximum, days supply and long
+prescriptions, quantity against dose × days, duplicated substances, validity and high amounts. Pure."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from decimal import Decimal
+
+from hospital.core.rule_registry import Finding, Severity, rule
+from hospital.prescriptions.formulary import Drug, Formulary
+from hospital.prescriptions.values import PrescribedItem, PrescriptionDraft, ReviewCategory, RxSettings, icd10_category
+
+__all__ = [
+    "DOSAGE_RULES",
+    "at_most_five_drugs",
+    "daily_dose_within_the_label_maximum",
+    "days_supply_within_limits",
+    "items_are_well_formed",
+    "no_duplicated_substance",
+    "quantity_matches_dose_and_days",
+    "total_amount_flagged_when_high",
+    "validity_within_three_days",
+]
+
+BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
+NON_STANDARD, UNSUITABLE, EXCESSIVE = ReviewCategory.NON_STANDARD, ReviewCategory.UNSUITABLE, ReviewCategory.EXCESSIVE
+MAX_DRUGS = 5  # 处方管理办法 第六条: 每张处方不得超过5种药品
+DEFAULT_DAYS = 7  # 处方管理办法 第十九条: 处方一般不得超过7日用量
+LONG_USUAL_DAYS = 28  # 长期处方管理规范（试行）: 处方量一般在4周内
+LONG_MAX_DAYS = 84  # 长期处方管理规范（试行）: 最长不超过12周
+MAX_VALIDITY_DAYS = 3  # 处方管理办法 第十八条: 有效期最长不得超过3天
+WHOLE_UNITS = frozenset({"capsule", "actuation", "inhalation", "patch", "sachet"})
+UNSPLITTABLE_FORMS = ("release", "enteric", "gastro-resistant")
+
+
+def _finding(severity: Severity, category: ReviewCategory, message: str) -> Finding:
+    return Finding("RX-03", severity, message, category)
+
+
+def _dose_checkable(item: PrescribedItem, drug: Drug) -> bool:
+    """Whether the item's numbers are usable: all positive, and the dose in the drug's dose unit."""
+    counts = (item.times_per_day, item.interval_days, item.days_supply, item.quantity_packs)
+    return item.dose_per_time > 0 and min(counts) >= 1 and item.dose_unit == drug.dose_unit
+
+
+def _dispensable(drug: Drug, units: Decimal) -> bool:
+    """Whole units, or half tablets for plain tablets; modified-release forms are never split."""
+    if drug.dispensing_unit in WHOLE_UNITS or any(word in drug.form for word in UNSPLITTABLE_FORMS):
+        return units == units.to_integral_value()
+    if drug.dispensing_unit == "tablet":
+        return units * 2 == (units * 2).to_integral_value()
+    return True
+
+
+@rule("RX-03", "At most five drugs on one prescription", source="处方管理办法 第六条; 处方点评规范 不规范处方")
+def at_most_five_drugs(draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings) -> list[Finding]:
+    if len(draft.items) <= MAX_DRUGS:
+        return []
+    return [_finding(BLOCK, NON_STANDARD, f"{len(draft.items)} drugs on one prescription; at most {MAX_DRUGS}.")]
+
+
+@rule(
+    "RX-03",
+    "Dose, frequency, days and quantity are stated in the drug's dose unit",
+    source="处方管理办法 第六条; 处方点评规范 不规范处方: 剂量、规格、数量、单位书写不规范",
+)
+def items_are_well_formed(draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings) -> list[Finding]:
+    findings = []
+    for item, drug in formulary.lines(draft.items):
+        if item.dose_unit != drug.dose_unit:
+            message = f"{drug.label}: dose written in {item.dose_unit!r}; this product is dosed in {drug.dose_unit!r}."
+            findings.append(_finding(BLOCK, NON_STANDARD, message))
+        elif not _dose_checkable(item, drug):
+            message = f"{drug.label}: dose, times per day, interval, days and packs must all be positive."
+            findings.append(_finding(BLOCK, NON_STANDARD, message))
+        elif not _dispensable(drug, drug.dispensing_units_per_dose(item.dose_per_time)):
+            message = f"{drug.label}: {item.dose_per_time} {item.dose_unit} is not a dispensable dose of a {drug.form}."
+            findings.append(_finding(WARN, UNSUITABLE, message))
+    return findings
+
+
+@rule(
+    "RX-03",
+    "The daily dose stays within the label maximum",
+    source="SP 规范用药 超量处方; 处方管理办法 第六条 (按说明书常规用法用量); 处方点评规范 超常处方: 超说明书用药",
+)
+def daily_dose_within_the_label_maximum(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    findings = []
+    for item, drug in formulary.lines(draft.items):
+        if not _dose_checkable(item, drug):
+            continue
+        daily = f"{item.average_daily_dose.normalize():f} {drug.dose_unit} a day"
+        if drug.max_daily_dose is None:
+            message = f"{drug.label}: {daily}; the label sets no maximum, so the pharmacist checks the dose."
+            findings.append(_finding(WARN, UNSUITABLE, message))
+        elif item.average_daily_dose > drug.max_daily_dose:
+            maximum = f"{drug.max_daily_dose} {drug.dose_unit}"
+            message = f"{drug.label}: {daily} exceeds the label maximum of {maximum} ({drug.source})."
+            findings.append(_finding(BLOCK, EXCESSIVE, message))
+    return findings
+
+
+def _long_prescription_eligible(drug: Drug, draft: PrescriptionDraft, formulary: Formulary) -> bool:
+    """A chronic drug, neither controlled nor antimicrobial, indicated for one of the visit's chronic diseases."""
+    if not drug.chronic or drug.is_controlled or drug.is_antimicrobial:
+        return False
+    categories = {c for code in draft.diagnoses_icd10 if (c := icd10_category(code))}
+    return any(i.chronic and i.indicates(drug.atc_code) for c in categories for i in formulary.indications_for(c))
+
+
+def _supply_verdict(drug: Drug, days: int, reason: str, eligible: bool) -> tuple[Severity, str] | None:
+    """How a days supply above 7 days is judged, or None when it is 7 days or less."""
+    if days <= DEFAULT_DAYS:
+        return None
+    if days > LONG_MAX_DAYS:
+        return BLOCK, f"a long prescription never exceeds 12 weeks ({LONG_MAX_DAYS} days) (长期处方管理规范)."
+    if not reason:
+        return BLOCK, f"more than {DEFAULT_DAYS} days needs a recorded reason (处方管理办法 第十九条)."
+    limit = drug.usual_days_supply_limit
+    if drug.is_antimicrobial or drug.is_controlled:
+        if days > limit:
+            return BLOCK, (
+                "antimicrobials and specially managed drugs are never long prescriptions (长期处方管理规范); "
+                f"this drug's course limit is {limit} days."
+            )
+        return WARN, "an extended course with a recorded reason; the pharmacist confirms it."
+    if eligible and days > LONG_USUAL_DAYS:
+        return WARN, "over 4 weeks: the doctor assesses, records it and the patient confirms (长期处方管理规范)."
+    if eligible:
+        return INFO, "a long prescription for a chronic disease, reason recorded."
+    if days > limit:
+        return BLOCK, f"not a long-prescription drug for this visit's disease, and above its {limit}-day limit."
+    return WARN, "extended supply of a drug that is not a long prescription here; the pharmacist confirms the reason."
+
+
+@rule(
+    "RX-03",
+    "7 days' supply unless a reason is recorded; long prescriptions only for chronic drugs and never over 12 weeks",
+    source="处方管理办法 第十九条; 长期处方管理规范（试行）（国卫办医发〔2021〕17号）",
+)
+def days_supply_within_limits(draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings) -> list[Finding]:
+    reason = (draft.long_prescription_reason or "").strip()
+    findings = []
+    for item, drug in formulary.lines(draft.items):
+        eligible = _long_prescription_eligible(drug, draft, formulary)
+        verdict = _supply_verdict(drug, item.days_supply, reason, eligible)
+        if verdict is not None:
+            severity, text = verdict
+            findings.append(_finding(severity, NON_STANDARD, f"{drug.label}: {item.days_supply} days' supply — {text}"))
+    return findings
+
+
+@rule(
+    "RX-03",
+    "The quantity dispensed matches dose × days without gross excess",
+    source="SP 规范用药 超量处方; 处方管理办法 第十九条",
+)
+def quantity_matches_dose_and_days(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    # One pack over the need is tolerated with a warning (pack rounding, a spare inhaler); more would hand
+    # over a supply beyond the days the prescription was checked for.
+    findings = []
+    for item, drug in formulary.lines(draft.items):
+        if not _dose_checkable(item, drug):
+            continue
+        dosing_days = math.ceil(item.days_supply / item.interval_days)
+        units = drug.dispensing_units_per_dose(item.dose_per_time) * item.times_per_day * dosing_days
+        needed = max(1, math.ceil(units / drug.pack_size))
+        what = (
+            f"{drug.label}: {item.quantity_packs} pack(s) of {drug.pack_size} {drug.dispensing_unit}; "
+            f"{item.days_supply} days need {units.normalize():f} ({needed} pack(s))"
+        )
+        if item.quantity_packs < needed:
+            findings.append(_finding(WARN, UNSUITABLE, f"{what}: not enough for the days' supply."))
+        elif item.quantity_packs > needed + 1:
+            findings.append(_finding(BLOCK, EXCESSIVE, f"{what}: far more than the days' supply."))
+        elif item.quantity_packs > needed:
+            findings.append(_finding(WARN, EXCESSIVE, f"{what}: one pack more than needed."))
+    return findings
+
+
+@rule(
+    "RX-03",
+    "No substance twice on a prescription, nor already supplied by one still in effect",
+    source="处方点评规范 用药不适宜: 重复给药; SP 规范用药",
+)
+def no_duplicated_substance(draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings) -> list[Finding]:
+    # Under RX-03 rather than RX-04: two lines of one substance each pass the per-line maximum while the
+    # patient takes double, so a duplicate is a hole in the dose check.
+    lines = formulary.lines(draft.items)
+    by_substance = {drug.atc_code: drug for _, drug in lines}
+    findings = []
+    for atc, count in sorted(Counter(drug.atc_code for _, drug in lines).items()):
+        if count > 1:
+            name = by_substance[atc].generic_name
+            findings.append(_finding(BLOCK, UNSUITABLE, f"{name} ({atc}) is on {count} lines (重复给药)."))
+    current = {d.atc_code: d for code in draft.current_effective_items if (d := formulary.get(code))}
+    for atc in sorted(by_substance.keys() & current.keys()):
+        message = f"{current[atc].label} is already supplied by a prescription still in effect (重复给药)."
+        findings.append(_finding(WARN, UNSUITABLE, message))
+    return findings
+
+
+@rule("RX-03", "Valid on the day of issue; extended to at most 3 days", source="处方管理办法 第十八条")
+def validity_within_three_days(draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings) -> list[Finding]:
+    days = draft.validity_days
+    if days < 1 or days > MAX_VALIDITY_DAYS:
+        message = (
+            f"Validity of {days} day(s): a prescription is valid on the day of issue, "
+            f"extended to at most {MAX_VALIDITY_DAYS} days (处方管理办法 第十八条)."
+        )
+        return [_finding(BLOCK, NON_STANDARD, message)]
+    if days > 1:
+        return [_finding(INFO, NON_STANDARD, f"Validity extended by the doctor to {days} days.")]
+    return []
+
+
+@rule("RX-03", "A high-amount prescription is flagged for the pharmacist", source="SP 规范用药 大额度处方")
+def total_amount_flagged_when_high(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    total = sum((drug.price_cny * item.quantity_packs for item, drug in formulary.lines(draft.items)), Decimal(0))
+    threshold = settings.high_amount_threshold_cny
+    if total <= threshold:
+        return []
+    message = f"Total ¥{total:.2f} is above the ¥{threshold} threshold: the pharmacist confirms it (大额度处方)."
+    return [_finding(WARN, EXCESSIVE, message)]
+
+
+DOSAGE_RULES = (
+    at_most_five_drugs,
+    items_are_well_formed,
+    daily_dose_within_the_label_maximum,
+    days_supply_within_limits,
+    quantity_matches_dose_and_days,
+    no_duplicated_substance,
+    validity_within_three_days,
+    total_amount_flagged_when_high,
+)

@@ -1,0 +1,145 @@
+"""Drug-safety rules (RX-04): incompatible pairs (配伍禁忌), antimicrobial grades, recorded allergies. Pure."""
+
+from __future__ import annotations
+
+import re
+from itertools import combinations
+
+from hospital.core.rule_registry import Finding, Severity, rule
+from hospital.prescriptions.formulary import AllergenGroup, Drug, Formulary, Interaction
+from hospital.prescriptions.values import (
+    AntimicrobialGrade,
+    InteractionSeverity,
+    PrescriptionDraft,
+    ReviewCategory,
+    RxSettings,
+)
+
+__all__ = [
+    "SAFETY_RULES",
+    "antimicrobial_grade_allowed_online",
+    "no_drug_the_patient_is_allergic_to",
+    "no_incompatible_pair",
+]
+
+BLOCK, WARN, INFO = Severity.BLOCK, Severity.WARN, Severity.INFO
+NON_STANDARD, UNSUITABLE = ReviewCategory.NON_STANDARD, ReviewCategory.UNSUITABLE
+SEVERITY = {
+    InteractionSeverity.CONTRAINDICATED: BLOCK,
+    InteractionSeverity.MAJOR: WARN,
+    InteractionSeverity.MODERATE: INFO,
+}
+_ATC_LIKE = re.compile(r"^[A-Z][0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?$")
+
+
+def _finding(severity: Severity, category: ReviewCategory, message: str) -> Finding:
+    return Finding("RX-04", severity, message, category)
+
+
+def _pair_finding(x: Drug, y: Drug, interaction: Interaction, *, current: bool) -> Finding:
+    where = " (on a prescription still in effect)" if current else ""
+    message = (
+        f"{x.label} with {y.label}{where}: {interaction.severity.value}; {interaction.mechanism} [{interaction.source}]"
+    )
+    return _finding(SEVERITY[interaction.severity], UNSUITABLE, message)
+
+
+@rule(
+    "RX-04",
+    "No incompatible pair within the prescription or with a prescription still in effect",
+    source="SP 规范用药 配伍禁忌; 处方点评规范 用药不适宜: 有配伍禁忌或者不良相互作用",
+)
+def no_incompatible_pair(draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings) -> list[Finding]:
+    new = [drug for _, drug in formulary.lines(draft.items)]
+    findings = [
+        _pair_finding(x, y, interaction, current=False)
+        for x, y in combinations(new, 2)
+        for interaction in formulary.interactions_between(x, y)
+    ]
+    for code in draft.current_effective_items:
+        existing = formulary.get(code)
+        if existing is None:
+            message = (
+                f"Drug {code!r} of a prescription still in effect is not in the formulary: interactions unchecked."
+            )
+            findings.append(_finding(WARN, UNSUITABLE, message))
+            continue
+        for x in new:
+            findings += [
+                _pair_finding(x, existing, i, current=True) for i in formulary.interactions_between(x, existing)
+            ]
+    return findings
+
+
+@rule(
+    "RX-04",
+    "Special-use antimicrobials never online; restricted ones flagged",
+    source="抗菌药物临床应用管理办法（卫生部令第84号） 分级管理: 特殊使用级不得在门诊使用; SP 规范用药",
+)
+def antimicrobial_grade_allowed_online(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    findings = []
+    for _, drug in formulary.lines(draft.items):
+        if drug.antimicrobial_grade is AntimicrobialGrade.SPECIAL:
+            message = f"{drug.label} is a special-use (特殊使用级) antimicrobial: never prescribed outside hospital."
+            findings.append(_finding(BLOCK, NON_STANDARD, message))
+        elif drug.antimicrobial_grade is AntimicrobialGrade.RESTRICTED:
+            message = (
+                f"{drug.label} is a restricted (限制使用级) antimicrobial: the prescriber needs that grade's "
+                "privilege; the pharmacist confirms."
+            )
+            findings.append(_finding(WARN, NON_STANDARD, message))
+    return findings
+
+
+def _named(allergy: str, drug: Drug) -> bool:
+    """Whether `allergy` names the drug's substance, in English (any part of a combination) or in Chinese."""
+    name = drug.generic_name.casefold()
+    parts = {name, *(p.strip() for p in re.split(r"\s+and\s+|/", name))}
+    return allergy.casefold() in parts or (len(allergy) >= 2 and allergy in drug.name_zh)
+
+
+def _allergy_severity(allergy: str, drug: Drug, group: AllergenGroup | None) -> Severity | None:
+    """BLOCK when the recorded allergy covers the drug, WARN for a cross-reactive class, else None."""
+    if _ATC_LIKE.match(allergy.upper()):
+        return BLOCK if drug.atc_code.startswith(allergy.upper()) else None
+    if group is None:
+        return BLOCK if _named(allergy, drug) else None
+    if drug.atc_code.startswith(group.atc_prefixes):
+        return BLOCK
+    if group.cross_reactive_prefixes and drug.atc_code.startswith(group.cross_reactive_prefixes):
+        return WARN
+    return None
+
+
+@rule(
+    "RX-04",
+    "No drug the patient is recorded as allergic to",
+    source="SP 规范用药; 处方管理办法 第三十五条 (药师审核用药适宜性)",
+)
+def no_drug_the_patient_is_allergic_to(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    findings = []
+    lines = formulary.lines(draft.items)
+    for allergy in filter(None, (a.strip() for a in draft.patient_allergies)):
+        group = formulary.allergen_group(allergy)
+        for _, drug in lines:
+            severity = _allergy_severity(allergy, drug, group)
+            if severity is BLOCK:
+                message = f"The patient is recorded as allergic to {allergy!r}: {drug.label} must not be given."
+                findings.append(_finding(BLOCK, UNSUITABLE, message))
+            elif severity is WARN:
+                message = (
+                    f"The patient is allergic to {allergy!r}: {drug.label} may cross-react; the pharmacist confirms."
+                )
+                findings.append(_finding(WARN, UNSUITABLE, message))
+        known = group is not None or _ATC_LIKE.match(allergy.upper()) or any(_named(allergy, d) for d in formulary)
+        if not known:
+            message = f"Recorded allergy {allergy!r} matches no substance or class in the formulary; check it by hand."
+            findings.append(_finding(INFO, UNSUITABLE, message))
+    return findings
+
+
+SAFETY_RULES = (no_incompatible_pair, antimicrobial_grade_allowed_online, no_drug_the_patient_is_allergic_to)

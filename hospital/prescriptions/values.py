@@ -1,0 +1,151 @@
+"""Plain values the prescription rules work on: drug classes, the draft a doctor submits, and settings.
+
+Nothing here touches a database or the network; the service builds a `PrescriptionDraft` from its records
+and hands it, with the loaded `Formulary`, to `rules.check_prescription`.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+__all__ = [
+    "AntimicrobialGrade",
+    "ControlledClass",
+    "DraftOrigin",
+    "InteractionSeverity",
+    "PrescribedItem",
+    "PrescriptionDraft",
+    "ReviewCategory",
+    "RxSettings",
+    "icd10_category",
+]
+
+
+class ControlledClass(enum.StrEnum):
+    """Specially managed drug classes (特殊管理药品); every class but `none` is refused online (RX-02)."""
+
+    NONE = "none"
+    NARCOTIC = "narcotic"  # 麻醉药品
+    PSYCHOTROPIC_1 = "psychotropic_1"  # 第一类精神药品
+    PSYCHOTROPIC_2 = "psychotropic_2"  # 第二类精神药品
+    TOXIC = "toxic"  # 医疗用毒性药品
+    RADIOACTIVE = "radioactive"  # 放射性药品
+    PRECURSOR = "precursor"  # 药品类易制毒化学品
+
+    @property
+    def name_zh(self) -> str:
+        return _CONTROLLED_ZH[self]
+
+
+_CONTROLLED_ZH = {
+    ControlledClass.NONE: "普通药品",
+    ControlledClass.NARCOTIC: "麻醉药品",
+    ControlledClass.PSYCHOTROPIC_1: "第一类精神药品",
+    ControlledClass.PSYCHOTROPIC_2: "第二类精神药品",
+    ControlledClass.TOXIC: "医疗用毒性药品",
+    ControlledClass.RADIOACTIVE: "放射性药品",
+    ControlledClass.PRECURSOR: "药品类易制毒化学品",
+}
+
+
+class AntimicrobialGrade(enum.StrEnum):
+    """抗菌药物分级 (抗菌药物临床应用管理办法); `none` for drugs that are not antimicrobials."""
+
+    NONE = "none"
+    UNRESTRICTED = "unrestricted"  # 非限制使用级
+    RESTRICTED = "restricted"  # 限制使用级
+    SPECIAL = "special"  # 特殊使用级
+
+
+class InteractionSeverity(enum.StrEnum):
+    """How bad a drug pair is; contraindicated pairs block, major ones warn, moderate ones inform."""
+
+    CONTRAINDICATED = "contraindicated"
+    MAJOR = "major"
+    MODERATE = "moderate"
+
+
+class ReviewCategory(enum.StrEnum):
+    """The three kinds of unreasonable prescription in 医院处方点评管理规范（试行）."""
+
+    NON_STANDARD = "non_standard"  # 不规范处方
+    UNSUITABLE = "unsuitable"  # 用药不适宜处方
+    EXCESSIVE = "excessive"  # 超常处方
+
+
+class DraftOrigin(enum.StrEnum):
+    """Who produced the draft. Only `clinician` may become a prescription (RX-07)."""
+
+    CLINICIAN = "clinician"
+    AI = "ai"
+    AUTO = "auto"
+    IMPORT = "import"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrescribedItem:
+    """One line of a prescription: `dose_per_time` in `dose_unit`, `times_per_day` on each dosing day,
+    a dosing day every `interval_days` days (7 for a weekly tablet), for `days_supply` days."""
+
+    drug_code: str
+    dose_per_time: Decimal
+    dose_unit: str
+    times_per_day: int
+    days_supply: int
+    quantity_packs: int
+    interval_days: int = 1
+
+    @property
+    def average_daily_dose(self) -> Decimal:
+        return self.dose_per_time * self.times_per_day / self.interval_days
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrescriptionDraft:
+    """What a doctor submits for one online revisit, with the facts the rules need about the patient.
+
+    `diagnoses_icd10` are this visit's diagnoses; `prior_diagnoses_icd10` the confirmed diagnoses made at a
+    physical institution (REV-01). `current_effective_items` are drug codes from the patient's prescriptions
+    still in effect. `patient_allergies` holds ATC codes or prefixes, substance names or allergen group
+    names (e.g. "penicillin", "青霉素").
+    """
+
+    items: tuple[PrescribedItem, ...]
+    diagnoses_icd10: tuple[str, ...]
+    prior_diagnoses_icd10: tuple[str, ...]
+    issued_on: date
+    patient_birth_date: date
+    origin: str
+    prescriber_id: str
+    validity_days: int = 1
+    long_prescription_reason: str | None = None
+    guardian_recorded: bool = False
+    patient_allergies: tuple[str, ...] = ()
+    current_effective_items: tuple[str, ...] = ()
+
+    @property
+    def patient_age_years(self) -> int:
+        """Completed years on the day of issue (实足年龄)."""
+        born, today = self.patient_birth_date, self.issued_on
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RxSettings:
+    """Local choices the rules leave to the hospital; the legal ceilings are not settings."""
+
+    high_amount_threshold_cny: Decimal = Decimal(1000)
+
+
+_ICD10_CATEGORY = re.compile(r"^([A-Z][0-9]{2})(?:$|\.|[0-9])")
+
+
+def icd10_category(code: str) -> str | None:
+    """The 3-character ICD-10 category of `code` ("E11.65" → "E11", "I10.x00x002" → "I10"), or None
+    when `code` is not shaped like an ICD-10 code."""
+    match = _ICD10_CATEGORY.match(code.strip().upper())
+    return match.group(1) if match else None

@@ -1,0 +1,133 @@
+"""RX-04: incompatible pairs (in the prescription and with ones still in effect), antimicrobial grades, allergies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from hospital.core.rule_registry import Finding, Severity
+from hospital.prescriptions.values import PrescribedItem, PrescriptionDraft, ReviewCategory
+
+Item = Callable[..., PrescribedItem]
+Draft = Callable[..., PrescriptionDraft]
+Check = Callable[..., list[Finding]]
+Having = Callable[..., list[Finding]]
+
+SIMVASTATIN = "C10AA01-tab-20mg"
+CLARITHROMYCIN = "J01FA09-tab-250mg"
+CLOPIDOGREL = "B01AC04-tab-75mg"
+OMEPRAZOLE = "A02BC01-eccap-20mg"
+AMLODIPINE = "C08CA01-tab-5mg"
+SILDENAFIL = "G04BE03-tab-50mg"
+ISOSORBIDE_MONONITRATE = "C01DA14-srtab-60mg"
+AMOXICILLIN = "J01CA04-cap-250mg"
+CEFUROXIME = "J01DC02-tab-250mg"
+
+
+def test_a_contraindicated_pair_is_refused(item: Item, draft: Draft, check: Check, having: Having) -> None:
+    prescription = draft(item(SIMVASTATIN, 20), item(CLARITHROMYCIN, 500, times=2), diagnoses=("E78.0", "J20.9"))
+
+    refused = having(check(prescription), "RX-04", Severity.BLOCK, "contraindicated")
+
+    assert len(refused) == 1
+    assert "simvastatin" in refused[0].message and "clarithromycin" in refused[0].message
+    assert refused[0].category == ReviewCategory.UNSUITABLE
+
+
+def test_a_major_pair_is_warned(item: Item, draft: Draft, check: Check, having: Having) -> None:
+    prescription = draft(item(CLOPIDOGREL, 75), item(OMEPRAZOLE, 20), diagnoses=("I25.1", "K21.9"))
+
+    findings = check(prescription)
+
+    assert having(findings, "RX-04", Severity.WARN, "omeprazole inhibits CYP2C19")
+    assert having(findings, "RX-04", Severity.BLOCK) == []
+
+
+def test_a_moderate_pair_is_recorded(item: Item, draft: Draft, check: Check, having: Having) -> None:
+    prescription = draft(item(AMLODIPINE, 5), item(SIMVASTATIN, 20), diagnoses=("I10", "E78.0"))
+
+    assert having(check(prescription), "RX-04", Severity.INFO, "do not exceed simvastatin 20mg")
+
+
+def test_a_pair_given_by_drug_class_is_refused(item: Item, draft: Draft, check: Check, having: Having) -> None:
+    prescription = draft(item(SILDENAFIL, 50), item(ISOSORBIDE_MONONITRATE, 60), diagnoses=("N48.4", "I25.1"))
+
+    assert having(check(prescription), "RX-04", Severity.BLOCK, "organic nitrate")
+
+
+def test_a_pair_with_a_prescription_still_in_effect_is_refused(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    prescription = draft(
+        item(CLARITHROMYCIN, 500, times=2), diagnoses=("J20.9",), current_effective_items=(SIMVASTATIN,)
+    )
+
+    assert having(check(prescription), "RX-04", Severity.BLOCK, "on a prescription still in effect")
+
+
+def test_sildenafil_is_refused_for_a_patient_already_on_a_nitrate(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    prescription = draft(item(SILDENAFIL, 50), diagnoses=("N48.4",), current_effective_items=(ISOSORBIDE_MONONITRATE,))
+
+    assert having(check(prescription), "RX-04", Severity.BLOCK, "organic nitrate")
+
+
+def test_an_unknown_drug_in_effect_is_flagged_as_unchecked(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    prescription = draft(item(AMLODIPINE, 5), current_effective_items=("FOREIGN-123",))
+
+    assert having(check(prescription), "RX-04", Severity.WARN, "interactions unchecked")
+
+
+def test_a_special_use_antimicrobial_is_never_prescribed_online(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    prescription = draft(item("J01XX08-tab-600mg", 600, times=2), diagnoses=("J18.9",))
+
+    assert having(check(prescription), "RX-04", Severity.BLOCK, "特殊使用级")
+
+
+def test_a_restricted_antimicrobial_is_warned(item: Item, draft: Draft, check: Check, having: Having) -> None:
+    prescription = draft(item("J01MA14-tab-400mg", 400, days=5), diagnoses=("J18.9",))
+
+    assert having(check(prescription), "RX-04", Severity.WARN, "限制使用级")
+    assert having(check(draft(item(AMOXICILLIN, 500, times=3), diagnoses=("J02.9",))), "RX-04", Severity.WARN) == []
+
+
+@pytest.mark.parametrize("allergy", ["penicillin", "青霉素", "amoxicillin", "阿莫西林", "J01C", "j01ca04"])
+def test_a_drug_the_patient_is_allergic_to_is_refused(
+    item: Item, draft: Draft, check: Check, having: Having, allergy: str
+) -> None:
+    prescription = draft(item(AMOXICILLIN, 500, times=3), diagnoses=("J02.9",), patient_allergies=(allergy,))
+
+    assert having(check(prescription), "RX-04", Severity.BLOCK, "recorded as allergic")
+
+
+def test_a_cephalosporin_for_a_penicillin_allergic_patient_is_warned(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    prescription = draft(item(CEFUROXIME, 250, times=2), diagnoses=("J02.9",), patient_allergies=("青霉素",))
+
+    findings = check(prescription)
+
+    assert having(findings, "RX-04", Severity.WARN, "may cross-react")
+    assert having(findings, "RX-04", Severity.BLOCK) == []
+
+
+def test_an_allergy_to_another_substance_does_not_refuse(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    prescription = draft(item(AMLODIPINE, 5), patient_allergies=("penicillin", "aspirin"))
+
+    assert having(check(prescription), "RX-04", Severity.BLOCK) == []
+
+
+def test_an_unrecognised_allergy_is_left_to_the_pharmacist(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    prescription = draft(item(AMLODIPINE, 5), patient_allergies=("花生",))
+
+    assert having(check(prescription), "RX-04", Severity.INFO, "'花生' matches no substance")
