@@ -9,10 +9,13 @@ from litestar import Litestar
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.types import ControllerRouterHandler
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ControllerRouterHandler
 
 from hospital import __version__
+from hospital.biometrics.api import FaceVerificationController
+from hospital.biometrics.pool import FacePool
+from hospital.biometrics.settings import FaceSettings
 from hospital.config import Settings, load_settings
 from hospital.context import HospitalContext, build_context
 from hospital.core.problems import exception_handlers
@@ -24,10 +27,18 @@ from hospital.identity.profile import PROFILE_SECTIONS
 from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
+from hospital.staff.api import StaffController
 
 __all__ = ["create_app"]
 
-ROUTES: list[ControllerRouterHandler] = [health, ready, IdentityController, InstitutionController, PatientController]
+ROUTES: list[ControllerRouterHandler] = [
+    health, ready, IdentityController, InstitutionController, PatientController, StaffController,
+    FaceVerificationController,
+]
+
+
+def face_settings(settings: Settings) -> FaceSettings:
+    return FaceSettings(workers=settings.face_workers, max_upload_bytes=settings.max_upload_bytes)
 
 
 def create_app(settings: Settings | None = None, ctx: HospitalContext | None = None) -> Litestar:
@@ -43,9 +54,16 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         app.state.ctx = ctx
+        own_pool = ctx.faces is None
+        if own_pool:
+            ctx.faces = FacePool(face_settings(settings))
+            await ctx.faces.start()
         try:
             yield
         finally:
+            if own_pool and ctx.faces is not None:
+                await ctx.faces.close()
+                ctx.faces = None
             await engine.dispose()
 
     return Litestar(

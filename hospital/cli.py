@@ -35,16 +35,22 @@ def _serve(host: str, port: int, seed: bool) -> None:
 
 
 async def _seed(ctx: object) -> None:
+    from hospital.biometrics.pool import FacePool
+    from hospital.biometrics.settings import FaceSettings
     from hospital.context import HospitalContext
     from hospital.demo import seed_demo
 
     assert isinstance(ctx, HospitalContext)
     engine = create_engine(ctx.settings.resolved_database_url)
+    ctx.faces = FacePool(FaceSettings(workers=0))  # seeding enrols two faces inline, before the server's pool
     try:
+        await ctx.faces.start()
         async with session_factory(engine)() as session:
             seeded = await seed_demo(session, ctx)
         click.echo("demo data seeded" if seeded else "demo data already present")
     finally:
+        await ctx.faces.close()
+        ctx.faces = None
         await engine.dispose()
 
 
@@ -112,3 +118,17 @@ def rules_command(as_json: bool) -> None:
                                    "function": r.qualname}, ensure_ascii=False))
         else:
             click.echo(f"{r.rule_id:9} {r.title}  [{r.source}]  {r.qualname}")
+
+
+def _register_area_commands() -> None:
+    """Each area and connector keeps its own click group; the `hospital` command gathers them."""
+    from connectors.supervision.gateway.cli import gateway
+    from connectors.supervision.simulator.cli import supervision_sim
+    from hospital.biometrics.cli import face
+
+    main.add_command(gateway)
+    main.add_command(supervision_sim)
+    main.add_command(face)
+
+
+_register_area_commands()

@@ -7,9 +7,8 @@ their own, and services receive it as an argument.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hospital.config import Settings
 from hospital.core.crypto import FieldCipher
@@ -17,29 +16,53 @@ from hospital.core.types import utcnow
 from hospital.identity.throttle import LoginThrottle
 from hospital.identity.tokens import TokenIssuer, load_or_create_signing_key
 
+if TYPE_CHECKING:
+    from hospital.biometrics.pool import FacePool
+    from hospital.core.blobs import BlobStore
+
 __all__ = ["HospitalContext", "build_context"]
 
 
-@dataclass
 class HospitalContext:
-    settings: Settings
-    cipher: FieldCipher
-    tokens: TokenIssuer
-    throttle: LoginThrottle
-    clock: Callable[[], datetime] = utcnow
-    # Collaborators that areas add at start-up (the face pool, the blob store, the CA, the media hub).
-    extensions: dict[str, Any] = field(default_factory=dict)
+    """A plain class, not a dataclass: the web layer passes it through as an opaque dependency."""
+
+    def __init__(self, settings: Settings, cipher: FieldCipher, tokens: TokenIssuer, throttle: LoginThrottle, *,
+                 clock: Callable[[], datetime] = utcnow, blobs: BlobStore | None = None,
+                 faces: FacePool | None = None) -> None:
+        self.settings = settings
+        self.cipher = cipher
+        self.tokens = tokens
+        self.throttle = throttle
+        self.clock = clock
+        self.blobs = blobs
+        self.faces = faces
+        # Collaborators that areas add at start-up (the CA, the media hub …), by name.
+        self.extensions: dict[str, Any] = {}
 
     def now(self) -> datetime:
         return self.clock()
+
+    def face_pool(self) -> FacePool:
+        if self.faces is None:
+            raise RuntimeError("the face pool is not started (the app's lifespan starts it)")
+        return self.faces
+
+    def blob_store(self) -> BlobStore:
+        if self.blobs is None:
+            raise RuntimeError("the blob store is not configured")
+        return self.blobs
 
 
 def build_context(settings: Settings) -> HospitalContext:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     key = load_or_create_signing_key(settings.data_dir / "keys" / "token-signing.pem")
+    from hospital.core.blobs import BlobStore
+
+    cipher = FieldCipher(settings.field_key)
     return HospitalContext(
         settings=settings,
-        cipher=FieldCipher(settings.field_key),
+        cipher=cipher,
         tokens=TokenIssuer(key, settings.token_ttl_seconds),
         throttle=LoginThrottle(settings.login_rate_per_minute),
+        blobs=BlobStore(settings.data_dir / "blobs", cipher),
     )

@@ -38,15 +38,16 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, **kw: Any) -> AsyncEngine:
+def create_engine(url: str, *, immediate: bool = True, **kw: Any) -> AsyncEngine:
+    """`immediate=False` is for observers (tests, reports) that only read: they must not hold the write lock."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kw)
-        _make_sqlite_transactions_immediate(engine)
+        _configure_sqlite(engine, immediate=immediate)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kw)
 
 
-def _make_sqlite_transactions_immediate(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, open transactions, so we can open them IMMEDIATE.
@@ -60,7 +61,7 @@ def _make_sqlite_transactions_immediate(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

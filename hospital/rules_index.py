@@ -9,9 +9,11 @@ from hospital.core.rule_registry import RegisteredRule, all_rules
 __all__ = ["RULE_MODULES", "load_all_rules"]
 
 RULE_MODULES = (
+    "hospital.biometrics.rules",
     "hospital.identity.rules",
     "hospital.institution.rules",
     "hospital.patients.rules",
+    "hospital.staff.rules",
 )
 
 

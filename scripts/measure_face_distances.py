@@ -68,7 +68,10 @@ def _scaled(factor: float) -> Callable[[Image.Image], Image.Image]:
 
 def samples() -> list[tuple[str, str, bytes]]:
     """(group, label, image bytes) in table order."""
-    photo = lambda name: (FACES / name).read_bytes()
+
+    def photo(name: str) -> bytes:
+        return (FACES / name).read_bytes()
+
     return [
         ("same person", "obama2.jpg", photo("obama2.jpg")),
         ("same person", "obama3.jpg", photo("obama3.jpg")),

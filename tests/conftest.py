@@ -25,11 +25,15 @@ from hospital.app import create_app
 from hospital.config import Settings
 from hospital.context import HospitalContext, build_context
 from hospital.db import create_engine, migrate, session_factory
+from tests.faces import RememberingFacePool
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HOSPITAL_SHARED_DIR", REPO.parent / "shared"))
 POSTGRES_ADMIN_URL = os.environ.get("HOSPITAL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 DATABASES = [d.strip() for d in os.environ.get("HOSPITAL_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
+
+
+os.environ.setdefault("HOSPITAL_SHARED_DIR", str(SHARED))
 
 
 @pytest.fixture(scope="session")
@@ -123,16 +127,26 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(environment="test", data_dir=tmp_path / "data", database_url=db_url, login_rate_per_minute=1000)
 
 
+@pytest.fixture(scope="session")
+def face_pool() -> RememberingFacePool:
+    """One in-process pool for the whole run: the real engine, each photo/template pair computed once."""
+    return RememberingFacePool()
+
+
 @pytest.fixture
-def ctx(settings: Settings, clock: FakeClock) -> HospitalContext:
+async def ctx(settings: Settings, clock: FakeClock, face_pool: RememberingFacePool) -> HospitalContext:
     context = build_context(settings)
     context.clock = clock
+    await face_pool.start()
+    context.faces = face_pool
     return context
 
 
 @pytest.fixture
 async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
-    engine = create_engine(settings.resolved_database_url)
+    """The test's own session, beside the app's. On SQLite it opens plain (deferred) transactions, so a test that
+    reads does not hold the write lock the app needs; a test that writes (tampering) commits at once."""
+    engine = create_engine(settings.resolved_database_url, immediate=False)
     async with session_factory(engine)() as s:
         yield s
     await engine.dispose()

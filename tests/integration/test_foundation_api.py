@@ -20,7 +20,7 @@ NEW_PATIENT = {"real_name": "李四", "id_number": "110101199003077777", "phone"
 def _fix_check_digit(body17: str) -> str:
     from stdnum.cn import ric
 
-    return body17 + ric.calc_check_digit(body17)
+    return body17 + ric.calc_check_digit(body17 + "0")
 
 
 VALID_ID = _fix_check_digit("11010119900307777")

@@ -134,7 +134,8 @@ def _diagnosis(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
     prescribed = {_category(c) for c in _codes(record.get("icdCode"))}
     diagnosed = {_category(c) for c in _codes(revisit.get("mainDiagnoseCode"))}
     if prescribed and diagnosed and not prescribed & diagnosed:
-        message = f"prescription diagnosis {record.get('icdCode')} does not match the revisit's {revisit.get('mainDiagnoseCode')}"
+        message = (f"prescription diagnosis {record.get('icdCode')} does not match the revisit's "
+                   f"{revisit.get('mainDiagnoseCode')}")
         return [("diagnosis_mismatch", "RX-01", message)]
     return []
 

@@ -32,7 +32,7 @@ def test_a_birth_date_in_the_future_is_refused() -> None:
     from stdnum.cn import ric
 
     body = "11010520300101001"
-    number = body + ric.calc_check_digit(body)
+    number = body + ric.calc_check_digit(body + "0")
     with pytest.raises(RuleViolation):
         rules.check_resident_id(number, TODAY)
 

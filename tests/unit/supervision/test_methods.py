@@ -27,7 +27,7 @@ DOC_METHODS = {
 
 
 def test_every_method_named_in_the_protocol_doc_is_in_the_table() -> None:
-    assert DOC_METHODS <= set(all_methods())
+    assert set(all_methods()) >= DOC_METHODS
 
 
 def test_every_field_row_belongs_to_a_listed_method_and_names_its_source() -> None:

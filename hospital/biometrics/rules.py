@@ -1,0 +1,64 @@
+"""Who may practise, and when a face verification is fresh enough. Pure.
+
+FACE-02: a doctor verifies by face before taking a patient, a pharmacist before reviewing; FACE-03: signing
+needs a fresher verification; FACE-04: repeated failures lock verification.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hospital.core.errors import AccessRefused, LockedOut, RuleViolation
+from hospital.core.rule_registry import rule
+
+__all__ = ["PRACTISING_ROLES", "check_biometric_consent", "check_face_not_locked", "check_fresh_for_signing",
+           "check_fresh_verification",
+           "check_may_practise", "face_lock_after_failure"]
+
+PRACTISING_ROLES = frozenset({"doctor", "pharmacist", "nurse"})
+
+
+@rule("FACE-01", "Face data is enrolled only with the clinician's separate biometric consent",
+      source="PD 13, MS 信息使用")
+def check_biometric_consent(consented: bool) -> None:
+    if not consented:
+        raise RuleViolation("FACE-01", "biometric data is sensitive personal information: enrolment needs the "
+                                       "clinician's separate consent")
+
+
+@rule("FACE-02", "Only clinicians hold practice sessions; patients and administrators never do",
+      source="PD 13, SP 实名认证")
+def check_may_practise(role: str) -> None:
+    if role not in PRACTISING_ROLES:
+        raise AccessRefused("FACE-02", f"a {role} does not practise and cannot hold a practice session")
+
+
+@rule("FACE-02", "Acting as a clinician needs a face verification younger than the window",
+      source="PD 13 (接诊前), SP 实名认证")
+def check_fresh_verification(role: str, verified_at: datetime | None, now: datetime, window_seconds: int,
+                             *, rule_id: str = "FACE-02", act: str = "practise") -> None:
+    """FACE-02 for taking patients and reviewing (30 minutes by default); FACE-03 for signing (5 minutes)."""
+    check_may_practise(role)
+    if verified_at is None:
+        raise AccessRefused(rule_id, f"verify your face before you {act}", window_seconds=window_seconds)
+    age = now - verified_at
+    if age > timedelta(seconds=window_seconds) or age < timedelta(seconds=-60):
+        raise AccessRefused(rule_id, f"your face verification is {int(age.total_seconds())} s old; {act} needs "
+                                     f"one younger than {window_seconds} s", window_seconds=window_seconds)
+
+
+@rule("FACE-04", "Repeated failed verifications lock the account's verification", source="PD 10, SP 全程留痕")
+def check_face_not_locked(locked_until: datetime | None, now: datetime) -> None:
+    if locked_until is not None and locked_until > now:
+        raise LockedOut("FACE-04", "face verification is locked after repeated failures; an administrator has "
+                                   "been alerted", locked_until=locked_until)
+
+
+def face_lock_after_failure(failures: int, max_failures: int, now: datetime, lock_seconds: int) -> datetime | None:
+    return now + timedelta(seconds=lock_seconds) if failures >= max_failures else None
+
+
+@rule("FACE-03", "Signing a prescription needs a face verification younger than the signing window (5 minutes)",
+      source="SP 实名认证")
+def check_fresh_for_signing(role: str, verified_at: datetime | None, now: datetime, window_seconds: int) -> None:
+    check_fresh_verification(role, verified_at, now, window_seconds, rule_id="FACE-03", act="sign")

@@ -1,0 +1,120 @@
+"""Administration of staff: admission with credentials and photo, suspension, renewal (admin only)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, delete, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.biometrics.gate import single_upload
+from hospital.context import HospitalContext
+from hospital.core.errors import InvalidInput
+from hospital.core.web import actor_of
+from hospital.identity.guards import requires_admin
+from hospital.staff import service
+from hospital.staff.models import StaffMember
+
+__all__ = ["StaffController"]
+
+
+class CredentialBody(msgspec.Struct, forbid_unknown_fields=True):
+    kind: str
+    number: str
+    valid_until: date | None = None
+
+
+class AdmissionBody(msgspec.Struct, forbid_unknown_fields=True):
+    kind: str
+    username: Annotated[str, msgspec.Meta(min_length=3, max_length=64)]
+    initial_password: Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
+    real_name: Annotated[str, msgspec.Meta(min_length=2, max_length=60)]
+    id_number: str
+    title: str
+    clinical_years: Annotated[int, msgspec.Meta(ge=0, le=80)]
+    departments: list[str]
+    credentials: list[CredentialBody]
+    biometric_consent: bool
+    practice_category: str = ""
+    practice_scope: str = ""
+    practice_institution: str = ""
+
+
+class SuspensionBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class RenewalBody(msgspec.Struct, forbid_unknown_fields=True):
+    credentials: list[CredentialBody]
+
+
+def staff_view(member: StaffMember) -> dict[str, Any]:
+    """What an administrator sees: never the ID number in clear, the photo or the face template."""
+    return {"staff_id": str(member.id), "user_id": str(member.user_id), "kind": member.kind,
+            "real_name": member.real_name, "title": member.title, "departments": member.departments,
+            "practice_category": member.practice_category, "practice_scope": member.practice_scope,
+            "practice_institution": member.practice_institution, "clinical_years": member.clinical_years,
+            "credentials": member.credentials, "suspended": member.suspended,
+            "suspension_reason": member.suspension_reason, "version": member.version}
+
+
+def _admission(form: dict[str, Any]) -> service.Admission:
+    raw = form.get("application")
+    if not isinstance(raw, str):
+        raise InvalidInput("send the application as the multipart text field 'application' (JSON)")
+    try:
+        body = msgspec.json.decode(raw.encode(), type=AdmissionBody)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"application: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise InvalidInput("application is not valid JSON") from exc
+    data = msgspec.structs.asdict(body)
+    data["credentials"] = [{**msgspec.structs.asdict(c), "valid_until": c.valid_until.isoformat() if c.valid_until
+                            else None} for c in body.credentials]
+    return service.Admission(**data)
+
+
+class StaffController(Controller):
+    path = "/api/staff"
+    tags = ["staff"]
+    guards = [requires_admin]
+
+    @post("/", summary="Admit a clinician with credentials and photo; the photo enrols the face (STAFF-01/02, FACE-01)")
+    async def admit(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> dict[str, Any]:
+        admission = _admission(data)
+        photo: UploadFile = single_upload(data, "photo")
+        member = await service.admit_staff(db_session, ctx, actor_of(request), admission, await photo.read(),
+                                           photo.content_type)
+        return staff_view(member)
+
+    @get("/", summary="Every admitted clinician")
+    async def list_staff(self, db_session: AsyncSession) -> list[dict[str, Any]]:
+        return [staff_view(m) for m in await service.list_staff(db_session)]
+
+    @get("/{staff_id:uuid}", summary="One clinician")
+    async def get_staff(self, db_session: AsyncSession, staff_id: uuid.UUID) -> dict[str, Any]:
+        return staff_view(await service.get_staff(db_session, staff_id))
+
+    @post("/{staff_id:uuid}/suspension", status_code=200, summary="Suspend practice (STAFF-03, QA-02)")
+    async def suspend(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                      staff_id: uuid.UUID, data: SuspensionBody) -> dict[str, Any]:
+        return staff_view(await service.set_suspension(db_session, ctx, actor_of(request), staff_id, True, data.reason))
+
+    @delete("/{staff_id:uuid}/suspension", status_code=200, summary="Lift a suspension")
+    async def reinstate(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                        staff_id: uuid.UUID) -> dict[str, Any]:
+        return staff_view(await service.set_suspension(db_session, ctx, actor_of(request), staff_id, False, None))
+
+    @put("/{staff_id:uuid}/credentials", summary="Renew credentials (new numbers or expiry dates)")
+    async def renew(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                    staff_id: uuid.UUID, data: RenewalBody) -> dict[str, Any]:
+        credentials = [{**msgspec.structs.asdict(c), "valid_until": c.valid_until.isoformat() if c.valid_until else None}
+                       for c in data.credentials]
+        return staff_view(await service.renew_credentials(db_session, ctx, actor_of(request), staff_id, credentials))

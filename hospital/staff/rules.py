@@ -1,0 +1,152 @@
+"""Admission and practice rules for clinicians. Pure.
+
+STAFF-01 doctors, STAFF-02 pharmacists and nurses, STAFF-03 practice within scope, departments and valid
+credentials (PD 13; the supervision platform's 准入 checks).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+
+from hospital.core.errors import AccessRefused, RuleViolation
+from hospital.core.rule_registry import rule
+
+__all__ = [
+    "MIN_CLINICAL_YEARS",
+    "Credential",
+    "StaffApplication",
+    "StaffKind",
+    "StaffStanding",
+    "check_admission",
+    "check_can_practise",
+    "check_doctor_admission",
+    "check_nurse_admission",
+    "check_pharmacist_admission",
+]
+
+MIN_CLINICAL_YEARS = 3  # 具有3年以上独立临床工作经验 (PD 13)
+
+
+class StaffKind(enum.StrEnum):
+    DOCTOR = "doctor"
+    PHARMACIST = "pharmacist"
+    NURSE = "nurse"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """One certificate: 医师资格证, 医师执业证, 药师资格证, 护士资格证, 护士执业注册证, 职称证书."""
+
+    kind: str
+    number: str
+    valid_until: date | None = None  # None: the certificate does not expire (资格证)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffApplication:
+    kind: StaffKind
+    real_name: str
+    id_number_valid: bool
+    has_photo: bool
+    title: str
+    clinical_years: int
+    departments: tuple[str, ...]
+    credentials: tuple[Credential, ...]
+    practice_category: str = ""  # 执业类别 (临床, 中医 …), doctors
+    practice_scope: str = ""  # 执业范围 (内科专业 …), doctors
+    practice_institution: str = ""  # 注册执业机构, doctors
+
+
+DOCTOR_CREDENTIALS = ("physician_qualification", "physician_practice")  # 医师资格证, 医师执业证
+PHARMACIST_CREDENTIALS = ("pharmacist_qualification",)  # 药师资格证
+NURSE_CREDENTIALS = ("nurse_qualification", "nurse_practice")  # 护士资格证, 护士执业注册证
+
+
+def _missing(application: StaffApplication, required: Collection[str], rule_id: str) -> None:
+    held = {c.kind for c in application.credentials if c.number.strip()}
+    missing = [k for k in required if k not in held]
+    if missing:
+        raise RuleViolation(rule_id, f"missing credentials: {', '.join(missing)}", missing=missing)
+    if not application.id_number_valid:
+        raise RuleViolation(rule_id, "a valid resident ID number is required")
+    if not application.has_photo:
+        raise RuleViolation(rule_id, "a photo is required")
+    if not application.title.strip():
+        raise RuleViolation(rule_id, "the professional title (职称) is required")
+
+
+def _not_expired(application: StaffApplication, today: date, rule_id: str) -> None:
+    for credential in application.credentials:
+        if credential.valid_until is not None and credential.valid_until < today:
+            raise RuleViolation(rule_id, f"credential {credential.kind} {credential.number} expired on "
+                                         f"{credential.valid_until}")
+
+
+def _departments(application: StaffApplication, approved: Collection[str]) -> None:
+    if not application.departments:
+        raise RuleViolation("STAFF-03", "a clinician is assigned at least one department")
+    outside = [d for d in application.departments if d not in approved]
+    if outside:
+        raise RuleViolation("INS-02", f"departments not approved on the licence: {', '.join(outside)}")
+
+
+@rule("STAFF-01", "Doctors: qualification and practice certificates, scope, institution, title, ID, photo, "
+      "≥3 years of independent clinical work", source="PD 13, SP 准入")
+def check_doctor_admission(application: StaffApplication, today: date, approved_departments: Collection[str]) -> None:
+    _missing(application, DOCTOR_CREDENTIALS, "STAFF-01")
+    if not (application.practice_category and application.practice_scope and application.practice_institution):
+        raise RuleViolation("STAFF-01", "practice category, scope and registered institution are required")
+    if application.clinical_years < MIN_CLINICAL_YEARS:
+        raise RuleViolation("STAFF-01", f"{application.clinical_years} years of independent clinical work; "
+                                        f"at least {MIN_CLINICAL_YEARS} are required",
+                            clinical_years=application.clinical_years)
+    _not_expired(application, today, "STAFF-01")
+    _departments(application, approved_departments)
+
+
+@rule("STAFF-02", "Pharmacists: qualification certificate, title, ID, photo", source="SP 准入")
+def check_pharmacist_admission(application: StaffApplication, today: date,
+                               approved_departments: Collection[str]) -> None:
+    _missing(application, PHARMACIST_CREDENTIALS, "STAFF-02")
+    _not_expired(application, today, "STAFF-02")
+
+
+@rule("STAFF-02", "Nurses: qualification and practice registration, ≥3 years", source="SP 准入")
+def check_nurse_admission(application: StaffApplication, today: date, approved_departments: Collection[str]) -> None:
+    _missing(application, NURSE_CREDENTIALS, "STAFF-02")
+    if application.clinical_years < MIN_CLINICAL_YEARS:
+        raise RuleViolation("STAFF-02", f"nurses need at least {MIN_CLINICAL_YEARS} years of practice")
+    _not_expired(application, today, "STAFF-02")
+    _departments(application, approved_departments)
+
+
+def check_admission(application: StaffApplication, today: date, approved_departments: Collection[str]) -> None:
+    checks = {StaffKind.DOCTOR: check_doctor_admission, StaffKind.PHARMACIST: check_pharmacist_admission,
+              StaffKind.NURSE: check_nurse_admission}
+    checks[application.kind](application, today, approved_departments)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffStanding:
+    """What decides, at the moment of acting, whether a clinician may practise."""
+
+    kind: StaffKind
+    suspended: bool
+    departments: tuple[str, ...]
+    credentials: tuple[Credential, ...] = field(default_factory=tuple)
+
+
+@rule("STAFF-03", "A clinician practises only while not suspended, with valid credentials, in assigned departments",
+      source="PD 13")
+def check_can_practise(standing: StaffStanding, today: date, department: str | None = None) -> None:
+    if standing.suspended:
+        raise AccessRefused("STAFF-03", "this clinician's practice is suspended")
+    for credential in standing.credentials:
+        if credential.valid_until is not None and credential.valid_until < today:
+            raise AccessRefused("STAFF-03", f"credential {credential.kind} expired on {credential.valid_until}; "
+                                            "practice is blocked until it is renewed")
+    if department is not None and department not in standing.departments:
+        raise AccessRefused("STAFF-03", f"department {department} is not among this clinician's departments")

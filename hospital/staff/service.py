@@ -1,0 +1,190 @@
+"""Staff admission, suspension and credential renewal (STAFF-01 … STAFF-04), with face enrolment (FACE-01)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from hospital.biometrics import service as biometrics
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor, append_audit
+from hospital.core.blobs import store_blob
+from hospital.core.errors import AccessRefused, Conflict, InvalidInput, NotFound, RuleViolation
+from hospital.core.outbox import emit
+from hospital.core.retention import RetentionClass
+from hospital.identity.models import User
+from hospital.identity.service import create_user, login_hash
+from hospital.institution.service import approved_department_codes
+from hospital.patients.rules import ResidentId, check_resident_id
+from hospital.staff import rules
+from hospital.staff.models import StaffMember
+
+__all__ = ["Admission", "admit_staff", "get_staff", "list_staff", "renew_credentials", "require_can_practise",
+           "set_suspension", "staff_for_user", "standing_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    kind: str
+    username: str
+    initial_password: str
+    real_name: str
+    id_number: str
+    title: str
+    clinical_years: int
+    departments: list[str]
+    credentials: list[dict[str, Any]]
+    biometric_consent: bool
+    practice_category: str = ""
+    practice_scope: str = ""
+    practice_institution: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _credentials(raw: list[dict[str, Any]]) -> tuple[rules.Credential, ...]:
+    try:
+        return tuple(rules.Credential(str(c["kind"]), str(c["number"]),
+                                      date.fromisoformat(c["valid_until"]) if c.get("valid_until") else None)
+                     for c in raw)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidInput("each credential needs kind, number and an ISO valid_until (or none)") from exc
+
+
+def standing_of(member: StaffMember) -> rules.StaffStanding:
+    return rules.StaffStanding(rules.StaffKind(member.kind), member.suspended, tuple(member.departments),
+                               _credentials(member.credentials))
+
+
+async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor, data: Admission,
+                      photo: bytes | None, photo_type: str | None) -> StaffMember:
+    today = ctx.now().date()
+    try:
+        kind = rules.StaffKind(data.kind)
+    except ValueError as exc:
+        raise InvalidInput(f"kind must be one of {[k.value for k in rules.StaffKind]}") from exc
+    resident: ResidentId | None
+    try:
+        resident = check_resident_id(data.id_number, today)
+    except RuleViolation:
+        resident = None
+    application = rules.StaffApplication(
+        kind=kind, real_name=data.real_name, id_number_valid=resident is not None, has_photo=bool(photo),
+        title=data.title, clinical_years=data.clinical_years, departments=tuple(data.departments),
+        credentials=_credentials(data.credentials), practice_category=data.practice_category,
+        practice_scope=data.practice_scope, practice_institution=data.practice_institution)
+    rules.check_admission(application, today, await approved_department_codes(session))
+    assert resident is not None and photo is not None
+    id_hash = ctx.cipher.keyed_hash(resident.number, context="id_number")
+    if (await session.execute(select(StaffMember.id).where(StaffMember.id_number_hash == id_hash))).first():
+        raise Conflict("a staff member with this resident ID number is already admitted")
+    if (await session.execute(select(User.id).where(User.login_hash == login_hash(ctx, data.username)))).first():
+        raise Conflict("this username is taken")
+    # The costly face work comes after the cheap refusals and before the transaction writes anything.
+    template = await biometrics.encode_enrolment(ctx, photo, photo_type, consented=data.biometric_consent)
+
+    user = await create_user(session, ctx, username=data.username, password=data.initial_password, role=kind.value,
+                             display_name=data.real_name)
+    photo_blob = await store_blob(session, ctx.blob_store(), photo, content_type=photo_type or "image/jpeg",
+                                  retention=RetentionClass.STAFF_RECORD, closed_on=today)
+    member = StaffMember(
+        user_id=user.id, kind=kind.value, real_name=data.real_name, sex=resident.sex, birth_date=resident.birth_date,
+        id_number_sealed=ctx.cipher.seal_text(resident.number, context="staff.id_number"), id_number_hash=id_hash,
+        title=data.title, practice_category=data.practice_category, practice_scope=data.practice_scope,
+        practice_institution=data.practice_institution, clinical_years=data.clinical_years,
+        departments=list(data.departments), credentials=[_credential_json(c) for c in application.credentials],
+        photo_sha256=photo_blob.sha256)
+    session.add(member)
+    await session.flush()
+    await biometrics.add_enrolment(session, ctx, actor, user_id=user.id, template_sealed=template,
+                                   source="admission_photo")
+    await append_audit(session, actor, "staff.admitted", subject_type="staff", subject_id=member.id,
+                       rule_id={"doctor": "STAFF-01"}.get(kind.value, "STAFF-02"),
+                       detail={"kind": kind.value, "departments": member.departments})
+    await _report(session, ctx, member, resident.number)
+    for hook in ADMISSION_HOOKS:  # e.g. signing issues the clinician's key and certificate
+        await hook(session, ctx, actor, member)
+    await session.commit()
+    return member
+
+
+def _credential_json(c: rules.Credential) -> dict[str, str | None]:
+    return {"kind": c.kind, "number": c.number, "valid_until": c.valid_until.isoformat() if c.valid_until else None}
+
+
+async def _report(session: AsyncSession, ctx: HospitalContext, member: StaffMember, id_number: str) -> None:
+    """STAFF-04: the platform holds every clinician's current record."""
+    await emit(session, "staff.record", subject_type="staff", subject_id=member.id, version=member.version, payload={
+        "staff_id": str(member.id), "kind": member.kind, "name": member.real_name, "id_number": id_number,
+        "sex": member.sex, "birth_date": member.birth_date.isoformat(), "title": member.title,
+        "practice_category": member.practice_category, "practice_scope": member.practice_scope,
+        "practice_institution": member.practice_institution, "clinical_years": member.clinical_years,
+        "departments": member.departments, "credentials": member.credentials, "photo_sha256": member.photo_sha256,
+        "suspended": member.suspended, "suspension_reason": member.suspension_reason})
+
+
+async def get_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffMember:
+    member = await session.get(StaffMember, staff_id)
+    if member is None:
+        raise NotFound("no such staff member")
+    return member
+
+
+async def staff_for_user(session: AsyncSession, user_id: uuid.UUID) -> StaffMember | None:
+    return (await session.execute(select(StaffMember).where(StaffMember.user_id == user_id))).scalar_one_or_none()
+
+
+async def list_staff(session: AsyncSession) -> list[StaffMember]:
+    return list((await session.execute(select(StaffMember).order_by(StaffMember.created_at))).scalars().all())  # type: ignore[arg-type]
+
+
+async def _changed(session: AsyncSession, ctx: HospitalContext, actor: Actor, member: StaffMember, action: str,
+                   detail: dict[str, Any]) -> None:
+    member.version += 1
+    member.touch()
+    await session.flush()
+    await append_audit(session, actor, action, subject_type="staff", subject_id=member.id, rule_id="STAFF-03",
+                       detail=detail)
+    await _report(session, ctx, member, ctx.cipher.open_text(member.id_number_sealed, context="staff.id_number"))
+    await session.commit()
+
+
+async def set_suspension(session: AsyncSession, ctx: HospitalContext, actor: Actor, staff_id: uuid.UUID,
+                         suspended: bool, reason: str | None) -> StaffMember:
+    member = await get_staff(session, staff_id)
+    if suspended and not (reason or "").strip():
+        raise InvalidInput("a suspension needs a reason")
+    member.suspended, member.suspension_reason = suspended, (reason if suspended else None)
+    await _changed(session, ctx, actor, member, "staff.suspended" if suspended else "staff.reinstated",
+                   {"reason": reason})
+    return member
+
+
+async def renew_credentials(session: AsyncSession, ctx: HospitalContext, actor: Actor, staff_id: uuid.UUID,
+                            credentials: list[dict[str, Any]]) -> StaffMember:
+    member = await get_staff(session, staff_id)
+    renewed = {c.kind: c for c in _credentials(credentials)}
+    current = {c["kind"]: c for c in member.credentials}
+    for kind, credential in renewed.items():
+        current[kind] = _credential_json(credential)
+    member.credentials = list(current.values())
+    await _changed(session, ctx, actor, member, "staff.credentials_renewed", {"kinds": sorted(renewed)})
+    return member
+
+
+async def require_can_practise(session: AsyncSession, ctx: HospitalContext, user_id: uuid.UUID,
+                               department: str | None = None) -> StaffMember:
+    """STAFF-03, called by every clinical act: not suspended, credentials valid, department assigned."""
+    member = await staff_for_user(session, user_id)
+    if member is None:
+        raise AccessRefused("STAFF-03", "no admitted staff record for this user")
+    rules.check_can_practise(standing_of(member), ctx.now().date(), department)
+    return member
+
+
+AdmissionHook = Any
+ADMISSION_HOOKS: list[AdmissionHook] = []

@@ -1,0 +1,113 @@
+"""Tables of the patient's path: consent, prior diagnoses, schedules, visits, chat and the medical record.
+
+The pure rules (rules.py, lifecycle.py, records.py) decide; these rows remember. Sensitive text (diagnosis
+documents, chat, EMR narrative) is sealed at rest by the services (REC-03).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from hospital.core.types import Record, UTCDateTime
+
+__all__ = ["ChatMessage", "ConsentRecord", "MedicalRecord", "PriorDiagnosisRecord", "Schedule", "Visit"]
+
+
+class ConsentRecord(Record, table=True):
+    """A patient's acceptance of one version of the informed-consent text (PAT-02)."""
+
+    __tablename__ = "consent_record"
+    __table_args__ = (sa.UniqueConstraint("patient_id", "version"),)
+
+    patient_id: uuid.UUID = Field(foreign_key="patient.id", index=True)
+    version: str
+    text_sha256: str
+    accepted_at: datetime = Field(sa_type=UTCDateTime)
+    client_address: str
+
+
+class PriorDiagnosisRecord(Record, table=True):
+    """A diagnosis made at a physical institution, with its document in the blob store (REV-01, REV-02)."""
+
+    __tablename__ = "prior_diagnosis"
+
+    patient_id: uuid.UUID = Field(foreign_key="patient.id", index=True)
+    icd10_code: str
+    icd10_category: str
+    diagnosis_name: str
+    document_type: str  # outpatient_record | inpatient_record | discharge_summary | diagnosis_certificate
+    institution_name: str
+    diagnosed_on: date
+    document_sha256: str = Field(foreign_key="blob.sha256")
+    document_content_type: str
+
+
+class Schedule(Record, table=True):
+    """A doctor's published consultation period in one department (REV-06)."""
+
+    doctor_user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    department_code: str = Field(index=True)
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    capacity: int
+    booked: int = 0  # changed only under the row lock / version check with the booking (no double booking)
+    modes: list[str] = Field(default_factory=lambda: ["video", "text"], sa_type=sa.JSON)
+    price_cny: str = "0.00"  # a decimal string, as shown on the disclosure page (INS-03)
+    cancelled: bool = False
+    version: int = 1
+
+
+class Visit(Record, table=True):
+    """One follow-up consultation, from booking to completion or termination with referral."""
+
+    schedule_id: uuid.UUID = Field(foreign_key="schedule.id", index=True)
+    patient_id: uuid.UUID = Field(foreign_key="patient.id", index=True)
+    patient_user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    doctor_user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    department_code: str
+    mode: str  # video | text
+    prior_diagnosis_id: uuid.UUID = Field(foreign_key="prior_diagnosis.id")
+    state: str = Field(default="requested", index=True)
+    queue_number: int
+    version: int = 1
+    guardian: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # REV-05; the ID number is masked
+    revisit_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # REV-04
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    termination_reason: str | None = None
+    referral: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    infectious_flag: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    paused: bool = False  # the live face watch paused the video (FACE-02) until the doctor re-verifies
+
+
+class ChatMessage(Record, table=True):
+    """A text message within a visit; kept 3 years (REC-02)."""
+
+    __tablename__ = "chat_message"
+
+    visit_id: uuid.UUID = Field(foreign_key="visit.id", index=True)
+    sender_user_id: uuid.UUID = Field(foreign_key="user_account.id")
+    sender_role: str
+    body_sealed: bytes
+    purge_not_before: date
+
+
+class MedicalRecord(Record, table=True):
+    """The outpatient-format EMR of a visit (REC-01), signed off by the doctor; kept 15 years (REC-02)."""
+
+    __tablename__ = "medical_record"
+
+    visit_id: uuid.UUID = Field(foreign_key="visit.id", unique=True)
+    content_sealed: bytes  # the OnlineEmr fields as JSON, sealed
+    diagnosis_icd10: str
+    signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    signed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    signature: str | None = None  # compact JWS over the canonical record (RX-05)
+    purge_not_before: date | None = None
+    version: int = 1
