@@ -27,13 +27,14 @@ from hospital.identity.profile import PROFILE_SECTIONS
 from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
+from hospital.quality.api import QualityController
 from hospital.staff.api import StaffController
 
 __all__ = ["create_app"]
 
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, PatientController, StaffController,
-    FaceVerificationController,
+    FaceVerificationController, QualityController,
 ]
 
 
