@@ -198,3 +198,40 @@ def test_a_signer_refuses_a_key_that_is_not_the_certificates(doctor: Clinician) 
 def test_a_ca_certificate_cannot_sign_documents(ca: CertificateAuthority) -> None:
     with pytest.raises(InvalidInput, match="digital signatures"):
         Signer(ca.private_key, [ca.certificate])
+
+
+@pytest.mark.parametrize(
+    ("r", "s"), [(1, 2), (2**255 + 7, 2**256 - 189), (2**200, 2**255 - 1), (2**256 - 1, 1)]
+)
+def test_der_signatures_become_32_byte_r_and_s(r: int, s: int) -> None:
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    from hospital.signing.jws import _der_to_raw
+
+    assert _der_to_raw(encode_dss_signature(r, s)) == r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda header: {**header, "crit": ["exp"]},
+        lambda header: {**header, "b64": False},
+    ],
+)
+def test_critical_header_extensions_are_refused(ca: CertificateAuthority, doctor: Clinician, change: Any) -> None:
+    head, body, signature = doctor.signer.sign({"a": 1}).split(".")
+    token = forged(change(json.loads(b64url_decode(head))), b64url_decode(body), b64url_decode(signature))
+    assert refusal(token, ca) is ReasonCode.MALFORMED
+
+
+def test_a_header_with_a_duplicate_parameter_is_refused(ca: CertificateAuthority, doctor: Clinician) -> None:
+    head, body, signature = doctor.signer.sign({"a": 1}).split(".")
+    text = b64url_decode(head).decode()
+    duplicated = text[:-1] + ',"alg":"none"}'
+    assert refusal(f"{b64url(duplicated.encode())}.{body}.{signature}", ca) is ReasonCode.MALFORMED
+
+
+def test_padding_or_stray_characters_in_base64url_are_refused(ca: CertificateAuthority, doctor: Clinician) -> None:
+    head, body, signature = doctor.signer.sign({"a": 1}).split(".")
+    assert refusal(f"{head}.{body}=.{signature}", ca) is ReasonCode.MALFORMED
+    assert refusal(f"{head}.{body}.{signature[:10]}+{signature[11:]}", ca) is ReasonCode.MALFORMED
