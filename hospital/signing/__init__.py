@@ -13,9 +13,7 @@ from hospital.signing.ca import (
     ClinicianSubject,
     Revocation,
     create_root_ca,
-    encrypt_private_key,
     generate_clinician_key,
-    load_private_key,
 )
 from hospital.signing.canonical import canonical_json, payload_sha256
 from hospital.signing.chain import RevocationList, TrustStore
@@ -23,6 +21,7 @@ from hospital.signing.errors import ReasonCode, SignatureInvalid
 from hospital.signing.export import ReviewDecision, build_export_bundle, review_payload
 from hospital.signing.jwks import jwks_document
 from hospital.signing.jws import SignatureVerifier, Signer, VerifiedSignature, sign, verify
+from hospital.signing.pem import encrypt_private_key, load_private_key
 from hospital.signing.verify_export import ExportReport, Problem, verify_export
 
 __all__ = [

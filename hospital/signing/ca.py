@@ -3,7 +3,7 @@
 Each clinician gets an EC P-256 key pair at admission and a certificate naming them (CN), their staff id
 (serialNumber), the hospital (O) and their role (OU doctor/pharmacist). The role in the certificate is what lets
 a pharmacy check offline that a prescription was signed by a doctor and reviewed by a pharmacist (RX-06).
-Private keys leave this module only as passphrase-encrypted PKCS#8 PEM; the passphrase is hospital config.
+Private keys are stored only as passphrase-encrypted PKCS#8 PEM (pem.py); the passphrase is hospital config.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from hospital.core.errors import InvalidInput
+from hospital.signing.pem import certificate_from_pem, encrypt_private_key, fingerprint_sha256, load_private_key
 
 __all__ = [
     "CertificateAuthority",
@@ -26,15 +27,8 @@ __all__ = [
     "ClinicianRole",
     "ClinicianSubject",
     "Revocation",
-    "certificate_from_pem",
-    "certificate_to_pem",
     "create_root_ca",
-    "crl_from_pem",
-    "crl_to_pem",
-    "encrypt_private_key",
-    "fingerprint_sha256",
     "generate_clinician_key",
-    "load_private_key",
     "read_clinician_subject",
 ]
 
@@ -224,27 +218,6 @@ def generate_clinician_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def encrypt_private_key(private_key: ec.EllipticCurvePrivateKey, passphrase: bytes | str) -> bytes:
-    """PKCS#8 PEM encrypted with the passphrase (the blob the hospital stores; FACE-03 unlocks its use)."""
-    secret = _passphrase_bytes(passphrase)
-    return private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(secret),
-    )
-
-
-def load_private_key(pem: bytes, passphrase: bytes | str) -> ec.EllipticCurvePrivateKey:
-    """Decrypt a stored key; a wrong passphrase or a non-P-256 key is InvalidInput."""
-    try:
-        key = serialization.load_pem_private_key(pem, password=_passphrase_bytes(passphrase))
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("cannot decrypt the private key: wrong passphrase or damaged key") from exc
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise InvalidInput("the stored private key is not an EC P-256 key")
-    return key
-
-
 def read_clinician_subject(certificate: x509.Certificate) -> ClinicianSubject:
     """Name, staff id, role and hospital as written in a clinician certificate ("" when absent)."""
     subject = certificate.subject
@@ -256,35 +229,6 @@ def read_clinician_subject(certificate: x509.Certificate) -> ClinicianSubject:
         certificate_serial=certificate.serial_number,
         fingerprint=fingerprint_sha256(certificate),
     )
-
-
-def fingerprint_sha256(certificate: x509.Certificate) -> str:
-    """Hex SHA-256 of the certificate's DER; also its JWS `kid`."""
-    return certificate.fingerprint(hashes.SHA256()).hex()
-
-
-def certificate_to_pem(certificate: x509.Certificate) -> str:
-    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-
-def certificate_from_pem(pem: bytes | str) -> x509.Certificate:
-    data = pem.encode("ascii") if isinstance(pem, str) else pem
-    try:
-        return x509.load_pem_x509_certificate(data)
-    except ValueError as exc:
-        raise InvalidInput("not a PEM certificate") from exc
-
-
-def crl_to_pem(crl: x509.CertificateRevocationList) -> str:
-    return crl.public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-
-def crl_from_pem(pem: bytes | str) -> x509.CertificateRevocationList:
-    data = pem.encode("ascii") if isinstance(pem, str) else pem
-    try:
-        return x509.load_pem_x509_crl(data)
-    except ValueError as exc:
-        raise InvalidInput("not a PEM certificate revocation list") from exc
 
 
 def _first_attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
@@ -323,10 +267,3 @@ def _require_p256(public_key: object) -> None:
 def _require_aware(*moments: datetime) -> None:
     if any(moment.tzinfo is None for moment in moments):
         raise InvalidInput("times must be timezone-aware (UTC)")
-
-
-def _passphrase_bytes(passphrase: bytes | str) -> bytes:
-    secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
-    if not secret:
-        raise InvalidInput("a non-empty passphrase is required to protect a private key")
-    return secret

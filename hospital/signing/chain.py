@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID
 
-from hospital.signing.ca import ClinicianSubject, fingerprint_sha256, read_clinician_subject
+from hospital.signing.ca import ClinicianSubject, read_clinician_subject
 from hospital.signing.errors import ReasonCode, SignatureInvalid
+from hospital.signing.pem import fingerprint_sha256
 
 __all__ = ["CertificateFacts", "CertificatePath", "RevocationList", "TrustStore"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from hospital.core.errors import InvalidInput
-from hospital.signing.ca import certificate_from_pem
+from hospital.signing.pem import certificate_from_pem
 from hospital.signing.verify_export import verify_export
 
 __all__ = ["rx"]

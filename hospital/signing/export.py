@@ -24,8 +24,8 @@ from typing import Any
 from cryptography import x509
 
 from hospital.core.errors import InvalidInput
-from hospital.signing.ca import certificate_to_pem, crl_to_pem
 from hospital.signing.canonical import payload_sha256
+from hospital.signing.pem import certificate_to_pem, crl_to_pem
 
 __all__ = ["EXPORT_FORMAT", "ReviewDecision", "build_export_bundle", "bundle_to_json", "review_payload"]
 

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hospital.core.errors import InvalidInput
-from hospital.signing.ca import fingerprint_sha256
 from hospital.signing.jws import ALGORITHM
+from hospital.signing.pem import fingerprint_sha256
 
 __all__ = ["jwk_for_chain", "jwks_document"]
 

@@ -15,11 +15,12 @@ from typing import Any
 from cryptography import x509
 
 from hospital.core.errors import InvalidInput
-from hospital.signing.ca import ClinicianRole, ClinicianSubject, certificate_from_pem, crl_from_pem, fingerprint_sha256
+from hospital.signing.ca import ClinicianRole, ClinicianSubject
 from hospital.signing.canonical import canonical_json
 from hospital.signing.errors import ReasonCode, SignatureInvalid
 from hospital.signing.export import EXPORT_FORMAT, ReviewDecision
 from hospital.signing.jws import SignatureVerifier, VerifiedSignature
+from hospital.signing.pem import certificate_from_pem, crl_from_pem, fingerprint_sha256
 
 __all__ = ["ExportReport", "Problem", "verify_export"]
 
@@ -209,7 +210,8 @@ class _ExportCheck:
                 f"the review is for prescription {review['prescription_number']}, not {self.prescription_number}",
             )
         if review["decision"] != ReviewDecision.APPROVE:
-            reasons = "; ".join(str(r) for r in review["reasons"]) or "none given"
+            given = review["reasons"] if isinstance(review["reasons"], list) else [review["reasons"]]
+            reasons = "; ".join(str(r) for r in given) or "none given"
             self.problem(
                 "review_not_approved",
                 f"the pharmacist's decision is {review['decision']!r} (reasons: {reasons}); "

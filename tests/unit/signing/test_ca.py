@@ -14,11 +14,10 @@ from hospital.signing.ca import (
     ClinicianRole,
     Revocation,
     create_root_ca,
-    encrypt_private_key,
     generate_clinician_key,
-    load_private_key,
     read_clinician_subject,
 )
+from hospital.signing.pem import certificate_to_pem, encrypt_private_key, load_private_key
 
 from .conftest import NOW, Clinician, admit
 
@@ -81,8 +80,6 @@ def test_private_key_is_stored_encrypted_and_opens_only_with_the_passphrase() ->
 
 
 def test_ca_survives_a_round_trip_through_storage(ca: CertificateAuthority) -> None:
-    from hospital.signing.ca import certificate_to_pem
-
     restored = CertificateAuthority.load(
         certificate_to_pem(ca.certificate).encode(), ca.export_private_key(b"s3cret"), b"s3cret"
     )

@@ -5,9 +5,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from hospital.signing.ca import CertificateAuthority, certificate_to_pem
+from hospital.signing.ca import CertificateAuthority
 from hospital.signing.cli import rx
 from hospital.signing.export import bundle_to_json
+from hospital.signing.pem import certificate_to_pem
 
 from .conftest import Clinician
 from .test_export import make_bundle

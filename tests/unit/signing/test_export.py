@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from hospital.core.errors import InvalidInput
-from hospital.signing.ca import CertificateAuthority, ClinicianRole, Revocation, fingerprint_sha256
+from hospital.signing.ca import CertificateAuthority, ClinicianRole, Revocation
 from hospital.signing.export import ReviewDecision, build_export_bundle, bundle_to_json, review_payload
+from hospital.signing.pem import fingerprint_sha256
 from hospital.signing.verify_export import ExportReport, verify_export
 
 from .conftest import NOW, SOON, Clinician, admit, prescription_payload

@@ -4,8 +4,9 @@ import base64
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hospital.signing.ca import CertificateAuthority, fingerprint_sha256
+from hospital.signing.ca import CertificateAuthority
 from hospital.signing.jwks import jwks_document
+from hospital.signing.pem import fingerprint_sha256
 
 from .conftest import NOW, Clinician
 
@@ -23,8 +24,9 @@ def test_jwks_publishes_each_signing_key_with_its_kid_and_chain(
     assert {k["kid"] for k in document["keys"]} == expected
     assert (key["kty"], key["crv"], key["use"], key["alg"]) == ("EC", "P-256", "sig", "ES256")
     assert "d" not in key
-    numbers = doctor.certificate.public_key().public_numbers()
-    assert isinstance(doctor.certificate.public_key(), ec.EllipticCurvePublicKey)
+    public_key = doctor.certificate.public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    numbers = public_key.public_numbers()
     assert (_int(key["x"]), _int(key["y"])) == (numbers.x, numbers.y)
     assert len(key["x5c"]) == 2
 
