@@ -218,7 +218,7 @@ def generate_clinician_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def read_clinician_subject(certificate: x509.Certificate) -> ClinicianSubject:
+def read_clinician_subject(certificate: x509.Certificate, *, fingerprint: str | None = None) -> ClinicianSubject:
     """Name, staff id, role and hospital as written in a clinician certificate ("" when absent)."""
     subject = certificate.subject
     return ClinicianSubject(
@@ -227,7 +227,7 @@ def read_clinician_subject(certificate: x509.Certificate) -> ClinicianSubject:
         role=_first_attribute(subject, NameOID.ORGANIZATIONAL_UNIT_NAME),
         hospital=_first_attribute(subject, NameOID.ORGANIZATION_NAME),
         certificate_serial=certificate.serial_number,
-        fingerprint=fingerprint_sha256(certificate),
+        fingerprint=fingerprint or fingerprint_sha256(certificate),
     )
 
 

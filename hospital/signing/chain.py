@@ -68,10 +68,11 @@ class CertificateFacts:
         usage = _extension(extensions, x509.KeyUsage)
         public_key = certificate.public_key()
         is_p256 = isinstance(public_key, ec.EllipticCurvePublicKey) and isinstance(public_key.curve, ec.SECP256R1)
+        fingerprint = fingerprint_sha256(certificate)
         return cls(
             certificate=certificate,
             der=certificate.public_bytes(serialization.Encoding.DER),
-            fingerprint=fingerprint_sha256(certificate),
+            fingerprint=fingerprint,
             serial=certificate.serial_number,
             not_before=certificate.not_valid_before_utc,
             not_after=certificate.not_valid_after_utc,
@@ -84,7 +85,7 @@ class CertificateFacts:
                 ext.oid.dotted_string for ext in extensions if ext.critical and ext.oid not in _UNDERSTOOD_CRITICAL
             ),
             p256_public_key=public_key if is_p256 else None,  # type: ignore[arg-type]
-            subject=read_clinician_subject(certificate),
+            subject=read_clinician_subject(certificate, fingerprint=fingerprint),
         )
 
     def describe(self, position: int) -> str:

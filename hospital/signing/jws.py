@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from hospital.core.errors import InvalidInput
 from hospital.signing.ca import ClinicianSubject
@@ -81,7 +82,7 @@ class Signer:
             "alg": ALGORITHM,
             "kid": leaf.fingerprint,
             "typ": TOKEN_TYPE,
-            "x5c": [base64.b64encode(CertificateFacts.of(cert).der).decode("ascii") for cert in cert_chain],
+            "x5c": [base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii") for cert in cert_chain],
         }
         self._private_key = private_key
         self._header_segment = _b64url(canonical_json(header))
