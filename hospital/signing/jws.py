@@ -22,9 +22,10 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from cryptography import x509
@@ -64,7 +65,7 @@ class VerifiedSignature:
     signer_certificate: x509.Certificate
     signer: ClinicianSubject
     certificate_chain: tuple[x509.Certificate, ...]
-    header: dict[str, Any]
+    header: Mapping[str, Any]  # read-only: shared with the verifier's cache
 
 
 class Signer:
@@ -107,7 +108,7 @@ def sign(
 
 @dataclass(frozen=True, slots=True)
 class _Header:
-    fields: dict[str, Any]
+    fields: Mapping[str, Any]
     header_hash: Any  # hashlib SHA-256 state after `segment + "."`
     chain: tuple[x509.Certificate, ...]
     path: CertificatePath | None
@@ -187,9 +188,9 @@ class SignatureVerifier:
         prefix = hashlib.sha256(segment.encode("ascii") + b".")
         certificates = tuple(c.certificate for c in chain)
         try:
-            header = _Header(fields, prefix, certificates, self.trust.build_path(chain), None)
+            header = _Header(MappingProxyType(fields), prefix, certificates, self.trust.build_path(chain), None)
         except SignatureInvalid as refusal:
-            header = _Header(fields, prefix, certificates, None, refusal)
+            header = _Header(MappingProxyType(fields), prefix, certificates, None, refusal)
         if len(self._headers) >= self._cache_size:
             self._headers.pop(next(iter(self._headers)))
         self._headers[segment] = header
