@@ -4,16 +4,17 @@ The signed payload bytes are exactly the canonical JSON of the document (see can
 the hospital's CA certificate can verify a prescription offline.
 
 Implemented on `cryptography` directly rather than through python-jose, which DESIGN.md names; bench/rx_sign.py
-measures both in one run on a 0.8 KB prescription (2 shared cores, CPU time): python-jose reached 33 % of bare
-ECDSA signing and 53 % of bare verification (without any chain check), this module 62 % and 68 % (chain,
-revocation and canonical-payload checks included). python-jose re-encodes and re-parses the ~2.5 KB x5c header
-on every call; here the format is a few lines (base64url(header) "." base64url(payload), ECDSA P-256 over
-SHA-256, DER rewritten as raw r||s) and per-key work is cached: a `Signer` builds its header and the SHA-256
-state over it once; a `SignatureVerifier` parses each distinct header and checks its certificate path once, then
-per token checks only time, revocation, the signature and the payload. Tokens stay interoperable: tests verify
-ours with python-jose and python-jose's with ours. Doing it here also makes refusals precise: `alg` must be
-exactly ES256 (never "none", never HS256 keyed with the public key), `crit` extensions are refused, base64url
-must be unpadded and clean, duplicate header parameters are refused, and `kid` must name the x5c leaf.
+measures both in one run on a 0.8 KB prescription (2 shared cores, CPU time, several runs): python-jose reached
+32-35 % of bare ECDSA signing and 53-55 % of bare verification (without any chain check), this module 58-62 %
+and 64-68 % (chain, revocation and canonical-payload checks included; 68-72 % / 74-77 % on a 0.26 KB review).
+python-jose re-encodes and re-parses the ~2.5 KB x5c header on every call; here the format is a few lines
+(base64url(header) "." base64url(payload), ECDSA P-256 over SHA-256, DER rewritten as raw r||s) and per-key
+work is cached: a `Signer` builds its header and the SHA-256 state over it once; a `SignatureVerifier` parses
+each distinct header and checks its certificate path once, then per token checks only time, revocation, the
+signature and the payload. Tokens stay interoperable: tests verify ours with python-jose and python-jose's with
+ours. Doing it here also makes refusals precise: `alg` must be exactly ES256 (never "none", never HS256 keyed
+with the public key), `crit` extensions are refused, base64url must be unpadded and clean, duplicate header
+parameters are refused, and `kid` must name the x5c leaf.
 """
 
 from __future__ import annotations
