@@ -28,12 +28,13 @@ from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
 from hospital.staff.api import StaffController
+from hospital.visits.api import VISIT_ROUTES
 
 __all__ = ["create_app"]
 
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, PatientController, StaffController,
-    FaceVerificationController,
+    FaceVerificationController, *VISIT_ROUTES,
 ]
 
 

@@ -14,6 +14,7 @@ RULE_MODULES = (
     "hospital.institution.rules",
     "hospital.patients.rules",
     "hospital.staff.rules",
+    "hospital.visits.rules",
 )
 
 
