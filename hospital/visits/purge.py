@@ -90,8 +90,9 @@ async def find_due(session: AsyncSession, as_of: date, *, release: bool = True) 
     records = await session.execute(select(col(MedicalRecord.id), col(MedicalRecord.purge_not_before)).where(
         col(MedicalRecord.purge_not_before).is_not(None), col(MedicalRecord.purge_not_before) <= as_of))
     report.due += [DueRecord("medical_record", str(i), RetentionClass.MEDICAL_RECORD, d) for i, d in records.all() if d]
-    blobs: dict[str, date] = dict((await session.execute(select(col(Blob.sha256), col(Blob.purge_not_before))
-                                                         .where(col(Blob.purge_not_before) <= as_of))).tuples().all())
+    due_blobs = await session.execute(select(col(Blob.sha256), col(Blob.purge_not_before))
+                                      .where(col(Blob.purge_not_before) <= as_of))
+    blobs: dict[str, date] = {sha: keep_until for sha, keep_until in due_blobs.all()}
     priors = (await session.execute(select(col(PriorDiagnosisRecord.id), col(PriorDiagnosisRecord.document_sha256))
                                     .where(col(PriorDiagnosisRecord.document_sha256).in_(blobs)))).all()
     used = set((await session.execute(select(Visit.prior_diagnosis_id).where(

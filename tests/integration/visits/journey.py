@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.cn import ric
 
+from hospital.config import Settings
+from hospital.core.errors import HospitalError
+from hospital.db import create_engine, session_factory
 from hospital.visits.dates import CHINA_TIME
 from hospital.visits.demo_data import demo_pdf
 from tests.helpers import login, login_as
 
 __all__ = ["EMR", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",
-           "publish", "resident_id", "schedule_of", "verified"]
+           "publish", "race", "resident_id", "schedule_of", "verified"]
 
 FACES = Path(os.environ["HOSPITAL_SHARED_DIR"]) / "faces"
 EMR = {"chief_complaint": "血压控制复诊", "present_illness": "高血压病史3年，规律服药，近期血压 135/85 mmHg",
@@ -95,3 +101,24 @@ async def book(client: AsyncTestClient[Any], headers: dict[str, str], schedule_i
 
 async def accept(client: AsyncTestClient[Any], doctor: dict[str, str], visit_id: str) -> Any:
     return await client.post(f"/api/visits/{visit_id}/accept", headers=doctor, json={"revisit_confirmed": True})
+
+
+async def race(settings: Settings, *calls: Callable[[AsyncSession], Awaitable[Any]]) -> list[Any]:
+    """Run use cases at the same moment, each in its own session on its own connection, in this event loop.
+
+    (The litestar test client hands requests to its app one at a time, so truly parallel requests are
+    made here, one level below HTTP.) Returns each call's result, or the HospitalError it raised."""
+    engine = create_engine(settings.resolved_database_url)
+    factory = session_factory(engine)
+
+    async def run(call: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+        async with factory() as session:
+            try:
+                return await call(session)
+            except HospitalError as refused:
+                return refused
+
+    try:
+        return list(await asyncio.gather(*(run(call) for call in calls)))
+    finally:
+        await engine.dispose()
