@@ -65,9 +65,10 @@ async def new_patient(client: AsyncTestClient[Any], name: str, birth: date, phon
 
 
 async def file_prior(client: AsyncTestClient[Any], headers: dict[str, str], *, document: bytes | None = None,
-                     content_type: str = "application/pdf", **fields: str) -> Any:
+                     content_type: str = "application/pdf", changes: dict[str, str] | None = None, **fields: str) -> Any:
     form = {"icd10_code": "I10", "diagnosis_name": "原发性高血压", "document_type": "outpatient_record",
             "institution_name": "示范市第一人民医院", "diagnosed_on": (date.today() - timedelta(days=60)).isoformat()}
+    form.update(changes or {})
     form.update(fields)
     return await client.post("/api/prior-diagnoses", headers=headers, data=form,
                              files={"document": ("record.pdf", pdf() if document is None else document, content_type)})

@@ -152,16 +152,17 @@ async def test_a_child_under_six_is_booked_only_with_a_guardian_present(
     child = await new_patient(client, "小明", date.today() - timedelta(days=4 * 365), "13911110006")
     prior = (await file_prior(client, child, icd10_code="E10.9", diagnosis_name="1型糖尿病")).json()["prior_diagnosis_id"]
     schedule = (await schedule_of(client, "03.07"))["schedule_id"]
-    guardian = {"name": "小明妈妈", "id_number": resident_id(date(1990, 3, 1), "222"), "relationship": "parent",
-                "present_confirmed": True, "mobile": "13911112222"}
+    mother = resident_id(date(1990, 3, 1), "222")
+    guardian: dict[str, Any] = {"name": "小明妈妈", "id_number": mother, "relationship": "parent",
+                                "present_confirmed": True, "mobile": "13911112222"}
     for missing in (None, {**guardian, "present_confirmed": False}, {**guardian, "id_number": resident_id(date(2015, 1, 1))}):
         refused = await book(client, child, schedule, prior, guardian=missing)
         assert refused.status_code == 422 and refused.json()["rule_id"] == "REV-05", refused.text
     booked = await book(client, child, schedule, prior, guardian=guardian)
     assert booked.status_code == 201, booked.text
-    assert booked.json()["guardian"]["id_number"] == guardian["id_number"][:6] + "********" + guardian["id_number"][-4:]
+    assert booked.json()["guardian"]["id_number"] == mother[:6] + "********" + mother[-4:]
     payload = (await session.execute(select(OutboxEvent.payload).where(OutboxEvent.event_type == "visit.booked"))).scalar_one()
-    assert payload["guardian"]["id_number"] == guardian["id_number"] and payload["guardian"]["mobile"] == "13911112222"
+    assert payload["guardian"]["id_number"] == mother and payload["guardian"]["mobile"] == "13911112222"
     assert payload["patient_age"] == 3 or payload["patient_age"] == 4
 
 

@@ -130,11 +130,11 @@ async def test_a_diagnosis_must_be_a_real_icd10_code_from_a_physical_institution
 ) -> None:
     patient = await login_as(client, "patient")
     before = await count_rows(session, PriorDiagnosisRecord, Blob)
-    cases = [({"icd10_code": "I99.9"}, "REV-02"), ({"icd10_code": "hypertension"}, "REV-02"),
+    cases: list[tuple[dict[str, str], str]] = [({"icd10_code": "I99.9"}, "REV-02"), ({"icd10_code": "hypertension"}, "REV-02"),
              ({"institution_kind": "internet_hospital"}, "REV-01"), ({"diagnosed_on": "2999-01-01"}, "REV-01"),
              ({"document_type": "selfie"}, "REV-01")]
     for fields, rule_id in cases:
-        refused = await file_prior(client, patient, **fields)
+        refused = await file_prior(client, patient, changes=fields)
         assert refused.status_code == 422, (fields, refused.text)
         assert refused.json()["rule_id"] == rule_id, fields
     assert await count_rows(session, PriorDiagnosisRecord, Blob) == before

@@ -91,7 +91,7 @@ async def test_a_visit_runs_from_booking_to_completion_with_its_record_signed_an
     chat = (await client.get(f"/api/visits/{visit_id}/messages", headers=patient)).json()
     assert [(m["sender_role"], m["body"]) for m in chat] == [("patient", "医生好，最近血压 135/85"),
                                                             ("doctor", "继续服药，注意低盐饮食")]
-    kept_until = (await session.execute(select(ChatMessage.purge_not_before))).scalars().all()
+    kept_until = (await session.execute(select(col(ChatMessage.purge_not_before)))).scalars().all()
     assert all(d.year == ctx.now().year + 3 for d in kept_until)
     events = (await session.execute(select(OutboxEvent).where(OutboxEvent.subject_id.in_(  # type: ignore[attr-defined]
         [visit_id, record["medical_record_id"]])).order_by(col(OutboxEvent.seq)))).scalars().all()
@@ -122,7 +122,8 @@ async def test_completing_needs_a_signed_record_and_a_signed_record_never_change
     assert no_record.status_code == 422 and no_record.json()["rule_id"] == "REC-01"
     bad_code = await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json={**EMR, "diagnosis_icd10": "X"})
     assert bad_code.status_code == 422 and bad_code.json()["rule_id"] == "REV-02"
-    incomplete = await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json={**EMR, "chief_complaint": " "})
+    incomplete = await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor,
+                                  json={**EMR, "chief_complaint": " "})
     assert incomplete.status_code == 200
     unsigned = await client.post(f"/api/visits/{visit_id}/complete", headers=doctor)
     assert unsigned.status_code == 422 and "chief_complaint" in unsigned.json()["detail"]

@@ -11,7 +11,7 @@ from typing import Any
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from hospital.config import Settings
 from hospital.context import HospitalContext
@@ -33,7 +33,8 @@ async def visit_with_chat(client: AsyncTestClient[Any], *, complete: bool) -> st
     doctor = await doctor_in_session(client)
     await accept(client, doctor, visit_id)
     await client.post(f"/api/visits/{visit_id}/start", headers=doctor)
-    assert (await client.post(f"/api/visits/{visit_id}/messages", headers=patient, json={"body": "血压稳定"})).status_code == 201
+    sent = await client.post(f"/api/visits/{visit_id}/messages", headers=patient, json={"body": "血压稳定"})
+    assert sent.status_code == 201
     if complete:
         await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json=EMR)
         await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)
@@ -57,8 +58,8 @@ async def test_nothing_is_purged_before_its_date_and_what_is_due_is_purged_on_it
     await visit_with_chat(client, complete=True)
     loose = await file_prior(client, await login_as(client, "patient"), document=pdf("never booked against"))
     loose_sha = loose.json()["document_sha256"]
-    chat_date = (await session.execute(select(ChatMessage.purge_not_before))).scalar_one()
-    emr_date = (await session.execute(select(MedicalRecord.purge_not_before))).scalar_one()
+    chat_date = (await session.execute(select(col(ChatMessage.purge_not_before)))).scalar_one()
+    emr_date = (await session.execute(select(col(MedicalRecord.purge_not_before)))).scalar_one()
     await session.rollback()
     assert emr_date is not None and chat_date < emr_date
     tables = (ChatMessage, MedicalRecord, PriorDiagnosisRecord, Blob, Visit)
