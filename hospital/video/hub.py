@@ -62,9 +62,7 @@ class MediaHub:
         except KeyError:
             raise NotFound(f"no video consultation for visit {visit_id}") from None
 
-    async def join(
-        self, visit_id: str, participant_role: Role, offer_sdp: str, *, check_face: CheckFace | None = None
-    ) -> str:
+    async def join(self, visit_id: str, participant_role: Role, offer_sdp: str, *, check_face: CheckFace | None = None) -> str:
         """Connect a participant's browser to the visit's room and return the SDP answer.
 
         ICE candidates are gathered before answering, so the answer is complete (no trickle needed).

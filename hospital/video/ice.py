@@ -77,9 +77,7 @@ def hospital_rtc_configuration(settings: IceSettings, *, now: float | None = Non
     if settings.stun_urls:
         servers.append(RTCIceServer(urls=settings.stun_urls[0]))
     if settings.hospital_uses_turn and settings.turn_urls and settings.turn_secret:
-        username, credential = turn_rest_credentials(
-            settings.turn_secret, "hospital-peer", ttl_s=settings.turn_ttl_s, now=now
-        )
+        username, credential = turn_rest_credentials(settings.turn_secret, "hospital-peer", ttl_s=settings.turn_ttl_s, now=now)
         servers.append(RTCIceServer(urls=settings.turn_urls[0], username=username, credential=credential))
     # Default bundle policy: aiortc 1.16 as answerer drops the shared transport under MAX_BUNDLE when the
     # offer's m-line order differs from the transceivers' (no candidates in the answer).

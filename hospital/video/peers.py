@@ -95,9 +95,7 @@ class ParticipantPeer:
         transceiver = self.pc.addTransceiver(track, direction="sendrecv")
         codecs = RTCRtpSender.getCapabilities(kind).codecs
         transceiver.setCodecPreferences([c for c in codecs if c.mimeType.lower() in _CODECS[kind]])
-        aiortc_adapter.tap_encoded_frames(
-            transceiver.receiver, lambda codec, frame, ts: on_media(self, kind, codec, frame, ts)
-        )
+        aiortc_adapter.tap_encoded_frames(transceiver.receiver, lambda codec, frame, ts: on_media(self, kind, codec, frame, ts))
         aiortc_adapter.on_keyframe_request(transceiver.sender, lambda: on_keyframe_request(self, kind))
         self.outbound[kind] = track
         self._receivers[kind] = transceiver.receiver

@@ -83,7 +83,7 @@ class Browser:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            if track.kind == "video":
+            if isinstance(frame, av.VideoFrame):
                 number, luma = read_frame(frame)
                 self.received.append((number, luma, time.monotonic()))
             else:
