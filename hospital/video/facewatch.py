@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,7 @@ import av
 
 from hospital.video.bitstream import vp8_is_keyframe
 from hospital.video.contracts import CheckFace, FaceCheck, RGBArray
+from hospital.video.handoff import BatchHandoff
 
 __all__ = ["BreachReason", "DoctorFrameSampler", "FaceCheckRecord", "FaceWatch", "FrameSource"]
 
@@ -28,8 +28,6 @@ logger = logging.getLogger(__name__)
 
 BreachReason = Literal["face_missing", "face_mismatch"]
 CheckStatus = Literal["ok", "face_missing", "face_mismatch", "no_video", "check_failed"]
-
-_RESET = object()
 
 
 class FrameSource(Protocol):
@@ -44,18 +42,22 @@ class DoctorFrameSampler:
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._source: object | None = None
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=120)
+        self._handoff: BatchHandoff[bytes | None] = BatchHandoff(max_batches=20)
         self._lock = threading.Lock()
         self._latest: tuple[av.VideoFrame, float] | None = None
         self.decoded = 0
+        self._decoder: Any = None  # touched only by the worker thread
         self._thread = threading.Thread(target=self._run, name="face-watch-decoder", daemon=True)
         self._thread.start()
 
     def add(self, source: object, frame: bytes) -> None:
+        """Queue one received frame; a new source (the doctor reconnected) restarts decoding."""
         if source is not self._source:
             self._source = source
-            self._put(_RESET)
-        self._put(frame)
+            self._handoff.put(None)
+        if not self._handoff.put(frame):  # decoder 5 s behind: restart from the next keyframe
+            self._handoff.discard_backlog()
+            self._handoff.put(None)
 
     def latest_rgb(self, max_age_s: float) -> RGBArray | None:
         with self._lock:
@@ -64,31 +66,21 @@ class DoctorFrameSampler:
             return None
         return cast(RGBArray, latest[0].to_ndarray(format="rgb24"))
 
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
-
-    def _put(self, item: object) -> None:
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:  # decoder behind: restart from the next keyframe rather than queue without bound
-            self._drain()
-            self._queue.put_nowait(_RESET)
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                return
+    async def aclose(self) -> None:
+        """Stop the decoder thread (called on the event loop, which owns the hand-off)."""
+        self._handoff.close()
+        await asyncio.to_thread(self._thread.join, 5)
 
     def _run(self) -> None:
-        decoder: Any = None
-        while (item := self._queue.get()) is not None:
-            if item is _RESET:
+        while (batch := self._handoff.get()) is not None:
+            self._decode(batch)
+
+    def _decode(self, batch: list[bytes | None]) -> None:
+        decoder = self._decoder
+        for item in batch:
+            if item is None:  # reset marker
                 decoder = None
                 continue
-            assert isinstance(item, bytes)
             if decoder is None:
                 if not vp8_is_keyframe(item):
                     continue
@@ -102,6 +94,7 @@ class DoctorFrameSampler:
                 self.decoded += 1
                 with self._lock:
                     self._latest = (frame, self._clock())
+        self._decoder = decoder
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import fractions
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import Any
 import av
 
 from hospital.video.bitstream import MEDIA_CLOCK_RATE, vp8_dimensions
+from hospital.video.handoff import BatchHandoff
 
 __all__ = ["ParticipantRecording", "RecordingResult"]
 
@@ -31,8 +31,8 @@ _MS = fractions.Fraction(1, 1000)
 # Audio held back while waiting for the first video keyframe (which gives the picture size): 10 s of Opus.
 _MAX_PENDING = 500
 _DEFAULT_SIZE = (640, 480)
-# Past this backlog the disk cannot keep up; later frames are counted as lost rather than held in memory.
-_MAX_BACKLOG = 3000
+# Past this backlog (30 s) the disk cannot keep up; later frames are counted as lost, not held in memory.
+_MAX_BACKLOG_BATCHES = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +60,11 @@ class ParticipantRecording:
         self._clock = clock
         self._t0: float | None = None
         self._anchors: dict[str, _Anchor] = {}
-        self._queue: queue.Queue[tuple[str, bytes, int] | None] = queue.Queue()
+        self._handoff: BatchHandoff[tuple[str, bytes, int]] = BatchHandoff(max_batches=_MAX_BACKLOG_BATCHES)
         self._lost = 0
         self._result: RecordingResult | None = None
         self._writer = _MatroskaWriter(path)
-        self._thread = threading.Thread(target=self._writer.run, args=(self._queue,), name="recording-writer")
+        self._thread = threading.Thread(target=self._writer.run, args=(self._handoff,), name="recording-writer")
         self._thread.start()
 
     def add(self, kind: str, source: object, frame: bytes, timestamp: int) -> None:
@@ -79,15 +79,13 @@ class ParticipantRecording:
             anchor = _Anchor(source, timestamp, (now - self._t0) * 1000.0)
             self._anchors[kind] = anchor
         pts_ms = round(anchor.offset_ms + (timestamp - anchor.first_timestamp) * 1000 / MEDIA_CLOCK_RATE[kind])
-        if self._queue.qsize() >= _MAX_BACKLOG:
+        if not self._handoff.put((kind, frame, pts_ms)):
             self._lost += 1
-            return
-        self._queue.put((kind, frame, pts_ms))
 
     async def finish(self) -> RecordingResult:
         """Close the file and tell how long it is; later calls return the same result."""
         if self._result is None:
-            self._queue.put(None)
+            self._handoff.close()
             await asyncio.to_thread(self._thread.join)
             w = self._writer
             self._result = RecordingResult(
@@ -122,16 +120,17 @@ class _MatroskaWriter:
             return 0.0
         return (self._end_pts - self._first_pts) / 1000.0
 
-    def run(self, items: queue.Queue[tuple[str, bytes, int] | None]) -> None:
-        while (item := items.get()) is not None:
-            if self.error is not None:
-                self.dropped += 1
-                continue
-            try:
-                self._take(item)
-            except (av.FFmpegError, OSError) as exc:
-                self.error = f"{type(exc).__name__}: {exc}"
-                logger.error("recording %s failed: %s", self.path, self.error)
+    def run(self, handoff: BatchHandoff[tuple[str, bytes, int]]) -> None:
+        while (batch := handoff.get()) is not None:
+            for item in batch:
+                if self.error is not None:
+                    self.dropped += 1
+                    continue
+                try:
+                    self._take(item)
+                except (av.FFmpegError, OSError) as exc:
+                    self.error = f"{type(exc).__name__}: {exc}"
+                    logger.error("recording %s failed: %s", self.path, self.error)
         try:
             if self._container is None and self._pending and self.error is None:
                 self._open(None)

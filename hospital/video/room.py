@@ -151,7 +151,7 @@ class ConsultRoom:
         if self._watch is not None:
             await self._watch.stop()
         if self._sampler is not None:
-            await asyncio.to_thread(self._sampler.close)
+            await self._sampler.aclose()
             self._sampler = None
 
     async def pause(self, reason: BreachReason, detail: dict[str, Any] | None = None) -> None:

@@ -95,7 +95,7 @@ async def test_the_enrolled_doctor_passes_and_another_person_is_a_breach():
         await wait_for_decoded(sampler, 10)
         stranger = await watch.sample_once()
     finally:
-        await asyncio.to_thread(sampler.close)
+        await sampler.aclose()
 
     assert doctor.status == "ok" and doctor.distance is not None and doctor.distance < 0.6
     assert stranger.status == "face_mismatch" and stranger.distance is not None and stranger.distance > 0.6

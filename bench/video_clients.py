@@ -1,0 +1,171 @@
+"""Simulated browsers for bench/video_consults.py: paced 640×480@15 VP8 + Opus with numbered frames.
+
+The video is encoded once (a textured background, a moving textured "head", a keyframe every 2 s) and
+replayed by every browser through aiortc's pre-encoded path, so the benchmark's own process spends its
+CPU on RTP, not on encoding. Each frame carries its number (mod 150) as black/white 32-px blocks; the
+receiving browser decodes, reads the number back and computes loss and latency against the send times
+(one monotonic clock, since all browsers run in this process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+from dataclasses import dataclass, field
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamError
+
+WIDTH, HEIGHT, FPS = 640, 480, 15
+CYCLE = 150  # frames before the pre-encoded clip repeats (10 s)
+KEYFRAME_EVERY = 30
+_BITS = 8
+_BLOCK = 32
+_VIDEO_TB = fractions.Fraction(1, 90_000)
+_AUDIO_TB = fractions.Fraction(1, 48_000)
+
+
+def _paint_number(luma: np.ndarray, number: int) -> None:
+    parity = bin(number).count("1") & 1
+    for bit, value in enumerate([(number >> b) & 1 for b in range(_BITS)] + [parity]):
+        luma[:_BLOCK, bit * _BLOCK : (bit + 1) * _BLOCK] = 235 if value else 16
+
+
+def read_number(frame: av.VideoFrame) -> int | None:
+    """The frame number painted by `_paint_number`, or None when the blocks do not read back cleanly."""
+    plane = frame.planes[0]
+    luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    bits = [int(luma[_BLOCK // 2, b * _BLOCK + _BLOCK // 2] > 128) for b in range(_BITS + 1)]
+    number = sum(bit << b for b, bit in enumerate(bits[:_BITS]))
+    return number if bits[_BITS] == bin(number).count("1") & 1 and number < CYCLE else None
+
+
+def encode_clip(bitrate: int = 700_000) -> list[bytes]:
+    """The CYCLE-frame VP8 clip every simulated camera sends, at about aiortc's loopback bitrate."""
+    rng = np.random.default_rng(7)
+    background = rng.integers(40, 200, (HEIGHT + 64, WIDTH + 64), dtype=np.uint8)
+    head_texture = rng.integers(90, 230, (200, 160), dtype=np.uint8)
+    yy, xx = np.mgrid[:200, :160]
+    head_mask = ((yy - 100) / 100) ** 2 + ((xx - 80) / 80) ** 2 <= 1
+    encoder = av.CodecContext.create("libvpx", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    encoder.time_base, encoder.bit_rate = _VIDEO_TB, bitrate
+    encoder.options = {"deadline": "realtime", "cpu-used": "6", "lag-in-frames": "0", "minrate": str(bitrate)}
+    clip: list[bytes] = []
+    for n in range(CYCLE):
+        shift = int(8 * np.sin(n / 12))
+        picture = np.empty((HEIGHT * 3 // 2, WIDTH), np.uint8)
+        luma = picture[:HEIGHT]
+        luma[:] = background[32 + shift : 32 + shift + HEIGHT, 32 : 32 + WIDTH]
+        top, left = 160 + int(20 * np.sin(n / 9)), 240 + int(40 * np.cos(n / 15))
+        region = luma[top : top + 200, left : left + 160]
+        region[head_mask] = np.roll(head_texture, n, axis=1)[head_mask]
+        picture[HEIGHT:] = 128
+        _paint_number(luma, n)
+        frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
+        frame.pts = n * 6000
+        if n % KEYFRAME_EVERY == 0:
+            frame.pict_type = av.video.frame.PictureType.I
+        packets = encoder.encode(frame)
+        assert len(packets) == 1, "the clip needs exactly one packet per frame"
+        clip.append(bytes(packets[0]))
+    return clip
+
+
+def encode_tone(count: int = 50) -> list[bytes]:
+    encoder = av.CodecContext.create("libopus", "w")
+    encoder.sample_rate, encoder.layout, encoder.format = 48_000, "stereo", "s16"
+    encoder.time_base, encoder.bit_rate = _AUDIO_TB, 48_000
+    out: list[bytes] = []
+    n = 0
+    while len(out) < count:
+        t = (np.arange(960) + 960 * n) / 48_000
+        tone = (3000 * np.sin(2 * np.pi * 330 * t)).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(np.repeat(tone, 2).reshape(1, -1), format="s16", layout="stereo")
+        frame.sample_rate, frame.pts = 48_000, 960 * n
+        out += [bytes(p) for p in encoder.encode(frame)]
+        n += 1
+    return out[:count]
+
+
+class PacedEncodedTrack(MediaStreamTrack):
+    """Replays pre-encoded frames in real time; aiortc's sender packetises them without encoding."""
+
+    def __init__(self, kind: str, frames: list[bytes], interval_s: float, step: int, time_base: fractions.Fraction):
+        super().__init__()
+        self.kind = kind
+        self._frames, self._interval_s, self._step, self._time_base = frames, interval_s, step, time_base
+        self._start: float | None = None
+        self.sent = 0
+        self.send_times: list[float] = []
+
+    async def recv(self) -> av.Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        await asyncio.sleep(max(0.0, self._start + self.sent * self._interval_s - time.monotonic()))
+        packet = av.Packet(self._frames[self.sent % len(self._frames)])
+        packet.pts, packet.time_base = self.sent * self._step, self._time_base
+        self.send_times.append(time.monotonic())
+        self.sent += 1
+        return packet
+
+
+@dataclass
+class BenchBrowser:
+    """A participant's browser: sends the clip and a tone, decodes what it gets and reads the numbers."""
+
+    clip: list[bytes]
+    tone: list[bytes] | None
+    pc: RTCPeerConnection = field(default_factory=lambda: RTCPeerConnection(RTCConfiguration(iceServers=[])))
+    received: list[tuple[int, float]] = field(default_factory=list)
+    unreadable: int = 0
+    audio_frames: int = 0
+    video: PacedEncodedTrack | None = None
+    other: BenchBrowser | None = None  # whose frames this browser receives
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.video = PacedEncodedTrack("video", self.clip, 1 / FPS, 90_000 // FPS, _VIDEO_TB)
+        self.pc.addTrack(self.video)
+        if self.tone is not None:
+            self.pc.addTrack(PacedEncodedTrack("audio", self.tone, 0.02, 960, _AUDIO_TB))
+        self.pc.on("track", lambda track: self.tasks.append(asyncio.ensure_future(self._consume(track))))
+
+    async def _consume(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if not isinstance(frame, av.VideoFrame):
+                self.audio_frames += 1
+                continue
+            number = read_number(frame)
+            if number is None:
+                self.unreadable += 1
+                continue
+            # Unwrap the clip's cycle: the latest frame the other browser sent with this number (< 10 s ago).
+            assert self.other is not None and self.other.video is not None
+            newest = self.other.video.sent - 1
+            self.received.append((newest - (newest - number) % CYCLE, time.monotonic()))
+
+    async def close(self) -> None:
+        await self.pc.close()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def stream_figures(sender: BenchBrowser, receiver: BenchBrowser, t0: float, t1: float) -> dict[str, object]:
+    """Frames the sender sent in [t0, t1 - 0.5 s] against those the receiver got, and their latencies."""
+    assert sender.video is not None
+    send_times = sender.video.send_times
+    window = [n for n, sent_at in enumerate(send_times) if t0 <= sent_at <= t1 - 0.5]
+    got = {n: at for n, at in receiver.received}
+    latencies = [got[n] - send_times[n] for n in window if n in got]
+    return {"sent": len(window), "received": len(latencies), "latencies": latencies}
