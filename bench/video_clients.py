@@ -13,6 +13,7 @@ import asyncio
 import fractions
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import av
 import numpy as np
@@ -37,7 +38,7 @@ def _paint_number(luma: np.ndarray, number: int) -> None:
 def read_number(frame: av.VideoFrame) -> int | None:
     """The frame number painted by `_paint_number`, or None when the blocks do not read back cleanly."""
     plane = frame.planes[0]
-    luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    luma = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
     bits = [int(luma[_BLOCK // 2, b * _BLOCK + _BLOCK // 2] > 128) for b in range(_BITS + 1)]
     number = sum(bit << b for b, bit in enumerate(bits[:_BITS]))
     return number if bits[_BITS] == bin(number).count("1") & 1 and number < CYCLE else None
@@ -161,7 +162,7 @@ class BenchBrowser:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-def stream_figures(sender: BenchBrowser, receiver: BenchBrowser, t0: float, t1: float) -> dict[str, object]:
+def stream_figures(sender: BenchBrowser, receiver: BenchBrowser, t0: float, t1: float) -> dict[str, Any]:
     """Frames the sender sent in [t0, t1 - 0.5 s] against those the receiver got, and their latencies."""
     assert sender.video is not None
     send_times = sender.video.send_times

@@ -116,6 +116,7 @@ class ThreadedRecorder:
                 streams["video"].width, streams["video"].height = shared.width, shared.height
                 streams["video"].pix_fmt = "yuv420p"
                 streams["audio"] = out.add_stream("libopus", rate=48_000)
+            frame: Any
             if kind == "video":
                 frame = av.VideoFrame.from_ndarray(shared.to_ndarray(format="yuv420p"), format="yuv420p")
                 frame.pts, frame.time_base = int(at * 1000), fractions.Fraction(1, 1000)
@@ -176,7 +177,7 @@ class TranscodeHospital:
         next_sample = time.monotonic() + self.sample_interval_s
         while True:
             try:
-                frame = await track.recv()
+                frame: Any = await track.recv()
             except MediaStreamError:
                 return
             recorder.add(track.kind, frame)
