@@ -65,7 +65,8 @@ class MediaHub:
     async def join(self, visit_id: str, participant_role: Role, offer_sdp: str, *, check_face: CheckFace | None = None) -> str:
         """Connect a participant's browser to the visit's room and return the SDP answer.
 
-        ICE candidates are gathered before answering, so the answer is complete (no trickle needed).
+        The hub gathers its ICE candidates before answering, so the answer is complete; the browser may
+        trickle its own later through `add_ice_candidate`.
         The doctor's join must bring `check_face`, bound to that doctor's enrolled template (FACE-02).
         """
         if self._closed:
@@ -74,6 +75,24 @@ class MediaHub:
         if room is None or room.closed:
             room = self._rooms[visit_id] = self._new_room(visit_id)
         return await room.join(participant_role, offer_sdp, check_face=check_face)
+
+    async def add_ice_candidate(
+        self,
+        visit_id: str,
+        participant_role: Role,
+        candidate: str | None,
+        *,
+        sdp_mid: str | None = None,
+        sdp_mline_index: int | None = None,
+    ) -> None:
+        """Trickle ICE from the browser: `candidate` is RTCIceCandidate.candidate ("" or None ends them).
+
+        Optional: the hub's answer already carries all of its own candidates, and a browser that waits
+        for its gathering to complete before sending the offer needs no trickle at all.
+        """
+        await self.room(visit_id).add_ice_candidate(
+            participant_role, candidate, sdp_mid=sdp_mid, sdp_mline_index=sdp_mline_index
+        )
 
     async def leave(self, visit_id: str, participant_role: Role) -> None:
         room = self._rooms.get(visit_id)

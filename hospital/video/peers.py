@@ -14,6 +14,7 @@ from aiortc import (
     RTCRtpSender,
     RTCSessionDescription,
 )
+from aiortc.sdp import candidate_from_sdp
 
 from hospital.core.errors import InvalidInput
 from hospital.video import aiortc_adapter
@@ -99,6 +100,23 @@ class ParticipantPeer:
         aiortc_adapter.on_keyframe_request(transceiver.sender, lambda: on_keyframe_request(self, kind))
         self.outbound[kind] = track
         self._receivers[kind] = transceiver.receiver
+
+    async def add_ice_candidate(
+        self, candidate: str | None, *, sdp_mid: str | None = None, sdp_mline_index: int | None = None
+    ) -> None:
+        """A candidate the browser trickled after its offer (`None` or "" marks the end of candidates)."""
+        if not candidate:
+            await self.pc.addIceCandidate(None)
+            return
+        line = candidate.strip().removeprefix("a=").removeprefix("candidate:")
+        try:
+            parsed = candidate_from_sdp(line)
+        except (AssertionError, ValueError, IndexError) as exc:
+            raise InvalidInput(f"not an ICE candidate: {candidate!r}") from exc
+        parsed.sdpMid = sdp_mid
+        # Browsers bundle everything on the first m-line's transport.
+        parsed.sdpMLineIndex = 0 if sdp_mid is None and sdp_mline_index is None else sdp_mline_index
+        await self.pc.addIceCandidate(parsed)
 
     def request_keyframe(self, kind: str) -> None:
         """Ask this participant's browser for a keyframe of what it sends us (rate-limited)."""

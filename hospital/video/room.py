@@ -14,7 +14,7 @@ from typing import Any
 
 from aiortc import RTCConfiguration
 
-from hospital.core.errors import InvalidInput, InvalidTransition
+from hospital.core.errors import InvalidInput, InvalidTransition, NotFound
 from hospital.video.bitstream import is_keyframe
 from hospital.video.contracts import (
     ROLES,
@@ -113,6 +113,15 @@ class ConsultRoom:
             self._start_watch(check_face)
         self._emit("joined", {"role": role, "rejoined": old is not None, "paused": self.paused})
         return answer
+
+    async def add_ice_candidate(
+        self, role: Role, candidate: str | None, *, sdp_mid: str | None = None, sdp_mline_index: int | None = None
+    ) -> None:
+        """Pass on a candidate the participant's browser trickled after its offer."""
+        peer = self.participants.get(role)
+        if peer is None:
+            raise NotFound(f"no {role} connected to visit {self.visit_id}")
+        await peer.add_ice_candidate(candidate, sdp_mid=sdp_mid, sdp_mline_index=sdp_mline_index)
 
     async def leave(self, role: Role, reason: str = "left") -> None:
         """Disconnect `role`, finish and hand over its recording; unknown roles are ignored."""

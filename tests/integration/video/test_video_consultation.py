@@ -6,6 +6,7 @@ import asyncio
 
 import av
 import pytest
+from aiortc import RTCSessionDescription
 from video_browsers import DOCTOR_LUMA, FPS, PATIENT_LUMA, always_the_doctor, wait_until
 
 from hospital.core.errors import InvalidInput
@@ -113,6 +114,29 @@ async def test_closing_the_hub_closes_every_connection(make_hub, browsers, recor
     assert hub.visit_ids == []
     assert len(recorded.of("left")) == 4 and len(recorded.of("recording_finished")) == 4
     await wait_until(lambda: {b.pc.connectionState for pair in pairs for b in pair} == {"closed"})
+
+
+async def test_a_browser_may_trickle_its_candidates_after_the_offer(make_hub, browsers):
+    hub = await make_hub()
+    patient, doctor = browsers(PATIENT_LUMA), browsers(DOCTOR_LUMA)
+    await patient.join(hub, "visit-8", "patient")
+    await doctor.pc.setLocalDescription(await doctor.pc.createOffer())
+    offer = doctor.pc.localDescription.sdp
+    candidates = [line[2:] for line in offer.splitlines() if line.startswith("a=candidate:")]
+    # What a trickling browser sends: no candidates yet, and no end-of-candidates either.
+    kept = [line for line in offer.splitlines() if not line.startswith(("a=candidate:", "a=end-of-candidates"))]
+    bare_offer = "\r\n".join(kept) + "\r\n"
+
+    answer = await hub.join("visit-8", "doctor", bare_offer, check_face=always_the_doctor)
+    await doctor.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    for candidate in candidates:
+        await hub.add_ice_candidate("visit-8", "doctor", candidate, sdp_mid="0")
+    await hub.add_ice_candidate("visit-8", "doctor", "")
+
+    assert candidates
+    await wait_until(lambda: len(patient.received) >= 5)
+    with pytest.raises(InvalidInput):
+        await hub.add_ice_candidate("visit-8", "doctor", "candidate:nonsense")
 
 
 async def test_a_doctor_cannot_join_without_a_face_checker(make_hub, browsers):
