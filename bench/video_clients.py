@@ -1,6 +1,6 @@
 """Simulated browsers for bench/video_consults.py: paced 640×480@15 VP8 + Opus with numbered frames.
 
-The video is encoded once (a textured background, a moving textured "head", a keyframe every 2 s) and
+The video is encoded once (a smooth background, a moving textured "head", a keyframe every 5 s) and
 replayed by every browser through aiortc's pre-encoded path, so the benchmark's own process spends its
 CPU on RTP, not on encoding. Each frame carries its number (mod 150) as black/white 32-px blocks; the
 receiving browser decodes, reads the number back and computes loss and latency against the send times
@@ -19,10 +19,11 @@ import av
 import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError
+from PIL import Image
 
 WIDTH, HEIGHT, FPS = 640, 480, 15
 CYCLE = 150  # frames before the pre-encoded clip repeats (10 s)
-KEYFRAME_EVERY = 30
+KEYFRAME_EVERY = 75  # a keyframe every 5 s (browsers send them on request; aiortc on PLI)
 _BITS = 8
 _BLOCK = 32
 _VIDEO_TB = fractions.Fraction(1, 90_000)
@@ -45,16 +46,33 @@ def read_number(frame: av.VideoFrame) -> int | None:
 
 
 def encode_clip(bitrate: int = 700_000) -> list[bytes]:
-    """The CYCLE-frame VP8 clip every simulated camera sends, at about aiortc's loopback bitrate."""
+    """The CYCLE-frame VP8 clip every simulated camera sends, encoded with aiortc's own VP8 settings."""
     rng = np.random.default_rng(7)
-    background = rng.integers(40, 200, (HEIGHT + 64, WIDTH + 64), dtype=np.uint8)
-    head_texture = rng.integers(90, 230, (200, 160), dtype=np.uint8)
+    # A webcam picture is smooth with a little sensor noise; pure noise would make 200 KB keyframes.
+    coarse = Image.fromarray(rng.integers(40, 200, (68, 88), dtype=np.uint8))
+    background = np.asarray(coarse.resize((WIDTH + 64, HEIGHT + 64), Image.Resampling.BICUBIC), np.int16)
+    background = np.clip(background + rng.integers(-6, 7, background.shape), 0, 255).astype(np.uint8)
+    head = Image.fromarray(rng.integers(90, 230, (25, 20), dtype=np.uint8))
+    head_texture = np.asarray(head.resize((160, 200), Image.Resampling.BICUBIC))
     yy, xx = np.mgrid[:200, :160]
     head_mask = ((yy - 100) / 100) ** 2 + ((xx - 80) / 80) ** 2 <= 1
     encoder = av.CodecContext.create("libvpx", "w")
     encoder.width, encoder.height, encoder.pix_fmt = WIDTH, HEIGHT, "yuv420p"
     encoder.time_base, encoder.bit_rate = _VIDEO_TB, bitrate
-    encoder.options = {"deadline": "realtime", "cpu-used": "6", "lag-in-frames": "0", "minrate": str(bitrate)}
+    encoder.gop_size, encoder.qmin, encoder.qmax = 3000, 2, 56
+    encoder.options = {  # as aiortc.codecs.vpx.Vp8Encoder: realtime CBR
+        "bufsize": str(bitrate),
+        "cpu-used": "-6",
+        "deadline": "realtime",
+        "lag-in-frames": "0",
+        "minrate": str(bitrate),
+        "maxrate": str(bitrate),
+        "noise-sensitivity": "4",
+        "overshoot-pct": "15",
+        "partitions": "0",
+        "static-thresh": "1",
+        "undershoot-pct": "100",
+    }
     clip: list[bytes] = []
     for n in range(CYCLE):
         shift = int(8 * np.sin(n / 12))
