@@ -21,9 +21,11 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError
 from PIL import Image
 
+from hospital.video import aiortc_adapter
+
 WIDTH, HEIGHT, FPS = 640, 480, 15
 CYCLE = 150  # frames before the pre-encoded clip repeats (10 s)
-KEYFRAME_EVERY = 75  # a keyframe every 5 s (browsers send them on request; aiortc on PLI)
+KEYFRAME_EVERY = 75  # a keyframe every 5 s, and one on each keyframe request (PLI) as browsers do
 _BITS = 8
 _BLOCK = 32
 _VIDEO_TB = fractions.Fraction(1, 90_000)
@@ -111,15 +113,35 @@ def encode_tone(count: int = 50) -> list[bytes]:
 
 
 class PacedEncodedTrack(MediaStreamTrack):
-    """Replays pre-encoded frames in real time; aiortc's sender packetises them without encoding."""
+    """Replays pre-encoded frames in real time; aiortc's sender packetises them without encoding.
 
-    def __init__(self, kind: str, frames: list[bytes], interval_s: float, step: int, time_base: fractions.Fraction):
+    Like a browser, it answers a keyframe request (PLI) by sending a keyframe next: the clip jumps to
+    its next keyframe. `sent_as[i]` is the frame count at which clip frame i was last sent.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        frames: list[bytes],
+        interval_s: float,
+        step: int,
+        time_base: fractions.Fraction,
+        keyframe_every: int | None = None,
+    ):
         super().__init__()
         self.kind = kind
         self._frames, self._interval_s, self._step, self._time_base = frames, interval_s, step, time_base
+        self._keyframe_every = keyframe_every
         self._start: float | None = None
+        self._position = 0
+        self._keyframe_wanted = False
         self.sent = 0
+        self.keyframes_on_request = 0
         self.send_times: list[float] = []
+        self.sent_as: dict[int, int] = {}
+
+    def request_keyframe(self) -> None:
+        self._keyframe_wanted = True
 
     async def recv(self) -> av.Packet:
         if self.readyState != "live":
@@ -127,9 +149,17 @@ class PacedEncodedTrack(MediaStreamTrack):
         if self._start is None:
             self._start = time.monotonic()
         await asyncio.sleep(max(0.0, self._start + self.sent * self._interval_s - time.monotonic()))
-        packet = av.Packet(self._frames[self.sent % len(self._frames)])
+        if self._keyframe_wanted and self._keyframe_every:
+            self._keyframe_wanted = False
+            if self._position % self._keyframe_every:
+                self._position = (self._position // self._keyframe_every + 1) * self._keyframe_every
+                self._position %= len(self._frames)
+                self.keyframes_on_request += 1
+        packet = av.Packet(self._frames[self._position])
         packet.pts, packet.time_base = self.sent * self._step, self._time_base
         self.send_times.append(time.monotonic())
+        self.sent_as[self._position] = self.sent
+        self._position = (self._position + 1) % len(self._frames)
         self.sent += 1
         return packet
 
@@ -149,8 +179,8 @@ class BenchBrowser:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.video = PacedEncodedTrack("video", self.clip, 1 / FPS, 90_000 // FPS, _VIDEO_TB)
-        self.pc.addTrack(self.video)
+        self.video = PacedEncodedTrack("video", self.clip, 1 / FPS, 90_000 // FPS, _VIDEO_TB, KEYFRAME_EVERY)
+        aiortc_adapter.on_keyframe_request(self.pc.addTrack(self.video), self.video.request_keyframe)
         if self.tone is not None:
             self.pc.addTrack(PacedEncodedTrack("audio", self.tone, 0.02, 960, _AUDIO_TB))
         self.pc.on("track", lambda track: self.tasks.append(asyncio.ensure_future(self._consume(track))))
@@ -168,10 +198,9 @@ class BenchBrowser:
             if number is None:
                 self.unreadable += 1
                 continue
-            # Unwrap the clip's cycle: the latest frame the other browser sent with this number (< 10 s ago).
+            # The clip repeats: this is the latest frame the other browser sent with this clip number.
             assert self.other is not None and self.other.video is not None
-            newest = self.other.video.sent - 1
-            self.received.append((newest - (newest - number) % CYCLE, time.monotonic()))
+            self.received.append((self.other.video.sent_as[number], time.monotonic()))
 
     async def close(self) -> None:
         await self.pc.close()

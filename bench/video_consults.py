@@ -130,6 +130,7 @@ async def run_phase(mode: str, visits: int, media: dict[str, Any], args: argpars
         "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "latency_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else None,
         "unreadable_frames": sum(p.unreadable + d.unreadable for p, d in pairs),
+        "keyframes_on_request": sum(b.video.keyframes_on_request for pair in pairs for b in pair if b.video),
         "audio_frames_received": sum(p.audio_frames + d.audio_frames for p, d in pairs),
         "recordings": closing.get("recordings", []),
         "events": closing.get("events", {}),
@@ -179,6 +180,7 @@ def describe(r: dict[str, Any], baseline_p50: float | None) -> str:
         f"{r['mode']:<11} x{r['visits']}: hospital CPU/visit {r['hospital_cpu_per_visit']:.3f} core | "
         f"frames {r['frames_sent']}->{r['frames_received']} (lost {r['frames_lost']}) | "
         f"latency p50/p95 {r['latency_p50_ms']}/{r['latency_p95_ms']} ms (added vs direct {added}) | "
+        f"PLI keyframes {r['keyframes_on_request']} | "
         f"clients {r['clients_cpu']:.2f} core, foreign load {r['foreign_load_cores']:.2f}"
         + (" | MACHINE SATURATED: loss/latency not the peer's" if r["machine_saturated"] else "")
     )
