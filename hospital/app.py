@@ -29,13 +29,15 @@ from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
 from hospital.quality.api import QualityController
 from hospital.staff.api import StaffController
+from hospital.video.api import VIDEO_ROUTES
+from hospital.video.calls import close_video_calls, open_video_calls
 from hospital.visits.api import VISIT_ROUTES
 
 __all__ = ["create_app"]
 
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, PatientController, StaffController,
-    FaceVerificationController, QualityController, *VISIT_ROUTES,
+    FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
 ]
 
 
@@ -60,9 +62,11 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         if own_pool:
             ctx.faces = FacePool(face_settings(settings))
             await ctx.faces.start()
+        open_video_calls(ctx, app.state.session_factory)
         try:
             yield
         finally:
+            await close_video_calls(ctx)  # recordings are stored before the database and the face pool go
             if own_pool and ctx.faces is not None:
                 await ctx.faces.close()
                 ctx.faces = None

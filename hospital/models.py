@@ -11,6 +11,7 @@ from hospital.institution.models import Department, Licence, ServiceStop
 from hospital.patients.models import Patient
 from hospital.quality.models import AdverseEvent, Complaint, Rating
 from hospital.staff.models import StaffMember
+from hospital.video.models import VideoFaceCheck, VisitRecording
 from hospital.visits.models import ChatMessage, ConsentRecord, MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
 
 __all__ = [
@@ -34,5 +35,7 @@ __all__ = [
            "ServiceStop",
            "StaffMember",
            "User",
+           "VideoFaceCheck",
            "Visit",
+           "VisitRecording",
 ]
