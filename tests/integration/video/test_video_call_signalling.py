@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from video_browsers import DOCTOR_LUMA, FPS, PATIENT_LUMA, wait_until
 
-from hospital.config import Settings
 from hospital.context import HospitalContext
 from hospital.core.audit import AuditEntry, verify_chain
 from hospital.core.blobs import Blob
@@ -31,19 +30,6 @@ from tests.helpers import count_rows, login_as
 from tests.integration.visits.journey import accept, file_prior, new_patient, schedule_of, verified
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def call_settings() -> dict[str, Any]:
-    return {}
-
-
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path, call_settings: dict[str, Any]) -> Settings:
-    """The suite's settings, sampling the doctor's face twice a second and never pausing unless a test says so."""
-    video = {"video_sample_interval_s": 0.5, "video_grace_s": 600.0, **call_settings}
-    return Settings(environment="test", data_dir=tmp_path / "data", database_url=db_url, login_rate_per_minute=1000,
-                    **video)
 
 
 async def actions(session: AsyncSession, visit_id: str) -> list[str]:
@@ -79,7 +65,8 @@ async def test_patient_and_doctor_see_each_other_and_both_are_recorded_for_three
     assert (await client.post(f"/api/visits/{visit_id}/call/leave", headers=patient_headers)).status_code == 204
     assert (await client.post(f"/api/visits/{visit_id}/call/leave", headers=doctor_headers)).status_code == 204
 
-    recordings = (await session.execute(select(VisitRecording).where(col(VisitRecording.visit_id) == uuid.UUID(visit_id)))).scalars().all()
+    query = select(VisitRecording).where(col(VisitRecording.visit_id) == uuid.UUID(visit_id))
+    recordings = (await session.execute(query)).scalars().all()
     assert sorted(r.participant_role for r in recordings) == ["doctor", "patient"]
     keep_until = purge_not_before(RetentionClass.AUDIO_VIDEO, local_today(ctx))
     assert keep_until.year - local_today(ctx).year == 3
