@@ -18,15 +18,16 @@ from sqlmodel import col, select
 from video_browsers import DOCTOR_LUMA, PATIENT_LUMA, wait_until
 
 from hospital.context import HospitalContext
-from hospital.core.audit import AuditEntry
+from hospital.core.audit import Actor, AuditEntry
+from hospital.core.errors import InvalidTransition
 from hospital.core.outbox import OutboxEvent
-from hospital.video import FaceCheck
+from hospital.video import FaceCheck, service
 from hospital.video.checker import FACE_CHECKER
 from hospital.video.models import VideoFaceCheck, VisitRecording
 from hospital.visits.models import Visit
 from tests.conftest import FakeClock
 from tests.helpers import login_as
-from tests.integration.visits.journey import verified
+from tests.integration.visits.journey import race, verified
 
 pytestmark = pytest.mark.asyncio
 
@@ -162,3 +163,20 @@ async def test_a_stranger_in_the_doctor_s_chair_pauses_the_call_until_the_doctor
     late = await client.post(f"/api/visits/{visit_id}/call/offer", headers=patient_headers,
                              json={"type": "offer", "sdp": "v=0\r\n"})
     assert late.status_code == 409 and late.json()["current_state"] == "terminated"
+
+
+async def test_two_pauses_or_two_resumes_at_once_change_the_visit_once(
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, settings: Any, demo: None,
+) -> None:
+    _, doctor_headers, visit_id = await accepted_video_visit(client)
+    vid = uuid.UUID(visit_id)
+    breach = {"reason": "face_missing", "for_s": 1.2}
+    pauses = await race(settings, *(lambda s: service.record_pause(s, ctx, vid, None, breach) for _ in range(2)))
+    assert sorted(pauses) == [False, True]
+    principal = ctx.tokens.decode(doctor_headers["Authorization"][7:])
+    doctor = Actor(principal.user_id, "doctor")
+    resumes = await race(settings, *(lambda s: service.resume_call(s, ctx, doctor, principal, vid) for _ in range(2)))
+    refused = [r for r in resumes if isinstance(r, InvalidTransition)]
+    assert len(refused) == 1 and refused[0].extra["current_state"] == "live"
+    assert [len(await events_of(session, visit_id, kind)) for kind in ("video.paused", "video.resumed")] == [1, 1]
+    assert not await is_paused(session, visit_id)
