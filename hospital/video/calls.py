@@ -151,15 +151,19 @@ class VideoCalls:
         if kind in ("joined", "left"):
             role = str(data.get("role"))
             actor = self._actors.get((visit_id, role)) or Actor.system("media-peer")
-            async with self.session_factory() as session:
-                await service.record_call_event(session, actor, vid, f"video.{kind}", data)
-            self.notices.publish(visit_id, {"kind": kind, **data})
+            try:
+                async with self.session_factory() as session:
+                    await service.record_call_event(session, actor, vid, f"video.{kind}", data)
+            finally:  # the pages are told even if the database is unavailable for a moment
+                self.notices.publish(visit_id, {"kind": kind, **data})
         elif kind == "face_check":
             await self._face_check(visit_id, vid, data)
         elif kind == "paused":
-            async with self.session_factory() as session:
-                await service.record_pause(session, self.ctx, vid, self._doctors.get(visit_id), data)
-            self.notices.publish(visit_id, {"kind": "paused", "reason": data.get("reason")})
+            try:
+                async with self.session_factory() as session:
+                    await service.record_pause(session, self.ctx, vid, self._doctors.get(visit_id), data)
+            finally:  # the media is paused already (the hub did it); both pages must know
+                self.notices.publish(visit_id, {"kind": "paused", "reason": data.get("reason")})
         elif kind == "resumed":
             self.notices.publish(visit_id, {"kind": "resumed", "after": data.get("after")})
         elif kind == "recording_finished" and not data.get("stored") and data.get("path"):

@@ -184,8 +184,10 @@ function listen() {
   socket.onmessage = (event) => onNotice(JSON.parse(event.data));
   socket.onclose = (event) => {
     if (call.ended || socket !== call.socket) return;
-    if (event.code >= 4400 && event.code < 4500) end(event.reason || `refused (${event.code})`, "refused");
-    else setTimeout(listen, 2000);
+    if (event.code >= 4400 && event.code < 4500) return end(event.reason || `refused (${event.code})`, "refused");
+    // Until the socket is back, ask once whether the visit is paused (a proxy may refuse WebSockets).
+    api(base).then((status) => onNotice({ kind: "state", ...status })).catch(() => {});
+    setTimeout(listen, 2000);
   };
 }
 
