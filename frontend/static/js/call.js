@@ -192,6 +192,7 @@ function listen() {
 }
 
 function onNotice(message) {
+  if (message.kind === "state" && !["accepted", "in_progress"].includes(message.state)) return end(TEXT.ended, "ended");
   if (message.kind === "state") call.paused = message.paused;
   else if (message.kind === "paused") call.paused = true;
   else if (message.kind === "resumed") call.paused = false;
