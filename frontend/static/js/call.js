@@ -186,8 +186,15 @@ function listen() {
     if (call.ended || socket !== call.socket) return;
     if (event.code >= 4400 && event.code < 4500) return end(event.reason || `refused (${event.code})`, "refused");
     // Until the socket is back, ask once whether the visit is paused (a proxy may refuse WebSockets).
-    api(base).then((status) => onNotice({ kind: "state", ...status })).catch(() => {});
-    setTimeout(listen, 2000);
+    api(base)
+      .then((status) => {
+        onNotice({ kind: "state", ...status });
+        setTimeout(listen, 2000);
+      })
+      .catch((error) => {
+        if (error.status >= 400 && error.status < 500) refused(error); // e.g. the token expired: log in again
+        else setTimeout(listen, 2000);
+      });
   };
 }
 
