@@ -84,7 +84,11 @@ class VideoCalls:
         if ticket.role == "doctor":
             self._doctors[key] = principal.user_id
         check = checker_for(self.ctx, ticket.template) if ticket.template is not None else None
-        answer = await self.hub.join(key, ticket.role, offer_sdp, check_face=check)
+        try:
+            answer = await self.hub.join(key, ticket.role, offer_sdp, check_face=check)
+        except HospitalError:  # an unusable offer: a room opened for it alone is not kept
+            await self._close_if_idle(key)
+            raise
         if ticket.starts_visit:
             try:
                 await lifecycle_service.start_visit(session, self.ctx, actor, principal, visit_id)
@@ -133,6 +137,14 @@ class VideoCalls:
         """The visit ended: close the room (recordings handed over) and tell the pages."""
         await self.hub.close_visit(visit_id)
         self.notices.publish(visit_id, {"kind": "ended"})
+
+    async def _close_if_idle(self, visit_id: str) -> None:
+        try:
+            idle = self.hub.room(visit_id).is_idle
+        except NotFound:
+            return
+        if idle:
+            await self.hub.close_visit(visit_id)
 
     async def close(self) -> None:
         if self._closed:

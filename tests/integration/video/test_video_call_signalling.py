@@ -142,6 +142,10 @@ async def test_only_the_visit_s_patient_and_its_verified_doctor_join_an_accepted
     assert stale.status_code == 403 and stale.json()["rule_id"] == "FACE-02"
     assert await count_rows(session, AuditEntry, VideoFaceCheck, User) == before  # refusals leave nothing behind
 
+    garbled = await client.post(f"/api/visits/{visit_id}/call/offer", headers=requested_patient, json=offer)
+    assert garbled.status_code == 422  # an offer that is not SDP with VP8/Opus: no call, no room left behind
+    assert (await client.get(f"/api/visits/{visit_id}/call", headers=requested_patient)).json()["connected"] == []
+
     # The visit's own patient gets STUN and short-lived TURN credentials in the TURN REST form coturn checks.
     servers = (await client.get(f"/api/visits/{visit_id}/call/ice-servers", headers=requested_patient)).json()
     stun, turn = servers["ice_servers"]
