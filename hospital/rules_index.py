@@ -13,6 +13,8 @@ RULE_MODULES = (
     "hospital.identity.rules",
     "hospital.institution.rules",
     "hospital.patients.rules",
+    "hospital.prescriptions.lifecycle",
+    "hospital.prescriptions.rules",
     "hospital.quality.rules",
     "hospital.staff.rules",
 )
