@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from hospital.core.audit import AuditEntry
 from hospital.core.outbox import OutboxEvent
@@ -42,7 +42,7 @@ async def test_an_approved_prescription_is_dispensed_shipped_and_delivered_and_t
     assert mine[0]["status"] == "approved" and mine[0]["dispensing"]["tracking_number"] == "SF1234567890"
     assert [h["status"] for h in mine[0]["dispensing"]["history"]] == ["dispensed", "shipped", "delivered"]
     events = (await session.execute(select(OutboxEvent.event_type, OutboxEvent.payload).where(
-        OutboxEvent.subject_type == "dispensing").order_by(OutboxEvent.seq))).all()
+        OutboxEvent.subject_type == "dispensing").order_by(col(OutboxEvent.seq)))).all()
     assert [e for e, _ in events] == ["dispensing.dispensed", "dispensing.delivery_updated",
                                       "dispensing.delivery_updated"]
     assert events[1][1]["tracking_number"] == "SF1234567890" and events[2][1]["status"] == "delivered"
