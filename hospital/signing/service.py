@@ -48,6 +48,7 @@ from hospital.signing.pem import (
     fingerprint_sha256,
     load_private_key,
 )
+from hospital.signing.rules import check_signing_credential
 from hospital.signing.verify_export import ExportReport, verify_export
 from hospital.staff.models import StaffMember
 
@@ -197,12 +198,9 @@ async def signer_for(session: AsyncSession, ctx: HospitalContext, user_id: uuid.
     """The clinician's signer; RX-05 refuses when they hold no valid, unrevoked certificate."""
     signing = await hospital_signing(session, ctx)
     credential = await _active_credential(session, user_id)
-    now = ctx.now()
-    if credential is None:
-        raise RuleViolation("RX-05", "you hold no valid signing certificate; an administrator issues one")
-    if not credential.not_before <= now <= credential.not_after:
-        raise RuleViolation("RX-05", f"your signing certificate is valid {credential.not_before.isoformat()} to "
-                                     f"{credential.not_after.isoformat()}; an administrator renews it")
+    check_signing_credential(credential.not_before if credential else None,
+                             credential.not_after if credential else None, ctx.now())
+    assert credential is not None
     sealed = ctx.cipher.open(credential.private_key_sealed, context=_key_context(credential.id))
     key = load_private_key(sealed, ctx.settings.key_passphrase)
     signer = Signer(key, [certificate_from_pem(credential.certificate_pem), signing.ca.certificate])

@@ -102,3 +102,26 @@ async def test_an_administrator_reissues_a_certificate_and_the_old_one_is_revoke
     assert revoked.extensions.get_extension_for_class(x509.CRLReason).value.reason is x509.ReasonFlags.superseded
     doctor = await login_as(client, "doctor")
     assert (await client.post(f"/api/staff/{staff_id}/signing-credential", headers=doctor)).status_code == 403
+
+
+async def test_an_expired_certificate_cannot_sign_until_an_administrator_reissues_it(
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, clock: Any, demo: None
+) -> None:
+    from tests.integration.prescriptions.conftest import make_visit, signing_doctor, write
+
+    clock.advance(days=366)  # the certificate lives one year; the practice credential three
+    visit = await make_visit(session, ctx)
+    refused = await write(client, await signing_doctor(client), visit)
+    assert refused.status_code == 422 and refused.json()["rule_id"] == "RX-05"
+    staff_id = next(c.staff_id for c in await signing.clinician_credentials(session) if c.role == "doctor")
+    await session.rollback()
+    reissued = await client.post(f"/api/staff/{staff_id}/signing-credential", headers=await login_as(client, "admin"))
+    assert reissued.status_code == 201, reissued.text
+    assert (await write(client, await signing_doctor(client), visit)).status_code == 201
+
+
+async def test_the_formulary_is_public_with_prices_and_what_may_be_prescribed_online(client: AsyncTestClient[Any],
+                                                                                     demo: None) -> None:
+    drugs = {d["code"]: d for d in (await client.get("/api/formulary")).json()}  # no token
+    assert drugs["C08CA01-tab-5mg"]["price_cny"] == "4.90" and drugs["C08CA01-tab-5mg"]["prescribable_online"]
+    assert drugs["N02AA01-tab-10mg"]["prescribable_online"] is False  # morphine (RX-02)
