@@ -27,7 +27,10 @@ from hospital.identity.profile import PROFILE_SECTIONS
 from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
+from hospital.prescriptions.api import FormularyController, PrescriptionController
 from hospital.quality.api import QualityController
+from hospital.signing.api import SignatureVerificationController, SigningAdminController, WellKnownController
+from hospital.signing.service import start_signing
 from hospital.staff.api import StaffController
 from hospital.visits.api import VISIT_ROUTES
 
@@ -36,6 +39,8 @@ __all__ = ["create_app"]
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, PatientController, StaffController,
     FaceVerificationController, QualityController, *VISIT_ROUTES,
+    PrescriptionController, FormularyController, WellKnownController, SignatureVerificationController,
+    SigningAdminController,
 ]
 
 
@@ -60,6 +65,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         if own_pool:
             ctx.faces = FacePool(face_settings(settings))
             await ctx.faces.start()
+        await start_signing(app.state.session_factory, ctx)  # the hospital CA: loaded, or created on first start
         try:
             yield
         finally:

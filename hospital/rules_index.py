@@ -13,7 +13,10 @@ RULE_MODULES = (
     "hospital.identity.rules",
     "hospital.institution.rules",
     "hospital.patients.rules",
+    "hospital.prescriptions.lifecycle",
+    "hospital.prescriptions.rules",
     "hospital.quality.rules",
+    "hospital.signing.rules",
     "hospital.staff.rules",
     "hospital.visits.rules",
 )
