@@ -28,12 +28,14 @@ from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
 from hospital.staff.api import StaffController
+from hospital.web.pages import PAGE_ROUTES, static_router, template_config
 
 __all__ = ["create_app"]
 
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, PatientController, StaffController,
     FaceVerificationController,
+    *PAGE_ROUTES, static_router(),
 ]
 
 
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         dependencies={"db_session": Provide(provide_session), "ctx": Provide(provide_ctx, sync_to_thread=False)},
         middleware=[request_id_middleware, auth_middleware],
         exception_handlers=exception_handlers,
+        template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Reference internet hospital", version=__version__, path="/schema",

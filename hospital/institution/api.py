@@ -54,6 +54,10 @@ class InstitutionController(Controller):
                                                service.LicenceInput(**msgspec.structs.asdict(data)))
         return {"id": str(licence.id), "licence_number": licence.licence_number}
 
+    @get("/departments", guards=[requires_admin], summary="Every department, approved or not (administration)")
+    async def departments(self, db_session: AsyncSession) -> list[dict[str, Any]]:
+        return await service.all_departments(db_session)
+
     @put("/departments/{code:str}", guards=[requires_admin], summary="Set a 诊疗科目 and whether it is approved")
     async def set_department(self, request: Request[Any, Any, Any], db_session: AsyncSession, code: str,
                              data: Annotated[DepartmentBody, Body()]) -> dict[str, Any]:

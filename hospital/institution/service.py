@@ -16,7 +16,7 @@ from hospital.core.outbox import emit
 from hospital.institution import rules
 from hospital.institution.models import Department, Licence
 
-__all__ = ["LicenceInput", "approved_department_codes", "current_licence", "public_institution",
+__all__ = ["LicenceInput", "all_departments", "approved_department_codes", "current_licence", "public_institution",
            "record_licence", "require_licence_in_force", "upsert_department"]
 
 
@@ -48,6 +48,12 @@ async def require_licence_in_force(session: AsyncSession, ctx: HospitalContext) 
 async def approved_department_codes(session: AsyncSession) -> set[str]:
     rows = await session.execute(select(Department.code).where(Department.approved == True))  # noqa: E712
     return set(rows.scalars().all())
+
+
+async def all_departments(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every department on record, approved or not, for the administrator."""
+    rows = (await session.execute(select(Department).order_by(Department.code))).scalars().all()
+    return [{"code": d.code, "name": d.name, "approved": d.approved} for d in rows]
 
 
 async def record_licence(session: AsyncSession, actor: Actor, data: LicenceInput) -> Licence:
