@@ -27,6 +27,7 @@ from hospital.identity.profile import PROFILE_SECTIONS
 from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
+from hospital.quality.api import QualityController
 from hospital.staff.api import StaffController
 from hospital.web.pages import PAGE_ROUTES, static_router, template_config
 
@@ -34,7 +35,7 @@ __all__ = ["create_app"]
 
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, PatientController, StaffController,
-    FaceVerificationController,
+    FaceVerificationController, QualityController,
     *PAGE_ROUTES, static_router(),
 ]
 

@@ -125,10 +125,14 @@ def _register_area_commands() -> None:
     from connectors.supervision.gateway.cli import gateway
     from connectors.supervision.simulator.cli import supervision_sim
     from hospital.biometrics.cli import face
+    from hospital.prescriptions.cli import formulary
+    from hospital.signing.cli import rx
 
     main.add_command(gateway)
     main.add_command(supervision_sim)
     main.add_command(face)
+    main.add_command(formulary)
+    main.add_command(rx)
 
 
 _register_area_commands()

@@ -7,11 +7,32 @@ from hospital.core.audit import AuditEntry
 from hospital.core.blobs import Blob
 from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
-from hospital.institution.models import Department, Licence
+from hospital.institution.models import Department, Licence, ServiceStop
 from hospital.patients.models import Patient
+from hospital.quality.models import AdverseEvent, Complaint, Rating
 from hospital.staff.models import StaffMember
 from hospital.visits.models import ChatMessage, ConsentRecord, MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
 
-__all__ = ["AuditEntry", "Blob", "ChatMessage", "ConsentRecord", "Department", "FaceEnrolment", "FaceVerification",
-           "Licence", "MedicalRecord", "OutboxEvent", "Patient", "PracticeSession", "PriorDiagnosisRecord", "Schedule",
-           "StaffMember", "User", "Visit"]
+__all__ = [
+           "AdverseEvent",
+           "AuditEntry",
+           "Blob",
+           "ChatMessage",
+           "Complaint",
+           "ConsentRecord",
+           "Department",
+           "FaceEnrolment",
+           "FaceVerification",
+           "Licence",
+           "MedicalRecord",
+           "OutboxEvent",
+           "Patient",
+           "PracticeSession",
+           "PriorDiagnosisRecord",
+           "Rating",
+           "Schedule",
+           "ServiceStop",
+           "StaffMember",
+           "User",
+           "Visit",
+]

@@ -13,6 +13,7 @@ RULE_MODULES = (
     "hospital.identity.rules",
     "hospital.institution.rules",
     "hospital.patients.rules",
+    "hospital.quality.rules",
     "hospital.staff.rules",
 )
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +33,10 @@ class LicenceBody(msgspec.Struct, forbid_unknown_fields=True):
 class DepartmentBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     approved: bool = True
+
+
+class ServiceStopBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 
 
 class InstitutionController(Controller):
@@ -63,3 +67,15 @@ class InstitutionController(Controller):
                              data: Annotated[DepartmentBody, Body()]) -> dict[str, Any]:
         department = await service.upsert_department(db_session, actor_of(request), code, data.name, data.approved)
         return {"code": department.code, "name": department.name, "approved": department.approved}
+
+    @post("/service-stop", guards=[requires_admin], summary="Stop online clinical service (QA-02)")
+    async def stop(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                   data: ServiceStopBody) -> dict[str, Any]:
+        stop = await service.stop_service(db_session, ctx, actor_of(request), data.reason)
+        return {"stopped": True, "reason": stop.reason, "stopped_at": stop.created_at.isoformat()}
+
+    @delete("/service-stop", guards=[requires_admin], status_code=200, summary="Resume online clinical service")
+    async def resume(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                     ctx: HospitalContext) -> dict[str, Any]:
+        stop = await service.resume_service(db_session, ctx, actor_of(request))
+        return {"stopped": False, "resumed_at": stop.resumed_at.isoformat() if stop.resumed_at else None}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from hospital.core.types import Record
+from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["Department", "Licence"]
+__all__ = ["Department", "Licence", "ServiceStop"]
 
 
 class Licence(Record, table=True):
@@ -32,3 +33,14 @@ class Department(Record, table=True):
     code: str = Field(unique=True)
     name: str
     approved: bool = True
+
+
+class ServiceStop(Record, table=True):
+    """The hospital stopped clinical service (QA-02): staff or facilities no longer meet requirements."""
+
+    __tablename__ = "service_stop"
+
+    reason: str
+    stopped_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    resumed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resumed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")

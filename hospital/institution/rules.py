@@ -10,7 +10,8 @@ from datetime import date
 from hospital.core.errors import RuleViolation, ServiceStopped
 from hospital.core.rule_registry import rule
 
-__all__ = ["INTERNET_DIAGNOSIS", "LicenceFacts", "check_department_approved", "check_licence_in_force"]
+__all__ = ["INTERNET_DIAGNOSIS", "LicenceFacts", "check_department_approved", "check_licence_in_force",
+           "check_service_open"]
 
 INTERNET_DIAGNOSIS = "互联网诊疗"
 
@@ -41,3 +42,10 @@ def check_licence_in_force(licence: LicenceFacts | None, today: date) -> Licence
 def check_department_approved(department_code: str, approved_codes: Collection[str]) -> None:
     if department_code not in approved_codes:
         raise RuleViolation("INS-02", f"department {department_code} is not approved on the hospital's licence")
+
+
+@rule("QA-02", "Clinical service stops while the hospital has stopped it (staff or facilities fall short)",
+      source="PD 18")
+def check_service_open(stop_reason: str | None) -> None:
+    if stop_reason is not None:
+        raise ServiceStopped("QA-02", f"the hospital has stopped online clinical service: {stop_reason}")

@@ -11,13 +11,14 @@ from sqlmodel import select
 
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import ServiceStopped
+from hospital.core.errors import Conflict, InvalidInput, ServiceStopped
 from hospital.core.outbox import emit
 from hospital.institution import rules
-from hospital.institution.models import Department, Licence
+from hospital.institution.models import Department, Licence, ServiceStop
 
-__all__ = ["LicenceInput", "all_departments", "approved_department_codes", "current_licence", "public_institution",
-           "record_licence", "require_licence_in_force", "upsert_department"]
+__all__ = ["LicenceInput", "active_service_stop", "all_departments", "approved_department_codes", "current_licence",
+           "public_institution", "record_licence", "require_licence_in_force", "resume_service", "stop_service",
+           "upsert_department"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +39,54 @@ async def current_licence(session: AsyncSession) -> Licence | None:
 
 
 async def require_licence_in_force(session: AsyncSession, ctx: HospitalContext) -> rules.LicenceFacts:
-    """Every clinical use case calls this first (INS-01)."""
+    """Every clinical use case calls this first: the licence is in force (INS-01) and the hospital has not
+    stopped service (QA-02)."""
     licence = await current_licence(session)
     facts = None if licence is None else rules.LicenceFacts(
         licence.licence_number, licence.valid_from, licence.valid_until, tuple(licence.service_modes))
-    return rules.check_licence_in_force(facts, ctx.now().date())
+    in_force = rules.check_licence_in_force(facts, ctx.now().date())
+    stop = await active_service_stop(session)
+    rules.check_service_open(stop.reason if stop else None)
+    return in_force
+
+
+async def active_service_stop(session: AsyncSession) -> ServiceStop | None:
+    query = select(ServiceStop).where(ServiceStop.resumed_at == None).order_by(  # noqa: E711
+        ServiceStop.created_at.desc()).limit(1)  # type: ignore[attr-defined]
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def stop_service(session: AsyncSession, ctx: HospitalContext, actor: Actor, reason: str) -> ServiceStop:
+    """QA-02: stop clinical service until resumed; reported to the platform."""
+    if await active_service_stop(session) is not None:
+        raise Conflict("service is already stopped")
+    if not reason.strip():
+        raise InvalidInput("say why service stops")
+    stop = ServiceStop(reason=reason.strip(), stopped_by_user_id=actor.user_id)
+    session.add(stop)
+    await session.flush()
+    await append_audit(session, actor, "institution.service_stopped", subject_type="service_stop",
+                       subject_id=stop.id, rule_id="QA-02", detail={"reason": stop.reason})
+    await emit(session, "institution.service_stopped", subject_type="institution", subject_id="service",
+               version=int(stop.created_at.timestamp() * 1000), payload={"reason": stop.reason,
+                                                                          "stopped_at": stop.created_at})
+    await session.commit()
+    return stop
+
+
+async def resume_service(session: AsyncSession, ctx: HospitalContext, actor: Actor) -> ServiceStop:
+    stop = await active_service_stop(session)
+    if stop is None:
+        raise Conflict("service is not stopped")
+    stop.resumed_at, stop.resumed_by_user_id = ctx.now(), actor.user_id
+    stop.touch()
+    await session.flush()
+    await append_audit(session, actor, "institution.service_resumed", subject_type="service_stop",
+                       subject_id=stop.id, rule_id="QA-02")
+    await emit(session, "institution.service_resumed", subject_type="institution", subject_id="service",
+               version=int(stop.resumed_at.timestamp() * 1000), payload={"resumed_at": stop.resumed_at})
+    await session.commit()
+    return stop
 
 
 async def approved_department_codes(session: AsyncSession) -> set[str]:
@@ -105,14 +149,19 @@ async def public_institution(session: AsyncSession, ctx: HospitalContext) -> dic
     """What anyone may read without logging in (INS-03, grown by the disclosure page)."""
     licence = await current_licence(session)
     departments = (await session.execute(select(Department).order_by(Department.code))).scalars().all()
+    facts = None if licence is None else rules.LicenceFacts(
+        licence.licence_number, licence.valid_from, licence.valid_until, tuple(licence.service_modes))
     in_force = True
     try:
-        await require_licence_in_force(session, ctx)
+        rules.check_licence_in_force(facts, ctx.now().date())
     except ServiceStopped:
         in_force = False
+    stop = await active_service_stop(session)
     return {
         "name": licence.internet_hospital_name if licence else ctx.settings.hospital_name,
         "licence": _licence_payload(licence) if licence else None,
         "licence_in_force": in_force,
+        "service_stopped": stop is not None,
+        "service_stop_reason": stop.reason if stop else None,
         "departments": [{"code": d.code, "name": d.name} for d in departments if d.approved],
     }

@@ -1,0 +1,90 @@
+"""A self-contained prescription export: what a pharmacy or the regulator needs to verify it offline (RX-05/06).
+
+The bundle is one JSON object:
+
+    format               "hospital-rx-export/1"
+    exported_at          ISO 8601 time of the export
+    prescription         the prescription payload, as the doctor signed it
+    prescription_jws     the doctor's compact JWS over the canonical JSON of `prescription`
+    review_jws           the pharmacist's JWS over the review payload (see `review_payload`)
+    ca_certificate_pem   the hospital CA certificate (informative: the verifier decides whom to trust)
+    crl_pem              the hospital CA's current revocation list
+
+`hospital.signing.verify_export.verify_export` checks it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+
+from hospital.core.errors import InvalidInput
+from hospital.signing.canonical import payload_sha256
+from hospital.signing.pem import certificate_to_pem, crl_to_pem
+
+__all__ = ["EXPORT_FORMAT", "ReviewDecision", "build_export_bundle", "bundle_to_json", "review_payload"]
+
+EXPORT_FORMAT = "hospital-rx-export/1"
+
+
+class ReviewDecision(enum.StrEnum):
+    """The pharmacist's decision (审方, RX-06); only `approve` puts a prescription into effect."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+def review_payload(
+    prescription: dict[str, Any],
+    *,
+    decision: ReviewDecision,
+    reasons: Sequence[str],
+    pharmacist_name: str,
+    pharmacist_staff_id: str,
+    reviewed_at: datetime,
+    prescription_number: str,
+) -> dict[str, Any]:
+    """The payload a pharmacist signs: it names the exact prescription bytes by their SHA-256 (RX-06)."""
+    if reviewed_at.tzinfo is None:
+        raise InvalidInput("reviewed_at must be timezone-aware")
+    if decision is ReviewDecision.REJECT and not reasons:
+        raise InvalidInput("a rejected prescription goes back to the doctor with reasons (RX-06)")
+    return {
+        "prescription_sha256": payload_sha256(prescription),
+        "prescription_number": prescription_number,
+        "decision": str(decision),
+        "reasons": list(reasons),
+        "pharmacist": {"name": pharmacist_name, "staff_id": pharmacist_staff_id},
+        "reviewed_at": reviewed_at.isoformat(),
+    }
+
+
+def build_export_bundle(
+    *,
+    prescription: dict[str, Any],
+    prescription_jws: str,
+    review_jws: str,
+    ca_certificate: x509.Certificate,
+    crl: x509.CertificateRevocationList,
+    exported_at: datetime,
+) -> dict[str, Any]:
+    """The export bundle for one reviewed prescription (see the module docstring for its fields)."""
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": exported_at.isoformat(),
+        "prescription": prescription,
+        "prescription_jws": prescription_jws,
+        "review_jws": review_jws,
+        "ca_certificate_pem": certificate_to_pem(ca_certificate),
+        "crl_pem": crl_to_pem(crl),
+    }
+
+
+def bundle_to_json(bundle: dict[str, Any]) -> bytes:
+    """Readable UTF-8 JSON for the file handed over; verification never depends on this layout."""
+    return json.dumps(bundle, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
