@@ -46,7 +46,9 @@ PAGES = (
     Page("/login", "login", "public", "page.login"),
     Page("/patient/register", "register", "public", "page.register"),
     Page("/doctor/verify", "face-verify", "doctor", "page.face_verify"),
+    Page("/doctor", "doctor-queue", "doctor", "page.doctor_queue"),
     Page("/pharmacist/verify", "face-verify", "pharmacist", "page.face_verify"),
+    Page("/pharmacist", "pharmacist-queue", "pharmacist", "page.pharmacist_queue"),
     Page("/admin", "admin-staff", "admin", "page.admin_staff"),
     Page("/admin/staff/new", "admin-admit", "admin", "page.admin_admit"),
     Page("/admin/institution", "admin-institution", "admin", "page.admin_institution"),
@@ -78,15 +80,19 @@ SECURITY_HEADERS = {
 
 
 async def hospital_heading(session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
-    """The approved name for the header, and whether the licence is in force (a banner when not, INS-01)."""
+    """The approved name for the header, and whether the hospital may serve: a banner when the licence is not
+    in force (INS-01) or the administrator stopped the service (QA-02)."""
     try:
         institution = await public_institution(session, ctx)
     except (HospitalError, OSError, RuntimeError) as exc:  # the page still renders and says why below
         log.warning("institution unavailable for the page header: %s", exc)
-        return {"name": ctx.settings.hospital_name, "institution_name": "", "licence_in_force": None}
+        return {"name": ctx.settings.hospital_name, "institution_name": "", "licence_in_force": None,
+                "service_stopped": False, "service_stop_reason": None}
     licence = institution["licence"] or {}
     return {"name": institution["name"], "institution_name": licence.get("institution_name", ""),
-            "licence_in_force": institution["licence_in_force"]}
+            "licence_in_force": institution["licence_in_force"],
+            "service_stopped": institution.get("service_stopped", False),
+            "service_stop_reason": institution.get("service_stop_reason")}
 
 
 def _handler(page: Page) -> HTTPRouteHandler:

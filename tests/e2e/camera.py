@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["WIDTH", "HEIGHT", "portrait", "write_y4m"]
+__all__ = ["HEIGHT", "WIDTH", "portrait", "write_y4m"]
 
 WIDTH, HEIGHT = 640, 480
 
@@ -23,8 +23,8 @@ def _face_boxes(image: Image.Image) -> list[tuple[int, int, int, int]]:
     small.thumbnail((800, 800))
     scale = image.width / small.width
     boxes = face_recognition.face_locations(np.asarray(small.convert("RGB")), number_of_times_to_upsample=1)
-    return sorted(((round(t * scale), round(r * scale), round(b * scale), round(l * scale)) for t, r, b, l in boxes),
-                  key=lambda box: box[3])
+    scaled = [tuple(round(side * scale) for side in box) for box in boxes]
+    return sorted(scaled, key=lambda box: box[3])  # type: ignore[return-value]
 
 
 def portrait(photo: Path, face: int = 0) -> Image.Image:

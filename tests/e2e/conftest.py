@@ -35,7 +35,6 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 
 def _free_port() -> int:
@@ -106,15 +105,15 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def launch(playwright: Playwright) -> Iterator[Callable[..., Browser]]:
-    """Launch Chromium, with the fake camera showing `camera` (a .y4m) or none; closed at the end."""
+    """Launch Chromium with a fake camera showing `camera` (a .y4m), or Chromium's test pattern; closed at the end."""
     browsers: list[Browser] = []
 
-    def start(camera: Path | None = None, *, fake_camera: bool = True) -> Browser:
-        args = list(CHROMIUM_ARGS)
-        if fake_camera:
-            args += FAKE_CAMERA_ARGS
-            if camera is not None:
-                args.append(f"--use-file-for-fake-video-capture={camera}")
+    def start(camera: Path | None = None, *, allow_camera: bool = True) -> Browser:
+        args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"]
+        if allow_camera:  # the fake permission prompt says yes; without it the prompt is refused
+            args.append("--use-fake-ui-for-media-stream")
+        if camera is not None:
+            args.append(f"--use-file-for-fake-video-capture={camera}")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         browsers.append(browser)
         return browser

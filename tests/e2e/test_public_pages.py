@@ -4,7 +4,6 @@ approved name heads every page, and the language switch turns the page into Engl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Browser, expect

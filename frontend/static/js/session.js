@@ -16,14 +16,14 @@ export function currentSession() {
 }
 
 export function saveSession({ access_token, role, expires_in }, extra = {}) {
-  const value = { token: access_token, role, expires_at: Date.now() + (expires_in || 900) * 1000, ...extra };
+  const value = { ...extra, token: access_token, role, expires_at: Date.now() + (expires_in || 900) * 1000 };
   sessionStorage.setItem(KEY, JSON.stringify(value));
   return value;
 }
 
 /** Replace the token (a face verification issues one carrying the practice session), keeping the role. */
 export function replaceToken(access_token, expires_in, extra = {}) {
-  const current = currentSession() || {};
+  const { token: _old, expires_at: _oldExpiry, ...current } = currentSession() || {};
   return saveSession({ access_token, role: current.role, expires_in }, { ...current, ...extra });
 }
 

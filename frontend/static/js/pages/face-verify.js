@@ -28,7 +28,7 @@ function cameraProblem(error) {
     : name === "NotReadableError" || name === "AbortError" ? "face.camera_busy"
     : name === "insecure" ? "face.camera_insecure"
     : "face.camera_failed";
-  return { status: null, ruleId: "FACE-02", detail: t(key), message: t(key) };
+  return { status: null, ruleId: null, detail: t(key), message: t(key) };
 }
 
 async function startCamera() {
