@@ -45,6 +45,8 @@ PAGES = (
     Page("/disclosure", "disclosure", "public", "page.disclosure"),
     Page("/login", "login", "public", "page.login"),
     Page("/patient/register", "register", "public", "page.register"),
+    Page("/patient", "patient-home", "patient", "page.patient_home"),
+    Page("/patient/feedback", "patient-feedback", "patient", "page.patient_feedback"),
     Page("/doctor/verify", "face-verify", "doctor", "page.face_verify"),
     Page("/doctor", "doctor-queue", "doctor", "page.doctor_queue"),
     Page("/pharmacist/verify", "face-verify", "pharmacist", "page.face_verify"),
@@ -52,6 +54,7 @@ PAGES = (
     Page("/admin", "admin-staff", "admin", "page.admin_staff"),
     Page("/admin/staff/new", "admin-admit", "admin", "page.admin_admit"),
     Page("/admin/institution", "admin-institution", "admin", "page.admin_institution"),
+    Page("/admin/quality", "admin-quality", "admin", "page.admin_quality"),
 )
 
 # The navigation of each area: (href, catalogue key).
@@ -59,12 +62,14 @@ NAV: dict[str, tuple[tuple[str, str], ...]] = {
     "public": (("/", "nav.home"), ("/disclosure", "nav.disclosure"), ("/login", "nav.login"),
                ("/patient/register", "nav.register")),
     "patient": (("/patient", "nav.patient_home"), ("/patient/diagnoses", "nav.patient_diagnoses"),
-                ("/patient/book", "nav.patient_book"), ("/disclosure", "nav.disclosure")),
+                ("/patient/book", "nav.patient_book"), ("/patient/feedback", "nav.patient_feedback"),
+                ("/disclosure", "nav.disclosure")),
     "doctor": (("/doctor", "nav.doctor_queue"), ("/doctor/verify", "nav.face_verify"), ("/disclosure", "nav.disclosure")),
     "pharmacist": (("/pharmacist", "nav.pharmacist_queue"), ("/pharmacist/verify", "nav.face_verify"),
                    ("/disclosure", "nav.disclosure")),
     "admin": (("/admin", "nav.admin_staff"), ("/admin/staff/new", "nav.admin_admit"),
-              ("/admin/institution", "nav.admin_institution"), ("/disclosure", "nav.disclosure")),
+              ("/admin/institution", "nav.admin_institution"), ("/admin/quality", "nav.admin_quality"),
+              ("/disclosure", "nav.disclosure")),
 }
 
 # Pages load scripts and styles from this origin only; nothing inline, nothing from a CDN.

@@ -8,6 +8,7 @@ await startPage({ role: "admin" });
 const licenceForm = $("#licence-form");
 
 function showLicence(institution) {
+  showService(institution);
   const l = institution.licence;
   if (!l) return h("p", { class: "error-box", role: "alert" }, t("disclosure.no_licence"));
   for (const [name, value] of Object.entries(l)) {
@@ -20,6 +21,26 @@ function showLicence(institution) {
     h("dt", {}, t("disclosure.status")), h("dd", {}, institution.licence_in_force ? badge(t("disclosure.in_force"), "ok") : badge(t("disclosure.not_in_force"), "bad")),
     h("dt", {}, t("disclosure.licence_modes")), h("dd", {}, l.service_modes.join("、")));
 }
+
+// QA-02: the hospital stops online care when staff or facilities no longer meet requirements.
+function showService(institution) {
+  const stopped = institution.service_stopped;
+  $("#stop-form").hidden = stopped;
+  $("#resume-form").hidden = !stopped;
+  $("#service-state").replaceChildren(stopped
+    ? h("p", { class: "notice warn" }, t("inst.stopped", { reason: institution.service_stop_reason || "" }))
+    : h("p", { class: "notice" }, t("inst.serving")));
+}
+
+bindForm($("#stop-form"), async (data, form) => {
+  await api("/api/institution/service-stop", { method: "POST", json: { reason: data.get("reason").trim() } });
+  form.reset();
+  await refreshLicence();
+});
+bindForm($("#resume-form"), async () => {
+  await api("/api/institution/service-stop", { method: "DELETE" });
+  await refreshLicence();
+});
 
 async function refreshLicence() {
   await load($("#licence-current"), () => api("/api/institution/", { auth: false }), showLicence);
