@@ -7,9 +7,11 @@ Every setting is read once into a frozen `Settings`; nothing reads the environme
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from hospital.core.errors import ServiceUnavailable
 
@@ -48,6 +50,8 @@ class Settings:
     # INS-04: storage must stay in the country; the data directory's declared region is checked against this.
     storage_region: str = "cn"
     allowed_storage_regions: tuple[str, ...] = ("cn",)
+    # INS-04: the database host must be one of these (exact names, `*.suffix` patterns or CIDR ranges).
+    allowed_storage_hosts: tuple[str, ...] = ("localhost", "127.0.0.0/8", "::1")
     public_base_url: str = "http://127.0.0.1:8000"
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -84,6 +88,34 @@ class Settings:
                 f"INS-04: storage region {self.storage_region!r} is outside the allow-list "
                 f"{list(self.allowed_storage_regions)}; data must stay in the country"
             )
+        host = database_host(self.resolved_database_url)
+        if host is not None and not host_allowed(host, self.allowed_storage_hosts):
+            raise ConfigurationError(
+                f"INS-04: database host {host!r} is not in HOSPITAL_ALLOWED_STORAGE_HOSTS "
+                f"{list(self.allowed_storage_hosts)}; data and servers must stay in the country"
+            )
+
+
+def database_host(url: str) -> str | None:
+    """The host a database URL points at; None for an embedded file (SQLite lives in the data directory)."""
+    if url.startswith("sqlite"):
+        return None
+    return urlsplit(url.replace("+asyncpg", "").replace("+psycopg", "")).hostname or "localhost"
+
+
+def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    for pattern in allowed:
+        if pattern.startswith("*.") and host.endswith(pattern[1:]):
+            return True
+        if "/" in pattern:
+            try:
+                if ipaddress.ip_address(host) in ipaddress.ip_network(pattern, strict=False):
+                    return True
+            except ValueError:
+                continue
+        if host == pattern:
+            return True
+    return False
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -121,4 +153,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             r.strip() for r in env.get("HOSPITAL_ALLOWED_STORAGE_REGIONS", "cn").split(",") if r.strip()
         ),
         public_base_url=env.get("HOSPITAL_PUBLIC_URL", defaults.public_base_url),
+        allowed_storage_hosts=tuple(
+            h.strip() for h in env.get("HOSPITAL_ALLOWED_STORAGE_HOSTS", ",".join(defaults.allowed_storage_hosts)).split(",")
+            if h.strip()
+        ),
     )

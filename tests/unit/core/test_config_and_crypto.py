@@ -13,18 +13,18 @@ STRONG_KEY = base64.b64encode(os.urandom(32)).decode()
 
 def test_production_refuses_the_demo_field_key() -> None:
     with pytest.raises(ConfigurationError, match="HOSPITAL_FIELD_KEY"):
-        load_settings({"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://x/y"}).check()
+        load_settings({"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/y"}).check()
 
 
 def test_production_refuses_the_demo_key_passphrase() -> None:
-    env = {"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://x/y",
+    env = {"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/y",
            "HOSPITAL_FIELD_KEY": STRONG_KEY}
     with pytest.raises(ConfigurationError, match="PASSPHRASE"):
         load_settings(env).check()
 
 
 def test_production_with_its_own_secrets_starts() -> None:
-    env = {"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://x/y",
+    env = {"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/y",
            "HOSPITAL_FIELD_KEY": STRONG_KEY, "HOSPITAL_KEY_PASSPHRASE": "a long secret from the vault"}
     load_settings(env).check()
 
@@ -52,3 +52,13 @@ def test_keyed_hashes_are_stable_and_depend_on_the_key() -> None:
     key = os.urandom(32)
     assert FieldCipher(key).keyed_hash("x", context="c") == FieldCipher(key).keyed_hash("x", context="c")
     assert FieldCipher(key).keyed_hash("x", context="c") != FieldCipher(os.urandom(32)).keyed_hash("x", context="c")
+
+
+def test_a_database_outside_the_allowed_hosts_is_refused() -> None:
+    env = {"HOSPITAL_DATABASE_URL": "postgresql+asyncpg://u@db.example.com:5432/h"}
+    with pytest.raises(ConfigurationError, match="INS-04"):
+        load_settings(env).check()
+    load_settings({**env, "HOSPITAL_ALLOWED_STORAGE_HOSTS": "*.example.com"}).check()
+    load_settings({"HOSPITAL_DATABASE_URL": "postgresql+asyncpg://u@10.1.2.3/h",
+                   "HOSPITAL_ALLOWED_STORAGE_HOSTS": "10.0.0.0/8"}).check()
+    load_settings({"HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/h"}).check()
