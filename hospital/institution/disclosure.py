@@ -119,7 +119,8 @@ def _drug_prices(formulary: Formulary) -> list[dict[str, Any]]:
     # Controlled drugs are never prescribed online (RX-02), so they are not offered and not priced here.
     return [{"code": d.code, "name_zh": d.name_zh, "generic_name": d.generic_name, "form": d.form,
              "strength": f"{d.strength.normalize():f} {d.strength_unit}", "pack": f"{d.pack_size} {d.dispensing_unit}",
-             "pack_size": d.pack_size, "dispensing_unit": d.dispensing_unit, "price_cny": f"{d.price_cny:.2f}"} for d in formulary if not d.is_controlled]
+             "pack_size": d.pack_size, "dispensing_unit": d.dispensing_unit, "price_cny": f"{d.price_cny:.2f}"}
+            for d in formulary if not d.is_controlled]
 
 
 async def _schedules(session: AsyncSession, ctx: HospitalContext, doctors: dict[Any, StaffMember],
