@@ -19,6 +19,7 @@ def log_in(page: Page, username: str, password: str) -> None:
     page.get_by_label("手机号或用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def verify_face(page: Page) -> None:

@@ -59,3 +59,16 @@ export async function api(path, { method = "GET", json, form, auth = true, signa
   const type = response.headers.get("content-type") || "";
   return type.includes("json") ? response.json() : response.text();
 }
+
+/** A binary resource (a document the API serves with the bearer token), as a Blob. */
+export async function apiBlob(path) {
+  const session = currentSession();
+  let response;
+  try {
+    response = await fetch(path, { headers: session ? { Authorization: `Bearer ${session.token}` } : {} });
+  } catch {
+    throw new ApiError(0, { title: t("error.network"), detail: t("error.network_detail") });
+  }
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  return response.blob();
+}

@@ -67,6 +67,13 @@ export function errorNode(error) {
     ruleExplanation(ruleId) ? h("p", { class: "rule-explanation" }, ruleExplanation(ruleId)) : null,
     h("p", { class: "detail" }, (error && (error.detail || error.message)) || t("error.unknown")),
   );
+  // A clinician refused for want of a (fresh) face verification gets the way to it, and back here.
+  const area = document.body.dataset.area;
+  if ((ruleId === "FACE-02" || ruleId === "FACE-03") && (area === "doctor" || area === "pharmacist")
+      && !location.pathname.endsWith("/verify")) {
+    const next = encodeURIComponent(location.pathname + location.search);
+    box.append(h("p", {}, h("a", { href: `/${area}/verify?next=${next}`, class: "button secondary" }, t("practice.verify_now"))));
+  }
   if (status === 401) {
     const next = encodeURIComponent(location.pathname + location.search);
     box.append(h("p", {}, h("a", { href: `/login?next=${next}` }, t("error.login_again"))));
