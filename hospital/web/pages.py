@@ -54,12 +54,15 @@ PAGES = (
     Page("/doctor/verify", "face-verify", "doctor", "page.face_verify"),
     Page("/doctor", "doctor-queue", "doctor", "page.doctor_queue"),
     Page("/doctor/visits/{visit_id:uuid}", "doctor-visit", "doctor", "page.doctor_visit"),
+    Page("/doctor/schedules", "doctor-schedules", "doctor", "page.doctor_schedules"),
     Page("/pharmacist/verify", "face-verify", "pharmacist", "page.face_verify"),
     Page("/pharmacist", "pharmacist-queue", "pharmacist", "page.pharmacist_queue"),
     Page("/admin", "admin-staff", "admin", "page.admin_staff"),
     Page("/admin/staff/new", "admin-admit", "admin", "page.admin_admit"),
     Page("/admin/institution", "admin-institution", "admin", "page.admin_institution"),
     Page("/admin/quality", "admin-quality", "admin", "page.admin_quality"),
+    Page("/admin/schedules", "admin-schedules", "admin", "page.admin_schedules"),
+    Page("/admin/consent", "admin-consent", "admin", "page.admin_consent"),
 )
 
 # The navigation of each area: (href, catalogue key).
@@ -69,11 +72,13 @@ NAV: dict[str, tuple[tuple[str, str], ...]] = {
     "patient": (("/patient", "nav.patient_home"), ("/patient/diagnoses", "nav.patient_diagnoses"),
                 ("/patient/book", "nav.patient_book"), ("/patient/feedback", "nav.patient_feedback"),
                 ("/disclosure", "nav.disclosure")),
-    "doctor": (("/doctor", "nav.doctor_queue"), ("/doctor/verify", "nav.face_verify"), ("/disclosure", "nav.disclosure")),
+    "doctor": (("/doctor", "nav.doctor_queue"), ("/doctor/schedules", "nav.doctor_schedules"),
+               ("/doctor/verify", "nav.face_verify"), ("/disclosure", "nav.disclosure")),
     "pharmacist": (("/pharmacist", "nav.pharmacist_queue"), ("/pharmacist/verify", "nav.face_verify"),
                    ("/disclosure", "nav.disclosure")),
     "admin": (("/admin", "nav.admin_staff"), ("/admin/staff/new", "nav.admin_admit"),
-              ("/admin/institution", "nav.admin_institution"), ("/admin/quality", "nav.admin_quality"),
+              ("/admin/institution", "nav.admin_institution"), ("/admin/schedules", "nav.admin_schedules"),
+              ("/admin/consent", "nav.admin_consent"), ("/admin/quality", "nav.admin_quality"),
               ("/disclosure", "nav.disclosure")),
 }
 

@@ -15,16 +15,18 @@ from hospital.visits.models import Schedule
 from tests.helpers import login_as
 
 
-async def _doctor_user_id(session: AsyncSession) -> Any:
-    return (await session.execute(select(StaffMember.user_id).where(StaffMember.kind == "doctor"))).scalar_one()
-
-
-async def _publish_schedule(session: AsyncSession, ctx: HospitalContext) -> None:
-    start = ctx.now() + timedelta(days=1)
-    session.add(Schedule(doctor_user_id=await _doctor_user_id(session), department_code="03.03", starts_at=start,
+async def _publish_schedule(session: AsyncSession, ctx: HospitalContext) -> str:
+    """A schedule of the demo doctor in his last department, 10 of 12 places free; returns the department code."""
+    doctor = (await session.execute(select(StaffMember).where(StaffMember.kind == "doctor"))).scalar_one()
+    start = ctx.now() + timedelta(days=20)  # beyond the 14 days listed: not shown
+    session.add(Schedule(doctor_user_id=doctor.user_id, department_code=doctor.departments[-1], starts_at=start,
+                         ends_at=start + timedelta(hours=3), capacity=12, booked=2, price_cny="30.00"))
+    start = ctx.now() + timedelta(days=13, hours=20)
+    session.add(Schedule(doctor_user_id=doctor.user_id, department_code=doctor.departments[-1], starts_at=start,
                          ends_at=start + timedelta(hours=3), capacity=12, booked=2, modes=["video", "text"],
                          price_cny="30.00"))
     await session.commit()
+    return doctor.departments[-1]
 
 
 async def _disclosure(client: AsyncTestClient[Any]) -> dict[str, Any]:
@@ -35,27 +37,29 @@ async def _disclosure(client: AsyncTestClient[Any]) -> dict[str, Any]:
 
 async def test_disclosure_names_every_ins_03_item_without_a_token(client: AsyncTestClient[Any], demo: None,
                                                                   session: AsyncSession, ctx: HospitalContext) -> None:
-    await _publish_schedule(session, ctx)
+    department = await _publish_schedule(session, ctx)
     body = await _disclosure(client)
+    names = {d["code"]: d["name"] for d in body["departments"]}
 
     assert body["name"] == "示范互联网医院"
     licence = body["licence"]
     assert licence["licence_number"] == "PDY0001-310115-DEMO"
     assert licence["valid_from"] and licence["valid_until"] and body["licence_in_force"] is True
     assert "互联网诊疗" in licence["service_modes"]
-    assert {d["name"] for d in body["departments"]} >= {"内科", "心血管内科专业"}
+    assert {"内科", "心血管内科专业"} <= set(names.values())
     assert "外科" not in {d["name"] for d in body["departments"]}  # not approved on the licence (INS-02)
 
     doctor = next(c for c in body["clinicians"] if c["kind"] == "doctor")
     assert (doctor["name"], doctor["title"]) == ("王医生", "主任医师")
     assert doctor["registration"]["number"] == "110310000000001"
     assert "e_credential" in doctor and body["e_credential_note"]
-    assert {d["name"] for d in doctor["departments"]} >= {"心血管内科专业"}
+    assert names[department] in {d["name"] for d in doctor["departments"]}
     pharmacist = next(c for c in body["clinicians"] if c["kind"] == "pharmacist")
     assert pharmacist["registration"]["number"] == "YS2010310001"
 
-    [schedule] = body["schedules"]
-    assert (schedule["doctor"], schedule["department"], schedule["remaining"]) == ("王医生", "心血管内科专业", 10)
+    schedule = next(s for s in body["schedules"] if s["price_cny"] == "30.00")  # the demo may publish its own
+    assert (schedule["doctor"], schedule["department"], schedule["remaining"]) == ("王医生", names[department], 10)
+    assert len([s for s in body["schedules"] if s["price_cny"] == "30.00"]) == 1  # 20 days ahead is not listed
     assert body["service_hours"] and all(h["opens"] and h["closes"] for h in body["service_hours"])
     assert {m["code"] for m in body["service_modes"]} == {"video", "audio", "text"}
     assert {r["mode"] for r in body["reply_time_limits"]} == {"video", "audio", "text"}
