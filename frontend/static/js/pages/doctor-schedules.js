@@ -5,7 +5,7 @@ import { startPage } from "../page.js";
 import { $, bindForm, clear, h, load, notice, showError } from "../ui.js";
 import { scheduleTable } from "../schedules.js";
 
-const session = await startPage({ role: "doctor" });
+await startPage({ role: "doctor" });
 const form = $("#publish-form");
 const tomorrow = new Date(Date.now() + 86400000).toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
 form.elements.day.value = form.elements.day.min = tomorrow;
@@ -34,5 +34,4 @@ bindForm(form, async (data) => {
   notice($("#schedule-notice"), t("schedules.published"));
   await refresh();
 });
-void session;
 await refresh();

@@ -7,7 +7,7 @@ import { EMR_FIELDS, emrNode } from "../emr.js";
 import { formatDate, formatDateTime, formatTime, label, t } from "../i18n.js";
 import { pathId, startPage } from "../page.js";
 import { showPracticeSession } from "../practice.js";
-import { mountPrescriptions } from "../prescriptions.js";
+import { mountDoctorPrescriptions } from "../prescription-form.js";
 import { $, bindButton, bindForm, clear, h, load, notice, showError } from "../ui.js";
 import { mountVideo } from "../video.js";
 import { stateBadge } from "../visits.js";
@@ -61,9 +61,18 @@ function showActions(v) {
   mountVideo($("#video"), v, "doctor");
 }
 
+let prescribingOpen = null;
 async function refresh() {
   visit = await load($("#summary"), () => api(`/api/visits/${visitId}`), summary);
-  if (visit) showActions(visit);
+  if (visit) {
+    showActions(visit);
+    // The prescription form is there while the visit may prescribe (accepted or in progress, RX-01).
+    const open = visit.state === "accepted" || visit.state === "in_progress";
+    if (open !== prescribingOpen) {
+      prescribingOpen = open;
+      await mountDoctorPrescriptions($("#prescriptions"), visit, { open });
+    }
+  }
   return visit;
 }
 
@@ -132,7 +141,6 @@ bindForm(emrForm, async (data, form, submitter) => {
   await loadRecord();
 });
 
-mountPrescriptions($("#prescriptions"), visitId, "doctor");
 await refresh();
 await loadRecord();
 // Follow state changes made elsewhere (the patient cancelling, the face watch pausing).
