@@ -64,6 +64,7 @@ PAGES = (
     Page("/admin/quality", "admin-quality", "admin", "page.admin_quality"),
     Page("/admin/schedules", "admin-schedules", "admin", "page.admin_schedules"),
     Page("/admin/consent", "admin-consent", "admin", "page.admin_consent"),
+    Page("/admin/connector", "admin-connector", "admin", "page.admin_connector"),
 )
 
 # The navigation of each area: (href, catalogue key).
@@ -81,6 +82,7 @@ NAV: dict[str, tuple[tuple[str, str], ...]] = {
     "admin": (("/admin", "nav.admin_staff"), ("/admin/staff/new", "nav.admin_admit"),
               ("/admin/institution", "nav.admin_institution"), ("/admin/schedules", "nav.admin_schedules"),
               ("/admin/consent", "nav.admin_consent"), ("/admin/quality", "nav.admin_quality"),
+              ("/admin/connector", "nav.admin_connector"),
               ("/disclosure", "nav.disclosure")),
 }
 

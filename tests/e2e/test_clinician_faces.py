@@ -1,5 +1,6 @@
-"""Face verification in the browser (FACE-02): the doctor and the pharmacist pass with their fake webcams;
-a refused camera, a picture without a face and the enrolment photo held up each get their own clear message."""
+"""Face verification in the browser (FACE-02): the doctor passes with his fake webcam; a refused camera, a
+picture without a face and the enrolment photo held up each get their own clear message. The administrator
+admits a doctor through the admission page and suspends him from the staff list (STAFF-03)."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def test_a_picture_without_a_face_is_refused_with_the_reason(launch: Callable[..
     context.close()
 
 
-def test_an_admitted_doctor_holding_up_the_enrolment_photo_is_refused_as_a_replay(
+def test_an_admitted_doctor_holding_up_the_enrolment_photo_is_refused_then_suspended(
         launch: Callable[..., Browser], plain_browser: Browser, hospital_url: str, cameras: dict[str, Path],
         screens: Screens) -> None:
     # The administrator admits 赵医生 through the admission page with obama.jpg as the photo …
@@ -114,7 +115,6 @@ def test_an_admitted_doctor_holding_up_the_enrolment_photo_is_refused_as_a_repla
     expect(admin.get_by_role("status").filter(has_text="已准入：赵医生")).to_be_visible()
     expect(admin.get_by_role("row").filter(has_text="赵医生")).to_contain_text("110310000000002")
     screens(admin, "staff-list")
-    admin_context.close()
 
     # … and he then holds that very photo up to the camera.
     context, page = new_page(launch(cameras["doctor"]), hospital_url, DESKTOP)
@@ -125,3 +125,15 @@ def test_an_admitted_doctor_holding_up_the_enrolment_photo_is_refused_as_a_repla
     expect(alert).to_contain_text("已连续失败 1 次")
     screens(page, "replay-refused")
     context.close()
+
+    # The administrator suspends him; the public disclosure stops listing him as practising.
+    row = admin.get_by_role("row").filter(has_text="赵医生")
+    row.get_by_text("暂停执业").click()
+    row.get_by_label("暂停原因").fill("人脸核验异常，待核查")
+    row.get_by_role("button", name="确认暂停").click()
+    expect(admin.get_by_role("row").filter(has_text="赵医生")).to_contain_text("已暂停执业")
+    screens(admin, "staff-suspended")
+    admin.goto("/disclosure")
+    expect(admin.get_by_test_id("disclosure-clinicians")).to_contain_text("王医生")
+    expect(admin.get_by_test_id("disclosure-clinicians")).not_to_contain_text("赵医生")
+    admin_context.close()
