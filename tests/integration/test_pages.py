@@ -7,7 +7,6 @@ import re
 import uuid
 from typing import Any
 
-import pytest
 from litestar.testing import AsyncTestClient
 
 from hospital.web.pages import PAGES
@@ -19,20 +18,28 @@ def _url(path: str) -> str:
     return re.sub(r"\{[a-z_]+:uuid\}", SOME_ID, path)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.path for p in PAGES])
-async def test_every_page_is_served_without_a_token_and_names_the_hospital(client: AsyncTestClient[Any], demo: None,
-                                                                          page: Any) -> None:
-    response = await client.get(_url(page.path))
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/html")
-    html = response.text
-    assert '<html lang="zh-CN">' in html
-    assert 'data-testid="hospital-name">示范互联网医院</a>' in html
-    assert f'src="/static/js/pages/{page.name}.js"' in html
-    assert f'data-area="{page.area}"' in html
-    policy = response.headers["content-security-policy"]
-    assert "script-src 'self'" in policy and "default-src 'self'" in policy
-    assert "<script>" not in html  # nothing inline: the only script tags load modules or carry JSON
+async def test_every_page_is_served_without_a_token_and_names_the_hospital(client: AsyncTestClient[Any],
+                                                                          demo: None) -> None:
+    for page in PAGES:
+        response = await client.get(_url(page.path))
+        assert response.status_code == 200, (page.path, response.text)
+        assert response.headers["content-type"].startswith("text/html")
+        html = response.text
+        assert '<html lang="zh-CN">' in html
+        assert 'data-testid="hospital-name">示范互联网医院</a>' in html
+        assert f'src="/static/js/pages/{page.name}.js"' in html
+        assert f'data-area="{page.area}"' in html
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "default-src 'self'" in policy
+        assert "<script>" not in html  # nothing inline: the only script tags load modules or carry JSON
+
+
+def test_every_page_has_its_template_and_module() -> None:
+    from hospital.web.i18n import FRONTEND_DIR
+
+    for page in PAGES:
+        assert (FRONTEND_DIR / "templates" / "pages" / f"{page.name}.html").exists(), page.name
+        assert (FRONTEND_DIR / "static" / "js" / "pages" / f"{page.name}.js").exists(), page.name
 
 
 async def test_english_is_served_when_asked_for_by_query_or_cookie(client: AsyncTestClient[Any], demo: None) -> None:
