@@ -46,6 +46,11 @@ export function formatTime(iso) {
   return new Date(iso).toLocaleTimeString(locale, { ...zone, hour: "2-digit", minute: "2-digit" });
 }
 
+/** A list in the page language: 内科、儿科 / internal medicine, paediatrics. */
+export function joinList(items) {
+  return items.join(isEnglish ? ", " : "、");
+}
+
 export function money(cny) {
   return `¥${Number(cny).toFixed(2)}`;
 }

@@ -1,6 +1,6 @@
 // The licence (INS-01) and the departments approved on it (INS-02).
 import { api } from "../api.js";
-import { formatDate, t } from "../i18n.js";
+import { formatDate, joinList, t } from "../i18n.js";
 import { startPage } from "../page.js";
 import { $, badge, bindForm, h, load, notice, table } from "../ui.js";
 
@@ -19,7 +19,7 @@ function showLicence(institution) {
     h("dt", {}, t("disclosure.licence_number")), h("dd", {}, l.licence_number),
     h("dt", {}, t("disclosure.validity")), h("dd", {}, t("disclosure.valid_range", { from: formatDate(l.valid_from), until: formatDate(l.valid_until) })),
     h("dt", {}, t("disclosure.status")), h("dd", {}, institution.licence_in_force ? badge(t("disclosure.in_force"), "ok") : badge(t("disclosure.not_in_force"), "bad")),
-    h("dt", {}, t("disclosure.licence_modes")), h("dd", {}, l.service_modes.join("、")));
+    h("dt", {}, t("disclosure.licence_modes")), h("dd", {}, joinList(l.service_modes)));
 }
 
 // QA-02: the hospital stops online care when staff or facilities no longer meet requirements.

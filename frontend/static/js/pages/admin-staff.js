@@ -1,6 +1,6 @@
 // Administrators: every admitted clinician, with suspension and reinstatement (STAFF-03, QA-02).
 import { api } from "../api.js";
-import { formatDate, label, t } from "../i18n.js";
+import { formatDate, joinList, label, t } from "../i18n.js";
 import { params, startPage } from "../page.js";
 import { $, badge, bindForm, field, h, load, notice, table } from "../ui.js";
 
@@ -45,7 +45,7 @@ function render(staff) {
   if (!staff.length) return h("p", { class: "empty" }, t("admin.no_staff"));
   return table(null, [t("admin.name"), t("admin.kind"), t("admin.title"), t("admin.departments"), t("admin.credentials"),
     t("admin.status"), t("admin.actions")], staff.map((m) => [
-    m.real_name, label("kind", m.kind), m.title, m.departments.join("、") || "—", credentials(m),
+    m.real_name, label("kind", m.kind), m.title, joinList(m.departments) || "—", credentials(m),
     m.suspended ? h("span", {}, badge(t("admin.suspended"), "bad"), h("br"), h("small", {}, m.suspension_reason || ""))
       : badge(t("admin.active"), "ok"),
     actions(m),

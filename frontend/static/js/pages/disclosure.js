@@ -1,6 +1,6 @@
 // The public disclosure (INS-03): rendered from GET /api/institution/disclosure, no log-in needed.
 import { api } from "../api.js";
-import { formatDate, formatDateTime, formatTime, label, money, pick, t } from "../i18n.js";
+import { formatDate, formatDateTime, formatTime, joinList, label, money, pick, t } from "../i18n.js";
 import { startPage } from "../page.js";
 import { $, badge, h, load, table } from "../ui.js";
 
@@ -25,7 +25,7 @@ function licence(data) {
     [t("disclosure.issuer"), l.issuer],
     [t("disclosure.validity"), t("disclosure.valid_range", { from: formatDate(l.valid_from), until: formatDate(l.valid_until) })],
     [t("disclosure.status"), data.licence_in_force ? badge(t("disclosure.in_force"), "ok") : badge(t("disclosure.not_in_force"), "bad")],
-    [t("disclosure.licence_modes"), l.service_modes.join("、")],
+    [t("disclosure.licence_modes"), joinList(l.service_modes)],
     [t("disclosure.address"), l.address],
     [t("disclosure.legal_representative"), l.legal_representative],
   ]));
@@ -40,7 +40,7 @@ function departments(data) {
 
 function clinicians(data) {
   const rows = data.clinicians.map((c) => [
-    c.name, c.title, label("kind", c.kind), c.departments.map((d) => d.name).join("、") || "—",
+    c.name, c.title, label("kind", c.kind), joinList(c.departments.map((d) => d.name)) || "—",
     c.registration ? h("span", {}, c.registration.number, h("br"), h("small", { class: "muted" }, label("credential", c.registration.kind))) : "—",
     c.e_credential ? c.e_credential : h("span", { class: "muted" }, t("disclosure.e_credential_pending")),
   ]);
@@ -63,7 +63,7 @@ function service(data) {
 function schedules(data) {
   const rows = data.schedules.map((s) => [
     `${formatDateTime(s.starts_at)}–${formatTime(s.ends_at)}`, s.department, `${s.doctor} ${s.title}`,
-    s.modes.map((m) => label("mode", m)).join("、"), money(s.price_cny), String(s.remaining),
+    joinList(s.modes.map((m) => label("mode", m))), money(s.price_cny), String(s.remaining),
   ]);
   return section("schedules", t("disclosure.schedules"),
     rows.length ? table(null, [t("disclosure.when"), t("disclosure.department"), t("disclosure.doctor"), t("disclosure.modes"),

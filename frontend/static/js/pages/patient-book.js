@@ -1,7 +1,7 @@
 // Book a follow-up (REV-06): a prior diagnosis, a published schedule, a mode; a guardian for a child under 6
 // (REV-05). The server decides; a refusal is shown with its rule (e.g. REV-03 for a diagnosis never seen online).
 import { api } from "../api.js";
-import { formatDateTime, formatTime, label, money, t } from "../i18n.js";
+import { formatDateTime, formatTime, joinList, label, money, t } from "../i18n.js";
 import { diagnosisSummary, eligibilityNode } from "../diagnoses.js";
 import { params, startPage } from "../page.js";
 import { $, bindForm, clear, h, load } from "../ui.js";
@@ -37,7 +37,7 @@ function scheduleOption(s, index) {
     h("span", {},
       h("strong", {}, `${formatDateTime(s.starts_at)}–${formatTime(s.ends_at)}`), h("br"),
       `${s.department_name} · ${s.doctor_name} ${s.doctor_title || ""}`, h("br"),
-      h("small", { class: "muted" }, `${s.modes.map((m) => label("mode", m)).join("、")} · ${money(s.price_cny)} · `,
+      h("small", { class: "muted" }, `${joinList(s.modes.map((m) => label("mode", m)))} · ${money(s.price_cny)} · `,
         full ? t("book.full") : t("book.places", { count: s.free_places }))));
 }
 

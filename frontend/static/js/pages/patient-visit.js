@@ -6,7 +6,7 @@ import { emrNode } from "../emr.js";
 import { formatDateTime, formatTime, label, t } from "../i18n.js";
 import { params, pathId, startPage } from "../page.js";
 import { mountPrescriptions } from "../prescriptions.js";
-import { $, bindButton, bindForm, clear, h, load, notice } from "../ui.js";
+import { $, bindButton, bindForm, clear, h, load, notice, showError } from "../ui.js";
 import { mountVideo } from "../video.js";
 import { stateBadge } from "../visits.js";
 
@@ -68,13 +68,25 @@ function consultation(v) {
   if (chat && !open) chat.stop();
 }
 
-async function refresh() {
-  const visit = await load($("#summary"), () => api(`/api/visits/${visitId}`), summary);
+async function refresh({ quiet = false } = {}) {
+  let visit;
+  if (quiet) {  // following the queue: no loading flash, but a failure still shows
+    try {
+      visit = await api(`/api/visits/${visitId}`);
+      clear($("#summary"), summary(visit));
+    } catch (error) {
+      showError($("#summary"), error);
+      return null;
+    }
+  } else {
+    visit = await load($("#summary"), () => api(`/api/visits/${visitId}`), summary);
+  }
   if (!visit) return null;
   actions(visit);
   consultation(visit);
   if (visit.state !== shownState) {
     shownState = visit.state;
+    mountPrescriptions($("#prescriptions"), visitId, "patient");
     await showRecord(visit);
     $("#rating-section").hidden = !["completed", "terminated"].includes(visit.state);
   }
@@ -86,12 +98,11 @@ bindForm($("#rating-form"), async (data, form) => {
   form.replaceWith(h("p", { class: "notice", role: "status" }, t("visit.rated")));
 });
 
-mountPrescriptions($("#prescriptions"), visitId, "patient");
 const first = await refresh();
 // Waiting in the queue: follow the visit until it ends.
 if (first && LIVE.includes(first.state)) {
   const timer = setInterval(async () => {
-    const visit = await refresh();
+    const visit = await refresh({ quiet: true });
     if (!visit || !LIVE.includes(visit.state)) clearInterval(timer);
   }, 5000);
 }
