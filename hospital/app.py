@@ -29,13 +29,14 @@ from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
 from hospital.quality.api import QualityController
 from hospital.staff.api import StaffController
+from hospital.visits.api import VISIT_ROUTES
 from hospital.web.pages import PAGE_ROUTES, static_router, template_config
 
 __all__ = ["create_app"]
 
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, PatientController, StaffController,
-    FaceVerificationController, QualityController,
+    FaceVerificationController, QualityController, *VISIT_ROUTES,
     *PAGE_ROUTES, static_router(),
 ]
 

@@ -127,12 +127,14 @@ def _register_area_commands() -> None:
     from hospital.biometrics.cli import face
     from hospital.prescriptions.cli import formulary
     from hospital.signing.cli import rx
+    from hospital.visits.cli import retention
 
     main.add_command(gateway)
     main.add_command(supervision_sim)
     main.add_command(face)
     main.add_command(formulary)
     main.add_command(rx)
+    main.add_command(retention)
 
 
 _register_area_commands()

@@ -20,6 +20,7 @@ from hospital.identity.service import create_user
 from hospital.institution import service as institution
 from hospital.patients.service import Registration, register_patient
 from hospital.staff.service import Admission, admit_staff
+from hospital.visits.demo_data import seed_visits_demo
 
 log = logging.getLogger("hospital.demo")
 
@@ -44,12 +45,13 @@ DEMO_PHOTOS = {"doctor.wang": "obama.jpg", "pharmacist.li": "biden.jpg"}
 DEMO_PATIENT = Registration(real_name="张三", id_number="11010519491231002X", phone="13800138000",
                             password="patient-demo-2026")
 
-# 诊疗科目 codes from the national catalogue (医疗机构诊疗科目名录); the last one is deliberately not approved.
+# 诊疗科目 codes from the national catalogue (医疗机构诊疗科目名录, as in visits/data/departments.csv: 03.03 is
+# 神经内科, 03.04 心血管内科, 03.07 内分泌); the last one is deliberately not approved.
 DEMO_DEPARTMENTS = (
     ("03", "内科", True),
-    ("03.03", "心血管内科专业", True),
-    ("03.08", "内分泌专业", True),
-    ("03.01", "呼吸内科专业", True),
+    ("03.04", "心血管内科专业", True),
+    ("03.07", "内分泌专业", True),
+    ("03.03", "神经内科专业", True),
     ("07", "儿科", True),
     ("04", "外科", False),
 )
@@ -81,7 +83,8 @@ async def seed_demo(session: AsyncSession, ctx: HospitalContext) -> bool:
             log.warning("%s not found: %s is not admitted (put ../shared beside the clone)", photo, demo.username)
             continue
         await admit_staff(session, ctx, actor, demo_admission(demo, today), photo.read_bytes(), "image/jpeg")
-    await register_patient(session, ctx, actor, DEMO_PATIENT)
+    patient = await register_patient(session, ctx, actor, DEMO_PATIENT)
+    await seed_visits_demo(session, ctx, patient.user_id)
     return True
 
 
@@ -97,7 +100,7 @@ def demo_admission(demo: DemoUser, today: date) -> Admission:
     if demo.role == Role.DOCTOR:
         return Admission(
             kind="doctor", username=demo.username, initial_password=demo.password, real_name=demo.display_name,
-            id_number="110105198001011238", title="主任医师", clinical_years=15, departments=["03", "03.03", "03.08"],
+            id_number="110105198001011238", title="主任医师", clinical_years=15, departments=["03", "03.04", "03.07"],
             credentials=[{"kind": "physician_qualification", "number": "199831110000001", "valid_until": None},
                          {"kind": "physician_practice", "number": "110310000000001", "valid_until": in_three_years}],
             biometric_consent=True, practice_category="临床", practice_scope="内科专业",

@@ -15,6 +15,7 @@ RULE_MODULES = (
     "hospital.patients.rules",
     "hospital.quality.rules",
     "hospital.staff.rules",
+    "hospital.visits.rules",
 )
 
 

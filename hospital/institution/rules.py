@@ -11,7 +11,7 @@ from hospital.core.errors import RuleViolation, ServiceStopped
 from hospital.core.rule_registry import rule
 
 __all__ = ["INTERNET_DIAGNOSIS", "LicenceFacts", "check_department_approved", "check_licence_in_force",
-           "check_service_open"]
+           "check_service_open", "department_covers"]
 
 INTERNET_DIAGNOSIS = "互联网诊疗"
 
@@ -38,9 +38,15 @@ def check_licence_in_force(licence: LicenceFacts | None, today: date) -> Licence
     return licence
 
 
+def department_covers(approved: str, needed: str) -> bool:
+    """An approved 一级科目 ("03") covers its 二级科目 ("03.04"); a 二级科目 covers only itself (INS-02)."""
+    return needed == approved or needed.startswith(approved + ".")
+
+
 @rule("INS-02", "Only departments (诊疗科目) approved on the licence take visits", source="PD 7-8")
 def check_department_approved(department_code: str, approved_codes: Collection[str]) -> None:
-    if department_code not in approved_codes:
+    """Refuse a department that no approved code covers (an approved 一级科目 covers its 二级科目)."""
+    if not any(department_covers(approved, department_code) for approved in approved_codes):
         raise RuleViolation("INS-02", f"department {department_code} is not approved on the hospital's licence")
 
 

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
-__all__ = ["add_months", "add_years_not_before"]
+__all__ = ["CHINA_TIME", "add_months", "add_years_not_before", "local_date"]
+
+# The hospital serves in China (INS-04): dates a patient or doctor sees (the diagnosis date, the visit day,
+# today's queue) are China Standard Time, UTC+8 all year (no daylight saving).
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day of an aware `moment` in China Standard Time."""
+    if moment.tzinfo is None:
+        raise ValueError("local_date needs an aware datetime")
+    return moment.astimezone(CHINA_TIME).date()
 
 
 def add_months(start: date, months: int) -> date:

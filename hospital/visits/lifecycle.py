@@ -18,7 +18,6 @@ from hospital.core.errors import (
 )
 from hospital.core.rule_registry import Finding, Severity, rule
 from hospital.institution.rules import check_department_approved
-from hospital.visits.tables import department_covers
 
 __all__ = [
     "PRESCRIBING_STATES",
@@ -186,8 +185,7 @@ def check_booking(
         raise InvalidInput("a slot needs a capacity of at least 1 and an end after its start")
     if slot.starts_at <= now:
         raise RuleViolation("REV-06", f"the slot starting {slot.starts_at.isoformat()} is not in the future")
-    if not any(department_covers(approved, slot.department_code) for approved in approved_department_codes):
-        check_department_approved(slot.department_code, approved_department_codes)  # INS-02 refuses
+    check_department_approved(slot.department_code, approved_department_codes)  # INS-02: 一级科目 covers 二级科目
     if patient_bookings_in_slot > 0:
         raise Conflict("the patient already holds an active booking in this slot", rule_id="REV-06")
     if slot.booked >= slot.capacity:

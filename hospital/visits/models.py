@@ -76,6 +76,7 @@ class Visit(Record, table=True):
     queue_number: int
     version: int = 1
     guardian: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # REV-05; the ID number is masked
+    guardian_sealed: bytes | None = None  # the guardian's full details (ID number, mobile) for the platform, sealed
     revisit_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # REV-04
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -95,7 +96,7 @@ class ChatMessage(Record, table=True):
     sender_user_id: uuid.UUID = Field(foreign_key="user_account.id")
     sender_role: str
     body_sealed: bytes
-    purge_not_before: date
+    purge_not_before: date = Field(index=True)  # moved to the visit's end + 3 years when the visit closes
 
 
 class MedicalRecord(Record, table=True):
@@ -109,5 +110,5 @@ class MedicalRecord(Record, table=True):
     signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     signed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
     signature: str | None = None  # compact JWS over the canonical record (RX-05)
-    purge_not_before: date | None = None
+    purge_not_before: date | None = Field(default=None, index=True)  # set at sign-off: + 15 years
     version: int = 1

@@ -15,6 +15,7 @@ __all__ = [
     "RetentionClass",
     "check_emr_complete",
     "check_purge_allowed",
+    "check_purge_date_reached",
     "due_for_purge",
     "purge_not_before",
 ]
@@ -64,6 +65,16 @@ def check_purge_allowed(retention_class: RetentionClass | str, closed_on: date, 
         )
 
 
+@rule("REC-02", "Nothing is purged before the date stored with it", source="PD 16")
+def check_purge_date_reached(what: str, keep_until: date | None, today: date) -> None:
+    """Refuse to purge a record with no purge date yet (still open) or one whose date has not come."""
+    if keep_until is None:
+        raise RuleViolation("REC-02", f"{what} has no purge date yet (its record is not closed): it is kept")
+    if today < keep_until:
+        raise RuleViolation("REC-02", f"{what} is kept until {keep_until.isoformat()}: not purged on {today.isoformat()}",
+                            purge_not_before=keep_until.isoformat())
+
+
 @dataclass(frozen=True, slots=True)
 class OnlineEmr:
     """The revisit record of an online visit, with the fields 病历书写基本规范 asks of an outpatient
@@ -80,9 +91,10 @@ class OnlineEmr:
     treatment_advice: str  # 治疗处理意见
     doctor_signature: str | None  # the JWS over the record (RX-05)
     examination_findings: str = ""  # 必要的体格检查和辅助检查结果, as reported or uploaded
+    past_history: str = ""  # 既往史; the 复诊 record asks only for the history of the present illness
 
 
-_OPTIONAL = {"examination_findings"}
+_OPTIONAL = {"examination_findings", "past_history"}
 
 
 @rule("REC-01", "Every visit has an outpatient-format EMR before it is completed", source="PD 16")

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 
+from hospital.institution.rules import department_covers  # INS-02 owns coverage; re-exported for the intake rules
 from hospital.visits.icd10 import (
     CodeRange,
     Icd10Code,
@@ -166,11 +167,6 @@ class IntakeTables:
             dataclasses.replace(row, window_months=months_by_group.get(row.group, row.window_months)) for row in self.recency
         )
         return dataclasses.replace(self, recency=rows)
-
-
-def department_covers(approved: str, needed: str) -> bool:
-    """An approved 一级科目 ("03") covers its 二级科目 ("03.04"); a 二级科目 covers only itself (INS-02)."""
-    return needed == approved or needed.startswith(approved + ".")
 
 
 def _read(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:

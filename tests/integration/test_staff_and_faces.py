@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,10 +18,10 @@ from hospital.core.audit import AuditEntry
 from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
 from hospital.staff.models import StaffMember
-from tests.conftest import FakeClock
+from tests.conftest import SHARED, FakeClock
 from tests.helpers import count_rows, login, login_as
 
-FACES = Path(__file__).resolve().parents[2].parent / "shared" / "faces"
+FACES = SHARED / "faces"
 
 
 def photo(name: str) -> bytes:

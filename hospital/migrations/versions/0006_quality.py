@@ -15,7 +15,7 @@ from alembic import op
 import hospital.core.types
 
 revision: str = '0006_quality'
-down_revision: str | None = '0003'
+down_revision: str | None = "0004_visits_services"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

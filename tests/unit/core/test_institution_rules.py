@@ -35,3 +35,12 @@ def test_a_department_not_on_the_licence_is_refused() -> None:
     with pytest.raises(RuleViolation) as refused:
         check_department_approved("04", {"03", "03.03"})
     assert refused.value.rule_id == "INS-02"
+
+
+def test_an_approved_first_level_department_covers_its_specialties_but_not_the_reverse() -> None:
+    check_department_approved("03.04", {"03"})
+    with pytest.raises(RuleViolation) as refused:
+        check_department_approved("03", {"03.04"})
+    assert refused.value.rule_id == "INS-02"
+    with pytest.raises(RuleViolation):
+        check_department_approved("030.4", {"03"})  # a prefix that is not a 二级科目 of 03

@@ -1,0 +1,141 @@
+"""One browser's connection to the hospital's media peer: negotiation, taps, outgoing tracks, keyframes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
+from aiortc.sdp import candidate_from_sdp
+
+from hospital.core.errors import InvalidInput
+from hospital.video import aiortc_adapter
+from hospital.video.contracts import Role
+from hospital.video.forwarding import ForwardTrack
+
+__all__ = ["KINDS", "MediaSink", "ParticipantPeer"]
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("audio", "video")
+# Both legs must carry the same codec for frames to pass through unchanged; every WebRTC browser has VP8
+# and Opus (RFC 7742, RFC 7874).
+_CODECS = {"audio": ("audio/opus",), "video": ("video/vp8", "video/rtx")}
+
+# on_media(peer, kind, codec_name, encoded_frame, timestamp), called on the event loop per received frame.
+MediaSink = Callable[["ParticipantPeer", str, str, bytes, int], None]
+
+
+class ParticipantPeer:
+    """The hospital's RTCPeerConnection with one participant; `outbound` carries the other side's media."""
+
+    def __init__(self, role: Role, pc: RTCPeerConnection, *, keyframe_interval_s: float) -> None:
+        self.role = role
+        self.pc = pc
+        self.outbound: dict[str, ForwardTrack] = {}
+        self._receivers: dict[str, RTCRtpReceiver] = {}
+        self._keyframe_interval_s = keyframe_interval_s
+        self._last_keyframe_request: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.closed = False
+
+    @classmethod
+    async def answer(
+        cls,
+        role: Role,
+        offer_sdp: str,
+        *,
+        configuration: RTCConfiguration,
+        on_media: MediaSink,
+        on_keyframe_request: Callable[[ParticipantPeer, str], None],
+        on_state: Callable[[ParticipantPeer, str], None],
+        max_queued: int,
+        keyframe_interval_s: float,
+    ) -> tuple[ParticipantPeer, str]:
+        """Build the peer for `role`, apply the browser's offer and return the peer and the SDP answer."""
+        pc = RTCPeerConnection(configuration)
+        peer = cls(role, pc, keyframe_interval_s=keyframe_interval_s)
+        try:
+            for kind in KINDS:
+                peer._add_transceiver(kind, on_media, on_keyframe_request, max_queued)
+
+            @pc.on("connectionstatechange")
+            def _state_changed() -> None:
+                on_state(peer, pc.connectionState)
+
+            try:
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            except Exception as exc:  # aiortc raises ValueError, OperationError… on a bad or codec-less offer
+                raise InvalidInput(f"the browser's offer cannot be used: {exc}") from exc
+            ours = {id(t) for t in pc.getTransceivers()[: len(KINDS)]}
+            for transceiver in pc.getTransceivers():
+                if id(transceiver) not in ours:
+                    transceiver.direction = "inactive"  # extra cameras or screens are neither relayed nor decoded
+            await pc.setLocalDescription(await pc.createAnswer())
+        except BaseException:
+            await peer.close()
+            raise
+        return peer, pc.localDescription.sdp
+
+    def _add_transceiver(
+        self,
+        kind: str,
+        on_media: MediaSink,
+        on_keyframe_request: Callable[[ParticipantPeer, str], None],
+        max_queued: int,
+    ) -> None:
+        track = ForwardTrack(kind, request_keyframe=lambda: on_keyframe_request(self, kind), max_queued=max_queued)
+        transceiver = self.pc.addTransceiver(track, direction="sendrecv")
+        codecs = RTCRtpSender.getCapabilities(kind).codecs
+        transceiver.setCodecPreferences([c for c in codecs if c.mimeType.lower() in _CODECS[kind]])
+        aiortc_adapter.tap_encoded_frames(transceiver.receiver, lambda codec, frame, ts: on_media(self, kind, codec, frame, ts))
+        aiortc_adapter.on_keyframe_request(transceiver.sender, lambda: on_keyframe_request(self, kind))
+        self.outbound[kind] = track
+        self._receivers[kind] = transceiver.receiver
+
+    async def add_ice_candidate(
+        self, candidate: str | None, *, sdp_mid: str | None = None, sdp_mline_index: int | None = None
+    ) -> None:
+        """A candidate the browser trickled after its offer (`None` or "" marks the end of candidates)."""
+        if not candidate:
+            await self.pc.addIceCandidate(None)
+            return
+        line = candidate.strip().removeprefix("a=").removeprefix("candidate:")
+        try:
+            parsed = candidate_from_sdp(line)
+        except (AssertionError, ValueError, IndexError) as exc:
+            raise InvalidInput(f"not an ICE candidate: {candidate!r}") from exc
+        parsed.sdpMid = sdp_mid
+        # Browsers bundle everything on the first m-line's transport.
+        parsed.sdpMLineIndex = 0 if sdp_mid is None and sdp_mline_index is None else sdp_mline_index
+        await self.pc.addIceCandidate(parsed)
+
+    def request_keyframe(self, kind: str) -> None:
+        """Ask this participant's browser for a keyframe of what it sends us (rate-limited)."""
+        if kind != "video" or self.closed:
+            return
+        now = time.monotonic()
+        if now - self._last_keyframe_request.get(kind, -1e9) < self._keyframe_interval_s:
+            return
+        self._last_keyframe_request[kind] = now
+        task: asyncio.Task[object] = asyncio.create_task(aiortc_adapter.request_keyframe(self._receivers[kind]))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for track in self.outbound.values():
+            track.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await self.pc.close()

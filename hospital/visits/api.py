@@ -1,0 +1,14 @@
+"""The visits area's controllers, for the app's ROUTES."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from hospital.visits.intake_api import ConsentController, PriorDiagnosisController, ScheduleController
+from hospital.visits.visit_api import DoctorQueueController, VisitController
+
+__all__ = ["VISIT_ROUTES"]
+
+VISIT_ROUTES: list[ControllerRouterHandler] = [
+    ConsentController, PriorDiagnosisController, ScheduleController, VisitController, DoctorQueueController,
+]

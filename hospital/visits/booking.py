@@ -1,0 +1,211 @@
+"""Schedules and booking (REV-06): a doctor publishes a schedule in a department; a patient with consent and
+an eligible prior diagnosis books a place; a patient cancels before the visit starts.
+
+The schedule row is locked while a place is taken or given back (`SELECT … FOR UPDATE` on PostgreSQL; SQLite
+transactions are IMMEDIATE), so two patients never take the last place together.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, func, select
+
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor, append_audit
+from hospital.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hospital.core.outbox import emit
+from hospital.institution.rules import check_department_approved
+from hospital.institution.service import approved_department_codes, require_licence_in_force
+from hospital.patients.rules import check_phone
+from hospital.patients.service import masked
+from hospital.staff.service import require_can_practise
+from hospital.visits import queries
+from hospital.visits.common import move, tables_for
+from hospital.visits.dates import local_date
+from hospital.visits.intake import prior_as_rule_value, require_current_consent
+from hospital.visits.lifecycle import Slot, VisitAction, check_booking
+from hospital.visits.models import Schedule, Visit
+from hospital.visits.payloads import revisit_record
+from hospital.visits.rules import ConsentAcceptance, Guardian, InfectiousFlag, IntakeRequest, check_intake
+
+__all__ = ["MODES", "BookingInput", "GuardianInput", "ScheduleInput", "book_visit", "cancel_visit", "publish_schedule"]
+
+MODES = ("video", "text")
+MAX_CAPACITY = 200
+MAX_SCHEDULE_HOURS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleInput:
+    department_code: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    modes: list[str] = field(default_factory=lambda: list(MODES))
+    price_cny: str = "0.00"
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianInput:
+    name: str
+    id_number: str
+    relationship: str
+    present_confirmed: bool
+    mobile: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BookingInput:
+    schedule_id: uuid.UUID
+    prior_diagnosis_id: uuid.UUID | None
+    mode: str
+    guardian: GuardianInput | None = None
+
+
+def _checked_schedule(data: ScheduleInput, now: datetime) -> tuple[list[str], str]:
+    if data.starts_at.tzinfo is None or data.ends_at.tzinfo is None:
+        raise InvalidInput("starts_at and ends_at must carry a time zone")
+    if not data.starts_at < data.ends_at <= data.starts_at + timedelta(hours=MAX_SCHEDULE_HOURS):
+        raise InvalidInput(f"a schedule ends after it starts, within {MAX_SCHEDULE_HOURS} hours")
+    if data.starts_at <= now:
+        raise RuleViolation("REV-06", "a schedule is published before it starts")
+    if not 1 <= data.capacity <= MAX_CAPACITY:
+        raise InvalidInput(f"capacity must be between 1 and {MAX_CAPACITY}")
+    modes = sorted(set(data.modes))
+    if not modes or any(m not in MODES for m in modes):
+        raise InvalidInput(f"modes must be a non-empty selection of {list(MODES)}")
+    try:
+        price = Decimal(data.price_cny)
+    except InvalidOperation:
+        raise InvalidInput("price_cny must be a decimal amount such as '25.00'") from None
+    if not price.is_finite() or price < 0 or price != price.quantize(Decimal("0.01")):
+        raise InvalidInput("price_cny must be a non-negative amount with at most two decimals")
+    return modes, f"{price:.2f}"
+
+
+async def publish_schedule(session: AsyncSession, ctx: HospitalContext, actor: Actor, doctor_user_id: uuid.UUID,
+                           data: ScheduleInput) -> Schedule:
+    """A doctor publishes a consultation period in one of their departments, approved on the licence."""
+    await require_licence_in_force(session, ctx)
+    await require_can_practise(session, ctx, doctor_user_id, data.department_code)
+    check_department_approved(data.department_code, await approved_department_codes(session))
+    modes, price = _checked_schedule(data, ctx.now())
+    overlap = select(Schedule.id).where(Schedule.doctor_user_id == doctor_user_id, Schedule.cancelled == False,  # noqa: E712
+                                        col(Schedule.starts_at) < data.ends_at, col(Schedule.ends_at) > data.starts_at)
+    if (await session.execute(overlap)).first():
+        raise Conflict("this schedule overlaps another of yours", rule_id="REV-06")
+    schedule = Schedule(doctor_user_id=doctor_user_id, department_code=data.department_code, starts_at=data.starts_at,
+                        ends_at=data.ends_at, capacity=data.capacity, modes=modes, price_cny=price)
+    session.add(schedule)
+    await session.flush()
+    await append_audit(session, actor, "schedule.published", subject_type="schedule", subject_id=schedule.id,
+                       rule_id="REV-06", detail={"department_code": data.department_code, "capacity": data.capacity,
+                                                 "starts_at": data.starts_at, "ends_at": data.ends_at, "modes": modes})
+    await session.commit()
+    return schedule
+
+
+async def _locked_schedule(session: AsyncSession, schedule_id: uuid.UUID) -> Schedule:
+    query = (select(Schedule).where(Schedule.id == schedule_id).with_for_update()
+             .execution_options(populate_existing=True))
+    schedule = (await session.execute(query)).scalar_one_or_none()
+    if schedule is None:
+        raise NotFound("no such schedule")
+    return schedule
+
+
+def _guardian(data: GuardianInput | None) -> Guardian | None:
+    if data is None:
+        return None
+    if data.mobile:
+        check_phone(data.mobile)
+    return Guardian(data.name.strip(), data.id_number.strip().upper(), data.relationship, data.present_confirmed)
+
+
+def _infectious(flag: InfectiousFlag | None) -> dict[str, object] | None:
+    if flag is None:
+        return None
+    return {"source": "prior_diagnosis", "icd10_code": flag.icd10.code, "disease_zh": flag.disease_zh,
+            "disease_en": flag.disease_en, "statutory_class": flag.statutory_class.value,
+            "report_within_hours": flag.report_within_hours}
+
+
+async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
+                     data: BookingInput) -> Visit:
+    """PAT-02, REV-06, INS-02, REV-01 … REV-05 in that order; the first refusal leaves nothing behind."""
+    await require_licence_in_force(session, ctx)
+    patient = await queries.patient_of_user(session, patient_user_id)
+    consent = await require_current_consent(session, ctx, patient)
+    schedule = await _locked_schedule(session, data.schedule_id)
+    if schedule.cancelled:
+        raise RuleViolation("REV-06", "this schedule has been withdrawn")
+    if data.mode not in schedule.modes:
+        raise RuleViolation("REV-06", f"this schedule offers {', '.join(schedule.modes)} visits, not {data.mode!r}")
+    approved = await approved_department_codes(session)
+    held = (await session.execute(select(func.count()).select_from(Visit).where(
+        Visit.schedule_id == schedule.id, Visit.patient_id == patient.id, col(Visit.state).in_(queries.ACTIVE_STATES))
+    )).scalar_one()
+    now = ctx.now()
+    check_booking(Slot(schedule.department_code, schedule.starts_at, schedule.ends_at, schedule.capacity, schedule.booked),
+                  now=now, approved_department_codes=approved, patient_bookings_in_slot=held)
+    prior = None
+    if data.prior_diagnosis_id is not None:
+        prior = await queries.prior_diagnosis_of_patient(session, data.prior_diagnosis_id, patient.id)
+    guardian = _guardian(data.guardian)
+    decision = check_intake(
+        IntakeRequest(birth_date=patient.birth_date, visit_date=local_date(schedule.starts_at),
+                      prior=prior_as_rule_value(prior) if prior else None,
+                      consent=ConsentAcceptance(consent.version, consent.accepted_at, consent.client_address),
+                      guardian=guardian, department_code=schedule.department_code),
+        tables=tables_for(ctx), approved_department_codes=approved, current_consent_version=consent.version)
+    assert prior is not None  # check_intake refused a booking without one (REV-01)
+    await require_can_practise(session, ctx, schedule.doctor_user_id, schedule.department_code)
+    last = (await session.execute(select(func.max(Visit.queue_number)).where(Visit.schedule_id == schedule.id))).scalar()
+    schedule.booked += 1
+    schedule.version += 1
+    schedule.touch()
+    visit = Visit(
+        schedule_id=schedule.id, patient_id=patient.id, patient_user_id=patient.user_id,
+        doctor_user_id=schedule.doctor_user_id, department_code=schedule.department_code, mode=data.mode,
+        prior_diagnosis_id=prior.id, queue_number=(last or 0) + 1, infectious_flag=_infectious(decision.infectious),
+        created_at=now, updated_at=now)
+    if guardian is not None:
+        assert data.guardian is not None
+        visit.guardian = {"name": guardian.name, "relationship": guardian.relationship,
+                          "id_number": masked(guardian.id_number, 6, 4), "present_confirmed": guardian.present_confirmed}
+        visit.guardian_sealed = ctx.cipher.seal_text(json.dumps({**asdict(guardian), "mobile": data.guardian.mobile}),
+                                                     context="visit.guardian")
+    session.add(visit)
+    await session.flush()
+    await append_audit(session, actor, "visit.booked", subject_type="visit", subject_id=visit.id, rule_id="REV-06",
+                       detail={"schedule_id": schedule.id, "queue_number": visit.queue_number, "mode": data.mode,
+                               "prior_diagnosis_id": prior.id, "icd10_code": decision.icd10.code,
+                               "findings": [f.message for f in decision.findings]})
+    await emit(session, "visit.booked", subject_type="visit", subject_id=visit.id, version=visit.version,
+               payload=await revisit_record(session, ctx, visit))
+    await session.commit()
+    return visit
+
+
+async def cancel_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
+                       visit_id: uuid.UUID, reason: str = "") -> Visit:
+    """The patient withdraws a visit that has not started; its place returns to the schedule. Allowed even
+    when the licence has lapsed: withdrawing is not being served (INS-01)."""
+    visit = await queries.visit_of_patient(session, visit_id, patient_user_id, for_update=True)
+    # Locks in one order everywhere (visit, schedule, then the audit chain's), so no two use cases deadlock.
+    schedule = await _locked_schedule(session, visit.schedule_id)
+    await move(session, ctx, actor, visit, VisitAction.CANCEL, detail={"reason": reason}, rule_id="REV-06")
+    visit.ended_at = ctx.now()
+    schedule.booked = max(0, schedule.booked - 1)
+    schedule.version += 1
+    schedule.touch()
+    await emit(session, "visit.cancelled", subject_type="visit", subject_id=visit.id, version=visit.version,
+               payload=await revisit_record(session, ctx, visit))
+    await session.commit()
+    return visit

@@ -1,0 +1,209 @@
+"""Intake use cases: informed consent (PAT-02) and the prior diagnoses a patient files (REV-01, REV-02).
+
+A patient accepts the current consent version before anything else; a prior diagnosis is filed with its
+document, which is type-checked from its bytes and kept encrypted in the blob store for 15 years (REC-02).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor, append_audit
+from hospital.core.blobs import store_blob
+from hospital.core.errors import InvalidInput, RuleViolation
+from hospital.core.retention import RetentionClass
+from hospital.institution.service import approved_department_codes, current_licence, require_licence_in_force
+from hospital.patients.models import Patient
+from hospital.visits import queries
+from hospital.visits.common import local_today, tables_for
+from hospital.visits.consent import CONSENT_DIR, load_consent, render_consent
+from hospital.visits.dates import add_months
+from hospital.visits.documents import MAX_DOCUMENT_BYTES, sniff_document
+from hospital.visits.icd10 import validate_icd10
+from hospital.visits.models import ConsentRecord, PriorDiagnosisRecord
+from hospital.visits.rules import (
+    ConsentAcceptance,
+    InstitutionKind,
+    PriorDiagnosis,
+    check_consent,
+    check_not_excluded,
+    check_prior_diagnosis_on_file,
+    check_prior_diagnosis_valid,
+)
+from hospital.visits.tables import IntakeTables, department_covers
+
+__all__ = [
+    "CONSENT_DIR_KEY",
+    "ConsentView",
+    "PriorDiagnosisInput",
+    "accept_consent",
+    "current_consent",
+    "eligibility_context",
+    "eligibility_of",
+    "file_prior_diagnosis",
+    "own_acceptances",
+    "prior_as_rule_value",
+    "require_current_consent",
+]
+
+CONSENT_DIR_KEY = "visits.consent_dir"  # ctx.extensions: another directory of consent texts (tests, a hospital's own)
+# 12320 is the national health hotline; a hospital sets its own complaint line in settings.extra["complaint_phone"].
+DEFAULT_COMPLAINT_PHONE = "12320"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentView:
+    """The current consent as shown: the Chinese text that is accepted, its English rendering, and the
+    SHA-256 of the rendered Chinese text, which the acceptance records."""
+
+    version: str
+    zh: str
+    en: str
+    text_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class PriorDiagnosisInput:
+    icd10_code: str
+    diagnosis_name: str
+    document_type: str
+    institution_name: str
+    diagnosed_on: date
+    institution_kind: str = InstitutionKind.PHYSICAL.value
+
+
+def _consent_dir(ctx: HospitalContext) -> Path:
+    return Path(ctx.extensions.get(CONSENT_DIR_KEY, CONSENT_DIR))
+
+
+async def current_consent(session: AsyncSession, ctx: HospitalContext) -> ConsentView:
+    """The current version rendered with the hospital's licence details (INS-01 must be in force)."""
+    await require_licence_in_force(session, ctx)
+    licence = await current_licence(session)
+    assert licence is not None  # require_licence_in_force refused otherwise
+    values = {"hospital_name": licence.internet_hospital_name, "licence_number": licence.licence_number,
+              "complaint_phone": ctx.settings.extra.get("complaint_phone", DEFAULT_COMPLAINT_PHONE)}
+    directory = _consent_dir(ctx)
+    zh = load_consent(None, "zh", directory)
+    en = load_consent(zh.version, "en", directory)
+    text = render_consent(zh, values)
+    return ConsentView(zh.version, text, render_consent(en, values), hashlib.sha256(text.encode()).hexdigest())
+
+
+async def require_current_consent(session: AsyncSession, ctx: HospitalContext, patient: Patient) -> ConsentRecord:
+    """PAT-02: the patient accepted the current version; a new version needs a new acceptance."""
+    version = (await current_consent(session, ctx)).version
+    record = await queries.consent_of_patient(session, patient.id, version)
+    acceptance = None if record is None else ConsentAcceptance(record.version, record.accepted_at, record.client_address)
+    if acceptance is None:  # name the older version the patient did accept, if any
+        older = await queries.latest_consent_of_patient(session, patient.id)
+        if older is not None:
+            acceptance = ConsentAcceptance(older.version, older.accepted_at, older.client_address)
+    check_consent(acceptance, current_version=version)
+    assert record is not None
+    return record
+
+
+async def accept_consent(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
+                         version: str, text_sha256: str | None = None) -> ConsentRecord:
+    """Record the patient's acceptance of `version`, which must be the current text; accepting it again
+    returns the first acceptance unchanged."""
+    view = await current_consent(session, ctx)
+    patient = await queries.patient_of_user(session, patient_user_id)
+    if version != view.version:
+        raise RuleViolation("PAT-02", f"consent {version} is not the current text; accept {view.version}",
+                            current_version=view.version)
+    if text_sha256 is not None and text_sha256 != view.text_sha256:
+        raise RuleViolation("PAT-02", "the text accepted is not the current text of "
+                                      f"{view.version}: reload it and accept again", current_version=view.version)
+    if not actor.client_address.strip():
+        raise InvalidInput("the acceptance must record the client's address")
+    existing = await queries.consent_of_patient(session, patient.id, view.version)
+    if existing is not None:
+        return existing
+    record = ConsentRecord(patient_id=patient.id, version=view.version, text_sha256=view.text_sha256,
+                           accepted_at=ctx.now(), client_address=actor.client_address)
+    session.add(record)
+    await session.flush()
+    await append_audit(session, actor, "consent.accepted", subject_type="patient", subject_id=patient.id,
+                       rule_id="PAT-02", detail={"version": view.version, "text_sha256": view.text_sha256,
+                                                 "client_address": actor.client_address})
+    await session.commit()
+    return record
+
+
+def prior_as_rule_value(record: PriorDiagnosisRecord) -> PriorDiagnosis:
+    return PriorDiagnosis(record.icd10_code, record.diagnosis_name, record.document_type, record.institution_name,
+                          record.diagnosed_on, record.document_sha256)
+
+
+async def file_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
+                               data: PriorDiagnosisInput, document: bytes,
+                               content_type: str | None) -> PriorDiagnosisRecord:
+    """REV-01/REV-02: keep a diagnosis made at a physical institution with its document. Whether it can
+    found a visit (window, exclusions, department) is decided at booking, on the visit's date."""
+    await require_licence_in_force(session, ctx)
+    patient = await queries.patient_of_user(session, patient_user_id)
+    await require_current_consent(session, ctx, patient)
+    tables = tables_for(ctx)
+    try:
+        institution_kind = InstitutionKind(data.institution_kind)
+    except ValueError:
+        raise InvalidInput(f"institution_kind must be one of {[k.value for k in InstitutionKind]}") from None
+    code = validate_icd10(data.icd10_code, aliases=tables.legacy_aliases)
+    check_prior_diagnosis_on_file(PriorDiagnosis(
+        code.code, data.diagnosis_name, data.document_type, data.institution_name, data.diagnosed_on,
+        hashlib.sha256(document).hexdigest() if document else None, institution_kind), today=local_today(ctx))
+    kind = sniff_document(document, content_type or "", max_bytes=min(MAX_DOCUMENT_BYTES, ctx.settings.max_upload_bytes))
+    blob = await store_blob(session, ctx.blob_store(), document, content_type=kind.value,
+                            retention=RetentionClass.MEDICAL_RECORD, closed_on=local_today(ctx))
+    record = PriorDiagnosisRecord(
+        patient_id=patient.id, icd10_code=code.code, icd10_category=code.category,
+        diagnosis_name=data.diagnosis_name.strip(), document_type=data.document_type,
+        institution_name=data.institution_name.strip(), diagnosed_on=data.diagnosed_on,
+        document_sha256=blob.sha256, document_content_type=kind.value)
+    session.add(record)
+    await session.flush()
+    await append_audit(session, actor, "prior_diagnosis.filed", subject_type="prior_diagnosis", subject_id=record.id,
+                       rule_id="REV-01", detail={"icd10_code": code.code, "document_type": data.document_type,
+                                                 "document_sha256": blob.sha256, "size": len(document)})
+    await session.commit()
+    return record
+
+
+def eligibility_of(record: PriorDiagnosisRecord, tables: IntakeTables, approved: set[str], today: date) -> dict[str, Any]:
+    """Whether the diagnosis could found a visit today, and in which approved departments (for the booking
+    page); booking checks again on the visit's own date."""
+    prior = prior_as_rule_value(record)
+    try:
+        check_not_excluded(prior.icd10_code, tables=tables)
+        code = check_prior_diagnosis_valid(prior, visit_date=today, approved_department_codes=approved, tables=tables)
+    except RuleViolation as refused:
+        return {"eligible": False, "rule_id": refused.rule_id, "reason": refused.detail}
+    mapping = tables.department_mapping_for(code)
+    serving = [d for d in (mapping.department_codes if mapping else ()) if any(department_covers(a, d) for a in approved)]
+    window = tables.recency_window_for(code).window_months
+    return {"eligible": True, "valid_until": add_months(record.diagnosed_on, window).isoformat(),
+            "department_codes": serving}
+
+
+async def eligibility_context(session: AsyncSession, ctx: HospitalContext) -> tuple[IntakeTables, set[str], date]:
+    return tables_for(ctx), await approved_department_codes(session), local_today(ctx)
+
+
+async def own_acceptances(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID) -> dict[str, Any]:
+    """The patient's consent acceptances and whether the current version is among them."""
+    patient = await queries.patient_of_user(session, patient_user_id)
+    current = (await current_consent(session, ctx)).version
+    records = await queries.consents_of_patient(session, patient.id)
+    return {"current_version": current, "current_accepted": any(r.version == current for r in records),
+            "acceptances": [{"version": r.version, "text_sha256": r.text_sha256, "accepted_at": r.accepted_at.isoformat(),
+                             "client_address": r.client_address} for r in records]}

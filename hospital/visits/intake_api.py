@@ -1,0 +1,133 @@
+"""HTTP for intake: the consent text and its acceptance (PAT-02), prior diagnoses with their documents
+(REV-01, REV-02), and schedules (REV-06). Thin: parse, one service call, a plain view out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.biometrics.gate import single_upload
+from hospital.context import HospitalContext
+from hospital.core.errors import InvalidInput
+from hospital.core.web import PUBLIC, actor_of
+from hospital.identity.guards import principal_of, requires_doctor, requires_patient
+from hospital.visits import booking, intake, views
+from hospital.visits.intake import PriorDiagnosisInput
+
+__all__ = ["ConsentController", "PriorDiagnosisController", "ScheduleController", "document_response"]
+
+
+class AcceptanceBody(msgspec.Struct, forbid_unknown_fields=True):
+    version: Annotated[str, msgspec.Meta(min_length=2, max_length=16)]
+    text_sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")] | None = None
+
+
+class ScheduleBody(msgspec.Struct, forbid_unknown_fields=True):
+    department_code: Annotated[str, msgspec.Meta(pattern=r"^\d{2}(\.\d{2})?$")]
+    starts_at: datetime
+    ends_at: datetime
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=booking.MAX_CAPACITY)]
+    modes: list[str] = msgspec.field(default_factory=lambda: list(booking.MODES))
+    price_cny: Annotated[str, msgspec.Meta(max_length=12)] = "0.00"
+
+
+_PRIOR_FIELDS = ("icd10_code", "diagnosis_name", "document_type", "institution_name", "diagnosed_on")
+
+
+def _prior_input(form: dict[str, Any]) -> PriorDiagnosisInput:
+    values = {name: form.get(name) for name in (*_PRIOR_FIELDS, "institution_kind")}
+    text = {name: value.strip() for name, value in values.items() if isinstance(value, str) and value.strip()}
+    missing = [name for name in _PRIOR_FIELDS if name not in text]
+    if missing:
+        raise InvalidInput(f"send the multipart text fields {', '.join(missing)}", missing=missing)
+    if any(len(v) > 200 for v in text.values()):
+        raise InvalidInput("a field is longer than 200 characters")
+    try:
+        diagnosed_on = date.fromisoformat(text["diagnosed_on"])
+    except ValueError:
+        raise InvalidInput("diagnosed_on must be an ISO date such as 2025-04-15") from None
+    return PriorDiagnosisInput(text["icd10_code"], text["diagnosis_name"], text["document_type"],
+                               text["institution_name"], diagnosed_on, text.get("institution_kind", "physical"))
+
+
+def document_response(data: bytes, content_type: str, name: str) -> Response[bytes]:
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(content_type, "bin")
+    return Response(data, media_type=content_type, headers={
+        "Content-Disposition": f'inline; filename="{name}.{extension}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
+
+
+class ConsentController(Controller):
+    path = "/api/consent"
+    tags = ["visits"]
+
+    @get("/", opt=PUBLIC, summary="The current informed-consent text, Chinese and English (PAT-02)")
+    async def current(self, db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
+        view = await intake.current_consent(db_session, ctx)
+        return {"version": view.version, "text_sha256": view.text_sha256, "zh": view.zh, "en": view.en}
+
+    @post("/acceptances", guards=[requires_patient], summary="Accept the current consent version (PAT-02)")
+    async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     data: AcceptanceBody) -> dict[str, Any]:
+        record = await intake.accept_consent(db_session, ctx, actor_of(request), principal_of(request).user_id,
+                                             data.version, data.text_sha256)
+        return {"version": record.version, "text_sha256": record.text_sha256,
+                "accepted_at": record.accepted_at.isoformat(), "client_address": record.client_address}
+
+    @get("/acceptances", guards=[requires_patient], summary="The caller's acceptances and whether the current one is")
+    async def acceptances(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                          ctx: HospitalContext) -> dict[str, Any]:
+        return await intake.own_acceptances(db_session, ctx, principal_of(request).user_id)
+
+
+class PriorDiagnosisController(Controller):
+    path = "/api/prior-diagnoses"
+    tags = ["visits"]
+    guards = [requires_patient]
+
+    @post("/", summary="File a prior diagnosis with its document: multipart fields + file 'document' (REV-01)")
+    async def file(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                   data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> dict[str, Any]:
+        prior = _prior_input(data)
+        upload: UploadFile = single_upload(data, "document")
+        record = await intake.file_prior_diagnosis(db_session, ctx, actor_of(request), principal_of(request).user_id,
+                                                   prior, await upload.read(), upload.content_type)
+        return views.prior_diagnosis_view(record)
+
+    @get("/", summary="The caller's prior diagnoses, each with whether it could found a visit today")
+    async def list_own(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                       ctx: HospitalContext) -> list[dict[str, Any]]:
+        return await views.prior_diagnoses(db_session, ctx, principal_of(request).user_id)
+
+    @get("/{prior_id:uuid}/document", summary="The caller's own prior-diagnosis document",
+         media_type="application/octet-stream")
+    async def document(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                       prior_id: uuid.UUID) -> Response[bytes]:
+        data, content_type = await views.prior_diagnosis_document(db_session, ctx, principal_of(request).user_id,
+                                                                  prior_id)
+        return document_response(data, content_type, f"prior-diagnosis-{prior_id}")
+
+
+class ScheduleController(Controller):
+    path = "/api/schedules"
+    tags = ["visits"]
+
+    @post("/", guards=[requires_doctor], summary="Publish one of the caller's consultation periods (REV-06)")
+    async def publish(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                      data: ScheduleBody) -> dict[str, Any]:
+        schedule = await booking.publish_schedule(db_session, ctx, actor_of(request), principal_of(request).user_id,
+                                                  booking.ScheduleInput(**msgspec.structs.asdict(data)))
+        return await views.schedule_detail(db_session, ctx, schedule)
+
+    @get("/", opt=PUBLIC, summary="Upcoming schedules with their free places (public, REV-06)")
+    async def upcoming(self, db_session: AsyncSession, ctx: HospitalContext,
+                       department: str | None = None) -> list[dict[str, Any]]:
+        return await views.public_schedules(db_session, ctx, department)

@@ -1,0 +1,134 @@
+"""What the supervision platform is told about a visit and its record (SUP-02), in our own words.
+
+Every visit event carries the whole revisit record as it stands (the platform's "Revisit" fields: business
+id, doctor and patient ID numbers, age, guardian, prior and present diagnosis, main code, referral, dates,
+answer and refusal), so the connector can map any of them and a later version supersedes an earlier one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.patients.models import Patient
+from hospital.patients.rules import age_on
+from hospital.staff.service import staff_for_user
+from hospital.visits.common import department_name, open_emr
+from hospital.visits.dates import local_date
+from hospital.visits.lifecycle import TERMINAL_STATES, VisitState
+from hospital.visits.models import MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
+from hospital.visits.queries import medical_record_of_visit
+
+__all__ = ["emr_record", "revisit_record"]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _guardian(ctx: HospitalContext, visit: Visit) -> dict[str, Any] | None:
+    if visit.guardian_sealed is None:
+        return None
+    details: dict[str, Any] = json.loads(ctx.cipher.open_text(visit.guardian_sealed, context="visit.guardian"))
+    return {"name": details["name"], "id_number": details["id_number"], "relationship": details["relationship"],
+            "mobile": details.get("mobile") or None, "present_confirmed": details["present_confirmed"]}
+
+
+async def _people(session: AsyncSession, ctx: HospitalContext, visit: Visit) -> dict[str, Any]:
+    patient = await session.get(Patient, visit.patient_id)
+    doctor = await staff_for_user(session, visit.doctor_user_id)
+    schedule = await session.get(Schedule, visit.schedule_id)
+    assert patient is not None and schedule is not None
+    return {
+        "doctor_user_id": str(visit.doctor_user_id),
+        "doctor_name": doctor.real_name if doctor else None,
+        "doctor_id_number": ctx.cipher.open_text(doctor.id_number_sealed, context="staff.id_number") if doctor else None,
+        "patient_id": str(patient.id),
+        "patient_name": patient.real_name,
+        "patient_id_number": ctx.cipher.open_text(patient.id_number_sealed, context="patient.id_number"),
+        "patient_sex": patient.sex,
+        "patient_age": age_on(patient.birth_date, local_date(schedule.starts_at)),
+        "scheduled_start": _iso(schedule.starts_at),
+        "scheduled_end": _iso(schedule.ends_at),
+    }
+
+
+def _signed(record: MedicalRecord | None) -> MedicalRecord | None:
+    return record if record is not None and record.signed_at is not None else None
+
+
+async def revisit_record(session: AsyncSession, ctx: HospitalContext, visit: Visit) -> dict[str, Any]:
+    """The revisit record of `visit` now; the present diagnosis comes from the signed EMR, if any."""
+    prior = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
+    assert prior is not None
+    emr = _signed(await medical_record_of_visit(session, visit.id))
+    content = open_emr(ctx, emr) if emr else None
+    present = {"icd10_code": content["diagnosis_icd10"], "name": content["diagnosis_name"]} if content else None
+    state = VisitState(visit.state)
+    return {
+        "visit_id": str(visit.id),
+        "state": visit.state,
+        "mode": visit.mode,
+        "department_code": visit.department_code,
+        "department_name": await department_name(session, ctx, visit.department_code),
+        **await _people(session, ctx, visit),
+        "guardian": _guardian(ctx, visit),
+        "revisit_declared": True,  # every visit here is booked against a prior diagnosis (REV-01)
+        "prior_diagnosis": {
+            "prior_diagnosis_id": str(prior.id), "icd10_code": prior.icd10_code, "name": prior.diagnosis_name,
+            "institution": prior.institution_name, "diagnosed_on": prior.diagnosed_on.isoformat(),
+            "document_type": prior.document_type, "document_sha256": prior.document_sha256,
+        },
+        "present_diagnosis": present,
+        "main_diagnosis_code": present["icd10_code"] if present else prior.icd10_code,
+        "disease_history": content.get("present_illness") if content else None,
+        "queue_number": visit.queue_number,
+        "booked_at": _iso(visit.created_at),
+        "accepted_at": _iso(visit.accepted_at),
+        "revisit_confirmed_at": _iso(visit.revisit_confirmed_at),
+        "started_at": _iso(visit.started_at),
+        "ended_at": _iso(visit.ended_at),
+        "answered": visit.accepted_at is not None,
+        "outcome": visit.state if state in TERMINAL_STATES else None,
+        "termination_reason": visit.termination_reason,
+        "first_visit_discovered": visit.termination_reason == "first_visit_discovered",
+        "referred_offline": visit.referral is not None,
+        "referral": visit.referral,
+        "infectious_flag": visit.infectious_flag is not None,
+        "infectious": visit.infectious_flag,
+        "medical_record_id": str(emr.id) if emr else None,
+    }
+
+
+async def emr_record(session: AsyncSession, ctx: HospitalContext, visit: Visit, record: MedicalRecord) -> dict[str, Any]:
+    """The signed outpatient EMR of a visit (REC-01), for `emr.signed`."""
+    content = open_emr(ctx, record)
+    people = await _people(session, ctx, visit)
+    return {
+        "medical_record_id": str(record.id),
+        "visit_id": str(visit.id),
+        "department_code": visit.department_code,
+        "department_name": await department_name(session, ctx, visit.department_code),
+        "doctor_name": people["doctor_name"],
+        "doctor_id_number": people["doctor_id_number"],
+        "patient_name": people["patient_name"],
+        "patient_id_number": people["patient_id_number"],
+        "patient_sex": people["patient_sex"],
+        "patient_age": people["patient_age"],
+        "visited_at": content.get("visited_at"),
+        "chief_complaint": content["chief_complaint"],
+        "present_illness": content["present_illness"],
+        "past_history": content.get("past_history", ""),
+        "allergy_history": content["allergy_history"],
+        "examination_findings": content.get("examination_findings", ""),
+        "diagnosis_icd10": content["diagnosis_icd10"],
+        "diagnosis_name": content["diagnosis_name"],
+        "treatment_advice": content["treatment_advice"],
+        "signed_at": _iso(record.signed_at),
+        "signed_by_user_id": str(record.signed_by_user_id) if record.signed_by_user_id else None,
+        "signature": record.signature,  # the JWS once RX-05 is wired; None until then
+        "record_version": record.version,
+    }
