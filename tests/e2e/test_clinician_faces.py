@@ -1,5 +1,5 @@
-"""Face verification in the browser (FACE-02): the doctor passes with his fake webcam; a refused camera, a
-picture without a face and the enrolment photo held up each get their own clear message. The administrator
+"""Face verification in the browser (FACE-02): a refused camera, a picture without a face and the enrolment
+photo held up each get their own clear message (the passes are in the journey, test_journey.py). The administrator
 admits a doctor through the admission page and suspends him from the staff list (STAFF-03)."""
 
 from __future__ import annotations
@@ -32,34 +32,6 @@ def verify_face(page: Page) -> None:
 def resident_id(prefix17: str) -> str:
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     return prefix17 + "10X98765432"[sum(int(d) * w for d, w in zip(prefix17, weights, strict=True)) % 11]
-
-
-def test_the_doctor_verifies_with_the_webcam_and_reaches_the_queue(launch: Callable[..., Browser], hospital_url: str,
-                                                                  cameras: dict[str, Path], screens: Screens) -> None:
-    context, page = new_page(launch(cameras["doctor"]), hospital_url, DESKTOP)
-    log_in(page, "doctor.wang", "doctor-demo-2026")
-    expect(page).to_have_url(f"{hospital_url}/doctor/verify")
-    expect(page.get_by_test_id("hospital-name")).to_have_text("示范互联网医院")
-    expect(page.get_by_role("status").filter(has_text="摄像头已就绪")).to_be_visible()
-    screens(page, "camera-ready")
-    page.get_by_role("button", name="开始核验").click()
-    expect(page).to_have_url(f"{hospital_url}/doctor")
-    expect(page.get_by_test_id("practice-session")).to_contain_text("人脸核验有效")
-    screens(page, "queue")
-    assert page.errors == []  # type: ignore[attr-defined]
-    context.close()
-
-
-def test_the_pharmacist_verifies_with_the_webcam(launch: Callable[..., Browser], hospital_url: str,
-                                                 cameras: dict[str, Path], screens: Screens) -> None:
-    context, page = new_page(launch(cameras["pharmacist"]), hospital_url, DESKTOP)
-    log_in(page, "pharmacist.li", "pharmacist-demo-2026")
-    expect(page).to_have_url(f"{hospital_url}/pharmacist/verify")
-    verify_face(page)
-    expect(page).to_have_url(f"{hospital_url}/pharmacist")
-    expect(page.get_by_test_id("practice-session")).to_contain_text("人脸核验有效")
-    screens(page, "review-queue")
-    context.close()
 
 
 def test_a_refused_camera_says_how_to_allow_it(launch: Callable[..., Browser], hospital_url: str,
