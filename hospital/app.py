@@ -33,6 +33,7 @@ from hospital.signing.api import SignatureVerificationController, SigningAdminCo
 from hospital.signing.service import start_signing
 from hospital.staff.api import StaffController
 from hospital.visits.api import VISIT_ROUTES
+from hospital.web.pages import PAGE_ROUTES, static_router, template_config
 
 __all__ = ["create_app"]
 
@@ -41,6 +42,7 @@ ROUTES: list[ControllerRouterHandler] = [
     FaceVerificationController, QualityController, *VISIT_ROUTES,
     PrescriptionController, FormularyController, WellKnownController, SignatureVerificationController,
     SigningAdminController,
+    *PAGE_ROUTES, static_router(),
 ]
 
 
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         dependencies={"db_session": Provide(provide_session), "ctx": Provide(provide_ctx, sync_to_thread=False)},
         middleware=[request_id_middleware, auth_middleware],
         exception_handlers=exception_handlers,
+        template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Reference internet hospital", version=__version__, path="/schema",
