@@ -122,10 +122,12 @@ def rules_command(as_json: bool) -> None:
 
 def _register_area_commands() -> None:
     """Each area and connector keeps its own click group; the `hospital` command gathers them."""
+    from connectors.supervision.cli import connector
     from connectors.supervision.gateway.cli import gateway
     from connectors.supervision.simulator.cli import supervision_sim
     from hospital.biometrics.cli import face
 
+    main.add_command(connector)
     main.add_command(gateway)
     main.add_command(supervision_sim)
     main.add_command(face)

@@ -1,0 +1,218 @@
+"""The dispatcher: reads the outbox after commit and delivers every event at least once (SUP-02).
+
+One round: route new events (map them, decide when they go and what they wait for), claim the due ones under
+a lease, send them concurrently (one request per event, several in flight), settle the answers. Retries back
+off exponentially with jitter; what the platform refuses is dead-lettered with its message until a person
+fixes it and re-queues it (`hospital connector requeue`). A crash loses nothing: a claimed event's lease runs
+out and it is sent again, and the platform keeps one copy per business ID and version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.supervision.directory import Directory, opened_payload
+from connectors.supervision.gateway.methods import business_key
+from connectors.supervision.gateway.responses import Accepted, FixData, Outcome, Retry
+from connectors.supervision.mapping import (
+    EventView,
+    MapContext,
+    Mapped,
+    NotReported,
+    UnmappedEvent,
+    map_event,
+    registry,
+)
+from connectors.supervision.operations import ensure_daily_check_ins
+from connectors.supervision.queue import Outbox, Route, Settlement
+from connectors.supervision.settings import ConnectorSettings, Mode
+from connectors.supervision.timing import batch_release, business_day, timing_of
+from connectors.supervision.transport import Transport
+from hospital.core.errors import ConnectorError, HospitalError
+from hospital.core.outbox import OutboxStatus
+from hospital.core.types import utcnow
+
+__all__ = ["Dispatcher", "backoff_delay"]
+
+log = logging.getLogger("connectors.supervision.dispatcher")
+DAILY_EVERY_S = 60.0
+
+
+def backoff_delay(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> float:
+    """Exponential backoff with "equal jitter": half the step fixed, half random, so a crowd of retries
+    spreads out while each still waits at least half its step."""
+    step = min(cap_s, base_s * 2 ** max(0, attempts - 1))
+    return step / 2 + rng.uniform(0, step / 2)
+
+
+class Dispatcher:
+    def __init__(self, factory: async_sessionmaker[AsyncSession], settings: ConnectorSettings, transport: Transport,
+                 directory: Directory | None, *, postgres: bool, clock: Callable[[], datetime] = utcnow,
+                 name: str | None = None, rng: random.Random | None = None,
+                 reader: async_sessionmaker[AsyncSession] | None = None) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.directory = directory
+        self.clock = clock
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.outbox = Outbox(factory, self.name, postgres=postgres)
+        self._factory = factory
+        self._reader = reader or factory
+        self._rng = rng or random.Random()
+        self._daily_checked = -DAILY_EVERY_S
+        self._started = False
+
+    def session(self) -> AsyncSession:
+        """A session on the dispatcher's database (for filing the catalogue before the first round)."""
+        return self._factory()
+
+    def reader(self) -> AsyncSession:
+        """A session that only reads (on SQLite it does not take the write lock)."""
+        return self._reader()
+
+    def map_context(self) -> MapContext:
+        return MapContext(self.settings.organ, self.settings.organ_name, self.settings.tz, self.directory)  # type: ignore[arg-type]
+
+    async def start(self) -> None:
+        """Once per process: events parked for want of a mapper that now has one are routed again."""
+        if not self._started:
+            await self.outbox.reroute_parked(list(registry()))
+            self._started = True
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Deliver until `stop` is set (forever when None)."""
+        stop = stop or asyncio.Event()
+        await self.start()
+        failures = 0
+        while not stop.is_set():
+            try:
+                done = await self.step()
+                failures = 0
+            except (OSError, ConnectorError, HospitalError) as exc:  # the database or the network hiccupped
+                failures += 1
+                log.warning("dispatcher round failed (%s): %s", failures, exc)
+                done = 0
+                await _wait(stop, min(30.0, self.settings.poll_s * 2 ** failures))
+                continue
+            if not done:
+                await _wait(stop, self.settings.poll_s)
+
+    async def step(self) -> int:
+        """One round; returns how many events it routed or settled (0 when there was nothing to do)."""
+        await self.start()
+        if time.monotonic() - self._daily_checked >= DAILY_EVERY_S:
+            await ensure_daily_check_ins(self._factory, self.clock(), self.settings)
+            self._daily_checked = time.monotonic()
+        routed = await self.outbox.route(self.settings.batch_size * 4, self._decide)
+        s = self.settings
+        claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
+                                          timedelta(seconds=s.hold_s))
+        if not claimed:
+            return routed
+        views = await self._views(claimed)
+        limit = asyncio.Semaphore(s.concurrency)
+
+        async def one(row: Any) -> Settlement:
+            async with limit:
+                return await self._send(row, views[row.seq])
+
+        settlements = await asyncio.gather(*(one(row) for row in claimed))
+        await self.outbox.settle(settlements)
+        return routed + len(settlements)
+
+    async def _views(self, rows: Sequence[Any]) -> dict[int, EventView | HospitalError]:
+        views: dict[int, EventView | HospitalError] = {}
+        for row in rows:
+            try:
+                payload = opened_payload(row.payload or {}, self.directory)
+                views[row.seq] = EventView(row.seq, row.event_type, row.subject_type, row.subject_id, row.version,
+                                           row.created_at, payload)
+            except HospitalError as exc:
+                views[row.seq] = exc
+        if self.directory is not None:
+            await self.directory.prepare(v.payload for v in views.values() if isinstance(v, EventView))
+        return views
+
+    def _map(self, view: EventView | HospitalError) -> Mapped | NotReported | UnmappedEvent | HospitalError:
+        if isinstance(view, HospitalError):
+            return view
+        try:
+            return map_event(view, self.map_context())
+        except HospitalError as exc:
+            return exc
+
+    async def _decide(self, rows: list[Any]) -> dict[int, Route]:
+        if self.directory is not None and any(row.response is not None for row in rows):
+            # A re-queued event (it keeps its last answer): whatever was fixed in the hospital's records is read
+            # afresh, not from the cache.
+            self.directory.forget()
+        views = await self._views(rows)
+        return {row.seq: self._route(row, self._map(views[row.seq])) for row in rows}
+
+    def _route(self, row: Any, outcome: Mapped | NotReported | UnmappedEvent | HospitalError) -> Route:
+        if isinstance(outcome, HospitalError):
+            return Route(OutboxStatus.DEAD.value, note=f"mapping: {outcome.detail}")
+        if isinstance(outcome, UnmappedEvent):
+            return Route(OutboxStatus.PARKED.value, note=f"no mapper for {outcome.event_type} yet")
+        if isinstance(outcome, NotReported):
+            return Route(OutboxStatus.SKIPPED.value, note=outcome.reason)
+        timing = timing_of(outcome.method)
+        depends = [{"after_method": m} for m in timing.after]
+        depends += [{"after_subject_type": a.subject_type, "after_subject_id": a.subject_id} for a in outcome.after]
+        depends += [{"requires_method": r.method, "business_id": r.business_id} for r in outcome.requires]
+        business_id = business_key(outcome.method, outcome.records[0])[0] if len(outcome.records) == 1 else None
+        release = None
+        if self.settings.mode is Mode.T_PLUS_1 and timing.t_plus_1:
+            day = outcome.day or business_day(row.created_at, self.settings.tz)
+            release = batch_release(day, self.settings.tz, self.settings.batch_at)
+        folds = release is not None and release > self.clock()
+        return Route(OutboxStatus.PENDING.value, outcome.method, business_id, depends or None, release,
+                     supersedes=folds)
+
+    async def _send(self, row: Any, view: EventView | HospitalError) -> Settlement:
+        mapped = self._map(view)
+        now = self.clock
+        if isinstance(mapped, HospitalError):
+            return Settlement(row.seq, OutboxStatus.DEAD.value, last_error=f"mapping: {mapped.detail}")
+        if isinstance(mapped, UnmappedEvent):
+            return Settlement(row.seq, OutboxStatus.PARKED.value, last_error=f"no mapper for {mapped.event_type}")
+        if isinstance(mapped, NotReported):
+            return Settlement(row.seq, OutboxStatus.SKIPPED.value, last_error=mapped.reason)
+        assert isinstance(view, EventView)
+        try:
+            outcome: Outcome = await self.transport.deliver(view, mapped, self.map_context())
+        except ConnectorError as exc:
+            outcome = Retry(f"connector error: {exc.detail}")
+        return self._settlement(row, mapped, outcome, now())
+
+    def _settlement(self, row: Any, mapped: Mapped, outcome: Outcome, now: datetime) -> Settlement:
+        if isinstance(outcome, Accepted):
+            return Settlement(row.seq, OutboxStatus.SENT.value, sent_at=now,
+                              response={"method": mapped.method, "msg": outcome.msg, "data": outcome.data})
+        if isinstance(outcome, Retry):
+            delay = backoff_delay(row.attempts + 1, self.settings.retry_base_s, self.settings.retry_cap_s, self._rng)
+            return Settlement(row.seq, OutboxStatus.RETRYING.value, now + timedelta(seconds=delay),
+                              f"{outcome.reason}: {outcome.msg}".strip(": ")[:500],
+                              {"method": mapped.method, "code": outcome.code, "raw": outcome.raw[:2000]})
+        assert isinstance(outcome, FixData)
+        kind = "configuration" if outcome.is_configuration else "data"
+        log.error("event #%s (%s) dead-lettered: %s %s", row.seq, row.event_type, outcome.code, outcome.msg)
+        return Settlement(row.seq, OutboxStatus.DEAD.value, last_error=f"{outcome.code} {outcome.msg}"[:500],
+                          response={"method": mapped.method, "code": outcome.code, "msg": outcome.msg,
+                                    "fields": list(outcome.fields), "fix": kind, "raw": outcome.raw[:2000]})
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

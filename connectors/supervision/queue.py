@@ -1,0 +1,168 @@
+"""The outbox as the dispatcher's queue: route new events, claim due ones under a lease, settle the answers.
+
+Claiming (docs/connector.md, "Delivery"): an event is due when it is pending or retrying, routed, its
+`next_attempt_at` has come, nobody holds a live lease on it, and no earlier event of the same subject is still
+pending or retrying (order per subject). On PostgreSQL the claim takes `FOR UPDATE SKIP LOCKED`, so parallel
+dispatchers never claim one event twice; on SQLite every write transaction is IMMEDIATE, which serialises
+the claims the same way (one dispatcher is enough there). The lease outlives any send (`lease_s` >
+`timeout_s`), so an event is sent again only after its dispatcher died, and the platform de-duplicates by
+business ID and version. These state changes are the connector's own, not clinical records: no audit entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hospital.core.outbox import OutboxEvent, OutboxStatus
+
+__all__ = ["BLOCKING", "Outbox", "Route", "Settlement"]
+
+BLOCKING = (OutboxStatus.PENDING.value, OutboxStatus.RETRYING.value)
+T = OutboxEvent.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What routing decided for one event."""
+
+    status: str
+    method: str | None = None
+    business_id: str | None = None
+    depends_on: list[dict[str, str]] | None = None
+    next_attempt_at: datetime | None = None
+    note: str | None = None
+    supersedes: bool = False  # fold earlier unsent events of the same method and business ID (T+1 batch)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """The outcome of one send, written back under the sender's lease."""
+
+    seq: int
+    status: str
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    response: dict[str, Any] | None = None
+    sent_at: datetime | None = None
+
+
+def _earlier(seq: Any, *conditions: Any) -> Any:
+    e = T.alias("earlier")
+    return sa.exists().where(e.c.seq < seq, *[c(e) for c in conditions])
+
+
+class Outbox:
+    def __init__(self, factory: async_sessionmaker[AsyncSession], owner: str, *, postgres: bool) -> None:
+        self._factory = factory
+        self.owner = owner
+        self._postgres = postgres
+
+    def _lock(self, query: Any) -> Any:
+        return query.with_for_update(skip_locked=True, of=T) if self._postgres else query
+
+    async def route(self, limit: int, decide: Callable[[list[Any]], Awaitable[dict[int, Route]]]) -> int:
+        """Route up to `limit` new events (method still unset) in order of commit."""
+        async with self._factory() as session:
+            query = self._lock(sa.select(T).where(T.c.status == OutboxStatus.PENDING.value, T.c.method.is_(None))
+                               .order_by(T.c.seq).limit(limit))
+            rows = list((await session.execute(query)).all())
+            if not rows:
+                await session.rollback()
+                return 0
+            decisions = await decide(rows)
+            for row in rows:
+                route = decisions[row.seq]
+                values: dict[str, Any] = {"status": route.status, "method": route.method or "",
+                                          "business_id": route.business_id, "depends_on": route.depends_on,
+                                          "last_error": route.note}
+                if route.next_attempt_at is not None:
+                    values["next_attempt_at"] = route.next_attempt_at
+                await session.execute(sa.update(T).where(T.c.seq == row.seq).values(**values))
+                if route.supersedes and route.business_id is not None:
+                    await session.execute(sa.update(T).where(
+                        T.c.seq < row.seq, T.c.method == route.method, T.c.business_id == route.business_id,
+                        T.c.status == OutboxStatus.PENDING.value, T.c.next_attempt_at == route.next_attempt_at,
+                    ).values(status=OutboxStatus.SUPERSEDED.value, last_error=f"folded into event #{row.seq}"))
+            await session.commit()
+            return len(rows)
+
+    async def claim(self, now: datetime, limit: int, lease: timedelta, hold: timedelta) -> list[Any]:
+        """Lease up to `limit` due events whose dependencies are met; set aside those still waiting."""
+        async with self._factory() as session:
+            same_subject = _earlier(T.c.seq, lambda e: e.c.subject_id == T.c.subject_id,
+                                    lambda e: e.c.subject_type == T.c.subject_type, lambda e: e.c.status.in_(BLOCKING))
+            query = self._lock(sa.select(T).where(
+                T.c.status.in_(BLOCKING), T.c.method.is_not(None), T.c.method != "", T.c.next_attempt_at <= now,
+                sa.or_(T.c.lease_until.is_(None), T.c.lease_until <= now), ~same_subject,
+            ).order_by(T.c.seq).limit(limit))
+            rows = list((await session.execute(query)).all())
+            ready: list[tuple[Any, str | None]] = []
+            waiting: list[tuple[Any, str | None]] = []
+            for row in rows:
+                blocker = await self._unmet(session, row) if row.depends_on else None
+                (waiting if blocker else ready).append((row, blocker))
+            if ready:
+                await session.execute(sa.update(T).where(T.c.seq.in_([r.seq for r, _ in ready])).values(
+                    lease_owner=self.owner, lease_until=now + lease, attempts=T.c.attempts + 1))
+            for row, blocker in waiting:
+                await session.execute(sa.update(T).where(T.c.seq == row.seq).values(
+                    next_attempt_at=now + hold, last_error=f"waiting for {blocker}"))
+            await session.commit()
+            return [row for row, _ in ready]
+
+    async def _unmet(self, session: AsyncSession, row: Any) -> str | None:
+        """The first dependency of `row` not yet met, named for `connector status`; None when all are."""
+        for dep in row.depends_on:
+            if "after_method" in dep:
+                method = dep["after_method"]
+                # An earlier event not yet routed may turn out to be one of these: it holds the line too.
+                condition = _earlier(row.seq, lambda e, m=method: sa.or_(e.c.method == m, e.c.method.is_(None)),
+                                     lambda e: e.c.status.in_(BLOCKING))
+                name = f"earlier {method} records"
+            elif "after_subject_id" in dep:
+                condition = _earlier(row.seq, lambda e, d=dep: e.c.subject_type == d["after_subject_type"],
+                                     lambda e, d=dep: e.c.subject_id == d["after_subject_id"],
+                                     lambda e: e.c.status.in_(BLOCKING))
+                name = f"{dep['after_subject_type']} {dep['after_subject_id']}"
+            else:
+                sent = sa.exists().where(T.c.method == dep["requires_method"], T.c.business_id == dep["business_id"],
+                                         T.c.status == OutboxStatus.SENT.value)
+                condition = ~sent
+                name = f"{dep['requires_method']} {dep['business_id']} to be delivered"
+            if (await session.execute(sa.select(condition))).scalar():
+                return name
+        return None
+
+    async def settle(self, settlements: Sequence[Settlement]) -> int:
+        """Write outcomes back; an event whose lease another dispatcher has since taken is left to it."""
+        if not settlements:
+            return 0
+        done = 0
+        async with self._factory() as session:
+            for s in settlements:
+                values: dict[str, Any] = {"status": s.status, "last_error": s.last_error, "response": s.response,
+                                          "lease_owner": None, "lease_until": None}
+                if s.next_attempt_at is not None:
+                    values["next_attempt_at"] = s.next_attempt_at
+                if s.sent_at is not None:
+                    values["sent_at"] = s.sent_at
+                result = await session.execute(
+                    sa.update(T).where(T.c.seq == s.seq, T.c.lease_owner == self.owner).values(**values))
+                done += result.rowcount or 0  # type: ignore[attr-defined]
+            await session.commit()
+        return done
+
+    async def reroute_parked(self, event_types: Sequence[str]) -> int:
+        """Parked events whose type has a mapper now go back to routing."""
+        async with self._factory() as session:
+            result = await session.execute(sa.update(T).where(
+                T.c.status == OutboxStatus.PARKED.value, T.c.event_type.in_(list(event_types)),
+            ).values(status=OutboxStatus.PENDING.value, method=None, last_error=None))
+            await session.commit()
+            return result.rowcount or 0  # type: ignore[attr-defined]
