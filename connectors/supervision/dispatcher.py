@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.supervision.directory import Directory, opened_payload
@@ -91,45 +92,60 @@ class Dispatcher:
             self._started = True
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Deliver until `stop` is set (forever when None)."""
+        """Deliver until `stop` is set (forever when None). `lanes` rounds run at once, so one lane's database
+        work overlaps another's requests; the first lane also routes and adds the daily check-ins."""
         stop = stop or asyncio.Event()
         await self.start()
+        await asyncio.gather(*(self._lane(stop, routing=index == 0) for index in range(self.settings.lanes)))
+
+    async def _lane(self, stop: asyncio.Event, *, routing: bool) -> None:
         failures = 0
+        carry: list[Settlement] = []
         while not stop.is_set():
             try:
-                done = await self.step()
+                done, carry = await self._round(routing, carry)
                 failures = 0
-            except (OSError, ConnectorError, HospitalError) as exc:  # the database or the network hiccupped
+            except (OSError, ConnectorError, HospitalError, SQLAlchemyError) as exc:  # the database hiccupped
                 failures += 1
                 log.warning("dispatcher round failed (%s): %s", failures, exc)
-                done = 0
                 await _wait(stop, min(30.0, self.settings.poll_s * 2 ** failures))
                 continue
             if not done:
                 await _wait(stop, self.settings.poll_s)
+        await self.outbox.settle(carry)
 
-    async def step(self) -> int:
-        """One round; returns how many events it routed or settled (0 when there was nothing to do)."""
+    async def step(self, *, routing: bool = True) -> int:
+        """One whole round, its outcomes written; returns how many events it routed or settled (0: nothing due)."""
+        done, settlements = await self._round(routing, [])
+        await self.outbox.settle(settlements)
+        return done
+
+    async def _round(self, routing: bool, carry: list[Settlement]) -> tuple[int, list[Settlement]]:
+        """Route, write the previous round's outcomes and claim in one transaction, send. The outcomes are
+        returned for the next round to write (or `step` writes them at once)."""
         await self.start()
-        if time.monotonic() - self._daily_checked >= DAILY_EVERY_S:
-            await ensure_daily_check_ins(self._factory, self.clock(), self.settings)
-            self._daily_checked = time.monotonic()
-        routed = await self.outbox.route(self.settings.batch_size * 4, self._decide)
+        routed = 0
+        if routing:
+            if time.monotonic() - self._daily_checked >= DAILY_EVERY_S:
+                await ensure_daily_check_ins(self._factory, self.clock(), self.settings)
+                self._daily_checked = time.monotonic()
+            routed = await self.outbox.route(self.settings.batch_size * 4, self._decide)
         s = self.settings
         claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
-                                          timedelta(seconds=s.hold_s))
+                                          timedelta(seconds=s.hold_s), settle_first=carry)
         if not claimed:
-            return routed
+            return routed + len(carry), []
         views = await self._views(claimed)
-        limit = asyncio.Semaphore(s.concurrency)
+        limit = asyncio.Semaphore(max(1, s.concurrency // s.lanes))
 
         async def one(row: Any) -> Settlement:
             async with limit:
                 return await self._send(row, views[row.seq])
 
-        settlements = await asyncio.gather(*(one(row) for row in claimed))
-        await self.outbox.settle(settlements)
-        return routed + len(settlements)
+        settlements = list(await asyncio.gather(*(one(row) for row in claimed)))
+        if self.directory is not None and any(x.status == OutboxStatus.DEAD.value for x in settlements):
+            self.directory.forget()  # a refusal may come from stale names: read them afresh next time
+        return routed + len(settlements), settlements
 
     async def _views(self, rows: Sequence[Any]) -> dict[int, EventView | HospitalError]:
         views: dict[int, EventView | HospitalError] = {}

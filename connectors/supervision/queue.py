@@ -76,14 +76,17 @@ class Outbox:
                 await session.rollback()
                 return 0
             decisions = await decide(rows)
+            await session.execute(sa.update(T).where(T.c.seq == sa.bindparam("r_seq")).values(
+                status=sa.bindparam("r_status"), method=sa.bindparam("r_method"),
+                business_id=sa.bindparam("r_business_id"),
+                depends_on=sa.bindparam("r_depends_on", type_=T.c.depends_on.type), last_error=sa.bindparam("r_note"),
+                next_attempt_at=sa.func.coalesce(sa.bindparam("r_next", type_=T.c.next_attempt_at.type),
+                                                 T.c.next_attempt_at),
+            ), [{"r_seq": row.seq, "r_status": d.status, "r_method": d.method or "", "r_business_id": d.business_id,
+                 "r_depends_on": d.depends_on, "r_note": d.note, "r_next": d.next_attempt_at}
+                for row in rows for d in (decisions[row.seq],)])
             for row in rows:
                 route = decisions[row.seq]
-                values: dict[str, Any] = {"status": route.status, "method": route.method or "",
-                                          "business_id": route.business_id, "depends_on": route.depends_on,
-                                          "last_error": route.note}
-                if route.next_attempt_at is not None:
-                    values["next_attempt_at"] = route.next_attempt_at
-                await session.execute(sa.update(T).where(T.c.seq == row.seq).values(**values))
                 if route.supersedes and route.business_id is not None:
                     await session.execute(sa.update(T).where(
                         T.c.seq < row.seq, T.c.method == route.method, T.c.business_id == route.business_id,
@@ -92,71 +95,89 @@ class Outbox:
             await session.commit()
             return len(rows)
 
-    async def claim(self, now: datetime, limit: int, lease: timedelta, hold: timedelta) -> list[Any]:
-        """Lease up to `limit` due events whose dependencies are met; set aside those still waiting."""
+    async def claim(self, now: datetime, limit: int, lease: timedelta, hold: timedelta,
+                    settle_first: Sequence[Settlement] = ()) -> list[Any]:
+        """Lease up to `limit` due events whose dependencies are met; set aside those still waiting. The outcomes
+        of the previous round go in the same transaction (one commit per round, not two)."""
         async with self._factory() as session:
+            if settle_first:
+                await self._settle(session, settle_first)
             same_subject = _earlier(T.c.seq, lambda e: e.c.subject_id == T.c.subject_id,
                                     lambda e: e.c.subject_type == T.c.subject_type, lambda e: e.c.status.in_(BLOCKING))
-            query = self._lock(sa.select(T).where(
+            columns = [T.c.seq, T.c.event_type, T.c.subject_type, T.c.subject_id, T.c.version, T.c.created_at,
+                       T.c.payload, T.c.attempts, T.c.depends_on, T.c.method]
+            query = self._lock(sa.select(*columns).where(
                 T.c.status.in_(BLOCKING), T.c.method.is_not(None), T.c.method != "", T.c.next_attempt_at <= now,
                 sa.or_(T.c.lease_until.is_(None), T.c.lease_until <= now), ~same_subject,
             ).order_by(T.c.seq).limit(limit))
             rows = list((await session.execute(query)).all())
-            ready: list[tuple[Any, str | None]] = []
-            waiting: list[tuple[Any, str | None]] = []
+            # The first earlier event still unsent per method others wait for: one query per method, not per event.
+            methods = {d["after_method"] for r in rows for d in r.depends_on or () if "after_method" in d}
+            first_unsent = {m: await self._first_unsent(session, m) for m in methods}
+            ready: list[Any] = []
+            waiting: list[tuple[Any, str]] = []
             for row in rows:
-                blocker = await self._unmet(session, row) if row.depends_on else None
-                (waiting if blocker else ready).append((row, blocker))
+                blocker = await self._unmet(session, row, first_unsent) if row.depends_on else None
+                if blocker:
+                    waiting.append((row, blocker))
+                else:
+                    ready.append(row)
             if ready:
-                await session.execute(sa.update(T).where(T.c.seq.in_([r.seq for r, _ in ready])).values(
+                await session.execute(sa.update(T).where(T.c.seq.in_([r.seq for r in ready])).values(
                     lease_owner=self.owner, lease_until=now + lease, attempts=T.c.attempts + 1))
-            for row, blocker in waiting:
-                await session.execute(sa.update(T).where(T.c.seq == row.seq).values(
-                    next_attempt_at=now + hold, last_error=f"waiting for {blocker}"))
+            if waiting:
+                await session.execute(
+                    sa.update(T).where(T.c.seq == sa.bindparam("w_seq")).values(
+                        next_attempt_at=now + hold, last_error=sa.bindparam("w_error")),
+                    [{"w_seq": row.seq, "w_error": f"waiting for {blocker}"} for row, blocker in waiting])
             await session.commit()
-            return [row for row, _ in ready]
+            return ready
 
-    async def _unmet(self, session: AsyncSession, row: Any) -> str | None:
+    async def _first_unsent(self, session: AsyncSession, method: str) -> int | None:
+        # An event not yet routed may turn out to be one of these: it holds the line too.
+        return (await session.execute(sa.select(sa.func.min(T.c.seq)).where(
+            T.c.status.in_(BLOCKING), sa.or_(T.c.method == method, T.c.method.is_(None))))).scalar()
+
+    async def _unmet(self, session: AsyncSession, row: Any, first_unsent: dict[str, int | None]) -> str | None:
         """The first dependency of `row` not yet met, named for `connector status`; None when all are."""
         for dep in row.depends_on:
             if "after_method" in dep:
-                method = dep["after_method"]
-                # An earlier event not yet routed may turn out to be one of these: it holds the line too.
-                condition = _earlier(row.seq, lambda e, m=method: sa.or_(e.c.method == m, e.c.method.is_(None)),
-                                     lambda e: e.c.status.in_(BLOCKING))
-                name = f"earlier {method} records"
-            elif "after_subject_id" in dep:
+                first = first_unsent[dep["after_method"]]
+                if first is not None and first < row.seq:
+                    return f"earlier {dep['after_method']} records"
+                continue
+            if "after_subject_id" in dep:
                 condition = _earlier(row.seq, lambda e, d=dep: e.c.subject_type == d["after_subject_type"],
                                      lambda e, d=dep: e.c.subject_id == d["after_subject_id"],
                                      lambda e: e.c.status.in_(BLOCKING))
                 name = f"{dep['after_subject_type']} {dep['after_subject_id']}"
             else:
-                sent = sa.exists().where(T.c.method == dep["requires_method"], T.c.business_id == dep["business_id"],
-                                         T.c.status == OutboxStatus.SENT.value)
-                condition = ~sent
+                condition = ~sa.exists().where(T.c.method == dep["requires_method"],
+                                               T.c.business_id == dep["business_id"],
+                                               T.c.status == OutboxStatus.SENT.value)
                 name = f"{dep['requires_method']} {dep['business_id']} to be delivered"
             if (await session.execute(sa.select(condition))).scalar():
                 return name
         return None
 
-    async def settle(self, settlements: Sequence[Settlement]) -> int:
-        """Write outcomes back; an event whose lease another dispatcher has since taken is left to it."""
-        if not settlements:
-            return 0
-        done = 0
-        async with self._factory() as session:
-            for s in settlements:
-                values: dict[str, Any] = {"status": s.status, "last_error": s.last_error, "response": s.response,
-                                          "lease_owner": None, "lease_until": None}
-                if s.next_attempt_at is not None:
-                    values["next_attempt_at"] = s.next_attempt_at
-                if s.sent_at is not None:
-                    values["sent_at"] = s.sent_at
-                result = await session.execute(
-                    sa.update(T).where(T.c.seq == s.seq, T.c.lease_owner == self.owner).values(**values))
-                done += result.rowcount or 0  # type: ignore[attr-defined]
-            await session.commit()
-        return done
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        """Write outcomes back; an event whose lease another dispatcher has since taken (ours ran out) is left
+        to that dispatcher."""
+        if settlements:
+            async with self._factory() as session:
+                await self._settle(session, settlements)
+                await session.commit()
+
+    async def _settle(self, session: AsyncSession, settlements: Sequence[Settlement]) -> None:
+        statement = sa.update(T).where(T.c.seq == sa.bindparam("s_seq"), T.c.lease_owner == self.owner).values(
+            status=sa.bindparam("s_status"), last_error=sa.bindparam("s_error"),
+            response=sa.bindparam("s_response", type_=T.c.response.type),
+            next_attempt_at=sa.func.coalesce(sa.bindparam("s_next", type_=T.c.next_attempt_at.type),
+                                             T.c.next_attempt_at),
+            sent_at=sa.bindparam("s_sent", type_=T.c.sent_at.type), lease_owner=None, lease_until=None)
+        await session.execute(statement, [
+            {"s_seq": s.seq, "s_status": s.status, "s_error": s.last_error, "s_response": s.response,
+             "s_next": s.next_attempt_at, "s_sent": s.sent_at} for s in settlements])
 
     async def reroute_parked(self, event_types: Sequence[str]) -> int:
         """Parked events whose type has a mapper now go back to routing."""

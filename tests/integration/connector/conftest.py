@@ -51,11 +51,28 @@ class Sim:
         await self.http.delete("/sim/faults")
 
 
+class DeadlineTransport(httpx.ASGITransport):
+    """The app in process, with the client's read timeout that a network transport would enforce (an ASGI
+    transport has none): a stalled or slow platform times out as it would on the wire."""
+
+    def __init__(self, app: Any, timeout_s: float) -> None:
+        super().__init__(app=app)
+        self.timeout_s = timeout_s
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await asyncio.wait_for(super().handle_async_request(request), self.timeout_s)
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(f"no answer within {self.timeout_s} s", request=request) from exc
+
+
+SIM_TIMEOUT_S = 0.5
+
+
 @pytest.fixture
 async def sim() -> AsyncIterator[Sim]:
     app = create_simulator_app(SimulatorConfig(UNIT, KEY, SECRET))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim",
-                                 timeout=httpx.Timeout(2.0)) as http:
+    async with httpx.AsyncClient(transport=DeadlineTransport(app, SIM_TIMEOUT_S), base_url="http://sim") as http:
         yield Sim(http)
 
 
