@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.supervision.mapping.quality import DAILY_DISPUTES, DISPUTE_EVENT_PREFIXES
+from connectors.supervision.queue import REQUIRES_NOTE, WAITING_NOTE
 from connectors.supervision.settings import ConnectorSettings
 from connectors.supervision.timing import day_bounds
 from hospital.core.outbox import OutboxEvent, OutboxStatus, emit
@@ -63,7 +64,8 @@ async def connector_status(session: AsyncSession, now: datetime | None = None) -
     for status, n in (await session.execute(sa.select(T.c.status, sa.func.count()).group_by(T.c.status))).all():
         counts[status] = n
     waiting = (await session.execute(sa.select(sa.func.count()).where(
-        T.c.status == OutboxStatus.PENDING.value, T.c.last_error.like("waiting for %")))).scalar_one()
+        T.c.status == OutboxStatus.PENDING.value,
+        sa.or_(T.c.last_error.startswith(WAITING_NOTE), T.c.last_error.startswith(REQUIRES_NOTE))))).scalar_one()
     lag, oldest = await _lag(session, now)
     dead = [{"seq": r.seq, "id": str(r.id), "event_type": r.event_type, "subject": f"{r.subject_type} {r.subject_id}",
              "attempts": r.attempts, "error": r.last_error}

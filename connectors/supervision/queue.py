@@ -21,9 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hospital.core.outbox import OutboxEvent, OutboxStatus
 
-__all__ = ["BLOCKING", "Outbox", "Route", "Settlement"]
+__all__ = ["BLOCKING", "REQUIRES_NOTE", "WAITING_NOTE", "Outbox", "Route", "Settlement"]
 
 BLOCKING = (OutboxStatus.PENDING.value, OutboxStatus.RETRYING.value)
+# How a set-aside event says what it waits for (`last_error`, shown by `connector status`).
+WAITING_NOTE = "waiting for "
+REQUIRES_NOTE = "requires "
 T = OutboxEvent.__table__  # type: ignore[attr-defined]
 
 
@@ -102,8 +105,12 @@ class Outbox:
         async with self._factory() as session:
             if settle_first:
                 await self._settle(session, settle_first)
+            # An earlier event of the subject that waits for another record (REQUIRES_NOTE) does not hold back a
+            # record of another method: the EMR of a visit waits for the visit's revisit record, a later event.
             same_subject = _earlier(T.c.seq, lambda e: e.c.subject_id == T.c.subject_id,
-                                    lambda e: e.c.subject_type == T.c.subject_type, lambda e: e.c.status.in_(BLOCKING))
+                                    lambda e: e.c.subject_type == T.c.subject_type, lambda e: e.c.status.in_(BLOCKING),
+                                    lambda e: ~sa.and_(sa.func.coalesce(e.c.last_error, "").startswith(REQUIRES_NOTE),
+                                                       sa.func.coalesce(e.c.method, "") != T.c.method))
             columns = [T.c.seq, T.c.event_type, T.c.subject_type, T.c.subject_id, T.c.version, T.c.created_at,
                        T.c.payload, T.c.attempts, T.c.depends_on, T.c.method]
             query = self._lock(sa.select(*columns).where(
@@ -129,7 +136,7 @@ class Outbox:
                 await session.execute(
                     sa.update(T).where(T.c.seq == sa.bindparam("w_seq")).values(
                         next_attempt_at=now + hold, last_error=sa.bindparam("w_error")),
-                    [{"w_seq": row.seq, "w_error": f"waiting for {blocker}"} for row, blocker in waiting])
+                    [{"w_seq": row.seq, "w_error": blocker} for row, blocker in waiting])
             await session.commit()
             return ready
 
@@ -144,18 +151,18 @@ class Outbox:
             if "after_method" in dep:
                 first = first_unsent[dep["after_method"]]
                 if first is not None and first < row.seq:
-                    return f"earlier {dep['after_method']} records"
+                    return f"{WAITING_NOTE}earlier {dep['after_method']} records"
                 continue
             if "after_subject_id" in dep:
                 condition = _earlier(row.seq, lambda e, d=dep: e.c.subject_type == d["after_subject_type"],
                                      lambda e, d=dep: e.c.subject_id == d["after_subject_id"],
                                      lambda e: e.c.status.in_(BLOCKING))
-                name = f"{dep['after_subject_type']} {dep['after_subject_id']}"
+                name = f"{WAITING_NOTE}{dep['after_subject_type']} {dep['after_subject_id']}"
             else:
                 condition = ~sa.exists().where(T.c.method == dep["requires_method"],
                                                T.c.business_id == dep["business_id"],
                                                T.c.status == OutboxStatus.SENT.value)
-                name = f"{dep['requires_method']} {dep['business_id']} to be delivered"
+                name = f"{REQUIRES_NOTE}{dep['requires_method']} {dep['business_id']} to be delivered"
             if (await session.execute(sa.select(condition))).scalar():
                 return name
         return None

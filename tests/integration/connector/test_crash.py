@@ -105,7 +105,7 @@ async def test_a_dispatcher_killed_between_send_and_acknowledgement_loses_nothin
 
     stored = await sim.records(STAFF)
     assert len({(r["businessId"], r["version"]) for r in stored}) == len(stored) == 6
-    assert [r["duplicates"] for r in stored if r["businessId"] == in_flight.subject_id][0] == 1
+    assert next(r["duplicates"] for r in stored if r["businessId"] == in_flight.subject_id) == 1
     by_subject: dict[str, list[str]] = {}
     for record in stored:
         by_subject.setdefault(record["businessId"], []).append(record["record"]["doctorTile"])
