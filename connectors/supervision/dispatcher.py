@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.supervision.directory import Directory, opened_payload
-from connectors.supervision.gateway.methods import business_key
+from connectors.supervision.gateway.methods import all_methods, business_key
 from connectors.supervision.gateway.responses import Accepted, FixData, Outcome, Retry
 from connectors.supervision.mapping import (
     EventView,
@@ -37,7 +37,7 @@ from connectors.supervision.mapping import (
 )
 from connectors.supervision.operations import ensure_daily_check_ins
 from connectors.supervision.queue import Outbox, Route, Settlement
-from connectors.supervision.settings import ConnectorSettings, Mode
+from connectors.supervision.settings import ConnectorSettings, Mode, Protocol
 from connectors.supervision.timing import batch_release, business_day, timing_of
 from connectors.supervision.transport import Transport
 from hospital.core.errors import ConnectorError, HospitalError
@@ -72,6 +72,11 @@ class Dispatcher:
         self._reader = reader or factory
         self._rng = rng or random.Random()
         self._daily_checked = -DAILY_EVERY_S
+        self._mapper = map_event
+        if settings.protocol is Protocol.FHIR:
+            from connectors.supervision.fhir import map_fhir_event
+
+            self._mapper = map_fhir_event
         self._started = False
 
     def session(self) -> AsyncSession:
@@ -88,7 +93,9 @@ class Dispatcher:
     async def start(self) -> None:
         """Once per process: events parked for want of a mapper that now has one are routed again."""
         if not self._started:
-            await self.outbox.reroute_parked(list(registry()))
+            from connectors.supervision.fhir import fhir_registry
+
+            await self.outbox.reroute_parked(sorted(set(registry()) | set(fhir_registry())))
             self._started = True
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -164,7 +171,7 @@ class Dispatcher:
         if isinstance(view, HospitalError):
             return view
         try:
-            return map_event(view, self.map_context())
+            return self._mapper(view, self.map_context())
         except HospitalError as exc:
             return exc
 
@@ -187,7 +194,8 @@ class Dispatcher:
         depends = [{"after_method": m} for m in timing.after]
         depends += [{"after_subject_type": a.subject_type, "after_subject_id": a.subject_id} for a in outcome.after]
         depends += [{"requires_method": r.method, "business_id": r.business_id} for r in outcome.requires]
-        business_id = business_key(outcome.method, outcome.records[0])[0] if len(outcome.records) == 1 else None
+        single = len(outcome.records) == 1 and outcome.method in all_methods()
+        business_id = business_key(outcome.method, outcome.records[0])[0] if single else None
         release = None
         if self.settings.mode is Mode.T_PLUS_1 and timing.t_plus_1:
             day = outcome.day or business_day(row.created_at, self.settings.tz)
