@@ -1,10 +1,11 @@
 """The outbox dispatcher end to end against the simulated platform on loopback (SUP-02).
 
-Three phases, one run, the simulator in its own process (uvicorn on 127.0.0.1):
+Phases of one run, the simulator in its own process (uvicorn on 127.0.0.1):
   1. baseline: a plain loop posting the same records with `GatewayClient` (encrypt, sign, POST, one at a time);
-  2. throughput: the same number of events committed to the outbox, then one dispatcher delivers them all;
-  3. lag: events committed one per transaction at a steady rate while the dispatcher runs; lag is commit →
-     acknowledgement (`sent_at - created_at`), p50 and p99.
+  2. throughput: the same number of events committed to the outbox, then one dispatcher delivers them all,
+     first one event per request (the plain loop's payloads), then with its default batching of records;
+  3. lag: events committed one per transaction at a steady rate by another process while the dispatcher runs;
+     lag is commit → acknowledgement (`sent_at - created_at`), p50 and p99.
 Run: PYTHONPATH=. /work/venv/bin/python bench/outbox.py [--events 2000] [--rate 500] [--seconds 10]
      [--database-url postgresql+asyncpg://…/db]   (default: a fresh SQLite file)
 """
@@ -113,11 +114,11 @@ async def undelivered(dispatcher: Dispatcher) -> int:
             T.c.event_type == "staff.record", T.c.status != "sent"))).scalar_one())
 
 
-async def run_until_sent(dispatcher: Dispatcher, producing: asyncio.Task[Any] | None = None) -> float:
+async def run_until_sent(dispatcher: Dispatcher, producer: subprocess.Popen[bytes] | None = None) -> float:
     stop = asyncio.Event()
     start = time.perf_counter()
     task = asyncio.create_task(dispatcher.run(stop))
-    while (producing is not None and not producing.done()) or await undelivered(dispatcher):
+    while (producer is not None and producer.poll() is None) or await undelivered(dispatcher):
         await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - start
     stop.set()
@@ -125,23 +126,30 @@ async def run_until_sent(dispatcher: Dispatcher, producing: asyncio.Task[Any] | 
     return elapsed
 
 
-async def produce(settings: Settings, rate: float, seconds: float) -> int:
-    """Commit one event per transaction at `rate` per second, as areas do, for `seconds`."""
-    engine = create_engine(settings.resolved_database_url)
-    factory = session_factory(engine)
+async def produce(url: str, rate: float, seconds: float) -> int:
+    """Commit one event per transaction at `rate` per second for `seconds` (the rows `emit` writes, inserted
+    with a plain INSERT so the producer's own cost stays small beside the dispatcher's)."""
+    engine = create_engine(url)
     start, sent = time.perf_counter(), 0
-    while (elapsed := time.perf_counter() - start) < seconds:
-        due = int(elapsed * rate) + 1
-        async with factory() as session:
-            while sent < due:
-                staff = str(uuid.uuid4())
-                await emit(session, "staff.record", subject_type="staff", subject_id=staff,
-                           payload=staff_payload(staff))
-                await session.commit()
+    async with engine.connect() as conn:
+        while (elapsed := time.perf_counter() - start) < seconds:
+            while sent < int(elapsed * rate) + 1:
+                staff, now = str(uuid.uuid4()), datetime.now(UTC)
+                await conn.execute(sa.insert(T).values(
+                    id=uuid.uuid4(), created_at=now, event_type="staff.record", subject_type="staff", subject_id=staff,
+                    version=1, payload=staff_payload(staff), idempotency_key=f"staff.record:{staff}:1",
+                    status="pending", attempts=0, next_attempt_at=now))
+                await conn.commit()
                 sent += 1
-        await asyncio.sleep(max(0.0, (sent / rate) - (time.perf_counter() - start)))
+            await asyncio.sleep(max(0.0, sent / rate - (time.perf_counter() - start)))
     await engine.dispose()
     return sent
+
+
+def start_producer(url: str, rate: float, seconds: float) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.Popen([sys.executable, __file__, "--produce", url, "--rate", str(rate), "--seconds",
+                             str(seconds)], env=env, stdout=subprocess.PIPE)
 
 
 async def lags(dispatcher: Dispatcher, since_seq: int) -> list[float]:
@@ -174,27 +182,37 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await wait_up(admin)
             connector = ConnectorSettings(url=sim_url, unit_id=UNIT, app_key=KEY, app_secret=SECRET,
                                           organ_id="91310115MA1HDEMO0X", organ_name="示范互联网医院")
-            async with open_dispatcher(settings, connector) as dispatcher:
-                plain = await baseline(dispatcher, sim_url, args.events)
-                print(f"plain loop (encrypt, sign, POST, one at a time): {plain:8.0f} events/s")
+            async with open_dispatcher(settings, connector.with_(batch_records=1)) as single:
+                plain = await baseline(single, sim_url, args.events)
+                print(f"plain loop (encrypt, sign, POST, one event at a time):   {plain:7.0f} events/s")
                 await admin.post("/sim/reset")
                 await commit_events(settings, args.events)
-                delivered = args.events / await run_until_sent(dispatcher)
-                print(f"dispatcher, {args.events} committed events:      {delivered:8.0f} events/s "
-                      f"({delivered / plain:.0%} of the plain loop)")
+                alone = args.events / await run_until_sent(single)
+                print(f"dispatcher, one event per request:                   {alone:7.0f} events/s "
+                      f"({alone / plain:.0%} of the plain loop)")
+            async with open_dispatcher(settings, connector) as dispatcher:
+                await admin.post("/sim/reset")
+                await commit_events(settings, args.events)
+                batched = args.events / await run_until_sent(dispatcher)
+                print(f"dispatcher, up to {connector.batch_records} records of a method per request:   "
+                      f"{batched:7.0f} events/s ({batched / plain:.0%} of the plain loop)")
                 await admin.post("/sim/reset")
                 first = await max_seq(dispatcher)
-                producing = asyncio.create_task(produce(settings, args.rate, args.seconds))
-                await run_until_sent(dispatcher, producing)
-                produced = producing.result()
+                started = time.perf_counter()
+                producer = start_producer(url, args.rate, args.seconds)
+                await run_until_sent(dispatcher, producer)
+                produced = int((producer.communicate()[0] or b"0").decode().strip() or 0)
+                achieved = produced / args.seconds
                 found = await lags(dispatcher, first)
                 p50, p99 = statistics.median(found), found[min(len(found) - 1, int(len(found) * 0.99))]
-                print(f"steady {args.rate:.0f} events/s for {args.seconds:.0f} s ({produced} events): "
-                      f"lag commit → acknowledgement p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
-                      f"max {found[-1] * 1000:.0f} ms")
-                figures.update(plain_loop_events_per_s=round(plain), dispatcher_events_per_s=round(delivered),
-                               ratio_to_plain_loop=round(delivered / plain, 3), steady_rate=args.rate,
-                               steady_events=produced, lag_p50_ms=round(p50 * 1000, 1),
+                print(f"steady load, {args.rate:.0f} events/s asked, {achieved:.0f}/s committed by the producer for "
+                      f"{args.seconds:.0f} s ({produced} events, all delivered {time.perf_counter() - started:.1f} s "
+                      f"after the start): lag commit → acknowledgement p50 {p50 * 1000:.0f} ms, "
+                      f"p99 {p99 * 1000:.0f} ms, max {found[-1] * 1000:.0f} ms")
+                figures.update(plain_loop_events_per_s=round(plain), one_per_request_events_per_s=round(alone),
+                               one_per_request_ratio=round(alone / plain, 3), batched_events_per_s=round(batched),
+                               batched_ratio=round(batched / plain, 3), steady_rate_asked=args.rate,
+                               steady_rate_committed=round(achieved), lag_p50_ms=round(p50 * 1000, 1),
                                lag_p99_ms=round(p99 * 1000, 1), lag_max_ms=round(found[-1] * 1000, 1))
     finally:
         simulator.terminate()
@@ -208,5 +226,10 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--produce", metavar="URL", help=argparse.SUPPRESS)  # the producer process of phase 3
+    arguments = parser.parse_args()
+    if arguments.produce:
+        print(asyncio.run(produce(arguments.produce, arguments.rate, arguments.seconds)))
+        sys.exit(0)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would be measured too
-    print(json.dumps(asyncio.run(main(parser.parse_args()))))
+    print(json.dumps(asyncio.run(main(arguments))))

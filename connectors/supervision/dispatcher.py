@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.supervision.directory import Directory, opened_payload
 from connectors.supervision.gateway.methods import all_methods, business_key
-from connectors.supervision.gateway.responses import Accepted, FixData, Outcome, Retry
 from connectors.supervision.mapping import (
     EventView,
     MapContext,
@@ -37,6 +36,7 @@ from connectors.supervision.mapping import (
 )
 from connectors.supervision.operations import ensure_daily_check_ins
 from connectors.supervision.queue import Outbox, Route, Settlement
+from connectors.supervision.sending import Sender, backoff_delay
 from connectors.supervision.settings import ConnectorSettings, Mode, Protocol
 from connectors.supervision.timing import batch_release, business_day, timing_of
 from connectors.supervision.transport import Transport
@@ -48,13 +48,6 @@ __all__ = ["Dispatcher", "backoff_delay"]
 
 log = logging.getLogger("connectors.supervision.dispatcher")
 DAILY_EVERY_S = 60.0
-
-
-def backoff_delay(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> float:
-    """Exponential backoff with "equal jitter": half the step fixed, half random, so a crowd of retries
-    spreads out while each still waits at least half its step."""
-    step = min(cap_s, base_s * 2 ** max(0, attempts - 1))
-    return step / 2 + rng.uniform(0, step / 2)
 
 
 class Dispatcher:
@@ -70,7 +63,7 @@ class Dispatcher:
         self.outbox = Outbox(factory, self.name, postgres=postgres)
         self._factory = factory
         self._reader = reader or factory
-        self._rng = rng or random.Random()
+        self.sender = Sender(transport, settings, clock, rng or random.Random())
         self._daily_checked = -DAILY_EVERY_S
         self._mapper = map_event
         if settings.protocol is Protocol.FHIR:
@@ -143,13 +136,8 @@ class Dispatcher:
         if not claimed:
             return routed + len(carry), []
         views = await self._views(claimed)
-        limit = asyncio.Semaphore(max(1, s.concurrency // s.lanes))
-
-        async def one(row: Any) -> Settlement:
-            async with limit:
-                return await self._send(row, views[row.seq])
-
-        settlements = list(await asyncio.gather(*(one(row) for row in claimed)))
+        prepared = [(row, views[row.seq], self._map(views[row.seq])) for row in claimed]
+        settlements = await self.sender.send(prepared, self.map_context(), max(1, s.concurrency // s.lanes))
         if self.directory is not None and any(x.status == OutboxStatus.DEAD.value for x in settlements):
             self.directory.forget()  # a refusal may come from stale names: read them afresh next time
         return routed + len(settlements), settlements
@@ -203,38 +191,6 @@ class Dispatcher:
         folds = release is not None and release > self.clock()
         return Route(OutboxStatus.PENDING.value, outcome.method, business_id, depends or None, release,
                      supersedes=folds)
-
-    async def _send(self, row: Any, view: EventView | HospitalError) -> Settlement:
-        mapped = self._map(view)
-        now = self.clock
-        if isinstance(mapped, HospitalError):
-            return Settlement(row.seq, OutboxStatus.DEAD.value, last_error=f"mapping: {mapped.detail}")
-        if isinstance(mapped, UnmappedEvent):
-            return Settlement(row.seq, OutboxStatus.PARKED.value, last_error=f"no mapper for {mapped.event_type}")
-        if isinstance(mapped, NotReported):
-            return Settlement(row.seq, OutboxStatus.SKIPPED.value, last_error=mapped.reason)
-        assert isinstance(view, EventView)
-        try:
-            outcome: Outcome = await self.transport.deliver(view, mapped, self.map_context())
-        except ConnectorError as exc:
-            outcome = Retry(f"connector error: {exc.detail}")
-        return self._settlement(row, mapped, outcome, now())
-
-    def _settlement(self, row: Any, mapped: Mapped, outcome: Outcome, now: datetime) -> Settlement:
-        if isinstance(outcome, Accepted):
-            return Settlement(row.seq, OutboxStatus.SENT.value, sent_at=now,
-                              response={"method": mapped.method, "msg": outcome.msg, "data": outcome.data})
-        if isinstance(outcome, Retry):
-            delay = backoff_delay(row.attempts + 1, self.settings.retry_base_s, self.settings.retry_cap_s, self._rng)
-            return Settlement(row.seq, OutboxStatus.RETRYING.value, now + timedelta(seconds=delay),
-                              f"{outcome.reason}: {outcome.msg}".strip(": ")[:500],
-                              {"method": mapped.method, "code": outcome.code, "raw": outcome.raw[:2000]})
-        assert isinstance(outcome, FixData)
-        kind = "configuration" if outcome.is_configuration else "data"
-        log.error("event #%s (%s) dead-lettered: %s %s", row.seq, row.event_type, outcome.code, outcome.msg)
-        return Settlement(row.seq, OutboxStatus.DEAD.value, last_error=f"{outcome.code} {outcome.msg}"[:500],
-                          response={"method": mapped.method, "code": outcome.code, "msg": outcome.msg,
-                                    "fields": list(outcome.fields), "fix": kind, "raw": outcome.raw[:2000]})
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

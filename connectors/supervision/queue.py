@@ -112,7 +112,7 @@ class Outbox:
                                     lambda e: ~sa.and_(sa.func.coalesce(e.c.last_error, "").startswith(REQUIRES_NOTE),
                                                        sa.func.coalesce(e.c.method, "") != T.c.method))
             columns = [T.c.seq, T.c.event_type, T.c.subject_type, T.c.subject_id, T.c.version, T.c.created_at,
-                       T.c.payload, T.c.attempts, T.c.depends_on, T.c.method]
+                       T.c.payload, T.c.attempts, T.c.depends_on, T.c.method, T.c.last_error]
             query = self._lock(sa.select(*columns).where(
                 T.c.status.in_(BLOCKING), T.c.method.is_not(None), T.c.method != "", T.c.next_attempt_at <= now,
                 sa.or_(T.c.lease_until.is_(None), T.c.lease_until <= now), ~same_subject,

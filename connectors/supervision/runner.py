@@ -27,7 +27,7 @@ def _transport(settings: ConnectorSettings, http: httpx.AsyncClient) -> Transpor
 
         return FhirTransport(settings.url, http)
     client = GatewayClient(settings.url, settings.unit_id, settings.app_key, settings.app_secret, http)
-    return GatewayTransport(client, check_first=settings.precheck)
+    return GatewayTransport(client, check_first=settings.precheck, max_records=settings.batch_records)
 
 
 @asynccontextmanager

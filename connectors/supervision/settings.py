@@ -51,7 +51,8 @@ class ConnectorSettings:
     timeout_s: float = 10.0
     concurrency: int = 8  # requests in flight per dispatcher, shared by its lanes
     lanes: int = 2  # rounds in progress at once (one claims and settles while another's requests are out)
-    batch_size: int = 32  # events claimed per round
+    batch_size: int = 100  # events claimed per round
+    batch_records: int = 50  # records of one method per request (the platform takes an array; 1: one per event)
     lease_s: float = 60.0  # a claimed event is another dispatcher's again after this (must exceed timeout_s)
     retry_base_s: float = 2.0
     retry_cap_s: float = 600.0
@@ -84,8 +85,9 @@ class ConnectorSettings:
                                       ("APP_SECRET", self.app_secret)) if not v]
             if missing:
                 raise SupervisionConfigError("the gateway needs " + ", ".join(PREFIX + m for m in missing))
-        if self.lanes < 1 or self.concurrency < self.lanes or self.batch_size < 1:
-            raise SupervisionConfigError(f"{PREFIX}LANES ≥ 1, {PREFIX}CONCURRENCY ≥ LANES and {PREFIX}BATCH ≥ 1")
+        if self.lanes < 1 or self.concurrency < self.lanes or self.batch_size < 1 or self.batch_records < 1:
+            raise SupervisionConfigError(f"{PREFIX}LANES ≥ 1, {PREFIX}CONCURRENCY ≥ LANES, {PREFIX}BATCH ≥ 1 and "
+                                         f"{PREFIX}BATCH_RECORDS ≥ 1")
         if self.lease_s <= self.timeout_s:
             raise SupervisionConfigError(f"{PREFIX}LEASE must exceed {PREFIX}TIMEOUT, or a slow send is sent twice")
         try:
@@ -136,6 +138,7 @@ def load_connector_settings(env: Mapping[str, str] | None = None) -> ConnectorSe
         timezone=text("TZ", d.timezone), batch_at=_clock_time(env, d.batch_at),
         timeout_s=_number(env, "TIMEOUT", d.timeout_s), concurrency=int(_number(env, "CONCURRENCY", d.concurrency)),
         batch_size=int(_number(env, "BATCH", d.batch_size)), lanes=int(_number(env, "LANES", d.lanes)),
+        batch_records=int(_number(env, "BATCH_RECORDS", d.batch_records)),
         lease_s=_number(env, "LEASE", d.lease_s),
         retry_base_s=_number(env, "RETRY_BASE", d.retry_base_s), retry_cap_s=_number(env, "RETRY_CAP", d.retry_cap_s),
         poll_s=_number(env, "POLL", d.poll_s), hold_s=_number(env, "HOLD", d.hold_s),

@@ -6,7 +6,7 @@ the same way: accepted → sent, retry → back off, fix the data → dead-lette
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from connectors.supervision.gateway.client import GatewayClient
 from connectors.supervision.gateway.methods import missing_required
@@ -19,7 +19,17 @@ CHECKED_BEFORE_SENDING = "checked before sending"
 
 
 class Transport(Protocol):
+    max_records: int  # records one request may carry (1: every event alone)
+
+    def check(self, mapped: Mapped) -> FixData | None:
+        """A refusal found before sending (the platform's -99 checked here), or None."""
+        ...
+
     async def deliver(self, event: EventView, mapped: Mapped, ctx: MapContext) -> Outcome: ...
+
+    async def deliver_records(self, method: str, records: list[dict[str, Any]]) -> Outcome:
+        """Several events' records of one method in one request (only when `max_records` > 1)."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -37,16 +47,19 @@ def precheck(client: GatewayClient, mapped: Mapped) -> FixData | None:
 class GatewayTransport:
     """The province's gateway (supervision-gateway.md) through `GatewayClient`."""
 
-    def __init__(self, client: GatewayClient, *, check_first: bool = True) -> None:
+    def __init__(self, client: GatewayClient, *, check_first: bool = True, max_records: int = 50) -> None:
         self.client = client
         self.check_first = check_first
+        self.max_records = max_records
+
+    def check(self, mapped: Mapped) -> FixData | None:
+        return precheck(self.client, mapped) if self.check_first else None
 
     async def deliver(self, event: EventView, mapped: Mapped, ctx: MapContext) -> Outcome:
-        if self.check_first:
-            refused = precheck(self.client, mapped)
-            if refused is not None:
-                return refused
         return await self.client.send(mapped.method, mapped.records)
+
+    async def deliver_records(self, method: str, records: list[dict[str, Any]]) -> Outcome:
+        return await self.client.send(method, records)
 
     async def aclose(self) -> None:
         return None

@@ -51,9 +51,17 @@ def classify_fhir(status: int, text: str) -> Outcome:
 
 
 class FhirTransport:
+    max_records = 1  # one Bundle per event
+
     def __init__(self, base_url: str, http: httpx.AsyncClient) -> None:
         self._base_url = base_url.rstrip("/")
         self._http = http
+
+    def check(self, mapped: Mapped) -> FixData | None:
+        return None  # fhir.resources validated every resource when the mapper built it
+
+    async def deliver_records(self, method: str, records: list[dict[str, Any]]) -> Outcome:
+        raise ConnectorError("the FHIR transport sends one event per Bundle")
 
     async def deliver(self, event: EventView, mapped: Mapped, ctx: MapContext) -> Outcome:
         body = json.dumps(transaction(mapped.records), ensure_ascii=False)

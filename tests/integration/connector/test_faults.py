@@ -111,3 +111,18 @@ async def test_a_configuration_refusal_is_dead_lettered_and_delivered_after_the_
     await deliver_all(await dispatchers())
     assert {r.status for r in await fresh_outbox(settings)} <= {"sent", "skipped"}
     assert [r["businessId"] for r in await sim.records(STAFF)] == [staff]
+
+
+async def test_a_request_refused_for_one_record_is_split_and_only_that_record_is_dead_lettered(
+    settings: Settings, sim: Sim, dispatchers: DispatcherFactory
+) -> None:
+    await add_department(settings, "03", "内科")
+    staff = [str(uuid.uuid4()) for _ in range(4)]
+    await emit_all(settings, [("staff.record", "staff", s, staff_payload(s, "" if i == 2 else "主治医师"))
+                              for i, s in enumerate(staff)])
+    await deliver_all(await dispatchers(precheck=False))
+    answered = [(r["records"], r["msgCode"]) for r in await sim.requests() if r["method"] == STAFF]
+    assert answered[0] == (4, -99) and sorted(answered[1:]) == [(1, -99), (1, 200), (1, 200), (1, 200)]
+    outcome = {r.subject_id: (r.status, r.last_error) for r in await fresh_outbox(settings) if r.subject_type == "staff"}
+    assert outcome[staff[2]] == ("dead", "-99 doctorTile")
+    assert {outcome[s][0] for s in staff if s != staff[2]} == {"sent"}
