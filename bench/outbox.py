@@ -126,14 +126,14 @@ async def run_until_sent(dispatcher: Dispatcher, producer: subprocess.Popen[byte
     return elapsed
 
 
-async def produce(url: str, rate: float, seconds: float) -> int:
+async def produce(url: str, rate: float, seconds: float) -> tuple[int, float]:
     """Commit one event per transaction at `rate` per second for `seconds` (the rows `emit` writes, inserted
     with a plain INSERT so the producer's own cost stays small beside the dispatcher's)."""
     engine = create_engine(url)
     start, sent = time.perf_counter(), 0
     async with engine.connect() as conn:
         while (elapsed := time.perf_counter() - start) < seconds:
-            while sent < int(elapsed * rate) + 1:
+            while sent < int(elapsed * rate) + 1 and time.perf_counter() - start < seconds:
                 staff, now = str(uuid.uuid4()), datetime.now(UTC)
                 await conn.execute(sa.insert(T).values(
                     id=uuid.uuid4(), created_at=now, event_type="staff.record", subject_type="staff", subject_id=staff,
@@ -142,8 +142,9 @@ async def produce(url: str, rate: float, seconds: float) -> int:
                 await conn.commit()
                 sent += 1
             await asyncio.sleep(max(0.0, sent / rate - (time.perf_counter() - start)))
+    took = time.perf_counter() - start
     await engine.dispose()
-    return sent
+    return sent, took
 
 
 def start_producer(url: str, rate: float, seconds: float) -> subprocess.Popen[bytes]:
@@ -201,13 +202,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 started = time.perf_counter()
                 producer = start_producer(url, args.rate, args.seconds)
                 await run_until_sent(dispatcher, producer)
-                produced = int((producer.communicate()[0] or b"0").decode().strip() or 0)
-                achieved = produced / args.seconds
+                produced_text, took_text = (producer.communicate()[0] or b"0 1").decode().split()
+                produced = int(produced_text)
+                achieved = produced / float(took_text)
                 found = await lags(dispatcher, first)
                 p50, p99 = statistics.median(found), found[min(len(found) - 1, int(len(found) * 0.99))]
                 print(f"steady load, {args.rate:.0f} events/s asked, {achieved:.0f}/s committed by the producer for "
                       f"{args.seconds:.0f} s ({produced} events, all delivered {time.perf_counter() - started:.1f} s "
-                      f"after the start): lag commit → acknowledgement p50 {p50 * 1000:.0f} ms, "
+                      f"after the producer started): lag commit → acknowledgement p50 {p50 * 1000:.0f} ms, "
                       f"p99 {p99 * 1000:.0f} ms, max {found[-1] * 1000:.0f} ms")
                 figures.update(plain_loop_events_per_s=round(plain), one_per_request_events_per_s=round(alone),
                                one_per_request_ratio=round(alone / plain, 3), batched_events_per_s=round(batched),
@@ -229,7 +231,7 @@ if __name__ == "__main__":
     parser.add_argument("--produce", metavar="URL", help=argparse.SUPPRESS)  # the producer process of phase 3
     arguments = parser.parse_args()
     if arguments.produce:
-        print(asyncio.run(produce(arguments.produce, arguments.rate, arguments.seconds)))
+        print(*asyncio.run(produce(arguments.produce, arguments.rate, arguments.seconds)))
         sys.exit(0)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would be measured too
     print(json.dumps(asyncio.run(main(arguments))))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import sys
 from typing import Any
@@ -36,6 +37,9 @@ def _settings() -> ConnectorSettings:
 def run(no_catalogue: bool) -> None:
     """Deliver outbox events to the platform until SIGTERM or SIGINT (env HOSPITAL_SUPERVISION_*)."""
     settings = _settings()
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would drown the dead letters
     asyncio.run(_run(settings, file_first=not no_catalogue))
 
 
