@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from hospital.core.errors import HospitalError
+from hospital.core.errors import InvalidInput
 
 __all__ = [
     "SEALED_CONTEXT",
@@ -38,7 +38,7 @@ __all__ = [
 SEALED_CONTEXT = "outbox.payload"  # the cipher context of a payload's `sealed` part
 
 
-class MappingFailed(HospitalError):
+class MappingFailed(InvalidInput):
     """The event cannot be turned into the platform's records as it stands (dead-lettered with this reason)."""
 
     title = "Event cannot be mapped"

@@ -54,7 +54,8 @@ async def served() -> AsyncIterator[tuple[str, Sim]]:
     while not server.started:
         await asyncio.sleep(0.02)
     url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url) as http:
+    # No keep-alive for the test's own admin calls: a pooled connection the server has just closed would fail.
+    async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_keepalive_connections=0)) as http:
         yield url, Sim(http)
     server.should_exit = True
     await task
