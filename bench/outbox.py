@@ -4,8 +4,8 @@ Phases of one run, the simulator in its own process (uvicorn on 127.0.0.1):
   1. baseline: a plain loop posting the same records with `GatewayClient` (encrypt, sign, POST, one at a time);
   2. throughput: the same number of events committed to the outbox, then one dispatcher delivers them all,
      first one event per request (the plain loop's payloads), then with its default batching of records;
-  3. lag: events committed one per transaction at a steady rate by another process while the dispatcher runs;
-     lag is commit → acknowledgement (`sent_at - created_at`), p50 and p99.
+  3. lag: events committed one per transaction at a steady rate by another process (four connections, as an app
+     serving concurrent requests) while the dispatcher runs; lag is commit → acknowledgement, p50 and p99.
 Run: PYTHONPATH=. /work/venv/bin/python bench/outbox.py [--events 2000] [--rate 500] [--seconds 10]
      [--database-url postgresql+asyncpg://…/db]   (default: a fresh SQLite file)
 """
@@ -126,25 +126,34 @@ async def run_until_sent(dispatcher: Dispatcher, producer: subprocess.Popen[byte
     return elapsed
 
 
-async def produce(url: str, rate: float, seconds: float) -> tuple[int, float]:
-    """Commit one event per transaction at `rate` per second for `seconds` (the rows `emit` writes, inserted
-    with a plain INSERT so the producer's own cost stays small beside the dispatcher's)."""
-    engine = create_engine(url)
-    start, sent = time.perf_counter(), 0
-    async with engine.connect() as conn:
-        while (elapsed := time.perf_counter() - start) < seconds:
-            while sent < int(elapsed * rate) + 1 and time.perf_counter() - start < seconds:
-                staff, now = str(uuid.uuid4()), datetime.now(UTC)
-                await conn.execute(sa.insert(T).values(
-                    id=uuid.uuid4(), created_at=now, event_type="staff.record", subject_type="staff", subject_id=staff,
-                    version=1, payload=staff_payload(staff), idempotency_key=f"staff.record:{staff}:1",
-                    status="pending", attempts=0, next_attempt_at=now))
-                await conn.commit()
-                sent += 1
-            await asyncio.sleep(max(0.0, sent / rate - (time.perf_counter() - start)))
+async def produce(url: str, rate: float, seconds: float, connections: int = 4) -> tuple[int, float]:
+    """Commit one event per transaction at `rate` per second in all for `seconds`, over several connections as an
+    app serving concurrent requests does (the rows `emit` writes, inserted with a plain INSERT so the producer's
+    own cost stays small beside the dispatcher's)."""
+    pool: dict[str, Any] = {} if url.startswith("sqlite") else {"pool_size": connections}
+    engine = create_engine(url, **pool)
+    start = time.perf_counter()
+    share = rate / connections
+
+    async def one_connection() -> int:
+        sent = 0
+        async with engine.connect() as conn:
+            while (elapsed := time.perf_counter() - start) < seconds:
+                while sent < int(elapsed * share) + 1 and time.perf_counter() - start < seconds:
+                    staff, now = str(uuid.uuid4()), datetime.now(UTC)
+                    await conn.execute(sa.insert(T).values(
+                        id=uuid.uuid4(), created_at=now, event_type="staff.record", subject_type="staff",
+                        subject_id=staff, version=1, payload=staff_payload(staff),
+                        idempotency_key=f"staff.record:{staff}:1", status="pending", attempts=0, next_attempt_at=now))
+                    await conn.commit()
+                    sent += 1
+                await asyncio.sleep(max(0.0, sent / share - (time.perf_counter() - start)))
+        return sent
+
+    counts = await asyncio.gather(*(one_connection() for _ in range(connections)))
     took = time.perf_counter() - start
     await engine.dispose()
-    return sent, took
+    return sum(counts), took
 
 
 def start_producer(url: str, rate: float, seconds: float) -> subprocess.Popen[bytes]:

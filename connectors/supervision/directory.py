@@ -52,32 +52,31 @@ class Directory:
         self._patient_by_id: dict[str, PatientRef] = {}
         self._patient_by_user: dict[str, PatientRef] = {}
         self._departments: dict[str, str] | None = None
+        self._stale = False
 
     def forget(self) -> None:
-        """Drop everything cached: the next `prepare` reads the hospital's current records."""
-        self._loaded_at = time.monotonic()
-        self._staff_by_user, self._staff_by_id = {}, {}
-        self._patient_by_id, self._patient_by_user = {}, {}
-        self._departments = None
-
-    def _expire(self) -> None:
-        if time.monotonic() - self._loaded_at > self._ttl_s:
-            self.forget()
+        """Read the hospital's current records at the next `prepare` (what is cached stays usable meanwhile:
+        another lane may be mapping with it)."""
+        self._stale = True
 
     async def prepare(self, payloads: Iterable[Mapping[str, Any]]) -> None:
-        """Load every person the payloads name that is not cached yet, and the departments."""
-        self._expire()
+        """Load every person the payloads name that is not cached yet (all of them, and the departments, when
+        the cache is stale or older than `ttl_s`)."""
         payloads = list(payloads)
-        users = {u for u in _ids(payloads, "user_id") if str(u) not in self._staff_by_user
-                 and str(u) not in self._patient_by_user}
-        staff = {s for s in _ids(payloads, "staff_id") if str(s) not in self._staff_by_id}
-        patients = {p for p in _ids(payloads, "patient_id") if str(p) not in self._patient_by_id}
-        if not (users or staff or patients) and self._departments is not None:
-            return
+        refresh = self._stale or self._departments is None or time.monotonic() - self._loaded_at > self._ttl_s
+        if refresh:
+            self._stale, self._loaded_at = False, time.monotonic()
+        users, staff, patients = _ids(payloads, "user_id"), _ids(payloads, "staff_id"), _ids(payloads, "patient_id")
+        if not refresh:
+            users = {u for u in users if str(u) not in self._staff_by_user and str(u) not in self._patient_by_user}
+            staff = {s for s in staff if str(s) not in self._staff_by_id}
+            patients = {p for p in patients if str(p) not in self._patient_by_id}
+            if not (users or staff or patients):
+                return
         async with self._factory() as session:
-            if self._departments is None:
+            if refresh:
                 rows = (await session.execute(select(Department))).scalars().all()
-                self._departments = {d.code: d.name for d in rows}
+                self._departments = {d.code: d.name for d in rows}  # swapped whole, never seen half-loaded
             if users or staff:
                 members = select(StaffMember).where(or_(StaffMember.user_id.in_(users),  # type: ignore[attr-defined]
                                                         StaffMember.id.in_(staff)))  # type: ignore[attr-defined]

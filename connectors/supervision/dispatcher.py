@@ -93,17 +93,17 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Deliver until `stop` is set (forever when None). `lanes` rounds run at once, so one lane's database
-        work overlaps another's requests; the first lane also routes and adds the daily check-ins."""
+        work overlaps another's requests."""
         stop = stop or asyncio.Event()
         await self.start()
-        await asyncio.gather(*(self._lane(stop, routing=index == 0) for index in range(self.settings.lanes)))
+        await asyncio.gather(*(self._lane(stop) for _ in range(self.settings.lanes)))
 
-    async def _lane(self, stop: asyncio.Event, *, routing: bool) -> None:
+    async def _lane(self, stop: asyncio.Event) -> None:
         failures = 0
         carry: list[Settlement] = []
         while not stop.is_set():
             try:
-                done, carry = await self._round(routing, carry)
+                done, carry = await self._round(carry)
                 failures = 0
             except (OSError, ConnectorError, HospitalError, SQLAlchemyError) as exc:  # the database hiccupped
                 failures += 1
@@ -114,25 +114,23 @@ class Dispatcher:
                 await _wait(stop, self.settings.poll_s)
         await self.outbox.settle(carry)
 
-    async def step(self, *, routing: bool = True) -> int:
+    async def step(self) -> int:
         """One whole round, its outcomes written; returns how many events it routed or settled (0: nothing due)."""
-        done, settlements = await self._round(routing, [])
+        done, settlements = await self._round([])
         await self.outbox.settle(settlements)
         return done
 
-    async def _round(self, routing: bool, carry: list[Settlement]) -> tuple[int, list[Settlement]]:
+    async def _round(self, carry: list[Settlement]) -> tuple[int, list[Settlement]]:
         """Route, write the previous round's outcomes and claim in one transaction, send. The outcomes are
         returned for the next round to write (or `step` writes them at once)."""
         await self.start()
-        routed = 0
-        if routing:
-            if time.monotonic() - self._daily_checked >= DAILY_EVERY_S:
-                await ensure_daily_check_ins(self._factory, self.clock(), self.settings)
-                self._daily_checked = time.monotonic()
-            routed = await self.outbox.route(self.settings.batch_size * 4, self._decide)
+        if time.monotonic() - self._daily_checked >= DAILY_EVERY_S:
+            self._daily_checked = time.monotonic()  # before the await: one lane adds them, not every lane
+            await ensure_daily_check_ins(self._factory, self.clock(), self.settings)
         s = self.settings
-        claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
-                                          timedelta(seconds=s.hold_s), settle_first=carry)
+        routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
+                                                  timedelta(seconds=s.hold_s), settle_first=carry,
+                                                  route_first=(s.batch_size * 4, self._decide))
         if not claimed:
             return routed + len(carry), []
         views = await self._views(claimed)

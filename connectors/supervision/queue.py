@@ -27,6 +27,7 @@ BLOCKING = (OutboxStatus.PENDING.value, OutboxStatus.RETRYING.value)
 # How a set-aside event says what it waits for (`last_error`, shown by `connector status`).
 WAITING_NOTE = "waiting for "
 REQUIRES_NOTE = "requires "
+REQUIRES_HOLD_FACTOR = 10
 T = OutboxEvent.__table__  # type: ignore[attr-defined]
 
 
@@ -41,6 +42,9 @@ class Route:
     next_attempt_at: datetime | None = None
     note: str | None = None
     supersedes: bool = False  # fold earlier unsent events of the same method and business ID (T+1 batch)
+
+
+Decide = Callable[[list[Any]], Awaitable[dict[int, "Route"]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,42 +73,48 @@ class Outbox:
     def _lock(self, query: Any) -> Any:
         return query.with_for_update(skip_locked=True, of=T) if self._postgres else query
 
-    async def route(self, limit: int, decide: Callable[[list[Any]], Awaitable[dict[int, Route]]]) -> int:
+    async def route(self, limit: int, decide: Decide) -> int:
         """Route up to `limit` new events (method still unset) in order of commit."""
         async with self._factory() as session:
-            query = self._lock(sa.select(T).where(T.c.status == OutboxStatus.PENDING.value, T.c.method.is_(None))
-                               .order_by(T.c.seq).limit(limit))
-            rows = list((await session.execute(query)).all())
-            if not rows:
-                await session.rollback()
-                return 0
-            decisions = await decide(rows)
-            await session.execute(sa.update(T).where(T.c.seq == sa.bindparam("r_seq")).values(
-                status=sa.bindparam("r_status"), method=sa.bindparam("r_method"),
-                business_id=sa.bindparam("r_business_id"),
-                depends_on=sa.bindparam("r_depends_on", type_=T.c.depends_on.type), last_error=sa.bindparam("r_note"),
-                next_attempt_at=sa.func.coalesce(sa.bindparam("r_next", type_=T.c.next_attempt_at.type),
-                                                 T.c.next_attempt_at),
-            ), [{"r_seq": row.seq, "r_status": d.status, "r_method": d.method or "", "r_business_id": d.business_id,
-                 "r_depends_on": d.depends_on, "r_note": d.note, "r_next": d.next_attempt_at}
-                for row in rows for d in (decisions[row.seq],)])
-            for row in rows:
-                route = decisions[row.seq]
-                if route.supersedes and route.business_id is not None:
-                    await session.execute(sa.update(T).where(
-                        T.c.seq < row.seq, T.c.method == route.method, T.c.business_id == route.business_id,
-                        T.c.status == OutboxStatus.PENDING.value, T.c.next_attempt_at == route.next_attempt_at,
-                    ).values(status=OutboxStatus.SUPERSEDED.value, last_error=f"folded into event #{row.seq}"))
+            routed = await self._route(session, limit, decide)
             await session.commit()
-            return len(rows)
+            return routed
+
+    async def _route(self, session: AsyncSession, limit: int, decide: Decide) -> int:
+        query = self._lock(sa.select(T).where(T.c.status == OutboxStatus.PENDING.value, T.c.method.is_(None))
+                           .order_by(T.c.seq).limit(limit))
+        rows = list((await session.execute(query)).all())
+        if not rows:
+            return 0
+        decisions = await decide(rows)
+        await session.execute(sa.update(T).where(T.c.seq == sa.bindparam("r_seq")).values(
+            status=sa.bindparam("r_status"), method=sa.bindparam("r_method"),
+            business_id=sa.bindparam("r_business_id"),
+            depends_on=sa.bindparam("r_depends_on", type_=T.c.depends_on.type), last_error=sa.bindparam("r_note"),
+            next_attempt_at=sa.func.coalesce(sa.bindparam("r_next", type_=T.c.next_attempt_at.type),
+                                             T.c.next_attempt_at),
+        ), [{"r_seq": row.seq, "r_status": d.status, "r_method": d.method or "", "r_business_id": d.business_id,
+             "r_depends_on": d.depends_on, "r_note": d.note, "r_next": d.next_attempt_at}
+            for row in rows for d in (decisions[row.seq],)])
+        for row in rows:
+            route = decisions[row.seq]
+            if route.supersedes and route.business_id is not None:
+                await session.execute(sa.update(T).where(
+                    T.c.seq < row.seq, T.c.method == route.method, T.c.business_id == route.business_id,
+                    T.c.status == OutboxStatus.PENDING.value, T.c.next_attempt_at == route.next_attempt_at,
+                ).values(status=OutboxStatus.SUPERSEDED.value, last_error=f"folded into event #{row.seq}"))
+        return len(rows)
 
     async def claim(self, now: datetime, limit: int, lease: timedelta, hold: timedelta,
-                    settle_first: Sequence[Settlement] = ()) -> list[Any]:
+                    settle_first: Sequence[Settlement] = (), route_first: tuple[int, Decide] | None = None
+                    ) -> tuple[int, list[Any]]:
         """Lease up to `limit` due events whose dependencies are met; set aside those still waiting. The outcomes
-        of the previous round go in the same transaction (one commit per round, not two)."""
+        of the previous round and the routing of new events go in the same transaction (one commit per round).
+        Returns how many events were routed, and the leased rows."""
         async with self._factory() as session:
             if settle_first:
                 await self._settle(session, settle_first)
+            routed = await self._route(session, *route_first) if route_first else 0
             # An earlier event of the subject that waits for another record (REQUIRES_NOTE) does not hold back a
             # record of another method: the EMR of a visit waits for the visit's revisit record, a later event.
             same_subject = _earlier(T.c.seq, lambda e: e.c.subject_id == T.c.subject_id,
@@ -133,12 +143,17 @@ class Outbox:
                 await session.execute(sa.update(T).where(T.c.seq.in_([r.seq for r in ready])).values(
                     lease_owner=self.owner, lease_until=now + lease, attempts=T.c.attempts + 1))
             if waiting:
+                # An event waiting for a record that may take a visit's length to appear is looked at less often
+                # than one waiting for an earlier event already on its way.
                 await session.execute(
                     sa.update(T).where(T.c.seq == sa.bindparam("w_seq")).values(
-                        next_attempt_at=now + hold, last_error=sa.bindparam("w_error")),
-                    [{"w_seq": row.seq, "w_error": blocker} for row, blocker in waiting])
+                        next_attempt_at=sa.bindparam("w_next", type_=T.c.next_attempt_at.type),
+                        last_error=sa.bindparam("w_error")),
+                    [{"w_seq": row.seq, "w_error": blocker,
+                      "w_next": now + (hold * REQUIRES_HOLD_FACTOR if blocker.startswith(REQUIRES_NOTE) else hold)}
+                     for row, blocker in waiting])
             await session.commit()
-            return ready
+            return routed, ready
 
     async def _first_unsent(self, session: AsyncSession, method: str) -> int | None:
         # An event not yet routed may turn out to be one of these: it holds the line too.

@@ -57,7 +57,7 @@ class ConnectorSettings:
     retry_base_s: float = 2.0
     retry_cap_s: float = 600.0
     poll_s: float = 0.05  # idle wait between rounds when nothing is due
-    hold_s: float = 0.25  # how long an event waiting for another subject's event is set aside
+    hold_s: float = 0.1  # how long an event waiting for an earlier event is set aside (×10 for a required record)
     lag_threshold_s: float = 300.0  # /ready reports the connector not ready above this lag
     precheck: bool = True  # refuse records with empty required fields before sending (the platform's -99)
 

@@ -35,6 +35,10 @@ class OutboxEvent(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
         sa.Index("ix_outbox_subject_seq", "subject_id", "seq"),
+        # The dispatcher's claim walks undelivered events in commit order and stops at its batch: with this
+        # partial index a backlog of sent events costs it nothing.
+        sa.Index("ix_outbox_undelivered_seq", "seq", postgresql_where=sa.text("status IN ('pending', 'retrying')"),
+                 sqlite_where=sa.text("status IN ('pending', 'retrying')")),
     )
 
     seq: int | None = Field(default=None, primary_key=True)

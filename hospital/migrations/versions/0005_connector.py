@@ -28,10 +28,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('lease_owner', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
         batch_op.add_column(sa.Column('lease_until', hospital.core.types.UTCDateTime(), nullable=True))
         batch_op.create_index('ix_outbox_subject_seq', ['subject_id', 'seq'], unique=False)
+        batch_op.create_index('ix_outbox_undelivered_seq', ['seq'], unique=False,
+                              postgresql_where=sa.text("status IN ('pending', 'retrying')"),
+                              sqlite_where=sa.text("status IN ('pending', 'retrying')"))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outbox_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_undelivered_seq')
         batch_op.drop_index('ix_outbox_subject_seq')
         batch_op.drop_column('lease_until')
         batch_op.drop_column('lease_owner')

@@ -106,7 +106,8 @@ async def test_a_configuration_refusal_is_dead_lettered_and_delivered_after_the_
     await emit_all(settings, [("staff.record", "staff", staff, staff_payload(staff, "主治医师"))])
     await deliver_all(await dispatchers(app_key="KEY-WRONG"))
     dead: list[Any] = [r for r in await fresh_outbox(settings) if r.status == "dead"]
-    assert dead and all(r.response["fix"] == "configuration" and r.response["code"] == 40004 for r in dead)
+    assert dead and all(r.response["fix"] == "configuration" and r.response["code"] == 40004 for r in dead), [
+        (r.event_type, r.last_error, r.response) for r in dead]
     assert (await requeue(session, all_dead=True))["requeued"] == len(dead)
     await deliver_all(await dispatchers())
     assert {r.status for r in await fresh_outbox(settings)} <= {"sent", "skipped"}
