@@ -128,9 +128,11 @@ class Dispatcher:
             self._daily_checked = time.monotonic()  # before the await: one lane adds them, not every lane
             await ensure_daily_check_ins(self._factory, self.clock(), self.settings)
         s = self.settings
+        fresh = await self.outbox.unrouted(self._reader, s.batch_size * 4)
+        decisions = await self._decide(fresh) if fresh else {}
         routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
                                                   timedelta(seconds=s.hold_s), settle_first=carry,
-                                                  route_first=(s.batch_size * 4, self._decide))
+                                                  routes=(fresh, decisions))
         if not claimed:
             return routed + len(carry), []
         views = await self._views(claimed)

@@ -1,4 +1,5 @@
 """The outbox as the dispatcher's queue: route new events, claim due ones under a lease, settle the answers.
+All three are written in one transaction per round; new events are read and mapped before it opens.
 
 Claiming (docs/connector.md, "Delivery"): an event is due when it is pending or retrying, routed, its
 `next_attempt_at` has come, nobody holds a live lease on it, and no earlier event of the same subject is still
@@ -11,7 +12,7 @@ business ID and version. These state changes are the connector's own, not clinic
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,9 +45,6 @@ class Route:
     supersedes: bool = False  # fold earlier unsent events of the same method and business ID (T+1 batch)
 
 
-Decide = Callable[[list[Any]], Awaitable[dict[int, "Route"]]]
-
-
 @dataclass(frozen=True, slots=True)
 class Settlement:
     """The outcome of one send, written back under the sender's lease."""
@@ -73,21 +71,22 @@ class Outbox:
     def _lock(self, query: Any) -> Any:
         return query.with_for_update(skip_locked=True, of=T) if self._postgres else query
 
-    async def route(self, limit: int, decide: Decide) -> int:
-        """Route up to `limit` new events (method still unset) in order of commit."""
-        async with self._factory() as session:
-            routed = await self._route(session, limit, decide)
-            await session.commit()
-            return routed
+    async def unrouted(self, reader: async_sessionmaker[AsyncSession], limit: int) -> list[Any]:
+        """Up to `limit` new events (method still unset) in order of commit, read without any lock: they are
+        mapped before the write transaction opens, so on SQLite the write lock is never held while mapping."""
+        async with reader() as session:
+            rows = list((await session.execute(sa.select(T).where(
+                T.c.status == OutboxStatus.PENDING.value, T.c.method.is_(None)).order_by(T.c.seq).limit(limit))).all())
+            await session.rollback()
+            return rows
 
-    async def _route(self, session: AsyncSession, limit: int, decide: Decide) -> int:
-        query = self._lock(sa.select(T).where(T.c.status == OutboxStatus.PENDING.value, T.c.method.is_(None))
-                           .order_by(T.c.seq).limit(limit))
-        rows = list((await session.execute(query)).all())
+    async def _apply_routes(self, session: AsyncSession, rows: Sequence[Any], decisions: dict[int, Route]) -> int:
+        """Write the routing of `rows`; a row another dispatcher routed meanwhile is left as it routed it."""
         if not rows:
             return 0
-        decisions = await decide(rows)
-        await session.execute(sa.update(T).where(T.c.seq == sa.bindparam("r_seq")).values(
+        await session.execute(sa.update(T).where(
+            T.c.seq == sa.bindparam("r_seq"), T.c.method.is_(None), T.c.status == OutboxStatus.PENDING.value,
+        ).values(
             status=sa.bindparam("r_status"), method=sa.bindparam("r_method"),
             business_id=sa.bindparam("r_business_id"),
             depends_on=sa.bindparam("r_depends_on", type_=T.c.depends_on.type), last_error=sa.bindparam("r_note"),
@@ -106,15 +105,15 @@ class Outbox:
         return len(rows)
 
     async def claim(self, now: datetime, limit: int, lease: timedelta, hold: timedelta,
-                    settle_first: Sequence[Settlement] = (), route_first: tuple[int, Decide] | None = None
-                    ) -> tuple[int, list[Any]]:
+                    settle_first: Sequence[Settlement] = (),
+                    routes: tuple[Sequence[Any], dict[int, Route]] = ((), {})) -> tuple[int, list[Any]]:
         """Lease up to `limit` due events whose dependencies are met; set aside those still waiting. The outcomes
         of the previous round and the routing of new events go in the same transaction (one commit per round).
         Returns how many events were routed, and the leased rows."""
         async with self._factory() as session:
             if settle_first:
                 await self._settle(session, settle_first)
-            routed = await self._route(session, *route_first) if route_first else 0
+            routed = await self._apply_routes(session, *routes)
             # An earlier event of the subject that waits for another record (REQUIRES_NOTE) does not hold back a
             # record of another method: the EMR of a visit waits for the visit's revisit record, a later event.
             same_subject = _earlier(T.c.seq, lambda e: e.c.subject_id == T.c.subject_id,
