@@ -71,6 +71,7 @@ class Dispatcher:
 
             self._mapper = map_fhir_event
         self._started = False
+        self._routing: set[int] = set()
 
     def session(self) -> AsyncSession:
         """A session on the dispatcher's database (for filing the catalogue before the first round)."""
@@ -128,11 +129,16 @@ class Dispatcher:
             self._daily_checked = time.monotonic()  # before the await: one lane adds them, not every lane
             await ensure_daily_check_ins(self._factory, self.clock(), self.settings)
         s = self.settings
-        fresh = await self.outbox.unrouted(self._reader, s.batch_size * 4)
-        decisions = await self._decide(fresh) if fresh else {}
-        routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
-                                                  timedelta(seconds=s.hold_s), settle_first=carry,
-                                                  routes=(fresh, decisions))
+        # Lanes do not map the same new events twice: each takes those no other lane is routing.
+        fresh = [r for r in await self.outbox.unrouted(self._reader, s.batch_size * 4) if r.seq not in self._routing]
+        self._routing.update(r.seq for r in fresh)
+        try:
+            decisions = await self._decide(fresh) if fresh else {}
+            routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
+                                                      timedelta(seconds=s.hold_s), settle_first=carry,
+                                                      routes=(fresh, decisions))
+        finally:
+            self._routing.difference_update(r.seq for r in fresh)
         if not claimed:
             return routed + len(carry), []
         views = await self._views(claimed)
