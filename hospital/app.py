@@ -12,6 +12,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
+from connectors.supervision.operations import install_readiness_probe
+from connectors.supervision.settings import load_connector_settings
 from hospital import __version__
 from hospital.biometrics.api import FaceVerificationController
 from hospital.biometrics.pool import FacePool
@@ -63,6 +65,8 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         app.state.ctx = ctx
+        install_readiness_probe(app.state, engine,
+                                ctx.extensions.get("supervision_settings") or load_connector_settings())
         own_pool = ctx.faces is None
         if own_pool:
             ctx.faces = FacePool(face_settings(settings))
