@@ -61,8 +61,9 @@ async def _run(settings: ConnectorSettings, *, file_first: bool) -> None:
         await dispatcher.run(stop)
 
 
-async def _with_session(work: Any) -> Any:
-    engine = create_engine(load_settings().resolved_database_url, immediate=True)
+async def _with_session(work: Any, *, writes: bool = True) -> Any:
+    # Only reading (status) must not wait for, or hold, SQLite's write lock.
+    engine = create_engine(load_settings().resolved_database_url, immediate=writes)
     try:
         async with session_factory(engine)() as session:
             return await work(session)
@@ -76,7 +77,7 @@ def status(as_json: bool) -> None:
     """Lag, pending, retrying, dead-lettered and parked counts, the oldest waiting event, the dead letters."""
     from connectors.supervision.operations import connector_status
 
-    found = asyncio.run(_with_session(connector_status))
+    found = asyncio.run(_with_session(connector_status, writes=False))
     if as_json:
         click.echo(json.dumps(found.as_dict(), ensure_ascii=False, default=str))
         return
