@@ -1,14 +1,15 @@
 """The full journey in the browser, one person per browser context, as the people who use it would:
 
 a patient registers, consents, uploads a prior diagnosis and books on a phone; the doctor verifies his face
-with the webcam, accepts after reading the records, talks with the patient, writes and signs the EMR; the
-pharmacist verifies his face; the patient reads the signed record and rates the visit.
+with the webcam, accepts after reading the records, talks with the patient, writes and signs the EMR and a
+prescription; the pharmacist verifies his face and approves; the patient reads the signed record, sees the
+prescription in effect and rates the visit.
 
-The steps run in order in one test (`JOURNEY`); each is a small function over the shared `Journey`, so the
-prescription steps slot in where marked once the prescriptions API is on main: the doctor's prescription first
-refused with the rule findings beside the form, then signed; the pharmacist approving with both signatures
-checked, dispensing and shipping; the patient seeing it in effect with its delivery. A second test: booking
-with a diagnosis never seen online (A00, cholera) shows the rule's own message.
+The steps run in order in one test (`JOURNEY`); each is a small function over the shared `Journey`: the
+doctor's prescription is first refused with the rule findings shown beside the form (RX-03), then signed; the
+pharmacist approves with both signatures checked on the export, dispenses and ships; the patient sees the
+prescription in effect with its delivery. A second test: booking with a diagnosis never seen online (A00, cholera) shows
+the rule's own message.
 """
 
 from __future__ import annotations
@@ -153,8 +154,27 @@ def doctor_writes_and_signs_the_emr(j: Journey) -> None:
     expect(page.get_by_test_id("emr")).to_contain_text("医师已于")
 
 
-# ---- here, once the prescriptions API is on main: doctor_writes_and_signs_a_prescription (the rules refuse an
-# overdose with their findings beside the form, nothing signed; then signed, FACE-03).
+def doctor_writes_and_signs_a_prescription(j: Journey) -> None:
+    page = j.doctor
+    item = page.get_by_test_id("rx-item").first
+    item.get_by_label("药品").select_option("C08CA01-tab-5mg")
+    item.get_by_label("单次剂量").fill("20")  # twice the label's daily maximum of 10 mg
+    item.get_by_label("每日次数").fill("1")
+    item.get_by_label("用药天数").fill("28")
+    item.get_by_label("用法").fill("口服，早餐后")
+    page.get_by_label("我确认本处方由本人依据本次诊疗亲自开具").check()
+    page.get_by_role("button", name="签名并提交审核").click()
+    findings = page.get_by_test_id("rx-findings")
+    expect(findings).to_contain_text("规则检查未通过，处方未签署")
+    expect(findings).to_contain_text("RX-03")
+    j.screens(page, "doctor-prescription-refused-inline")
+    expect(findings).to_contain_text("28 days' supply")
+    item.get_by_label("单次剂量").fill("5")
+    page.get_by_label("长期处方理由").fill("原发性高血压病情稳定，慢性病长期处方")
+    page.get_by_role("button", name="签名并提交审核").click()
+    expect(page.get_by_role("status").filter(has_text="等待药师审核")).to_be_visible()
+    expect(page.get_by_test_id("prescription").first).to_contain_text("医师电子签名：王医生")
+    j.screens(page, "doctor-prescription-signed")
 
 
 def pharmacist_verifies_his_face(j: Journey) -> None:
@@ -165,8 +185,28 @@ def pharmacist_verifies_his_face(j: Journey) -> None:
     expect(page.get_by_test_id("practice-session")).to_contain_text("人脸核验有效")
 
 
-# ---- here, once the prescriptions API is on main: pharmacist_approves_with_both_signatures_checked (rule
-# findings, the doctor's signature facts, both signatures verified on the export), pharmacist_dispenses_and_ships.
+def pharmacist_approves_with_both_signatures_checked(j: Journey) -> None:
+    page = j.pharmacist
+    card = page.get_by_test_id("prescription").filter(has_text="李雷")
+    expect(card.get_by_test_id("doctor-signature")).to_contain_text("王医生")
+    expect(card).to_contain_text("苯磺酸氨氯地平片")
+    j.screens(page, "pharmacist-review-queue")
+    card.get_by_role("button", name="审核通过").click()
+    report = page.get_by_test_id("signature-report")
+    expect(report).to_contain_text("医师与药师的电子签名均核验通过")
+    expect(report).to_contain_text("李药师")
+    j.screens(page, "pharmacist-approved-signatures-checked")
+
+
+def pharmacist_dispenses_and_ships(j: Journey) -> None:
+    page = j.pharmacist
+    to_dispense = page.locator("#dispensing").get_by_test_id("prescription").filter(has_text="李雷")
+    to_dispense.get_by_role("button", name="调配并交付配送").click()
+    moving = page.locator("#deliveries").get_by_test_id("prescription").filter(has_text="李雷")
+    moving.get_by_label("运单号").fill("SF1234567890")
+    moving.get_by_role("button", name="已发货").click()
+    expect(page.locator("#deliveries").get_by_test_id("delivery").first).to_contain_text("SF1234567890")
+    j.screens(page, "pharmacist-shipped")
 
 
 def doctor_completes_the_visit(j: Journey) -> None:
@@ -180,7 +220,10 @@ def patient_reads_the_record_and_rates_the_visit(j: Journey) -> None:
     page = j.patient
     page.goto(j.visit_url)
     expect(page.get_by_test_id("emr")).to_contain_text("继续苯磺酸氨氯地平片5mg")
-    # ---- here, once prescriptions exist: the prescription in effect, its review state and delivery tracking.
+    prescription = page.get_by_test_id("prescription").first
+    expect(prescription.get_by_test_id("rx-effective")).to_contain_text("处方已生效")
+    expect(prescription.get_by_test_id("delivery")).to_contain_text("SF1234567890")
+    expect(prescription).not_to_contain_text("RX-03")  # the rule findings are for the clinicians
     page.get_by_label("4 星").check()
     page.get_by_label("意见（可选）").fill("医生很耐心。")
     page.get_by_role("button", name="提交评价").click()
@@ -191,12 +234,13 @@ def patient_reads_the_record_and_rates_the_visit(j: Journey) -> None:
 JOURNEY: list[Callable[[Journey], None]] = [
     patient_registers, patient_consents, patient_uploads_a_diagnosis, patient_books,
     doctor_verifies_his_face, doctor_accepts_after_reading_the_records, doctor_and_patient_talk,
-    doctor_writes_and_signs_the_emr, pharmacist_verifies_his_face, doctor_completes_the_visit,
+    doctor_writes_and_signs_the_emr, doctor_writes_and_signs_a_prescription, pharmacist_verifies_his_face,
+    pharmacist_approves_with_both_signatures_checked, pharmacist_dispenses_and_ships, doctor_completes_the_visit,
     patient_reads_the_record_and_rates_the_visit,
 ]
 
 
-def test_the_full_journey_from_registration_to_the_signed_record(
+def test_the_full_journey_from_registration_to_the_effective_prescription(
         launch: Callable[..., Browser], plain_browser: Browser, hospital_url: str, cameras: dict[str, Path],
         screens: Screens, tmp_path: Path) -> None:
     patient_context, patient = new_page(plain_browser, hospital_url, PHONE)
