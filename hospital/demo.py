@@ -19,6 +19,7 @@ from hospital.identity.models import Role
 from hospital.identity.service import create_user
 from hospital.institution import service as institution
 from hospital.patients.service import Registration, register_patient
+from hospital.signing.service import register_staff_hooks
 from hospital.staff.service import Admission, admit_staff
 from hospital.visits.demo_data import seed_visits_demo
 
@@ -62,6 +63,7 @@ async def seed_demo(session: AsyncSession, ctx: HospitalContext) -> bool:
     if await institution.current_licence(session) is not None:
         return False
     actor = Actor.system("demo-seed")
+    register_staff_hooks()  # the demo clinicians get their signing keys at admission (RX-05)
     today = ctx.now().date()
     await institution.record_licence(session, actor, institution.LicenceInput(
         licence_number="PDY0001-310115-DEMO", institution_name="示范市第一人民医院",

@@ -9,7 +9,9 @@ from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
 from hospital.institution.models import Department, Licence, ServiceStop
 from hospital.patients.models import Patient
+from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
 from hospital.quality.models import AdverseEvent, Complaint, Rating
+from hospital.signing.models import ClinicianCredential, SigningAuthority
 from hospital.staff.models import StaffMember
 from hospital.video.models import VideoFaceCheck, VisitRecording
 from hospital.visits.models import ChatMessage, ConsentRecord, MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
@@ -19,9 +21,11 @@ __all__ = [
            "AuditEntry",
            "Blob",
            "ChatMessage",
+           "ClinicianCredential",
            "Complaint",
            "ConsentRecord",
            "Department",
+           "Dispensing",
            "FaceEnrolment",
            "FaceVerification",
            "Licence",
@@ -29,10 +33,13 @@ __all__ = [
            "OutboxEvent",
            "Patient",
            "PracticeSession",
+           "Prescription",
+           "PrescriptionReview",
            "PriorDiagnosisRecord",
            "Rating",
            "Schedule",
            "ServiceStop",
+           "SigningAuthority",
            "StaffMember",
            "User",
            "VideoFaceCheck",

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.context import HospitalContext
 from hospital.core.web import PUBLIC, actor_of
 from hospital.identity.guards import requires_admin
-from hospital.institution import service
+from hospital.institution import disclosure, service
 
 __all__ = ["InstitutionController"]
 
@@ -47,12 +47,20 @@ class InstitutionController(Controller):
     async def public(self, db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
         return await service.public_institution(db_session, ctx)
 
+    @get("/disclosure", opt=PUBLIC, summary="Public disclosure page data: everything INS-03 names (亮证经营)")
+    async def public_disclosure(self, db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
+        return await disclosure.disclosure(db_session, ctx)
+
     @post("/licence", guards=[requires_admin], summary="Record a new or renewed licence (INS-01)")
     async def record_licence(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                              data: Annotated[LicenceBody, Body()]) -> dict[str, Any]:
         licence = await service.record_licence(db_session, actor_of(request),
                                                service.LicenceInput(**msgspec.structs.asdict(data)))
         return {"id": str(licence.id), "licence_number": licence.licence_number}
+
+    @get("/departments", guards=[requires_admin], summary="Every department, approved or not (administration)")
+    async def departments(self, db_session: AsyncSession) -> list[dict[str, Any]]:
+        return await service.all_departments(db_session)
 
     @put("/departments/{code:str}", guards=[requires_admin], summary="Set a 诊疗科目 and whether it is approved")
     async def set_department(self, request: Request[Any, Any, Any], db_session: AsyncSession, code: str,

@@ -16,7 +16,7 @@ from hospital.core.outbox import emit
 from hospital.institution import rules
 from hospital.institution.models import Department, Licence, ServiceStop
 
-__all__ = ["LicenceInput", "active_service_stop", "approved_department_codes", "current_licence",
+__all__ = ["LicenceInput", "active_service_stop", "all_departments", "approved_department_codes", "current_licence",
            "public_institution", "record_licence", "require_licence_in_force", "resume_service", "stop_service",
            "upsert_department"]
 
@@ -92,6 +92,12 @@ async def resume_service(session: AsyncSession, ctx: HospitalContext, actor: Act
 async def approved_department_codes(session: AsyncSession) -> set[str]:
     rows = await session.execute(select(Department.code).where(Department.approved == True))  # noqa: E712
     return set(rows.scalars().all())
+
+
+async def all_departments(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every department on record, approved or not, for the administrator."""
+    rows = (await session.execute(select(Department).order_by(Department.code))).scalars().all()
+    return [{"code": d.code, "name": d.name, "approved": d.approved} for d in rows]
 
 
 async def record_licence(session: AsyncSession, actor: Actor, data: LicenceInput) -> Licence:

@@ -1,7 +1,8 @@
 """Clinicians' electronic signatures: the hospital CA, canonical JSON, ES256 JWS, export bundles (RX-05, RX-06, FACE-03).
 
-Pure library code (no database, no HTTP). The services keep each clinician's encrypted key and certificate,
-unlock the key only after a fresh face verification (FACE-03), and call `Signer.sign` / `SignatureVerifier.verify`.
+The library modules re-exported here are pure (no database, no HTTP). `models.py` and `service.py` keep the CA
+and each clinician's encrypted key and certificate in the database; services unlock a key only after a fresh
+face verification (FACE-03) and call `Signer.sign` / `SignatureVerifier.verify`; `api.py` publishes the keys.
 """
 
 from __future__ import annotations

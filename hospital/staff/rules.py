@@ -13,6 +13,7 @@ from datetime import date
 
 from hospital.core.errors import AccessRefused, RuleViolation
 from hospital.core.rule_registry import rule
+from hospital.institution.rules import department_covers
 
 __all__ = [
     "MIN_CLINICAL_YEARS",
@@ -148,5 +149,6 @@ def check_can_practise(standing: StaffStanding, today: date, department: str | N
         if credential.valid_until is not None and credential.valid_until < today:
             raise AccessRefused("STAFF-03", f"credential {credential.kind} expired on {credential.valid_until}; "
                                             "practice is blocked until it is renewed")
-    if department is not None and department not in standing.departments:
+    # A clinician assigned a 一级科目 ("03" 内科) practises in its 二级科目 ("03.04"), as the licence reads (INS-02).
+    if department is not None and not any(department_covers(own, department) for own in standing.departments):
         raise AccessRefused("STAFF-03", f"department {department} is not among this clinician's departments")

@@ -159,6 +159,8 @@ async def set_suspension(session: AsyncSession, ctx: HospitalContext, actor: Act
     if suspended and not (reason or "").strip():
         raise InvalidInput("a suspension needs a reason")
     member.suspended, member.suspension_reason = suspended, (reason if suspended else None)
+    for hook in SUSPENSION_HOOKS:  # e.g. signing revokes the certificate, or issues a new one on reinstatement
+        await hook(session, ctx, actor, member)
     await _changed(session, ctx, actor, member, "staff.suspended" if suspended else "staff.reinstated",
                    {"reason": reason})
     return member
@@ -188,3 +190,5 @@ async def require_can_practise(session: AsyncSession, ctx: HospitalContext, user
 
 AdmissionHook = Any
 ADMISSION_HOOKS: list[AdmissionHook] = []
+# Called with (session, ctx, actor, member) inside the suspension/reinstatement transaction.
+SUSPENSION_HOOKS: list[AdmissionHook] = []

@@ -17,6 +17,7 @@ from hospital.core.outbox import emit
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
+from hospital.signing.service import sign_document
 from hospital.staff.service import require_can_practise
 from hospital.visits import queries
 from hospital.visits.common import emr_value, local_today, open_emr, seal_emr, tables_for
@@ -100,8 +101,14 @@ async def sign_off_medical_record(session: AsyncSession, ctx: HospitalContext, a
     check_emr_complete(replace(emr_value(content, None), doctor_signature=f"signed off by {principal.user_id}"))
     record.signed_at = ctx.now()
     record.signed_by_user_id = principal.user_id
-    # TODO(RX-05): put the doctor's JWS over the canonical record here (hospital/signing); the lead wires it.
-    record.signature = None
+    # RX-05: every online diagnosis carries the doctor's e-signature; the JWS covers the whole record, its
+    # visit and the face verification that allowed signing (FACE-03), verifiable offline with the CA.
+    record.signature = await sign_document(session, ctx, principal.user_id, {
+        "document": "outpatient_medical_record", "medical_record_id": str(record.id), "visit_id": str(visit.id),
+        "version": record.version + 1, "signed_at": record.signed_at.isoformat(), "record": content,
+        "face_verification": {"practice_session_id": str(principal.practice_session_id),
+                              "verified_at": principal.face_verified_at.isoformat()
+                              if principal.face_verified_at else None}})
     record.purge_not_before = purge_not_before(RetentionClass.MEDICAL_RECORD, local_today(ctx))
     record.version += 1
     record.touch()

@@ -129,6 +129,6 @@ async def emr_record(session: AsyncSession, ctx: HospitalContext, visit: Visit, 
         "treatment_advice": content["treatment_advice"],
         "signed_at": _iso(record.signed_at),
         "signed_by_user_id": str(record.signed_by_user_id) if record.signed_by_user_id else None,
-        "signature": record.signature,  # the JWS once RX-05 is wired; None until then
+        "signature": record.signature,  # the doctor's JWS over the record (RX-05)
         "record_version": record.version,
     }

@@ -15,7 +15,7 @@ from alembic import op
 import hospital.core.types
 
 revision: str = '0008_video'
-down_revision: str | None = '0006_quality'
+down_revision: str | None = '0005_connector'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

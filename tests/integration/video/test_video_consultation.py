@@ -26,7 +26,7 @@ async def test_each_side_receives_the_other_sides_frames(make_hub, browsers, rec
     assert {abs(luma - PATIENT_LUMA) < 25 for _, luma, _ in doctor.received} == {True}
     numbers = [number for number, _, _ in patient.received]
     assert numbers == sorted(numbers)
-    assert numbers[-1] - numbers[0] + 1 - len(numbers) <= 2  # at most a frame or two skipped at start-up
+    assert len(set(numbers)) >= 0.9 * (numbers[-1] - numbers[0] + 1)  # next to nothing lost on loopback
     assert doctor.audio_frames > 0 and patient.audio_frames > 0
     assert recorded.of("joined") == [
         {"role": "patient", "rejoined": False, "paused": False},

@@ -43,7 +43,7 @@ async def test_a_doctor_publishes_schedules_in_their_own_departments_and_anyone_
     published = await publish(client, doctor, capacity=3)
     assert published.status_code == 201, published.text
     assert published.json()["free_places"] == 3 and published.json()["department_name"] == "心血管内科专业"
-    outside = await publish(client, doctor, department="03.01", days=4)
+    outside = await publish(client, doctor, department="07", days=4)
     assert outside.status_code == 403 and outside.json()["rule_id"] == "STAFF-03"
     overlapping = await publish(client, doctor, department="03.07")
     assert overlapping.status_code == 409 and overlapping.json()["rule_id"] == "REV-06"

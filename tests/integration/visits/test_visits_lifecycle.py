@@ -18,6 +18,7 @@ from hospital.core.audit import AuditEntry, verify_chain
 from hospital.core.errors import InvalidTransition, NotFound
 from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
+from hospital.signing.service import verify_signature
 from hospital.visits.lifecycle_service import require_visit_open_for_prescribing
 from hospital.visits.models import ChatMessage, MedicalRecord
 from tests.conftest import FakeClock
@@ -80,7 +81,12 @@ async def test_a_visit_runs_from_booking_to_completion_with_its_record_signed_an
     assert written.status_code == 200 and written.json()["signed"] is False
     assert (await client.get(f"/api/visits/{visit_id}/medical-record", headers=patient)).status_code == 404  # a draft
     signed = await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)
-    assert signed.status_code == 200 and signed.json()["signed"] is True and signed.json()["signature"] is None
+    assert signed.status_code == 200 and signed.json()["signed"] is True
+    # RX-05: the record carries the doctor's JWS, which verifies against the hospital CA and covers the record.
+    verified = await verify_signature(session, client.app.state.ctx, signed.json()["signature"])
+    assert verified.payload["visit_id"] == visit_id and verified.payload["record"]["chief_complaint"] == EMR["chief_complaint"]
+    assert verified.signer.role == "doctor"
+    await session.rollback()
     record = (await client.get(f"/api/visits/{visit_id}/medical-record", headers=patient)).json()
     assert record["chief_complaint"] == EMR["chief_complaint"] and record["diagnosis_icd10"] == "I10"
     assert record["retention_class"] == "medical_record" and int(record["purge_not_before"][:4]) >= date.today().year + 15
@@ -100,7 +106,8 @@ async def test_a_visit_runs_from_booking_to_completion_with_its_record_signed_an
     assert final["outcome"] == "completed" and final["referred_offline"] is False and final["answered"] is True
     assert final["present_diagnosis"] == {"icd10_code": "I10", "name": "原发性高血压"} and final["main_diagnosis_code"] == "I10"
     assert final["prior_diagnosis"]["diagnosed_on"] and final["started_at"] and final["ended_at"]
-    assert events[2].payload["chief_complaint"] == EMR["chief_complaint"] and events[2].payload["signature"] is None
+    assert events[2].payload["chief_complaint"] == EMR["chief_complaint"]
+    assert events[2].payload["signature"] == signed.json()["signature"]
     actions = (await session.execute(select(AuditEntry.action).where(AuditEntry.subject_id == visit_id)
                                      .order_by(col(AuditEntry.seq)))).scalars().all()
     assert [a for a in actions if a.startswith("visit.")] == ["visit.booked", "visit.accepted", "visit.started",

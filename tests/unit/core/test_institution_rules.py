@@ -44,3 +44,15 @@ def test_an_approved_first_level_department_covers_its_specialties_but_not_the_r
     assert refused.value.rule_id == "INS-02"
     with pytest.raises(RuleViolation):
         check_department_approved("030.4", {"03"})  # a prefix that is not a 二级科目 of 03
+
+
+def test_a_clinician_of_a_first_level_department_practises_in_its_subspecialties() -> None:
+    from datetime import date
+
+    from hospital.core.errors import AccessRefused
+    from hospital.staff.rules import StaffKind, StaffStanding, check_can_practise
+
+    standing = StaffStanding(StaffKind.DOCTOR, False, ("03",))
+    check_can_practise(standing, date(2026, 11, 23), "03.04")
+    with pytest.raises(AccessRefused):
+        check_can_practise(standing, date(2026, 11, 23), "07")

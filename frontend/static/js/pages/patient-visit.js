@@ -1,0 +1,108 @@
+// One visit for its patient: the queue, the consultation (video or chat), the signed EMR, prescriptions,
+// and afterwards rating, complaint and adverse-reaction reporting (REV-06, REC-01, QA-01).
+import { api } from "../api.js";
+import { mountChat } from "../chat.js";
+import { emrNode } from "../emr.js";
+import { formatDateTime, formatTime, label, t } from "../i18n.js";
+import { params, pathId, startPage } from "../page.js";
+import { mountPrescriptions } from "../prescriptions.js";
+import { $, bindButton, bindForm, clear, h, load, notice, showError } from "../ui.js";
+import { mountVideo } from "../video.js";
+import { stateBadge } from "../visits.js";
+
+await startPage({ role: "patient" });
+const visitId = pathId();
+const LIVE = ["requested", "accepted", "in_progress"];
+let chat = null;
+let shownState = null;
+
+if (params().get("booked")) notice($("#visit-notice"), t("visit.booked"));
+$("#complain-link").href = `/patient/feedback?visit=${visitId}`;
+$("#adverse-link").href = `/patient/feedback?visit=${visitId}#adverse-heading`;
+
+function summary(v) {
+  return [
+    h("div", { class: "row" }, h("strong", {}, `${v.department_name} · ${v.doctor_name} ${v.doctor_title || ""}`), stateBadge(v.state)),
+    h("p", {}, `${formatDateTime(v.starts_at)}–${formatTime(v.ends_at)} · ${label("mode", v.mode)}`),
+    v.state === "requested" ? h("div", { class: "notice", "data-testid": "queue" },
+      h("div", { class: "queue-number" }, String(v.queue_number)), t("visit.waiting", { number: v.queue_number })) : null,
+    v.state === "accepted" ? h("p", { class: "notice" }, t("visit.accepted_wait")) : null,
+    v.state === "in_progress" ? h("p", { class: "notice" }, t("visit.in_progress")) : null,
+    v.paused ? h("p", { class: "notice warn" }, t("visit.paused")) : null,
+    v.state === "terminated" ? h("div", { class: "error-box", role: "note", "data-testid": "referral" },
+      h("strong", {}, t("visit.terminated", { reason: label("termination", v.termination_reason) })),
+      v.referral ? h("p", {}, t("visit.referral", { institution: v.referral.institution, department: v.referral.department || "",
+        advice: v.referral.advice })) : null) : null,
+    h("p", { class: "small muted" }, t("visit.prior", { name: v.prior_diagnosis.diagnosis_name, code: v.prior_diagnosis.icd10_code })),
+  ];
+}
+
+function actions(v) {
+  const area = $("#visit-actions");
+  clear(area);
+  if (v.allowed_actions.includes("cancel")) {
+    const button = h("button", { type: "button", class: "secondary" }, t("visit.cancel"));
+    bindButton(button, $("#action-error"), async () => {
+      if (!confirm(t("visit.cancel_confirm"))) return;
+      await api(`/api/visits/${visitId}/cancel`, { method: "POST", json: { reason: "" } });
+      await refresh();
+    });
+    area.append(button);
+  }
+}
+
+async function showRecord(v) {
+  if (!v.medical_record || !v.medical_record.signed) {
+    clear($("#emr"), h("p", { class: "empty" }, t("visit.no_emr")));
+    return;
+  }
+  await load($("#emr"), () => api(`/api/visits/${visitId}/medical-record`), emrNode);
+}
+
+function consultation(v) {
+  const open = v.state === "accepted" || v.state === "in_progress";
+  $("#consult-section").hidden = !open && !["completed", "terminated"].includes(v.state);
+  mountVideo($("#video"), v, "patient");
+  if (!chat && !$("#consult-section").hidden) chat = mountChat($("#chat"), visitId, { myRole: "patient", canWrite: open });
+  if (chat) chat.setWritable(open);
+  if (chat && !open) chat.stop();
+}
+
+async function refresh({ quiet = false } = {}) {
+  let visit;
+  if (quiet) {  // following the queue: no loading flash, but a failure still shows
+    try {
+      visit = await api(`/api/visits/${visitId}`);
+      clear($("#summary"), summary(visit));
+    } catch (error) {
+      showError($("#summary"), error);
+      return null;
+    }
+  } else {
+    visit = await load($("#summary"), () => api(`/api/visits/${visitId}`), summary);
+  }
+  if (!visit) return null;
+  actions(visit);
+  consultation(visit);
+  if (visit.state !== shownState) {
+    shownState = visit.state;
+    mountPrescriptions($("#prescriptions"), visitId, "patient");
+    await showRecord(visit);
+    $("#rating-section").hidden = !["completed", "terminated"].includes(visit.state);
+  }
+  return visit;
+}
+
+bindForm($("#rating-form"), async (data, form) => {
+  await api(`/api/visits/${visitId}/rating`, { method: "POST", json: { score: Number(data.get("score")), comment: data.get("comment").trim() } });
+  form.replaceWith(h("p", { class: "notice", role: "status" }, t("visit.rated")));
+});
+
+const first = await refresh();
+// Waiting in the queue: follow the visit until it ends.
+if (first && LIVE.includes(first.state)) {
+  const timer = setInterval(async () => {
+    const visit = await refresh({ quiet: true });
+    if (!visit || !LIVE.includes(visit.state)) clearInterval(timer);
+  }, 5000);
+}

@@ -1,0 +1,83 @@
+// Prescriptions as each role sees them (RX-05 … RX-08): the signed document, its review state, the rule
+// findings (clinicians only), and dispensing with delivery tracking.
+import { api } from "./api.js";
+import { formatDate, formatDateTime, label, money, t } from "./i18n.js";
+import { badge, clear, h, load, table } from "./ui.js";
+
+const STATUS_KIND = { pending_review: "warn", approved: "ok", rejected: "bad" };
+
+export function statusBadge(status) {
+  return badge(label("rx_status", status), STATUS_KIND[status] || "");
+}
+
+export function findingsNode(findings, { heading = t("rx.findings") } = {}) {
+  if (!findings || !findings.length) return null;
+  return h("div", { class: "findings", "data-testid": "findings" }, h("strong", {}, heading),
+    h("ul", { class: "list-plain" }, findings.map((f) => h("li", { class: `finding finding-${f.severity}` },
+      h("span", { class: "rule-id" }, f.rule_id), " ", badge(label("severity_rx", f.severity), f.severity === "block" ? "bad" : "warn"),
+      " ", f.message))));
+}
+
+function frequency(item) {
+  const every = item.interval_days > 1 ? t("rx.every_days", { days: item.interval_days }) : "";
+  return `${every}${t("rx.times_per_day", { times: item.times_per_day })}`;
+}
+
+/** "28 tablet" → "28片" (the document keeps the formulary's unit; the page says it in the reader's language). */
+function packText(pack) {
+  const [size, unit] = String(pack).split(" ");
+  return unit ? `${size}${label("unit", unit)}` : String(pack);
+}
+
+export function itemsTable(items) {
+  return table(null, [t("rx.drug"), t("rx.dose"), t("rx.frequency"), t("rx.days"), t("rx.quantity"), t("rx.amount")],
+    items.map((item) => [
+      h("span", {}, `${item.name_zh}（${item.strength}）`, item.usage ? h("br") : null, item.usage ? h("small", { class: "muted" }, item.usage) : null),
+      `${item.dose_per_time} ${item.dose_unit}`, frequency(item), t("rx.days_value", { days: item.days_supply }),
+      `${item.quantity_packs} × ${packText(item.pack)}`, money(item.amount_cny),
+    ]), { numeric: [5] });
+}
+
+function deliveryNode(d) {
+  if (!d) return null;
+  return h("div", { class: "delivery", "data-testid": "delivery" },
+    h("h4", {}, t("rx.delivery")),
+    h("p", {}, badge(label("delivery", d.status), d.status === "delivered" ? "ok" : "warn"), " ",
+      label("courier", d.courier_kind), d.courier_name ? ` · ${d.courier_name}` : "",
+      d.tracking_number ? ` · ${t("rx.tracking", { number: d.tracking_number })}` : ""),
+    h("ol", { class: "timeline" }, d.history.map((step) => h("li", {},
+      h("strong", {}, label("delivery", step.status)), ` ${formatDateTime(step.at)}`, step.note ? ` · ${step.note}` : ""))));
+}
+
+/** One prescription; `role` decides what is shown beyond the document (the API already leaves it out). */
+export function prescriptionCard(rx, role) {
+  const doc = rx.document;
+  const review = rx.review;
+  return h("article", { class: "prescription card", "data-testid": "prescription", "data-status": rx.status },
+    h("div", { class: "row" }, h("h3", {}, t("rx.number", { number: rx.prescription_number })), statusBadge(rx.status)),
+    h("p", { class: "small muted" }, t("rx.issued", { at: formatDateTime(rx.issued_at), until: formatDate(rx.valid_until) })),
+    h("p", {}, `${t("rx.patient")}：${doc.patient.name}（${label("sex", doc.patient.sex)}，${t("patient.age_value", { age: doc.patient.age })}）`),
+    h("p", {}, `${t("rx.diagnoses")}：`, doc.diagnoses.map((d) => `${d.name}（${d.icd10}）`).join("；")),
+    itemsTable(doc.items),
+    h("p", { class: "row" }, h("span", {}, t("rx.doctor_signed", { name: doc.doctor.name, title: doc.doctor.title })),
+      h("strong", {}, t("rx.total", { total: money(rx.total_cny) }))),
+    rx.status === "pending_review" ? h("p", { class: "notice warn" }, t("rx.waiting_review")) : null,
+    rx.status === "approved" ? h("p", { class: "notice", "data-testid": "rx-effective" }, t("rx.effective", {
+      at: formatDateTime(review && review.reviewed_at) })) : null,
+    rx.status === "rejected" ? h("div", { class: "error-box", role: "note" }, h("strong", {}, t("rx.rejected")),
+      review && review.reasons ? h("ul", {}, review.reasons.map((r) => h("li", {}, r))) : null) : null,
+    rx.superseded_by_id ? h("p", { class: "small muted" }, t("rx.superseded")) : null,
+    role !== "patient" ? findingsNode(rx.findings) : null,
+    deliveryNode(rx.dispensing));
+}
+
+export function prescriptionList(list, role) {
+  if (!list.length) return h("p", { class: "empty" }, t("rx.none"));
+  return list.map((rx) => prescriptionCard(rx, role));
+}
+
+/** The visit's prescriptions, read-only (the patient; the doctor's form is in prescription-form.js). */
+export async function mountPrescriptions(root, visitId, role) {
+  clear(root);
+  return load(root, () => api(`/api/visits/${visitId}/prescriptions`), (list) => prescriptionList(list, role));
+}

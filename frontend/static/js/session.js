@@ -1,0 +1,57 @@
+// The logged-in user of this tab: bearer token and role in sessionStorage (gone when the tab closes).
+const KEY = "hospital.session";
+
+export function currentSession() {
+  try {
+    const raw = sessionStorage.getItem(KEY);
+    const value = raw ? JSON.parse(raw) : null;
+    if (value && value.expires_at && Date.now() > value.expires_at) {
+      sessionStorage.removeItem(KEY);
+      return null;
+    }
+    return value;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession({ access_token, role, expires_in }, extra = {}) {
+  const value = { ...extra, token: access_token, role, expires_at: Date.now() + (expires_in || 900) * 1000 };
+  sessionStorage.setItem(KEY, JSON.stringify(value));
+  return value;
+}
+
+/** Replace the token (a face verification issues one carrying the practice session), keeping the role. */
+export function replaceToken(access_token, expires_in, extra = {}) {
+  const { token: _old, expires_at: _oldExpiry, ...current } = currentSession() || {};
+  return saveSession({ access_token, role: current.role, expires_in }, { ...current, ...extra });
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(KEY);
+}
+
+export const HOMES = {
+  patient: "/patient",
+  doctor: "/doctor/verify",
+  pharmacist: "/pharmacist/verify",
+  admin: "/admin",
+  nurse: "/",
+};
+
+export function homeOf(role) {
+  return HOMES[role] || "/";
+}
+
+/** Only same-site paths are followed after log-in (no open redirect). */
+export function safeNext(next) {
+  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : null;
+}
+
+export function toLogin(reason) {
+  const here = location.pathname + location.search;
+  const url = new URL("/login", location.origin);
+  url.searchParams.set("next", here);
+  if (reason) url.searchParams.set("reason", reason);
+  location.assign(url.toString());
+}

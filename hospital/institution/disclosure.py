@@ -1,0 +1,170 @@
+"""The public disclosure (亮证经营, INS-03): everything a patient may read before logging in.
+
+Licence and validity, approved departments, every practising clinician with title and registration number,
+published schedules, service hours and modes, reply time limits, prices of services and drugs, the complaint
+channel and the dispute procedure. What is not in the database (hours, reply limits, service prices,
+complaints, dispute procedure) comes from a reviewed data file: `data/disclosure.json` beside this module,
+or the hospital's own `disclosure.json` in the data directory, which takes precedence.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from hospital.context import HospitalContext
+from hospital.core.errors import ServiceUnavailable
+from hospital.institution.models import Department
+from hospital.institution.service import public_institution
+from hospital.prescriptions.formulary import Formulary, load_formulary
+from hospital.staff.models import StaffMember
+from hospital.visits.models import Schedule
+
+__all__ = ["DISCLOSURE_FILE", "E_CREDENTIAL_PENDING", "DisclosureSettings", "disclosure", "load_disclosure_settings"]
+
+DISCLOSURE_FILE = Path(__file__).with_name("data") / "disclosure.json"
+SCHEDULE_DAYS = 14  # how far ahead published schedules are listed
+
+# The e-credential is the clinician's signing certificate; until the signing area issues them it is null.
+E_CREDENTIAL_PENDING = ("the e-credential (signing certificate serial and fingerprint) is published once the "
+                        "hospital CA has issued it; until then the practice certificate number identifies the clinician")
+
+# The certificate that registers each kind of clinician to practise (执业注册), shown as the registration number.
+REGISTRATION_CREDENTIAL = {"doctor": "physician_practice", "nurse": "nurse_practice",
+                           "pharmacist": "pharmacist_qualification"}
+
+
+class Text(msgspec.Struct, forbid_unknown_fields=True):
+    zh: str
+    en: str
+
+
+class ServiceHours(msgspec.Struct, forbid_unknown_fields=True):
+    days: Text
+    opens: str
+    closes: str
+
+
+class ServiceMode(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    name: Text
+
+
+class ReplyTimeLimit(msgspec.Struct, forbid_unknown_fields=True):
+    mode: str
+    minutes: int
+    text: Text
+
+
+class ServicePrice(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    name: Text
+    unit: Text
+    price_cny: str
+    basis: Text
+
+
+class Complaints(msgspec.Struct, forbid_unknown_fields=True):
+    phone: str
+    email: str
+    address: Text
+    hours: Text
+    online: Text
+    regulator: Text
+
+
+class DisclosureSettings(msgspec.Struct, forbid_unknown_fields=True, rename={"about": "_about", "source": "_source"}):
+    """The shape of disclosure.json; a file that does not match is refused at load."""
+
+    service_hours: list[ServiceHours]
+    service_modes: list[ServiceMode]
+    reply_time_limits: list[ReplyTimeLimit]
+    service_prices: list[ServicePrice]
+    complaints: Complaints
+    dispute_procedure: list[Text]
+    about: str = ""
+    source: str = ""
+
+
+def load_disclosure_settings(data_dir: Path | None = None) -> DisclosureSettings:
+    """The hospital's own file in `data_dir` if present, else the demo file; ServiceUnavailable if malformed."""
+    own = data_dir / "disclosure.json" if data_dir is not None else None
+    path = own if own is not None and own.exists() else DISCLOSURE_FILE
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=DisclosureSettings)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ServiceUnavailable(f"INS-03: the disclosure file {path} is malformed: {exc}") from exc
+
+
+def _clinician(member: StaffMember, department_names: dict[str, str]) -> dict[str, Any]:
+    wanted = REGISTRATION_CREDENTIAL.get(member.kind)
+    registration = next((c for c in member.credentials if c.get("kind") == wanted), None)
+    return {
+        "name": member.real_name, "kind": member.kind, "title": member.title,
+        "departments": [{"code": code, "name": department_names.get(code, code)} for code in member.departments],
+        "practice_category": member.practice_category, "practice_scope": member.practice_scope,
+        "registration": None if registration is None else {
+            "kind": registration.get("kind"), "number": registration.get("number"),
+            "valid_until": registration.get("valid_until")},
+        "e_credential": None,
+    }
+
+
+def _drug_prices(formulary: Formulary) -> list[dict[str, Any]]:
+    # Controlled drugs are never prescribed online (RX-02), so they are not offered and not priced here.
+    return [{"code": d.code, "name_zh": d.name_zh, "generic_name": d.generic_name, "form": d.form,
+             "strength": f"{d.strength.normalize():f} {d.strength_unit}", "pack": f"{d.pack_size} {d.dispensing_unit}",
+             "pack_size": d.pack_size, "dispensing_unit": d.dispensing_unit, "price_cny": f"{d.price_cny:.2f}"}
+            for d in formulary if not d.is_controlled]
+
+
+async def _schedules(session: AsyncSession, ctx: HospitalContext, doctors: dict[Any, StaffMember],
+                     department_names: dict[str, str]) -> list[dict[str, Any]]:
+    now = ctx.now()
+    rows = (await session.execute(
+        select(Schedule).where(Schedule.cancelled == False, Schedule.ends_at >= now,  # noqa: E712
+                               Schedule.starts_at <= now + timedelta(days=SCHEDULE_DAYS))
+        .order_by(Schedule.starts_at))).scalars().all()  # type: ignore[arg-type]
+    return [{"doctor": doctors[s.doctor_user_id].real_name if s.doctor_user_id in doctors else "",
+             "title": doctors[s.doctor_user_id].title if s.doctor_user_id in doctors else "",
+             "department_code": s.department_code, "department": department_names.get(s.department_code, s.department_code),
+             "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat(), "modes": s.modes,
+             "price_cny": s.price_cny, "capacity": s.capacity, "remaining": max(s.capacity - s.booked, 0)}
+            for s in rows if s.doctor_user_id in doctors]
+
+
+def _formulary(ctx: HospitalContext) -> Formulary:
+    """The formulary, read once per context (the prescriptions area may have put it there already)."""
+    formulary = ctx.extensions.get("formulary")
+    if not isinstance(formulary, Formulary):
+        formulary = ctx.extensions["formulary"] = load_formulary()
+    return formulary
+
+
+async def disclosure(session: AsyncSession, ctx: HospitalContext, formulary: Formulary | None = None) -> dict[str, Any]:
+    """Everything INS-03 names, for the public page. Suspended clinicians are not listed as practising."""
+    settings = load_disclosure_settings(ctx.settings.data_dir)
+    institution = await public_institution(session, ctx)
+    department_names = {d.code: d.name for d in (await session.execute(select(Department))).scalars().all()}
+    staff = (await session.execute(select(StaffMember).where(StaffMember.suspended == False)  # noqa: E712
+                                   .order_by(StaffMember.kind, StaffMember.created_at))).scalars().all()  # type: ignore[arg-type]
+    doctors = {m.user_id: m for m in staff if m.kind == "doctor"}
+    return {
+        **institution,
+        "clinicians": [_clinician(m, department_names) for m in staff],
+        "e_credential_note": E_CREDENTIAL_PENDING,
+        "schedules": await _schedules(session, ctx, doctors, department_names),
+        "service_hours": msgspec.to_builtins(settings.service_hours),
+        "service_modes": msgspec.to_builtins(settings.service_modes),
+        "reply_time_limits": msgspec.to_builtins(settings.reply_time_limits),
+        "prices": {"services": msgspec.to_builtins(settings.service_prices),
+                   "drugs": _drug_prices(formulary or _formulary(ctx))},
+        "complaints": msgspec.to_builtins(settings.complaints),
+        "dispute_procedure": msgspec.to_builtins(settings.dispute_procedure),
+        "generated_at": ctx.now().isoformat(),
+    }

@@ -1,0 +1,138 @@
+"""Dispensing and delivery (RX-08): an effective prescription is dispensed once, then shipped and delivered.
+
+"Effective" is checked on the signatures, not only on the status column: the doctor's JWS must cover the
+stored document and a pharmacist's approving JWS must name its hash, each valid when it was made. The dispense
+itself is a conditional UPDATE of the prescription (`dispensed_at IS NULL` and its version), and the dispensing
+row is unique per prescription, so two pharmacists dispensing at once produce one dispensing and one 409.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from hospital.biometrics.gate import require_practice_session
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor, append_audit
+from hospital.core.errors import Conflict, Forbidden, IntegrityFailure, NotFound
+from hospital.core.outbox import emit
+from hospital.identity.tokens import Principal
+from hospital.prescriptions.lifecycle import (
+    DispensingStatus,
+    PrescriptionStatus,
+    ReviewDecision,
+    check_courier,
+    check_dispensable,
+    next_delivery_status,
+)
+from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
+from hospital.prescriptions.queries import open_json, prescription_in_scope
+from hospital.prescriptions.review_service import verified_document
+from hospital.signing import service as signing
+from hospital.signing.ca import ClinicianRole
+from hospital.signing.errors import SignatureInvalid
+from hospital.staff.service import require_can_practise
+
+__all__ = ["dispense", "update_delivery"]
+
+
+async def _approval_verifies(session: AsyncSession, ctx: HospitalContext, rx: Prescription,
+                             review: PrescriptionReview | None) -> bool:
+    """True when a pharmacist's valid JWS approves exactly this document (RX-06)."""
+    if review is None or review.decision != ReviewDecision.APPROVE:
+        return False
+    try:
+        document = await verified_document(session, ctx, rx)
+        token = open_json(ctx, review.review_jws_sealed, "review.jws", review.id)
+        verified = await signing.verify_signature(session, ctx, token, at=review.reviewed_at)
+    except (SignatureInvalid, IntegrityFailure):
+        return False
+    signed = verified.payload
+    doctor = document.get("doctor")
+    doctor_staff_id = doctor.get("staff_id") if isinstance(doctor, dict) else None
+    return (signed.get("prescription_sha256") == rx.payload_sha256 and signed.get("decision") == ReviewDecision.APPROVE
+            and verified.signer.role == ClinicianRole.PHARMACIST and verified.signer.staff_id != doctor_staff_id)
+
+
+def _step(status: str, at: datetime, principal: Principal, note: str = "", **extra: Any) -> dict[str, Any]:
+    return {"status": status, "at": at.isoformat(), "by_role": principal.role, "note": note, **extra}
+
+
+async def dispense(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                   prescription_id: uuid.UUID, courier_kind: str, courier_name: str | None) -> Dispensing:
+    """The pharmacy dispenses an approved prescription, once (RX-06, RX-08)."""
+    if principal.role != "pharmacist":
+        raise Forbidden("only a pharmacist dispenses")
+    rx = await prescription_in_scope(session, principal, prescription_id)
+    require_practice_session(ctx, principal)
+    kind, courier = check_courier(courier_kind, courier_name)
+    await require_can_practise(session, ctx, principal.user_id)
+    review = (await session.execute(select(PrescriptionReview).where(
+        PrescriptionReview.prescription_id == rx.id))).scalar_one_or_none()
+    now = ctx.now()
+    check_dispensable(rx.status, has_valid_approval=rx.status != PrescriptionStatus.APPROVED or
+                      await _approval_verifies(session, ctx, rx, review),
+                      already_dispensed=rx.dispensed_at is not None, valid_until=rx.valid_until,
+                      today=now.astimezone(signing.CHINA_TZ).date())
+    taken = await session.execute(
+        update(Prescription).where(col(Prescription.id) == rx.id, col(Prescription.version) == rx.version,
+                                   col(Prescription.status) == PrescriptionStatus.APPROVED,
+                                   col(Prescription.dispensed_at).is_(None))
+        .values(dispensed_at=now, version=rx.version + 1, updated_at=now))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("the prescription was dispensed by someone else meanwhile", rule_id="RX-08")
+    dispensing = Dispensing(prescription_id=rx.id, status=DispensingStatus.DISPENSED, courier_kind=kind,
+                            courier_name=courier, dispensed_by_user_id=principal.user_id, dispensed_at=now,
+                            history=[_step(DispensingStatus.DISPENSED, now, principal)])
+    session.add(dispensing)
+    await session.flush()
+    await append_audit(session, actor, "prescription.dispensed", subject_type="dispensing", subject_id=dispensing.id,
+                       rule_id="RX-08", detail={"prescription_id": rx.id, "number": rx.number, "courier": courier})
+    await emit(session, "dispensing.dispensed", subject_type="dispensing", subject_id=dispensing.id,
+               version=dispensing.version, payload={
+                   "dispensing_id": str(dispensing.id), "prescription_id": str(rx.id),
+                   "prescription_number": rx.number, "status": dispensing.status, "dispensed_at": now,
+                   "pharmacist_user_id": str(principal.user_id), "courier_kind": kind, "courier_name": courier})
+    await session.commit()
+    return dispensing
+
+
+async def update_delivery(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                          dispensing_id: uuid.UUID, status: str, *, tracking_number: str | None = None,
+                          courier_name: str | None = None, note: str = "") -> Dispensing:
+    """Shipped (with the courier's tracking number), then delivered; every step audited and reported."""
+    if principal.role != "pharmacist":
+        raise Forbidden("only the pharmacy updates a delivery")
+    dispensing = await session.get(Dispensing, dispensing_id)
+    if dispensing is None:
+        raise NotFound("no such dispensing")
+    tracking = (tracking_number or "").strip() or dispensing.tracking_number
+    target = next_delivery_status(dispensing.status, status, tracking_number=tracking)
+    now = ctx.now()
+    courier = (courier_name or "").strip() or dispensing.courier_name
+    step = _step(target, now, principal, note.strip(), tracking_number=tracking)
+    moved = await session.execute(
+        update(Dispensing).where(col(Dispensing.id) == dispensing.id, col(Dispensing.version) == dispensing.version)
+        .values(status=target, tracking_number=tracking, courier_name=courier, history=[*dispensing.history, step],
+                version=dispensing.version + 1, updated_at=now,
+                **({"shipped_at": now} if target is DispensingStatus.SHIPPED else {"delivered_at": now})))
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("the delivery was updated by someone else meanwhile; reload it", rule_id="RX-08")
+    await session.refresh(dispensing)
+    rx = await session.get(Prescription, dispensing.prescription_id)
+    assert rx is not None
+    await append_audit(session, actor, f"dispensing.{target}", subject_type="dispensing", subject_id=dispensing.id,
+                       rule_id="RX-08", detail={"number": rx.number, "tracking_number": tracking})
+    await emit(session, "dispensing.delivery_updated", subject_type="dispensing", subject_id=dispensing.id,
+               version=dispensing.version, payload={
+                   "dispensing_id": str(dispensing.id), "prescription_id": str(rx.id),
+                   "prescription_number": rx.number, "status": target, "updated_at": now,
+                   "courier_kind": dispensing.courier_kind, "courier_name": courier, "tracking_number": tracking,
+                   "history": dispensing.history})
+    await session.commit()
+    return dispensing

@@ -1,0 +1,131 @@
+"""The signed prescription document (RX-05): what the doctor submits and the payload the signature covers. Pure.
+
+The payload is canonical JSON (hospital.signing.canonical): no floats, so doses and money are decimal strings.
+Its fields, all present in every prescription:
+
+    prescription_number, revision, supersedes    the number, 1 for a first version, the previous number or null
+    issued_at, valid_until, validity_days        ISO time of signing; last Beijing calendar day it may be dispensed
+    hospital                                     the internet hospital's name
+    visit          {visit_id, department_code, mode}
+    patient        {patient_id, name, sex, age}
+    prior_diagnosis {icd10, name, institution, diagnosed_on}      the offline diagnosis this revisit continues (RX-01)
+    diagnoses      [{icd10, name}]
+    items          [{drug_code, name_zh, generic_name, strength, dose_per_time, dose_unit, times_per_day,
+                     interval_days, days_supply, quantity_packs, pack, unit_price_cny, amount_cny, usage}]
+    total_cny, long_prescription_reason, guardian_present
+    doctor         {staff_id, name, title, certificate_serial}
+    face_verification {practice_session_id, verified_at}          the verification the signature rests on (FACE-03)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hospital.core.errors import InvalidInput
+from hospital.prescriptions.formulary import Drug, Formulary
+from hospital.prescriptions.values import PrescribedItem
+
+__all__ = ["DiagnosisInput", "DraftInput", "ItemInput", "build_payload", "prescribed_items", "total_cny",
+           "valid_until"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosisInput:
+    icd10: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemInput:
+    drug_code: str
+    dose_per_time: Decimal
+    times_per_day: int
+    days_supply: int
+    quantity_packs: int
+    interval_days: int = 1
+    dose_unit: str | None = None  # default: the drug's dose unit
+    usage: str = ""  # 用法, e.g. "口服，早餐后"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DraftInput:
+    """What the doctor's form sends; it becomes a prescription only when signed."""
+
+    diagnoses: tuple[DiagnosisInput, ...]
+    items: tuple[ItemInput, ...]
+    validity_days: int = 1
+    long_prescription_reason: str | None = None
+    origin: str = "clinician"  # RX-07: anything else (ai, auto, import) is refused
+    signature_confirmed: bool = False  # RX-07: the doctor's explicit act of signing
+
+
+def prescribed_items(draft: DraftInput, formulary: Formulary) -> tuple[PrescribedItem, ...]:
+    """The rules' view of the items; an unknown drug keeps the unit given (RX-02 then refuses it)."""
+    if not draft.items:
+        raise InvalidInput("a prescription lists at least one drug")
+    items = []
+    for line in draft.items:
+        drug = formulary.get(line.drug_code)
+        unit = line.dose_unit or (drug.dose_unit if drug else "")
+        if not unit:
+            raise InvalidInput(f"give the dose unit for {line.drug_code!r}")
+        items.append(PrescribedItem(drug_code=line.drug_code, dose_per_time=line.dose_per_time, dose_unit=unit,
+                                    times_per_day=line.times_per_day, days_supply=line.days_supply,
+                                    quantity_packs=line.quantity_packs, interval_days=line.interval_days))
+    return tuple(items)
+
+
+def valid_until(issued_on: date, validity_days: int) -> date:
+    """处方管理办法 第十八条: valid on the day of issue, or up to `validity_days` days as the doctor notes."""
+    return issued_on + timedelta(days=max(validity_days, 1) - 1)
+
+
+def total_cny(items: Sequence[PrescribedItem], formulary: Formulary) -> Decimal:
+    return sum((drug.price_cny * item.quantity_packs for item, drug in formulary.lines(items)), Decimal(0))
+
+
+def _item(item: PrescribedItem, line: ItemInput, drug: Drug) -> dict[str, Any]:
+    return {
+        "drug_code": drug.code, "name_zh": drug.name_zh, "generic_name": drug.generic_name,
+        "strength": f"{drug.strength} {drug.strength_unit}", "dose_per_time": str(item.dose_per_time),
+        "dose_unit": item.dose_unit, "times_per_day": item.times_per_day, "interval_days": item.interval_days,
+        "days_supply": item.days_supply, "quantity_packs": item.quantity_packs,
+        "pack": f"{drug.pack_size} {drug.dispensing_unit}", "unit_price_cny": f"{drug.price_cny:.2f}",
+        "amount_cny": f"{drug.price_cny * item.quantity_packs:.2f}", "usage": line.usage.strip(),
+    }
+
+
+def build_payload(*, number: str, revision: int, supersedes: str | None, issued_at: datetime, issued_on: date,
+                  hospital: str, visit: dict[str, Any], patient: dict[str, Any], prior_diagnosis: dict[str, Any],
+                  draft: DraftInput, items: Sequence[PrescribedItem], formulary: Formulary,
+                  guardian_present: bool, doctor: dict[str, Any], face_verification: dict[str, Any]) -> dict[str, Any]:
+    """The document the doctor signs (fields in the module docstring)."""
+    lines = []
+    for item, line in zip(items, draft.items, strict=True):
+        drug = formulary.get(item.drug_code)
+        if drug is None:  # the rules refuse unknown drugs before anything is signed
+            raise InvalidInput(f"{item.drug_code!r} is not in the formulary")
+        lines.append(_item(item, line, drug))
+    return {
+        "prescription_number": number,
+        "revision": revision,
+        "supersedes": supersedes,
+        "issued_at": issued_at.isoformat(),
+        "valid_until": valid_until(issued_on, draft.validity_days).isoformat(),
+        "validity_days": draft.validity_days,
+        "hospital": hospital,
+        "visit": visit,
+        "patient": patient,
+        "prior_diagnosis": prior_diagnosis,
+        "diagnoses": [{"icd10": d.icd10.strip().upper(), "name": d.name.strip()} for d in draft.diagnoses],
+        "items": lines,
+        "total_cny": f"{total_cny(items, formulary):.2f}",
+        "long_prescription_reason": (draft.long_prescription_reason or "").strip() or None,
+        "guardian_present": guardian_present,
+        "doctor": doctor,
+        "face_verification": face_verification,
+    }

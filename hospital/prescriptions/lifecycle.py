@@ -1,0 +1,147 @@
+"""A prescription's life after signing (RX-06, RX-08): review, revision, dispensing, delivery. Pure.
+
+    pending_review ──approve──▶ approved ──dispense (once)──▶ dispensing: dispensed ─▶ shipped ─▶ delivered
+          └────────reject─────▶ rejected ──revise──▶ a new version, pending_review (the old one is kept)
+
+There is no stored draft: the draft is the doctor's form, and it becomes a prescription only when the doctor
+signs it (RX-07, FACE-03). The service stores the states and calls these checks before changing them.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+from hospital.core.errors import AccessRefused, Conflict, InvalidInput, InvalidTransition, RuleViolation
+from hospital.core.rule_registry import rule
+from hospital.signing.export import ReviewDecision
+
+__all__ = [
+    "CourierKind",
+    "DispensingStatus",
+    "PrescriptionStatus",
+    "ReviewDecision",
+    "check_courier",
+    "check_decision",
+    "check_dispensable",
+    "check_reviewable",
+    "check_reviewer",
+    "check_revisable",
+    "check_signed_by_hand",
+    "next_delivery_status",
+]
+
+
+class PrescriptionStatus(enum.StrEnum):
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"  # in effect (RX-06)
+    REJECTED = "rejected"  # back to the doctor with reasons
+
+
+class DispensingStatus(enum.StrEnum):
+    DISPENSED = "dispensed"  # prepared and checked by the pharmacy
+    SHIPPED = "shipped"  # handed to the courier, tracking number known
+    DELIVERED = "delivered"
+
+
+class CourierKind(enum.StrEnum):
+    OWN = "own"  # the hospital's own delivery
+    THIRD_PARTY = "third_party"  # a named courier company (第三方配送)
+
+
+_DELIVERY_MOVES = {
+    (DispensingStatus.DISPENSED, DispensingStatus.SHIPPED),
+    (DispensingStatus.SHIPPED, DispensingStatus.DELIVERED),
+}
+
+
+@rule("RX-07", "A prescription exists only once its doctor signs it by an explicit action",
+      source="PD 17 严禁使用人工智能等自动生成处方; SP 实名认证")
+def check_signed_by_hand(signature_confirmed: bool) -> None:
+    if not signature_confirmed:
+        raise RuleViolation("RX-07", "the doctor signs by an explicit action: confirm the signature "
+                                     "(signature_confirmed: true); nothing creates prescriptions on its own")
+
+
+@rule("RX-06", "A prescription is reviewed by a pharmacist, never by its prescriber nor by a doctor",
+      source="PD 17 处方经药师审核后方可生效; MS 第十三条")
+def check_reviewer(reviewer_role: str, reviewer_user_id: uuid.UUID, prescriber_user_id: uuid.UUID) -> None:
+    if reviewer_role != "pharmacist":
+        raise AccessRefused("RX-06", f"a {reviewer_role} may not review prescriptions; a pharmacist reviews (审方)")
+    if reviewer_user_id == prescriber_user_id:
+        raise AccessRefused("RX-06", "nobody reviews their own prescription: another pharmacist must review it")
+
+
+@rule("RX-06", "Only a prescription pending review is decided, and only once", source="PD 17")
+def check_reviewable(status: str) -> None:
+    if status != PrescriptionStatus.PENDING_REVIEW:
+        raise InvalidTransition(f"the prescription is {status}, not pending review: it was already decided",
+                                current_state=status, rule_id="RX-06")
+
+
+@rule("RX-06", "A rejection goes back to the doctor with reasons", source="PD 17; MS 第十三条")
+def check_decision(decision: str, reasons: Sequence[str]) -> ReviewDecision:
+    try:
+        chosen = ReviewDecision(decision)
+    except ValueError:
+        raise InvalidInput(f"decision must be one of {[d.value for d in ReviewDecision]}") from None
+    if chosen is ReviewDecision.REJECT and not any(r.strip() for r in reasons):
+        raise RuleViolation("RX-06", "a rejected prescription goes back to the doctor with the reasons")
+    return chosen
+
+
+@rule("RX-06", "Only a rejected prescription is revised, once, by its doctor; the old version is kept",
+      source="PD 17")
+def check_revisable(status: str, already_revised: bool) -> None:
+    if status != PrescriptionStatus.REJECTED:
+        raise InvalidTransition(f"only a rejected prescription is revised; this one is {status}",
+                                current_state=status, rule_id="RX-06")
+    if already_revised:
+        raise InvalidTransition("this version was already revised; revise the newest version",
+                                current_state="superseded", rule_id="RX-06")
+
+
+@rule("RX-06", "Only an approved prescription, within its validity, is dispensed, and only once",
+      source="PD 17 (RX-06); 处方管理办法 第十八条 (validity); RX-07 no drugs before the prescription exists")
+def check_dispensable(status: str, *, has_valid_approval: bool, already_dispensed: bool, valid_until: date,
+                      today: date) -> None:
+    if status != PrescriptionStatus.APPROVED:
+        raise InvalidTransition(f"the prescription is {status}: only a pharmacist-approved prescription is in "
+                                "effect and may be dispensed", current_state=status, rule_id="RX-06")
+    if not has_valid_approval:
+        raise RuleViolation("RX-06", "no valid pharmacist's review signature approves this prescription")
+    if already_dispensed:
+        raise Conflict("the prescription has already been dispensed", rule_id="RX-08")
+    if today > valid_until:
+        raise RuleViolation("RX-03", f"the prescription expired on {valid_until.isoformat()} (valid on the day of "
+                                     "issue, at most 3 days): the doctor writes a new one")
+
+
+@rule("RX-08", "Delivery moves dispensed → shipped → delivered; shipping names the courier and tracking number",
+      source="PD 17 处方流转、配送全程可追溯")
+def next_delivery_status(current: str, target: str, *, tracking_number: str | None) -> DispensingStatus:
+    try:
+        wanted = DispensingStatus(target)
+    except ValueError:
+        raise InvalidInput(f"status must be one of {[s.value for s in DispensingStatus]}") from None
+    if (DispensingStatus(current), wanted) not in _DELIVERY_MOVES:
+        raise InvalidTransition(f"a dispensing that is {current} cannot become {wanted}", current_state=current,
+                                rule_id="RX-08")
+    if wanted is DispensingStatus.SHIPPED and not (tracking_number or "").strip():
+        raise RuleViolation("RX-08", "shipping needs the courier's tracking number, so delivery can be traced")
+    return wanted
+
+
+@rule("RX-08", "Every dispensing names who delivers it: the hospital's own delivery or a named courier company",
+      source="PD 17 (自行或委托第三方配送)")
+def check_courier(kind: str, name: str | None) -> tuple[CourierKind, str]:
+    try:
+        chosen = CourierKind(kind)
+    except ValueError:
+        raise InvalidInput(f"courier_kind must be one of {[k.value for k in CourierKind]}") from None
+    named = (name or "").strip()
+    if chosen is CourierKind.THIRD_PARTY and not named:
+        raise RuleViolation("RX-08", "a third-party delivery names the courier company, so it can be traced")
+    return chosen, named or "本院配送"

@@ -1,0 +1,80 @@
+"""Prescriptions, their pharmacist reviews and their dispensing, as stored (RX-05, RX-06, RX-08).
+
+The signed document, the doctor's JWS, the rule findings, the review's reasons and JWS are clinical content and
+are sealed at rest (REC-03), each bound to its row; what the queues filter on (status, people, dates, number)
+stays in clear. Nothing is ever deleted: a revision is a new row that names the version it supersedes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from hospital.core.types import Record, UTCDateTime
+
+__all__ = ["Dispensing", "Prescription", "PrescriptionReview"]
+
+
+class Prescription(Record, table=True):
+    """One signed version of a prescription. `version` guards concurrent review and dispensing."""
+
+    number: str = Field(unique=True)
+    base_number: str = Field(index=True)  # shared by every version of one prescription
+    revision: int = 1
+    supersedes_id: uuid.UUID | None = Field(default=None, foreign_key="prescription.id")
+    superseded_by_id: uuid.UUID | None = Field(default=None, foreign_key="prescription.id")
+    visit_id: uuid.UUID = Field(foreign_key="visit.id", index=True)
+    patient_user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    doctor_user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    doctor_credential_id: uuid.UUID = Field(foreign_key="clinician_credential.id")
+    department_code: str
+    status: str = Field(default="pending_review", index=True)
+    issued_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    valid_until: date
+    supply_until: date  # the last day the longest item lasts: "still in effect" for RX-03/RX-04 checks
+    total_cny: str
+    payload_sealed: bytes
+    payload_sha256: str = Field(index=True)
+    doctor_jws_sealed: bytes
+    findings_sealed: bytes  # JSON list of {rule_id, severity, category, message}
+    warnings: int = 0  # findings of severity warn, for the queue at a glance
+    practice_session_id: uuid.UUID | None = None
+    face_verified_at: datetime = Field(sa_type=UTCDateTime)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    dispensed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = 1
+
+
+class PrescriptionReview(Record, table=True):
+    """The pharmacist's decision (审方), signed as a second JWS over the prescription's hash (RX-06)."""
+
+    __tablename__ = "prescription_review"
+
+    prescription_id: uuid.UUID = Field(foreign_key="prescription.id", unique=True)
+    decision: str  # approve | reject
+    reasons_sealed: bytes  # JSON list of strings
+    pharmacist_user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    pharmacist_credential_id: uuid.UUID = Field(foreign_key="clinician_credential.id")
+    review_jws_sealed: bytes
+    practice_session_id: uuid.UUID | None = None
+    reviewed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Dispensing(Record, table=True):
+    """Dispensing and delivery of one approved prescription, at most once (RX-08)."""
+
+    prescription_id: uuid.UUID = Field(foreign_key="prescription.id", unique=True)
+    status: str = Field(default="dispensed", index=True)
+    courier_kind: str  # own | third_party
+    courier_name: str
+    tracking_number: str | None = None
+    dispensed_by_user_id: uuid.UUID = Field(foreign_key="user_account.id")
+    dispensed_at: datetime = Field(sa_type=UTCDateTime)
+    shipped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    history: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)  # [{status, at, by_role, note}]
+    version: int = 1

@@ -1,0 +1,166 @@
+"""Reading prescriptions, scoped to the caller (SEC-01), and the sealed-field helpers the services share.
+
+A patient sees their own prescriptions, a doctor those they wrote, a pharmacist every one (they review and
+dispense them all); anyone else, and any id out of scope, gets 404. The patient's view leaves out the rule
+findings, the review's reasons and the signatures: those are for the clinicians.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from hospital.context import HospitalContext
+from hospital.core.errors import NotFound
+from hospital.core.rule_registry import Finding
+from hospital.identity.tokens import Principal
+from hospital.prescriptions.formulary import Formulary, load_formulary
+from hospital.prescriptions.lifecycle import PrescriptionStatus
+from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
+
+__all__ = ["dispensing_queue", "findings_json", "formulary_of", "get_prescription", "list_prescriptions",
+           "open_json", "prescription_in_scope", "prescription_view", "review_queue", "seal_json"]
+
+_FORMULARY = "formulary"
+CLINICAL_ROLES = ("doctor", "pharmacist")
+
+
+def formulary_of(ctx: HospitalContext) -> Formulary:
+    """The bundled formulary, loaded once per process."""
+    loaded = ctx.extensions.get(_FORMULARY)
+    if not isinstance(loaded, Formulary):
+        loaded = ctx.extensions[_FORMULARY] = load_formulary()
+    return loaded
+
+
+def seal_json(ctx: HospitalContext, value: Any, field: str, row_id: uuid.UUID) -> bytes:
+    """Seal a JSON value bound to its column and row, so it opens nowhere else (REC-03)."""
+    return ctx.cipher.seal(json.dumps(value, ensure_ascii=False).encode(), context=f"{field}:{row_id}")
+
+
+def open_json(ctx: HospitalContext, sealed: bytes, field: str, row_id: uuid.UUID) -> Any:
+    return json.loads(ctx.cipher.open(sealed, context=f"{field}:{row_id}"))
+
+
+def findings_json(findings: Sequence[Finding]) -> list[dict[str, str]]:
+    """Findings as the pharmacist, the doctor and the supervision platform all see them."""
+    return [{"rule_id": f.rule_id, "severity": str(f.severity), "category": f.category, "message": f.message}
+            for f in findings]
+
+
+def _scoped(principal: Principal) -> Any:
+    query = select(Prescription)
+    if principal.role == "patient":
+        return query.where(Prescription.patient_user_id == principal.user_id)
+    if principal.role == "doctor":
+        return query.where(Prescription.doctor_user_id == principal.user_id)
+    if principal.role == "pharmacist":
+        return query
+    return None
+
+
+async def prescription_in_scope(session: AsyncSession, principal: Principal, prescription_id: uuid.UUID,
+                                *, lock: bool = False) -> Prescription:
+    query = _scoped(principal)
+    if query is None:
+        raise NotFound("no such prescription")
+    query = query.where(Prescription.id == prescription_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    found: Prescription | None = (await session.execute(query)).scalar_one_or_none()
+    if found is None:
+        raise NotFound("no such prescription")
+    return found
+
+
+async def _review_and_dispensing(session: AsyncSession, prescription_ids: Sequence[uuid.UUID]
+                                 ) -> tuple[dict[uuid.UUID, PrescriptionReview], dict[uuid.UUID, Dispensing]]:
+    if not prescription_ids:
+        return {}, {}
+    reviews = (await session.execute(select(PrescriptionReview).where(
+        col(PrescriptionReview.prescription_id).in_(prescription_ids)))).scalars().all()
+    dispensings = (await session.execute(select(Dispensing).where(
+        col(Dispensing.prescription_id).in_(prescription_ids)))).scalars().all()
+    return {r.prescription_id: r for r in reviews}, {d.prescription_id: d for d in dispensings}
+
+
+def dispensing_view(d: Dispensing) -> dict[str, Any]:
+    return {"dispensing_id": str(d.id), "prescription_id": str(d.prescription_id), "status": d.status,
+            "courier_kind": d.courier_kind, "courier_name": d.courier_name, "tracking_number": d.tracking_number,
+            "dispensed_at": d.dispensed_at.isoformat(), "shipped_at": d.shipped_at.isoformat() if d.shipped_at else None,
+            "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None, "history": d.history,
+            "version": d.version}
+
+
+def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescription,
+                      review: PrescriptionReview | None, dispensing: Dispensing | None) -> dict[str, Any]:
+    """One prescription as the caller may see it (see the module docstring)."""
+    clinician = principal.role in CLINICAL_ROLES
+    view: dict[str, Any] = {
+        "prescription_id": str(rx.id), "prescription_number": rx.number, "revision": rx.revision,
+        "supersedes_id": str(rx.supersedes_id) if rx.supersedes_id else None,
+        "superseded_by_id": str(rx.superseded_by_id) if rx.superseded_by_id else None,
+        "visit_id": str(rx.visit_id), "status": rx.status, "issued_at": rx.issued_at.isoformat(),
+        "valid_until": rx.valid_until.isoformat(), "total_cny": rx.total_cny, "version": rx.version,
+        "document": open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
+        "review": None, "dispensing": dispensing_view(dispensing) if dispensing else None,
+    }
+    if review is not None:
+        view["review"] = {"decision": review.decision, "reviewed_at": review.reviewed_at.isoformat()}
+        if clinician:
+            view["review"]["reasons"] = open_json(ctx, review.reasons_sealed, "review.reasons", review.id)
+            view["review"]["review_jws"] = open_json(ctx, review.review_jws_sealed, "review.jws", review.id)
+    if clinician:
+        view["payload_sha256"] = rx.payload_sha256
+        view["findings"] = open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)
+        view["doctor_jws"] = open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id)
+    return view
+
+
+async def _views(session: AsyncSession, ctx: HospitalContext, principal: Principal,
+                 found: Sequence[Prescription]) -> list[dict[str, Any]]:
+    reviews, dispensings = await _review_and_dispensing(session, [rx.id for rx in found])
+    return [prescription_view(ctx, principal, rx, reviews.get(rx.id), dispensings.get(rx.id)) for rx in found]
+
+
+async def get_prescription(session: AsyncSession, ctx: HospitalContext, principal: Principal,
+                           prescription_id: uuid.UUID) -> dict[str, Any]:
+    rx = await prescription_in_scope(session, principal, prescription_id)
+    return (await _views(session, ctx, principal, [rx]))[0]
+
+
+async def list_prescriptions(session: AsyncSession, ctx: HospitalContext, principal: Principal,
+                             visit_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
+    """The caller's prescriptions (newest first), optionally of one visit."""
+    query = _scoped(principal)
+    if query is None:
+        return []
+    if visit_id is not None:
+        query = query.where(Prescription.visit_id == visit_id)
+    found = (await session.execute(query.order_by(col(Prescription.issued_at).desc()))).scalars().all()
+    return await _views(session, ctx, principal, found)
+
+
+async def review_queue(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> list[dict[str, Any]]:
+    """Prescriptions waiting for a pharmacist, oldest first, with their rule findings (RX-06)."""
+    query = _scoped(principal)
+    if query is None or principal.role != "pharmacist":
+        return []
+    found = (await session.execute(query.where(Prescription.status == PrescriptionStatus.PENDING_REVIEW)
+                                   .order_by(col(Prescription.issued_at)))).scalars().all()
+    return await _views(session, ctx, principal, found)
+
+
+async def dispensing_queue(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> list[dict[str, Any]]:
+    """Approved prescriptions not yet dispensed, oldest first (RX-08)."""
+    if principal.role != "pharmacist":
+        return []
+    query = select(Prescription).where(Prescription.status == PrescriptionStatus.APPROVED,
+                                       col(Prescription.dispensed_at).is_(None))
+    found = (await session.execute(query.order_by(col(Prescription.issued_at)))).scalars().all()
+    return await _views(session, ctx, principal, found)

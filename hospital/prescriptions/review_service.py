@@ -1,0 +1,111 @@
+"""The pharmacist's review (审方, RX-06): approve or reject, signed as a second JWS.
+
+Only a pharmacist in a practice session (FACE-02), who did not write the prescription, decides, and only
+once: the decision is a conditional UPDATE on the prescription's version, so of two pharmacists deciding at
+the same moment one wins and the other gets 409. The doctor's signature is checked first (chain, revocation,
+and that it covers exactly the stored document), so nobody approves a document the doctor did not sign.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from hospital.biometrics.gate import require_practice_session
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor, append_audit
+from hospital.core.errors import Conflict, IntegrityFailure
+from hospital.core.outbox import emit
+from hospital.identity.tokens import Principal
+from hospital.institution.service import require_licence_in_force
+from hospital.prescriptions.lifecycle import (
+    PrescriptionStatus,
+    ReviewDecision,
+    check_decision,
+    check_reviewable,
+    check_reviewer,
+)
+from hospital.prescriptions.models import Prescription, PrescriptionReview
+from hospital.prescriptions.queries import open_json, prescription_in_scope, seal_json
+from hospital.signing import service as signing
+from hospital.signing.errors import SignatureInvalid
+from hospital.signing.export import review_payload
+from hospital.staff.service import require_can_practise
+
+__all__ = ["review_prescription", "verified_document"]
+
+
+async def verified_document(session: AsyncSession, ctx: HospitalContext, rx: Prescription) -> dict[str, object]:
+    """The stored document, after checking the doctor's JWS covers exactly it and was valid when signed (RX-05).
+
+    Checked at the signing time (a trusted database time): a later suspension (privilege withdrawn) does not
+    undo what was validly signed before it; a key compromise is revoked retroactively by the CRL anyway.
+    """
+    token = open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id)
+    try:
+        verified = await signing.verify_signature(session, ctx, token, at=rx.issued_at)
+    except SignatureInvalid as exc:
+        raise IntegrityFailure(f"the doctor's signature on {rx.number} no longer verifies: {exc.detail}",
+                               rule_id="RX-05", reason_code=str(exc.reason_code)) from exc
+    document: dict[str, object] = open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id)
+    if hashlib.sha256(verified.payload_bytes).hexdigest() != rx.payload_sha256 or verified.payload != document:
+        raise IntegrityFailure(f"the stored document of {rx.number} is not what the doctor signed", rule_id="RX-05")
+    return document
+
+
+async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                              prescription_id: uuid.UUID, decision: str, reasons: Sequence[str],
+                              expected_version: int | None = None) -> PrescriptionReview:
+    """Approve (the prescription takes effect) or reject with reasons back to the doctor (RX-06)."""
+    rx = await prescription_in_scope(session, principal, prescription_id)
+    check_reviewer(principal.role, principal.user_id, rx.doctor_user_id)
+    require_practice_session(ctx, principal)  # FACE-02: a pharmacist verifies before reviewing
+    chosen = check_decision(decision, reasons)
+    check_reviewable(rx.status)
+    version = expected_version if expected_version is not None else rx.version
+    if version != rx.version:
+        raise Conflict(f"the prescription changed since you opened it (version {rx.version}, not {version})",
+                       rule_id="RX-06", current_version=rx.version)
+    await require_licence_in_force(session, ctx)
+    member = await require_can_practise(session, ctx, principal.user_id)
+    document = await verified_document(session, ctx, rx)
+    pharmacist = await signing.signer_for(session, ctx, principal.user_id)
+    now = ctx.now()
+    kept_reasons = [r.strip() for r in reasons if r.strip()]
+    payload = review_payload(document, decision=chosen, reasons=kept_reasons, pharmacist_name=member.real_name,
+                             pharmacist_staff_id=str(member.id), reviewed_at=now, prescription_number=rx.number)
+    token = pharmacist.sign(payload)
+    status = PrescriptionStatus.APPROVED if chosen is ReviewDecision.APPROVE else PrescriptionStatus.REJECTED
+    # The race is decided here, before any other lock is taken (the audit chain's comes after).
+    decided = await session.execute(
+        update(Prescription).where(col(Prescription.id) == rx.id, col(Prescription.version) == version,
+                                   col(Prescription.status) == PrescriptionStatus.PENDING_REVIEW)
+        .values(status=status, version=version + 1, reviewed_at=now, updated_at=now))
+    if decided.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("another pharmacist decided this prescription first", rule_id="RX-06")
+    review_id = uuid.uuid4()
+    review = PrescriptionReview(
+        id=review_id, prescription_id=rx.id, decision=str(chosen),
+        reasons_sealed=seal_json(ctx, kept_reasons, "review.reasons", review_id), pharmacist_user_id=principal.user_id,
+        pharmacist_credential_id=pharmacist.credential.id, review_jws_sealed=seal_json(ctx, token, "review.jws", review_id),
+        practice_session_id=principal.practice_session_id, reviewed_at=now)
+    session.add(review)
+    await session.flush()
+    findings = open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)
+    await append_audit(session, actor, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
+                       rule_id="RX-06", detail={"number": rx.number, "decision": str(chosen),
+                                                "reasons": len(kept_reasons)})
+    await emit(session, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
+               version=version + 1, payload={
+                   "prescription_id": str(rx.id), "prescription_number": rx.number, "review_id": str(review_id),
+                   "decision": str(chosen), "reasons": kept_reasons, "pharmacist_staff_id": str(member.id),
+                   "pharmacist_certificate_serial": pharmacist.credential.serial, "reviewed_at": now,
+                   "payload_sha256": rx.payload_sha256, "review_jws": token, "findings": findings,
+                   "status": str(status)})
+    await session.commit()
+    return review

@@ -1,0 +1,181 @@
+"""Writing and signing a prescription, revising a rejected one, exporting a reviewed one (RX-01…RX-05, RX-07).
+
+Writing is one use case: the visit's doctor, in an accepted or running visit, with a face verification younger
+than the signing window (FACE-03), submits the draft; every prescription rule runs; a blocking finding refuses
+with 422 naming the rule, warnings are kept for the pharmacist; the payload (with the verification it rests on)
+is signed as the doctor's JWS and stored pending review. Nothing else creates prescriptions: no job, no
+endpoint without a signing doctor (RX-07).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from hospital.biometrics.gate import require_signing_freshness
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor, append_audit
+from hospital.core.errors import Conflict, IntegrityFailure, InvalidTransition, NotFound, RuleViolation
+from hospital.core.outbox import emit
+from hospital.core.rule_registry import Severity
+from hospital.identity.tokens import Principal
+from hospital.patients.models import Patient
+from hospital.prescriptions import documents
+from hospital.prescriptions.documents import DraftInput
+from hospital.prescriptions.lifecycle import PrescriptionStatus, check_revisable, check_signed_by_hand
+from hospital.prescriptions.models import Prescription, PrescriptionReview
+from hospital.prescriptions.queries import findings_json, formulary_of, open_json, prescription_in_scope, seal_json
+from hospital.prescriptions.rules import blocking, check_prescription
+from hospital.prescriptions.values import PrescriptionDraft
+from hospital.signing import service as signing
+from hospital.signing.canonical import canonical_json
+from hospital.signing.export import build_export_bundle
+from hospital.staff.service import require_can_practise
+from hospital.visits.models import PriorDiagnosisRecord
+from hospital.visits.service import require_visit_open_for_prescribing
+
+__all__ = ["export_prescription", "revise_prescription", "submit_prescription"]
+
+
+async def submit_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                              visit_id: uuid.UUID, draft: DraftInput) -> Prescription:
+    """The doctor writes and signs a prescription in their visit; it waits for a pharmacist (RX-06)."""
+    prescription = await _write(session, ctx, actor, principal, visit_id, draft, supersedes=None)
+    await session.commit()
+    return prescription
+
+
+async def revise_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                              prescription_id: uuid.UUID, draft: DraftInput) -> Prescription:
+    """After a rejection the doctor signs a new version; the rejected one is kept and points to it."""
+    old = await prescription_in_scope(session, principal, prescription_id)
+    if old.doctor_user_id != principal.user_id:
+        raise NotFound("no such prescription")
+    check_revisable(old.status, old.superseded_by_id is not None)
+    new = await _write(session, ctx, actor, principal, old.visit_id, draft, supersedes=old)
+    marked = await session.execute(
+        update(Prescription).where(col(Prescription.id) == old.id, col(Prescription.version) == old.version,
+                                   col(Prescription.superseded_by_id).is_(None))
+        .values(superseded_by_id=new.id, version=old.version + 1, updated_at=ctx.now()))
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("this version was revised meanwhile; revise the newest version", rule_id="RX-06")
+    await session.commit()
+    return new
+
+
+async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                 visit_id: uuid.UUID, draft: DraftInput, *, supersedes: Prescription | None) -> Prescription:
+    require_signing_freshness(ctx, principal)  # FACE-03: the signature is bound to the verified person
+    check_signed_by_hand(draft.signature_confirmed)
+    visit = await require_visit_open_for_prescribing(session, ctx, visit_id, principal.user_id)
+    member = await require_can_practise(session, ctx, principal.user_id, visit.department_code)
+    prior = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
+    patient = await session.get(Patient, visit.patient_id)
+    if prior is None or patient is None:
+        raise IntegrityFailure("the visit's prior diagnosis or patient record is missing")
+    now = ctx.now()
+    issued_on = now.astimezone(signing.CHINA_TZ).date()
+    formulary = formulary_of(ctx)
+    items = documents.prescribed_items(draft, formulary)
+    findings = check_prescription(PrescriptionDraft(
+        items=items, diagnoses_icd10=tuple(d.icd10 for d in draft.diagnoses),
+        prior_diagnoses_icd10=(prior.icd10_code,), issued_on=issued_on, patient_birth_date=patient.birth_date,
+        origin=draft.origin, prescriber_id=str(member.id), validity_days=draft.validity_days,
+        long_prescription_reason=draft.long_prescription_reason, guardian_recorded=visit.guardian is not None,
+        current_effective_items=await _items_in_effect(session, ctx, visit.patient_user_id, issued_on)), formulary)
+    refusals = blocking(findings)
+    if refusals:
+        raise RuleViolation(refusals[0].rule_id, " ".join(f.message for f in refusals),
+                            rule_ids=sorted({f.rule_id for f in refusals}), findings=findings_json(refusals))
+
+    doctor = await signing.signer_for(session, ctx, principal.user_id)
+    base = supersedes.base_number if supersedes else f"RX{issued_on:%Y%m%d}-{secrets.token_hex(4).upper()}"
+    revision = supersedes.revision + 1 if supersedes else 1
+    number = f"{base}-{revision}" if revision > 1 else base
+    age = issued_on.year - patient.birth_date.year - ((issued_on.month, issued_on.day) <
+                                                      (patient.birth_date.month, patient.birth_date.day))
+    assert principal.face_verified_at is not None  # require_signing_freshness passed
+    payload = documents.build_payload(
+        number=number, revision=revision, supersedes=supersedes.number if supersedes else None, issued_at=now,
+        issued_on=issued_on, hospital=ctx.settings.hospital_name,
+        visit={"visit_id": str(visit.id), "department_code": visit.department_code, "mode": visit.mode},
+        patient={"patient_id": str(patient.id), "name": patient.real_name, "sex": patient.sex, "age": age},
+        prior_diagnosis={"icd10": prior.icd10_code, "name": prior.diagnosis_name,
+                         "institution": prior.institution_name, "diagnosed_on": prior.diagnosed_on.isoformat()},
+        draft=draft, items=items, formulary=formulary, guardian_present=visit.guardian is not None,
+        doctor={"staff_id": str(member.id), "name": member.real_name, "title": member.title,
+                "certificate_serial": doctor.credential.serial},
+        face_verification={"practice_session_id": str(principal.practice_session_id),
+                           "verified_at": principal.face_verified_at.isoformat()})
+    token = doctor.sign(payload)
+    kept = [f for f in findings if f.severity is not Severity.BLOCK]
+    rx_id = uuid.uuid4()
+    prescription = Prescription(
+        id=rx_id, number=number, base_number=base, revision=revision,
+        supersedes_id=supersedes.id if supersedes else None, visit_id=visit.id,
+        patient_user_id=visit.patient_user_id, doctor_user_id=principal.user_id,
+        doctor_credential_id=doctor.credential.id, department_code=visit.department_code,
+        status=PrescriptionStatus.PENDING_REVIEW, issued_at=now, valid_until=documents.valid_until(
+            issued_on, draft.validity_days),
+        supply_until=issued_on + timedelta(days=max(i.days_supply for i in items) - 1), total_cny=payload["total_cny"],
+        payload_sealed=seal_json(ctx, payload, "prescription.payload", rx_id),
+        payload_sha256=hashlib.sha256(canonical_json(payload)).hexdigest(),
+        doctor_jws_sealed=seal_json(ctx, token, "prescription.doctor_jws", rx_id),
+        findings_sealed=seal_json(ctx, findings_json(kept), "prescription.findings", rx_id),
+        warnings=sum(f.severity is Severity.WARN for f in kept), practice_session_id=principal.practice_session_id,
+        face_verified_at=principal.face_verified_at)
+    session.add(prescription)
+    await session.flush()
+    await append_audit(session, actor, "prescription.signed", subject_type="prescription", subject_id=rx_id,
+                       rule_id="RX-05", detail={"number": number, "revision": revision, "visit_id": visit.id,
+                                                "warnings": sorted({f.rule_id for f in kept
+                                                                    if f.severity is Severity.WARN})})
+    await emit(session, "prescription.submitted", subject_type="prescription", subject_id=rx_id,
+               version=prescription.version, payload={
+                   "prescription_id": str(rx_id), "prescription_number": number, "base_number": base,
+                   "revision": revision, "supersedes": payload["supersedes"], "visit_id": str(visit.id),
+                   "department_code": visit.department_code, "doctor_staff_id": str(member.id),
+                   "doctor_certificate_serial": doctor.credential.serial, "issued_at": now,
+                   "valid_until": payload["valid_until"], "status": prescription.status,
+                   "payload_sha256": prescription.payload_sha256, "prescription": payload, "doctor_jws": token,
+                   "findings": findings_json(kept)})
+    return prescription
+
+
+async def _items_in_effect(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID,
+                           today: Any) -> tuple[str, ...]:
+    """Drug codes of the patient's prescriptions still being taken (pending or approved), for RX-03/RX-04."""
+    found = (await session.execute(select(Prescription).where(
+        Prescription.patient_user_id == patient_user_id, col(Prescription.supply_until) >= today,
+        col(Prescription.status).in_([PrescriptionStatus.PENDING_REVIEW, PrescriptionStatus.APPROVED])))).scalars()
+    return tuple(item["drug_code"] for rx in found
+                 for item in open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id)["items"])
+
+
+async def export_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                              prescription_id: uuid.UUID) -> dict[str, Any]:
+    """The self-contained bundle a pharmacy or the regulator verifies offline (`hospital rx verify`)."""
+    rx = await prescription_in_scope(session, principal, prescription_id)
+    review = (await session.execute(select(PrescriptionReview).where(
+        PrescriptionReview.prescription_id == rx.id))).scalar_one_or_none()
+    if review is None:
+        raise InvalidTransition("only a reviewed prescription is exported: it carries the pharmacist's signature",
+                                current_state=rx.status, rule_id="RX-06")
+    authority = await signing.hospital_signing(session, ctx)
+    bundle = build_export_bundle(
+        prescription=open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
+        prescription_jws=open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id),
+        review_jws=open_json(ctx, review.review_jws_sealed, "review.jws", review.id),
+        ca_certificate=authority.ca.certificate, crl=await signing.current_crl(session, ctx),
+        exported_at=ctx.now())
+    await append_audit(session, actor, "prescription.exported", subject_type="prescription", subject_id=rx.id,
+                       rule_id="RX-08", detail={"number": rx.number, "status": rx.status})
+    await session.commit()
+    return bundle

@@ -1,0 +1,162 @@
+"""Browser tests: the hospital served for real (`hospital demo` in a subprocess, SQLite in a temporary data
+directory) and Debian's Chromium driven by Playwright, with a fake webcam per clinician.
+
+The browser tests run on SQLite only: it is the database of the server they start. The API suite covers
+PostgreSQL. Screenshots go to `test-artifacts/screenshots/` (gitignored), one per step.
+
+Faces: the camera of the doctor shows `obama.jpg`. The demo enrols doctor.wang from `faces/obama.jpg`, and the
+enrolment photo held up to the camera is refused as a replay (docs/face-tolerance.md), so this hospital's
+faces directory holds another photo of the same man (`obama3.jpg`) under that name. The pharmacist's camera
+shows Biden's face cut from `obama_and_biden.jpg`; he is enrolled from `biden.jpg`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.e2e.camera import portrait, write_y4m
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("HOSPITAL_SHARED_DIR", REPO.parent / "shared"))
+CHROMIUM = os.environ.get("HOSPITAL_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="session")
+def hospital_url(e2e_dir: Path) -> Iterator[str]:
+    """The demo hospital on a free port; stopped at the end of the session."""
+    faces = e2e_dir / "shared" / "faces"
+    faces.mkdir(parents=True)
+    shutil.copy(SHARED / "faces" / "obama3.jpg", faces / "obama.jpg")  # see the module docstring
+    shutil.copy(SHARED / "faces" / "biden.jpg", faces / "biden.jpg")
+    port = _free_port()
+    env = {**os.environ, "HOSPITAL_DATA_DIR": str(e2e_dir / "data"), "HOSPITAL_SHARED_DIR": str(e2e_dir / "shared"),
+           "HOSPITAL_ENV": "demo", "PYTHONPATH": str(REPO)}
+    env.pop("HOSPITAL_DATABASE_URL", None)
+    log = (e2e_dir / "server.log").open("wb")
+    server = subprocess.Popen([sys.executable, "-m", "hospital", "demo", "--host", "127.0.0.1", "--port", str(port)],
+                              cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"the hospital exited with {server.returncode}:\n{(e2e_dir / 'server.log').read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the hospital did not start:\n{(e2e_dir / 'server.log').read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def cameras(e2e_dir: Path) -> dict[str, Path]:
+    """A .y4m per clinician: the doctor shows obama.jpg, the pharmacist Biden from the group photo."""
+    return {
+        "doctor": write_y4m(portrait(SHARED / "faces" / "obama.jpg"), e2e_dir / "doctor.y4m"),
+        "pharmacist": write_y4m(portrait(SHARED / "faces" / "obama_and_biden.jpg", face=0), e2e_dir / "pharmacist.y4m"),
+    }
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Debian's Chromium is missing at {CHROMIUM}: apt-get install chromium (make test installs it)")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def launch(playwright: Playwright) -> Iterator[Callable[..., Browser]]:
+    """Launch Chromium with a fake camera showing `camera` (a .y4m), or Chromium's test pattern; closed at the end."""
+    browsers: list[Browser] = []
+
+    def start(camera: Path | None = None, *, allow_camera: bool = True) -> Browser:
+        args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"]
+        if allow_camera:  # the fake permission prompt says yes; without it the prompt is refused
+            args.append("--use-fake-ui-for-media-stream")
+        if camera is not None:
+            args.append(f"--use-file-for-fake-video-capture={camera}")
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        browsers.append(browser)
+        return browser
+
+    yield start
+    for browser in browsers:
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def plain_browser(launch: Callable[..., Browser]) -> Browser:
+    """For patients, administrators and the public: no camera needed."""
+    return launch()
+
+
+class Screens:
+    """Numbered screenshots of one test in test-artifacts/screenshots/."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.count = 0
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for old in SCREENSHOTS.glob(f"{prefix}-*.png"):
+            old.unlink()
+
+    def __call__(self, page: Page, name: str, *, full_page: bool = True) -> Path:
+        self.count += 1
+        path = SCREENSHOTS / f"{self.prefix}-{self.count:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+
+@pytest.fixture
+def screens(request: pytest.FixtureRequest) -> Screens:
+    return Screens(request.node.name.removeprefix("test_").replace("_", "-")[:60])
+
+
+def new_page(browser: Browser, base_url: str, viewport: dict[str, int]) -> tuple[BrowserContext, Page]:
+    """A fresh context (its own sessionStorage: one person) with failures of the page made loud."""
+    context = browser.new_context(base_url=base_url, viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors  # type: ignore[attr-defined]
+    return context, page

@@ -1,0 +1,284 @@
+"""The full journey in the browser, one person per browser context, as the people who use it would:
+
+a patient registers, consents, uploads a prior diagnosis and books on a phone; the doctor verifies his face
+with the webcam, accepts after reading the records, talks with the patient, writes and signs the EMR and a
+prescription; the pharmacist verifies his face and approves; the patient reads the signed record, sees the
+prescription in effect and rates the visit.
+
+The steps run in order in one test (`JOURNEY`); each is a small function over the shared `Journey`: the
+doctor's prescription is first refused with the rule findings shown beside the form (RX-03), then signed; the
+pharmacist approves with both signatures checked on the export, dispenses and ships; the patient sees the
+prescription in effect with its delivery. A second test: booking with a diagnosis never seen online (A00, cholera) shows
+the rule's own message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.conftest import DESKTOP, PHONE, Screens, new_page
+from tests.e2e.test_clinician_faces import log_in, resident_id, verify_face
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class Journey:
+    hospital_url: str
+    screens: Screens
+    patient: Page
+    doctor: Page
+    pharmacist: Page
+    document: Path
+    visit_url: str = ""
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+
+def outpatient_record(path: Path, diagnosis: str) -> Path:
+    """A photographed outpatient record: what a patient uploads from a phone."""
+    image = Image.new("RGB", (900, 1200), "white")
+    draw = ImageDraw.Draw(image)
+    for row, line in enumerate(("Demo City First People's Hospital", "Outpatient record", f"Diagnosis: {diagnosis}",
+                                f"Date: {date.today() - timedelta(days=120)}")):
+        draw.text((60, 80 + 60 * row), line, fill="black")
+    image.save(path, "PNG")
+    return path
+
+
+def patient_registers(j: Journey) -> None:
+    page = j.patient
+    page.goto("/")
+    expect(page.get_by_test_id("hospital-name")).to_have_text("示范互联网医院")
+    j.screens(page, "patient-home-public")
+    page.get_by_role("link", name="实名注册").click()
+    page.get_by_label("真实姓名").fill("李雷")
+    page.get_by_label("居民身份证号").fill(resident_id("11010519850612003"))
+    page.get_by_label("手机号").fill("13900139001")
+    page.get_by_label("设置密码").fill("lilei-2026-pw")
+    page.get_by_label("再次输入密码").fill("lilei-2026-pw")
+    j.screens(page, "patient-registers")
+    page.get_by_role("button", name="注册并继续").click()
+    expect(page).to_have_url(re.compile(r"/patient/consent"))
+
+
+def patient_consents(j: Journey) -> None:
+    page = j.patient
+    expect(page.get_by_role("heading", name="一、服务范围：仅限复诊")).to_be_visible()
+    page.get_by_label("我已阅读并理解上述内容").check()
+    j.screens(page, "patient-consent")
+    page.get_by_role("button", name="我已阅读并同意").click()
+    expect(page).to_have_url(re.compile(r"/patient/diagnoses"))
+
+
+def patient_uploads_a_diagnosis(j: Journey) -> None:
+    page = j.patient
+    page.get_by_label("诊断名称").fill("原发性高血压")
+    page.get_by_label("ICD-10 编码").fill("I10")
+    page.get_by_label("诊断机构").fill("示范市第一人民医院")
+    page.get_by_label("诊断日期").fill((date.today() - timedelta(days=120)).isoformat())
+    page.get_by_label("资料类型").select_option("outpatient_record")
+    page.get_by_label("病历资料（照片或PDF）").set_input_files(j.document)
+    page.get_by_role("button", name="上传").click()
+    diagnosis = page.get_by_test_id("prior-diagnosis").filter(has_text="原发性高血压（I10）")
+    expect(diagnosis.get_by_test_id("eligibility")).to_contain_text("可预约复诊")
+    j.screens(page, "patient-diagnosis-eligible")
+
+
+def patient_books(j: Journey) -> None:
+    page = j.patient
+    page.get_by_role("link", name="用此诊断预约").click()
+    expect(page.get_by_test_id("schedule-option").first).to_contain_text("王医生")
+    page.get_by_test_id("schedule-option").filter(has_text="心血管内科专业").first.get_by_role("radio").check()
+    page.get_by_label("视频复诊").check()
+    j.screens(page, "patient-books")
+    page.get_by_role("button", name="确认预约").click()
+    expect(page).to_have_url(re.compile(r"/patient/visits/[0-9a-f-]{36}"))
+    expect(page.get_by_test_id("queue")).to_contain_text("候诊序号")
+    j.visit_url = page.url.split("?")[0]
+    j.screens(page, "patient-waits-in-queue")
+
+
+def doctor_verifies_his_face(j: Journey) -> None:
+    page = j.doctor
+    log_in(page, "doctor.wang", "doctor-demo-2026")
+    expect(page).to_have_url(f"{j.hospital_url}/doctor/verify")
+    verify_face(page)
+    expect(page).to_have_url(f"{j.hospital_url}/doctor")
+    expect(page.get_by_test_id("practice-session")).to_contain_text("人脸核验有效")
+    expect(page.get_by_role("row").filter(has_text="李雷")).to_be_visible()
+    j.screens(page, "doctor-queue")
+
+
+def doctor_accepts_after_reading_the_records(j: Journey) -> None:
+    page = j.doctor
+    page.get_by_role("row").filter(has_text="李雷").get_by_role("link", name="打开").click()
+    expect(page.get_by_test_id("prior-diagnosis")).to_contain_text("原发性高血压（I10）")
+    page.get_by_role("button", name="查看诊断资料原件").click()
+    expect(page.get_by_role("img", name="患者上传的诊断资料")).to_be_visible()
+    page.get_by_label("我已查阅患者的既往诊断资料").check()
+    page.get_by_role("button", name="接诊").click()
+    expect(page.get_by_role("status").filter(has_text="已接诊")).to_be_visible()
+    page.get_by_role("button", name="开始诊疗").click()
+    expect(page.get_by_role("status").filter(has_text="诊疗已开始")).to_be_visible()
+
+
+def doctor_and_patient_talk(j: Journey) -> None:
+    j.doctor.get_by_label("消息").fill("您好，最近血压控制得怎么样？")
+    j.doctor.get_by_role("button", name="发送").click()
+    patient = j.patient
+    expect(patient.get_by_test_id("chat-log")).to_contain_text("最近血压控制得怎么样", timeout=20_000)
+    patient.get_by_label("消息").fill("早上大约135/85，没有头晕。")
+    patient.get_by_role("button", name="发送").click()
+    expect(j.doctor.get_by_test_id("chat-log")).to_contain_text("135/85")
+    j.screens(patient, "patient-chat")
+
+
+def doctor_writes_and_signs_the_emr(j: Journey) -> None:
+    page = j.doctor
+    page.get_by_label("主诉").fill("高血压复诊，要求续开降压药")
+    page.get_by_label("现病史").fill("确诊原发性高血压4个月，规律服用氨氯地平，家庭自测血压130-135/80-85mmHg，无头晕头痛。")
+    page.get_by_label("过敏史").fill("无")
+    expect(page.get_by_label("诊断编码", exact=True)).to_have_value("I10")
+    page.get_by_label("处理意见").fill("继续苯磺酸氨氯地平片5mg 每日一次；低盐饮食；每日监测血压，3个月后复诊。")
+    j.screens(page, "doctor-visit-emr")
+    page.get_by_role("button", name="保存并签署病历").click()
+    expect(page.get_by_role("status").filter(has_text="病历已签署")).to_be_visible()
+    expect(page.get_by_test_id("emr")).to_contain_text("医师已于")
+
+
+def doctor_writes_and_signs_a_prescription(j: Journey) -> None:
+    page = j.doctor
+    item = page.get_by_test_id("rx-item").first
+    item.get_by_label("药品").select_option("C08CA01-tab-5mg")
+    item.get_by_label("单次剂量").fill("20")  # twice the label's daily maximum of 10 mg
+    item.get_by_label("每日次数").fill("1")
+    item.get_by_label("用药天数").fill("28")
+    item.get_by_label("用法").fill("口服，早餐后")
+    page.get_by_label("我确认本处方由本人依据本次诊疗亲自开具").check()
+    page.get_by_role("button", name="签名并提交审核").click()
+    findings = page.get_by_test_id("rx-findings")
+    expect(findings).to_contain_text("规则检查未通过，处方未签署")
+    expect(findings).to_contain_text("RX-03")
+    j.screens(page, "doctor-prescription-refused-inline")
+    expect(findings).to_contain_text("28 days' supply")
+    item.get_by_label("单次剂量").fill("5")
+    page.get_by_label("长期处方理由").fill("原发性高血压病情稳定，慢性病长期处方")
+    page.get_by_role("button", name="签名并提交审核").click()
+    expect(page.get_by_role("status").filter(has_text="等待药师审核")).to_be_visible()
+    expect(page.get_by_test_id("prescription").first).to_contain_text("医师电子签名：王医生")
+    j.screens(page, "doctor-prescription-signed")
+
+
+def pharmacist_verifies_his_face(j: Journey) -> None:
+    page = j.pharmacist
+    log_in(page, "pharmacist.li", "pharmacist-demo-2026")
+    verify_face(page)
+    expect(page).to_have_url(f"{j.hospital_url}/pharmacist")
+    expect(page.get_by_test_id("practice-session")).to_contain_text("人脸核验有效")
+
+
+def pharmacist_approves_with_both_signatures_checked(j: Journey) -> None:
+    page = j.pharmacist
+    card = page.get_by_test_id("prescription").filter(has_text="李雷")
+    expect(card.get_by_test_id("doctor-signature")).to_contain_text("王医生")
+    expect(card).to_contain_text("苯磺酸氨氯地平片")
+    j.screens(page, "pharmacist-review-queue")
+    card.get_by_role("button", name="审核通过").click()
+    report = page.get_by_test_id("signature-report")
+    expect(report).to_contain_text("医师与药师的电子签名均核验通过")
+    expect(report).to_contain_text("李药师")
+    j.screens(page, "pharmacist-approved-signatures-checked")
+
+
+def pharmacist_dispenses_and_ships(j: Journey) -> None:
+    page = j.pharmacist
+    to_dispense = page.locator("#dispensing").get_by_test_id("prescription").filter(has_text="李雷")
+    to_dispense.get_by_role("button", name="调配并交付配送").click()
+    moving = page.locator("#deliveries").get_by_test_id("prescription").filter(has_text="李雷")
+    moving.get_by_label("运单号").fill("SF1234567890")
+    moving.get_by_role("button", name="已发货").click()
+    expect(page.locator("#deliveries").get_by_test_id("delivery").first).to_contain_text("SF1234567890")
+    j.screens(page, "pharmacist-shipped")
+
+
+def doctor_completes_the_visit(j: Journey) -> None:
+    page = j.doctor
+    page.get_by_role("button", name="结束诊疗").click()
+    expect(page.get_by_role("status").filter(has_text="诊疗已结束")).to_be_visible()
+    j.screens(page, "doctor-visit-completed")
+
+
+def patient_reads_the_record_and_rates_the_visit(j: Journey) -> None:
+    page = j.patient
+    page.goto(j.visit_url)
+    expect(page.get_by_test_id("emr")).to_contain_text("继续苯磺酸氨氯地平片5mg")
+    prescription = page.get_by_test_id("prescription").first
+    expect(prescription.get_by_test_id("rx-effective")).to_contain_text("处方已生效")
+    expect(prescription.get_by_test_id("delivery")).to_contain_text("SF1234567890")
+    expect(prescription).not_to_contain_text("RX-03")  # the rule findings are for the clinicians
+    page.get_by_label("4 星").check()
+    page.get_by_label("意见（可选）").fill("医生很耐心。")
+    page.get_by_role("button", name="提交评价").click()
+    expect(page.get_by_role("status").filter(has_text="感谢您的评价")).to_be_visible()
+    j.screens(page, "patient-record-and-rating")
+
+
+JOURNEY: list[Callable[[Journey], None]] = [
+    patient_registers, patient_consents, patient_uploads_a_diagnosis, patient_books,
+    doctor_verifies_his_face, doctor_accepts_after_reading_the_records, doctor_and_patient_talk,
+    doctor_writes_and_signs_the_emr, doctor_writes_and_signs_a_prescription, pharmacist_verifies_his_face,
+    pharmacist_approves_with_both_signatures_checked, pharmacist_dispenses_and_ships, doctor_completes_the_visit,
+    patient_reads_the_record_and_rates_the_visit,
+]
+
+
+def test_the_full_journey_from_registration_to_the_effective_prescription(
+        launch: Callable[..., Browser], plain_browser: Browser, hospital_url: str, cameras: dict[str, Path],
+        screens: Screens, tmp_path: Path) -> None:
+    patient_context, patient = new_page(plain_browser, hospital_url, PHONE)
+    doctor_context, doctor = new_page(launch(cameras["doctor"]), hospital_url, DESKTOP)
+    pharmacist_context, pharmacist = new_page(launch(cameras["pharmacist"]), hospital_url, DESKTOP)
+    journey = Journey(hospital_url, screens, patient, doctor, pharmacist,
+                      outpatient_record(tmp_path / "record.png", "I10 essential hypertension"),
+                      contexts=[patient_context, doctor_context, pharmacist_context])
+    for step in JOURNEY:
+        step(journey)
+    for page in (patient, doctor, pharmacist):
+        assert page.errors == [], page.errors  # type: ignore[attr-defined]
+    for context in journey.contexts:
+        context.close()
+
+
+def test_booking_with_cholera_shows_the_rules_message(plain_browser: Browser, hospital_url: str, screens: Screens,
+                                                      tmp_path: Path) -> None:
+    context, page = new_page(plain_browser, hospital_url, PHONE)
+    log_in(page, "13800138000", "patient-demo-2026")  # the demo patient has consented
+    page.goto("/patient/diagnoses")
+    page.get_by_label("诊断名称").fill("霍乱")
+    page.get_by_label("ICD-10 编码").fill("A00")
+    page.get_by_label("诊断机构").fill("示范市传染病医院")
+    page.get_by_label("诊断日期").fill((date.today() - timedelta(days=10)).isoformat())
+    page.get_by_label("病历资料（照片或PDF）").set_input_files(outpatient_record(tmp_path / "a00.png", "A00 cholera"))
+    page.get_by_role("button", name="上传").click()
+    cholera = page.get_by_test_id("prior-diagnosis").filter(has_text="霍乱（A00）")
+    expect(cholera.get_by_test_id("eligibility")).to_contain_text("REV-03")
+    screens(page, "cholera-not-eligible")
+
+    page.get_by_role("link", name="预约复诊").click()
+    page.get_by_test_id("prior-option").filter(has_text="霍乱（A00）").get_by_role("radio").check()
+    page.get_by_role("button", name="确认预约").click()
+    refusal = page.locator("[data-role=form-error]").get_by_role("alert")
+    expect(refusal).to_contain_text("REV-03")
+    expect(refusal).to_contain_text("A00 霍乱 (Cholera) is class_a_infectious: not served online")
+    expect(refusal).to_contain_text("该病情不能在线诊疗")
+    expect(page).to_have_url(re.compile(r"/patient/book"))
+    screens(page, "cholera-booking-refused")
+    context.close()

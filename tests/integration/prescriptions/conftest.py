@@ -1,0 +1,125 @@
+"""Helpers for the prescription tests: visits made directly, signing-fresh clinicians, a valid draft.
+
+The doctor (doctor.wang, enrolled with obama.jpg) verifies with obama2.jpg; the pharmacist (pharmacist.li,
+enrolled with biden.jpg) with Biden's face cut out of obama_and_biden.jpg, a different photograph of him.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from hospital.context import HospitalContext
+from hospital.core.blobs import Blob
+from hospital.identity.models import User
+from hospital.patients.models import Patient
+from hospital.visits.models import PriorDiagnosisRecord, Schedule, Visit
+from tests.conftest import SHARED
+from tests.helpers import login, login_as
+
+FACES = SHARED / "faces"
+
+
+def photo(name: str) -> bytes:
+    return (FACES / name).read_bytes()
+
+
+def biden_capture() -> bytes:
+    """Biden's face alone, from the photograph of both presidents (rows 300–800, columns 600–1080)."""
+    buffer = io.BytesIO()
+    Image.open(FACES / "obama_and_biden.jpg").crop((600, 300, 1080, 800)).save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+async def verified(client: AsyncTestClient[Any], headers: dict[str, str], image: bytes) -> dict[str, str]:
+    """Headers carrying a fresh practice session (FACE-02/03) for the logged-in clinician."""
+    response = await client.post("/api/me/face-verifications", headers=headers,
+                                 files={"image": ("capture.jpg", image, "image/jpeg")})
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def signing_doctor(client: AsyncTestClient[Any]) -> dict[str, str]:
+    return await verified(client, await login_as(client, "doctor"), photo("obama2.jpg"))
+
+
+async def reviewing_pharmacist(client: AsyncTestClient[Any]) -> dict[str, str]:
+    return await verified(client, await login_as(client, "pharmacist"), biden_capture())
+
+
+async def second_pharmacist(client: AsyncTestClient[Any]) -> dict[str, str]:
+    """Admit pharmacist.zhao (enrolled with obama3.jpg) and open their practice session with obama2.jpg."""
+    import json
+
+    admin = await login_as(client, "admin")
+    application = {
+        "kind": "pharmacist", "username": "pharmacist.zhao", "initial_password": "zhao-pass-2026",
+        "real_name": "赵药师", "id_number": "110105199009093412", "title": "药师", "clinical_years": 4,
+        "departments": [], "biometric_consent": True,
+        "credentials": [{"kind": "pharmacist_qualification", "number": "YS2020310009", "valid_until": "2030-12-31"}],
+    }
+    admitted = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
+                                 files={"photo": ("photo.jpg", photo("obama3.jpg"), "image/jpeg")})
+    assert admitted.status_code == 201, admitted.text
+    return await verified(client, await login(client, "pharmacist.zhao", "zhao-pass-2026"), photo("obama2.jpg"))
+
+
+async def make_visit(session: AsyncSession, ctx: HospitalContext, state: str = "accepted", *, icd10: str = "I10",
+                     guardian: dict[str, Any] | None = None) -> Visit:
+    """A visit of the demo patient with doctor.wang in 03.03, made directly: these tests are about prescribing."""
+    now = ctx.now()
+    patient = (await session.execute(select(Patient))).scalars().first()
+    doctor = (await session.execute(select(User).where(User.role == "doctor"))).scalars().first()
+    assert patient is not None and doctor is not None
+    document = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+    session.add(Blob(sha256=document, size=1, content_type="application/pdf", retention_class="medical_record",
+                     purge_not_before=date(2041, 1, 1)))
+    prior = PriorDiagnosisRecord(patient_id=patient.id, icd10_code=icd10, icd10_category=icd10[:3],
+                                 diagnosis_name="高血压", document_type="outpatient_record",
+                                 institution_name="示范市第一人民医院", diagnosed_on=now.date() - timedelta(days=90),
+                                 document_sha256=document, document_content_type="application/pdf")
+    schedule = Schedule(doctor_user_id=doctor.id, department_code="03.03", starts_at=now - timedelta(minutes=30),
+                        ends_at=now + timedelta(minutes=30), capacity=5, booked=1)
+    session.add_all([prior, schedule])
+    await session.flush()
+    visit = Visit(schedule_id=schedule.id, patient_id=patient.id, patient_user_id=patient.user_id,
+                  doctor_user_id=doctor.id, department_code="03.03", mode="video", prior_diagnosis_id=prior.id,
+                  state=state, queue_number=1, guardian=guardian)
+    session.add(visit)
+    await session.commit()
+    session.expunge(visit)  # detached: the tests' rollbacks (count_rows) leave its attributes loaded
+    return visit
+
+
+def amlodipine(**changes: Any) -> dict[str, Any]:
+    item = {"drug_code": "C08CA01-tab-5mg", "dose_per_time": "5", "times_per_day": 1, "days_supply": 7,
+            "quantity_packs": 1, "usage": "口服，每日早晨"}
+    item.update(changes)
+    return item
+
+
+def rx_body(*items: dict[str, Any], diagnoses: tuple[tuple[str, str], ...] = (("I10", "原发性高血压"),),
+            **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"diagnoses": [{"icd10": c, "name": n} for c, n in diagnoses],
+                            "items": list(items) or [amlodipine()], "signature_confirmed": True}
+    body.update(changes)
+    return body
+
+
+async def write(client: AsyncTestClient[Any], doctor: dict[str, str], visit: Visit, body: dict[str, Any] | None = None
+                ) -> Any:
+    return await client.post(f"/api/visits/{visit.id}/prescriptions", headers=doctor, json=body or rx_body())
+
+
+@pytest.fixture
+async def visit(session: AsyncSession, ctx: HospitalContext, demo: None) -> Visit:
+    return await make_visit(session, ctx)

@@ -1,0 +1,154 @@
+"""Writing and signing a prescription (RX-01…RX-05, RX-07, FACE-03) over HTTP, on both databases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from hospital.context import HospitalContext
+from hospital.core.audit import AuditEntry
+from hospital.core.outbox import OutboxEvent
+from hospital.prescriptions.models import Prescription
+from hospital.signing.service import hospital_signing
+from hospital.visits.models import Visit
+from tests.conftest import FakeClock
+from tests.helpers import count_rows, login_as
+from tests.integration.prescriptions.conftest import amlodipine, make_visit, rx_body, signing_doctor, write
+
+TABLES = (Prescription, AuditEntry, OutboxEvent)
+
+
+async def test_the_visits_doctor_signs_a_prescription_that_waits_for_the_pharmacist(
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, visit: Visit
+) -> None:
+    written = await write(client, await signing_doctor(client), visit)
+    assert written.status_code == 201, written.text
+    rx = written.json()
+    assert rx["status"] == "pending_review" and rx["revision"] == 1
+    document = rx["document"]
+    assert document["prior_diagnosis"]["icd10"] == "I10" and document["items"][0]["drug_code"] == "C08CA01-tab-5mg"
+    assert document["face_verification"]["practice_session_id"] != "None"
+    signing = await hospital_signing(session, ctx)
+    verified = signing.verifier.verify(rx["doctor_jws"], crl_or_revoked_serials=None, at=ctx.now())
+    assert verified.payload == document and verified.signer.role == "doctor"  # RX-05: the doctor's own JWS
+    event = (await session.execute(select(OutboxEvent).where(
+        OutboxEvent.event_type == "prescription.submitted"))).scalar_one()
+    assert event.payload["doctor_jws"] == rx["doctor_jws"] and event.payload["prescription_number"] == rx[
+        "prescription_number"]
+
+
+@pytest.mark.parametrize(
+    ("body", "rule_id"),
+    [
+        (rx_body(diagnoses=(("E11.9", "2型糖尿病"),)), "RX-01"),  # not the disease of the prior diagnosis
+        (rx_body({"drug_code": "N02AA01-tab-10mg", "dose_per_time": "10", "times_per_day": 3, "days_supply": 3,
+                  "quantity_packs": 1}), "RX-02"),  # morphine
+        (rx_body({"drug_code": "N05BA01-tab-2.5mg", "dose_per_time": "2.5", "times_per_day": 2, "days_supply": 7,
+                  "quantity_packs": 1}), "RX-02"),  # diazepam
+        (rx_body(amlodipine(dose_per_time="10", times_per_day=2, quantity_packs=1)), "RX-03"),  # 20 mg a day
+        (rx_body(amlodipine(days_supply=14, quantity_packs=1)), "RX-03"),  # over 7 days without a reason
+        (rx_body({"drug_code": "C10AA01-tab-20mg", "dose_per_time": "20", "times_per_day": 1, "days_supply": 7,
+                  "quantity_packs": 1},
+                 {"drug_code": "J01FA09-tab-250mg", "dose_per_time": "250", "times_per_day": 2, "days_supply": 7,
+                  "quantity_packs": 3}), "RX-04"),  # simvastatin with clarithromycin, a blocked pair
+        (rx_body(origin="ai"), "RX-07"),  # generated, not written
+        (rx_body(signature_confirmed=False), "RX-07"),  # no explicit act of signing
+    ],
+    ids=["other-disease", "morphine", "diazepam", "over-daily-dose", "over-7-days", "blocked-pair", "ai", "unsigned"],
+)
+async def test_a_blocking_rule_refuses_the_prescription_naming_the_rule_and_leaves_nothing(
+    client: AsyncTestClient[Any], session: AsyncSession, visit: Visit, body: dict[str, Any], rule_id: str
+) -> None:
+    doctor = await signing_doctor(client)
+    before = await count_rows(session, *TABLES)
+    refused = await write(client, doctor, visit, body)
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert rule_id in problem.get("rule_ids", [problem["rule_id"]])
+    assert await count_rows(session, *TABLES) == before
+
+
+async def test_blocking_findings_carry_rule_id_severity_and_category(client: AsyncTestClient[Any],
+                                                                    visit: Visit) -> None:
+    morphine = {"drug_code": "N02AA01-tab-10mg", "dose_per_time": "10", "times_per_day": 3, "days_supply": 3,
+                "quantity_packs": 1}
+    refused = await write(client, await signing_doctor(client), visit, rx_body(morphine))
+    findings = refused.json()["findings"]
+    assert {(f["rule_id"], f["severity"], f["category"]) for f in findings} >= {("RX-02", "block", "non_standard")}
+    assert all(f["message"] for f in findings)
+
+
+async def test_over_seven_days_with_a_chronic_reason_is_accepted_and_the_warning_kept(
+    client: AsyncTestClient[Any], visit: Visit
+) -> None:
+    body = rx_body(amlodipine(days_supply=28, quantity_packs=1), long_prescription_reason="高血压病情稳定，长期用药")
+    written = await write(client, await signing_doctor(client), visit, body)
+    assert written.status_code == 201, written.text
+    assert all(f["severity"] != "block" for f in written.json()["findings"])
+
+
+async def test_a_verification_six_minutes_old_cannot_sign(client: AsyncTestClient[Any], session: AsyncSession,
+                                                         clock: FakeClock, visit: Visit) -> None:
+    doctor = await signing_doctor(client)
+    clock.advance(minutes=6)
+    before = await count_rows(session, *TABLES)
+    refused = await write(client, doctor, visit)
+    assert refused.status_code == 403 and refused.json()["rule_id"] == "FACE-03"
+    assert await count_rows(session, *TABLES) == before
+
+
+async def test_four_minutes_is_still_fresh_enough_to_sign(client: AsyncTestClient[Any], clock: FakeClock,
+                                                         visit: Visit) -> None:
+    doctor = await signing_doctor(client)
+    clock.advance(minutes=4)
+    assert (await write(client, doctor, visit)).status_code == 201
+
+
+async def test_a_doctor_without_face_verification_cannot_sign(client: AsyncTestClient[Any], visit: Visit) -> None:
+    refused = await write(client, await login_as(client, "doctor"), visit)
+    assert refused.status_code == 403 and refused.json()["rule_id"] == "FACE-03"
+
+
+@pytest.mark.parametrize("state", ["requested", "completed", "terminated"])
+async def test_only_an_accepted_or_running_visit_prescribes(client: AsyncTestClient[Any], session: AsyncSession,
+                                                           ctx: HospitalContext, demo: None, state: str) -> None:
+    visit = await make_visit(session, ctx, state)
+    refused = await write(client, await signing_doctor(client), visit)
+    assert refused.status_code == 409 and refused.json()["rule_id"] == "RX-01"
+    assert refused.json()["current_state"] == state
+
+
+async def test_another_doctors_visit_is_not_found(client: AsyncTestClient[Any], session: AsyncSession,
+                                                 visit: Visit) -> None:
+    from hospital.identity.models import User
+
+    admin = (await session.execute(select(User.id).where(User.role == "admin"))).scalar_one()
+    stored = await session.get(Visit, visit.id)
+    assert stored is not None
+    stored.doctor_user_id = admin  # any other user: the visit is not this doctor's
+    await session.commit()
+    assert (await write(client, await signing_doctor(client), visit)).status_code == 404
+
+
+async def test_patients_and_pharmacists_cannot_write_prescriptions(client: AsyncTestClient[Any], visit: Visit) -> None:
+    for role in ("patient", "pharmacist"):
+        assert (await write(client, await login_as(client, role), visit)).status_code == 403
+
+
+async def test_a_child_under_six_needs_a_recorded_guardian(client: AsyncTestClient[Any], session: AsyncSession,
+                                                          ctx: HospitalContext, demo: None) -> None:
+    from hospital.patients.models import Patient
+
+    patient = (await session.execute(select(Patient))).scalars().one()
+    patient.birth_date = ctx.now().date().replace(year=ctx.now().year - 4)
+    session.add(patient)
+    await session.commit()
+    doctor = await signing_doctor(client)
+    refused = await write(client, doctor, await make_visit(session, ctx))
+    assert refused.status_code == 422 and "REV-05" in refused.json()["rule_ids"]
+    with_guardian = await make_visit(session, ctx, guardian={"name": "张母", "relation": "mother"})
+    assert (await write(client, doctor, with_guardian)).status_code == 201

@@ -1,0 +1,109 @@
+"""The public disclosure (INS-03): every item the requirement names, readable without logging in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from hospital.context import HospitalContext
+from hospital.staff.models import StaffMember
+from hospital.visits.models import Schedule
+from tests.helpers import login_as
+
+
+async def _publish_schedule(session: AsyncSession, ctx: HospitalContext) -> str:
+    """A schedule of the demo doctor in his last department, 10 of 12 places free; returns the department code."""
+    doctor = (await session.execute(select(StaffMember).where(StaffMember.kind == "doctor"))).scalar_one()
+    start = ctx.now() + timedelta(days=20)  # beyond the 14 days listed: not shown
+    session.add(Schedule(doctor_user_id=doctor.user_id, department_code=doctor.departments[-1], starts_at=start,
+                         ends_at=start + timedelta(hours=3), capacity=12, booked=2, price_cny="30.00"))
+    start = ctx.now() + timedelta(days=13, hours=20)
+    session.add(Schedule(doctor_user_id=doctor.user_id, department_code=doctor.departments[-1], starts_at=start,
+                         ends_at=start + timedelta(hours=3), capacity=12, booked=2, modes=["video", "text"],
+                         price_cny="30.00"))
+    await session.commit()
+    return doctor.departments[-1]
+
+
+async def _disclosure(client: AsyncTestClient[Any]) -> dict[str, Any]:
+    response = await client.get("/api/institution/disclosure")
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def test_disclosure_names_every_ins_03_item_without_a_token(client: AsyncTestClient[Any], demo: None,
+                                                                  session: AsyncSession, ctx: HospitalContext) -> None:
+    department = await _publish_schedule(session, ctx)
+    body = await _disclosure(client)
+    names = {d["code"]: d["name"] for d in body["departments"]}
+
+    assert body["name"] == "示范互联网医院"
+    licence = body["licence"]
+    assert licence["licence_number"] == "PDY0001-310115-DEMO"
+    assert licence["valid_from"] and licence["valid_until"] and body["licence_in_force"] is True
+    assert "互联网诊疗" in licence["service_modes"]
+    assert {"内科", "心血管内科专业"} <= set(names.values())
+    assert "外科" not in {d["name"] for d in body["departments"]}  # not approved on the licence (INS-02)
+
+    doctor = next(c for c in body["clinicians"] if c["kind"] == "doctor")
+    assert (doctor["name"], doctor["title"]) == ("王医生", "主任医师")
+    assert doctor["registration"]["number"] == "110310000000001"
+    assert "e_credential" in doctor and body["e_credential_note"]
+    assert names[department] in {d["name"] for d in doctor["departments"]}
+    pharmacist = next(c for c in body["clinicians"] if c["kind"] == "pharmacist")
+    assert pharmacist["registration"]["number"] == "YS2010310001"
+
+    schedule = next(s for s in body["schedules"] if s["price_cny"] == "30.00")  # the demo may publish its own
+    assert (schedule["doctor"], schedule["department"], schedule["remaining"]) == ("王医生", names[department], 10)
+    assert len([s for s in body["schedules"] if s["price_cny"] == "30.00"]) == 1  # 20 days ahead is not listed
+    assert body["service_hours"] and all(h["opens"] and h["closes"] for h in body["service_hours"])
+    assert {m["code"] for m in body["service_modes"]} == {"video", "audio", "text"}
+    assert {r["mode"] for r in body["reply_time_limits"]} == {"video", "audio", "text"}
+    assert all(r["minutes"] > 0 for r in body["reply_time_limits"])
+    assert any(p["code"].startswith("consult_") and p["price_cny"] for p in body["prices"]["services"])
+    drugs = {d["name_zh"]: d for d in body["prices"]["drugs"]}
+    assert drugs["苯磺酸氨氯地平片"]["price_cny"] == "4.90"
+    complaints = body["complaints"]
+    assert complaints["phone"] and complaints["email"] and complaints["address"]["zh"]
+    assert len(body["dispute_procedure"]) >= 3
+
+
+async def test_controlled_drugs_are_not_priced_because_they_are_never_prescribed_online(
+        client: AsyncTestClient[Any], demo: None) -> None:
+    from hospital.prescriptions.formulary import load_formulary
+
+    controlled = {d.code for d in load_formulary() if d.is_controlled}
+    assert controlled, "the formulary should carry controlled drugs for RX-02 to refuse"
+    priced = {d["code"] for d in (await _disclosure(client))["prices"]["drugs"]}
+    assert priced and not priced & controlled
+
+
+async def test_a_suspended_clinician_is_no_longer_listed(client: AsyncTestClient[Any], demo: None) -> None:
+    admin = await login_as(client, "admin")
+    staff = (await client.get("/api/staff/", headers=admin)).json()
+    doctor = next(m for m in staff if m["kind"] == "doctor")
+    response = await client.post(f"/api/staff/{doctor['staff_id']}/suspension", headers=admin,
+                                 json={"reason": "licence under review"})
+    assert response.status_code == 200, response.text
+    assert [c["kind"] for c in (await _disclosure(client))["clinicians"]] == ["pharmacist"]
+
+
+async def test_the_hospitals_own_disclosure_file_replaces_the_demo_values(
+        client: AsyncTestClient[Any], demo: None, ctx: HospitalContext) -> None:
+    from hospital.institution.disclosure import DISCLOSURE_FILE
+
+    own = DISCLOSURE_FILE.read_text(encoding="utf-8").replace("021-5888-0000", "0755-1234-5678")
+    (ctx.settings.data_dir / "disclosure.json").write_text(own, encoding="utf-8")
+    assert (await _disclosure(client))["complaints"]["phone"] == "0755-1234-5678"
+
+
+async def test_a_malformed_disclosure_file_is_refused_loudly(client: AsyncTestClient[Any], demo: None,
+                                                             ctx: HospitalContext) -> None:
+    (ctx.settings.data_dir / "disclosure.json").write_text('{"service_hours": []}', encoding="utf-8")
+    response = await client.get("/api/institution/disclosure")
+    assert response.status_code == 503
+    assert "disclosure" in response.json()["detail"]

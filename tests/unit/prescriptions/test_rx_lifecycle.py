@@ -1,0 +1,121 @@
+"""The pure rules of a prescription's life after signing: review, revision, dispensing, delivery (RX-06…RX-08)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from hospital.core.errors import AccessRefused, Conflict, InvalidInput, InvalidTransition, RuleViolation
+from hospital.prescriptions import lifecycle as rx
+from hospital.prescriptions.documents import valid_until
+
+DOCTOR, PHARMACIST = uuid.uuid4(), uuid.uuid4()
+TODAY = date(2026, 3, 3)
+
+
+def test_a_pharmacist_reviews_another_persons_prescription() -> None:
+    rx.check_reviewer("pharmacist", PHARMACIST, DOCTOR)
+
+
+def test_nobody_reviews_their_own_prescription() -> None:
+    with pytest.raises(AccessRefused) as refused:
+        rx.check_reviewer("pharmacist", PHARMACIST, PHARMACIST)
+    assert refused.value.rule_id == "RX-06"
+
+
+@pytest.mark.parametrize("role", ["doctor", "nurse", "admin", "patient"])
+def test_only_pharmacists_review(role: str) -> None:
+    with pytest.raises(AccessRefused) as refused:
+        rx.check_reviewer(role, uuid.uuid4(), DOCTOR)
+    assert refused.value.rule_id == "RX-06"
+
+
+@pytest.mark.parametrize("status", ["approved", "rejected"])
+def test_a_decided_prescription_is_not_decided_again(status: str) -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        rx.check_reviewable(status)
+    assert refused.value.current_state == status and refused.value.rule_id == "RX-06"
+
+
+def test_a_rejection_needs_a_reason_and_an_approval_does_not() -> None:
+    assert rx.check_decision("approve", []) is rx.ReviewDecision.APPROVE
+    assert rx.check_decision("reject", ["剂量过大"]) is rx.ReviewDecision.REJECT
+    with pytest.raises(RuleViolation) as refused:
+        rx.check_decision("reject", ["  "])
+    assert refused.value.rule_id == "RX-06"
+    with pytest.raises(InvalidInput):
+        rx.check_decision("maybe", [])
+
+
+def test_only_a_rejected_version_is_revised_and_only_once() -> None:
+    rx.check_revisable("rejected", already_revised=False)
+    for status, revised in (("pending_review", False), ("approved", False), ("rejected", True)):
+        with pytest.raises(InvalidTransition):
+            rx.check_revisable(status, already_revised=revised)
+
+
+def test_the_doctor_signs_by_an_explicit_act() -> None:
+    rx.check_signed_by_hand(True)
+    with pytest.raises(RuleViolation) as refused:
+        rx.check_signed_by_hand(False)
+    assert refused.value.rule_id == "RX-07"
+
+
+def dispensable(status: str = "approved", *, approval: bool = True, dispensed: bool = False,
+                until: date = TODAY) -> None:
+    rx.check_dispensable(status, has_valid_approval=approval, already_dispensed=dispensed, valid_until=until,
+                         today=TODAY)
+
+
+def test_an_approved_prescription_within_its_validity_is_dispensed() -> None:
+    dispensable()
+
+
+@pytest.mark.parametrize("status", ["pending_review", "rejected"])
+def test_an_unreviewed_or_rejected_prescription_is_never_dispensed(status: str) -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        dispensable(status)
+    assert refused.value.rule_id == "RX-06" and refused.value.current_state == status
+
+
+def test_an_approved_status_without_a_valid_approval_signature_is_not_dispensed() -> None:
+    with pytest.raises(RuleViolation) as refused:
+        dispensable(approval=False)
+    assert refused.value.rule_id == "RX-06"
+
+
+def test_a_prescription_is_dispensed_once() -> None:
+    with pytest.raises(Conflict):
+        dispensable(dispensed=True)
+
+
+def test_an_expired_prescription_is_not_dispensed() -> None:
+    with pytest.raises(RuleViolation) as refused:
+        dispensable(until=date(2026, 3, 2))
+    assert refused.value.rule_id == "RX-03"
+
+
+def test_validity_counts_the_day_of_issue() -> None:
+    assert valid_until(TODAY, 1) == TODAY and valid_until(TODAY, 3) == date(2026, 3, 5)
+
+
+def test_delivery_moves_forward_one_step_at_a_time_with_tracking_to_ship() -> None:
+    assert rx.next_delivery_status("dispensed", "shipped", tracking_number="SF1") is rx.DispensingStatus.SHIPPED
+    assert rx.next_delivery_status("shipped", "delivered", tracking_number="SF1") is rx.DispensingStatus.DELIVERED
+    with pytest.raises(RuleViolation):
+        rx.next_delivery_status("dispensed", "shipped", tracking_number=" ")
+    for current, target in (("dispensed", "delivered"), ("delivered", "shipped"), ("shipped", "dispensed")):
+        with pytest.raises(InvalidTransition):
+            rx.next_delivery_status(current, target, tracking_number="SF1")
+
+
+def test_a_third_party_courier_is_named_and_own_delivery_needs_no_name() -> None:
+    assert rx.check_courier("own", None) == (rx.CourierKind.OWN, "本院配送")
+    assert rx.check_courier("third_party", "顺丰速运") == (rx.CourierKind.THIRD_PARTY, "顺丰速运")
+    with pytest.raises(RuleViolation) as refused:
+        rx.check_courier("third_party", "")
+    assert refused.value.rule_id == "RX-08"
+    with pytest.raises(InvalidInput):
+        rx.check_courier("drone", "x")

@@ -1,0 +1,53 @@
+"""The interface strings: both languages carry the same keys, every key the pages use exists, and the
+page language is chosen as the switch promises (Chinese first)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from hospital.web.i18n import DEFAULT_LANGUAGE, FRONTEND_DIR, LANGUAGES, catalogue, language_of, translator
+
+# Keys the templates and modules name literally: t("…"), t('…').
+_LITERAL = re.compile(r"""\bt\(\s*["']([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_-]+)+)["']\s*[,)]""")
+
+
+def _used_keys() -> set[str]:
+    used: set[str] = set()
+    for path in [*(FRONTEND_DIR / "templates").rglob("*.html"), *(FRONTEND_DIR / "static" / "js").rglob("*.js")]:
+        used |= set(_LITERAL.findall(path.read_text(encoding="utf-8")))
+    return used
+
+
+def test_english_has_exactly_the_keys_of_chinese() -> None:
+    zh, en = (json.loads((FRONTEND_DIR / "i18n" / f"{lang}.json").read_text(encoding="utf-8")) for lang in LANGUAGES)
+    assert set(zh) == set(en)
+    assert all(text.strip() for text in [*zh.values(), *en.values()])
+
+
+def test_every_key_a_page_uses_is_in_the_catalogue() -> None:
+    used = _used_keys()
+    assert len(used) > 100  # the scan found the pages' strings
+    assert sorted(used - set(catalogue(DEFAULT_LANGUAGE))) == []
+
+
+def test_a_catalogue_missing_a_key_is_refused_at_load(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "zh-CN.json").write_text('{"a": "甲", "b": "乙"}', encoding="utf-8")
+    (tmp_path / "en.json").write_text('{"a": "A"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="missing"):
+        catalogue("en", tmp_path)
+
+
+def test_chinese_is_the_default_and_the_query_wins_over_the_cookie() -> None:
+    assert language_of({}, {}) == "zh-CN"
+    assert language_of({}, {"lang": "en"}) == "en"
+    assert language_of({"lang": "zh-CN"}, {"lang": "en"}) == "zh-CN"
+    assert language_of({"lang": "fr"}, {}) == "zh-CN"  # only the languages we have
+
+
+def test_placeholders_are_filled_and_a_missing_string_shows_its_key() -> None:
+    t = translator("en")
+    assert t("home.welcome", name="示范互联网医院") == "Welcome to 示范互联网医院"
+    assert t("no.such.key") == "no.such.key"
