@@ -1,0 +1,96 @@
+"""The events the areas really emit (not the contract's examples) map to complete platform records (SUP-02).
+
+A whole day's journey over HTTP — book, accept, start, sign the record, prescribe, approve, dispense, ship,
+complete, rate, complain — then every outbox event goes through the mapping registry exactly as the
+dispatcher reads it (sealed part opened, people looked up in its directory).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from connectors.supervision.directory import opened_payload
+from connectors.supervision.gateway.methods import missing_required
+from connectors.supervision.mapping import EventView, Mapped, MappingFailed, NotReported, UnmappedEvent, map_event
+from hospital.config import Settings
+from tests.conftest import FakeClock
+from tests.helpers import login_as
+from tests.integration.connector.conftest import UNIT, DispatcherFactory, fresh_outbox
+from tests.integration.prescriptions.conftest import reviewing_pharmacist, rx_body
+from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, schedule_of
+
+
+async def a_whole_visit(client: AsyncTestClient[Any], clock: FakeClock) -> None:
+    """The patient books, the doctor sees them and prescribes, the pharmacy approves and ships, the patient rates."""
+    patient = await login_as(client, "patient")
+    schedule = await schedule_of(client)
+    booked = await book(client, patient, schedule["schedule_id"], await demo_prior_id(client, patient))
+    assert booked.status_code == 201, booked.text
+    visit_id = booked.json()["visit_id"]
+    doctor = await doctor_in_session(client)
+    assert (await accept(client, doctor, visit_id)).status_code == 200
+    assert (await client.post(f"/api/visits/{visit_id}/start", headers=doctor)).status_code == 200
+    assert (await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json=EMR)).status_code == 200
+    signed = await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)
+    assert signed.status_code == 200, signed.text
+    written = await client.post(f"/api/visits/{visit_id}/prescriptions", headers=doctor, json=rx_body())
+    assert written.status_code == 201, written.text
+    rx_id = written.json()["prescription_id"]
+    pharmacist = await reviewing_pharmacist(client)
+    reviewed = await client.post(f"/api/prescriptions/{rx_id}/review", headers=pharmacist,
+                                 json={"decision": "approve", "reasons": []})
+    assert reviewed.status_code == 200, reviewed.text
+    dispensed = await client.post(f"/api/prescriptions/{rx_id}/dispensing", headers=pharmacist,
+                                  json={"courier_kind": "third_party", "courier_name": "顺丰速运"})
+    assert dispensed.status_code in (200, 201), dispensed.text
+    shipped = await client.post(f"/api/dispensings/{dispensed.json()['dispensing_id']}/delivery", headers=pharmacist,
+                                json={"status": "shipped", "tracking_number": "SF1234567890"})
+    assert shipped.status_code == 200, shipped.text
+    completed = await client.post(f"/api/visits/{visit_id}/complete", headers=doctor)
+    assert completed.status_code == 200, completed.text
+    clock.advance(minutes=5)
+    rated = await client.post(f"/api/visits/{visit_id}/rating", headers=patient, json={"score": 5, "comment": "很好"})
+    assert rated.status_code == 201, rated.text
+    filed = await client.post("/api/complaints", headers=patient,
+                              json={"category": "service", "description": "等候时间较长", "visit_id": visit_id})
+    assert filed.status_code == 201, filed.text
+
+
+async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
+    client: AsyncTestClient[Any], clock: FakeClock, settings: Settings, demo: None, dispatchers: DispatcherFactory
+) -> None:
+    await a_whole_visit(client, clock)
+    dispatcher = await dispatchers()
+    events = await fresh_outbox(settings)
+    views = [EventView(e.seq, e.event_type, e.subject_type, e.subject_id, e.version, e.created_at,
+                       opened_payload(e.payload or {}, dispatcher.directory)) for e in events]
+    await dispatcher.directory.prepare(v.payload for v in views)
+    problems: list[str] = []
+    outcomes: dict[str, str] = {}
+    for view in views:
+        try:
+            outcome = map_event(view, dispatcher.map_context())
+        except MappingFailed as failed:
+            problems.append(f"{view.event_type}: {failed.detail}")
+            continue
+        if isinstance(outcome, UnmappedEvent):
+            problems.append(f"{view.event_type}: no mapper")
+        elif isinstance(outcome, NotReported):
+            outcomes[view.event_type] = "skipped"
+        elif isinstance(outcome, Mapped):
+            outcomes[view.event_type] = outcome.method
+            for record in outcome.records:
+                missing = missing_required(outcome.method, {"unitID": UNIT, **record})
+                if missing:
+                    problems.append(f"{view.event_type} → {outcome.method} lacks {', '.join(missing)}")
+    assert not problems, "\n".join(problems)
+    assert {"visit.booked", "visit.accepted", "emr.signed", "prescription.submitted", "prescription.approved",
+            "dispensing.dispensed", "dispensing.delivery_updated", "visit.completed", "rating.submitted",
+            "complaint.filed"} <= set(outcomes)
+    assert outcomes["prescription.approved"] == "uploadRecipeIndicators"
+    assert outcomes["visit.completed"] == "uploadReferralIndicators"
+    assert outcomes["emr.signed"] == "uploadElectMedicalRecord"
+    assert outcomes["rating.submitted"] == "uploadBusinessInfoAfter"
+    assert outcomes["complaint.filed"] == "pushMedicalDispute"
