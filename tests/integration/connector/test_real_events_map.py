@@ -19,7 +19,7 @@ from tests.conftest import FakeClock
 from tests.helpers import login_as
 from tests.integration.connector.conftest import UNIT, DispatcherFactory, fresh_outbox
 from tests.integration.prescriptions.conftest import reviewing_pharmacist, rx_body
-from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, schedule_of
+from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, publish, schedule_of
 
 
 async def a_whole_visit(client: AsyncTestClient[Any], clock: FakeClock) -> None:
@@ -56,12 +56,47 @@ async def a_whole_visit(client: AsyncTestClient[Any], clock: FakeClock) -> None:
     filed = await client.post("/api/complaints", headers=patient,
                               json={"category": "service", "description": "等候时间较长", "visit_id": visit_id})
     assert filed.status_code == 201, filed.text
+    answered = await client.post(f"/api/complaints/{filed.json()['complaint_id']}/answer",
+                                 headers=await login_as(client, "admin"),
+                                 json={"outcome": "dispute", "response": "已转医患纠纷调解程序"})
+    assert answered.status_code == 200, answered.text
+    reported = await client.post("/api/adverse-events", headers=await login_as(client, "doctor"), json={
+        "kind": "drug", "severity": "mild", "occurred_on": clock().date().isoformat(),
+        "description": "服药后轻度头晕", "drug_code": "C08CA01-tab-5mg", "visit_id": visit_id})
+    assert reported.status_code == 201, reported.text
+
+
+async def the_other_endings(client: AsyncTestClient[Any]) -> None:
+    """A prescription rejected, a visit withdrawn by the patient, another ended by the doctor."""
+    patient = await login_as(client, "patient")
+    prior = await demo_prior_id(client, patient)
+    doctor = await doctor_in_session(client)
+    visits = []
+    for hour in (9, 14):  # slots of their own: one active booking per slot (REV-06)
+        published = await publish(client, doctor, hour=hour, capacity=2)
+        assert published.status_code == 201, published.text
+        booked = await book(client, patient, published.json()["schedule_id"], prior)
+        assert booked.status_code == 201, booked.text
+        visits.append(booked.json()["visit_id"])
+    assert (await client.post(f"/api/visits/{visits[0]}/cancel", headers=patient, json={})).status_code == 200
+    assert (await accept(client, doctor, visits[1])).status_code == 200
+    written = await client.post(f"/api/visits/{visits[1]}/prescriptions", headers=doctor, json=rx_body())
+    assert written.status_code == 201, written.text
+    rejected = await client.post(f"/api/prescriptions/{written.json()['prescription_id']}/review",
+                                 headers=await reviewing_pharmacist(client),
+                                 json={"decision": "reject", "reasons": ["剂量偏低，建议评估后调整"]})
+    assert rejected.status_code == 200, rejected.text
+    terminated = await client.post(f"/api/visits/{visits[1]}/terminate", headers=doctor, json={
+        "reason": "first_visit_discovered", "note": "既往诊断与本次症状不符",
+        "referral": {"institution": "示范市第一人民医院", "department": "心内科", "advice": "线下初诊", "urgent": False}})
+    assert terminated.status_code == 200, terminated.text
 
 
 async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
     client: AsyncTestClient[Any], clock: FakeClock, settings: Settings, demo: None, dispatchers: DispatcherFactory
 ) -> None:
     await a_whole_visit(client, clock)
+    await the_other_endings(client)
     dispatcher = await dispatchers()
     events = await fresh_outbox(settings)
     views = [EventView(e.seq, e.event_type, e.subject_type, e.subject_id, e.version, e.created_at,
@@ -88,7 +123,9 @@ async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
     assert not problems, "\n".join(problems)
     assert {"visit.booked", "visit.accepted", "emr.signed", "prescription.submitted", "prescription.approved",
             "dispensing.dispensed", "dispensing.delivery_updated", "visit.completed", "rating.submitted",
-            "complaint.filed"} <= set(outcomes)
+            "complaint.filed", "complaint.dispute", "adverse_event.reported", "visit.cancelled",
+            "visit.terminated", "prescription.rejected", "face.verification", "staff.record",
+            "institution.licence", "institution.department"} <= set(outcomes)
     assert outcomes["prescription.approved"] == "uploadRecipeIndicators"
     assert outcomes["visit.completed"] == "uploadReferralIndicators"
     assert outcomes["emr.signed"] == "uploadElectMedicalRecord"
