@@ -104,6 +104,7 @@ async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
     await dispatcher.directory.prepare(v.payload for v in views)
     problems: list[str] = []
     outcomes: dict[str, str] = {}
+    records: dict[str, dict[str, Any]] = {}
     for view in views:
         try:
             outcome = map_event(view, dispatcher.map_context())
@@ -116,6 +117,7 @@ async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
             outcomes[view.event_type] = "skipped"
         elif isinstance(outcome, Mapped):
             outcomes[view.event_type] = outcome.method
+            records.update({view.event_type: r for r in outcome.records})
             for record in outcome.records:
                 missing = missing_required(outcome.method, {"unitID": UNIT, **record})
                 if missing:
@@ -130,4 +132,21 @@ async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
     assert outcomes["visit.completed"] == "uploadReferralIndicators"
     assert outcomes["emr.signed"] == "uploadElectMedicalRecord"
     assert outcomes["rating.submitted"] == "uploadBusinessInfoAfter"
-    assert outcomes["complaint.filed"] == "pushMedicalDispute"
+    assert outcomes["complaint.filed"] == "skipped" and outcomes["complaint.dispute"] == "pushMedicalDispute"
+    assert outcomes["adverse_event.reported"] == "pushMedicalDispute"
+    # What the platform checks is really there, not just present: the revisit's diagnosis from the signed EMR,
+    # the prescription's items from the signed document, the delivery's courier.
+    revisit = records["visit.completed"]
+    assert (revisit["thisDiagnosis"], revisit["mainDiagnoseCode"], revisit["answerFlag"]) == ("原发性高血压", "I10", "1")
+    assert revisit["applyDate"] <= revisit["endDate"] and revisit["diseasesHistory"] == EMR["present_illness"]
+    assert records["visit.terminated"]["refuseType"] == "first_visit_discovered"
+    recipe = records["prescription.approved"]
+    assert recipe["icdCode"] == "I10" and recipe["doctorSign"].count(".") == 2 and recipe["auditDoctor"]
+    assert recipe["orderList"][0]["drcode"] == "C08CA01-tab-5mg" and recipe["orderList"][0]["admission"] == "口服"
+    assert recipe["orderList"][0]["frequency"] == "qd" and recipe["orderList"][0]["useDays"] == 7
+    assert records["emr.signed"]["mainDiagnoseCode"] == "I10"
+    shipped = records["dispensing.delivery_updated"]
+    assert (shipped["deliveryType"], shipped["deliveryFirm"], shipped["deliveryStatus"]) == ("1", "顺丰速运", "shipped")
+    assert shipped["sendTime"] and shipped["deliveryDate"]
+    assert records["rating.submitted"]["satisfaction"] == 5
+    assert records["complaint.dispute"]["eventDescription"] == "等候时间较长"
