@@ -112,7 +112,7 @@ class Directory:
 
     async def _load_earlier(self, session: AsyncSession, wanted: set[tuple[str, str]]) -> None:
         """The first event of each wanted (type, subject), its sealed part opened (`MapContext.earlier`)."""
-        query = select(OutboxEvent.event_type, OutboxEvent.subject_id, OutboxEvent.payload).where(
+        query = select(OutboxEvent.event_type, OutboxEvent.subject_id, OutboxEvent.payload).where(  # type: ignore[call-overload]
             OutboxEvent.event_type.in_({t for t, _ in wanted}),  # type: ignore[attr-defined]
             OutboxEvent.subject_id.in_({i for _, i in wanted})).order_by(OutboxEvent.version.desc())  # type: ignore[attr-defined]
         for event_type, subject_id, payload in (await session.execute(query)).all():
