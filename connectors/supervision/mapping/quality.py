@@ -31,7 +31,7 @@ def rating(event: EventView, ctx: MapContext) -> Mapped:
     p = event.payload
     visit_id = str(event.require("visit_id"))
     doctor = ctx.staff(user_id=p["doctor_user_id"]) if p.get("doctor_user_id") else None
-    score = event.require("score")  # 1–5 (QA-01), the platform's satisfaction scale
+    score = p["score"] if "score" in p else event.require("satisfaction")  # 1–5 (QA-01), the platform's scale
     record = {
         **ctx.organ(), "evaluateID": str(event.require("rating_id")), "bussID": visit_id,
         "businessType": REVISIT_BUSINESS, "deptID": p.get("department_code", ""),

@@ -90,7 +90,8 @@ def emr_signed(event: EventView, ctx: MapContext) -> Mapped:
     p = event.payload
     # The EMR payload names its people by ID number (hospital/visits/payloads.py: emr_record); the signer is the
     # doctor, looked up when an older payload lacks the number.
-    doctor_cert = p.get("doctor_id_number") or ctx.staff(user_id=event.require("signed_by_user_id")).id_number
+    doctor_cert = p.get("doctor_id_number") or ctx.staff(
+        user_id=p.get("signed_by_user_id") or event.require("doctor_user_id")).id_number
     patient_cert = p.get("patient_id_number") or ctx.patient(patient_id=event.require("patient_id")).id_number
     diagnosis = dict(p.get("diagnosis") or {})
     record = {
