@@ -64,7 +64,8 @@ class Directory:
         self._patient_by_id: dict[str, PatientRef] = {}
         self._patient_by_user: dict[str, PatientRef] = {}
         self._departments: dict[str, str] | None = None
-        self._earlier: dict[tuple[str, str], dict[str, Any]] = {}  # events never change: kept until forget()
+        # Events never change, and another lane may be mapping with them: kept, never refreshed.
+        self._earlier: dict[tuple[str, str], dict[str, Any]] = {}
         self._stale = False
 
     def forget(self) -> None:
@@ -78,7 +79,7 @@ class Directory:
         payloads = list(payloads)
         refresh = self._stale or self._departments is None or time.monotonic() - self._loaded_at > self._ttl_s
         if refresh:
-            self._stale, self._loaded_at, self._earlier = False, time.monotonic(), {}
+            self._stale, self._loaded_at = False, time.monotonic()
         earlier = {(event_type, str(i)) for key, event_type in EARLIER.items() for i in _ids(payloads, key)}
         earlier -= set(self._earlier)
         if earlier:  # first: the people they name are loaded with the others
