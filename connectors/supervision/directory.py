@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.supervision.mapping.base import SEALED_CONTEXT, MappingFailed, PatientRef, StaffRef
+from connectors.supervision.mapping.base import EARLIER, SEALED_CONTEXT, MappingFailed, PatientRef, StaffRef
 from hospital.core.crypto import FieldCipher
+from hospital.core.outbox import OutboxEvent
 from hospital.institution.models import Department
 from hospital.patients.models import Patient
 from hospital.staff.models import StaffMember
@@ -39,6 +40,17 @@ def _ids(payloads: Iterable[Mapping[str, Any]], suffix: str) -> set[uuid.UUID]:
     return found
 
 
+def _with_nested(payloads: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The payloads and the objects nested one level in them (a prescription's `patient`, `doctor`)."""
+    nested: list[Mapping[str, Any]] = []
+    for payload in payloads:
+        for value in payload.values():
+            if isinstance(value, Mapping):
+                nested.append(value)
+                nested += [v for v in value.values() if isinstance(v, Mapping)]
+    return payloads + nested
+
+
 class Directory:
     """Implements `mapping.References` from the database."""
 
@@ -52,6 +64,8 @@ class Directory:
         self._patient_by_id: dict[str, PatientRef] = {}
         self._patient_by_user: dict[str, PatientRef] = {}
         self._departments: dict[str, str] | None = None
+        # Events never change, and another lane may be mapping with them: kept, never refreshed.
+        self._earlier: dict[tuple[str, str], dict[str, Any]] = {}
         self._stale = False
 
     def forget(self) -> None:
@@ -66,6 +80,14 @@ class Directory:
         refresh = self._stale or self._departments is None or time.monotonic() - self._loaded_at > self._ttl_s
         if refresh:
             self._stale, self._loaded_at = False, time.monotonic()
+        earlier = {(event_type, str(i)) for key, event_type in EARLIER.items() for i in _ids(payloads, key)}
+        earlier -= set(self._earlier)
+        if earlier:  # first: the people they name are loaded with the others
+            async with self._factory() as session:
+                await self._load_earlier(session, earlier)
+                await session.rollback()
+            payloads += [self._earlier[e] for e in earlier if e in self._earlier]
+        payloads = _with_nested(payloads)
         users, staff, patients = _ids(payloads, "user_id"), _ids(payloads, "staff_id"), _ids(payloads, "patient_id")
         if not refresh:
             users = {u for u in users if str(u) not in self._staff_by_user and str(u) not in self._patient_by_user}
@@ -88,6 +110,15 @@ class Directory:
                 for patient in (await session.execute(people)).scalars():
                     self._add_patient(patient)
             await session.rollback()
+
+    async def _load_earlier(self, session: AsyncSession, wanted: set[tuple[str, str]]) -> None:
+        """The first event of each wanted (type, subject), its sealed part opened (`MapContext.earlier`)."""
+        query = select(OutboxEvent.event_type, OutboxEvent.subject_id, OutboxEvent.payload).where(  # type: ignore[call-overload]
+            OutboxEvent.event_type.in_({t for t, _ in wanted}),  # type: ignore[attr-defined]
+            OutboxEvent.subject_id.in_({i for _, i in wanted})).order_by(OutboxEvent.version.desc())  # type: ignore[attr-defined]
+        for event_type, subject_id, payload in (await session.execute(query)).all():
+            if (event_type, subject_id) in wanted:
+                self._earlier[(event_type, subject_id)] = opened_payload(payload or {}, self)
 
     def _add_staff(self, member: StaffMember) -> None:
         ref = StaffRef(str(member.id), str(member.user_id), member.real_name,
@@ -114,6 +145,9 @@ class Directory:
 
     def department_name(self, code: str) -> str | None:
         return (self._departments or {}).get(code)
+
+    def earlier(self, event_type: str, subject_id: str) -> Mapping[str, Any] | None:
+        return self._earlier.get((event_type, subject_id))
 
     def open_sealed(self, sealed: str) -> str:
         try:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from connectors.supervision.mapping.quality import DAILY_DISPUTES, DISPUTE_EVENT_PREFIXES
+from connectors.supervision.mapping.quality import DAILY_DISPUTES, DISPUTE_EVENTS
 from connectors.supervision.queue import REQUIRES_NOTE, WAITING_NOTE
 from connectors.supervision.settings import ConnectorSettings
 from connectors.supervision.timing import day_bounds
@@ -151,7 +151,7 @@ async def ensure_daily_check_ins(factory: async_sessionmaker[AsyncSession], now:
         start, end = day_bounds(day, tz)
         async with factory() as session:
             disputes = (await session.execute(sa.select(sa.func.count()).where(
-                sa.or_(*[T.c.event_type.startswith(p) for p in DISPUTE_EVENT_PREFIXES]),
+                T.c.event_type.in_(DISPUTE_EVENTS),
                 T.c.created_at >= start, T.c.created_at < end))).scalar_one()
             try:
                 await emit(session, DAILY_DISPUTES, subject_type="dispute_day", subject_id=day.isoformat(),

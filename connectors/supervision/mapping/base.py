@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from hospital.core.errors import InvalidInput
 
 __all__ = [
+    "EARLIER",
     "SEALED_CONTEXT",
     "After",
     "EventView",
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 SEALED_CONTEXT = "outbox.payload"  # the cipher context of a payload's `sealed` part
+# A payload key naming a subject → the earlier event of that subject whose payload mappers may read.
+EARLIER = {"prescription_id": "prescription.submitted", "complaint_id": "complaint.filed"}
 
 
 class MappingFailed(InvalidInput):
@@ -140,6 +143,8 @@ class References(Protocol):
 
     def department_name(self, code: str) -> str | None: ...
 
+    def earlier(self, event_type: str, subject_id: str) -> Mapping[str, Any] | None: ...
+
     def open_sealed(self, sealed: str) -> str: ...
 
 
@@ -185,6 +190,14 @@ class MapContext:
 
     def department_name(self, code: str) -> str:
         return self.refs.department_name(code) or ""
+
+    def earlier(self, event_type: str, subject_id: Any) -> Mapping[str, Any]:
+        """The payload of the subject's earlier event (`prescription.submitted` carries the signed document that
+        `prescription.approved` reports); the directory loads those named in `EARLIER` before mapping."""
+        found = self.refs.earlier(event_type, str(subject_id))
+        if found is None:
+            raise MappingFailed(f"no {event_type} event for {subject_id}")
+        return found
 
 
 def _text(value: Any) -> str | None:

@@ -1,5 +1,8 @@
-"""Example payloads of the events areas emit, exactly as docs/connector.md specifies them: the contract in
-executable form. Tests map them, and the scripted day emits the ones whose areas have not landed yet.
+"""The contract's FIRST payload shapes, from before the visits, prescriptions and quality areas landed.
+
+The areas on main emit other keys (docs/connector.md lists them; tests/integration/connector/
+test_real_events_map.py maps the real events). These examples stay because the scripted-day and delivery tests
+and the FHIR adapter still use them, and the registry's mappers still accept them.
 
 Times are ISO 8601 with an offset; people are named by id (`*_user_id`, `patient_id`), never by ID number.
 """

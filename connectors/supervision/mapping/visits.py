@@ -1,7 +1,9 @@
 """Visit events (REV, REC-01): the appointment, the revisit record when the visit ends, the signed EMR.
 
-`visit.accepted` is not reported on its own: the revisit record needs its end (endDate is required), so it
-goes when the visit completes or is terminated, and prescriptions of the visit wait for it (`Requires`).
+Every visit event carries the whole revisit record as it stands (hospital/visits/payloads.py). `visit.accepted`
+is not reported on its own: the revisit record needs its end (endDate is required), so it goes when the visit
+completes or is terminated, and prescriptions of the visit wait for it (`Requires`). A visit withdrawn before it
+was answered is no revisit: the appointment already reported stands (the platform has no cancel method).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ __all__ = ["APPOINTMENT_METHOD", "EMR_METHOD", "MAPPERS", "REVISIT_METHOD"]
 APPOINTMENT_METHOD = "uploadAppointRecord"
 REVISIT_METHOD = "uploadReferralIndicators"
 EMR_METHOD = "uploadElectMedicalRecord"
+CANCELLED_BY_PATIENT = "patient_cancelled"
 REVISIT = "1"  # returnVisitType: a follow-up (复诊) of a diagnosis made offline (REV-01)
 
 
@@ -29,8 +32,8 @@ def _people(event: EventView, ctx: MapContext) -> dict[str, Any]:
 
 def booked(event: EventView, ctx: MapContext) -> Mapped:
     people = _people(event, ctx)
-    record = {**ctx.organ(), "bussID": str(event.require("visit_id")), **people,
-              "appointDate": ctx.local_time(event.get("starts_at") or event.require("booked_at"))}
+    start = event.get("scheduled_start") or event.get("starts_at") or event.require("booked_at")
+    record = {**ctx.organ(), "bussID": str(event.require("visit_id")), **people, "appointDate": ctx.local_time(start)}
     return Mapped(APPOINTMENT_METHOD, [record])
 
 
@@ -38,34 +41,46 @@ def accepted(event: EventView, ctx: MapContext) -> NotReported:
     return NotReported("a revisit is reported when it ends (uploadReferralIndicators needs endDate)")
 
 
+def cancelled(event: EventView, ctx: MapContext) -> Mapped | NotReported:
+    if event.get("accepted_at"):
+        # Answered, then withdrawn: a revisit record ends it, or what the doctor did meanwhile (an EMR, a
+        # prescription) would wait for it for ever.
+        return ended(event, ctx)
+    return NotReported("withdrawn before it was answered: no revisit took place (the appointment stands as reported)")
+
+
 def ended(event: EventView, ctx: MapContext) -> Mapped:
     p = event.payload
     people = _people(event, ctx)
     patient = ctx.patient(patient_id=p["patient_id"])
-    started = p.get("started_at") or p.get("accepted_at") or p.get("requested_at")
+    requested = p.get("booked_at") or p.get("requested_at")
+    started = p.get("started_at") or p.get("accepted_at") or requested
     ended_at = event.require("ended_at")
     prior = dict(event.require("prior_diagnosis"))
-    diagnosis = dict(p.get("diagnosis") or {})
+    diagnosis = dict(p.get("present_diagnosis") or p.get("diagnosis") or {})
     guardian = dict(p.get("guardian") or {})
     completed = event.event_type == "visit.completed"
-    age = age_on(patient.birth_date, ctx.moment(started) or event.created_at)
+    age = p.get("patient_age")
+    if age is None:
+        age = age_on(patient.birth_date, ctx.moment(started) or event.created_at)
     record = {
         **ctx.organ(), "bussID": str(event.require("visit_id")), **people,
         "age": age,
         "guardianCertID": guardian.get("id_number", ""), "guardianName": guardian.get("name", ""),
-        "guardianMobile": guardian.get("phone", ""),
+        "guardianMobile": guardian.get("mobile") or guardian.get("phone") or "",
         "returnVisitType": REVISIT,
-        "diseasesHistory": p.get("history", ""),
+        "diseasesHistory": p.get("disease_history") or p.get("history") or "",
         "originalDiagnosis": prior.get("name", ""),
         "thisDiagnosis": diagnosis.get("name") or prior.get("name", ""),
-        "mainDiagnoseCode": diagnosis.get("icd10_code") or prior.get("icd10_code", ""),
-        "referralFlag": "1" if p.get("revisit_confirmed", True) else "0",
+        "mainDiagnoseCode": p.get("main_diagnosis_code") or diagnosis.get("icd10_code") or prior.get("icd10_code", ""),
+        # The patient declared a revisit (REV-01) and the doctor confirmed it on accepting (REV-04).
+        "referralFlag": "1" if p.get("revisit_declared", p.get("revisit_confirmed", True)) else "0",
         "firstDiagnosis": ",".join(str(i) for i in p.get("first_diagnosis_files") or []),
-        "applyDate": ctx.local_time(p.get("requested_at") or started),
+        "applyDate": ctx.local_time(requested or started),
         "startDate": ctx.local_time(started),
         "endDate": ctx.local_time(ended_at),
-        "answerFlag": "1" if completed else "0",
-        "refuseType": "" if completed else str(p.get("termination_reason") or ""),
+        "answerFlag": "1" if p.get("answered", completed) else "0",
+        "refuseType": "" if completed else str(p.get("termination_reason") or CANCELLED_BY_PATIENT),
         "updateTime": ctx.local_time(event.created_at),
     }
     return Mapped(REVISIT_METHOD, [record])
@@ -73,16 +88,20 @@ def ended(event: EventView, ctx: MapContext) -> Mapped:
 
 def emr_signed(event: EventView, ctx: MapContext) -> Mapped:
     p = event.payload
-    people = _people(event, ctx)
+    # The EMR payload names its people by ID number (hospital/visits/payloads.py: emr_record); the signer is the
+    # doctor, looked up when an older payload lacks the number.
+    doctor_cert = p.get("doctor_id_number") or ctx.staff(
+        user_id=p.get("signed_by_user_id") or event.require("doctor_user_id")).id_number
+    patient_cert = p.get("patient_id_number") or ctx.patient(patient_id=event.require("patient_id")).id_number
     diagnosis = dict(p.get("diagnosis") or {})
     record = {
         **ctx.organ(), "bussID": str(event.require("visit_id")),
-        "doctorCertID": people["doctorCertID"], "patientCertID": people["patientCertID"],
+        "doctorCertID": doctor_cert, "patientCertID": patient_cert,
         "mainDieaseDescribe": p.get("chief_complaint", ""),
         "currentMedical": p.get("present_illness", ""),
         "histroyMedical": p.get("past_history", ""),
-        "mainDiagnoseCode": diagnosis.get("icd10_code", ""),
-        "thisDiagnosis": diagnosis.get("name", ""),
+        "mainDiagnoseCode": p.get("diagnosis_icd10") or diagnosis.get("icd10_code", ""),
+        "thisDiagnosis": p.get("diagnosis_name") or diagnosis.get("name", ""),
         "updateTime": ctx.local_time(p.get("signed_at") or event.created_at),
     }
     # The EMR is signed during the visit; the platform files it under the revisit record, which goes at its end.
@@ -92,6 +111,7 @@ def emr_signed(event: EventView, ctx: MapContext) -> Mapped:
 MAPPERS: dict[str, Mapper] = {
     "visit.booked": booked,
     "visit.accepted": accepted,
+    "visit.cancelled": cancelled,
     "visit.completed": ended,
     "visit.terminated": ended,
     "emr.signed": emr_signed,

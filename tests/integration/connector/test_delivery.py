@@ -143,15 +143,16 @@ async def test_a_day_without_disputes_is_checked_in_with_an_empty_push_and_a_day
 ) -> None:
     now = datetime.now(UTC).replace(hour=4)  # noon in Shanghai: clear of the batch time and of midnight
     yesterday = now - timedelta(days=1)
-    await emit_all(settings, [("complaint.opened", "complaint", "c-1", {
-        "case_id": "c-1", "description": "等待时间过长", "occurred_at": yesterday.isoformat(), "damage_degree": "无",
-        "reporter": "医务科"})], created_at=[yesterday])
+    await emit_all(settings, [("adverse_event.reported", "adverse_event", "a-1", {
+        "adverse_event_id": "a-1", "kind": "drug", "severity": "mild", "occurred_on": yesterday.date().isoformat(),
+        "description": "服药后轻度头晕", "drug_code": "C08CA01-tab-5mg", "visit_id": None,
+        "reporter_role": "doctor"})], created_at=[yesterday])
     clock = Clock(now)
     await deliver_all(await dispatchers(clock=clock))
     clock.now = now + timedelta(days=1)
     await deliver_all(await dispatchers(clock=clock))
     pushes = [r["records"] for r in await sim.requests() if r["method"] == "pushMedicalDispute"]
-    assert pushes == [1, 0]  # yesterday's complaint, then today's empty check-in
+    assert pushes == [1, 0]  # yesterday's adverse event, then today's empty check-in
     check_ins = [r for r in await fresh_outbox(settings) if r.event_type == "supervision.daily_disputes"]
     assert [(r.payload["dispute_events"], r.status) for r in check_ins] == [(1, "skipped"), (0, "sent")]
 

@@ -1,17 +1,17 @@
 """A scripted day at the hospital, delivered to the simulated platform (SUP-01…04): the platform ends with a
 complete, consistent picture and no risk warnings; records the regulator would flag are flagged.
 
-What exists runs through the real API: the demo hospital, admitting a doctor and a pharmacist, their face
-verifications. The visit, the prescription, its review, dispensing and the rating are emitted as the
-contract in docs/connector.md specifies (`mapping.contract`), because those areas have not landed on this
-branch: when they do, replace each `emit_all` step with the area's own API call (marked LEAD below).
+Everything runs through the real API: the demo hospital, admitting a doctor and a pharmacist, their face
+verifications, and a whole visit (booked, accepted, record signed, prescription approved and shipped, visit
+completed, rated, a complaint escalated, an adverse event). Only the records the regulator should flag are
+emitted directly (`mapping.contract`), since the hospital's own rules refuse to produce them.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -20,6 +20,7 @@ from connectors.supervision.catalogue import file_catalogue
 from connectors.supervision.mapping import contract as c
 from hospital.config import Settings
 from hospital.demo import faces_dir
+from tests.conftest import FakeClock
 from tests.helpers import login, login_as
 from tests.integration.connector.conftest import (
     DispatcherFactory,
@@ -29,6 +30,7 @@ from tests.integration.connector.conftest import (
     emit_all,
     fresh_outbox,
 )
+from tests.integration.connector.test_real_events_map import a_whole_visit
 
 
 def photo(name: str) -> bytes:
@@ -62,8 +64,22 @@ async def admit_and_verify(client: AsyncTestClient[Any], application: dict[str, 
     return str(me.json()["id"])
 
 
+async def admitted_unverified(client: AsyncTestClient[Any]) -> str:
+    """A third doctor admitted today who never verifies their face (FACE-02): the regulator's flag."""
+    admin = await login_as(client, "admin")
+    application = {**DOCTOR, "username": "doctor.qian", "real_name": "钱医生", "id_number": "110105198707075516",
+                   "credentials": [{"kind": "physician_qualification", "number": "2012310002"},
+                                   {"kind": "physician_practice", "number": "1103100010", "valid_until": "2029-12-31"}]}
+    admitted = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
+                                 files={"photo": ("photo.jpg", photo("obama3.jpg"), "image/jpeg")})
+    assert admitted.status_code == 201, admitted.text
+    me = await client.get("/api/me", headers=await login(client, "doctor.qian", "zhou-pass-2026"))
+    return str(me.json()["id"])
+
+
 async def test_a_scripted_day_leaves_the_platform_complete_and_flags_what_the_regulator_would(
-    client: AsyncTestClient[Any], demo: None, settings: Settings, sim: Sim, dispatchers: DispatcherFactory
+    client: AsyncTestClient[Any], clock: FakeClock, demo: None, settings: Settings, sim: Sim,
+    dispatchers: DispatcherFactory
 ) -> None:
     people = await demo_people(settings)  # doctor.wang and pharmacist.li, admitted by the demo, never verified today
     doctor = await admit_and_verify(client, DOCTOR, "obama2.jpg", "obama3.jpg")
@@ -72,40 +88,35 @@ async def test_a_scripted_day_leaves_the_platform_complete_and_flags_what_the_re
     async with dispatcher.session() as session:
         await file_catalogue(session)
 
-    now = datetime.now(UTC)
-    visit, prescription, rating = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
-    # LEAD: replace with the visits, prescriptions and quality APIs once they land.
-    await emit_all(settings, [
-        ("visit.booked", "visit", visit, c.visit_booked(visit, people.patient_id, doctor, now)),
-        ("emr.signed", "visit", visit, c.emr_signed(visit, people.patient_id, doctor, now + timedelta(minutes=1))),
-        ("prescription.approved", "prescription", prescription,
-         c.prescription_approved(prescription, visit, people.patient_id, doctor, pharmacist, now)),
-        ("review.approved", "prescription", prescription, c.review(prescription, pharmacist, now)),
-        ("visit.completed", "visit", visit, c.visit_completed(visit, people.patient_id, doctor, now)),
-        ("dispensing.dispensed", "prescription", prescription, c.dispensing(prescription, pharmacist, now)),
-        ("rating.submitted", "rating", rating, c.rating(rating, visit, doctor, now + timedelta(minutes=30))),
-    ])
+    unverified = await admitted_unverified(client)
+    await a_whole_visit(client, clock)  # doctor.wang and pharmacist.li, face-verified in it
+    events = await fresh_outbox(settings)
+    visit = next(e.subject_id for e in events if e.event_type == "visit.completed")
+    prescription = next(e.subject_id for e in events if e.event_type == "prescription.approved")
+    rating = next(e.payload["rating_id"] for e in events if e.event_type == "rating.submitted")
     await deliver_all(dispatcher)
 
     held = {m: [r["businessId"] for r in await sim.records(m)] for m in (
         "uploadOrganIndicators", "uploadDoctorIndicators", "uploadDrugCatalogue", "uploadFaceVerification",
         "uploadAppointRecord", "uploadReferralIndicators", "uploadElectMedicalRecord", "uploadRecipeIndicators",
         "uploadRecipeAuditIndicators", "uploadRecipeCirculationIndicators", "uploadBusinessInfoAfter")}
-    assert len(held["uploadDoctorIndicators"]) == 4 and len(held["uploadFaceVerification"]) == 2
+    assert len(held["uploadDoctorIndicators"]) == 5 and len(held["uploadFaceVerification"]) == 4
     assert len(held["uploadDrugCatalogue"]) == 63 and len(held["uploadOrganIndicators"]) == 1
     assert held["uploadReferralIndicators"] == held["uploadAppointRecord"] == held["uploadElectMedicalRecord"] == [visit]
-    assert held["uploadRecipeIndicators"] == held["uploadRecipeAuditIndicators"] == [prescription]
+    # The review travels inside the prescription record (auditDoctor*): no separate audit record (docs/connector.md).
+    assert held["uploadRecipeIndicators"] == [prescription] and held["uploadRecipeAuditIndicators"] == []
     assert held["uploadRecipeCirculationIndicators"] == [prescription] and held["uploadBusinessInfoAfter"] == [rating]
-    assert await sim.warnings() == []
+    assert await sim.warnings() == [], [w["message"] for w in await sim.warnings()]
     assert {r.status for r in await fresh_outbox(settings)} <= {"sent", "skipped"}
 
-    # What the regulator would flag: a visit by a doctor who has not verified today (doctor.wang), a chronic
+    # What the regulator would flag: a visit by a doctor who has not verified today (doctor.qian), a chronic
     # prescription for 28 days (the platform's 7-day rule; the hospital allows long prescriptions for chronic
     # disease), and a prescription whose diagnosis is not the revisit's.
+    now = datetime.now(UTC)
     flagged_visit, long_rx, other_rx = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     await emit_all(settings, [
         ("visit.completed", "visit", flagged_visit,
-         c.visit_completed(flagged_visit, people.patient_id, people.doctor_user_id, now)),
+         c.visit_completed(flagged_visit, people.patient_id, unverified, now)),
         ("prescription.approved", "prescription", long_rx,
          c.prescription_approved(long_rx, visit, people.patient_id, doctor, pharmacist, now, days=28)),
         ("prescription.approved", "prescription", other_rx,

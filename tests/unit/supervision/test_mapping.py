@@ -50,6 +50,9 @@ class Refs:
     def department_name(self, code: str) -> str | None:
         return {"03": "内科", "03.03": "心血管内科专业", "07": "儿科"}.get(code)
 
+    def earlier(self, event_type: str, subject_id: str) -> dict[str, Any] | None:
+        return None
+
     def open_sealed(self, sealed: str) -> str:
         raise AssertionError("no sealed payloads here")
 
