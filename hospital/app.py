@@ -12,6 +12,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
+from connectors.supervision.operations import install_readiness_probe
+from connectors.supervision.settings import load_connector_settings
 from hospital import __version__
 from hospital.biometrics.api import FaceVerificationController
 from hospital.biometrics.pool import FacePool
@@ -32,6 +34,8 @@ from hospital.quality.api import QualityController
 from hospital.signing.api import SignatureVerificationController, SigningAdminController, WellKnownController
 from hospital.signing.service import start_signing
 from hospital.staff.api import StaffController
+from hospital.video.api import VIDEO_ROUTES
+from hospital.video.calls import close_video_calls, open_video_calls
 from hospital.visits.api import VISIT_ROUTES
 from hospital.web.pages import PAGE_ROUTES, static_router, template_config
 
@@ -39,7 +43,7 @@ __all__ = ["create_app"]
 
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, PatientController, StaffController,
-    FaceVerificationController, QualityController, *VISIT_ROUTES,
+    FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
     PrescriptionController, FormularyController, WellKnownController, SignatureVerificationController,
     SigningAdminController,
     *PAGE_ROUTES, static_router(),
@@ -63,14 +67,18 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         app.state.ctx = ctx
+        install_readiness_probe(app.state, engine,
+                                ctx.extensions.get("supervision_settings") or load_connector_settings())
         own_pool = ctx.faces is None
         if own_pool:
             ctx.faces = FacePool(face_settings(settings))
             await ctx.faces.start()
         await start_signing(app.state.session_factory, ctx)  # the hospital CA: loaded, or created on first start
+        open_video_calls(ctx, app.state.session_factory)
         try:
             yield
         finally:
+            await close_video_calls(ctx)  # recordings are stored before the database and the face pool go
             if own_pool and ctx.faces is not None:
                 await ctx.faces.close()
                 ctx.faces = None

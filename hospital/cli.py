@@ -122,6 +122,7 @@ def rules_command(as_json: bool) -> None:
 
 def _register_area_commands() -> None:
     """Each area and connector keeps its own click group; the `hospital` command gathers them."""
+    from connectors.supervision.cli import connector
     from connectors.supervision.gateway.cli import gateway
     from connectors.supervision.simulator.cli import supervision_sim
     from hospital.biometrics.cli import face
@@ -129,6 +130,7 @@ def _register_area_commands() -> None:
     from hospital.signing.cli import rx
     from hospital.visits.cli import retention
 
+    main.add_command(connector)
     main.add_command(gateway)
     main.add_command(supervision_sim)
     main.add_command(face)

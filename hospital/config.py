@@ -53,6 +53,14 @@ class Settings:
     # INS-04: the database host must be one of these (exact names, `*.suffix` patterns or CIDR ranges).
     allowed_storage_hosts: tuple[str, ...] = ("localhost", "127.0.0.0/8", "::1")
     public_base_url: str = "http://127.0.0.1:8000"
+    # Video consultations (FACE-02 live watch, ICE servers for the browsers and the hospital's media peer).
+    video_sample_interval_s: float = 3.0
+    video_grace_s: float = 10.0
+    video_resume_window_seconds: int = 120  # resuming a paused visit needs a verification this fresh
+    video_recording_dir: str = ""  # recordings in progress; empty: <data_dir>/recordings-in-progress
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = ""  # coturn's static-auth-secret (deploy/coturn)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -128,6 +136,20 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read `HOSPITAL_*` variables (or the given mapping) into `Settings`."""
     env = dict(os.environ) if env is None else env
@@ -157,4 +179,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             h.strip() for h in env.get("HOSPITAL_ALLOWED_STORAGE_HOSTS", ",".join(defaults.allowed_storage_hosts)).split(",")
             if h.strip()
         ),
+        video_sample_interval_s=_float(env, "HOSPITAL_VIDEO_SAMPLE_INTERVAL", defaults.video_sample_interval_s),
+        video_grace_s=_float(env, "HOSPITAL_VIDEO_GRACE", defaults.video_grace_s),
+        video_resume_window_seconds=_int(env, "HOSPITAL_VIDEO_RESUME_WINDOW", defaults.video_resume_window_seconds),
+        video_recording_dir=env.get("HOSPITAL_VIDEO_RECORDING_DIR", ""),
+        stun_urls=_list(env, "HOSPITAL_STUN_URLS"),
+        turn_urls=_list(env, "HOSPITAL_TURN_URLS"),
+        turn_secret=env.get("HOSPITAL_TURN_SECRET", ""),
     )

@@ -13,6 +13,7 @@ from hospital.prescriptions.models import Dispensing, Prescription, Prescription
 from hospital.quality.models import AdverseEvent, Complaint, Rating
 from hospital.signing.models import ClinicianCredential, SigningAuthority
 from hospital.staff.models import StaffMember
+from hospital.video.models import VideoFaceCheck, VisitRecording
 from hospital.visits.models import ChatMessage, ConsentRecord, MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
 
 __all__ = [
@@ -41,5 +42,7 @@ __all__ = [
            "SigningAuthority",
            "StaffMember",
            "User",
+           "VideoFaceCheck",
            "Visit",
+           "VisitRecording",
 ]

@@ -18,6 +18,7 @@ RULE_MODULES = (
     "hospital.quality.rules",
     "hospital.signing.rules",
     "hospital.staff.rules",
+    "hospital.video.rules",
     "hospital.visits.rules",
 )
 

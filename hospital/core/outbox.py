@@ -25,11 +25,21 @@ class OutboxStatus(enum.StrEnum):
     RETRYING = "retrying"
     SENT = "sent"
     DEAD = "dead"  # the platform refused the data; kept with its message until fixed and re-queued
+    PARKED = "parked"  # no mapper for this event type yet; routed again when one is added
+    SKIPPED = "skipped"  # this platform takes no record for it (the reason is in last_error)
+    SUPERSEDED = "superseded"  # a later version of the same business record replaced it before it was sent
 
 
 class OutboxEvent(SQLModel, table=True):
     __tablename__ = "outbox_event"
-    __table_args__ = (sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_subject_seq", "subject_id", "seq"),
+        # The dispatcher's claim walks undelivered events in commit order and stops at its batch: with this
+        # partial index a backlog of sent events costs it nothing.
+        sa.Index("ix_outbox_undelivered_seq", "seq", postgresql_where=sa.text("status IN ('pending', 'retrying')"),
+                 sqlite_where=sa.text("status IN ('pending', 'retrying')")),
+    )
 
     seq: int | None = Field(default=None, primary_key=True)
     id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
@@ -46,6 +56,13 @@ class OutboxEvent(SQLModel, table=True):
     last_error: str | None = None
     response: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Dispatcher state (connectors/supervision): where the event goes once routed, what it waits for, and the
+    # lease of the dispatcher sending it (a crashed dispatcher's lease runs out and another takes the event).
+    method: str | None = None
+    business_id: str | None = None
+    depends_on: list[dict[str, str]] | None = Field(default=None, sa_type=sa.JSON)
+    lease_owner: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 async def emit(

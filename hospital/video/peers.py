@@ -14,7 +14,7 @@ from aiortc import (
     RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.sdp import candidate_from_sdp
+from aiortc.sdp import SessionDescription, candidate_from_sdp
 
 from hospital.core.errors import InvalidInput
 from hospital.video import aiortc_adapter
@@ -72,6 +72,9 @@ class ParticipantPeer:
                 on_state(peer, pc.connectionState)
 
             try:
+                if not any(media.kind in KINDS for media in SessionDescription.parse(offer_sdp).media):
+                    # aiortc would accept it and fail only while answering
+                    raise ValueError("it offers neither audio nor video")
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             except Exception as exc:  # aiortc raises ValueError, OperationError… on a bad or codec-less offer
                 raise InvalidInput(f"the browser's offer cannot be used: {exc}") from exc

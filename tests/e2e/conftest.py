@@ -95,7 +95,9 @@ def cameras(e2e_dir: Path) -> dict[str, Path]:
     }
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and every asyncio test collected after tests/e2e would then fail to start its own loop.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Debian's Chromium is missing at {CHROMIUM}: apt-get install chromium (make test installs it)")
@@ -103,7 +105,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def launch(playwright: Playwright) -> Iterator[Callable[..., Browser]]:
     """Launch Chromium with a fake camera showing `camera` (a .y4m), or Chromium's test pattern; closed at the end."""
     browsers: list[Browser] = []
@@ -123,7 +125,7 @@ def launch(playwright: Playwright) -> Iterator[Callable[..., Browser]]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def plain_browser(launch: Callable[..., Browser]) -> Browser:
     """For patients, administrators and the public: no camera needed."""
     return launch()

@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from video_browsers import Browser, Recorded
 
+from hospital.config import Settings
 from hospital.video import MediaHub, VideoSettings
 
 
@@ -63,3 +64,18 @@ async def browsers() -> AsyncIterator[Callable[[int], Browser]]:
     yield make
     for browser in made:
         await browser.close()
+
+
+@pytest.fixture
+def call_settings() -> dict[str, Any]:
+    """Settings a call test changes (override with `@pytest.mark.parametrize("call_settings", [...])`)."""
+    return {}
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, call_settings: dict[str, Any]) -> Settings:
+    """The suite's settings for the tests through the hospital's endpoints: the doctor's face sampled twice a
+    second, and no pause unless a test shortens the grace."""
+    video = {"video_sample_interval_s": 0.5, "video_grace_s": 600.0, **call_settings}
+    return Settings(environment="test", data_dir=tmp_path / "data", database_url=db_url, login_rate_per_minute=1000,
+                    **video)

@@ -1,0 +1,246 @@
+"""The outbox dispatcher end to end against the simulated platform on loopback (SUP-02).
+
+Phases of one run, the simulator in its own process (uvicorn on 127.0.0.1):
+  1. baseline: a plain loop posting the same records with `GatewayClient` (encrypt, sign, POST, one at a time);
+  2. throughput: the same number of events committed to the outbox, then one dispatcher delivers them all,
+     first one event per request (the plain loop's payloads), then with its default batching of records;
+  3. lag: events committed one per transaction at a steady rate by another process (four connections, as an app
+     serving concurrent requests) while the dispatcher runs; lag is commit → acknowledgement, p50 and p99.
+Run: PYTHONPATH=. /work/venv/bin/python bench/outbox.py [--events 2000] [--rate 500] [--seconds 10]
+     [--database-url postgresql+asyncpg://…/db]   (default: a fresh SQLite file)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from connectors.supervision.dispatcher import Dispatcher
+from connectors.supervision.gateway.client import GatewayClient
+from connectors.supervision.gateway.responses import Accepted
+from connectors.supervision.mapping import EventView, Mapped, map_event
+from connectors.supervision.runner import open_dispatcher
+from connectors.supervision.settings import ConnectorSettings
+from hospital.config import Settings
+from hospital.core.audit import Actor
+from hospital.core.outbox import OutboxEvent, emit
+from hospital.db import create_engine, migrate, session_factory
+from hospital.institution.service import upsert_department
+
+UNIT, KEY, SECRET = "UNIT-B", "KEY-B", "bbf1dd188b8b4629853f06f118d11e4a"
+T = OutboxEvent.__table__  # type: ignore[attr-defined]
+
+
+def staff_payload(staff_id: str) -> dict[str, Any]:
+    return {"staff_id": staff_id, "kind": "doctor", "name": "周医生", "id_number": "110105199009093412", "sex": "male",
+            "birth_date": "1990-09-09", "title": "主治医师", "clinical_years": 5, "departments": ["03.03"],
+            "practice_institution": "示范市第一人民医院",
+            "credentials": [{"kind": "physician_qualification", "number": "Q1"},
+                            {"kind": "physician_practice", "number": "P1"}]}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_simulator(port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.Popen([sys.executable, "-m", "hospital", "supervision-sim", "--port", str(port), "--unit-id",
+                             UNIT, "--app-key", KEY, "--app-secret", SECRET], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def wait_up(http: httpx.AsyncClient) -> None:
+    for _ in range(300):
+        try:
+            if (await http.get("/sim/faults")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
+    raise SystemExit("the simulator did not start")
+
+
+async def baseline(dispatcher: Dispatcher, url: str, n: int) -> float:
+    """Events per second of a plain loop posting the same records, mapped beforehand."""
+    ctx = dispatcher.map_context()
+    await dispatcher.directory.prepare([])  # type: ignore[union-attr]
+    now = datetime.now(UTC)
+    batches = []
+    for i in range(n):
+        outcome = map_event(EventView(i, "staff.record", "staff", str(i), 1, now, staff_payload(str(uuid.uuid4()))),
+                            ctx)
+        assert isinstance(outcome, Mapped)
+        batches.append((outcome.method, outcome.records))
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        client = GatewayClient(url, UNIT, KEY, SECRET, http)
+        start = time.perf_counter()
+        for method, records in batches:
+            assert isinstance(await client.send(method, records), Accepted)
+        return n / (time.perf_counter() - start)
+
+
+async def commit_events(settings: Settings, n: int) -> None:
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as session:
+        for _ in range(n):
+            staff = str(uuid.uuid4())
+            await emit(session, "staff.record", subject_type="staff", subject_id=staff, payload=staff_payload(staff))
+        await session.commit()
+    await engine.dispose()
+
+
+async def undelivered(dispatcher: Dispatcher) -> int:
+    async with dispatcher.reader() as session:
+        return int((await session.execute(sa.select(sa.func.count()).where(
+            T.c.event_type == "staff.record", T.c.status != "sent"))).scalar_one())
+
+
+async def run_until_sent(dispatcher: Dispatcher, producer: subprocess.Popen[bytes] | None = None) -> float:
+    stop = asyncio.Event()
+    start = time.perf_counter()
+    task = asyncio.create_task(dispatcher.run(stop))
+    while (producer is not None and producer.poll() is None) or await undelivered(dispatcher):
+        await asyncio.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await task
+    return elapsed
+
+
+async def produce(url: str, rate: float, seconds: float, connections: int = 4) -> tuple[int, float]:
+    """Commit one event per transaction at `rate` per second in all for `seconds`, over several connections as an
+    app serving concurrent requests does (the rows `emit` writes, inserted with a plain INSERT so the producer's
+    own cost stays small beside the dispatcher's)."""
+    pool: dict[str, Any] = {} if url.startswith("sqlite") else {"pool_size": connections}
+    engine = create_engine(url, **pool)
+    start = time.perf_counter()
+    share = rate / connections
+
+    async def one_connection() -> int:
+        sent = 0
+        async with engine.connect() as conn:
+            while (elapsed := time.perf_counter() - start) < seconds:
+                while sent < int(elapsed * share) + 1 and time.perf_counter() - start < seconds:
+                    staff, now = str(uuid.uuid4()), datetime.now(UTC)
+                    await conn.execute(sa.insert(T).values(
+                        id=uuid.uuid4(), created_at=now, event_type="staff.record", subject_type="staff",
+                        subject_id=staff, version=1, payload=staff_payload(staff),
+                        idempotency_key=f"staff.record:{staff}:1", status="pending", attempts=0, next_attempt_at=now))
+                    await conn.commit()
+                    sent += 1
+                await asyncio.sleep(max(0.0, sent / share - (time.perf_counter() - start)))
+        return sent
+
+    counts = await asyncio.gather(*(one_connection() for _ in range(connections)))
+    took = time.perf_counter() - start
+    await engine.dispose()
+    return sum(counts), took
+
+
+def start_producer(url: str, rate: float, seconds: float) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.Popen([sys.executable, __file__, "--produce", url, "--rate", str(rate), "--seconds",
+                             str(seconds)], env=env, stdout=subprocess.PIPE)
+
+
+async def lags(dispatcher: Dispatcher, since_seq: int) -> list[float]:
+    async with dispatcher.reader() as session:
+        rows = (await session.execute(sa.select(T.c.created_at, T.c.sent_at).where(
+            T.c.seq > since_seq, T.c.event_type == "staff.record"))).all()
+    return sorted((r.sent_at - r.created_at).total_seconds() for r in rows)
+
+
+async def max_seq(dispatcher: Dispatcher) -> int:
+    async with dispatcher.reader() as session:
+        return int((await session.execute(sa.select(sa.func.coalesce(sa.func.max(T.c.seq), 0)))).scalar_one())
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-outbox-"))
+    url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'hospital.db'}"
+    migrate(url)
+    settings = Settings(environment="test", data_dir=tmp, database_url=url)
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        await upsert_department(session, Actor.system("bench"), "03", "内科", True)
+    await engine.dispose()
+    port = free_port()
+    sim_url = f"http://127.0.0.1:{port}"
+    simulator = start_simulator(port)
+    figures: dict[str, Any] = {"database": url.split(":", 1)[0], "events": args.events}
+    try:
+        async with httpx.AsyncClient(base_url=sim_url) as admin:
+            await wait_up(admin)
+            connector = ConnectorSettings(url=sim_url, unit_id=UNIT, app_key=KEY, app_secret=SECRET,
+                                          organ_id="91310115MA1HDEMO0X", organ_name="示范互联网医院")
+            async with open_dispatcher(settings, connector.with_(batch_records=1)) as single:
+                plain = await baseline(single, sim_url, args.events)
+                print(f"plain loop (encrypt, sign, POST, one event at a time):   {plain:7.0f} events/s")
+                await admin.post("/sim/reset")
+                await commit_events(settings, args.events)
+                alone = args.events / await run_until_sent(single)
+                print(f"dispatcher, one event per request:                   {alone:7.0f} events/s "
+                      f"({alone / plain:.0%} of the plain loop)")
+            async with open_dispatcher(settings, connector) as dispatcher:
+                await admin.post("/sim/reset")
+                await commit_events(settings, args.events)
+                batched = args.events / await run_until_sent(dispatcher)
+                print(f"dispatcher, up to {connector.batch_records} records of a method per request:   "
+                      f"{batched:7.0f} events/s ({batched / plain:.0%} of the plain loop)")
+                await admin.post("/sim/reset")
+                first = await max_seq(dispatcher)
+                started = time.perf_counter()
+                producer = start_producer(url, args.rate, args.seconds)
+                await run_until_sent(dispatcher, producer)
+                produced_text, took_text = (producer.communicate()[0] or b"0 1").decode().split()
+                produced = int(produced_text)
+                achieved = produced / float(took_text)
+                found = await lags(dispatcher, first)
+                p50, p99 = statistics.median(found), found[min(len(found) - 1, int(len(found) * 0.99))]
+                print(f"steady load, {args.rate:.0f} events/s asked, {achieved:.0f}/s committed by the producer for "
+                      f"{args.seconds:.0f} s ({produced} events, all delivered {time.perf_counter() - started:.1f} s "
+                      f"after the producer started): lag commit → acknowledgement p50 {p50 * 1000:.0f} ms, "
+                      f"p99 {p99 * 1000:.0f} ms, max {found[-1] * 1000:.0f} ms")
+                figures.update(plain_loop_events_per_s=round(plain), one_per_request_events_per_s=round(alone),
+                               one_per_request_ratio=round(alone / plain, 3), batched_events_per_s=round(batched),
+                               batched_ratio=round(batched / plain, 3), steady_rate_asked=args.rate,
+                               steady_rate_committed=round(achieved), lag_p50_ms=round(p50 * 1000, 1),
+                               lag_p99_ms=round(p99 * 1000, 1), lag_max_ms=round(found[-1] * 1000, 1))
+    finally:
+        simulator.terminate()
+        simulator.wait(10)
+    return figures
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--produce", metavar="URL", help=argparse.SUPPRESS)  # the producer process of phase 3
+    arguments = parser.parse_args()
+    if arguments.produce:
+        print(*asyncio.run(produce(arguments.produce, arguments.rate, arguments.seconds)))
+        sys.exit(0)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would be measured too
+    print(json.dumps(asyncio.run(main(arguments))))

@@ -1,0 +1,136 @@
+"""The people and departments events name, read from the hospital's tables for the mappers (`References`).
+
+Payloads name people by id (keys ending in `user_id`, `staff_id`, `patient_id`); the platform wants their
+resident ID numbers, which are sealed at rest, so the connector opens them here with the field key and keeps
+them in memory for `ttl_s`. `prepare()` loads what a batch of payloads names before the mappers run.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.supervision.mapping.base import SEALED_CONTEXT, MappingFailed, PatientRef, StaffRef
+from hospital.core.crypto import FieldCipher
+from hospital.institution.models import Department
+from hospital.patients.models import Patient
+from hospital.staff.models import StaffMember
+
+__all__ = ["Directory", "opened_payload"]
+
+
+def _ids(payloads: Iterable[Mapping[str, Any]], suffix: str) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for payload in payloads:
+        for key, value in payload.items():
+            if key.endswith(suffix) and value:
+                try:
+                    found.add(uuid.UUID(str(value)))
+                except ValueError:
+                    continue
+    return found
+
+
+class Directory:
+    """Implements `mapping.References` from the database."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], cipher: FieldCipher, *, ttl_s: float = 300.0) -> None:
+        self._factory = factory
+        self._cipher = cipher
+        self._ttl_s = ttl_s
+        self._loaded_at = time.monotonic()
+        self._staff_by_user: dict[str, StaffRef] = {}
+        self._staff_by_id: dict[str, StaffRef] = {}
+        self._patient_by_id: dict[str, PatientRef] = {}
+        self._patient_by_user: dict[str, PatientRef] = {}
+        self._departments: dict[str, str] | None = None
+        self._stale = False
+
+    def forget(self) -> None:
+        """Read the hospital's current records at the next `prepare` (what is cached stays usable meanwhile:
+        another lane may be mapping with it)."""
+        self._stale = True
+
+    async def prepare(self, payloads: Iterable[Mapping[str, Any]]) -> None:
+        """Load every person the payloads name that is not cached yet (all of them, and the departments, when
+        the cache is stale or older than `ttl_s`)."""
+        payloads = list(payloads)
+        refresh = self._stale or self._departments is None or time.monotonic() - self._loaded_at > self._ttl_s
+        if refresh:
+            self._stale, self._loaded_at = False, time.monotonic()
+        users, staff, patients = _ids(payloads, "user_id"), _ids(payloads, "staff_id"), _ids(payloads, "patient_id")
+        if not refresh:
+            users = {u for u in users if str(u) not in self._staff_by_user and str(u) not in self._patient_by_user}
+            staff = {s for s in staff if str(s) not in self._staff_by_id}
+            patients = {p for p in patients if str(p) not in self._patient_by_id}
+            if not (users or staff or patients):
+                return
+        async with self._factory() as session:
+            if refresh:
+                rows = (await session.execute(select(Department))).scalars().all()
+                self._departments = {d.code: d.name for d in rows}  # swapped whole, never seen half-loaded
+            if users or staff:
+                members = select(StaffMember).where(or_(StaffMember.user_id.in_(users),  # type: ignore[attr-defined]
+                                                        StaffMember.id.in_(staff)))  # type: ignore[attr-defined]
+                for member in (await session.execute(members)).scalars():
+                    self._add_staff(member)
+            if users or patients:
+                people = select(Patient).where(or_(Patient.user_id.in_(users),  # type: ignore[attr-defined]
+                                                   Patient.id.in_(patients)))  # type: ignore[attr-defined]
+                for patient in (await session.execute(people)).scalars():
+                    self._add_patient(patient)
+            await session.rollback()
+
+    def _add_staff(self, member: StaffMember) -> None:
+        ref = StaffRef(str(member.id), str(member.user_id), member.real_name,
+                       self._cipher.open_text(member.id_number_sealed, context="staff.id_number"), member.kind,
+                       member.title, tuple(member.departments))
+        self._staff_by_user[ref.user_id] = self._staff_by_id[ref.staff_id] = ref
+
+    def _add_patient(self, patient: Patient) -> None:
+        ref = PatientRef(str(patient.id), str(patient.user_id), patient.real_name,
+                         self._cipher.open_text(patient.id_number_sealed, context="patient.id_number"),
+                         patient.birth_date, patient.sex)
+        self._patient_by_id[ref.patient_id] = self._patient_by_user[ref.user_id] = ref
+
+    # References ---------------------------------------------------------------------------------------
+    def staff(self, *, user_id: str | None = None, staff_id: str | None = None) -> StaffRef | None:
+        if staff_id is not None:
+            return self._staff_by_id.get(staff_id)
+        return self._staff_by_user.get(user_id or "")
+
+    def patient(self, *, patient_id: str | None = None, user_id: str | None = None) -> PatientRef | None:
+        if patient_id is not None:
+            return self._patient_by_id.get(patient_id)
+        return self._patient_by_user.get(user_id or "")
+
+    def department_name(self, code: str) -> str | None:
+        return (self._departments or {}).get(code)
+
+    def open_sealed(self, sealed: str) -> str:
+        try:
+            return self._cipher.open_text(base64.b64decode(sealed), context=SEALED_CONTEXT)
+        except (binascii.Error, ValueError) as exc:
+            raise MappingFailed("the payload's sealed part is not base64") from exc
+
+
+def opened_payload(payload: Mapping[str, Any], refs: Directory | None) -> dict[str, Any]:
+    """The payload with its `sealed` part (if any) opened and merged in."""
+    merged = {k: v for k, v in payload.items() if k != "sealed"}
+    sealed = payload.get("sealed")
+    if sealed:
+        if refs is None:
+            raise MappingFailed("the payload has a sealed part and no key to open it")
+        opened = json.loads(refs.open_sealed(str(sealed)))
+        if not isinstance(opened, dict):
+            raise MappingFailed("the payload's sealed part is not a JSON object")
+        merged.update(opened)
+    return merged

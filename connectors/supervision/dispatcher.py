@@ -1,0 +1,204 @@
+"""The dispatcher: reads the outbox after commit and delivers every event at least once (SUP-02).
+
+One round: route new events (map them, decide when they go and what they wait for), claim the due ones under
+a lease, send them concurrently (one request per event, several in flight), settle the answers. Retries back
+off exponentially with jitter; what the platform refuses is dead-lettered with its message until a person
+fixes it and re-queues it (`hospital connector requeue`). A crash loses nothing: a claimed event's lease runs
+out and it is sent again, and the platform keeps one copy per business ID and version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.supervision.directory import Directory, opened_payload
+from connectors.supervision.gateway.methods import all_methods, business_key
+from connectors.supervision.mapping import (
+    EventView,
+    MapContext,
+    Mapped,
+    NotReported,
+    UnmappedEvent,
+    map_event,
+    registry,
+)
+from connectors.supervision.operations import ensure_daily_check_ins
+from connectors.supervision.queue import Outbox, Route, Settlement
+from connectors.supervision.sending import Sender, backoff_delay
+from connectors.supervision.settings import ConnectorSettings, Mode, Protocol
+from connectors.supervision.timing import batch_release, business_day, timing_of
+from connectors.supervision.transport import Transport
+from hospital.core.errors import ConnectorError, HospitalError
+from hospital.core.outbox import OutboxStatus
+from hospital.core.types import utcnow
+
+__all__ = ["Dispatcher", "backoff_delay"]
+
+log = logging.getLogger("connectors.supervision.dispatcher")
+DAILY_EVERY_S = 60.0
+
+
+class Dispatcher:
+    def __init__(self, factory: async_sessionmaker[AsyncSession], settings: ConnectorSettings, transport: Transport,
+                 directory: Directory | None, *, postgres: bool, clock: Callable[[], datetime] = utcnow,
+                 name: str | None = None, rng: random.Random | None = None,
+                 reader: async_sessionmaker[AsyncSession] | None = None) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.directory = directory
+        self.clock = clock
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.outbox = Outbox(factory, self.name, postgres=postgres)
+        self._factory = factory
+        self._reader = reader or factory
+        self.sender = Sender(transport, settings, clock, rng or random.Random())
+        self._daily_checked = -DAILY_EVERY_S
+        self._mapper = map_event
+        if settings.protocol is Protocol.FHIR:
+            from connectors.supervision.fhir import map_fhir_event
+
+            self._mapper = map_fhir_event
+        self._started = False
+        self._routing: set[int] = set()
+
+    def session(self) -> AsyncSession:
+        """A session on the dispatcher's database (for filing the catalogue before the first round)."""
+        return self._factory()
+
+    def reader(self) -> AsyncSession:
+        """A session that only reads (on SQLite it does not take the write lock)."""
+        return self._reader()
+
+    def map_context(self) -> MapContext:
+        return MapContext(self.settings.organ, self.settings.organ_name, self.settings.tz, self.directory)  # type: ignore[arg-type]
+
+    async def start(self) -> None:
+        """Once per process: events parked for want of a mapper that now has one are routed again."""
+        if not self._started:
+            from connectors.supervision.fhir import fhir_registry
+
+            await self.outbox.reroute_parked(sorted(set(registry()) | set(fhir_registry())))
+            self._started = True
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Deliver until `stop` is set (forever when None). `lanes` rounds run at once, so one lane's database
+        work overlaps another's requests."""
+        stop = stop or asyncio.Event()
+        await self.start()
+        await asyncio.gather(*(self._lane(stop) for _ in range(self.settings.lanes)))
+
+    async def _lane(self, stop: asyncio.Event) -> None:
+        failures = 0
+        carry: list[Settlement] = []
+        while not stop.is_set():
+            try:
+                done, carry = await self._round(carry)
+                failures = 0
+            except (OSError, ConnectorError, HospitalError, SQLAlchemyError) as exc:  # the database hiccupped
+                failures += 1
+                log.warning("dispatcher round failed (%s): %s", failures, exc)
+                await _wait(stop, min(30.0, self.settings.poll_s * 2 ** failures))
+                continue
+            if not done:
+                await _wait(stop, self.settings.poll_s)
+        await self.outbox.settle(carry)
+
+    async def step(self) -> int:
+        """One whole round, its outcomes written; returns how many events it routed or settled (0: nothing due)."""
+        done, settlements = await self._round([])
+        await self.outbox.settle(settlements)
+        return done
+
+    async def _round(self, carry: list[Settlement]) -> tuple[int, list[Settlement]]:
+        """Route, write the previous round's outcomes and claim in one transaction, send. The outcomes are
+        returned for the next round to write (or `step` writes them at once)."""
+        await self.start()
+        if time.monotonic() - self._daily_checked >= DAILY_EVERY_S:
+            self._daily_checked = time.monotonic()  # before the await: one lane adds them, not every lane
+            await ensure_daily_check_ins(self._factory, self.clock(), self.settings)
+        s = self.settings
+        # Lanes do not map the same new events twice: each takes those no other lane is routing.
+        fresh = [r for r in await self.outbox.unrouted(self._reader, s.batch_size * 4) if r.seq not in self._routing]
+        self._routing.update(r.seq for r in fresh)
+        try:
+            decisions = await self._decide(fresh) if fresh else {}
+            routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
+                                                      timedelta(seconds=s.hold_s), settle_first=carry,
+                                                      routes=(fresh, decisions))
+        finally:
+            self._routing.difference_update(r.seq for r in fresh)
+        if not claimed:
+            return routed + len(carry), []
+        views = await self._views(claimed)
+        prepared = [(row, views[row.seq], self._map(views[row.seq])) for row in claimed]
+        settlements = await self.sender.send(prepared, self.map_context(), max(1, s.concurrency // s.lanes))
+        if self.directory is not None and any(x.status == OutboxStatus.DEAD.value for x in settlements):
+            self.directory.forget()  # a refusal may come from stale names: read them afresh next time
+        return routed + len(settlements), settlements
+
+    async def _views(self, rows: Sequence[Any]) -> dict[int, EventView | HospitalError]:
+        views: dict[int, EventView | HospitalError] = {}
+        for row in rows:
+            try:
+                payload = opened_payload(row.payload or {}, self.directory)
+                views[row.seq] = EventView(row.seq, row.event_type, row.subject_type, row.subject_id, row.version,
+                                           row.created_at, payload)
+            except HospitalError as exc:
+                views[row.seq] = exc
+        if self.directory is not None:
+            await self.directory.prepare(v.payload for v in views.values() if isinstance(v, EventView))
+        return views
+
+    def _map(self, view: EventView | HospitalError) -> Mapped | NotReported | UnmappedEvent | HospitalError:
+        if isinstance(view, HospitalError):
+            return view
+        try:
+            return self._mapper(view, self.map_context())
+        except HospitalError as exc:
+            return exc
+
+    async def _decide(self, rows: list[Any]) -> dict[int, Route]:
+        if self.directory is not None and any(row.response is not None for row in rows):
+            # A re-queued event (it keeps its last answer): whatever was fixed in the hospital's records is read
+            # afresh, not from the cache.
+            self.directory.forget()
+        views = await self._views(rows)
+        return {row.seq: self._route(row, self._map(views[row.seq])) for row in rows}
+
+    def _route(self, row: Any, outcome: Mapped | NotReported | UnmappedEvent | HospitalError) -> Route:
+        if isinstance(outcome, HospitalError):
+            return Route(OutboxStatus.DEAD.value, note=f"mapping: {outcome.detail}")
+        if isinstance(outcome, UnmappedEvent):
+            return Route(OutboxStatus.PARKED.value, note=f"no mapper for {outcome.event_type} yet")
+        if isinstance(outcome, NotReported):
+            return Route(OutboxStatus.SKIPPED.value, note=outcome.reason)
+        timing = timing_of(outcome.method)
+        depends = [{"after_method": m} for m in timing.after]
+        depends += [{"after_subject_type": a.subject_type, "after_subject_id": a.subject_id} for a in outcome.after]
+        depends += [{"requires_method": r.method, "business_id": r.business_id} for r in outcome.requires]
+        single = len(outcome.records) == 1 and outcome.method in all_methods()
+        business_id = business_key(outcome.method, outcome.records[0])[0] if single else None
+        release = None
+        if self.settings.mode is Mode.T_PLUS_1 and timing.t_plus_1:
+            day = outcome.day or business_day(row.created_at, self.settings.tz)
+            release = batch_release(day, self.settings.tz, self.settings.batch_at)
+        folds = release is not None and release > self.clock()
+        return Route(OutboxStatus.PENDING.value, outcome.method, business_id, depends or None, release,
+                     supersedes=folds)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,96 @@
+"""FHIR for reference data: the institution (Organization), clinicians (Practitioner and PractitionerRole),
+and face verifications and security alerts (AuditEvent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir.resources.R4B.auditevent import AuditEvent
+from fhir.resources.R4B.organization import Organization
+from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.practitionerrole import PractitionerRole
+from fhir.resources.R4B.resource import Resource
+
+from connectors.supervision.fhir.resources import (
+    ID_NUMBER_SYSTEM,
+    build,
+    derived_id,
+    entries,
+    gender,
+    identifier,
+    ref,
+)
+from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper
+
+__all__ = ["FHIR_MAPPERS"]
+
+DCM = "http://dicom.nema.org/resources/ontology/DCM"
+ROLE = {"doctor": ("doctor", "Doctor"), "pharmacist": ("pharmacist", "Pharmacist"), "nurse": ("nurse", "Nurse")}
+ROLE_SYSTEM = "http://terminology.hl7.org/CodeSystem/practitioner-role"
+
+
+def organization(event: EventView, ctx: MapContext) -> Mapped:
+    p = event.payload
+    org = build(Organization, id=ctx.organ_id, name=p.get("internet_hospital_name") or ctx.organ_name,
+                alias=[p["institution_name"]] if p.get("institution_name") else None,
+                identifier=[identifier("licence", str(event.require("licence_number")))],
+                address=[{"text": p["address"]}] if p.get("address") else None, active=True)
+    return entries(org)
+
+
+def _qualifications(credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"identifier": [identifier(str(c["kind"]), str(c["number"]))], "code": {"text": str(c["kind"])},
+             **({"period": {"end": c["valid_until"]}} if c.get("valid_until") else {})} for c in credentials]
+
+
+def staff_record(event: EventView, ctx: MapContext) -> Mapped:
+    p = event.payload
+    staff_id = str(event.require("staff_id"))
+    id_number = p.get("id_number") or ctx.staff(staff_id=staff_id).id_number
+    kind = str(event.require("kind"))
+    person = build(Practitioner, id=staff_id, identifier=[{"system": ID_NUMBER_SYSTEM, "value": id_number}],
+                   active=not p.get("suspended", False), name=[{"text": p.get("name", "")}],
+                   gender=gender(str(p.get("sex", ""))), birthDate=p.get("birth_date"),
+                   qualification=_qualifications(list(p.get("credentials") or [])) or None)
+    code, display = ROLE.get(kind, (kind, kind))
+    role = build(PractitionerRole, id=derived_id("role", staff_id), active=not p.get("suspended", False),
+                 practitioner=ref("Practitioner", staff_id), organization=ref("Organization", ctx.organ_id),
+                 code=[{"coding": [{"system": ROLE_SYSTEM, "code": code, "display": display}], "text": p.get("title")}],
+                 specialty=[{"coding": [{"system": "urn:hospital:department", "code": d,
+                                         "display": ctx.department_name(d) or None}]}
+                            for d in p.get("departments") or []] or None)
+    return entries(person, role)
+
+
+def _audit(event: EventView, ctx: MapContext, *, who: dict[str, Any], type_code: tuple[str, str], success: bool,
+           at: Any, description: str) -> Resource:
+    return build(AuditEvent, id=derived_id("audit", event.event_type, event.subject_id, str(event.version)),
+                 type={"system": DCM, "code": type_code[0], "display": type_code[1]}, recorded=ctx.moment(at),
+                 outcome="0" if success else "4", outcomeDesc=description,
+                 agent=[{"who": who, "requestor": True}],
+                 source={"observer": ref("Organization", ctx.organ_id), "site": ctx.organ_name or None})
+
+
+def face_verification(event: EventView, ctx: MapContext) -> Mapped:
+    clinician = ctx.staff(user_id=event.require("user_id"))
+    passed = bool(event.require("passed"))
+    audit = _audit(event, ctx, who=ref("Practitioner", clinician.staff_id, clinician.name),
+                   type_code=("110114", "User Authentication"), success=passed, at=event.require("at"),
+                   description=f"face verification {'passed' if passed else 'failed'} ({event.get('reason', '')}, FACE-04)")
+    return entries(audit, after=(After("staff", clinician.staff_id),))
+
+
+def security_alert(event: EventView, ctx: MapContext) -> Mapped:
+    clinician = ctx.staff(user_id=event.require("user_id"))
+    audit = _audit(event, ctx, who=ref("Practitioner", clinician.staff_id, clinician.name),
+                   type_code=("110113", "Security Alert"), success=False, at=event.created_at,
+                   description=f"{event.get('kind', 'alert')}: {event.get('failed_attempts', '')} failed attempts")
+    return entries(audit, after=(After("staff", clinician.staff_id),))
+
+
+FHIR_MAPPERS: dict[str, Mapper] = {
+    "institution.licence": organization,
+    "staff.record": staff_record,
+    "face.verification": face_verification,
+    "security.alert": security_alert,
+}

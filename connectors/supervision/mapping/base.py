@@ -1,0 +1,213 @@
+"""What a mapper sees and returns (docs/connector.md, "The mapping registry").
+
+A mapper is a pure function `(EventView, MapContext) -> Mapped | NotReported`: the outbox event in, the
+gateway method and its records out. People named by the payload (clinicians, patients) are looked up in the
+`MapContext`'s directory, which the dispatcher fills before mapping, so a mapper does no I/O. A mapper that
+cannot build its records raises `MappingFailed` (or any KeyError/ValueError/TypeError, read the same way).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from hospital.core.errors import InvalidInput
+
+__all__ = [
+    "SEALED_CONTEXT",
+    "After",
+    "EventView",
+    "MapContext",
+    "Mapped",
+    "Mapper",
+    "MappingFailed",
+    "NotReported",
+    "PatientRef",
+    "References",
+    "Requires",
+    "StaffRef",
+    "UnmappedEvent",
+    "seal_payload",
+]
+
+SEALED_CONTEXT = "outbox.payload"  # the cipher context of a payload's `sealed` part
+
+
+class MappingFailed(InvalidInput):
+    """The event cannot be turned into the platform's records as it stands (dead-lettered with this reason)."""
+
+    title = "Event cannot be mapped"
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """An outbox event as mappers read it; `payload` already has its `sealed` part opened and merged."""
+
+    seq: int
+    event_type: str
+    subject_type: str
+    subject_id: str
+    version: int
+    created_at: datetime
+    payload: Mapping[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.payload.get(key, default)
+
+    def require(self, key: str) -> Any:
+        if key not in self.payload:
+            raise MappingFailed(f"{self.event_type} payload has no {key!r} (docs/connector.md lists the keys)")
+        return self.payload[key]
+
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """Send only when no earlier event of this subject is still waiting to be sent (ordering)."""
+
+    subject_type: str
+    subject_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Requires:
+    """Send only once a record of `method` with this business ID has been delivered (a prescription after
+    its revisit record, a rating after the record it rates), however late that record is produced."""
+
+    method: str
+    business_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """Report `records` with `method` (one request; the platform takes or refuses them whole)."""
+
+    method: str
+    records: list[dict[str, Any]]
+    after: tuple[After, ...] = ()
+    requires: tuple[Requires, ...] = ()
+    day: date | None = None  # the business day (T+1 batch) when it is not the day the event was committed
+
+
+@dataclass(frozen=True, slots=True)
+class NotReported:
+    """This platform takes no record for the event; it is marked skipped with the reason."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedEvent:
+    """No mapper exists for this event type yet; the event is parked and routed again when one is added."""
+
+    event_type: str
+
+
+Mapper = Callable[[EventView, "MapContext"], Mapped | NotReported]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRef:
+    staff_id: str
+    user_id: str
+    name: str
+    id_number: str
+    kind: str  # doctor | pharmacist | nurse
+    title: str = ""
+    departments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRef:
+    patient_id: str
+    user_id: str
+    name: str
+    id_number: str
+    birth_date: date
+    sex: str  # male | female
+
+
+class References(Protocol):
+    """Lookups a mapper may need; the dispatcher's `Directory` implements it from the database."""
+
+    def staff(self, *, user_id: str | None = None, staff_id: str | None = None) -> StaffRef | None: ...
+
+    def patient(self, *, patient_id: str | None = None, user_id: str | None = None) -> PatientRef | None: ...
+
+    def department_name(self, code: str) -> str | None: ...
+
+    def open_sealed(self, sealed: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MapContext:
+    """The institution's identity on the platform, its calendar, and the directory of people."""
+
+    organ_id: str
+    organ_name: str
+    tz: ZoneInfo
+    refs: References
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def organ(self) -> dict[str, Any]:
+        return {"organID": self.organ_id, "organName": self.organ_name}
+
+    def local_time(self, value: Any) -> str:
+        """`yyyy-MM-dd HH:mm:ss` in the platform's time zone, from an aware datetime or ISO text."""
+        moment = _datetime(value)
+        return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+    def moment(self, value: Any) -> datetime | None:
+        """An aware datetime from a datetime or ISO text (None when empty)."""
+        return _datetime(value)
+
+    def local_date(self, value: Any) -> str:
+        moment = _datetime(value)
+        if moment is not None:
+            return moment.astimezone(self.tz).strftime("%Y-%m-%d")
+        return str(value or "")[:10]
+
+    def staff(self, *, user_id: Any = None, staff_id: Any = None) -> StaffRef:
+        found = self.refs.staff(user_id=_text(user_id), staff_id=_text(staff_id))
+        if found is None:
+            raise MappingFailed(f"no staff member with user_id={user_id} staff_id={staff_id}")
+        return found
+
+    def patient(self, *, patient_id: Any = None, user_id: Any = None) -> PatientRef:
+        found = self.refs.patient(patient_id=_text(patient_id), user_id=_text(user_id))
+        if found is None:
+            raise MappingFailed(f"no patient with patient_id={patient_id} user_id={user_id}")
+        return found
+
+    def department_name(self, code: str) -> str:
+        return self.refs.department_name(code) or ""
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        raise MappingFailed(f"time {value!r} has no zone; payload times are ISO 8601 with an offset (UTC)")
+    return moment
+
+
+def seal_payload(cipher: Any, sensitive: Mapping[str, Any]) -> str:
+    """For areas: the value of a payload's `sealed` key, so ID numbers and narrative text are not stored in
+    the outbox in clear (REC-03). The connector opens it with the same field key."""
+    text = json.dumps(dict(sensitive), ensure_ascii=False, default=str)
+    return base64.b64encode(cipher.seal_text(text, context=SEALED_CONTEXT)).decode("ascii")

@@ -1,0 +1,39 @@
+"""Biometric events: every face verification, pass or fail (FACE-04) → uploadFaceVerification; the lock-out
+alert stays in the hospital (no platform method takes it)."""
+
+from __future__ import annotations
+
+from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, NotReported
+from connectors.supervision.mapping.codes import flag
+
+__all__ = ["FACE_METHOD", "MAPPERS"]
+
+FACE_METHOD = "uploadFaceVerification"
+SCENE = "执业核验"  # the practice-session check (FACE-02); the payload may name another scene
+
+
+def face_verification(event: EventView, ctx: MapContext) -> Mapped:
+    clinician = ctx.staff(user_id=event.require("user_id"))
+    record = {
+        **ctx.organ(),
+        "verifyID": str(event.get("verification_id") or event.subject_id),
+        "doctorCertID": clinician.id_number,
+        "doctorName": clinician.name,
+        "scene": event.get("scene") or SCENE,
+        "verifyTime": ctx.local_time(event.require("at")),
+        "verifyResult": flag(event.require("passed")),
+        "bussID": str(event.get("visit_id") or ""),
+    }
+    # The platform finds the clinician by the filed staff record: that goes first.
+    return Mapped(FACE_METHOD, [record], after=(After("staff", clinician.staff_id),))
+
+
+def security_alert(event: EventView, ctx: MapContext) -> NotReported:
+    return NotReported("no platform method takes security alerts; each failed attempt is reported as a "
+                       "face verification (FACE-04) and the lock-out is for the hospital's security officer")
+
+
+MAPPERS: dict[str, Mapper] = {
+    "face.verification": face_verification,
+    "security.alert": security_alert,
+}

@@ -1,0 +1,138 @@
+"""HTTP and WebSocket signalling for a visit's video call. Thin: parse, one call, a plain answer.
+
+Only the visit's patient and doctor reach a call (anyone else: 404). SDP goes over HTTP (offer in, complete
+answer out; the browser may trickle its candidates after); what happens during the call (joined, left,
+paused, resumed, ended) is pushed over the events socket, authenticated with `?token=` (browsers cannot set
+headers on a WebSocket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, WebSocket, get, post, websocket
+from litestar.exceptions import WebSocketDisconnect, WebSocketException
+from litestar.types import ControllerRouterHandler
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.errors import HospitalError
+from hospital.core.problems import status_for
+from hospital.core.web import actor_of
+from hospital.identity.guards import principal_of, requires_doctor
+from hospital.video.calls import video_calls
+from hospital.video.notices import Inbox
+from hospital.video.pages import PAGE_ROUTES
+
+__all__ = ["VIDEO_ROUTES", "CallController", "call_events"]
+
+MAX_SDP = 64 * 1024  # a browser's offer is a few KB; anything near this is not an offer
+
+
+class OfferBody(msgspec.Struct, forbid_unknown_fields=True):
+    sdp: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SDP)]
+    type: Annotated[str, msgspec.Meta(pattern="^offer$")] = "offer"
+
+
+class CandidateBody(msgspec.Struct, forbid_unknown_fields=True):
+    # RTCIceCandidate.candidate; "" or null: the browser has no more candidates.
+    candidate: Annotated[str, msgspec.Meta(max_length=1024)] | None = None
+    sdpMid: Annotated[str, msgspec.Meta(max_length=32)] | None = None  # the browser's own names
+    sdpMLineIndex: Annotated[int, msgspec.Meta(ge=0, le=64)] | None = None
+
+
+class CallController(Controller):
+    path = "/api/visits/{visit_id:uuid}/call"
+    tags = ["video"]
+
+    @get("/", summary="The visit's call: state, paused, who is connected (the visit's patient or doctor only)")
+    async def status(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     visit_id: uuid.UUID) -> dict[str, Any]:
+        return await video_calls(ctx).status(db_session, principal_of(request), visit_id)
+
+    @get("/ice-servers", summary="STUN, and TURN with time-limited credentials, for the browser's RTCPeerConnection")
+    async def ice_servers(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                          visit_id: uuid.UUID) -> dict[str, Any]:
+        servers = await video_calls(ctx).ice_servers(db_session, principal_of(request), visit_id)
+        return {"ice_servers": servers}
+
+    @post("/offer", status_code=200,
+          summary="Join the call with an SDP offer; the answer carries the hospital's candidates. The doctor needs "
+                  "a practice session (FACE-02); the doctor's join starts an accepted visit. Joining again "
+                  "(a dropped network) replaces the previous connection.")
+    async def offer(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                    visit_id: uuid.UUID, data: OfferBody) -> dict[str, str]:
+        answer = await video_calls(ctx).join(db_session, actor_of(request), principal_of(request), visit_id, data.sdp)
+        return {"type": "answer", "sdp": answer}
+
+    @post("/candidates", status_code=204, summary="An ICE candidate the browser found after its offer (trickle)")
+    async def candidates(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                         visit_id: uuid.UUID, data: CandidateBody) -> None:
+        await video_calls(ctx).add_candidate(db_session, principal_of(request), visit_id, data.candidate, data.sdpMid,
+                                             data.sdpMLineIndex)
+
+    @post("/leave", status_code=204, summary="Hang up: the caller's connection closes and its recording is stored")
+    async def leave(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                    visit_id: uuid.UUID) -> None:
+        await video_calls(ctx).leave(db_session, principal_of(request), visit_id)
+
+    @post("/resume", guards=[requires_doctor], status_code=200,
+          summary="Resume a call the face watch paused; needs a face verification younger than the resume window "
+                  "(FACE-02, 2 minutes by default)")
+    async def resume(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     visit_id: uuid.UUID) -> dict[str, Any]:
+        calls = video_calls(ctx)
+        principal = principal_of(request)
+        await calls.resume(db_session, actor_of(request), principal, visit_id)
+        return await calls.status(db_session, principal, visit_id)
+
+
+@websocket("/api/visits/{visit_id:uuid}/call/events")
+async def call_events(socket: WebSocket[Any, Any, Any], visit_id: uuid.UUID) -> None:
+    """Notices of the call as JSON: first `state`, then `joined`, `left`, `paused`, `resumed`, `ended` …"""
+    ctx: HospitalContext = socket.app.state.ctx
+    calls = video_calls(ctx)
+    try:
+        async with socket.app.state.session_factory() as session:
+            status = await calls.status(session, principal_of(socket), visit_id)
+    except HospitalError as refused:  # closed before accepting: 4404 not yours, 4401 no token …
+        raise WebSocketException(detail=refused.detail, code=4000 + status_for(refused)) from None
+    await socket.accept()
+    with calls.notices.subscribe(str(visit_id), status["role"]) as inbox:
+        await socket.send_json({"kind": "state", **status})
+        await _relay(socket, inbox)
+
+
+async def _relay(socket: WebSocket[Any, Any, Any], inbox: Inbox) -> None:
+    """Send the inbox's notices until the page goes away or the hospital closes the call."""
+    closed_by_page = asyncio.create_task(_drain(socket))
+    try:
+        while True:
+            notice_ready = asyncio.create_task(inbox.queue.get())
+            await asyncio.wait({notice_ready, closed_by_page}, return_when=asyncio.FIRST_COMPLETED)
+            if not notice_ready.done():
+                notice_ready.cancel()
+                return
+            notice = notice_ready.result()
+            if notice is None:
+                await socket.close(code=1001, reason="the hospital is closing the call")
+                return
+            await socket.send_json(notice)
+    finally:
+        closed_by_page.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await closed_by_page
+
+
+async def _drain(socket: WebSocket[Any, Any, Any]) -> None:
+    """Read (and ignore) what the page sends, e.g. keep-alive pings, until it disconnects."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await socket.receive_data(mode="text")
+
+
+VIDEO_ROUTES: list[ControllerRouterHandler] = [CallController, call_events, *PAGE_ROUTES]

@@ -1,0 +1,204 @@
+"""Use cases of a visit's video call (issue 6): who may join, what the face watch found, pausing and resuming
+(FACE-02), and keeping the recordings (REC-02).
+
+One use case, one transaction, and the only place that commits. The media hub's callbacks run outside any
+request; `calls.VideoCalls` opens a session of its own for each and calls these functions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from hospital.biometrics.gate import require_practice_session
+from hospital.biometrics.models import FaceEnrolment
+from hospital.biometrics.service import TEMPLATE_CONTEXT
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor, append_audit
+from hospital.core.blobs import store_blob
+from hospital.core.errors import Conflict, RuleViolation
+from hospital.core.outbox import emit
+from hospital.core.retention import RetentionClass, purge_not_before
+from hospital.identity.tokens import Principal
+from hospital.institution.service import require_licence_in_force
+from hospital.staff.service import require_can_practise
+from hospital.video.contracts import Role
+from hospital.video.models import VideoFaceCheck, VisitRecording
+from hospital.video.rules import check_call_open, check_may_resume, doctor_join_starts_visit
+from hospital.visits import queries
+from hospital.visits.common import local_today
+from hospital.visits.models import Visit
+
+__all__ = [
+    "RECORDING_TYPE",
+    "WATCH_ACTOR",
+    "JoinTicket",
+    "call_status",
+    "prepare_join",
+    "record_call_event",
+    "record_face_check",
+    "record_pause",
+    "record_recording_failed",
+    "resume_call",
+    "store_recording",
+]
+
+RECORDING_TYPE = "video/x-matroska"
+# The face watch acts for the hospital, not for a person (FACE-02 pauses are the system's decision).
+WATCH_ACTOR = Actor.system("face-watch")
+
+
+@dataclass(frozen=True, slots=True)
+class JoinTicket:
+    """What a join may proceed with, decided before any media is touched."""
+
+    visit_id: uuid.UUID
+    role: Role
+    state: str
+    paused: bool
+    starts_visit: bool  # the doctor's join of an accepted visit starts it
+    template: bytes | None  # the doctor's opened enrolment template, for the live face watch
+
+
+async def _participant_visit(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> Visit:
+    """The visit if the caller is its patient or doctor (anyone else: NotFound, SEC-01)."""
+    return await queries.visit_of_participant(session, visit_id, principal.user_id, principal.role)
+
+
+async def prepare_join(session: AsyncSession, ctx: HospitalContext, principal: Principal,
+                       visit_id: uuid.UUID) -> JoinTicket:
+    """Check that the caller may join the visit's call now; reads only (a refusal changes nothing).
+
+    Only the visit's patient or doctor (else 404); a video visit, accepted or in progress (REV-04); the
+    licence in force (INS-01); the doctor in a practice session (FACE-02), still able to practise in the
+    visit's department (STAFF-03) and enrolled (FACE-01), since the watch compares every sample with it.
+    """
+    visit = await _participant_visit(session, principal, visit_id)
+    check_call_open(visit.state)
+    if visit.mode != "video":
+        raise Conflict(f"the visit was booked as a {visit.mode} consultation; it has no video call")
+    await require_licence_in_force(session, ctx)
+    role: Role = "doctor" if principal.role == "doctor" else "patient"
+    template = None
+    if role == "doctor":
+        require_practice_session(ctx, principal)
+        await require_can_practise(session, ctx, principal.user_id, visit.department_code)
+        template = await _doctor_template(session, ctx, principal.user_id)
+    ticket = JoinTicket(visit.id, role, visit.state, visit.paused, doctor_join_starts_visit(role, visit.state), template)
+    await session.rollback()  # a read: release SQLite's lock before the media negotiation
+    return ticket
+
+
+async def _doctor_template(session: AsyncSession, ctx: HospitalContext, user_id: uuid.UUID) -> bytes:
+    sealed = (await session.execute(select(FaceEnrolment.template_sealed)
+                                    .where(FaceEnrolment.user_id == user_id))).scalar_one_or_none()
+    if sealed is None:
+        raise RuleViolation("FACE-01", "no face is enrolled for this doctor; the call's face watch needs one")
+    return ctx.cipher.open(sealed, context=TEMPLATE_CONTEXT)
+
+
+async def call_status(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> dict[str, Any]:
+    """The call as its participant sees it in the database (the live part comes from the media hub)."""
+    visit = await _participant_visit(session, principal, visit_id)
+    status = {"visit_id": str(visit.id), "state": visit.state, "mode": visit.mode, "paused": visit.paused,
+              "role": "doctor" if principal.role == "doctor" else "patient"}
+    await session.rollback()
+    return status
+
+
+async def record_call_event(session: AsyncSession, actor: Actor, visit_id: uuid.UUID, action: str,
+                            detail: dict[str, Any]) -> None:
+    """Audit a participant joining or leaving the call (`video.joined`, `video.left`)."""
+    await append_audit(session, actor, action, subject_type="visit", subject_id=visit_id, detail=detail)
+    await session.commit()
+
+
+async def record_face_check(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID,
+                            doctor_user_id: uuid.UUID, sample: dict[str, Any], *, alert: bool) -> str:
+    """Keep one sample of the face watch (every sample is kept; only breaches reach the audit trail).
+
+    `alert`: the checker itself failed (face pool down): audited once per streak, since a failing checker
+    neither starts nor clears a breach. Returns the visit's state, so the caller can end the call of a
+    visit that has ended.
+    """
+    session.add(VideoFaceCheck(visit_id=visit_id, doctor_user_id=doctor_user_id, at=ctx.now(),
+                               at_s=float(sample.get("at_s", 0.0)), status=str(sample["status"]),
+                               present=bool(sample.get("present")), match=bool(sample.get("match")),
+                               distance=sample.get("distance")))
+    if alert:
+        await append_audit(session, WATCH_ACTOR, "video.face_check_failed", subject_type="visit", subject_id=visit_id,
+                           rule_id="FACE-02", detail={"doctor_user_id": doctor_user_id, "at_s": sample.get("at_s")})
+    state = (await session.execute(select(Visit.state).where(Visit.id == visit_id))).scalar_one()
+    await session.commit()
+    return state
+
+
+async def record_pause(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID,
+                       doctor_user_id: uuid.UUID | None, breach: dict[str, Any]) -> bool:
+    """The face watch paused the call: mark the visit, audit and report it (FACE-02). False if it already was."""
+    visit = (await session.execute(select(Visit).where(Visit.id == visit_id).with_for_update()
+                                   .execution_options(populate_existing=True))).scalar_one()
+    if visit.paused:
+        await session.rollback()
+        return False
+    visit.paused = True
+    visit.version += 1
+    visit.touch()
+    detail = {"reason": breach.get("reason"), "for_s": breach.get("for_s"), "doctor_user_id": doctor_user_id}
+    await append_audit(session, WATCH_ACTOR, "video.paused", subject_type="visit", subject_id=visit.id,
+                       rule_id="FACE-02", detail=detail)
+    await emit(session, "video.paused", subject_type="visit", subject_id=visit.id, version=visit.version,
+               payload={"visit_id": visit.id, "doctor_user_id": visit.doctor_user_id, "paused_at": ctx.now(),
+                        "reason": breach.get("reason"), "for_s": breach.get("for_s")})
+    await session.commit()
+    return True
+
+
+async def resume_call(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                      visit_id: uuid.UUID) -> Visit:
+    """The doctor verified again (a practice session younger than the resume window): the visit goes on."""
+    visit = await queries.visit_of_doctor(session, visit_id, principal.user_id, for_update=True)
+    check_call_open(visit.state)
+    check_may_resume(principal.role, visit.paused, principal.face_verified_at, ctx.now(),
+                     ctx.settings.video_resume_window_seconds)
+    visit.paused = False
+    visit.version += 1
+    visit.touch()
+    gate = {"practice_session_id": principal.practice_session_id, "face_verified_at": principal.face_verified_at}
+    await append_audit(session, actor, "video.resumed", subject_type="visit", subject_id=visit.id, rule_id="FACE-02",
+                       detail=gate)
+    await emit(session, "video.resumed", subject_type="visit", subject_id=visit.id, version=visit.version,
+               payload={"visit_id": visit.id, "doctor_user_id": visit.doctor_user_id, "resumed_at": ctx.now(), **gate})
+    await session.commit()
+    return visit
+
+
+async def store_recording(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID, role: str, data: bytes,
+                          duration_s: float) -> VisitRecording:
+    """One participant's recording into the blob store: SHA-256, size, kept 3 years from today (REC-02)."""
+    today = local_today(ctx)
+    blob = await store_blob(session, ctx.blob_store(), data, content_type=RECORDING_TYPE,
+                            retention=RetentionClass.AUDIO_VIDEO, closed_on=today)
+    recording = VisitRecording(visit_id=visit_id, participant_role=role, recording_sha256=blob.sha256, size=len(data),
+                               content_type=RECORDING_TYPE, duration_s=round(duration_s, 3),
+                               purge_not_before=purge_not_before(RetentionClass.AUDIO_VIDEO, today))
+    session.add(recording)
+    await session.flush()
+    await append_audit(session, Actor.system("media-peer"), "video.recording_stored", subject_type="visit",
+                       subject_id=visit_id, rule_id="REC-02",
+                       detail={"recording_id": recording.id, "role": role, "sha256": blob.sha256, "size": len(data),
+                               "duration_s": recording.duration_s, "purge_not_before": recording.purge_not_before})
+    await session.commit()
+    return recording
+
+
+async def record_recording_failed(session: AsyncSession, visit_id: uuid.UUID, outcome: dict[str, Any]) -> None:
+    """A recording could not be stored (the file stays where the hub left it, for a retry): on the record."""
+    detail = {k: outcome.get(k) for k in ("role", "duration_s", "video_frames", "audio_frames", "error", "path")}
+    await append_audit(session, Actor.system("media-peer"), "video.recording_not_stored", subject_type="visit",
+                       subject_id=visit_id, rule_id="REC-02", detail=detail)
+    await session.commit()

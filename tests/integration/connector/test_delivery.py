@@ -1,0 +1,174 @@
+"""The dispatcher delivers the outbox to the simulated platform: every reportable event once, in order per
+subject, reference data before the records that rely on it, unmapped events parked, T+1 batches and the
+daily dispute check-in (SUP-02, SUP-04)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connectors.supervision.catalogue import file_catalogue
+from connectors.supervision.mapping import Mapped, NotReported, registry
+from connectors.supervision.mapping import contract as c
+from connectors.supervision.settings import Mode
+from hospital.config import Settings
+from tests.integration.connector.conftest import (
+    DispatcherFactory,
+    Sim,
+    add_department,
+    deliver_all,
+    demo_people,
+    emit_all,
+    fresh_outbox,
+    status_of,
+)
+
+STAFF = "uploadDoctorIndicators"
+
+
+def staff_payload(staff_id: str, title: str) -> dict[str, Any]:
+    return {"staff_id": staff_id, "kind": "doctor", "name": "周医生", "id_number": "110105199009093412", "sex": "male",
+            "birth_date": "1990-09-09", "title": title, "clinical_years": 5, "departments": ["03.03"],
+            "credentials": [{"kind": "physician_qualification", "number": "Q1"},
+                            {"kind": "physician_practice", "number": "P1"}]}
+
+
+async def test_the_demo_hospital_reaches_the_platform_complete_and_without_warnings(
+    demo: None, settings: Settings, sim: Sim, dispatchers: DispatcherFactory
+) -> None:
+    dispatcher = await dispatchers()
+    async with dispatcher.session() as session:
+        assert await file_catalogue(session)
+    await deliver_all(dispatcher)
+    methods = [r["method"] for r in await sim.records()]
+    assert methods.count("uploadOrganIndicators") == 1 and methods.count(STAFF) == 2
+    assert methods.count("uploadDrugCatalogue") == 63 and await sim.warnings() == []
+    rows = await fresh_outbox(settings)
+    assert {r.status for r in rows if r.event_type == "institution.department"} == {"skipped"}
+    assert all(r.status == "sent" and r.response["method"] for r in rows if r.event_type != "institution.department")
+    status = await status_of(dispatcher)
+    assert status.counts["pending"] == status.counts["dead"] == 0 and status.lag_s is None
+
+
+async def test_versions_of_one_subject_reach_the_platform_in_commit_order(
+    settings: Settings, sim: Sim, dispatchers: DispatcherFactory
+) -> None:
+    await add_department(settings, "03", "内科")
+    subjects = [str(uuid.uuid4()) for _ in range(4)]
+    base = datetime.now(UTC) - timedelta(minutes=5)
+    events = [("staff.record", "staff", s, staff_payload(s, f"title {v}")) for v in range(3) for s in subjects]
+    await emit_all(settings, events, created_at=[base + timedelta(seconds=i) for i in range(len(events))])
+    await deliver_all(await dispatchers(batch_size=3, concurrency=3))
+    for subject in subjects:
+        arrived = [r["record"]["doctorTile"] for r in await sim.records(STAFF) if r["businessId"] == subject]
+        assert arrived == ["title 0", "title 1", "title 2"]
+
+
+async def test_the_catalogue_and_revisit_go_before_prescriptions_and_a_record_before_its_rating(
+    demo: None, settings: Settings, sim: Sim, dispatchers: DispatcherFactory
+) -> None:
+    p = await demo_people(settings)
+    visit, prescription, now = str(uuid.uuid4()), str(uuid.uuid4()), datetime.now(UTC)
+    dispatcher = await dispatchers()
+    async with dispatcher.session() as session:
+        await file_catalogue(session)
+    # Committed in the order a day produces them: the prescription is approved and rated before the visit ends.
+    await emit_all(settings, [
+        ("prescription.approved", "prescription", prescription,
+         c.prescription_approved(prescription, visit, p.patient_id, p.doctor_user_id, p.pharmacist_user_id, now)),
+        ("dispensing.shipped", "prescription", prescription, c.dispensing(prescription, p.pharmacist_user_id, now)),
+        ("rating.submitted", "rating", "r-1", c.rating("r-1", visit, p.doctor_user_id, now)),
+        ("visit.completed", "visit", visit, c.visit_completed(visit, p.patient_id, p.doctor_user_id, now)),
+    ])
+    await sim.fault(kind="http500", count=2)  # the catalogue's first attempts fail: everything after it waits
+    await deliver_all(dispatcher)
+    order = [r["method"] for r in await sim.requests() if r["msgCode"] == 200]
+    first = {m: order.index(m) for m in reversed(order)}
+    assert first["uploadDrugCatalogue"] < first["uploadRecipeIndicators"]
+    assert first["uploadReferralIndicators"] < first["uploadRecipeIndicators"] < first[
+        "uploadRecipeCirculationIndicators"]
+    assert first["uploadReferralIndicators"] < first["uploadBusinessInfoAfter"]
+    checks = {w["check"] for w in await sim.warnings()}
+    assert not checks & {"drug_not_in_catalogue", "no_revisit", "unfiled_clinician"}
+
+
+async def test_an_event_without_a_mapper_is_parked_shown_and_delivered_once_a_mapper_is_added(
+    settings: Settings, sim: Sim, dispatchers: DispatcherFactory
+) -> None:
+    await emit_all(settings, [("drill.catalogue", "drill", "d-1", {"code": "YP1"})])
+    dispatcher = await dispatchers()
+    await deliver_all(dispatcher)
+    status = await status_of(dispatcher)
+    assert status.counts["parked"] == 1 and status.parked_types == {"drill.catalogue": 1}
+
+    def drill(event: Any, ctx: Any) -> Mapped | NotReported:
+        record = {**ctx.organ(), "hospDrugCode": event.payload["code"], "hospDrugName": "演练药", "hospDrugPacking": "1",
+                  "hospDrugManuf": "演练", "drugClass": "01", "useFlag": "1", "updateTime": "2024-06-12 08:00:00"}
+        return Mapped("uploadDrugCatalogue", [record])
+
+    registry()["drill.catalogue"] = drill
+    try:
+        await deliver_all(await dispatchers())  # a new dispatcher process routes parked events again
+    finally:
+        del registry()["drill.catalogue"]
+    assert [r["businessId"] for r in await sim.records("uploadDrugCatalogue")] == ["YP1"]
+    assert (await status_of(dispatcher)).counts["parked"] == 0
+
+
+async def test_in_t_plus_1_business_records_wait_for_the_nightly_batch_once_per_business_id(
+    demo: None, settings: Settings, sim: Sim, dispatchers: DispatcherFactory
+) -> None:
+    p = await demo_people(settings)
+    visit, now = str(uuid.uuid4()), datetime.now(UTC)
+    completed = c.visit_completed(visit, p.patient_id, p.doctor_user_id, now)
+    corrected = {**completed, "diagnosis": {"icd10_code": "I11", "name": "高血压性心脏病"}}
+    await emit_all(settings, [("visit.completed", "visit", visit, completed),
+                              ("visit.completed", "visit", visit, corrected)])
+    clock = Clock(now)
+    today = await dispatchers(mode=Mode.T_PLUS_1, clock=clock)
+    await deliver_all(today)
+    assert {r["method"] for r in await sim.records()} >= {"uploadOrganIndicators", STAFF}
+    assert await sim.records("uploadReferralIndicators") == []  # held for tonight's batch
+    clock.now = now + timedelta(days=1, hours=1)  # past the batch time (00:30 local) of the next day
+    await deliver_all(today)
+    held = await sim.records("uploadReferralIndicators")
+    assert [(r["businessId"], r["record"]["mainDiagnoseCode"]) for r in held] == [(visit, "I11")]
+    assert [r.status for r in await fresh_outbox(settings) if r.event_type == "visit.completed"] == [
+        "superseded", "sent"]
+
+
+async def test_a_day_without_disputes_is_checked_in_with_an_empty_push_and_a_day_with_one_is_not(
+    settings: Settings, sim: Sim, dispatchers: DispatcherFactory
+) -> None:
+    now = datetime.now(UTC).replace(hour=4)  # noon in Shanghai: clear of the batch time and of midnight
+    yesterday = now - timedelta(days=1)
+    await emit_all(settings, [("complaint.opened", "complaint", "c-1", {
+        "case_id": "c-1", "description": "等待时间过长", "occurred_at": yesterday.isoformat(), "damage_degree": "无",
+        "reporter": "医务科"})], created_at=[yesterday])
+    clock = Clock(now)
+    await deliver_all(await dispatchers(clock=clock))
+    clock.now = now + timedelta(days=1)
+    await deliver_all(await dispatchers(clock=clock))
+    pushes = [r["records"] for r in await sim.requests() if r["method"] == "pushMedicalDispute"]
+    assert pushes == [1, 0]  # yesterday's complaint, then today's empty check-in
+    check_ins = [r for r in await fresh_outbox(settings) if r.event_type == "supervision.daily_disputes"]
+    assert [(r.payload["dispute_events"], r.status) for r in check_ins] == [(1, "skipped"), (0, "sent")]
+
+
+class Clock:
+    """The dispatcher's clock: real time moved to `now` when set (time goes on from there)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    @property
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self._offset = value - datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now

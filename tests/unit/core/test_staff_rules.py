@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from hospital.core.errors import RuleViolation
+from hospital.staff.rules import Credential, StaffApplication, StaffKind, check_admission
+
+TODAY = date(2026, 11, 23)
+
+
+def application(kind: StaffKind, **changes: object) -> StaffApplication:
+    values: dict[str, object] = dict(
+        kind=kind, real_name="李药师", id_number_valid=True, has_photo=True, title="主管药师", clinical_years=5,
+        departments=("03",), credentials=(Credential("pharmacist_qualification", "YS1", date(2028, 1, 1)),
+                                          Credential("nurse_qualification", "HS1"),
+                                          Credential("nurse_practice", "HZ1", date(2028, 1, 1))))
+    values.update(changes)
+    return StaffApplication(**values)  # type: ignore[arg-type]
+
+
+def test_a_pharmacist_with_a_qualification_certificate_is_admitted() -> None:
+    check_admission(application(StaffKind.PHARMACIST), TODAY, {"03"})
+
+
+@pytest.mark.parametrize(
+    ("kind", "changes", "words"),
+    [
+        (StaffKind.PHARMACIST, {"credentials": ()}, "pharmacist_qualification"),
+        (StaffKind.PHARMACIST, {"has_photo": False}, "photo"),
+        (StaffKind.PHARMACIST, {"title": " "}, "title"),
+        (StaffKind.PHARMACIST, {"credentials": (Credential("pharmacist_qualification", "YS1", date(2025, 1, 1)),)},
+         "expired"),
+        (StaffKind.NURSE, {"credentials": (Credential("nurse_qualification", "HS1"),)}, "nurse_practice"),
+        (StaffKind.NURSE, {"clinical_years": 2}, "3 years"),
+    ],
+)
+def test_pharmacists_and_nurses_missing_what_staff_02_names_are_refused(kind: StaffKind, changes: dict[str, object],
+                                                                         words: str) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        check_admission(application(kind, **changes), TODAY, {"03"})
+    assert refused.value.rule_id == "STAFF-02" and words in refused.value.detail
