@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.e2e.camera import portrait, write_y4m
 
@@ -151,6 +151,10 @@ class Screens:
 @pytest.fixture
 def screens(request: pytest.FixtureRequest) -> Screens:
     return Screens(request.node.name.removeprefix("test_").replace("_", "-")[:60])
+
+
+# Assertions wait as long as actions do: a face verification or a signature can take seconds on a busy 2-core box.
+expect.set_options(timeout=20_000)
 
 
 def new_page(browser: Browser, base_url: str, viewport: dict[str, int]) -> tuple[BrowserContext, Page]:

@@ -144,13 +144,19 @@ def accepted_visit(url: str, schedule_index: int) -> tuple[str, str, str]:
     return visit_id, patient["Authorization"][7:], doctor_token
 
 
-def call_page(browser: Browser, url: str, visit_id: str, token: str, role: str) -> Page:
-    """The visit's call page, logged in as the log-in page would leave the tab (sessionStorage)."""
+def call_page(browser: Browser, url: str, visit_id: str, token: str, role: str, *, via_visit_page: bool = False) -> Page:
+    """The visit's call page, logged in as the log-in page would leave the tab (sessionStorage); optionally
+    reached the way a person does, from the visit's own page."""
     context = browser.new_context(base_url=url)
     context.add_init_script(f"try {{ sessionStorage.setItem('hospital.session', "
                             f"{json.dumps(json.dumps({'token': token, 'role': role}))}); }} catch (e) {{}}")
     page = context.new_page()
-    page.goto(f"/visits/{visit_id}/call")
+    if via_visit_page:
+        page.goto(f"/{role}/visits/{visit_id}")
+        page.click("[data-testid=video-join]")
+        page.wait_for_url(f"**/visits/{visit_id}/call")
+    else:
+        page.goto(f"/visits/{visit_id}/call")
     return page
 
 
@@ -178,7 +184,7 @@ def test_the_enrolled_doctor_on_camera_keeps_the_visit_live(hospital: tuple[str,
     visit_id, patient_token, doctor_token = accepted_visit(url, 0)
     doctor = call_page(launch(webcam_y4m(FACES / "obama2.jpg", tmp_path / "doctor.y4m")), url, visit_id, doctor_token,
                        "doctor")
-    patient = call_page(launch(None), url, visit_id, patient_token, "patient")
+    patient = call_page(launch(None), url, visit_id, patient_token, "patient", via_visit_page=True)
     doctor.wait_for_selector("body[data-call-state=live]", timeout=30_000)
     patient.wait_for_selector("body[data-call-state=live]", timeout=30_000)
 

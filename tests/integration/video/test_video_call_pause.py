@@ -107,7 +107,8 @@ async def test_a_stranger_in_the_doctor_s_chair_pauses_the_call_until_the_doctor
                                     .where(col(VideoFaceCheck.visit_id) == uuid.UUID(visit_id))
                                     .order_by(col(VideoFaceCheck.seq)))).all()
     await session.rollback()
-    assert series[0] == ("ok", 0.35) and ("face_mismatch", 0.83) in series  # every sample kept, with its distance
+    # Every sample is kept with its distance; on a loaded machine a stalled first frame may add a no_video sample.
+    assert ("ok", 0.35) in series and ("face_mismatch", 0.83) in series
 
     # Paused: the doctor no longer reaches the patient; the patient still reaches the doctor.
     await asyncio.sleep(0.5)
