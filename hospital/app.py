@@ -37,6 +37,7 @@ from hospital.staff.api import StaffController
 from hospital.video.api import VIDEO_ROUTES
 from hospital.video.calls import close_video_calls, open_video_calls
 from hospital.visits.api import VISIT_ROUTES
+from hospital.web.admin_api import ConnectorStatusController
 from hospital.web.pages import PAGE_ROUTES, static_router, template_config
 
 __all__ = ["create_app"]
@@ -46,7 +47,7 @@ ROUTES: list[ControllerRouterHandler] = [
     FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
     PrescriptionController, FormularyController, WellKnownController, SignatureVerificationController,
     SigningAdminController,
-    *PAGE_ROUTES, static_router(),
+    ConnectorStatusController, *PAGE_ROUTES, static_router(),
 ]
 
 

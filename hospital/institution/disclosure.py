@@ -1,6 +1,7 @@
 """The public disclosure (亮证经营, INS-03): everything a patient may read before logging in.
 
-Licence and validity, approved departments, every practising clinician with title and registration number,
+Licence and validity, approved departments, every practising clinician with title, registration number and
+e-credential (the signing certificate, RX-05),
 published schedules, service hours and modes, reply time limits, prices of services and drugs, the complaint
 channel and the dispute procedure. What is not in the database (hours, reply limits, service prices,
 complaints, dispute procedure) comes from a reviewed data file: `data/disclosure.json` beside this module,
@@ -22,17 +23,19 @@ from hospital.core.errors import ServiceUnavailable
 from hospital.institution.models import Department
 from hospital.institution.service import public_institution
 from hospital.prescriptions.formulary import Formulary, load_formulary
+from hospital.signing.service import CredentialView, clinician_credentials
 from hospital.staff.models import StaffMember
 from hospital.visits.models import Schedule
 
-__all__ = ["DISCLOSURE_FILE", "E_CREDENTIAL_PENDING", "DisclosureSettings", "disclosure", "load_disclosure_settings"]
+__all__ = ["DISCLOSURE_FILE", "E_CREDENTIAL_NOTE", "DisclosureSettings", "disclosure", "load_disclosure_settings"]
 
 DISCLOSURE_FILE = Path(__file__).with_name("data") / "disclosure.json"
 SCHEDULE_DAYS = 14  # how far ahead published schedules are listed
 
-# The e-credential is the clinician's signing certificate; until the signing area issues them it is null.
-E_CREDENTIAL_PENDING = ("the e-credential (signing certificate serial and fingerprint) is published once the "
-                        "hospital CA has issued it; until then the practice certificate number identifies the clinician")
+# The e-credential is the clinician's signing certificate from the hospital CA (RX-05): its serial and SHA-256
+# fingerprint let anyone match a signed prescription to the clinician listed here.
+E_CREDENTIAL_NOTE = ("the e-credential is the clinician's signing certificate issued by the hospital CA; a signed "
+                     "prescription names its serial, and the CA certificate is at /.well-known/hospital-ca.pem")
 
 # The certificate that registers each kind of clinician to practise (执业注册), shown as the registration number.
 REGISTRATION_CREDENTIAL = {"doctor": "physician_practice", "nurse": "nurse_practice",
@@ -101,7 +104,15 @@ def load_disclosure_settings(data_dir: Path | None = None) -> DisclosureSettings
         raise ServiceUnavailable(f"INS-03: the disclosure file {path} is malformed: {exc}") from exc
 
 
-def _clinician(member: StaffMember, department_names: dict[str, str]) -> dict[str, Any]:
+def _e_credential(credential: CredentialView | None) -> dict[str, Any] | None:
+    if credential is None:
+        return None
+    return {"certificate_serial": credential.certificate_serial, "fingerprint_sha256": credential.fingerprint,
+            "valid_from": credential.not_before.isoformat(), "valid_until": credential.not_after.isoformat()}
+
+
+def _clinician(member: StaffMember, department_names: dict[str, str],
+               credential: CredentialView | None) -> dict[str, Any]:
     wanted = REGISTRATION_CREDENTIAL.get(member.kind)
     registration = next((c for c in member.credentials if c.get("kind") == wanted), None)
     return {
@@ -111,7 +122,7 @@ def _clinician(member: StaffMember, department_names: dict[str, str]) -> dict[st
         "registration": None if registration is None else {
             "kind": registration.get("kind"), "number": registration.get("number"),
             "valid_until": registration.get("valid_until")},
-        "e_credential": None,
+        "e_credential": _e_credential(credential),
     }
 
 
@@ -154,10 +165,12 @@ async def disclosure(session: AsyncSession, ctx: HospitalContext, formulary: For
     staff = (await session.execute(select(StaffMember).where(StaffMember.suspended == False)  # noqa: E712
                                    .order_by(StaffMember.kind, StaffMember.created_at))).scalars().all()  # type: ignore[arg-type]
     doctors = {m.user_id: m for m in staff if m.kind == "doctor"}
+    # Only a certificate in force is an e-credential; a suspension revokes it (and the clinician is not listed).
+    credentials = {c.staff_id: c for c in await clinician_credentials(session) if c.revoked_at is None}
     return {
         **institution,
-        "clinicians": [_clinician(m, department_names) for m in staff],
-        "e_credential_note": E_CREDENTIAL_PENDING,
+        "clinicians": [_clinician(m, department_names, credentials.get(m.id)) for m in staff],
+        "e_credential_note": E_CREDENTIAL_NOTE,
         "schedules": await _schedules(session, ctx, doctors, department_names),
         "service_hours": msgspec.to_builtins(settings.service_hours),
         "service_modes": msgspec.to_builtins(settings.service_modes),

@@ -1,9 +1,9 @@
 """The full journey in the browser, one person per browser context, as the people who use it would:
 
 a patient registers, consents, uploads a prior diagnosis and books on a phone; the doctor verifies his face
-with the webcam, accepts after reading the records, talks with the patient, writes and signs the EMR and a
-prescription; the pharmacist verifies his face and approves; the patient reads the signed record, sees the
-prescription in effect and rates the visit.
+with the webcam, accepts after reading the records, meets the patient on video and in the chat, writes and
+signs the EMR and a prescription; the pharmacist verifies his face and approves; the patient reads the signed
+record, sees the prescription in effect and rates the visit.
 
 The steps run in order in one test (`JOURNEY`); each is a small function over the shared `Journey`: the
 doctor's prescription is first refused with the rule findings shown beside the form (RX-03), then signed; the
@@ -130,6 +130,20 @@ def doctor_accepts_after_reading_the_records(j: Journey) -> None:
     expect(page.get_by_role("status").filter(has_text="诊疗已开始")).to_be_visible()
 
 
+def doctor_and_patient_meet_on_video(j: Journey) -> None:
+    """The booked video call through the hospital's media peer; the doctor's face is watched all along (FACE-02)."""
+    j.doctor.get_by_role("button", name="加入视频问诊").click()
+    j.patient.get_by_role("button", name="加入视频问诊").click()
+    for page in (j.doctor, j.patient):
+        expect(page.get_by_test_id("call")).to_have_attribute("data-call-state", "live", timeout=45_000)
+        expect(page.get_by_test_id("call-status")).to_have_text("通话中")
+    j.screens(j.patient, "patient-video-call")
+    j.screens(j.doctor, "doctor-video-call", full_page=False)
+    for page in (j.patient, j.doctor):
+        page.get_by_role("button", name="离开通话").click()
+        expect(page.get_by_test_id("call")).to_have_attribute("data-call-state", "ended")
+
+
 def doctor_and_patient_talk(j: Journey) -> None:
     j.doctor.get_by_label("消息").fill("您好，最近血压控制得怎么样？")
     j.doctor.get_by_role("button", name="发送").click()
@@ -233,7 +247,8 @@ def patient_reads_the_record_and_rates_the_visit(j: Journey) -> None:
 
 JOURNEY: list[Callable[[Journey], None]] = [
     patient_registers, patient_consents, patient_uploads_a_diagnosis, patient_books,
-    doctor_verifies_his_face, doctor_accepts_after_reading_the_records, doctor_and_patient_talk,
+    doctor_verifies_his_face, doctor_accepts_after_reading_the_records, doctor_and_patient_meet_on_video,
+    doctor_and_patient_talk,
     doctor_writes_and_signs_the_emr, doctor_writes_and_signs_a_prescription, pharmacist_verifies_his_face,
     pharmacist_approves_with_both_signatures_checked, pharmacist_dispenses_and_ships, doctor_completes_the_visit,
     patient_reads_the_record_and_rates_the_visit,

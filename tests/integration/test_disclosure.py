@@ -52,7 +52,9 @@ async def test_disclosure_names_every_ins_03_item_without_a_token(client: AsyncT
     doctor = next(c for c in body["clinicians"] if c["kind"] == "doctor")
     assert (doctor["name"], doctor["title"]) == ("王医生", "主任医师")
     assert doctor["registration"]["number"] == "110310000000001"
-    assert "e_credential" in doctor and body["e_credential_note"]
+    credential = doctor["e_credential"]  # the signing certificate the hospital CA issued at admission (RX-05)
+    assert len(credential["certificate_serial"]) >= 16 and len(credential["fingerprint_sha256"]) == 64
+    assert credential["valid_from"] < credential["valid_until"] and body["e_credential_note"]
     assert names[department] in {d["name"] for d in doctor["departments"]}
     pharmacist = next(c for c in body["clinicians"] if c["kind"] == "pharmacist")
     assert pharmacist["registration"]["number"] == "YS2010310001"

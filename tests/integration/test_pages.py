@@ -83,3 +83,16 @@ async def test_the_api_still_answers_json_problems_beside_the_pages(client: Asyn
     response = await client.get("/api/me")
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_administrator_reads_the_connector_outbox_and_nobody_else_does(client: AsyncTestClient[Any],
+                                                                               demo: None) -> None:
+    from tests.helpers import login_as
+
+    response = await client.get("/api/admin/connector/", headers=await login_as(client, "admin"))
+    assert response.status_code == 200, response.text
+    status = response.json()
+    assert status["counts"]["pending"] > 0  # the demo's licence, departments and staff wait for the platform
+    assert {"lag_s", "oldest", "dead", "waiting"} <= set(status)
+    refused = await client.get("/api/admin/connector/", headers=await login_as(client, "patient"))
+    assert refused.status_code == 403

@@ -1,14 +1,19 @@
 // The video call of one visit, for its patient or its doctor (issue 6): camera and microphone to the
 // hospital's media peer, the other side's picture back, and the hospital's notices (paused, resumed …).
-// Standalone on purpose (no imports, no styles): the frontend folds it into its own pages later.
+// `startCall(root, visitId)` runs one call inside `root`, which holds the call's elements (found by their
+// data-testid: call-status, call-notice, remote-video, local-video, reverify, leave) and carries the call's
+// state in `data-call-state`. The visit pages mount it beside the chat; the standalone page (`call.html`, body
+// `data-call-page="standalone"`) starts it on the whole body. No imports: it works on either.
 // The bearer token is the one the log-in page keeps in sessionStorage ("hospital.session").
 
 const SESSION_KEY = "hospital.session";
-const visitId = location.pathname.split("/")[2];
-const base = `/api/visits/${visitId}/call`;
-const $ = (id) => document.getElementById(id);
+const TESTIDS = { "call-status": "call-status", "call-notice": "call-notice", "remote-video": "remote-video",
+  "local-video": "local-video", reverify: "reverify", leave: "leave" };
+let root = document.body;
+let base = "";
+const $ = (id) => root.querySelector(`[data-testid="${TESTIDS[id]}"]`);
 
-const TEXT = {
+let TEXT = {
   connecting: "正在连接… Connecting…",
   reconnecting: "网络中断，正在重新连接… Connection lost, reconnecting…",
   live: "通话中 Live",
@@ -66,7 +71,7 @@ async function api(path, { method = "GET", json, form } = {}) {
 }
 
 function show(state, text) {
-  document.body.dataset.callState = state;
+  root.dataset.callState = state;
   $("call-status").textContent = text;
 }
 
@@ -240,7 +245,14 @@ function end(text, state) {
   show(state, text);
 }
 
-async function start() {
+/**
+ * Start the call of `visitId` inside `container` (see the top of this file); `text` replaces any of the
+ * status lines (the visit pages pass them in the page's language). Starts once per page.
+ */
+export async function startCall(container, visitId, text = {}) {
+  root = container;
+  base = `/api/visits/${visitId}/call`;
+  TEXT = { ...TEXT, ...text };
   $("leave").addEventListener("click", () => api(`${base}/leave`, { method: "POST" }).catch(() => {}).finally(() => end(TEXT.ended, "ended")));
   $("reverify").addEventListener("click", reverify);
   window.addEventListener("online", () => {
@@ -264,4 +276,4 @@ async function start() {
   }
 }
 
-start();
+if (document.body.dataset.callPage === "standalone") startCall(document.body, location.pathname.split("/")[2]);

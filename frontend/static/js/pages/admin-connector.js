@@ -1,8 +1,9 @@
 // The hospital's readiness as the load balancer sees it (/ready): the database, the migrations, and the
-// supervision-platform connector's lag (SUP-01, SUP-02) when the connector is installed.
-import { t } from "../i18n.js";
+// supervision-platform connector's lag when a platform is configured; then the connector's outbox (SUP-01, SUP-02).
+import { api } from "../api.js";
+import { formatDateTime, label, t } from "../i18n.js";
 import { startPage } from "../page.js";
-import { $, badge, clear, h, showError, showLoading, table } from "../ui.js";
+import { $, badge, clear, h, load, showError, showLoading, table } from "../ui.js";
 
 await startPage({ role: "admin" });
 
@@ -27,5 +28,30 @@ async function refresh() {
   }
 }
 
-$("#refresh").addEventListener("click", refresh);
-await refresh();
+const seconds = (value) => (value === null || value === undefined ? "—" : t("connector.seconds", { s: Math.round(value * 10) / 10 }));
+
+function outbox(status) {
+  return [
+    h("dl", { class: "facts" },
+      h("dt", {}, t("connector.lag")), h("dd", { "data-testid": "connector-lag" }, seconds(status.lag_s)),
+      h("dt", {}, t("connector.delivery_lag")), h("dd", {}, `p50 ${seconds(status.delivery_lag_p50_s)} · p99 ${seconds(status.delivery_lag_p99_s)}`),
+      h("dt", {}, t("connector.waiting")), h("dd", {}, String(status.waiting)),
+      h("dt", {}, t("connector.oldest")), h("dd", {}, status.oldest
+        ? `${status.oldest.event_type} · ${formatDateTime(status.oldest.created_at)} · ${t("connector.attempts", { n: status.oldest.attempts })}`
+        : t("connector.none_waiting"))),
+    table(null, [t("connector.status"), t("connector.count")], Object.entries(status.counts).map(([name, count]) => [
+      label("outbox", name), String(count)]), { numeric: [1] }),
+    h("h3", {}, t("connector.dead")),
+    status.dead.length
+      ? table(null, ["#", t("connector.event"), t("connector.subject"), t("connector.error")],
+        status.dead.map((d) => [String(d.seq), d.event_type, d.subject, h("span", { class: "finding-block" }, d.error || "")]))
+      : h("p", { class: "empty" }, t("connector.no_dead")),
+  ];
+}
+
+async function refreshAll() {
+  await Promise.all([refresh(), load($("#outbox"), () => api("/api/admin/connector/"), outbox)]);
+}
+
+$("#refresh").addEventListener("click", refreshAll);
+await refreshAll();

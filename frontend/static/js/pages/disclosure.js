@@ -42,7 +42,10 @@ function clinicians(data) {
   const rows = data.clinicians.map((c) => [
     c.name, c.title, label("kind", c.kind), joinList(c.departments.map((d) => d.name)) || "—",
     c.registration ? h("span", {}, c.registration.number, h("br"), h("small", { class: "muted" }, label("credential", c.registration.kind))) : "—",
-    c.e_credential ? c.e_credential : h("span", { class: "muted" }, t("disclosure.e_credential_pending")),
+    c.e_credential ? h("span", { class: "e-credential" },
+      h("code", { title: c.e_credential.fingerprint_sha256 }, c.e_credential.certificate_serial), h("br"),
+      h("small", { class: "muted" }, t("disclosure.e_credential_valid", { until: formatDate(c.e_credential.valid_until) })))
+      : h("span", { class: "muted" }, t("disclosure.e_credential_pending")),
   ]);
   return section("clinicians", t("disclosure.clinicians"),
     rows.length ? table(null, [t("disclosure.name"), t("disclosure.title"), t("disclosure.kind"), t("disclosure.clinician_departments"),
