@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from tests.demo_server import demo_server
 from tests.e2e.camera import portrait, write_y4m
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,12 +31,6 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -55,35 +45,9 @@ def hospital_url(e2e_dir: Path) -> Iterator[str]:
     faces.mkdir(parents=True)
     shutil.copy(SHARED / "faces" / "obama3.jpg", faces / "obama.jpg")  # see the module docstring
     shutil.copy(SHARED / "faces" / "biden.jpg", faces / "biden.jpg")
-    port = _free_port()
-    env = {**os.environ, "HOSPITAL_DATA_DIR": str(e2e_dir / "data"), "HOSPITAL_SHARED_DIR": str(e2e_dir / "shared"),
-           "HOSPITAL_ENV": "demo", "PYTHONPATH": str(REPO)}
-    env.pop("HOSPITAL_DATABASE_URL", None)
-    log = (e2e_dir / "server.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "hospital", "demo", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"the hospital exited with {server.returncode}:\n{(e2e_dir / 'server.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the hospital did not start:\n{(e2e_dir / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.3)
+    with demo_server(e2e_dir / "data", {"HOSPITAL_SHARED_DIR": str(e2e_dir / "shared")}, start_timeout=90,
+                     stop_timeout=15) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from tests.demo_server import demo_server
 
 REPO = Path(__file__).resolve().parents[3]
 FACES = Path(os.environ.get("HOSPITAL_SHARED_DIR", REPO.parent / "shared")) / "faces"
@@ -52,44 +51,14 @@ def webcam_y4m(photo: Path, out: Path) -> Path:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def hospital(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`hospital demo` on a free port (SQLite in a temporary data directory), face watch every second, 3 s grace."""
     data = tmp_path_factory.mktemp("hospital")
-    port = free_port()
-    env = {**os.environ, "HOSPITAL_DATA_DIR": str(data), "HOSPITAL_SHARED_DIR": str(FACES.parent), "HOSPITAL_ENV": "demo",
-           "HOSPITAL_VIDEO_SAMPLE_INTERVAL": str(SAMPLE_S), "HOSPITAL_VIDEO_GRACE": str(GRACE_S),
-           "HOSPITAL_FACE_WORKERS": "1", "PYTHONPATH": str(REPO)}
-    env.pop("HOSPITAL_DATABASE_URL", None)
-    log = (data / "server.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "hospital", "demo", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the hospital did not start:\n{(data / 'server.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
+    env = {"HOSPITAL_SHARED_DIR": str(FACES.parent), "HOSPITAL_VIDEO_SAMPLE_INTERVAL": str(SAMPLE_S),
+           "HOSPITAL_VIDEO_GRACE": str(GRACE_S), "HOSPITAL_FACE_WORKERS": "1"}
+    with demo_server(data, env, probe="/ready") as url:
         yield url, data / "hospital.db"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
