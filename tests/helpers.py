@@ -8,9 +8,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hospital.config import Settings
+from hospital.core.crypto import FieldCipher
+from hospital.core.outbox import OutboxEvent, open_payload
 from hospital.demo import DEMO_PATIENT, DEMO_USERS
 
-__all__ = ["count_rows", "login", "login_as"]
+__all__ = ["count_rows", "event_payload", "login", "login_as"]
 
 
 async def login(client: AsyncTestClient[Any], username: str, password: str) -> dict[str, str]:
@@ -33,3 +36,9 @@ async def count_rows(session: AsyncSession, *tables: Any) -> dict[str, int]:
         counts[table.__tablename__] = (await session.execute(select(func.count()).select_from(table))).scalar_one()
     await session.rollback()
     return counts
+
+
+def event_payload(event: OutboxEvent | dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """An outbox event's whole payload, its sealed part opened with the field key (REC-03)."""
+    payload = event.payload if isinstance(event, OutboxEvent) else event
+    return open_payload(payload or {}, FieldCipher(settings.field_key))

@@ -106,8 +106,10 @@ async def verify_face(session: AsyncSession, ctx: HospitalContext, actor: Actor,
 
 async def _record_attempt(session: AsyncSession, ctx: HospitalContext, actor: Actor, enrolment: FaceEnrolment, *,
                           passed: bool, reason: str, distance: float | None, tolerance: float | None) -> FaceVerification:
+    # Stamped by the hospital's clock, like the visit it gates: the platform compares the two (FACE-02).
+    now = ctx.now()
     record = FaceVerification(user_id=enrolment.user_id, passed=passed, reason=reason, distance=distance,
-                              tolerance=tolerance, client_address=actor.client_address)
+                              tolerance=tolerance, client_address=actor.client_address, created_at=now, updated_at=now)
     session.add(record)
     await session.flush()
     detail = {"passed": passed, "reason": reason, "distance": distance, "tolerance": tolerance}

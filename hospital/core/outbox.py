@@ -1,13 +1,19 @@
 """The transactional outbox: every reportable change records its event for the supervision platform
 (SUP-02) in the same transaction as the change. The dispatcher (connectors/supervision) reads it after commit
 and delivers at least once; the idempotency key lets the platform drop repeats.
+
+What identifies a person or describes their health (ID numbers, names of patients, diagnoses, narrative, signed
+documents) is not kept in the outbox in clear (REC-03): `emit(..., seal=KEYS, cipher=ctx.cipher)` moves those
+keys into the payload's `sealed` part (AES-256-GCM under the field key); `open_payload` merges them back.
 """
 
 from __future__ import annotations
 
+import base64
 import enum
 import json
 import uuid
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from hospital.core.crypto import FieldCipher
 from hospital.core.types import UTCDateTime, utcnow
 
-__all__ = ["OutboxEvent", "OutboxStatus", "emit"]
+__all__ = ["SEALED_CONTEXT", "SEALED_KEY", "OutboxEvent", "OutboxStatus", "emit", "open_payload"]
+
+SEALED_KEY = "sealed"  # the payload key holding the sealed part
+SEALED_CONTEXT = "outbox.payload"  # the cipher's associated data for it: a sealed part opens nowhere else
 
 
 class OutboxStatus(enum.StrEnum):
@@ -73,16 +83,36 @@ async def emit(
     subject_id: object,
     payload: dict[str, Any],
     version: int = 1,
+    seal: Collection[str] = (),
+    cipher: FieldCipher | None = None,
 ) -> OutboxEvent:
-    """Record one event in the caller's transaction. Key = type:subject:version (SUP-02 de-duplication)."""
+    """Record one event in the caller's transaction. Key = type:subject:version (SUP-02 de-duplication).
+
+    The keys named in `seal` are stored sealed with `cipher` (REC-03), not in clear."""
+    clear: dict[str, Any] = json.loads(json.dumps(payload, default=str, ensure_ascii=False))
+    sensitive = {key: clear.pop(key) for key in seal if key in clear}
+    if sensitive:
+        if cipher is None:
+            raise ValueError(f"{event_type}: sealing {sorted(sensitive)} needs the field cipher")
+        sealed = cipher.seal_text(json.dumps(sensitive, ensure_ascii=False), context=SEALED_CONTEXT)
+        clear[SEALED_KEY] = base64.b64encode(sealed).decode("ascii")
     event = OutboxEvent(
         event_type=event_type,
         subject_type=subject_type,
         subject_id=str(subject_id),
         version=version,
-        payload=json.loads(json.dumps(payload, default=str, ensure_ascii=False)),
+        payload=clear,
         idempotency_key=f"{event_type}:{subject_id}:{version}",
     )
     session.add(event)
     await session.flush()
     return event
+
+
+def open_payload(payload: Mapping[str, Any], cipher: FieldCipher) -> dict[str, Any]:
+    """The whole payload: the clear keys with the sealed part (if any) opened and merged in."""
+    merged = {key: value for key, value in payload.items() if key != SEALED_KEY}
+    if payload.get(SEALED_KEY):
+        opened = json.loads(cipher.open_text(base64.b64decode(str(payload[SEALED_KEY])), context=SEALED_CONTEXT))
+        merged.update(opened)
+    return merged

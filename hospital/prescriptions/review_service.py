@@ -106,6 +106,7 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                    "decision": str(chosen), "reasons": kept_reasons, "pharmacist_staff_id": str(member.id),
                    "pharmacist_certificate_serial": pharmacist.credential.serial, "reviewed_at": now,
                    "payload_sha256": rx.payload_sha256, "review_jws": token, "findings": findings,
-                   "status": str(status)})
+                   "status": str(status)},
+               seal=("reasons", "review_jws", "findings"), cipher=ctx.cipher)  # REC-03
     await session.commit()
     return review

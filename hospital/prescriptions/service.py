@@ -145,7 +145,9 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
                    "doctor_certificate_serial": doctor.credential.serial, "issued_at": now,
                    "valid_until": payload["valid_until"], "status": prescription.status,
                    "payload_sha256": prescription.payload_sha256, "prescription": payload, "doctor_jws": token,
-                   "findings": findings_json(kept)})
+                   "findings": findings_json(kept)},
+               # REC-03: the document and its JWS name the patient and the diagnoses
+               seal=("prescription", "doctor_jws", "findings"), cipher=ctx.cipher)
     return prescription
 
 

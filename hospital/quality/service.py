@@ -51,7 +51,7 @@ async def rate_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     await emit(session, "rating.submitted", subject_type="visit", subject_id=visit.id, payload={
         "rating_id": str(rating.id), "visit_id": str(visit.id), "doctor_user_id": str(visit.doctor_user_id),
         "department_code": visit.department_code, "score": score, "comment": rating.comment,
-        "rated_at": rating.created_at})
+        "rated_at": rating.created_at}, seal=("comment",), cipher=ctx.cipher)
     await session.commit()
     return rating
 
@@ -69,7 +69,8 @@ async def file_complaint(session: AsyncSession, ctx: HospitalContext, actor: Act
                        rule_id="QA-01", detail={"category": parsed.value})
     await emit(session, "complaint.filed", subject_type="complaint", subject_id=complaint.id, version=1, payload={
         "complaint_id": str(complaint.id), "visit_id": str(visit_id) if visit_id else None, "category": parsed.value,
-        "description": complaint.description, "filed_at": complaint.created_at})
+        "description": complaint.description, "filed_at": complaint.created_at},
+        seal=("description",), cipher=ctx.cipher)  # the patient's own words (REC-03)
     await session.commit()
     return complaint
 
@@ -91,7 +92,8 @@ async def answer_complaint(session: AsyncSession, ctx: HospitalContext, actor: A
     await emit(session, f"complaint.{status.value}", subject_type="complaint", subject_id=complaint.id,
                version=complaint.version, payload={
                    "complaint_id": str(complaint.id), "status": status.value, "response": complaint.response,
-                   "handled_at": complaint.handled_at, "is_dispute": status is rules.ComplaintStatus.DISPUTE})
+                   "handled_at": complaint.handled_at, "is_dispute": status is rules.ComplaintStatus.DISPUTE},
+               seal=("response",), cipher=ctx.cipher)
     await session.commit()
     return complaint
 
@@ -129,7 +131,8 @@ async def report_adverse_event(session: AsyncSession, ctx: HospitalContext, acto
     await emit(session, "adverse_event.reported", subject_type="adverse_event", subject_id=event.id, payload={
         "adverse_event_id": str(event.id), "kind": kind.value, "severity": severity.value,
         "occurred_on": report.occurred_on.isoformat(), "description": event.description, "drug_code": report.drug_code,
-        "visit_id": str(report.visit_id) if report.visit_id else None, "reporter_role": principal.role})
+        "visit_id": str(report.visit_id) if report.visit_id else None, "reporter_role": principal.role},
+        seal=("description",), cipher=ctx.cipher)
     await session.commit()
     return event
 

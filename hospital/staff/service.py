@@ -124,7 +124,8 @@ async def _report(session: AsyncSession, ctx: HospitalContext, member: StaffMemb
         "practice_category": member.practice_category, "practice_scope": member.practice_scope,
         "practice_institution": member.practice_institution, "clinical_years": member.clinical_years,
         "departments": member.departments, "credentials": member.credentials, "photo_sha256": member.photo_sha256,
-        "suspended": member.suspended, "suspension_reason": member.suspension_reason})
+        "suspended": member.suspended, "suspension_reason": member.suspension_reason},
+        seal=("id_number",), cipher=ctx.cipher)  # REC-03: the resident ID number is not kept in clear
 
 
 async def get_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffMember:

@@ -31,7 +31,7 @@ from hospital.visits.dates import local_date
 from hospital.visits.intake import prior_as_rule_value, require_current_consent
 from hospital.visits.lifecycle import Slot, VisitAction, check_booking
 from hospital.visits.models import Schedule, Visit
-from hospital.visits.payloads import revisit_record
+from hospital.visits.payloads import REVISIT_SEALED, revisit_record
 from hospital.visits.rules import ConsentAcceptance, Guardian, InfectiousFlag, IntakeRequest, check_intake
 
 __all__ = ["MODES", "BookingInput", "GuardianInput", "ScheduleInput", "book_visit", "cancel_visit", "publish_schedule"]
@@ -188,7 +188,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                                "prior_diagnosis_id": prior.id, "icd10_code": decision.icd10.code,
                                "findings": [f.message for f in decision.findings]})
     await emit(session, "visit.booked", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record(session, ctx, visit))
+               payload=await revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
     await session.commit()
     return visit
 
@@ -206,6 +206,6 @@ async def cancel_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
     schedule.version += 1
     schedule.touch()
     await emit(session, "visit.cancelled", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record(session, ctx, visit))
+               payload=await revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
     await session.commit()
     return visit

@@ -24,7 +24,7 @@ from hospital.visits.common import emr_value, local_today, open_emr, seal_emr, t
 from hospital.visits.icd10 import validate_icd10
 from hospital.visits.lifecycle import PRESCRIBING_STATES, VisitState
 from hospital.visits.models import MedicalRecord, Visit
-from hospital.visits.payloads import emr_record
+from hospital.visits.payloads import EMR_SEALED, emr_record
 from hospital.visits.records import RetentionClass, check_emr_complete, purge_not_before
 
 __all__ = ["EmrInput", "read_medical_record", "sign_off_medical_record", "write_medical_record"]
@@ -117,7 +117,7 @@ async def sign_off_medical_record(session: AsyncSession, ctx: HospitalContext, a
                        rule_id="REC-01", detail={"visit_id": visit.id, "version": record.version,
                                                  "purge_not_before": record.purge_not_before})
     await emit(session, "emr.signed", subject_type="medical_record", subject_id=record.id, version=record.version,
-               payload=await emr_record(session, ctx, visit, record))
+               payload=await emr_record(session, ctx, visit, record), seal=EMR_SEALED, cipher=ctx.cipher)
     await session.commit()
     return record
 

@@ -34,7 +34,7 @@ from hospital.visits.lifecycle import (
     next_state,
 )
 from hospital.visits.models import ChatMessage, Visit
-from hospital.visits.payloads import revisit_record
+from hospital.visits.payloads import REVISIT_SEALED, revisit_record
 from hospital.visits.records import RetentionClass, check_emr_complete, purge_not_before
 from hospital.visits.rules import infectious_flag
 
@@ -71,7 +71,7 @@ async def accept_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
             "face_verified_at": principal.face_verified_at.isoformat() if principal.face_verified_at else None}
     await move(session, ctx, actor, visit, VisitAction.ACCEPT, detail=gate, rule_id="REV-04")
     await emit(session, "visit.accepted", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload={**await revisit_record(session, ctx, visit), **gate})
+               payload={**await revisit_record(session, ctx, visit), **gate}, seal=REVISIT_SEALED, cipher=ctx.cipher)
     await session.commit()
     return visit
 
@@ -111,7 +111,7 @@ async def complete_visit(session: AsyncSession, ctx: HospitalContext, actor: Act
     await move(session, ctx, actor, visit, VisitAction.COMPLETE, rule_id="REC-01")
     await _close_records(session, ctx, visit)
     await emit(session, "visit.completed", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record(session, ctx, visit))
+               payload=await revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
     await session.commit()
     return visit
 
@@ -149,7 +149,7 @@ async def terminate_visit(session: AsyncSession, ctx: HospitalContext, actor: Ac
                        "findings": [f.message for f in findings]})
     await _close_records(session, ctx, visit)
     await emit(session, "visit.terminated", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record(session, ctx, visit))
+               payload=await revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
     await session.commit()
     return visit
 

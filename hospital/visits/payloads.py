@@ -22,7 +22,16 @@ from hospital.visits.lifecycle import TERMINAL_STATES, VisitState
 from hospital.visits.models import MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
 from hospital.visits.queries import medical_record_of_visit
 
-__all__ = ["emr_record", "revisit_record"]
+__all__ = ["EMR_SEALED", "REVISIT_SEALED", "emr_record", "revisit_record"]
+
+# What is sealed in the outbox, not kept in clear (REC-03): who the patient is, the doctor's ID number, and
+# everything clinical. Ids, states, times and the department stay clear for the dispatcher and for operators.
+PEOPLE_SEALED = ("patient_name", "patient_id_number", "patient_sex", "patient_age", "doctor_id_number")
+REVISIT_SEALED = (*PEOPLE_SEALED, "guardian", "prior_diagnosis", "present_diagnosis", "main_diagnosis_code",
+                  "disease_history", "referral", "infectious")
+EMR_SEALED = (*PEOPLE_SEALED, "visited_at", "chief_complaint", "present_illness", "past_history", "allergy_history",
+              "examination_findings", "diagnosis_icd10", "diagnosis_name", "treatment_advice",
+              "signature")  # a JWS carries its payload readable: sealed with the record it signs
 
 
 def _iso(value: Any) -> str | None:

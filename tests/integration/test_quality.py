@@ -19,7 +19,7 @@ from hospital.identity.models import User
 from hospital.patients.models import Patient
 from hospital.quality.models import Rating
 from hospital.visits.models import PriorDiagnosisRecord, Schedule, Visit
-from tests.helpers import count_rows, login_as
+from tests.helpers import count_rows, event_payload, login_as
 
 
 async def make_visit(session: AsyncSession, ctx: HospitalContext, state: str) -> Visit:
@@ -58,6 +58,7 @@ async def test_a_patient_rates_an_ended_visit_once_and_the_platform_hears_of_it(
     assert again.status_code == 422 and again.json()["rule_id"] == "QA-01"
     events = (await session.execute(select(OutboxEvent).where(OutboxEvent.event_type == "rating.submitted"))).scalars().all()
     assert [e.payload["score"] for e in events] == [5] and events[0].subject_id == str(visit.id)
+    assert "很好" not in str(events[0].payload) and event_payload(events[0], ctx.settings)["comment"] == "很好"
 
 
 @pytest.mark.parametrize("body", [{"score": 0}, {"score": 6}])

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from hospital.biometrics.models import FaceEnrolment, FaceVerification
+from hospital.config import Settings
 from hospital.core.audit import AuditEntry
 from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
 from hospital.staff.models import StaffMember
 from tests.conftest import SHARED, FakeClock
-from tests.helpers import count_rows, login, login_as
+from tests.helpers import count_rows, event_payload, login, login_as
 
 FACES = SHARED / "faces"
 
@@ -147,8 +148,7 @@ async def test_patients_and_admins_never_get_a_practice_session(client: AsyncTes
 
 
 async def test_a_doctor_is_admitted_and_enrolled_but_the_template_is_never_served(
-    client: AsyncTestClient[Any], session: AsyncSession, demo: None
-) -> None:
+    client: AsyncTestClient[Any], session: AsyncSession, demo: None, settings: Settings) -> None:
     admin = await login_as(client, "admin")
     admitted = await admit(client, admin, doctor_application(), photo("obama2.jpg"))
     assert admitted.status_code == 201, admitted.text
@@ -161,6 +161,9 @@ async def test_a_doctor_is_admitted_and_enrolled_but_the_template_is_never_serve
     assert (await verify(client, new_doctor, photo("obama3.jpg"))).status_code == 201
     staff_event = (await session.execute(select(OutboxEvent).where(OutboxEvent.event_type == "staff.record"))).scalars().all()
     assert any(e.payload["name"] == "周医生" for e in staff_event)  # STAFF-04
+    # The ID number travels to the platform but is not kept in the outbox in clear (REC-03).
+    assert all("110105199009093412" not in str(e.payload) for e in staff_event)
+    assert any(event_payload(e, settings)["id_number"] == "110105199009093412" for e in staff_event)
 
 
 @pytest.mark.parametrize(

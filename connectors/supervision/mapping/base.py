@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from hospital.core.errors import InvalidInput
+from hospital.core.outbox import SEALED_CONTEXT  # the cipher context of a payload's `sealed` part
 
 __all__ = [
     "EARLIER",
@@ -36,7 +37,6 @@ __all__ = [
     "seal_payload",
 ]
 
-SEALED_CONTEXT = "outbox.payload"  # the cipher context of a payload's `sealed` part
 # A payload key naming a subject → the earlier event of that subject whose payload mappers may read.
 EARLIER = {"prescription_id": "prescription.submitted", "complaint_id": "complaint.filed"}
 

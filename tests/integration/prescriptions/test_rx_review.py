@@ -17,7 +17,7 @@ from hospital.prescriptions.models import Prescription, PrescriptionReview
 from hospital.signing.canonical import canonical_json
 from hospital.signing.service import hospital_signing
 from hospital.visits.models import Visit
-from tests.helpers import count_rows, login_as
+from tests.helpers import count_rows, event_payload, login_as
 from tests.integration.prescriptions.conftest import amlodipine, reviewing_pharmacist, rx_body, signing_doctor
 from tests.integration.prescriptions.helpers import review, written
 
@@ -36,8 +36,10 @@ async def test_the_pharmacist_approves_with_a_second_signature_over_the_prescrip
     assert verified.payload["prescription_sha256"] == hashlib.sha256(canonical_json(rx["document"])).hexdigest()
     event = (await session.execute(select(OutboxEvent).where(
         OutboxEvent.event_type == "prescription.approved"))).scalar_one()
-    assert event.payload["review_jws"] == body["review"]["review_jws"]
-    assert isinstance(event.payload["findings"], list) and event.payload["payload_sha256"] == body["payload_sha256"]
+    assert "review_jws" not in event.payload and "reasons" not in event.payload  # sealed at rest (REC-03)
+    payload = event_payload(event, ctx.settings)
+    assert payload["review_jws"] == body["review"]["review_jws"]
+    assert isinstance(payload["findings"], list) and payload["payload_sha256"] == body["payload_sha256"]
 
 
 async def test_the_queue_shows_pending_prescriptions_with_their_findings(client: AsyncTestClient[Any],

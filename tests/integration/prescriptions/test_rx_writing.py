@@ -16,7 +16,7 @@ from hospital.prescriptions.models import Prescription
 from hospital.signing.service import hospital_signing
 from hospital.visits.models import Visit
 from tests.conftest import FakeClock
-from tests.helpers import count_rows, login_as
+from tests.helpers import count_rows, event_payload, login_as
 from tests.integration.prescriptions.conftest import amlodipine, make_visit, rx_body, signing_doctor, write
 
 TABLES = (Prescription, AuditEntry, OutboxEvent)
@@ -37,8 +37,10 @@ async def test_the_visits_doctor_signs_a_prescription_that_waits_for_the_pharmac
     assert verified.payload == document and verified.signer.role == "doctor"  # RX-05: the doctor's own JWS
     event = (await session.execute(select(OutboxEvent).where(
         OutboxEvent.event_type == "prescription.submitted"))).scalar_one()
-    assert event.payload["doctor_jws"] == rx["doctor_jws"] and event.payload["prescription_number"] == rx[
-        "prescription_number"]
+    assert "doctor_jws" not in event.payload and "张三" not in str(event.payload)  # sealed at rest (REC-03)
+    payload = event_payload(event, ctx.settings)
+    assert payload["doctor_jws"] == rx["doctor_jws"] and payload["prescription_number"] == rx["prescription_number"]
+    assert payload["prescription"] == document
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from hospital.visits.booking import BookingInput, book_visit
 from hospital.visits.lifecycle_service import accept_visit
 from hospital.visits.models import Schedule, Visit
 from tests.conftest import FakeClock
-from tests.helpers import count_rows, login_as
+from tests.helpers import count_rows, event_payload, login_as
 from tests.integration.visits.journey import (
     book,
     demo_prior_id,
@@ -58,8 +58,7 @@ async def test_a_doctor_publishes_schedules_in_their_own_departments_and_anyone_
 
 
 async def test_a_booking_takes_a_place_reaches_the_doctors_queue_and_is_reported(
-    client: AsyncTestClient[Any], session: AsyncSession, clock: FakeClock, demo: None
-) -> None:
+    client: AsyncTestClient[Any], session: AsyncSession, clock: FakeClock, demo: None, settings: Settings) -> None:
     patient = await login_as(client, "patient")
     schedule = await schedule_of(client)
     booked = await book(client, patient, schedule["schedule_id"], await demo_prior_id(client, patient), mode="text")
@@ -77,9 +76,12 @@ async def test_a_booking_takes_a_place_reaches_the_doctors_queue_and_is_reported
     assert [v["visit_id"] for v in (await client.get("/api/visits", headers=doctor)).json()] == [visit["visit_id"]]
     event = (await session.execute(select(OutboxEvent).where(OutboxEvent.event_type == "visit.booked"))).scalar_one()
     assert event.subject_id == visit["visit_id"] and event.payload["state"] == "requested"
-    assert event.payload["patient_id_number"] == "11010519491231002X" and event.payload["revisit_declared"] is True
-    assert event.payload["prior_diagnosis"]["icd10_code"] == "I10" and event.payload["main_diagnosis_code"] == "I10"
-    assert event.payload["doctor_id_number"] == "110105198001011238" and event.payload["mode"] == "text"
+    # The ID numbers and the diagnoses go to the platform, sealed at rest in the outbox (REC-03).
+    assert "11010519491231002X" not in str(event.payload) and "I10" not in str(event.payload)
+    payload = event_payload(event, settings)
+    assert payload["patient_id_number"] == "11010519491231002X" and payload["revisit_declared"] is True
+    assert payload["prior_diagnosis"]["icd10_code"] == "I10" and payload["main_diagnosis_code"] == "I10"
+    assert payload["doctor_id_number"] == "110105198001011238" and payload["mode"] == "text"
     audited = (await session.execute(select(AuditEntry).where(AuditEntry.action == "visit.booked"))).scalar_one()
     assert audited.rule_id == "REV-06" and audited.subject_id == visit["visit_id"]
 
@@ -147,8 +149,7 @@ async def test_a_full_schedule_refuses_the_next_patient_until_a_cancellation_fre
 
 
 async def test_a_child_under_six_is_booked_only_with_a_guardian_present(
-    client: AsyncTestClient[Any], session: AsyncSession, demo: None
-) -> None:
+    client: AsyncTestClient[Any], session: AsyncSession, demo: None, settings: Settings) -> None:
     child = await new_patient(client, "小明", date.today() - timedelta(days=4 * 365), "13911110006")
     prior = (await file_prior(client, child, icd10_code="E10.9", diagnosis_name="1型糖尿病")).json()["prior_diagnosis_id"]
     schedule = (await schedule_of(client, "03.07"))["schedule_id"]
@@ -161,7 +162,9 @@ async def test_a_child_under_six_is_booked_only_with_a_guardian_present(
     booked = await book(client, child, schedule, prior, guardian=guardian)
     assert booked.status_code == 201, booked.text
     assert booked.json()["guardian"]["id_number"] == mother[:6] + "********" + mother[-4:]
-    payload = (await session.execute(select(OutboxEvent.payload).where(OutboxEvent.event_type == "visit.booked"))).scalar_one()
+    sealed = (await session.execute(select(OutboxEvent.payload).where(OutboxEvent.event_type == "visit.booked"))).scalar_one()
+    assert mother not in str(sealed) and "13911112222" not in str(sealed)
+    payload = event_payload(sealed, settings)
     assert payload["guardian"]["id_number"] == mother and payload["guardian"]["mobile"] == "13911112222"
     assert payload["patient_age"] == 3 or payload["patient_age"] == 4
 
