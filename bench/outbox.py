@@ -39,11 +39,13 @@ from connectors.supervision.runner import open_dispatcher
 from connectors.supervision.settings import ConnectorSettings
 from hospital.config import Settings
 from hospital.core.audit import Actor
-from hospital.core.outbox import OutboxEvent, emit
+from hospital.core.crypto import FieldCipher
+from hospital.core.outbox import OutboxEvent, emit, stored_payload
 from hospital.db import create_engine, migrate, session_factory
 from hospital.institution.service import upsert_department
 
 UNIT, KEY, SECRET = "UNIT-B", "KEY-B", "bbf1dd188b8b4629853f06f118d11e4a"
+SEALED = ("id_number",)  # as hospital/staff/service.py stores it (REC-03): the dispatcher opens it per event
 T = OutboxEvent.__table__  # type: ignore[attr-defined]
 
 
@@ -100,10 +102,12 @@ async def baseline(dispatcher: Dispatcher, url: str, n: int) -> float:
 
 async def commit_events(settings: Settings, n: int) -> None:
     engine = create_engine(settings.resolved_database_url)
+    cipher = FieldCipher(settings.field_key)
     async with session_factory(engine)() as session:
         for _ in range(n):
             staff = str(uuid.uuid4())
-            await emit(session, "staff.record", subject_type="staff", subject_id=staff, payload=staff_payload(staff))
+            await emit(session, "staff.record", subject_type="staff", subject_id=staff, payload=staff_payload(staff),
+                       seal=SEALED, cipher=cipher)
         await session.commit()
     await engine.dispose()
 
@@ -132,6 +136,7 @@ async def produce(url: str, rate: float, seconds: float, connections: int = 4) -
     own cost stays small beside the dispatcher's)."""
     pool: dict[str, Any] = {} if url.startswith("sqlite") else {"pool_size": connections}
     engine = create_engine(url, **pool)
+    cipher = FieldCipher(Settings(environment="test", database_url=url).field_key)
     start = time.perf_counter()
     share = rate / connections
 
@@ -143,7 +148,7 @@ async def produce(url: str, rate: float, seconds: float, connections: int = 4) -
                     staff, now = str(uuid.uuid4()), datetime.now(UTC)
                     await conn.execute(sa.insert(T).values(
                         id=uuid.uuid4(), created_at=now, event_type="staff.record", subject_type="staff",
-                        subject_id=staff, version=1, payload=staff_payload(staff),
+                        subject_id=staff, version=1, payload=stored_payload(staff_payload(staff), SEALED, cipher),
                         idempotency_key=f"staff.record:{staff}:1", status="pending", attempts=0, next_attempt_at=now))
                     await conn.commit()
                     sent += 1

@@ -24,7 +24,7 @@ from sqlmodel import Field, SQLModel
 from hospital.core.crypto import FieldCipher
 from hospital.core.types import UTCDateTime, utcnow
 
-__all__ = ["SEALED_CONTEXT", "SEALED_KEY", "OutboxEvent", "OutboxStatus", "emit", "open_payload"]
+__all__ = ["SEALED_CONTEXT", "SEALED_KEY", "OutboxEvent", "OutboxStatus", "emit", "open_payload", "stored_payload"]
 
 SEALED_KEY = "sealed"  # the payload key holding the sealed part
 SEALED_CONTEXT = "outbox.payload"  # the cipher's associated data for it: a sealed part opens nowhere else
@@ -89,24 +89,29 @@ async def emit(
     """Record one event in the caller's transaction. Key = type:subject:version (SUP-02 de-duplication).
 
     The keys named in `seal` are stored sealed with `cipher` (REC-03), not in clear."""
-    clear: dict[str, Any] = json.loads(json.dumps(payload, default=str, ensure_ascii=False))
-    sensitive = {key: clear.pop(key) for key in seal if key in clear}
-    if sensitive:
-        if cipher is None:
-            raise ValueError(f"{event_type}: sealing {sorted(sensitive)} needs the field cipher")
-        sealed = cipher.seal_text(json.dumps(sensitive, ensure_ascii=False), context=SEALED_CONTEXT)
-        clear[SEALED_KEY] = base64.b64encode(sealed).decode("ascii")
     event = OutboxEvent(
         event_type=event_type,
         subject_type=subject_type,
         subject_id=str(subject_id),
         version=version,
-        payload=clear,
+        payload=stored_payload(payload, seal, cipher),
         idempotency_key=f"{event_type}:{subject_id}:{version}",
     )
     session.add(event)
     await session.flush()
     return event
+
+
+def stored_payload(payload: Mapping[str, Any], seal: Collection[str] = (), cipher: FieldCipher | None = None) -> dict[str, Any]:
+    """The payload as the outbox stores it: JSON values, the keys named in `seal` moved into the sealed part."""
+    clear: dict[str, Any] = json.loads(json.dumps(payload, default=str, ensure_ascii=False))
+    sensitive = {key: clear.pop(key) for key in seal if key in clear}
+    if sensitive:
+        if cipher is None:
+            raise ValueError(f"sealing {sorted(sensitive)} needs the field cipher")
+        sealed = cipher.seal_text(json.dumps(sensitive, ensure_ascii=False), context=SEALED_CONTEXT)
+        clear[SEALED_KEY] = base64.b64encode(sealed).decode("ascii")
+    return clear
 
 
 def open_payload(payload: Mapping[str, Any], cipher: FieldCipher) -> dict[str, Any]:
