@@ -20,6 +20,7 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import store_blob
 from hospital.core.errors import InvalidInput, RuleViolation
 from hospital.core.retention import RetentionClass
+from hospital.institution.disclosure import load_disclosure_settings
 from hospital.institution.service import approved_department_codes, current_licence, require_licence_in_force
 from hospital.patients.models import Patient
 from hospital.visits import queries
@@ -55,8 +56,6 @@ __all__ = [
 ]
 
 CONSENT_DIR_KEY = "visits.consent_dir"  # ctx.extensions: another directory of consent texts (tests, a hospital's own)
-# 12320 is the national health hotline; a hospital sets its own complaint line in settings.extra["complaint_phone"].
-DEFAULT_COMPLAINT_PHONE = "12320"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +89,8 @@ async def current_consent(session: AsyncSession, ctx: HospitalContext) -> Consen
     licence = await current_licence(session)
     assert licence is not None  # require_licence_in_force refused otherwise
     values = {"hospital_name": licence.internet_hospital_name, "licence_number": licence.licence_number,
-              "complaint_phone": ctx.settings.extra.get("complaint_phone", DEFAULT_COMPLAINT_PHONE)}
+              # One complaint line: the one the disclosure page publishes (INS-03), from the hospital's own file.
+              "complaint_phone": load_disclosure_settings(ctx.settings.data_dir).complaints.phone}
     directory = _consent_dir(ctx)
     zh = load_consent(None, "zh", directory)
     en = load_consent(zh.version, "en", directory)

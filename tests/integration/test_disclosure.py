@@ -101,6 +101,9 @@ async def test_the_hospitals_own_disclosure_file_replaces_the_demo_values(
     own = DISCLOSURE_FILE.read_text(encoding="utf-8").replace("021-5888-0000", "0755-1234-5678")
     (ctx.settings.data_dir / "disclosure.json").write_text(own, encoding="utf-8")
     assert (await _disclosure(client))["complaints"]["phone"] == "0755-1234-5678"
+    # The consent the patient accepts names the same complaint line (PAT-02): one source for both.
+    consent = (await client.get("/api/consent", headers=await login_as(client, "patient"))).json()
+    assert "0755-1234-5678" in consent["zh"] and "0755-1234-5678" in consent["en"] and "12320" not in consent["zh"]
 
 
 async def test_a_malformed_disclosure_file_is_refused_loudly(client: AsyncTestClient[Any], demo: None,
