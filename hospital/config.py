@@ -37,6 +37,7 @@ class Settings:
     key_passphrase: str = DEMO_KEY_PASSPHRASE
     hospital_name: str = "示范互联网医院"
     token_ttl_seconds: int = 900
+    session_max_seconds: int = 12 * 3600  # a token is renewed within this long of the password log-in (SEC-01)
     practice_window_seconds: int = 30 * 60  # FACE-02: accepting a visit, reviewing
     signing_window_seconds: int = 5 * 60  # FACE-03: signing a prescription
     login_max_failures: int = 5
@@ -162,6 +163,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         key_passphrase=env.get("HOSPITAL_KEY_PASSPHRASE", defaults.key_passphrase),
         hospital_name=env.get("HOSPITAL_NAME", defaults.hospital_name),
         token_ttl_seconds=_int(env, "HOSPITAL_TOKEN_TTL", defaults.token_ttl_seconds),
+        session_max_seconds=_int(env, "HOSPITAL_SESSION_MAX", defaults.session_max_seconds),
         practice_window_seconds=_int(env, "HOSPITAL_PRACTICE_WINDOW", defaults.practice_window_seconds),
         signing_window_seconds=_int(env, "HOSPITAL_SIGNING_WINDOW", defaults.signing_window_seconds),
         login_max_failures=_int(env, "HOSPITAL_LOGIN_MAX_FAILURES", defaults.login_max_failures),

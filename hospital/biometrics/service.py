@@ -21,7 +21,8 @@ from hospital.core.errors import AccessRefused, RuleViolation
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 
-__all__ = ["CONSENT_TEXT", "IssuedPracticeSession", "add_enrolment", "encode_enrolment", "verify_face"]
+__all__ = ["CONSENT_TEXT", "IssuedPracticeSession", "add_enrolment", "encode_enrolment", "end_practice_sessions",
+           "practice_session_open", "verify_face"]
 
 TEMPLATE_CONTEXT = "face.template"
 CONSENT_TEXT = ("本人同意医院采集并加密保存本人人脸特征，仅用于互联网诊疗执业前及关键操作时的实名核验；"
@@ -135,3 +136,34 @@ async def _count_failure(session: AsyncSession, ctx: HospitalContext, actor: Act
         await emit(session, "security.alert", subject_type="user", subject_id=enrolment.user_id,
                    payload={"kind": "face_verification_locked", "user_id": str(enrolment.user_id), **detail},
                    version=int(now.timestamp()))
+
+
+async def practice_session_open(session: AsyncSession, practice_session_id: uuid.UUID) -> bool:
+    """Whether a renewed token may still carry this practice session (identity.service.PRACTICE_CHECKS)."""
+    practice = await session.get(PracticeSession, practice_session_id)
+    return practice is not None and practice.ended_at is None
+
+
+async def end_practice_sessions(session: AsyncSession, ctx: HospitalContext, actor: Actor, user_id: uuid.UUID,
+                                reason: str) -> int:
+    """End a clinician's open practice sessions (a suspension): no renewed token carries them (FACE-02)."""
+    now = ctx.now()
+    open_sessions = (await session.execute(select(PracticeSession).where(
+        PracticeSession.user_id == user_id, PracticeSession.ended_at.is_(None)))).scalars().all()  # type: ignore[union-attr]
+    for practice in open_sessions:
+        practice.ended_at = now
+        practice.touch()
+        await append_audit(session, actor, "practice_session.ended", subject_type="practice_session",
+                           subject_id=practice.id, rule_id="FACE-02", detail={"reason": reason})
+    return len(open_sessions)
+
+
+def register_identity_checks() -> None:
+    """Renewed tokens carry a practice session only while it is open (idempotent; runs on import)."""
+    from hospital.identity import service as identity
+
+    if practice_session_open not in identity.PRACTICE_CHECKS:
+        identity.PRACTICE_CHECKS.append(practice_session_open)
+
+
+register_identity_checks()

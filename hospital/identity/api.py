@@ -27,6 +27,7 @@ class TokenResponse(msgspec.Struct):
     token_type: str
     expires_in: int
     role: str
+    face_verified_at: str | None = None
 
 
 class IdentityController(Controller):
@@ -38,6 +39,12 @@ class IdentityController(Controller):
                      data: Annotated[LoginRequest, Body()]) -> TokenResponse:
         issued = await service.log_in(db_session, ctx, actor_of(request), data.username, data.password)
         return TokenResponse(issued.access_token, issued.token_type, issued.expires_in, issued.role)
+
+    @post("/auth/renew", status_code=200, summary="A fresh token for a session still valid (within its maximum length)")
+    async def renew(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext) -> TokenResponse:
+        issued = await service.renew_token(db_session, ctx, principal_of(request))
+        verified = issued.face_verified_at.isoformat() if issued.face_verified_at else None
+        return TokenResponse(issued.access_token, issued.token_type, issued.expires_in, issued.role, verified)
 
     @get("/me", summary="The caller's own profile and role")
     async def me(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:

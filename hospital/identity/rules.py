@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hospital.core.errors import LockedOut, RuleViolation
+from hospital.core.errors import LockedOut, NotAuthenticated, RuleViolation
 from hospital.core.rule_registry import rule
 
-__all__ = ["check_not_locked", "check_password_strength", "failure_locks"]
+__all__ = ["check_not_locked", "check_password_strength", "check_session_renewable", "failure_locks"]
 
 
 @rule("SEC-01", "A locked account cannot log in until its lock expires", source="MS 信息使用; PD 10")
@@ -25,3 +25,9 @@ def failure_locks(failures_after_this: int, max_failures: int, now: datetime, lo
 def check_password_strength(password: str) -> None:
     if len(password) < 8 or not any(c.isdigit() for c in password) or not any(c.isalpha() for c in password):
         raise RuleViolation("SEC-01", "the password needs at least 8 characters, with letters and digits")
+
+
+@rule("SEC-01", "A session is renewed only within its maximum length from the password log-in", source="MS 信息使用")
+def check_session_renewable(authenticated_at: datetime | None, now: datetime, max_seconds: int) -> None:
+    if authenticated_at is None or now - authenticated_at >= timedelta(seconds=max_seconds):
+        raise NotAuthenticated("the session has reached its maximum length; log in again", rule_id="SEC-01")

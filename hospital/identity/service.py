@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -14,8 +16,14 @@ from hospital.core.errors import NotAuthenticated, NotFound
 from hospital.identity import rules
 from hospital.identity.models import User
 from hospital.identity.passwords import DUMMY_HASH, hash_password, verify_password
+from hospital.identity.tokens import Principal
 
-__all__ = ["IssuedToken", "create_user", "get_user", "log_in", "login_hash"]
+__all__ = ["PRACTICE_CHECKS", "IssuedToken", "create_user", "get_user", "log_in", "login_hash", "renew_token"]
+
+# Whether a practice session (FACE-02) may be carried into a renewed token: biometrics registers its own check
+# (the session is still open, i.e. not ended by a suspension). With none registered, none is carried.
+PracticeCheck = Callable[[AsyncSession, uuid.UUID], Awaitable[bool]]
+PRACTICE_CHECKS: list[PracticeCheck] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +32,7 @@ class IssuedToken:
     expires_in: int
     role: str
     token_type: str = "Bearer"
+    face_verified_at: datetime | None = None
 
 
 def login_hash(ctx: HospitalContext, username: str) -> str:
@@ -68,6 +77,27 @@ async def log_in(session: AsyncSession, ctx: HospitalContext, actor: Actor, user
     token, expires_in = ctx.tokens.issue(user.id, user.role, now)
     await session.commit()
     return IssuedToken(access_token=token, expires_in=expires_in, role=user.role)
+
+
+async def renew_token(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> IssuedToken:
+    """A fresh token for a caller whose token is still valid: a long video call or review outlives one token.
+
+    The account must still be active and unlocked, and the session younger than its maximum (SEC-01). The
+    face verification is carried with its own time, never renewed: FACE-02/03 windows still run from it."""
+    now = ctx.now()
+    user = await session.get(User, principal.user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("the account is no longer active")
+    rules.check_not_locked(user.locked_until, now)
+    rules.check_session_renewable(principal.authenticated_at, now, ctx.settings.session_max_seconds)
+    practice = principal.practice_session_id
+    carried = practice is not None and bool(PRACTICE_CHECKS) and all(
+        [await check(session, practice) for check in PRACTICE_CHECKS])
+    verified_at = principal.face_verified_at if carried else None
+    token, expires_in = ctx.tokens.issue(user.id, user.role, now, face_verified_at=verified_at,
+                                         practice_session_id=practice if carried else None,
+                                         authenticated_at=principal.authenticated_at)
+    return IssuedToken(access_token=token, expires_in=expires_in, role=user.role, face_verified_at=verified_at)
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:

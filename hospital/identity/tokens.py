@@ -1,7 +1,8 @@
 """Short-lived ES256 access tokens (python-jose, cryptography backend).
 
 The algorithm is always passed explicitly on decode, so `alg: none` and an HS256 token forged with the public
-key are refused. A practice session (FACE-02) is a token that also carries `face_verified_at`.
+key are refused. A practice session (FACE-02) is a token that also carries `face_verified_at`. `auth_time` is
+when the password log-in happened: a renewed token keeps it, so a session cannot be renewed for ever.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Principal:
     expires_at: datetime
     face_verified_at: datetime | None = None
     practice_session_id: uuid.UUID | None = None
+    authenticated_at: datetime | None = None  # the password log-in this session began with
 
 
 def load_or_create_signing_key(path: Path) -> ec.EllipticCurvePrivateKey:
@@ -68,6 +70,7 @@ class TokenIssuer:
         *,
         face_verified_at: datetime | None = None,
         practice_session_id: uuid.UUID | None = None,
+        authenticated_at: datetime | None = None,
     ) -> tuple[str, int]:
         claims: dict[str, Any] = {
             "iss": ISSUER,
@@ -76,6 +79,7 @@ class TokenIssuer:
             "iat": int(now.timestamp()),
             "exp": int((now + self.ttl).timestamp()),
             "jti": uuid.uuid4().hex,
+            "auth_time": int((authenticated_at or now).timestamp()),
         }
         if face_verified_at is not None:
             claims["face_verified_at"] = face_verified_at.timestamp()
@@ -87,6 +91,7 @@ class TokenIssuer:
             claims = jwt.decode(token, self.public_pem, algorithms=[ALGORITHM], issuer=ISSUER,
                                 options={"require_exp": True, "require_sub": True, "require_iat": True})
             verified = claims.get("face_verified_at")
+            auth_time = claims.get("auth_time", claims["iat"])
             return Principal(
                 user_id=uuid.UUID(claims["sub"]),
                 role=str(claims["role"]),
@@ -94,6 +99,7 @@ class TokenIssuer:
                 expires_at=datetime.fromtimestamp(claims["exp"], UTC),
                 face_verified_at=datetime.fromtimestamp(verified, UTC) if verified is not None else None,
                 practice_session_id=uuid.UUID(claims["psid"]) if claims.get("psid") else None,
+                authenticated_at=datetime.fromtimestamp(auth_time, UTC),
             )
         except (JWTError, KeyError, ValueError, TypeError) as exc:
             raise NotAuthenticated("the access token is invalid or expired") from exc

@@ -160,6 +160,8 @@ async def set_suspension(session: AsyncSession, ctx: HospitalContext, actor: Act
     if suspended and not (reason or "").strip():
         raise InvalidInput("a suspension needs a reason")
     member.suspended, member.suspension_reason = suspended, (reason if suspended else None)
+    if suspended:  # a suspended clinician's practice session ends now, not when its window runs out (FACE-02)
+        await biometrics.end_practice_sessions(session, ctx, actor, member.user_id, reason="staff.suspended")
     for hook in SUSPENSION_HOOKS:  # e.g. signing revokes the certificate, or issues a new one on reinstatement
         await hook(session, ctx, actor, member)
     await _changed(session, ctx, actor, member, "staff.suspended" if suspended else "staff.reinstated",

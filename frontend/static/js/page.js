@@ -1,7 +1,7 @@
 // What every page does first: global error reporting, the language switch, log-out, and the role check.
 import { api } from "./api.js";
 import { setupLanguageSwitch, t } from "./i18n.js";
-import { clearSession, currentSession, toLogin } from "./session.js";
+import { clearSession, currentSession, keepSessionRenewed, toLogin } from "./session.js";
 import { errorNode } from "./ui.js";
 
 function reportUnexpected(error) {
@@ -34,6 +34,7 @@ export async function startPage({ role = null, showWho = true } = {}) {
     }
     if (showWho) fillWho();
   }
+  if (session) keepSessionRenewed();
   return session;
 }
 

@@ -27,6 +27,32 @@ export function replaceToken(access_token, expires_in, extra = {}) {
   return saveSession({ access_token, role: current.role, expires_in }, { ...current, ...extra });
 }
 
+/**
+ * Keep this tab's token fresh: a few minutes before it expires, ask for a new one (a video call or a long
+ * review outlives one token). The server keeps the log-in time, so the session still ends after its maximum
+ * length, and it carries a face verification only with its own time (FACE-02/03 windows are not extended).
+ */
+export function keepSessionRenewed({ every = 60_000, margin = 180_000 } = {}) {
+  const tick = async () => {
+    const current = currentSession();
+    if (!current || !current.token || current.expires_at - Date.now() > margin) return;
+    try {
+      const response = await fetch("/api/auth/renew", {
+        method: "POST",
+        headers: { Accept: "application/json", Authorization: `Bearer ${current.token}` },
+        credentials: "same-origin",
+      });
+      if (!response.ok) return; // the next API call meets the 401 and sends the user to log in
+      const renewed = await response.json();
+      replaceToken(renewed.access_token, renewed.expires_in, { face_verified_at: renewed.face_verified_at });
+    } catch {
+      // offline for now: the next tick tries again
+    }
+  };
+  tick();
+  return setInterval(tick, every);
+}
+
 export function clearSession() {
   sessionStorage.removeItem(KEY);
 }
