@@ -22,7 +22,7 @@ from connectors.supervision.mapping.base import (
 
 __all__ = ["FHIR_FAMILIES", "fhir_registry", "map_fhir_event"]
 
-FHIR_FAMILIES = ("staff", "visits", "prescriptions")
+FHIR_FAMILIES = ("staff", "visits", "prescriptions", "quality")
 
 
 @functools.cache
@@ -31,10 +31,6 @@ def fhir_registry() -> dict[str, Mapper]:
 
 
 def map_fhir_event(event: EventView, ctx: MapContext) -> Mapped | NotReported | UnmappedEvent:
-    outcome = dispatch(fhir_registry(), event, ctx, label=" (FHIR)")
-    if isinstance(outcome, UnmappedEvent):
-        from connectors.supervision.mapping import registry
-
-        if event.event_type in registry():  # a gateway record with no FHIR counterpart in our profile
-            return NotReported(f"{event.event_type} has no resource in the FHIR profile (docs/connector.md)")
-    return outcome
+    """The event's FHIR resources. Every event type is decided here, a resource or NotReported with its reason:
+    a type no FHIR mapper names is unmapped (parked, visible in `connector status`), never skipped by default."""
+    return dispatch(fhir_registry(), event, ctx, label=" (FHIR)")

@@ -41,7 +41,9 @@ __all__ = [
 ]
 
 # A payload key naming a subject → the earlier event of that subject whose payload mappers may read.
-EARLIER = {"prescription_id": "prescription.submitted", "complaint_id": "complaint.filed"}
+# (`dispensing.delivery_updated` does not name the pharmacist who dispensed; `dispensing.dispensed` does.)
+EARLIER = {"prescription_id": "prescription.submitted", "complaint_id": "complaint.filed",
+           "dispensing_id": "dispensing.dispensed"}
 
 
 class MappingFailed(InvalidInput):
