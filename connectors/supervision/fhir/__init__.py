@@ -8,46 +8,29 @@ a mapper may say NotReported. `fhir.transport` sends them as one transaction Bun
 from __future__ import annotations
 
 import functools
-import importlib
 
 from connectors.supervision.mapping.base import (
     EventView,
     MapContext,
     Mapped,
     Mapper,
-    MappingFailed,
     NotReported,
     UnmappedEvent,
+    collect_mappers,
+    dispatch,
 )
 
 __all__ = ["FHIR_FAMILIES", "fhir_registry", "map_fhir_event"]
 
-FHIR_FAMILIES = ("staff", "visits", "prescriptions")
+FHIR_FAMILIES = ("staff", "visits", "prescriptions", "quality")
 
 
 @functools.cache
 def fhir_registry() -> dict[str, Mapper]:
-    found: dict[str, Mapper] = {}
-    for family in FHIR_FAMILIES:
-        module = importlib.import_module(f"connectors.supervision.fhir.{family}")
-        for event_type, mapper in module.FHIR_MAPPERS.items():
-            if event_type in found:
-                raise RuntimeError(f"event type {event_type} has two FHIR mappers (fhir.{family})")
-            found[event_type] = mapper
-    return found
+    return collect_mappers("connectors.supervision.fhir", FHIR_FAMILIES, "FHIR_MAPPERS")
 
 
 def map_fhir_event(event: EventView, ctx: MapContext) -> Mapped | NotReported | UnmappedEvent:
-    mapper = fhir_registry().get(event.event_type)
-    if mapper is None:
-        from connectors.supervision.mapping import registry
-
-        if event.event_type in registry():  # a gateway record with no FHIR counterpart in our profile
-            return NotReported(f"{event.event_type} has no resource in the FHIR profile (docs/connector.md)")
-        return UnmappedEvent(event.event_type)
-    try:
-        return mapper(event, ctx)
-    except MappingFailed:
-        raise
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise MappingFailed(f"{event.event_type} (FHIR): {type(exc).__name__}: {exc}") from exc
+    """The event's FHIR resources. Every event type is decided here, a resource or NotReported with its reason:
+    a type no FHIR mapper names is unmapped (parked, visible in `connector status`), never skipped by default."""
+    return dispatch(fhir_registry(), event, ctx, label=" (FHIR)")

@@ -1,5 +1,5 @@
-"""FHIR for reference data: the institution (Organization), clinicians (Practitioner and PractitionerRole),
-and face verifications and security alerts (AuditEvent)."""
+"""FHIR for reference data: the institution (Organization, INS-01), clinicians (Practitioner and
+PractitionerRole, STAFF-04), and every face verification and the lock-out alert (AuditEvent, FACE-04)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from connectors.supervision.fhir.resources import (
     identifier,
     ref,
 )
-from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper
+from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, NotReported
 
 __all__ = ["FHIR_MAPPERS"]
 
@@ -63,12 +63,13 @@ def staff_record(event: EventView, ctx: MapContext) -> Mapped:
 
 
 def _audit(event: EventView, ctx: MapContext, *, who: dict[str, Any], type_code: tuple[str, str], success: bool,
-           at: Any, description: str) -> Resource:
+           at: Any, description: str, what: dict[str, Any] | None = None) -> Resource:
     return build(AuditEvent, id=derived_id("audit", event.event_type, event.subject_id, str(event.version)),
-                 type={"system": DCM, "code": type_code[0], "display": type_code[1]}, recorded=ctx.moment(at),
-                 outcome="0" if success else "4", outcomeDesc=description,
+                 type={"system": DCM, "code": type_code[0], "display": type_code[1]}, action="E",
+                 recorded=ctx.moment(at), outcome="0" if success else "4", outcomeDesc=description,
                  agent=[{"who": who, "requestor": True}],
-                 source={"observer": ref("Organization", ctx.organ_id), "site": ctx.organ_name or None})
+                 source={"observer": ref("Organization", ctx.organ_id), "site": ctx.organ_name or None},
+                 entity=[{"what": what}] if what else None)
 
 
 def face_verification(event: EventView, ctx: MapContext) -> Mapped:
@@ -76,7 +77,9 @@ def face_verification(event: EventView, ctx: MapContext) -> Mapped:
     passed = bool(event.require("passed"))
     audit = _audit(event, ctx, who=ref("Practitioner", clinician.staff_id, clinician.name),
                    type_code=("110114", "User Authentication"), success=passed, at=event.require("at"),
-                   description=f"face verification {'passed' if passed else 'failed'} ({event.get('reason', '')}, FACE-04)")
+                   description=f"face verification {'passed' if passed else 'failed'} ({event.get('reason', '')}, FACE-04)",
+                   what={"identifier": identifier("face-verification",
+                                                  str(event.get("verification_id") or event.subject_id))})
     return entries(audit, after=(After("staff", clinician.staff_id),))
 
 
@@ -88,8 +91,13 @@ def security_alert(event: EventView, ctx: MapContext) -> Mapped:
     return entries(audit, after=(After("staff", clinician.staff_id),))
 
 
+def department(event: EventView, ctx: MapContext) -> NotReported:
+    return NotReported("departments travel as codes inside PractitionerRole.specialty and Encounter.serviceType")
+
+
 FHIR_MAPPERS: dict[str, Mapper] = {
     "institution.licence": organization,
+    "institution.department": department,
     "staff.record": staff_record,
     "face.verification": face_verification,
     "security.alert": security_alert,

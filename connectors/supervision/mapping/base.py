@@ -9,8 +9,9 @@ cannot build its records raises `MappingFailed` (or any KeyError/ValueError/Type
 from __future__ import annotations
 
 import base64
+import importlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -34,11 +35,15 @@ __all__ = [
     "Requires",
     "StaffRef",
     "UnmappedEvent",
+    "collect_mappers",
+    "dispatch",
     "seal_payload",
 ]
 
 # A payload key naming a subject → the earlier event of that subject whose payload mappers may read.
-EARLIER = {"prescription_id": "prescription.submitted", "complaint_id": "complaint.filed"}
+# (`dispensing.delivery_updated` does not name the pharmacist who dispensed; `dispensing.dispensed` does.)
+EARLIER = {"prescription_id": "prescription.submitted", "complaint_id": "complaint.filed",
+           "dispensing_id": "dispensing.dispensed"}
 
 
 class MappingFailed(InvalidInput):
@@ -198,6 +203,34 @@ class MapContext:
         if found is None:
             raise MappingFailed(f"no {event_type} event for {subject_id}")
         return found
+
+
+def collect_mappers(package: str, families: Iterable[str], attribute: str) -> dict[str, Mapper]:
+    """Every mapper of the family modules of `package` by event type (`module.<attribute>`); two families
+    claiming one type is a programming error. Serves the gateway registry and the FHIR one alike."""
+    found: dict[str, Mapper] = {}
+    for family in families:
+        module = importlib.import_module(f"{package}.{family}")
+        for event_type, mapper in getattr(module, attribute).items():
+            if event_type in found:
+                raise RuntimeError(f"event type {event_type} is mapped twice ({package}.{family})")
+            found[event_type] = mapper
+    return found
+
+
+def dispatch(mappers: Mapping[str, Mapper], event: EventView, ctx: MapContext, *, label: str = ""
+             ) -> Mapped | NotReported | UnmappedEvent:
+    """`event` through its mapper: an UnmappedEvent when there is none; a payload the mapper cannot read (a
+    missing key, a bad value) is a MappingFailed naming the event type (and `label`, e.g. FHIR)."""
+    mapper = mappers.get(event.event_type)
+    if mapper is None:
+        return UnmappedEvent(event.event_type)
+    try:
+        return mapper(event, ctx)
+    except MappingFailed:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise MappingFailed(f"{event.event_type}{label}: {type(exc).__name__}: {exc}") from exc
 
 
 def _text(value: Any) -> str | None:

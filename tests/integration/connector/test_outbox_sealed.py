@@ -13,7 +13,7 @@ from hospital.demo import DEMO_PATIENT
 from tests.conftest import FakeClock
 from tests.helpers import event_payload
 from tests.integration.connector.conftest import fresh_outbox
-from tests.integration.connector.test_real_events_map import a_whole_visit, the_other_endings
+from tests.integration.connector.real_day import a_whole_visit, the_other_endings
 from tests.integration.visits.journey import EMR
 
 DOCTOR_ID_NUMBER, PHARMACIST_ID_NUMBER = "110105198001011238", "110105198505052228"

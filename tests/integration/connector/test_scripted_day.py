@@ -30,7 +30,7 @@ from tests.integration.connector.conftest import (
     emit_all,
     fresh_outbox,
 )
-from tests.integration.connector.test_real_events_map import a_whole_visit
+from tests.integration.connector.real_day import a_whole_visit
 
 
 def photo(name: str) -> bytes:
