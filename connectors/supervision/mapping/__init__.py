@@ -24,7 +24,6 @@ from connectors.supervision.mapping.base import (
     UnmappedEvent,
     collect_mappers,
     dispatch,
-    seal_payload,
 )
 
 __all__ = [
@@ -43,7 +42,6 @@ __all__ = [
     "UnmappedEvent",
     "map_event",
     "registry",
-    "seal_payload",
 ]
 
 FAMILIES = ("institution", "staff", "biometrics", "formulary", "visits", "prescriptions", "quality")

@@ -8,9 +8,7 @@ cannot build its records raises `MappingFailed` (or any KeyError/ValueError/Type
 
 from __future__ import annotations
 
-import base64
 import importlib
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,7 +35,6 @@ __all__ = [
     "UnmappedEvent",
     "collect_mappers",
     "dispatch",
-    "seal_payload",
 ]
 
 # A payload key naming a subject → the earlier event of that subject whose payload mappers may read.
@@ -250,10 +247,3 @@ def _datetime(value: Any) -> datetime | None:
     if moment.tzinfo is None:
         raise MappingFailed(f"time {value!r} has no zone; payload times are ISO 8601 with an offset (UTC)")
     return moment
-
-
-def seal_payload(cipher: Any, sensitive: Mapping[str, Any]) -> str:
-    """For areas: the value of a payload's `sealed` key, so ID numbers and narrative text are not stored in
-    the outbox in clear (REC-03). The connector opens it with the same field key."""
-    text = json.dumps(dict(sensitive), ensure_ascii=False, default=str)
-    return base64.b64encode(cipher.seal_text(text, context=SEALED_CONTEXT)).decode("ascii")

@@ -1,8 +1,9 @@
 """The contract's FIRST payload shapes, from before the visits, prescriptions and quality areas landed.
 
 The areas on main emit other keys (docs/connector.md lists them; tests/integration/connector/
-test_real_events_map.py maps the real events). These examples stay because the scripted-day and delivery tests
-and the FHIR adapter still use them, and the registry's mappers still accept them.
+test_real_events_map.py and test_real_events_fhir.py map the real events). These examples stay because some
+delivery and scripted-day tests emit them and the gateway mappers still accept them; the FHIR adapter reads only
+the real events.
 
 Times are ISO 8601 with an offset; people are named by id (`*_user_id`, `patient_id`), never by ID number.
 """

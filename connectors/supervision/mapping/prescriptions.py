@@ -57,7 +57,7 @@ def _item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def approved(event: EventView, ctx: MapContext) -> Mapped:
     p = event.payload
-    if "items" in p:  # the contract's first shape, the document in the event (scripted tests, the FHIR adapter)
+    if "items" in p:  # the contract's first shape, the document in the event (older delivery tests)
         return _contract_approved(event, ctx)
     prescription_id = str(event.require("prescription_id"))
     submitted = ctx.earlier(SUBMITTED, prescription_id)
