@@ -119,8 +119,7 @@ async def report_adverse_event(session: AsyncSession, ctx: HospitalContext, acto
                                report: AdverseEventReport) -> AdverseEvent:
     kind, severity = rules.check_adverse_event(report.kind, report.severity, report.occurred_on, ctx.now().date(),
                                                report.description, report.drug_code)
-    if report.visit_id is not None:
-        await _visit_in_scope(session, principal, report.visit_id)
+    visit = await _visit_in_scope(session, principal, report.visit_id) if report.visit_id is not None else None
     event = AdverseEvent(reporter_user_id=principal.user_id, reporter_role=principal.role, visit_id=report.visit_id,
                          kind=kind.value, severity=severity.value, occurred_on=report.occurred_on,
                          description=report.description.strip(), drug_code=report.drug_code)
@@ -131,7 +130,9 @@ async def report_adverse_event(session: AsyncSession, ctx: HospitalContext, acto
     await emit(session, "adverse_event.reported", subject_type="adverse_event", subject_id=event.id, payload={
         "adverse_event_id": str(event.id), "kind": kind.value, "severity": severity.value,
         "occurred_on": report.occurred_on.isoformat(), "description": event.description, "drug_code": report.drug_code,
-        "visit_id": str(report.visit_id) if report.visit_id else None, "reporter_role": principal.role},
+        "visit_id": str(report.visit_id) if report.visit_id else None, "reporter_role": principal.role,
+        # Who was harmed and who reports it: a FHIR platform's AdverseEvent needs its subject (SUP-04).
+        "patient_id": str(visit.patient_id) if visit else None, "reporter_user_id": str(principal.user_id)},
         seal=("description",), cipher=ctx.cipher)
     await session.commit()
     return event

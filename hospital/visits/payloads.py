@@ -119,6 +119,7 @@ async def emr_record(session: AsyncSession, ctx: HospitalContext, visit: Visit, 
     return {
         "medical_record_id": str(record.id),
         "visit_id": str(visit.id),
+        "patient_id": str(visit.patient_id),
         "department_code": visit.department_code,
         "department_name": await department_name(session, ctx, visit.department_code),
         "doctor_name": people["doctor_name"],

@@ -20,7 +20,7 @@ from connectors.supervision.fhir.resources import (
     identifier,
     ref,
 )
-from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, NotReported
+from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, NotReported, not_reported
 
 __all__ = ["FHIR_MAPPERS"]
 
@@ -91,6 +91,18 @@ def security_alert(event: EventView, ctx: MapContext) -> Mapped:
     return entries(audit, after=(After("staff", clinician.staff_id),))
 
 
+def video_paused(event: EventView, ctx: MapContext) -> Mapped:
+    """The face watch lost the doctor during a video visit and paused it (FACE-02): a failed authentication of
+    the visit's Encounter."""
+    clinician = ctx.staff(user_id=event.require("doctor_user_id"))
+    visit_id = str(event.require("visit_id"))
+    audit = _audit(event, ctx, who=ref("Practitioner", clinician.staff_id, clinician.name),
+                   type_code=("110114", "User Authentication"), success=False, at=event.require("paused_at"),
+                   description=f"video visit paused by the face watch ({event.get('reason', '')}, FACE-02)",
+                   what=ref("Encounter", visit_id))
+    return entries(audit, after=(After("staff", clinician.staff_id), After("visit", visit_id)))
+
+
 def department(event: EventView, ctx: MapContext) -> NotReported:
     return NotReported("departments travel as codes inside PractitionerRole.specialty and Encounter.serviceType")
 
@@ -101,4 +113,9 @@ FHIR_MAPPERS: dict[str, Mapper] = {
     "staff.record": staff_record,
     "face.verification": face_verification,
     "security.alert": security_alert,
+    "video.paused": video_paused,
+    "video.resumed": not_reported("the call resumes on a new face verification, sent as its own AuditEvent"),
+    "institution.service_stopped": not_reported("no FHIR resource records a service stop (QA-02); the hospital "
+                                                "tells the health commission itself"),
+    "institution.service_resumed": not_reported("no FHIR resource records a service stop (QA-02)"),
 }

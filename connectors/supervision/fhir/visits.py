@@ -213,10 +213,13 @@ def emr_signed(event: EventView, ctx: MapContext) -> Mapped:
     signed_at = ctx.moment(event.require("signed_at"))
     content = {k: p.get(k) for k in EMR_FIELDS}
     data = base64.b64encode(json.dumps(content, ensure_ascii=False).encode("utf-8")).decode("ascii")
-    # The EMR event names its patient by ID number, not by our id: a logical reference, which FHIR allows, and
-    # the Encounter (by id) ties the record to the visit and its Patient.
-    subject = {"identifier": {"system": ID_NUMBER_SYSTEM, "value": str(event.require("patient_id_number"))},
-               "display": p.get("patient_name") or None}
+    # The Patient by id (the visit events filed it first); an older event without `patient_id` names the patient
+    # by ID number instead, a logical reference FHIR allows.
+    if p.get("patient_id"):
+        subject: dict[str, Any] = ref("Patient", str(p["patient_id"]), str(p.get("patient_name") or ""))
+    else:
+        subject = {"identifier": {"system": ID_NUMBER_SYSTEM, "value": str(event.require("patient_id_number"))},
+                   "display": p.get("patient_name") or None}
     note = build(DocumentReference, id=record_id, identifier=[identifier("medical-record", record_id)],
                  status="current", docStatus="final", type={"coding": [OUTPATIENT_NOTE], "text": "门诊病历"},
                  subject={k: v for k, v in subject.items() if v}, date=signed_at, author=[practitioner_ref(doctor)],

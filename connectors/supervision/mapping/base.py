@@ -35,6 +35,7 @@ __all__ = [
     "UnmappedEvent",
     "collect_mappers",
     "dispatch",
+    "not_reported",
 ]
 
 # A payload key naming a subject → the earlier event of that subject whose payload mappers may read.
@@ -113,6 +114,15 @@ class UnmappedEvent:
 
 
 Mapper = Callable[[EventView, "MapContext"], Mapped | NotReported]
+
+
+def not_reported(reason: str) -> Mapper:
+    """A mapper for an event this platform takes no record of, saying why."""
+
+    def mapper(event: EventView, ctx: MapContext) -> NotReported:
+        return NotReported(reason)
+
+    return mapper
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ __all__ = ["FACE_METHOD", "MAPPERS"]
 
 FACE_METHOD = "uploadFaceVerification"
 SCENE = "执业核验"  # the practice-session check (FACE-02); the payload may name another scene
+VIDEO_SCENE = "视频诊疗持续核验"  # the face watch during a video visit
 
 
 def face_verification(event: EventView, ctx: MapContext) -> Mapped:
@@ -28,6 +29,27 @@ def face_verification(event: EventView, ctx: MapContext) -> Mapped:
     return Mapped(FACE_METHOD, [record], after=(After("staff", clinician.staff_id),))
 
 
+def video_paused(event: EventView, ctx: MapContext) -> Mapped:
+    """The face watch lost the doctor during a video visit and paused it (FACE-02): a failed verification of the
+    visit, so the platform's real-name check sees that the clinician was not the one verified."""
+    clinician = ctx.staff(user_id=event.require("doctor_user_id"))
+    record = {
+        **ctx.organ(),
+        "verifyID": f"{event.subject_id}:{event.version}",
+        "doctorCertID": clinician.id_number,
+        "doctorName": clinician.name,
+        "scene": VIDEO_SCENE,
+        "verifyTime": ctx.local_time(event.require("paused_at")),
+        "verifyResult": flag(False),
+        "bussID": str(event.require("visit_id")),
+    }
+    return Mapped(FACE_METHOD, [record], after=(After("staff", clinician.staff_id),))
+
+
+def video_resumed(event: EventView, ctx: MapContext) -> NotReported:
+    return NotReported("the call resumes on a new face verification, reported as its own face.verification")
+
+
 def security_alert(event: EventView, ctx: MapContext) -> NotReported:
     return NotReported("no platform method takes security alerts; each failed attempt is reported as a "
                        "face verification (FACE-04) and the lock-out is for the hospital's security officer")
@@ -36,4 +58,6 @@ def security_alert(event: EventView, ctx: MapContext) -> NotReported:
 MAPPERS: dict[str, Mapper] = {
     "face.verification": face_verification,
     "security.alert": security_alert,
+    "video.paused": video_paused,
+    "video.resumed": video_resumed,
 }

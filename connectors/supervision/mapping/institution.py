@@ -34,7 +34,14 @@ def department(event: EventView, ctx: MapContext) -> NotReported:
                        "not as records of their own")
 
 
+def service_status(event: EventView, ctx: MapContext) -> NotReported:
+    return NotReported("the gateway has no record of a service stop (QA-02): the hospital tells the health "
+                       "commission itself; visits and prescriptions simply stop arriving")
+
+
 MAPPERS: dict[str, Mapper] = {
     "institution.licence": licence,
     "institution.department": department,
+    "institution.service_stopped": service_status,
+    "institution.service_resumed": service_status,
 }

@@ -71,9 +71,9 @@ async def test_every_event_of_a_real_day_maps_to_fhir_resources_that_say_what_th
     assert not problems, "\n".join(problems)
     resources = {"institution.licence", "staff.record", "face.verification", "visit.booked", "visit.accepted",
                  "visit.cancelled", "visit.completed", "visit.terminated", "emr.signed", "prescription.submitted",
-                 "prescription.approved", "prescription.rejected", "dispensing.dispensed", "dispensing.delivery_updated"}
-    skipped = {"institution.department", "rating.submitted", "complaint.filed", "complaint.dispute",
-               "adverse_event.reported"}
+                 "prescription.approved", "prescription.rejected", "dispensing.dispensed", "dispensing.delivery_updated",
+                 "adverse_event.reported"}
+    skipped = {"institution.department", "rating.submitted", "complaint.filed", "complaint.dispute"}
     assert {t for t, o in outcomes.items() if o == "resources"} >= resources
     assert {t for t, o in outcomes.items() if o == "skipped"} >= skipped
 
@@ -121,7 +121,7 @@ async def test_every_event_of_a_real_day_maps_to_fhir_resources_that_say_what_th
     record = json.loads(base64.b64decode(note["content"][0]["attachment"]["data"]))
     assert (record["chief_complaint"], record["diagnosis_icd10"]) == (EMR["chief_complaint"], "I10")
     assert note["context"]["encounter"][0]["reference"] == f"Encounter/{visit}"
-    assert note["subject"]["identifier"]["value"] == DEMO_PATIENT.id_number
+    assert note["subject"]["reference"] == f"Patient/{person['id']}"
     (emr_signature,) = emr["Provenance"][0]["signature"]
     assert decoded(emr_signature).count(".") == 2
     assert present["evidence"][0]["detail"][0]["reference"] == f"DocumentReference/{note['id']}"
@@ -186,3 +186,12 @@ async def test_every_event_of_a_real_day_maps_to_fhir_resources_that_say_what_th
     assert audits and all(a["type"]["code"] == "110114" and a["outcome"] == "0" for a in audits)
     practitioners = [r for (t, _), m in bundles.items() if t == "staff.record" for r in by_type(m.records)["Practitioner"]]
     assert {p["id"] for p in practitioners} >= {doctor_ref.split("/")[1], pharmacist_ref.split("/")[1]}
+
+    # The drug reaction reported on the visit (QA-01, SUP-04): the patient harmed, the suspected drug, the reporter.
+    (reported,) = [m for (t, _), m in bundles.items() if t == "adverse_event.reported"]
+    (adverse,) = by_type(reported.records)["AdverseEvent"]
+    assert adverse["subject"]["reference"] == f"Patient/{person['id']}" and adverse["actuality"] == "actual"
+    assert adverse["encounter"]["reference"] == f"Encounter/{visit}" and adverse["event"]["text"] == "服药后轻度头晕"
+    assert adverse["severity"]["coding"][0]["code"] == "mild"
+    assert adverse["suspectEntity"][0]["instance"]["display"] == "C08CA01-tab-5mg"
+    assert adverse["recorder"]["reference"] == doctor_ref and After("visit", visit) in reported.after

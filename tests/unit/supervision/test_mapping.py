@@ -193,3 +193,20 @@ def test_a_naive_time_is_refused_rather_than_guessed() -> None:
 
 def test_every_registered_event_type_belongs_to_one_family_module() -> None:
     assert {"staff.record", "face.verification", "prescription.approved", "visit.completed"} <= set(registry())
+
+
+def test_a_video_visit_paused_by_the_face_watch_is_a_failed_verification_of_that_visit() -> None:
+    paused = mapped("video.paused", {"visit_id": VISIT, "doctor_user_id": DOCTOR.user_id, "paused_at": AT.isoformat(),
+                                     "reason": "face_mismatch", "for_s": 6.0})
+    (record,) = paused.records
+    assert paused.method == "uploadFaceVerification" and missing_required(paused.method, {"unitID": "U", **record}) == []
+    assert (record["verifyResult"], record["bussID"], record["doctorCertID"]) == ("0", VISIT, DOCTOR.id_number)
+    assert record["verifyTime"] == "2024-06-12 09:10:00" and After("staff", DOCTOR.staff_id) in paused.after
+    resumed = map_event(event("video.resumed", {"visit_id": VISIT, "doctor_user_id": DOCTOR.user_id}), CTX)
+    assert isinstance(resumed, NotReported) and "face.verification" in resumed.reason
+
+
+@pytest.mark.parametrize("event_type", ["institution.service_stopped", "institution.service_resumed"])
+def test_a_service_stop_is_skipped_with_the_reason(event_type: str) -> None:
+    outcome = map_event(event(event_type, {"reason": "设备检修"}), CTX)
+    assert isinstance(outcome, NotReported) and "QA-02" in outcome.reason
