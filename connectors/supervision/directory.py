@@ -66,6 +66,9 @@ class Directory:
         self._departments: dict[str, str] | None = None
         # Events never change, and another lane may be mapping with them: kept, never refreshed.
         self._earlier: dict[tuple[str, str], dict[str, Any]] = {}
+        # Ids looked up and not found (until the next refresh): an event is committed with the row it names, so
+        # a miss stays a miss; without this every round would ask the database again for the same absent ids.
+        self._missing: set[uuid.UUID] = set()
         self._stale = False
 
     def forget(self) -> None:
@@ -80,6 +83,7 @@ class Directory:
         refresh = self._stale or self._departments is None or time.monotonic() - self._loaded_at > self._ttl_s
         if refresh:
             self._stale, self._loaded_at = False, time.monotonic()
+            self._missing = set()
         earlier = {(event_type, str(i)) for key, event_type in EARLIER.items() for i in _ids(payloads, key)}
         earlier -= set(self._earlier)
         if earlier:  # first: the people they name are loaded with the others
@@ -90,9 +94,10 @@ class Directory:
         payloads = _with_nested(payloads)
         users, staff, patients = _ids(payloads, "user_id"), _ids(payloads, "staff_id"), _ids(payloads, "patient_id")
         if not refresh:
-            users = {u for u in users if str(u) not in self._staff_by_user and str(u) not in self._patient_by_user}
-            staff = {s for s in staff if str(s) not in self._staff_by_id}
-            patients = {p for p in patients if str(p) not in self._patient_by_id}
+            users = {u for u in users - self._missing
+                     if str(u) not in self._staff_by_user and str(u) not in self._patient_by_user}
+            staff = {s for s in staff - self._missing if str(s) not in self._staff_by_id}
+            patients = {p for p in patients - self._missing if str(p) not in self._patient_by_id}
             if not (users or staff or patients):
                 return
         async with self._factory() as session:
@@ -110,6 +115,9 @@ class Directory:
                 for patient in (await session.execute(people)).scalars():
                     self._add_patient(patient)
             await session.rollback()
+        self._missing |= {u for u in users if str(u) not in self._staff_by_user and str(u) not in self._patient_by_user}
+        self._missing |= {s for s in staff if str(s) not in self._staff_by_id}
+        self._missing |= {p for p in patients if str(p) not in self._patient_by_id}
 
     async def _load_earlier(self, session: AsyncSession, wanted: set[tuple[str, str]]) -> None:
         """The first event of each wanted (type, subject), its sealed part opened (`MapContext.earlier`)."""
