@@ -47,6 +47,7 @@ from hospital.core.types import utcnow
 __all__ = ["Dispatcher", "backoff_delay"]
 
 log = logging.getLogger("connectors.supervision.dispatcher")
+Outcome = Mapped | NotReported | UnmappedEvent | HospitalError  # what mapping one event gives
 DAILY_EVERY_S = 60.0
 
 
@@ -132,8 +133,11 @@ class Dispatcher:
         # Lanes do not map the same new events twice: each takes those no other lane is routing.
         fresh = [r for r in await self.outbox.unrouted(self._reader, s.batch_size * 4) if r.seq not in self._routing]
         self._routing.update(r.seq for r in fresh)
+        # What routing opened and mapped, kept for this round: an event routed and claimed in the same round (the
+        # steady state) is not opened and mapped twice. Events never change, so the second mapping would agree.
+        mapped_now: dict[int, tuple[EventView | HospitalError, Outcome]] = {}
         try:
-            decisions = await self._decide(fresh) if fresh else {}
+            decisions = await self._decide(fresh, mapped_now) if fresh else {}
             routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
                                                       timedelta(seconds=s.hold_s), settle_first=carry,
                                                       routes=(fresh, decisions))
@@ -141,8 +145,9 @@ class Dispatcher:
             self._routing.difference_update(r.seq for r in fresh)
         if not claimed:
             return routed + len(carry), []
-        views = await self._views(claimed)
-        prepared = [(row, views[row.seq], self._map(views[row.seq])) for row in claimed]
+        views = await self._views([row for row in claimed if row.seq not in mapped_now])
+        prepared = [(row, *mapped_now[row.seq]) if row.seq in mapped_now else (row, views[row.seq], self._map(views[row.seq]))
+                    for row in claimed]
         settlements = await self.sender.send(prepared, self.map_context(), max(1, s.concurrency // s.lanes))
         if self.directory is not None and any(x.status == OutboxStatus.DEAD.value for x in settlements):
             self.directory.forget()  # a refusal may come from stale names: read them afresh next time
@@ -161,7 +166,7 @@ class Dispatcher:
             await self.directory.prepare(v.payload for v in views.values() if isinstance(v, EventView))
         return views
 
-    def _map(self, view: EventView | HospitalError) -> Mapped | NotReported | UnmappedEvent | HospitalError:
+    def _map(self, view: EventView | HospitalError) -> Outcome:
         if isinstance(view, HospitalError):
             return view
         try:
@@ -169,15 +174,20 @@ class Dispatcher:
         except HospitalError as exc:
             return exc
 
-    async def _decide(self, rows: list[Any]) -> dict[int, Route]:
+    async def _decide(self, rows: list[Any], mapped_now: dict[int, tuple[EventView | HospitalError, Outcome]]
+                      ) -> dict[int, Route]:
         if self.directory is not None and any(row.response is not None for row in rows):
             # A re-queued event (it keeps its last answer): whatever was fixed in the hospital's records is read
             # afresh, not from the cache.
             self.directory.forget()
         views = await self._views(rows)
-        return {row.seq: self._route(row, self._map(views[row.seq])) for row in rows}
+        routes = {}
+        for row in rows:
+            mapped_now[row.seq] = (views[row.seq], self._map(views[row.seq]))
+            routes[row.seq] = self._route(row, mapped_now[row.seq][1])
+        return routes
 
-    def _route(self, row: Any, outcome: Mapped | NotReported | UnmappedEvent | HospitalError) -> Route:
+    def _route(self, row: Any, outcome: Outcome) -> Route:
         if isinstance(outcome, HospitalError):
             return Route(OutboxStatus.DEAD.value, note=f"mapping: {outcome.detail}")
         if isinstance(outcome, UnmappedEvent):
