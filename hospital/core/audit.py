@@ -44,6 +44,8 @@ class Actor:
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
+    # SEC-02 scans read one kind of act over a recent window (reads of patient records, failed log-ins).
+    __table_args__ = (sa.Index("ix_audit_entry_action_at", "action", "at"),)
 
     seq: int | None = Field(default=None, primary_key=True)
     id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
