@@ -45,7 +45,7 @@ __all__ = [
     "seal_payload",
 ]
 
-FAMILIES = ("institution", "staff", "biometrics", "formulary", "visits", "prescriptions", "quality")
+FAMILIES = ("institution", "staff", "biometrics", "formulary", "visits", "prescriptions", "quality", "security")
 
 
 @functools.cache
