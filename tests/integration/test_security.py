@@ -329,3 +329,40 @@ async def test_only_administrators_reach_the_register(client: AsyncTestClient[An
     page = await client.get("/admin/security")
     assert page.status_code == 200 and 'src="/static/js/pages/admin-security.js"' in page.text
     assert 'href="/admin/security"' in page.text
+
+
+async def test_two_administrators_reporting_at_once_both_land_and_two_scans_at_once_open_one_incident(
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, settings: Settings, demo: None
+) -> None:
+    from datetime import UTC, datetime
+
+    from hospital.db import create_engine, session_factory
+    from hospital.security import service
+
+    admin = await login_as(client, "admin")
+    incident_id = uuid.UUID((await client.post(f"{API}/incidents", headers=admin, json=LEAK)).json()["incident_id"])
+    tamper = (await session.execute(select(AuditEntry.seq).order_by(AuditEntry.seq).limit(1))).scalar_one()  # type: ignore[arg-type]
+    await session.execute(sa.update(AuditEntry).where(AuditEntry.seq == tamper).values(detail={"forged": 1}))  # type: ignore[arg-type]
+    await session.commit()
+    engine = create_engine(settings.resolved_database_url)
+    sessions = session_factory(engine)
+    actor = Actor((await user_of(session, "admin")).id, "admin")
+    at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+    async def report(codes: list[str]) -> None:
+        async with sessions() as s:
+            await service.record_report(s, ctx, actor, incident_id, authorities=codes, reported_at=at, reference="x-1")
+
+    async def scan_once() -> list[str]:
+        async with sessions() as s:
+            return (await service.scan(s, ctx, Actor.system("security-scan"))).opened
+
+    try:
+        await asyncio.gather(report(["health"]), report(["cyberspace", "police"]))
+        opened = await asyncio.gather(scan_once(), scan_once())
+    finally:
+        await engine.dispose()
+    incident = (await client.get(f"{API}/incidents/{incident_id}", headers=admin)).json()
+    assert sorted(r["authority"] for r in incident["reports"]) == ["cyberspace", "health", "police"]  # no lost update
+    assert incident["version"] == 3 and [s["version"] for s in incident["timeline"]] == [1, 2, 3]
+    assert sorted(len(o) for o in opened) == [0, 1]  # serialised: the second scan finds the first one's incident
