@@ -20,14 +20,14 @@ function options(prefix, values, selected) {
   return values.map((v) => h("option", { value: v, selected: v === selected }, label(prefix, v)));
 }
 
-/** A small form posting `body()` to the incident's `path`, then refreshing the list with a notice. */
+/** A small form posting `body()` to the incident's `path`, then refreshing the list and the incident. */
 function actionForm(incident, path, fields, body, submitText, done, kind = "") {
   const form = h("form", { class: "incident-form" }, ...fields,
     h("div", { class: "actions" }, h("button", { type: "submit", class: kind || null }, submitText)));
   bindForm(form, async () => {
     await api(`${base}/incidents/${incident.incident_id}/${path}`, { method: "POST", json: body() });
     notice($("#security-notice"), done);
-    await refresh();
+    await Promise.all([refresh(), show(incident.incident_id)]);
   });
   return form;
 }
@@ -88,22 +88,27 @@ function timeline(detail) {
     s.note ? h("div", {}, s.note) : null)));
 }
 
-function panel(incident) {
-  const body = h("div", {});
-  const details = h("details", {}, h("summary", {}, t("security.handle")), body);
-  details.addEventListener("toggle", async () => {
-    if (!details.open || body.childElementCount) return;
-    await load(body, () => api(`${base}/incidents/${incident.incident_id}`), (detail) => [
-      h("p", {}, detail.summary),
-      detail.account ? h("p", { class: "small" }, t("security.account", { name: detail.account.display_name,
-        role: label("role", detail.account.role) })) : null,
-      detail.client_address ? h("p", { class: "small" }, t("security.address", { address: detail.client_address })) : null,
-      detail.required_authorities.length ? h("p", { class: "small" }, t("security.authorities"), " ",
-        detail.required_authorities.map((a) => badge(authorityName(a.code), a.reported ? "ok" : "bad"))) : null,
-      detail.review ? h("p", {}, h("strong", {}, t("security.review")), " ", detail.review) : null,
-      timeline(detail), ...forms(detail)]);
-  });
-  return details;
+/** The incident below the register: facts, timeline, and the next steps of the procedure. */
+async function show(incidentId) {
+  const section = $("#incident-section");
+  section.hidden = false;
+  await load($("#incident"), () => api(`${base}/incidents/${incidentId}`), (detail) => [
+    h("p", {}, h("strong", {}, label("incident_kind", detail.kind)), " · ",
+      badge(label("incident_status", detail.status), statusKind[detail.status] || ""), " ", detail.summary),
+    detail.account ? h("p", { class: "small" }, t("security.account", { name: detail.account.display_name,
+      role: label("role", detail.account.role) })) : null,
+    detail.client_address ? h("p", { class: "small" }, t("security.address", { address: detail.client_address })) : null,
+    detail.required_authorities.length ? h("p", { class: "small" }, t("security.authorities"), " ",
+      detail.required_authorities.map((a) => badge(authorityName(a.code), a.reported ? "ok" : "bad"))) : null,
+    detail.review ? h("p", {}, h("strong", {}, t("security.review")), " ", detail.review) : null,
+    timeline(detail), ...forms(detail)]);
+}
+
+function handleButton(incident) {
+  return h("button", { type: "button", class: "secondary", onclick: async () => {
+    await show(incident.incident_id);
+    $("#incident-heading").focus();
+  } }, t("security.handle"));
 }
 
 function due(incident) {
@@ -116,10 +121,10 @@ function render(incidents) {
   if (!incidents.length) return h("p", { class: "empty" }, t("security.no_incidents"));
   return table(null, [t("security.detected"), t("security.kind"), t("security.severity"), t("admin.status"),
     t("security.leak"), t("security.affected"), t("security.report_due"), t("admin.actions")], incidents.map((i) => [
-    formatDateTime(i.detected_at), label("incident_kind", i.kind),
+    formatDateTime(i.detected_at), [label("incident_kind", i.kind), h("br"), h("small", {}, i.summary)],
     badge(label("incident_severity", i.severity), i.severity === "low" ? "" : i.severity === "medium" ? "warn" : "bad"),
     badge(label("incident_status", i.status), statusKind[i.status] || ""), label("leak", i.leak), String(i.affected_subjects),
-    due(i), panel(i)]));
+    due(i), handleButton(i)]));
 }
 
 async function refresh() {
