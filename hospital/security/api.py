@@ -86,7 +86,7 @@ class SecurityIncidentController(Controller):
         return await service.get_incident(db_session, ctx, incident_id)
 
     @post("/incidents", summary="Open an incident by hand (a person found it)")
-    async def open(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+    async def record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                    data: IncidentBody) -> dict[str, Any]:
         _aware(data.detected_at, "detected_at")
         return await service.open_incident(db_session, ctx, actor_of(request),

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.context import HospitalContext
-from hospital.core.audit import GENESIS_HASH, Actor, AuditEntry, ChainBreak, append_audit, walk_chain
+from hospital.core.audit import GENESIS_HASH, Actor, AuditEntry, ChainBreak, append_audit, entry_hash, walk_chain
 from hospital.core.errors import NotFound, RuleViolation
 from hospital.core.outbox import emit
 from hospital.identity.models import User
@@ -366,10 +366,11 @@ async def _walk(session: AsyncSession, cursor: ChainCursor | None) -> tuple[int,
     breaks: list[ChainBreak] = []
     start = cursor or ChainCursor()
     if cursor is not None and cursor.last_seq:
-        anchor = (await session.execute(select(AuditEntry.entry_hash).where(
-            AuditEntry.seq == cursor.last_seq))).scalar_one_or_none()
-        if anchor != cursor.last_hash:
+        anchor = (await session.execute(select(AuditEntry).where(AuditEntry.seq == cursor.last_seq))).scalar_one_or_none()
+        if anchor is None or anchor.entry_hash != cursor.last_hash or entry_hash(anchor) != anchor.entry_hash:
             breaks.append(ChainBreak(cursor.last_seq, "the entry the last scan ended on was deleted or edited"))
+        if anchor is not None:
+            session.expunge(anchor)
     walk = await walk_chain(session, after_seq=start.last_seq, previous_hash=start.last_hash)
     breaks.extend(walk.breaks)
     return walk.checked, breaks, ChainCursor(walk.last_seq, walk.last_hash)

@@ -161,7 +161,7 @@ async def test_a_tampered_audit_row_opens_one_critical_incident(
     assert [b["seq"] for b in detail["evidence"]["breaks"]] == [target]
 
 
-async def test_the_periodic_scan_resumes_its_walk_and_still_finds_a_truncated_tail(
+async def test_the_periodic_scan_resumes_its_walk_and_still_finds_an_edited_or_truncated_tail(
     ctx: HospitalContext, session: AsyncSession, demo: None
 ) -> None:
     from hospital.db import create_engine, session_factory
@@ -173,10 +173,17 @@ async def test_the_periodic_scan_resumes_its_walk_and_still_finds_a_truncated_ta
         assert full.entries_checked > 5 and full.opened == [] and scans.cursor is not None
         again = await scans.run_once()
         assert again.entries_checked == 0 and again.opened == []  # nothing new: nothing walked
+        last = scans.cursor.last_seq
+        await session.execute(sa.update(AuditEntry).where(AuditEntry.seq == last).values(detail={"forged": 1}))  # type: ignore[arg-type]
+        await session.commit()
+        edited = await scans.run_once()
+        assert len(edited.opened) == 1 and [b["seq"] for b in edited.chain_breaks] == [last]
+        assert (await scans.run_once()).opened == []  # the edit is known; the walk moves past the incident's entries
+        assert scans.cursor.last_seq > last
         await session.execute(sa.delete(AuditEntry).where(AuditEntry.seq == scans.cursor.last_seq))  # type: ignore[arg-type]
         await session.commit()
         truncated = await scans.run_once()
-        assert len(truncated.opened) == 1 and truncated.chain_breaks[0]["seq"] == full.cursor.last_seq
+        assert len(truncated.opened) == 1 and truncated.opened != edited.opened
     finally:
         await engine.dispose()
 
@@ -366,3 +373,16 @@ async def test_two_administrators_reporting_at_once_both_land_and_two_scans_at_o
     assert sorted(r["authority"] for r in incident["reports"]) == ["cyberspace", "health", "police"]  # no lost update
     assert incident["version"] == 3 and [s["version"] for s in incident["timeline"]] == [1, 2, 3]
     assert sorted(len(o) for o in opened) == [0, 1]  # serialised: the second scan finds the first one's incident
+
+
+async def test_the_app_runs_the_periodic_scan_only_when_an_interval_is_set(settings: Settings,
+                                                                          ctx: HospitalContext) -> None:
+    from hospital.app import create_app
+    from hospital.security.jobs import SCANS
+
+    ctx.settings = settings.with_(security_scan_interval_seconds=3600)
+    async with AsyncTestClient(app=create_app(ctx.settings, ctx)):
+        scans = ctx.extensions[SCANS]
+        assert scans.task is not None and not scans.task.done()
+    assert SCANS not in ctx.extensions and scans.task.cancelled()
+    assert settings.security_scan_interval_seconds == 0  # a Settings built in code (the tests') scans nothing

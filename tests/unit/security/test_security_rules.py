@@ -184,3 +184,13 @@ def test_a_reported_leak_cannot_be_ruled_out_afterwards() -> None:
     with pytest.raises(RuleViolation, match="already reported"):
         rules.check_assessment("contained", "none", True, "turned out to be a test account")
     assert rules.check_assessment("open", "none", False, "the reads were the quarterly audit") is Leak.NONE
+
+
+def test_the_thresholds_come_from_the_environment_and_must_be_positive() -> None:
+    from hospital.config import ConfigurationError, load_settings
+
+    loaded = load_settings({"HOSPITAL_SECURITY_BULK_ACCESS_PATIENTS": "50", "HOSPITAL_SECURITY_REPORT_HOURS": "0.5"})
+    assert loaded.security_bulk_access_patients == 50 and loaded.security_report_hours == 0.5
+    assert loaded.security_scan_interval_seconds == 600  # `hospital serve` scans by default
+    with pytest.raises(ConfigurationError, match="SEC-02"):
+        load_settings({"HOSPITAL_SECURITY_REPORT_HOURS": "0"}).check()
