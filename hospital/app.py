@@ -31,6 +31,8 @@ from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
 from hospital.prescriptions.api import FormularyController, PrescriptionController
 from hospital.quality.api import QualityController
+from hospital.security.api import SecurityIncidentController
+from hospital.security.jobs import close_security_scans, open_security_scans
 from hospital.signing.api import SignatureVerificationController, SigningAdminController, WellKnownController
 from hospital.signing.service import start_signing
 from hospital.staff.api import StaffController
@@ -47,7 +49,7 @@ ROUTES: list[ControllerRouterHandler] = [
     FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
     PrescriptionController, FormularyController, WellKnownController, SignatureVerificationController,
     SigningAdminController,
-    ConnectorStatusController, *PAGE_ROUTES, static_router(),
+    ConnectorStatusController, SecurityIncidentController, *PAGE_ROUTES, static_router(),
 ]
 
 
@@ -76,9 +78,11 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
             await ctx.faces.start()
         await start_signing(app.state.session_factory, ctx)  # the hospital CA: loaded, or created on first start
         open_video_calls(ctx, app.state.session_factory)
+        open_security_scans(ctx, app.state.session_factory)  # SEC-02, every HOSPITAL_SECURITY_SCAN_INTERVAL
         try:
             yield
         finally:
+            await close_security_scans(ctx)
             await close_video_calls(ctx)  # recordings are stored before the database and the face pool go
             if own_pool and ctx.faces is not None:
                 await ctx.faces.close()

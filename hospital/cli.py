@@ -127,6 +127,7 @@ def _register_area_commands() -> None:
     from connectors.supervision.simulator.cli import supervision_sim
     from hospital.biometrics.cli import face
     from hospital.prescriptions.cli import formulary
+    from hospital.security.cli import security
     from hospital.signing.cli import rx
     from hospital.visits.cli import retention
 
@@ -137,6 +138,7 @@ def _register_area_commands() -> None:
     main.add_command(formulary)
     main.add_command(rx)
     main.add_command(retention)
+    main.add_command(security)
 
 
 _register_area_commands()

@@ -62,6 +62,15 @@ class Settings:
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""  # coturn's static-auth-secret (deploy/coturn)
+    # SEC-02: leak detection thresholds, the report deadline, and the periodic scan (0: off; `hospital serve`
+    # reads HOSPITAL_SECURITY_SCAN_INTERVAL, default 600 s; a Settings built in code, as tests do, scans nothing).
+    security_bulk_access_patients: int = 30  # more distinct patients than this read by one account …
+    security_bulk_access_window_minutes: int = 60  # … within this window is a suspected leak
+    security_stuffing_accounts: int = 10  # failed log-ins to more accounts than this from one address …
+    security_stuffing_window_minutes: int = 10  # … within this window is credential stuffing
+    security_report_hours: float = 1.0  # a (suspected) leak is reported to the authorities within this
+    security_scan_lookback_hours: int = 24  # how far back a scan reads the audit trail
+    security_scan_interval_seconds: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -97,6 +106,10 @@ class Settings:
                 f"INS-04: storage region {self.storage_region!r} is outside the allow-list "
                 f"{list(self.allowed_storage_regions)}; data must stay in the country"
             )
+        if min(self.security_bulk_access_patients, self.security_bulk_access_window_minutes,
+               self.security_stuffing_accounts, self.security_stuffing_window_minutes,
+               self.security_scan_lookback_hours) < 1 or self.security_report_hours <= 0:
+            raise ConfigurationError("SEC-02: the HOSPITAL_SECURITY_* thresholds, windows and deadline must be positive")
         host = database_host(self.resolved_database_url)
         if host is not None and not host_allowed(host, self.allowed_storage_hosts):
             raise ConfigurationError(
@@ -188,4 +201,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stun_urls=_list(env, "HOSPITAL_STUN_URLS"),
         turn_urls=_list(env, "HOSPITAL_TURN_URLS"),
         turn_secret=env.get("HOSPITAL_TURN_SECRET", ""),
+        security_bulk_access_patients=_int(env, "HOSPITAL_SECURITY_BULK_ACCESS_PATIENTS",
+                                           defaults.security_bulk_access_patients),
+        security_bulk_access_window_minutes=_int(env, "HOSPITAL_SECURITY_BULK_ACCESS_WINDOW",
+                                                 defaults.security_bulk_access_window_minutes),
+        security_stuffing_accounts=_int(env, "HOSPITAL_SECURITY_STUFFING_ACCOUNTS", defaults.security_stuffing_accounts),
+        security_stuffing_window_minutes=_int(env, "HOSPITAL_SECURITY_STUFFING_WINDOW",
+                                              defaults.security_stuffing_window_minutes),
+        security_report_hours=_float(env, "HOSPITAL_SECURITY_REPORT_HOURS", defaults.security_report_hours),
+        security_scan_lookback_hours=_int(env, "HOSPITAL_SECURITY_SCAN_LOOKBACK", defaults.security_scan_lookback_hours),
+        security_scan_interval_seconds=_int(env, "HOSPITAL_SECURITY_SCAN_INTERVAL", 600),
     )

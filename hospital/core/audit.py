@@ -21,7 +21,8 @@ from sqlmodel import Field, SQLModel, select
 
 from hospital.core.types import UTCDateTime, utcnow
 
-__all__ = ["GENESIS_HASH", "Actor", "AuditEntry", "ChainBreak", "append_audit", "entry_hash", "verify_chain"]
+__all__ = ["GENESIS_HASH", "Actor", "AuditEntry", "ChainBreak", "ChainWalk", "append_audit", "entry_hash", "verify_chain",
+           "walk_chain"]
 
 GENESIS_HASH = "0" * 64
 _AUDIT_LOCK_KEY = 0x4155_4449_5430_31  # "AUDIT01"
@@ -43,6 +44,8 @@ class Actor:
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
+    # SEC-02 scans read one kind of act over a recent window (reads of patient records, failed log-ins).
+    __table_args__ = (sa.Index("ix_audit_entry_action_at", "action", "at"),)
 
     seq: int | None = Field(default=None, primary_key=True)
     id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
@@ -128,11 +131,24 @@ class ChainBreak:
     reason: str
 
 
-async def verify_chain(session: AsyncSession, *, batch: int = 2000) -> tuple[int, ChainBreak | None]:
-    """Walk the chain in order; return (entries checked, first break or None)."""
-    previous = GENESIS_HASH
-    checked = 0
-    last_seq = 0
+@dataclass(frozen=True, slots=True)
+class ChainWalk:
+    """What one walk found: entries checked, the breaks (in order), and where it ended (to resume from)."""
+
+    checked: int
+    breaks: tuple[ChainBreak, ...]
+    last_seq: int
+    last_hash: str
+
+
+async def walk_chain(session: AsyncSession, *, after_seq: int = 0, previous_hash: str = GENESIS_HASH,
+                     stop_at_first: bool = False, max_breaks: int = 1000, batch: int = 2000) -> ChainWalk:
+    """Walk the chain from `after_seq` (whose hash is `previous_hash`) to its end.
+
+    Past a break the walk carries on from the broken entry's stored hash, so every later edit or deletion is
+    found too (up to `max_breaks`), and a walk can resume where the last one ended (SEC-02 scans)."""
+    previous, last_seq, checked = previous_hash, after_seq, 0
+    breaks: list[ChainBreak] = []
     while True:
         rows = (
             await session.execute(
@@ -140,15 +156,27 @@ async def verify_chain(session: AsyncSession, *, batch: int = 2000) -> tuple[int
             )
         ).scalars().all()
         if not rows:
-            return checked, None
+            return ChainWalk(checked, tuple(breaks), last_seq, previous)
         for entry in rows:
             assert entry.seq is not None
+            reason = None
             if entry.prev_hash != previous:
-                return checked, ChainBreak(entry.seq, "prev_hash does not match the entry before it "
-                                           "(an entry was deleted, inserted or edited before this one)")
-            if entry_hash(entry) != entry.entry_hash:
-                return checked, ChainBreak(entry.seq, "entry content does not match its hash (edited)")
+                reason = ("prev_hash does not match the entry before it "
+                          "(an entry was deleted, inserted or edited before this one)")
+            elif entry_hash(entry) != entry.entry_hash:
+                reason = "entry content does not match its hash (edited)"
+            if reason is not None:
+                if len(breaks) < max_breaks:
+                    breaks.append(ChainBreak(entry.seq, reason))
+                if stop_at_first:
+                    return ChainWalk(checked, tuple(breaks), last_seq, previous)
             previous = entry.entry_hash
             last_seq = entry.seq
             checked += 1
-        session.expunge_all()
+            session.expunge(entry)  # bounded memory, and nothing else the caller holds is detached
+
+
+async def verify_chain(session: AsyncSession, *, batch: int = 2000) -> tuple[int, ChainBreak | None]:
+    """Walk the chain in order; return (entries checked, first break or None)."""
+    walk = await walk_chain(session, stop_at_first=True, batch=batch)
+    return walk.checked, (walk.breaks[0] if walk.breaks else None)

@@ -144,18 +144,21 @@ async def list_staff(session: AsyncSession) -> list[StaffMember]:
 
 
 async def _changed(session: AsyncSession, ctx: HospitalContext, actor: Actor, member: StaffMember, action: str,
-                   detail: dict[str, Any]) -> None:
+                   detail: dict[str, Any], *, commit: bool = True) -> None:
     member.version += 1
     member.touch()
     await session.flush()
     await append_audit(session, actor, action, subject_type="staff", subject_id=member.id, rule_id="STAFF-03",
                        detail=detail)
     await _report(session, ctx, member, ctx.cipher.open_text(member.id_number_sealed, context="staff.id_number"))
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def set_suspension(session: AsyncSession, ctx: HospitalContext, actor: Actor, staff_id: uuid.UUID,
-                         suspended: bool, reason: str | None) -> StaffMember:
+                         suspended: bool, reason: str | None, *, commit: bool = True) -> StaffMember:
+    """Suspend or reinstate; `commit=False` leaves the change in the caller's transaction (a security incident's
+    containment suspends the account and records the step in one transaction, SEC-02)."""
     member = await get_staff(session, staff_id)
     if suspended and not (reason or "").strip():
         raise InvalidInput("a suspension needs a reason")
@@ -165,7 +168,7 @@ async def set_suspension(session: AsyncSession, ctx: HospitalContext, actor: Act
     for hook in SUSPENSION_HOOKS:  # e.g. signing revokes the certificate, or issues a new one on reinstatement
         await hook(session, ctx, actor, member)
     await _changed(session, ctx, actor, member, "staff.suspended" if suspended else "staff.reinstated",
-                   {"reason": reason})
+                   {"reason": reason}, commit=commit)
     return member
 
 

@@ -65,6 +65,7 @@ PAGES = (
     Page("/admin/schedules", "admin-schedules", "admin", "page.admin_schedules"),
     Page("/admin/consent", "admin-consent", "admin", "page.admin_consent"),
     Page("/admin/connector", "admin-connector", "admin", "page.admin_connector"),
+    Page("/admin/security", "admin-security", "admin", "page.admin_security"),
 )
 
 # The navigation of each area: (href, catalogue key).
@@ -82,7 +83,7 @@ NAV: dict[str, tuple[tuple[str, str], ...]] = {
     "admin": (("/admin", "nav.admin_staff"), ("/admin/staff/new", "nav.admin_admit"),
               ("/admin/institution", "nav.admin_institution"), ("/admin/schedules", "nav.admin_schedules"),
               ("/admin/consent", "nav.admin_consent"), ("/admin/quality", "nav.admin_quality"),
-              ("/admin/connector", "nav.admin_connector"),
+              ("/admin/connector", "nav.admin_connector"), ("/admin/security", "nav.admin_security"),
               ("/disclosure", "nav.disclosure")),
 }
 

@@ -44,7 +44,7 @@ __all__ = [
     "registry",
 ]
 
-FAMILIES = ("institution", "staff", "biometrics", "formulary", "visits", "prescriptions", "quality")
+FAMILIES = ("institution", "staff", "biometrics", "formulary", "visits", "prescriptions", "quality", "security")
 
 
 @functools.cache

@@ -1,0 +1,1 @@
+"""Security: leak detection, the incident register and its emergency procedure (SEC-02)."""

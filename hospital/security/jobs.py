@@ -1,0 +1,76 @@
+"""The periodic scan (SEC-02) in the app's lifespan: every `HOSPITAL_SECURITY_SCAN_INTERVAL` seconds.
+
+Cheap by design: the look-back reads use the audit trail's action index, and the chain is walked in full on the
+first scan and once a day, otherwise only from where the last walk ended (the entry it ended on is re-checked,
+so a truncated tail is still found). Replicas may all run it: scans are serialised and idempotent. Off when the
+interval is 0 (a `Settings` built in code, as the tests build it); `hospital security scan` runs one by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.audit import Actor
+from hospital.security import service
+
+__all__ = ["FULL_WALK_EVERY", "SCANS", "SecurityScans", "close_security_scans", "open_security_scans"]
+
+log = logging.getLogger("hospital.security")
+
+SCANS = "security.scans"  # ctx.extensions key
+FULL_WALK_EVERY = timedelta(days=1)
+
+
+class SecurityScans:
+    def __init__(self, ctx: HospitalContext, sessions: Callable[[], AsyncSession]) -> None:
+        self.ctx = ctx
+        self.sessions = sessions
+        self.cursor: service.ChainCursor | None = None
+        self.last_full_walk: datetime | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> service.ScanReport:
+        now = self.ctx.now()
+        full = self.cursor is None or self.last_full_walk is None or now - self.last_full_walk >= FULL_WALK_EVERY
+        async with self.sessions() as session:
+            report = await service.scan(session, self.ctx, Actor.system("security-scan"),
+                                        cursor=None if full else self.cursor)
+        self.cursor = report.cursor
+        if full:
+            self.last_full_walk = now
+        if report.opened or report.updated:
+            log.warning("security scan: opened %s, updated %s (SEC-02)", report.opened, report.updated)
+        return report
+
+    async def _loop(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.run_once()
+            except Exception:  # the next interval tries again; the failure is in the log
+                log.exception("security scan failed")
+
+
+def open_security_scans(ctx: HospitalContext, sessions: Callable[[], AsyncSession]) -> SecurityScans | None:
+    interval = ctx.settings.security_scan_interval_seconds
+    if interval <= 0:
+        return None
+    scans = SecurityScans(ctx, sessions)
+    scans.task = asyncio.get_running_loop().create_task(scans._loop(interval), name="security-scans")
+    ctx.extensions[SCANS] = scans
+    return scans
+
+
+async def close_security_scans(ctx: HospitalContext) -> None:
+    scans = ctx.extensions.pop(SCANS, None)
+    if isinstance(scans, SecurityScans) and scans.task is not None:
+        scans.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await scans.task
