@@ -118,4 +118,7 @@ FHIR_MAPPERS: dict[str, Mapper] = {
     "institution.service_stopped": not_reported("no FHIR resource records a service stop (QA-02); the hospital "
                                                 "tells the health commission itself"),
     "institution.service_resumed": not_reported("no FHIR resource records a service stop (QA-02)"),
+    # SEC-02: a leak is reported to the authorities by the hospital's own procedure (docs/security.md), not as data.
+    "security.incident": not_reported("a security incident is reported to the authorities by the incident "
+                                      "procedure (SEC-02), not uploaded as a resource"),
 }
