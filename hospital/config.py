@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hospital.core.clock import time_zone
 from hospital.core.errors import ServiceUnavailable
 
 __all__ = ["DEMO_FIELD_KEY", "DEMO_KEY_PASSPHRASE", "ConfigurationError", "Settings", "load_settings"]
@@ -36,6 +37,7 @@ class Settings:
     field_key_b64: str = DEMO_FIELD_KEY
     key_passphrase: str = DEMO_KEY_PASSPHRASE
     hospital_name: str = "示范互联网医院"
+    time_zone: str = "Asia/Shanghai"  # the zone of every "today" (hospital.core.clock); never the machine's
     token_ttl_seconds: int = 900
     session_max_seconds: int = 12 * 3600  # a token is renewed within this long of the password log-in (SEC-01)
     practice_window_seconds: int = 30 * 60  # FACE-02: accepting a visit, reviewing
@@ -101,6 +103,10 @@ class Settings:
                 raise ConfigurationError("production mode refuses the demo HOSPITAL_KEY_PASSPHRASE")
             if self.resolved_database_url.startswith("sqlite"):
                 raise ConfigurationError("production mode needs PostgreSQL (HOSPITAL_DATABASE_URL)")
+        try:
+            time_zone(self.time_zone)
+        except ValueError as exc:
+            raise ConfigurationError(f"HOSPITAL_TIME_ZONE: {exc}") from exc
         if self.storage_region not in self.allowed_storage_regions:  # INS-04
             raise ConfigurationError(
                 f"INS-04: storage region {self.storage_region!r} is outside the allow-list "
@@ -175,6 +181,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         field_key_b64=env.get("HOSPITAL_FIELD_KEY", defaults.field_key_b64),
         key_passphrase=env.get("HOSPITAL_KEY_PASSPHRASE", defaults.key_passphrase),
         hospital_name=env.get("HOSPITAL_NAME", defaults.hospital_name),
+        time_zone=env.get("HOSPITAL_TIME_ZONE", defaults.time_zone),
         token_ttl_seconds=_int(env, "HOSPITAL_TOKEN_TTL", defaults.token_ttl_seconds),
         session_max_seconds=_int(env, "HOSPITAL_SESSION_MAX", defaults.session_max_seconds),
         practice_window_seconds=_int(env, "HOSPITAL_PRACTICE_WINDOW", defaults.practice_window_seconds),

@@ -7,12 +7,12 @@ their own, and services receive it as an argument.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from hospital.config import Settings
+from hospital.core.clock import local_date, time_zone, utcnow
 from hospital.core.crypto import FieldCipher
-from hospital.core.types import utcnow
 from hospital.identity.throttle import LoginThrottle
 from hospital.identity.tokens import TokenIssuer, load_or_create_signing_key
 
@@ -34,13 +34,23 @@ class HospitalContext:
         self.tokens = tokens
         self.throttle = throttle
         self.clock = clock
+        self.time_zone = time_zone(settings.time_zone)
         self.blobs = blobs
         self.faces = faces
         # Collaborators that areas add at start-up (the CA, the media hub …), by name.
         self.extensions: dict[str, Any] = {}
 
     def now(self) -> datetime:
+        """The hospital's clock: an aware UTC instant (tests move it)."""
         return self.clock()
+
+    def today(self) -> date:
+        """Today in the hospital's time zone (Asia/Shanghai by default), never the machine's local date."""
+        return local_date(self.clock(), self.time_zone)
+
+    def local_date(self, moment: datetime) -> date:
+        """The hospital's calendar day of an aware `moment`."""
+        return local_date(moment, self.time_zone)
 
     def face_pool(self) -> FacePool:
         if self.faces is None:

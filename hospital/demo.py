@@ -64,7 +64,7 @@ async def seed_demo(session: AsyncSession, ctx: HospitalContext) -> bool:
         return False
     actor = Actor.system("demo-seed")
     register_staff_hooks()  # the demo clinicians get their signing keys at admission (RX-05)
-    today = ctx.now().date()
+    today = ctx.today()
     await institution.record_licence(session, actor, institution.LicenceInput(
         licence_number="PDY0001-310115-DEMO", institution_name="示范市第一人民医院",
         internet_hospital_name=ctx.settings.hospital_name, issuer="示范市卫生健康委员会",

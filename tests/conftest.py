@@ -34,6 +34,7 @@ DATABASES = [d.strip() for d in os.environ.get("HOSPITAL_TEST_DATABASES", "sqlit
 
 
 os.environ.setdefault("HOSPITAL_SHARED_DIR", str(SHARED))
+pytest_plugins = ["tests.china_midnight"]
 
 
 @pytest.fixture(scope="session")

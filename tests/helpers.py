@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -9,11 +10,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.config import Settings
+from hospital.core.clock import local_date
 from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent, open_payload
 from hospital.demo import DEMO_PATIENT, DEMO_USERS
 
-__all__ = ["count_rows", "event_payload", "login", "login_as"]
+__all__ = ["count_rows", "event_payload", "hospital_today", "login", "login_as"]
+
+
+def hospital_today() -> date:
+    """Today as the hospital sees it (China's calendar day), never the machine's local date: between 16:00
+    and 24:00 UTC `date.today()` on a UTC machine is a day behind (hospital.core.clock)."""
+    return local_date(datetime.now(UTC))
 
 
 async def login(client: AsyncTestClient[Any], username: str, password: str) -> dict[str, str]:

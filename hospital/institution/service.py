@@ -44,7 +44,7 @@ async def require_licence_in_force(session: AsyncSession, ctx: HospitalContext) 
     licence = await current_licence(session)
     facts = None if licence is None else rules.LicenceFacts(
         licence.licence_number, licence.valid_from, licence.valid_until, tuple(licence.service_modes))
-    in_force = rules.check_licence_in_force(facts, ctx.now().date())
+    in_force = rules.check_licence_in_force(facts, ctx.today())
     stop = await active_service_stop(session)
     rules.check_service_open(stop.reason if stop else None)
     return in_force
@@ -153,7 +153,7 @@ async def public_institution(session: AsyncSession, ctx: HospitalContext) -> dic
         licence.licence_number, licence.valid_from, licence.valid_until, tuple(licence.service_modes))
     in_force = True
     try:
-        rules.check_licence_in_force(facts, ctx.now().date())
+        rules.check_licence_in_force(facts, ctx.today())
     except ServiceStopped:
         in_force = False
     stop = await active_service_stop(session)

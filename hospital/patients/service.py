@@ -30,7 +30,7 @@ class Registration:
 
 
 async def register_patient(session: AsyncSession, ctx: HospitalContext, actor: Actor, data: Registration) -> Patient:
-    today = ctx.now().date()
+    today = ctx.today()
     name = rules.check_real_name(data.real_name)
     resident = rules.check_resident_id(data.id_number, today)
     phone = rules.check_phone(data.phone)
@@ -78,5 +78,5 @@ async def own_record(session: AsyncSession, ctx: HospitalContext, principal: Pri
         "patient_id": str(patient.id), "real_name": patient.real_name,
         "id_number": masked(id_number, 6, 4), "phone": masked(phone, 3, 4),
         "birth_date": patient.birth_date.isoformat(), "sex": patient.sex,
-        "age": rules.age_on(patient.birth_date, ctx.now().date()),
+        "age": rules.age_on(patient.birth_date, ctx.today()),
     }

@@ -78,7 +78,7 @@ async def dispense(session: AsyncSession, ctx: HospitalContext, actor: Actor, pr
     check_dispensable(rx.status, has_valid_approval=rx.status != PrescriptionStatus.APPROVED or
                       await _approval_verifies(session, ctx, rx, review),
                       already_dispensed=rx.dispensed_at is not None, valid_until=rx.valid_until,
-                      today=now.astimezone(signing.CHINA_TZ).date())
+                      today=ctx.local_date(now))
     taken = await session.execute(
         update(Prescription).where(col(Prescription.id) == rx.id, col(Prescription.version) == rx.version,
                                    col(Prescription.status) == PrescriptionStatus.APPROVED,

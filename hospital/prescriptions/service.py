@@ -81,7 +81,7 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
     if prior is None or patient is None:
         raise IntegrityFailure("the visit's prior diagnosis or patient record is missing")
     now = ctx.now()
-    issued_on = now.astimezone(signing.CHINA_TZ).date()
+    issued_on = ctx.local_date(now)
     formulary = formulary_of(ctx)
     items = documents.prescribed_items(draft, formulary)
     findings = check_prescription(PrescriptionDraft(

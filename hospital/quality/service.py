@@ -117,7 +117,7 @@ class AdverseEventReport:
 
 async def report_adverse_event(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
                                report: AdverseEventReport) -> AdverseEvent:
-    kind, severity = rules.check_adverse_event(report.kind, report.severity, report.occurred_on, ctx.now().date(),
+    kind, severity = rules.check_adverse_event(report.kind, report.severity, report.occurred_on, ctx.today(),
                                                report.description, report.drug_code)
     visit = await _visit_in_scope(session, principal, report.visit_id) if report.visit_id is not None else None
     event = AdverseEvent(reporter_user_id=principal.user_id, reporter_role=principal.role, visit_id=report.visit_id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from sqlmodel import select
 from hospital.config import ConfigurationError
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
+from hospital.core.clock import CHINA_TIME
 from hospital.core.errors import IntegrityFailure, InvalidInput
 from hospital.signing.ca import CertificateAuthority, Revocation, create_root_ca
 from hospital.signing.jws import SignatureVerifier
@@ -44,7 +45,7 @@ __all__ = [
 log = logging.getLogger("hospital.signing")
 
 CA_NAME = "hospital-root"
-CHINA_TZ = timezone(timedelta(hours=8))  # credentials' valid_until dates are Beijing calendar days
+CHINA_TZ = CHINA_TIME  # credentials' valid_until dates are Beijing calendar days
 CRL_VALIDITY = timedelta(days=7)
 CRL_RENEW_BEFORE = timedelta(days=1)
 _EXTENSION = "signing"

@@ -62,7 +62,7 @@ def standing_of(member: StaffMember) -> rules.StaffStanding:
 
 async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor, data: Admission,
                       photo: bytes | None, photo_type: str | None) -> StaffMember:
-    today = ctx.now().date()
+    today = ctx.today()
     try:
         kind = rules.StaffKind(data.kind)
     except ValueError as exc:
@@ -190,7 +190,7 @@ async def require_can_practise(session: AsyncSession, ctx: HospitalContext, user
     member = await staff_for_user(session, user_id)
     if member is None:
         raise AccessRefused("STAFF-03", "no admitted staff record for this user")
-    rules.check_can_practise(standing_of(member), ctx.now().date(), department)
+    rules.check_can_practise(standing_of(member), ctx.today(), department)
     return member
 
 

@@ -30,7 +30,6 @@ from hospital.video.contracts import Role
 from hospital.video.models import VideoFaceCheck, VisitRecording
 from hospital.video.rules import check_call_open, check_may_resume, doctor_join_starts_visit
 from hospital.visits import queries
-from hospital.visits.common import local_today
 from hospital.visits.models import Visit
 
 __all__ = [
@@ -180,7 +179,7 @@ async def resume_call(session: AsyncSession, ctx: HospitalContext, actor: Actor,
 async def store_recording(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID, role: str, data: bytes,
                           duration_s: float) -> VisitRecording:
     """One participant's recording into the blob store: SHA-256, size, kept 3 years from today (REC-02)."""
-    today = local_today(ctx)
+    today = ctx.today()
     blob = await store_blob(session, ctx.blob_store(), data, content_type=RECORDING_TYPE,
                             retention=RetentionClass.AUDIO_VIDEO, closed_on=today)
     recording = VisitRecording(visit_id=visit_id, participant_role=role, recording_sha256=blob.sha256, size=len(data),

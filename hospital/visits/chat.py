@@ -18,7 +18,6 @@ from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
 from hospital.staff.service import require_can_practise
 from hospital.visits import queries
-from hospital.visits.common import local_today
 from hospital.visits.lifecycle import PRESCRIBING_STATES, VisitState
 from hospital.visits.models import ChatMessage
 from hospital.visits.records import RetentionClass, purge_not_before
@@ -55,7 +54,7 @@ async def post_message(session: AsyncSession, ctx: HospitalContext, actor: Actor
     now = ctx.now()
     message = ChatMessage(visit_id=visit.id, sender_user_id=principal.user_id, sender_role=principal.role,
                           body_sealed=ctx.cipher.seal_text(text, context=_context(visit.id)),
-                          purge_not_before=purge_not_before(RetentionClass.CHAT, local_today(ctx)),
+                          purge_not_before=purge_not_before(RetentionClass.CHAT, ctx.today()),
                           created_at=now, updated_at=now)
     session.add(message)
     await session.flush()

@@ -25,7 +25,6 @@ async def _run(execute: bool, as_of: date | None) -> PurgeReport:
     from hospital.context import build_context
     from hospital.core.audit import Actor
     from hospital.db import create_engine, session_factory
-    from hospital.visits.common import local_today
     from hospital.visits.purge import find_due, purge_due
 
     settings = load_settings()
@@ -36,7 +35,7 @@ async def _run(execute: bool, as_of: date | None) -> PurgeReport:
             if execute:
                 report = await purge_due(session, ctx, Actor.system("retention-purge"))
             else:
-                report = await find_due(session, as_of or local_today(ctx))
+                report = await find_due(session, as_of or ctx.today())
     finally:
         await engine.dispose()
     return report

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,13 +12,12 @@ from sqlmodel import select
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.institution.models import Department
-from hospital.visits.dates import local_date
 from hospital.visits.lifecycle import VisitAction, VisitState, next_state
 from hospital.visits.models import MedicalRecord, Visit
 from hospital.visits.records import OnlineEmr
 from hospital.visits.tables import IntakeTables, intake_tables
 
-__all__ = ["RECENCY_OVERRIDES", "department_name", "emr_value", "local_today", "move", "open_emr", "seal_emr", "tables_for"]
+__all__ = ["RECENCY_OVERRIDES", "department_name", "emr_value", "move", "open_emr", "seal_emr", "tables_for"]
 
 _DONE = {VisitAction.ACCEPT: "accepted", VisitAction.START: "started", VisitAction.COMPLETE: "completed",
          VisitAction.TERMINATE: "terminated", VisitAction.CANCEL: "cancelled"}
@@ -30,10 +29,6 @@ def tables_for(ctx: HospitalContext) -> IntakeTables:
     overrides = ctx.extensions.get(RECENCY_OVERRIDES)
     tables = intake_tables()
     return tables.with_recency_windows(overrides) if overrides else tables
-
-
-def local_today(ctx: HospitalContext) -> date:
-    return local_date(ctx.now())
 
 
 async def department_name(session: AsyncSession, ctx: HospitalContext, code: str) -> str:

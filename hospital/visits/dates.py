@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta, timezone
-
-__all__ = ["CHINA_TIME", "add_months", "add_years_not_before", "local_date"]
+from datetime import date
 
 # The hospital serves in China (INS-04): dates a patient or doctor sees (the diagnosis date, the visit day,
-# today's queue) are China Standard Time, UTC+8 all year (no daylight saving).
-CHINA_TIME = timezone(timedelta(hours=8), "CST")
+# today's queue) are China Standard Time; the hospital's clock (hospital.core.clock) owns that.
+from hospital.core.clock import CHINA_TIME, local_date
 
-
-def local_date(moment: datetime) -> date:
-    """The calendar day of an aware `moment` in China Standard Time."""
-    if moment.tzinfo is None:
-        raise ValueError("local_date needs an aware datetime")
-    return moment.astimezone(CHINA_TIME).date()
+__all__ = ["CHINA_TIME", "add_months", "add_years_not_before", "local_date"]
 
 
 def add_months(start: date, months: int) -> date:

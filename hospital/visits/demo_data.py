@@ -14,7 +14,6 @@ from hospital.core.audit import Actor
 from hospital.identity.models import Role
 from hospital.staff.service import list_staff
 from hospital.visits import booking, intake
-from hospital.visits.common import local_today
 from hospital.visits.dates import CHINA_TIME, add_months
 
 __all__ = ["DEMO_SCHEDULES", "demo_pdf", "seed_visits_demo"]
@@ -51,7 +50,7 @@ def demo_pdf(lines: list[str]) -> bytes:
 
 async def seed_visits_demo(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID) -> None:
     """Publish doctor.wang's schedules (when admitted) and give the demo patient consent and a prior diagnosis."""
-    today = local_today(ctx)
+    today = ctx.today()
     seed = Actor.system("demo-seed")
     doctor = next((m for m in await list_staff(session) if m.kind == Role.DOCTOR), None)
     if doctor is None:

@@ -20,7 +20,7 @@ from hospital.institution.service import require_licence_in_force
 from hospital.signing.service import sign_document
 from hospital.staff.service import require_can_practise
 from hospital.visits import queries
-from hospital.visits.common import emr_value, local_today, open_emr, seal_emr, tables_for
+from hospital.visits.common import emr_value, open_emr, seal_emr, tables_for
 from hospital.visits.icd10 import validate_icd10
 from hospital.visits.lifecycle import PRESCRIBING_STATES, VisitState
 from hospital.visits.models import MedicalRecord, Visit
@@ -109,7 +109,7 @@ async def sign_off_medical_record(session: AsyncSession, ctx: HospitalContext, a
         "face_verification": {"practice_session_id": str(principal.practice_session_id),
                               "verified_at": principal.face_verified_at.isoformat()
                               if principal.face_verified_at else None}})
-    record.purge_not_before = purge_not_before(RetentionClass.MEDICAL_RECORD, local_today(ctx))
+    record.purge_not_before = purge_not_before(RetentionClass.MEDICAL_RECORD, ctx.today())
     record.version += 1
     record.touch()
     await session.flush()

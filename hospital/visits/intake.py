@@ -24,7 +24,7 @@ from hospital.institution.disclosure import load_disclosure_settings
 from hospital.institution.service import approved_department_codes, current_licence, require_licence_in_force
 from hospital.patients.models import Patient
 from hospital.visits import queries
-from hospital.visits.common import local_today, tables_for
+from hospital.visits.common import tables_for
 from hospital.visits.consent import CONSENT_DIR, load_consent, render_consent
 from hospital.visits.dates import add_months
 from hospital.visits.documents import MAX_DOCUMENT_BYTES, sniff_document
@@ -161,10 +161,10 @@ async def file_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, acto
     code = validate_icd10(data.icd10_code, aliases=tables.legacy_aliases)
     check_prior_diagnosis_on_file(PriorDiagnosis(
         code.code, data.diagnosis_name, data.document_type, data.institution_name, data.diagnosed_on,
-        hashlib.sha256(document).hexdigest() if document else None, institution_kind), today=local_today(ctx))
+        hashlib.sha256(document).hexdigest() if document else None, institution_kind), today=ctx.today())
     kind = sniff_document(document, content_type or "", max_bytes=min(MAX_DOCUMENT_BYTES, ctx.settings.max_upload_bytes))
     blob = await store_blob(session, ctx.blob_store(), document, content_type=kind.value,
-                            retention=RetentionClass.MEDICAL_RECORD, closed_on=local_today(ctx))
+                            retention=RetentionClass.MEDICAL_RECORD, closed_on=ctx.today())
     record = PriorDiagnosisRecord(
         patient_id=patient.id, icd10_code=code.code, icd10_category=code.category,
         diagnosis_name=data.diagnosis_name.strip(), document_type=data.document_type,
@@ -196,7 +196,7 @@ def eligibility_of(record: PriorDiagnosisRecord, tables: IntakeTables, approved:
 
 
 async def eligibility_context(session: AsyncSession, ctx: HospitalContext) -> tuple[IntakeTables, set[str], date]:
-    return tables_for(ctx), await approved_department_codes(session), local_today(ctx)
+    return tables_for(ctx), await approved_department_codes(session), ctx.today()
 
 
 async def own_acceptances(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID) -> dict[str, Any]:

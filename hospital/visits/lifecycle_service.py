@@ -22,7 +22,7 @@ from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
 from hospital.staff.service import require_can_practise
 from hospital.visits import queries
-from hospital.visits.common import emr_value, local_today, move, open_emr, tables_for
+from hospital.visits.common import emr_value, move, open_emr, tables_for
 from hospital.visits.icd10 import validate_icd10
 from hospital.visits.lifecycle import (
     Referral,
@@ -94,7 +94,7 @@ async def start_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor,
 
 async def _close_records(session: AsyncSession, ctx: HospitalContext, visit: Visit) -> None:
     """The chat of a closed visit is kept 3 years from its end (REC-02)."""
-    keep_until = purge_not_before(RetentionClass.CHAT, local_today(ctx))
+    keep_until = purge_not_before(RetentionClass.CHAT, ctx.today())
     await session.execute(update(ChatMessage).where(ChatMessage.visit_id == visit.id)  # type: ignore[arg-type]
                           .values(purge_not_before=keep_until))
 

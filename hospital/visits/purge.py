@@ -22,7 +22,6 @@ import hospital.models  # noqa: F401  (every table, so every reference to a blob
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import Blob
-from hospital.visits.common import local_today
 from hospital.visits.models import ChatMessage, MedicalRecord, PriorDiagnosisRecord, Visit
 from hospital.visits.records import RetentionClass, check_purge_date_reached
 
@@ -116,7 +115,7 @@ async def find_due(session: AsyncSession, as_of: date, *, release: bool = True) 
 
 async def purge_due(session: AsyncSession, ctx: HospitalContext, actor: Actor) -> PurgeReport:
     """Purge what is due today (never another day); blob files go after the rows are committed."""
-    today = local_today(ctx)
+    today = ctx.today()
     report = await find_due(session, today, release=False)
     report.executed = True
     purged_blobs: list[str] = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, Screens, new_page
 from tests.e2e.test_clinician_faces import log_in, resident_id, verify_face
+from tests.helpers import hospital_today
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +48,7 @@ def outpatient_record(path: Path, diagnosis: str) -> Path:
     image = Image.new("RGB", (900, 1200), "white")
     draw = ImageDraw.Draw(image)
     for row, line in enumerate(("Demo City First People's Hospital", "Outpatient record", f"Diagnosis: {diagnosis}",
-                                f"Date: {date.today() - timedelta(days=120)}")):
+                                f"Date: {hospital_today() - timedelta(days=120)}")):
         draw.text((60, 80 + 60 * row), line, fill="black")
     image.save(path, "PNG")
     return path
@@ -83,7 +84,7 @@ def patient_uploads_a_diagnosis(j: Journey) -> None:
     page.get_by_label("诊断名称").fill("原发性高血压")
     page.get_by_label("ICD-10 编码").fill("I10")
     page.get_by_label("诊断机构").fill("示范市第一人民医院")
-    page.get_by_label("诊断日期").fill((date.today() - timedelta(days=120)).isoformat())
+    page.get_by_label("诊断日期").fill((hospital_today() - timedelta(days=120)).isoformat())
     page.get_by_label("资料类型").select_option("outpatient_record")
     page.get_by_label("病历资料（照片或PDF）").set_input_files(j.document)
     page.get_by_role("button", name="上传").click()
@@ -280,7 +281,7 @@ def test_booking_with_cholera_shows_the_rules_message(plain_browser: Browser, ho
     page.get_by_label("诊断名称").fill("霍乱")
     page.get_by_label("ICD-10 编码").fill("A00")
     page.get_by_label("诊断机构").fill("示范市传染病医院")
-    page.get_by_label("诊断日期").fill((date.today() - timedelta(days=10)).isoformat())
+    page.get_by_label("诊断日期").fill((hospital_today() - timedelta(days=10)).isoformat())
     page.get_by_label("病历资料（照片或PDF）").set_input_files(outpatient_record(tmp_path / "a00.png", "A00 cholera"))
     page.get_by_role("button", name="上传").click()
     cholera = page.get_by_test_id("prior-diagnosis").filter(has_text="霍乱（A00）")

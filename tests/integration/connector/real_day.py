@@ -14,6 +14,7 @@ from connectors.supervision.directory import opened_payload
 from connectors.supervision.dispatcher import Dispatcher
 from connectors.supervision.mapping import EventView
 from hospital.config import Settings
+from hospital.core.clock import local_date
 from tests.conftest import FakeClock
 from tests.helpers import login_as
 from tests.integration.connector.conftest import fresh_outbox
@@ -89,7 +90,7 @@ async def a_whole_visit(client: AsyncTestClient[Any], clock: FakeClock, day: Day
                                  json={"outcome": "dispute", "response": "已转医患纠纷调解程序"})
     assert answered.status_code == 200, answered.text
     reported = await client.post("/api/adverse-events", headers=await login_as(client, "doctor"), json={
-        "kind": "drug", "severity": "mild", "occurred_on": clock().date().isoformat(),
+        "kind": "drug", "severity": "mild", "occurred_on": local_date(clock()).isoformat(),
         "description": "服药后轻度头晕", "drug_code": "C08CA01-tab-5mg", "visit_id": visit_id})
     assert reported.status_code == 201, reported.text
     return day

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -66,6 +67,7 @@ class FhirServer:
 
 
 async def test_a_real_day_reaches_a_fhir_server_in_order_with_prescriptions_draft_then_active(
+    china_after_midnight: datetime,
     client: AsyncTestClient[Any], clock: FakeClock, demo: None, settings: Settings, dispatchers: DispatcherFactory
 ) -> None:
     day = await a_real_day(client, clock)

@@ -4,6 +4,7 @@ a patient's or clinician's words in clear; the connector opens them all again fo
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -20,7 +21,7 @@ DOCTOR_ID_NUMBER, PHARMACIST_ID_NUMBER = "110105198001011238", "1101051985050522
 
 
 async def test_no_outbox_event_keeps_people_or_clinical_text_in_clear(
-    client: AsyncTestClient[Any], clock: FakeClock, settings: Settings, demo: None
+    china_after_midnight: datetime, client: AsyncTestClient[Any], clock: FakeClock, settings: Settings, demo: None
 ) -> None:
     await a_whole_visit(client, clock)
     await the_other_endings(client)

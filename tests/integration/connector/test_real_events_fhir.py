@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +44,7 @@ def decoded(signature: dict[str, Any]) -> str:
 
 
 async def test_every_event_of_a_real_day_maps_to_fhir_resources_that_say_what_the_hospital_did(
+    china_after_midnight: datetime,
     client: AsyncTestClient[Any], clock: FakeClock, settings: Settings, demo: None, dispatchers: DispatcherFactory
 ) -> None:
     day = await a_real_day(client, clock)

@@ -7,6 +7,7 @@ dispatcher reads it (sealed part opened, people looked up in its directory).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -21,6 +22,7 @@ from tests.integration.visits.journey import EMR
 
 
 async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
+    china_after_midnight: datetime,
     client: AsyncTestClient[Any], clock: FakeClock, settings: Settings, demo: None, dispatchers: DispatcherFactory
 ) -> None:
     await a_real_day(client, clock)

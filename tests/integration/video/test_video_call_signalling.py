@@ -25,7 +25,6 @@ from hospital.core.blobs import Blob
 from hospital.core.retention import RetentionClass, purge_not_before
 from hospital.identity.models import User
 from hospital.video.models import VideoFaceCheck, VisitRecording
-from hospital.visits.common import local_today
 from tests.helpers import count_rows, login_as
 from tests.integration.visits.journey import accept, file_prior, new_patient, schedule_of, verified
 
@@ -68,8 +67,8 @@ async def test_patient_and_doctor_see_each_other_and_both_are_recorded_for_three
     query = select(VisitRecording).where(col(VisitRecording.visit_id) == uuid.UUID(visit_id))
     recordings = (await session.execute(query)).scalars().all()
     assert sorted(r.participant_role for r in recordings) == ["doctor", "patient"]
-    keep_until = purge_not_before(RetentionClass.AUDIO_VIDEO, local_today(ctx))
-    assert keep_until.year - local_today(ctx).year == 3
+    keep_until = purge_not_before(RetentionClass.AUDIO_VIDEO, ctx.today())
+    assert keep_until.year - ctx.today().year == 3
     for recording in recordings:
         blob = await session.get(Blob, recording.recording_sha256)
         assert blob is not None and blob.retention_class == "audio_video" and blob.purge_not_before == keep_until

@@ -18,7 +18,7 @@ from hospital.core.errors import HospitalError
 from hospital.db import create_engine, session_factory
 from hospital.visits.dates import CHINA_TIME
 from hospital.visits.demo_data import demo_pdf
-from tests.helpers import login, login_as
+from tests.helpers import hospital_today, login, login_as
 
 __all__ = ["EMR", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",
            "publish", "race", "resident_id", "schedule_of", "verified"]
@@ -67,7 +67,7 @@ async def new_patient(client: AsyncTestClient[Any], name: str, birth: date, phon
 async def file_prior(client: AsyncTestClient[Any], headers: dict[str, str], *, document: bytes | None = None,
                      content_type: str = "application/pdf", changes: dict[str, str] | None = None, **fields: str) -> Any:
     form = {"icd10_code": "I10", "diagnosis_name": "原发性高血压", "document_type": "outpatient_record",
-            "institution_name": "示范市第一人民医院", "diagnosed_on": (date.today() - timedelta(days=60)).isoformat()}
+            "institution_name": "示范市第一人民医院", "diagnosed_on": (hospital_today() - timedelta(days=60)).isoformat()}
     form.update(changes or {})
     form.update(fields)
     return await client.post("/api/prior-diagnoses", headers=headers, data=form,
@@ -87,7 +87,7 @@ async def schedule_of(client: AsyncTestClient[Any], department: str = "03.04") -
 
 async def publish(client: AsyncTestClient[Any], doctor: dict[str, str], *, department: str = "03.04", capacity: int = 1,
                   days: int = 3, hour: int = 9) -> Any:
-    day = date.today() + timedelta(days=days)
+    day = hospital_today() + timedelta(days=days)
     starts = datetime(day.year, day.month, day.day, hour, tzinfo=CHINA_TIME)
     return await client.post("/api/schedules", headers=doctor, json={
         "department_code": department, "starts_at": starts.isoformat(),

@@ -4,7 +4,7 @@ and no double booking under concurrent requests (REV-06, REV-01 … REV-05, INS-
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -22,7 +22,7 @@ from hospital.visits.booking import BookingInput, book_visit
 from hospital.visits.lifecycle_service import accept_visit
 from hospital.visits.models import Schedule, Visit
 from tests.conftest import FakeClock
-from tests.helpers import count_rows, event_payload, login_as
+from tests.helpers import count_rows, event_payload, hospital_today, login_as
 from tests.integration.visits.journey import (
     book,
     demo_prior_id,
@@ -37,7 +37,7 @@ from tests.integration.visits.journey import (
 
 
 async def test_a_doctor_publishes_schedules_in_their_own_departments_and_anyone_sees_the_free_places(
-    client: AsyncTestClient[Any], demo: None
+    around_china_midnight: datetime, client: AsyncTestClient[Any], demo: None
 ) -> None:
     doctor = await login_as(client, "doctor")
     published = await publish(client, doctor, capacity=3)
@@ -58,6 +58,7 @@ async def test_a_doctor_publishes_schedules_in_their_own_departments_and_anyone_
 
 
 async def test_a_booking_takes_a_place_reaches_the_doctors_queue_and_is_reported(
+    around_china_midnight: datetime,
     client: AsyncTestClient[Any], session: AsyncSession, clock: FakeClock, demo: None, settings: Settings) -> None:
     patient = await login_as(client, "patient")
     schedule = await schedule_of(client)
@@ -87,11 +88,12 @@ async def test_a_booking_takes_a_place_reaches_the_doctors_queue_and_is_reported
 
 
 async def test_a_visit_cannot_be_booked_without_an_eligible_prior_diagnosis(
+    around_china_midnight: datetime,
     client: AsyncTestClient[Any], session: AsyncSession, demo: None
 ) -> None:
     patient = await login_as(client, "patient")
     schedule = (await schedule_of(client))["schedule_id"]
-    long_ago = (date.today() - timedelta(days=400)).isoformat()
+    long_ago = (hospital_today() - timedelta(days=400)).isoformat()
     expired = (await file_prior(client, patient, diagnosed_on=long_ago)).json()["prior_diagnosis_id"]
     cholera = (await file_prior(client, patient, icd10_code="A00.9", diagnosis_name="霍乱")).json()["prior_diagnosis_id"]
     diabetes = (await file_prior(client, patient, icd10_code="E11.9", diagnosis_name="2型糖尿病")).json()["prior_diagnosis_id"]
@@ -125,6 +127,7 @@ async def test_a_department_withdrawn_from_the_licence_takes_no_bookings(client:
 
 
 async def test_a_full_schedule_refuses_the_next_patient_until_a_cancellation_frees_the_place(
+    around_china_midnight: datetime,
     client: AsyncTestClient[Any], session: AsyncSession, demo: None
 ) -> None:
     schedule = (await publish(client, await login_as(client, "doctor"), capacity=1)).json()["schedule_id"]
@@ -149,8 +152,9 @@ async def test_a_full_schedule_refuses_the_next_patient_until_a_cancellation_fre
 
 
 async def test_a_child_under_six_is_booked_only_with_a_guardian_present(
+    around_china_midnight: datetime,
     client: AsyncTestClient[Any], session: AsyncSession, demo: None, settings: Settings) -> None:
-    child = await new_patient(client, "小明", date.today() - timedelta(days=4 * 365), "13911110006")
+    child = await new_patient(client, "小明", hospital_today() - timedelta(days=4 * 365), "13911110006")
     prior = (await file_prior(client, child, icd10_code="E10.9", diagnosis_name="1型糖尿病")).json()["prior_diagnosis_id"]
     schedule = (await schedule_of(client, "03.07"))["schedule_id"]
     mother = resident_id(date(1990, 3, 1), "222")
@@ -170,6 +174,7 @@ async def test_a_child_under_six_is_booked_only_with_a_guardian_present(
 
 
 async def test_two_patients_racing_for_the_last_place_get_one_booking_and_one_409(
+    around_china_midnight: datetime,
     client: AsyncTestClient[Any], session: AsyncSession, settings: Settings, ctx: HospitalContext, demo: None
 ) -> None:
     schedule = uuid.UUID((await publish(client, await login_as(client, "doctor"), capacity=1)).json()["schedule_id"])

@@ -22,7 +22,7 @@ from hospital.signing.service import verify_signature
 from hospital.visits.lifecycle_service import require_visit_open_for_prescribing
 from hospital.visits.models import ChatMessage, MedicalRecord
 from tests.conftest import FakeClock
-from tests.helpers import event_payload, login_as
+from tests.helpers import event_payload, hospital_today, login_as
 from tests.integration.visits.journey import (
     EMR,
     FACES,
@@ -89,7 +89,7 @@ async def test_a_visit_runs_from_booking_to_completion_with_its_record_signed_an
     await session.rollback()
     record = (await client.get(f"/api/visits/{visit_id}/medical-record", headers=patient)).json()
     assert record["chief_complaint"] == EMR["chief_complaint"] and record["diagnosis_icd10"] == "I10"
-    assert record["retention_class"] == "medical_record" and int(record["purge_not_before"][:4]) >= date.today().year + 15
+    assert record["retention_class"] == "medical_record" and int(record["purge_not_before"][:4]) >= hospital_today().year + 15
     completed = await client.post(f"/api/visits/{visit_id}/complete", headers=doctor)
     assert completed.status_code == 200 and completed.json()["state"] == "completed"
     late = await client.post(f"/api/visits/{visit_id}/messages", headers=patient, json={"body": "谢谢"})

@@ -22,7 +22,7 @@ from hospital.visits.dates import CHINA_TIME
 from hospital.visits.models import ChatMessage, MedicalRecord, PriorDiagnosisRecord, Visit
 from hospital.visits.purge import purge_due
 from tests.conftest import FakeClock
-from tests.helpers import count_rows, login_as
+from tests.helpers import count_rows, hospital_today, login_as
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, file_prior, pdf, schedule_of
 
 
@@ -100,7 +100,7 @@ async def test_the_retention_command_lists_what_is_due_and_never_purges_ahead_of
     def run(*args: str) -> Any:
         return asyncio.to_thread(runner.invoke, retention, ["purge", *args], env=env)
 
-    in_three_years = (date.today() + timedelta(days=3 * 366)).isoformat()
+    in_three_years = (hospital_today() + timedelta(days=3 * 366)).isoformat()
     listed = await run("--dry-run", "--as-of", in_three_years, "--json")
     assert listed.exit_code == 0, listed.output
     report = json.loads(listed.output)
