@@ -2,11 +2,9 @@
 // hospital's media peer, the other side's picture back, and the hospital's notices (paused, resumed …).
 // `startCall(root, visitId)` runs one call inside `root`, which holds the call's elements (found by their
 // data-testid: call-status, call-notice, remote-video, local-video, reverify, leave) and carries the call's
-// state in `data-call-state`. The visit pages mount it beside the chat; the standalone page (`call.html`, body
-// `data-call-page="standalone"`) starts it on the whole body, and keeps the session's token renewed there (the visit
-// pages do it through page.js).
+// state in `data-call-state`. The visit pages mount it beside the chat; the call page (/visits/{id}/call,
+// `pages/call.js`) runs it on its whole body. Both start through page.js, which keeps the session renewed.
 // The bearer token is the one the log-in page keeps in sessionStorage ("hospital.session").
-import { keepSessionRenewed } from "./session.js";
 
 const SESSION_KEY = "hospital.session";
 const TESTIDS = { "call-status": "call-status", "call-notice": "call-notice", "remote-video": "remote-video",
@@ -276,9 +274,4 @@ export async function startCall(container, visitId, text = {}) {
   } catch (error) {
     refused(error);
   }
-}
-
-if (document.body.dataset.callPage === "standalone") {
-  keepSessionRenewed();
-  startCall(document.body, location.pathname.split("/")[2]);
 }
