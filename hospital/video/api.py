@@ -3,7 +3,8 @@
 Only the visit's patient and doctor reach a call (anyone else: 404). SDP goes over HTTP (offer in, complete
 answer out; the browser may trickle its candidates after); what happens during the call (joined, left,
 paused, resumed, ended) is pushed over the events socket, authenticated with `?token=` (browsers cannot set
-headers on a WebSocket).
+headers on a WebSocket). The call page itself (`/visits/{id}/call`) is one of the page router's pages
+(`hospital/web/pages.py`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from hospital.core.web import actor_of
 from hospital.identity.guards import principal_of, requires_doctor
 from hospital.video.calls import video_calls
 from hospital.video.notices import Inbox
-from hospital.video.pages import PAGE_ROUTES
 
 __all__ = ["VIDEO_ROUTES", "CallController", "call_events"]
 
@@ -135,4 +135,4 @@ async def _drain(socket: WebSocket[Any, Any, Any]) -> None:
             await socket.receive_data(mode="text")
 
 
-VIDEO_ROUTES: list[ControllerRouterHandler] = [CallController, call_events, *PAGE_ROUTES]
+VIDEO_ROUTES: list[ControllerRouterHandler] = [CallController, call_events]

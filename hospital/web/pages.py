@@ -36,7 +36,8 @@ log = logging.getLogger("hospital.web")
 class Page:
     path: str
     name: str  # template `pages/<name>.html` and module `static/js/pages/<name>.js`
-    area: str  # public | patient | doctor | pharmacist | admin: the layout and the role the module requires
+    area: str  # public | patient | doctor | pharmacist | admin: the layout and the role the module requires (none
+    #            for public pages, whose modules may still use a session they find, e.g. the call page)
     title: str  # catalogue key of the page title
 
 
@@ -45,6 +46,8 @@ PAGES = (
     Page("/disclosure", "disclosure", "public", "page.disclosure"),
     Page("/login", "login", "public", "page.login"),
     Page("/patient/register", "register", "public", "page.register"),
+    # The video call of a visit, for its patient or its doctor: which of them may join is the API's to decide.
+    Page("/visits/{visit_id:uuid}/call", "call", "public", "page.call"),
     Page("/patient", "patient-home", "patient", "page.patient_home"),
     Page("/patient/consent", "patient-consent", "patient", "page.patient_consent"),
     Page("/patient/diagnoses", "patient-diagnoses", "patient", "page.patient_diagnoses"),

@@ -51,6 +51,23 @@ async def test_english_is_served_when_asked_for_by_query_or_cookie(client: Async
     assert '"disclosure.licence": "Licence to practise' in by_cookie  # the catalogue the scripts read
 
 
+async def test_the_call_page_renders_through_the_base_template_in_either_language(client: AsyncTestClient[Any],
+                                                                                 demo: None) -> None:
+    """The video call page of a visit is one of the page router's pages, not a file of its own: the shared
+    header with the language switch, the catalogue its module reads, and its texts in the page language."""
+    assert "/visits/{visit_id:uuid}/call" in {page.path for page in PAGES}
+    url = f"/visits/{SOME_ID}/call"
+    chinese = (await client.get(url)).text
+    assert 'class="site-header"' in chinese and 'id="lang-switch"' in chinese and 'id="i18n-catalogue"' in chinese
+    assert "<title>视频问诊 · 示范互联网医院</title>" in chinese
+    assert 'src="/static/js/pages/call.js"' in chinese and 'data-call-state="loading"' in chinese
+    assert ">离开通话</button>" in chinese and "Leave" not in chinese
+    english = (await client.get(f"{url}?lang=en")).text
+    assert '<html lang="en">' in english and "<title>Video consultation · 示范互联网医院</title>" in english
+    assert ">Leave the call</button>" in english and "离开" not in english
+    assert '"video.live": "Live"' in english  # the status lines call.js shows, in the page language
+
+
 async def test_an_expired_licence_puts_a_banner_on_every_page(client: AsyncTestClient[Any], demo: None, ctx: Any,
                                                               clock: Any) -> None:
     clock.advance(days=365 * 6)  # past the demo licence's validity

@@ -2,74 +2,26 @@
 // hospital's media peer, the other side's picture back, and the hospital's notices (paused, resumed …).
 // `startCall(root, visitId)` runs one call inside `root`, which holds the call's elements (found by their
 // data-testid: call-status, call-notice, remote-video, local-video, reverify, leave) and carries the call's
-// state in `data-call-state`. The visit pages mount it beside the chat; the standalone page (`call.html`, body
-// `data-call-page="standalone"`) starts it on the whole body, and keeps the session's token renewed there (the visit
-// pages do it through page.js).
-// The bearer token is the one the log-in page keeps in sessionStorage ("hospital.session").
-import { keepSessionRenewed } from "./session.js";
+// state in `data-call-state`. The visit pages mount it beside the chat; the call page (/visits/{id}/call,
+// `pages/call.js`) runs it on its whole body. Both start through page.js, which keeps the session renewed.
+// The session, the API and the texts are the pages' own: session.js, api.js, i18n.js.
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+import { currentSession, replaceToken } from "./session.js";
 
-const SESSION_KEY = "hospital.session";
-const TESTIDS = { "call-status": "call-status", "call-notice": "call-notice", "remote-video": "remote-video",
-  "local-video": "local-video", reverify: "reverify", leave: "leave" };
 let root = document.body;
 let base = "";
-const $ = (id) => root.querySelector(`[data-testid="${TESTIDS[id]}"]`);
-
-let TEXT = {
-  connecting: "正在连接… Connecting…",
-  reconnecting: "网络中断，正在重新连接… Connection lost, reconnecting…",
-  live: "通话中 Live",
-  pausedDoctor: "已暂停：未能持续核验您的人脸，请重新核验后继续 Paused: verify your face again to resume",
-  pausedPatient: "已暂停：正在等待医生重新核验身份 Paused: waiting for the doctor to verify again",
-  ended: "通话已结束 The call has ended",
-  login: "请先登录 Log in first",
-};
+const $ = (testid) => root.querySelector(`[data-testid="${testid}"]`);
 
 const call = { role: null, paused: false, ended: false, pc: null, stream: null, iceServers: [], retry: 0, timer: null };
 
-function session() {
-  try {
-    return JSON.parse(sessionStorage.getItem(SESSION_KEY)) || null;
-  } catch {
-    return null;
-  }
-}
-
 function token() {
-  const current = session();
+  const current = currentSession();
   return current ? current.token : null;
 }
 
-function saveToken(accessToken, expiresIn) {
-  const current = session() || {};
-  current.token = accessToken;
-  current.expires_at = Date.now() + (expiresIn || 900) * 1000;
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify(current));
-}
-
-async function api(path, { method = "GET", json, form } = {}) {
-  const headers = { Accept: "application/json, application/problem+json", Authorization: `Bearer ${token()}` };
-  let body;
-  if (json !== undefined) {
-    headers["Content-Type"] = "application/json";
-    body = JSON.stringify(json);
-  } else if (form !== undefined) {
-    body = form;
-  }
-  const response = await fetch(path, { method, headers, body, credentials: "same-origin" });
-  if (!response.ok) {
-    let problem = {};
-    try {
-      problem = await response.json();
-    } catch {
-      problem = { title: `HTTP ${response.status}` };
-    }
-    const error = new Error(problem.detail || problem.title || `HTTP ${response.status}`);
-    error.status = response.status;
-    error.ruleId = problem.rule_id || null;
-    throw error;
-  }
-  return response.status === 204 ? null : response.json();
+function withRule(error) {
+  return `${error.message}${error.ruleId ? ` (${error.ruleId})` : ""}`;
 }
 
 function show(state, text) {
@@ -86,13 +38,13 @@ function render() {
   if (call.ended) return;
   $("reverify").hidden = !(call.paused && call.role === "doctor");
   if (call.paused) {
-    show("paused", call.role === "doctor" ? TEXT.pausedDoctor : TEXT.pausedPatient);
+    show("paused", call.role === "doctor" ? t("video.paused_doctor") : t("video.paused_patient"));
   } else if (call.pc && call.pc.connectionState === "connected") {
-    show("live", TEXT.live);
+    show("live", t("video.live"));
   } else if (call.timer) {
-    show("reconnecting", TEXT.reconnecting);
+    show("reconnecting", t("video.reconnecting"));
   } else {
-    show("connecting", TEXT.connecting);
+    show("connecting", t("video.connecting"));
   }
 }
 
@@ -100,7 +52,7 @@ function refused(error) {
   if (!error.status && call.stream) {
     scheduleReconnect(2000); // the network, not the hospital: try again
   } else {
-    end(`${error.message}${error.ruleId ? ` (${error.ruleId})` : ""}`, "refused");
+    end(withRule(error), "refused");
   }
 }
 
@@ -191,7 +143,7 @@ function listen() {
   socket.onmessage = (event) => onNotice(JSON.parse(event.data));
   socket.onclose = (event) => {
     if (call.ended || socket !== call.socket) return;
-    if (event.code >= 4400 && event.code < 4500) return end(event.reason || `refused (${event.code})`, "refused");
+    if (event.code >= 4400 && event.code < 4500) return end(event.reason || t("video.refused", { code: event.code }), "refused");
     // Until the socket is back, ask once whether the visit is paused (a proxy may refuse WebSockets).
     api(base)
       .then((status) => {
@@ -206,14 +158,14 @@ function listen() {
 }
 
 function onNotice(message) {
-  if (message.kind === "state" && !["accepted", "in_progress"].includes(message.state)) return end(TEXT.ended, "ended");
+  if (message.kind === "state" && !["accepted", "in_progress"].includes(message.state)) return end(t("video.ended"), "ended");
   if (message.kind === "state") call.paused = message.paused;
   else if (message.kind === "paused") call.paused = true;
   else if (message.kind === "resumed") call.paused = false;
-  else if (message.kind === "joined" && message.role !== call.role) notice("对方已加入 The other side joined");
-  else if (message.kind === "left" && message.role !== call.role) notice("对方已离开 The other side left");
-  else if (message.kind === "face_check") $("call-status").title = `face check: ${message.status}`;
-  else if (message.kind === "ended") return end(TEXT.ended, "ended");
+  else if (message.kind === "joined" && message.role !== call.role) notice(t("video.other_joined"));
+  else if (message.kind === "left" && message.role !== call.role) notice(t("video.other_left"));
+  else if (message.kind === "face_check") $("call-status").title = t("video.face_check", { status: message.status });
+  else if (message.kind === "ended") return end(t("video.ended"), "ended");
   render();
 }
 
@@ -229,11 +181,11 @@ async function reverify() {
   form.append("image", picture, "capture.jpg");
   try {
     const verified = await api("/api/me/face-verifications", { method: "POST", form });
-    saveToken(verified.access_token, verified.expires_in);
+    replaceToken(verified.access_token, verified.expires_in, { face_verified_at: verified.face_verified_at });
     await api(`${base}/resume`, { method: "POST" });
     notice("");
   } catch (error) {
-    notice(`${error.message}${error.ruleId ? ` (${error.ruleId})` : ""}`);
+    notice(withRule(error));
   }
 }
 
@@ -247,21 +199,17 @@ function end(text, state) {
   show(state, text);
 }
 
-/**
- * Start the call of `visitId` inside `container` (see the top of this file); `text` replaces any of the
- * status lines (the visit pages pass them in the page's language). Starts once per page.
- */
-export async function startCall(container, visitId, text = {}) {
+/** Start the call of `visitId` inside `container` (see the top of this file), in the page's language. Once per page. */
+export async function startCall(container, visitId) {
   root = container;
   base = `/api/visits/${visitId}/call`;
-  TEXT = { ...TEXT, ...text };
-  $("leave").addEventListener("click", () => api(`${base}/leave`, { method: "POST" }).catch(() => {}).finally(() => end(TEXT.ended, "ended")));
+  $("leave").addEventListener("click", () => api(`${base}/leave`, { method: "POST" }).catch(() => {}).finally(() => end(t("video.ended"), "ended")));
   $("reverify").addEventListener("click", reverify);
   window.addEventListener("online", () => {
     if (call.pc && call.pc.connectionState !== "connected") scheduleReconnect(0);
   });
   if (!token()) {
-    show("refused", TEXT.login);
+    show("refused", t("video.login"));
     return;
   }
   try {
@@ -276,9 +224,4 @@ export async function startCall(container, visitId, text = {}) {
   } catch (error) {
     refused(error);
   }
-}
-
-if (document.body.dataset.callPage === "standalone") {
-  keepSessionRenewed();
-  startCall(document.body, location.pathname.split("/")[2]);
 }

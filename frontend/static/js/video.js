@@ -7,12 +7,6 @@ import { clear, h } from "./ui.js";
 
 let mounted = null; // the visit whose call runs on this page; it ends itself when the visit ends
 
-function callTexts() {
-  return { connecting: t("video.connecting"), reconnecting: t("video.reconnecting"), live: t("video.live"),
-    pausedDoctor: t("video.paused_doctor"), pausedPatient: t("video.paused_patient"), ended: t("video.ended"),
-    login: t("video.login") };
-}
-
 function callNode() {
   return h("div", { class: "call", "data-call-state": "loading", "data-testid": "call" },
     h("p", { "data-testid": "call-status", role: "status", "aria-live": "polite" }, t("video.connecting")),
@@ -37,7 +31,7 @@ export function mountVideo(root, visit, role) {
     mounted = visit.visit_id;
     const call = callNode();
     clear(root, call);
-    startCall(call, visit.visit_id, callTexts());
+    startCall(call, visit.visit_id);
   });
   clear(root,
     visit.paused ? h("p", { class: "notice warn", "data-testid": "video-paused" }, t("video.paused")) : null,

@@ -51,3 +51,18 @@ def test_placeholders_are_filled_and_a_missing_string_shows_its_key() -> None:
     t = translator("en")
     assert t("home.welcome", name="示范互联网医院") == "Welcome to 示范互联网医院"
     assert t("no.such.key") == "no.such.key"
+
+
+def test_the_call_modules_use_the_shared_session_api_and_strings() -> None:
+    """call.js (the call inside a visit page and on its own page) keeps no session key, fetch wrapper or text
+    of its own: session.js, api.js and the catalogues (i18n.js) serve it as they serve every page."""
+    js = FRONTEND_DIR / "static" / "js"
+    for path in (js / "call.js", js / "pages" / "call.js"):
+        source = path.read_text(encoding="utf-8")
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("//"))
+        assert "sessionStorage" not in code and "fetch(" not in code, path.name
+        assert not re.search(r"[\u4e00-\u9fff]", code), path.name  # every text through t()
+    source = (js / "call.js").read_text(encoding="utf-8")
+    for module in ("./api.js", "./i18n.js", "./session.js"):
+        assert f'from "{module}"' in source
+    assert [p.name for p in (js.rglob("*.js")) if "sessionStorage" in p.read_text(encoding="utf-8")] == ["session.js"]
