@@ -19,6 +19,7 @@ from hospital.identity.tokens import TokenIssuer, load_or_create_signing_key
 if TYPE_CHECKING:
     from hospital.biometrics.pool import FacePool
     from hospital.core.blobs import BlobStore
+    from hospital.core.events import Event, Subscribers
 
 __all__ = ["HospitalContext", "build_context"]
 
@@ -37,6 +38,8 @@ class HospitalContext:
         self.time_zone = time_zone(settings.time_zone)
         self.blobs = blobs
         self.faces = faces
+        # Every area's subscribers to the others' events (hospital.wiring.wire sets it; `events()` reads it).
+        self.subscribers: Subscribers | None = None
         # Collaborators that areas add at start-up (the CA, the media hub …), by name.
         self.extensions: dict[str, Any] = {}
 
@@ -56,6 +59,14 @@ class HospitalContext:
         if self.faces is None:
             raise RuntimeError("the face pool is not started (the app's lifespan starts it)")
         return self.faces
+
+    def events(self, event: type[Event] | None = None) -> Subscribers:
+        """The registry of subscribers; a context never wired refuses (naming `event`, if given)."""
+        if self.subscribers is None:
+            from hospital.core.events import SubscribersNotWired
+
+            raise SubscribersNotWired(event)
+        return self.subscribers
 
     def blob_store(self) -> BlobStore:
         if self.blobs is None:
