@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         app.state.session_factory = session_factory(engine)
         app.state.ctx = ctx
         install_readiness_probe(app.state, engine,
-                                ctx.extensions.get("supervision_settings") or load_connector_settings())
+                                ctx.connector_settings or load_connector_settings())
         own_pool = ctx.faces is None
         if own_pool:
             ctx.faces = FacePool(face_settings(settings))
