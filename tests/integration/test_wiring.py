@@ -29,8 +29,6 @@ from hospital.staff.service import Admission, admit_staff, set_suspension
 from tests.helpers import count_rows
 from tests.integration.test_staff_and_faces import doctor_application, photo
 
-pytestmark = pytest.mark.postgres
-
 TABLES = (StaffMember, User, Blob, AuditEntry, OutboxEvent, FaceEnrolment, ClinicianCredential, Department)
 ACTOR = Actor.system("wiring-test")
 
