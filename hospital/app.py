@@ -19,16 +19,14 @@ from hospital.biometrics.api import FaceVerificationController
 from hospital.biometrics.pool import FacePool
 from hospital.biometrics.settings import FaceSettings
 from hospital.config import Settings, load_settings
-from hospital.context import HospitalContext, build_context
+from hospital.context import HospitalContext
 from hospital.core.problems import exception_handlers
 from hospital.core.web import auth_middleware, provide_ctx, provide_session, request_id_middleware
 from hospital.db import create_engine, session_factory
 from hospital.health import health, ready
 from hospital.identity.api import IdentityController
-from hospital.identity.profile import PROFILE_SECTIONS
 from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
-from hospital.patients.service import own_record
 from hospital.prescriptions.api import FormularyController, PrescriptionController
 from hospital.quality.api import QualityController
 from hospital.security.api import SecurityIncidentController
@@ -41,6 +39,7 @@ from hospital.video.calls import close_video_calls, open_video_calls
 from hospital.visits.api import VISIT_ROUTES
 from hospital.web.admin_api import ConnectorStatusController
 from hospital.web.pages import PAGE_ROUTES, static_router, template_config
+from hospital.wiring import wire, wired_context
 
 __all__ = ["create_app"]
 
@@ -61,8 +60,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
     """Build the app. Migrations are not run here: `hospital serve` runs them first; tests build the schema."""
     settings = settings or load_settings()
     settings.check()
-    ctx = ctx or build_context(settings)
-    PROFILE_SECTIONS.setdefault("patient", own_record)
+    ctx = wire(ctx) if ctx is not None else wired_context(settings)  # every area's subscribers (hospital/wiring.py)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -71,7 +69,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         app.state.session_factory = session_factory(engine)
         app.state.ctx = ctx
         install_readiness_probe(app.state, engine,
-                                ctx.extensions.get("supervision_settings") or load_connector_settings())
+                                ctx.connector_settings or load_connector_settings())
         own_pool = ctx.faces is None
         if own_pool:
             ctx.faces = FacePool(face_settings(settings))

@@ -23,12 +23,12 @@ def _serve(host: str, port: int, seed: bool) -> None:
     import uvicorn
 
     from hospital.app import create_app
-    from hospital.context import build_context
+    from hospital.wiring import wired_context
 
     settings = load_settings()
     settings.check()
     migrate(settings.resolved_database_url)
-    ctx = build_context(settings)
+    ctx = wired_context(settings)  # the demo seed admits clinicians: signing issues their keys
     if seed:
         asyncio.run(_seed(ctx))
     uvicorn.run(create_app(settings, ctx), host=host, port=port, log_level="info")

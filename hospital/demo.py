@@ -19,7 +19,6 @@ from hospital.identity.models import Role
 from hospital.identity.service import create_user
 from hospital.institution import service as institution
 from hospital.patients.service import Registration, register_patient
-from hospital.signing.service import register_staff_hooks
 from hospital.staff.service import Admission, admit_staff
 from hospital.visits.demo_data import seed_visits_demo
 
@@ -63,7 +62,9 @@ async def seed_demo(session: AsyncSession, ctx: HospitalContext) -> bool:
     if await institution.current_licence(session) is not None:
         return False
     actor = Actor.system("demo-seed")
-    register_staff_hooks()  # the demo clinicians get their signing keys at admission (RX-05)
+    # Refuse an unwired context before the licence is written (a half-seeded database never seeds again): the
+    # demo clinicians get their signing keys at admission from the subscribers (RX-05).
+    ctx.events()
     today = ctx.today()
     await institution.record_licence(session, actor, institution.LicenceInput(
         licence_number="PDY0001-310115-DEMO", institution_name="示范市第一人民医院",

@@ -25,6 +25,7 @@ from hospital.app import create_app
 from hospital.config import Settings
 from hospital.context import HospitalContext, build_context
 from hospital.db import create_engine, migrate, session_factory
+from hospital.wiring import wire
 from tests.faces import RememberingFacePool
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,7 +137,7 @@ def face_pool() -> RememberingFacePool:
 
 @pytest.fixture
 async def ctx(settings: Settings, clock: FakeClock, face_pool: RememberingFacePool) -> HospitalContext:
-    context = build_context(settings)
+    context = wire(build_context(settings))
     context.clock = clock
     await face_pool.start()
     context.faces = face_pool

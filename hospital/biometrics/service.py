@@ -19,6 +19,7 @@ from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import AccessRefused, RuleViolation
 from hospital.core.outbox import emit
+from hospital.identity.events import MayCarryPracticeSession
 from hospital.identity.tokens import Principal
 
 __all__ = ["CONSENT_TEXT", "IssuedPracticeSession", "add_enrolment", "encode_enrolment", "end_practice_sessions",
@@ -138,9 +139,9 @@ async def _count_failure(session: AsyncSession, ctx: HospitalContext, actor: Act
                    version=int(now.timestamp()))
 
 
-async def practice_session_open(session: AsyncSession, practice_session_id: uuid.UUID) -> bool:
-    """Whether a renewed token may still carry this practice session (identity.service.PRACTICE_CHECKS)."""
-    practice = await session.get(PracticeSession, practice_session_id)
+async def practice_session_open(session: AsyncSession, ctx: HospitalContext, asked: MayCarryPracticeSession) -> bool:
+    """Answers identity's `MayCarryPracticeSession`: a renewed token carries the practice session while it is open."""
+    practice = await session.get(PracticeSession, asked.practice_session_id)
     return practice is not None and practice.ended_at is None
 
 
@@ -157,13 +158,3 @@ async def end_practice_sessions(session: AsyncSession, ctx: HospitalContext, act
                            subject_id=practice.id, rule_id="FACE-02", detail={"reason": reason})
     return len(open_sessions)
 
-
-def register_identity_checks() -> None:
-    """Renewed tokens carry a practice session only while it is open (idempotent; runs on import)."""
-    from hospital.identity import service as identity
-
-    if practice_session_open not in identity.PRACTICE_CHECKS:
-        identity.PRACTICE_CHECKS.append(practice_session_open)
-
-
-register_identity_checks()

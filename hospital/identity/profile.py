@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.core.events import ask
+from hospital.identity.events import OwnProfileSection
 from hospital.identity.service import get_user
 from hospital.identity.tokens import Principal
 
-__all__ = ["PROFILE_SECTIONS", "own_profile"]
-
-# Areas add a section for their role (patients add the real-name record, staff the credentials).
-ProfileSection = Callable[[AsyncSession, HospitalContext, Principal], Awaitable[dict[str, Any] | None]]
-PROFILE_SECTIONS: dict[str, ProfileSection] = {}
+__all__ = ["own_profile"]
 
 
 async def own_profile(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> dict[str, Any]:
@@ -26,9 +23,8 @@ async def own_profile(session: AsyncSession, ctx: HospitalContext, principal: Pr
         "display_name": user.display_name,
         "face_verified_at": principal.face_verified_at.isoformat() if principal.face_verified_at else None,
     }
-    section = PROFILE_SECTIONS.get(user.role)
-    if section is not None:
-        extra = await section(session, ctx, principal)
-        if extra:
-            result[user.role] = extra
+    # The area that keeps a record for the role adds it (patients: the real-name record).
+    extra = next((a for a in await ask(session, ctx, OwnProfileSection(user.role, principal)) if a), None)
+    if extra:
+        result[user.role] = extra
     return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,17 +12,14 @@ from sqlmodel import select
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import NotAuthenticated, NotFound
+from hospital.core.events import ask
 from hospital.identity import rules
+from hospital.identity.events import MayCarryPracticeSession
 from hospital.identity.models import User
 from hospital.identity.passwords import DUMMY_HASH, hash_password, verify_password
 from hospital.identity.tokens import Principal
 
-__all__ = ["PRACTICE_CHECKS", "IssuedToken", "create_user", "get_user", "log_in", "login_hash", "renew_token"]
-
-# Whether a practice session (FACE-02) may be carried into a renewed token: biometrics registers its own check
-# (the session is still open, i.e. not ended by a suspension). With none registered, none is carried.
-PracticeCheck = Callable[[AsyncSession, uuid.UUID], Awaitable[bool]]
-PRACTICE_CHECKS: list[PracticeCheck] = []
+__all__ = ["IssuedToken", "create_user", "get_user", "log_in", "login_hash", "renew_token"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +87,8 @@ async def renew_token(session: AsyncSession, ctx: HospitalContext, principal: Pr
     rules.check_not_locked(user.locked_until, now)
     rules.check_session_renewable(principal.authenticated_at, now, ctx.settings.session_max_seconds)
     practice = principal.practice_session_id
-    carried = practice is not None and bool(PRACTICE_CHECKS) and all(
-        [await check(session, practice) for check in PRACTICE_CHECKS])
+    answers = await ask(session, ctx, MayCarryPracticeSession(practice)) if practice is not None else []
+    carried = practice is not None and bool(answers) and all(answers)  # biometrics: still open (FACE-02)
     verified_at = principal.face_verified_at if carried else None
     token, expires_in = ctx.tokens.issue(user.id, user.role, now, face_verified_at=verified_at,
                                          practice_session_id=practice if carried else None,

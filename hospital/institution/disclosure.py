@@ -151,9 +151,9 @@ async def _schedules(session: AsyncSession, ctx: HospitalContext, doctors: dict[
 
 def _formulary(ctx: HospitalContext) -> Formulary:
     """The formulary, read once per context (the prescriptions area may have put it there already)."""
-    formulary = ctx.extensions.get("formulary")
-    if not isinstance(formulary, Formulary):
-        formulary = ctx.extensions["formulary"] = load_formulary()
+    formulary = ctx.formulary
+    if formulary is None:
+        formulary = ctx.formulary = load_formulary()
     return formulary
 
 

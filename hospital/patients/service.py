@@ -12,13 +12,14 @@ from sqlmodel import select
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, NotFound
+from hospital.identity.events import OwnProfileSection
 from hospital.identity.models import Role, User
 from hospital.identity.service import create_user, login_hash
 from hospital.identity.tokens import Principal
 from hospital.patients import rules
 from hospital.patients.models import Patient
 
-__all__ = ["Registration", "get_patient_for_user", "own_record", "register_patient"]
+__all__ = ["Registration", "get_patient_for_user", "own_record", "profile_section", "register_patient"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +81,8 @@ async def own_record(session: AsyncSession, ctx: HospitalContext, principal: Pri
         "birth_date": patient.birth_date.isoformat(), "sex": patient.sex,
         "age": rules.age_on(patient.birth_date, ctx.today()),
     }
+
+
+async def profile_section(session: AsyncSession, ctx: HospitalContext, asked: OwnProfileSection) -> dict[str, Any] | None:
+    """Answers identity's `OwnProfileSection`: a patient's profile shows their own real-name record."""
+    return await own_record(session, ctx, asked.principal) if asked.role == Role.PATIENT else None

@@ -26,15 +26,14 @@ from hospital.prescriptions.models import Dispensing, Prescription, Prescription
 __all__ = ["dispensing_queue", "findings_json", "formulary_of", "get_prescription", "list_prescriptions",
            "open_json", "prescription_in_scope", "prescription_view", "review_queue", "seal_json"]
 
-_FORMULARY = "formulary"
 CLINICAL_ROLES = ("doctor", "pharmacist")
 
 
 def formulary_of(ctx: HospitalContext) -> Formulary:
     """The bundled formulary, loaded once per process."""
-    loaded = ctx.extensions.get(_FORMULARY)
-    if not isinstance(loaded, Formulary):
-        loaded = ctx.extensions[_FORMULARY] = load_formulary()
+    loaded = ctx.formulary
+    if loaded is None:
+        loaded = ctx.formulary = load_formulary()
     return loaded
 
 

@@ -18,11 +18,11 @@ def security() -> None:
 
 async def _with_session(use: Any) -> Any:
     from hospital.config import load_settings
-    from hospital.context import build_context
     from hospital.db import create_engine, session_factory
+    from hospital.wiring import wired_context
 
     settings = load_settings()
-    ctx = build_context(settings)
+    ctx = wired_context(settings)
     engine = create_engine(settings.resolved_database_url)
     try:
         async with session_factory(engine)() as session:

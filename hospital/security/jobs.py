@@ -20,11 +20,10 @@ from hospital.context import HospitalContext
 from hospital.core.audit import Actor
 from hospital.security import service
 
-__all__ = ["FULL_WALK_EVERY", "SCANS", "SecurityScans", "close_security_scans", "open_security_scans"]
+__all__ = ["FULL_WALK_EVERY", "SecurityScans", "close_security_scans", "open_security_scans"]
 
 log = logging.getLogger("hospital.security")
 
-SCANS = "security.scans"  # ctx.extensions key
 FULL_WALK_EVERY = timedelta(days=1)
 
 
@@ -64,13 +63,13 @@ def open_security_scans(ctx: HospitalContext, sessions: Callable[[], AsyncSessio
         return None
     scans = SecurityScans(ctx, sessions)
     scans.task = asyncio.get_running_loop().create_task(scans._loop(interval), name="security-scans")
-    ctx.extensions[SCANS] = scans
+    ctx.scans = scans
     return scans
 
 
 async def close_security_scans(ctx: HospitalContext) -> None:
-    scans = ctx.extensions.pop(SCANS, None)
-    if isinstance(scans, SecurityScans) and scans.task is not None:
+    scans, ctx.scans = ctx.scans, None
+    if scans is not None and scans.task is not None:
         scans.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await scans.task

@@ -4,7 +4,7 @@ The CA is created on the first start (or the first admission, whichever comes fi
 `signing_authority`, not in the data directory, so every app replica signs and verifies with the same root; its
 private key is stored only as PKCS#8 PEM encrypted with `settings.key_passphrase`. It is never regenerated: a
 wrong passphrase stops the hospital (ConfigurationError, 503) and a missing CA while clinician credentials exist
-is an IntegrityFailure. Once loaded it stays in `ctx.extensions["signing"]` (`signing_of(ctx)`) with one
+is an IntegrityFailure. Once loaded it stays in `ctx.signing` (`signing_of(ctx)`) with one
 long-lived `SignatureVerifier`, whose per-certificate path checks are cached.
 """
 
@@ -48,7 +48,6 @@ CA_NAME = "hospital-root"
 CHINA_TZ = CHINA_TIME  # credentials' valid_until dates are Beijing calendar days
 CRL_VALIDITY = timedelta(days=7)
 CRL_RENEW_BEFORE = timedelta(days=1)
-_EXTENSION = "signing"
 _CREATED_KEY = "signing.created_authority"
 _CA_LOCK_KEY = 0x5349_474E_4341  # "SIGNCA": two replicas starting at once create one CA
 
@@ -68,9 +67,8 @@ class HospitalSigning:
 
 
 def signing_of(ctx: HospitalContext) -> HospitalSigning | None:
-    """The CA loaded in this process, if any (typed access to `ctx.extensions["signing"]`)."""
-    found = ctx.extensions.get(_EXTENSION)
-    return found if isinstance(found, HospitalSigning) else None
+    """The CA loaded in this process, if any (`hospital_signing` loads it)."""
+    return ctx.signing
 
 
 async def start_signing(factory: async_sessionmaker[AsyncSession], ctx: HospitalContext) -> HospitalSigning:
@@ -78,7 +76,7 @@ async def start_signing(factory: async_sessionmaker[AsyncSession], ctx: Hospital
     async with factory() as session:
         signing = await hospital_signing(session, ctx)
         await session.commit()
-    ctx.extensions[_EXTENSION] = signing
+    ctx.signing = signing
     return signing
 
 
@@ -97,7 +95,7 @@ async def hospital_signing(session: AsyncSession, ctx: HospitalContext) -> Hospi
         row = await _authority(session)
     if row is not None:
         signing = _load(ctx, row)
-        ctx.extensions[_EXTENSION] = signing
+        ctx.signing = signing
         return signing
     signing = await _create_authority(session, ctx)
     _cache_once_committed(session, ctx, signing)
@@ -110,7 +108,7 @@ def _cache_once_committed(session: AsyncSession, ctx: HospitalContext, signing: 
 
     def committed(_: Any) -> None:
         if session.info.pop(_CREATED_KEY, None) is signing:
-            ctx.extensions[_EXTENSION] = signing
+            ctx.signing = signing
 
     def rolled_back(_: Any) -> None:
         if session.info.get(_CREATED_KEY) is signing:

@@ -2,9 +2,10 @@
 sign, verify, publish.
 
 Each doctor and pharmacist gets an EC P-256 key and a certificate from the hospital CA (`authority.py`) when
-admitted (`on_admission`, a staff admission hook). The private key is encrypted with the key passphrase and
-sealed with the field key, bound to its credential row. A suspension revokes the certificate and issues a new
-CRL in the same transaction; reinstatement issues a new certificate.
+admitted (`on_admission`, a subscriber to staff's `ClinicianAdmitted`, wired in `hospital/wiring.py`). The private
+key is encrypted with the key passphrase and sealed with the field key, bound to its credential row. A suspension
+revokes the certificate and issues a new CRL in the same transaction; reinstatement issues a new certificate
+(`on_suspension_changed`, a subscriber to `SuspensionChanged`).
 
 Callers check freshness before asking for a signature: FACE-03 (`require_signing_freshness`) for a doctor's
 prescription or EMR, FACE-02 for a pharmacist's review. Only `reissue_credential` and `verify_bundle` commit;
@@ -50,6 +51,7 @@ from hospital.signing.pem import (
 )
 from hospital.signing.rules import check_signing_credential
 from hospital.signing.verify_export import ExportReport, verify_export
+from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
 from hospital.staff.models import StaffMember
 
 __all__ = [
@@ -64,7 +66,6 @@ __all__ = [
     "on_admission",
     "on_suspension_changed",
     "published_crl",
-    "register_staff_hooks",
     "reissue_credential",
     "revoke_credentials",
     "sign_document",
@@ -175,18 +176,24 @@ async def revoke_credentials(session: AsyncSession, ctx: HospitalContext, actor:
     return active
 
 
-async def on_admission(session: AsyncSession, ctx: HospitalContext, actor: Actor, member: StaffMember) -> None:
-    """Staff admission hook: every admitted doctor and pharmacist gets a signing credential."""
-    await issue_credential(session, ctx, actor, member)
+async def on_admission(session: AsyncSession, ctx: HospitalContext, admitted: ClinicianAdmitted) -> None:
+    """Subscriber to `ClinicianAdmitted`: every admitted doctor and pharmacist gets a signing credential."""
+    await issue_credential(session, ctx, admitted.actor, await _member(session, admitted.staff_id))
 
 
-async def on_suspension_changed(session: AsyncSession, ctx: HospitalContext, actor: Actor,
-                                member: StaffMember) -> None:
-    """Staff suspension hook: a suspension revokes the certificate; reinstatement issues a new one."""
-    if member.suspended:
-        await revoke_credentials(session, ctx, actor, member.user_id, x509.ReasonFlags.privilege_withdrawn)
-    elif await _active_credential(session, member.user_id) is None:
-        await issue_credential(session, ctx, actor, member)
+async def on_suspension_changed(session: AsyncSession, ctx: HospitalContext, changed: SuspensionChanged) -> None:
+    """Subscriber to `SuspensionChanged`: a suspension revokes the certificate; reinstatement issues a new one."""
+    if changed.suspended:
+        await revoke_credentials(session, ctx, changed.actor, changed.user_id, x509.ReasonFlags.privilege_withdrawn)
+    elif await _active_credential(session, changed.user_id) is None:
+        await issue_credential(session, ctx, changed.actor, await _member(session, changed.staff_id))
+
+
+async def _member(session: AsyncSession, staff_id: uuid.UUID) -> StaffMember:
+    member = await session.get(StaffMember, staff_id)  # the publisher's row, from the session's identity map
+    if member is None:
+        raise NotFound("no such staff member")
+    return member
 
 
 async def _active_credential(session: AsyncSession, user_id: uuid.UUID) -> ClinicianCredential | None:
@@ -258,23 +265,10 @@ async def clinician_credentials(session: AsyncSession) -> list[CredentialView]:
                            c.revoked_at) for c, name in rows]
 
 
-def register_staff_hooks() -> None:
-    """Admission issues keys; suspension revokes them (idempotent; runs when this module is imported)."""
-    from hospital.staff import service as staff
-
-    if on_admission not in staff.ADMISSION_HOOKS:
-        staff.ADMISSION_HOOKS.append(on_admission)
-    if on_suspension_changed not in staff.SUSPENSION_HOOKS:
-        staff.SUSPENSION_HOOKS.append(on_suspension_changed)
-
-
-
 async def reissue_credential(session: AsyncSession, ctx: HospitalContext, actor: Actor,
                              staff_id: uuid.UUID) -> ClinicianCredential:
     """An administrator renews a clinician's certificate (expiry, renewed credentials, suspected key loss)."""
-    member = await session.get(StaffMember, staff_id)
-    if member is None:
-        raise NotFound("no such staff member")
+    member = await _member(session, staff_id)
     if member.suspended:
         raise RuleViolation("STAFF-03", "a suspended clinician gets no signing certificate")
     credential = await issue_credential(session, ctx, actor, member)
@@ -282,6 +276,3 @@ async def reissue_credential(session: AsyncSession, ctx: HospitalContext, actor:
         raise InvalidInput(f"a {member.kind} signs nothing online and holds no signing certificate")
     await session.commit()
     return credential
-
-
-register_staff_hooks()

@@ -15,6 +15,7 @@ from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import store_blob
 from hospital.core.errors import AccessRefused, Conflict, InvalidInput, NotFound, RuleViolation
+from hospital.core.events import publish
 from hospital.core.outbox import emit
 from hospital.core.retention import RetentionClass
 from hospital.identity.models import User
@@ -22,6 +23,7 @@ from hospital.identity.service import create_user, login_hash
 from hospital.institution.service import approved_department_codes
 from hospital.patients.rules import ResidentId, check_resident_id
 from hospital.staff import rules
+from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
 from hospital.staff.models import StaffMember
 
 __all__ = ["Admission", "admit_staff", "get_staff", "list_staff", "renew_credentials", "require_can_practise",
@@ -62,6 +64,7 @@ def standing_of(member: StaffMember) -> rules.StaffStanding:
 
 async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor, data: Admission,
                       photo: bytes | None, photo_type: str | None) -> StaffMember:
+    ctx.events(ClinicianAdmitted)  # an unwired context refuses before any work, not after the photo is stored
     today = ctx.today()
     try:
         kind = rules.StaffKind(data.kind)
@@ -106,8 +109,7 @@ async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor,
                        rule_id={"doctor": "STAFF-01"}.get(kind.value, "STAFF-02"),
                        detail={"kind": kind.value, "departments": member.departments})
     await _report(session, ctx, member, resident.number)
-    for hook in ADMISSION_HOOKS:  # e.g. signing issues the clinician's key and certificate
-        await hook(session, ctx, actor, member)
+    await publish(session, ctx, ClinicianAdmitted(member.id, user.id, kind.value, actor))  # signing issues the key
     await session.commit()
     return member
 
@@ -165,8 +167,8 @@ async def set_suspension(session: AsyncSession, ctx: HospitalContext, actor: Act
     member.suspended, member.suspension_reason = suspended, (reason if suspended else None)
     if suspended:  # a suspended clinician's practice session ends now, not when its window runs out (FACE-02)
         await biometrics.end_practice_sessions(session, ctx, actor, member.user_id, reason="staff.suspended")
-    for hook in SUSPENSION_HOOKS:  # e.g. signing revokes the certificate, or issues a new one on reinstatement
-        await hook(session, ctx, actor, member)
+    # signing revokes the certificate, or issues a new one on reinstatement
+    await publish(session, ctx, SuspensionChanged(member.id, member.user_id, suspended, member.suspension_reason, actor))
     await _changed(session, ctx, actor, member, "staff.suspended" if suspended else "staff.reinstated",
                    {"reason": reason}, commit=commit)
     return member
@@ -193,8 +195,3 @@ async def require_can_practise(session: AsyncSession, ctx: HospitalContext, user
     rules.check_can_practise(standing_of(member), ctx.today(), department)
     return member
 
-
-AdmissionHook = Any
-ADMISSION_HOOKS: list[AdmissionHook] = []
-# Called with (session, ctx, actor, member) inside the suspension/reinstatement transaction.
-SUSPENSION_HOOKS: list[AdmissionHook] = []

@@ -30,12 +30,9 @@ from hospital.video.notices import CallNotices
 from hospital.video.rules import CALL_STATES
 from hospital.visits import lifecycle_service
 
-__all__ = ["CALLS", "MEDIA_HUB", "VideoCalls", "close_video_calls", "ice_settings", "open_video_calls", "video_calls"]
+__all__ = ["VideoCalls", "close_video_calls", "ice_settings", "open_video_calls", "video_calls"]
 
 logger = logging.getLogger(__name__)
-
-CALLS = "video.calls"  # ctx.extensions key of the VideoCalls
-MEDIA_HUB = "media_hub"  # ctx.extensions key of its MediaHub, for other areas
 
 SessionFactory = Callable[[], AsyncSession]
 
@@ -212,20 +209,15 @@ class VideoCalls:
 
 def open_video_calls(ctx: HospitalContext, session_factory: SessionFactory) -> VideoCalls:
     calls = VideoCalls(ctx, session_factory)
-    ctx.extensions[CALLS] = calls
-    ctx.extensions[MEDIA_HUB] = calls.hub
+    ctx.calls = calls
     return calls
 
 
 async def close_video_calls(ctx: HospitalContext) -> None:
-    calls = ctx.extensions.pop(CALLS, None)
-    ctx.extensions.pop(MEDIA_HUB, None)
-    if isinstance(calls, VideoCalls):
+    calls, ctx.calls = ctx.calls, None
+    if calls is not None:
         await calls.close()
 
 
 def video_calls(ctx: HospitalContext) -> VideoCalls:
-    calls = ctx.extensions.get(CALLS)
-    if not isinstance(calls, VideoCalls):
-        raise RuntimeError("video calls are not open (the app's lifespan opens them)")
-    return calls
+    return ctx.video_calls()

@@ -13,11 +13,9 @@ from hospital.context import HospitalContext
 from hospital.core.errors import RuleViolation
 from hospital.video.contracts import CheckFace, FaceCheck, RGBArray
 
-__all__ = ["FACE_CHECKER", "CheckerFactory", "checker_for", "face_check_of", "pool_face_checker"]
+__all__ = ["CheckerFactory", "checker_for", "face_check_of", "pool_face_checker"]
 
-# ctx.extensions key: a `CheckerFactory` replacing the pool-backed checker (tests, or another engine).
-FACE_CHECKER = "video.face_checker"
-
+# `ctx.face_checker`, when set, replaces the pool-backed checker (tests, or another engine).
 CheckerFactory = Callable[[HospitalContext, bytes], CheckFace]
 
 
@@ -44,5 +42,5 @@ def pool_face_checker(ctx: HospitalContext, template: bytes) -> CheckFace:
 
 
 def checker_for(ctx: HospitalContext, template: bytes) -> CheckFace:
-    factory: CheckerFactory = ctx.extensions.get(FACE_CHECKER, pool_face_checker)
+    factory: CheckerFactory = ctx.face_checker or pool_face_checker
     return factory(ctx, template)

@@ -22,13 +22,13 @@ def retention() -> None:
 
 async def _run(execute: bool, as_of: date | None) -> PurgeReport:
     from hospital.config import load_settings
-    from hospital.context import build_context
     from hospital.core.audit import Actor
     from hospital.db import create_engine, session_factory
     from hospital.visits.purge import find_due, purge_due
+    from hospital.wiring import wired_context
 
     settings = load_settings()
-    ctx = build_context(settings)
+    ctx = wired_context(settings)
     engine = create_engine(settings.resolved_database_url)
     try:
         async with session_factory(engine)() as session:

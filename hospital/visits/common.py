@@ -17,16 +17,14 @@ from hospital.visits.models import MedicalRecord, Visit
 from hospital.visits.records import OnlineEmr
 from hospital.visits.tables import IntakeTables, intake_tables
 
-__all__ = ["RECENCY_OVERRIDES", "department_name", "emr_value", "move", "open_emr", "seal_emr", "tables_for"]
+__all__ = ["department_name", "emr_value", "move", "open_emr", "seal_emr", "tables_for"]
 
 _DONE = {VisitAction.ACCEPT: "accepted", VisitAction.START: "started", VisitAction.COMPLETE: "completed",
          VisitAction.TERMINATE: "terminated", VisitAction.CANCEL: "cancelled"}
-# ctx.extensions key: {"hypertension": 6, …} overrides the reviewed recency windows (REV-02 "configurable").
-RECENCY_OVERRIDES = "visits.recency_months"
 
 
 def tables_for(ctx: HospitalContext) -> IntakeTables:
-    overrides = ctx.extensions.get(RECENCY_OVERRIDES)
+    overrides = ctx.recency_overrides  # {"hypertension": 6, …} overrides the reviewed windows (REV-02)
     tables = intake_tables()
     return tables.with_recency_windows(overrides) if overrides else tables
 

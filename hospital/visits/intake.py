@@ -42,7 +42,6 @@ from hospital.visits.rules import (
 from hospital.visits.tables import IntakeTables, department_covers
 
 __all__ = [
-    "CONSENT_DIR_KEY",
     "ConsentView",
     "PriorDiagnosisInput",
     "accept_consent",
@@ -54,8 +53,6 @@ __all__ = [
     "prior_as_rule_value",
     "require_current_consent",
 ]
-
-CONSENT_DIR_KEY = "visits.consent_dir"  # ctx.extensions: another directory of consent texts (tests, a hospital's own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +77,7 @@ class PriorDiagnosisInput:
 
 
 def _consent_dir(ctx: HospitalContext) -> Path:
-    return Path(ctx.extensions.get(CONSENT_DIR_KEY, CONSENT_DIR))
+    return Path(ctx.consent_dir or CONSENT_DIR)  # another directory of consent texts (tests, a hospital's own)
 
 
 async def current_consent(session: AsyncSession, ctx: HospitalContext) -> ConsentView:

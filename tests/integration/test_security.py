@@ -378,11 +378,10 @@ async def test_two_administrators_reporting_at_once_both_land_and_two_scans_at_o
 async def test_the_app_runs_the_periodic_scan_only_when_an_interval_is_set(settings: Settings,
                                                                           ctx: HospitalContext) -> None:
     from hospital.app import create_app
-    from hospital.security.jobs import SCANS
 
     ctx.settings = settings.with_(security_scan_interval_seconds=3600)
     async with AsyncTestClient(app=create_app(ctx.settings, ctx)):
-        scans = ctx.extensions[SCANS]
+        scans = ctx.security_scans()
         assert scans.task is not None and not scans.task.done()
-    assert SCANS not in ctx.extensions and scans.task.cancelled()
+    assert ctx.scans is None and scans.task.cancelled()
     assert settings.security_scan_interval_seconds == 0  # a Settings built in code (the tests') scans nothing

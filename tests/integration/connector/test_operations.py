@@ -81,7 +81,7 @@ async def mark_sent(settings: Settings, seq: Any) -> None:
 
 
 async def test_ready_reports_the_connector_lag_over_the_threshold(settings: Settings, ctx: HospitalContext) -> None:
-    ctx.extensions["supervision_settings"] = ConnectorSettings(url="http://sim", lag_threshold_s=60)
+    ctx.connector_settings = ConnectorSettings(url="http://sim", lag_threshold_s=60)
     staff = str(uuid.uuid4())
     old = datetime.now(UTC) - timedelta(minutes=5)
     await emit_all(settings, [("staff.record", "staff", staff, staff_payload(staff, "主治医师"))], created_at=[old])

@@ -22,7 +22,6 @@ from hospital.core.audit import Actor, AuditEntry
 from hospital.core.errors import InvalidTransition
 from hospital.core.outbox import OutboxEvent
 from hospital.video import FaceCheck, service
-from hospital.video.checker import FACE_CHECKER
 from hospital.video.models import VideoFaceCheck, VisitRecording
 from hospital.visits.models import Visit
 from tests.conftest import FakeClock
@@ -84,7 +83,7 @@ async def test_a_stranger_in_the_doctor_s_chair_pauses_the_call_until_the_doctor
     demo: None,
 ) -> None:
     chair = Chair()
-    ctx.extensions[FACE_CHECKER] = chair.checker
+    ctx.face_checker = chair.checker
     patient_headers, doctor_headers, visit_id = await accepted_video_visit(client)
     patient, doctor = browsers(PATIENT_LUMA), browsers(DOCTOR_LUMA)
     assert (await join_call(client, patient, visit_id, patient_headers)).status_code == 200

@@ -16,7 +16,6 @@ from hospital.context import HospitalContext
 from hospital.core.audit import AuditEntry
 from hospital.core.blobs import Blob
 from hospital.visits.consent import CONSENT_DIR
-from hospital.visits.intake import CONSENT_DIR_KEY
 from hospital.visits.models import ConsentRecord, PriorDiagnosisRecord, Visit
 from tests.helpers import count_rows, login_as
 from tests.integration.visits.journey import book, demo_prior_id, file_prior, new_patient, pdf, schedule_of
@@ -72,7 +71,7 @@ async def test_a_new_consent_version_requires_a_new_acceptance(client: AsyncTest
     for language in ("zh", "en"):
         (texts / f"consent_v2.{language}.md").write_text(
             (CONSENT_DIR / f"consent_v1.{language}.md").read_text(encoding="utf-8").replace("v1", "v2"), encoding="utf-8")
-    ctx.extensions[CONSENT_DIR_KEY] = texts
+    ctx.consent_dir = texts
     schedule = await schedule_of(client)
     refused = await book(client, patient, schedule["schedule_id"], await demo_prior_id(client, patient))
     assert refused.status_code == 422 and refused.json()["rule_id"] == "PAT-02"
