@@ -29,7 +29,7 @@ from hospital.identity.profile import PROFILE_SECTIONS
 from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
-from hospital.prescriptions.api import FormularyController, PrescriptionController
+from hospital.prescriptions.writing.api import FormularyController, PrescriptionController
 from hospital.quality.api import QualityController
 from hospital.security.api import SecurityIncidentController
 from hospital.security.jobs import close_security_scans, open_security_scans

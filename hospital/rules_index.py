@@ -14,7 +14,7 @@ RULE_MODULES = (
     "hospital.institution.rules",
     "hospital.patients.rules",
     "hospital.prescriptions.lifecycle",
-    "hospital.prescriptions.rules",
+    "hospital.prescriptions.writing.rules",
     "hospital.quality.rules",
     "hospital.security.rules",
     "hospital.signing.rules",

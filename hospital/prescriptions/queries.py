@@ -19,7 +19,7 @@ from hospital.context import HospitalContext
 from hospital.core.errors import NotFound
 from hospital.core.rule_registry import Finding
 from hospital.identity.tokens import Principal
-from hospital.prescriptions.formulary import Formulary, load_formulary
+from hospital.prescriptions.formulary.values import Formulary, load_formulary
 from hospital.prescriptions.lifecycle import PrescriptionStatus
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
 

@@ -14,10 +14,13 @@ from hospital.context import HospitalContext
 from hospital.core.web import PUBLIC, actor_of
 from hospital.identity.guards import principal_of, requires_doctor, requires_pharmacist, requires_role
 from hospital.identity.models import Role
-from hospital.prescriptions import dispensing_service, queries, review_service, service
-from hospital.prescriptions.documents import DiagnosisInput, DraftInput, ItemInput
-from hospital.prescriptions.formulary import Drug
-from hospital.prescriptions.values import AntimicrobialGrade
+from hospital.prescriptions import queries
+from hospital.prescriptions.dispensing import service as dispensing_service
+from hospital.prescriptions.formulary.values import Drug
+from hospital.prescriptions.review import service as review_service
+from hospital.prescriptions.writing import service
+from hospital.prescriptions.writing.documents import DiagnosisInput, DraftInput, ItemInput
+from hospital.prescriptions.writing.values import AntimicrobialGrade
 
 __all__ = ["FormularyController", "PrescriptionController"]
 

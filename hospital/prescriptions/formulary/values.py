@@ -15,8 +15,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import MappingProxyType
 
-from hospital.prescriptions._tables import FormularyError, Row, read_table
-from hospital.prescriptions.values import AntimicrobialGrade, ControlledClass, InteractionSeverity, PrescribedItem
+from hospital.prescriptions.formulary.tables import FormularyError, Row, read_table
+from hospital.prescriptions.writing.values import AntimicrobialGrade, ControlledClass, InteractionSeverity, PrescribedItem
 
 __all__ = [
     "AllergenGroup",
@@ -189,7 +189,7 @@ LONG_PRESCRIPTION_MAX_DAYS = 84  # 长期处方管理规范（试行）: never m
 
 def load_formulary(directory: Traversable | Path | None = None) -> Formulary:
     """Read and validate the four tables from `directory` (default: the bundled `data/`)."""
-    base = directory if directory is not None else resources.files("hospital.prescriptions") / "data"
+    base = directory if directory is not None else resources.files("hospital.prescriptions.formulary") / "data"
     drugs: dict[str, Drug] = {}
     for row in read_table(base / "formulary.csv", DRUG_COLUMNS):
         drug = _drug(row)

@@ -6,8 +6,8 @@ import re
 from itertools import combinations
 
 from hospital.core.rule_registry import Finding, Severity, rule
-from hospital.prescriptions.formulary import AllergenGroup, Drug, Formulary, Interaction
-from hospital.prescriptions.values import (
+from hospital.prescriptions.formulary.values import AllergenGroup, Drug, Formulary, Interaction
+from hospital.prescriptions.writing.values import (
     AntimicrobialGrade,
     InteractionSeverity,
     PrescriptionDraft,

@@ -32,7 +32,7 @@ from hospital.prescriptions.lifecycle import (
 )
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
 from hospital.prescriptions.queries import open_json, prescription_in_scope
-from hospital.prescriptions.review_service import verified_document
+from hospital.prescriptions.review.service import verified_document
 from hospital.signing import service as signing
 from hospital.signing.ca import ClinicianRole
 from hospital.signing.errors import SignatureInvalid

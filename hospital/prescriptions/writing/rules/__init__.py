@@ -3,8 +3,8 @@
 Pure: a `PrescriptionDraft`, the loaded `Formulary` and `RxSettings` in, `Finding`s out. A finding's category
 is one of the three kinds of 医院处方点评管理规范（试行）: 不规范处方 (non_standard), 用药不适宜处方 (unsuitable),
 超常处方 (excessive). `block` refuses the draft; `warn` goes to the reviewing pharmacist (RX-06); `info` is
-for the record. The dosage rules (RX-03) are in `dosage_rules`, the drug-safety rules (RX-04) in
-`safety_rules`; every rule has the same signature, `RxRule`.
+for the record. The dosage rules (RX-03) are in `dosage`, the drug-safety rules (RX-04) in `safety`; every
+rule has the same signature, `RxRule`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from hospital.core.rule_registry import Finding, Severity, rule
-from hospital.prescriptions import dosage_rules, safety_rules
-from hospital.prescriptions.formulary import Formulary
-from hospital.prescriptions.values import DraftOrigin, PrescriptionDraft, ReviewCategory, RxSettings, icd10_category
+from hospital.prescriptions.formulary.values import Formulary
+from hospital.prescriptions.writing.rules import dosage, safety
+from hospital.prescriptions.writing.values import DraftOrigin, PrescriptionDraft, ReviewCategory, RxSettings, icd10_category
 
 __all__ = [
     "PRESCRIPTION_RULES",
@@ -165,8 +165,8 @@ PRESCRIPTION_RULES: tuple[RxRule, ...] = (
     no_specially_managed_drugs,
     child_under_six_has_a_guardian,
     drugs_are_indicated_for_the_diagnosis,
-    *dosage_rules.DOSAGE_RULES,
-    *safety_rules.SAFETY_RULES,
+    *dosage.DOSAGE_RULES,
+    *safety.SAFETY_RULES,
 )
 
 
