@@ -13,7 +13,7 @@ RULE_MODULES = (
     "hospital.identity.rules",
     "hospital.institution.rules",
     "hospital.patients.rules",
-    "hospital.prescriptions.lifecycle",
+    "hospital.prescriptions.rules",
     "hospital.prescriptions.writing.rules",
     "hospital.quality.rules",
     "hospital.security.rules",

@@ -20,8 +20,8 @@ from hospital.core.errors import NotFound
 from hospital.core.rule_registry import Finding
 from hospital.identity.tokens import Principal
 from hospital.prescriptions.formulary.values import Formulary, load_formulary
-from hospital.prescriptions.lifecycle import PrescriptionStatus
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
+from hospital.prescriptions.rules import PrescriptionStatus
 
 __all__ = ["dispensing_queue", "findings_json", "formulary_of", "get_prescription", "list_prescriptions",
            "open_json", "prescription_in_scope", "prescription_view", "review_queue", "seal_json"]

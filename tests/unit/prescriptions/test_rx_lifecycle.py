@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from hospital.core.errors import AccessRefused, Conflict, InvalidInput, InvalidTransition, RuleViolation
-from hospital.prescriptions import lifecycle as rx
+from hospital.prescriptions import rules as rx
 from hospital.prescriptions.writing.documents import valid_until
 
 DOCTOR, PHARMACIST = uuid.uuid4(), uuid.uuid4()
