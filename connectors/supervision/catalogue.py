@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.core.outbox import OutboxEvent, emit
-from hospital.prescriptions.formulary.values import Formulary, load_formulary
+from hospital.prescriptions.formulary.tables import load_formulary
+from hospital.prescriptions.formulary.values import Formulary
 
 __all__ = ["CATALOGUE_EVENT", "catalogue_payload", "drug_products", "file_catalogue"]
 

@@ -19,7 +19,8 @@ from hospital.context import HospitalContext
 from hospital.core.errors import NotFound
 from hospital.core.rule_registry import Finding
 from hospital.identity.tokens import Principal
-from hospital.prescriptions.formulary.values import Formulary, load_formulary
+from hospital.prescriptions.formulary.tables import load_formulary
+from hospital.prescriptions.formulary.values import Formulary
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
 from hospital.prescriptions.rules import PrescriptionStatus
 

@@ -1,4 +1,8 @@
-"""Reading the formulary's CSV tables: typed fields, and errors that name the file, line and column."""
+"""Reading the formulary's reviewed CSV tables in `data/` (each row carries its source).
+
+`read_table` yields typed rows whose every failure names the file, line and column (`FormularyError`);
+`load_formulary()` reads and checks the four tables once and returns an immutable `Formulary` for the rules.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,24 @@ import io
 import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
+from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from types import MappingProxyType
 from typing import TypeVar
 
-__all__ = ["FormularyError", "Row", "read_table"]
+from hospital.prescriptions.formulary.values import (
+    AllergenGroup,
+    AntimicrobialGrade,
+    ControlledClass,
+    DiseaseIndication,
+    Drug,
+    Formulary,
+    Interaction,
+    InteractionSeverity,
+)
+
+__all__ = ["NO_LABEL_MAXIMUM", "FormularyError", "Row", "load_formulary", "read_table"]
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -125,3 +142,144 @@ def read_table(path: Traversable | Path, columns: tuple[str, ...]) -> Iterator[R
         if None in values:
             raise FormularyError(f"{name} line {reader.line_num}: more cells than columns")
         yield Row(name, reader.line_num, values)
+
+
+DRUG_COLUMNS = (
+    "code",
+    "generic_name",
+    "name_zh",
+    "atc_code",
+    "form",
+    "strength",
+    "strength_unit",
+    "dispensing_unit",
+    "dose_unit",
+    "max_daily_dose",
+    "usual_days_supply_limit",
+    "controlled_class",
+    "antimicrobial_grade",
+    "price_cny",
+    "pack_size",
+    "chronic",
+    "source",
+    "notes",
+)
+INTERACTION_COLUMNS = ("substance_a", "substance_b", "severity", "mechanism", "source", "external")
+INDICATION_COLUMNS = ("icd10", "disease_en", "disease_zh", "chronic", "atc_prefixes", "source")
+ALLERGEN_COLUMNS = ("group", "aliases", "atc_prefixes", "cross_reactive_prefixes", "source")
+STRENGTH_UNITS = frozenset({"mg", "mcg", "g", "MBq", "IU", "mmol"})
+DISPENSING_UNITS = frozenset({"tablet", "capsule", "actuation", "inhalation", "mL", "patch", "sachet"})
+NO_LABEL_MAXIMUM = "no label maximum"
+LONG_PRESCRIPTION_MAX_DAYS = 84  # 长期处方管理规范（试行）: never more than 12 weeks
+
+
+def load_formulary(directory: Traversable | Path | None = None) -> Formulary:
+    """Read and validate the four tables from `directory` (default: the bundled `data/`)."""
+    base = directory if directory is not None else resources.files("hospital.prescriptions.formulary") / "data"
+    drugs: dict[str, Drug] = {}
+    for row in read_table(base / "formulary.csv", DRUG_COLUMNS):
+        drug = _drug(row)
+        if drug.code in drugs:
+            raise row.error("code", f"duplicate code {drug.code!r}")
+        drugs[drug.code] = drug
+    substances = frozenset(d.atc_code for d in drugs.values())
+    interactions = _interactions(read_table(base / "incompatibilities.csv", INTERACTION_COLUMNS), substances)
+    indications = tuple(_indication(r) for r in read_table(base / "disease_drug_classes.csv", INDICATION_COLUMNS))
+    groups = _allergen_groups(read_table(base / "allergen_groups.csv", ALLERGEN_COLUMNS))
+    return Formulary(MappingProxyType(drugs), interactions, indications, groups)
+
+
+def _drug(row: Row) -> Drug:
+    atc_code = row.atc("atc_code", substance=True)
+    code = row.text("code")
+    if not code.startswith(atc_code + "-"):
+        raise row.error("code", f"{code!r} must start with its ATC code and a dash ({atc_code}-…)")
+    strength_unit = row.choice("strength_unit", STRENGTH_UNITS)
+    dispensing_unit = row.choice("dispensing_unit", DISPENSING_UNITS)
+    dose_unit = row.choice("dose_unit", frozenset({strength_unit, dispensing_unit}))
+    notes = row.optional_text("notes")
+    max_daily_dose = row.optional_decimal("max_daily_dose")
+    if max_daily_dose is None and NO_LABEL_MAXIMUM not in notes:
+        raise row.error("max_daily_dose", f"is required unless the notes say {NO_LABEL_MAXIMUM!r}")
+    drug = Drug(
+        code=code,
+        generic_name=row.text("generic_name"),
+        name_zh=row.text("name_zh"),
+        atc_code=atc_code,
+        form=row.text("form"),
+        strength=row.decimal("strength"),
+        strength_unit=strength_unit,
+        dispensing_unit=dispensing_unit,
+        dose_unit=dose_unit,
+        max_daily_dose=max_daily_dose,
+        usual_days_supply_limit=row.integer("usual_days_supply_limit", low=1, high=LONG_PRESCRIPTION_MAX_DAYS),
+        controlled_class=row.enum("controlled_class", ControlledClass),
+        antimicrobial_grade=row.enum("antimicrobial_grade", AntimicrobialGrade),
+        price_cny=row.money("price_cny"),
+        pack_size=row.integer("pack_size", low=1, high=10_000),
+        chronic=row.flag("chronic"),
+        source=row.text("source"),
+        notes=notes,
+    )
+    # 长期处方管理规范（试行）: controlled drugs and antimicrobials are never long-prescription drugs.
+    if drug.chronic and (drug.is_controlled or drug.is_antimicrobial):
+        raise row.error("chronic", "controlled drugs and antimicrobials cannot be marked chronic")
+    return drug
+
+
+def _interactions(rows: Iterator[Row], substances: frozenset[str]) -> tuple[Interaction, ...]:
+    seen: set[frozenset[str]] = set()
+    result = []
+    for row in rows:
+        a, b = row.atc("substance_a"), row.atc("substance_b")
+        external = frozenset(row.atc_list("external", required=False))
+        pair = frozenset({a, b})
+        if a == b or pair in seen:
+            raise row.error("substance_b", f"pair {a}–{b} is repeated or pairs a substance with itself")
+        if not external <= pair:
+            raise row.error("external", "may only name this row's own substances")
+        for side in (a, b):
+            known = any(s.startswith(side) for s in substances)
+            if side not in external and not known:
+                raise row.error("external", f"{side} matches no formulary drug; list it here if on purpose")
+            if side in external and known:
+                raise row.error("external", f"{side} is on the formulary; it is not external")
+        seen.add(pair)
+        result.append(
+            Interaction(
+                a, b, row.enum("severity", InteractionSeverity), row.text("mechanism"), row.text("source"), external
+            )
+        )
+    return tuple(result)
+
+
+def _indication(row: Row) -> DiseaseIndication:
+    first, last = row.icd10_range("icd10")
+    return DiseaseIndication(
+        first_category=first,
+        last_category=last,
+        disease_en=row.text("disease_en"),
+        disease_zh=row.text("disease_zh"),
+        chronic=row.flag("chronic"),
+        atc_prefixes=row.atc_list("atc_prefixes"),
+        source=row.text("source"),
+    )
+
+
+def _allergen_groups(rows: Iterator[Row]) -> tuple[AllergenGroup, ...]:
+    groups: list[AllergenGroup] = []
+    for row in rows:
+        aliases = frozenset(a.strip().casefold() for a in row.text("aliases").split("|") if a.strip())
+        taken = next((g.name for g in groups if g.aliases & aliases), None)
+        if taken:
+            raise row.error("aliases", f"an alias is already used by group {taken!r}")
+        groups.append(
+            AllergenGroup(
+                name=row.text("group"),
+                aliases=aliases | {row.text("group").casefold()},
+                atc_prefixes=row.atc_list("atc_prefixes"),
+                cross_reactive_prefixes=row.atc_list("cross_reactive_prefixes", required=False),
+                source=row.text("source"),
+            )
+        )
+    return tuple(groups)

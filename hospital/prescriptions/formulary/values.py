@@ -1,32 +1,83 @@
-"""The hospital formulary: drugs, drug–drug incompatibilities, indications by disease, allergen groups.
+"""The hospital formulary as plain values: drugs and their classes, drug–drug incompatibilities, indications by
+disease, allergen groups.
 
-The tables are reviewed CSV files in `data/` beside this module (each row carries its source);
-`load_formulary()` reads and validates them once and returns an immutable `Formulary` for the rules.
-A bad file is refused at load with `FormularyError` naming the file, line and column.
+`tables.load_formulary()` reads them from the reviewed CSV files in `data/` and returns an immutable
+`Formulary`, which the prescription rules take as it is. Nothing here reads a file, a database or the network.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
-from importlib.resources.abc import Traversable
-from pathlib import Path
-from types import MappingProxyType
-
-from hospital.prescriptions.formulary.tables import FormularyError, Row, read_table
-from hospital.prescriptions.writing.values import AntimicrobialGrade, ControlledClass, InteractionSeverity, PrescribedItem
+from typing import Protocol, TypeVar
 
 __all__ = [
     "AllergenGroup",
+    "AntimicrobialGrade",
+    "ControlledClass",
     "DiseaseIndication",
     "Drug",
+    "DrugLine",
     "Formulary",
-    "FormularyError",
     "Interaction",
-    "load_formulary",
+    "InteractionSeverity",
 ]
+
+
+class ControlledClass(enum.StrEnum):
+    """Specially managed drug classes (特殊管理药品); every class but `none` is refused online (RX-02)."""
+
+    NONE = "none"
+    NARCOTIC = "narcotic"  # 麻醉药品
+    PSYCHOTROPIC_1 = "psychotropic_1"  # 第一类精神药品
+    PSYCHOTROPIC_2 = "psychotropic_2"  # 第二类精神药品
+    TOXIC = "toxic"  # 医疗用毒性药品
+    RADIOACTIVE = "radioactive"  # 放射性药品
+    PRECURSOR = "precursor"  # 药品类易制毒化学品
+
+    @property
+    def name_zh(self) -> str:
+        return _CONTROLLED_ZH[self]
+
+
+_CONTROLLED_ZH = {
+    ControlledClass.NONE: "普通药品",
+    ControlledClass.NARCOTIC: "麻醉药品",
+    ControlledClass.PSYCHOTROPIC_1: "第一类精神药品",
+    ControlledClass.PSYCHOTROPIC_2: "第二类精神药品",
+    ControlledClass.TOXIC: "医疗用毒性药品",
+    ControlledClass.RADIOACTIVE: "放射性药品",
+    ControlledClass.PRECURSOR: "药品类易制毒化学品",
+}
+
+
+class AntimicrobialGrade(enum.StrEnum):
+    """抗菌药物分级 (抗菌药物临床应用管理办法); `none` for drugs that are not antimicrobials."""
+
+    NONE = "none"
+    UNRESTRICTED = "unrestricted"  # 非限制使用级
+    RESTRICTED = "restricted"  # 限制使用级
+    SPECIAL = "special"  # 特殊使用级
+
+
+class InteractionSeverity(enum.StrEnum):
+    """How bad a drug pair is; contraindicated pairs block, major ones warn, moderate ones inform."""
+
+    CONTRAINDICATED = "contraindicated"
+    MAJOR = "major"
+    MODERATE = "moderate"
+
+
+class DrugLine(Protocol):
+    """Whatever names a drug by its formulary code: a prescribed item, for `Formulary.lines`."""
+
+    @property
+    def drug_code(self) -> str: ...
+
+
+LineT = TypeVar("LineT", bound=DrugLine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +194,7 @@ class Formulary:
     def __len__(self) -> int:
         return len(self.drugs)
 
-    def lines(self, items: Iterable[PrescribedItem]) -> list[tuple[PrescribedItem, Drug]]:
+    def lines(self, items: Iterable[LineT]) -> list[tuple[LineT, Drug]]:
         """The items whose drug is on the formulary, each with its drug (unknown codes are left out)."""
         return [(item, drug) for item in items if (drug := self.drugs.get(item.drug_code)) is not None]
 
@@ -156,144 +207,3 @@ class Formulary:
     def allergen_group(self, name: str) -> AllergenGroup | None:
         key = name.strip().casefold()
         return next((g for g in self.allergen_groups if key in g.aliases), None)
-
-
-DRUG_COLUMNS = (
-    "code",
-    "generic_name",
-    "name_zh",
-    "atc_code",
-    "form",
-    "strength",
-    "strength_unit",
-    "dispensing_unit",
-    "dose_unit",
-    "max_daily_dose",
-    "usual_days_supply_limit",
-    "controlled_class",
-    "antimicrobial_grade",
-    "price_cny",
-    "pack_size",
-    "chronic",
-    "source",
-    "notes",
-)
-INTERACTION_COLUMNS = ("substance_a", "substance_b", "severity", "mechanism", "source", "external")
-INDICATION_COLUMNS = ("icd10", "disease_en", "disease_zh", "chronic", "atc_prefixes", "source")
-ALLERGEN_COLUMNS = ("group", "aliases", "atc_prefixes", "cross_reactive_prefixes", "source")
-STRENGTH_UNITS = frozenset({"mg", "mcg", "g", "MBq", "IU", "mmol"})
-DISPENSING_UNITS = frozenset({"tablet", "capsule", "actuation", "inhalation", "mL", "patch", "sachet"})
-NO_LABEL_MAXIMUM = "no label maximum"
-LONG_PRESCRIPTION_MAX_DAYS = 84  # 长期处方管理规范（试行）: never more than 12 weeks
-
-
-def load_formulary(directory: Traversable | Path | None = None) -> Formulary:
-    """Read and validate the four tables from `directory` (default: the bundled `data/`)."""
-    base = directory if directory is not None else resources.files("hospital.prescriptions.formulary") / "data"
-    drugs: dict[str, Drug] = {}
-    for row in read_table(base / "formulary.csv", DRUG_COLUMNS):
-        drug = _drug(row)
-        if drug.code in drugs:
-            raise row.error("code", f"duplicate code {drug.code!r}")
-        drugs[drug.code] = drug
-    substances = frozenset(d.atc_code for d in drugs.values())
-    interactions = _interactions(read_table(base / "incompatibilities.csv", INTERACTION_COLUMNS), substances)
-    indications = tuple(_indication(r) for r in read_table(base / "disease_drug_classes.csv", INDICATION_COLUMNS))
-    groups = _allergen_groups(read_table(base / "allergen_groups.csv", ALLERGEN_COLUMNS))
-    return Formulary(MappingProxyType(drugs), interactions, indications, groups)
-
-
-def _drug(row: Row) -> Drug:
-    atc_code = row.atc("atc_code", substance=True)
-    code = row.text("code")
-    if not code.startswith(atc_code + "-"):
-        raise row.error("code", f"{code!r} must start with its ATC code and a dash ({atc_code}-…)")
-    strength_unit = row.choice("strength_unit", STRENGTH_UNITS)
-    dispensing_unit = row.choice("dispensing_unit", DISPENSING_UNITS)
-    dose_unit = row.choice("dose_unit", frozenset({strength_unit, dispensing_unit}))
-    notes = row.optional_text("notes")
-    max_daily_dose = row.optional_decimal("max_daily_dose")
-    if max_daily_dose is None and NO_LABEL_MAXIMUM not in notes:
-        raise row.error("max_daily_dose", f"is required unless the notes say {NO_LABEL_MAXIMUM!r}")
-    drug = Drug(
-        code=code,
-        generic_name=row.text("generic_name"),
-        name_zh=row.text("name_zh"),
-        atc_code=atc_code,
-        form=row.text("form"),
-        strength=row.decimal("strength"),
-        strength_unit=strength_unit,
-        dispensing_unit=dispensing_unit,
-        dose_unit=dose_unit,
-        max_daily_dose=max_daily_dose,
-        usual_days_supply_limit=row.integer("usual_days_supply_limit", low=1, high=LONG_PRESCRIPTION_MAX_DAYS),
-        controlled_class=row.enum("controlled_class", ControlledClass),
-        antimicrobial_grade=row.enum("antimicrobial_grade", AntimicrobialGrade),
-        price_cny=row.money("price_cny"),
-        pack_size=row.integer("pack_size", low=1, high=10_000),
-        chronic=row.flag("chronic"),
-        source=row.text("source"),
-        notes=notes,
-    )
-    # 长期处方管理规范（试行）: controlled drugs and antimicrobials are never long-prescription drugs.
-    if drug.chronic and (drug.is_controlled or drug.is_antimicrobial):
-        raise row.error("chronic", "controlled drugs and antimicrobials cannot be marked chronic")
-    return drug
-
-
-def _interactions(rows: Iterator[Row], substances: frozenset[str]) -> tuple[Interaction, ...]:
-    seen: set[frozenset[str]] = set()
-    result = []
-    for row in rows:
-        a, b = row.atc("substance_a"), row.atc("substance_b")
-        external = frozenset(row.atc_list("external", required=False))
-        pair = frozenset({a, b})
-        if a == b or pair in seen:
-            raise row.error("substance_b", f"pair {a}–{b} is repeated or pairs a substance with itself")
-        if not external <= pair:
-            raise row.error("external", "may only name this row's own substances")
-        for side in (a, b):
-            known = any(s.startswith(side) for s in substances)
-            if side not in external and not known:
-                raise row.error("external", f"{side} matches no formulary drug; list it here if on purpose")
-            if side in external and known:
-                raise row.error("external", f"{side} is on the formulary; it is not external")
-        seen.add(pair)
-        result.append(
-            Interaction(
-                a, b, row.enum("severity", InteractionSeverity), row.text("mechanism"), row.text("source"), external
-            )
-        )
-    return tuple(result)
-
-
-def _indication(row: Row) -> DiseaseIndication:
-    first, last = row.icd10_range("icd10")
-    return DiseaseIndication(
-        first_category=first,
-        last_category=last,
-        disease_en=row.text("disease_en"),
-        disease_zh=row.text("disease_zh"),
-        chronic=row.flag("chronic"),
-        atc_prefixes=row.atc_list("atc_prefixes"),
-        source=row.text("source"),
-    )
-
-
-def _allergen_groups(rows: Iterator[Row]) -> tuple[AllergenGroup, ...]:
-    groups: list[AllergenGroup] = []
-    for row in rows:
-        aliases = frozenset(a.strip().casefold() for a in row.text("aliases").split("|") if a.strip())
-        taken = next((g.name for g in groups if g.aliases & aliases), None)
-        if taken:
-            raise row.error("aliases", f"an alias is already used by group {taken!r}")
-        groups.append(
-            AllergenGroup(
-                name=row.text("group"),
-                aliases=aliases | {row.text("group").casefold()},
-                atc_prefixes=row.atc_list("atc_prefixes"),
-                cross_reactive_prefixes=row.atc_list("cross_reactive_prefixes", required=False),
-                source=row.text("source"),
-            )
-        )
-    return tuple(groups)

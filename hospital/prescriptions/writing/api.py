@@ -16,11 +16,10 @@ from hospital.identity.guards import principal_of, requires_doctor, requires_pha
 from hospital.identity.models import Role
 from hospital.prescriptions import queries
 from hospital.prescriptions.dispensing import service as dispensing_service
-from hospital.prescriptions.formulary.values import Drug
+from hospital.prescriptions.formulary.values import AntimicrobialGrade, Drug
 from hospital.prescriptions.review import service as review_service
 from hospital.prescriptions.writing import service
 from hospital.prescriptions.writing.documents import DiagnosisInput, DraftInput, ItemInput
-from hospital.prescriptions.writing.values import AntimicrobialGrade
 
 __all__ = ["FormularyController", "PrescriptionController"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hospital.prescriptions.formulary.values import NO_LABEL_MAXIMUM, Formulary, FormularyError, load_formulary
-from hospital.prescriptions.writing.values import AntimicrobialGrade, ControlledClass
+from hospital.prescriptions.formulary.tables import NO_LABEL_MAXIMUM, FormularyError, load_formulary
+from hospital.prescriptions.formulary.values import AntimicrobialGrade, ControlledClass, Formulary
 
 DATA = resources.files("hospital.prescriptions.formulary") / "data"
 

@@ -19,7 +19,7 @@ from connectors.supervision.fhir import fhir_registry, map_fhir_event
 from connectors.supervision.fhir.transport import FhirTransport, classify_fhir, transaction
 from connectors.supervision.gateway.responses import Accepted, FixData, Retry
 from connectors.supervision.mapping import MapContext, Mapped, MappingFailed, NotReported, UnmappedEvent, registry
-from hospital.prescriptions.formulary.values import load_formulary
+from hospital.prescriptions.formulary.tables import load_formulary
 from tests.unit.supervision.test_mapping import AT, CHILD, CTX, DOCTOR, PATIENT, PHARMACIST, STAFF_PAYLOAD, VISIT, Refs, event
 
 RX, DISPENSING, RECORD, PRIOR = "rx-1", "d-1", "mr-1", "pd-1"
