@@ -15,8 +15,11 @@ from hospital.core.web import PUBLIC, actor_of
 from hospital.identity.guards import principal_of, requires_doctor, requires_pharmacist, requires_role
 from hospital.identity.models import Role
 from hospital.prescriptions import queries
+from hospital.prescriptions.dispensing import queries as dispensing_queries
 from hospital.prescriptions.dispensing import service as dispensing_service
+from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.formulary.values import AntimicrobialGrade, Drug
+from hospital.prescriptions.review import queries as review_queries
 from hospital.prescriptions.review import service as review_service
 from hospital.prescriptions.writing import service
 from hospital.prescriptions.writing.documents import DiagnosisInput, DraftInput, ItemInput
@@ -124,7 +127,7 @@ class PrescriptionController(Controller):
          summary="Prescriptions pending review, oldest first, with their rule findings (RX-06)")
     async def review_queue(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                            ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await queries.review_queue(db_session, ctx, principal_of(request))
+        return await review_queries.review_queue(db_session, ctx, principal_of(request))
 
     @post("/prescriptions/{prescription_id:uuid}/review", guards=[requires_pharmacist], status_code=200,
           summary="Approve, or reject with reasons; signed by the pharmacist (RX-06, FACE-02)")
@@ -138,7 +141,7 @@ class PrescriptionController(Controller):
     @get("/dispensing/queue", guards=[requires_pharmacist], summary="Approved prescriptions not yet dispensed")
     async def dispensing_queue(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                                ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await queries.dispensing_queue(db_session, ctx, principal_of(request))
+        return await dispensing_queries.dispensing_queue(db_session, ctx, principal_of(request))
 
     @post("/prescriptions/{prescription_id:uuid}/dispensing", guards=[requires_pharmacist], status_code=201,
           summary="Dispense an approved prescription, once (RX-06, RX-08)")
@@ -184,4 +187,4 @@ class FormularyController(Controller):
 
     @get("/", summary="The formulary with prices (the doctor's form; the public disclosure of drug prices, INS-03)")
     async def formulary(self, ctx: HospitalContext) -> list[dict[str, Any]]:
-        return [drug_view(d) for d in queries.formulary_of(ctx)]
+        return [drug_view(d) for d in formulary_of(ctx)]
