@@ -29,7 +29,7 @@ from hospital.identity.profile import PROFILE_SECTIONS
 from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
 from hospital.patients.service import own_record
-from hospital.prescriptions.writing.api import FormularyController, PrescriptionController
+from hospital.prescriptions.api import PRESCRIPTION_ROUTES
 from hospital.quality.api import QualityController
 from hospital.security.api import SecurityIncidentController
 from hospital.security.jobs import close_security_scans, open_security_scans
@@ -47,7 +47,7 @@ __all__ = ["create_app"]
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, PatientController, StaffController,
     FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
-    PrescriptionController, FormularyController, WellKnownController, SignatureVerificationController,
+    *PRESCRIPTION_ROUTES, WellKnownController, SignatureVerificationController,
     SigningAdminController,
     ConnectorStatusController, SecurityIncidentController, *PAGE_ROUTES, static_router(),
 ]
