@@ -4,7 +4,10 @@
           └────────reject─────▶ rejected ──revise──▶ a new version, pending_review (the old one is kept)
 
 There is no stored draft: the draft is the doctor's form, and it becomes a prescription only when the doctor
-signs it (RX-07, FACE-03). The service stores the states and calls these checks before changing them.
+signs it (RX-07, FACE-03). The states are stored in `models.py`; each sub-area's service calls the checks for
+its own act before changing them: writing `check_signed_by_hand`, `check_revisable`; review `check_reviewer`,
+`check_reviewable`, `check_decision`; dispensing `check_dispensable`, `check_courier`, `next_delivery_status`.
+It lives beneath the sub-areas because all three use it (the reason is in `hospital.prescriptions`).
 """
 
 from __future__ import annotations
