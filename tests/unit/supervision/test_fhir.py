@@ -44,7 +44,7 @@ def revisit(patient_id: str = PATIENT.patient_id, **changes: Any) -> dict[str, A
 
 
 def document(**changes: Any) -> dict[str, Any]:
-    """The signed prescription document (hospital/prescriptions/documents.py) inside `prescription.submitted`."""
+    """The signed prescription document (hospital/prescriptions/writing/documents.py) inside `prescription.submitted`."""
     return {"prescription_number": "RX-1", "issued_at": AT.isoformat(), "valid_until": "2024-06-14",
             "patient": {"patient_id": PATIENT.patient_id, "name": PATIENT.name},
             "diagnoses": [{"icd10": "I10", "name": "原发性高血压"}],
