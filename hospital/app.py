@@ -27,7 +27,7 @@ from hospital.health import health, ready
 from hospital.identity.api import IdentityController
 from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
-from hospital.prescriptions.api import FormularyController, PrescriptionController
+from hospital.prescriptions.api import PRESCRIPTION_ROUTES
 from hospital.quality.api import QualityController
 from hospital.security.api import SecurityIncidentController
 from hospital.security.jobs import close_security_scans, open_security_scans
@@ -46,7 +46,7 @@ __all__ = ["create_app"]
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, PatientController, StaffController,
     FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
-    PrescriptionController, FormularyController, WellKnownController, SignatureVerificationController,
+    *PRESCRIPTION_ROUTES, WellKnownController, SignatureVerificationController,
     SigningAdminController,
     ConnectorStatusController, SecurityIncidentController, *PAGE_ROUTES, static_router(),
 ]

@@ -126,7 +126,7 @@ def _register_area_commands() -> None:
     from connectors.supervision.gateway.cli import gateway
     from connectors.supervision.simulator.cli import supervision_sim
     from hospital.biometrics.cli import face
-    from hospital.prescriptions.cli import formulary
+    from hospital.prescriptions.formulary.cli import formulary
     from hospital.security.cli import security
     from hospital.signing.cli import rx
     from hospital.visits.cli import retention

@@ -1,7 +1,7 @@
 """Filing the drug catalogue (uploadDrugCatalogue): the formulary as the platform's catalogue, filed first
 and again whenever the formulary or the stocked products change (SUP-02).
 
-The formulary (hospital/prescriptions/data) names products by generic name and strength; what the platform
+The formulary (hospital/prescriptions/formulary/data) names products by generic name and strength; what the platform
 also asks for, the manufacturer and its drug class code, is the hospital's procurement data in
 `data/drug_products.csv` (a `*` row is the default). Controlled drugs are filed with useFlag 0: the hospital
 must recognise them but never prescribes them online (RX-02).
@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.core.outbox import OutboxEvent, emit
-from hospital.prescriptions.formulary import Formulary, load_formulary
+from hospital.prescriptions.formulary.tables import load_formulary
+from hospital.prescriptions.formulary.values import Formulary
 
 __all__ = ["CATALOGUE_EVENT", "catalogue_payload", "drug_products", "file_catalogue"]
 

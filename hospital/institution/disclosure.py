@@ -22,7 +22,8 @@ from hospital.context import HospitalContext
 from hospital.core.errors import ServiceUnavailable
 from hospital.institution.models import Department
 from hospital.institution.service import public_institution
-from hospital.prescriptions.formulary import Formulary, load_formulary
+from hospital.prescriptions.formulary.tables import load_formulary
+from hospital.prescriptions.formulary.values import Formulary
 from hospital.signing.service import CredentialView, clinician_credentials
 from hospital.staff.models import StaffMember
 from hospital.visits.models import Schedule

@@ -1,4 +1,4 @@
-"""Reading prescriptions, scoped to the caller (SEC-01), and the sealed-field helpers the services share.
+"""Reading prescriptions, scoped to the caller (SEC-01), and the sealed-field helpers every sub-area's service uses.
 
 A patient sees their own prescriptions, a doctor those they wrote, a pharmacist every one (they review and
 dispense them all); anyone else, and any id out of scope, gets 404. The patient's view leaves out the rule
@@ -19,22 +19,12 @@ from hospital.context import HospitalContext
 from hospital.core.errors import NotFound
 from hospital.core.rule_registry import Finding
 from hospital.identity.tokens import Principal
-from hospital.prescriptions.formulary import Formulary, load_formulary
-from hospital.prescriptions.lifecycle import PrescriptionStatus
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
 
-__all__ = ["dispensing_queue", "findings_json", "formulary_of", "get_prescription", "list_prescriptions",
-           "open_json", "prescription_in_scope", "prescription_view", "review_queue", "seal_json"]
+__all__ = ["dispensing_view", "findings_json", "get_prescription", "list_prescriptions", "open_json",
+           "prescription_in_scope", "prescription_view", "prescription_views", "scoped_query", "seal_json"]
 
 CLINICAL_ROLES = ("doctor", "pharmacist")
-
-
-def formulary_of(ctx: HospitalContext) -> Formulary:
-    """The bundled formulary, loaded once per process."""
-    loaded = ctx.formulary
-    if loaded is None:
-        loaded = ctx.formulary = load_formulary()
-    return loaded
 
 
 def seal_json(ctx: HospitalContext, value: Any, field: str, row_id: uuid.UUID) -> bytes:
@@ -52,7 +42,8 @@ def findings_json(findings: Sequence[Finding]) -> list[dict[str, str]]:
             for f in findings]
 
 
-def _scoped(principal: Principal) -> Any:
+def scoped_query(principal: Principal) -> Any:
+    """The query of the prescriptions `principal` may see (module docstring), or None when they may see none."""
     query = select(Prescription)
     if principal.role == "patient":
         return query.where(Prescription.patient_user_id == principal.user_id)
@@ -65,7 +56,7 @@ def _scoped(principal: Principal) -> Any:
 
 async def prescription_in_scope(session: AsyncSession, principal: Principal, prescription_id: uuid.UUID,
                                 *, lock: bool = False) -> Prescription:
-    query = _scoped(principal)
+    query = scoped_query(principal)
     if query is None:
         raise NotFound("no such prescription")
     query = query.where(Prescription.id == prescription_id)
@@ -121,8 +112,9 @@ def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescripti
     return view
 
 
-async def _views(session: AsyncSession, ctx: HospitalContext, principal: Principal,
-                 found: Sequence[Prescription]) -> list[dict[str, Any]]:
+async def prescription_views(session: AsyncSession, ctx: HospitalContext, principal: Principal,
+                             found: Sequence[Prescription]) -> list[dict[str, Any]]:
+    """`found` as `principal` may see them, each with its review and dispensing."""
     reviews, dispensings = await _review_and_dispensing(session, [rx.id for rx in found])
     return [prescription_view(ctx, principal, rx, reviews.get(rx.id), dispensings.get(rx.id)) for rx in found]
 
@@ -130,36 +122,16 @@ async def _views(session: AsyncSession, ctx: HospitalContext, principal: Princip
 async def get_prescription(session: AsyncSession, ctx: HospitalContext, principal: Principal,
                            prescription_id: uuid.UUID) -> dict[str, Any]:
     rx = await prescription_in_scope(session, principal, prescription_id)
-    return (await _views(session, ctx, principal, [rx]))[0]
+    return (await prescription_views(session, ctx, principal, [rx]))[0]
 
 
 async def list_prescriptions(session: AsyncSession, ctx: HospitalContext, principal: Principal,
                              visit_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
     """The caller's prescriptions (newest first), optionally of one visit."""
-    query = _scoped(principal)
+    query = scoped_query(principal)
     if query is None:
         return []
     if visit_id is not None:
         query = query.where(Prescription.visit_id == visit_id)
     found = (await session.execute(query.order_by(col(Prescription.issued_at).desc()))).scalars().all()
-    return await _views(session, ctx, principal, found)
-
-
-async def review_queue(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> list[dict[str, Any]]:
-    """Prescriptions waiting for a pharmacist, oldest first, with their rule findings (RX-06)."""
-    query = _scoped(principal)
-    if query is None or principal.role != "pharmacist":
-        return []
-    found = (await session.execute(query.where(Prescription.status == PrescriptionStatus.PENDING_REVIEW)
-                                   .order_by(col(Prescription.issued_at)))).scalars().all()
-    return await _views(session, ctx, principal, found)
-
-
-async def dispensing_queue(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> list[dict[str, Any]]:
-    """Approved prescriptions not yet dispensed, oldest first (RX-08)."""
-    if principal.role != "pharmacist":
-        return []
-    query = select(Prescription).where(Prescription.status == PrescriptionStatus.APPROVED,
-                                       col(Prescription.dispensed_at).is_(None))
-    found = (await session.execute(query.order_by(col(Prescription.issued_at)))).scalars().all()
-    return await _views(session, ctx, principal, found)
+    return await prescription_views(session, ctx, principal, found)

@@ -76,7 +76,7 @@ async def test_disclosure_names_every_ins_03_item_without_a_token(client: AsyncT
 
 async def test_controlled_drugs_are_not_priced_because_they_are_never_prescribed_online(
         client: AsyncTestClient[Any], demo: None) -> None:
-    from hospital.prescriptions.formulary import load_formulary
+    from hospital.prescriptions.formulary.tables import load_formulary
 
     controlled = {d.code for d in load_formulary() if d.is_controlled}
     assert controlled, "the formulary should carry controlled drugs for RX-02 to refuse"

@@ -26,8 +26,9 @@ from hospital.core.outbox import OutboxEvent
 from hospital.core.problems import status_for
 from hospital.db import create_engine, session_factory
 from hospital.identity.tokens import Principal
-from hospital.prescriptions import dispensing_service, review_service
+from hospital.prescriptions.dispensing import service as dispensing_service
 from hospital.prescriptions.models import Dispensing, PrescriptionReview
+from hospital.prescriptions.review import service as review_service
 from hospital.visits.models import Visit
 from tests.helpers import count_rows
 from tests.integration.prescriptions.conftest import reviewing_pharmacist, second_pharmacist

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from hospital.core.rule_registry import Finding, Severity
-from hospital.prescriptions.formulary import Formulary, load_formulary
-from hospital.prescriptions.rules import check_prescription
-from hospital.prescriptions.values import PrescribedItem, PrescriptionDraft, RxSettings
+from hospital.prescriptions.formulary.tables import load_formulary
+from hospital.prescriptions.formulary.values import Formulary
+from hospital.prescriptions.writing.rules import check_prescription
+from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, RxSettings
 
 ISSUED_ON = date(2025, 3, 3)
 

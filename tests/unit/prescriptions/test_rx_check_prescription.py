@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hospital.core.rule_registry import Finding, Severity, all_rules
-from hospital.prescriptions.formulary import Formulary
-from hospital.prescriptions.rules import PRESCRIPTION_RULES, blocking, check_prescription
-from hospital.prescriptions.values import PrescribedItem, PrescriptionDraft
+from hospital.prescriptions.formulary.values import Formulary
+from hospital.prescriptions.writing.rules import PRESCRIPTION_RULES, blocking, check_prescription
+from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft
 
 Item = Callable[..., PrescribedItem]
 Draft = Callable[..., PrescriptionDraft]

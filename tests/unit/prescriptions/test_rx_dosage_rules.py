@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from hospital.core.rule_registry import Finding, Severity
-from hospital.prescriptions.values import PrescribedItem, PrescriptionDraft, ReviewCategory, RxSettings
+from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory, RxSettings
 
 Item = Callable[..., PrescribedItem]
 Draft = Callable[..., PrescriptionDraft]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from hospital.prescriptions.cli import formulary
+from hospital.prescriptions.formulary.cli import formulary
 
-DATA = resources.files("hospital.prescriptions") / "data"
+DATA = resources.files("hospital.prescriptions.formulary") / "data"
 
 
 def test_check_reports_the_bundled_tables_valid() -> None:

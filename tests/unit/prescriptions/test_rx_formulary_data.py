@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hospital.prescriptions.formulary import NO_LABEL_MAXIMUM, Formulary, FormularyError, load_formulary
-from hospital.prescriptions.values import AntimicrobialGrade, ControlledClass
+from hospital.prescriptions.formulary.tables import NO_LABEL_MAXIMUM, FormularyError, load_formulary
+from hospital.prescriptions.formulary.values import AntimicrobialGrade, ControlledClass, Formulary
 
-DATA = resources.files("hospital.prescriptions") / "data"
+DATA = resources.files("hospital.prescriptions.formulary") / "data"
 
 
 def _rows(name: str) -> list[dict[str, str]]:

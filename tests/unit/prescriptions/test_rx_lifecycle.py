@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from hospital.core.errors import AccessRefused, Conflict, InvalidInput, InvalidTransition, RuleViolation
-from hospital.prescriptions import lifecycle as rx
-from hospital.prescriptions.documents import valid_until
+from hospital.prescriptions import rules as rx
+from hospital.prescriptions.writing.documents import valid_until
 
 DOCTOR, PHARMACIST = uuid.uuid4(), uuid.uuid4()
 TODAY = date(2026, 3, 3)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from hospital.core.rule_registry import Finding, Severity
-from hospital.prescriptions.values import PrescribedItem, PrescriptionDraft, ReviewCategory
+from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory
 
 Item = Callable[..., PrescribedItem]
 Draft = Callable[..., PrescriptionDraft]

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from hospital.core.rule_registry import Finding, Severity
-from hospital.prescriptions.values import PrescribedItem, PrescriptionDraft, ReviewCategory
+from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory
 
 Item = Callable[..., PrescribedItem]
 Draft = Callable[..., PrescriptionDraft]

@@ -19,7 +19,7 @@ from connectors.supervision.fhir import fhir_registry, map_fhir_event
 from connectors.supervision.fhir.transport import FhirTransport, classify_fhir, transaction
 from connectors.supervision.gateway.responses import Accepted, FixData, Retry
 from connectors.supervision.mapping import MapContext, Mapped, MappingFailed, NotReported, UnmappedEvent, registry
-from hospital.prescriptions.formulary import load_formulary
+from hospital.prescriptions.formulary.tables import load_formulary
 from tests.unit.supervision.test_mapping import AT, CHILD, CTX, DOCTOR, PATIENT, PHARMACIST, STAFF_PAYLOAD, VISIT, Refs, event
 
 RX, DISPENSING, RECORD, PRIOR = "rx-1", "d-1", "mr-1", "pd-1"
@@ -44,7 +44,7 @@ def revisit(patient_id: str = PATIENT.patient_id, **changes: Any) -> dict[str, A
 
 
 def document(**changes: Any) -> dict[str, Any]:
-    """The signed prescription document (hospital/prescriptions/documents.py) inside `prescription.submitted`."""
+    """The signed prescription document (hospital/prescriptions/writing/documents.py) inside `prescription.submitted`."""
     return {"prescription_number": "RX-1", "issued_at": AT.isoformat(), "valid_until": "2024-06-14",
             "patient": {"patient_id": PATIENT.patient_id, "name": PATIENT.name},
             "diagnoses": [{"icd10": "I10", "name": "原发性高血压"}],

@@ -28,7 +28,7 @@ from connectors.supervision.mapping import (
     registry,
 )
 from connectors.supervision.mapping.quality import DAILY_DISPUTES
-from hospital.prescriptions.formulary import load_formulary
+from hospital.prescriptions.formulary.tables import load_formulary
 
 ORGAN = "91310115MA1HDEMO0X"
 AT = datetime(2024, 6, 12, 1, 10, tzinfo=UTC)  # 09:10 in Shanghai

@@ -27,13 +27,14 @@ from hospital.core.outbox import emit
 from hospital.core.rule_registry import Severity
 from hospital.identity.tokens import Principal
 from hospital.patients.models import Patient
-from hospital.prescriptions import documents
-from hospital.prescriptions.documents import DraftInput
-from hospital.prescriptions.lifecycle import PrescriptionStatus, check_revisable, check_signed_by_hand
+from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.models import Prescription, PrescriptionReview
-from hospital.prescriptions.queries import findings_json, formulary_of, open_json, prescription_in_scope, seal_json
-from hospital.prescriptions.rules import blocking, check_prescription
-from hospital.prescriptions.values import PrescriptionDraft
+from hospital.prescriptions.queries import findings_json, open_json, prescription_in_scope, seal_json
+from hospital.prescriptions.rules import PrescriptionStatus, check_revisable, check_signed_by_hand
+from hospital.prescriptions.writing import documents
+from hospital.prescriptions.writing.documents import DraftInput
+from hospital.prescriptions.writing.rules import blocking, check_prescription
+from hospital.prescriptions.writing.values import PrescriptionDraft
 from hospital.signing import service as signing
 from hospital.signing.canonical import canonical_json
 from hospital.signing.export import build_export_bundle

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hospital.prescriptions.formulary import FormularyError, load_formulary
+from hospital.prescriptions.formulary.tables import FormularyError, load_formulary
 
 __all__ = ["formulary"]
 

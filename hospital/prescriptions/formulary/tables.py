@@ -1,161 +1,147 @@
-"""The hospital formulary: drugs, drug–drug incompatibilities, indications by disease, allergen groups.
+"""Reading the formulary's reviewed CSV tables in `data/` (each row carries its source).
 
-The tables are reviewed CSV files in `data/` beside this module (each row carries its source);
-`load_formulary()` reads and validates them once and returns an immutable `Formulary` for the rules.
-A bad file is refused at load with `FormularyError` naming the file, line and column.
+`read_table` yields typed rows whose every failure names the file, line and column (`FormularyError`);
+`load_formulary()` reads and checks the four tables once and returns an immutable `Formulary` for the rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
+import csv
+import enum
+import io
+import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
-from hospital.prescriptions._tables import FormularyError, Row, read_table
-from hospital.prescriptions.values import AntimicrobialGrade, ControlledClass, InteractionSeverity, PrescribedItem
+from hospital.prescriptions.formulary.values import (
+    AllergenGroup,
+    AntimicrobialGrade,
+    ControlledClass,
+    DiseaseIndication,
+    Drug,
+    Formulary,
+    Interaction,
+    InteractionSeverity,
+)
 
-__all__ = [
-    "AllergenGroup",
-    "DiseaseIndication",
-    "Drug",
-    "Formulary",
-    "FormularyError",
-    "Interaction",
-    "load_formulary",
-]
+__all__ = ["NO_LABEL_MAXIMUM", "FormularyError", "Row", "load_formulary", "read_table"]
 
+E = TypeVar("E", bound=enum.Enum)
 
-@dataclass(frozen=True, slots=True)
-class Drug:
-    """One formulary product. `strength` is per dispensing unit (tablet, actuation, mL…);
-    `max_daily_dose` is in `dose_unit` and None only where the label sets no maximum."""
-
-    code: str
-    generic_name: str
-    name_zh: str
-    atc_code: str
-    form: str
-    strength: Decimal
-    strength_unit: str
-    dispensing_unit: str
-    dose_unit: str
-    max_daily_dose: Decimal | None
-    usual_days_supply_limit: int
-    controlled_class: ControlledClass
-    antimicrobial_grade: AntimicrobialGrade
-    price_cny: Decimal
-    pack_size: int
-    chronic: bool
-    source: str
-    notes: str
-
-    @property
-    def is_controlled(self) -> bool:
-        return self.controlled_class is not ControlledClass.NONE
-
-    @property
-    def is_antimicrobial(self) -> bool:
-        return self.antimicrobial_grade is not AntimicrobialGrade.NONE
-
-    @property
-    def label(self) -> str:
-        """How findings name the drug: "苯磺酸氨氯地平片 (amlodipine 5 mg, C08CA01-tab-5mg)"."""
-        return f"{self.name_zh} ({self.generic_name} {self.strength} {self.strength_unit}, {self.code})"
-
-    def dispensing_units_per_dose(self, dose: Decimal) -> Decimal:
-        """How many tablets, actuations, mL … one dose of `dose` (in `dose_unit`) takes."""
-        if self.dose_unit == self.dispensing_unit:
-            return dose
-        return dose / self.strength
+# An ATC code at any level from the therapeutic subgroup down ("M01A", "C09AA", "C08CA01").
+_ATC_PREFIX = re.compile(r"^[A-Z][0-9]{2}[A-Z]([A-Z]([0-9]{2})?)?$")
+_ATC_ANY = re.compile(r"^[A-Z][0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?$")
+_ATC_SUBSTANCE = re.compile(r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")
+_ICD10_CATEGORY = re.compile(r"^[A-Z][0-9]{2}$")
 
 
-@dataclass(frozen=True, slots=True)
-class Interaction:
-    """A known incompatible pair (配伍禁忌). Each side is an ATC substance code or a class prefix;
-    `external` names the sides not on this formulary on purpose (documented, still checked)."""
-
-    substance_a: str
-    substance_b: str
-    severity: InteractionSeverity
-    mechanism: str
-    source: str
-    external: frozenset[str]
-
-    def applies_to(self, atc_x: str, atc_y: str) -> bool:
-        a, b = self.substance_a, self.substance_b
-        return (atc_x.startswith(a) and atc_y.startswith(b)) or (atc_x.startswith(b) and atc_y.startswith(a))
+class FormularyError(ValueError):
+    """A formulary data file is malformed; the message names the file, line and column."""
 
 
-@dataclass(frozen=True, slots=True)
-class DiseaseIndication:
-    """The ATC classes indicated for a range of ICD-10 categories, and whether the disease is chronic
-    (which makes its drugs eligible for long prescriptions)."""
+class Row:
+    """One CSV row with typed accessors; every failure raises `FormularyError` pointing at the cell."""
 
-    first_category: str
-    last_category: str
-    disease_en: str
-    disease_zh: str
-    chronic: bool
-    atc_prefixes: tuple[str, ...]
-    source: str
+    def __init__(self, file: str, line: int, values: dict[str, str]) -> None:
+        self.file, self.line, self._values = file, line, values
 
-    def covers(self, category: str) -> bool:
-        return self.first_category <= category <= self.last_category
+    def error(self, column: str, problem: str) -> FormularyError:
+        return FormularyError(f"{self.file} line {self.line}, column {column!r}: {problem}")
 
-    def indicates(self, atc_code: str) -> bool:
-        return atc_code.startswith(self.atc_prefixes)
+    def text(self, column: str) -> str:
+        value = self.optional_text(column)
+        if not value:
+            raise self.error(column, "must not be empty")
+        return value
+
+    def optional_text(self, column: str) -> str:
+        return (self._values.get(column) or "").strip()
+
+    def decimal(self, column: str) -> Decimal:
+        raw = self.text(column)
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise self.error(column, f"{raw!r} is not a decimal number") from None
+        if not value.is_finite() or value <= 0:
+            raise self.error(column, f"{raw!r} must be a positive number")
+        return value
+
+    def optional_decimal(self, column: str) -> Decimal | None:
+        return self.decimal(column) if self.optional_text(column) else None
+
+    def money(self, column: str) -> Decimal:
+        value = self.decimal(column)
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            raise self.error(column, f"{value} has more than two decimals (fen)")
+        return value
+
+    def integer(self, column: str, *, low: int, high: int) -> int:
+        raw = self.text(column)
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise self.error(column, f"{raw!r} must be a whole number from {low} to {high}")
+        return int(raw)
+
+    def choice(self, column: str, allowed: frozenset[str]) -> str:
+        value = self.text(column)
+        if value not in allowed:
+            raise self.error(column, f"unknown value {value!r}; expected one of {sorted(allowed)}")
+        return value
+
+    def enum(self, column: str, kind: type[E]) -> E:
+        value = self.choice(column, frozenset(str(member.value) for member in kind))
+        return kind(value)
+
+    def flag(self, column: str) -> bool:
+        return self.choice(column, frozenset({"yes", "no"})) == "yes"
+
+    def atc(self, column: str, *, substance: bool = False) -> str:
+        value = self.text(column)
+        pattern = _ATC_SUBSTANCE if substance else _ATC_PREFIX
+        if not pattern.match(value):
+            kind = "an ATC substance code (e.g. C08CA01)" if substance else "an ATC code or class (e.g. C09AA)"
+            raise self.error(column, f"{value!r} is not {kind}")
+        return value
+
+    def atc_list(self, column: str, *, required: bool = True) -> tuple[str, ...]:
+        values = tuple(self.optional_text(column).split())
+        if required and not values:
+            raise self.error(column, "must list at least one ATC code")
+        for value in values:
+            if not _ATC_ANY.match(value):
+                raise self.error(column, f"{value!r} is not an ATC code or class")
+        return values
+
+    def icd10_range(self, column: str) -> tuple[str, str]:
+        value = self.text(column)
+        first, _, last = value.partition("-")
+        last = last or first
+        if not (_ICD10_CATEGORY.match(first) and _ICD10_CATEGORY.match(last)) or first > last:
+            raise self.error(column, f"{value!r} is not an ICD-10 category or range like I10-I15")
+        return first, last
 
 
-@dataclass(frozen=True, slots=True)
-class AllergenGroup:
-    """Names a patient may give for an allergy to a drug class, the ATC prefixes it covers, and those
-    with known cross-reactivity (penicillin → cephalosporins)."""
-
-    name: str
-    aliases: frozenset[str]
-    atc_prefixes: tuple[str, ...]
-    cross_reactive_prefixes: tuple[str, ...]
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class Formulary:
-    """Every drug the hospital may prescribe online or must recognise, with the tables the rules use."""
-
-    drugs: Mapping[str, Drug]
-    interactions: tuple[Interaction, ...]
-    indications: tuple[DiseaseIndication, ...]
-    allergen_groups: tuple[AllergenGroup, ...]
-
-    def get(self, code: str) -> Drug | None:
-        return self.drugs.get(code)
-
-    def __contains__(self, code: object) -> bool:
-        return code in self.drugs
-
-    def __iter__(self) -> Iterator[Drug]:
-        return iter(self.drugs.values())
-
-    def __len__(self) -> int:
-        return len(self.drugs)
-
-    def lines(self, items: Iterable[PrescribedItem]) -> list[tuple[PrescribedItem, Drug]]:
-        """The items whose drug is on the formulary, each with its drug (unknown codes are left out)."""
-        return [(item, drug) for item in items if (drug := self.drugs.get(item.drug_code)) is not None]
-
-    def interactions_between(self, x: Drug, y: Drug) -> list[Interaction]:
-        return [i for i in self.interactions if i.applies_to(x.atc_code, y.atc_code)]
-
-    def indications_for(self, icd10_category: str) -> list[DiseaseIndication]:
-        return [d for d in self.indications if d.covers(icd10_category)]
-
-    def allergen_group(self, name: str) -> AllergenGroup | None:
-        key = name.strip().casefold()
-        return next((g for g in self.allergen_groups if key in g.aliases), None)
+def read_table(path: Traversable | Path, columns: tuple[str, ...]) -> Iterator[Row]:
+    """Yield the rows of the CSV at `path`, after checking its header is exactly `columns`."""
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FormularyError(f"{name}: file not found") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = tuple(reader.fieldnames or ())
+    if header != columns:
+        raise FormularyError(f"{name}: header must be {','.join(columns)}; found {','.join(header)}")
+    for values in reader:
+        if None in values:
+            raise FormularyError(f"{name} line {reader.line_num}: more cells than columns")
+        yield Row(name, reader.line_num, values)
 
 
 DRUG_COLUMNS = (
@@ -189,7 +175,7 @@ LONG_PRESCRIPTION_MAX_DAYS = 84  # 长期处方管理规范（试行）: never m
 
 def load_formulary(directory: Traversable | Path | None = None) -> Formulary:
     """Read and validate the four tables from `directory` (default: the bundled `data/`)."""
-    base = directory if directory is not None else resources.files("hospital.prescriptions") / "data"
+    base = directory if directory is not None else resources.files("hospital.prescriptions.formulary") / "data"
     drugs: dict[str, Drug] = {}
     for row in read_table(base / "formulary.csv", DRUG_COLUMNS):
         drug = _drug(row)

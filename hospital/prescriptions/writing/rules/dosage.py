@@ -8,8 +8,8 @@ from collections import Counter
 from decimal import Decimal
 
 from hospital.core.rule_registry import Finding, Severity, rule
-from hospital.prescriptions.formulary import Drug, Formulary
-from hospital.prescriptions.values import PrescribedItem, PrescriptionDraft, ReviewCategory, RxSettings, icd10_category
+from hospital.prescriptions.formulary.values import Drug, Formulary
+from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory, RxSettings, icd10_category
 
 __all__ = [
     "DOSAGE_RULES",

@@ -23,15 +23,15 @@ from hospital.core.errors import Conflict, IntegrityFailure
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
-from hospital.prescriptions.lifecycle import (
+from hospital.prescriptions.models import Prescription, PrescriptionReview
+from hospital.prescriptions.queries import open_json, prescription_in_scope, seal_json
+from hospital.prescriptions.rules import (
     PrescriptionStatus,
     ReviewDecision,
     check_decision,
     check_reviewable,
     check_reviewer,
 )
-from hospital.prescriptions.models import Prescription, PrescriptionReview
-from hospital.prescriptions.queries import open_json, prescription_in_scope, seal_json
 from hospital.signing import service as signing
 from hospital.signing.errors import SignatureInvalid
 from hospital.signing.export import review_payload

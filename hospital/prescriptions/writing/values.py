@@ -1,7 +1,8 @@
-"""Plain values the prescription rules work on: drug classes, the draft a doctor submits, and settings.
+"""Plain values the prescription rules work on: the draft a doctor submits, its items, and settings.
 
 Nothing here touches a database or the network; the service builds a `PrescriptionDraft` from its records
-and hands it, with the loaded `Formulary`, to `rules.check_prescription`.
+and hands it, with the loaded `Formulary`, to `rules.check_prescription`. The drug classes are the
+formulary's (`hospital.prescriptions.formulary.values`).
 """
 
 from __future__ import annotations
@@ -13,60 +14,13 @@ from datetime import date
 from decimal import Decimal
 
 __all__ = [
-    "AntimicrobialGrade",
-    "ControlledClass",
     "DraftOrigin",
-    "InteractionSeverity",
     "PrescribedItem",
     "PrescriptionDraft",
     "ReviewCategory",
     "RxSettings",
     "icd10_category",
 ]
-
-
-class ControlledClass(enum.StrEnum):
-    """Specially managed drug classes (特殊管理药品); every class but `none` is refused online (RX-02)."""
-
-    NONE = "none"
-    NARCOTIC = "narcotic"  # 麻醉药品
-    PSYCHOTROPIC_1 = "psychotropic_1"  # 第一类精神药品
-    PSYCHOTROPIC_2 = "psychotropic_2"  # 第二类精神药品
-    TOXIC = "toxic"  # 医疗用毒性药品
-    RADIOACTIVE = "radioactive"  # 放射性药品
-    PRECURSOR = "precursor"  # 药品类易制毒化学品
-
-    @property
-    def name_zh(self) -> str:
-        return _CONTROLLED_ZH[self]
-
-
-_CONTROLLED_ZH = {
-    ControlledClass.NONE: "普通药品",
-    ControlledClass.NARCOTIC: "麻醉药品",
-    ControlledClass.PSYCHOTROPIC_1: "第一类精神药品",
-    ControlledClass.PSYCHOTROPIC_2: "第二类精神药品",
-    ControlledClass.TOXIC: "医疗用毒性药品",
-    ControlledClass.RADIOACTIVE: "放射性药品",
-    ControlledClass.PRECURSOR: "药品类易制毒化学品",
-}
-
-
-class AntimicrobialGrade(enum.StrEnum):
-    """抗菌药物分级 (抗菌药物临床应用管理办法); `none` for drugs that are not antimicrobials."""
-
-    NONE = "none"
-    UNRESTRICTED = "unrestricted"  # 非限制使用级
-    RESTRICTED = "restricted"  # 限制使用级
-    SPECIAL = "special"  # 特殊使用级
-
-
-class InteractionSeverity(enum.StrEnum):
-    """How bad a drug pair is; contraindicated pairs block, major ones warn, moderate ones inform."""
-
-    CONTRAINDICATED = "contraindicated"
-    MAJOR = "major"
-    MODERATE = "moderate"
 
 
 class ReviewCategory(enum.StrEnum):

@@ -22,7 +22,10 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, Forbidden, IntegrityFailure, NotFound
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
-from hospital.prescriptions.lifecycle import (
+from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
+from hospital.prescriptions.queries import open_json, prescription_in_scope
+from hospital.prescriptions.review.service import verified_document
+from hospital.prescriptions.rules import (
     DispensingStatus,
     PrescriptionStatus,
     ReviewDecision,
@@ -30,9 +33,6 @@ from hospital.prescriptions.lifecycle import (
     check_dispensable,
     next_delivery_status,
 )
-from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
-from hospital.prescriptions.queries import open_json, prescription_in_scope
-from hospital.prescriptions.review_service import verified_document
 from hospital.signing import service as signing
 from hospital.signing.ca import ClinicianRole
 from hospital.signing.errors import SignatureInvalid

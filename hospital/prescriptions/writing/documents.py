@@ -26,8 +26,8 @@ from decimal import Decimal
 from typing import Any
 
 from hospital.core.errors import InvalidInput
-from hospital.prescriptions.formulary import Drug, Formulary
-from hospital.prescriptions.values import PrescribedItem
+from hospital.prescriptions.formulary.values import Drug, Formulary
+from hospital.prescriptions.writing.values import PrescribedItem
 
 __all__ = ["DiagnosisInput", "DraftInput", "ItemInput", "build_payload", "prescribed_items", "total_cny",
            "valid_until"]

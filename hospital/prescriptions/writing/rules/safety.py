@@ -6,14 +6,15 @@ import re
 from itertools import combinations
 
 from hospital.core.rule_registry import Finding, Severity, rule
-from hospital.prescriptions.formulary import AllergenGroup, Drug, Formulary, Interaction
-from hospital.prescriptions.values import (
+from hospital.prescriptions.formulary.values import (
+    AllergenGroup,
     AntimicrobialGrade,
+    Drug,
+    Formulary,
+    Interaction,
     InteractionSeverity,
-    PrescriptionDraft,
-    ReviewCategory,
-    RxSettings,
 )
+from hospital.prescriptions.writing.values import PrescriptionDraft, ReviewCategory, RxSettings
 
 __all__ = [
     "SAFETY_RULES",

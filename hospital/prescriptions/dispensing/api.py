@@ -1,0 +1,59 @@
+"""Dispensing and delivery over HTTP: the queue, dispensing once, shipping and delivery (RX-08)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.web import actor_of
+from hospital.identity.guards import principal_of, requires_pharmacist
+from hospital.prescriptions import queries as prescriptions
+from hospital.prescriptions.dispensing import queries, service
+
+__all__ = ["DispensingController"]
+
+Text = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class DispensingBody(msgspec.Struct, forbid_unknown_fields=True):
+    courier_kind: str  # own | third_party
+    courier_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class DeliveryBody(msgspec.Struct, forbid_unknown_fields=True):
+    status: str  # shipped | delivered
+    tracking_number: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    courier_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    note: Text = ""
+
+
+class DispensingController(Controller):
+    path = "/api"
+    tags = ["prescriptions"]
+
+    @get("/dispensing/queue", guards=[requires_pharmacist], summary="Approved prescriptions not yet dispensed")
+    async def dispensing_queue(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                               ctx: HospitalContext) -> list[dict[str, Any]]:
+        return await queries.dispensing_queue(db_session, ctx, principal_of(request))
+
+    @post("/prescriptions/{prescription_id:uuid}/dispensing", guards=[requires_pharmacist], status_code=201,
+          summary="Dispense an approved prescription, once (RX-06, RX-08)")
+    async def dispense(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                       prescription_id: uuid.UUID, data: DispensingBody) -> dict[str, Any]:
+        dispensing = await service.dispense(db_session, ctx, actor_of(request), principal_of(request), prescription_id,
+                                            data.courier_kind, data.courier_name)
+        return prescriptions.dispensing_view(dispensing)
+
+    @post("/dispensings/{dispensing_id:uuid}/delivery", guards=[requires_pharmacist], status_code=200,
+          summary="Record shipping (courier, tracking number) or delivery (RX-08)")
+    async def delivery(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                       dispensing_id: uuid.UUID, data: DeliveryBody) -> dict[str, Any]:
+        dispensing = await service.update_delivery(
+            db_session, ctx, actor_of(request), principal_of(request), dispensing_id, data.status,
+            tracking_number=data.tracking_number, courier_name=data.courier_name, note=data.note)
+        return prescriptions.dispensing_view(dispensing)

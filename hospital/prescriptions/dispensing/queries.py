@@ -1,0 +1,26 @@
+"""The pharmacy's dispensing queue (RX-08)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from hospital.context import HospitalContext
+from hospital.identity.tokens import Principal
+from hospital.prescriptions.models import Prescription
+from hospital.prescriptions.queries import prescription_views
+from hospital.prescriptions.rules import PrescriptionStatus
+
+__all__ = ["dispensing_queue"]
+
+
+async def dispensing_queue(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> list[dict[str, Any]]:
+    """Approved prescriptions not yet dispensed, oldest first (RX-08)."""
+    if principal.role != "pharmacist":
+        return []
+    query = select(Prescription).where(Prescription.status == PrescriptionStatus.APPROVED,
+                                       col(Prescription.dispensed_at).is_(None))
+    found = (await session.execute(query.order_by(col(Prescription.issued_at)))).scalars().all()
+    return await prescription_views(session, ctx, principal, found)

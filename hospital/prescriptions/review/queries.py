@@ -1,0 +1,26 @@
+"""The pharmacist's review queue (RX-06)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from hospital.context import HospitalContext
+from hospital.identity.tokens import Principal
+from hospital.prescriptions.models import Prescription
+from hospital.prescriptions.queries import prescription_views, scoped_query
+from hospital.prescriptions.rules import PrescriptionStatus
+
+__all__ = ["review_queue"]
+
+
+async def review_queue(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> list[dict[str, Any]]:
+    """Prescriptions waiting for a pharmacist, oldest first, with their rule findings (RX-06)."""
+    query = scoped_query(principal)
+    if query is None or principal.role != "pharmacist":
+        return []
+    found = (await session.execute(query.where(Prescription.status == PrescriptionStatus.PENDING_REVIEW)
+                                   .order_by(col(Prescription.issued_at)))).scalars().all()
+    return await prescription_views(session, ctx, principal, found)

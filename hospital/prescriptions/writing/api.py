@@ -1,0 +1,109 @@
+"""Writing over HTTP: write and sign, revise, read (scoped to the caller) and export prescriptions."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.web import actor_of
+from hospital.identity.guards import principal_of, requires_doctor, requires_role
+from hospital.identity.models import Role
+from hospital.prescriptions import queries
+from hospital.prescriptions.writing import service
+from hospital.prescriptions.writing.documents import DiagnosisInput, DraftInput, ItemInput
+
+__all__ = ["PrescriptionController"]
+
+Text = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class DiagnosisBody(msgspec.Struct, forbid_unknown_fields=True):
+    icd10: Annotated[str, msgspec.Meta(min_length=3, max_length=16)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class ItemBody(msgspec.Struct, forbid_unknown_fields=True):
+    drug_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    dose_per_time: Decimal
+    times_per_day: Annotated[int, msgspec.Meta(ge=1, le=24)]
+    days_supply: Annotated[int, msgspec.Meta(ge=1, le=366)]
+    quantity_packs: Annotated[int, msgspec.Meta(ge=1, le=1000)]
+    interval_days: Annotated[int, msgspec.Meta(ge=1, le=31)] = 1
+    dose_unit: Annotated[str, msgspec.Meta(max_length=16)] | None = None
+    usage: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class PrescriptionBody(msgspec.Struct, forbid_unknown_fields=True):
+    """The doctor's form; `signature_confirmed: true` is the doctor's explicit act of signing (RX-07)."""
+
+    diagnoses: Annotated[list[DiagnosisBody], msgspec.Meta(min_length=1, max_length=5)]
+    items: Annotated[list[ItemBody], msgspec.Meta(min_length=1, max_length=10)]
+    signature_confirmed: bool
+    validity_days: Annotated[int, msgspec.Meta(ge=0, le=30)] = 1
+    long_prescription_reason: Text | None = None
+    origin: Annotated[str, msgspec.Meta(max_length=16)] = "clinician"
+
+    def draft(self) -> DraftInput:
+        return DraftInput(
+            diagnoses=tuple(DiagnosisInput(d.icd10, d.name) for d in self.diagnoses),
+            items=tuple(ItemInput(**msgspec.structs.asdict(i)) for i in self.items),
+            validity_days=self.validity_days, long_prescription_reason=self.long_prescription_reason,
+            origin=self.origin, signature_confirmed=self.signature_confirmed)
+
+
+requires_reader = requires_role(Role.PATIENT, Role.DOCTOR, Role.PHARMACIST)
+
+
+class PrescriptionController(Controller):
+    path = "/api"
+    tags = ["prescriptions"]
+
+    @post("/visits/{visit_id:uuid}/prescriptions", guards=[requires_doctor], status_code=201,
+          summary="Write and sign a prescription in the doctor's visit (RX-01…RX-05, RX-07, FACE-03)",
+          description="Needs a face verification younger than 5 minutes. A blocking rule finding refuses with 422 "
+                      "naming the rule (`rule_id`, `rule_ids`, `findings`); warnings go to the pharmacist.")
+    async def write(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                    visit_id: uuid.UUID, data: PrescriptionBody) -> dict[str, Any]:
+        principal = principal_of(request)
+        rx = await service.submit_prescription(db_session, ctx, actor_of(request), principal, visit_id, data.draft())
+        return await queries.get_prescription(db_session, ctx, principal, rx.id)
+
+    @post("/prescriptions/{prescription_id:uuid}/revisions", guards=[requires_doctor], status_code=201,
+          summary="Revise a rejected prescription: a new signed version; the old one is kept (RX-06)")
+    async def revise(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     prescription_id: uuid.UUID, data: PrescriptionBody) -> dict[str, Any]:
+        principal = principal_of(request)
+        rx = await service.revise_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
+                                               data.draft())
+        return await queries.get_prescription(db_session, ctx, principal, rx.id)
+
+    @get("/visits/{visit_id:uuid}/prescriptions", guards=[requires_reader], summary="The visit's prescriptions")
+    async def of_visit(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                       visit_id: uuid.UUID) -> list[dict[str, Any]]:
+        return await queries.list_prescriptions(db_session, ctx, principal_of(request), visit_id)
+
+    @get("/prescriptions", guards=[requires_reader],
+         summary="The caller's prescriptions with review state and delivery tracking")
+    async def mine(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                   ctx: HospitalContext) -> list[dict[str, Any]]:
+        return await queries.list_prescriptions(db_session, ctx, principal_of(request))
+
+    @get("/prescriptions/{prescription_id:uuid}", guards=[requires_reader], summary="One prescription")
+    async def one(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                  prescription_id: uuid.UUID) -> dict[str, Any]:
+        return await queries.get_prescription(db_session, ctx, principal_of(request), prescription_id)
+
+    @get("/prescriptions/{prescription_id:uuid}/export", guards=[requires_reader],
+         summary="The signed export bundle, verifiable offline with `hospital rx verify` or POST /api/rx/verify")
+    async def export(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     prescription_id: uuid.UUID) -> Response[dict[str, Any]]:
+        bundle = await service.export_prescription(db_session, ctx, actor_of(request), principal_of(request),
+                                                   prescription_id)
+        name = bundle["prescription"].get("prescription_number", "prescription")
+        return Response(bundle, headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
