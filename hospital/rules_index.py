@@ -16,6 +16,7 @@ RULE_MODULES = (
     "hospital.prescriptions.lifecycle",
     "hospital.prescriptions.rules",
     "hospital.quality.rules",
+    "hospital.retention.rules",
     "hospital.security.rules",
     "hospital.signing.rules",
     "hospital.staff.rules",

@@ -13,6 +13,7 @@ from hospital.biometrics.gate import require_practice_session
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import InvalidInput, InvalidTransition
+from hospital.core.retention import RetentionClass, purge_not_before
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
@@ -20,7 +21,6 @@ from hospital.staff.service import require_can_practise
 from hospital.visits import queries
 from hospital.visits.lifecycle import PRESCRIBING_STATES, VisitState
 from hospital.visits.models import ChatMessage
-from hospital.visits.records import RetentionClass, purge_not_before
 
 __all__ = ["MAX_MESSAGE_CHARS", "list_messages", "post_message"]
 

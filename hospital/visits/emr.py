@@ -14,6 +14,7 @@ from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import InvalidTransition, NotFound, RuleViolation
 from hospital.core.outbox import emit
+from hospital.core.retention import RetentionClass, purge_not_before
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
@@ -25,7 +26,7 @@ from hospital.visits.icd10 import validate_icd10
 from hospital.visits.lifecycle import PRESCRIBING_STATES, VisitState
 from hospital.visits.models import MedicalRecord, Visit
 from hospital.visits.payloads import EMR_SEALED, emr_record
-from hospital.visits.records import RetentionClass, check_emr_complete, purge_not_before
+from hospital.visits.records import check_emr_complete
 
 __all__ = ["EmrInput", "read_medical_record", "sign_off_medical_record", "write_medical_record"]
 

@@ -18,6 +18,7 @@ from hospital.context import HospitalContext
 from hospital.core.audit import Actor
 from hospital.core.errors import AccessRefused, RuleViolation
 from hospital.core.outbox import emit
+from hospital.core.retention import RetentionClass, purge_not_before
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
 from hospital.staff.service import require_can_practise
@@ -35,7 +36,7 @@ from hospital.visits.lifecycle import (
 )
 from hospital.visits.models import ChatMessage, Visit
 from hospital.visits.payloads import REVISIT_SEALED, revisit_record
-from hospital.visits.records import RetentionClass, check_emr_complete, purge_not_before
+from hospital.visits.records import check_emr_complete
 from hospital.visits.rules import infectious_flag
 
 __all__ = ["Termination", "accept_visit", "complete_visit", "require_visit_open_for_prescribing", "start_visit",

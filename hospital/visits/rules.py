@@ -33,14 +33,7 @@ from hospital.visits.lifecycle import (
     check_termination,
     next_state,
 )
-from hospital.visits.records import (
-    OnlineEmr,
-    RetentionClass,
-    check_emr_complete,
-    check_purge_allowed,
-    due_for_purge,
-    purge_not_before,
-)
+from hospital.visits.records import OnlineEmr, check_emr_complete
 from hospital.visits.tables import IntakeTables, StatutoryClass, department_covers
 
 # The lifecycle, records and documents rules are re-exported so every visit rule is importable from here.
@@ -58,7 +51,6 @@ __all__ = [
     "OnlineEmr",
     "PriorDiagnosis",
     "Referral",
-    "RetentionClass",
     "Slot",
     "TerminationReason",
     "VisitAction",
@@ -73,13 +65,10 @@ __all__ = [
     "check_not_excluded",
     "check_prior_diagnosis_on_file",
     "check_prior_diagnosis_valid",
-    "check_purge_allowed",
     "check_revisit_confirmed",
     "check_termination",
-    "due_for_purge",
     "infectious_flag",
     "next_state",
-    "purge_not_before",
     "sniff_document",
 ]
 
