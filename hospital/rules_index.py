@@ -21,7 +21,9 @@ RULE_MODULES = (
     "hospital.signing.rules",
     "hospital.staff.rules",
     "hospital.video.rules",
-    "hospital.visits.rules",
+    "hospital.visits.intake.rules",
+    "hospital.visits.lifecycle",
+    "hospital.visits.records",
 )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from hospital.visits.intake_api import ConsentController, PriorDiagnosisController, ScheduleController
-from hospital.visits.visit_api import DoctorQueueController, VisitController
+from hospital.visits.intake.api import ConsentController, PriorDiagnosisController
+from hospital.visits.visit_api import DoctorQueueController, ScheduleController, VisitController
 
 __all__ = ["VISIT_ROUTES"]
 

@@ -26,13 +26,15 @@ from hospital.patients.rules import check_phone
 from hospital.patients.service import masked
 from hospital.staff.service import require_can_practise
 from hospital.visits import queries
-from hospital.visits.common import move, tables_for
+from hospital.visits.common import move
 from hospital.visits.dates import local_date
-from hospital.visits.intake import prior_as_rule_value, require_current_consent
+from hospital.visits.intake import queries as intake_queries
+from hospital.visits.intake.reference import tables_for
+from hospital.visits.intake.rules import ConsentAcceptance, Guardian, InfectiousFlag, IntakeRequest, check_intake
+from hospital.visits.intake.service import prior_as_rule_value, require_current_consent
 from hospital.visits.lifecycle import Slot, VisitAction, check_booking
 from hospital.visits.models import Schedule, Visit
 from hospital.visits.payloads import REVISIT_SEALED, revisit_record
-from hospital.visits.rules import ConsentAcceptance, Guardian, InfectiousFlag, IntakeRequest, check_intake
 
 __all__ = ["MODES", "BookingInput", "GuardianInput", "ScheduleInput", "book_visit", "cancel_visit", "publish_schedule"]
 
@@ -140,7 +142,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                      data: BookingInput) -> Visit:
     """PAT-02, REV-06, INS-02, REV-01 … REV-05 in that order; the first refusal leaves nothing behind."""
     await require_licence_in_force(session, ctx)
-    patient = await queries.patient_of_user(session, patient_user_id)
+    patient = await intake_queries.patient_of_user(session, patient_user_id)
     consent = await require_current_consent(session, ctx, patient)
     schedule = await _locked_schedule(session, data.schedule_id)
     if schedule.cancelled:
@@ -156,7 +158,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                   now=now, approved_department_codes=approved, patient_bookings_in_slot=held)
     prior = None
     if data.prior_diagnosis_id is not None:
-        prior = await queries.prior_diagnosis_of_patient(session, data.prior_diagnosis_id, patient.id)
+        prior = await intake_queries.prior_diagnosis_of_patient(session, data.prior_diagnosis_id, patient.id)
     guardian = _guardian(data.guardian)
     decision = check_intake(
         IntakeRequest(birth_date=patient.birth_date, visit_date=local_date(schedule.starts_at),

@@ -1,4 +1,4 @@
-"""Small pieces the visit services share: the intake tables in force, today's date, state moves."""
+"""Small pieces the visit services share: department names, state moves, the sealed EMR."""
 
 from __future__ import annotations
 
@@ -12,25 +12,15 @@ from sqlmodel import select
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.institution.models import Department
+from hospital.visits.intake.reference import tables_for
 from hospital.visits.lifecycle import VisitAction, VisitState, next_state
 from hospital.visits.models import MedicalRecord, Visit
 from hospital.visits.records import OnlineEmr
-from hospital.visits.tables import IntakeTables, intake_tables
 
-__all__ = ["RECENCY_OVERRIDES", "department_name", "emr_value", "move", "open_emr", "seal_emr", "tables_for"]
+__all__ = ["department_name", "emr_value", "move", "open_emr", "seal_emr"]
 
 _DONE = {VisitAction.ACCEPT: "accepted", VisitAction.START: "started", VisitAction.COMPLETE: "completed",
          VisitAction.TERMINATE: "terminated", VisitAction.CANCEL: "cancelled"}
-# ctx.extensions key: {"hypertension": 6, …} overrides the reviewed recency windows (REV-02 "configurable").
-RECENCY_OVERRIDES = "visits.recency_months"
-
-
-def tables_for(ctx: HospitalContext) -> IntakeTables:
-    overrides = ctx.extensions.get(RECENCY_OVERRIDES)
-    tables = intake_tables()
-    return tables.with_recency_windows(overrides) if overrides else tables
-
-
 async def department_name(session: AsyncSession, ctx: HospitalContext, code: str) -> str:
     """The name the licence gives the department, else the national catalogue's."""
     name = (await session.execute(select(Department.name).where(Department.code == code))).scalar_one_or_none()

@@ -21,8 +21,9 @@ from hospital.institution.service import require_licence_in_force
 from hospital.signing.service import sign_document
 from hospital.staff.service import require_can_practise
 from hospital.visits import queries
-from hospital.visits.common import emr_value, open_emr, seal_emr, tables_for
+from hospital.visits.common import emr_value, open_emr, seal_emr
 from hospital.visits.icd10 import validate_icd10
+from hospital.visits.intake.reference import tables_for
 from hospital.visits.lifecycle import PRESCRIBING_STATES, VisitState
 from hospital.visits.models import MedicalRecord, Visit
 from hospital.visits.payloads import EMR_SEALED, emr_record

@@ -23,8 +23,10 @@ from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
 from hospital.staff.service import require_can_practise
 from hospital.visits import queries
-from hospital.visits.common import emr_value, move, open_emr, tables_for
+from hospital.visits.common import emr_value, move, open_emr
 from hospital.visits.icd10 import validate_icd10
+from hospital.visits.intake.reference import tables_for
+from hospital.visits.intake.rules import infectious_flag
 from hospital.visits.lifecycle import (
     Referral,
     TerminationReason,
@@ -37,7 +39,6 @@ from hospital.visits.lifecycle import (
 from hospital.visits.models import ChatMessage, Visit
 from hospital.visits.payloads import REVISIT_SEALED, revisit_record
 from hospital.visits.records import check_emr_complete
-from hospital.visits.rules import infectious_flag
 
 __all__ = ["Termination", "accept_visit", "complete_visit", "require_visit_open_for_prescribing", "start_visit",
            "terminate_visit"]

@@ -1,4 +1,4 @@
-"""Tables of the patient's path: consent, prior diagnoses, schedules, visits, chat and the medical record.
+"""Tables of the patient's path: schedules, visits, chat and the medical record.
 
 The pure rules (rules.py, lifecycle.py, records.py) decide; these rows remember. Sensitive text (diagnosis
 documents, chat, EMR narrative) is sealed at rest by the services (REC-03).
@@ -15,36 +15,7 @@ from sqlmodel import Field
 
 from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["ChatMessage", "ConsentRecord", "MedicalRecord", "PriorDiagnosisRecord", "Schedule", "Visit"]
-
-
-class ConsentRecord(Record, table=True):
-    """A patient's acceptance of one version of the informed-consent text (PAT-02)."""
-
-    __tablename__ = "consent_record"
-    __table_args__ = (sa.UniqueConstraint("patient_id", "version"),)
-
-    patient_id: uuid.UUID = Field(foreign_key="patient.id", index=True)
-    version: str
-    text_sha256: str
-    accepted_at: datetime = Field(sa_type=UTCDateTime)
-    client_address: str
-
-
-class PriorDiagnosisRecord(Record, table=True):
-    """A diagnosis made at a physical institution, with its document in the blob store (REV-01, REV-02)."""
-
-    __tablename__ = "prior_diagnosis"
-
-    patient_id: uuid.UUID = Field(foreign_key="patient.id", index=True)
-    icd10_code: str
-    icd10_category: str
-    diagnosis_name: str
-    document_type: str  # outpatient_record | inpatient_record | discharge_summary | diagnosis_certificate
-    institution_name: str
-    diagnosed_on: date
-    document_sha256: str = Field(foreign_key="blob.sha256")
-    document_content_type: str
+__all__ = ["ChatMessage", "MedicalRecord", "Schedule", "Visit"]
 
 
 class Schedule(Record, table=True):

@@ -18,8 +18,9 @@ from hospital.patients.rules import age_on
 from hospital.staff.service import staff_for_user
 from hospital.visits.common import department_name, open_emr
 from hospital.visits.dates import local_date
+from hospital.visits.intake.models import PriorDiagnosisRecord
 from hospital.visits.lifecycle import TERMINAL_STATES, VisitState
-from hospital.visits.models import MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
+from hospital.visits.models import MedicalRecord, Schedule, Visit
 from hospital.visits.queries import medical_record_of_visit
 
 __all__ = ["EMR_SEALED", "REVISIT_SEALED", "emr_record", "revisit_record"]

@@ -1,8 +1,8 @@
 """Reads of patient data, always scoped to the caller (SEC-01).
 
-A patient sees their own consent, prior diagnoses and visits; a doctor sees the visits assigned to them (and
-what belongs to those visits); any other id is `NotFound`, never 403, so an id reveals nothing. Services and
-other areas (prescriptions) read visits only through these functions.
+A patient sees their own visits (their consent and prior diagnoses: `intake.queries`); a doctor sees the
+visits assigned to them (and what belongs to those visits); any other id is `NotFound`, never 403, so an id
+reveals nothing. Services and other areas (prescriptions) read visits only through these functions.
 """
 
 from __future__ import annotations
@@ -15,22 +15,16 @@ from sqlmodel import col, select
 
 from hospital.core.errors import NotFound
 from hospital.identity.models import Role
-from hospital.patients.models import Patient
 from hospital.visits.dates import CHINA_TIME
+from hospital.visits.intake.models import PriorDiagnosisRecord
 from hospital.visits.lifecycle import VisitState
-from hospital.visits.models import ConsentRecord, MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
+from hospital.visits.models import MedicalRecord, Schedule, Visit
 
 __all__ = [
     "ACTIVE_STATES",
     "QUEUE_STATES",
-    "consent_of_patient",
-    "consents_of_patient",
     "doctor_queue",
-    "latest_consent_of_patient",
     "medical_record_of_visit",
-    "patient_of_user",
-    "prior_diagnoses_of_patient",
-    "prior_diagnosis_of_patient",
     "prior_diagnosis_of_visit",
     "upcoming_schedules",
     "visit_of_doctor",
@@ -45,43 +39,6 @@ ACTIVE_STATES = tuple(s.value for s in VisitState if s is not VisitState.CANCELL
 # What a doctor still has to see today.
 QUEUE_STATES = (VisitState.REQUESTED.value, VisitState.ACCEPTED.value, VisitState.IN_PROGRESS.value)
 _NO_VISIT = "no such visit"
-
-
-async def patient_of_user(session: AsyncSession, user_id: uuid.UUID) -> Patient:
-    patient = (await session.execute(select(Patient).where(Patient.user_id == user_id))).scalar_one_or_none()
-    if patient is None:
-        raise NotFound("no patient record for this user")
-    return patient
-
-
-async def consent_of_patient(session: AsyncSession, patient_id: uuid.UUID, version: str) -> ConsentRecord | None:
-    query = select(ConsentRecord).where(ConsentRecord.patient_id == patient_id, ConsentRecord.version == version)
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def consents_of_patient(session: AsyncSession, patient_id: uuid.UUID) -> list[ConsentRecord]:
-    query = select(ConsentRecord).where(ConsentRecord.patient_id == patient_id).order_by(col(ConsentRecord.accepted_at))
-    return list((await session.execute(query)).scalars().all())
-
-
-async def latest_consent_of_patient(session: AsyncSession, patient_id: uuid.UUID) -> ConsentRecord | None:
-    query = (select(ConsentRecord).where(ConsentRecord.patient_id == patient_id)
-             .order_by(col(ConsentRecord.accepted_at).desc()).limit(1))
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def prior_diagnoses_of_patient(session: AsyncSession, patient_id: uuid.UUID) -> list[PriorDiagnosisRecord]:
-    query = (select(PriorDiagnosisRecord).where(PriorDiagnosisRecord.patient_id == patient_id)
-             .order_by(col(PriorDiagnosisRecord.diagnosed_on).desc(), col(PriorDiagnosisRecord.created_at).desc()))
-    return list((await session.execute(query)).scalars().all())
-
-
-async def prior_diagnosis_of_patient(session: AsyncSession, prior_id: uuid.UUID,
-                                     patient_id: uuid.UUID) -> PriorDiagnosisRecord:
-    prior = await session.get(PriorDiagnosisRecord, prior_id)
-    if prior is None or prior.patient_id != patient_id:
-        raise NotFound("no such prior diagnosis")
-    return prior
 
 
 async def prior_diagnosis_of_visit(session: AsyncSession, visit: Visit) -> PriorDiagnosisRecord:

@@ -21,7 +21,7 @@ from hospital.visits.booking import (
 )
 from hospital.visits.chat import list_messages, post_message
 from hospital.visits.emr import EmrInput, read_medical_record, sign_off_medical_record, write_medical_record
-from hospital.visits.intake import (
+from hospital.visits.intake.service import (
     ConsentView,
     PriorDiagnosisInput,
     accept_consent,

@@ -26,12 +26,13 @@ from hospital.staff.models import StaffMember
 from hospital.visits import queries
 from hospital.visits.common import department_name
 from hospital.visits.dates import local_date
-from hospital.visits.intake import eligibility_context, eligibility_of
+from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.views import prior_diagnosis_view
 from hospital.visits.lifecycle import VisitState, allowed_actions
-from hospital.visits.models import PriorDiagnosisRecord, Schedule, Visit
+from hospital.visits.models import Schedule, Visit
 
-__all__ = ["doctor_queue", "my_visits", "prior_diagnoses", "prior_diagnosis_document", "prior_diagnosis_view",
-           "public_schedules", "schedule_detail", "schedule_view", "visit_detail", "visit_prior_document"]
+__all__ = ["doctor_queue", "my_visits", "public_schedules", "schedule_detail", "schedule_view", "visit_detail",
+           "visit_prior_document"]
 
 _PATIENT_ACTIONS = {"cancel"}
 _DOCTOR_ACTIONS = {"accept", "start", "complete", "terminate"}
@@ -47,33 +48,6 @@ async def _doctors(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict
         return {}
     rows = (await session.execute(select(StaffMember).where(col(StaffMember.user_id).in_(ids)))).scalars().all()
     return {m.user_id: m for m in rows}
-
-
-def prior_diagnosis_view(record: PriorDiagnosisRecord, eligibility: dict[str, Any] | None = None) -> dict[str, Any]:
-    view: dict[str, Any] = {"prior_diagnosis_id": str(record.id), "icd10_code": record.icd10_code,
-            "diagnosis_name": record.diagnosis_name, "document_type": record.document_type,
-            "institution_name": record.institution_name, "diagnosed_on": record.diagnosed_on.isoformat(),
-            "document_content_type": record.document_content_type, "document_sha256": record.document_sha256,
-            "filed_at": record.created_at.isoformat()}
-    if eligibility is not None:
-        view["eligibility"] = eligibility
-    return view
-
-
-async def prior_diagnoses(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The patient's own prior diagnoses, each with whether it could found a visit today."""
-    patient = await queries.patient_of_user(session, patient_user_id)
-    tables, approved, today = await eligibility_context(session, ctx)
-    return [prior_diagnosis_view(r, eligibility_of(r, tables, approved, today))
-            for r in await queries.prior_diagnoses_of_patient(session, patient.id)]
-
-
-async def prior_diagnosis_document(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID,
-                                   prior_id: uuid.UUID) -> tuple[bytes, str]:
-    """The patient's own document, opened from the blob store."""
-    patient = await queries.patient_of_user(session, patient_user_id)
-    record = await queries.prior_diagnosis_of_patient(session, prior_id, patient.id)
-    return await ctx.blob_store().get(record.document_sha256), record.document_content_type
 
 
 async def visit_prior_document(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
