@@ -21,6 +21,14 @@ from hospital.visits.booking import (
 )
 from hospital.visits.chat import list_messages, post_message
 from hospital.visits.emr import EmrInput, read_medical_record, sign_off_medical_record, write_medical_record
+from hospital.visits.encounter.service import (
+    Termination,
+    accept_visit,
+    complete_visit,
+    require_visit_open_for_prescribing,
+    start_visit,
+    terminate_visit,
+)
 from hospital.visits.intake.service import (
     ConsentView,
     PriorDiagnosisInput,
@@ -28,14 +36,6 @@ from hospital.visits.intake.service import (
     current_consent,
     file_prior_diagnosis,
     require_current_consent,
-)
-from hospital.visits.lifecycle_service import (
-    Termination,
-    accept_visit,
-    complete_visit,
-    require_visit_open_for_prescribing,
-    start_visit,
-    terminate_visit,
 )
 
 __all__ = [

@@ -18,7 +18,8 @@ from hospital.context import HospitalContext
 from hospital.core.web import PUBLIC, actor_of, document_response
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient, requires_role
 from hospital.identity.models import Role
-from hospital.visits import booking, chat, emr, lifecycle_service, views
+from hospital.visits import booking, chat, emr, views
+from hospital.visits.encounter import service as encounter
 from hospital.visits.lifecycle import Referral
 
 __all__ = ["DoctorQueueController", "ScheduleController", "VisitController"]
@@ -125,7 +126,7 @@ class VisitController(Controller):
     async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      visit_id: uuid.UUID, data: AcceptBody) -> dict[str, Any]:
         principal = principal_of(request)
-        await lifecycle_service.accept_visit(db_session, ctx, actor_of(request), principal, visit_id,
+        await encounter.accept_visit(db_session, ctx, actor_of(request), principal, visit_id,
                                              data.revisit_confirmed)
         return await views.visit_detail(db_session, ctx, principal, visit_id)
 
@@ -133,7 +134,7 @@ class VisitController(Controller):
     async def start(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     visit_id: uuid.UUID) -> dict[str, Any]:
         principal = principal_of(request)
-        await lifecycle_service.start_visit(db_session, ctx, actor_of(request), principal, visit_id)
+        await encounter.start_visit(db_session, ctx, actor_of(request), principal, visit_id)
         return await views.visit_detail(db_session, ctx, principal, visit_id)
 
     @post("/{visit_id:uuid}/complete", guards=[requires_doctor], status_code=200,
@@ -141,7 +142,7 @@ class VisitController(Controller):
     async def complete(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> dict[str, Any]:
         principal = principal_of(request)
-        await lifecycle_service.complete_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id)
+        await encounter.complete_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id)
         return await views.visit_detail(db_session, ctx, principal, visit_id)
 
     @post("/{visit_id:uuid}/terminate", guards=[requires_doctor], status_code=200,
@@ -150,8 +151,8 @@ class VisitController(Controller):
                         visit_id: uuid.UUID, data: TerminationBody) -> dict[str, Any]:
         principal = principal_of(request)
         referral = Referral(**msgspec.structs.asdict(data.referral)) if data.referral else None
-        await lifecycle_service.terminate_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
-                                                lifecycle_service.Termination(data.reason, referral,
+        await encounter.terminate_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
+                                                encounter.Termination(data.reason, referral,
                                                                               data.suspected_icd10, data.note))
         return await views.visit_detail(db_session, ctx, principal, visit_id)
 
