@@ -23,7 +23,7 @@ RULE_MODULES = (
     "hospital.video.rules",
     "hospital.visits.intake.rules",
     "hospital.visits.lifecycle",
-    "hospital.visits.records",
+    "hospital.visits.encounter.rules",
 )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
+from hospital.visits.encounter.api import DoctorQueueController, ScheduleController, VisitController
 from hospital.visits.intake.api import ConsentController, PriorDiagnosisController
-from hospital.visits.visit_api import DoctorQueueController, ScheduleController, VisitController
 
 __all__ = ["VISIT_ROUTES"]
 

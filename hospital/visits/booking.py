@@ -34,7 +34,7 @@ from hospital.visits.intake.rules import ConsentAcceptance, Guardian, Infectious
 from hospital.visits.intake.service import prior_as_rule_value, require_current_consent
 from hospital.visits.lifecycle import Slot, VisitAction, check_booking
 from hospital.visits.models import Schedule, Visit
-from hospital.visits.payloads import REVISIT_SEALED, revisit_record
+from hospital.visits.payloads import REVISIT_SEALED, RevisitRecordOf, revisit_record
 
 __all__ = ["MODES", "BookingInput", "GuardianInput", "ScheduleInput", "book_visit", "cancel_visit", "publish_schedule"]
 
@@ -190,15 +190,19 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                                "prior_diagnosis_id": prior.id, "icd10_code": decision.icd10.code,
                                "findings": [f.message for f in decision.findings]})
     await emit(session, "visit.booked", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
+               payload=await revisit_record(session, ctx, visit, signed=None),  # just booked: no record yet
+               seal=REVISIT_SEALED, cipher=ctx.cipher)
     await session.commit()
     return visit
 
 
 async def cancel_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
-                       visit_id: uuid.UUID, reason: str = "") -> Visit:
+                       visit_id: uuid.UUID, reason: str = "", *, revisit_record_of: RevisitRecordOf) -> Visit:
     """The patient withdraws a visit that has not started; its place returns to the schedule. Allowed even
-    when the licence has lapsed: withdrawing is not being served (INS-01)."""
+    when the licence has lapsed: withdrawing is not being served (INS-01).
+
+    An accepted visit may already have a signed record, which its revisit record reports; the encounter, above
+    booking, reads it, so the caller passes its reader (`encounter.payloads.current_revisit_record`)."""
     visit = await queries.visit_of_patient(session, visit_id, patient_user_id, for_update=True)
     # Locks in one order everywhere (visit, schedule, then the audit chain's), so no two use cases deadlock.
     schedule = await _locked_schedule(session, visit.schedule_id)
@@ -208,6 +212,6 @@ async def cancel_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
     schedule.version += 1
     schedule.touch()
     await emit(session, "visit.cancelled", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
+               payload=await revisit_record_of(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
     await session.commit()
     return visit

@@ -1,9 +1,7 @@
-"""Small pieces the visit services share: department names, state moves, the sealed EMR."""
+"""Small pieces the visit services share: department names, state moves."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +12,9 @@ from hospital.core.audit import Actor, append_audit
 from hospital.institution.models import Department
 from hospital.visits.intake.reference import tables_for
 from hospital.visits.lifecycle import VisitAction, VisitState, next_state
-from hospital.visits.models import MedicalRecord, Visit
-from hospital.visits.records import OnlineEmr
+from hospital.visits.models import Visit
 
-__all__ = ["department_name", "emr_value", "move", "open_emr", "seal_emr"]
+__all__ = ["department_name", "move"]
 
 _DONE = {VisitAction.ACCEPT: "accepted", VisitAction.START: "started", VisitAction.COMPLETE: "completed",
          VisitAction.TERMINATE: "terminated", VisitAction.CANCEL: "cancelled"}
@@ -45,31 +42,3 @@ async def move(session: AsyncSession, ctx: HospitalContext, actor: Actor, visit:
                        rule_id=rule_id, detail={"from": before, "to": target.value, "version": visit.version,
                                                 **(detail or {})})
     return target
-
-
-def seal_emr(ctx: HospitalContext, visit: Visit, content: dict[str, Any]) -> bytes:
-    """The EMR fields as JSON, sealed to their visit (REC-03): a record moved to another visit fails to open."""
-    return ctx.cipher.seal(json.dumps(content, ensure_ascii=False, sort_keys=True).encode(),
-                           context=f"medical_record:{visit.id}")
-
-
-def open_emr(ctx: HospitalContext, record: MedicalRecord) -> dict[str, Any]:
-    content: dict[str, Any] = json.loads(ctx.cipher.open(record.content_sealed, context=f"medical_record:{record.visit_id}"))
-    return content
-
-
-def emr_value(content: dict[str, Any], record: MedicalRecord | None) -> OnlineEmr:
-    """The stored EMR as the REC-01 rule reads it. Until RX-05 puts the doctor's JWS in `signature`, the
-    recorded sign-off (who and when) stands for the signature."""
-    signature = None
-    if record is not None:
-        signature = record.signature or (f"signed off by {record.signed_by_user_id} at {record.signed_at.isoformat()}"
-                                         if record.signed_at else None)
-    visited_at = content.get("visited_at")
-    return OnlineEmr(
-        visited_at=datetime.fromisoformat(visited_at) if visited_at else None,
-        department_code=content.get("department_code", ""), chief_complaint=content.get("chief_complaint", ""),
-        present_illness=content.get("present_illness", ""), allergy_history=content.get("allergy_history", ""),
-        diagnosis_icd10=content.get("diagnosis_icd10", ""), diagnosis_name=content.get("diagnosis_name", ""),
-        treatment_advice=content.get("treatment_advice", ""), doctor_signature=signature,
-        examination_findings=content.get("examination_findings", ""), past_history=content.get("past_history", ""))

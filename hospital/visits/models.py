@@ -7,7 +7,7 @@ documents, chat, EMR narrative) is sealed at rest by the services (REC-03).
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from sqlmodel import Field
 
 from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["ChatMessage", "MedicalRecord", "Schedule", "Visit"]
+__all__ = ["Schedule", "Visit"]
 
 
 class Schedule(Record, table=True):
@@ -56,30 +56,3 @@ class Visit(Record, table=True):
     referral: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     infectious_flag: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     paused: bool = False  # the live face watch paused the video (FACE-02) until the doctor re-verifies
-
-
-class ChatMessage(Record, table=True):
-    """A text message within a visit; kept 3 years (REC-02)."""
-
-    __tablename__ = "chat_message"
-
-    visit_id: uuid.UUID = Field(foreign_key="visit.id", index=True)
-    sender_user_id: uuid.UUID = Field(foreign_key="user_account.id")
-    sender_role: str
-    body_sealed: bytes
-    purge_not_before: date = Field(index=True)  # moved to the visit's end + 3 years when the visit closes
-
-
-class MedicalRecord(Record, table=True):
-    """The outpatient-format EMR of a visit (REC-01), signed off by the doctor; kept 15 years (REC-02)."""
-
-    __tablename__ = "medical_record"
-
-    visit_id: uuid.UUID = Field(foreign_key="visit.id", unique=True)
-    content_sealed: bytes  # the OnlineEmr fields as JSON, sealed
-    diagnosis_icd10: str
-    signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    signed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
-    signature: str | None = None  # compact JWS over the canonical record (RX-05)
-    purge_not_before: date | None = Field(default=None, index=True)  # set at sign-off: + 15 years
-    version: int = 1

@@ -18,13 +18,12 @@ from hospital.identity.models import Role
 from hospital.visits.dates import CHINA_TIME
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from hospital.visits.lifecycle import VisitState
-from hospital.visits.models import MedicalRecord, Schedule, Visit
+from hospital.visits.models import Schedule, Visit
 
 __all__ = [
     "ACTIVE_STATES",
     "QUEUE_STATES",
     "doctor_queue",
-    "medical_record_of_visit",
     "prior_diagnosis_of_visit",
     "upcoming_schedules",
     "visit_of_doctor",
@@ -112,12 +111,3 @@ async def upcoming_schedules(session: AsyncSession, now: datetime, department_co
         query = query.where(Schedule.department_code == department_code)
     query = query.order_by(col(Schedule.starts_at), col(Schedule.department_code)).limit(limit)
     return list((await session.execute(query)).scalars().all())
-
-
-async def medical_record_of_visit(session: AsyncSession, visit_id: uuid.UUID, *,
-                                  for_update: bool = False) -> MedicalRecord | None:
-    """The visit's EMR; the caller has already reached the visit through a scoped query."""
-    query = select(MedicalRecord).where(MedicalRecord.visit_id == visit_id)
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return (await session.execute(query)).scalar_one_or_none()

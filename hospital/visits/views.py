@@ -16,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.context import HospitalContext
-from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import NotFound
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
 from hospital.patients.models import Patient
@@ -31,8 +29,7 @@ from hospital.visits.intake.views import prior_diagnosis_view
 from hospital.visits.lifecycle import VisitState, allowed_actions
 from hospital.visits.models import Schedule, Visit
 
-__all__ = ["doctor_queue", "my_visits", "public_schedules", "schedule_detail", "schedule_view", "visit_detail",
-           "visit_prior_document"]
+__all__ = ["doctor_queue", "my_visits", "public_schedules", "schedule_detail", "schedule_view", "visit_views"]
 
 _PATIENT_ACTIONS = {"cancel"}
 _DOCTOR_ACTIONS = {"accept", "start", "complete", "terminate"}
@@ -48,20 +45,6 @@ async def _doctors(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict
         return {}
     rows = (await session.execute(select(StaffMember).where(col(StaffMember.user_id).in_(ids)))).scalars().all()
     return {m.user_id: m for m in rows}
-
-
-async def visit_prior_document(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                               visit_id: uuid.UUID) -> tuple[bytes, str]:
-    """The prior-diagnosis document of a visit, for its patient or its doctor; a doctor's reading is audited
-    (the records the revisit confirmation rests on, REV-04)."""
-    visit = await queries.visit_of_participant(session, visit_id, principal.user_id, principal.role)
-    record = await queries.prior_diagnosis_of_visit(session, visit)
-    data = await ctx.blob_store().get(record.document_sha256)
-    if principal.role == Role.DOCTOR:
-        await append_audit(session, actor, "prior_diagnosis.document_read", subject_type="prior_diagnosis",
-                           subject_id=record.id, rule_id="REV-04", detail={"visit_id": visit.id})
-        await session.commit()
-    return data, record.document_content_type
 
 
 async def public_schedules(session: AsyncSession, ctx: HospitalContext,
@@ -88,7 +71,7 @@ def schedule_view(schedule: Schedule, doctor: StaffMember | None, department: st
             "price_cny": schedule.price_cny}
 
 
-async def _visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tuple[Visit, Schedule]],
+async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tuple[Visit, Schedule]],
                        role: str) -> list[dict[str, Any]]:
     doctors = await _doctors(session, (v.doctor_user_id for v, _ in rows))
     patient_ids = {v.patient_id for v, _ in rows}
@@ -119,21 +102,6 @@ async def _visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[t
     return views
 
 
-async def visit_detail(session: AsyncSession, ctx: HospitalContext, principal: Principal,
-                       visit_id: uuid.UUID) -> dict[str, Any]:
-    visit = await queries.visit_of_participant(session, visit_id, principal.user_id, principal.role)
-    schedule = await session.get(Schedule, visit.schedule_id)
-    if schedule is None:
-        raise NotFound("no such visit")
-    record = await queries.medical_record_of_visit(session, visit.id)
-    view = (await _visit_views(session, ctx, [(visit, schedule)], principal.role))[0]
-    view["medical_record"] = None if record is None else {"signed": record.signed_at is not None,
-                                                          "signed_at": _iso(record.signed_at)}
-    if principal.role == Role.PATIENT and record is not None and record.signed_at is None:
-        view["medical_record"] = None  # a draft is the doctor's until signed off
-    return view
-
-
 async def my_visits(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> list[dict[str, Any]]:
     """A patient's own visits, or the visits assigned to a doctor."""
     if principal.role == Role.PATIENT:
@@ -142,11 +110,11 @@ async def my_visits(session: AsyncSession, ctx: HospitalContext, principal: Prin
         rows = await queries.visits_of_doctor(session, principal.user_id)
     else:
         rows = []
-    return await _visit_views(session, ctx, rows, principal.role)
+    return await visit_views(session, ctx, rows, principal.role)
 
 
 async def doctor_queue(session: AsyncSession, ctx: HospitalContext, doctor_user_id: uuid.UUID,
                        day: date | None = None) -> list[dict[str, Any]]:
     """The doctor's visits still to be seen on `day` (default today, China time), in queue order."""
     rows = await queries.doctor_queue(session, doctor_user_id, day or local_date(ctx.now()))
-    return await _visit_views(session, ctx, rows, Role.DOCTOR)
+    return await visit_views(session, ctx, rows, Role.DOCTOR)

@@ -9,20 +9,22 @@ import pytest
 
 from hospital.core.errors import Conflict, InvalidInput, InvalidTransition, RuleViolation
 from hospital.core.rule_registry import Severity
-from hospital.visits.lifecycle import (
+from hospital.visits.encounter.rules import (
     PRESCRIBING_STATES,
+    Referral,
+    TerminationReason,
+    check_may_prescribe,
+    check_revisit_confirmed,
+    check_termination,
+)
+from hospital.visits.lifecycle import (
     TERMINAL_STATES,
     TRANSITIONS,
-    Referral,
     Slot,
-    TerminationReason,
     VisitAction,
     VisitState,
     allowed_actions,
     check_booking,
-    check_may_prescribe,
-    check_revisit_confirmed,
-    check_termination,
     next_state,
 )
 
