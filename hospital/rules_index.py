@@ -22,7 +22,7 @@ RULE_MODULES = (
     "hospital.staff.rules",
     "hospital.video.rules",
     "hospital.visits.intake.rules",
-    "hospital.visits.lifecycle",
+    "hospital.visits.booking.rules",
     "hospital.visits.encounter.rules",
 )
 

@@ -25,7 +25,7 @@ from hospital.institution.service import public_institution
 from hospital.prescriptions.formulary import Formulary, load_formulary
 from hospital.signing.service import CredentialView, clinician_credentials
 from hospital.staff.models import StaffMember
-from hospital.visits.models import Schedule
+from hospital.visits.booking.models import Schedule
 
 __all__ = ["DISCLOSURE_FILE", "E_CREDENTIAL_NOTE", "DisclosureSettings", "disclosure", "load_disclosure_settings"]
 

@@ -24,9 +24,9 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import Blob
 from hospital.core.retention import RetentionClass
 from hospital.retention.rules import check_purge_date_reached
+from hospital.visits.booking.models import Visit
 from hospital.visits.encounter.models import ChatMessage, MedicalRecord
 from hospital.visits.intake.models import PriorDiagnosisRecord
-from hospital.visits.models import Visit
 
 __all__ = ["DueRecord", "PurgeReport", "find_due", "purge_due"]
 

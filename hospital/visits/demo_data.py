@@ -13,7 +13,7 @@ from hospital.context import HospitalContext
 from hospital.core.audit import Actor
 from hospital.identity.models import Role
 from hospital.staff.service import list_staff
-from hospital.visits import booking
+from hospital.visits.booking import service as booking
 from hospital.visits.dates import CHINA_TIME, add_months
 from hospital.visits.intake import service as intake
 

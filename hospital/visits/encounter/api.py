@@ -1,4 +1,6 @@
-"""HTTP for visits: schedules, booking, the lifecycle, chat and the medical record, and the doctor's queue.
+"""HTTP for a visit, `/api/visits`: booking it and withdrawing it (the booking sub-area's use cases), its
+lifecycle, chat and medical record. Every answer is the whole visit as the encounter sees it (with its record's
+state), which is why the visit resource lives here, above booking, and not in `booking.api`.
 
 Only a visit's patient and its doctor reach it; any other id is 404 (SEC-01). Thin: parse, one service call,
 a plain view out.
@@ -7,7 +9,6 @@ a plain view out.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -15,28 +16,20 @@ from litestar import Controller, Request, Response, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import PUBLIC, actor_of, document_response
+from hospital.core.web import actor_of, document_response
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient, requires_role
 from hospital.identity.models import Role
-from hospital.visits import booking, views
+from hospital.visits.booking import service as booking
+from hospital.visits.booking import views
 from hospital.visits.encounter import service as encounter
 from hospital.visits.encounter import views as encounter_views
 from hospital.visits.encounter.payloads import current_revisit_record
 from hospital.visits.encounter.rules import Referral
 
-__all__ = ["DoctorQueueController", "ScheduleController", "VisitController"]
+__all__ = ["VisitController"]
 
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
-
-
-class ScheduleBody(msgspec.Struct, forbid_unknown_fields=True):
-    department_code: Annotated[str, msgspec.Meta(pattern=r"^\d{2}(\.\d{2})?$")]
-    starts_at: datetime
-    ends_at: datetime
-    capacity: Annotated[int, msgspec.Meta(ge=1, le=booking.MAX_CAPACITY)]
-    modes: list[str] = msgspec.field(default_factory=lambda: list(booking.MODES))
-    price_cny: Annotated[str, msgspec.Meta(max_length=12)] = "0.00"
 
 
 class GuardianBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -196,31 +189,3 @@ class VisitController(Controller):
                           visit_id: uuid.UUID) -> dict[str, Any]:
         principal = principal_of(request)
         return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
-
-
-class DoctorQueueController(Controller):
-    path = "/api/doctor"
-    tags = ["visits"]
-    guards = [requires_doctor]
-
-    @get("/queue", summary="The caller's visits still to be seen on a day (default today, China time), in order")
-    async def queue(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    day: date | None = None) -> list[dict[str, Any]]:
-        return await views.doctor_queue(db_session, ctx, principal_of(request).user_id, day)
-
-
-class ScheduleController(Controller):
-    path = "/api/schedules"
-    tags = ["visits"]
-
-    @post("/", guards=[requires_doctor], summary="Publish one of the caller's consultation periods (REV-06)")
-    async def publish(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                      data: ScheduleBody) -> dict[str, Any]:
-        schedule = await booking.publish_schedule(db_session, ctx, actor_of(request), principal_of(request).user_id,
-                                                  booking.ScheduleInput(**msgspec.structs.asdict(data)))
-        return await views.schedule_detail(db_session, ctx, schedule)
-
-    @get("/", opt=PUBLIC, summary="Upcoming schedules with their free places (public, REV-06)")
-    async def upcoming(self, db_session: AsyncSession, ctx: HospitalContext,
-                       department: str | None = None) -> list[dict[str, Any]]:
-        return await views.public_schedules(db_session, ctx, department)

@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.visits.common import department_name
+from hospital.visits.booking.models import Visit
+from hospital.visits.booking.payloads import PEOPLE_SEALED, SignedRecord, people_of, revisit_record
+from hospital.visits.booking.queries import department_name
 from hospital.visits.encounter.models import MedicalRecord
 from hospital.visits.encounter.queries import medical_record_of_visit, open_emr
-from hospital.visits.models import Visit
-from hospital.visits.payloads import PEOPLE_SEALED, SignedRecord, people_of, revisit_record
 
 __all__ = ["EMR_SEALED", "current_revisit_record", "emr_record", "signed_record"]
 

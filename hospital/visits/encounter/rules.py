@@ -12,7 +12,7 @@ from datetime import datetime
 
 from hospital.core.errors import InvalidTransition, RuleViolation
 from hospital.core.rule_registry import Finding, Severity, rule
-from hospital.visits.lifecycle import VisitState, visit_state
+from hospital.visits.booking.rules import VisitState, visit_state
 
 __all__ = [
     "PRESCRIBING_STATES",

@@ -32,8 +32,11 @@ from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
 from hospital.signing.service import sign_document
 from hospital.staff.service import require_can_practise
-from hospital.visits import queries
-from hospital.visits.common import move
+from hospital.visits.booking import queries
+from hospital.visits.booking.models import Visit
+from hospital.visits.booking.payloads import REVISIT_SEALED
+from hospital.visits.booking.rules import VisitAction, VisitState, next_state
+from hospital.visits.booking.service import move_visit
 from hospital.visits.encounter.models import ChatMessage, MedicalRecord
 from hospital.visits.encounter.payloads import EMR_SEALED, current_revisit_record, emr_record
 from hospital.visits.encounter.queries import (
@@ -56,9 +59,6 @@ from hospital.visits.encounter.rules import (
 from hospital.visits.icd10 import validate_icd10
 from hospital.visits.intake.reference import tables_for
 from hospital.visits.intake.rules import infectious_flag
-from hospital.visits.lifecycle import VisitAction, VisitState, next_state
-from hospital.visits.models import Visit
-from hospital.visits.payloads import REVISIT_SEALED
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
@@ -106,9 +106,10 @@ async def accept_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
     visit.accepted_at = visit.revisit_confirmed_at = ctx.now()
     gate = {"practice_session_id": str(principal.practice_session_id),
             "face_verified_at": principal.face_verified_at.isoformat() if principal.face_verified_at else None}
-    await move(session, ctx, actor, visit, VisitAction.ACCEPT, detail=gate, rule_id="REV-04")
+    await move_visit(session, ctx, actor, visit, VisitAction.ACCEPT, detail=gate, rule_id="REV-04")
     await emit(session, "visit.accepted", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload={**await current_revisit_record(session, ctx, visit), **gate}, seal=REVISIT_SEALED, cipher=ctx.cipher)
+               payload={**await current_revisit_record(session, ctx, visit), **gate}, seal=REVISIT_SEALED,
+               cipher=ctx.cipher)
     await session.commit()
     return visit
 
@@ -123,8 +124,8 @@ async def start_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor,
         raise AccessRefused("FACE-02", "the visit is paused until the doctor verifies their face again")
     next_state(visit.state, VisitAction.START)
     visit.started_at = ctx.now()
-    await move(session, ctx, actor, visit, VisitAction.START,
-               detail={"practice_session_id": str(principal.practice_session_id)})
+    await move_visit(session, ctx, actor, visit, VisitAction.START,
+                     detail={"practice_session_id": str(principal.practice_session_id)})
     await session.commit()
     return visit
 
@@ -145,7 +146,7 @@ async def complete_visit(session: AsyncSession, ctx: HospitalContext, actor: Act
     record = await medical_record_of_visit(session, visit.id)
     check_emr_complete(_emr_value(open_emr(ctx, record), record) if record is not None else None)
     visit.ended_at = ctx.now()
-    await move(session, ctx, actor, visit, VisitAction.COMPLETE, rule_id="REC-01")
+    await move_visit(session, ctx, actor, visit, VisitAction.COMPLETE, rule_id="REC-01")
     await _close_records(session, ctx, visit)
     await emit(session, "visit.completed", subject_type="visit", subject_id=visit.id, version=visit.version,
                payload=await current_revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
@@ -181,9 +182,9 @@ async def terminate_visit(session: AsyncSession, ctx: HospitalContext, actor: Ac
     visit.termination_reason = reason.value
     visit.referral = asdict(data.referral) if data.referral is not None else None
     visit.ended_at = ctx.now()
-    await move(session, ctx, actor, visit, VisitAction.TERMINATE, rule_id="REV-04",
-               detail={"reason": reason.value, "referral": visit.referral, "note": data.note,
-                       "findings": [f.message for f in findings]})
+    await move_visit(session, ctx, actor, visit, VisitAction.TERMINATE, rule_id="REV-04",
+                     detail={"reason": reason.value, "referral": visit.referral, "note": data.note,
+                             "findings": [f.message for f in findings]})
     await _close_records(session, ctx, visit)
     await emit(session, "visit.terminated", subject_type="visit", subject_id=visit.id, version=visit.version,
                payload=await current_revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)

@@ -17,10 +17,10 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import NotFound
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
-from hospital.visits import queries
+from hospital.visits.booking import queries
+from hospital.visits.booking.models import Schedule
+from hospital.visits.booking.views import visit_views
 from hospital.visits.encounter.queries import medical_record_of_visit
-from hospital.visits.models import Schedule
-from hospital.visits.views import visit_views
 
 __all__ = ["visit_detail", "visit_prior_document"]
 

@@ -28,7 +28,7 @@ from hospital.db import create_engine, session_factory
 from hospital.identity.tokens import Principal
 from hospital.prescriptions import dispensing_service, review_service
 from hospital.prescriptions.models import Dispensing, PrescriptionReview
-from hospital.visits.models import Visit
+from hospital.visits.booking.models import Visit
 from tests.helpers import count_rows
 from tests.integration.prescriptions.conftest import reviewing_pharmacist, second_pharmacist
 from tests.integration.prescriptions.helpers import approved, written

@@ -9,15 +9,7 @@ import pytest
 
 from hospital.core.errors import Conflict, InvalidInput, InvalidTransition, RuleViolation
 from hospital.core.rule_registry import Severity
-from hospital.visits.encounter.rules import (
-    PRESCRIBING_STATES,
-    Referral,
-    TerminationReason,
-    check_may_prescribe,
-    check_revisit_confirmed,
-    check_termination,
-)
-from hospital.visits.lifecycle import (
+from hospital.visits.booking.rules import (
     TERMINAL_STATES,
     TRANSITIONS,
     Slot,
@@ -26,6 +18,14 @@ from hospital.visits.lifecycle import (
     allowed_actions,
     check_booking,
     next_state,
+)
+from hospital.visits.encounter.rules import (
+    PRESCRIBING_STATES,
+    Referral,
+    TerminationReason,
+    check_may_prescribe,
+    check_revisit_confirmed,
+    check_termination,
 )
 
 ILLEGAL = [pair for pair in itertools.product(VisitState, VisitAction) if pair not in TRANSITIONS]

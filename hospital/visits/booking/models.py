@@ -1,7 +1,8 @@
-"""Tables of the patient's path: schedules, visits, chat and the medical record.
+"""Tables of booking: a doctor's schedules and the visits booked in them.
 
-The pure rules (rules.py, lifecycle.py, records.py) decide; these rows remember. Sensitive text (diagnosis
-documents, chat, EMR narrative) is sealed at rest by the services (REC-03).
+The visit row is here because booking creates it; the encounter changes its state and fills in the rest
+(acceptance, termination, referral), through the state machine in `rules.py`. The guardian's full details are
+sealed at rest by the service (REC-03).
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
-"""The visit's life (REV-04, REV-06): states and allowed moves, termination with referral, prescribing
-windows and booking checks. Pure; the service stores the state and calls these before changing it.
+"""The visit's state machine and the booking check (REV-06). Pure; the services store the state and call
+these before changing it.
+
+Every state and every allowed move of a visit is here, in one table, although only booking and cancelling
+are booking's own moves: booking creates a visit and the encounter (above it) accepts, starts, completes and
+terminates it, so the lowest of them holds the machine both use. The encounter's own rules (the prescribing
+window, revisit confirmation, termination with referral) are in `visits.encounter.rules`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Reads of patient data, always scoped to the caller (SEC-01).
+"""Reads of visits and schedules, visits always scoped to the caller (SEC-01).
 
 A patient sees their own visits (their consent and prior diagnoses: `intake.queries`); a doctor sees the
 visits assigned to them (and what belongs to those visits); any other id is `NotFound`, never 403, so an id
-reveals nothing. Services and other areas (prescriptions) read visits only through these functions.
+reveals nothing. Services and other areas (the encounter, video) read visits only through these functions.
 """
 
 from __future__ import annotations
@@ -13,16 +13,20 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from hospital.context import HospitalContext
 from hospital.core.errors import NotFound
 from hospital.identity.models import Role
+from hospital.institution.models import Department
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.booking.rules import VisitState
 from hospital.visits.dates import CHINA_TIME
 from hospital.visits.intake.models import PriorDiagnosisRecord
-from hospital.visits.lifecycle import VisitState
-from hospital.visits.models import Schedule, Visit
+from hospital.visits.intake.reference import tables_for
 
 __all__ = [
     "ACTIVE_STATES",
     "QUEUE_STATES",
+    "department_name",
     "doctor_queue",
     "prior_diagnosis_of_visit",
     "upcoming_schedules",
@@ -111,3 +115,12 @@ async def upcoming_schedules(session: AsyncSession, now: datetime, department_co
         query = query.where(Schedule.department_code == department_code)
     query = query.order_by(col(Schedule.starts_at), col(Schedule.department_code)).limit(limit)
     return list((await session.execute(query)).scalars().all())
+
+
+async def department_name(session: AsyncSession, ctx: HospitalContext, code: str) -> str:
+    """The name the licence gives the department, else the national catalogue's."""
+    name = (await session.execute(select(Department.name).where(Department.code == code))).scalar_one_or_none()
+    if name:
+        return name
+    department = tables_for(ctx).departments.get(code)
+    return department.name_zh if department else code

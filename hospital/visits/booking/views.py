@@ -1,4 +1,5 @@
-"""Read use cases: what patients, doctors and the public see of schedules, prior diagnoses and visits.
+"""Read use cases: what patients, doctors and the public see of schedules and visits (lists and the doctor's
+queue; the single visit with its record is `visits.encounter.views`).
 
 Everything is read through the scoped queries (SEC-01); rows become plain dicts here, so table models never
 reach the HTTP layer. A patient never sees another patient; a doctor sees a patient's name, sex and age,
@@ -21,13 +22,12 @@ from hospital.identity.tokens import Principal
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
 from hospital.staff.models import StaffMember
-from hospital.visits import queries
-from hospital.visits.common import department_name
+from hospital.visits.booking import queries
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.booking.rules import VisitState, allowed_actions
 from hospital.visits.dates import local_date
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from hospital.visits.intake.views import prior_diagnosis_view
-from hospital.visits.lifecycle import VisitState, allowed_actions
-from hospital.visits.models import Schedule, Visit
 
 __all__ = ["doctor_queue", "my_visits", "public_schedules", "schedule_detail", "schedule_view", "visit_views"]
 
@@ -52,14 +52,14 @@ async def public_schedules(session: AsyncSession, ctx: HospitalContext,
     """Upcoming schedules with their free places: the public list the disclosure page shows (REV-06)."""
     schedules = await queries.upcoming_schedules(session, ctx.now(), department_code)
     doctors = await _doctors(session, (s.doctor_user_id for s in schedules))
-    names = {code: await department_name(session, ctx, code) for code in {s.department_code for s in schedules}}
+    names = {code: await queries.department_name(session, ctx, code) for code in {s.department_code for s in schedules}}
     return [schedule_view(s, doctors.get(s.doctor_user_id), names[s.department_code]) for s in schedules]
 
 
 async def schedule_detail(session: AsyncSession, ctx: HospitalContext, schedule: Schedule) -> dict[str, Any]:
     doctors = await _doctors(session, [schedule.doctor_user_id])
     return schedule_view(schedule, doctors.get(schedule.doctor_user_id),
-                         await department_name(session, ctx, schedule.department_code))
+                         await queries.department_name(session, ctx, schedule.department_code))
 
 
 def schedule_view(schedule: Schedule, doctor: StaffMember | None, department: str) -> dict[str, Any]:
@@ -79,7 +79,7 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
                 .scalars().all()} if patient_ids else {}
     priors = {p.id: p for p in (await session.execute(select(PriorDiagnosisRecord).where(
         col(PriorDiagnosisRecord.id).in_({v.prior_diagnosis_id for v, _ in rows})))).scalars().all()} if rows else {}
-    names = {code: await department_name(session, ctx, code) for code in {v.department_code for v, _ in rows}}
+    names = {code: await queries.department_name(session, ctx, code) for code in {v.department_code for v, _ in rows}}
     own = _PATIENT_ACTIONS if role == Role.PATIENT else _DOCTOR_ACTIONS
     views = []
     for visit, schedule in rows:

@@ -24,11 +24,11 @@ from hospital.context import HospitalContext
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
 from hospital.staff.service import staff_for_user
-from hospital.visits.common import department_name
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.booking.queries import department_name
+from hospital.visits.booking.rules import TERMINAL_STATES, VisitState
 from hospital.visits.dates import local_date
 from hospital.visits.intake.models import PriorDiagnosisRecord
-from hospital.visits.lifecycle import TERMINAL_STATES, VisitState
-from hospital.visits.models import Schedule, Visit
 
 __all__ = ["PEOPLE_SEALED", "REVISIT_SEALED", "RevisitRecordOf", "SignedRecord", "people_of", "revisit_record"]
 
