@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from hospital.demo import demo_pdf
 from hospital.retention.service import _blob_references
-from hospital.visits.demo_data import demo_pdf
 from hospital.visits.intake.rules import DocumentKind, sniff_document
 
 
