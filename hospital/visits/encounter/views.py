@@ -1,7 +1,7 @@
 """What a visit's patient and doctor read of it: the whole visit with its record's state, and the prior-diagnosis
 document the revisit rests on (a doctor's reading is audited, REV-04).
 
-The visit's own fields are the booking sub-area's view (`visits.views.visit_views`); this module adds what
+The visit's own fields are the booking sub-area's view (`visits.booking.views.visit_views`); this module adds what
 only the encounter knows. Everything is read through the scoped queries (SEC-01).
 """
 
