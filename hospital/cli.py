@@ -127,9 +127,9 @@ def _register_area_commands() -> None:
     from connectors.supervision.simulator.cli import supervision_sim
     from hospital.biometrics.cli import face
     from hospital.prescriptions.formulary.cli import formulary
+    from hospital.retention.cli import retention
     from hospital.security.cli import security
     from hospital.signing.cli import rx
-    from hospital.visits.cli import retention
 
     main.add_command(connector)
     main.add_command(gateway)

@@ -15,7 +15,9 @@ from hospital.security.models import SecurityIncident, SecurityIncidentStep
 from hospital.signing.models import ClinicianCredential, SigningAuthority
 from hospital.staff.models import StaffMember
 from hospital.video.models import VideoFaceCheck, VisitRecording
-from hospital.visits.models import ChatMessage, ConsentRecord, MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.encounter.models import ChatMessage, MedicalRecord
+from hospital.visits.intake.models import ConsentRecord, PriorDiagnosisRecord
 
 __all__ = [
            "AdverseEvent",

@@ -16,11 +16,14 @@ RULE_MODULES = (
     "hospital.prescriptions.rules",
     "hospital.prescriptions.writing.rules",
     "hospital.quality.rules",
+    "hospital.retention.rules",
     "hospital.security.rules",
     "hospital.signing.rules",
     "hospital.staff.rules",
     "hospital.video.rules",
-    "hospital.visits.rules",
+    "hospital.visits.intake.rules",
+    "hospital.visits.booking.rules",
+    "hospital.visits.encounter.rules",
 )
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
@@ -18,7 +18,9 @@ from hospital.core.audit import Actor
 from hospital.core.errors import NotAuthenticated
 from hospital.identity.tokens import Principal
 
-__all__ = ["PUBLIC", "actor_of", "auth_middleware", "provide_ctx", "provide_session", "request_id_middleware"]
+__all__ = [
+    "PUBLIC", "actor_of", "auth_middleware", "document_response", "provide_ctx", "provide_session", "request_id_middleware",
+]
 
 # Handlers marked with opt=PUBLIC need no token (health, log-in, registration, public disclosure).
 PUBLIC = {"exclude_from_auth": True}
@@ -80,3 +82,11 @@ def actor_of(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any
     if isinstance(principal, Principal):
         return Actor(principal.user_id, principal.role, request_id, client)
     return Actor(None, "anonymous", request_id, client)
+
+
+def document_response(data: bytes, content_type: str, name: str) -> Response[bytes]:
+    """A stored document (a PDF or an image) shown inline, never cached, never sniffed into another type."""
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(content_type, "bin")
+    return Response(data, media_type=content_type, headers={
+        "Content-Disposition": f'inline; filename="{name}.{extension}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})

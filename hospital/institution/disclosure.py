@@ -26,7 +26,7 @@ from hospital.prescriptions.formulary.tables import load_formulary
 from hospital.prescriptions.formulary.values import Formulary
 from hospital.signing.service import CredentialView, clinician_credentials
 from hospital.staff.models import StaffMember
-from hospital.visits.models import Schedule
+from hospital.visits.booking.models import Schedule
 
 __all__ = ["DISCLOSURE_FILE", "E_CREDENTIAL_NOTE", "DisclosureSettings", "disclosure", "load_disclosure_settings"]
 

@@ -20,7 +20,7 @@ from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.quality import rules
 from hospital.quality.models import AdverseEvent, Complaint, Rating
-from hospital.visits.models import Visit
+from hospital.visits.booking.models import Visit
 
 __all__ = ["AdverseEventReport", "answer_complaint", "file_complaint", "list_adverse_events", "list_complaints",
            "rate_visit", "report_adverse_event"]

@@ -34,7 +34,7 @@ from hospital.security.models import SecurityIncident, SecurityIncidentStep
 from hospital.security.rules import Authority, IncidentStatus, Leak
 from hospital.staff.models import StaffMember
 from hospital.staff.service import set_suspension
-from hospital.visits.models import PriorDiagnosisRecord
+from hospital.visits.intake.models import PriorDiagnosisRecord
 
 __all__ = ["EVENT", "READ_ACTIONS", "ChainCursor", "NewIncident", "ScanReport", "account_action", "add_note",
            "assess", "close_incident", "contain", "get_incident", "list_incidents", "open_incident",

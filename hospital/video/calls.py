@@ -28,7 +28,7 @@ from hospital.video.hub import MediaHub
 from hospital.video.ice import IceSettings, browser_ice_servers, hospital_rtc_configuration
 from hospital.video.notices import CallNotices
 from hospital.video.rules import CALL_STATES
-from hospital.visits import lifecycle_service
+from hospital.visits.encounter.service import start_visit
 
 __all__ = ["VideoCalls", "close_video_calls", "ice_settings", "open_video_calls", "video_calls"]
 
@@ -88,7 +88,7 @@ class VideoCalls:
             raise
         if ticket.starts_visit:
             try:
-                await lifecycle_service.start_visit(session, self.ctx, actor, principal, visit_id)
+                await start_visit(session, self.ctx, actor, principal, visit_id)
             except HospitalError:  # the visit moved on meanwhile (terminated, cancelled): no call after all
                 await self.hub.leave(key, ticket.role)
                 raise

@@ -29,8 +29,8 @@ from hospital.staff.service import require_can_practise
 from hospital.video.contracts import Role
 from hospital.video.models import VideoFaceCheck, VisitRecording
 from hospital.video.rules import check_call_open, check_may_resume, doctor_join_starts_visit
-from hospital.visits import queries
-from hospital.visits.models import Visit
+from hospital.visits.booking import queries
+from hospital.visits.booking.models import Visit
 
 __all__ = [
     "RECORDING_TYPE",

@@ -1,11 +1,12 @@
-"""The visits area's controllers, for the app's ROUTES."""
+"""The visits area's controllers, gathered from its sub-areas' `api` modules for the app's ROUTES."""
 
 from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from hospital.visits.intake_api import ConsentController, PriorDiagnosisController, ScheduleController
-from hospital.visits.visit_api import DoctorQueueController, VisitController
+from hospital.visits.booking.api import DoctorQueueController, ScheduleController
+from hospital.visits.encounter.api import VisitController
+from hospital.visits.intake.api import ConsentController, PriorDiagnosisController
 
 __all__ = ["VISIT_ROUTES"]
 

@@ -1,4 +1,4 @@
-"""Calendar arithmetic the visit rules share: months and years that land on real days."""
+"""Calendar arithmetic the visit sub-areas share: months that land on real days, and the China calendar day."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 # today's queue) are China Standard Time; the hospital's clock (hospital.core.clock) owns that.
 from hospital.core.clock import CHINA_TIME, local_date
 
-__all__ = ["CHINA_TIME", "add_months", "add_years_not_before", "local_date"]
+__all__ = ["CHINA_TIME", "add_months", "local_date"]
 
 
 def add_months(start: date, months: int) -> date:
@@ -20,11 +20,3 @@ def add_months(start: date, months: int) -> date:
     last_day = calendar.monthrange(year, month0 + 1)[1]
     return date(year, month0 + 1, min(start.day, last_day))
 
-
-def add_years_not_before(start: date, years: int) -> date:
-    """The anniversary `years` after `start`; 29 Feb with no 29 Feb that year gives 1 March, the later
-    of the two candidates, so a retention period is never cut short (REC-02)."""
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:  # only 29 February can fail
-        return date(start.year + years, 3, 1)

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from hospital.context import HospitalContext
 from hospital.staff.models import StaffMember
-from hospital.visits.models import Schedule
+from hospital.visits.booking.models import Schedule
 from tests.helpers import login_as
 
 

@@ -18,7 +18,8 @@ from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
 from hospital.patients.models import Patient
 from hospital.quality.models import Rating
-from hospital.visits.models import PriorDiagnosisRecord, Schedule, Visit
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.helpers import count_rows, event_payload, login_as
 
 

@@ -33,7 +33,7 @@ from hospital.security.models import SecurityIncident, SecurityIncidentStep
 from hospital.security.service import READ_ACTIONS
 from hospital.staff.models import StaffMember
 from hospital.staff.service import require_can_practise
-from hospital.visits.models import PriorDiagnosisRecord
+from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import REPO, FakeClock
 from tests.helpers import count_rows, event_payload, login, login_as
 

@@ -92,7 +92,7 @@ def test_the_security_scan_command_runs_with_a_wired_context(monkeypatch: pytest
 def test_the_retention_purge_command_runs_with_a_wired_context(monkeypatch: pytest.MonkeyPatch,
                                                                operator_env: dict[str, Any]) -> None:
     from hospital.cli import main
-    from hospital.visits import purge
+    from hospital.retention import service as purge
 
     seen: list[HospitalContext] = []
 

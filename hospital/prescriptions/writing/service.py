@@ -39,8 +39,8 @@ from hospital.signing import service as signing
 from hospital.signing.canonical import canonical_json
 from hospital.signing.export import build_export_bundle
 from hospital.staff.service import require_can_practise
-from hospital.visits.models import PriorDiagnosisRecord
-from hospital.visits.service import require_visit_open_for_prescribing
+from hospital.visits.encounter.service import require_visit_open_for_prescribing
+from hospital.visits.intake.models import PriorDiagnosisRecord
 
 __all__ = ["export_prescription", "revise_prescription", "submit_prescription"]
 

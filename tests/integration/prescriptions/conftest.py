@@ -22,7 +22,8 @@ from hospital.context import HospitalContext
 from hospital.core.blobs import Blob
 from hospital.identity.models import User
 from hospital.patients.models import Patient
-from hospital.visits.models import PriorDiagnosisRecord, Schedule, Visit
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import SHARED
 from tests.helpers import login, login_as
 

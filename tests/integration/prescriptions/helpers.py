@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from hospital.visits.models import Visit
+from hospital.visits.booking.models import Visit
 from tests.integration.prescriptions.conftest import reviewing_pharmacist, signing_doctor, write
 
 

@@ -29,7 +29,7 @@ from hospital.identity.tokens import Principal
 from hospital.prescriptions.dispensing import service as dispensing_service
 from hospital.prescriptions.models import Dispensing, PrescriptionReview
 from hospital.prescriptions.review import service as review_service
-from hospital.visits.models import Visit
+from hospital.visits.booking.models import Visit
 from tests.helpers import count_rows
 from tests.integration.prescriptions.conftest import reviewing_pharmacist, second_pharmacist
 from tests.integration.prescriptions.helpers import approved, written

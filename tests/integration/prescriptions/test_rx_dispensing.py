@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from hospital.core.audit import AuditEntry
 from hospital.core.outbox import OutboxEvent
 from hospital.prescriptions.models import Dispensing, Prescription
-from hospital.visits.models import Visit
+from hospital.visits.booking.models import Visit
 from tests.conftest import FakeClock
 from tests.helpers import count_rows, login_as
 from tests.integration.prescriptions.conftest import reviewing_pharmacist

@@ -16,7 +16,7 @@ from hospital.identity.models import User
 from hospital.prescriptions.models import Prescription, PrescriptionReview
 from hospital.signing.canonical import canonical_json
 from hospital.signing.service import hospital_signing
-from hospital.visits.models import Visit
+from hospital.visits.booking.models import Visit
 from tests.helpers import count_rows, event_payload, login_as
 from tests.integration.prescriptions.conftest import amlodipine, reviewing_pharmacist, rx_body, signing_doctor
 from tests.integration.prescriptions.helpers import review, written

@@ -19,7 +19,7 @@ from hospital.signing.ca import ClinicianIdentity, ClinicianRole, create_root_ca
 from hospital.signing.cli import rx as rx_cli
 from hospital.signing.export import ReviewDecision, build_export_bundle, bundle_to_json, review_payload
 from hospital.signing.jws import sign
-from hospital.visits.models import Visit
+from hospital.visits.booking.models import Visit
 from tests.helpers import login_as
 from tests.integration.prescriptions.conftest import signing_doctor, write
 from tests.integration.prescriptions.helpers import approved, written

@@ -14,7 +14,7 @@ from hospital.core.audit import AuditEntry
 from hospital.core.outbox import OutboxEvent
 from hospital.prescriptions.models import Prescription
 from hospital.signing.service import hospital_signing
-from hospital.visits.models import Visit
+from hospital.visits.booking.models import Visit
 from tests.conftest import FakeClock
 from tests.helpers import count_rows, event_payload, login_as
 from tests.integration.prescriptions.conftest import amlodipine, make_visit, rx_body, signing_doctor, write

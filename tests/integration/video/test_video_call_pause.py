@@ -23,7 +23,7 @@ from hospital.core.errors import InvalidTransition
 from hospital.core.outbox import OutboxEvent
 from hospital.video import FaceCheck, service
 from hospital.video.models import VideoFaceCheck, VisitRecording
-from hospital.visits.models import Visit
+from hospital.visits.booking.models import Visit
 from tests.conftest import FakeClock
 from tests.helpers import login_as
 from tests.integration.visits.journey import race, verified

@@ -16,8 +16,8 @@ from stdnum.cn import ric
 from hospital.config import Settings
 from hospital.core.errors import HospitalError
 from hospital.db import create_engine, session_factory
+from hospital.demo import demo_pdf
 from hospital.visits.dates import CHINA_TIME
-from hospital.visits.demo_data import demo_pdf
 from tests.helpers import hospital_today, login, login_as
 
 __all__ = ["EMR", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",

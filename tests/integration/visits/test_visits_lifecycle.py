@@ -19,8 +19,8 @@ from hospital.core.errors import InvalidTransition, NotFound
 from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
 from hospital.signing.service import verify_signature
-from hospital.visits.lifecycle_service import require_visit_open_for_prescribing
-from hospital.visits.models import ChatMessage, MedicalRecord
+from hospital.visits.encounter.models import ChatMessage, MedicalRecord
+from hospital.visits.encounter.service import require_visit_open_for_prescribing
 from tests.conftest import FakeClock
 from tests.helpers import event_payload, hospital_today, login_as
 from tests.integration.visits.journey import (

@@ -17,10 +17,12 @@ from hospital.config import Settings
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, AuditEntry, verify_chain
 from hospital.core.blobs import Blob
-from hospital.visits.cli import retention
+from hospital.retention.cli import retention
+from hospital.retention.service import purge_due
+from hospital.visits.booking.models import Visit
 from hospital.visits.dates import CHINA_TIME
-from hospital.visits.models import ChatMessage, MedicalRecord, PriorDiagnosisRecord, Visit
-from hospital.visits.purge import purge_due
+from hospital.visits.encounter.models import ChatMessage, MedicalRecord
+from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import FakeClock
 from tests.helpers import count_rows, hospital_today, login_as
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, file_prior, pdf, schedule_of

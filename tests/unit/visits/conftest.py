@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from stdnum.cn import ric
 
-from hospital.visits.rules import ConsentAcceptance, Guardian, PriorDiagnosis
-from hospital.visits.tables import IntakeTables, intake_tables
+from hospital.visits.intake.reference import IntakeTables, intake_tables
+from hospital.visits.intake.rules import ConsentAcceptance, Guardian, PriorDiagnosis
 
 
 @pytest.fixture(scope="session")

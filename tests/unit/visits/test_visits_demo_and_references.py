@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hospital.visits.demo_data import demo_pdf
-from hospital.visits.documents import DocumentKind, sniff_document
-from hospital.visits.purge import _blob_references
+from hospital.demo import demo_pdf
+from hospital.retention.service import _blob_references
+from hospital.visits.intake.rules import DocumentKind, sniff_document
 
 
 def test_the_demo_outpatient_record_is_accepted_as_a_pdf() -> None:

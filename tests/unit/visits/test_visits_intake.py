@@ -9,7 +9,8 @@ import pytest
 
 from hospital.core.errors import RuleViolation
 from hospital.core.rule_registry import Severity, rules_for
-from hospital.visits.rules import (
+from hospital.visits.intake.reference import IntakeTables, StatutoryClass
+from hospital.visits.intake.rules import (
     DocumentType,
     Guardian,
     InstitutionKind,
@@ -23,7 +24,6 @@ from hospital.visits.rules import (
     check_prior_diagnosis_valid,
     infectious_flag,
 )
-from hospital.visits.tables import IntakeTables, StatutoryClass
 
 MakePrior = Callable[..., PriorDiagnosis]
 

@@ -9,21 +9,23 @@ import pytest
 
 from hospital.core.errors import Conflict, InvalidInput, InvalidTransition, RuleViolation
 from hospital.core.rule_registry import Severity
-from hospital.visits.lifecycle import (
-    PRESCRIBING_STATES,
+from hospital.visits.booking.rules import (
     TERMINAL_STATES,
     TRANSITIONS,
-    Referral,
     Slot,
-    TerminationReason,
     VisitAction,
     VisitState,
     allowed_actions,
     check_booking,
+    next_state,
+)
+from hospital.visits.encounter.rules import (
+    PRESCRIBING_STATES,
+    Referral,
+    TerminationReason,
     check_may_prescribe,
     check_revisit_confirmed,
     check_termination,
-    next_state,
 )
 
 ILLEGAL = [pair for pair in itertools.product(VisitState, VisitAction) if pair not in TRANSITIONS]

@@ -8,15 +8,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from hospital.core.errors import RuleViolation
+from hospital.core.retention import RetentionClass, due_for_purge, purge_not_before
+from hospital.retention.rules import check_purge_allowed
 from hospital.visits.dates import add_months
-from hospital.visits.records import (
-    OnlineEmr,
-    RetentionClass,
-    check_emr_complete,
-    check_purge_allowed,
-    due_for_purge,
-    purge_not_before,
-)
+from hospital.visits.encounter.rules import OnlineEmr, check_emr_complete
 
 
 @pytest.mark.parametrize(

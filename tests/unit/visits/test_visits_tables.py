@@ -1,4 +1,4 @@
-"""Integrity of the reviewed data tables in hospital/visits/data/."""
+"""Integrity of the reviewed data tables in hospital/visits/intake/data/."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hospital.visits.icd10 import validate_icd10
-from hospital.visits.tables import (
+from hospital.visits.intake.reference import (
     DATA_DIR,
     DataTableError,
     ExclusionKind,

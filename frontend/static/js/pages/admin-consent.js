@@ -1,5 +1,5 @@
 // The consent text in force (PAT-02): its version and fingerprint, rendered as patients read it. Versions are
-// reviewed files (hospital/visits/data/consent/consent_v<N>.<lang>.md); a new version asks every patient again.
+// reviewed files (hospital/visits/intake/data/consent/consent_v<N>.<lang>.md); a new version asks every patient again.
 import { api } from "../api.js";
 import { isEnglish, t } from "../i18n.js";
 import { renderMarkdown } from "../markdown.js";

@@ -1,9 +1,10 @@
 """Revisit-only intake rules (PAT-02, REV-01 … REV-05): pure, plain values in, `RuleViolation` out.
 
 A service gathers the patient's prior diagnosis, consent and guardian, loads `IntakeTables` once
-(`hospital.visits.tables.intake_tables()`), and calls `check_intake`, or the single rules, before a
-booking or an acceptance. The visit lifecycle and booking live in `lifecycle.py`, records in `records.py`,
-uploads in `documents.py`.
+(`reference.tables_for(ctx)`), and calls `check_intake`, or the single rules, before a booking or an
+acceptance. What an uploaded prior-diagnosis document really is (REV-01) is judged here too, from its bytes
+(`sniff_document`). The booking rules live in `visits.booking.rules`, the encounter's in
+`visits.encounter.rules`.
 """
 
 from __future__ import annotations
@@ -14,38 +15,16 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from hospital.core.errors import RuleViolation
+from hospital.core.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType
 from hospital.core.rule_registry import Finding, Severity, rule
 from hospital.patients.rules import age_on, check_resident_id
 from hospital.visits.dates import add_months
-from hospital.visits.documents import DocumentKind, sniff_document
 from hospital.visits.icd10 import Icd10Code, validate_icd10
-from hospital.visits.lifecycle import (
-    Referral,
-    Slot,
-    TerminationReason,
-    VisitAction,
-    VisitState,
-    allowed_actions,
-    check_booking,
-    check_may_prescribe,
-    check_revisit_confirmed,
-    check_termination,
-    next_state,
-)
-from hospital.visits.records import (
-    OnlineEmr,
-    RetentionClass,
-    check_emr_complete,
-    check_purge_allowed,
-    due_for_purge,
-    purge_not_before,
-)
-from hospital.visits.tables import IntakeTables, StatutoryClass, department_covers
+from hospital.visits.intake.reference import IntakeTables, StatutoryClass, department_covers
 
-# The lifecycle, records and documents rules are re-exported so every visit rule is importable from here.
 __all__ = [
     "GUARDIAN_REQUIRED_UNDER_YEARS",
+    "MAX_DOCUMENT_BYTES",
     "ConsentAcceptance",
     "DocumentKind",
     "DocumentType",
@@ -55,37 +34,22 @@ __all__ = [
     "InstitutionKind",
     "IntakeDecision",
     "IntakeRequest",
-    "OnlineEmr",
     "PriorDiagnosis",
-    "Referral",
-    "RetentionClass",
-    "Slot",
-    "TerminationReason",
-    "VisitAction",
-    "VisitState",
-    "allowed_actions",
-    "check_booking",
     "check_consent",
-    "check_emr_complete",
     "check_guardian",
     "check_intake",
-    "check_may_prescribe",
     "check_not_excluded",
     "check_prior_diagnosis_on_file",
     "check_prior_diagnosis_valid",
-    "check_purge_allowed",
-    "check_revisit_confirmed",
-    "check_termination",
-    "due_for_purge",
     "infectious_flag",
-    "next_state",
-    "purge_not_before",
     "sniff_document",
 ]
 
 GUARDIAN_REQUIRED_UNDER_YEARS = 6  # PD 17: 低龄儿童 (6岁以下)
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a multi-page scanned discharge summary fits; a video does not
 _ADULT_YEARS = 18  # 民法典 第十七条: a guardian must be of full age
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_TAIL = 1024  # readers accept trailing bytes after %%EOF / IEND within this distance of the end
 
 
 class DocumentType(enum.StrEnum):
@@ -347,3 +311,50 @@ def check_intake(
             )
         )
     return IntakeDecision(code, flag, findings)
+
+
+# What an uploaded prior-diagnosis document really is (REV-01), judged from its bytes.
+
+
+class DocumentKind(enum.StrEnum):
+    """Accepted upload types, by media type."""
+
+    PDF = "application/pdf"
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+
+
+def _detect(data: bytes) -> DocumentKind | None:
+    if data.startswith(b"%PDF-"):
+        # A PDF ends with %%EOF; without it the file is truncated or only pretends to be a PDF.
+        return DocumentKind.PDF if b"%%EOF" in data[-_TAIL:] else None
+    if data.startswith(b"\xff\xd8\xff"):
+        # Phones append data after the JPEG end marker (motion photos), so only the start is checked.
+        return DocumentKind.JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+        return DocumentKind.PNG if b"IEND" in data[-_TAIL:] else None
+    return None
+
+
+def sniff_document(data: bytes, declared_type: DocumentKind | str, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> DocumentKind:
+    """The kind of `data`, which must be what `declared_type` says; PayloadTooLarge over `max_bytes`,
+    UnsupportedMediaType for another type, an empty file or content that does not match."""
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"the document is {len(data)} bytes; the limit is {max_bytes}", limit=max_bytes)
+    declared_text = declared_type.split(";")[0].strip().lower()
+    try:
+        declared = DocumentKind(declared_text)
+    except ValueError:
+        accepted = ", ".join(k.value for k in DocumentKind)
+        raise UnsupportedMediaType(f"{declared_text!r} is not accepted; send one of: {accepted}") from None
+    if not data:
+        raise UnsupportedMediaType("the document is empty")
+    found = _detect(data)
+    if found is not declared:
+        what = f"a {found.name} file" if found else "not a complete PDF, JPEG or PNG file"
+        raise UnsupportedMediaType(
+            f"declared {declared.value}, but the content is {what}",
+            declared=declared.value,
+            detected=found.value if found else None,
+        )
+    return found

@@ -1,4 +1,6 @@
-"""HTTP for visits: booking, the lifecycle, chat and the medical record, and the doctor's queue.
+"""HTTP for a visit, `/api/visits`: booking it and withdrawing it (the booking sub-area's use cases), its
+lifecycle, chat and medical record. Every answer is the whole visit as the encounter sees it (with its record's
+state), which is why the visit resource lives here, above booking, and not in `booking.api`.
 
 Only a visit's patient and its doctor reach it; any other id is 404 (SEC-01). Thin: parse, one service call,
 a plain view out.
@@ -7,7 +9,6 @@ a plain view out.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -15,14 +16,17 @@ from litestar import Controller, Request, Response, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import actor_of
+from hospital.core.web import actor_of, document_response
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient, requires_role
 from hospital.identity.models import Role
-from hospital.visits import booking, chat, emr, lifecycle_service, views
-from hospital.visits.intake_api import document_response
-from hospital.visits.lifecycle import Referral
+from hospital.visits.booking import service as booking
+from hospital.visits.booking import views
+from hospital.visits.encounter import service as encounter
+from hospital.visits.encounter import views as encounter_views
+from hospital.visits.encounter.payloads import current_revisit_record
+from hospital.visits.encounter.rules import Referral
 
-__all__ = ["DoctorQueueController", "VisitController"]
+__all__ = ["VisitController"]
 
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
@@ -66,7 +70,7 @@ class TerminationBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MessageBody(msgspec.Struct, forbid_unknown_fields=True):
-    body: Annotated[str, msgspec.Meta(min_length=1, max_length=chat.MAX_MESSAGE_CHARS)]
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=encounter.MAX_MESSAGE_CHARS)]
 
 
 class EmrBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -92,7 +96,7 @@ class VisitController(Controller):
         principal = principal_of(request)
         visit = await booking.book_visit(db_session, ctx, actor_of(request), principal.user_id, booking.BookingInput(
             data.schedule_id, data.prior_diagnosis_id, data.mode, guardian))
-        return await views.visit_detail(db_session, ctx, principal, visit.id)
+        return await encounter_views.visit_detail(db_session, ctx, principal, visit.id)
 
     @get("/", summary="The caller's visits: a patient's own, or those assigned to a doctor")
     async def mine(self, request: Request[Any, Any, Any], db_session: AsyncSession,
@@ -102,39 +106,38 @@ class VisitController(Controller):
     @get("/{visit_id:uuid}", summary="One visit of the caller's (404 for any other)")
     async def one(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                   visit_id: uuid.UUID) -> dict[str, Any]:
-        return await views.visit_detail(db_session, ctx, principal_of(request), visit_id)
+        return await encounter_views.visit_detail(db_session, ctx, principal_of(request), visit_id)
 
     @post("/{visit_id:uuid}/cancel", guards=[requires_patient], status_code=200, summary="Withdraw before it starts")
     async def cancel(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      visit_id: uuid.UUID, data: CancelBody | None = None) -> dict[str, Any]:
         principal = principal_of(request)
         await booking.cancel_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
-                                   data.reason if data else "")
-        return await views.visit_detail(db_session, ctx, principal, visit_id)
+                                   data.reason if data else "", revisit_record_of=current_revisit_record)
+        return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
 
     @post("/{visit_id:uuid}/accept", guards=[requires_doctor], status_code=200,
           summary="接诊: confirm the revisit after seeing the records; needs a practice session (FACE-02, REV-04)")
     async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      visit_id: uuid.UUID, data: AcceptBody) -> dict[str, Any]:
         principal = principal_of(request)
-        await lifecycle_service.accept_visit(db_session, ctx, actor_of(request), principal, visit_id,
-                                             data.revisit_confirmed)
-        return await views.visit_detail(db_session, ctx, principal, visit_id)
+        await encounter.accept_visit(db_session, ctx, actor_of(request), principal, visit_id, data.revisit_confirmed)
+        return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
 
     @post("/{visit_id:uuid}/start", guards=[requires_doctor], status_code=200, summary="Begin the consultation")
     async def start(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     visit_id: uuid.UUID) -> dict[str, Any]:
         principal = principal_of(request)
-        await lifecycle_service.start_visit(db_session, ctx, actor_of(request), principal, visit_id)
-        return await views.visit_detail(db_session, ctx, principal, visit_id)
+        await encounter.start_visit(db_session, ctx, actor_of(request), principal, visit_id)
+        return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
 
     @post("/{visit_id:uuid}/complete", guards=[requires_doctor], status_code=200,
           summary="End the consultation; the EMR must be signed off (REC-01)")
     async def complete(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> dict[str, Any]:
         principal = principal_of(request)
-        await lifecycle_service.complete_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id)
-        return await views.visit_detail(db_session, ctx, principal, visit_id)
+        await encounter.complete_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id)
+        return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
 
     @post("/{visit_id:uuid}/terminate", guards=[requires_doctor], status_code=200,
           summary="End the online visit and refer the patient offline (REV-04)")
@@ -142,59 +145,47 @@ class VisitController(Controller):
                         visit_id: uuid.UUID, data: TerminationBody) -> dict[str, Any]:
         principal = principal_of(request)
         referral = Referral(**msgspec.structs.asdict(data.referral)) if data.referral else None
-        await lifecycle_service.terminate_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
-                                                lifecycle_service.Termination(data.reason, referral,
-                                                                              data.suspected_icd10, data.note))
-        return await views.visit_detail(db_session, ctx, principal, visit_id)
+        await encounter.terminate_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
+                                        encounter.Termination(data.reason, referral, data.suspected_icd10, data.note))
+        return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
 
     @get("/{visit_id:uuid}/prior-diagnosis/document", summary="The document the visit was booked against",
          media_type="application/octet-stream")
     async def prior_document(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                              visit_id: uuid.UUID) -> Response[bytes]:
-        data, content_type = await views.visit_prior_document(db_session, ctx, actor_of(request),
-                                                              principal_of(request), visit_id)
+        data, content_type = await encounter_views.visit_prior_document(db_session, ctx, actor_of(request),
+                                                                        principal_of(request), visit_id)
         return document_response(data, content_type, f"visit-{visit_id}-prior-diagnosis")
 
     @post("/{visit_id:uuid}/messages", summary="A text message within an accepted or running visit")
     async def post_message(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                            visit_id: uuid.UUID, data: MessageBody) -> dict[str, Any]:
-        return await chat.post_message(db_session, ctx, actor_of(request), principal_of(request), visit_id, data.body)
+        return await encounter.post_message(db_session, ctx, actor_of(request), principal_of(request), visit_id, data.body)
 
     @get("/{visit_id:uuid}/messages", summary="The visit's messages, in the order sent")
     async def messages(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> list[dict[str, Any]]:
         principal = principal_of(request)
-        return await chat.list_messages(db_session, ctx, principal.user_id, principal.role, visit_id)
+        return await encounter.list_messages(db_session, ctx, principal.user_id, principal.role, visit_id)
 
     @put("/{visit_id:uuid}/medical-record", guards=[requires_doctor], summary="Write the outpatient EMR (REC-01)")
     async def write_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                            visit_id: uuid.UUID, data: EmrBody) -> dict[str, Any]:
         principal = principal_of(request)
-        await emr.write_medical_record(db_session, ctx, actor_of(request), principal.user_id, visit_id,
-                                       emr.EmrInput(**msgspec.structs.asdict(data)))
-        return await emr.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
+        await encounter.write_medical_record(db_session, ctx, actor_of(request), principal.user_id, visit_id,
+                                             encounter.EmrInput(**msgspec.structs.asdict(data)))
+        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
 
     @post("/{visit_id:uuid}/medical-record/sign-off", guards=[requires_doctor], status_code=200,
           summary="Sign the EMR off; needs a fresh face verification (FACE-03)")
     async def sign_off(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> dict[str, Any]:
         principal = principal_of(request)
-        await emr.sign_off_medical_record(db_session, ctx, actor_of(request), principal, visit_id)
-        return await emr.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
+        await encounter.sign_off_medical_record(db_session, ctx, actor_of(request), principal, visit_id)
+        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
 
     @get("/{visit_id:uuid}/medical-record", summary="The EMR: the doctor's draft or signed record; the patient's signed one")
     async def read_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                           visit_id: uuid.UUID) -> dict[str, Any]:
         principal = principal_of(request)
-        return await emr.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
-
-
-class DoctorQueueController(Controller):
-    path = "/api/doctor"
-    tags = ["visits"]
-    guards = [requires_doctor]
-
-    @get("/queue", summary="The caller's visits still to be seen on a day (default today, China time), in order")
-    async def queue(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    day: date | None = None) -> list[dict[str, Any]]:
-        return await views.doctor_queue(db_session, ctx, principal_of(request).user_id, day)
+        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)

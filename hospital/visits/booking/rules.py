@@ -1,5 +1,10 @@
-"""The visit's life (REV-04, REV-06): states and allowed moves, termination with referral, prescribing
-windows and booking checks. Pure; the service stores the state and calls these before changing it.
+"""The visit's state machine and the booking check (REV-06). Pure; the services store the state and call
+these before changing it.
+
+Every state and every allowed move of a visit is here, in one table, although only booking and cancelling
+are booking's own moves: booking creates a visit and the encounter (above it) accepts, starts, completes and
+terminates it, so the lowest of them holds the machine both use. The encounter's own rules (the prescribing
+window, revisit confirmation, termination with referral) are in `visits.encounter.rules`.
 """
 
 from __future__ import annotations
@@ -16,24 +21,19 @@ from hospital.core.errors import (
     InvalidTransition,
     RuleViolation,
 )
-from hospital.core.rule_registry import Finding, Severity, rule
+from hospital.core.rule_registry import rule
 from hospital.institution.rules import check_department_approved
 
 __all__ = [
-    "PRESCRIBING_STATES",
     "TERMINAL_STATES",
     "TRANSITIONS",
-    "Referral",
     "Slot",
-    "TerminationReason",
     "VisitAction",
     "VisitState",
     "allowed_actions",
     "check_booking",
-    "check_may_prescribe",
-    "check_revisit_confirmed",
-    "check_termination",
     "next_state",
+    "visit_state",
 ]
 
 
@@ -71,10 +71,10 @@ TRANSITIONS: Mapping[tuple[VisitState, VisitAction], VisitState] = MappingProxyT
     }
 )
 TERMINAL_STATES = frozenset(s for s in VisitState if not any(k[0] is s for k in TRANSITIONS))
-PRESCRIBING_STATES = frozenset({VisitState.ACCEPTED, VisitState.IN_PROGRESS})
 
 
-def _state(value: VisitState | str) -> VisitState:
+def visit_state(value: VisitState | str) -> VisitState:
+    """`value` as a state; InvalidInput for anything that is not one."""
     try:
         return VisitState(value)
     except ValueError:
@@ -82,13 +82,13 @@ def _state(value: VisitState | str) -> VisitState:
 
 
 def allowed_actions(current: VisitState | str) -> tuple[VisitAction, ...]:
-    state = _state(current)
+    state = visit_state(current)
     return tuple(action for (s, action) in TRANSITIONS if s is state)
 
 
 def next_state(current: VisitState | str, action: VisitAction | str) -> VisitState:
     """The state after `action`, or InvalidTransition naming the current state and what it allows."""
-    state = _state(current)
+    state = visit_state(current)
     try:
         move = VisitAction(action)
     except ValueError:
@@ -101,66 +101,6 @@ def next_state(current: VisitState | str, action: VisitAction | str) -> VisitSta
             current_state=state.value,
         )
     return target
-
-
-@rule("RX-01", "Prescribing only while the doctor holds an accepted or running visit", source="PD 17")
-def check_may_prescribe(current: VisitState | str) -> None:
-    state = _state(current)
-    if state not in PRESCRIBING_STATES:
-        raise InvalidTransition(
-            f"cannot prescribe in a visit that is {state.value}; only accepted or in-progress visits prescribe",
-            current_state=state.value,
-            rule_id="RX-01",
-        )
-
-
-@rule("REV-04", "The doctor confirms revisit eligibility before accepting", source="PD 15")
-def check_revisit_confirmed(confirmed_by_doctor: bool) -> None:
-    if not confirmed_by_doctor:
-        raise RuleViolation("REV-04", "the doctor must confirm that this is a revisit before accepting the visit")
-
-
-class TerminationReason(enum.StrEnum):
-    """Why an online visit ends early (PD 15 终止条件)."""
-
-    FIRST_VISIT_DISCOVERED = "first_visit_discovered"
-    CONDITION_CHANGED = "condition_changed"
-    CRITICAL_CONDITION = "critical_condition"
-    NEEDS_PHYSICAL_EXAM = "needs_physical_exam"
-    SUSPECTED_INFECTIOUS = "suspected_infectious"
-    UNSUITABLE_ONLINE = "unsuitable_online"
-    PATIENT_REQUEST = "patient_request"
-
-    @property
-    def requires_referral(self) -> bool:
-        """Every ending the doctor decides refers the patient offline (引导患者到实体医疗机构就诊)."""
-        return self is not TerminationReason.PATIENT_REQUEST
-
-
-@dataclass(frozen=True, slots=True)
-class Referral:
-    """Where the patient is sent offline and what to do."""
-
-    institution: str
-    department: str
-    advice: str
-    urgent: bool = False
-
-
-@rule("REV-04", "An online visit the doctor ends refers the patient offline", source="PD 15")
-def check_termination(reason: TerminationReason | str, referral: Referral | None) -> list[Finding]:
-    """Refuse a termination that needs a referral and has none; a suspected infection adds a report finding."""
-    try:
-        why = TerminationReason(reason)
-    except ValueError:
-        allowed = ", ".join(r.value for r in TerminationReason)
-        raise RuleViolation("REV-04", f"termination reason {reason!r} is not one of: {allowed}") from None
-    referred = referral is not None and bool(referral.institution.strip()) and bool(referral.advice.strip())
-    if why.requires_referral and not referred:
-        raise RuleViolation("REV-04", f"terminating for {why.value} requires a referral to a physical institution, with advice")
-    if why is TerminationReason.SUSPECTED_INFECTIOUS:
-        return [Finding("REV-04", Severity.WARN, "suspected infectious disease: file the infectious-disease report")]
-    return []
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
-"""Schedules and booking (REV-06): a doctor publishes a schedule in a department; a patient with consent and
-an eligible prior diagnosis books a place; a patient cancels before the visit starts.
+"""Booking's use cases, each one transaction (REV-06): a doctor publishes a schedule in a department; a patient
+with consent and an eligible prior diagnosis books a place; a patient cancels before the visit starts. And
+`move_visit`, the one way a visit changes state, which the encounter's use cases share.
 
 The schedule row is locked while a place is taken or given back (`SELECT … FOR UPDATE` on PostgreSQL; SQLite
 transactions are IMMEDIATE), so two patients never take the last place together.
@@ -12,6 +13,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
@@ -25,20 +27,34 @@ from hospital.institution.service import approved_department_codes, require_lice
 from hospital.patients.rules import check_phone
 from hospital.patients.service import masked
 from hospital.staff.service import require_can_practise
-from hospital.visits import queries
-from hospital.visits.common import move, tables_for
+from hospital.visits.booking import queries
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.booking.payloads import REVISIT_SEALED, RevisitRecordOf, revisit_record
+from hospital.visits.booking.rules import Slot, VisitAction, VisitState, check_booking, next_state
 from hospital.visits.dates import local_date
-from hospital.visits.intake import prior_as_rule_value, require_current_consent
-from hospital.visits.lifecycle import Slot, VisitAction, check_booking
-from hospital.visits.models import Schedule, Visit
-from hospital.visits.payloads import REVISIT_SEALED, revisit_record
-from hospital.visits.rules import ConsentAcceptance, Guardian, InfectiousFlag, IntakeRequest, check_intake
+from hospital.visits.intake import queries as intake_queries
+from hospital.visits.intake.reference import tables_for
+from hospital.visits.intake.rules import ConsentAcceptance, Guardian, InfectiousFlag, IntakeRequest, check_intake
+from hospital.visits.intake.service import prior_as_rule_value, require_current_consent
 
-__all__ = ["MODES", "BookingInput", "GuardianInput", "ScheduleInput", "book_visit", "cancel_visit", "publish_schedule"]
+__all__ = [
+    "MAX_CAPACITY",
+    "MODES",
+    "BookingInput",
+    "GuardianInput",
+    "ScheduleInput",
+    "book_visit",
+    "cancel_visit",
+    "move_visit",
+    "publish_schedule",
+]
 
 MODES = ("video", "text")
 MAX_CAPACITY = 200
 MAX_SCHEDULE_HOURS = 12
+# The audit action of each move: visit.accepted, visit.started, …
+_DONE = {VisitAction.ACCEPT: "accepted", VisitAction.START: "started", VisitAction.COMPLETE: "completed",
+         VisitAction.TERMINATE: "terminated", VisitAction.CANCEL: "cancelled"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +156,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                      data: BookingInput) -> Visit:
     """PAT-02, REV-06, INS-02, REV-01 … REV-05 in that order; the first refusal leaves nothing behind."""
     await require_licence_in_force(session, ctx)
-    patient = await queries.patient_of_user(session, patient_user_id)
+    patient = await intake_queries.patient_of_user(session, patient_user_id)
     consent = await require_current_consent(session, ctx, patient)
     schedule = await _locked_schedule(session, data.schedule_id)
     if schedule.cancelled:
@@ -156,7 +172,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                   now=now, approved_department_codes=approved, patient_bookings_in_slot=held)
     prior = None
     if data.prior_diagnosis_id is not None:
-        prior = await queries.prior_diagnosis_of_patient(session, data.prior_diagnosis_id, patient.id)
+        prior = await intake_queries.prior_diagnosis_of_patient(session, data.prior_diagnosis_id, patient.id)
     guardian = _guardian(data.guardian)
     decision = check_intake(
         IntakeRequest(birth_date=patient.birth_date, visit_date=local_date(schedule.starts_at),
@@ -188,24 +204,45 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                                "prior_diagnosis_id": prior.id, "icd10_code": decision.icd10.code,
                                "findings": [f.message for f in decision.findings]})
     await emit(session, "visit.booked", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
+               payload=await revisit_record(session, ctx, visit, signed=None),  # just booked: no record yet
+               seal=REVISIT_SEALED, cipher=ctx.cipher)
     await session.commit()
     return visit
 
 
 async def cancel_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
-                       visit_id: uuid.UUID, reason: str = "") -> Visit:
+                       visit_id: uuid.UUID, reason: str = "", *, revisit_record_of: RevisitRecordOf) -> Visit:
     """The patient withdraws a visit that has not started; its place returns to the schedule. Allowed even
-    when the licence has lapsed: withdrawing is not being served (INS-01)."""
+    when the licence has lapsed: withdrawing is not being served (INS-01).
+
+    An accepted visit may already have a signed record, which its revisit record reports; the encounter, above
+    booking, reads it, so the caller passes its reader (`encounter.payloads.current_revisit_record`)."""
     visit = await queries.visit_of_patient(session, visit_id, patient_user_id, for_update=True)
     # Locks in one order everywhere (visit, schedule, then the audit chain's), so no two use cases deadlock.
     schedule = await _locked_schedule(session, visit.schedule_id)
-    await move(session, ctx, actor, visit, VisitAction.CANCEL, detail={"reason": reason}, rule_id="REV-06")
+    await move_visit(session, ctx, actor, visit, VisitAction.CANCEL, detail={"reason": reason}, rule_id="REV-06")
     visit.ended_at = ctx.now()
     schedule.booked = max(0, schedule.booked - 1)
     schedule.version += 1
     schedule.touch()
     await emit(session, "visit.cancelled", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
+               payload=await revisit_record_of(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
     await session.commit()
     return visit
+
+
+async def move_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, visit: Visit, action: VisitAction, *,
+                     detail: dict[str, Any] | None = None, rule_id: str | None = None) -> VisitState:
+    """Apply one lifecycle move to a visit the caller holds locked, bump its version and audit it: the one way
+    a visit changes state, here and in the encounter. `next_state` refuses an illegal move naming the current
+    state (InvalidTransition). Does not commit."""
+    before = visit.state
+    target = next_state(visit.state, action)
+    visit.state = target.value
+    visit.version += 1
+    visit.touch()
+    await session.flush()
+    await append_audit(session, actor, f"visit.{_DONE[action]}", subject_type="visit", subject_id=visit.id,
+                       rule_id=rule_id, detail={"from": before, "to": target.value, "version": visit.version,
+                                                **(detail or {})})
+    return target

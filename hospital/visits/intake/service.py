@@ -1,4 +1,5 @@
 """Intake use cases: informed consent (PAT-02) and the prior diagnoses a patient files (REV-01, REV-02).
+What a patient reads of them (their acceptances, their diagnoses' eligibility) is in `views`.
 
 A patient accepts the current consent version before anything else; a prior diagnosis is filed with its
 document, which is type-checked from its bytes and kept encrypted in the blob store for 15 years (REC-02).
@@ -11,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,35 +21,28 @@ from hospital.core.blobs import store_blob
 from hospital.core.errors import InvalidInput, RuleViolation
 from hospital.core.retention import RetentionClass
 from hospital.institution.disclosure import load_disclosure_settings
-from hospital.institution.service import approved_department_codes, current_licence, require_licence_in_force
+from hospital.institution.service import current_licence, require_licence_in_force
 from hospital.patients.models import Patient
-from hospital.visits import queries
-from hospital.visits.common import tables_for
-from hospital.visits.consent import CONSENT_DIR, load_consent, render_consent
-from hospital.visits.dates import add_months
-from hospital.visits.documents import MAX_DOCUMENT_BYTES, sniff_document
 from hospital.visits.icd10 import validate_icd10
-from hospital.visits.models import ConsentRecord, PriorDiagnosisRecord
-from hospital.visits.rules import (
+from hospital.visits.intake import queries
+from hospital.visits.intake.models import ConsentRecord, PriorDiagnosisRecord
+from hospital.visits.intake.reference import CONSENT_DIR, load_consent, render_consent, tables_for
+from hospital.visits.intake.rules import (
+    MAX_DOCUMENT_BYTES,
     ConsentAcceptance,
     InstitutionKind,
     PriorDiagnosis,
     check_consent,
-    check_not_excluded,
     check_prior_diagnosis_on_file,
-    check_prior_diagnosis_valid,
+    sniff_document,
 )
-from hospital.visits.tables import IntakeTables, department_covers
 
 __all__ = [
     "ConsentView",
     "PriorDiagnosisInput",
     "accept_consent",
     "current_consent",
-    "eligibility_context",
-    "eligibility_of",
     "file_prior_diagnosis",
-    "own_acceptances",
     "prior_as_rule_value",
     "require_current_consent",
 ]
@@ -174,33 +167,3 @@ async def file_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, acto
                                                  "document_sha256": blob.sha256, "size": len(document)})
     await session.commit()
     return record
-
-
-def eligibility_of(record: PriorDiagnosisRecord, tables: IntakeTables, approved: set[str], today: date) -> dict[str, Any]:
-    """Whether the diagnosis could found a visit today, and in which approved departments (for the booking
-    page); booking checks again on the visit's own date."""
-    prior = prior_as_rule_value(record)
-    try:
-        check_not_excluded(prior.icd10_code, tables=tables)
-        code = check_prior_diagnosis_valid(prior, visit_date=today, approved_department_codes=approved, tables=tables)
-    except RuleViolation as refused:
-        return {"eligible": False, "rule_id": refused.rule_id, "reason": refused.detail}
-    mapping = tables.department_mapping_for(code)
-    serving = [d for d in (mapping.department_codes if mapping else ()) if any(department_covers(a, d) for a in approved)]
-    window = tables.recency_window_for(code).window_months
-    return {"eligible": True, "valid_until": add_months(record.diagnosed_on, window).isoformat(),
-            "department_codes": serving}
-
-
-async def eligibility_context(session: AsyncSession, ctx: HospitalContext) -> tuple[IntakeTables, set[str], date]:
-    return tables_for(ctx), await approved_department_codes(session), ctx.today()
-
-
-async def own_acceptances(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID) -> dict[str, Any]:
-    """The patient's consent acceptances and whether the current version is among them."""
-    patient = await queries.patient_of_user(session, patient_user_id)
-    current = (await current_consent(session, ctx)).version
-    records = await queries.consents_of_patient(session, patient.id)
-    return {"current_version": current, "current_accepted": any(r.version == current for r in records),
-            "acceptances": [{"version": r.version, "text_sha256": r.text_sha256, "accepted_at": r.accepted_at.isoformat(),
-                             "client_address": r.client_address} for r in records]}

@@ -22,8 +22,11 @@ import hospital.models  # noqa: F401  (every table, so every reference to a blob
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import Blob
-from hospital.visits.models import ChatMessage, MedicalRecord, PriorDiagnosisRecord, Visit
-from hospital.visits.records import RetentionClass, check_purge_date_reached
+from hospital.core.retention import RetentionClass
+from hospital.retention.rules import check_purge_date_reached
+from hospital.visits.booking.models import Visit
+from hospital.visits.encounter.models import ChatMessage, MedicalRecord
+from hospital.visits.intake.models import PriorDiagnosisRecord
 
 __all__ = ["DueRecord", "PurgeReport", "find_due", "purge_due"]
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from hospital.visits.purge import PurgeReport
+    from hospital.retention.service import PurgeReport
 
 __all__ = ["retention"]
 
@@ -24,7 +24,7 @@ async def _run(execute: bool, as_of: date | None) -> PurgeReport:
     from hospital.config import load_settings
     from hospital.core.audit import Actor
     from hospital.db import create_engine, session_factory
-    from hospital.visits.purge import find_due, purge_due
+    from hospital.retention.service import find_due, purge_due
     from hospital.wiring import wired_context
 
     settings = load_settings()

@@ -1,10 +1,10 @@
 """HTTP for intake: the consent text and its acceptance (PAT-02), prior diagnoses with their documents
-(REV-01, REV-02), and schedules (REV-06). Thin: parse, one service call, a plain view out."""
+(REV-01, REV-02). Thin: parse, one service call, a plain view out."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -17,26 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.biometrics.gate import single_upload
 from hospital.context import HospitalContext
 from hospital.core.errors import InvalidInput
-from hospital.core.web import PUBLIC, actor_of
-from hospital.identity.guards import principal_of, requires_doctor, requires_patient
-from hospital.visits import booking, intake, views
-from hospital.visits.intake import PriorDiagnosisInput
+from hospital.core.web import PUBLIC, actor_of, document_response
+from hospital.identity.guards import principal_of, requires_patient
+from hospital.visits.intake import service as intake
+from hospital.visits.intake import views
+from hospital.visits.intake.service import PriorDiagnosisInput
 
-__all__ = ["ConsentController", "PriorDiagnosisController", "ScheduleController", "document_response"]
+__all__ = ["ConsentController", "PriorDiagnosisController"]
 
 
 class AcceptanceBody(msgspec.Struct, forbid_unknown_fields=True):
     version: Annotated[str, msgspec.Meta(min_length=2, max_length=16)]
     text_sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")] | None = None
-
-
-class ScheduleBody(msgspec.Struct, forbid_unknown_fields=True):
-    department_code: Annotated[str, msgspec.Meta(pattern=r"^\d{2}(\.\d{2})?$")]
-    starts_at: datetime
-    ends_at: datetime
-    capacity: Annotated[int, msgspec.Meta(ge=1, le=booking.MAX_CAPACITY)]
-    modes: list[str] = msgspec.field(default_factory=lambda: list(booking.MODES))
-    price_cny: Annotated[str, msgspec.Meta(max_length=12)] = "0.00"
 
 
 _PRIOR_FIELDS = ("icd10_code", "diagnosis_name", "document_type", "institution_name", "diagnosed_on")
@@ -56,13 +48,6 @@ def _prior_input(form: dict[str, Any]) -> PriorDiagnosisInput:
         raise InvalidInput("diagnosed_on must be an ISO date such as 2025-04-15") from None
     return PriorDiagnosisInput(text["icd10_code"], text["diagnosis_name"], text["document_type"],
                                text["institution_name"], diagnosed_on, text.get("institution_kind", "physical"))
-
-
-def document_response(data: bytes, content_type: str, name: str) -> Response[bytes]:
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(content_type, "bin")
-    return Response(data, media_type=content_type, headers={
-        "Content-Disposition": f'inline; filename="{name}.{extension}"', "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff"})
 
 
 class ConsentController(Controller):
@@ -85,7 +70,7 @@ class ConsentController(Controller):
     @get("/acceptances", guards=[requires_patient], summary="The caller's acceptances and whether the current one is")
     async def acceptances(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                           ctx: HospitalContext) -> dict[str, Any]:
-        return await intake.own_acceptances(db_session, ctx, principal_of(request).user_id)
+        return await views.own_acceptances(db_session, ctx, principal_of(request).user_id)
 
 
 class PriorDiagnosisController(Controller):
@@ -114,20 +99,3 @@ class PriorDiagnosisController(Controller):
         data, content_type = await views.prior_diagnosis_document(db_session, ctx, principal_of(request).user_id,
                                                                   prior_id)
         return document_response(data, content_type, f"prior-diagnosis-{prior_id}")
-
-
-class ScheduleController(Controller):
-    path = "/api/schedules"
-    tags = ["visits"]
-
-    @post("/", guards=[requires_doctor], summary="Publish one of the caller's consultation periods (REV-06)")
-    async def publish(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                      data: ScheduleBody) -> dict[str, Any]:
-        schedule = await booking.publish_schedule(db_session, ctx, actor_of(request), principal_of(request).user_id,
-                                                  booking.ScheduleInput(**msgspec.structs.asdict(data)))
-        return await views.schedule_detail(db_session, ctx, schedule)
-
-    @get("/", opt=PUBLIC, summary="Upcoming schedules with their free places (public, REV-06)")
-    async def upcoming(self, db_session: AsyncSession, ctx: HospitalContext,
-                       department: str | None = None) -> list[dict[str, Any]]:
-        return await views.public_schedules(db_session, ctx, department)

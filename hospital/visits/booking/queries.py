@@ -1,8 +1,8 @@
-"""Reads of patient data, always scoped to the caller (SEC-01).
+"""Reads of visits and schedules, visits always scoped to the caller (SEC-01).
 
-A patient sees their own consent, prior diagnoses and visits; a doctor sees the visits assigned to them (and
-what belongs to those visits); any other id is `NotFound`, never 403, so an id reveals nothing. Services and
-other areas (prescriptions) read visits only through these functions.
+A patient sees their own visits (their consent and prior diagnoses: `intake.queries`); a doctor sees the
+visits assigned to them (and what belongs to those visits); any other id is `NotFound`, never 403, so an id
+reveals nothing. Services and other areas (the encounter, video) read visits only through these functions.
 """
 
 from __future__ import annotations
@@ -13,24 +13,21 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from hospital.context import HospitalContext
 from hospital.core.errors import NotFound
 from hospital.identity.models import Role
-from hospital.patients.models import Patient
+from hospital.institution.models import Department
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.booking.rules import VisitState
 from hospital.visits.dates import CHINA_TIME
-from hospital.visits.lifecycle import VisitState
-from hospital.visits.models import ConsentRecord, MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
+from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.reference import tables_for
 
 __all__ = [
     "ACTIVE_STATES",
     "QUEUE_STATES",
-    "consent_of_patient",
-    "consents_of_patient",
+    "department_name",
     "doctor_queue",
-    "latest_consent_of_patient",
-    "medical_record_of_visit",
-    "patient_of_user",
-    "prior_diagnoses_of_patient",
-    "prior_diagnosis_of_patient",
     "prior_diagnosis_of_visit",
     "upcoming_schedules",
     "visit_of_doctor",
@@ -45,43 +42,6 @@ ACTIVE_STATES = tuple(s.value for s in VisitState if s is not VisitState.CANCELL
 # What a doctor still has to see today.
 QUEUE_STATES = (VisitState.REQUESTED.value, VisitState.ACCEPTED.value, VisitState.IN_PROGRESS.value)
 _NO_VISIT = "no such visit"
-
-
-async def patient_of_user(session: AsyncSession, user_id: uuid.UUID) -> Patient:
-    patient = (await session.execute(select(Patient).where(Patient.user_id == user_id))).scalar_one_or_none()
-    if patient is None:
-        raise NotFound("no patient record for this user")
-    return patient
-
-
-async def consent_of_patient(session: AsyncSession, patient_id: uuid.UUID, version: str) -> ConsentRecord | None:
-    query = select(ConsentRecord).where(ConsentRecord.patient_id == patient_id, ConsentRecord.version == version)
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def consents_of_patient(session: AsyncSession, patient_id: uuid.UUID) -> list[ConsentRecord]:
-    query = select(ConsentRecord).where(ConsentRecord.patient_id == patient_id).order_by(col(ConsentRecord.accepted_at))
-    return list((await session.execute(query)).scalars().all())
-
-
-async def latest_consent_of_patient(session: AsyncSession, patient_id: uuid.UUID) -> ConsentRecord | None:
-    query = (select(ConsentRecord).where(ConsentRecord.patient_id == patient_id)
-             .order_by(col(ConsentRecord.accepted_at).desc()).limit(1))
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def prior_diagnoses_of_patient(session: AsyncSession, patient_id: uuid.UUID) -> list[PriorDiagnosisRecord]:
-    query = (select(PriorDiagnosisRecord).where(PriorDiagnosisRecord.patient_id == patient_id)
-             .order_by(col(PriorDiagnosisRecord.diagnosed_on).desc(), col(PriorDiagnosisRecord.created_at).desc()))
-    return list((await session.execute(query)).scalars().all())
-
-
-async def prior_diagnosis_of_patient(session: AsyncSession, prior_id: uuid.UUID,
-                                     patient_id: uuid.UUID) -> PriorDiagnosisRecord:
-    prior = await session.get(PriorDiagnosisRecord, prior_id)
-    if prior is None or prior.patient_id != patient_id:
-        raise NotFound("no such prior diagnosis")
-    return prior
 
 
 async def prior_diagnosis_of_visit(session: AsyncSession, visit: Visit) -> PriorDiagnosisRecord:
@@ -157,10 +117,10 @@ async def upcoming_schedules(session: AsyncSession, now: datetime, department_co
     return list((await session.execute(query)).scalars().all())
 
 
-async def medical_record_of_visit(session: AsyncSession, visit_id: uuid.UUID, *,
-                                  for_update: bool = False) -> MedicalRecord | None:
-    """The visit's EMR; the caller has already reached the visit through a scoped query."""
-    query = select(MedicalRecord).where(MedicalRecord.visit_id == visit_id)
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return (await session.execute(query)).scalar_one_or_none()
+async def department_name(session: AsyncSession, ctx: HospitalContext, code: str) -> str:
+    """The name the licence gives the department, else the national catalogue's."""
+    name = (await session.execute(select(Department.name).where(Department.code == code))).scalar_one_or_none()
+    if name:
+        return name
+    department = tables_for(ctx).departments.get(code)
+    return department.name_zh if department else code

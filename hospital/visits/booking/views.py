@@ -1,4 +1,5 @@
-"""Read use cases: what patients, doctors and the public see of schedules, prior diagnoses and visits.
+"""Read use cases: what patients, doctors and the public see of schedules and visits (lists and the doctor's
+queue; the single visit with its record is `visits.encounter.views`).
 
 Everything is read through the scoped queries (SEC-01); rows become plain dicts here, so table models never
 reach the HTTP layer. A patient never sees another patient; a doctor sees a patient's name, sex and age,
@@ -16,22 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.context import HospitalContext
-from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import NotFound
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
 from hospital.staff.models import StaffMember
-from hospital.visits import queries
-from hospital.visits.common import department_name
+from hospital.visits.booking import queries
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.booking.rules import VisitState, allowed_actions
 from hospital.visits.dates import local_date
-from hospital.visits.intake import eligibility_context, eligibility_of
-from hospital.visits.lifecycle import VisitState, allowed_actions
-from hospital.visits.models import PriorDiagnosisRecord, Schedule, Visit
+from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.views import prior_diagnosis_view
 
-__all__ = ["doctor_queue", "my_visits", "prior_diagnoses", "prior_diagnosis_document", "prior_diagnosis_view",
-           "public_schedules", "schedule_detail", "schedule_view", "visit_detail", "visit_prior_document"]
+__all__ = ["doctor_queue", "my_visits", "public_schedules", "schedule_detail", "schedule_view", "visit_views"]
 
 _PATIENT_ACTIONS = {"cancel"}
 _DOCTOR_ACTIONS = {"accept", "start", "complete", "terminate"}
@@ -49,60 +47,19 @@ async def _doctors(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict
     return {m.user_id: m for m in rows}
 
 
-def prior_diagnosis_view(record: PriorDiagnosisRecord, eligibility: dict[str, Any] | None = None) -> dict[str, Any]:
-    view: dict[str, Any] = {"prior_diagnosis_id": str(record.id), "icd10_code": record.icd10_code,
-            "diagnosis_name": record.diagnosis_name, "document_type": record.document_type,
-            "institution_name": record.institution_name, "diagnosed_on": record.diagnosed_on.isoformat(),
-            "document_content_type": record.document_content_type, "document_sha256": record.document_sha256,
-            "filed_at": record.created_at.isoformat()}
-    if eligibility is not None:
-        view["eligibility"] = eligibility
-    return view
-
-
-async def prior_diagnoses(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The patient's own prior diagnoses, each with whether it could found a visit today."""
-    patient = await queries.patient_of_user(session, patient_user_id)
-    tables, approved, today = await eligibility_context(session, ctx)
-    return [prior_diagnosis_view(r, eligibility_of(r, tables, approved, today))
-            for r in await queries.prior_diagnoses_of_patient(session, patient.id)]
-
-
-async def prior_diagnosis_document(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID,
-                                   prior_id: uuid.UUID) -> tuple[bytes, str]:
-    """The patient's own document, opened from the blob store."""
-    patient = await queries.patient_of_user(session, patient_user_id)
-    record = await queries.prior_diagnosis_of_patient(session, prior_id, patient.id)
-    return await ctx.blob_store().get(record.document_sha256), record.document_content_type
-
-
-async def visit_prior_document(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                               visit_id: uuid.UUID) -> tuple[bytes, str]:
-    """The prior-diagnosis document of a visit, for its patient or its doctor; a doctor's reading is audited
-    (the records the revisit confirmation rests on, REV-04)."""
-    visit = await queries.visit_of_participant(session, visit_id, principal.user_id, principal.role)
-    record = await queries.prior_diagnosis_of_visit(session, visit)
-    data = await ctx.blob_store().get(record.document_sha256)
-    if principal.role == Role.DOCTOR:
-        await append_audit(session, actor, "prior_diagnosis.document_read", subject_type="prior_diagnosis",
-                           subject_id=record.id, rule_id="REV-04", detail={"visit_id": visit.id})
-        await session.commit()
-    return data, record.document_content_type
-
-
 async def public_schedules(session: AsyncSession, ctx: HospitalContext,
                            department_code: str | None = None) -> list[dict[str, Any]]:
     """Upcoming schedules with their free places: the public list the disclosure page shows (REV-06)."""
     schedules = await queries.upcoming_schedules(session, ctx.now(), department_code)
     doctors = await _doctors(session, (s.doctor_user_id for s in schedules))
-    names = {code: await department_name(session, ctx, code) for code in {s.department_code for s in schedules}}
+    names = {code: await queries.department_name(session, ctx, code) for code in {s.department_code for s in schedules}}
     return [schedule_view(s, doctors.get(s.doctor_user_id), names[s.department_code]) for s in schedules]
 
 
 async def schedule_detail(session: AsyncSession, ctx: HospitalContext, schedule: Schedule) -> dict[str, Any]:
     doctors = await _doctors(session, [schedule.doctor_user_id])
     return schedule_view(schedule, doctors.get(schedule.doctor_user_id),
-                         await department_name(session, ctx, schedule.department_code))
+                         await queries.department_name(session, ctx, schedule.department_code))
 
 
 def schedule_view(schedule: Schedule, doctor: StaffMember | None, department: str) -> dict[str, Any]:
@@ -114,7 +71,7 @@ def schedule_view(schedule: Schedule, doctor: StaffMember | None, department: st
             "price_cny": schedule.price_cny}
 
 
-async def _visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tuple[Visit, Schedule]],
+async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tuple[Visit, Schedule]],
                        role: str) -> list[dict[str, Any]]:
     doctors = await _doctors(session, (v.doctor_user_id for v, _ in rows))
     patient_ids = {v.patient_id for v, _ in rows}
@@ -122,7 +79,7 @@ async def _visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[t
                 .scalars().all()} if patient_ids else {}
     priors = {p.id: p for p in (await session.execute(select(PriorDiagnosisRecord).where(
         col(PriorDiagnosisRecord.id).in_({v.prior_diagnosis_id for v, _ in rows})))).scalars().all()} if rows else {}
-    names = {code: await department_name(session, ctx, code) for code in {v.department_code for v, _ in rows}}
+    names = {code: await queries.department_name(session, ctx, code) for code in {v.department_code for v, _ in rows}}
     own = _PATIENT_ACTIONS if role == Role.PATIENT else _DOCTOR_ACTIONS
     views = []
     for visit, schedule in rows:
@@ -145,21 +102,6 @@ async def _visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[t
     return views
 
 
-async def visit_detail(session: AsyncSession, ctx: HospitalContext, principal: Principal,
-                       visit_id: uuid.UUID) -> dict[str, Any]:
-    visit = await queries.visit_of_participant(session, visit_id, principal.user_id, principal.role)
-    schedule = await session.get(Schedule, visit.schedule_id)
-    if schedule is None:
-        raise NotFound("no such visit")
-    record = await queries.medical_record_of_visit(session, visit.id)
-    view = (await _visit_views(session, ctx, [(visit, schedule)], principal.role))[0]
-    view["medical_record"] = None if record is None else {"signed": record.signed_at is not None,
-                                                          "signed_at": _iso(record.signed_at)}
-    if principal.role == Role.PATIENT and record is not None and record.signed_at is None:
-        view["medical_record"] = None  # a draft is the doctor's until signed off
-    return view
-
-
 async def my_visits(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> list[dict[str, Any]]:
     """A patient's own visits, or the visits assigned to a doctor."""
     if principal.role == Role.PATIENT:
@@ -168,11 +110,11 @@ async def my_visits(session: AsyncSession, ctx: HospitalContext, principal: Prin
         rows = await queries.visits_of_doctor(session, principal.user_id)
     else:
         rows = []
-    return await _visit_views(session, ctx, rows, principal.role)
+    return await visit_views(session, ctx, rows, principal.role)
 
 
 async def doctor_queue(session: AsyncSession, ctx: HospitalContext, doctor_user_id: uuid.UUID,
                        day: date | None = None) -> list[dict[str, Any]]:
     """The doctor's visits still to be seen on `day` (default today, China time), in queue order."""
     rows = await queries.doctor_queue(session, doctor_user_id, day or local_date(ctx.now()))
-    return await _visit_views(session, ctx, rows, Role.DOCTOR)
+    return await visit_views(session, ctx, rows, Role.DOCTOR)

@@ -3,11 +3,19 @@
 Every visit event carries the whole revisit record as it stands (the platform's "Revisit" fields: business
 id, doctor and patient ID numbers, age, guardian, prior and present diagnosis, main code, referral, dates,
 answer and refusal), so the connector can map any of them and a later version supersedes an earlier one.
+
+The record's present diagnosis comes from the visit's signed outpatient record, which is the encounter's
+(`visits.encounter.payloads.current_revisit_record` reads it and calls `revisit_record` here). Booking may
+not import the encounter, so a booking use case that reports a visit the doctor may already have recorded (a
+cancellation after acceptance) is handed that reader by its caller (`RevisitRecordOf`).
 """
 
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,22 +24,33 @@ from hospital.context import HospitalContext
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
 from hospital.staff.service import staff_for_user
-from hospital.visits.common import department_name, open_emr
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.booking.queries import department_name
+from hospital.visits.booking.rules import TERMINAL_STATES, VisitState
 from hospital.visits.dates import local_date
-from hospital.visits.lifecycle import TERMINAL_STATES, VisitState
-from hospital.visits.models import MedicalRecord, PriorDiagnosisRecord, Schedule, Visit
-from hospital.visits.queries import medical_record_of_visit
+from hospital.visits.intake.models import PriorDiagnosisRecord
 
-__all__ = ["EMR_SEALED", "REVISIT_SEALED", "emr_record", "revisit_record"]
+__all__ = ["PEOPLE_SEALED", "REVISIT_SEALED", "RevisitRecordOf", "SignedRecord", "people_of", "revisit_record"]
 
 # What is sealed in the outbox, not kept in clear (REC-03): who the patient is, the doctor's ID number, and
 # everything clinical. Ids, states, times and the department stay clear for the dispatcher and for operators.
 PEOPLE_SEALED = ("patient_name", "patient_id_number", "patient_sex", "patient_age", "doctor_id_number")
 REVISIT_SEALED = (*PEOPLE_SEALED, "guardian", "prior_diagnosis", "present_diagnosis", "main_diagnosis_code",
                   "disease_history", "referral", "infectious")
-EMR_SEALED = (*PEOPLE_SEALED, "visited_at", "chief_complaint", "present_illness", "past_history", "allergy_history",
-              "examination_findings", "diagnosis_icd10", "diagnosis_name", "treatment_advice",
-              "signature")  # a JWS carries its payload readable: sealed with the record it signs
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRecord:
+    """What the revisit record takes from the visit's signed outpatient record."""
+
+    medical_record_id: uuid.UUID
+    diagnosis_icd10: str
+    diagnosis_name: str
+    present_illness: str | None
+
+
+# The revisit record of a visit as it stands now, signed record included (the encounter's reader).
+RevisitRecordOf = Callable[[AsyncSession, HospitalContext, Visit], Awaitable[dict[str, Any]]]
 
 
 def _iso(value: Any) -> str | None:
@@ -46,7 +65,7 @@ def _guardian(ctx: HospitalContext, visit: Visit) -> dict[str, Any] | None:
             "mobile": details.get("mobile") or None, "present_confirmed": details["present_confirmed"]}
 
 
-async def _people(session: AsyncSession, ctx: HospitalContext, visit: Visit) -> dict[str, Any]:
+async def people_of(session: AsyncSession, ctx: HospitalContext, visit: Visit) -> dict[str, Any]:
     patient = await session.get(Patient, visit.patient_id)
     doctor = await staff_for_user(session, visit.doctor_user_id)
     schedule = await session.get(Schedule, visit.schedule_id)
@@ -65,17 +84,12 @@ async def _people(session: AsyncSession, ctx: HospitalContext, visit: Visit) -> 
     }
 
 
-def _signed(record: MedicalRecord | None) -> MedicalRecord | None:
-    return record if record is not None and record.signed_at is not None else None
-
-
-async def revisit_record(session: AsyncSession, ctx: HospitalContext, visit: Visit) -> dict[str, Any]:
-    """The revisit record of `visit` now; the present diagnosis comes from the signed EMR, if any."""
+async def revisit_record(session: AsyncSession, ctx: HospitalContext, visit: Visit,
+                         signed: SignedRecord | None) -> dict[str, Any]:
+    """The revisit record of `visit` now; the present diagnosis comes from its signed EMR (`signed`), if any."""
     prior = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
     assert prior is not None
-    emr = _signed(await medical_record_of_visit(session, visit.id))
-    content = open_emr(ctx, emr) if emr else None
-    present = {"icd10_code": content["diagnosis_icd10"], "name": content["diagnosis_name"]} if content else None
+    present = {"icd10_code": signed.diagnosis_icd10, "name": signed.diagnosis_name} if signed else None
     state = VisitState(visit.state)
     return {
         "visit_id": str(visit.id),
@@ -83,7 +97,7 @@ async def revisit_record(session: AsyncSession, ctx: HospitalContext, visit: Vis
         "mode": visit.mode,
         "department_code": visit.department_code,
         "department_name": await department_name(session, ctx, visit.department_code),
-        **await _people(session, ctx, visit),
+        **await people_of(session, ctx, visit),
         "guardian": _guardian(ctx, visit),
         "revisit_declared": True,  # every visit here is booked against a prior diagnosis (REV-01)
         "prior_diagnosis": {
@@ -93,7 +107,7 @@ async def revisit_record(session: AsyncSession, ctx: HospitalContext, visit: Vis
         },
         "present_diagnosis": present,
         "main_diagnosis_code": present["icd10_code"] if present else prior.icd10_code,
-        "disease_history": content.get("present_illness") if content else None,
+        "disease_history": signed.present_illness if signed else None,
         "queue_number": visit.queue_number,
         "booked_at": _iso(visit.created_at),
         "accepted_at": _iso(visit.accepted_at),
@@ -108,37 +122,5 @@ async def revisit_record(session: AsyncSession, ctx: HospitalContext, visit: Vis
         "referral": visit.referral,
         "infectious_flag": visit.infectious_flag is not None,
         "infectious": visit.infectious_flag,
-        "medical_record_id": str(emr.id) if emr else None,
-    }
-
-
-async def emr_record(session: AsyncSession, ctx: HospitalContext, visit: Visit, record: MedicalRecord) -> dict[str, Any]:
-    """The signed outpatient EMR of a visit (REC-01), for `emr.signed`."""
-    content = open_emr(ctx, record)
-    people = await _people(session, ctx, visit)
-    return {
-        "medical_record_id": str(record.id),
-        "visit_id": str(visit.id),
-        "patient_id": str(visit.patient_id),
-        "department_code": visit.department_code,
-        "department_name": await department_name(session, ctx, visit.department_code),
-        "doctor_name": people["doctor_name"],
-        "doctor_id_number": people["doctor_id_number"],
-        "patient_name": people["patient_name"],
-        "patient_id_number": people["patient_id_number"],
-        "patient_sex": people["patient_sex"],
-        "patient_age": people["patient_age"],
-        "visited_at": content.get("visited_at"),
-        "chief_complaint": content["chief_complaint"],
-        "present_illness": content["present_illness"],
-        "past_history": content.get("past_history", ""),
-        "allergy_history": content["allergy_history"],
-        "examination_findings": content.get("examination_findings", ""),
-        "diagnosis_icd10": content["diagnosis_icd10"],
-        "diagnosis_name": content["diagnosis_name"],
-        "treatment_advice": content["treatment_advice"],
-        "signed_at": _iso(record.signed_at),
-        "signed_by_user_id": str(record.signed_by_user_id) if record.signed_by_user_id else None,
-        "signature": record.signature,  # the doctor's JWS over the record (RX-05)
-        "record_version": record.version,
+        "medical_record_id": str(signed.medical_record_id) if signed else None,
     }

@@ -1,0 +1,58 @@
+"""HTTP for booking: publishing schedules and the public list of them (REV-06), and the doctor's queue.
+Booking a visit and withdrawing it answer with the whole visit, so they are on the visit resource
+(`visits.encounter.api`). Thin: parse, one service call, a plain view out.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.web import PUBLIC, actor_of
+from hospital.identity.guards import principal_of, requires_doctor
+from hospital.visits.booking import service as booking
+from hospital.visits.booking import views
+
+__all__ = ["DoctorQueueController", "ScheduleController"]
+
+
+class ScheduleBody(msgspec.Struct, forbid_unknown_fields=True):
+    department_code: Annotated[str, msgspec.Meta(pattern=r"^\d{2}(\.\d{2})?$")]
+    starts_at: datetime
+    ends_at: datetime
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=booking.MAX_CAPACITY)]
+    modes: list[str] = msgspec.field(default_factory=lambda: list(booking.MODES))
+    price_cny: Annotated[str, msgspec.Meta(max_length=12)] = "0.00"
+
+
+class ScheduleController(Controller):
+    path = "/api/schedules"
+    tags = ["visits"]
+
+    @post("/", guards=[requires_doctor], summary="Publish one of the caller's consultation periods (REV-06)")
+    async def publish(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                      data: ScheduleBody) -> dict[str, Any]:
+        schedule = await booking.publish_schedule(db_session, ctx, actor_of(request), principal_of(request).user_id,
+                                                  booking.ScheduleInput(**msgspec.structs.asdict(data)))
+        return await views.schedule_detail(db_session, ctx, schedule)
+
+    @get("/", opt=PUBLIC, summary="Upcoming schedules with their free places (public, REV-06)")
+    async def upcoming(self, db_session: AsyncSession, ctx: HospitalContext,
+                       department: str | None = None) -> list[dict[str, Any]]:
+        return await views.public_schedules(db_session, ctx, department)
+
+
+class DoctorQueueController(Controller):
+    path = "/api/doctor"
+    tags = ["visits"]
+    guards = [requires_doctor]
+
+    @get("/queue", summary="The caller's visits still to be seen on a day (default today, China time), in order")
+    async def queue(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                    day: date | None = None) -> list[dict[str, Any]]:
+        return await views.doctor_queue(db_session, ctx, principal_of(request).user_id, day)

@@ -1,0 +1,79 @@
+"""What a patient reads of their intake: their consent acceptances and their prior diagnoses, each with
+whether it could found a visit today (for the booking page; booking checks again on the visit's own date).
+
+Everything is read through the scoped queries (SEC-01); rows become plain dicts here, so table models never
+reach the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.errors import RuleViolation
+from hospital.institution.service import approved_department_codes
+from hospital.visits.dates import add_months
+from hospital.visits.intake import queries
+from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.reference import IntakeTables, department_covers, tables_for
+from hospital.visits.intake.rules import check_not_excluded, check_prior_diagnosis_valid
+from hospital.visits.intake.service import current_consent, prior_as_rule_value
+
+__all__ = ["eligibility_of", "own_acceptances", "prior_diagnoses", "prior_diagnosis_document", "prior_diagnosis_view"]
+
+
+def eligibility_of(record: PriorDiagnosisRecord, tables: IntakeTables, approved: set[str], today: date) -> dict[str, Any]:
+    """Whether the diagnosis could found a visit today, and in which approved departments (for the booking
+    page); booking checks again on the visit's own date."""
+    prior = prior_as_rule_value(record)
+    try:
+        check_not_excluded(prior.icd10_code, tables=tables)
+        code = check_prior_diagnosis_valid(prior, visit_date=today, approved_department_codes=approved, tables=tables)
+    except RuleViolation as refused:
+        return {"eligible": False, "rule_id": refused.rule_id, "reason": refused.detail}
+    mapping = tables.department_mapping_for(code)
+    serving = [d for d in (mapping.department_codes if mapping else ()) if any(department_covers(a, d) for a in approved)]
+    window = tables.recency_window_for(code).window_months
+    return {"eligible": True, "valid_until": add_months(record.diagnosed_on, window).isoformat(),
+            "department_codes": serving}
+
+
+def prior_diagnosis_view(record: PriorDiagnosisRecord, eligibility: dict[str, Any] | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {"prior_diagnosis_id": str(record.id), "icd10_code": record.icd10_code,
+            "diagnosis_name": record.diagnosis_name, "document_type": record.document_type,
+            "institution_name": record.institution_name, "diagnosed_on": record.diagnosed_on.isoformat(),
+            "document_content_type": record.document_content_type, "document_sha256": record.document_sha256,
+            "filed_at": record.created_at.isoformat()}
+    if eligibility is not None:
+        view["eligibility"] = eligibility
+    return view
+
+
+async def prior_diagnoses(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The patient's own prior diagnoses, each with whether it could found a visit today."""
+    patient = await queries.patient_of_user(session, patient_user_id)
+    tables, approved, today = tables_for(ctx), await approved_department_codes(session), ctx.today()
+    return [prior_diagnosis_view(r, eligibility_of(r, tables, approved, today))
+            for r in await queries.prior_diagnoses_of_patient(session, patient.id)]
+
+
+async def prior_diagnosis_document(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID,
+                                   prior_id: uuid.UUID) -> tuple[bytes, str]:
+    """The patient's own document, opened from the blob store."""
+    patient = await queries.patient_of_user(session, patient_user_id)
+    record = await queries.prior_diagnosis_of_patient(session, prior_id, patient.id)
+    return await ctx.blob_store().get(record.document_sha256), record.document_content_type
+
+
+async def own_acceptances(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID) -> dict[str, Any]:
+    """The patient's consent acceptances and whether the current version is among them."""
+    patient = await queries.patient_of_user(session, patient_user_id)
+    current = (await current_consent(session, ctx)).version
+    records = await queries.consents_of_patient(session, patient.id)
+    return {"current_version": current, "current_accepted": any(r.version == current for r in records),
+            "acceptances": [{"version": r.version, "text_sha256": r.text_sha256, "accepted_at": r.accepted_at.isoformat(),
+                             "client_address": r.client_address} for r in records]}
