@@ -21,13 +21,13 @@ from hospital.biometrics.settings import FaceSettings
 from hospital.config import Settings, load_settings
 from hospital.context import HospitalContext
 from hospital.core.problems import exception_handlers
-from hospital.core.web import auth_middleware, provide_ctx, provide_session, request_id_middleware
 from hospital.db import create_engine, session_factory
 from hospital.health import health, ready
 from hospital.identity.api import IdentityController
 from hospital.institution.api import InstitutionController
 from hospital.patients.api import PatientController
 from hospital.prescriptions.api import PRESCRIPTION_ROUTES
+from hospital.public.api import PUBLIC_ROUTES
 from hospital.quality.api import QualityController
 from hospital.security.api import SecurityIncidentController
 from hospital.security.jobs import close_security_scans, open_security_scans
@@ -38,13 +38,14 @@ from hospital.video.api import VIDEO_ROUTES
 from hospital.video.calls import close_video_calls, open_video_calls
 from hospital.visits.api import VISIT_ROUTES
 from hospital.web.admin_api import ConnectorStatusController
+from hospital.web.http import auth_middleware, provide_ctx, provide_session, request_id_middleware
 from hospital.web.pages import PAGE_ROUTES, static_router, template_config
 from hospital.wiring import wire, wired_context
 
 __all__ = ["create_app"]
 
 ROUTES: list[ControllerRouterHandler] = [
-    health, ready, IdentityController, InstitutionController, PatientController, StaffController,
+    health, ready, IdentityController, InstitutionController, *PUBLIC_ROUTES, PatientController, StaffController,
     FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
     *PRESCRIPTION_ROUTES, WellKnownController, SignatureVerificationController,
     SigningAdminController,

@@ -8,8 +8,8 @@ from litestar import Response, get
 from litestar.datastructures import State
 from sqlalchemy import text
 
-from hospital.core.web import PUBLIC
 from hospital.db import current_revision, head_revision
+from hospital.web.http import PUBLIC
 
 __all__ = ["health", "ready"]
 

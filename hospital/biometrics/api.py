@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.biometrics import gate, service
 from hospital.context import HospitalContext
-from hospital.core.web import actor_of
 from hospital.identity.guards import principal_of, requires_clinician
+from hospital.web.http import actor_of
 
 __all__ = ["FaceVerificationController"]
 

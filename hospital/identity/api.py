@@ -10,9 +10,9 @@ from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import PUBLIC, actor_of
 from hospital.identity import profile, service
 from hospital.identity.guards import principal_of
+from hospital.web.http import PUBLIC, actor_of
 
 __all__ = ["IdentityController"]
 

@@ -11,9 +11,9 @@ from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import PUBLIC, actor_of
 from hospital.identity.guards import requires_admin
-from hospital.institution import disclosure, service
+from hospital.institution import service
+from hospital.web.http import PUBLIC, actor_of
 
 __all__ = ["InstitutionController"]
 
@@ -46,10 +46,6 @@ class InstitutionController(Controller):
     @get("/", opt=PUBLIC, summary="Public disclosure: licence, approved departments (INS-03)")
     async def public(self, db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
         return await service.public_institution(db_session, ctx)
-
-    @get("/disclosure", opt=PUBLIC, summary="Public disclosure page data: everything INS-03 names (亮证经营)")
-    async def public_disclosure(self, db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
-        return await disclosure.disclosure(db_session, ctx)
 
     @post("/licence", guards=[requires_admin], summary="Record a new or renewed licence (INS-01)")
     async def record_licence(self, request: Request[Any, Any, Any], db_session: AsyncSession,

@@ -10,8 +10,8 @@ from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import PUBLIC, actor_of
 from hospital.patients import service
+from hospital.web.http import PUBLIC, actor_of
 
 __all__ = ["PatientController"]
 

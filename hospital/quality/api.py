@@ -11,11 +11,11 @@ from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import actor_of
 from hospital.identity.guards import principal_of, requires_admin, requires_patient, requires_role
 from hospital.identity.models import Role
 from hospital.quality import service
 from hospital.quality.models import AdverseEvent, Complaint
+from hospital.web.http import actor_of
 
 __all__ = ["QualityController"]
 

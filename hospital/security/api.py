@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.core.errors import InvalidInput
-from hospital.core.web import actor_of
 from hospital.identity.guards import requires_admin
 from hospital.security import service
 from hospital.security.authorities import load_authorities
+from hospital.web.http import actor_of
 
 __all__ = ["SecurityIncidentController"]
 

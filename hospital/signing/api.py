@@ -14,9 +14,9 @@ from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import PUBLIC, actor_of
 from hospital.identity.guards import requires_admin
 from hospital.signing import service
+from hospital.web.http import PUBLIC, actor_of
 
 __all__ = ["SignatureVerificationController", "SigningAdminController", "WellKnownController"]
 

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.biometrics.gate import single_upload
 from hospital.context import HospitalContext
 from hospital.core.errors import InvalidInput
-from hospital.core.web import actor_of
 from hospital.identity.guards import requires_admin
 from hospital.staff import service
 from hospital.staff.models import StaffMember
+from hospital.web.http import actor_of
 
 __all__ = ["StaffController"]
 

@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.context import HospitalContext
 from hospital.core.errors import HospitalError
 from hospital.core.problems import status_for
-from hospital.core.web import actor_of
 from hospital.identity.guards import principal_of, requires_doctor
 from hospital.video.calls import video_calls
 from hospital.video.notices import Inbox
+from hospital.web.http import actor_of
 
 __all__ = ["VIDEO_ROUTES", "CallController", "call_events"]
 

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.core.errors import HospitalError
-from hospital.core.web import PUBLIC
 from hospital.institution.service import public_institution
+from hospital.web.http import PUBLIC
 from hospital.web.i18n import FRONTEND_DIR, LANGUAGES, catalogue, language_of, translator
 
 __all__ = ["NAV", "PAGES", "PAGE_ROUTES", "Page", "static_router", "template_config"]

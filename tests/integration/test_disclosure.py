@@ -96,7 +96,7 @@ async def test_a_suspended_clinician_is_no_longer_listed(client: AsyncTestClient
 
 async def test_the_hospitals_own_disclosure_file_replaces_the_demo_values(
         client: AsyncTestClient[Any], demo: None, ctx: HospitalContext) -> None:
-    from hospital.institution.disclosure import DISCLOSURE_FILE
+    from hospital.institution.reference import DISCLOSURE_FILE
 
     own = DISCLOSURE_FILE.read_text(encoding="utf-8").replace("021-5888-0000", "0755-1234-5678")
     (ctx.settings.data_dir / "disclosure.json").write_text(own, encoding="utf-8")

@@ -7,9 +7,9 @@ from typing import Any
 from litestar import Controller, get
 
 from hospital.context import HospitalContext
-from hospital.core.web import PUBLIC
 from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.formulary.values import AntimicrobialGrade, Drug
+from hospital.web.http import PUBLIC
 
 __all__ = ["FormularyController", "drug_view"]
 

@@ -10,10 +10,10 @@ from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import actor_of
 from hospital.identity.guards import principal_of, requires_pharmacist
 from hospital.prescriptions import queries as prescriptions
 from hospital.prescriptions.review import queries, service
+from hospital.web.http import actor_of
 
 __all__ = ["ReviewController"]
 

@@ -11,12 +11,12 @@ from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import actor_of
 from hospital.identity.guards import principal_of, requires_doctor, requires_role
 from hospital.identity.models import Role
 from hospital.prescriptions import queries
 from hospital.prescriptions.writing import service
 from hospital.prescriptions.writing.documents import DiagnosisInput, DraftInput, ItemInput
+from hospital.web.http import actor_of
 
 __all__ = ["PrescriptionController"]
 

@@ -13,10 +13,10 @@ from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import PUBLIC, actor_of
 from hospital.identity.guards import principal_of, requires_doctor
 from hospital.visits.booking import service as booking
 from hospital.visits.booking import views
+from hospital.web.http import PUBLIC, actor_of
 
 __all__ = ["DoctorQueueController", "ScheduleController"]
 

@@ -16,7 +16,6 @@ from litestar import Controller, Request, Response, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.web import actor_of, document_response
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient, requires_role
 from hospital.identity.models import Role
 from hospital.visits.booking import service as booking
@@ -25,6 +24,7 @@ from hospital.visits.encounter import service as encounter
 from hospital.visits.encounter import views as encounter_views
 from hospital.visits.encounter.payloads import current_revisit_record
 from hospital.visits.encounter.rules import Referral
+from hospital.web.http import actor_of, document_response
 
 __all__ = ["VisitController"]
 

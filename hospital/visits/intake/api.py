@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.biometrics.gate import single_upload
 from hospital.context import HospitalContext
 from hospital.core.errors import InvalidInput
-from hospital.core.web import PUBLIC, actor_of, document_response
 from hospital.identity.guards import principal_of, requires_patient
 from hospital.visits.intake import service as intake
 from hospital.visits.intake import views
 from hospital.visits.intake.service import PriorDiagnosisInput
+from hospital.web.http import PUBLIC, actor_of, document_response
 
 __all__ = ["ConsentController", "PriorDiagnosisController"]
 

@@ -20,7 +20,7 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import store_blob
 from hospital.core.errors import InvalidInput, RuleViolation
 from hospital.core.retention import RetentionClass
-from hospital.institution.disclosure import load_disclosure_settings
+from hospital.institution.reference import load_disclosure_settings
 from hospital.institution.service import current_licence, require_licence_in_force
 from hospital.patients.models import Patient
 from hospital.visits.icd10 import validate_icd10

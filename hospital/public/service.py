@@ -1,17 +1,19 @@
 """The public disclosure (亮证经营, INS-03): everything a patient may read before logging in.
 
+A read model above the areas (hospital/layers.py): it reads the licence, the clinicians and their signing
+certificates, the schedules and the formulary's prices, so it lives in `public/`, not in the institution,
+which every one of those areas stands on.
+
 Licence and validity, approved departments, every practising clinician with title, registration number and
 e-credential (the signing certificate, RX-05),
 published schedules, service hours and modes, reply time limits, prices of services and drugs, the complaint
 channel and the dispute procedure. What is not in the database (hours, reply limits, service prices,
-complaints, dispute procedure) comes from a reviewed data file: `data/disclosure.json` beside this module,
-or the hospital's own `disclosure.json` in the data directory, which takes precedence.
+complaints, dispute procedure) comes from the institution's reviewed file (hospital/institution/reference.py).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -19,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from hospital.context import HospitalContext
-from hospital.core.errors import ServiceUnavailable
 from hospital.institution.models import Department
+from hospital.institution.reference import load_disclosure_settings
 from hospital.institution.service import public_institution
 from hospital.prescriptions.formulary.tables import load_formulary
 from hospital.prescriptions.formulary.values import Formulary
@@ -28,9 +30,8 @@ from hospital.signing.service import CredentialView, clinician_credentials
 from hospital.staff.models import StaffMember
 from hospital.visits.booking.models import Schedule
 
-__all__ = ["DISCLOSURE_FILE", "E_CREDENTIAL_NOTE", "DisclosureSettings", "disclosure", "load_disclosure_settings"]
+__all__ = ["E_CREDENTIAL_NOTE", "disclosure"]
 
-DISCLOSURE_FILE = Path(__file__).with_name("data") / "disclosure.json"
 SCHEDULE_DAYS = 14  # how far ahead published schedules are listed
 
 # The e-credential is the clinician's signing certificate from the hospital CA (RX-05): its serial and SHA-256
@@ -41,68 +42,6 @@ E_CREDENTIAL_NOTE = ("the e-credential is the clinician's signing certificate is
 # The certificate that registers each kind of clinician to practise (执业注册), shown as the registration number.
 REGISTRATION_CREDENTIAL = {"doctor": "physician_practice", "nurse": "nurse_practice",
                            "pharmacist": "pharmacist_qualification"}
-
-
-class Text(msgspec.Struct, forbid_unknown_fields=True):
-    zh: str
-    en: str
-
-
-class ServiceHours(msgspec.Struct, forbid_unknown_fields=True):
-    days: Text
-    opens: str
-    closes: str
-
-
-class ServiceMode(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
-    name: Text
-
-
-class ReplyTimeLimit(msgspec.Struct, forbid_unknown_fields=True):
-    mode: str
-    minutes: int
-    text: Text
-
-
-class ServicePrice(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
-    name: Text
-    unit: Text
-    price_cny: str
-    basis: Text
-
-
-class Complaints(msgspec.Struct, forbid_unknown_fields=True):
-    phone: str
-    email: str
-    address: Text
-    hours: Text
-    online: Text
-    regulator: Text
-
-
-class DisclosureSettings(msgspec.Struct, forbid_unknown_fields=True, rename={"about": "_about", "source": "_source"}):
-    """The shape of disclosure.json; a file that does not match is refused at load."""
-
-    service_hours: list[ServiceHours]
-    service_modes: list[ServiceMode]
-    reply_time_limits: list[ReplyTimeLimit]
-    service_prices: list[ServicePrice]
-    complaints: Complaints
-    dispute_procedure: list[Text]
-    about: str = ""
-    source: str = ""
-
-
-def load_disclosure_settings(data_dir: Path | None = None) -> DisclosureSettings:
-    """The hospital's own file in `data_dir` if present, else the demo file; ServiceUnavailable if malformed."""
-    own = data_dir / "disclosure.json" if data_dir is not None else None
-    path = own if own is not None and own.exists() else DISCLOSURE_FILE
-    try:
-        return msgspec.json.decode(path.read_bytes(), type=DisclosureSettings)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise ServiceUnavailable(f"INS-03: the disclosure file {path} is malformed: {exc}") from exc
 
 
 def _e_credential(credential: CredentialView | None) -> dict[str, Any] | None:

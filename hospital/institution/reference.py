@@ -1,0 +1,79 @@
+"""The institution's reviewed reference file for the public disclosure (INS-03): service hours and modes,
+reply time limits, service prices, the complaint channel and the dispute procedure — what is not in the
+database. `data/disclosure.json` beside this module, or the hospital's own `disclosure.json` in the data
+directory, which takes precedence. The consent (PAT-02) names the same complaint line: one source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from hospital.core.errors import ServiceUnavailable
+
+__all__ = ["DISCLOSURE_FILE", "DisclosureSettings", "load_disclosure_settings"]
+
+DISCLOSURE_FILE = Path(__file__).with_name("data") / "disclosure.json"
+
+
+class Text(msgspec.Struct, forbid_unknown_fields=True):
+    zh: str
+    en: str
+
+
+class ServiceHours(msgspec.Struct, forbid_unknown_fields=True):
+    days: Text
+    opens: str
+    closes: str
+
+
+class ServiceMode(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    name: Text
+
+
+class ReplyTimeLimit(msgspec.Struct, forbid_unknown_fields=True):
+    mode: str
+    minutes: int
+    text: Text
+
+
+class ServicePrice(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    name: Text
+    unit: Text
+    price_cny: str
+    basis: Text
+
+
+class Complaints(msgspec.Struct, forbid_unknown_fields=True):
+    phone: str
+    email: str
+    address: Text
+    hours: Text
+    online: Text
+    regulator: Text
+
+
+class DisclosureSettings(msgspec.Struct, forbid_unknown_fields=True, rename={"about": "_about", "source": "_source"}):
+    """The shape of disclosure.json; a file that does not match is refused at load."""
+
+    service_hours: list[ServiceHours]
+    service_modes: list[ServiceMode]
+    reply_time_limits: list[ReplyTimeLimit]
+    service_prices: list[ServicePrice]
+    complaints: Complaints
+    dispute_procedure: list[Text]
+    about: str = ""
+    source: str = ""
+
+
+def load_disclosure_settings(data_dir: Path | None = None) -> DisclosureSettings:
+    """The hospital's own file in `data_dir` if present, else the demo file; ServiceUnavailable if malformed."""
+    own = data_dir / "disclosure.json" if data_dir is not None else None
+    path = own if own is not None and own.exists() else DISCLOSURE_FILE
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=DisclosureSettings)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise ServiceUnavailable(f"INS-03: the disclosure file {path} is malformed: {exc}") from exc
