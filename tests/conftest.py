@@ -80,17 +80,32 @@ def postgres_url() -> Iterator[str]:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def _empty_postgres(url: str) -> None:
-    from sqlalchemy import text
+# Empties every table and restarts the sequences in one round trip. DELETE with the foreign-key (and any other)
+# triggers switched off for the transaction, not TRUNCATE: TRUNCATE gives each of the ~30 tables a new file and
+# cost 0.4-0.8 s per test; deleting the few rows a test left costs about 10 ms. The end state is the same.
+_EMPTY_POSTGRES = """
+DO $$
+DECLARE item record;
+BEGIN
+    PERFORM set_config('session_replication_role', 'replica', true);
+    FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
+        EXECUTE format('DELETE FROM %I', item.tablename);
+    END LOOP;
+    FOR item IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
+        EXECUTE format('ALTER SEQUENCE %I RESTART', item.sequencename);
+    END LOOP;
+END $$;
+"""
 
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        tables = (await conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-        ))).scalars().all()
-        if tables:
-            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-    await engine.dispose()
+
+async def _empty_postgres(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"), timeout=10)
+    try:
+        await conn.execute(_EMPTY_POSTGRES)
+    finally:
+        await conn.close()
 
 
 @pytest.fixture(params=DATABASES)
