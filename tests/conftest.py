@@ -42,6 +42,23 @@ def shared_dir() -> Path:
     return SHARED
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id at its lowest cost in the test process: at the production cost (t=3, 64 MiB, 4 lanes) every demo
+    seed, login and registration hashed for 0.1-0.3 s, minutes over the suite. The same code hashes and verifies;
+    no test reads the cost parameters. Servers the tests start in subprocesses (tests/demo_server.py) keep them."""
+    from argon2 import PasswordHasher
+
+    from hospital.identity import passwords, service
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        patch.setattr(passwords, "DUMMY_HASH", cheap.hash("no such user: constant-time filler"))
+        patch.setattr(service, "DUMMY_HASH", passwords.DUMMY_HASH)
+        yield
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "hospital.db"
