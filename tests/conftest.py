@@ -36,6 +36,18 @@ DATABASES = [d.strip() for d in os.environ.get("HOSPITAL_TEST_DATABASES", "sqlit
 os.environ.setdefault("HOSPITAL_SHARED_DIR", str(SHARED))
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`-n 2 --dist loadgroup`, the default in pyproject.toml) every browser test runs on the
+    same worker, one after the other: one demo server and one Chromium for tests/e2e, and no two Chromiums with
+    fake cameras competing for the two cores."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     assert (SHARED / "REQUIREMENTS.md").exists(), f"../shared not found at {SHARED} (set HOSPITAL_SHARED_DIR)"
