@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -30,22 +31,30 @@ from tests.faces import RememberingFacePool
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HOSPITAL_SHARED_DIR", REPO.parent / "shared"))
 POSTGRES_ADMIN_URL = os.environ.get("HOSPITAL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+MEDIA_TESTS = ("tests/e2e/", "tests/integration/video/")  # node ids, from the repository's root
 DATABASES = [d.strip() for d in os.environ.get("HOSPITAL_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
 
 
 os.environ.setdefault("HOSPITAL_SHARED_DIR", str(SHARED))
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`-n 2 --dist loadgroup`, the default in pyproject.toml) every browser test runs on the
-    same worker, one after the other: one demo server and one Chromium for tests/e2e, and no two Chromiums with
-    fake cameras competing for the two cores."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist (`-n 2 --dist loadgroup`, the default in pyproject.toml) the browser tests and the video
+    calls are one unit of work, run on one worker one after the other: one demo server and one Chromium for
+    tests/e2e, and no two of them (Chromium with a fake camera, a WebRTC call that must see frames within a
+    deadline) competing for the two cores. The other worker meanwhile runs the rest; every other test is a unit
+    of its own. (pytest-xdist's own `xdist_group` marks cannot do this here: 3.8.0 renames a test to put it in a
+    group through an attribute pytest 9 no longer reads.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class MediaOnOneWorker(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "media" if nodeid.startswith(MEDIA_TESTS) else str(super()._split_scope(nodeid))
+
+    return MediaOnOneWorker(config, log)
 
 
 @pytest.fixture(scope="session")
