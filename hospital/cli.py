@@ -3,18 +3,68 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import sys
 
 import click
 
 from hospital.config import load_settings
-from hospital.db import create_engine, migrate, session_factory
 
 __all__ = ["main"]
 
+# Each area and connector keeps its own click group; the `hospital` command imports one only to run it, so that
+# `hospital --help` and the core commands load no area (litestar, SQLAlchemy, PIL, numpy...). Name, module,
+# attribute, and the summary `hospital --help` shows without importing the area: the group's own one-line help
+# (tests/unit/test_cli.py checks that they agree).
+_AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "connector": ("connectors.supervision.cli", "connector",
+                  "The supervision platform connector: deliver the outbox, show its state, re-queue fixed events."),
+    "gateway": ("connectors.supervision.gateway.cli", "gateway",
+                "The supervision gateway's SM4-CBC body cipher (fixed IV, ISO/IEC 7816-4 padding, lowercase hex)."),
+    "supervision-sim": ("connectors.supervision.simulator.cli", "supervision_sim",
+                        "Serve the simulated provincial supervision platform: the protocol at POST /openapi/api, "
+                        "admin under /sim/."),
+    "face": ("hospital.biometrics.cli", "face", "Face enrolment and verification (FACE-01, FACE-02)."),
+    "formulary": ("hospital.prescriptions.formulary.cli", "formulary", "The formulary tables (RX-02, RX-03, RX-04)."),
+    "rx": ("hospital.signing.cli", "rx", "Prescription signatures (RX-05, RX-06)."),
+    "retention": ("hospital.retention.cli", "retention",
+                  "Retention of records (REC-02): EMR 15 years, chat and audio/video 3 years; the audit trail is kept."),
+    "security": ("hospital.security.cli", "security", "Leak detection and security incidents (SEC-02)."),
+}
 
-@click.group()
+
+class _Hospital(click.Group):
+    """A group whose area commands are imported when they are run (or asked for their own help)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_AREA_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in _AREA_COMMANDS:
+            module, attribute, _ = _AREA_COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's listing, with the summaries of areas not imported yet taken from `_AREA_COMMANDS`."""
+        listed: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            if name not in self.commands and name in _AREA_COMMANDS:  # a stand-in that only carries the summary
+                listed.append((name, click.Command(name, help=_AREA_COMMANDS[name][2])))
+            elif (command := self.get_command(ctx, name)) is not None and not command.hidden:
+                listed.append((name, command))
+        if not listed:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+        rows = [(name, command.get_short_help_str(limit)) for name, command in listed]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_Hospital)
 def main() -> None:
     """The reference internet hospital."""
 
@@ -23,6 +73,7 @@ def _serve(host: str, port: int, seed: bool) -> None:
     import uvicorn
 
     from hospital.app import create_app
+    from hospital.db import migrate
     from hospital.wiring import wired_context
 
     settings = load_settings()
@@ -38,6 +89,7 @@ async def _seed(ctx: object) -> None:
     from hospital.biometrics.pool import FacePool
     from hospital.biometrics.settings import FaceSettings
     from hospital.context import HospitalContext
+    from hospital.db import create_engine, session_factory
     from hospital.demo import seed_demo
 
     assert isinstance(ctx, HospitalContext)
@@ -73,6 +125,8 @@ def demo(host: str, port: int) -> None:
 @main.command("migrate")
 def migrate_command() -> None:
     """Apply the database migrations up to head."""
+    from hospital.db import migrate
+
     settings = load_settings()
     migrate(settings.resolved_database_url)
     click.echo(f"migrated {settings.resolved_database_url.split('@')[-1]}")
@@ -87,6 +141,7 @@ def audit() -> None:
 def audit_verify() -> None:
     """Walk the hash chain; exit 1 naming the first broken entry."""
     from hospital.core.audit import verify_chain
+    from hospital.db import create_engine, session_factory
 
     async def run() -> tuple[int, object]:
         engine = create_engine(load_settings().resolved_database_url)
@@ -118,27 +173,3 @@ def rules_command(as_json: bool) -> None:
                                    "function": r.qualname}, ensure_ascii=False))
         else:
             click.echo(f"{r.rule_id:9} {r.title}  [{r.source}]  {r.qualname}")
-
-
-def _register_area_commands() -> None:
-    """Each area and connector keeps its own click group; the `hospital` command gathers them."""
-    from connectors.supervision.cli import connector
-    from connectors.supervision.gateway.cli import gateway
-    from connectors.supervision.simulator.cli import supervision_sim
-    from hospital.biometrics.cli import face
-    from hospital.prescriptions.formulary.cli import formulary
-    from hospital.retention.cli import retention
-    from hospital.security.cli import security
-    from hospital.signing.cli import rx
-
-    main.add_command(connector)
-    main.add_command(gateway)
-    main.add_command(supervision_sim)
-    main.add_command(face)
-    main.add_command(formulary)
-    main.add_command(rx)
-    main.add_command(retention)
-    main.add_command(security)
-
-
-_register_area_commands()

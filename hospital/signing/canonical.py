@@ -24,7 +24,7 @@ str, int, bool, None, and their subclasses such as StrEnum); convert Decimal, da
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Union
+from typing import Any
 
 import msgspec
 
@@ -36,17 +36,13 @@ MAX_DEPTH = 16
 _MAX_INTEGER = 10**15 - 1
 
 
-def _canonical_value_type(depth: int) -> Any:
-    # msgspec validates while decoding, in C: a recursive JSON type without float, with bounded integers.
-    integer = Annotated[int, msgspec.Meta(ge=-_MAX_INTEGER, le=_MAX_INTEGER)]
-    value: Any = Union[None, bool, integer, str]  # noqa: UP007 - a runtime type object for msgspec
-    for _ in range(depth):
-        value = Union[None, bool, integer, str, list[value], dict[str, value]]  # noqa: UP007
-    return value
-
-
 _ENCODER = msgspec.json.Encoder(order="sorted")
-_CHECKING_DECODER = msgspec.json.Decoder(_canonical_value_type(MAX_DEPTH))
+# Parsing is untyped, then checked by the same walk as signing. A msgspec type cannot say "JSON without floats,
+# nested at most 16 deep" cheaply: msgspec has no recursive types, and the unrolled 16-deep Union
+# (None | bool | int | str | list[V] | dict[str, V] at each level) is a tree of 2**16 type nodes that took
+# seconds to hash and build at import. The walk refuses the same values: floats, integers beyond 15 digits,
+# containers nested deeper than MAX_DEPTH; JSON object keys are strings already.
+_DECODER = msgspec.json.Decoder()
 
 
 def canonical_json(payload: Any) -> bytes:
@@ -72,9 +68,14 @@ def parse_canonical(data: bytes) -> Any:
     anything a verifier in another language could re-encode differently.
     """
     try:
-        value = _CHECKING_DECODER.decode(data)
+        value = _DECODER.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise InvalidInput(f"payload is not canonical JSON: {exc}") from exc
+    except RecursionError:  # msgspec's own limit, far beyond MAX_DEPTH
+        raise InvalidInput(f"payload is not canonical JSON: nested deeper than {MAX_DEPTH} levels") from None
+    problem = _first_refusal(value)
+    if problem:
+        raise InvalidInput(f"payload is not canonical JSON: {problem}")
     if _ENCODER.encode(value) != data:
         raise InvalidInput("payload bytes are not in canonical form (key order, whitespace or escaping differ)")
     return value
