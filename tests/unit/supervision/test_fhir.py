@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from connectors.supervision.catalogue import catalogue_payload
@@ -223,7 +224,7 @@ def test_a_delivered_parcel_completes_the_dispense_naming_who_dispensed_it() -> 
 
 
 def test_the_catalogue_is_one_medication_per_drug_and_controlled_ones_are_inactive() -> None:
-    medications = resources("formulary.catalogue", catalogue_payload(load_formulary()))["Medication"]
+    medications = resources("formulary.catalogue", msgspec.to_builtins(catalogue_payload(load_formulary())))["Medication"]
     by_code = {m["code"]["coding"][0]["code"]: m for m in medications}
     assert len(by_code) == len(load_formulary())
     assert (by_code["C08CA01-tab-5mg"]["status"], by_code["N02AA01-tab-10mg"]["status"]) == ("active", "inactive")

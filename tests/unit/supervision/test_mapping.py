@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 
 from connectors.supervision.catalogue import catalogue_payload
@@ -161,7 +162,7 @@ def test_review_dispensing_and_rating_map_to_their_methods() -> None:
 
 
 def test_the_catalogue_files_every_formulary_drug_and_controlled_ones_as_not_in_use() -> None:
-    outcome = mapped("formulary.catalogue", catalogue_payload(load_formulary()))
+    outcome = mapped("formulary.catalogue", msgspec.to_builtins(catalogue_payload(load_formulary())))
     by_code = {r["hospDrugCode"]: r for r in outcome.records}
     assert len(by_code) == len(load_formulary())
     assert by_code["C08CA01-tab-5mg"]["hospDrugPacking"] == "5mg*28tablet"
