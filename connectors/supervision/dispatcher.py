@@ -31,6 +31,7 @@ from connectors.supervision.mapping import (
     Mapped,
     NotReported,
     UnmappedEvent,
+    event_view,
     map_event,
     registry,
 )
@@ -48,6 +49,7 @@ __all__ = ["Dispatcher", "backoff_delay"]
 
 log = logging.getLogger("connectors.supervision.dispatcher")
 Outcome = Mapped | NotReported | UnmappedEvent | HospitalError  # what mapping one event gives
+View = EventView[Any] | UnmappedEvent | HospitalError  # an event read for mapping (no contract: unmapped)
 DAILY_EVERY_S = 60.0
 
 
@@ -135,7 +137,7 @@ class Dispatcher:
         self._routing.update(r.seq for r in fresh)
         # What routing opened and mapped, kept for this round: an event routed and claimed in the same round (the
         # steady state) is not opened and mapped twice. Events never change, so the second mapping would agree.
-        mapped_now: dict[int, tuple[EventView | HospitalError, Outcome]] = {}
+        mapped_now: dict[int, tuple[View, Outcome]] = {}
         try:
             decisions = await self._decide(fresh, mapped_now) if fresh else {}
             routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
@@ -153,29 +155,32 @@ class Dispatcher:
             self.directory.forget()  # a refusal may come from stale names: read them afresh next time
         return routed + len(settlements), settlements
 
-    async def _views(self, rows: Sequence[Any]) -> dict[int, EventView | HospitalError]:
-        views: dict[int, EventView | HospitalError] = {}
+    async def _views(self, rows: Sequence[Any]) -> dict[int, View]:
+        """Each event opened (its sealed part) and converted into its contract Struct, once; the people and
+        earlier events the payloads name are loaded into the directory for the mappers."""
+        views: dict[int, View] = {}
+        opened: list[dict[str, Any]] = []
         for row in rows:
             try:
                 payload = opened_payload(row.payload or {}, self.directory)
-                views[row.seq] = EventView(row.seq, row.event_type, row.subject_type, row.subject_id, row.version,
-                                           row.created_at, payload)
+                views[row.seq] = event_view(row.seq, row.event_type, row.subject_type, row.subject_id, row.version,
+                                            row.created_at, payload)
+                opened.append(payload)
             except HospitalError as exc:
                 views[row.seq] = exc
         if self.directory is not None:
-            await self.directory.prepare(v.payload for v in views.values() if isinstance(v, EventView))
+            await self.directory.prepare(opened)
         return views
 
-    def _map(self, view: EventView | HospitalError) -> Outcome:
-        if isinstance(view, HospitalError):
+    def _map(self, view: View) -> Outcome:
+        if not isinstance(view, EventView):
             return view
         try:
             return self._mapper(view, self.map_context())
         except HospitalError as exc:
             return exc
 
-    async def _decide(self, rows: list[Any], mapped_now: dict[int, tuple[EventView | HospitalError, Outcome]]
-                      ) -> dict[int, Route]:
+    async def _decide(self, rows: list[Any], mapped_now: dict[int, tuple[View, Outcome]]) -> dict[int, Route]:
         if self.directory is not None and any(row.response is not None for row in rows):
             # A re-queued event (it keeps its last answer): whatever was fixed in the hospital's records is read
             # afresh, not from the cache.

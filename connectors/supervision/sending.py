@@ -27,8 +27,9 @@ __all__ = ["ISOLATE_NOTE", "Sender", "backoff_delay"]
 
 log = logging.getLogger("connectors.supervision.dispatcher")
 ISOLATE_NOTE = "sent alone next: "
-Prepared = tuple[Any, EventView | HospitalError, Mapped | NotReported | UnmappedEvent | HospitalError]
-Request = list[tuple[Any, EventView, Mapped]]
+Prepared = tuple[Any, EventView[Any] | UnmappedEvent | HospitalError,
+                 Mapped | NotReported | UnmappedEvent | HospitalError]
+Request = list[tuple[Any, EventView[Any], Mapped]]
 
 
 def backoff_delay(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> float:

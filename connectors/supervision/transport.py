@@ -25,7 +25,7 @@ class Transport(Protocol):
         """A refusal found before sending (the platform's -99 checked here), or None."""
         ...
 
-    async def deliver(self, event: EventView, mapped: Mapped, ctx: MapContext) -> Outcome: ...
+    async def deliver(self, event: EventView[Any], mapped: Mapped, ctx: MapContext) -> Outcome: ...
 
     async def deliver_records(self, method: str, records: list[dict[str, Any]]) -> Outcome:
         """Several events' records of one method in one request (only when `max_records` > 1)."""
@@ -55,7 +55,7 @@ class GatewayTransport:
     def check(self, mapped: Mapped) -> FixData | None:
         return precheck(self.client, mapped) if self.check_first else None
 
-    async def deliver(self, event: EventView, mapped: Mapped, ctx: MapContext) -> Outcome:
+    async def deliver(self, event: EventView[Any], mapped: Mapped, ctx: MapContext) -> Outcome:
         return await self.client.send(mapped.method, mapped.records)
 
     async def deliver_records(self, method: str, records: list[dict[str, Any]]) -> Outcome:

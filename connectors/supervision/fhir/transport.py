@@ -63,7 +63,7 @@ class FhirTransport:
     async def deliver_records(self, method: str, records: list[dict[str, Any]]) -> Outcome:
         raise ConnectorError("the FHIR transport sends one event per Bundle")
 
-    async def deliver(self, event: EventView, mapped: Mapped, ctx: MapContext) -> Outcome:
+    async def deliver(self, event: EventView[Any], mapped: Mapped, ctx: MapContext) -> Outcome:
         body = json.dumps(transaction(mapped.records), ensure_ascii=False)
         try:
             response = await self._http.post(self._base_url, content=body.encode("utf-8"),
