@@ -2,7 +2,7 @@
 
 One module per family, each `FHIR_MAPPERS: dict[str, Mapper]`, whose `Mapped.records` are FHIR JSON
 resources validated by `fhir.resources` as they are built. Events no FHIR mapper handles are unmapped (parked);
-a mapper may say NotReported. `fhir.transport` sends them as one transaction Bundle per event.
+a mapper may say NotReported. `fhir.platform.FhirPlatform` sends them as one transaction Bundle per event.
 """
 
 from __future__ import annotations

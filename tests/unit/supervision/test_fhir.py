@@ -15,7 +15,7 @@ import pytest
 
 from connectors.supervision.catalogue import catalogue_payload
 from connectors.supervision.fhir import fhir_registry, map_fhir_event
-from connectors.supervision.fhir.transport import FhirTransport, classify_fhir, transaction
+from connectors.supervision.fhir.platform import FhirPlatform, classify_fhir, transaction
 from connectors.supervision.gateway.responses import Accepted, FixData, Retry
 from connectors.supervision.mapping import MapContext, Mapped, MappingFailed, NotReported, registry
 from hospital.contracts import EVENT_PAYLOADS, Payload
@@ -257,7 +257,7 @@ async def test_the_transport_posts_the_bundle_as_fhir_json() -> None:
     found = map_fhir_event(event("staff.record", STAFF_PAYLOAD), CTX)
     assert isinstance(found, Mapped)
     async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as http:
-        outcome = await FhirTransport("http://fhir/r4", http).deliver(event("staff.record", STAFF_PAYLOAD), found, CTX)
+        outcome = await FhirPlatform("http://fhir/r4", http).deliver(event("staff.record", STAFF_PAYLOAD), found, CTX)
     assert isinstance(outcome, Accepted)
     assert seen[0].headers["content-type"] == "application/fhir+json"
     assert json.loads(seen[0].content)["entry"][0]["resource"]["resourceType"] == "Practitioner"
