@@ -70,7 +70,7 @@ class EventView(Generic[P]):
 
 
 def event_view(seq: int, event_type: str, subject_type: str, subject_id: str, version: int, created_at: datetime,
-               payload: Mapping[str, Any]) -> EventView[Payload] | UnmappedEvent:
+               payload: Payload | Mapping[str, Any]) -> EventView[Payload] | UnmappedEvent:
     """The event with its (opened) payload converted into its contract Struct, once. An event type no contract
     names is unmapped (parked until a connector that knows it routes it); a payload that breaks its contract (an
     event older than a contract change) cannot be mapped."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -189,9 +189,9 @@ async def staff_id_of(settings: Settings, user_id: str) -> str:
     engine = create_engine(settings.resolved_database_url, immediate=False)
     try:
         async with session_factory(engine)() as session:
-            found = (await session.execute(select(StaffMember.id).where(
+            member = (await session.execute(select(StaffMember).where(
                 StaffMember.user_id == uuid.UUID(user_id)))).scalar_one()  # type: ignore[arg-type]
-            return str(found)
+            return str(member.id)
     finally:
         await engine.dispose()
 
@@ -199,7 +199,7 @@ async def staff_id_of(settings: Settings, user_id: str) -> str:
 Emitted = tuple[str, str, str, Payload | dict[str, Any]]  # event type, subject type, subject id, payload
 
 
-async def emit_all(settings: Settings, events: list[Emitted], *, created_at: list[Any] | None = None) -> None:
+async def emit_all(settings: Settings, events: Sequence[Emitted], *, created_at: list[Any] | None = None) -> None:
     """Commit `events` as the areas would (one transaction, their payloads conformed and sealed with the field
     key), optionally with chosen commit times."""
     from hospital.core.outbox import emit

@@ -88,7 +88,7 @@ LOADED = MapContext(ORGAN, "示范互联网医院", ZoneInfo("Asia/Shanghai"), E
 
 def event(event_type: str, payload: Payload | dict[str, Any], subject_id: str = "s-1") -> EventView[Any]:
     """The event as the dispatcher hands it to a mapper: its payload converted into its contract Struct."""
-    view = event_view(1, event_type, "subject", subject_id, 1, AT, payload)  # type: ignore[arg-type]
+    view = event_view(1, event_type, "subject", subject_id, 1, AT, payload)
     assert isinstance(view, EventView), view
     return view
 
