@@ -35,10 +35,11 @@ import sqlalchemy as sa
 from connectors.supervision.dispatcher import Dispatcher
 from connectors.supervision.gateway.client import GatewayClient
 from connectors.supervision.gateway.responses import Accepted
-from connectors.supervision.mapping import EventView, Mapped, map_event
+from connectors.supervision.mapping import EventView, Mapped, event_view, map_event
 from connectors.supervision.runner import open_dispatcher
 from connectors.supervision.settings import ConnectorSettings
 from hospital.config import Settings
+from hospital.contracts.staff import StaffRecord
 from hospital.core.audit import Actor
 from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent, emit, stored_payload
@@ -46,7 +47,7 @@ from hospital.db import create_engine, migrate, session_factory
 from hospital.institution.service import upsert_department
 
 UNIT, KEY, SECRET = "UNIT-B", "KEY-B", "bbf1dd188b8b4629853f06f118d11e4a"
-SEALED = ("id_number",)  # as hospital/staff/service.py stores it (REC-03): the dispatcher opens it per event
+SEALED = StaffRecord.SEALED  # as emit stores it (REC-03): the dispatcher opens it per event
 T = OutboxEvent.__table__  # type: ignore[attr-defined]
 
 
@@ -89,8 +90,9 @@ async def baseline(dispatcher: Dispatcher, url: str, n: int) -> float:
     now = datetime.now(UTC)
     batches = []
     for i in range(n):
-        outcome = map_event(EventView(i, "staff.record", "staff", str(i), 1, now, staff_payload(str(uuid.uuid4()))),
-                            ctx)
+        view = event_view(i, "staff.record", "staff", str(i), 1, now, staff_payload(str(uuid.uuid4())))
+        assert isinstance(view, EventView)
+        outcome = map_event(view, ctx)
         assert isinstance(outcome, Mapped)
         batches.append((outcome.method, outcome.records))
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:

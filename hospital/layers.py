@@ -17,8 +17,8 @@ from __future__ import annotations
 __all__ = ["ENTRY_POINT_ROOMS", "LAYERS", "layer_of"]
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("hospital", "hospital.core", "hospital.config", "hospital.rules_index", "hospital.layers"),
-    ("hospital.contracts",),
+    # The event contracts stand with core: the outbox checks every payload against them, and they know no area.
+    ("hospital", "hospital.core", "hospital.contracts", "hospital.config", "hospital.rules_index", "hospital.layers"),
     # Who acts, the app-scoped context and the request plumbing that turns a token into an actor.
     ("hospital.identity", "hospital.context", "hospital.db", "hospital.web.http"),
     ("hospital.institution",),

@@ -14,11 +14,12 @@ import functools
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hospital.contracts.prescriptions import CatalogueDrug, FormularyCatalogue
 from hospital.core.outbox import OutboxEvent, emit
 from hospital.prescriptions.formulary.tables import load_formulary
 from hospital.prescriptions.formulary.values import Formulary
@@ -37,19 +38,18 @@ def drug_products() -> dict[str, dict[str, str]]:
                 for row in csv.DictReader(handle)}
 
 
-def catalogue_payload(formulary: Formulary) -> dict[str, Any]:
+def catalogue_payload(formulary: Formulary) -> FormularyCatalogue:
     products = drug_products()
     drugs = []
     for drug in sorted(formulary, key=lambda d: d.code):
         product = products.get(drug.code) or products.get("*") or {}
-        drugs.append({
-            "code": drug.code, "name_zh": drug.name_zh, "generic_name": drug.generic_name, "form": drug.form,
-            "strength": str(drug.strength), "strength_unit": drug.strength_unit, "pack_size": drug.pack_size,
-            "dispensing_unit": drug.dispensing_unit, "in_use": not drug.is_controlled,
-            "manufacturer": product.get("manufacturer", ""), "drug_class": product.get("drug_class", ""),
-        })
-    digest = hashlib.sha256(json.dumps(drugs, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-    return {"sha256": digest, "drugs": drugs}
+        drugs.append(CatalogueDrug(
+            code=drug.code, name_zh=drug.name_zh, generic_name=drug.generic_name, form=drug.form,
+            strength=str(drug.strength), strength_unit=drug.strength_unit, pack_size=drug.pack_size,
+            dispensing_unit=drug.dispensing_unit, in_use=not drug.is_controlled,
+            manufacturer=product.get("manufacturer", ""), drug_class=product.get("drug_class", "")))
+    digest = hashlib.sha256(json.dumps(msgspec.to_builtins(drugs), ensure_ascii=False, sort_keys=True).encode())
+    return FormularyCatalogue(sha256=digest.hexdigest(), drugs=drugs)
 
 
 async def file_catalogue(session: AsyncSession, formulary: Formulary | None = None) -> bool:
@@ -59,7 +59,7 @@ async def file_catalogue(session: AsyncSession, formulary: Formulary | None = No
     table = OutboxEvent.__table__  # type: ignore[attr-defined]
     last = (await session.execute(sa.select(table.c.payload, table.c.version).where(
         table.c.event_type == CATALOGUE_EVENT).order_by(table.c.seq.desc()).limit(1))).first()
-    if last is not None and last.payload.get("sha256") == payload["sha256"]:
+    if last is not None and last.payload.get("sha256") == payload.sha256:
         await session.rollback()
         return False
     await emit(session, CATALOGUE_EVENT, subject_type="formulary", subject_id="catalogue", payload=payload,

@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.supervision.mapping.base import EARLIER, SEALED_CONTEXT, MappingFailed, PatientRef, StaffRef
+from hospital.contracts import ContractViolation, Payload, conform
 from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent
 from hospital.institution.models import Department
@@ -64,8 +66,10 @@ class Directory:
         self._patient_by_id: dict[str, PatientRef] = {}
         self._patient_by_user: dict[str, PatientRef] = {}
         self._departments: dict[str, str] | None = None
-        # Events never change, and another lane may be mapping with them: kept, never refreshed.
-        self._earlier: dict[tuple[str, str], dict[str, Any]] = {}
+        # Events never change, and another lane may be mapping with them: kept, never refreshed. An earlier
+        # event whose payload breaks its contract is kept with the reason, for the mapper that asks for it.
+        self._earlier: dict[tuple[str, str], Payload] = {}
+        self._earlier_refused: dict[tuple[str, str], str] = {}
         # Ids looked up and not found (until the next refresh): an event is committed with the row it names, so
         # a miss stays a miss; without this every round would ask the database again for the same absent ids.
         self._missing: set[uuid.UUID] = set()
@@ -90,7 +94,7 @@ class Directory:
             async with self._factory() as session:
                 await self._load_earlier(session, earlier)
                 await session.rollback()
-            payloads += [self._earlier[e] for e in earlier if e in self._earlier]
+            payloads += [msgspec.to_builtins(self._earlier[e]) for e in earlier if e in self._earlier]
         payloads = _with_nested(payloads)
         users, staff, patients = _ids(payloads, "user_id"), _ids(payloads, "staff_id"), _ids(payloads, "patient_id")
         if not refresh:
@@ -120,13 +124,17 @@ class Directory:
         self._missing |= {p for p in patients if str(p) not in self._patient_by_id}
 
     async def _load_earlier(self, session: AsyncSession, wanted: set[tuple[str, str]]) -> None:
-        """The first event of each wanted (type, subject), its sealed part opened (`MapContext.earlier`)."""
+        """The first event of each wanted (type, subject), its sealed part opened and its payload converted into
+        its contract Struct (`MapContext.earlier`)."""
         query = select(OutboxEvent.event_type, OutboxEvent.subject_id, OutboxEvent.payload).where(  # type: ignore[call-overload]
             OutboxEvent.event_type.in_({t for t, _ in wanted}),  # type: ignore[attr-defined]
             OutboxEvent.subject_id.in_({i for _, i in wanted})).order_by(OutboxEvent.version.desc())  # type: ignore[attr-defined]
         for event_type, subject_id, payload in (await session.execute(query)).all():
             if (event_type, subject_id) in wanted:
-                self._earlier[(event_type, subject_id)] = opened_payload(payload or {}, self)
+                try:
+                    self._earlier[(event_type, subject_id)] = conform(event_type, opened_payload(payload or {}, self))
+                except ContractViolation as exc:
+                    self._earlier_refused[(event_type, subject_id)] = exc.detail
 
     def _add_staff(self, member: StaffMember) -> None:
         ref = StaffRef(str(member.id), str(member.user_id), member.real_name,
@@ -154,7 +162,10 @@ class Directory:
     def department_name(self, code: str) -> str | None:
         return (self._departments or {}).get(code)
 
-    def earlier(self, event_type: str, subject_id: str) -> Mapping[str, Any] | None:
+    def earlier(self, event_type: str, subject_id: str) -> Payload | None:
+        refused = self._earlier_refused.get((event_type, subject_id))
+        if refused is not None:
+            raise MappingFailed(f"the {event_type} event of {subject_id} cannot be read: {refused}")
         return self._earlier.get((event_type, subject_id))
 
     def open_sealed(self, sealed: str) -> str:

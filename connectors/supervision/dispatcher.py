@@ -24,22 +24,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.supervision.directory import Directory, opened_payload
-from connectors.supervision.gateway.methods import all_methods, business_key
 from connectors.supervision.mapping import (
     EventView,
     MapContext,
     Mapped,
     NotReported,
     UnmappedEvent,
-    map_event,
-    registry,
+    event_view,
 )
 from connectors.supervision.operations import ensure_daily_check_ins
+from connectors.supervision.platform import Platform
 from connectors.supervision.queue import Outbox, Route, Settlement
 from connectors.supervision.sending import Sender, backoff_delay
-from connectors.supervision.settings import ConnectorSettings, Mode, Protocol
-from connectors.supervision.timing import batch_release, business_day, timing_of
-from connectors.supervision.transport import Transport
+from connectors.supervision.settings import ConnectorSettings, Mode
+from connectors.supervision.timing import batch_release, business_day
 from hospital.core.errors import ConnectorError, HospitalError
 from hospital.core.outbox import OutboxStatus
 from hospital.core.types import utcnow
@@ -48,29 +46,25 @@ __all__ = ["Dispatcher", "backoff_delay"]
 
 log = logging.getLogger("connectors.supervision.dispatcher")
 Outcome = Mapped | NotReported | UnmappedEvent | HospitalError  # what mapping one event gives
+View = EventView[Any] | UnmappedEvent | HospitalError  # an event read for mapping (no contract: unmapped)
 DAILY_EVERY_S = 60.0
 
 
 class Dispatcher:
-    def __init__(self, factory: async_sessionmaker[AsyncSession], settings: ConnectorSettings, transport: Transport,
+    def __init__(self, factory: async_sessionmaker[AsyncSession], settings: ConnectorSettings, platform: Platform,
                  directory: Directory | None, *, postgres: bool, clock: Callable[[], datetime] = utcnow,
                  name: str | None = None, rng: random.Random | None = None,
                  reader: async_sessionmaker[AsyncSession] | None = None) -> None:
         self.settings = settings
-        self.transport = transport
+        self.platform = platform
         self.directory = directory
         self.clock = clock
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.outbox = Outbox(factory, self.name, postgres=postgres)
         self._factory = factory
         self._reader = reader or factory
-        self.sender = Sender(transport, settings, clock, rng or random.Random())
+        self.sender = Sender(platform, settings, clock, rng or random.Random())
         self._daily_checked = -DAILY_EVERY_S
-        self._mapper = map_event
-        if settings.protocol is Protocol.FHIR:
-            from connectors.supervision.fhir import map_fhir_event
-
-            self._mapper = map_fhir_event
         self._started = False
         self._routing: set[int] = set()
 
@@ -86,11 +80,9 @@ class Dispatcher:
         return MapContext(self.settings.organ, self.settings.organ_name, self.settings.tz, self.directory)  # type: ignore[arg-type]
 
     async def start(self) -> None:
-        """Once per process: events parked for want of a mapper that now has one are routed again."""
+        """Once per process: events parked for want of a mapper that this platform now has are routed again."""
         if not self._started:
-            from connectors.supervision.fhir import fhir_registry
-
-            await self.outbox.reroute_parked(sorted(set(registry()) | set(fhir_registry())))
+            await self.outbox.reroute_parked(sorted(self.platform.registry()))
             self._started = True
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -135,7 +127,7 @@ class Dispatcher:
         self._routing.update(r.seq for r in fresh)
         # What routing opened and mapped, kept for this round: an event routed and claimed in the same round (the
         # steady state) is not opened and mapped twice. Events never change, so the second mapping would agree.
-        mapped_now: dict[int, tuple[EventView | HospitalError, Outcome]] = {}
+        mapped_now: dict[int, tuple[View, Outcome]] = {}
         try:
             decisions = await self._decide(fresh, mapped_now) if fresh else {}
             routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
@@ -153,29 +145,32 @@ class Dispatcher:
             self.directory.forget()  # a refusal may come from stale names: read them afresh next time
         return routed + len(settlements), settlements
 
-    async def _views(self, rows: Sequence[Any]) -> dict[int, EventView | HospitalError]:
-        views: dict[int, EventView | HospitalError] = {}
+    async def _views(self, rows: Sequence[Any]) -> dict[int, View]:
+        """Each event opened (its sealed part) and converted into its contract Struct, once; the people and
+        earlier events the payloads name are loaded into the directory for the mappers."""
+        views: dict[int, View] = {}
+        opened: list[dict[str, Any]] = []
         for row in rows:
             try:
                 payload = opened_payload(row.payload or {}, self.directory)
-                views[row.seq] = EventView(row.seq, row.event_type, row.subject_type, row.subject_id, row.version,
-                                           row.created_at, payload)
+                views[row.seq] = event_view(row.seq, row.event_type, row.subject_type, row.subject_id, row.version,
+                                            row.created_at, payload)
+                opened.append(payload)
             except HospitalError as exc:
                 views[row.seq] = exc
         if self.directory is not None:
-            await self.directory.prepare(v.payload for v in views.values() if isinstance(v, EventView))
+            await self.directory.prepare(opened)
         return views
 
-    def _map(self, view: EventView | HospitalError) -> Outcome:
-        if isinstance(view, HospitalError):
+    def _map(self, view: View) -> Outcome:
+        if not isinstance(view, EventView):
             return view
         try:
-            return self._mapper(view, self.map_context())
+            return self.platform.map(view, self.map_context())
         except HospitalError as exc:
             return exc
 
-    async def _decide(self, rows: list[Any], mapped_now: dict[int, tuple[EventView | HospitalError, Outcome]]
-                      ) -> dict[int, Route]:
+    async def _decide(self, rows: list[Any], mapped_now: dict[int, tuple[View, Outcome]]) -> dict[int, Route]:
         if self.directory is not None and any(row.response is not None for row in rows):
             # A re-queued event (it keeps its last answer): whatever was fixed in the hospital's records is read
             # afresh, not from the cache.
@@ -194,12 +189,11 @@ class Dispatcher:
             return Route(OutboxStatus.PARKED.value, note=f"no mapper for {outcome.event_type} yet")
         if isinstance(outcome, NotReported):
             return Route(OutboxStatus.SKIPPED.value, note=outcome.reason)
-        timing = timing_of(outcome.method)
+        timing = self.platform.timing(outcome.method)
         depends = [{"after_method": m} for m in timing.after]
         depends += [{"after_subject_type": a.subject_type, "after_subject_id": a.subject_id} for a in outcome.after]
         depends += [{"requires_method": r.method, "business_id": r.business_id} for r in outcome.requires]
-        single = len(outcome.records) == 1 and outcome.method in all_methods()
-        business_id = business_key(outcome.method, outcome.records[0])[0] if single else None
+        business_id = self.platform.business_key(outcome)
         release = None
         if self.settings.mode is Mode.T_PLUS_1 and timing.t_plus_1:
             day = outcome.day or business_day(row.created_at, self.settings.tz)

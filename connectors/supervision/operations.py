@@ -18,6 +18,7 @@ from connectors.supervision.mapping.quality import DAILY_DISPUTES, DISPUTE_EVENT
 from connectors.supervision.queue import REQUIRES_NOTE, WAITING_NOTE
 from connectors.supervision.settings import ConnectorSettings
 from connectors.supervision.timing import day_bounds
+from hospital.contracts.supervision import DailyDisputes
 from hospital.core.outbox import OutboxEvent, OutboxStatus, emit
 from hospital.core.types import utcnow
 
@@ -155,7 +156,7 @@ async def ensure_daily_check_ins(factory: async_sessionmaker[AsyncSession], now:
                 T.c.created_at >= start, T.c.created_at < end))).scalar_one()
             try:
                 await emit(session, DAILY_DISPUTES, subject_type="dispute_day", subject_id=day.isoformat(),
-                           payload={"day": day.isoformat(), "dispute_events": disputes})
+                           payload=DailyDisputes(day=day, dispute_events=disputes))
                 await session.commit()
                 added += 1
             except IntegrityError:

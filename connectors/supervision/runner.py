@@ -1,4 +1,5 @@
-"""Putting a dispatcher together from configuration: the engine, the directory, the platform's client."""
+"""Putting a dispatcher together from configuration: the engine, the directory, the platform (chosen once, by
+`HOSPITAL_SUPERVISION_PROTOCOL`, in `platform.open_platform`)."""
 
 from __future__ import annotations
 
@@ -10,24 +11,14 @@ import httpx
 
 from connectors.supervision.directory import Directory
 from connectors.supervision.dispatcher import Dispatcher
-from connectors.supervision.gateway.client import GatewayClient
-from connectors.supervision.settings import ConnectorSettings, Protocol
-from connectors.supervision.transport import GatewayTransport, Transport
+from connectors.supervision.platform import open_platform
+from connectors.supervision.settings import ConnectorSettings
 from hospital.config import Settings
 from hospital.core.crypto import FieldCipher
 from hospital.core.types import utcnow
 from hospital.db import create_engine, is_sqlite, session_factory
 
 __all__ = ["open_dispatcher"]
-
-
-def _transport(settings: ConnectorSettings, http: httpx.AsyncClient) -> Transport:
-    if settings.protocol is Protocol.FHIR:
-        from connectors.supervision.fhir.transport import FhirTransport
-
-        return FhirTransport(settings.url, http)
-    client = GatewayClient(settings.url, settings.unit_id, settings.app_key, settings.app_secret, http)
-    return GatewayTransport(client, check_first=settings.precheck, max_records=settings.batch_records)
 
 
 @asynccontextmanager
@@ -45,13 +36,13 @@ async def open_dispatcher(hospital: Settings, settings: ConnectorSettings, *, ht
     # inside a write transaction would wait for that transaction's own lock.
     reader = create_engine(url, immediate=False) if is_sqlite(url) else engine
     factory = session_factory(engine)
-    transport = _transport(settings, client)
+    platform = open_platform(settings, client)
     directory = Directory(session_factory(reader), FieldCipher(hospital.field_key))
     try:
-        yield Dispatcher(factory, settings, transport, directory, postgres=not is_sqlite(url), name=name,
+        yield Dispatcher(factory, settings, platform, directory, postgres=not is_sqlite(url), name=name,
                          reader=session_factory(reader), clock=clock or utcnow)
     finally:
-        await transport.aclose()
+        await platform.aclose()
         if own_http:
             await client.aclose()
         if reader is not engine:

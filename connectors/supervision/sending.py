@@ -17,9 +17,9 @@ from typing import Any
 
 from connectors.supervision.gateway.responses import Accepted, FixData, Outcome, Retry
 from connectors.supervision.mapping import EventView, MapContext, Mapped, NotReported, UnmappedEvent
+from connectors.supervision.platform import Platform
 from connectors.supervision.queue import Settlement
 from connectors.supervision.settings import ConnectorSettings
-from connectors.supervision.transport import Transport
 from hospital.core.errors import ConnectorError, HospitalError
 from hospital.core.outbox import OutboxStatus
 
@@ -27,8 +27,9 @@ __all__ = ["ISOLATE_NOTE", "Sender", "backoff_delay"]
 
 log = logging.getLogger("connectors.supervision.dispatcher")
 ISOLATE_NOTE = "sent alone next: "
-Prepared = tuple[Any, EventView | HospitalError, Mapped | NotReported | UnmappedEvent | HospitalError]
-Request = list[tuple[Any, EventView, Mapped]]
+Prepared = tuple[Any, EventView[Any] | UnmappedEvent | HospitalError,
+                 Mapped | NotReported | UnmappedEvent | HospitalError]
+Request = list[tuple[Any, EventView[Any], Mapped]]
 
 
 def backoff_delay(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> float:
@@ -39,9 +40,9 @@ def backoff_delay(attempts: int, base_s: float, cap_s: float, rng: random.Random
 
 
 class Sender:
-    def __init__(self, transport: Transport, settings: ConnectorSettings, clock: Callable[[], datetime],
+    def __init__(self, platform: Platform, settings: ConnectorSettings, clock: Callable[[], datetime],
                  rng: random.Random) -> None:
-        self.transport = transport
+        self.platform = platform
         self.settings = settings
         self.clock = clock
         self.rng = rng
@@ -53,15 +54,15 @@ class Sender:
             if not isinstance(mapped, Mapped) or not isinstance(view, EventView):
                 settlements.append(self.unsendable(row, mapped))
                 continue
-            refused = self.transport.check(mapped)
+            refused = self.platform.check(mapped)
             if refused is not None:
                 settlements.append(self.settlement(row, mapped, refused, self.clock()))
-            elif (self.transport.max_records > 1 and len(mapped.records) == 1
+            elif (self.platform.max_records > 1 and len(mapped.records) == 1
                   and not (row.last_error or "").startswith(ISOLATE_NOTE)):
                 groups.setdefault(mapped.method, []).append((row, view, mapped))
             else:
                 requests.append([(row, view, mapped)])
-        size = max(1, self.transport.max_records)
+        size = max(1, self.platform.max_records)
         for group in groups.values():
             requests += [group[i:i + size] for i in range(0, len(group), size)]
         return requests
@@ -75,10 +76,10 @@ class Sender:
                 try:
                     if len(request) == 1:
                         _, view, mapped = request[0]
-                        outcome: Outcome = await self.transport.deliver(view, mapped, ctx)
+                        outcome: Outcome = await self.platform.deliver(view, mapped, ctx)
                     else:
                         records = [m.records[0] for _, _, m in request]
-                        outcome = await self.transport.deliver_records(request[0][2].method, records)
+                        outcome = await self.platform.deliver_records(request[0][2].method, records)
                 except ConnectorError as exc:
                     outcome = Retry(f"connector error: {exc.detail}")
             now = self.clock()

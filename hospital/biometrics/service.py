@@ -16,6 +16,7 @@ from hospital.biometrics import rules
 from hospital.biometrics.models import FaceEnrolment, FaceVerification, PracticeSession
 from hospital.biometrics.values import FaceTemplate, Verification
 from hospital.context import HospitalContext
+from hospital.contracts.biometrics import FaceVerified, SecurityAlert
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import AccessRefused, RuleViolation
 from hospital.core.outbox import emit
@@ -118,8 +119,9 @@ async def _record_attempt(session: AsyncSession, ctx: HospitalContext, actor: Ac
     await append_audit(session, actor, "face.verification", subject_type="user", subject_id=enrolment.user_id,
                        rule_id="FACE-04", detail=detail)
     await emit(session, "face.verification", subject_type="face_verification", subject_id=record.id,
-               payload={"verification_id": str(record.id), "user_id": str(enrolment.user_id), "at": record.created_at,
-                        **detail})
+               payload=FaceVerified(verification_id=str(record.id), user_id=str(enrolment.user_id),
+                                    at=record.created_at, passed=passed, reason=reason, distance=distance,
+                                    tolerance=tolerance))
     return record
 
 
@@ -135,7 +137,8 @@ async def _count_failure(session: AsyncSession, ctx: HospitalContext, actor: Act
                            rule_id="FACE-04", detail=detail)
         # The alert: the supervision platform and the hospital's security officer both read this event.
         await emit(session, "security.alert", subject_type="user", subject_id=enrolment.user_id,
-                   payload={"kind": "face_verification_locked", "user_id": str(enrolment.user_id), **detail},
+                   payload=SecurityAlert(kind="face_verification_locked", user_id=str(enrolment.user_id),
+                                         failed_attempts=enrolment.failed_attempts, locked_until=enrolment.locked_until),
                    version=int(now.timestamp()))
 
 

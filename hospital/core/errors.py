@@ -15,7 +15,8 @@
     ├── UnsupportedMediaType           an upload that is not the declared or allowed type       415
     ├── ServiceUnavailable             licence expired, system stopped (INS-01, QA-02)          503
     ├── ConnectorError                 a foreign system failed; raised at the connector's edge  502
-    └── IntegrityFailure               stored data fails its integrity check (a sealed field)    500
+    ├── IntegrityFailure               stored data fails its integrity check (a sealed field)    500
+    └── ContractViolation              an outbox event's payload breaks its contract (a bug)     500
 
 Services raise these and never HTTP exceptions; `hospital.core.problems` maps each class to its status
 and an RFC 9457 problem-details body. A test fails when a subclass has no mapping.
@@ -29,6 +30,7 @@ __all__ = [
     "AccessRefused",
     "Conflict",
     "ConnectorError",
+    "ContractViolation",
     "Forbidden",
     "HospitalError",
     "IntegrityFailure",
@@ -144,3 +146,11 @@ class IntegrityFailure(HospitalError):
     """Stored data fails its integrity check: a sealed field that no longer opens, a broken chain."""
 
     title = "Stored data failed an integrity check"
+
+
+class ContractViolation(HospitalError):
+    """An outbox event whose type has no payload contract, or whose payload misses a field, names one the
+    contract does not know or gives one the wrong type (hospital/contracts). A bug in the emitting service:
+    refused by `emit` inside the caller's transaction, so nothing of the use case is written."""
+
+    title = "Event payload breaks its contract"

@@ -2,9 +2,14 @@
 (SUP-02) in the same transaction as the change. The dispatcher (connectors/supervision) reads it after commit
 and delivers at least once; the idempotency key lets the platform drop repeats.
 
+Every payload follows its event type's contract (hospital/contracts, `EVENT_PAYLOADS`): `emit` takes the
+Payload Struct (or a dict, checked against the Struct), and refuses an unknown event type or a payload that breaks
+its contract with a `ContractViolation` before anything is added to the session.
+
 What identifies a person or describes their health (ID numbers, names of patients, diagnoses, narrative, signed
-documents) is not kept in the outbox in clear (REC-03): `emit(..., seal=KEYS, cipher=ctx.cipher)` moves those
-keys into the payload's `sealed` part (AES-256-GCM under the field key); `open_payload` merges them back.
+documents) is not kept in the outbox in clear (REC-03): the fields a Payload names in `SEALED` (and any key given
+in `seal=`) move into the payload's `sealed` part (AES-256-GCM under the field key, so `emit` needs `cipher`);
+`open_payload` merges them back.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from hospital.contracts import Payload, conform, to_stored
 from hospital.core.crypto import FieldCipher
 from hospital.core.types import UTCDateTime, utcnow
 
@@ -81,20 +87,22 @@ async def emit(
     *,
     subject_type: str,
     subject_id: object,
-    payload: dict[str, Any],
+    payload: Payload | Mapping[str, Any],
     version: int = 1,
     seal: Collection[str] = (),
     cipher: FieldCipher | None = None,
 ) -> OutboxEvent:
     """Record one event in the caller's transaction. Key = type:subject:version (SUP-02 de-duplication).
 
-    The keys named in `seal` are stored sealed with `cipher` (REC-03), not in clear."""
+    `payload` is conformed to its event type's Payload first (a ContractViolation otherwise, nothing added). The
+    Payload's `SEALED` fields, and the keys named in `seal`, are stored sealed with `cipher` (REC-03)."""
+    data: Payload = conform(event_type, payload)
     event = OutboxEvent(
         event_type=event_type,
         subject_type=subject_type,
         subject_id=str(subject_id),
         version=version,
-        payload=stored_payload(payload, seal, cipher),
+        payload=stored_payload(to_stored(data), (*type(data).SEALED, *seal), cipher),
         idempotency_key=f"{event_type}:{subject_id}:{version}",
     )
     session.add(event)

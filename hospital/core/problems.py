@@ -39,6 +39,7 @@ STATUS_BY_ERROR: dict[type[e.HospitalError], int] = {
     e.ServiceUnavailable: 503,
     e.ConnectorError: 502,
     e.IntegrityFailure: 500,
+    e.ContractViolation: 500,
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from hospital.context import HospitalContext
+from hospital.contracts import institution as contracts
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, InvalidInput, ServiceStopped
 from hospital.core.outbox import emit
@@ -68,8 +69,8 @@ async def stop_service(session: AsyncSession, ctx: HospitalContext, actor: Actor
     await append_audit(session, actor, "institution.service_stopped", subject_type="service_stop",
                        subject_id=stop.id, rule_id="QA-02", detail={"reason": stop.reason})
     await emit(session, "institution.service_stopped", subject_type="institution", subject_id="service",
-               version=int(stop.created_at.timestamp() * 1000), payload={"reason": stop.reason,
-                                                                          "stopped_at": stop.created_at})
+               version=int(stop.created_at.timestamp() * 1000),
+               payload=contracts.ServiceStopped(reason=stop.reason, stopped_at=stop.created_at))
     await session.commit()
     return stop
 
@@ -84,7 +85,8 @@ async def resume_service(session: AsyncSession, ctx: HospitalContext, actor: Act
     await append_audit(session, actor, "institution.service_resumed", subject_type="service_stop",
                        subject_id=stop.id, rule_id="QA-02")
     await emit(session, "institution.service_resumed", subject_type="institution", subject_id="service",
-               version=int(stop.resumed_at.timestamp() * 1000), payload={"resumed_at": stop.resumed_at})
+               version=int(stop.resumed_at.timestamp() * 1000),
+               payload=contracts.ServiceResumed(resumed_at=stop.resumed_at))
     await session.commit()
     return stop
 
@@ -108,7 +110,7 @@ async def record_licence(session: AsyncSession, actor: Actor, data: LicenceInput
     await append_audit(session, actor, "institution.licence_recorded", subject_type="licence", subject_id=licence.id,
                        detail={"licence_number": data.licence_number, "valid_until": data.valid_until})
     await emit(session, "institution.licence", subject_type="institution", subject_id=data.licence_number,
-               payload=_licence_payload(licence), version=await _licence_version(session))
+               payload=_licence_event(licence), version=await _licence_version(session))
     await session.commit()
     return licence
 
@@ -127,6 +129,14 @@ def _licence_payload(licence: Licence) -> dict[str, Any]:
     }
 
 
+def _licence_event(licence: Licence) -> contracts.LicenceRecorded:
+    return contracts.LicenceRecorded(
+        licence_number=licence.licence_number, institution_name=licence.institution_name,
+        internet_hospital_name=licence.internet_hospital_name, issuer=licence.issuer,
+        valid_from=licence.valid_from, valid_until=licence.valid_until, service_modes=list(licence.service_modes),
+        address=licence.address, legal_representative=licence.legal_representative)
+
+
 async def upsert_department(session: AsyncSession, actor: Actor, code: str, name: str, approved: bool) -> Department:
     department = (await session.execute(select(Department).where(Department.code == code))).scalar_one_or_none()
     if department is None:
@@ -139,7 +149,7 @@ async def upsert_department(session: AsyncSession, actor: Actor, code: str, name
     await append_audit(session, actor, "institution.department_set", subject_type="department", subject_id=code,
                        detail={"name": name, "approved": approved})
     await emit(session, "institution.department", subject_type="department", subject_id=code,
-               payload={"code": code, "name": name, "approved": approved},
+               payload=contracts.DepartmentSet(code=code, name=name, approved=approved),
                version=int(department.updated_at.timestamp() * 1000))
     await session.commit()
     return department

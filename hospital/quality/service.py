@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from hospital.context import HospitalContext
+from hospital.contracts import quality as contracts
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import NotFound
 from hospital.core.outbox import emit
@@ -48,10 +49,10 @@ async def rate_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                        detail={"score": score})
     # SUP-04: the platform refuses a rating whose business record it never received, so the dispatcher orders
     # this after the visit's own events (same subject).
-    await emit(session, "rating.submitted", subject_type="visit", subject_id=visit.id, payload={
-        "rating_id": str(rating.id), "visit_id": str(visit.id), "doctor_user_id": str(visit.doctor_user_id),
-        "department_code": visit.department_code, "score": score, "comment": rating.comment,
-        "rated_at": rating.created_at}, seal=("comment",), cipher=ctx.cipher)
+    await emit(session, "rating.submitted", subject_type="visit", subject_id=visit.id, payload=contracts.RatingSubmitted(
+        rating_id=str(rating.id), visit_id=str(visit.id), doctor_user_id=str(visit.doctor_user_id),
+        department_code=visit.department_code, score=score, comment=rating.comment, rated_at=rating.created_at),
+        cipher=ctx.cipher)  # the comment is sealed (REC-03)
     await session.commit()
     return rating
 
@@ -67,10 +68,11 @@ async def file_complaint(session: AsyncSession, ctx: HospitalContext, actor: Act
     await session.flush()
     await append_audit(session, actor, "complaint.filed", subject_type="complaint", subject_id=complaint.id,
                        rule_id="QA-01", detail={"category": parsed.value})
-    await emit(session, "complaint.filed", subject_type="complaint", subject_id=complaint.id, version=1, payload={
-        "complaint_id": str(complaint.id), "visit_id": str(visit_id) if visit_id else None, "category": parsed.value,
-        "description": complaint.description, "filed_at": complaint.created_at},
-        seal=("description",), cipher=ctx.cipher)  # the patient's own words (REC-03)
+    await emit(session, "complaint.filed", subject_type="complaint", subject_id=complaint.id, version=1,
+               payload=contracts.ComplaintFiled(
+                   complaint_id=str(complaint.id), visit_id=str(visit_id) if visit_id else None, category=parsed.value,
+                   description=complaint.description, filed_at=complaint.created_at),
+               cipher=ctx.cipher)  # the patient's own words are sealed (REC-03)
     await session.commit()
     return complaint
 
@@ -89,11 +91,12 @@ async def answer_complaint(session: AsyncSession, ctx: HospitalContext, actor: A
     await session.flush()
     await append_audit(session, actor, f"complaint.{status.value}", subject_type="complaint", subject_id=complaint.id,
                        rule_id="QA-01")
+    dispute = status is rules.ComplaintStatus.DISPUTE
     await emit(session, f"complaint.{status.value}", subject_type="complaint", subject_id=complaint.id,
-               version=complaint.version, payload={
-                   "complaint_id": str(complaint.id), "status": status.value, "response": complaint.response,
-                   "handled_at": complaint.handled_at, "is_dispute": status is rules.ComplaintStatus.DISPUTE},
-               seal=("response",), cipher=ctx.cipher)
+               version=complaint.version, payload=contracts.ComplaintAnswered(
+                   complaint_id=str(complaint.id), status="dispute" if dispute else "resolved",
+                   response=complaint.response, handled_at=complaint.handled_at, is_dispute=dispute),
+               cipher=ctx.cipher)
     await session.commit()
     return complaint
 
@@ -127,13 +130,14 @@ async def report_adverse_event(session: AsyncSession, ctx: HospitalContext, acto
     await session.flush()
     await append_audit(session, actor, "adverse_event.reported", subject_type="adverse_event", subject_id=event.id,
                        rule_id="QA-01", detail={"kind": kind.value, "severity": severity.value})
-    await emit(session, "adverse_event.reported", subject_type="adverse_event", subject_id=event.id, payload={
-        "adverse_event_id": str(event.id), "kind": kind.value, "severity": severity.value,
-        "occurred_on": report.occurred_on.isoformat(), "description": event.description, "drug_code": report.drug_code,
-        "visit_id": str(report.visit_id) if report.visit_id else None, "reporter_role": principal.role,
-        # Who was harmed and who reports it: a FHIR platform's AdverseEvent needs its subject (SUP-04).
-        "patient_id": str(visit.patient_id) if visit else None, "reporter_user_id": str(principal.user_id)},
-        seal=("description",), cipher=ctx.cipher)
+    await emit(session, "adverse_event.reported", subject_type="adverse_event", subject_id=event.id,
+               payload=contracts.AdverseEventReported(
+                   adverse_event_id=str(event.id), kind=kind.value, severity=severity.value,
+                   occurred_on=report.occurred_on, description=event.description, drug_code=report.drug_code,
+                   visit_id=str(report.visit_id) if report.visit_id else None, reporter_role=principal.role,
+                   # Who was harmed and who reports it: a FHIR platform's AdverseEvent needs its subject (SUP-04).
+                   patient_id=str(visit.patient_id) if visit else None, reporter_user_id=str(principal.user_id)),
+               cipher=ctx.cipher)
     await session.commit()
     return event
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.context import HospitalContext
+from hospital.contracts.security import AuthorityReport, IncidentChanged
 from hospital.core.audit import GENESIS_HASH, Actor, AuditEntry, ChainBreak, append_audit, entry_hash, walk_chain
 from hospital.core.errors import NotFound, RuleViolation
 from hospital.core.outbox import emit
@@ -42,7 +43,6 @@ __all__ = ["EVENT", "READ_ACTIONS", "ChainCursor", "NewIncident", "ScanReport", 
 
 EVENT = "security.incident"
 SUBJECT = "security_incident"
-SEALED = ("summary", "note", "review", "reference")  # narrative and who took a report (REC-03)
 _SCAN_LOCK_KEY = 0x5345_4330_3253_434E  # "SEC02SCN"
 _CHUNK = 500
 
@@ -155,7 +155,7 @@ def _restage(incident: SecurityIncident, authorities: Sequence[Authority], now: 
 
 
 async def _record(session: AsyncSession, ctx: HospitalContext, actor: Actor, incident: SecurityIncident, action: str,
-                  *, note: str = "", detail: dict[str, Any] | None = None, sealed: dict[str, str] | None = None,
+                  *, note: str = "", detail: dict[str, Any] | None = None, reference: str | None = None,
                   first: bool = False) -> None:
     """The step, the audit entry and the outbox event of one change, in the caller's transaction."""
     authorities, now = load_authorities(), ctx.now()
@@ -173,17 +173,21 @@ async def _record(session: AsyncSession, ctx: HospitalContext, actor: Actor, inc
                        rule_id="SEC-02", detail={"status": incident.status, "version": incident.version,
                                                  "kind": incident.kind, "leak": incident.leak, **detail})
     required = _required(incident, authorities)
-    await emit(session, EVENT, subject_type=SUBJECT, subject_id=incident.id, version=incident.version, payload={
-        "incident_id": str(incident.id), "change": action, "kind": incident.kind, "severity": incident.severity,
-        "status": incident.status, "source": incident.source, "leak": incident.leak,
-        "personal_information": incident.personal_information, "affected_subjects": incident.affected_subjects,
-        "account_user_id": str(incident.account_user_id) if incident.account_user_id else None,
-        "detected_at": incident.detected_at, "report_due_at": incident.report_due_at,
-        "reported_at": incident.reported_at, "contained_at": incident.contained_at, "closed_at": incident.closed_at,
-        "required_authorities": [a.code for a in required],
-        "reported_to": [{"authority": r["authority"], "reported_at": r["reported_at"]} for r in incident.reports],
-        "summary": incident.summary, "note": note, "review": incident.review or "", **(sealed or {})},
-        seal=SEALED, cipher=ctx.cipher)
+    # The narrative and who took a report are sealed (IncidentChanged.SEALED, REC-03).
+    await emit(session, EVENT, subject_type=SUBJECT, subject_id=incident.id, version=incident.version,
+               payload=IncidentChanged(
+                   incident_id=str(incident.id), change=action, kind=incident.kind, severity=incident.severity,
+                   status=incident.status, source=incident.source, leak=incident.leak,
+                   personal_information=incident.personal_information, affected_subjects=incident.affected_subjects,
+                   account_user_id=str(incident.account_user_id) if incident.account_user_id else None,
+                   detected_at=incident.detected_at, report_due_at=incident.report_due_at,
+                   reported_at=incident.reported_at, contained_at=incident.contained_at, closed_at=incident.closed_at,
+                   required_authorities=[a.code for a in required],
+                   reported_to=[AuthorityReport(authority=r["authority"],
+                                                reported_at=datetime.fromisoformat(str(r["reported_at"])))
+                                for r in incident.reports],
+                   summary=incident.summary, note=note, review=incident.review or "", reference=reference),
+               cipher=ctx.cipher)
 
 
 async def _changed(session: AsyncSession, ctx: HospitalContext, actor: Actor, incident: SecurityIncident,
@@ -318,7 +322,7 @@ async def record_report(session: AsyncSession, ctx: HospitalContext, actor: Acto
     incident.reports = [*incident.reports, *({"authority": code, "reported_at": reported_at.isoformat(),
                                              "recorded_by": str(actor.user_id) if actor.user_id else actor.role,
                                              "recorded_at": now.isoformat()} for code in codes)]
-    return await _changed(session, ctx, actor, incident, "reported", sealed={"reference": reference.strip()},
+    return await _changed(session, ctx, actor, incident, "reported", reference=reference.strip(),
                           detail={"authorities": list(codes), "reported_at": reported_at.isoformat()})
 
 

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from hospital.biometrics import service as biometrics
 from hospital.context import HospitalContext
+from hospital.contracts.staff import Credential, StaffRecord
 from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import store_blob
 from hospital.core.errors import AccessRefused, Conflict, InvalidInput, NotFound, RuleViolation
@@ -120,14 +122,16 @@ def _credential_json(c: rules.Credential) -> dict[str, str | None]:
 
 async def _report(session: AsyncSession, ctx: HospitalContext, member: StaffMember, id_number: str) -> None:
     """STAFF-04: the platform holds every clinician's current record."""
-    await emit(session, "staff.record", subject_type="staff", subject_id=member.id, version=member.version, payload={
-        "staff_id": str(member.id), "kind": member.kind, "name": member.real_name, "id_number": id_number,
-        "sex": member.sex, "birth_date": member.birth_date.isoformat(), "title": member.title,
-        "practice_category": member.practice_category, "practice_scope": member.practice_scope,
-        "practice_institution": member.practice_institution, "clinical_years": member.clinical_years,
-        "departments": member.departments, "credentials": member.credentials, "photo_sha256": member.photo_sha256,
-        "suspended": member.suspended, "suspension_reason": member.suspension_reason},
-        seal=("id_number",), cipher=ctx.cipher)  # REC-03: the resident ID number is not kept in clear
+    record = StaffRecord(
+        staff_id=str(member.id), kind=member.kind, name=member.real_name, id_number=id_number, sex=member.sex,
+        birth_date=member.birth_date, title=member.title,
+        practice_category=member.practice_category, practice_scope=member.practice_scope,
+        practice_institution=member.practice_institution, clinical_years=member.clinical_years,
+        departments=list(member.departments), credentials=[msgspec.convert(c, Credential) for c in member.credentials],
+        photo_sha256=member.photo_sha256, suspended=member.suspended, suspension_reason=member.suspension_reason)
+    # REC-03: the resident ID number is sealed (StaffRecord.SEALED), not kept in clear
+    await emit(session, "staff.record", subject_type="staff", subject_id=member.id, version=member.version,
+               payload=record, cipher=ctx.cipher)
 
 
 async def get_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffMember:

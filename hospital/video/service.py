@@ -18,6 +18,7 @@ from hospital.biometrics.gate import require_practice_session
 from hospital.biometrics.models import FaceEnrolment
 from hospital.biometrics.service import TEMPLATE_CONTEXT
 from hospital.context import HospitalContext
+from hospital.contracts.video import VideoPaused, VideoResumed
 from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import store_blob
 from hospital.core.errors import Conflict, RuleViolation
@@ -151,8 +152,8 @@ async def record_pause(session: AsyncSession, ctx: HospitalContext, visit_id: uu
     await append_audit(session, WATCH_ACTOR, "video.paused", subject_type="visit", subject_id=visit.id,
                        rule_id="FACE-02", detail=detail)
     await emit(session, "video.paused", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload={"visit_id": visit.id, "doctor_user_id": visit.doctor_user_id, "paused_at": ctx.now(),
-                        "reason": breach.get("reason"), "for_s": breach.get("for_s")})
+               payload=VideoPaused(visit_id=str(visit.id), doctor_user_id=str(visit.doctor_user_id), paused_at=ctx.now(),
+                                   reason=breach.get("reason"), for_s=breach.get("for_s")))
     await session.commit()
     return True
 
@@ -171,7 +172,10 @@ async def resume_call(session: AsyncSession, ctx: HospitalContext, actor: Actor,
     await append_audit(session, actor, "video.resumed", subject_type="visit", subject_id=visit.id, rule_id="FACE-02",
                        detail=gate)
     await emit(session, "video.resumed", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload={"visit_id": visit.id, "doctor_user_id": visit.doctor_user_id, "resumed_at": ctx.now(), **gate})
+               payload=VideoResumed(visit_id=str(visit.id), doctor_user_id=str(visit.doctor_user_id), resumed_at=ctx.now(),
+                                    practice_session_id=str(principal.practice_session_id)
+                                    if principal.practice_session_id else None,
+                                    face_verified_at=principal.face_verified_at))
     await session.commit()
     return visit
 

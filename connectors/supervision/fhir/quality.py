@@ -4,10 +4,13 @@ mapping/quality.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from fhir.resources.R4B.adverseevent import AdverseEvent
 
 from connectors.supervision.fhir.resources import build, entries, identifier, practitioner_ref, ref
 from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, NotReported, not_reported
+from hospital.contracts.quality import AdverseEventReported
 
 __all__ = ["FHIR_MAPPERS"]
 
@@ -20,34 +23,34 @@ SEVERITY = {"mild": "mild", "moderate": "moderate", "severe": "severe", "death":
 CATEGORY = {"drug": ("medication-mishap", "Medication Mishap"), "medical": ("procedure-mishap", "Procedure Mishap")}
 
 
-def adverse_event(event: EventView, ctx: MapContext) -> Mapped | NotReported:
+def adverse_event(event: EventView[AdverseEventReported], ctx: MapContext) -> Mapped | NotReported:
     """医疗/药品不良事件 of a visit (QA-01): the patient, the visit, the reporter, the suspected drug."""
-    p = event.payload
-    if not p.get("patient_id"):
+    p = event.data
+    if not p.patient_id:
         return NotReported("an adverse event not tied to a visit names no patient, and AdverseEvent needs its "
                            "subject; the gateway takes it (pushMedicalDispute)")
-    severity = str(event.require("severity"))
-    kind = CATEGORY.get(str(event.require("kind")), ("wrong-body-site", "Wrong Body Site"))
-    reporter = ctx.staff(user_id=p["reporter_user_id"]) if p.get("reporter_role") in ("doctor", "pharmacist", "nurse") \
-        and p.get("reporter_user_id") else None
-    serious = severity in ("severe", "death")
+    kind = CATEGORY.get(p.kind, ("wrong-body-site", "Wrong Body Site"))
+    clinician = p.reporter_role in ("doctor", "pharmacist", "nurse")
+    reporter = ctx.staff(user_id=p.reporter_user_id) if clinician and p.reporter_user_id else None
+    serious = p.severity in ("severe", "death")
     # The suspected drug by its formulary code, a logical reference: the Medication exists only where the
     # catalogue was filed, and the report must not wait for it.
     suspect = [{"instance": {"type": "Medication", "identifier": {"system": "urn:hospital:formulary",
-                                                                  "value": str(p["drug_code"])},
-                             "display": str(p["drug_code"])}}] if p.get("drug_code") else None
+                                                                  "value": p.drug_code},
+                             "display": p.drug_code}}] if p.drug_code else None
     resource = build(
-        AdverseEvent, id=str(event.require("adverse_event_id")),
-        identifier=identifier("adverse-event", str(p["adverse_event_id"])), actuality="actual",
+        AdverseEvent, id=p.adverse_event_id,
+        identifier=identifier("adverse-event", p.adverse_event_id), actuality="actual",
         category=[{"coding": [{"system": AE_CATEGORY, "code": kind[0], "display": kind[1]}]}],
-        event={"text": str(event.require("description"))}, subject=ref("Patient", str(p["patient_id"])),
-        encounter=ref("Encounter", str(p["visit_id"])) if p.get("visit_id") else None,
-        date=ctx.moment(f"{event.require('occurred_on')}T00:00:00+08:00"), recordedDate=event.created_at,
+        event={"text": p.description}, subject=ref("Patient", p.patient_id),
+        encounter=ref("Encounter", p.visit_id) if p.visit_id else None,
+        date=datetime.combine(p.occurred_on, time(0), tzinfo=ctx.tz), recordedDate=event.created_at,
         recorder=practitioner_ref(reporter) if reporter else None,
-        severity={"coding": [{"system": AE_SEVERITY, "code": SEVERITY.get(severity, "moderate")}], "text": severity},
+        severity={"coding": [{"system": AE_SEVERITY, "code": SEVERITY.get(p.severity, "moderate")}],
+                  "text": p.severity},
         seriousness={"coding": [{"system": AE_SERIOUSNESS, "code": "serious" if serious else "non-serious"}]},
         suspectEntity=suspect)
-    after = [After("visit", str(p["visit_id"]))] if p.get("visit_id") else []
+    after = [After("visit", p.visit_id)] if p.visit_id else []
     if reporter:
         after.append(After("staff", reporter.staff_id))
     return entries(resource, after=tuple(after))

@@ -21,6 +21,10 @@ from connectors.supervision.fhir.resources import (
     ref,
 )
 from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, NotReported, not_reported
+from hospital.contracts.biometrics import FaceVerified, SecurityAlert
+from hospital.contracts.institution import LicenceRecorded
+from hospital.contracts.staff import Credential, StaffRecord
+from hospital.contracts.video import VideoPaused
 
 __all__ = ["FHIR_MAPPERS"]
 
@@ -29,40 +33,36 @@ ROLE = {"doctor": ("doctor", "Doctor"), "pharmacist": ("pharmacist", "Pharmacist
 ROLE_SYSTEM = "http://terminology.hl7.org/CodeSystem/practitioner-role"
 
 
-def organization(event: EventView, ctx: MapContext) -> Mapped:
-    p = event.payload
-    org = build(Organization, id=ctx.organ_id, name=p.get("internet_hospital_name") or ctx.organ_name,
-                alias=[p["institution_name"]] if p.get("institution_name") else None,
-                identifier=[identifier("licence", str(event.require("licence_number")))],
-                address=[{"text": p["address"]}] if p.get("address") else None, active=True)
+def organization(event: EventView[LicenceRecorded], ctx: MapContext) -> Mapped:
+    p = event.data
+    org = build(Organization, id=ctx.organ_id, name=p.internet_hospital_name or ctx.organ_name,
+                alias=[p.institution_name] if p.institution_name else None,
+                identifier=[identifier("licence", p.licence_number)],
+                address=[{"text": p.address}] if p.address else None, active=True)
     return entries(org)
 
 
-def _qualifications(credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"identifier": [identifier(str(c["kind"]), str(c["number"]))], "code": {"text": str(c["kind"])},
-             **({"period": {"end": c["valid_until"]}} if c.get("valid_until") else {})} for c in credentials]
+def _qualifications(credentials: list[Credential]) -> list[dict[str, Any]]:
+    return [{"identifier": [identifier(c.kind, c.number)], "code": {"text": c.kind},
+             **({"period": {"end": c.valid_until}} if c.valid_until else {})} for c in credentials]
 
 
-def staff_record(event: EventView, ctx: MapContext) -> Mapped:
-    p = event.payload
-    staff_id = str(event.require("staff_id"))
-    id_number = p.get("id_number") or ctx.staff(staff_id=staff_id).id_number
-    kind = str(event.require("kind"))
-    person = build(Practitioner, id=staff_id, identifier=[{"system": ID_NUMBER_SYSTEM, "value": id_number}],
-                   active=not p.get("suspended", False), name=[{"text": p.get("name", "")}],
-                   gender=gender(str(p.get("sex", ""))), birthDate=p.get("birth_date"),
-                   qualification=_qualifications(list(p.get("credentials") or [])) or None)
-    code, display = ROLE.get(kind, (kind, kind))
-    role = build(PractitionerRole, id=derived_id("role", staff_id), active=not p.get("suspended", False),
-                 practitioner=ref("Practitioner", staff_id), organization=ref("Organization", ctx.organ_id),
-                 code=[{"coding": [{"system": ROLE_SYSTEM, "code": code, "display": display}], "text": p.get("title")}],
+def staff_record(event: EventView[StaffRecord], ctx: MapContext) -> Mapped:
+    p = event.data
+    person = build(Practitioner, id=p.staff_id, identifier=[{"system": ID_NUMBER_SYSTEM, "value": p.id_number}],
+                   active=not p.suspended, name=[{"text": p.name}], gender=gender(p.sex), birthDate=p.birth_date,
+                   qualification=_qualifications(p.credentials) or None)
+    code, display = ROLE.get(p.kind, (p.kind, p.kind))
+    role = build(PractitionerRole, id=derived_id("role", p.staff_id), active=not p.suspended,
+                 practitioner=ref("Practitioner", p.staff_id), organization=ref("Organization", ctx.organ_id),
+                 code=[{"coding": [{"system": ROLE_SYSTEM, "code": code, "display": display}], "text": p.title or None}],
                  specialty=[{"coding": [{"system": "urn:hospital:department", "code": d,
                                          "display": ctx.department_name(d) or None}]}
-                            for d in p.get("departments") or []] or None)
+                            for d in p.departments] or None)
     return entries(person, role)
 
 
-def _audit(event: EventView, ctx: MapContext, *, who: dict[str, Any], type_code: tuple[str, str], success: bool,
+def _audit(event: EventView[Any], ctx: MapContext, *, who: dict[str, Any], type_code: tuple[str, str], success: bool,
            at: Any, description: str, what: dict[str, Any] | None = None) -> Resource:
     return build(AuditEvent, id=derived_id("audit", event.event_type, event.subject_id, str(event.version)),
                  type={"system": DCM, "code": type_code[0], "display": type_code[1]}, action="E",
@@ -72,38 +72,38 @@ def _audit(event: EventView, ctx: MapContext, *, who: dict[str, Any], type_code:
                  entity=[{"what": what}] if what else None)
 
 
-def face_verification(event: EventView, ctx: MapContext) -> Mapped:
-    clinician = ctx.staff(user_id=event.require("user_id"))
-    passed = bool(event.require("passed"))
+def face_verification(event: EventView[FaceVerified], ctx: MapContext) -> Mapped:
+    p = event.data
+    clinician = ctx.staff(user_id=p.user_id)
     audit = _audit(event, ctx, who=ref("Practitioner", clinician.staff_id, clinician.name),
-                   type_code=("110114", "User Authentication"), success=passed, at=event.require("at"),
-                   description=f"face verification {'passed' if passed else 'failed'} ({event.get('reason', '')}, FACE-04)",
-                   what={"identifier": identifier("face-verification",
-                                                  str(event.get("verification_id") or event.subject_id))})
+                   type_code=("110114", "User Authentication"), success=p.passed, at=p.at,
+                   description=f"face verification {'passed' if p.passed else 'failed'} ({p.reason}, FACE-04)",
+                   what={"identifier": identifier("face-verification", p.verification_id)})
     return entries(audit, after=(After("staff", clinician.staff_id),))
 
 
-def security_alert(event: EventView, ctx: MapContext) -> Mapped:
-    clinician = ctx.staff(user_id=event.require("user_id"))
+def security_alert(event: EventView[SecurityAlert], ctx: MapContext) -> Mapped:
+    p = event.data
+    clinician = ctx.staff(user_id=p.user_id)
     audit = _audit(event, ctx, who=ref("Practitioner", clinician.staff_id, clinician.name),
                    type_code=("110113", "Security Alert"), success=False, at=event.created_at,
-                   description=f"{event.get('kind', 'alert')}: {event.get('failed_attempts', '')} failed attempts")
+                   description=f"{p.kind}: {p.failed_attempts} failed attempts")
     return entries(audit, after=(After("staff", clinician.staff_id),))
 
 
-def video_paused(event: EventView, ctx: MapContext) -> Mapped:
+def video_paused(event: EventView[VideoPaused], ctx: MapContext) -> Mapped:
     """The face watch lost the doctor during a video visit and paused it (FACE-02): a failed authentication of
     the visit's Encounter."""
-    clinician = ctx.staff(user_id=event.require("doctor_user_id"))
-    visit_id = str(event.require("visit_id"))
+    p = event.data
+    clinician = ctx.staff(user_id=p.doctor_user_id)
     audit = _audit(event, ctx, who=ref("Practitioner", clinician.staff_id, clinician.name),
-                   type_code=("110114", "User Authentication"), success=False, at=event.require("paused_at"),
-                   description=f"video visit paused by the face watch ({event.get('reason', '')}, FACE-02)",
-                   what=ref("Encounter", visit_id))
-    return entries(audit, after=(After("staff", clinician.staff_id), After("visit", visit_id)))
+                   type_code=("110114", "User Authentication"), success=False, at=p.paused_at,
+                   description=f"video visit paused by the face watch ({p.reason or ''}, FACE-02)",
+                   what=ref("Encounter", p.visit_id))
+    return entries(audit, after=(After("staff", clinician.staff_id), After("visit", p.visit_id)))
 
 
-def department(event: EventView, ctx: MapContext) -> NotReported:
+def department(event: EventView[Any], ctx: MapContext) -> NotReported:
     return NotReported("departments travel as codes inside PractitionerRole.specialty and Encounter.serviceType")
 
 

@@ -1,5 +1,5 @@
-"""FHIR for visits. Every visit event carries the whole revisit record as it stands (hospital/visits/payloads.py
-`revisit_record`), so each sends the same picture at its stage: the Patient, the Encounter (status by event), the
+"""FHIR for visits. Every visit event carries the whole revisit record as it stands (hospital/contracts/visits.py
+`RevisitRecord`), so each sends the same picture at its stage: the Patient, the Encounter (status by event), the
 prior diagnosis the visit continues as a Condition with its uploaded document as DocumentReference (REV-01/02),
 this visit's diagnosis once the EMR is signed, a guardian as RelatedPerson, and on a termination the offline
 referral as ServiceRequest (REV-04). The signed EMR is a DocumentReference with the doctor's signature in a
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.encounter import Encounter
@@ -34,6 +34,7 @@ from connectors.supervision.fhir.resources import (
     signature,
 )
 from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, StaffRef
+from hospital.contracts.visits import EmrSigned, PriorDiagnosis, RevisitRecord
 
 __all__ = ["FHIR_MAPPERS", "prior_ids"]
 
@@ -61,179 +62,160 @@ def _concept(system: str, code: str) -> dict[str, Any]:
     return {"coding": [{"system": system, "code": code}]}
 
 
-def prior_ids(prior: Mapping[str, Any]) -> tuple[str, str]:
+def prior_ids(prior: PriorDiagnosis) -> tuple[str, str]:
     """The ids of the prior diagnosis's Condition and of its document's DocumentReference: one per prior
     diagnosis on file, however many visits it founds."""
-    prior_id = str(prior["prior_diagnosis_id"])
-    return prior_id, derived_id("prior-document", prior_id)
+    return prior.prior_diagnosis_id, derived_id("prior-document", prior.prior_diagnosis_id)
 
 
-def _prior(prior: Mapping[str, Any], patient_id: str) -> list[Resource]:
+def _prior(prior: PriorDiagnosis, patient_id: str) -> list[Resource]:
     """The offline diagnosis the revisit continues (REV-01) and the document the patient uploaded for it."""
     condition_id, document_id = prior_ids(prior)
-    where = f"{prior.get('institution', '')}, {prior.get('diagnosed_on', '')}"
+    where = f"{prior.institution}, {prior.diagnosed_on.isoformat()}"
     document = build(
         DocumentReference, id=document_id, status="current", subject=ref("Patient", patient_id),
-        identifier=[identifier("blob-sha256", str(prior["document_sha256"]))],  # the upload, by its content
-        type=coded("document-type", str(prior.get("document_type") or "prior_diagnosis")),
-        description=f"{prior.get('name', '')} ({where})",
-        content=[{"attachment": {"title": f"{prior.get('name', '')} ({where})", "creation": prior.get("diagnosed_on")}}])
+        identifier=[identifier("blob-sha256", prior.document_sha256)],  # the upload, by its content
+        type=coded("document-type", prior.document_type or "prior_diagnosis"),
+        description=f"{prior.name} ({where})",
+        content=[{"attachment": {"title": f"{prior.name} ({where})", "creation": prior.diagnosed_on}}])
     condition = build(
         Condition, id=condition_id, subject=ref("Patient", patient_id),
-        code=diagnosis(str(prior["icd10_code"]), str(prior.get("name", ""))),
+        code=diagnosis(prior.icd10_code, prior.name),
         clinicalStatus=_concept(CLINICAL, "active"), verificationStatus=_concept(VERIFICATION, "confirmed"),
-        category=[_concept(CATEGORY, "problem-list-item")], recordedDate=prior.get("diagnosed_on"),
+        category=[_concept(CATEGORY, "problem-list-item")], recordedDate=prior.diagnosed_on,
         note=[{"text": f"diagnosed offline at {where} (REV-01)"}],
         evidence=[{"detail": [ref("DocumentReference", document_id)]}])
     return [document, condition]
 
 
-def _present(p: Mapping[str, Any], visit_id: str, patient_id: str, doctor: StaffRef) -> Resource | None:
+def _present(p: RevisitRecord, doctor: StaffRef) -> Resource | None:
     """This visit's diagnosis: the one the doctor signed in the EMR (present_diagnosis), with the EMR as evidence."""
-    present = p.get("present_diagnosis")
-    if not present:
+    if p.present_diagnosis is None:
         return None
-    record = p.get("medical_record_id")
-    return build(Condition, id=derived_id("diagnosis", visit_id), subject=ref("Patient", patient_id),
-                 encounter=ref("Encounter", visit_id), asserter=practitioner_ref(doctor),
-                 code=diagnosis(str(present["icd10_code"]), str(present.get("name", ""))),
+    record = p.medical_record_id
+    return build(Condition, id=derived_id("diagnosis", p.visit_id), subject=ref("Patient", p.patient_id),
+                 encounter=ref("Encounter", p.visit_id), asserter=practitioner_ref(doctor),
+                 code=diagnosis(p.present_diagnosis.icd10_code, p.present_diagnosis.name),
                  clinicalStatus=_concept(CLINICAL, "active"), verificationStatus=_concept(VERIFICATION, "confirmed"),
                  category=[_concept(CATEGORY, "encounter-diagnosis")],
-                 evidence=[{"detail": [ref("DocumentReference", str(record))]}] if record else None)
+                 evidence=[{"detail": [ref("DocumentReference", record)]}] if record else None)
 
 
-def _suspected(p: Mapping[str, Any], visit_id: str, patient_id: str, doctor: StaffRef) -> Resource | None:
+def _suspected(p: RevisitRecord, doctor: StaffRef) -> Resource | None:
     """A suspected infectious disease the doctor flagged on terminating (REV-04), provisional until reported."""
-    flag = p.get("infectious") or {}
-    if not flag.get("icd10_code"):
+    flag = p.infectious
+    if flag is None or not flag.icd10_code:
         return None
-    return build(Condition, id=derived_id("suspected", visit_id), subject=ref("Patient", patient_id),
-                 encounter=ref("Encounter", visit_id), asserter=practitioner_ref(doctor),
-                 code=diagnosis(str(flag["icd10_code"]), str(flag.get("disease_zh") or "")),
+    return build(Condition, id=derived_id("suspected", p.visit_id), subject=ref("Patient", p.patient_id),
+                 encounter=ref("Encounter", p.visit_id), asserter=practitioner_ref(doctor),
+                 code=diagnosis(flag.icd10_code, flag.disease_zh or ""),
                  verificationStatus=_concept(VERIFICATION, "provisional"),
                  category=[_concept(CATEGORY, "encounter-diagnosis")],
-                 note=[{"text": str(flag["note"])}] if flag.get("note") else None)
+                 note=[{"text": flag.note}] if flag.note else None)
 
 
-def _guardian(p: Mapping[str, Any], visit_id: str, patient_id: str) -> Resource | None:
+def _guardian(p: RevisitRecord) -> Resource | None:
     """The guardian who accompanies a minor in this visit (the platform's guardian fields)."""
-    guardian = p.get("guardian")
-    if not guardian:
+    guardian = p.guardian
+    if guardian is None:
         return None
-    return build(RelatedPerson, id=derived_id("guardian", visit_id), patient=ref("Patient", patient_id),
-                 identifier=[{"system": ID_NUMBER_SYSTEM, "value": guardian["id_number"]}]
-                 if guardian.get("id_number") else None,
-                 relationship=[{"coding": [GUARDIAN], "text": guardian.get("relationship") or None}],
-                 name=[{"text": guardian.get("name", "")}],
-                 telecom=[{"system": "phone", "value": guardian["mobile"]}] if guardian.get("mobile") else None)
+    return build(RelatedPerson, id=derived_id("guardian", p.visit_id), patient=ref("Patient", p.patient_id),
+                 identifier=[{"system": ID_NUMBER_SYSTEM, "value": guardian.id_number}] if guardian.id_number else None,
+                 relationship=[{"coding": [GUARDIAN], "text": guardian.relationship or None}],
+                 name=[{"text": guardian.name}],
+                 telecom=[{"system": "phone", "value": guardian.mobile}] if guardian.mobile else None)
 
 
-def _referral(p: Mapping[str, Any], ctx: MapContext, visit_id: str, patient_id: str, doctor: StaffRef
-              ) -> Resource | None:
+def _referral(p: RevisitRecord, ctx: MapContext, doctor: StaffRef) -> Resource | None:
     """Where the doctor who ended the visit sends the patient offline, and why (REV-04)."""
-    referral = p.get("referral")
-    if not referral:
+    referral = p.referral
+    if referral is None:
         return None
-    reason = str(p.get("termination_reason") or "")
-    return build(ServiceRequest, id=derived_id("referral", visit_id), status="active", intent="order",
+    reason = p.termination_reason or ""
+    return build(ServiceRequest, id=derived_id("referral", p.visit_id), status="active", intent="order",
                  category=[{"coding": [REFERRAL]}], code=coded("referral", "offline_visit", "线下就诊"),
-                 priority="urgent" if referral.get("urgent") else "routine", subject=ref("Patient", patient_id),
-                 encounter=ref("Encounter", visit_id), requester=practitioner_ref(doctor),
-                 authoredOn=ctx.moment(p.get("ended_at")),
-                 performer=[{"display": str(referral["institution"])}],
-                 performerType={"text": referral["department"]} if referral.get("department") else None,
+                 priority="urgent" if referral.urgent else "routine", subject=ref("Patient", p.patient_id),
+                 encounter=ref("Encounter", p.visit_id), requester=practitioner_ref(doctor),
+                 authoredOn=p.ended_at, performer=[{"display": referral.institution}],
+                 performerType={"text": referral.department} if referral.department else None,
                  reasonCode=[coded("termination-reason", reason)] if reason else None,
-                 note=[{"text": str(referral["advice"])}] if referral.get("advice") else None)
+                 note=[{"text": referral.advice}] if referral.advice else None)
 
 
-def _status_history(p: Mapping[str, Any], ctx: MapContext) -> list[dict[str, Any]]:
+def _status_history(p: RevisitRecord) -> list[dict[str, Any]]:
     """When the visit was waiting (booked → answered) and under way (answered → ended)."""
-    booked, accepted, ended = (ctx.moment(p.get(k)) for k in ("booked_at", "accepted_at", "ended_at"))
-    spans = [("planned", booked, accepted or ended), ("in-progress", accepted, ended)]
+    spans = [("planned", p.booked_at, p.accepted_at or p.ended_at), ("in-progress", p.accepted_at, p.ended_at)]
     return [{"status": status, "period": {"start": start, **({"end": end} if end else {})}}
             for status, start, end in spans if start]
 
 
-def _encounter(event: EventView, ctx: MapContext, doctor: StaffRef, *, conditions: list[str], prior_id: str,
-               guardian: Resource | None) -> Resource:
-    p = event.payload
-    visit_id = str(event.require("visit_id"))
+def _encounter(event: EventView[RevisitRecord], ctx: MapContext, doctor: StaffRef, *, conditions: list[str],
+               prior_id: str, guardian: Resource | None) -> Resource:
+    p = event.data
     status = STATUS[event.event_type]
-    start = p.get("started_at") or p.get("accepted_at") or p.get("scheduled_start")
-    end = p.get("ended_at") or (p.get("scheduled_end") if status == "planned" else None)
-    period = {k: v for k, v in (("start", ctx.moment(start)), ("end", ctx.moment(end))) if v}
+    start = p.started_at or p.accepted_at or p.scheduled_start
+    end = p.ended_at or (p.scheduled_end if status == "planned" else None)
+    period = {k: v for k, v in (("start", start), ("end", end)) if v}
     participants = [{"type": [_concept(PARTICIPATION, "PPRF")], "individual": practitioner_ref(doctor)}]
     if guardian is not None:
         participants.append({"type": [_concept(PARTICIPATION, "ESC")], "individual": ref("RelatedPerson", str(guardian.id))})
-    reason = str(p.get("termination_reason") or "")
+    reason = p.termination_reason or ""
     disposition = None
     if event.event_type == "visit.terminated" and reason:
-        disposition = {"text": reason, **({"coding": [OTHER_FACILITY]} if p.get("referral") else {})}
-    department = str(p.get("department_code") or "")
+        disposition = {"text": reason, **({"coding": [OTHER_FACILITY]} if p.referral else {})}
     return build(
-        Encounter, id=visit_id, identifier=[identifier("visit", visit_id)], status=status, class_fhir=VIRTUAL,
-        type=[coded("visit-type", "revisit", "复诊"), *([coded("visit-mode", str(p["mode"]))] if p.get("mode") else [])],
-        subject=ref("Patient", str(event.require("patient_id"))), participant=participants, period=period or None,
-        statusHistory=_status_history(p, ctx) or None,
-        serviceType=coded("department", department, str(p.get("department_name") or "")) if department else None,
+        Encounter, id=p.visit_id, identifier=[identifier("visit", p.visit_id)], status=status, class_fhir=VIRTUAL,
+        type=[coded("visit-type", "revisit", "复诊"), *([coded("visit-mode", p.mode)] if p.mode else [])],
+        subject=ref("Patient", p.patient_id), participant=participants, period=period or None,
+        statusHistory=_status_history(p) or None,
+        serviceType=coded("department", p.department_code, p.department_name) if p.department_code else None,
         serviceProvider=ref("Organization", ctx.organ_id), reasonReference=[ref("Condition", prior_id)],
         diagnosis=[{"condition": ref("Condition", c), "rank": i + 1} for i, c in enumerate(conditions)],
         hospitalization={"dischargeDisposition": disposition} if disposition else None)
 
 
-def visit(event: EventView, ctx: MapContext) -> Mapped:
+def visit(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped:
     """Any visit event: the revisit record as it stands, as resources (booked, accepted, cancelled, ended)."""
-    p = event.payload
-    visit_id = str(event.require("visit_id"))
-    person = ctx.patient(patient_id=event.require("patient_id"))
-    doctor = ctx.staff(user_id=event.require("doctor_user_id"))
-    prior = dict(event.require("prior_diagnosis"))
-    prior_id, _ = prior_ids(prior)
-    present = _present(p, visit_id, person.patient_id, doctor)
-    suspected = _suspected(p, visit_id, person.patient_id, doctor)
-    guardian = _guardian(p, visit_id, person.patient_id)
+    p = event.data
+    person = ctx.patient(patient_id=p.patient_id)
+    doctor = ctx.staff(user_id=p.doctor_user_id)
+    prior_id, _ = prior_ids(p.prior_diagnosis)
+    present = _present(p, doctor)
+    suspected = _suspected(p, doctor)
+    guardian = _guardian(p)
     conditions = [c.id for c in (present, suspected) if c is not None] + [prior_id]
     encounter = _encounter(event, ctx, doctor, conditions=[str(c) for c in conditions], prior_id=prior_id,
                            guardian=guardian)
-    referral = _referral(p, ctx, visit_id, person.patient_id, doctor)
-    resources = [patient(person), *_prior(prior, person.patient_id),
+    referral = _referral(p, ctx, doctor)
+    resources = [patient(person), *_prior(p.prior_diagnosis, person.patient_id),
                  *(r for r in (guardian, encounter, present, suspected, referral) if r is not None)]
     after = [After("staff", doctor.staff_id)]
-    if present is not None and p.get("medical_record_id"):  # the Condition's evidence is the signed EMR
-        after.append(After("medical_record", str(p["medical_record_id"])))
+    if present is not None and p.medical_record_id:  # the Condition's evidence is the signed EMR
+        after.append(After("medical_record", p.medical_record_id))
     return entries(*resources, after=tuple(after))
 
 
-def emr_signed(event: EventView, ctx: MapContext) -> Mapped:
-    """The signed outpatient record (hospital/visits/payloads.py `emr_record`) and the doctor's signature."""
-    p = event.payload
-    record_id = str(event.require("medical_record_id"))
-    visit_id = str(event.require("visit_id"))
-    doctor = ctx.staff(user_id=event.require("signed_by_user_id"))
-    signed_at = ctx.moment(event.require("signed_at"))
-    content = {k: p.get(k) for k in EMR_FIELDS}
+def emr_signed(event: EventView[EmrSigned], ctx: MapContext) -> Mapped:
+    """The signed outpatient record (hospital/contracts/visits.py `EmrSigned`) and the doctor's signature."""
+    p = event.data
+    doctor = ctx.staff(user_id=p.signed_by_user_id)
+    content = msgspec.to_builtins({k: getattr(p, k) for k in EMR_FIELDS})
     data = base64.b64encode(json.dumps(content, ensure_ascii=False).encode("utf-8")).decode("ascii")
-    # The Patient by id (the visit events filed it first); an older event without `patient_id` names the patient
-    # by ID number instead, a logical reference FHIR allows.
-    if p.get("patient_id"):
-        subject: dict[str, Any] = ref("Patient", str(p["patient_id"]), str(p.get("patient_name") or ""))
-    else:
-        subject = {"identifier": {"system": ID_NUMBER_SYSTEM, "value": str(event.require("patient_id_number"))},
-                   "display": p.get("patient_name") or None}
-    note = build(DocumentReference, id=record_id, identifier=[identifier("medical-record", record_id)],
+    note = build(DocumentReference, id=p.medical_record_id, identifier=[identifier("medical-record", p.medical_record_id)],
                  status="current", docStatus="final", type={"coding": [OUTPATIENT_NOTE], "text": "门诊病历"},
-                 subject={k: v for k, v in subject.items() if v}, date=signed_at, author=[practitioner_ref(doctor)],
-                 authenticator=practitioner_ref(doctor), custodian=ref("Organization", ctx.organ_id),
-                 description=f"{p.get('diagnosis_icd10', '')} {p.get('diagnosis_name', '')}".strip() or None,
+                 subject=ref("Patient", p.patient_id, p.patient_name), date=p.signed_at,
+                 author=[practitioner_ref(doctor)], authenticator=practitioner_ref(doctor),
+                 custodian=ref("Organization", ctx.organ_id),
+                 description=f"{p.diagnosis_icd10} {p.diagnosis_name}".strip() or None,
                  content=[{"attachment": {"contentType": "application/json", "language": "zh-CN", "data": data,
-                                          "title": "门诊病历", "creation": signed_at}}],
-                 context={"encounter": [ref("Encounter", visit_id)]})
-    provenance = build(Provenance, id=derived_id("provenance", "emr", record_id),
-                       target=[ref("DocumentReference", record_id)], recorded=signed_at,
+                                          "title": "门诊病历", "creation": p.signed_at}}],
+                 context={"encounter": [ref("Encounter", p.visit_id)]})
+    provenance = build(Provenance, id=derived_id("provenance", "emr", p.medical_record_id),
+                       target=[ref("DocumentReference", p.medical_record_id)], recorded=p.signed_at,
                        agent=[{"type": _concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type",
                                                 "author"), "who": practitioner_ref(doctor)}],
-                       signature=[signature(AUTHOR_SIGNATURE, signed_at, doctor, str(event.require("signature")))])
-    return entries(note, provenance, after=(After("staff", doctor.staff_id), After("visit", visit_id)))
+                       signature=[signature(AUTHOR_SIGNATURE, p.signed_at, doctor, p.signature)])
+    return entries(note, provenance, after=(After("staff", doctor.staff_id), After("visit", p.visit_id)))
 
 
 FHIR_MAPPERS: dict[str, Mapper] = {

@@ -2,12 +2,13 @@
 
 A family module exposes `MAPPERS: dict[str, Mapper]`. New areas plug in by adding a module here and its name
 to `FAMILIES`; an event type with no mapper is an `UnmappedEvent` (parked, visible in `connector status`).
-The payload keys each mapper reads are the contract in docs/connector.md.
+A mapper reads the event's payload as its contract Struct (`event.data`, hospital/contracts).
 """
 
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from connectors.supervision.mapping.base import (
     After,
@@ -24,6 +25,7 @@ from connectors.supervision.mapping.base import (
     UnmappedEvent,
     collect_mappers,
     dispatch,
+    event_view,
 )
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "Requires",
     "StaffRef",
     "UnmappedEvent",
+    "event_view",
     "map_event",
     "registry",
 ]
@@ -53,6 +56,6 @@ def registry() -> dict[str, Mapper]:
     return collect_mappers("connectors.supervision.mapping", FAMILIES, "MAPPERS")
 
 
-def map_event(event: EventView, ctx: MapContext) -> Mapped | NotReported | UnmappedEvent:
+def map_event(event: EventView[Any], ctx: MapContext) -> Mapped | NotReported | UnmappedEvent:
     """The platform's records for `event`. Raises `MappingFailed` when the payload cannot be mapped."""
     return dispatch(registry(), event, ctx)

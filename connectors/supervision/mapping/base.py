@@ -1,9 +1,10 @@
 """What a mapper sees and returns (docs/connector.md, "The mapping registry").
 
-A mapper is a pure function `(EventView, MapContext) -> Mapped | NotReported`: the outbox event in, the
-gateway method and its records out. People named by the payload (clinicians, patients) are looked up in the
-`MapContext`'s directory, which the dispatcher fills before mapping, so a mapper does no I/O. A mapper that
-cannot build its records raises `MappingFailed` (or any KeyError/ValueError/TypeError, read the same way).
+A mapper is a pure function `(EventView[P], MapContext) -> Mapped | NotReported`: the outbox event in, its
+payload already the event type's contract Struct (`event.data`, hospital/contracts), the platform's method and
+records out. People named by the payload (clinicians, patients) are looked up in the `MapContext`'s directory,
+which the dispatcher fills before mapping, so a mapper does no I/O. A mapper that cannot build its records raises
+`MappingFailed` (or any KeyError/ValueError/TypeError, read the same way).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from hospital.contracts import EVENT_PAYLOADS, ContractViolation, Payload, conform
 from hospital.core.errors import InvalidInput
 from hospital.core.outbox import SEALED_CONTEXT  # the cipher context of a payload's `sealed` part
 
@@ -35,8 +37,11 @@ __all__ = [
     "UnmappedEvent",
     "collect_mappers",
     "dispatch",
+    "event_view",
     "not_reported",
 ]
+
+P = TypeVar("P", bound=Payload)
 
 # A payload key naming a subject → the earlier event of that subject whose payload mappers may read.
 # (`dispensing.delivery_updated` does not name the pharmacist who dispensed; `dispensing.dispensed` does.)
@@ -51,8 +56,9 @@ class MappingFailed(InvalidInput):
 
 
 @dataclass(frozen=True, slots=True)
-class EventView:
-    """An outbox event as mappers read it; `payload` already has its `sealed` part opened and merged."""
+class EventView(Generic[P]):
+    """An outbox event as mappers read it: `data` is its payload as the event type's contract Struct, the
+    sealed part opened and merged in (hospital/contracts)."""
 
     seq: int
     event_type: str
@@ -60,15 +66,21 @@ class EventView:
     subject_id: str
     version: int
     created_at: datetime
-    payload: Mapping[str, Any]
+    data: P
 
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.payload.get(key, default)
 
-    def require(self, key: str) -> Any:
-        if key not in self.payload:
-            raise MappingFailed(f"{self.event_type} payload has no {key!r} (docs/connector.md lists the keys)")
-        return self.payload[key]
+def event_view(seq: int, event_type: str, subject_type: str, subject_id: str, version: int, created_at: datetime,
+               payload: Payload | Mapping[str, Any]) -> EventView[Payload] | UnmappedEvent:
+    """The event with its (opened) payload converted into its contract Struct, once. An event type no contract
+    names is unmapped (parked until a connector that knows it routes it); a payload that breaks its contract (an
+    event older than a contract change) cannot be mapped."""
+    if event_type not in EVENT_PAYLOADS:
+        return UnmappedEvent(event_type)
+    try:
+        data: Payload = conform(event_type, payload)
+    except ContractViolation as exc:
+        raise MappingFailed(exc.detail) from exc
+    return EventView(seq, event_type, subject_type, subject_id, version, created_at, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +125,13 @@ class UnmappedEvent:
     event_type: str
 
 
-Mapper = Callable[[EventView, "MapContext"], Mapped | NotReported]
+Mapper = Callable[[EventView[Any], "MapContext"], Mapped | NotReported]
 
 
 def not_reported(reason: str) -> Mapper:
     """A mapper for an event this platform takes no record of, saying why."""
 
-    def mapper(event: EventView, ctx: MapContext) -> NotReported:
+    def mapper(event: EventView[Any], ctx: MapContext) -> NotReported:
         return NotReported(reason)
 
     return mapper
@@ -155,7 +167,7 @@ class References(Protocol):
 
     def department_name(self, code: str) -> str | None: ...
 
-    def earlier(self, event_type: str, subject_id: str) -> Mapping[str, Any] | None: ...
+    def earlier(self, event_type: str, subject_id: str) -> Payload | None: ...
 
     def open_sealed(self, sealed: str) -> str: ...
 
@@ -203,12 +215,15 @@ class MapContext:
     def department_name(self, code: str) -> str:
         return self.refs.department_name(code) or ""
 
-    def earlier(self, event_type: str, subject_id: Any) -> Mapping[str, Any]:
+    def earlier(self, event_type: str, subject_id: Any, kind: type[P]) -> P:
         """The payload of the subject's earlier event (`prescription.submitted` carries the signed document that
-        `prescription.approved` reports); the directory loads those named in `EARLIER` before mapping."""
+        `prescription.approved` reports), as its contract Struct `kind`; the directory loads those named in
+        `EARLIER` before mapping."""
         found = self.refs.earlier(event_type, str(subject_id))
         if found is None:
             raise MappingFailed(f"no {event_type} event for {subject_id}")
+        if not isinstance(found, kind):
+            raise MappingFailed(f"the {event_type} event of {subject_id} is a {type(found).__name__}, not {kind.__name__}")
         return found
 
 
@@ -225,7 +240,7 @@ def collect_mappers(package: str, families: Iterable[str], attribute: str) -> di
     return found
 
 
-def dispatch(mappers: Mapping[str, Mapper], event: EventView, ctx: MapContext, *, label: str = ""
+def dispatch(mappers: Mapping[str, Mapper], event: EventView[Any], ctx: MapContext, *, label: str = ""
              ) -> Mapped | NotReported | UnmappedEvent:
     """`event` through its mapper: an UnmappedEvent when there is none; a payload the mapper cannot read (a
     missing key, a bad value) is a MappingFailed naming the event type (and `label`, e.g. FHIR)."""

@@ -3,8 +3,12 @@ alert stays in the hospital (no platform method takes it)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, NotReported
 from connectors.supervision.mapping.codes import flag
+from hospital.contracts.biometrics import FaceVerified
+from hospital.contracts.video import VideoPaused
 
 __all__ = ["FACE_METHOD", "MAPPERS"]
 
@@ -13,44 +17,46 @@ SCENE = "执业核验"  # the practice-session check (FACE-02); the payload may 
 VIDEO_SCENE = "视频诊疗持续核验"  # the face watch during a video visit
 
 
-def face_verification(event: EventView, ctx: MapContext) -> Mapped:
-    clinician = ctx.staff(user_id=event.require("user_id"))
+def face_verification(event: EventView[FaceVerified], ctx: MapContext) -> Mapped:
+    p = event.data
+    clinician = ctx.staff(user_id=p.user_id)
     record = {
         **ctx.organ(),
-        "verifyID": str(event.get("verification_id") or event.subject_id),
+        "verifyID": p.verification_id,
         "doctorCertID": clinician.id_number,
         "doctorName": clinician.name,
-        "scene": event.get("scene") or SCENE,
-        "verifyTime": ctx.local_time(event.require("at")),
-        "verifyResult": flag(event.require("passed")),
-        "bussID": str(event.get("visit_id") or ""),
+        "scene": p.scene or SCENE,
+        "verifyTime": ctx.local_time(p.at),
+        "verifyResult": flag(p.passed),
+        "bussID": p.visit_id or "",
     }
     # The platform finds the clinician by the filed staff record: that goes first.
     return Mapped(FACE_METHOD, [record], after=(After("staff", clinician.staff_id),))
 
 
-def video_paused(event: EventView, ctx: MapContext) -> Mapped:
+def video_paused(event: EventView[VideoPaused], ctx: MapContext) -> Mapped:
     """The face watch lost the doctor during a video visit and paused it (FACE-02): a failed verification of the
     visit, so the platform's real-name check sees that the clinician was not the one verified."""
-    clinician = ctx.staff(user_id=event.require("doctor_user_id"))
+    p = event.data
+    clinician = ctx.staff(user_id=p.doctor_user_id)
     record = {
         **ctx.organ(),
         "verifyID": f"{event.subject_id}:{event.version}",
         "doctorCertID": clinician.id_number,
         "doctorName": clinician.name,
         "scene": VIDEO_SCENE,
-        "verifyTime": ctx.local_time(event.require("paused_at")),
+        "verifyTime": ctx.local_time(p.paused_at),
         "verifyResult": flag(False),
-        "bussID": str(event.require("visit_id")),
+        "bussID": p.visit_id,
     }
     return Mapped(FACE_METHOD, [record], after=(After("staff", clinician.staff_id),))
 
 
-def video_resumed(event: EventView, ctx: MapContext) -> NotReported:
+def video_resumed(event: EventView[Any], ctx: MapContext) -> NotReported:
     return NotReported("the call resumes on a new face verification, reported as its own face.verification")
 
 
-def security_alert(event: EventView, ctx: MapContext) -> NotReported:
+def security_alert(event: EventView[Any], ctx: MapContext) -> NotReported:
     return NotReported("no platform method takes security alerts; each failed attempt is reported as a "
                        "face verification (FACE-04) and the lock-out is for the hospital's security officer")
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
-__all__ = ["WORK_TYPE", "age_on", "flag", "sex_code", "subject_code"]
+__all__ = ["WORK_TYPE", "flag", "sex_code", "subject_code"]
 
 # doctorWorkType (supervision-gateway.md): 1 doctor, 2 pharmacist, 3 nurse
 WORK_TYPE = {"doctor": "1", "pharmacist": "2", "nurse": "3"}
@@ -20,11 +19,6 @@ def subject_code(department_code: Any) -> str:
     """The 诊疗科目 category a department belongs to ("03.03" 心血管内科专业 → "03" 内科): the platform's scope
     check compares a clinician's filed subject with the visit's, at the level a practice scope is registered."""
     return str(department_code or "").split(".", 1)[0]
-
-
-def age_on(birth: date, when: datetime | date) -> int:
-    day = when.date() if isinstance(when, datetime) else when
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def flag(value: Any) -> str:

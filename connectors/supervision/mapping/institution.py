@@ -2,39 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from connectors.supervision.mapping.base import EventView, MapContext, Mapped, Mapper, NotReported
+from hospital.contracts.institution import LicenceRecorded
 
 __all__ = ["MAPPERS"]
 
 ORGAN = "uploadOrganIndicators"
 
 
-def licence(event: EventView, ctx: MapContext) -> Mapped:
-    p = event.payload
-    number = str(event.require("licence_number"))
+def licence(event: EventView[LicenceRecorded], ctx: MapContext) -> Mapped:
+    p = event.data
     record = {
         **ctx.organ(),
-        "organName": p.get("internet_hospital_name") or ctx.organ_name,
-        "secondName": p.get("institution_name", ""),
+        "organName": p.internet_hospital_name or ctx.organ_name,
+        "secondName": p.institution_name,
         # We hold one number for the 互联网医院 licence; the platform asks for it and its registration number.
-        "internetPermit": number,
-        "registerNumber": number,
-        "legalRepresentative": p.get("legal_representative", ""),
-        "address": p.get("address", ""),
-        "authority": p.get("issuer", ""),
-        "beginDate": p.get("valid_from", ""),
-        "endDate": p.get("valid_until", ""),
+        "internetPermit": p.licence_number,
+        "registerNumber": p.licence_number,
+        "legalRepresentative": p.legal_representative,
+        "address": p.address,
+        "authority": p.issuer,
+        "beginDate": p.valid_from.isoformat(),
+        "endDate": p.valid_until.isoformat(),
         "updateTime": ctx.local_time(event.created_at),
     }
     return Mapped(ORGAN, [record])
 
 
-def department(event: EventView, ctx: MapContext) -> NotReported:
+def department(event: EventView[Any], ctx: MapContext) -> NotReported:
     return NotReported("the platform takes departments inside staff and visit records (subjectCode), "
                        "not as records of their own")
 
 
-def service_status(event: EventView, ctx: MapContext) -> NotReported:
+def service_status(event: EventView[Any], ctx: MapContext) -> NotReported:
     return NotReported("the gateway has no record of a service stop (QA-02): the hospital tells the health "
                        "commission itself; visits and prescriptions simply stop arriving")
 

@@ -4,12 +4,14 @@ recorded on the incident; the event stays in the outbox as the hospital's own re
 
 from __future__ import annotations
 
+from typing import Any
+
 from connectors.supervision.mapping.base import EventView, MapContext, Mapper, NotReported
 
 __all__ = ["MAPPERS"]
 
 
-def security_incident(event: EventView, ctx: MapContext) -> NotReported:
+def security_incident(event: EventView[Any], ctx: MapContext) -> NotReported:
     return NotReported("no platform method takes security incidents; leaks are reported to the authorities "
                        "directly and recorded on the incident (SEC-02, docs/security.md)")
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from connectors.supervision.mapping.base import EventView, MapContext, Mapped, Mapper
 from connectors.supervision.mapping.codes import WORK_TYPE, sex_code, subject_code
+from hospital.contracts.staff import Credential, StaffRecord
 
 __all__ = ["MAPPERS", "STAFF_METHOD"]
 
@@ -17,37 +16,32 @@ PRACTICE = {"doctor": "physician_practice", "nurse": "nurse_practice"}
 PHARMACY = "药剂科"
 
 
-def _credential(credentials: list[dict[str, Any]], kind: str | None) -> str:
-    return next((str(c.get("number") or "") for c in credentials if c.get("kind") == kind), "")
+def _credential(credentials: list[Credential], kind: str | None) -> str:
+    return next((c.number for c in credentials if c.kind == kind), "")
 
 
-def staff_record(event: EventView, ctx: MapContext) -> Mapped:
-    p = event.payload
-    kind = str(event.require("kind"))
-    staff_id = str(event.require("staff_id"))
-    id_number = p.get("id_number") or ctx.staff(staff_id=staff_id).id_number
-    credentials = list(p.get("credentials") or [])
-    qualification = _credential(credentials, QUALIFICATION.get(kind))
+def staff_record(event: EventView[StaffRecord], ctx: MapContext) -> Mapped:
+    p = event.data
+    qualification = _credential(p.credentials, QUALIFICATION.get(p.kind))
     # STAFF-02 admits a pharmacist on the qualification alone; the platform's doctorWorkCode is required, so a
     # pharmacist is filed with the qualification number there too (docs/connector.md, "Open questions").
-    practice = _credential(credentials, PRACTICE.get(kind)) or (qualification if kind == "pharmacist" else "")
-    departments = [str(d) for d in p.get("departments") or []]
-    first = departments[0] if departments else ""
+    practice = _credential(p.credentials, PRACTICE.get(p.kind)) or (qualification if p.kind == "pharmacist" else "")
+    first = p.departments[0] if p.departments else ""
     record = {
         **ctx.organ(),
-        "doctorID": staff_id,
-        "doctorName": p.get("name", ""),
-        "doctorCertID": id_number,
-        "sex": sex_code(p.get("sex")),
-        "birthday": p.get("birth_date", ""),
-        "doctorTile": p.get("title", ""),
-        "subjectCode": subject_code(first) if kind == "doctor" else "",
-        "subjectName": ctx.department_name(subject_code(first)) if first else (PHARMACY if kind == "pharmacist" else ""),
+        "doctorID": p.staff_id,
+        "doctorName": p.name,
+        "doctorCertID": p.id_number,
+        "sex": sex_code(p.sex),
+        "birthday": p.birth_date.isoformat(),
+        "doctorTile": p.title,
+        "subjectCode": subject_code(first) if p.kind == "doctor" else "",
+        "subjectName": ctx.department_name(subject_code(first)) if first else (PHARMACY if p.kind == "pharmacist" else ""),
         "doctorCertCode": qualification,
         "doctorWorkCode": practice,
-        "doctorUnitName": p.get("practice_institution") or ctx.organ_name,
-        "doctorWorkType": WORK_TYPE.get(kind, ""),
-        "doctorYears": p.get("clinical_years", ""),
+        "doctorUnitName": p.practice_institution or ctx.organ_name,
+        "doctorWorkType": WORK_TYPE.get(p.kind, ""),
+        "doctorYears": p.clinical_years,
         "updateTime": ctx.local_time(event.created_at),
     }
     return Mapped(STAFF_METHOD, [record])

@@ -1,17 +1,27 @@
 """Visit events (REV, REC-01): the appointment, the revisit record when the visit ends, the signed EMR.
 
-Every visit event carries the whole revisit record as it stands (hospital/visits/payloads.py). `visit.accepted`
-is not reported on its own: the revisit record needs its end (endDate is required), so it goes when the visit
-completes or is terminated, and prescriptions of the visit wait for it (`Requires`). A visit withdrawn before it
-was answered is no revisit: the appointment already reported stands (the platform has no cancel method).
+Every visit event carries the whole revisit record as it stands (hospital/contracts/visits.py `RevisitRecord`).
+`visit.accepted` is not reported on its own: the revisit record needs its end (endDate is required), so it goes
+when the visit completes or is terminated, and prescriptions of the visit wait for it (`Requires`). A visit
+withdrawn before it was answered is no revisit: the appointment already reported stands (the platform has no
+cancel method).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from connectors.supervision.mapping.base import EventView, MapContext, Mapped, Mapper, NotReported, Requires
-from connectors.supervision.mapping.codes import age_on, subject_code
+from connectors.supervision.mapping.base import (
+    EventView,
+    MapContext,
+    Mapped,
+    Mapper,
+    MappingFailed,
+    NotReported,
+    Requires,
+)
+from connectors.supervision.mapping.codes import flag, subject_code
+from hospital.contracts.visits import EmrSigned, RevisitRecord
 
 __all__ = ["APPOINTMENT_METHOD", "EMR_METHOD", "MAPPERS", "REVISIT_METHOD"]
 
@@ -22,90 +32,80 @@ CANCELLED_BY_PATIENT = "patient_cancelled"
 REVISIT = "1"  # returnVisitType: a follow-up (复诊) of a diagnosis made offline (REV-01)
 
 
-def _people(event: EventView, ctx: MapContext) -> dict[str, Any]:
-    doctor = ctx.staff(user_id=event.require("doctor_user_id"))
-    patient = ctx.patient(patient_id=event.require("patient_id"))
-    code = subject_code(event.get("department_code"))
+def _people(p: RevisitRecord, ctx: MapContext) -> dict[str, Any]:
+    doctor = ctx.staff(user_id=p.doctor_user_id)
+    patient = ctx.patient(patient_id=p.patient_id)
+    code = subject_code(p.department_code)
     return {"doctorCertID": doctor.id_number, "doctorName": doctor.name, "patientCertID": patient.id_number,
             "patientName": patient.name, "subjectCode": code, "subjectName": ctx.department_name(code)}
 
 
-def booked(event: EventView, ctx: MapContext) -> Mapped:
-    people = _people(event, ctx)
-    start = event.get("scheduled_start") or event.get("starts_at") or event.require("booked_at")
-    record = {**ctx.organ(), "bussID": str(event.require("visit_id")), **people, "appointDate": ctx.local_time(start)}
+def booked(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped:
+    p = event.data
+    record = {**ctx.organ(), "bussID": p.visit_id, **_people(p, ctx),
+              "appointDate": ctx.local_time(p.scheduled_start or p.booked_at)}
     return Mapped(APPOINTMENT_METHOD, [record])
 
 
-def accepted(event: EventView, ctx: MapContext) -> NotReported:
+def accepted(event: EventView[Any], ctx: MapContext) -> NotReported:
     return NotReported("a revisit is reported when it ends (uploadReferralIndicators needs endDate)")
 
 
-def cancelled(event: EventView, ctx: MapContext) -> Mapped | NotReported:
-    if event.get("accepted_at"):
+def cancelled(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped | NotReported:
+    if event.data.accepted_at:
         # Answered, then withdrawn: a revisit record ends it, or what the doctor did meanwhile (an EMR, a
         # prescription) would wait for it for ever.
         return ended(event, ctx)
     return NotReported("withdrawn before it was answered: no revisit took place (the appointment stands as reported)")
 
 
-def ended(event: EventView, ctx: MapContext) -> Mapped:
-    p = event.payload
-    people = _people(event, ctx)
-    patient = ctx.patient(patient_id=p["patient_id"])
-    requested = p.get("booked_at") or p.get("requested_at")
-    started = p.get("started_at") or p.get("accepted_at") or requested
-    ended_at = event.require("ended_at")
-    prior = dict(event.require("prior_diagnosis"))
-    diagnosis = dict(p.get("present_diagnosis") or p.get("diagnosis") or {})
-    guardian = dict(p.get("guardian") or {})
+def ended(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped:
+    p = event.data
+    if p.ended_at is None:
+        raise MappingFailed(f"{event.event_type} of visit {p.visit_id} has no ended_at")
+    started = p.started_at or p.accepted_at or p.booked_at
+    guardian = p.guardian
     completed = event.event_type == "visit.completed"
-    age = p.get("patient_age")
-    if age is None:
-        age = age_on(patient.birth_date, ctx.moment(started) or event.created_at)
     record = {
-        **ctx.organ(), "bussID": str(event.require("visit_id")), **people,
-        "age": age,
-        "guardianCertID": guardian.get("id_number", ""), "guardianName": guardian.get("name", ""),
-        "guardianMobile": guardian.get("mobile") or guardian.get("phone") or "",
+        **ctx.organ(), "bussID": p.visit_id, **_people(p, ctx),
+        "age": p.patient_age,
+        "guardianCertID": guardian.id_number if guardian else "", "guardianName": guardian.name if guardian else "",
+        "guardianMobile": (guardian.mobile or "") if guardian else "",
         "returnVisitType": REVISIT,
-        "diseasesHistory": p.get("disease_history") or p.get("history") or "",
-        "originalDiagnosis": prior.get("name", ""),
-        "thisDiagnosis": diagnosis.get("name") or prior.get("name", ""),
-        "mainDiagnoseCode": p.get("main_diagnosis_code") or diagnosis.get("icd10_code") or prior.get("icd10_code", ""),
+        "diseasesHistory": p.disease_history or "",
+        "originalDiagnosis": p.prior_diagnosis.name,
+        "thisDiagnosis": p.present_diagnosis.name if p.present_diagnosis else p.prior_diagnosis.name,
+        "mainDiagnoseCode": p.main_diagnosis_code,
         # The patient declared a revisit (REV-01) and the doctor confirmed it on accepting (REV-04).
-        "referralFlag": "1" if p.get("revisit_declared", p.get("revisit_confirmed", True)) else "0",
-        "firstDiagnosis": ",".join(str(i) for i in p.get("first_diagnosis_files") or []),
-        "applyDate": ctx.local_time(requested or started),
+        "referralFlag": flag(p.revisit_declared),
+        "firstDiagnosis": "",  # the first diagnosis's document is filed with the hospital, not uploaded
+        "applyDate": ctx.local_time(p.booked_at),
         "startDate": ctx.local_time(started),
-        "endDate": ctx.local_time(ended_at),
-        "answerFlag": "1" if p.get("answered", completed) else "0",
-        "refuseType": "" if completed else str(p.get("termination_reason") or CANCELLED_BY_PATIENT),
+        "endDate": ctx.local_time(p.ended_at),
+        "answerFlag": flag(p.answered),
+        "refuseType": "" if completed else (p.termination_reason or CANCELLED_BY_PATIENT),
         "updateTime": ctx.local_time(event.created_at),
     }
     return Mapped(REVISIT_METHOD, [record])
 
 
-def emr_signed(event: EventView, ctx: MapContext) -> Mapped:
-    p = event.payload
-    # The EMR payload names its people by ID number (hospital/visits/payloads.py: emr_record); the signer is the
-    # doctor, looked up when an older payload lacks the number.
-    doctor_cert = p.get("doctor_id_number") or ctx.staff(
-        user_id=p.get("signed_by_user_id") or event.require("doctor_user_id")).id_number
-    patient_cert = p.get("patient_id_number") or ctx.patient(patient_id=event.require("patient_id")).id_number
-    diagnosis = dict(p.get("diagnosis") or {})
+def emr_signed(event: EventView[EmrSigned], ctx: MapContext) -> Mapped:
+    p = event.data
+    # The EMR names its people by ID number (sealed in the outbox); a signer with no staff record on the visit
+    # (doctor_id_number None) is looked up by user.
+    doctor_cert = p.doctor_id_number or ctx.staff(user_id=p.signed_by_user_id).id_number
     record = {
-        **ctx.organ(), "bussID": str(event.require("visit_id")),
-        "doctorCertID": doctor_cert, "patientCertID": patient_cert,
-        "mainDieaseDescribe": p.get("chief_complaint", ""),
-        "currentMedical": p.get("present_illness", ""),
-        "histroyMedical": p.get("past_history", ""),
-        "mainDiagnoseCode": p.get("diagnosis_icd10") or diagnosis.get("icd10_code", ""),
-        "thisDiagnosis": p.get("diagnosis_name") or diagnosis.get("name", ""),
-        "updateTime": ctx.local_time(p.get("signed_at") or event.created_at),
+        **ctx.organ(), "bussID": p.visit_id,
+        "doctorCertID": doctor_cert, "patientCertID": p.patient_id_number,
+        "mainDieaseDescribe": p.chief_complaint,
+        "currentMedical": p.present_illness,
+        "histroyMedical": p.past_history,
+        "mainDiagnoseCode": p.diagnosis_icd10,
+        "thisDiagnosis": p.diagnosis_name,
+        "updateTime": ctx.local_time(p.signed_at),
     }
     # The EMR is signed during the visit; the platform files it under the revisit record, which goes at its end.
-    return Mapped(EMR_METHOD, [record], requires=(Requires(REVISIT_METHOD, str(p["visit_id"])),))
+    return Mapped(EMR_METHOD, [record], requires=(Requires(REVISIT_METHOD, p.visit_id),))
 
 
 MAPPERS: dict[str, Mapper] = {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,8 @@ from connectors.supervision.runner import open_dispatcher
 from connectors.supervision.settings import ConnectorSettings
 from connectors.supervision.simulator import SimulatorConfig, create_simulator_app
 from hospital.config import Settings
+from hospital.contracts import Payload
+from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent
 from hospital.db import create_engine, session_factory
 
@@ -179,20 +182,36 @@ async def demo_people(settings: Settings) -> People:
         await engine.dispose()
 
 
-Emitted = tuple[str, str, str, dict[str, Any]]  # event type, subject type, subject id, payload
+async def staff_id_of(settings: Settings, user_id: str) -> str:
+    """The staff record's id of a clinician's user (payloads name clinicians by either, as the areas do)."""
+    from hospital.staff.models import StaffMember
+
+    engine = create_engine(settings.resolved_database_url, immediate=False)
+    try:
+        async with session_factory(engine)() as session:
+            member = (await session.execute(select(StaffMember).where(
+                StaffMember.user_id == uuid.UUID(user_id)))).scalar_one()  # type: ignore[arg-type]
+            return str(member.id)
+    finally:
+        await engine.dispose()
 
 
-async def emit_all(settings: Settings, events: list[Emitted], *, created_at: list[Any] | None = None) -> None:
-    """Commit `events` as the areas would (one transaction), optionally with chosen commit times."""
+Emitted = tuple[str, str, str, Payload | dict[str, Any]]  # event type, subject type, subject id, payload
+
+
+async def emit_all(settings: Settings, events: Sequence[Emitted], *, created_at: list[Any] | None = None) -> None:
+    """Commit `events` as the areas would (one transaction, their payloads conformed and sealed with the field
+    key), optionally with chosen commit times."""
     from hospital.core.outbox import emit
 
     engine = create_engine(settings.resolved_database_url)
+    cipher = FieldCipher(settings.field_key)
     try:
         async with session_factory(engine)() as session:
             for index, (event_type, subject_type, subject_id, payload) in enumerate(events):
                 versions = [e for e in events[:index] if e[:3] == (event_type, subject_type, subject_id)]
                 row = await emit(session, event_type, subject_type=subject_type, subject_id=subject_id,
-                                 payload=payload, version=len(versions) + 1)
+                                 payload=payload, version=len(versions) + 1, cipher=cipher)
                 if created_at is not None:
                     row.created_at = row.next_attempt_at = created_at[index]
             await session.commit()

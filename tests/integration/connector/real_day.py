@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from connectors.supervision.directory import opened_payload
 from connectors.supervision.dispatcher import Dispatcher
-from connectors.supervision.mapping import EventView
+from connectors.supervision.mapping import EventView, event_view
 from hospital.config import Settings
 from hospital.core.clock import local_date
 from tests.conftest import FakeClock
@@ -131,11 +131,16 @@ async def a_real_day(client: AsyncTestClient[Any], clock: FakeClock) -> Day:
     return await the_other_endings(client, await a_whole_visit(client, clock))
 
 
-async def mapped_views(settings: Settings, dispatcher: Dispatcher) -> list[EventView]:
-    """Every outbox event as the dispatcher hands it to a mapper: sealed part opened, the people and earlier
-    events it names loaded into the directory."""
+async def mapped_views(settings: Settings, dispatcher: Dispatcher) -> list[EventView[Any]]:
+    """Every outbox event as the dispatcher hands it to a mapper: sealed part opened, the payload converted into
+    its event type's contract Struct (every event of the day has one), the people and earlier events it names
+    loaded into the directory."""
     assert dispatcher.directory is not None
-    views = [EventView(e.seq, e.event_type, e.subject_type, e.subject_id, e.version, e.created_at,
-                       opened_payload(e.payload or {}, dispatcher.directory)) for e in await fresh_outbox(settings)]
-    await dispatcher.directory.prepare(v.payload for v in views)
+    views, opened = [], []
+    for e in await fresh_outbox(settings):
+        opened.append(opened_payload(e.payload or {}, dispatcher.directory))
+        view = event_view(e.seq, e.event_type, e.subject_type, e.subject_id, e.version, e.created_at, opened[-1])
+        assert isinstance(view, EventView), f"{e.event_type} has no payload contract"
+        views.append(view)
+    await dispatcher.directory.prepare(opened)
     return views

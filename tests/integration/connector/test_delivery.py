@@ -5,14 +5,17 @@ daily dispute check-in (SUP-02, SUP-04)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
 
 from connectors.supervision.catalogue import file_catalogue
-from connectors.supervision.mapping import Mapped, NotReported, registry
-from connectors.supervision.mapping import contract as c
+from connectors.supervision.mapping import registry
 from connectors.supervision.settings import Mode
 from hospital.config import Settings
+from hospital.contracts.institution import LicenceRecorded
+from hospital.contracts.quality import AdverseEventReported
+from hospital.contracts.staff import StaffRecord
+from hospital.contracts.visits import Diagnosis
+from tests import payloads
 from tests.integration.connector.conftest import (
     DispatcherFactory,
     Sim,
@@ -25,13 +28,14 @@ from tests.integration.connector.conftest import (
 )
 
 STAFF = "uploadDoctorIndicators"
+LICENCE = LicenceRecorded(licence_number="PDY0002", institution_name="示范市第一人民医院",
+                          internet_hospital_name="示范互联网医院", issuer="示范市卫生健康委员会",
+                          valid_from=date(2025, 1, 1), valid_until=date(2030, 12, 31), service_modes=["互联网诊疗"],
+                          address="示范路1号", legal_representative="赵院长")
 
 
-def staff_payload(staff_id: str, title: str) -> dict[str, Any]:
-    return {"staff_id": staff_id, "kind": "doctor", "name": "周医生", "id_number": "110105199009093412", "sex": "male",
-            "birth_date": "1990-09-09", "title": title, "clinical_years": 5, "departments": ["03.03"],
-            "credentials": [{"kind": "physician_qualification", "number": "Q1"},
-                            {"kind": "physician_practice", "number": "P1"}]}
+def staff_payload(staff_id: str, title: str) -> StaffRecord:
+    return payloads.staff_record(staff_id, name="周医生", id_number="110105199009093412", title=title)
 
 
 async def test_the_demo_hospital_reaches_the_platform_complete_and_without_warnings(
@@ -69,17 +73,22 @@ async def test_the_catalogue_and_revisit_go_before_prescriptions_and_a_record_be
     demo: None, settings: Settings, sim: Sim, dispatchers: DispatcherFactory
 ) -> None:
     p = await demo_people(settings)
-    visit, prescription, now = str(uuid.uuid4()), str(uuid.uuid4()), datetime.now(UTC)
+    visit, prescription, dispensing = (str(uuid.uuid4()) for _ in range(3))
+    now = datetime.now(UTC)
     dispatcher = await dispatchers()
     async with dispatcher.session() as session:
         await file_catalogue(session)
-    # Committed in the order a day produces them: the prescription is approved and rated before the visit ends.
+    # Committed out of the order the platform needs them: the prescription approved and dispensed, the visit rated,
+    # and only then the visit's end (its revisit record).
     await emit_all(settings, [
+        ("prescription.submitted", "prescription", prescription,
+         payloads.prescription_submitted(prescription, visit, p.patient_id, p.doctor_staff_id, now)),
         ("prescription.approved", "prescription", prescription,
-         c.prescription_approved(prescription, visit, p.patient_id, p.doctor_user_id, p.pharmacist_user_id, now)),
-        ("dispensing.shipped", "prescription", prescription, c.dispensing(prescription, p.pharmacist_user_id, now)),
-        ("rating.submitted", "rating", "r-1", c.rating("r-1", visit, p.doctor_user_id, now)),
-        ("visit.completed", "visit", visit, c.visit_completed(visit, p.patient_id, p.doctor_user_id, now)),
+         payloads.reviewed(prescription, p.pharmacist_staff_id, now)),
+        ("dispensing.dispensed", "dispensing", dispensing,
+         payloads.dispensed(dispensing, prescription, p.pharmacist_user_id, now)),
+        ("rating.submitted", "visit", visit, payloads.rating(str(uuid.uuid4()), visit, p.doctor_user_id, now)),
+        ("visit.completed", "visit", visit, payloads.revisit_record(visit, p.patient_id, p.doctor_user_id, now)),
     ])
     await sim.fault(kind="http500", count=2)  # the catalogue's first attempts fail: everything after it waits
     await deliver_all(dispatcher)
@@ -96,23 +105,19 @@ async def test_the_catalogue_and_revisit_go_before_prescriptions_and_a_record_be
 async def test_an_event_without_a_mapper_is_parked_shown_and_delivered_once_a_mapper_is_added(
     settings: Settings, sim: Sim, dispatchers: DispatcherFactory
 ) -> None:
-    await emit_all(settings, [("drill.catalogue", "drill", "d-1", {"code": "YP1"})])
-    dispatcher = await dispatchers()
-    await deliver_all(dispatcher)
-    status = await status_of(dispatcher)
-    assert status.counts["parked"] == 1 and status.parked_types == {"drill.catalogue": 1}
-
-    def drill(event: Any, ctx: Any) -> Mapped | NotReported:
-        record = {**ctx.organ(), "hospDrugCode": event.payload["code"], "hospDrugName": "演练药", "hospDrugPacking": "1",
-                  "hospDrugManuf": "演练", "drugClass": "01", "useFlag": "1", "updateTime": "2024-06-12 08:00:00"}
-        return Mapped("uploadDrugCatalogue", [record])
-
-    registry()["drill.catalogue"] = drill
+    # A connector older than the hospital: it has no mapper for the licence yet.
+    mapper = registry().pop("institution.licence")
     try:
-        await deliver_all(await dispatchers())  # a new dispatcher process routes parked events again
+        await emit_all(settings, [("institution.licence", "institution", "PDY0002", LICENCE)])
+        dispatcher = await dispatchers()
+        await deliver_all(dispatcher)
+        status = await status_of(dispatcher)
+        assert status.counts["parked"] == 1 and status.parked_types == {"institution.licence": 1}
+        assert await sim.records("uploadOrganIndicators") == []
     finally:
-        del registry()["drill.catalogue"]
-    assert [r["businessId"] for r in await sim.records("uploadDrugCatalogue")] == ["YP1"]
+        registry()["institution.licence"] = mapper  # the upgrade
+    await deliver_all(await dispatchers())  # a new dispatcher process routes parked events again
+    assert [r["record"]["internetPermit"] for r in await sim.records("uploadOrganIndicators")] == ["PDY0002"]
     assert (await status_of(dispatcher)).counts["parked"] == 0
 
 
@@ -121,8 +126,9 @@ async def test_in_t_plus_1_business_records_wait_for_the_nightly_batch_once_per_
 ) -> None:
     p = await demo_people(settings)
     visit, now = str(uuid.uuid4()), datetime.now(UTC)
-    completed = c.visit_completed(visit, p.patient_id, p.doctor_user_id, now)
-    corrected = {**completed, "diagnosis": {"icd10_code": "I11", "name": "高血压性心脏病"}}
+    completed = payloads.revisit_record(visit, p.patient_id, p.doctor_user_id, now)
+    corrected = payloads.revisit_record(visit, p.patient_id, p.doctor_user_id, now, main_diagnosis_code="I11",
+                                        present_diagnosis=Diagnosis(icd10_code="I11", name="高血压性心脏病"))
     await emit_all(settings, [("visit.completed", "visit", visit, completed),
                               ("visit.completed", "visit", visit, corrected)])
     clock = Clock(now)
@@ -143,10 +149,9 @@ async def test_a_day_without_disputes_is_checked_in_with_an_empty_push_and_a_day
 ) -> None:
     now = datetime.now(UTC).replace(hour=4)  # noon in Shanghai: clear of the batch time and of midnight
     yesterday = now - timedelta(days=1)
-    await emit_all(settings, [("adverse_event.reported", "adverse_event", "a-1", {
-        "adverse_event_id": "a-1", "kind": "drug", "severity": "mild", "occurred_on": yesterday.date().isoformat(),
-        "description": "服药后轻度头晕", "drug_code": "C08CA01-tab-5mg", "visit_id": None,
-        "reporter_role": "doctor"})], created_at=[yesterday])
+    await emit_all(settings, [("adverse_event.reported", "adverse_event", "a-1", AdverseEventReported(
+        adverse_event_id="a-1", kind="drug", severity="mild", occurred_on=yesterday.date(),
+        description="服药后轻度头晕", drug_code="C08CA01-tab-5mg", reporter_role="doctor"))], created_at=[yesterday])
     clock = Clock(now)
     await deliver_all(await dispatchers(clock=clock))
     clock.now = now + timedelta(days=1)

@@ -1,4 +1,4 @@
-"""The events the areas really emit (not the contract's examples) map to complete platform records (SUP-02).
+"""The events the areas really emit map to complete platform records (SUP-02).
 
 A whole day's journey over HTTP — book, accept, start, sign the record, prescribe, approve, dispense, ship,
 complete, rate, complain — then every outbox event goes through the mapping registry exactly as the
@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from connectors.supervision.gateway.methods import missing_required
 from connectors.supervision.mapping import Mapped, MappingFailed, NotReported, UnmappedEvent, map_event
 from hospital.config import Settings
+from hospital.contracts import EVENT_PAYLOADS
 from tests.conftest import FakeClock
 from tests.integration.connector.conftest import UNIT, DispatcherFactory
 from tests.integration.connector.real_day import a_real_day, mapped_views
@@ -28,6 +29,8 @@ async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
     await a_real_day(client, clock)
     dispatcher = await dispatchers()
     views = await mapped_views(settings, dispatcher)
+    # Every event of the day has a contract, and what the outbox holds reads back as it (emit conformed it).
+    assert all(type(v.data) is EVENT_PAYLOADS[v.event_type] for v in views)
     problems: list[str] = []
     outcomes: dict[str, str] = {}
     records: dict[str, dict[str, Any]] = {}

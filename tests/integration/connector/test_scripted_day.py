@@ -4,7 +4,7 @@ complete, consistent picture and no risk warnings; records the regulator would f
 Everything runs through the real API: the demo hospital, admitting a doctor and a pharmacist, their face
 verifications, and a whole visit (booked, accepted, record signed, prescription approved and shipped, visit
 completed, rated, a complaint escalated, an adverse event). Only the records the regulator should flag are
-emitted directly (`mapping.contract`), since the hospital's own rules refuse to produce them.
+emitted directly (typed payloads, tests/payloads.py), since the hospital's own rules refuse to produce them.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 
 from connectors.supervision.catalogue import file_catalogue
-from connectors.supervision.mapping import contract as c
 from hospital.config import Settings
 from hospital.demo import faces_dir
+from tests import payloads
 from tests.conftest import FakeClock
 from tests.helpers import login, login_as
 from tests.integration.connector.conftest import (
@@ -29,6 +29,7 @@ from tests.integration.connector.conftest import (
     demo_people,
     emit_all,
     fresh_outbox,
+    staff_id_of,
 )
 from tests.integration.connector.real_day import a_whole_visit
 
@@ -114,13 +115,19 @@ async def test_a_scripted_day_leaves_the_platform_complete_and_flags_what_the_re
     # disease), and a prescription whose diagnosis is not the revisit's.
     now = datetime.now(UTC)
     flagged_visit, long_rx, other_rx = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    doctor_staff, pharmacist_staff = await staff_id_of(settings, doctor), await staff_id_of(settings, pharmacist)
+    four_weeks = {"items": [payloads.prescription_item(days=28, quantity_packs=1)]}
     await emit_all(settings, [
         ("visit.completed", "visit", flagged_visit,
-         c.visit_completed(flagged_visit, people.patient_id, unverified, now)),
-        ("prescription.approved", "prescription", long_rx,
-         c.prescription_approved(long_rx, visit, people.patient_id, doctor, pharmacist, now, days=28)),
-        ("prescription.approved", "prescription", other_rx,
-         c.prescription_approved(other_rx, visit, people.patient_id, doctor, pharmacist, now, icd10_code="J45")),
+         payloads.revisit_record(flagged_visit, people.patient_id, unverified, now)),
+        ("prescription.submitted", "prescription", long_rx,
+         payloads.prescription_submitted(long_rx, visit, people.patient_id, doctor_staff, now,
+                                         document_changes=four_weeks)),
+        ("prescription.approved", "prescription", long_rx, payloads.reviewed(long_rx, pharmacist_staff, now)),
+        ("prescription.submitted", "prescription", other_rx,
+         payloads.prescription_submitted(other_rx, visit, people.patient_id, doctor_staff, now,
+                                         document_changes={"icd10": "J45"})),
+        ("prescription.approved", "prescription", other_rx, payloads.reviewed(other_rx, pharmacist_staff, now)),
     ])
     await deliver_all(dispatcher)
     flags = {(w["check"], w["businessId"]) for w in await sim.warnings()}

@@ -1,13 +1,12 @@
-"""The FHIR adapter: the events the areas emit (their real payload shapes) as FHIR R4 resources validated by
-fhir.resources, and the transport's transaction Bundle and answer classification (SUP-02 for FHIR platforms).
-The whole real day is mapped in tests/integration/connector/test_real_events_fhir.py; these are the cases a
-day does not reach (a minor with a guardian, a delivered parcel, a suspected infection, the catalogue)."""
+"""The FHIR adapter: the events the areas emit (their contract Structs, hospital/contracts) as FHIR R4 resources
+validated by fhir.resources, and the transport's transaction Bundle and answer classification (SUP-02 for FHIR
+platforms). The whole real day is mapped in tests/integration/connector/test_real_events_fhir.py; these are the
+cases a day does not reach (a minor with a guardian, a delivered parcel, a suspected infection, the catalogue)."""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -16,69 +15,63 @@ import pytest
 
 from connectors.supervision.catalogue import catalogue_payload
 from connectors.supervision.fhir import fhir_registry, map_fhir_event
-from connectors.supervision.fhir.transport import FhirTransport, classify_fhir, transaction
+from connectors.supervision.fhir.platform import FhirPlatform, classify_fhir, transaction
 from connectors.supervision.gateway.responses import Accepted, FixData, Retry
-from connectors.supervision.mapping import MapContext, Mapped, MappingFailed, NotReported, UnmappedEvent, registry
+from connectors.supervision.mapping import MapContext, Mapped, MappingFailed, NotReported, registry
+from hospital.contracts import EVENT_PAYLOADS, Payload
+from hospital.contracts.biometrics import FaceVerified
+from hospital.contracts.visits import Guardian, InfectiousFlag, PriorDiagnosis, Referral, RevisitRecord
 from hospital.prescriptions.formulary.tables import load_formulary
-from tests.unit.supervision.test_mapping import AT, CHILD, CTX, DOCTOR, PATIENT, PHARMACIST, STAFF_PAYLOAD, VISIT, Refs, event
+from tests import payloads
+from tests.unit.supervision.test_mapping import (
+    AT,
+    CHILD,
+    CTX,
+    DISPENSING,
+    DOCTOR,
+    PATIENT,
+    PHARMACIST,
+    RX,
+    STAFF_PAYLOAD,
+    VISIT,
+    Refs,
+    event,
+)
 
-RX, DISPENSING, RECORD, PRIOR = "rx-1", "d-1", "mr-1", "pd-1"
-SHA = "ab" * 32
-DOCTOR_JWS, REVIEW_JWS = "eyJhbGciOiJFUzI1NiJ9.ZG9jdG9y.c2ln", "eyJhbGciOiJFUzI1NiJ9.cmV2aWV3.c2ln"
-WARNING = {"rule_id": "RX-03", "severity": "warn", "category": "unsuitable", "message": "already supplied"}
-
-
-def revisit(patient_id: str = PATIENT.patient_id, **changes: Any) -> dict[str, Any]:
-    """A revisit record as hospital/visits/payloads.py `revisit_record` writes it, at the end of a visit."""
-    return {"visit_id": VISIT, "state": "completed", "mode": "video", "department_code": "03.03",
-            "department_name": "心血管内科专业", "doctor_user_id": DOCTOR.user_id, "patient_id": patient_id,
-            "scheduled_start": AT.isoformat(), "scheduled_end": (AT + timedelta(hours=2)).isoformat(),
-            "guardian": None, "revisit_declared": True,
-            "prior_diagnosis": {"prior_diagnosis_id": PRIOR, "icd10_code": "I10", "name": "原发性高血压",
-                                "institution": "示范市第一人民医院", "diagnosed_on": "2024-03-01",
-                                "document_type": "outpatient_record", "document_sha256": SHA},
-            "present_diagnosis": {"icd10_code": "I10", "name": "原发性高血压"}, "main_diagnosis_code": "I10",
-            "booked_at": (AT - timedelta(days=1)).isoformat(), "accepted_at": AT.isoformat(),
-            "started_at": (AT + timedelta(minutes=1)).isoformat(), "ended_at": (AT + timedelta(minutes=15)).isoformat(),
-            "termination_reason": None, "referral": None, "infectious": None, "medical_record_id": RECORD, **changes}
+RECORD, PRIOR = "mr-1", "pd-1"
+DOCTOR_JWS, REVIEW_JWS, SHA = payloads.DOCTOR_JWS, payloads.REVIEW_JWS, payloads.SHA
 
 
-def document(**changes: Any) -> dict[str, Any]:
-    """The signed prescription document (hospital/prescriptions/writing/documents.py) inside `prescription.submitted`."""
-    return {"prescription_number": "RX-1", "issued_at": AT.isoformat(), "valid_until": "2024-06-14",
-            "patient": {"patient_id": PATIENT.patient_id, "name": PATIENT.name},
-            "diagnoses": [{"icd10": "I10", "name": "原发性高血压"}],
-            "items": [{"drug_code": "C08CA01-tab-5mg", "name_zh": "苯磺酸氨氯地平片", "strength": "5 mg",
-                       "dose_per_time": "2.5", "dose_unit": "mg", "times_per_day": 2, "interval_days": 1,
-                       "days_supply": 14, "quantity_packs": 1, "pack": "28 片", "usage": "口服，早晚"}], **changes}
+def revisit(patient_id: str = PATIENT.patient_id, **changes: Any) -> RevisitRecord:
+    """A revisit record as the visits area emits it, at the end of a visit (started 09:10, ended 09:25)."""
+    prior = PriorDiagnosis(prior_diagnosis_id=PRIOR, icd10_code="I10", name="原发性高血压",
+                           institution="示范市第一人民医院", diagnosed_on=(AT - timedelta(days=100)).date(),
+                           document_type="outpatient_record", document_sha256=SHA)
+    return payloads.revisit_record(VISIT, patient_id, DOCTOR.user_id, AT,
+                                   **{"prior_diagnosis": prior, "medical_record_id": RECORD, **changes})
 
 
-SUBMITTED = {"prescription_id": RX, "prescription_number": "RX-1", "visit_id": VISIT, "department_code": "03.03",
-             "doctor_staff_id": DOCTOR.staff_id, "issued_at": AT.isoformat(), "valid_until": "2024-06-14",
-             "prescription": document(), "doctor_jws": DOCTOR_JWS, "findings": [WARNING]}
-DISPENSED = {"dispensing_id": DISPENSING, "prescription_id": RX, "status": "dispensed",
-             "dispensed_at": (AT + timedelta(hours=1)).isoformat(), "pharmacist_user_id": PHARMACIST.user_id,
-             "courier_kind": "third_party", "courier_name": "顺丰速运"}
+# Twice a day, half a tablet, for two weeks.
+ITEM = payloads.prescription_item(dose_per_time="2.5", times_per_day=2, days=14, usage="口服，早晚")
+SUBMITTED = payloads.prescription_submitted(RX, VISIT, PATIENT.patient_id, DOCTOR.staff_id, AT,
+                                            document_changes={"items": [ITEM]})
+DISPENSED = payloads.dispensed(DISPENSING, RX, PHARMACIST.user_id, AT + timedelta(hours=1))
 
 
-def review(decision: str, reasons: list[str]) -> dict[str, Any]:
-    return {"prescription_id": RX, "prescription_number": "RX-1", "decision": decision, "reasons": reasons,
-            "pharmacist_staff_id": PHARMACIST.staff_id, "reviewed_at": (AT + timedelta(minutes=5)).isoformat(),
-            "review_jws": REVIEW_JWS, "findings": [WARNING]}
+def review(decision: str, reasons: list[str]) -> Payload:
+    return payloads.reviewed(RX, PHARMACIST.staff_id, AT + timedelta(minutes=5), decision=decision, reasons=reasons)
 
 
 class Earlier(Refs):
     """The directory after `prepare`: the prescription's and the dispensing's first events are loaded."""
 
-    def earlier(self, event_type: str, subject_id: str) -> Mapping[str, Any] | None:
-        return {("prescription.submitted", RX): SUBMITTED, ("dispensing.dispensed", DISPENSING): DISPENSED}.get(
-            (event_type, subject_id))
+    found = {("prescription.submitted", RX): SUBMITTED, ("dispensing.dispensed", DISPENSING): DISPENSED}
 
 
 LOADED = MapContext(CTX.organ_id, CTX.organ_name, CTX.tz, Earlier())
 
 
-def resources(event_type: str, payload: dict[str, Any], ctx: MapContext = LOADED) -> dict[str, list[dict[str, Any]]]:
+def resources(event_type: str, payload: Payload, ctx: MapContext = LOADED) -> dict[str, list[dict[str, Any]]]:
     outcome = map_fhir_event(event(event_type, payload), ctx)
     assert isinstance(outcome, Mapped), outcome
     found: dict[str, list[dict[str, Any]]] = {}
@@ -104,8 +97,7 @@ def test_a_completed_visit_is_an_encounter_with_the_prior_diagnosis_its_document
     found = resources("visit.completed", revisit())
     (encounter,), (document_ref,) = found["Encounter"], found["DocumentReference"]
     assert encounter["status"] == "finished" and encounter["class"]["code"] == "VR"
-    assert encounter["period"] == {"start": revisit()["started_at"].replace("+00:00", "Z"),
-                                   "end": revisit()["ended_at"].replace("+00:00", "Z")}
+    assert encounter["period"] == {"start": "2024-06-12T01:10:00Z", "end": "2024-06-12T01:25:00Z"}
     prior = next(x for x in found["Condition"] if x["id"] == PRIOR)
     assert prior["evidence"][0]["detail"][0]["reference"] == f"DocumentReference/{document_ref['id']}"
     assert document_ref["identifier"][0]["value"] == SHA
@@ -122,24 +114,26 @@ def test_a_completed_visit_is_an_encounter_with_the_prior_diagnosis_its_document
 
 
 def test_a_visit_at_each_stage_and_a_withdrawn_one_is_cancelled() -> None:
-    booked = revisit(state="booked", accepted_at=None, started_at=None, ended_at=None, present_diagnosis=None,
-                     medical_record_id=None)
+    booked = revisit(state="requested", accepted_at=None, revisit_confirmed_at=None, started_at=None, ended_at=None,
+                     answered=False, outcome=None, present_diagnosis=None, medical_record_id=None)
     (planned,) = resources("visit.booked", booked)["Encounter"]
     assert planned["status"] == "planned" and planned["period"]["start"].startswith(AT.date().isoformat())
     assert [h["status"] for h in planned["statusHistory"]] == ["planned"]
-    withdrawn = {**booked, "ended_at": AT.isoformat()}
+    withdrawn = revisit(state="cancelled", accepted_at=None, started_at=None, ended_at=AT, answered=False,
+                        present_diagnosis=None, medical_record_id=None)
     assert resources("visit.cancelled", withdrawn)["Encounter"][0]["status"] == "cancelled"
 
 
 def test_a_minor_comes_with_a_guardian_and_a_terminated_visit_refers_offline_flagging_the_suspected_infection() -> None:
     payload = revisit(CHILD.patient_id, state="terminated", present_diagnosis=None, medical_record_id=None,
-                      guardian={"name": "小明妈妈", "id_number": "110105198801011234", "relationship": "母亲",
-                                "mobile": "13900000000", "present_confirmed": True},
-                      termination_reason="suspected_infectious",
-                      referral={"institution": "示范市传染病医院", "department": "发热门诊", "advice": "尽快就诊",
-                                "urgent": True},
-                      infectious={"source": "doctor", "suspected": True, "note": "发热三天", "icd10_code": "A01.0",
-                                  "disease_zh": "伤寒"})
+                      patient_age=4, guardian=Guardian(name="小明妈妈", id_number="110105198801011234",
+                                                       relationship="母亲", mobile="13900000000",
+                                                       present_confirmed=True),
+                      termination_reason="suspected_infectious", referred_offline=True, infectious_flag=True,
+                      referral=Referral(institution="示范市传染病医院", department="发热门诊", advice="尽快就诊",
+                                        urgent=True),
+                      infectious=InfectiousFlag(source="doctor", suspected=True, note="发热三天", icd10_code="A01.0",
+                                                disease_zh="伤寒"))
     found = resources("visit.terminated", payload)
     (guardian,), (encounter,), (referral,) = found["RelatedPerson"], found["Encounter"], found["ServiceRequest"]
     assert guardian["identifier"][0]["value"] == "110105198801011234" and guardian["relationship"][0]["text"] == "母亲"
@@ -153,16 +147,13 @@ def test_a_minor_comes_with_a_guardian_and_a_terminated_visit_refers_offline_fla
     assert suspected["verificationStatus"]["coding"][0]["code"] == "provisional"
 
 
-def test_the_signed_emr_is_a_document_with_the_doctors_signature() -> None:
-    payload = {"medical_record_id": RECORD, "visit_id": VISIT, "patient_name": PATIENT.name,
-               "patient_id_number": PATIENT.id_number, "chief_complaint": "血压控制复诊", "present_illness": "平稳",
-               "allergy_history": "无", "diagnosis_icd10": "I10", "diagnosis_name": "原发性高血压",
-               "treatment_advice": "继续服药", "signed_at": AT.isoformat(), "signed_by_user_id": DOCTOR.user_id,
-               "signature": DOCTOR_JWS}
-    found = resources("emr.signed", payload)
+def test_the_signed_emr_is_a_document_of_the_patient_with_the_doctors_signature() -> None:
+    found = resources("emr.signed", payloads.emr_signed(RECORD, VISIT, PATIENT.patient_id, DOCTOR.user_id, AT))
     (note,), (provenance,) = found["DocumentReference"], found["Provenance"]
-    assert note["id"] == RECORD and note["subject"]["identifier"]["value"] == PATIENT.id_number
-    assert json.loads(base64.b64decode(note["content"][0]["attachment"]["data"]))["diagnosis_icd10"] == "I10"
+    assert note["id"] == RECORD and note["subject"] == {"reference": f"Patient/{PATIENT.patient_id}",
+                                                        "display": PATIENT.name}
+    record = json.loads(base64.b64decode(note["content"][0]["attachment"]["data"]))
+    assert (record["diagnosis_icd10"], record["visited_at"]) == ("I10", "2024-06-12T01:10:00Z")
     assert decoded(provenance["signature"]) == [DOCTOR_JWS]
 
 
@@ -207,14 +198,7 @@ def test_a_review_whose_signed_document_is_unknown_fails_rather_than_guessing() 
 
 
 def test_a_delivered_parcel_completes_the_dispense_naming_who_dispensed_it() -> None:
-    history = [{"status": "dispensed", "at": DISPENSED["dispensed_at"], "by_role": "pharmacist", "note": ""},
-               {"status": "shipped", "at": (AT + timedelta(hours=2)).isoformat(), "by_role": "pharmacist", "note": "",
-                "tracking_number": "SF1"},
-               {"status": "delivered", "at": (AT + timedelta(days=1)).isoformat(), "by_role": "pharmacist",
-                "note": "本人签收"}]
-    payload = {"dispensing_id": DISPENSING, "prescription_id": RX, "status": "delivered",
-               "updated_at": history[-1]["at"], "courier_kind": "third_party", "courier_name": "顺丰速运",
-               "tracking_number": "SF1", "history": history}
+    payload = payloads.delivery_updated(DISPENSING, RX, DISPENSED.dispensed_at, delivered=True)
     (dispense,) = resources("dispensing.delivery_updated", payload)["MedicationDispense"]
     assert dispense["status"] == "completed" and dispense["receiver"][0]["reference"] == f"Patient/{PATIENT.patient_id}"
     assert dispense["performer"][0]["actor"]["reference"] == f"Practitioner/{PHARMACIST.staff_id}"
@@ -230,21 +214,19 @@ def test_the_catalogue_is_one_medication_per_drug_and_controlled_ones_are_inacti
 
 
 def test_face_verifications_are_audit_events_with_their_outcome() -> None:
-    payload = {"verification_id": "v-1", "user_id": DOCTOR.user_id, "at": AT.isoformat(), "passed": False,
-               "reason": "mismatch"}
+    payload = FaceVerified(verification_id="v-1", user_id=DOCTOR.user_id, at=AT, passed=False, reason="mismatch")
     (audit,) = resources("face.verification", payload)["AuditEvent"]
     assert (audit["type"]["code"], audit["outcome"]) == ("110114", "4")
     assert audit["entity"][0]["what"]["identifier"]["value"] == "v-1"
 
 
-def test_every_event_the_gateway_maps_is_decided_for_fhir_too_and_unknown_ones_are_unmapped() -> None:
-    # The first contract's names (mapping/contract.py) are emitted by no area.
-    first_contract = {"review.completed", "review.approved", "review.rejected", "dispensing.shipped",
-                      "dispensing.delivered", "dispensing.collected"}
-    assert set(registry()) - set(fhir_registry()) == first_contract
-    rating = {"rating_id": "r", "visit_id": VISIT, "score": 5, "rated_at": AT.isoformat()}
+def test_every_contracted_event_type_is_decided_by_both_platforms_and_nothing_else() -> None:
+    """The contract index (hospital/contracts) and the gateway's and the FHIR adapter's registries name the same
+    event types: an event an area emits is never parked for want of a mapper, and no mapper waits for an event no
+    area emits (the first contract's review.* and dispensing.shipped/delivered/collected are gone)."""
+    assert set(registry()) == set(fhir_registry()) == set(EVENT_PAYLOADS)
+    rating = payloads.rating("r", VISIT, DOCTOR.user_id, AT)
     assert isinstance(map_fhir_event(event("rating.submitted", rating), CTX), NotReported)
-    assert isinstance(map_fhir_event(event("future.thing", {}), CTX), UnmappedEvent)
 
 
 def test_the_transaction_bundle_puts_each_resource_by_id() -> None:
@@ -275,13 +257,13 @@ async def test_the_transport_posts_the_bundle_as_fhir_json() -> None:
     found = map_fhir_event(event("staff.record", STAFF_PAYLOAD), CTX)
     assert isinstance(found, Mapped)
     async with httpx.AsyncClient(transport=httpx.MockTransport(server)) as http:
-        outcome = await FhirTransport("http://fhir/r4", http).deliver(event("staff.record", STAFF_PAYLOAD), found, CTX)
+        outcome = await FhirPlatform("http://fhir/r4", http).deliver(event("staff.record", STAFF_PAYLOAD), found, CTX)
     assert isinstance(outcome, Accepted)
     assert seen[0].headers["content-type"] == "application/fhir+json"
     assert json.loads(seen[0].content)["entry"][0]["resource"]["resourceType"] == "Practitioner"
 
 
 def test_a_value_fhir_refuses_fails_the_mapping_naming_the_resource_and_field() -> None:
-
-    with pytest.raises(MappingFailed, match=r"Practitioner.*birthDate"):
-        map_fhir_event(event("staff.record", {**STAFF_PAYLOAD, "birth_date": "1980-13-45"}), CTX)
+    # The contract types the payload (a birth date is a date); FHIR's own rules still apply: an id has no spaces.
+    with pytest.raises(MappingFailed, match=r"Practitioner.*'id'"):
+        map_fhir_event(event("staff.record", payloads.staff_record("staff 1")), CTX)

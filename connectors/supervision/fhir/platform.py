@@ -1,21 +1,25 @@
-"""Sending an event's FHIR resources to a FHIR server: one transaction Bundle, each resource PUT by its id, so
-a repeat after a lost answer rewrites the same resources (idempotent). The server's answer is classified like
-the gateway's: 2xx accepted; 408, 429 and 5xx retried; 401/403 a configuration to fix; other 4xx a data fix,
-with the OperationOutcome's diagnostics kept as the message."""
+"""A FHIR R4 server as a `Platform`: the FHIR mapping registry (`fhir/`), real time only (no T+1 batch, no
+method ordering: each event is ordered by the `After` its mapper names), and the transport. An event's
+resources go in one transaction Bundle, each resource PUT by its id, so a repeat after a lost answer rewrites the
+same resources (idempotent). The server's answer is classified like the gateway's: 2xx accepted; 408, 429 and
+5xx retried; other 4xx a data fix, with the OperationOutcome's diagnostics kept as the message."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 from fhir.resources.R4B.bundle import Bundle
 
+from connectors.supervision.fhir import fhir_registry, map_fhir_event
 from connectors.supervision.gateway.responses import Accepted, FixData, Outcome, Retry
-from connectors.supervision.mapping import EventView, MapContext, Mapped
+from connectors.supervision.mapping import EventView, MapContext, Mapped, Mapper, NotReported, UnmappedEvent
+from connectors.supervision.timing import MethodTiming
 from hospital.core.errors import ConnectorError
 
-__all__ = ["FhirTransport", "classify_fhir", "transaction"]
+__all__ = ["FhirPlatform", "classify_fhir", "transaction"]
 
 FHIR_JSON = "application/fhir+json"
 
@@ -50,12 +54,28 @@ def classify_fhir(status: int, text: str) -> Outcome:
     return FixData(status, _diagnostics(text) or f"HTTP {status}", raw=text[:2000])
 
 
-class FhirTransport:
+class FhirPlatform:
+    """A FHIR server: one Bundle per event, taken as it comes."""
+
+    name = "fhir"
     max_records = 1  # one Bundle per event
 
     def __init__(self, base_url: str, http: httpx.AsyncClient) -> None:
         self._base_url = base_url.rstrip("/")
         self._http = http
+
+    def registry(self) -> Mapping[str, Mapper]:
+        return fhir_registry()
+
+    def map(self, event: EventView[Any], ctx: MapContext) -> Mapped | NotReported | UnmappedEvent:
+        return map_fhir_event(event, ctx)
+
+    def timing(self, method: str) -> MethodTiming:
+        # Real time only: the T+1 batch and the ordering between methods are the gateway's (data/timing.csv).
+        return MethodTiming(method, False, ())
+
+    def business_key(self, mapped: Mapped) -> str | None:
+        return None  # resources are PUT by id: a later version rewrites them, nothing to fold in a batch
 
     def check(self, mapped: Mapped) -> FixData | None:
         return None  # fhir.resources validated every resource when the mapper built it
@@ -63,7 +83,7 @@ class FhirTransport:
     async def deliver_records(self, method: str, records: list[dict[str, Any]]) -> Outcome:
         raise ConnectorError("the FHIR transport sends one event per Bundle")
 
-    async def deliver(self, event: EventView, mapped: Mapped, ctx: MapContext) -> Outcome:
+    async def deliver(self, event: EventView[Any], mapped: Mapped, ctx: MapContext) -> Outcome:
         body = json.dumps(transaction(mapped.records), ensure_ascii=False)
         try:
             response = await self._http.post(self._base_url, content=body.encode("utf-8"),

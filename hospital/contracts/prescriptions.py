@@ -1,0 +1,233 @@
+"""Events of the prescriptions area (RX): the signed prescription, the pharmacist's review, dispensing and
+delivery, and the drug catalogue the connector files from the formulary.
+
+`prescription.submitted` is the only event carrying the signed document; the review and dispensing events name
+the prescription, and the connector reads the document from its `prescription.submitted`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal
+
+from hospital.contracts.base import AwareDatetime, DecimalText, IsoDateText, IsoTimeText, Part, Payload
+
+__all__ = [
+    "EVENTS",
+    "CatalogueDrug",
+    "DeliveryStep",
+    "DeliveryUpdated",
+    "Dispensed",
+    "DocumentDiagnosis",
+    "DocumentDoctor",
+    "DocumentFaceVerification",
+    "DocumentItem",
+    "DocumentPatient",
+    "DocumentPriorDiagnosis",
+    "DocumentVisit",
+    "Finding",
+    "FormularyCatalogue",
+    "PrescriptionDocument",
+    "PrescriptionReviewed",
+    "PrescriptionSubmitted",
+]
+
+DispensingStatus = Literal["dispensed", "shipped", "delivered"]
+CourierKind = Literal["own", "third_party"]
+
+
+class Finding(Part, kw_only=True):
+    """A rule's finding kept at signing (a warning or a note the pharmacist must see, RX-03/RX-04)."""
+
+    rule_id: str
+    severity: str  # warn | info (block findings stop the signing)
+    category: str
+    message: str
+
+
+# The signed document (hospital/prescriptions/documents.py), field for field as the doctor signed it.
+
+class DocumentVisit(Part, kw_only=True):
+    visit_id: str
+    department_code: str
+    mode: str
+
+
+class DocumentPatient(Part, kw_only=True):
+    patient_id: str
+    name: str
+    sex: str
+    age: int
+
+
+class DocumentPriorDiagnosis(Part, kw_only=True):
+    icd10: str
+    name: str
+    institution: str
+    diagnosed_on: IsoDateText
+
+
+class DocumentDiagnosis(Part, kw_only=True):
+    icd10: str
+    name: str
+
+
+class DocumentItem(Part, kw_only=True):
+    """One line: the drug as the formulary names it, the dose, how often, for how long, how many packs."""
+
+    drug_code: str
+    name_zh: str
+    generic_name: str
+    strength: str  # "5 mg"
+    dose_per_time: DecimalText
+    dose_unit: str
+    times_per_day: int
+    interval_days: int = 1
+    days_supply: int
+    quantity_packs: int
+    pack: str  # "28 tablet"
+    unit_price_cny: DecimalText
+    amount_cny: DecimalText
+    usage: str = ""  # 用法 as the doctor writes it: "口服，每日早晨"
+
+
+class DocumentDoctor(Part, kw_only=True):
+    staff_id: str
+    name: str
+    title: str
+    certificate_serial: str
+
+
+class DocumentFaceVerification(Part, kw_only=True):
+    practice_session_id: str
+    verified_at: IsoTimeText
+
+
+class PrescriptionDocument(Part, kw_only=True):
+    """What the doctor signed (RX-05): canonical JSON, so times, dates and money are text."""
+
+    prescription_number: str
+    revision: int
+    supersedes: str | None
+    issued_at: IsoTimeText
+    valid_until: IsoDateText
+    validity_days: int
+    hospital: str
+    visit: DocumentVisit
+    patient: DocumentPatient
+    prior_diagnosis: DocumentPriorDiagnosis
+    diagnoses: list[DocumentDiagnosis]
+    items: list[DocumentItem]
+    total_cny: DecimalText
+    long_prescription_reason: str | None = None
+    guardian_present: bool
+    doctor: DocumentDoctor
+    face_verification: DocumentFaceVerification
+
+
+class PrescriptionSubmitted(Payload, kw_only=True):
+    """`prescription.submitted` (subject: the prescription): the doctor signed it; it waits for review."""
+
+    SEALED: ClassVar[tuple[str, ...]] = ("prescription", "doctor_jws", "findings")  # they name the patient, the diagnoses
+
+    prescription_id: str
+    prescription_number: str
+    base_number: str
+    revision: int
+    supersedes: str | None = None  # the number this one replaces
+    visit_id: str
+    department_code: str
+    doctor_staff_id: str
+    doctor_certificate_serial: str
+    issued_at: AwareDatetime
+    valid_until: date  # the last day it may be dispensed
+    status: str
+    payload_sha256: str
+    prescription: PrescriptionDocument
+    doctor_jws: str
+    findings: list[Finding] = []
+
+
+class PrescriptionReviewed(Payload, kw_only=True):
+    """`prescription.approved` / `prescription.rejected` (subject: the prescription): the pharmacist's decision
+    (RX-06) and their JWS over it."""
+
+    SEALED: ClassVar[tuple[str, ...]] = ("reasons", "review_jws", "findings")
+
+    prescription_id: str
+    prescription_number: str
+    review_id: str
+    decision: Literal["approve", "reject"]
+    reasons: list[str] = []
+    pharmacist_staff_id: str
+    pharmacist_certificate_serial: str
+    reviewed_at: AwareDatetime
+    payload_sha256: str
+    review_jws: str
+    findings: list[Finding] = []  # those kept at signing, which the pharmacist saw
+    status: str
+
+
+class Dispensed(Payload, kw_only=True):
+    """`dispensing.dispensed` (subject: the dispensing): the pharmacy prepared an approved prescription (RX-08)."""
+
+    dispensing_id: str
+    prescription_id: str
+    prescription_number: str
+    status: DispensingStatus
+    dispensed_at: AwareDatetime
+    pharmacist_user_id: str
+    courier_kind: CourierKind
+    courier_name: str
+
+
+class DeliveryStep(Part, kw_only=True):
+    status: DispensingStatus
+    at: AwareDatetime
+    by_role: str
+    note: str = ""
+    tracking_number: str | None = None
+
+
+class DeliveryUpdated(Payload, kw_only=True):
+    """`dispensing.delivery_updated` (subject: the dispensing): shipped, then delivered; every step so far."""
+
+    dispensing_id: str
+    prescription_id: str
+    prescription_number: str
+    status: DispensingStatus
+    updated_at: AwareDatetime
+    courier_kind: CourierKind
+    courier_name: str
+    tracking_number: str | None = None
+    history: list[DeliveryStep] = []
+
+
+class CatalogueDrug(Part, kw_only=True):
+    code: str
+    name_zh: str
+    generic_name: str
+    form: str
+    strength: DecimalText
+    strength_unit: str
+    pack_size: int
+    dispensing_unit: str
+    in_use: bool  # controlled drugs are filed as not in use: never prescribed online (RX-02)
+    manufacturer: str = ""
+    drug_class: str = ""
+
+
+class FormularyCatalogue(Payload, kw_only=True):
+    """`formulary.catalogue` (subject: the catalogue; emitted by the connector when the formulary changed)."""
+
+    sha256: str
+    drugs: list[CatalogueDrug]
+
+
+EVENTS: dict[str, type[Payload]] = {
+    "prescription.submitted": PrescriptionSubmitted,
+    "prescription.approved": PrescriptionReviewed,
+    "prescription.rejected": PrescriptionReviewed,
+    "dispensing.dispensed": Dispensed,
+    "dispensing.delivery_updated": DeliveryUpdated,
+    "formulary.catalogue": FormularyCatalogue,
+}

@@ -1,0 +1,43 @@
+"""Events of the staff area (STAFF-04): a clinician's current record, filed with the platform."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from hospital.contracts.base import Part, Payload
+
+__all__ = ["EVENTS", "Credential", "StaffRecord"]
+
+class Credential(Part, kw_only=True):
+    """医师资格证, 医师执业证, 药师资格证 … (`kind` as hospital/staff/rules.py names them)."""
+
+    kind: str
+    number: str
+    valid_until: date | None = None
+
+
+class StaffRecord(Payload, kw_only=True):
+    """`staff.record` (subject: the staff member; version grows with each change): admission, suspension …"""
+
+    SEALED: ClassVar[tuple[str, ...]] = ("id_number",)  # the resident ID number (REC-03)
+
+    staff_id: str
+    kind: str  # doctor | pharmacist | nurse
+    name: str
+    id_number: str
+    sex: str  # male | female (from the ID number)
+    birth_date: date
+    title: str
+    clinical_years: int
+    practice_category: str = ""
+    practice_scope: str = ""
+    practice_institution: str = ""
+    departments: list[str] = []
+    credentials: list[Credential] = []
+    photo_sha256: str | None = None
+    suspended: bool = False
+    suspension_reason: str | None = None
+
+
+EVENTS: dict[str, type[Payload]] = {"staff.record": StaffRecord}
