@@ -118,7 +118,9 @@ def dispensing(event: EventView[Dispensed | DeliveryUpdated], ctx: MapContext) -
         "deliveryStatus": p.status,
         "dispensingApothecaryName": apothecary.name,
         "dispensingApothecaryIdCard": apothecary.id_number,
-        "updateTime": ctx.local_time(event.created_at),
+        # The version is when the state changed (the hospital's clock), not when the outbox row was written: a
+        # busy second between dispensing and shipping must not decide how many versions the platform holds.
+        "updateTime": ctx.local_time(changed),
     }
     return Mapped(CIRCULATION_METHOD, [record], requires=(Requires(RECIPE_METHOD, p.prescription_id),))
 
