@@ -63,7 +63,7 @@ class BookedWithChannel(RevisitRecord, kw_only=True):
     channel: str
 
 
-async def test_a_service_passing_a_dict_that_breaks_its_contract_fails_the_request_and_writes_nothing(
+async def test_a_service_whose_payload_breaks_its_contract_fails_the_request_and_writes_nothing(
     client: AsyncTestClient[Any], settings: Settings, demo: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     patient = await login_as(client, "patient")
@@ -73,7 +73,7 @@ async def test_a_service_passing_a_dict_that_breaks_its_contract_fails_the_reque
     refused = await book(client, patient, schedule["schedule_id"], prior)
     assert refused.status_code == 500, refused.text
     assert refused.json()["title"] == "Event payload breaks its contract"
-    assert "missing required field `channel`" in refused.json()["detail"]
+    assert "visit.booked carries BookedWithChannel, not RevisitRecord" in refused.json()["detail"]
     assert await counts(settings) == before
     monkeypatch.undo()
     assert (await book(client, patient, schedule["schedule_id"], prior)).status_code == 201
