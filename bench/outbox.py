@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from connectors.supervision.mapping import EventView, Mapped, event_view, map_ev
 from connectors.supervision.runner import open_dispatcher
 from connectors.supervision.settings import ConnectorSettings
 from hospital.config import Settings
-from hospital.contracts.staff import StaffRecord
+from hospital.contracts.staff import Credential, StaffRecord
 from hospital.core.audit import Actor
 from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent, emit, stored_payload
@@ -47,16 +47,16 @@ from hospital.db import create_engine, migrate, session_factory
 from hospital.institution.service import upsert_department
 
 UNIT, KEY, SECRET = "UNIT-B", "KEY-B", "bbf1dd188b8b4629853f06f118d11e4a"
-SEALED = StaffRecord.SEALED  # as emit stores it (REC-03): the dispatcher opens it per event
 T = OutboxEvent.__table__  # type: ignore[attr-defined]
 
 
-def staff_payload(staff_id: str) -> dict[str, Any]:
-    return {"staff_id": staff_id, "kind": "doctor", "name": "周医生", "id_number": "110105199009093412", "sex": "male",
-            "birth_date": "1990-09-09", "title": "主治医师", "clinical_years": 5, "departments": ["03.03"],
-            "practice_institution": "示范市第一人民医院",
-            "credentials": [{"kind": "physician_qualification", "number": "Q1"},
-                            {"kind": "physician_practice", "number": "P1"}]}
+def staff_payload(staff_id: str) -> StaffRecord:
+    """A clinician's record; its ID number is sealed as `emit` stores it (REC-03): the dispatcher opens it per event."""
+    return StaffRecord(staff_id=staff_id, kind="doctor", name="周医生", id_number="110105199009093412", sex="male",
+                       birth_date=date(1990, 9, 9), title="主治医师", clinical_years=5, departments=["03.03"],
+                       practice_institution="示范市第一人民医院",
+                       credentials=[Credential(kind="physician_qualification", number="Q1"),
+                                    Credential(kind="physician_practice", number="P1")])
 
 
 def free_port() -> int:
@@ -110,7 +110,7 @@ async def commit_events(settings: Settings, n: int) -> None:
         for _ in range(n):
             staff = str(uuid.uuid4())
             await emit(session, "staff.record", subject_type="staff", subject_id=staff, payload=staff_payload(staff),
-                       seal=SEALED, cipher=cipher)
+                       cipher=cipher)
         await session.commit()
     await engine.dispose()
 
@@ -162,7 +162,7 @@ async def produce(url: str, rate: float, seconds: float, connections: int = 4) -
                     staff, now = str(uuid.uuid4()), datetime.now(UTC)
                     await conn.execute(sa.insert(T).values(
                         id=uuid.uuid4(), created_at=now, event_type="staff.record", subject_type="staff",
-                        subject_id=staff, version=1, payload=stored_payload(staff_payload(staff), SEALED, cipher),
+                        subject_id=staff, version=1, payload=stored_payload(staff_payload(staff), cipher),
                         idempotency_key=f"staff.record:{staff}:1", status="pending", attempts=0, next_attempt_at=now))
                     await conn.commit()
                     sent += 1
@@ -182,7 +182,7 @@ async def produce(url: str, rate: float, seconds: float, connections: int = 4) -
             while (elapsed := time.perf_counter() - start) < seconds:
                 while sent < int(elapsed * share) + 1 and time.perf_counter() - start < seconds:
                     staff, now = str(uuid.uuid4()), datetime.now(UTC).replace(tzinfo=None)  # stored as naive UTC
-                    payload = json.dumps(stored_payload(staff_payload(staff), SEALED, cipher), ensure_ascii=False)
+                    payload = json.dumps(stored_payload(staff_payload(staff), cipher), ensure_ascii=False)
                     await insert.fetch(uuid.uuid4(), now, staff, payload, f"staff.record:{staff}:1")
                     sent += 1
                 await asyncio.sleep(max(0.0, sent / share - (time.perf_counter() - start)))

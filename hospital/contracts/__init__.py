@@ -2,15 +2,15 @@
 that emit the events and the connector that maps them, so neither reads the other's dicts by convention.
 
     EVENT_PAYLOADS    event type → its Payload class, every event type the areas (and the connector) emit
-    conform()         a payload (a Payload, or a dict as older call sites build it) checked against its type's
-                      Payload: an unknown event type, a missing field, an unknown or mistyped one is a
-                      ContractViolation
+    conform()         a payload (a Payload as the areas build it, or the dict the outbox stores and the
+                      connector reads back) checked against its type's Payload: an unknown event type, a
+                      missing field, an unknown or mistyped one is a ContractViolation
 
 One module per publishing area (institution, staff, biometrics, video, visits, prescriptions, quality,
 security) and the connector's own (supervision); each exposes `EVENTS`. This package imports no area: the
-areas and `connectors/` both import it. `hospital.core.outbox.emit` conforms every payload and seals the fields
-its Payload names in `SEALED` (REC-03); the connector opens them and converts the whole payload back into the
-same Struct before any mapper reads it (docs/connector.md).
+areas and `connectors/` both import it. `hospital.core.outbox.emit` takes only Payloads, conforms each and
+seals the fields it names in `SEALED` (REC-03); the connector opens them and converts the whole payload back
+into the same Struct before any mapper reads it (docs/connector.md).
 """
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ def payload_type(event_type: str) -> type[Payload]:
 def conform(event_type: str, payload: Payload | Mapping[str, Any], kind: type[P] | None = None) -> P:
     """`payload` as its event type's Payload, checked field by field (types, required fields, no unknown ones).
 
-    A Payload instance is checked too (msgspec does not check types when a Struct is built). A dict may hold
-    what a service has at hand (UUIDs, aware datetimes, enums, Decimals): they become the text the outbox stores
-    first. `kind` narrows the result for the type checker (and must be the event type's Payload)."""
+    A Payload instance is checked too (msgspec does not check types when a Struct is built). A dict is read as
+    the outbox stores it (what `to_stored` gives, the sealed part opened); values it holds that JSON does not
+    (UUIDs, aware datetimes, enums, Decimals) become their text first. `kind` narrows the result for the type
+    checker (and must be the event type's Payload)."""
     expected = payload_type(event_type)
     if kind is not None and kind is not expected:
         raise ContractViolation(f"{event_type} carries {expected.__name__}, not {kind.__name__}", event_type=event_type)

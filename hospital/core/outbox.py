@@ -3,12 +3,13 @@
 and delivers at least once; the idempotency key lets the platform drop repeats.
 
 Every payload follows its event type's contract (hospital/contracts, `EVENT_PAYLOADS`): `emit` takes the
-Payload Struct (or a dict, checked against the Struct), and refuses an unknown event type or a payload that breaks
-its contract with a `ContractViolation` before anything is added to the session.
+Payload Struct of its event type, nothing else, and refuses an unknown event type, another type's Payload, a
+plain dict or a Payload that breaks its contract with a `ContractViolation` before anything is added to the
+session.
 
 What identifies a person or describes their health (ID numbers, names of patients, diagnoses, narrative, signed
-documents) is not kept in the outbox in clear (REC-03): the fields a Payload names in `SEALED` (and any key given
-in `seal=`) move into the payload's `sealed` part (AES-256-GCM under the field key, so `emit` needs `cipher`);
+documents) is not kept in the outbox in clear (REC-03): the fields a Payload names in `SEALED`, the one list of
+them, move into the payload's `sealed` part (AES-256-GCM under the field key, so `emit` needs `cipher`);
 `open_payload` merges them back.
 """
 
@@ -18,7 +19,7 @@ import base64
 import enum
 import json
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from sqlmodel import Field, SQLModel
 
 from hospital.contracts import Payload, conform, to_stored
 from hospital.core.crypto import FieldCipher
+from hospital.core.errors import ContractViolation
 from hospital.core.types import UTCDateTime, utcnow
 
 __all__ = ["SEALED_CONTEXT", "SEALED_KEY", "OutboxEvent", "OutboxStatus", "emit", "open_payload", "stored_payload"]
@@ -87,22 +89,23 @@ async def emit(
     *,
     subject_type: str,
     subject_id: object,
-    payload: Payload | Mapping[str, Any],
+    payload: Payload,
     version: int = 1,
-    seal: Collection[str] = (),
     cipher: FieldCipher | None = None,
 ) -> OutboxEvent:
     """Record one event in the caller's transaction. Key = type:subject:version (SUP-02 de-duplication).
 
-    `payload` is conformed to its event type's Payload first (a ContractViolation otherwise, nothing added). The
-    Payload's `SEALED` fields, and the keys named in `seal`, are stored sealed with `cipher` (REC-03)."""
-    data: Payload = conform(event_type, payload)
+    `payload` is its event type's Payload, checked field by field first (a ContractViolation otherwise, nothing
+    added); the fields it names in `SEALED` are stored sealed with `cipher` (REC-03)."""
+    if not isinstance(payload, Payload):
+        raise ContractViolation(f"{event_type} is emitted as its Payload Struct, not {type(payload).__name__}",
+                                event_type=event_type)
     event = OutboxEvent(
         event_type=event_type,
         subject_type=subject_type,
         subject_id=str(subject_id),
         version=version,
-        payload=stored_payload(to_stored(data), (*type(data).SEALED, *seal), cipher),
+        payload=stored_payload(conform(event_type, payload), cipher),
         idempotency_key=f"{event_type}:{subject_id}:{version}",
     )
     session.add(event)
@@ -110,10 +113,10 @@ async def emit(
     return event
 
 
-def stored_payload(payload: Mapping[str, Any], seal: Collection[str] = (), cipher: FieldCipher | None = None) -> dict[str, Any]:
-    """The payload as the outbox stores it: JSON values, the keys named in `seal` moved into the sealed part."""
-    clear: dict[str, Any] = json.loads(json.dumps(payload, default=str, ensure_ascii=False))
-    sensitive = {key: clear.pop(key) for key in seal if key in clear}
+def stored_payload(payload: Payload, cipher: FieldCipher | None = None) -> dict[str, Any]:
+    """The payload as the outbox stores it: JSON values, the fields its `SEALED` names moved into the sealed part."""
+    clear: dict[str, Any] = to_stored(payload)
+    sensitive = {key: clear.pop(key) for key in type(payload).SEALED if key in clear}
     if sensitive:
         if cipher is None:
             raise ValueError(f"sealing {sorted(sensitive)} needs the field cipher")

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.context import HospitalContext
+from hospital.contracts import prescriptions as contract
 from hospital.core.errors import NotFound
 from hospital.core.rule_registry import Finding
 from hospital.identity.tokens import Principal
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
 
-__all__ = ["dispensing_view", "findings_json", "get_prescription", "list_prescriptions", "open_json",
+__all__ = ["dispensing_view", "finding_parts", "findings_json", "get_prescription", "list_prescriptions", "open_json",
            "prescription_in_scope", "prescription_view", "prescription_views", "scoped_query", "seal_json"]
 
 CLINICAL_ROLES = ("doctor", "pharmacist")
@@ -40,6 +42,11 @@ def findings_json(findings: Sequence[Finding]) -> list[dict[str, str]]:
     """Findings as the pharmacist, the doctor and the supervision platform all see them."""
     return [{"rule_id": f.rule_id, "severity": str(f.severity), "category": f.category, "message": f.message}
             for f in findings]
+
+
+def finding_parts(findings: Sequence[Mapping[str, str]]) -> list[contract.Finding]:
+    """Findings as `findings_json` writes them (and the prescription keeps them), as the outbox events carry them."""
+    return msgspec.convert(list(findings), list[contract.Finding])
 
 
 def scoped_query(principal: Principal) -> Any:

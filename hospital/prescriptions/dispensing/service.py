@@ -12,12 +12,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.biometrics.gate import require_practice_session
 from hospital.context import HospitalContext
+from hospital.contracts import prescriptions as contract
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, Forbidden, IntegrityFailure, NotFound
 from hospital.core.outbox import emit
@@ -26,6 +28,7 @@ from hospital.prescriptions.models import Dispensing, Prescription, Prescription
 from hospital.prescriptions.queries import open_json, prescription_in_scope
 from hospital.prescriptions.review.service import verified_document
 from hospital.prescriptions.rules import (
+    CourierKind,
     DispensingStatus,
     PrescriptionStatus,
     ReviewDecision,
@@ -38,7 +41,12 @@ from hospital.signing.ca import ClinicianRole
 from hospital.signing.errors import SignatureInvalid
 from hospital.staff.service import require_can_practise
 
-__all__ = ["dispense", "update_delivery"]
+__all__ = ["EVENT_COURIER", "EVENT_STATUS", "dispense", "update_delivery"]
+
+# The events' words for a dispensing's status and courier (hospital/contracts/prescriptions.py): the same text.
+EVENT_STATUS: dict[DispensingStatus, contract.DispensingStatus] = {
+    DispensingStatus.DISPENSED: "dispensed", DispensingStatus.SHIPPED: "shipped", DispensingStatus.DELIVERED: "delivered"}
+EVENT_COURIER: dict[CourierKind, contract.CourierKind] = {CourierKind.OWN: "own", CourierKind.THIRD_PARTY: "third_party"}
 
 
 async def _approval_verifies(session: AsyncSession, ctx: HospitalContext, rx: Prescription,
@@ -94,10 +102,10 @@ async def dispense(session: AsyncSession, ctx: HospitalContext, actor: Actor, pr
     await append_audit(session, actor, "prescription.dispensed", subject_type="dispensing", subject_id=dispensing.id,
                        rule_id="RX-08", detail={"prescription_id": rx.id, "number": rx.number, "courier": courier})
     await emit(session, "dispensing.dispensed", subject_type="dispensing", subject_id=dispensing.id,
-               version=dispensing.version, payload={
-                   "dispensing_id": str(dispensing.id), "prescription_id": str(rx.id),
-                   "prescription_number": rx.number, "status": dispensing.status, "dispensed_at": now,
-                   "pharmacist_user_id": str(principal.user_id), "courier_kind": kind, "courier_name": courier})
+               version=dispensing.version, payload=contract.Dispensed(
+                   dispensing_id=str(dispensing.id), prescription_id=str(rx.id), prescription_number=rx.number,
+                   status=EVENT_STATUS[DispensingStatus(dispensing.status)], dispensed_at=now,
+                   pharmacist_user_id=str(principal.user_id), courier_kind=EVENT_COURIER[kind], courier_name=courier))
     await session.commit()
     return dispensing
 
@@ -129,10 +137,10 @@ async def update_delivery(session: AsyncSession, ctx: HospitalContext, actor: Ac
     await append_audit(session, actor, f"dispensing.{target}", subject_type="dispensing", subject_id=dispensing.id,
                        rule_id="RX-08", detail={"number": rx.number, "tracking_number": tracking})
     await emit(session, "dispensing.delivery_updated", subject_type="dispensing", subject_id=dispensing.id,
-               version=dispensing.version, payload={
-                   "dispensing_id": str(dispensing.id), "prescription_id": str(rx.id),
-                   "prescription_number": rx.number, "status": target, "updated_at": now,
-                   "courier_kind": dispensing.courier_kind, "courier_name": courier, "tracking_number": tracking,
-                   "history": dispensing.history})
+               version=dispensing.version, payload=contract.DeliveryUpdated(
+                   dispensing_id=str(dispensing.id), prescription_id=str(rx.id), prescription_number=rx.number,
+                   status=EVENT_STATUS[target], updated_at=now,
+                   courier_kind=EVENT_COURIER[CourierKind(dispensing.courier_kind)], courier_name=courier,
+                   tracking_number=tracking, history=msgspec.convert(dispensing.history, list[contract.DeliveryStep])))
     await session.commit()
     return dispensing

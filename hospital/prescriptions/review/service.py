@@ -18,13 +18,14 @@ from sqlmodel import col
 
 from hospital.biometrics.gate import require_practice_session
 from hospital.context import HospitalContext
+from hospital.contracts.prescriptions import PrescriptionReviewed
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, IntegrityFailure
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
 from hospital.prescriptions.models import Prescription, PrescriptionReview
-from hospital.prescriptions.queries import open_json, prescription_in_scope, seal_json
+from hospital.prescriptions.queries import finding_parts, open_json, prescription_in_scope, seal_json
 from hospital.prescriptions.rules import (
     PrescriptionStatus,
     ReviewDecision,
@@ -101,12 +102,12 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                        rule_id="RX-06", detail={"number": rx.number, "decision": str(chosen),
                                                 "reasons": len(kept_reasons)})
     await emit(session, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
-               version=version + 1, payload={
-                   "prescription_id": str(rx.id), "prescription_number": rx.number, "review_id": str(review_id),
-                   "decision": str(chosen), "reasons": kept_reasons, "pharmacist_staff_id": str(member.id),
-                   "pharmacist_certificate_serial": pharmacist.credential.serial, "reviewed_at": now,
-                   "payload_sha256": rx.payload_sha256, "review_jws": token, "findings": findings,
-                   "status": str(status)},
-               seal=("reasons", "review_jws", "findings"), cipher=ctx.cipher)  # REC-03
+               version=version + 1, payload=PrescriptionReviewed(
+                   prescription_id=str(rx.id), prescription_number=rx.number, review_id=str(review_id),
+                   decision="approve" if chosen is ReviewDecision.APPROVE else "reject", reasons=kept_reasons,
+                   pharmacist_staff_id=str(member.id), pharmacist_certificate_serial=pharmacist.credential.serial,
+                   reviewed_at=now, payload_sha256=rx.payload_sha256, review_jws=token,
+                   findings=finding_parts(findings), status=str(status)),
+               cipher=ctx.cipher)  # REC-03: the reasons, the JWS and the findings are sealed (see the contract)
     await session.commit()
     return review

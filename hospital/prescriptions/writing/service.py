@@ -15,12 +15,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.biometrics.gate import require_signing_freshness
 from hospital.context import HospitalContext
+from hospital.contracts.prescriptions import PrescriptionDocument, PrescriptionSubmitted
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, IntegrityFailure, InvalidTransition, NotFound, RuleViolation
 from hospital.core.outbox import emit
@@ -29,7 +31,7 @@ from hospital.identity.tokens import Principal
 from hospital.patients.models import Patient
 from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.models import Prescription, PrescriptionReview
-from hospital.prescriptions.queries import findings_json, open_json, prescription_in_scope, seal_json
+from hospital.prescriptions.queries import finding_parts, findings_json, open_json, prescription_in_scope, seal_json
 from hospital.prescriptions.rules import PrescriptionStatus, check_revisable, check_signed_by_hand
 from hospital.prescriptions.writing import documents
 from hospital.prescriptions.writing.documents import DraftInput
@@ -138,17 +140,18 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
                        rule_id="RX-05", detail={"number": number, "revision": revision, "visit_id": visit.id,
                                                 "warnings": sorted({f.rule_id for f in kept
                                                                     if f.severity is Severity.WARN})})
+    # REC-03: the document, its JWS and the findings name the patient and the diagnoses (sealed, see the contract)
     await emit(session, "prescription.submitted", subject_type="prescription", subject_id=rx_id,
-               version=prescription.version, payload={
-                   "prescription_id": str(rx_id), "prescription_number": number, "base_number": base,
-                   "revision": revision, "supersedes": payload["supersedes"], "visit_id": str(visit.id),
-                   "department_code": visit.department_code, "doctor_staff_id": str(member.id),
-                   "doctor_certificate_serial": doctor.credential.serial, "issued_at": now,
-                   "valid_until": payload["valid_until"], "status": prescription.status,
-                   "payload_sha256": prescription.payload_sha256, "prescription": payload, "doctor_jws": token,
-                   "findings": findings_json(kept)},
-               # REC-03: the document and its JWS name the patient and the diagnoses
-               seal=("prescription", "doctor_jws", "findings"), cipher=ctx.cipher)
+               version=prescription.version, payload=PrescriptionSubmitted(
+                   prescription_id=str(rx_id), prescription_number=number, base_number=base, revision=revision,
+                   supersedes=supersedes.number if supersedes else None, visit_id=str(visit.id),
+                   department_code=visit.department_code, doctor_staff_id=str(member.id),
+                   doctor_certificate_serial=doctor.credential.serial, issued_at=now,
+                   valid_until=prescription.valid_until, status=prescription.status,
+                   payload_sha256=prescription.payload_sha256,
+                   prescription=msgspec.convert(payload, PrescriptionDocument),  # as signed
+                   doctor_jws=token, findings=finding_parts(findings_json(kept))),
+               cipher=ctx.cipher)
     return prescription
 
 

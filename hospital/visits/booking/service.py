@@ -29,7 +29,7 @@ from hospital.patients.service import masked
 from hospital.staff.service import require_can_practise
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Schedule, Visit
-from hospital.visits.booking.payloads import REVISIT_SEALED, RevisitRecordOf, revisit_record
+from hospital.visits.booking.payloads import RevisitRecordOf, revisit_record
 from hospital.visits.booking.rules import Slot, VisitAction, VisitState, check_booking, next_state
 from hospital.visits.dates import local_date
 from hospital.visits.intake import queries as intake_queries
@@ -205,7 +205,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                                "findings": [f.message for f in decision.findings]})
     await emit(session, "visit.booked", subject_type="visit", subject_id=visit.id, version=visit.version,
                payload=await revisit_record(session, ctx, visit, signed=None),  # just booked: no record yet
-               seal=REVISIT_SEALED, cipher=ctx.cipher)
+               cipher=ctx.cipher)
     await session.commit()
     return visit
 
@@ -226,7 +226,7 @@ async def cancel_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
     schedule.version += 1
     schedule.touch()
     await emit(session, "visit.cancelled", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record_of(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
+               payload=await revisit_record_of(session, ctx, visit), cipher=ctx.cipher)
     await session.commit()
     return visit
 

@@ -18,11 +18,13 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.biometrics.gate import require_practice_session, require_signing_freshness
 from hospital.context import HospitalContext
+from hospital.contracts.visits import VisitAccepted
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import AccessRefused, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from hospital.core.outbox import emit
@@ -34,11 +36,10 @@ from hospital.signing.service import sign_document
 from hospital.staff.service import require_can_practise
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Visit
-from hospital.visits.booking.payloads import REVISIT_SEALED
 from hospital.visits.booking.rules import VisitAction, VisitState, next_state
 from hospital.visits.booking.service import move_visit
 from hospital.visits.encounter.models import ChatMessage, MedicalRecord
-from hospital.visits.encounter.payloads import EMR_SEALED, current_revisit_record, emr_record
+from hospital.visits.encounter.payloads import current_revisit_record, emr_record
 from hospital.visits.encounter.queries import (
     chat_seal_context,
     emr_seal_context,
@@ -107,9 +108,11 @@ async def accept_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
     gate = {"practice_session_id": str(principal.practice_session_id),
             "face_verified_at": principal.face_verified_at.isoformat() if principal.face_verified_at else None}
     await move_visit(session, ctx, actor, visit, VisitAction.ACCEPT, detail=gate, rule_id="REV-04")
+    revisit = await current_revisit_record(session, ctx, visit)
     await emit(session, "visit.accepted", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload={**await current_revisit_record(session, ctx, visit), **gate}, seal=REVISIT_SEALED,
-               cipher=ctx.cipher)
+               payload=VisitAccepted(**msgspec.structs.asdict(revisit),  # and the verification it was accepted on
+                                     practice_session_id=str(principal.practice_session_id),
+                                     face_verified_at=principal.face_verified_at), cipher=ctx.cipher)
     await session.commit()
     return visit
 
@@ -149,7 +152,7 @@ async def complete_visit(session: AsyncSession, ctx: HospitalContext, actor: Act
     await move_visit(session, ctx, actor, visit, VisitAction.COMPLETE, rule_id="REC-01")
     await _close_records(session, ctx, visit)
     await emit(session, "visit.completed", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await current_revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
+               payload=await current_revisit_record(session, ctx, visit), cipher=ctx.cipher)
     await session.commit()
     return visit
 
@@ -187,7 +190,7 @@ async def terminate_visit(session: AsyncSession, ctx: HospitalContext, actor: Ac
                              "findings": [f.message for f in findings]})
     await _close_records(session, ctx, visit)
     await emit(session, "visit.terminated", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await current_revisit_record(session, ctx, visit), seal=REVISIT_SEALED, cipher=ctx.cipher)
+               payload=await current_revisit_record(session, ctx, visit), cipher=ctx.cipher)
     await session.commit()
     return visit
 
@@ -296,7 +299,7 @@ async def sign_off_medical_record(session: AsyncSession, ctx: HospitalContext, a
                        rule_id="REC-01", detail={"visit_id": visit.id, "version": record.version,
                                                  "purge_not_before": record.purge_not_before})
     await emit(session, "emr.signed", subject_type="medical_record", subject_id=record.id, version=record.version,
-               payload=await emr_record(session, ctx, visit, record), seal=EMR_SEALED, cipher=ctx.cipher)
+               payload=await emr_record(session, ctx, visit, record), cipher=ctx.cipher)
     await session.commit()
     return record
 

@@ -196,7 +196,7 @@ async def staff_id_of(settings: Settings, user_id: str) -> str:
         await engine.dispose()
 
 
-Emitted = tuple[str, str, str, Payload | dict[str, Any]]  # event type, subject type, subject id, payload
+Emitted = tuple[str, str, str, Payload]  # event type, subject type, subject id, payload
 
 
 async def emit_all(settings: Settings, events: Sequence[Emitted], *, created_at: list[Any] | None = None) -> None:

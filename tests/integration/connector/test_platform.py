@@ -16,6 +16,7 @@ from connectors.supervision.mapping.base import dispatch, not_reported
 from connectors.supervision.settings import ConnectorSettings, Mode
 from connectors.supervision.timing import MethodTiming
 from hospital.config import Settings
+from hospital.contracts.biometrics import SecurityAlert
 from hospital.contracts.staff import StaffRecord
 from hospital.core.crypto import FieldCipher
 from hospital.db import create_engine, session_factory
@@ -70,8 +71,8 @@ async def test_a_third_platform_routes_times_keys_and_delivers_the_outbox_its_ow
     staff = [str(uuid.uuid4()) for _ in range(3)]
     now = datetime.now(UTC)
     await emit_all(settings, [("staff.record", "staff", s, staff_payload(s, f"v{v}")) for v in range(2) for s in staff]
-                   + [("security.alert", "user", staff[0], {"kind": "face_verification_locked", "user_id": staff[0],
-                                                             "failed_attempts": 5})])
+                   + [("security.alert", "user", staff[0], SecurityAlert(kind="face_verification_locked",
+                                                                         user_id=staff[0], failed_attempts=5))])
     engine, reader = create_engine(settings.resolved_database_url), create_engine(settings.resolved_database_url,
                                                                                   immediate=False)
     platform = Roster()

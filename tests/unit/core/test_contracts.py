@@ -22,7 +22,7 @@ DOCS = Path(__file__).resolve().parents[3] / "docs" / "connector.md"
 
 
 def rating() -> dict[str, object]:
-    """A rating as an older call site builds it: a dict holding what the service had at hand."""
+    """A rating as a dict (the connector reads stored payloads back as dicts), holding values JSON does not."""
     return {"rating_id": uuid.uuid4(), "visit_id": str(uuid.uuid4()), "doctor_user_id": str(uuid.uuid4()),
             "department_code": "03.03", "score": 5, "comment": "很好", "rated_at": AT}
 

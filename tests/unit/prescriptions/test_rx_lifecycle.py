@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import get_args
 
 import pytest
 
+from hospital.contracts import prescriptions as contract
 from hospital.core.errors import AccessRefused, Conflict, InvalidInput, InvalidTransition, RuleViolation
 from hospital.prescriptions import rules as rx
+from hospital.prescriptions.dispensing.service import EVENT_COURIER, EVENT_STATUS
 from hospital.prescriptions.writing.documents import valid_until
 
 DOCTOR, PHARMACIST = uuid.uuid4(), uuid.uuid4()
@@ -119,3 +122,11 @@ def test_a_third_party_courier_is_named_and_own_delivery_needs_no_name() -> None
     assert refused.value.rule_id == "RX-08"
     with pytest.raises(InvalidInput):
         rx.check_courier("drone", "x")
+
+
+def test_the_dispensing_events_say_every_status_and_courier_in_the_rules_own_words() -> None:
+    """The events carry the contract's literals (hospital/contracts/prescriptions.py), the same text the rows keep."""
+    assert {s: s.value for s in rx.DispensingStatus} == EVENT_STATUS
+    assert {k: k.value for k in rx.CourierKind} == EVENT_COURIER
+    assert set(get_args(contract.DispensingStatus)) == set(EVENT_STATUS.values())
+    assert set(get_args(contract.CourierKind)) == set(EVENT_COURIER.values())
