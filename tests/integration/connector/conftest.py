@@ -119,6 +119,8 @@ async def unsettled(dispatcher: Dispatcher) -> int:
 
 async def deliver_all(*dispatchers: Dispatcher, settle_s: float = 20.0) -> None:
     """Run the dispatchers until nothing due is left pending or retrying (or fail after `settle_s`)."""
+    for dispatcher in dispatchers:  # parked events are routed again before "nothing is due" can be judged
+        await dispatcher.start()
     deadline = time.monotonic() + settle_s
     stop = asyncio.Event()
     tasks = [asyncio.create_task(d.run(stop)) for d in dispatchers]
