@@ -1,4 +1,4 @@
-"""The reviewed reference material of intake, in `data/`: the intake tables and the consent texts.
+"""The reviewed intake tables in `data/` (the consent texts are `consent_texts.py`).
 
 The tables (REV-02, REV-03, REV-04) are read once into frozen values and checked as they load. Every CSV row
 carries a `source` (and `notes`); a row that names an unknown kind, a code that is not a WHO ICD-10 code or
@@ -6,11 +6,6 @@ range, or an unknown department stops the load with `DataTableError`. The lookup
 exclusion, which department, which recency window) are methods of `IntakeTables`, so the rules stay pure and
 a test or a hospital can pass its own tables; `tables_for(ctx)` gives the tables in force, with the
 configured recency windows (REV-02 "configurable").
-
-The versioned informed-consent texts (PAT-02, PD 14) live in `data/consent/consent_v<N>.<lang>.md`; the
-highest N with a Chinese text is current. The Chinese text is the one accepted; `.en.md` renders it. A text
-carries `{{placeholders}}` for the hospital's own details, filled by `render_consent`, which refuses to leave
-one empty.
 
 Booking and the encounter read these tables too (department names, legacy ICD-10 aliases, notifiable
 diseases): intake is the lowest sub-area that needs them, so they live here.
@@ -21,7 +16,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import enum
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,7 +24,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar
 
-from hospital.core.errors import InvalidInput, NotFound
 from hospital.institution.rules import department_covers  # INS-02 owns coverage; re-exported for the intake rules
 from hospital.visits.icd10 import (
     CodeRange,
@@ -44,10 +37,7 @@ if TYPE_CHECKING:
     from hospital.context import HospitalContext
 
 __all__ = [
-    "CONSENT_DIR",
-    "CONSENT_PLACEHOLDERS",
     "DATA_DIR",
-    "ConsentText",
     "DataTableError",
     "Department",
     "DepartmentMapping",
@@ -57,13 +47,9 @@ __all__ = [
     "NotifiableDisease",
     "RecencyWindow",
     "StatutoryClass",
-    "consent_version_number",
-    "current_consent_version",
     "department_covers",
     "intake_tables",
-    "load_consent",
     "load_intake_tables",
-    "render_consent",
     "tables_for",
 ]
 
@@ -346,67 +332,3 @@ def tables_for(ctx: HospitalContext) -> IntakeTables:
     overrides = ctx.recency_overrides  # {"hypertension": 6, …} overrides the reviewed windows (REV-02)
     tables = intake_tables()
     return tables.with_recency_windows(overrides) if overrides else tables
-
-
-# The consent texts (PAT-02).
-
-CONSENT_DIR = DATA_DIR / "consent"
-CONSENT_PLACEHOLDERS = ("hospital_name", "licence_number", "complaint_phone")
-_FILE = re.compile(r"^consent_(v(\d+))\.(zh|en)\.md$")
-_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentText:
-    """One version of the consent in one language; `sha256` of the template identifies the exact text."""
-
-    version: str
-    language: str
-    template: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.template.encode("utf-8")).hexdigest()
-
-
-def consent_version_number(version: str) -> int:
-    """ "v3" → 3; InvalidInput for anything else."""
-    match = re.fullmatch(r"v(\d+)", version)
-    if not match:
-        raise InvalidInput(f"consent version {version!r} is not of the form v<N>")
-    return int(match.group(1))
-
-
-def _versions(directory: Path, language: str) -> dict[str, Path]:
-    found: dict[str, Path] = {}
-    for path in directory.glob("consent_v*.md"):
-        match = _FILE.match(path.name)
-        if match and match.group(3) == language:
-            found[match.group(1)] = path
-    return found
-
-
-def current_consent_version(directory: Path = CONSENT_DIR) -> str:
-    """The newest version that has a Chinese text."""
-    versions = _versions(directory, "zh")
-    if not versions:
-        raise NotFound(f"no consent text in {directory}")
-    return max(versions, key=consent_version_number)
-
-
-def load_consent(version: str | None = None, language: str = "zh", directory: Path = CONSENT_DIR) -> ConsentText:
-    """The consent template of `version` (default: current) in `language` ("zh" or "en")."""
-    version = version or current_consent_version(directory)
-    path = _versions(directory, language).get(version)
-    if path is None:
-        raise NotFound(f"no consent text {version} in language {language!r}")
-    return ConsentText(version, language, path.read_text(encoding="utf-8"))
-
-
-def render_consent(text: ConsentText, values: Mapping[str, str]) -> str:
-    """The text with every placeholder filled; InvalidInput naming any placeholder left without a value."""
-    wanted = set(_PLACEHOLDER.findall(text.template))
-    missing = sorted(name for name in wanted if not values.get(name, "").strip())
-    if missing:
-        raise InvalidInput(f"consent {text.version} needs values for {', '.join(missing)}", missing=missing)
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)].strip(), text.template)

@@ -25,8 +25,9 @@ from hospital.institution.service import current_licence, require_licence_in_for
 from hospital.patients.models import Patient
 from hospital.visits.icd10 import validate_icd10
 from hospital.visits.intake import queries
+from hospital.visits.intake.consent_texts import CONSENT_DIR, load_consent, render_consent
 from hospital.visits.intake.models import ConsentRecord, PriorDiagnosisRecord
-from hospital.visits.intake.reference import CONSENT_DIR, load_consent, render_consent, tables_for
+from hospital.visits.intake.reference import tables_for
 from hospital.visits.intake.rules import (
     MAX_DOCUMENT_BYTES,
     ConsentAcceptance,

@@ -16,8 +16,8 @@ from hospital.context import HospitalContext
 from hospital.core.audit import AuditEntry
 from hospital.core.blobs import Blob
 from hospital.visits.booking.models import Visit
+from hospital.visits.intake.consent_texts import CONSENT_DIR
 from hospital.visits.intake.models import ConsentRecord, PriorDiagnosisRecord
-from hospital.visits.intake.reference import CONSENT_DIR
 from tests.helpers import count_rows, login_as
 from tests.integration.visits.journey import book, demo_prior_id, file_prior, new_patient, pdf, schedule_of
 

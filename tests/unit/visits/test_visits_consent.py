@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hospital.core.errors import InvalidInput, NotFound
-from hospital.visits.intake.reference import (
+from hospital.visits.intake.consent_texts import (
     CONSENT_DIR,
     CONSENT_PLACEHOLDERS,
     consent_version_number,
