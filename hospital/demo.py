@@ -24,7 +24,7 @@ from hospital.institution import service as institution
 from hospital.patients.service import Registration, register_patient
 from hospital.staff.service import Admission, admit_staff, list_staff
 from hospital.visits.booking import service as booking
-from hospital.visits.dates import CHINA_TIME, add_months
+from hospital.visits.dates import add_months
 from hospital.visits.intake import service as intake
 
 log = logging.getLogger("hospital.demo")
@@ -159,7 +159,7 @@ async def seed_visits_demo(session: AsyncSession, ctx: HospitalContext, patient_
         for days, department, start, end in DEMO_SCHEDULES:
             day = today + timedelta(days=days)
             await booking.publish_schedule(session, ctx, seed, doctor.user_id, booking.ScheduleInput(
-                department, datetime.combine(day, start, CHINA_TIME), datetime.combine(day, end, CHINA_TIME),
+                department, datetime.combine(day, start, ctx.time_zone), datetime.combine(day, end, ctx.time_zone),
                 capacity=10, modes=list(booking.MODES), price_cny="25.00"))
     patient = Actor(patient_user_id, Role.PATIENT, "demo-seed", "127.0.0.1")
     consent = await intake.current_consent(session, ctx)

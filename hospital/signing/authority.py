@@ -23,7 +23,6 @@ from sqlmodel import select
 from hospital.config import ConfigurationError
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
-from hospital.core.clock import CHINA_TIME
 from hospital.core.errors import IntegrityFailure, InvalidInput
 from hospital.signing.ca import CertificateAuthority, Revocation, create_root_ca
 from hospital.signing.jws import SignatureVerifier
@@ -32,7 +31,6 @@ from hospital.signing.pem import certificate_to_pem, crl_from_pem, crl_to_pem, f
 
 __all__ = [
     "CA_NAME",
-    "CHINA_TZ",
     "HospitalSigning",
     "current_crl",
     "hospital_signing",
@@ -45,7 +43,6 @@ __all__ = [
 log = logging.getLogger("hospital.signing")
 
 CA_NAME = "hospital-root"
-CHINA_TZ = CHINA_TIME  # credentials' valid_until dates are Beijing calendar days
 CRL_VALIDITY = timedelta(days=7)
 CRL_RENEW_BEFORE = timedelta(days=1)
 _CREATED_KEY = "signing.created_authority"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from cryptography import x509
@@ -28,7 +28,6 @@ from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import InvalidInput, NotFound, RuleViolation
 from hospital.signing.authority import (
-    CHINA_TZ,
     HospitalSigning,
     current_crl,
     hospital_signing,
@@ -116,12 +115,13 @@ def _role_of(kind: str) -> ClinicianRole | None:
         return None  # nurses sign nothing online
 
 
-def _credential_expiry(member: StaffMember, now: datetime) -> datetime:
-    """The end (Beijing time) of the day the clinician's earliest-expiring credential runs out."""
+def _credential_expiry(member: StaffMember, now: datetime, zone: tzinfo) -> datetime:
+    """The end (in the hospital's zone, Beijing by default) of the day the earliest-expiring credential runs out:
+    a credential's valid_until is a calendar day."""
     dates = [date.fromisoformat(until) for c in member.credentials if (until := c.get("valid_until"))]
     if not dates:
         return now + timedelta(days=365)
-    return datetime.combine(min(dates) + timedelta(days=1), time(0), CHINA_TZ)
+    return datetime.combine(min(dates) + timedelta(days=1), time(0), zone)
 
 
 def _key_context(credential_id: uuid.UUID) -> str:
@@ -140,7 +140,7 @@ async def issue_credential(session: AsyncSession, ctx: HospitalContext, actor: A
     key = generate_clinician_key()
     certificate = signing.ca.issue_clinician_certificate(
         key.public_key(), ClinicianIdentity(member.real_name, str(member.id), role), now=now,
-        credential_expires_at=_credential_expiry(member, now))
+        credential_expires_at=_credential_expiry(member, now, ctx.time_zone))
     credential = ClinicianCredential(
         id=uuid.uuid4(), user_id=member.user_id, staff_id=member.id, role=str(role),
         certificate_pem=certificate_to_pem(certificate), serial=format(certificate.serial_number, "x"),

@@ -1,15 +1,11 @@
-"""Calendar arithmetic the visit sub-areas share: months that land on real days, and the China calendar day."""
+"""Calendar arithmetic the visit sub-areas share: months that land on real days."""
 
 from __future__ import annotations
 
 import calendar
 from datetime import date
 
-# The hospital serves in China (INS-04): dates a patient or doctor sees (the diagnosis date, the visit day,
-# today's queue) are China Standard Time; the hospital's clock (hospital.core.clock) owns that.
-from hospital.core.clock import CHINA_TIME, local_date
-
-__all__ = ["CHINA_TIME", "add_months", "local_date"]
+__all__ = ["add_months"]
 
 
 def add_months(start: date, months: int) -> date:

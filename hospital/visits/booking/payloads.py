@@ -31,7 +31,6 @@ from hospital.staff.service import staff_for_user
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.booking.queries import department_name
 from hospital.visits.booking.rules import TERMINAL_STATES, VisitState
-from hospital.visits.dates import local_date
 from hospital.visits.intake.models import PriorDiagnosisRecord
 
 __all__ = ["People", "RevisitRecordOf", "SignedRecord", "people_of", "revisit_record"]
@@ -88,7 +87,7 @@ async def people_of(session: AsyncSession, ctx: HospitalContext, visit: Visit) -
         patient_name=patient.real_name,
         patient_id_number=ctx.cipher.open_text(patient.id_number_sealed, context="patient.id_number"),
         patient_sex=patient.sex,
-        patient_age=age_on(patient.birth_date, local_date(schedule.starts_at)),
+        patient_age=age_on(patient.birth_date, ctx.local_date(schedule.starts_at)),
         scheduled_start=schedule.starts_at,
         scheduled_end=schedule.ends_at,
     )

@@ -8,7 +8,7 @@ reveals nothing. Services and other areas (the encounter, video) read visits onl
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -19,7 +19,6 @@ from hospital.identity.models import Role
 from hospital.institution.models import Department
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.booking.rules import VisitState
-from hospital.visits.dates import CHINA_TIME
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from hospital.visits.intake.reference import tables_for
 
@@ -97,9 +96,10 @@ async def visits_of_doctor(session: AsyncSession, doctor_user_id: uuid.UUID) -> 
     return [(v, s) for v, s in (await session.execute(query)).all()]
 
 
-async def doctor_queue(session: AsyncSession, doctor_user_id: uuid.UUID, day: date) -> list[tuple[Visit, Schedule]]:
-    """The doctor's visits still to be seen in schedules starting on `day` (China time), in queue order."""
-    start = datetime(day.year, day.month, day.day, tzinfo=CHINA_TIME)
+async def doctor_queue(session: AsyncSession, doctor_user_id: uuid.UUID, day: date,
+                       zone: tzinfo) -> list[tuple[Visit, Schedule]]:
+    """The doctor's visits still to be seen in schedules starting on `day` (in the hospital's `zone`), in queue order."""
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
     query = (select(Visit, Schedule).join(Schedule, col(Schedule.id) == col(Visit.schedule_id))
              .where(Visit.doctor_user_id == doctor_user_id, col(Visit.state).in_(QUEUE_STATES),
                     col(Schedule.starts_at) >= start, col(Schedule.starts_at) < start + timedelta(days=1))

@@ -31,7 +31,6 @@ from hospital.visits.booking import queries
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.booking.payloads import RevisitRecordOf, revisit_record
 from hospital.visits.booking.rules import Slot, VisitAction, VisitState, check_booking, next_state
-from hospital.visits.dates import local_date
 from hospital.visits.intake import queries as intake_queries
 from hospital.visits.intake.reference import tables_for
 from hospital.visits.intake.rules import ConsentAcceptance, Guardian, InfectiousFlag, IntakeRequest, check_intake
@@ -175,7 +174,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
         prior = await intake_queries.prior_diagnosis_of_patient(session, data.prior_diagnosis_id, patient.id)
     guardian = _guardian(data.guardian)
     decision = check_intake(
-        IntakeRequest(birth_date=patient.birth_date, visit_date=local_date(schedule.starts_at),
+        IntakeRequest(birth_date=patient.birth_date, visit_date=ctx.local_date(schedule.starts_at),
                       prior=prior_as_rule_value(prior) if prior else None,
                       consent=ConsentAcceptance(consent.version, consent.accepted_at, consent.client_address),
                       guardian=guardian, department_code=schedule.department_code),

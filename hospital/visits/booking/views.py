@@ -25,7 +25,6 @@ from hospital.staff.models import StaffMember
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.booking.rules import VisitState, allowed_actions
-from hospital.visits.dates import local_date
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from hospital.visits.intake.views import prior_diagnosis_view
 
@@ -91,7 +90,7 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
             "ends_at": _iso(schedule.ends_at), "doctor_name": doctor.real_name if doctor else None,
             "doctor_title": doctor.title if doctor else None,
             "patient": {"name": patient.real_name, "sex": patient.sex,
-                        "age": age_on(patient.birth_date, local_date(schedule.starts_at))},
+                        "age": age_on(patient.birth_date, ctx.local_date(schedule.starts_at))},
             "guardian": visit.guardian, "prior_diagnosis": prior_diagnosis_view(priors[visit.prior_diagnosis_id]),
             "booked_at": _iso(visit.created_at), "accepted_at": _iso(visit.accepted_at),
             "revisit_confirmed_at": _iso(visit.revisit_confirmed_at), "started_at": _iso(visit.started_at),
@@ -116,5 +115,5 @@ async def my_visits(session: AsyncSession, ctx: HospitalContext, principal: Prin
 async def doctor_queue(session: AsyncSession, ctx: HospitalContext, doctor_user_id: uuid.UUID,
                        day: date | None = None) -> list[dict[str, Any]]:
     """The doctor's visits still to be seen on `day` (default today, China time), in queue order."""
-    rows = await queries.doctor_queue(session, doctor_user_id, day or local_date(ctx.now()))
+    rows = await queries.doctor_queue(session, doctor_user_id, day or ctx.today(), ctx.time_zone)
     return await visit_views(session, ctx, rows, Role.DOCTOR)

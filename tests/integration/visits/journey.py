@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.cn import ric
 
 from hospital.config import Settings
+from hospital.core.clock import CHINA_TIME
 from hospital.core.errors import HospitalError
 from hospital.db import create_engine, session_factory
 from hospital.demo import demo_pdf
-from hospital.visits.dates import CHINA_TIME
 from tests.helpers import hospital_today, login, login_as
 
 __all__ = ["EMR", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",

@@ -17,10 +17,10 @@ from hospital.config import Settings
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, AuditEntry, verify_chain
 from hospital.core.blobs import Blob
+from hospital.core.clock import CHINA_TIME
 from hospital.retention.cli import retention
 from hospital.retention.service import purge_due
 from hospital.visits.booking.models import Visit
-from hospital.visits.dates import CHINA_TIME
 from hospital.visits.encounter.models import ChatMessage, MedicalRecord
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import FakeClock

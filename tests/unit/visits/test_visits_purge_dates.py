@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from hospital.core.clock import local_date
 from hospital.core.errors import RuleViolation
 from hospital.retention.rules import check_purge_date_reached
-from hospital.visits.dates import local_date
 
 
 def test_a_record_is_purged_on_its_date_and_not_a_day_before() -> None:
