@@ -29,8 +29,8 @@ from hospital.patients.api import PatientController
 from hospital.prescriptions.api import PRESCRIPTION_ROUTES
 from hospital.public.api import PUBLIC_ROUTES
 from hospital.quality.api import QualityController
-from hospital.security.api import SecurityIncidentController
-from hospital.security.jobs import close_security_scans, open_security_scans
+from hospital.security.api import SECURITY_ROUTES
+from hospital.security.detection.jobs import close_security_scans, open_security_scans
 from hospital.signing.api import SignatureVerificationController, SigningAdminController, WellKnownController
 from hospital.signing.service import start_signing
 from hospital.staff.api import StaffController
@@ -49,7 +49,7 @@ ROUTES: list[ControllerRouterHandler] = [
     FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
     *PRESCRIPTION_ROUTES, WellKnownController, SignatureVerificationController,
     SigningAdminController,
-    ConnectorStatusController, SecurityIncidentController, *PAGE_ROUTES, static_router(),
+    ConnectorStatusController, *SECURITY_ROUTES, *PAGE_ROUTES, static_router(),
 ]
 
 

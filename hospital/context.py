@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from hospital.core.blobs import BlobStore
     from hospital.core.events import Event, Subscribers
     from hospital.prescriptions.formulary.values import Formulary
-    from hospital.security.jobs import SecurityScans
+    from hospital.security.detection.jobs import SecurityScans
     from hospital.signing.authority import HospitalSigning
     from hospital.video.calls import VideoCalls
     from hospital.video.checker import CheckerFactory

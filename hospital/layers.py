@@ -40,6 +40,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hospital.prescriptions",),
     ("hospital.quality",),
     ("hospital.video",),
+    ("hospital.security.incidents",),
+    ("hospital.security.detection",),
     ("hospital.security",),
     ("hospital.models",),  # every table, for Alembic and for the jobs that read across all of them
     ("hospital.retention",),

@@ -11,7 +11,7 @@ from hospital.institution.models import Department, Licence, ServiceStop
 from hospital.patients.models import Patient
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
 from hospital.quality.models import AdverseEvent, Complaint, Rating
-from hospital.security.models import SecurityIncident, SecurityIncidentStep
+from hospital.security.incidents.models import SecurityIncident, SecurityIncidentStep
 from hospital.signing.models import ClinicianCredential, SigningAuthority
 from hospital.staff.models import StaffMember
 from hospital.video.models import VideoFaceCheck, VisitRecording

@@ -11,7 +11,7 @@ __all__ = ["EVENTS", "AuthorityReport", "IncidentChanged"]
 
 
 class AuthorityReport(Part, kw_only=True):
-    authority: str  # a code of hospital/security/data/authorities.csv
+    authority: str  # a code of hospital/security/incidents/data/authorities.csv
     reported_at: AwareDatetime
 
 

@@ -36,7 +36,7 @@ def scan_command() -> None:
     """Walk the whole audit chain and the trail's look-back; open an incident per new finding. Prints JSON;
     exit 0, or 3 when it opened or updated an incident (for cron to alert on)."""
     from hospital.core.audit import Actor
-    from hospital.security import service
+    from hospital.security.detection import service
 
     report = asyncio.run(_with_session(lambda s, ctx: service.scan(s, ctx, Actor.system("security-scan"))))
     click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -48,7 +48,7 @@ def scan_command() -> None:
 @click.option("--all", "show_all", is_flag=True, help="Closed incidents too.")
 def incidents_command(show_all: bool) -> None:
     """The incident register as JSON lines, unfinished first; `overdue` marks a report past its deadline."""
-    from hospital.security import service
+    from hospital.security.incidents import service
 
     for view in asyncio.run(_with_session(service.list_incidents)):
         if show_all or view["status"] != "closed":

@@ -28,9 +28,9 @@ from hospital.demo import DEMO_USERS
 from hospital.identity.models import User
 from hospital.identity.service import login_hash
 from hospital.patients.models import Patient
-from hospital.security.jobs import SecurityScans
-from hospital.security.models import SecurityIncident, SecurityIncidentStep
-from hospital.security.service import READ_ACTIONS
+from hospital.security.detection.jobs import SecurityScans
+from hospital.security.detection.service import READ_ACTIONS
+from hospital.security.incidents.models import SecurityIncident, SecurityIncidentStep
 from hospital.staff.models import StaffMember
 from hospital.staff.service import require_can_practise
 from hospital.visits.intake.models import PriorDiagnosisRecord
@@ -344,7 +344,8 @@ async def test_two_administrators_reporting_at_once_both_land_and_two_scans_at_o
     from datetime import UTC, datetime
 
     from hospital.db import create_engine, session_factory
-    from hospital.security import service
+    from hospital.security.detection import service as detection_service
+    from hospital.security.incidents import service as incident_service
 
     admin = await login_as(client, "admin")
     incident_id = uuid.UUID((await client.post(f"{API}/incidents", headers=admin, json=LEAK)).json()["incident_id"])
@@ -358,11 +359,11 @@ async def test_two_administrators_reporting_at_once_both_land_and_two_scans_at_o
 
     async def report(codes: list[str]) -> None:
         async with sessions() as s:
-            await service.record_report(s, ctx, actor, incident_id, authorities=codes, reported_at=at, reference="x-1")
+            await incident_service.record_report(s, ctx, actor, incident_id, authorities=codes, reported_at=at, reference="x-1")
 
     async def scan_once() -> list[str]:
         async with sessions() as s:
-            return (await service.scan(s, ctx, Actor.system("security-scan"))).opened
+            return (await detection_service.scan(s, ctx, Actor.system("security-scan"))).opened
 
     try:
         await asyncio.gather(report(["health"]), report(["cyberspace", "police"]))

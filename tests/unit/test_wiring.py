@@ -67,7 +67,7 @@ def operator_env(tmp_path: Path) -> dict[str, Any]:
 def test_the_security_scan_command_runs_with_a_wired_context(monkeypatch: pytest.MonkeyPatch,
                                                              operator_env: dict[str, Any]) -> None:
     from hospital.cli import main
-    from hospital.security import service
+    from hospital.security.detection import service
 
     seen: list[HospitalContext] = []
 

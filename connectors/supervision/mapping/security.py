@@ -1,5 +1,5 @@
 """Security incidents (SEC-02): no platform method takes them. A leak is reported by the hospital to the
-authorities directly (卫生健康行政部门, 网信, 公安: hospital/security/data/authorities.csv), and each report is
+authorities directly (卫生健康行政部门, 网信, 公安: hospital/security/incidents/data/authorities.csv), and each report is
 recorded on the incident; the event stays in the outbox as the hospital's own record."""
 
 from __future__ import annotations

@@ -1,64 +1,47 @@
-"""Use cases of the security area (SEC-02): scan for leaks and tampering, and the incident procedure.
+"""Use cases of the security-incident register (SEC-02): open, note, assess, act on an account, contain,
+report, close, and the views.
 
 Each use case is one transaction: it loads the incident under a row lock, applies the pure rules, changes it,
 adds the timeline step, the audit entry (`security_incident.<action>`) and the outbox event `security.incident`
-(narrative sealed, REC-03), and commits once. A refusal leaves the database as it was.
-
-The scan reads only what the hospital already records: the audit trail (reads of patient records, failed
-log-ins, face lockouts) and the chain's own hashes. Scans are serialised (SQLite: the IMMEDIATE transaction;
-PostgreSQL: an advisory lock), and each finding opens one incident however often it is seen.
+(narrative sealed, REC-03), and commits once. A refusal leaves the database as it was. The scan
+(`hospital.security.detection`) opens and updates incidents through `record_step`, in its own transaction.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.context import HospitalContext
 from hospital.contracts.security import AuthorityReport, IncidentChanged
-from hospital.core.audit import GENESIS_HASH, Actor, AuditEntry, ChainBreak, append_audit, entry_hash, walk_chain
+from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import NotFound, RuleViolation
 from hospital.core.outbox import emit
 from hospital.identity.models import User
-from hospital.patients.models import Patient
-from hospital.prescriptions.models import Prescription
-from hospital.security import rules
-from hospital.security.authorities import load_authorities
-from hospital.security.models import SecurityIncident, SecurityIncidentStep
-from hospital.security.rules import Authority, IncidentStatus, Leak
+from hospital.security.incidents import rules
+from hospital.security.incidents.authorities import load_authorities
+from hospital.security.incidents.models import SecurityIncident, SecurityIncidentStep
+from hospital.security.incidents.rules import Authority, IncidentStatus, Leak
 from hospital.staff.models import StaffMember
 from hospital.staff.service import set_suspension
-from hospital.visits.intake.models import PriorDiagnosisRecord
 
-__all__ = ["EVENT", "READ_ACTIONS", "ChainCursor", "NewIncident", "ScanReport", "account_action", "add_note",
-           "assess", "close_incident", "contain", "get_incident", "list_incidents", "open_incident",
-           "record_report", "scan"]
+__all__ = ["EVENT", "SUBJECT", "NewIncident", "account_action", "add_note", "assess", "close_incident", "contain",
+           "get_incident", "incident_view", "list_incidents", "load_incident", "open_incident", "record_report",
+           "record_step"]
 
 EVENT = "security.incident"
 SUBJECT = "security_incident"
-_SCAN_LOCK_KEY = 0x5345_4330_3253_434E  # "SEC02SCN"
-_CHUNK = 500
-
-# Audited reads of patient records, and how each names its patient (the user account of the patient).
-PatientQuery = Callable[[list[uuid.UUID]], Any]
-READ_ACTIONS: dict[str, PatientQuery] = {
-    "prescription.exported": lambda ids: select(Prescription.id, Prescription.patient_user_id).where(
-        col(Prescription.id).in_(ids)),
-    "prior_diagnosis.document_read": lambda ids: select(PriorDiagnosisRecord.id, Patient.user_id).join(
-        Patient, Patient.id == PriorDiagnosisRecord.patient_id).where(col(PriorDiagnosisRecord.id).in_(ids)),  # type: ignore[arg-type]
-}
 
 
 # ---- reading and the views -------------------------------------------------------------------------------------
 
-async def _incident(session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = False) -> SecurityIncident:
+async def load_incident(session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = False) -> SecurityIncident:
     query = select(SecurityIncident).where(SecurityIncident.id == incident_id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
@@ -125,7 +108,7 @@ async def list_incidents(session: AsyncSession, ctx: HospitalContext) -> list[di
 
 async def get_incident(session: AsyncSession, ctx: HospitalContext, incident_id: uuid.UUID) -> dict[str, Any]:
     """One incident with its evidence and its timeline."""
-    incident = await _incident(session, incident_id)
+    incident = await load_incident(session, incident_id)
     steps = (await session.execute(select(SecurityIncidentStep).where(
         SecurityIncidentStep.incident_id == incident.id).order_by(col(SecurityIncidentStep.version)))).scalars().all()
     accounts = await _accounts(session, [incident.account_user_id, *(s.actor_user_id for s in steps)])
@@ -154,7 +137,7 @@ def _restage(incident: SecurityIncident, authorities: Sequence[Authority], now: 
                                      reports_complete=complete, closed=incident.closed_at is not None).value
 
 
-async def _record(session: AsyncSession, ctx: HospitalContext, actor: Actor, incident: SecurityIncident, action: str,
+async def record_step(session: AsyncSession, ctx: HospitalContext, actor: Actor, incident: SecurityIncident, action: str,
                   *, note: str = "", detail: dict[str, Any] | None = None, reference: str | None = None,
                   first: bool = False) -> None:
     """The step, the audit entry and the outbox event of one change, in the caller's transaction."""
@@ -192,7 +175,7 @@ async def _record(session: AsyncSession, ctx: HospitalContext, actor: Actor, inc
 
 async def _changed(session: AsyncSession, ctx: HospitalContext, actor: Actor, incident: SecurityIncident,
                    action: str, **kw: Any) -> dict[str, Any]:
-    await _record(session, ctx, actor, incident, action, **kw)
+    await record_step(session, ctx, actor, incident, action, **kw)
     await session.commit()
     return await get_incident(session, ctx, incident.id)
 
@@ -233,7 +216,7 @@ async def open_incident(session: AsyncSession, ctx: HospitalContext, actor: Acto
 async def add_note(session: AsyncSession, ctx: HospitalContext, actor: Actor, incident_id: uuid.UUID,
                    note: str) -> dict[str, Any]:
     """A line on the timeline: what was found, who was told, what was recovered."""
-    incident = await _incident(session, incident_id, lock=True)
+    incident = await load_incident(session, incident_id, lock=True)
     rules.check_open(incident.status)
     if len(note.strip()) < 2:
         raise RuleViolation("SEC-02", "the note is empty")
@@ -244,7 +227,7 @@ async def assess(session: AsyncSession, ctx: HospitalContext, actor: Actor, inci
                  personal_information: bool, note: str, severity: str | None = None,
                  affected_subjects: int | None = None) -> dict[str, Any]:
     """Whether data leaked (none, suspected, confirmed) and whose: sets or clears the reporting duty."""
-    incident = await _incident(session, incident_id, lock=True)
+    incident = await load_incident(session, incident_id, lock=True)
     parsed = rules.check_assessment(incident.status, leak, bool(incident.reports), note)
     if affected_subjects is not None and affected_subjects < 0:
         raise RuleViolation("SEC-02", "the number of people affected cannot be negative")
@@ -267,7 +250,7 @@ async def account_action(session: AsyncSession, ctx: HospitalContext, actor: Act
                          action: str, note: str, account_user_id: uuid.UUID | None = None) -> dict[str, Any]:
     """Containment on an account: suspend it (log-in refused; a clinician's practice suspended and signing
     certificate revoked, STAFF-03) or restore it once recovered. Recorded on the incident's timeline."""
-    incident = await _incident(session, incident_id, lock=True)
+    incident = await load_incident(session, incident_id, lock=True)
     target_id = account_user_id or incident.account_user_id
     user = await session.get(User, target_id) if target_id is not None else None
     if target_id is not None and user is None:
@@ -307,7 +290,7 @@ async def account_action(session: AsyncSession, ctx: HospitalContext, actor: Act
 async def contain(session: AsyncSession, ctx: HospitalContext, actor: Actor, incident_id: uuid.UUID,
                   note: str) -> dict[str, Any]:
     """The incident is stopped: say how (account suspended, address blocked, leaked file taken down …)."""
-    incident = await _incident(session, incident_id, lock=True)
+    incident = await load_incident(session, incident_id, lock=True)
     rules.check_containment(incident.status, incident.contained_at is not None, note)
     incident.contained_at = ctx.now()
     return await _changed(session, ctx, actor, incident, "contained", note=note.strip())
@@ -316,7 +299,7 @@ async def contain(session: AsyncSession, ctx: HospitalContext, actor: Actor, inc
 async def record_report(session: AsyncSession, ctx: HospitalContext, actor: Actor, incident_id: uuid.UUID, *,
                         authorities: Sequence[str], reported_at: datetime, reference: str) -> dict[str, Any]:
     """The hospital reported the incident to these authorities, at this time, under this reference."""
-    incident = await _incident(session, incident_id, lock=True)
+    incident = await load_incident(session, incident_id, lock=True)
     table, now = load_authorities(), ctx.now()
     codes = rules.check_report(incident.status, list(authorities), table, reported_at, now, reference)
     incident.reports = [*incident.reports, *({"authority": code, "reported_at": reported_at.isoformat(),
@@ -329,154 +312,8 @@ async def record_report(session: AsyncSession, ctx: HospitalContext, actor: Acto
 async def close_incident(session: AsyncSession, ctx: HospitalContext, actor: Actor, incident_id: uuid.UUID,
                          review: str) -> dict[str, Any]:
     """Close after recovery, with the review: what happened, why, what changes."""
-    incident = await _incident(session, incident_id, lock=True)
+    incident = await load_incident(session, incident_id, lock=True)
     missing = rules.missing_reports(_required(incident, load_authorities()), _reported_codes(incident))
     rules.check_close(incident.status, Leak(incident.leak), incident.contained_at is not None, missing, review)
     incident.closed_at, incident.review = ctx.now(), review.strip()
     return await _changed(session, ctx, actor, incident, "closed")
-
-
-# ---- the scan --------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class ChainCursor:
-    """Where a walk of the audit chain ended: the next scan resumes from here."""
-
-    last_seq: int = 0
-    last_hash: str = GENESIS_HASH
-
-
-@dataclass(slots=True)
-class ScanReport:
-    entries_checked: int = 0
-    chain_breaks: list[dict[str, Any]] = field(default_factory=list)
-    findings: int = 0
-    opened: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    cursor: ChainCursor = field(default_factory=ChainCursor)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"entries_checked": self.entries_checked, "chain_breaks": self.chain_breaks,
-                "findings": self.findings, "opened": self.opened, "updated": self.updated}
-
-
-async def _lock_scans(session: AsyncSession) -> None:
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCAN_LOCK_KEY})
-
-
-async def _walk(session: AsyncSession, cursor: ChainCursor | None) -> tuple[int, list[ChainBreak], ChainCursor]:
-    """The whole chain, or what was added since `cursor` (checking the entry it ended on is still as it was)."""
-    breaks: list[ChainBreak] = []
-    start = cursor or ChainCursor()
-    if cursor is not None and cursor.last_seq:
-        anchor = (await session.execute(select(AuditEntry).where(AuditEntry.seq == cursor.last_seq))).scalar_one_or_none()
-        if anchor is None or anchor.entry_hash != cursor.last_hash or entry_hash(anchor) != anchor.entry_hash:
-            breaks.append(ChainBreak(cursor.last_seq, "the entry the last scan ended on was deleted or edited"))
-        if anchor is not None:
-            session.expunge(anchor)
-    walk = await walk_chain(session, after_seq=start.last_seq, previous_hash=start.last_hash)
-    breaks.extend(walk.breaks)
-    return walk.checked, breaks, ChainCursor(walk.last_seq, walk.last_hash)
-
-
-async def _audit_rows(session: AsyncSession, actions: Sequence[str], since: datetime) -> Sequence[Any]:
-    columns = (AuditEntry.seq, AuditEntry.id, AuditEntry.at, AuditEntry.actor_id, AuditEntry.action,
-               AuditEntry.subject_id, AuditEntry.client_address)
-    query = sa.select(*(col(c) for c in columns)).where(col(AuditEntry.action).in_(actions), col(AuditEntry.at) >= since)
-    return (await session.execute(query.order_by(col(AuditEntry.seq)))).all()
-
-
-async def _reads(session: AsyncSession, since: datetime) -> list[rules.AccessFact]:
-    rows = [r for r in await _audit_rows(session, list(READ_ACTIONS), since) if r.actor_id is not None]
-    patients: dict[tuple[str, str], str] = {}
-    for action, query in READ_ACTIONS.items():
-        ids = sorted({uuid.UUID(r.subject_id) for r in rows if r.action == action}, key=str)
-        for start in range(0, len(ids), _CHUNK):
-            for subject, patient in (await session.execute(query(ids[start:start + _CHUNK]))).all():
-                patients[(action, str(subject))] = str(patient)
-    return [rules.AccessFact(str(r.actor_id), patients[(r.action, r.subject_id)], r.at, r.seq, r.action)
-            for r in rows if (r.action, r.subject_id) in patients]
-
-
-async def _known(session: AsyncSession, since: datetime) -> list[rules.KnownIncident]:
-    rows = (await session.execute(select(SecurityIncident).where(
-        SecurityIncident.source == "detection",
-        (col(SecurityIncident.kind) == rules.IncidentKind.AUDIT_TAMPERING.value)
-        | (col(SecurityIncident.evidence_to) >= since)))).scalars().all()
-    return [_known_of(i) for i in rows]
-
-
-def _known_of(incident: SecurityIncident) -> rules.KnownIncident:
-    return rules.KnownIncident(
-        id=str(incident.id), fingerprint=incident.fingerprint, kind=incident.kind,
-        group=str(incident.account_user_id) if incident.account_user_id else incident.client_address,
-        evidence_from=incident.evidence_from, evidence_to=incident.evidence_to,
-        affected_subjects=incident.affected_subjects, closed=incident.status == IncidentStatus.CLOSED,
-        breaks=frozenset(int(b["seq"]) for b in incident.evidence.get("breaks", [])))
-
-
-async def scan(session: AsyncSession, ctx: HospitalContext, actor: Actor, *,
-               cursor: ChainCursor | None = None) -> ScanReport:
-    """Walk the audit chain (all of it, or from `cursor`) and read the trail since the look-back; open one
-    incident per new finding, or add to the open incident a finding continues. One transaction."""
-    await _lock_scans(session)
-    settings, now = ctx.settings, ctx.now()
-    checked, breaks, new_cursor = await _walk(session, cursor)  # first: the walk detaches what it reads
-    since = now - timedelta(hours=settings.security_scan_lookback_hours)
-    failures = [rules.AccessFact(r.client_address, r.subject_id, r.at, r.seq, r.action)
-                for r in await _audit_rows(session, ["login.failed"], since) if r.client_address]
-    lockouts = [rules.LockoutFact(str(r.id), r.subject_id, r.at, r.client_address)
-                for r in await _audit_rows(session, ["face.locked"], since)]
-    detections = [
-        *rules.detect_bulk_access(await _reads(session, since), threshold=settings.security_bulk_access_patients,
-                                  window=timedelta(minutes=settings.security_bulk_access_window_minutes)),
-        *rules.detect_credential_stuffing(failures, threshold=settings.security_stuffing_accounts,
-                                          window=timedelta(minutes=settings.security_stuffing_window_minutes)),
-        *rules.detect_face_lockouts(lockouts),
-    ]
-    known = await _known(session, since - timedelta(minutes=max(settings.security_bulk_access_window_minutes,
-                                                                settings.security_stuffing_window_minutes)))
-    tampering = rules.detect_audit_tampering([(b.seq, b.reason) for b in breaks],
-                                             {s for k in known for s in k.breaks}, now)
-    if tampering is not None:
-        detections.insert(0, tampering)
-    report = ScanReport(entries_checked=checked, chain_breaks=[{"seq": b.seq, "reason": b.reason} for b in breaks],
-                        findings=len(detections), cursor=new_cursor)
-    for detection in detections:
-        match = rules.known_match(detection, known)
-        if match is None or rules.continues_after_close(detection, match):
-            incident = await _open_detected(session, ctx, actor, detection, reopened=match is not None)
-            known.append(_known_of(incident))
-            report.opened.append(str(incident.id))
-        elif rules.has_grown(detection, match):
-            incident = await _incident(session, uuid.UUID(match.id), lock=True)
-            incident.evidence_to = max(detection.last_at, incident.evidence_to or detection.last_at)
-            incident.affected_subjects, incident.evidence = detection.affected_subjects, detection.evidence
-            await _record(session, ctx, actor, incident, "detected_again",
-                          detail={"affected_subjects": detection.affected_subjects,
-                                  "evidence_to": detection.last_at.isoformat()})
-            known[known.index(match)] = _known_of(incident)
-            report.updated.append(str(incident.id))
-    await session.commit()
-    return report
-
-
-async def _open_detected(session: AsyncSession, ctx: HospitalContext, actor: Actor, detection: rules.Detection, *,
-                         reopened: bool) -> SecurityIncident:
-    now = ctx.now()
-    account = uuid.UUID(detection.account_user_id) if detection.account_user_id else None
-    if account is not None and await session.get(User, account) is None:
-        account = None  # an address or a deleted account: the evidence still names it
-    incident = SecurityIncident(
-        kind=detection.kind.value, severity=detection.severity.value, summary=detection.summary, source="detection",
-        fingerprint=detection.fingerprint + (f":{detection.last_at.isoformat()}" if reopened else ""),
-        account_user_id=account, client_address=detection.client_address, detected_at=now,
-        evidence_from=detection.first_at, evidence_to=detection.last_at, evidence=detection.evidence,
-        affected_subjects=detection.affected_subjects, leak=detection.leak.value,
-        personal_information=detection.personal_information,
-        report_due_at=rules.report_deadline(detection.leak, now, ctx.settings.security_report_hours))
-    await _record(session, ctx, actor, incident, "opened", first=True, detail={
-        "source": "detection", "fingerprint": incident.fingerprint, "severity": incident.severity,
-        "affected_subjects": incident.affected_subjects})
-    return incident

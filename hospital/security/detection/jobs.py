@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor
-from hospital.security import service
+from hospital.security.detection import service
 
 __all__ = ["FULL_WALK_EVERY", "SecurityScans", "close_security_scans", "open_security_scans"]
 

@@ -6,7 +6,7 @@ import csv
 import functools
 from pathlib import Path
 
-from hospital.security.rules import Authority
+from hospital.security.incidents.rules import Authority
 
 __all__ = ["AUTHORITIES_FILE", "AuthorityTableError", "load_authorities"]
 

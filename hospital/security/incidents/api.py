@@ -1,0 +1,134 @@
+"""The security-incident register for administrators (SEC-02): list, open, assess, contain, report, close."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hospital.context import HospitalContext
+from hospital.core.errors import InvalidInput
+from hospital.identity.guards import requires_admin
+from hospital.security.incidents import service
+from hospital.security.incidents.authorities import load_authorities
+from hospital.web.http import actor_of
+
+__all__ = ["SecurityIncidentController"]
+
+Text = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class IncidentBody(msgspec.Struct, forbid_unknown_fields=True):
+    kind: str
+    severity: str
+    summary: Text
+    leak: str = "none"
+    personal_information: bool = True
+    detected_at: datetime | None = None
+    affected_subjects: int = 0
+    account_user_id: uuid.UUID | None = None
+
+
+class NoteBody(msgspec.Struct, forbid_unknown_fields=True):
+    note: Text
+
+
+class AssessmentBody(msgspec.Struct, forbid_unknown_fields=True):
+    leak: str
+    personal_information: bool
+    note: Text
+    severity: str | None = None
+    affected_subjects: int | None = None
+
+
+class AccountActionBody(msgspec.Struct, forbid_unknown_fields=True):
+    action: str  # suspend_account | restore_account
+    note: Text = ""
+    account_user_id: uuid.UUID | None = None
+
+
+class ReportBody(msgspec.Struct, forbid_unknown_fields=True):
+    authorities: list[str]
+    reported_at: datetime
+    reference: Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class ReviewBody(msgspec.Struct, forbid_unknown_fields=True):
+    review: Text
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidInput(f"{name} needs a time zone (e.g. +08:00)")
+    return value
+
+
+class SecurityIncidentController(Controller):
+    path = "/api/admin/security"
+    tags = ["security"]
+    guards = [requires_admin]
+
+    @get("/incidents", summary="Every security incident, unfinished first, with its overdue flag (SEC-02)")
+    async def incidents(self, db_session: AsyncSession, ctx: HospitalContext) -> list[dict[str, Any]]:
+        return await service.list_incidents(db_session, ctx)
+
+    @get("/authorities", summary="Who a leak is reported to (the reviewed table)")
+    async def authorities(self) -> list[dict[str, str]]:
+        return [{"code": a.code, "name_zh": a.name_zh, "name_en": a.name_en, "reported_when": a.reported_when,
+                 "source": a.source} for a in load_authorities()]
+
+    @get("/incidents/{incident_id:uuid}", summary="One incident with its evidence and timeline")
+    async def incident(self, db_session: AsyncSession, ctx: HospitalContext, incident_id: uuid.UUID) -> dict[str, Any]:
+        return await service.get_incident(db_session, ctx, incident_id)
+
+    @post("/incidents", summary="Open an incident by hand (a person found it)")
+    async def record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                   data: IncidentBody) -> dict[str, Any]:
+        _aware(data.detected_at, "detected_at")
+        return await service.open_incident(db_session, ctx, actor_of(request),
+                                           service.NewIncident(**msgspec.structs.asdict(data)))
+
+    @post("/incidents/{incident_id:uuid}/notes", summary="Add a line to the timeline")
+    async def note(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                   incident_id: uuid.UUID, data: NoteBody) -> dict[str, Any]:
+        return await service.add_note(db_session, ctx, actor_of(request), incident_id, data.note)
+
+    @post("/incidents/{incident_id:uuid}/assessment", status_code=200,
+          summary="Whether data leaked and whose: sets or clears the duty to report")
+    async def assess(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     incident_id: uuid.UUID, data: AssessmentBody) -> dict[str, Any]:
+        return await service.assess(db_session, ctx, actor_of(request), incident_id, leak=data.leak,
+                                    personal_information=data.personal_information, note=data.note,
+                                    severity=data.severity, affected_subjects=data.affected_subjects)
+
+    @post("/incidents/{incident_id:uuid}/account-actions", status_code=200,
+          summary="Suspend the account involved (log-in refused, practice suspended), or restore it")
+    async def account(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                      incident_id: uuid.UUID, data: AccountActionBody) -> dict[str, Any]:
+        return await service.account_action(db_session, ctx, actor_of(request), incident_id, action=data.action,
+                                            note=data.note, account_user_id=data.account_user_id)
+
+    @post("/incidents/{incident_id:uuid}/containment", status_code=200, summary="Record that the incident is contained")
+    async def contain(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                      incident_id: uuid.UUID, data: NoteBody) -> dict[str, Any]:
+        return await service.contain(db_session, ctx, actor_of(request), incident_id, data.note)
+
+    @post("/incidents/{incident_id:uuid}/reports", status_code=200,
+          summary="Record a report to the authorities: which, when, reference")
+    async def report(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     incident_id: uuid.UUID, data: ReportBody) -> dict[str, Any]:
+        _aware(data.reported_at, "reported_at")
+        return await service.record_report(db_session, ctx, actor_of(request), incident_id,
+                                           authorities=data.authorities, reported_at=data.reported_at,
+                                           reference=data.reference)
+
+    @post("/incidents/{incident_id:uuid}/closure", status_code=200,
+          summary="Close: contained, reported if a leak, with the review")
+    async def close(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                    incident_id: uuid.UUID, data: ReviewBody) -> dict[str, Any]:
+        return await service.close_incident(db_session, ctx, actor_of(request), incident_id, data.review)
+
