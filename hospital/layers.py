@@ -9,7 +9,8 @@ institution (licence, departments) is below everything it licenses; patients and
 faces, their signing keys) are below the care they give; intake < booking < encounter is the patient's path;
 prescriptions are written in an encounter, reviewed, then dispensed; quality, video, security and retention
 read across the clinical areas; the public read model reads them all; connectors only read the outbox and
-the directory; the entry points (app, CLI, pages, wiring) assemble everything.
+the directory; the conformance kit reads the rules of every area and drives the HTTP API; the entry points
+(app, CLI, pages, wiring) assemble everything.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hospital.models",),  # every table, for Alembic and for the jobs that read across all of them
     ("hospital.retention",),
     ("hospital.public",),
-    ("connectors",),
+    # The conformance kit reads the rule registry and drives the HTTP API of a running hospital: above the areas,
+    # beside the connectors (neither imports the other).
+    ("connectors", "hospital.conformance"),
     ("hospital.web", "hospital.health", "hospital.demo", "hospital.wiring", "hospital.app", "hospital.cli",
      "hospital.__main__"),
 )

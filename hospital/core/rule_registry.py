@@ -9,13 +9,15 @@ test. Registering is the only side effect, and it happens at import.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from hospital.core.errors import RuleViolation
 
-__all__ = ["Finding", "RegisteredRule", "RuleViolation", "Severity", "all_rules", "rule", "rules_for"]
+__all__ = ["Finding", "RegisteredRule", "RuleViolation", "Severity", "all_rules", "rule", "rules_for", "swapped"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,15 +58,28 @@ class RegisteredRule:
 
 
 _REGISTRY: list[RegisteredRule] = []
+# Rules swapped for a stand-in, by qualname: the conformance kit's proof by removal (`hospital conformance prove`)
+# swaps one rule at a time for a no-op that finds nothing and runs the tests of its requirement. Empty otherwise.
+_SWAPPED: dict[str, Callable[..., object]] = {}
 
 
 def rule(rule_id: str, title: str, *, source: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Register `function` as enforcing `rule_id` (an ID from REQUIREMENTS.md) and return it unchanged."""
+    """Register `function` as enforcing `rule_id` (an ID from REQUIREMENTS.md). Callers get a thin stand-in that
+    calls `function` (or, while `swapped`, its replacement), so a swap reaches every caller however it imported it."""
 
     def register(function: Callable[P, R]) -> Callable[P, R]:
-        _REGISTRY.append(RegisteredRule(rule_id, title, source, function))
-        function.rule_id = rule_id  # type: ignore[attr-defined]
-        return function
+        qualname = f"{function.__module__}.{function.__qualname__}"
+
+        @functools.wraps(function)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+            replacement = _SWAPPED.get(qualname)
+            if replacement is not None:
+                return replacement(*args, **kwargs)  # type: ignore[return-value]
+            return function(*args, **kwargs)
+
+        checked.rule_id = rule_id  # type: ignore[attr-defined]
+        _REGISTRY.append(RegisteredRule(rule_id, title, source, checked))
+        return checked
 
     return register
 
@@ -76,3 +91,19 @@ def all_rules() -> list[RegisteredRule]:
 
 def rules_for(rule_id: str) -> list[RegisteredRule]:
     return [r for r in _REGISTRY if r.rule_id == rule_id]
+
+
+@contextmanager
+def swapped(registered: RegisteredRule, replacement: Callable[..., object]) -> Iterator[None]:
+    """Within the block every call of `registered` runs `replacement` instead (the conformance kit's mutation)."""
+    if registered not in _REGISTRY:
+        raise KeyError(registered.qualname)
+    previous = _SWAPPED.get(registered.qualname)
+    _SWAPPED[registered.qualname] = replacement
+    try:
+        yield
+    finally:
+        if previous is None:
+            _SWAPPED.pop(registered.qualname, None)
+        else:
+            _SWAPPED[registered.qualname] = previous

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import DESKTOP, SHARED, Screens, new_page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.requirement("FACE-02")]
 
 
 def log_in(page: Page, username: str, password: str) -> None:

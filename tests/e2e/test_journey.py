@@ -28,7 +28,7 @@ from tests.e2e.conftest import DESKTOP, PHONE, Screens, new_page
 from tests.e2e.test_clinician_faces import log_in, resident_id, verify_face
 from tests.helpers import hospital_today
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.requirement("REV-03", "RX-03", "FACE-02")]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, Screens, new_page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.requirement("INS-03")]
 
 
 def test_the_disclosure_page_shows_every_item_ins_03_names(plain_browser: Browser, hospital_url: str,

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, expect
 from tests.e2e.conftest import DESKTOP, Screens, new_page
 from tests.e2e.test_clinician_faces import log_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.requirement("SEC-02")]
 
 
 def test_an_administrator_handles_a_leak_from_record_to_close(plain_browser: Browser, hospital_url: str,

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, expect
 from tests.e2e.conftest import DESKTOP, new_page
 from tests.e2e.test_clinician_faces import log_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.requirement("SEC-01")]
 
 
 def test_a_page_renews_a_token_about_to_expire(plain_browser: Browser, hospital_url: str) -> None:

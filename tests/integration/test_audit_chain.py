@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,8 @@ from hospital.core.audit import AuditEntry, verify_chain
 from hospital.core.outbox import OutboxEvent
 from hospital.institution.service import require_licence_in_force
 from tests.conftest import REPO, FakeClock
+
+pytestmark = pytest.mark.requirement("AUD-01")
 
 
 async def test_every_change_is_chained_and_the_chain_verifies(client: AsyncTestClient[Any], session: AsyncSession,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -13,6 +14,8 @@ from hospital.context import HospitalContext
 from hospital.staff.models import StaffMember
 from hospital.visits.booking.models import Schedule
 from tests.helpers import login_as
+
+pytestmark = pytest.mark.requirement("INS-03")
 
 
 async def _publish_schedule(session: AsyncSession, ctx: HospitalContext) -> str:

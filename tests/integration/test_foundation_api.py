@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +13,8 @@ from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
 from hospital.patients.models import Patient
 from tests.helpers import count_rows, login, login_as
+
+pytestmark = pytest.mark.requirement("PAT-01", "SEC-01", "INS-01")
 
 NEW_PATIENT = {"real_name": "李四", "id_number": "110101199003077777", "phone": "13912345678",
                "password": "patient-pass-2026"}

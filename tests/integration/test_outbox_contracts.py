@@ -24,6 +24,8 @@ from hospital.visits.booking.models import Visit
 from tests.helpers import login_as
 from tests.integration.visits.journey import book, demo_prior_id, schedule_of
 
+pytestmark = pytest.mark.requirement("SUP-02")
+
 
 async def counts(settings: Settings) -> dict[str, int]:
     engine = create_engine(settings.resolved_database_url, immediate=False)

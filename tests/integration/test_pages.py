@@ -7,9 +7,12 @@ import re
 import uuid
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from hospital.web.pages import PAGES
+
+pytestmark = pytest.mark.requirement("INS-01", "QA-02")
 
 SOME_ID = str(uuid.uuid4())
 

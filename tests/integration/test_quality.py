@@ -22,6 +22,8 @@ from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.helpers import count_rows, event_payload, login_as
 
+pytestmark = pytest.mark.requirement("QA-01", "QA-02", "SUP-04")
+
 
 async def make_visit(session: AsyncSession, ctx: HospitalContext, state: str) -> Visit:
     """A visit row in `state`, made directly: these tests are about what follows a visit, not the visit."""

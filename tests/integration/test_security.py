@@ -37,6 +37,8 @@ from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import REPO, FakeClock
 from tests.helpers import count_rows, event_payload, login, login_as
 
+pytestmark = pytest.mark.requirement("SEC-02")
+
 API = "/api/admin/security"
 LEAK = {"kind": "data_leak", "severity": "high", "leak": "confirmed", "personal_information": True,
         "summary": "一份含患者姓名和诊断的导出表格出现在外部网盘", "affected_subjects": 120}

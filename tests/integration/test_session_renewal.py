@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,8 @@ from hospital.identity.models import User
 from tests.conftest import FakeClock
 from tests.helpers import login_as
 from tests.integration.visits.journey import doctor_in_session
+
+pytestmark = pytest.mark.requirement("SEC-01", "FACE-02")
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -22,6 +22,8 @@ from hospital.staff.models import StaffMember
 from tests.conftest import SHARED, FakeClock
 from tests.helpers import count_rows, event_payload, login, login_as
 
+pytestmark = pytest.mark.requirement("STAFF-01", "STAFF-02", "STAFF-03", "STAFF-04", "FACE-01", "FACE-02", "FACE-04", "INS-02")
+
 FACES = SHARED / "faces"
 
 

@@ -34,6 +34,8 @@ from tests.integration.connector.conftest import (
 )
 from tests.integration.connector.test_delivery import STAFF, staff_payload
 
+pytestmark = pytest.mark.requirement("SUP-02")
+
 REPO = Path(__file__).resolve().parents[3]
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from connectors.supervision.catalogue import file_catalogue
 from connectors.supervision.mapping import registry
 from connectors.supervision.settings import Mode
@@ -26,6 +28,8 @@ from tests.integration.connector.conftest import (
     fresh_outbox,
     status_of,
 )
+
+pytestmark = pytest.mark.requirement("SUP-02", "SUP-04")
 
 STAFF = "uploadDoctorIndicators"
 LICENCE = LicenceRecorded(licence_number="PDY0002", institution_name="示范市第一人民医院",

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.supervision.operations import requeue
@@ -24,6 +25,8 @@ from tests.integration.connector.conftest import (
     status_of,
 )
 from tests.integration.connector.test_delivery import STAFF, staff_payload
+
+pytestmark = pytest.mark.requirement("SUP-02")
 
 FAULTS = [
     {"kind": "down", "count": 5},  # down for a while: the next five requests find it down (HTTP 503)

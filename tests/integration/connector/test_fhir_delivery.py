@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 from litestar.testing import AsyncTestClient
 
 from connectors.supervision.settings import Protocol
@@ -18,6 +19,8 @@ from hospital.config import Settings
 from tests.conftest import FakeClock
 from tests.integration.connector.conftest import DispatcherFactory, deliver_all, fresh_outbox
 from tests.integration.connector.real_day import a_real_day
+
+pytestmark = pytest.mark.requirement("SUP-02")
 
 
 def references(value: Any) -> Iterator[str]:

@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from hospital.config import Settings
@@ -16,6 +17,8 @@ from tests.helpers import event_payload
 from tests.integration.connector.conftest import fresh_outbox
 from tests.integration.connector.real_day import a_whole_visit, the_other_endings
 from tests.integration.visits.journey import EMR
+
+pytestmark = pytest.mark.requirement("REC-03")
 
 DOCTOR_ID_NUMBER, PHARMACIST_ID_NUMBER = "110105198001011238", "110105198505052228"
 

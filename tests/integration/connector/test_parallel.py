@@ -24,6 +24,8 @@ from tests.integration.connector.conftest import (
 )
 from tests.integration.connector.test_delivery import STAFF, staff_payload
 
+pytestmark = pytest.mark.requirement("SUP-02")
+
 SUBJECTS, VERSIONS = 250, 4
 
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from connectors.supervision.directory import Directory
 from connectors.supervision.dispatcher import Dispatcher
 from connectors.supervision.gateway.responses import Accepted, FixData, Outcome, Retry
@@ -22,6 +24,8 @@ from hospital.core.crypto import FieldCipher
 from hospital.db import create_engine, session_factory
 from tests.integration.connector.conftest import deliver_all, emit_all, fresh_outbox
 from tests.integration.connector.test_delivery import Clock, staff_payload
+
+pytestmark = pytest.mark.requirement("SUP-02")
 
 
 def roster(event: EventView[StaffRecord], ctx: MapContext) -> Mapped:

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from litestar.testing import AsyncTestClient
 
@@ -27,6 +28,8 @@ from tests.conftest import FakeClock
 from tests.integration.connector.conftest import DispatcherFactory
 from tests.integration.connector.real_day import a_real_day, mapped_views
 from tests.integration.visits.journey import EMR
+
+pytestmark = pytest.mark.requirement("SUP-02", "SUP-04")
 
 Resources = dict[str, list[dict[str, Any]]]
 

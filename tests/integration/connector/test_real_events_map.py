@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from connectors.supervision.gateway.methods import missing_required
@@ -20,6 +21,8 @@ from tests.conftest import FakeClock
 from tests.integration.connector.conftest import UNIT, DispatcherFactory
 from tests.integration.connector.real_day import a_real_day, mapped_views
 from tests.integration.visits.journey import EMR
+
+pytestmark = pytest.mark.requirement("SUP-02", "SUP-03")
 
 
 async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(

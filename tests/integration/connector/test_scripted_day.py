@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from connectors.supervision.catalogue import file_catalogue
@@ -32,6 +33,8 @@ from tests.integration.connector.conftest import (
     staff_id_of,
 )
 from tests.integration.connector.real_day import a_whole_visit
+
+pytestmark = pytest.mark.requirement("SUP-02", "SUP-03")
 
 
 def photo(name: str) -> bytes:

@@ -34,6 +34,8 @@ from tests.helpers import count_rows
 from tests.integration.prescriptions.conftest import reviewing_pharmacist, second_pharmacist
 from tests.integration.prescriptions.helpers import approved, written
 
+pytestmark = pytest.mark.requirement("RX-06", "RX-08")
+
 
 @pytest.fixture
 async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:

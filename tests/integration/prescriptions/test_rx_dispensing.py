@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -17,6 +18,8 @@ from tests.conftest import FakeClock
 from tests.helpers import count_rows, login_as
 from tests.integration.prescriptions.conftest import reviewing_pharmacist
 from tests.integration.prescriptions.helpers import approved, dispense, review, written
+
+pytestmark = pytest.mark.requirement("RX-06", "RX-08")
 
 
 async def deliver(client: AsyncTestClient[Any], headers: dict[str, str], dispensing: dict[str, Any],

@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -20,6 +21,8 @@ from hospital.visits.booking.models import Visit
 from tests.helpers import count_rows, event_payload, login_as
 from tests.integration.prescriptions.conftest import amlodipine, reviewing_pharmacist, rx_body, signing_doctor
 from tests.integration.prescriptions.helpers import review, written
+
+pytestmark = pytest.mark.requirement("RX-06", "FACE-02")
 
 
 async def test_the_pharmacist_approves_with_a_second_signature_over_the_prescription_hash(

@@ -24,6 +24,8 @@ from tests.helpers import login_as
 from tests.integration.prescriptions.conftest import signing_doctor, write
 from tests.integration.prescriptions.helpers import approved, written
 
+pytestmark = pytest.mark.requirement("RX-05", "RX-06")
+
 
 async def exported(client: AsyncTestClient[Any], rx: dict[str, Any], role: str = "patient") -> Any:
     return await client.get(f"/api/prescriptions/{rx['prescription_id']}/export",

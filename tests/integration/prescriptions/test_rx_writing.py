@@ -19,6 +19,8 @@ from tests.conftest import FakeClock
 from tests.helpers import count_rows, event_payload, login_as
 from tests.integration.prescriptions.conftest import amlodipine, make_visit, rx_body, signing_doctor, write
 
+pytestmark = pytest.mark.requirement("RX-01", "RX-02", "RX-03", "RX-04", "RX-05", "RX-07", "FACE-03", "REV-05")
+
 TABLES = (Prescription, AuditEntry, OutboxEvent)
 
 

@@ -20,6 +20,8 @@ from hospital.signing import service as signing
 from hospital.signing.models import ClinicianCredential, SigningAuthority
 from tests.helpers import count_rows, login_as
 
+pytestmark = pytest.mark.requirement("RX-05", "FACE-03")
+
 
 async def started(settings: Settings) -> signing.HospitalSigning:
     """What a new app process (another replica, a restart) loads at start-up."""

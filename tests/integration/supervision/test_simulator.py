@@ -29,7 +29,7 @@ from connectors.supervision.simulator import (
     examples,
 )
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.requirement("SUP-02", "SUP-03")]
 
 UNIT, KEY, SECRET = "UNIT-1", "KEY-1", "bbf1dd188b8b4629853f06f118d11e4a"
 RECIPE = "uploadRecipeIndicators"

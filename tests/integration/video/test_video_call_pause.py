@@ -28,7 +28,7 @@ from tests.conftest import FakeClock
 from tests.helpers import login_as
 from tests.integration.visits.journey import race, verified
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.requirement("FACE-02")]
 
 THE_DOCTOR = FaceCheck(present=True, match=True, distance=0.35)
 SOMEONE_ELSE = FaceCheck(present=True, match=False, distance=0.83)

@@ -28,7 +28,7 @@ from hospital.video.models import VideoFaceCheck, VisitRecording
 from tests.helpers import count_rows, login_as
 from tests.integration.visits.journey import accept, file_prior, new_patient, schedule_of, verified
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.requirement("FACE-02", "REV-04")]
 
 
 async def actions(session: AsyncSession, visit_id: str) -> list[str]:

@@ -11,7 +11,7 @@ from video_browsers import DOCTOR_LUMA, FPS, PATIENT_LUMA, always_the_doctor, wa
 
 from hospital.core.errors import InvalidInput
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.requirement("REC-02")]
 
 
 async def test_each_side_receives_the_other_sides_frames(make_hub, browsers, recorded):

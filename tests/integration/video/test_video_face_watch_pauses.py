@@ -11,7 +11,7 @@ from video_browsers import DOCTOR_LUMA, PATIENT_LUMA, wait_until
 from hospital.core.errors import InvalidTransition
 from hospital.video import FaceCheck
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.requirement("FACE-02")]
 
 
 class SwitchableChecker:

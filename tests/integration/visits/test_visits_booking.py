@@ -7,6 +7,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -34,6 +35,8 @@ from tests.integration.visits.journey import (
     resident_id,
     schedule_of,
 )
+
+pytestmark = pytest.mark.requirement("REV-01", "REV-02", "REV-03", "REV-05", "REV-06", "INS-02", "STAFF-03")
 
 
 async def test_a_doctor_publishes_schedules_in_their_own_departments_and_anyone_sees_the_free_places(

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -20,6 +21,8 @@ from hospital.visits.intake.consent_texts import CONSENT_DIR
 from hospital.visits.intake.models import ConsentRecord, PriorDiagnosisRecord
 from tests.helpers import count_rows, login_as
 from tests.integration.visits.journey import book, demo_prior_id, file_prior, new_patient, pdf, schedule_of
+
+pytestmark = pytest.mark.requirement("PAT-02", "REV-01", "REV-02")
 
 
 async def test_the_consent_names_the_hospital_and_its_licence_in_chinese_and_english(client: AsyncTestClient[Any],

@@ -35,6 +35,8 @@ from tests.integration.visits.journey import (
     verified,
 )
 
+pytestmark = pytest.mark.requirement("REV-04", "REC-01", "FACE-02", "FACE-03", "RX-01")
+
 
 async def booked_visit(client: AsyncTestClient[Any], mode: str = "video") -> tuple[dict[str, str], str]:
     patient = await login_as(client, "patient")

@@ -8,6 +8,7 @@ import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,8 @@ from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import FakeClock
 from tests.helpers import count_rows, hospital_today, login_as
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, file_prior, pdf, schedule_of
+
+pytestmark = pytest.mark.requirement("REC-02")
 
 
 async def visit_with_chat(client: AsyncTestClient[Any], *, complete: bool) -> str:

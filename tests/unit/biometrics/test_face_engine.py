@@ -15,6 +15,8 @@ from hospital.biometrics.settings import FaceSettings
 from hospital.biometrics.values import FaceTemplate, Verification, VerificationReason
 from hospital.core.errors import RuleViolation
 
+pytestmark = pytest.mark.requirement("FACE-01", "FACE-02")
+
 Decode = Callable[[bytes], RGBImage]
 Photo = Callable[[str], bytes]
 

@@ -15,6 +15,8 @@ from hospital.biometrics import images
 from hospital.biometrics.images import check_upload, decode_rgb, sniff_media_type
 from hospital.core.errors import PayloadTooLarge, UnsupportedMediaType
 
+pytestmark = pytest.mark.requirement("FACE-01")
+
 LIMITS = {"max_bytes": 8 * 1024 * 1024, "max_pixels": 40_000_000}
 
 

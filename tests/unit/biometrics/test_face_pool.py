@@ -21,6 +21,8 @@ from hospital.core.errors import (
     UnsupportedMediaType,
 )
 
+pytestmark = pytest.mark.requirement("FACE-02")
+
 Photo = Callable[[str], bytes]
 
 

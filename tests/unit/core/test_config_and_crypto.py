@@ -8,6 +8,8 @@ import pytest
 from hospital.config import ConfigurationError, Settings, load_settings
 from hospital.core.crypto import FieldCipher, SealedValueError
 
+pytestmark = pytest.mark.requirement("INS-04", "REC-03")
+
 STRONG_KEY = base64.b64encode(os.urandom(32)).decode()
 
 

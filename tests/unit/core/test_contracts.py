@@ -17,6 +17,8 @@ from hospital.contracts.staff import StaffRecord
 from hospital.contracts.visits import RevisitRecord, VisitAccepted
 from tests import payloads
 
+pytestmark = pytest.mark.requirement("SUP-02")
+
 AT = datetime(2024, 6, 12, 1, 10, tzinfo=UTC)
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "connector.md"
 

@@ -14,6 +14,8 @@ from hospital.identity import rules
 from hospital.identity.throttle import LoginThrottle, TooManyAttempts
 from hospital.identity.tokens import TokenIssuer
 
+pytestmark = pytest.mark.requirement("SEC-01")
+
 
 @pytest.fixture(scope="module")
 def issuer() -> TokenIssuer:

@@ -7,6 +7,8 @@ import pytest
 from hospital.core.errors import RuleViolation, ServiceStopped
 from hospital.institution.rules import LicenceFacts, check_department_approved, check_licence_in_force
 
+pytestmark = pytest.mark.requirement("INS-01", "INS-02", "QA-02")
+
 LICENCE = LicenceFacts("PDY0001", date(2025, 1, 1), date(2027, 12, 31), ("门诊", "互联网诊疗"))
 
 

@@ -14,6 +14,8 @@ from hospital.core.crypto import FieldCipher, SealedValueError
 from hospital.core.outbox import SEALED_KEY, open_payload, stored_payload
 from tests import payloads
 
+pytestmark = pytest.mark.requirement("REC-03", "SUP-02")
+
 RECORD = payloads.staff_record("s-1", name="周医生", id_number="110105199009093412")  # SEALED: id_number
 
 

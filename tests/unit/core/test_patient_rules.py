@@ -7,6 +7,8 @@ import pytest
 from hospital.core.errors import RuleViolation
 from hospital.patients import rules
 
+pytestmark = pytest.mark.requirement("PAT-01")
+
 TODAY = date(2026, 11, 23)
 
 

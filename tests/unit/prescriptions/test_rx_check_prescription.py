@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from hospital.core.rule_registry import Finding, Severity, all_rules
 from hospital.prescriptions.formulary.values import Formulary
 from hospital.prescriptions.writing.rules import PRESCRIPTION_RULES, blocking, check_prescription
 from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft
+
+pytestmark = pytest.mark.requirement("RX-01", "RX-02", "RX-03", "RX-04", "RX-07", "REV-05")
 
 Item = Callable[..., PrescribedItem]
 Draft = Callable[..., PrescriptionDraft]

@@ -11,6 +11,8 @@ import pytest
 from hospital.core.rule_registry import Finding, Severity
 from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory, RxSettings
 
+pytestmark = pytest.mark.requirement("RX-03")
+
 Item = Callable[..., PrescribedItem]
 Draft = Callable[..., PrescriptionDraft]
 Check = Callable[..., list[Finding]]

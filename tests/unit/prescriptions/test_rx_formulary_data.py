@@ -13,6 +13,8 @@ import pytest
 from hospital.prescriptions.formulary.tables import NO_LABEL_MAXIMUM, FormularyError, load_formulary
 from hospital.prescriptions.formulary.values import AntimicrobialGrade, ControlledClass, Formulary
 
+pytestmark = pytest.mark.requirement("RX-02", "RX-03", "RX-04")
+
 DATA = resources.files("hospital.prescriptions.formulary") / "data"
 
 

@@ -14,6 +14,8 @@ from hospital.prescriptions import rules as rx
 from hospital.prescriptions.dispensing.service import EVENT_COURIER, EVENT_STATUS
 from hospital.prescriptions.writing.documents import valid_until
 
+pytestmark = pytest.mark.requirement("RX-06", "RX-07", "RX-08")
+
 DOCTOR, PHARMACIST = uuid.uuid4(), uuid.uuid4()
 TODAY = date(2026, 3, 3)
 

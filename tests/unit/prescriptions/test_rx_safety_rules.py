@@ -9,6 +9,8 @@ import pytest
 from hospital.core.rule_registry import Finding, Severity
 from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory
 
+pytestmark = pytest.mark.requirement("RX-04")
+
 Item = Callable[..., PrescribedItem]
 Draft = Callable[..., PrescriptionDraft]
 Check = Callable[..., list[Finding]]

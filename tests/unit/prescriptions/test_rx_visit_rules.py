@@ -10,6 +10,8 @@ import pytest
 from hospital.core.rule_registry import Finding, Severity
 from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory
 
+pytestmark = pytest.mark.requirement("RX-01", "RX-02", "RX-07", "REV-05")
+
 Item = Callable[..., PrescribedItem]
 Draft = Callable[..., PrescriptionDraft]
 Check = Callable[..., list[Finding]]

@@ -13,6 +13,8 @@ from hospital.security.incidents import rules as incident_rules
 from hospital.security.incidents.authorities import AuthorityTableError, load_authorities
 from hospital.security.incidents.rules import IncidentStatus, Leak
 
+pytestmark = pytest.mark.requirement("SEC-02")
+
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 

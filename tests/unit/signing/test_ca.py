@@ -21,6 +21,8 @@ from hospital.signing.pem import certificate_to_pem, encrypt_private_key, load_p
 
 from .conftest import NOW, Clinician, admit
 
+pytestmark = pytest.mark.requirement("RX-05")
+
 
 def test_root_ca_is_a_self_signed_p256_ca_named_after_the_hospital(ca: CertificateAuthority) -> None:
     certificate = ca.certificate

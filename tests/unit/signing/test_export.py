@@ -15,6 +15,8 @@ from hospital.signing.verify_export import ExportReport, verify_export
 
 from .conftest import NOW, SOON, Clinician, admit, prescription_payload
 
+pytestmark = pytest.mark.requirement("RX-05", "RX-06")
+
 
 def make_bundle(
     ca: CertificateAuthority,

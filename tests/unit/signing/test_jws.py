@@ -21,6 +21,8 @@ from hospital.signing.jws import SignatureVerifier, Signer, sign, verify
 
 from .conftest import NOW, SOON, Clinician, admit, prescription_payload
 
+pytestmark = pytest.mark.requirement("RX-05")
+
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

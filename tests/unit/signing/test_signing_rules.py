@@ -9,6 +9,8 @@ import pytest
 from hospital.core.errors import RuleViolation
 from hospital.signing.rules import check_signing_credential
 
+pytestmark = pytest.mark.requirement("RX-05")
+
 NOW = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
 
 

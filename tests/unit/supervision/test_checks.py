@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from connectors.supervision.gateway.methods import business_key
 from connectors.supervision.simulator import examples
 from connectors.supervision.simulator.checks import (
@@ -12,6 +14,8 @@ from connectors.supervision.simulator.checks import (
     refusal,
     risk_warnings,
 )
+
+pytestmark = pytest.mark.requirement("SUP-03")
 
 RECIPE = "uploadRecipeIndicators"
 

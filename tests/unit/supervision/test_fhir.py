@@ -38,6 +38,8 @@ from tests.unit.supervision.test_mapping import (
     event,
 )
 
+pytestmark = pytest.mark.requirement("SUP-02")
+
 RECORD, PRIOR = "mr-1", "pd-1"
 DOCTOR_JWS, REVIEW_JWS, SHA = payloads.DOCTOR_JWS, payloads.REVIEW_JWS, payloads.SHA
 

@@ -40,6 +40,8 @@ from hospital.contracts.video import VideoPaused, VideoResumed
 from hospital.prescriptions.formulary.tables import load_formulary
 from tests import payloads
 
+pytestmark = pytest.mark.requirement("SUP-02", "SUP-03")
+
 ORGAN = "91310115MA1HDEMO0X"
 AT = datetime(2024, 6, 12, 1, 10, tzinfo=UTC)  # 09:10 in Shanghai
 DOCTOR = StaffRef(str(uuid.uuid4()), str(uuid.uuid4()), "王医生", "110105198001011238", "doctor", "主任医师",

@@ -18,6 +18,8 @@ from connectors.supervision.gateway.methods import (
 )
 from connectors.supervision.simulator import examples
 
+pytestmark = pytest.mark.requirement("SUP-02")
+
 DOC_METHODS = {
     "uploadDrugCatalogue", "uploadConsultIndicators", "uploadReferralIndicators", "uploadElectMedicalRecord",
     "uploadRecipeIndicators", "uploadRecipeVerificationIndicators", "uploadRecipeAuditIndicators",

@@ -4,6 +4,7 @@ timing, its business IDs, its transport and what its answers mean."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from connectors.supervision.fhir.platform import FhirPlatform
 from connectors.supervision.gateway_platform import CHECKED_BEFORE_SENDING, GatewayPlatform
@@ -14,6 +15,8 @@ from hospital.contracts import EVENT_PAYLOADS
 from tests import payloads
 from tests.unit.supervision.test_connector_settings import GATEWAY
 from tests.unit.supervision.test_mapping import AT, CTX, DOCTOR, PATIENT, VISIT, event
+
+pytestmark = pytest.mark.requirement("SUP-02")
 
 
 async def test_the_settings_choose_the_platform_once() -> None:

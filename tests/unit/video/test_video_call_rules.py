@@ -21,6 +21,8 @@ from hospital.video.checker import face_check_of, pool_face_checker
 from hospital.video.notices import CallNotices
 from hospital.video.rules import check_call_open, check_may_resume, doctor_join_starts_visit
 
+pytestmark = pytest.mark.requirement("FACE-02", "REV-04")
+
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 

@@ -6,7 +6,7 @@ import pytest
 from hospital.video import FaceCheck
 from hospital.video.facewatch import FaceWatch
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.requirement("FACE-02")]
 
 DOCTOR = FaceCheck(present=True, match=True, distance=0.35)
 STRANGER = FaceCheck(present=True, match=False, distance=0.84)

@@ -6,7 +6,7 @@ from video_media import opus_frames, vp8_frames
 
 from hospital.video.recording import ParticipantRecording
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.requirement("REC-02")]
 
 
 class Clock:

@@ -18,6 +18,8 @@ from hospital.visits.intake.consent_texts import (
     render_consent,
 )
 
+pytestmark = pytest.mark.requirement("PAT-02")
+
 VALUES = {"hospital_name": "浦东示范互联网医院", "licence_number": "PDX-2025-0001", "complaint_phone": "021-00000000"}
 
 

@@ -10,6 +10,8 @@ from PIL import Image
 from hospital.core.errors import PayloadTooLarge, UnsupportedMediaType
 from hospital.visits.intake.rules import DocumentKind, sniff_document
 
+pytestmark = pytest.mark.requirement("REV-01")
+
 
 def pdf_bytes() -> bytes:
     """A small real PDF, written by Pillow."""

@@ -8,6 +8,8 @@ from hospital.core.errors import RuleViolation
 from hospital.visits.icd10 import CodeRange, narrowest, parse_code_range, validate_icd10
 from hospital.visits.intake.reference import IntakeTables
 
+pytestmark = pytest.mark.requirement("REV-02")
+
 
 @pytest.mark.parametrize(
     ("given", "code", "normalised"),

@@ -25,6 +25,8 @@ from hospital.visits.intake.rules import (
     infectious_flag,
 )
 
+pytestmark = pytest.mark.requirement("PAT-02", "REV-01", "REV-02", "REV-03", "REV-04", "REV-05")
+
 MakePrior = Callable[..., PriorDiagnosis]
 
 

@@ -28,6 +28,8 @@ from hospital.visits.encounter.rules import (
     check_termination,
 )
 
+pytestmark = pytest.mark.requirement("REV-04", "REV-06", "RX-01", "INS-02")
+
 ILLEGAL = [pair for pair in itertools.product(VisitState, VisitAction) if pair not in TRANSITIONS]
 NOW = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
 REFERRAL = Referral("上海市浦东新区人民医院", "心内科门诊", "尽快线下就诊并完善心电图检查")

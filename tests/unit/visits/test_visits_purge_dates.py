@@ -10,6 +10,8 @@ from hospital.core.clock import local_date
 from hospital.core.errors import RuleViolation
 from hospital.retention.rules import check_purge_date_reached
 
+pytestmark = pytest.mark.requirement("REC-02")
+
 
 def test_a_record_is_purged_on_its_date_and_not_a_day_before() -> None:
     check_purge_date_reached("chat message 1", date(2028, 6, 15), date(2028, 6, 15))

