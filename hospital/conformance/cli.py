@@ -62,3 +62,39 @@ def prove_command(requirements: tuple[str, ...], paths: tuple[str, ...], no_scen
         click.echo(f"{len(proofs)} rules: {totals['proven']} proven, {totals['unproven']} unproven, "
                    f"{totals['not swappable']} not swappable, {totals['error']} errors in {seconds} s")
     sys.exit(1 if totals["unproven"] or totals["error"] else 0)
+
+
+@conformance.command("run")
+@click.option("--target", required=True, help="The hospital under test (a URL for HTTP drivers).")
+@click.option("--driver", "driver_path", default="hospital.conformance.drivers.http:HttpDriver", show_default=True,
+              help="MODULE:CLASS of a hospital.conformance.drivers.Driver.")
+@click.option("--only", "only", multiple=True, help="Only the scenarios of these requirement IDs (repeatable).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "junit"]), default="text",
+              show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
+def run_command(target: str, driver_path: str, only: tuple[str, ...], output_format: str, output: str | None) -> None:
+    """Play the scenario suite against a hospital through a driver; report per requirement: passed, failed
+    (expected vs got), not applicable. Exit 0 when none failed, 1 otherwise."""
+    import importlib
+    import logging
+
+    from hospital.conformance import report
+    from hospital.conformance.drivers import Driver
+    from hospital.conformance.journey import play_all
+    from hospital.conformance.scenarios import load_scenarios
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    module_name, _, class_name = driver_path.partition(":")
+    driver_class = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(driver_class, type) and issubclass(driver_class, Driver)):
+        raise click.BadParameter(f"{driver_path} is not a hospital.conformance.drivers.Driver", param_hint="--driver")
+    scenarios = [s for s in load_scenarios() if not only or s.requirement in only]
+    results = play_all(driver_class(target), scenarios)
+    render = {"text": report.as_text, "json": report.as_json, "junit": report.as_junit}[output_format]
+    text = render(results, target)
+    if output:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+    else:
+        click.echo(text)
+    sys.exit(1 if any(r.status == "failed" for r in results) else 0)

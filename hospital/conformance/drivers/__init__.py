@@ -1,0 +1,103 @@
+"""The driver interface a hospital implements to be played the scenarios (`hospital conformance run --driver
+MODULE:CLASS`). The reference's own is `hospital.conformance.drivers.http:HttpDriver`; `example.py` is a vendor's
+starting point, every step a documented stub.
+
+A scenario is one patient's journey. The runner calls `begin` once per scenario, then the steps in order, up to
+the scenario's last one, with the inputs the scenario gives (in the domain's terms, defaults filled in:
+hospital/conformance/journey.py). Each step returns an `Outcome`: accepted, or refused naming the requirement
+ID the hospital gave as its reason (the reference puts it in the problem body's `rule_id`). A step the system
+cannot perform raises `NotApplicable`, which makes the scenario not applicable rather than failed.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["STEPS", "Driver", "NotApplicable", "Outcome"]
+
+# The journey, in order. A scenario stops after its `until` step or at the first refusal.
+STEPS = ("register_patient", "file_diagnosis", "book", "verify_face", "accept", "write_prescription", "review",
+         "dispense", "verify_export")
+
+
+class NotApplicable(Exception):
+    """The system under test has no such act (say, it keeps no allergy list); the scenario is not applicable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    accepted: bool
+    rule: str | None = None  # the requirement ID a refusal names
+    status: int | None = None  # the HTTP status, where there is one
+    detail: str = ""
+
+    @classmethod
+    def ok(cls, detail: str = "", status: int | None = None) -> Outcome:
+        return cls(True, None, status, detail)
+
+    @classmethod
+    def refused(cls, rule: str | None, detail: str = "", status: int | None = None) -> Outcome:
+        return cls(False, rule, status, detail)
+
+
+class Driver(ABC):
+    """One hospital under test. `target` is what `--target` says (a URL for HTTP drivers)."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def close(self) -> None:  # noqa: B027 (optional)
+        """Called once after the last scenario."""
+
+    @abstractmethod
+    def begin(self, scenario: str) -> None:
+        """A new scenario starts: forget the previous patient, visit and prescription."""
+
+    @abstractmethod
+    def register_patient(self, patient: dict[str, Any]) -> Outcome:
+        """Real-name registration (PAT-01) and, when `consent` is true, the informed consent (PAT-02).
+        Keys: real_name, age_years, id_number (None: a valid one for the age), phone (None: a fresh mobile),
+        consent (bool)."""
+
+    @abstractmethod
+    def file_diagnosis(self, diagnosis: dict[str, Any]) -> Outcome:
+        """The prior diagnosis from a physical institution, with its document (REV-01/02/03).
+        Keys: file (bool: false files nothing), icd10, name, institution, document_type, diagnosed_days_ago,
+        document ("pdf" or "none")."""
+
+    @abstractmethod
+    def book(self, booking: dict[str, Any]) -> Outcome:
+        """Book a future place with the doctor (REV-06). Keys: department (诊疗科目 code), mode (video | audio |
+        text), prior ("filed" or "none"), guardian (None or {name, age_years, relationship, present_confirmed})."""
+
+    @abstractmethod
+    def verify_face(self, doctor: dict[str, Any]) -> Outcome:
+        """The doctor's face verification before taking the patient (FACE-02). Keys: face ("own": a live capture
+        of the enrolled doctor; "other": someone else's face; "none": the doctor skips it)."""
+
+    @abstractmethod
+    def accept(self, accept: dict[str, Any]) -> Outcome:
+        """接诊: the doctor accepts the visit confirming it is a revisit (REV-04). Keys: revisit_confirmed."""
+
+    @abstractmethod
+    def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
+        """The doctor writes and signs (RX-01…RX-05, RX-07). Keys: diagnoses [[icd10, name]], items [{drug_code,
+        dose_per_time, times_per_day, days_supply, quantity_packs}], signature_confirmed, validity_days, origin
+        ("clinician" or "ai"), long_prescription_reason."""
+
+    @abstractmethod
+    def review(self, review: dict[str, Any]) -> Outcome:
+        """The review (RX-06). Keys: skip (bool: no review at all), by ("pharmacist", "prescriber"), face
+        ("own" or "none": the pharmacist's verification), decision (approve | reject), reasons."""
+
+    @abstractmethod
+    def dispense(self, dispense: dict[str, Any]) -> Outcome:
+        """Dispensing and delivery (RX-06, RX-08). Keys: courier_kind (own | third_party), courier_name, twice
+        (bool: dispense a second time)."""
+
+    @abstractmethod
+    def verify_export(self, export: dict[str, Any]) -> Outcome:
+        """The signed prescription checked offline (RX-05). Keys: tamper ("none", "dose": a dose edited after
+        signing, "signature": one byte of the doctor's signature flipped)."""

@@ -1,0 +1,312 @@
+"""The reference's own driver: plays the journey through the hospital's HTTP API (what `hospital demo` serves).
+
+Staff accounts and faces default to the demo's (doctor.wang enrolled from obama.jpg, verified with obama2.jpg;
+pharmacist.li enrolled from biden.jpg, verified with Biden's face cut from obama_and_biden.jpg, in
+../shared/faces); set HOSPITAL_CONFORMANCE_DOCTOR / _PHARMACIST ("username:password") and _DOCTOR_FACE /
+_PHARMACIST_FACE (image paths) for another hospital. A refusal is read from the problem-details body: its
+`rule_id` is the requirement the scenario expects.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hospital.conformance.drivers import Driver, NotApplicable, Outcome
+from hospital.conformance.requirements import shared_dir
+
+__all__ = ["HttpDriver"]
+
+CHINA = timedelta(hours=8)
+SESSION_REUSE = 180.0  # seconds a face-verified token is reused (signing needs one younger than 5 minutes)
+
+
+def _resident_id(birth: date, rng: random.Random) -> str:
+    from stdnum.cn import ric
+
+    body = f"110101{birth:%Y%m%d}{rng.randrange(100, 999)}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def _birth(age_years: float, today: date, rng: random.Random) -> date:
+    """A birth date `age_years` old (and up to ten months more), so that patients of one age differ."""
+    return today - timedelta(days=int(age_years * 365.25) + rng.randrange(2, 300))
+
+
+def _pdf() -> bytes:
+    from hospital.demo import demo_pdf
+
+    return demo_pdf(["Outpatient record", "Diagnosis: follow-up"])
+
+
+def _default_faces() -> tuple[bytes, bytes]:
+    faces = shared_dir() / "faces"
+    doctor = Path(os.environ.get("HOSPITAL_CONFORMANCE_DOCTOR_FACE", faces / "obama2.jpg")).read_bytes()
+    if "HOSPITAL_CONFORMANCE_PHARMACIST_FACE" in os.environ:
+        return doctor, Path(os.environ["HOSPITAL_CONFORMANCE_PHARMACIST_FACE"]).read_bytes()
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.open(faces / "obama_and_biden.jpg").crop((600, 300, 1080, 800)).save(buffer, "JPEG", quality=92)
+    return doctor, buffer.getvalue()
+
+
+def _account(variable: str, default: str) -> tuple[str, str]:
+    username, _, password = os.environ.get(variable, default).partition(":")
+    return username, password
+
+
+class HttpDriver(Driver):
+    """Plays scenarios over HTTP. `client` may be given (an httpx.Client, say litestar's TestClient of an
+    in-process app); otherwise one is opened on `target`."""
+
+    def __init__(self, target: str, client: httpx.Client | None = None, seed: int | None = None) -> None:
+        super().__init__(target)
+        self.http = client or httpx.Client(base_url=target.rstrip("/"), timeout=60)
+        self._own_client = client is None
+        self.rng = random.Random(seed)
+        self.doctor_account = _account("HOSPITAL_CONFORMANCE_DOCTOR", "doctor.wang:doctor-demo-2026")
+        self.pharmacist_account = _account("HOSPITAL_CONFORMANCE_PHARMACIST", "pharmacist.li:pharmacist-demo-2026")
+        self.doctor_face, self.pharmacist_face = _default_faces()
+        self._tokens: dict[str, tuple[float, dict[str, str]]] = {}
+        self._schedules: dict[tuple[str, str], str] = {}
+        self.state: dict[str, Any] = {}
+
+    def close(self) -> None:
+        if self._own_client:
+            self.http.close()
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        for _ in range(30):
+            response = self.http.request(method, url, **kwargs)
+            if response.status_code != 429:
+                return response
+            time.sleep(min(float(response.headers.get("Retry-After", "2") or 2), 10))
+        return response
+
+    @staticmethod
+    def _outcome(response: httpx.Response, ok: tuple[int, ...] = (200, 201)) -> Outcome:
+        if response.status_code in ok:
+            return Outcome.ok(status=response.status_code)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        return Outcome.refused(body.get("rule_id"), str(body.get("detail") or response.text)[:500],
+                               response.status_code)
+
+    def _login(self, username: str, password: str) -> dict[str, str]:
+        response = self._request("POST", "/api/auth/login", json={"username": username, "password": password})
+        if response.status_code != 200:
+            raise RuntimeError(f"log-in of {username} failed: {response.status_code} {response.text[:300]}")
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def _staff(self, role: str, *, verified: bool) -> dict[str, str] | Outcome:
+        """A staff member's headers (cached); with `verified`, a fresh practice session (face verified)."""
+        key = f"{role}:{verified}"
+        cached = self._tokens.get(key)
+        if cached and time.monotonic() - cached[0] < SESSION_REUSE:
+            return cached[1]
+        username, password = self.doctor_account if role == "doctor" else self.pharmacist_account
+        headers = self._login(username, password)
+        if verified:
+            outcome = self._verify(headers, self.doctor_face if role == "doctor" else self.pharmacist_face)
+            if isinstance(outcome, Outcome):
+                return outcome
+            headers = outcome
+        self._tokens[key] = (time.monotonic(), headers)
+        return headers
+
+    def _verify(self, headers: dict[str, str], image: bytes) -> dict[str, str] | Outcome:
+        response = self._request("POST", "/api/me/face-verifications", headers=headers,
+                                 files={"image": ("capture.jpg", image, "image/jpeg")})
+        if response.status_code != 201:
+            return self._outcome(response)
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def _today(self) -> date:
+        return (datetime.now(UTC) + CHINA).date()
+
+    def _schedule(self, department: str, mode: str) -> str | Outcome:
+        """A future schedule of the doctor's in `department`, published once per run (random hours, retried on
+        an overlap, so repeated runs against one hospital do not collide)."""
+        key = (department, mode)
+        if key in self._schedules:
+            return self._schedules[key]
+        doctor = self._staff("doctor", verified=False)
+        assert isinstance(doctor, dict)
+        for _ in range(40):  # within the next two weeks: a prior diagnosis's window is reckoned at the visit's day
+            day = self._today() + timedelta(days=self.rng.randrange(1, 14))
+            starts = (datetime(day.year, day.month, day.day, tzinfo=UTC) - CHINA
+                      + timedelta(minutes=20 * self.rng.randrange(0, 70)))
+            response = self._request("POST", "/api/schedules", headers=doctor, json={
+                "department_code": department, "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(minutes=20)).isoformat(), "capacity": 200})
+            if response.status_code == 201:
+                self._schedules[key] = str(response.json()["schedule_id"])
+                return self._schedules[key]
+            if response.status_code != 409:
+                return self._outcome(response)
+        raise RuntimeError("could not publish a schedule that overlaps none of the doctor's")
+
+    # -- the steps --------------------------------------------------------------------------------------------
+    def begin(self, scenario: str) -> None:
+        self.state = {"scenario": scenario}
+
+    def register_patient(self, patient: dict[str, Any]) -> Outcome:
+        today = self._today()
+        birth = _birth(patient["age_years"], today, self.rng)
+        id_number = patient["id_number"] or _resident_id(birth, self.rng)
+        phone = patient["phone"] or f"139{self.rng.randrange(10**7, 10**8)}"
+        password = "scenario-pass-2026"
+        response = self._request("POST", "/api/patients", json={
+            "real_name": patient["real_name"], "id_number": id_number, "phone": phone, "password": password})
+        if response.status_code != 201:
+            return self._outcome(response)
+        self.state["patient"] = headers = self._login(phone, password)
+        if patient["consent"]:
+            version = self._request("GET", "/api/consent").json()["version"]
+            accepted = self._request("POST", "/api/consent/acceptances", headers=headers, json={"version": version})
+            if accepted.status_code != 201:
+                return self._outcome(accepted)
+        return Outcome.ok()
+
+    def file_diagnosis(self, diagnosis: dict[str, Any]) -> Outcome:
+        if not diagnosis["file"]:
+            return Outcome.ok("nothing filed")
+        form = {"icd10_code": diagnosis["icd10"], "diagnosis_name": diagnosis["name"],
+                "document_type": diagnosis["document_type"], "institution_name": diagnosis["institution"],
+                "diagnosed_on": (self._today() - timedelta(days=diagnosis["diagnosed_days_ago"])).isoformat()}
+        files = {"document": ("record.pdf", _pdf(), "application/pdf")} if diagnosis["document"] == "pdf" else None
+        response = self._request("POST", "/api/prior-diagnoses", headers=self.state["patient"], data=form, files=files)
+        if response.status_code == 201:
+            self.state["prior"] = str(response.json()["prior_diagnosis_id"])
+        return self._outcome(response)
+
+    def book(self, booking: dict[str, Any]) -> Outcome:
+        schedule = self._schedule(booking["department"], booking["mode"])
+        if isinstance(schedule, Outcome):
+            return schedule
+        body: dict[str, Any] = {"schedule_id": schedule, "mode": booking["mode"],
+                                "prior_diagnosis_id": self.state.get("prior") if booking["prior"] == "filed" else None}
+        guardian = booking["guardian"]
+        if guardian:
+            born = _birth(guardian.get("age_years", 35), self._today(), self.rng)
+            body["guardian"] = {"name": guardian.get("name", "监护人"), "relationship": guardian.get("relationship", "parent"),
+                                "id_number": _resident_id(born, self.rng),
+                                "present_confirmed": guardian.get("present_confirmed", True)}
+        response = self._request("POST", "/api/visits", headers=self.state["patient"], json=body)
+        if response.status_code == 201:
+            self.state["visit"] = str(response.json()["visit_id"])
+        return self._outcome(response)
+
+    def verify_face(self, doctor: dict[str, Any]) -> Outcome:
+        face = doctor["face"]
+        if face == "none":
+            plain = self._staff("doctor", verified=False)
+            assert isinstance(plain, dict)
+            self.state["doctor"] = plain
+            return Outcome.ok("no verification")
+        if face == "other":
+            plain = self._staff("doctor", verified=False)
+            assert isinstance(plain, dict)
+            outcome = self._verify(plain, self.pharmacist_face)
+            if isinstance(outcome, Outcome):
+                return outcome
+            self.state["doctor"] = outcome
+            return Outcome.ok()
+        headers = self._staff("doctor", verified=True)
+        if isinstance(headers, Outcome):
+            return headers
+        self.state["doctor"] = headers
+        return Outcome.ok()
+
+    def accept(self, accept: dict[str, Any]) -> Outcome:
+        response = self._request("POST", f"/api/visits/{self.state['visit']}/accept", headers=self.state["doctor"],
+                                 json={"revisit_confirmed": accept["revisit_confirmed"]})
+        return self._outcome(response)
+
+    def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
+        body: dict[str, Any] = {
+            "diagnoses": [{"icd10": code, "name": name} for code, name in prescription["diagnoses"]],
+            "items": prescription["items"], "signature_confirmed": prescription["signature_confirmed"],
+            "validity_days": prescription["validity_days"], "origin": prescription["origin"]}
+        if prescription["long_prescription_reason"]:
+            body["long_prescription_reason"] = prescription["long_prescription_reason"]
+        response = self._request("POST", f"/api/visits/{self.state['visit']}/prescriptions",
+                                 headers=self.state["doctor"], json=body)
+        if response.status_code == 201:
+            self.state["rx"] = str(response.json()["prescription_id"])
+        return self._outcome(response)
+
+    def review(self, review: dict[str, Any]) -> Outcome:
+        if review["skip"]:
+            return Outcome.ok("no review")
+        if review["by"] == "prescriber":
+            headers: dict[str, str] | Outcome = self.state["doctor"]
+        else:
+            headers = self._staff("pharmacist", verified=review["face"] == "own")
+        if isinstance(headers, Outcome):
+            return headers
+        self.state["pharmacist"] = headers
+        response = self._request("POST", f"/api/prescriptions/{self.state['rx']}/review", headers=headers,
+                                 json={"decision": review["decision"], "reasons": review["reasons"]})
+        return self._outcome(response)
+
+    def dispense(self, dispense: dict[str, Any]) -> Outcome:
+        headers = self.state.get("pharmacist") or self._staff("pharmacist", verified=True)
+        if isinstance(headers, Outcome):
+            return headers
+        body = {"courier_kind": dispense["courier_kind"], "courier_name": dispense["courier_name"]}
+        outcome = Outcome.ok()
+        for _ in range(2 if dispense["twice"] else 1):
+            response = self._request("POST", f"/api/prescriptions/{self.state['rx']}/dispensing", headers=headers,
+                                     json=body)
+            outcome = self._outcome(response)
+            if not outcome.accepted:
+                return outcome
+        return outcome
+
+    def verify_export(self, export: dict[str, Any]) -> Outcome:
+        bundle = self._request("GET", f"/api/prescriptions/{self.state['rx']}/export", headers=self.state["doctor"])
+        if bundle.status_code != 200:
+            return self._outcome(bundle)
+        document = bundle.json()
+        tamper = export["tamper"]
+        if tamper == "dose":
+            document["prescription"]["items"][0]["dose_per_time"] = "50"
+        elif tamper == "signature":
+            _flip(document)
+        elif tamper != "none":
+            raise NotApplicable(f"unknown tampering {tamper!r}")
+        report = self._request("POST", "/api/rx/verify", json=document)
+        if report.status_code != 200:
+            return self._outcome(report)
+        verdict = report.json()
+        if verdict.get("ok"):
+            return Outcome.ok()
+        codes = ", ".join(str(p.get("code")) for p in verdict.get("problems", []))
+        return Outcome.refused("RX-05", f"the export does not verify: {codes}", 200)
+
+
+def _flip(document: dict[str, Any]) -> None:
+    """Change one character in the middle of the first compact JWS's signature found in the bundle (top level
+    or one level down)."""
+    for holder in (document, *(v for v in document.values() if isinstance(v, dict))):
+        for key, value in holder.items():
+            if isinstance(value, str) and value.count(".") == 2 and len(value) > 100:
+                head, payload, signature = value.split(".")
+                middle = len(signature) // 2
+                flipped = "A" if signature[middle] != "A" else "B"
+                holder[key] = f"{head}.{payload}.{signature[:middle]}{flipped}{signature[middle + 1:]}"
+                return
+    raise NotApplicable("the export carries no compact JWS to tamper with")

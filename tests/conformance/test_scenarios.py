@@ -1,0 +1,136 @@
+"""The scenario suite (hospital/conformance/scenarios) played by the reference HTTP driver against the demo
+hospital served in this process: every scenario passes; with one rule disabled in the served app exactly that
+rule's scenarios fail; `hospital conformance run` reports as text, JSON and JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from click.testing import CliRunner
+
+from hospital.cli import main
+from hospital.conformance.drivers import STEPS
+from hospital.conformance.drivers.http import HttpDriver
+from hospital.conformance.journey import play, play_all
+from hospital.conformance.mutation import disabled
+from hospital.conformance.requirements import read_requirements
+from hospital.conformance.scenarios import Scenario, load_scenarios
+from hospital.rules_index import load_all_rules
+from tests.conformance.served import served_demo
+
+SCENARIOS = load_scenarios()
+
+
+class InProcessDemo(HttpDriver):
+    """The reference driver on a demo served in this process, for `--driver` in the CLI test (target unused)."""
+
+    def __init__(self, target: str) -> None:
+        self._stack = ExitStack()
+        client = self._stack.enter_context(served_demo(Path(tempfile.mkdtemp(prefix="conformance-run-"))))
+        super().__init__(target, client=client, seed=7)
+
+    def close(self) -> None:
+        super().close()
+        self._stack.close()
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpDriver]:
+    with served_demo(tmp_path_factory.mktemp("conformance-demo")) as client:
+        yield HttpDriver("the demo, in-process", client=client, seed=2026)
+
+
+def test_the_suite_is_well_formed(shared_dir: Path) -> None:
+    clauses = {r.id: r.clause for r in read_requirements(shared_dir)}
+    rules = {f"{r.function.__module__}:{r.function.__qualname__}": r.rule_id for r in load_all_rules()}
+    assert len(SCENARIOS) >= 120
+    for s in SCENARIOS:
+        assert re.fullmatch(r"[a-z0-9-]+", s.name)
+        assert s.clause == clauses[s.requirement], f"{s.name}: the clause is not REQUIREMENTS.md's"
+        assert s.until in STEPS and s.verdict in ("refused", "accepted")
+        if s.verdict == "refused":
+            assert s.at in STEPS and STEPS.index(s.at) <= STEPS.index(s.until)
+        if s.reference_rule:
+            assert rules.get(s.reference_rule) == s.rule, f"{s.name}: {s.reference_rule} does not enforce {s.rule}"
+    kinds = {(s.requirement, s.verdict) for s in SCENARIOS}
+    assert {"REV-01", "REV-03", "REV-05", "RX-02", "RX-03", "RX-04", "RX-06", "FACE-02"} <= {r for r, v in kinds
+                                                                                           if v == "refused"}
+    assert len({s.requirement for s in SCENARIOS}) >= 15
+
+
+@pytest.mark.parametrize("scenario", [pytest.param(s, id=s.name, marks=pytest.mark.requirement(s.requirement))
+                                      for s in SCENARIOS])
+def test_scenario(driver: HttpDriver, scenario: Scenario) -> None:
+    result = play(driver, scenario)
+    assert result.status == "passed", f"{scenario.title}\nexpected {result.expected}\ngot      {result.got}"
+
+
+def test_a_target_with_one_rule_disabled_fails_exactly_that_rules_scenarios(tmp_path: Path) -> None:
+    removed = next(r for r in load_all_rules() if r.qualname.endswith("eligibility.no_specially_managed_drugs"))
+    name = f"{removed.function.__module__}:{removed.function.__qualname__}"
+    with served_demo(tmp_path) as client, disabled(removed):
+        results = play_all(HttpDriver("a broken demo", client=client, seed=11), SCENARIOS)
+    failed = {r.scenario for r in results if r.status != "passed"}
+    expected = {s.name for s in SCENARIOS if s.reference_rule == name}
+    assert len(expected) >= 10
+    assert failed == expected
+    assert all("accepted" in r.got for r in results if r.scenario in expected)
+
+
+def test_the_run_command_reports_per_requirement_in_junit_json_and_text(tmp_path: Path) -> None:
+    runner = CliRunner()
+    driver = "tests.conformance.test_scenarios:InProcessDemo"
+    junit = tmp_path / "report.xml"
+    result = runner.invoke(main, ["conformance", "run", "--target", "in-process", "--driver", driver,
+                                  "--only", "RX-08", "--only", "REV-04", "--format", "junit", "--output", str(junit)])
+    assert result.exit_code == 0, result.output
+    suites = {s.get("name"): s for s in ElementTree.parse(junit).getroot()}
+    assert set(suites) == {"RX-08", "REV-04"}
+    assert suites["RX-08"].get("failures") == "0" and int(suites["RX-08"].get("tests") or 0) >= 3
+    result = runner.invoke(main, ["conformance", "run", "--target", "in-process", "--driver", driver,
+                                  "--only", "REV-04", "--format", "json"])
+    report = json.loads(result.output)
+    assert report["requirements"]["REV-04"] == {"passed": 2, "failed": 0, "not applicable": 0}
+
+
+def test_a_vendors_stub_driver_is_not_applicable_not_failed() -> None:
+    result = CliRunner().invoke(main, ["conformance", "run", "--target", "https://vendor.example",
+                                       "--driver", "hospital.conformance.drivers.example:ExampleDriver"])
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last == f"0 passed, 0 failed, {len(SCENARIOS)} not applicable"
+
+
+def test_a_failed_scenario_says_what_was_expected_and_what_came() -> None:
+    result = CliRunner().invoke(main, ["conformance", "run", "--target", "in-process", "--only", "RX-07",
+                                       "--driver", "tests.conformance.test_scenarios:EverythingAccepted"])
+    assert result.exit_code == 1
+    assert "expected refused at write_prescription naming RX-07" in result.output
+    assert "got      accepted through write_prescription" in result.output
+
+
+class EverythingAccepted(HttpDriver):
+    """A hospital that refuses nothing."""
+
+    def __init__(self, target: str) -> None:  # no HTTP at all
+        self.target = target
+
+    def close(self) -> None:
+        pass
+
+    def begin(self, scenario: str) -> None:
+        pass
+
+    def __getattribute__(self, name: str) -> object:
+        from hospital.conformance.drivers import Outcome
+
+        if name in STEPS:
+            return lambda inputs: Outcome.ok()
+        return super().__getattribute__(name)
