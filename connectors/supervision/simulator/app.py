@@ -7,6 +7,9 @@ endpoints under `/sim/` that are no part of the protocol:
     GET    /sim/requests             every protocol request with the answer given (and the fault, if any)
     GET    /sim/files                files received by uploadFile (without their content)
     POST   /sim/reset                forget everything (records, warnings, nonces, files, log, fault)
+    GET    /sim/report               per unit: methods and fields exercised, refusal paths met, checks fired,
+                                     what is missing before the platform's acceptance (report.py)
+    GET    /sim/methods              every method with its required and optional fields
     GET    /sim/faults               the active fault, or null
     POST   /sim/faults               {"kind": "http500|busy|stall|slow|down", "count": N, "seconds": T, "delay": S}
     DELETE /sim/faults               clear the fault
@@ -23,6 +26,7 @@ from litestar.params import FromPath, JSONBody
 from connectors.supervision.gateway.envelope import API_PATH, UPLOAD_PATH
 from connectors.supervision.simulator.config import SimulatorConfig
 from connectors.supervision.simulator.platform import Platform, Reply
+from connectors.supervision.simulator.report import report_handlers
 from hospital.core.errors import InvalidInput
 
 __all__ = ["create_simulator_app"]
@@ -110,7 +114,7 @@ def create_simulator_app(config: SimulatorConfig) -> Litestar:
     """A litestar app simulating the supervision platform for the unit in `config`."""
     platform = Platform(config)
     app = Litestar(
-        route_handlers=[*_protocol_handlers(platform), *_admin_handlers(platform)],
+        route_handlers=[*_protocol_handlers(platform), *_admin_handlers(platform), *report_handlers(platform.coverage)],
         exception_handlers={InvalidInput: _invalid_input},
         on_shutdown=[platform.store.close],
     )

@@ -29,6 +29,7 @@ from connectors.supervision.gateway.responses import platform_answer
 from connectors.supervision.simulator.checks import Limits, refusal, risk_warnings
 from connectors.supervision.simulator.config import SimulatorConfig
 from connectors.supervision.simulator.faults import Fault, FaultInjector, FaultKind
+from connectors.supervision.simulator.report import Coverage
 from connectors.supervision.simulator.store import PlatformStore
 
 __all__ = ["Platform", "Reply"]
@@ -54,6 +55,7 @@ class Platform:
         self.store = PlatformStore(config.store_path, nonce_keep_ms=2 * config.window_ms)
         self.faults = FaultInjector(config.clock)
         self.limits = Limits(max_use_days=config.max_use_days)
+        self.coverage = Coverage(config.unit_id)  # what the connector exercised (report.py, GET /sim/report)
 
     def now_ms(self) -> int:
         return int(self.config.clock() * 1000)
@@ -61,6 +63,7 @@ class Platform:
     def reset(self) -> None:
         self.store.reset()
         self.faults.clear()
+        self.coverage.reset()
 
     async def receive(self, path: str, headers: Mapping[str, str], body: bytes, client_ip: str) -> Reply:
         """Answer one protocol request, with any injected fault applied."""
@@ -115,28 +118,37 @@ class Platform:
             if not upload and verified.method not in all_methods():
                 raise BadParameters(f"unknown X-Service-Method {verified.method!r}")
         except GatewayRefusal as refused:
+            self.coverage.refused(refused)
             return Reply(200, platform_answer(refused.code, msg=refused.detail)), 0
         records = verified.records
         return (self._files(records) if upload else self._records(verified.method, records)), len(records)
 
     def _records(self, method: str, records: list[Any]) -> Reply:
         if not records:
+            if method != CHECK_IN_METHOD:
+                self.coverage.empty()
             return _business(OK, "签到成功") if method == CHECK_IN_METHOD else _business(NO_DATA, "数据为空")
         for index, record in enumerate(records):
             if not isinstance(record, dict):
+                self.coverage.rejected(method, index, record, "not an object", self.now_ms())
                 return _business(REJECTED, f"record {index} is not an object")
         missing = dict.fromkeys(name for record in records for name in missing_required(method, record))
         if missing:
+            self.coverage.missing(method, records, self.now_ms())
             return _business(MISSING, "|".join(missing))
         for index, record in enumerate(records):
             reason = refusal(method, record, self.store, unit_id=self.config.unit_id)
             if reason:
+                self.coverage.rejected(method, index, record, reason, self.now_ms())
                 return _business(REJECTED, f"record {index}: {reason}")
         now = self.now_ms()
         for record in records:
             business_id, version = business_key(method, record)
             if self.store.put(method, business_id, version, record, now):
-                self.store.add_warnings(risk_warnings(method, record, self.store, self.limits), now)
+                warnings = risk_warnings(method, record, self.store, self.limits)
+                self.store.add_warnings(warnings, now)
+                self.coverage.warned(warnings)
+        self.coverage.accepted(method, records)
         return _business(OK, "成功")
 
     def _files(self, files: list[Any]) -> Reply:
