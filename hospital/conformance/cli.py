@@ -98,3 +98,19 @@ def run_command(target: str, driver_path: str, only: tuple[str, ...], output_for
     else:
         click.echo(text)
     sys.exit(1 if any(r.status == "failed" for r in results) else 0)
+
+
+@conformance.command("docs")
+@click.option("--write", "path", type=click.Path(dir_okay=False), help="Write the page here (docs/conformance.md).")
+def docs_command(path: str | None) -> None:
+    """Render docs/conformance.md from the matrix and the scenario suite."""
+    from hospital.conformance.docs import render_markdown
+    from hospital.conformance.matrix import build_matrix
+    from hospital.conformance.scenarios import load_scenarios
+
+    text = render_markdown(build_matrix(), load_scenarios())
+    if path:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text)
+    else:
+        click.echo(text, nl=False)

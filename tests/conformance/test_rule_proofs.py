@@ -1,0 +1,111 @@
+"""Direct tests of rules that `hospital conformance prove` found unproven by the fast tests (their use cases are
+covered by integration tests only): each fails when its rule is swapped for a no-op."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from hospital.biometrics.rules import check_biometric_consent, check_face_not_locked, check_fresh_for_signing
+from hospital.core.errors import HospitalError
+from hospital.identity.rules import check_session_renewable
+from hospital.institution.rules import check_service_open
+from hospital.quality.rules import check_rating
+from hospital.security.incidents.rules import check_containment, check_open
+from hospital.staff.rules import (
+    Credential,
+    StaffApplication,
+    StaffKind,
+    StaffStanding,
+    check_admission,
+    check_can_practise,
+)
+
+NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+TODAY = date(2026, 12, 3)
+
+
+def refused(rule_id: str, call: object, *args: object, **kwargs: object) -> None:
+    with pytest.raises(HospitalError) as refusal:
+        call(*args, **kwargs)  # type: ignore[operator]
+    assert (getattr(refusal.value, "rule_id", None) or refusal.value.extra.get("rule_id")) == rule_id
+
+
+@pytest.mark.requirement("FACE-01")
+def test_enrolment_without_the_separate_biometric_consent_is_refused() -> None:
+    check_biometric_consent(True)
+    refused("FACE-01", check_biometric_consent, False)
+
+
+@pytest.mark.requirement("FACE-03")
+def test_signing_needs_a_verification_younger_than_the_signing_window() -> None:
+    check_fresh_for_signing("doctor", NOW - timedelta(minutes=4), NOW, 300)
+    refused("FACE-03", check_fresh_for_signing, "doctor", NOW - timedelta(minutes=6), NOW, 300)
+    refused("FACE-03", check_fresh_for_signing, "doctor", None, NOW, 300)
+
+
+@pytest.mark.requirement("FACE-04")
+def test_a_locked_face_verification_is_refused_until_the_lock_ends() -> None:
+    check_face_not_locked(None, NOW)
+    check_face_not_locked(NOW - timedelta(seconds=1), NOW)
+    refused("FACE-04", check_face_not_locked, NOW + timedelta(minutes=10), NOW)
+
+
+@pytest.mark.requirement("QA-01")
+def test_a_visit_is_rated_once_after_it_ended_from_one_to_five() -> None:
+    check_rating("completed", 5, False)
+    refused("QA-01", check_rating, "in_progress", 5, False)
+    refused("QA-01", check_rating, "completed", 4, True)
+    refused("QA-01", check_rating, "terminated", 6, False)
+
+
+@pytest.mark.requirement("QA-02")
+def test_clinical_service_stops_while_the_hospital_stopped_it() -> None:
+    check_service_open(None)
+    refused("QA-02", check_service_open, "药师不足")
+
+
+@pytest.mark.requirement("SEC-01")
+def test_a_session_is_renewed_only_within_its_maximum_length() -> None:
+    check_session_renewable(NOW - timedelta(hours=11), NOW, 12 * 3600)
+    refused("SEC-01", check_session_renewable, NOW - timedelta(hours=12), NOW, 12 * 3600)
+    refused("SEC-01", check_session_renewable, None, NOW, 12 * 3600)
+
+
+@pytest.mark.requirement("SEC-02")
+def test_containment_is_recorded_once_saying_what_stopped_it_and_a_closed_incident_takes_no_steps() -> None:
+    check_containment("open", False, "账号已停用")
+    refused("SEC-02", check_containment, "open", True, "账号已停用")
+    refused("SEC-02", check_containment, "open", False, "ok")
+    check_open("open")
+    refused("SEC-02", check_open, "closed")
+
+
+def doctor(**changes: object) -> StaffApplication:
+    values: dict[str, object] = dict(
+        kind=StaffKind.DOCTOR, real_name="王医生", id_number_valid=True, has_photo=True, title="主任医师",
+        clinical_years=15, departments=("03",), practice_category="临床", practice_scope="内科专业",
+        practice_institution="示范市第一人民医院",
+        credentials=(Credential("physician_qualification", "Z1"), Credential("physician_practice", "P1", date(2029, 1, 1))))
+    values.update(changes)
+    return StaffApplication(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.requirement("STAFF-01")
+def test_a_doctor_needs_both_certificates_a_practice_scope_and_three_years() -> None:
+    check_admission(doctor(), TODAY, {"03"})
+    refused("STAFF-01", check_admission, doctor(clinical_years=2), TODAY, {"03"})
+    refused("STAFF-01", check_admission, doctor(practice_scope=""), TODAY, {"03"})
+    refused("STAFF-01", check_admission, doctor(credentials=(Credential("physician_qualification", "Z1"),)),
+            TODAY, {"03"})
+
+
+@pytest.mark.requirement("STAFF-03")
+def test_a_clinician_practises_only_unsuspended_with_valid_credentials_in_their_departments() -> None:
+    standing = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2029, 1, 1)),))
+    check_can_practise(standing, TODAY, "03.04")
+    refused("STAFF-03", check_can_practise, StaffStanding(StaffKind.DOCTOR, True, ("03",)), TODAY)
+    expired = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2026, 1, 1)),))
+    refused("STAFF-03", check_can_practise, expired, TODAY)
+    refused("STAFF-03", check_can_practise, standing, TODAY, "04")
