@@ -61,6 +61,16 @@ refusal paths it met (signature, content digest, timestamp window, nonce replay,
 acceptance (接入测试); a -99 names the method, the record's index and business ID, and the fields.
 `GET /sim/report`, `hospital supervision-sim report [--url U] [--json]`; `GET /sim/methods` lists every method
 with its required fields.
+
+## 5. Example documents for verifiers
+
+`hospital/conformance/examples/hospital-rx-export-1/` (dated by the export format's version) holds signed
+prescription exports made by the reference: a valid one (the worked example of the published JSON Schema,
+`examples/hospital-rx-export-1.schema.json`) and deliberately broken ones (a flipped byte of the doctor's
+signature, a dose edited after signing, a review signed over another prescription, a revoked certificate,
+checked after every certificate expired, checked against another hospital's CA). `manifest.json` gives, for
+each, the CA to trust, the time to check at, and the verdict `hospital rx verify` gives (valid, or its problem
+codes): the reference acts as the arbiter a vendor's verifier is compared with.
 """
 
 _LABEL = {"enforced": "enforced", "partly": "partly enforced", "not built": "not built"}
