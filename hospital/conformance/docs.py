@@ -37,8 +37,10 @@ raises returns nothing, a rule that returns findings returns none, a check that 
 unchecked), and the tests marked with its requirement are run (by default the fast ones: `tests/unit`,
 `tests/conformance` and the requirement's scenarios, played in-process on SQLite). A rule whose removal fails no
 test is *unproven* and the command exits 1; the tests run once unmutated first (exit 2 if they fail anyway). A
-rule that computes a value the use case needs (a parsed ID number, the next delivery status) has no no-op and
-is listed as *not swappable*. `--tests tests/integration` widens the tests (slower); `--json` for tools.
+rule that computes a value the use case needs (a parsed ID number, the next delivery status) is swapped for its
+reviewed no-op in `hospital/conformance/noops.py`: its parse without its refusals; a rule with neither would be
+listed as *not swappable*. `--tests tests/integration` widens the tests (slower); `--json` for tools. CI
+(`.ci/run`) proves every rule after the suite and prints how long it took.
 
 ## 3. The scenario suite: `hospital conformance run --target URL [--driver MODULE:CLASS]`
 

@@ -3,8 +3,9 @@
 What "finds nothing" returns follows the rule's return type: a check that raises or returns None becomes `None`,
 a rule that returns its findings (a list) returns none, an optional result (`X | None`) returns None, and a
 check that returns its own input, checked (a parsed name, a phone number, a record that must exist), returns
-the input unchecked. A rule that computes a new value from its arguments (a parsed code, a next status) has no
-no-op: removing it is not a mutation the use case survives, so `prove` lists it as not swappable.
+the input unchecked. A rule that computes a new value from its arguments (a parsed code, a next status) gets
+the reviewed no-op of hospital/conformance/noops.py (its parse without its refusals); a rule with neither is
+listed by `prove` as not swappable.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def _is_optional(annotation: Any) -> bool:
 
 def noop_for(registered: RegisteredRule) -> Callable[..., object] | None:
     """The stand-in that finds nothing, or None when the rule has none (see the module's docstring)."""
+    from hospital.conformance.noops import VALUE_NOOPS
+
+    if registered.qualname in VALUE_NOOPS:
+        return VALUE_NOOPS[registered.qualname]
     hints = _hints(registered.function)
     if "return" not in hints:
         return None

@@ -11,8 +11,24 @@ from hospital.biometrics.rules import check_biometric_consent, check_face_not_lo
 from hospital.core.errors import HospitalError
 from hospital.identity.rules import check_session_renewable
 from hospital.institution.rules import check_service_open
-from hospital.quality.rules import check_rating
-from hospital.security.incidents.rules import check_containment, check_open
+from hospital.quality.rules import (
+    AdverseEventKind,
+    ComplaintCategory,
+    ComplaintStatus,
+    Severity,
+    check_adverse_event,
+    check_complaint,
+    check_complaint_response,
+    check_rating,
+)
+from hospital.security.incidents.rules import (
+    IncidentKind,
+    IncidentSeverity,
+    Leak,
+    check_containment,
+    check_new_incident,
+    check_open,
+)
 from hospital.staff.rules import (
     Credential,
     StaffApplication,
@@ -58,6 +74,40 @@ def test_a_visit_is_rated_once_after_it_ended_from_one_to_five() -> None:
     refused("QA-01", check_rating, "in_progress", 5, False)
     refused("QA-01", check_rating, "completed", 4, True)
     refused("QA-01", check_rating, "terminated", 6, False)
+
+
+@pytest.mark.requirement("QA-01")
+def test_a_complaint_names_its_category_and_says_what_happened_and_is_answered_once() -> None:
+    category = next(iter(ComplaintCategory))
+    assert check_complaint(category.value, "医生迟到二十分钟") is category
+    refused("QA-01", check_complaint, category.value, "差")
+    refused("QA-01", check_complaint, "no-such-category", "医生迟到二十分钟")
+    assert check_complaint_response("open", "resolved", "已致电患者道歉并退费") is ComplaintStatus.RESOLVED
+    refused("QA-01", check_complaint_response, "resolved", "resolved", "已致电患者道歉并退费")
+    refused("QA-01", check_complaint_response, "open", "ignored", "已致电患者道歉并退费")
+    refused("QA-01", check_complaint_response, "open", "resolved", "ok")
+
+
+@pytest.mark.requirement("QA-01")
+def test_an_adverse_event_gives_kind_severity_a_past_date_a_description_and_the_drug() -> None:
+    assert check_adverse_event("drug", "mild", TODAY, TODAY, "服药后皮疹", "C08CA01-tab-5mg") == (
+        AdverseEventKind("drug"), Severity("mild"))
+    refused("QA-01", check_adverse_event, "drug", "mild", TODAY, TODAY, "服药后皮疹", None)
+    refused("QA-01", check_adverse_event, "medical", "mild", TODAY + timedelta(days=1), TODAY, "跌倒受伤了", None)
+    refused("QA-01", check_adverse_event, "medical", "mild", TODAY, TODAY, "差", None)
+    refused("QA-01", check_adverse_event, "medical", "fatal-ish", TODAY, TODAY, "跌倒受伤了", None)
+
+
+@pytest.mark.requirement("SEC-02")
+def test_an_incident_opened_by_a_person_names_kind_severity_what_happened_and_a_past_detection() -> None:
+    kind, severity, leak = next(iter(IncidentKind)), next(iter(IncidentSeverity)), next(iter(Leak))
+    assert check_new_incident(kind.value, severity.value, leak.value, "批量导出患者信息", NOW, NOW, 3) == (
+        kind, severity, leak)
+    refused("SEC-02", check_new_incident, kind.value, severity.value, leak.value, "短", NOW, NOW, 3)
+    refused("SEC-02", check_new_incident, kind.value, severity.value, leak.value, "批量导出患者信息",
+            NOW + timedelta(hours=1), NOW, 3)
+    refused("SEC-02", check_new_incident, kind.value, severity.value, leak.value, "批量导出患者信息", NOW, NOW, -1)
+    refused("SEC-02", check_new_incident, "no-such-kind", severity.value, leak.value, "批量导出患者信息", NOW, NOW, 3)
 
 
 @pytest.mark.requirement("QA-02")
