@@ -12,6 +12,7 @@ from typing import Any
 from hospital.conformance.callers import rule_callers
 from hospital.conformance.markers import requirement_tests
 from hospital.conformance.requirements import REPO, read_requirements
+from hospital.conformance.scenarios import load_scenarios
 from hospital.rules_index import load_all_rules
 
 __all__ = ["VERDICTS", "MatrixRow", "RuleRow", "build_matrix", "read_verdicts", "render_text"]
@@ -36,6 +37,7 @@ class MatrixRow:
     missing: str
     rules: list[RuleRow] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
+    scenarios: list[str] = field(default_factory=list)  # of the scenario suite (hospital/conformance/scenarios)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +58,7 @@ def build_matrix(shared: Path | None = None, tests_dir: Path | None = None) -> l
     callers = rule_callers(rules, REPO)
     tests = requirement_tests(tests_dir or REPO / "tests") if (tests_dir or REPO / "tests").is_dir() else {}
     verdicts = read_verdicts()
+    scenarios = load_scenarios()
     rows: list[MatrixRow] = []
     for requirement in read_requirements(shared):
         reviewed = verdicts.get(requirement.id, {})
@@ -67,6 +70,7 @@ def build_matrix(shared: Path | None = None, tests_dir: Path | None = None) -> l
                 row.rules.append(RuleRow(rule_name(function.__module__, function.__qualname__), registered.title,
                                          callers.get(registered.qualname, [])))
         row.tests = tests.get(requirement.id, [])
+        row.scenarios = [s.name for s in scenarios if s.requirement == requirement.id]
         rows.append(row)
     return rows
 
@@ -85,6 +89,8 @@ def render_text(rows: list[MatrixRow]) -> str:
             files[node.split("::")[0]] = files.get(node.split("::")[0], 0) + 1
         for path, count in files.items():
             lines.append(f"    test  {path} ({count})")
+        if row.scenarios:
+            lines.append(f"    scenarios ({len(row.scenarios)}): {', '.join(row.scenarios)}")
         if not row.rules and not row.tests:
             lines.append("    no rule, no marked test")
     counts = {v: sum(1 for r in rows if r.verdict == v) for v in VERDICTS}

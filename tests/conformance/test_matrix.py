@@ -64,6 +64,7 @@ def test_the_matrix_names_rules_their_callers_tests_and_reviewed_verdicts(shared
     assert "hospital.prescriptions.writing.service:_write" in rules[
         "hospital.prescriptions.writing.rules.eligibility:no_specially_managed_drugs"]["called_by"]
     assert any(t.startswith("tests/unit/prescriptions/test_rx_visit_rules.py::") for t in rx02["tests"])
+    assert "rx-02-diazepam" in rx02["scenarios"]
     partly = [row for row in rows.values() if row["verdict"] == "partly"]
     assert partly and all(row["missing"] for row in partly)
     assert rows["SUP-01"]["verdict"] == "not built" and "precondition" in rows["SUP-01"]["missing"]
