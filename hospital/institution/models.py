@@ -41,6 +41,10 @@ class ServiceStop(Record, table=True):
     __tablename__ = "service_stop"
 
     reason: str
+    reason_code: str | None = None  # service_stop_reasons.csv; a whole-service stop needs one
     stopped_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    # A second administrator confirms a whole-service stop; until then it is requested, not in force
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirmed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
     resumed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resumed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")

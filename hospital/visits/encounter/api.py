@@ -53,6 +53,11 @@ class CancelBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class AcceptBody(msgspec.Struct, forbid_unknown_fields=True):
     revisit_confirmed: bool  # the doctor saw the records and confirms this is a revisit (REV-04)
+    name_resolution: Annotated[str, msgspec.Meta(max_length=500)] | None = None  # REV-02 name finding resolved
+
+
+class StartBody(msgspec.Struct, forbid_unknown_fields=True):
+    guardian_present_confirmed: bool = False  # REV-05: a child under 6's guardian is present, seen by the doctor
 
 
 class ReferralBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -121,14 +126,16 @@ class VisitController(Controller):
     async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      visit_id: uuid.UUID, data: AcceptBody) -> dict[str, Any]:
         principal = principal_of(request)
-        await encounter.accept_visit(db_session, ctx, actor_of(request), principal, visit_id, data.revisit_confirmed)
+        await encounter.accept_visit(db_session, ctx, actor_of(request), principal, visit_id, data.revisit_confirmed,
+                                     data.name_resolution)
         return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
 
     @post("/{visit_id:uuid}/start", guards=[requires_doctor], status_code=200, summary="Begin the consultation")
     async def start(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    visit_id: uuid.UUID) -> dict[str, Any]:
+                    visit_id: uuid.UUID, data: StartBody | None = None) -> dict[str, Any]:
         principal = principal_of(request)
-        await encounter.start_visit(db_session, ctx, actor_of(request), principal, visit_id)
+        await encounter.start_visit(db_session, ctx, actor_of(request), principal, visit_id,
+                                    data.guardian_present_confirmed if data else False)
         return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
 
     @post("/{visit_id:uuid}/complete", guards=[requires_doctor], status_code=200,

@@ -31,7 +31,8 @@ class AcceptanceBody(msgspec.Struct, forbid_unknown_fields=True):
     text_sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")] | None = None
 
 
-_PRIOR_FIELDS = ("icd10_code", "diagnosis_name", "document_type", "institution_name", "diagnosed_on")
+_PRIOR_FIELDS = ("icd10_code", "diagnosis_name", "document_type", "institution_name",
+                 "institution_registration_number", "diagnosed_on")
 
 
 def _prior_input(form: dict[str, Any]) -> PriorDiagnosisInput:
@@ -47,7 +48,8 @@ def _prior_input(form: dict[str, Any]) -> PriorDiagnosisInput:
     except ValueError:
         raise InvalidInput("diagnosed_on must be an ISO date such as 2025-04-15") from None
     return PriorDiagnosisInput(text["icd10_code"], text["diagnosis_name"], text["document_type"],
-                               text["institution_name"], diagnosed_on, text.get("institution_kind", "physical"))
+                               text["institution_name"], diagnosed_on, text.get("institution_kind", "physical"),
+                               text["institution_registration_number"])
 
 
 class ConsentController(Controller):

@@ -34,6 +34,9 @@ from hospital.visits.intake.rules import (
     InstitutionKind,
     PriorDiagnosis,
     check_consent,
+    check_diagnosis_name,
+    check_institution_registration,
+    check_not_excluded,
     check_prior_diagnosis_on_file,
     sniff_document,
 )
@@ -68,6 +71,7 @@ class PriorDiagnosisInput:
     institution_name: str
     diagnosed_on: date
     institution_kind: str = InstitutionKind.PHYSICAL.value
+    institution_registration_number: str = ""  # 医疗机构登记号 (REV-01), required
 
 
 def _consent_dir(ctx: HospitalContext) -> Path:
@@ -132,15 +136,22 @@ async def accept_consent(session: AsyncSession, ctx: HospitalContext, actor: Act
 
 
 def prior_as_rule_value(record: PriorDiagnosisRecord) -> PriorDiagnosis:
+    try:
+        kind = InstitutionKind(record.institution_kind)
+    except ValueError:  # a kind no longer known is not a physical institution
+        kind = InstitutionKind.INTERNET_HOSPITAL
     return PriorDiagnosis(record.icd10_code, record.diagnosis_name, record.document_type, record.institution_name,
-                          record.diagnosed_on, record.document_sha256)
+                          record.diagnosed_on, record.document_sha256, kind, record.institution_registration_number)
 
 
 async def file_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
                                data: PriorDiagnosisInput, document: bytes,
                                content_type: str | None) -> PriorDiagnosisRecord:
-    """REV-01/REV-02: keep a diagnosis made at a physical institution with its document. Whether it can
-    found a visit (window, exclusions, department) is decided at booking, on the visit's date."""
+    """REV-01/REV-02/REV-03: keep a diagnosis made at a physical institution (named, with its 医疗机构登记号,
+    not online) between the patient's birth and today, with its document; a condition refused online (REV-03),
+    by its code or by its name, is refused here already. A name that disagrees with its code's title is kept
+    with the finding, which the doctor resolves at acceptance. Whether it can found a visit (window,
+    department) is decided at booking, on the visit's date."""
     await require_licence_in_force(session, ctx)
     patient = await queries.patient_of_user(session, patient_user_id)
     await require_current_consent(session, ctx, patient)
@@ -150,21 +161,30 @@ async def file_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, acto
     except ValueError:
         raise InvalidInput(f"institution_kind must be one of {[k.value for k in InstitutionKind]}") from None
     code = validate_icd10(data.icd10_code, aliases=tables.legacy_aliases)
+    registration = check_institution_registration(data.institution_registration_number)
     check_prior_diagnosis_on_file(PriorDiagnosis(
         code.code, data.diagnosis_name, data.document_type, data.institution_name, data.diagnosed_on,
-        hashlib.sha256(document).hexdigest() if document else None, institution_kind), today=ctx.today())
+        hashlib.sha256(document).hexdigest() if document else None, institution_kind, registration),
+        today=ctx.today(), birth_date=patient.birth_date)
+    check_not_excluded(code, tables=tables)
+    name = check_diagnosis_name(code, data.diagnosis_name.strip(), tables=tables)
+    finding = name.finding
     kind = sniff_document(document, content_type or "", max_bytes=min(MAX_DOCUMENT_BYTES, ctx.settings.max_upload_bytes))
     blob = await store_blob(session, ctx.blob_store(), document, content_type=kind.value,
                             retention=RetentionClass.MEDICAL_RECORD, closed_on=ctx.today())
     record = PriorDiagnosisRecord(
         patient_id=patient.id, icd10_code=code.code, icd10_category=code.category,
         diagnosis_name=data.diagnosis_name.strip(), document_type=data.document_type,
-        institution_name=data.institution_name.strip(), diagnosed_on=data.diagnosed_on,
-        document_sha256=blob.sha256, document_content_type=kind.value)
+        institution_name=data.institution_name.strip(), institution_kind=institution_kind.value,
+        institution_registration_number=registration, diagnosed_on=data.diagnosed_on,
+        document_sha256=blob.sha256, document_content_type=kind.value,
+        name_finding=finding.message if finding else None)
     session.add(record)
     await session.flush()
     await append_audit(session, actor, "prior_diagnosis.filed", subject_type="prior_diagnosis", subject_id=record.id,
                        rule_id="REV-01", detail={"icd10_code": code.code, "document_type": data.document_type,
-                                                 "document_sha256": blob.sha256, "size": len(document)})
+                                                 "document_sha256": blob.sha256, "size": len(document),
+                                                 "institution_registration_number": registration,
+                                                 "name_finding": record.name_finding})
     await session.commit()
     return record

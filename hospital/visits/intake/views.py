@@ -45,7 +45,9 @@ def eligibility_of(record: PriorDiagnosisRecord, tables: IntakeTables, approved:
 def prior_diagnosis_view(record: PriorDiagnosisRecord, eligibility: dict[str, Any] | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {"prior_diagnosis_id": str(record.id), "icd10_code": record.icd10_code,
             "diagnosis_name": record.diagnosis_name, "document_type": record.document_type,
-            "institution_name": record.institution_name, "diagnosed_on": record.diagnosed_on.isoformat(),
+            "institution_name": record.institution_name, "institution_kind": record.institution_kind,
+            "institution_registration_number": record.institution_registration_number,
+            "name_finding": record.name_finding, "diagnosed_on": record.diagnosed_on.isoformat(),
             "document_content_type": record.document_content_type, "document_sha256": record.document_sha256,
             "filed_at": record.created_at.isoformat()}
     if eligibility is not None:

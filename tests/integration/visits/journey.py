@@ -17,7 +17,7 @@ from hospital.config import Settings
 from hospital.core.clock import CHINA_TIME
 from hospital.core.errors import HospitalError
 from hospital.db import create_engine, session_factory
-from hospital.demo import demo_pdf
+from hospital.demo import DEMO_INSTITUTION_REGISTRATION, demo_pdf
 from tests.helpers import hospital_today, login, login_as
 
 __all__ = ["EMR", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",
@@ -67,7 +67,8 @@ async def new_patient(client: AsyncTestClient[Any], name: str, birth: date, phon
 async def file_prior(client: AsyncTestClient[Any], headers: dict[str, str], *, document: bytes | None = None,
                      content_type: str = "application/pdf", changes: dict[str, str] | None = None, **fields: str) -> Any:
     form = {"icd10_code": "I10", "diagnosis_name": "原发性高血压", "document_type": "outpatient_record",
-            "institution_name": "示范市第一人民医院", "diagnosed_on": (hospital_today() - timedelta(days=60)).isoformat()}
+            "institution_name": "示范市第一人民医院", "institution_registration_number": DEMO_INSTITUTION_REGISTRATION,
+            "diagnosed_on": (hospital_today() - timedelta(days=60)).isoformat()}
     form.update(changes or {})
     form.update(fields)
     return await client.post("/api/prior-diagnoses", headers=headers, data=form,
