@@ -23,6 +23,7 @@ from hospital.visits.icd10 import Icd10Code, validate_icd10
 from hospital.visits.intake.reference import IntakeTables, StatutoryClass, department_covers, normalise_name
 
 __all__ = [
+    "ADULT_YEARS",
     "EARLIEST_DIAGNOSIS",
     "GUARDIAN_REQUIRED_UNDER_YEARS",
     "MAX_DOCUMENT_BYTES",
@@ -39,6 +40,7 @@ __all__ = [
     "NameCheck",
     "PriorDiagnosis",
     "check_consent",
+    "check_consent_giver",
     "check_diagnosis_name",
     "check_diagnosis_related",
     "check_guardian",
@@ -375,6 +377,32 @@ def check_consent(acceptance: ConsentAcceptance | None, *, current_version: str)
         )
     if not acceptance.ip_address.strip():
         raise RuleViolation("PAT-02", "the consent acceptance has no IP address recorded")
+
+
+ADULT_YEARS = _ADULT_YEARS
+
+
+@rule("PAT-02", "A minor's consent is given by the guardian, identified and of full age",
+      source="PD 14, 17; 民法典 第十九条、第二十条")
+def check_consent_giver(birth_date: date, today: date, guardian: Guardian | None) -> Guardian | None:
+    """None for an adult patient (who consents for themselves); for a minor, the guardian who consents, or a
+    refusal: a child does not accept the informed consent on their own account."""
+    age = age_on(birth_date, today)
+    if age >= _ADULT_YEARS:
+        return None
+    minor = f"the patient is {age}, a minor"
+    if guardian is None or not guardian.name.strip():
+        raise RuleViolation("PAT-02", f"{minor}: the guardian accepts the consent (name, ID number, relationship)")
+    try:
+        guardian_id = check_resident_id(guardian.id_number, today)
+    except RuleViolation as exc:
+        raise RuleViolation("PAT-02", f"{minor}: the guardian's ID number is not valid ({exc.detail})") from exc
+    if age_on(guardian_id.birth_date, today) < _ADULT_YEARS:
+        raise RuleViolation("PAT-02", f"{minor}: the guardian must be an adult")
+    if guardian.relationship not in set(GuardianRelationship):
+        allowed = ", ".join(r.value for r in GuardianRelationship)
+        raise RuleViolation("PAT-02", f"{minor}: relationship {guardian.relationship!r} is not one of: {allowed}")
+    return guardian
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from hospital.core.retention import RetentionClass
 from hospital.institution.reference import load_disclosure_settings
 from hospital.institution.service import current_licence, require_licence_in_force
 from hospital.patients.models import Patient
+from hospital.patients.service import masked
 from hospital.visits.icd10 import validate_icd10
 from hospital.visits.intake import queries
 from hospital.visits.intake.consent_texts import CONSENT_DIR, load_consent, render_consent
@@ -31,9 +32,11 @@ from hospital.visits.intake.reference import tables_for
 from hospital.visits.intake.rules import (
     MAX_DOCUMENT_BYTES,
     ConsentAcceptance,
+    Guardian,
     InstitutionKind,
     PriorDiagnosis,
     check_consent,
+    check_consent_giver,
     check_diagnosis_name,
     check_institution_registration,
     check_not_excluded,
@@ -108,9 +111,9 @@ async def require_current_consent(session: AsyncSession, ctx: HospitalContext, p
 
 
 async def accept_consent(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
-                         version: str, text_sha256: str | None = None) -> ConsentRecord:
+                         version: str, text_sha256: str | None = None, guardian: Guardian | None = None) -> ConsentRecord:
     """Record the patient's acceptance of `version`, which must be the current text; accepting it again
-    returns the first acceptance unchanged."""
+    returns the first acceptance unchanged. For a minor the guardian accepts, named in the record (PAT-02)."""
     view = await current_consent(session, ctx)
     patient = await queries.patient_of_user(session, patient_user_id)
     if version != view.version:
@@ -121,16 +124,24 @@ async def accept_consent(session: AsyncSession, ctx: HospitalContext, actor: Act
                                       f"{view.version}: reload it and accept again", current_version=view.version)
     if not actor.client_address.strip():
         raise InvalidInput("the acceptance must record the client's address")
+    giver = check_consent_giver(patient.birth_date, ctx.today(), guardian)
     existing = await queries.consent_of_patient(session, patient.id, view.version)
     if existing is not None:
         return existing
+    by_guardian = None if giver is None else {
+        "name": giver.name.strip(), "relationship": giver.relationship,
+        "id_number": masked(giver.id_number.strip().upper(), 6, 4),
+        "id_number_hash": ctx.cipher.keyed_hash(giver.id_number.strip().upper(), context="id_number")}
     record = ConsentRecord(patient_id=patient.id, version=view.version, text_sha256=view.text_sha256,
-                           accepted_at=ctx.now(), client_address=actor.client_address)
+                           accepted_at=ctx.now(), client_address=actor.client_address,
+                           accepted_by_guardian=by_guardian)
     session.add(record)
     await session.flush()
     await append_audit(session, actor, "consent.accepted", subject_type="patient", subject_id=patient.id,
                        rule_id="PAT-02", detail={"version": view.version, "text_sha256": view.text_sha256,
-                                                 "client_address": actor.client_address})
+                                                 "client_address": actor.client_address,
+                                                 "accepted_by_guardian": {k: v for k, v in (by_guardian or {}).items()
+                                                                          if k != "id_number_hash"} or None})
     await session.commit()
     return record
 

@@ -20,7 +20,7 @@ from hospital.db import create_engine, session_factory
 from hospital.demo import DEMO_INSTITUTION_REGISTRATION, demo_pdf
 from tests.helpers import hospital_today, login, login_as
 
-__all__ = ["EMR", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",
+__all__ = ["EMR", "MOTHER", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",
            "publish", "race", "resident_id", "schedule_of", "verified"]
 
 FACES = Path(os.environ["HOSPITAL_SHARED_DIR"]) / "faces"
@@ -50,16 +50,22 @@ async def doctor_in_session(client: AsyncTestClient[Any]) -> dict[str, str]:
     return await verified(client, await login_as(client, "doctor"))
 
 
+MOTHER = {"name": "患儿母亲", "id_number": resident_id(date(1990, 3, 1), "222"), "relationship": "parent"}
+
+
 async def new_patient(client: AsyncTestClient[Any], name: str, birth: date, phone: str, *, order: str = "123",
                       consent: bool = True) -> dict[str, str]:
-    """Register a patient, log in and (by default) accept the current consent."""
+    """Register a patient, log in and (by default) accept the current consent: a minor's, given by the
+    guardian `MOTHER` (PAT-02)."""
     registered = await client.post("/api/patients", json={"real_name": name, "id_number": resident_id(birth, order),
                                                           "phone": phone, "password": "patient-pass-2026"})
     assert registered.status_code == 201, registered.text
     headers = await login(client, phone, "patient-pass-2026")
     if consent:
         version = (await client.get("/api/consent")).json()["version"]
-        accepted = await client.post("/api/consent/acceptances", headers=headers, json={"version": version})
+        minor = (hospital_today() - birth).days < 18 * 365
+        accepted = await client.post("/api/consent/acceptances", headers=headers,
+                                     json={"version": version, **({"guardian": MOTHER} if minor else {})})
         assert accepted.status_code == 201, accepted.text
     return headers
 
