@@ -88,7 +88,8 @@ async def current_consent(session: AsyncSession, ctx: HospitalContext) -> Consen
     assert licence is not None  # require_licence_in_force refused otherwise
     values = {"hospital_name": licence.internet_hospital_name, "licence_number": licence.licence_number,
               # One complaint line: the one the disclosure page publishes (INS-03), from the hospital's own file.
-              "complaint_phone": load_disclosure_settings(ctx.settings.data_dir).complaints.phone}
+              "complaint_phone": load_disclosure_settings(ctx.settings.data_dir,
+                                                                 fallback=not ctx.settings.is_production).complaints.phone}
     directory = _consent_dir(ctx)
     zh = load_consent(None, "zh", directory)
     en = load_consent(zh.version, "en", directory)
