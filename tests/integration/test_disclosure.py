@@ -115,10 +115,19 @@ async def test_a_malformed_disclosure_file_is_refused_loudly(client: AsyncTestCl
     assert "disclosure" in response.json()["detail"]
 
 
-async def test_a_mode_booking_refuses_is_not_advertised(client: AsyncTestClient[Any], demo: None) -> None:
+async def test_a_mode_booking_refuses_is_not_advertised(client: AsyncTestClient[Any], demo: None,
+                                                        ctx: HospitalContext) -> None:
+    import json
+
+    from hospital.institution.reference import DISCLOSURE_FILE
+
+    own = json.loads(DISCLOSURE_FILE.read_text(encoding="utf-8"))
+    own["service_modes"].append({"code": "house_call", "name": {"zh": "上门复诊", "en": "House call"}})
+    own["reply_time_limits"].append({"mode": "house_call", "minutes": 60, "text": {"zh": "上门", "en": "House call"}})
+    (ctx.settings.data_dir / "disclosure.json").write_text(json.dumps(own, ensure_ascii=False), encoding="utf-8")
     body = await _disclosure(client)
-    assert "audio" not in MODES  # the day booking accepts 语音, the disclosure lists it again
-    assert "audio" not in {m["code"] for m in body["service_modes"]}
+    assert "house_call" not in {m["code"] for m in body["service_modes"]} | {r["mode"] for r in body["reply_time_limits"]}
+    assert {m["code"] for m in body["service_modes"]} == set(MODES)
 
 
 async def test_a_clinician_whose_credential_expired_is_not_listed(client: AsyncTestClient[Any], demo: None,

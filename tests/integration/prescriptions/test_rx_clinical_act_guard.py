@@ -17,7 +17,7 @@ from hospital.core.audit import AuditEntry
 from hospital.prescriptions.models import Dispensing, Prescription
 from hospital.staff.models import StaffMember
 from hospital.visits.booking.models import Visit
-from tests.helpers import count_rows, login_as
+from tests.helpers import count_rows, login_as, stop_service
 from tests.integration.prescriptions.conftest import FACES, rx_body, signing_doctor, write
 from tests.integration.prescriptions.helpers import approved, dispense
 from tests.integration.visits.journey import accept, book, demo_prior_id, doctor_in_session, schedule_of
@@ -100,16 +100,15 @@ async def test_a_department_withdrawn_after_booking_refuses_acceptance(
 
 
 async def test_dispensing_stops_while_the_service_is_stopped(
-    client: AsyncTestClient[Any], session: AsyncSession, visit: Visit
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, visit: Visit
 ) -> None:
     rx, pharmacist = await approved(client, visit)
-    admin = await login_as(client, "admin")
-    stopped = await client.post("/api/institution/service-stop", headers=admin,
-                                json={"reason": "药学人员不足，暂停服务"})
-    assert stopped.status_code == 201, stopped.text
+    stopped = await stop_service(client, session, ctx, "药学人员不足，暂停服务")
+    assert stopped.status_code == 200 and stopped.json()["stopped"] is True, stopped.text
     before = await count_rows(session, Dispensing, AuditEntry)
     refused = await dispense(client, pharmacist, rx)
     assert refused.status_code == 503 and refused.json()["rule_id"] == "QA-02", refused.text
     assert await count_rows(session, Dispensing, AuditEntry) == before
+    admin = await login_as(client, "admin")
     assert (await client.delete("/api/institution/service-stop", headers=admin)).status_code == 200
     assert (await dispense(client, pharmacist, rx)).status_code == 201
