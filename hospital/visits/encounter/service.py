@@ -19,13 +19,14 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hospital.biometrics.gate import require_practice_session, require_signing_freshness
 from hospital.context import HospitalContext
 from hospital.contracts.visits import VisitAccepted
-from hospital.core.audit import Actor, append_audit
+from hospital.core.audit import Actor, AuditEntry, append_audit
 from hospital.core.errors import AccessRefused, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from hospital.core.outbox import emit
 from hospital.core.retention import RetentionClass, purge_not_before
@@ -126,9 +127,20 @@ async def _prior_of(session: AsyncSession, visit: Visit) -> PriorDiagnosisRecord
     return prior
 
 
+async def _document_opened(session: AsyncSession, visit: Visit, prior: PriorDiagnosisRecord,
+                           doctor_user_id: uuid.UUID) -> bool:
+    """Whether this doctor opened the visit's prior-diagnosis document (the read is audited by
+    `views.visit_prior_document`)."""
+    details = (await session.execute(select(col(AuditEntry.detail)).where(
+        col(AuditEntry.action) == "prior_diagnosis.document_read", col(AuditEntry.subject_id) == str(prior.id),
+        col(AuditEntry.actor_id) == doctor_user_id))).scalars().all()
+    return any(str((d or {}).get("visit_id")) == str(visit.id) for d in details)
+
+
 async def accept_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
                        visit_id: uuid.UUID, revisit_confirmed: bool, name_resolution: str | None = None) -> Visit:
-    """接诊: a face-verified doctor (FACE-02) confirms, having seen the records, that this is a revisit (REV-04).
+    """接诊: a face-verified doctor (FACE-02) confirms, having opened the document (audited), that this is a
+    revisit (REV-04).
     The exclusions are read again with the tables in force now (REV-03, by code and by name), and a name that
     disagrees with its code's title needs the doctor's written resolution (REV-02)."""
     await require_licence_in_force(session, ctx)
@@ -137,6 +149,9 @@ async def accept_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
     next_state(visit.state, VisitAction.ACCEPT)  # the state first, so a second accept is told it is accepted
     check_revisit_confirmed(revisit_confirmed)
     prior = await _prior_of(session, visit)
+    if not await _document_opened(session, visit, prior, principal.user_id):
+        raise RuleViolation("REV-04", "open the prior-diagnosis document before confirming the revisit: the "
+                                      "confirmation rests on the record, not on the patient's claim")
     tables = tables_for(ctx)
     check_not_excluded(prior.icd10_code, tables=tables)
     check_diagnosis_name(prior.icd10_code, prior.diagnosis_name, tables=tables)

@@ -107,7 +107,11 @@ async def book(client: AsyncTestClient[Any], headers: dict[str, str], schedule_i
         "schedule_id": schedule_id, "prior_diagnosis_id": prior_id, "mode": mode, **extra})
 
 
-async def accept(client: AsyncTestClient[Any], doctor: dict[str, str], visit_id: str) -> Any:
+async def accept(client: AsyncTestClient[Any], doctor: dict[str, str], visit_id: str, *, read_first: bool = True) -> Any:
+    """The doctor opens the prior-diagnosis document (REV-04 asks it, audited), then accepts."""
+    if read_first:
+        document = await client.get(f"/api/visits/{visit_id}/prior-diagnosis/document", headers=doctor)
+        assert document.status_code in (200, 404), document.text
     return await client.post(f"/api/visits/{visit_id}/accept", headers=doctor, json={"revisit_confirmed": True})
 
 

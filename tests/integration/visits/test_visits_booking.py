@@ -207,7 +207,9 @@ async def test_a_doctor_accepting_the_same_visit_twice_at_once_accepts_it_once(
     patient = await login_as(client, "patient")
     booked = await book(client, patient, (await schedule_of(client))["schedule_id"], await demo_prior_id(client, patient))
     visit_id = uuid.UUID(booked.json()["visit_id"])
-    doctor = ctx.tokens.decode((await doctor_in_session(client))["Authorization"][7:])
+    headers = await doctor_in_session(client)
+    doctor = ctx.tokens.decode(headers["Authorization"][7:])
+    assert (await client.get(f"/api/visits/{visit_id}/prior-diagnosis/document", headers=headers)).status_code == 200
 
     def accepting(s: AsyncSession) -> Any:
         return accept_visit(s, ctx, Actor(doctor.user_id, "doctor", "", "127.0.0.1"), doctor, visit_id, True)

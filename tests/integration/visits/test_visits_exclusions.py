@@ -233,3 +233,18 @@ async def test_the_prior_diagnosis_is_evidence_an_online_institution_or_an_impos
     assert row.institution_kind == "physical"
     patient_row = (await session.execute(select(Patient).where(Patient.real_name == "周九"))).scalar_one()
     assert patient_row.birth_date == date(1990, 9, 9)
+
+
+async def test_the_doctor_opens_the_document_before_confirming_the_revisit(
+    client: AsyncTestClient[Any], session: AsyncSession, demo: None
+) -> None:
+    patient = await login_as(client, "patient")
+    booked = await book(client, patient, (await schedule_of(client))["schedule_id"], await demo_prior_id(client, patient))
+    doctor = await doctor_in_session(client)
+    visit_id = booked.json()["visit_id"]
+    before = await count_rows(session, Visit, AuditEntry)
+    unread = await accept(client, doctor, visit_id, read_first=False)
+    assert unread.status_code == 422 and unread.json()["rule_id"] == "REV-04", unread.text
+    assert "document" in unread.json()["detail"]
+    assert await count_rows(session, Visit, AuditEntry) == before
+    assert (await accept(client, doctor, visit_id)).status_code == 200  # opened (audited), then accepted
