@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.context import HospitalContext
 from hospital.identity.guards import requires_admin
 from hospital.institution import service
-from hospital.institution.rules import service_stop_reasons
+from hospital.institution.rules import SeniorPhysician, service_stop_reasons
 from hospital.web.http import PUBLIC, actor_of
 
 __all__ = ["InstitutionController"]
@@ -32,9 +32,16 @@ class LicenceBody(msgspec.Struct, forbid_unknown_fields=True):
     legal_representative: str = ""
 
 
+class SeniorPhysicianBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    title: Annotated[str, msgspec.Meta(max_length=20)]
+    practice_number: Annotated[str, msgspec.Meta(max_length=20)]
+
+
 class DepartmentBody(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     approved: bool = True
+    senior_physicians: Annotated[list[SeniorPhysicianBody], msgspec.Meta(max_length=20)] | None = None  # PD 8(二)
 
 
 class ServiceStopBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -72,7 +79,10 @@ class InstitutionController(Controller):
     @put("/departments/{code:str}", guards=[requires_admin], summary="Set a 诊疗科目 and whether it is approved")
     async def set_department(self, request: Request[Any, Any, Any], db_session: AsyncSession, code: str,
                              data: Annotated[DepartmentBody, Body()]) -> dict[str, Any]:
-        department = await service.upsert_department(db_session, actor_of(request), code, data.name, data.approved)
+        physicians = None if data.senior_physicians is None else [
+            SeniorPhysician(p.name, p.title, p.practice_number) for p in data.senior_physicians]
+        department = await service.set_department(db_session, actor_of(request), code, data.name, data.approved,
+                                                  physicians)
         return {"code": department.code, "name": department.name, "approved": department.approved}
 
     @post("/service-stop", guards=[requires_admin],

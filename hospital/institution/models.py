@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field
@@ -33,6 +34,9 @@ class Department(Record, table=True):
     code: str = Field(unique=True)
     name: str
     approved: bool = True
+    # PD 8(二): the 正高 and 副高 physicians of this speciality registered at the physical institution, declared
+    # when the department was opened through the API: [{"name", "title", "practice_number"}]
+    senior_physicians: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class ServiceStop(Record, table=True):

@@ -17,9 +17,21 @@ from types import MappingProxyType
 from hospital.core.errors import RuleViolation, ServiceStopped
 from hospital.core.rule_registry import rule
 
-__all__ = ["INTERNET_DIAGNOSIS", "LicenceFacts", "LicenceText", "check_department_approved", "check_licence_fields",
-           "check_licence_in_force", "check_service_open", "check_service_stop_confirmation",
-           "check_service_stop_reason", "department_covers", "service_stop_reasons"]
+__all__ = [
+    "INTERNET_DIAGNOSIS",
+    "LicenceFacts",
+    "LicenceText",
+    "SeniorPhysician",
+    "check_department_approved",
+    "check_department_opening",
+    "check_licence_fields",
+    "check_licence_in_force",
+    "check_service_open",
+    "check_service_stop_confirmation",
+    "check_service_stop_reason",
+    "department_covers",
+    "service_stop_reasons",
+]
 
 INTERNET_DIAGNOSIS = "互联网诊疗"
 
@@ -151,3 +163,36 @@ def check_service_stop_confirmation(requested_by: uuid.UUID | None, confirmed_by
     if confirmed_by is None or requested_by is None or requested_by == confirmed_by:
         raise RuleViolation("QA-02", "the administrator who asked for the stop cannot confirm it: a second "
                                      "administrator confirms a whole-service stop")
+
+
+# PD 8(二) (浦东 compliance guide 三(二)): a 诊疗科目 is opened online only when the physical institution has at
+# least one 正高 and one 副高 physician of that speciality registered. Titles of 卫生专业技术资格 for physicians.
+FULL_SENIOR_TITLES = frozenset({"主任医师", "主任中医师", "主任中西医结合医师"})
+ASSOCIATE_SENIOR_TITLES = frozenset({"副主任医师", "副主任中医师", "副主任中西医结合医师"})
+_PRACTICE_NUMBER = re.compile(r"^\d{15}$")  # 医师执业证书编码
+
+
+@dataclass(frozen=True, slots=True)
+class SeniorPhysician:
+    name: str
+    title: str
+    practice_number: str
+
+
+@rule("INS-02", "A department opens with one 正高 and one 副高 physician of its speciality registered",
+      source="PD 8(二)")
+def check_department_opening(code: str, physicians: Collection[SeniorPhysician]) -> None:
+    """Refuse opening `code` without a 正高 and a 副高 physician, each named with a 15-digit 执业证书编码."""
+    for p in physicians:
+        _plain_text("senior_physicians.name", p.name, max_length=60)
+        if not _PRACTICE_NUMBER.match(p.practice_number):
+            raise RuleViolation("INS-02", f"{p.name}: 执业证书编码 {p.practice_number!r} is not 15 digits",
+                                field="senior_physicians")
+    if len({p.practice_number for p in physicians}) != len(physicians):
+        raise RuleViolation("INS-02", "each physician is listed once", field="senior_physicians")
+    if not any(p.title in FULL_SENIOR_TITLES for p in physicians) or not any(
+            p.title in ASSOCIATE_SENIOR_TITLES for p in physicians):
+        raise RuleViolation("INS-02", f"opening {code} needs one 正高 ({'/'.join(sorted(FULL_SENIOR_TITLES))}) and "
+                                      f"one 副高 ({'/'.join(sorted(ASSOCIATE_SENIOR_TITLES))}) physician of the "
+                                      "speciality registered at the physical institution (PD 8(二))",
+                            field="senior_physicians")

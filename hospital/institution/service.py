@@ -30,6 +30,7 @@ __all__ = [
     "record_licence",
     "require_licence_in_force",
     "resume_service",
+    "set_department",
     "stop_service",
     "upsert_department",
 ]
@@ -195,17 +196,33 @@ def _licence_event(licence: Licence) -> contracts.LicenceRecorded:
         address=licence.address, legal_representative=licence.legal_representative)
 
 
-async def upsert_department(session: AsyncSession, actor: Actor, code: str, name: str, approved: bool) -> Department:
+async def set_department(session: AsyncSession, actor: Actor, code: str, name: str, approved: bool,
+                         senior_physicians: list[rules.SeniorPhysician] | None = None) -> Department:
+    """The administrator sets a department (INS-02). Opening one (approving a department that is new or not
+    approved) needs the PD 8(二) evidence: one 正高 and one 副高 physician of the speciality, kept with it;
+    withdrawing or renaming needs nothing."""
+    existing = (await session.execute(select(Department).where(Department.code == code))).scalar_one_or_none()
+    opening = approved and (existing is None or not existing.approved)
+    if opening:
+        rules.check_department_opening(code, senior_physicians or [])
+    return await upsert_department(session, actor, code, name, approved,
+                                   senior_physicians=[asdict(p) for p in senior_physicians or []] if opening else None)
+
+
+async def upsert_department(session: AsyncSession, actor: Actor, code: str, name: str, approved: bool, *,
+                           senior_physicians: list[dict[str, Any]] | None = None) -> Department:
     department = (await session.execute(select(Department).where(Department.code == code))).scalar_one_or_none()
     if department is None:
-        department = Department(code=code, name=name, approved=approved)
+        department = Department(code=code, name=name, approved=approved, senior_physicians=senior_physicians)
         session.add(department)
     else:
         department.name, department.approved = name, approved
+        if senior_physicians is not None:
+            department.senior_physicians = senior_physicians
         department.touch()
     await session.flush()
     await append_audit(session, actor, "institution.department_set", subject_type="department", subject_id=code,
-                       detail={"name": name, "approved": approved})
+                       detail={"name": name, "approved": approved, "senior_physicians": senior_physicians})
     await emit(session, "institution.department", subject_type="department", subject_id=code,
                payload=contracts.DepartmentSet(code=code, name=name, approved=approved),
                version=int(department.updated_at.timestamp() * 1000))

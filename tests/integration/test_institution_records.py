@@ -82,3 +82,27 @@ async def test_a_department_or_a_clinician_is_stopped_by_one_administrator(
     suspended = await client.post(f"/api/staff/{doctor['staff_id']}/suspension", headers=admin,
                                   json={"reason": "执业证书核查中"})
     assert suspended.status_code == 200 and suspended.json()["suspended"] is True
+
+
+async def test_opening_a_department_needs_a_full_and_an_associate_senior_physician(
+    client: AsyncTestClient[Any], session: AsyncSession, demo: None
+) -> None:
+    from hospital.institution.models import Department
+
+    admin = await login_as(client, "admin")
+    chief = {"name": "赵主任", "title": "主任医师", "practice_number": "110310000000101"}
+    associate = {"name": "钱副主任", "title": "副主任医师", "practice_number": "110310000000102"}
+    before = await count_rows(session, Department, AuditEntry, OutboxEvent)
+    for physicians in (None, [chief], [associate], [chief, {**associate, "practice_number": "12345"}],
+                       [chief, {**associate, "title": "主治医师"}]):
+        refused = await client.put("/api/institution/departments/04", headers=admin, json={
+            "name": "外科", "approved": True, **({"senior_physicians": physicians} if physicians else {})})
+        assert refused.status_code == 422 and refused.json()["rule_id"] == "INS-02", (physicians, refused.text)
+    assert await count_rows(session, Department, AuditEntry, OutboxEvent) == before
+    opened = await client.put("/api/institution/departments/04", headers=admin, json={
+        "name": "外科", "approved": True, "senior_physicians": [chief, associate]})
+    assert opened.status_code == 200 and opened.json()["approved"] is True, opened.text
+    row = (await session.execute(select(Department).where(Department.code == "04"))).scalar_one()
+    assert [p["title"] for p in row.senior_physicians or []] == ["主任医师", "副主任医师"]
+    renamed = await client.put("/api/institution/departments/04", headers=admin, json={"name": "外科（普外）"})
+    assert renamed.status_code == 200  # an open department is renamed without new evidence

@@ -44,11 +44,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column('confirmed_at', hospital.core.types.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column('confirmed_by_user_id', sa.Uuid(), nullable=True))
         batch.create_foreign_key('fk_service_stop_confirmed_by', 'user_account', ['confirmed_by_user_id'], ['id'])
+    with op.batch_alter_table('department') as batch:
+        batch.add_column(sa.Column('senior_physicians', sa.JSON(), nullable=True))
     # Stops recorded before this revision were in force at once: they count as confirmed when made.
     op.execute("UPDATE service_stop SET confirmed_at = created_at")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('department') as batch:
+        batch.drop_column('senior_physicians')
     with op.batch_alter_table('service_stop') as batch:
         batch.drop_constraint('fk_service_stop_confirmed_by', type_='foreignkey')
         batch.drop_column('confirmed_by_user_id')

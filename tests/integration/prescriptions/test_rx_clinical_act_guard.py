@@ -38,9 +38,11 @@ async def _admit(client: AsyncTestClient[Any], admin: dict[str, str], applicatio
 async def test_a_surgeon_is_neither_admitted_to_nor_assigned_cardiology(client: AsyncTestClient[Any],
                                                                          session: AsyncSession, demo: None) -> None:
     admin = await login_as(client, "admin")
-    approved_surgery = await client.put("/api/institution/departments/04", headers=admin,
-                                        json={"name": "外科", "approved": True})
-    assert approved_surgery.status_code == 200
+    approved_surgery = await client.put("/api/institution/departments/04", headers=admin, json={
+        "name": "外科", "approved": True, "senior_physicians": [
+            {"name": "赵主任", "title": "主任医师", "practice_number": "110310000000101"},
+            {"name": "钱副主任", "title": "副主任医师", "practice_number": "110310000000102"}]})
+    assert approved_surgery.status_code == 200, approved_surgery.text
     before = await count_rows(session, StaffMember, AuditEntry)
     outside = await _admit(client, admin, {**SURGEON, "departments": ["04", "03.04"]})
     assert outside.status_code == 422 and outside.json()["rule_id"] == "STAFF-03", outside.text
@@ -92,8 +94,10 @@ async def test_a_department_withdrawn_after_booking_refuses_acceptance(
     for code, name in (("03", "内科"), ("03.04", "心血管内科专业")):
         assert (await client.put(f"/api/institution/departments/{code}", headers=admin,
                                  json={"name": name, "approved": False})).status_code == 200
+    opened = await client.get(f"/api/visits/{booked.json()['visit_id']}/prior-diagnosis/document", headers=doctor)
+    assert opened.status_code == 200
     before = await count_rows(session, Visit, AuditEntry)
-    refused = await accept(client, doctor, booked.json()["visit_id"])
+    refused = await accept(client, doctor, booked.json()["visit_id"], read_first=False)
     assert refused.status_code == 422 and refused.json()["rule_id"] == "INS-02", refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert await count_rows(session, Visit, AuditEntry) == before
