@@ -70,6 +70,7 @@ from hospital.visits.intake.rules import (
     check_not_excluded,
     infectious_flag,
 )
+from hospital.visits.intake.service import require_current_consent
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
@@ -148,6 +149,10 @@ async def accept_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
     visit = await _doctor_visit(session, ctx, visit_id, principal.user_id)
     next_state(visit.state, VisitAction.ACCEPT)  # the state first, so a second accept is told it is accepted
     check_revisit_confirmed(revisit_confirmed)
+    patient = await session.get(Patient, visit.patient_id)
+    if patient is None:
+        raise NotFound("the visit's patient is missing")
+    await require_current_consent(session, ctx, patient)  # PAT-02 again: a new text since booking is accepted first
     prior = await _prior_of(session, visit)
     if not await _document_opened(session, visit, prior, principal.user_id):
         raise RuleViolation("REV-04", "open the prior-diagnosis document before confirming the revisit: the "
