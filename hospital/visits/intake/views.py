@@ -20,7 +20,7 @@ from hospital.visits.dates import add_months
 from hospital.visits.intake import queries
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from hospital.visits.intake.reference import IntakeTables, department_covers, tables_for
-from hospital.visits.intake.rules import check_not_excluded, check_prior_diagnosis_valid
+from hospital.visits.intake.rules import check_diagnosis_name, check_not_excluded, check_prior_diagnosis_valid
 from hospital.visits.intake.service import current_consent, prior_as_rule_value
 
 __all__ = ["eligibility_of", "own_acceptances", "prior_diagnoses", "prior_diagnosis_document", "prior_diagnosis_view"]
@@ -32,6 +32,7 @@ def eligibility_of(record: PriorDiagnosisRecord, tables: IntakeTables, approved:
     prior = prior_as_rule_value(record)
     try:
         check_not_excluded(prior.icd10_code, tables=tables)
+        check_diagnosis_name(prior.icd10_code, prior.diagnosis_name, tables=tables)  # REV-03 by name
         code = check_prior_diagnosis_valid(prior, visit_date=today, approved_department_codes=approved, tables=tables)
     except RuleViolation as refused:
         return {"eligible": False, "rule_id": refused.rule_id, "reason": refused.detail}
