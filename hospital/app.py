@@ -25,6 +25,7 @@ from hospital.db import create_engine, session_factory
 from hospital.health import health, ready
 from hospital.identity.api import IdentityController
 from hospital.institution.api import InstitutionController
+from hospital.institution.reference import require_own_disclosure
 from hospital.patients.api import PatientController
 from hospital.prescriptions.api import PRESCRIPTION_ROUTES
 from hospital.public.api import PUBLIC_ROUTES
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
     """Build the app. Migrations are not run here: `hospital serve` runs them first; tests build the schema."""
     settings = settings or load_settings()
     settings.check()
+    require_own_disclosure(settings)  # INS-03: production never publishes the demo's disclosure
     ctx = wire(ctx) if ctx is not None else wired_context(settings)  # every area's subscribers (hospital/wiring.py)
 
     @asynccontextmanager

@@ -76,10 +76,12 @@ def _serve(host: str, port: int, seed: bool) -> None:
 
     from hospital.app import create_app
     from hospital.db import migrate
+    from hospital.institution.reference import require_own_disclosure
     from hospital.wiring import wired_context
 
     settings = load_settings()
     settings.check()
+    require_own_disclosure(settings)  # INS-03, before anything is migrated or seeded
     migrate(settings.resolved_database_url)
     ctx = wired_context(settings)  # the demo seed admits clinicians: signing issues their keys
     if seed:

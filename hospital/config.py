@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from hospital.core.clock import time_zone
 from hospital.core.errors import ServiceUnavailable
+from hospital.core.residency import residency, target_host
 
 __all__ = ["DEMO_FIELD_KEY", "DEMO_KEY_PASSPHRASE", "ConfigurationError", "Settings", "load_settings"]
 
@@ -64,6 +65,7 @@ class Settings:
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""  # coturn's static-auth-secret (deploy/coturn)
+    supervision_url: str = ""  # the platform endpoint (HOSPITAL_SUPERVISION_URL), checked for INS-04 at start
     # SEC-02: leak detection thresholds, the report deadline, and the periodic scan (0: off; `hospital serve`
     # reads HOSPITAL_SECURITY_SCAN_INTERVAL, default 600 s; a Settings built in code, as tests do, scans nothing).
     security_bulk_access_patients: int = 30  # more distinct patients than this read by one account …
@@ -92,6 +94,16 @@ class Settings:
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
+    def storage_and_network_targets(self) -> list[tuple[str, str]]:
+        """Every place data goes or is relayed, named, for INS-04: the database, the blob store and the
+        recordings (paths in the data directory, or URLs), the TURN/STUN relays, the platform endpoint."""
+        targets = [("database", self.resolved_database_url), ("blob store", str(self.data_dir)),
+                   ("recordings directory", self.video_recording_dir or str(self.data_dir))]
+        targets += [("TURN server", url) for url in self.turn_urls] + [("STUN server", url) for url in self.stun_urls]
+        if self.supervision_url:
+            targets.append(("supervision platform endpoint", self.supervision_url))
+        return targets
+
     def check(self) -> None:
         """Refuse unsafe configurations (called before serving)."""
         if len(self.field_key) != 32:
@@ -107,11 +119,20 @@ class Settings:
             time_zone(self.time_zone)
         except ValueError as exc:
             raise ConfigurationError(f"HOSPITAL_TIME_ZONE: {exc}") from exc
-        if self.storage_region not in self.allowed_storage_regions:  # INS-04
+        table = residency()  # INS-04: the reviewed table; configuration may narrow it, never widen it
+        if self.storage_region not in table.allowed_regions or self.storage_region not in self.allowed_storage_regions:
+            allowed = sorted(table.allowed_regions & set(self.allowed_storage_regions))
             raise ConfigurationError(
-                f"INS-04: storage region {self.storage_region!r} is outside the allow-list "
-                f"{list(self.allowed_storage_regions)}; data must stay in the country"
+                f"INS-04: storage region {self.storage_region!r} is not a mainland region of the reviewed table "
+                f"(hospital/core/data/residency.csv) allowed here {allowed}; data must stay in the country"
             )
+        for target, value in self.storage_and_network_targets():
+            host = target_host(value)
+            foreign = table.foreign(host) if host else None
+            if foreign is not None:
+                raise ConfigurationError(
+                    f"INS-04: the {target} {host!r} is a known endpoint abroad ({foreign} in "
+                    "hospital/core/data/residency.csv); data and servers must stay in the country")
         if min(self.security_bulk_access_patients, self.security_bulk_access_window_minutes,
                self.security_stuffing_accounts, self.security_stuffing_window_minutes,
                self.security_scan_lookback_hours) < 1 or self.security_report_hours <= 0:
@@ -208,6 +229,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stun_urls=_list(env, "HOSPITAL_STUN_URLS"),
         turn_urls=_list(env, "HOSPITAL_TURN_URLS"),
         turn_secret=env.get("HOSPITAL_TURN_SECRET", ""),
+        supervision_url=env.get("HOSPITAL_SUPERVISION_URL", ""),
         security_bulk_access_patients=_int(env, "HOSPITAL_SECURITY_BULK_ACCESS_PATIENTS",
                                            defaults.security_bulk_access_patients),
         security_bulk_access_window_minutes=_int(env, "HOSPITAL_SECURITY_BULK_ACCESS_WINDOW",

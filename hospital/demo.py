@@ -29,7 +29,8 @@ from hospital.visits.intake import service as intake
 
 log = logging.getLogger("hospital.demo")
 
-__all__ = ["DEMO_DEPARTMENTS", "DEMO_SCHEDULES", "DEMO_USERS", "DemoUser", "demo_pdf", "seed_demo", "seed_visits_demo"]
+__all__ = ["DEMO_DEPARTMENTS", "DEMO_INSTITUTION_REGISTRATION",
+           "DEMO_SCHEDULES", "DEMO_USERS", "DemoUser", "demo_pdf", "seed_demo", "seed_visits_demo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,10 @@ DEMO_USERS = (
 DEMO_PHOTOS = {"doctor.wang": "obama.jpg", "pharmacist.li": "biden.jpg"}
 DEMO_PATIENT = Registration(real_name="张三", id_number="11010519491231002X", phone="13800138000",
                             password="patient-demo-2026")
+
+# A well-formed, made-up 医疗机构登记号 of the demo's diagnosing hospital (REV-01): 组织机构代码 42502766-3,
+# 浦东新区 310115, 经济类型 11, 综合医院 A100, 非营利 1.
+DEMO_INSTITUTION_REGISTRATION = "42502766331011511A1001"
 
 # 诊疗科目 codes from the national catalogue (医疗机构诊疗科目名录, as in visits/intake/data/departments.csv: 03.03 is
 # 神经内科, 03.04 心血管内科, 03.07 内分泌); the last one is deliberately not approved.
@@ -168,4 +173,5 @@ async def seed_visits_demo(session: AsyncSession, ctx: HospitalContext, patient_
     document = demo_pdf(["Outpatient record (demo)", "Diagnosis: I10 essential hypertension",
                          f"Date: {diagnosed_on.isoformat()}", "Institution: Demo City First People's Hospital"])
     await intake.file_prior_diagnosis(session, ctx, patient, patient_user_id, intake.PriorDiagnosisInput(
-        "I10", "原发性高血压", "outpatient_record", "示范市第一人民医院", diagnosed_on), document, "application/pdf")
+        "I10", "原发性高血压", "outpatient_record", "示范市第一人民医院", diagnosed_on,
+        institution_registration_number=DEMO_INSTITUTION_REGISTRATION), document, "application/pdf")

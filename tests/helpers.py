@@ -15,7 +15,7 @@ from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent, open_payload
 from hospital.demo import DEMO_PATIENT, DEMO_USERS
 
-__all__ = ["count_rows", "event_payload", "hospital_today", "login", "login_as"]
+__all__ = ["count_rows", "event_payload", "hospital_today", "login", "login_as", "second_admin", "stop_service"]
 
 
 def hospital_today() -> date:
@@ -50,3 +50,23 @@ def event_payload(event: OutboxEvent | dict[str, Any], settings: Settings) -> di
     """An outbox event's whole payload, its sealed part opened with the field key (REC-03)."""
     payload = event.payload if isinstance(event, OutboxEvent) else event
     return open_payload(payload or {}, FieldCipher(settings.field_key))
+
+
+async def second_admin(client: AsyncTestClient[Any], session: AsyncSession, ctx: Any) -> dict[str, str]:
+    """A second administrator (the demo has one), logged in: a whole-service stop needs two (QA-02)."""
+    from hospital.identity.service import create_user
+
+    await create_user(session, ctx, username="admin.two", password="admin-two-pass-2026", role="admin",
+                      display_name="第二管理员")
+    await session.commit()
+    return await login(client, "admin.two", "admin-two-pass-2026")
+
+
+async def stop_service(client: AsyncTestClient[Any], session: AsyncSession, ctx: Any, reason: str,
+                       reason_code: str = "staffing") -> Any:
+    """Stop the whole service as QA-02 asks: the demo administrator asks, a second one confirms."""
+    asked = await client.post("/api/institution/service-stop", headers=await login_as(client, "admin"),
+                              json={"reason_code": reason_code, "reason": reason})
+    assert asked.status_code == 201, asked.text
+    return await client.post(f"/api/institution/service-stop/{asked.json()['stop_id']}/confirmation",
+                             headers=await second_admin(client, session, ctx))

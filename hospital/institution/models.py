@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field
@@ -33,6 +34,9 @@ class Department(Record, table=True):
     code: str = Field(unique=True)
     name: str
     approved: bool = True
+    # PD 8(二): the 正高 and 副高 physicians of this speciality registered at the physical institution, declared
+    # when the department was opened through the API: [{"name", "title", "practice_number"}]
+    senior_physicians: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class ServiceStop(Record, table=True):
@@ -41,6 +45,10 @@ class ServiceStop(Record, table=True):
     __tablename__ = "service_stop"
 
     reason: str
+    reason_code: str | None = None  # service_stop_reasons.csv; a whole-service stop needs one
     stopped_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    # A second administrator confirms a whole-service stop; until then it is requested, not in force
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirmed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
     resumed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resumed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")

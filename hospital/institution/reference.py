@@ -10,9 +10,10 @@ from pathlib import Path
 
 import msgspec
 
+from hospital.config import ConfigurationError, Settings
 from hospital.core.errors import ServiceUnavailable
 
-__all__ = ["DISCLOSURE_FILE", "DisclosureSettings", "load_disclosure_settings"]
+__all__ = ["DISCLOSURE_FILE", "DisclosureSettings", "load_disclosure_settings", "require_own_disclosure"]
 
 DISCLOSURE_FILE = Path(__file__).with_name("data") / "disclosure.json"
 
@@ -69,11 +70,33 @@ class DisclosureSettings(msgspec.Struct, forbid_unknown_fields=True, rename={"ab
     source: str = ""
 
 
-def load_disclosure_settings(data_dir: Path | None = None) -> DisclosureSettings:
-    """The hospital's own file in `data_dir` if present, else the demo file; ServiceUnavailable if malformed."""
+def load_disclosure_settings(data_dir: Path | None = None, *, fallback: bool = True) -> DisclosureSettings:
+    """The hospital's own file in `data_dir` if present, else (`fallback`, never in production) the demo file;
+    ServiceUnavailable if malformed or, without fallback, missing."""
     own = data_dir / "disclosure.json" if data_dir is not None else None
+    if not fallback and (own is None or not own.exists()):
+        raise ServiceUnavailable(f"INS-03: the hospital's own disclosure file {own} is missing")
     path = own if own is not None and own.exists() else DISCLOSURE_FILE
     try:
         return msgspec.json.decode(path.read_bytes(), type=DisclosureSettings)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise ServiceUnavailable(f"INS-03: the disclosure file {path} is malformed: {exc}") from exc
+
+
+def require_own_disclosure(settings: Settings) -> None:
+    """INS-03 at start: production publishes its own disclosure (`<data dir>/disclosure.json`), never the demo's:
+    a missing file, a copy of the demo file or the demo's complaint line refuses to start."""
+    if not settings.is_production:
+        return
+    own = settings.data_dir / "disclosure.json"
+    if not own.exists():
+        raise ConfigurationError(f"INS-03: production needs the hospital's own disclosure file {own} "
+                                 f"(see {DISCLOSURE_FILE} for its shape); the demo's is not published")
+    try:
+        mine = load_disclosure_settings(settings.data_dir, fallback=False)
+    except ServiceUnavailable as exc:
+        raise ConfigurationError(str(exc)) from exc
+    demo = load_disclosure_settings(None)
+    if mine == demo or mine.complaints.phone == demo.complaints.phone:
+        raise ConfigurationError(f"INS-03: {own} is the demo's disclosure (its complaint line "
+                                 f"{demo.complaints.phone}); publish the hospital's own")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -12,14 +13,27 @@ from sqlmodel import select
 from hospital.context import HospitalContext
 from hospital.contracts import institution as contracts
 from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import Conflict, InvalidInput, ServiceStopped
+from hospital.core.errors import Conflict, NotFound, ServiceStopped
 from hospital.core.outbox import emit
 from hospital.institution import rules
 from hospital.institution.models import Department, Licence, ServiceStop
 
-__all__ = ["LicenceInput", "active_service_stop", "all_departments", "approved_department_codes", "current_licence",
-           "public_institution", "record_licence", "require_licence_in_force", "resume_service", "stop_service",
-           "upsert_department"]
+__all__ = [
+    "LicenceInput",
+    "active_service_stop",
+    "all_departments",
+    "approved_department_codes",
+    "confirm_service_stop",
+    "current_licence",
+    "pending_service_stop",
+    "public_institution",
+    "record_licence",
+    "require_licence_in_force",
+    "resume_service",
+    "set_department",
+    "stop_service",
+    "upsert_department",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,33 +66,74 @@ async def require_licence_in_force(session: AsyncSession, ctx: HospitalContext) 
 
 
 async def active_service_stop(session: AsyncSession) -> ServiceStop | None:
-    query = select(ServiceStop).where(ServiceStop.resumed_at == None).order_by(  # noqa: E711
+    """The stop in force: confirmed by a second administrator and not resumed."""
+    query = select(ServiceStop).where(ServiceStop.resumed_at == None, ServiceStop.confirmed_at != None).order_by(  # noqa: E711
         ServiceStop.created_at.desc()).limit(1)  # type: ignore[attr-defined]
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def stop_service(session: AsyncSession, ctx: HospitalContext, actor: Actor, reason: str) -> ServiceStop:
-    """QA-02: stop clinical service until resumed; reported to the platform."""
+async def pending_service_stop(session: AsyncSession) -> ServiceStop | None:
+    """A stop asked for and waiting for the second administrator."""
+    query = select(ServiceStop).where(ServiceStop.resumed_at == None, ServiceStop.confirmed_at == None).order_by(  # noqa: E711
+        ServiceStop.created_at.desc()).limit(1)  # type: ignore[attr-defined]
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def stop_service(session: AsyncSession, ctx: HospitalContext, actor: Actor, reason_code: str,
+                       reason: str) -> ServiceStop:
+    """QA-02: ask to stop the whole clinical service, with a coded reason (`service_stop_reasons.csv`); it takes
+    effect when a second administrator confirms it (`confirm_service_stop`). A department (its approval) or a
+    clinician (a suspension) is stopped by one administrator."""
+    text = rules.check_service_stop_reason(reason_code, reason)
     if await active_service_stop(session) is not None:
-        raise Conflict("service is already stopped")
-    if not reason.strip():
-        raise InvalidInput("say why service stops")
-    stop = ServiceStop(reason=reason.strip(), stopped_by_user_id=actor.user_id)
+        raise Conflict("service is already stopped", rule_id="QA-02")
+    if await pending_service_stop(session) is not None:
+        raise Conflict("a stop is already waiting for a second administrator's confirmation", rule_id="QA-02")
+    stop = ServiceStop(reason=text, reason_code=reason_code, stopped_by_user_id=actor.user_id)
     session.add(stop)
     await session.flush()
+    await append_audit(session, actor, "institution.service_stop_requested", subject_type="service_stop",
+                       subject_id=stop.id, rule_id="QA-02", detail={"reason_code": reason_code, "reason": text})
+    await session.commit()
+    return stop
+
+
+async def confirm_service_stop(session: AsyncSession, ctx: HospitalContext, actor: Actor,
+                               stop_id: uuid.UUID) -> ServiceStop:
+    """The second administrator confirms: service stops now, audited and reported to the platform."""
+    stop = await pending_service_stop(session)
+    if stop is None or stop.id != stop_id:
+        raise NotFound("no stop of that id is waiting for confirmation")
+    rules.check_service_stop_confirmation(stop.stopped_by_user_id, actor.user_id)
+    stop.confirmed_at, stop.confirmed_by_user_id = ctx.now(), actor.user_id
+    stop.touch()
+    await session.flush()
     await append_audit(session, actor, "institution.service_stopped", subject_type="service_stop",
-                       subject_id=stop.id, rule_id="QA-02", detail={"reason": stop.reason})
+                       subject_id=stop.id, rule_id="QA-02",
+                       detail={"reason_code": stop.reason_code, "reason": stop.reason,
+                               "requested_by": stop.stopped_by_user_id, "confirmed_by": actor.user_id})
     await emit(session, "institution.service_stopped", subject_type="institution", subject_id="service",
-               version=int(stop.created_at.timestamp() * 1000),
-               payload=contracts.ServiceStopped(reason=stop.reason, stopped_at=stop.created_at))
+               version=int(stop.confirmed_at.timestamp() * 1000),
+               payload=contracts.ServiceStopped(reason=f"[{stop.reason_code}] {stop.reason}",
+                                                stopped_at=stop.confirmed_at))
     await session.commit()
     return stop
 
 
 async def resume_service(session: AsyncSession, ctx: HospitalContext, actor: Actor) -> ServiceStop:
+    """Resume service (one administrator), or withdraw a stop still waiting for its confirmation."""
     stop = await active_service_stop(session)
     if stop is None:
-        raise Conflict("service is not stopped")
+        pending = await pending_service_stop(session)
+        if pending is None:
+            raise Conflict("service is not stopped")
+        pending.resumed_at, pending.resumed_by_user_id = ctx.now(), actor.user_id
+        pending.touch()
+        await session.flush()
+        await append_audit(session, actor, "institution.service_stop_withdrawn", subject_type="service_stop",
+                           subject_id=pending.id, rule_id="QA-02")
+        await session.commit()
+        return pending
     stop.resumed_at, stop.resumed_by_user_id = ctx.now(), actor.user_id
     stop.touch()
     await session.flush()
@@ -103,7 +158,11 @@ async def all_departments(session: AsyncSession) -> list[dict[str, Any]]:
 
 
 async def record_licence(session: AsyncSession, actor: Actor, data: LicenceInput) -> Licence:
-    """Record a new or renewed licence; the newest row is the one in force. Reported to the platform."""
+    """Record a new or renewed licence, its fields checked by their formats (INS-01); the newest row is the one
+    in force. Reported to the platform."""
+    rules.check_licence_fields(rules.LicenceText(
+        data.licence_number, data.institution_name, data.internet_hospital_name, data.issuer, data.valid_from,
+        data.valid_until, tuple(data.service_modes), data.address, data.legal_representative))
     licence = Licence(**asdict(data))
     session.add(licence)
     await session.flush()
@@ -137,17 +196,33 @@ def _licence_event(licence: Licence) -> contracts.LicenceRecorded:
         address=licence.address, legal_representative=licence.legal_representative)
 
 
-async def upsert_department(session: AsyncSession, actor: Actor, code: str, name: str, approved: bool) -> Department:
+async def set_department(session: AsyncSession, actor: Actor, code: str, name: str, approved: bool,
+                         senior_physicians: list[rules.SeniorPhysician] | None = None) -> Department:
+    """The administrator sets a department (INS-02). Opening one (approving a department that is new or not
+    approved) needs the PD 8(二) evidence: one 正高 and one 副高 physician of the speciality, kept with it;
+    withdrawing or renaming needs nothing."""
+    existing = (await session.execute(select(Department).where(Department.code == code))).scalar_one_or_none()
+    opening = approved and (existing is None or not existing.approved)
+    if opening:
+        rules.check_department_opening(code, senior_physicians or [])
+    return await upsert_department(session, actor, code, name, approved,
+                                   senior_physicians=[asdict(p) for p in senior_physicians or []] if opening else None)
+
+
+async def upsert_department(session: AsyncSession, actor: Actor, code: str, name: str, approved: bool, *,
+                           senior_physicians: list[dict[str, Any]] | None = None) -> Department:
     department = (await session.execute(select(Department).where(Department.code == code))).scalar_one_or_none()
     if department is None:
-        department = Department(code=code, name=name, approved=approved)
+        department = Department(code=code, name=name, approved=approved, senior_physicians=senior_physicians)
         session.add(department)
     else:
         department.name, department.approved = name, approved
+        if senior_physicians is not None:
+            department.senior_physicians = senior_physicians
         department.touch()
     await session.flush()
     await append_audit(session, actor, "institution.department_set", subject_type="department", subject_id=code,
-                       detail={"name": name, "approved": approved})
+                       detail={"name": name, "approved": approved, "senior_physicians": senior_physicians})
     await emit(session, "institution.department", subject_type="department", subject_id=code,
                payload=contracts.DepartmentSet(code=code, name=name, approved=approved),
                version=int(department.updated_at.timestamp() * 1000))
@@ -167,11 +242,14 @@ async def public_institution(session: AsyncSession, ctx: HospitalContext) -> dic
     except ServiceStopped:
         in_force = False
     stop = await active_service_stop(session)
+    pending = await pending_service_stop(session)
     return {
         "name": licence.internet_hospital_name if licence else ctx.settings.hospital_name,
         "licence": _licence_payload(licence) if licence else None,
         "licence_in_force": in_force,
         "service_stopped": stop is not None,
         "service_stop_reason": stop.reason if stop else None,
+        "service_stop_reason_code": stop.reason_code if stop else None,
+        "service_stop_pending": pending is not None,
         "departments": [{"code": d.code, "name": d.name} for d in departments if d.approved],
     }

@@ -13,7 +13,7 @@ complaints, dispute procedure) comes from the institution's reviewed file (hospi
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from hospital.context import HospitalContext
+from hospital.core.errors import RuleViolation
 from hospital.institution.models import Department
 from hospital.institution.reference import load_disclosure_settings
 from hospital.institution.service import public_institution
@@ -28,7 +29,10 @@ from hospital.prescriptions.formulary.tables import load_formulary
 from hospital.prescriptions.formulary.values import Formulary
 from hospital.signing.service import CredentialView, clinician_credentials
 from hospital.staff.models import StaffMember
+from hospital.staff.rules import check_can_practise
+from hospital.staff.service import standing_of
 from hospital.visits.booking.models import Schedule
+from hospital.visits.booking.service import MODES
 
 __all__ = ["E_CREDENTIAL_NOTE", "disclosure"]
 
@@ -97,13 +101,23 @@ def _formulary(ctx: HospitalContext) -> Formulary:
     return formulary
 
 
+def _may_practise(member: StaffMember, today: date) -> bool:
+    """Listed as practising only while STAFF-03 lets the clinician act: not suspended, credentials in force."""
+    try:
+        check_can_practise(standing_of(member), today)
+    except RuleViolation:
+        return False
+    return True
+
+
 async def disclosure(session: AsyncSession, ctx: HospitalContext, formulary: Formulary | None = None) -> dict[str, Any]:
     """Everything INS-03 names, for the public page. Suspended clinicians are not listed as practising."""
-    settings = load_disclosure_settings(ctx.settings.data_dir)
+    settings = load_disclosure_settings(ctx.settings.data_dir, fallback=not ctx.settings.is_production)
     institution = await public_institution(session, ctx)
     department_names = {d.code: d.name for d in (await session.execute(select(Department))).scalars().all()}
-    staff = (await session.execute(select(StaffMember).where(StaffMember.suspended == False)  # noqa: E712
-                                   .order_by(StaffMember.kind, StaffMember.created_at))).scalars().all()  # type: ignore[arg-type]
+    listed = (await session.execute(select(StaffMember).where(StaffMember.suspended == False)  # noqa: E712
+                                    .order_by(StaffMember.kind, StaffMember.created_at))).scalars().all()  # type: ignore[arg-type]
+    staff = [m for m in listed if _may_practise(m, ctx.today())]  # an expired credential is not "available"
     doctors = {m.user_id: m for m in staff if m.kind == "doctor"}
     # Only a certificate in force is an e-credential; a suspension revokes it (and the clinician is not listed).
     credentials = {c.staff_id: c for c in await clinician_credentials(session) if c.revoked_at is None}
@@ -113,8 +127,10 @@ async def disclosure(session: AsyncSession, ctx: HospitalContext, formulary: For
         "e_credential_note": E_CREDENTIAL_NOTE,
         "schedules": await _schedules(session, ctx, doctors, department_names),
         "service_hours": msgspec.to_builtins(settings.service_hours),
-        "service_modes": msgspec.to_builtins(settings.service_modes),
-        "reply_time_limits": msgspec.to_builtins(settings.reply_time_limits),
+        # Only the modes booking accepts are advertised (INS-03): a mode in the file that cannot be booked is not
+        # offered to the public.
+        "service_modes": msgspec.to_builtins([m for m in settings.service_modes if m.code in MODES]),
+        "reply_time_limits": msgspec.to_builtins([r for r in settings.reply_time_limits if r.mode in MODES]),
         "prices": {"services": msgspec.to_builtins(settings.service_prices),
                    "drugs": _drug_prices(formulary or _formulary(ctx))},
         "complaints": msgspec.to_builtins(settings.complaints),

@@ -54,6 +54,10 @@ class RenewalBody(msgspec.Struct, forbid_unknown_fields=True):
     credentials: list[CredentialBody]
 
 
+class DepartmentsBody(msgspec.Struct, forbid_unknown_fields=True):
+    departments: Annotated[list[Annotated[str, msgspec.Meta(max_length=8)]], msgspec.Meta(max_length=40)]
+
+
 def staff_view(member: StaffMember) -> dict[str, Any]:
     """What an administrator sees: never the ID number in clear, the photo or the face template."""
     return {"staff_id": str(member.id), "user_id": str(member.user_id), "kind": member.kind,
@@ -118,3 +122,10 @@ class StaffController(Controller):
         credentials = [{**msgspec.structs.asdict(c), "valid_until": c.valid_until.isoformat() if c.valid_until else None}
                        for c in data.credentials]
         return staff_view(await service.renew_credentials(db_session, ctx, actor_of(request), staff_id, credentials))
+
+    @put("/{staff_id:uuid}/departments", summary="Assign departments, within the licence and the practice scope "
+         "(INS-02, STAFF-03)")
+    async def assign(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     staff_id: uuid.UUID, data: DepartmentsBody) -> dict[str, Any]:
+        return staff_view(await service.assign_departments(db_session, ctx, actor_of(request), staff_id,
+                                                           data.departments))

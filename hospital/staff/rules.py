@@ -7,15 +7,17 @@ credentials (PD 13; the supervision platform's 准入 checks).
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from hospital.core.errors import AccessRefused, RuleViolation
 from hospital.core.rule_registry import rule
 from hospital.institution.rules import department_covers
+from hospital.staff.scopes import PracticeScope, practice_scopes
 
 __all__ = [
+    "LIFELONG_CREDENTIALS",
     "MIN_CLINICAL_YEARS",
     "Credential",
     "StaffApplication",
@@ -23,6 +25,8 @@ __all__ = [
     "StaffStanding",
     "check_admission",
     "check_can_practise",
+    "check_credentials_expire",
+    "check_departments_in_scope",
     "check_doctor_admission",
     "check_nurse_admission",
     "check_pharmacist_admission",
@@ -64,6 +68,38 @@ class StaffApplication:
 DOCTOR_CREDENTIALS = ("physician_qualification", "physician_practice")  # 医师资格证, 医师执业证
 PHARMACIST_CREDENTIALS = ("pharmacist_qualification",)  # 药师资格证
 NURSE_CREDENTIALS = ("nurse_qualification", "nurse_practice")  # 护士资格证, 护士执业注册证
+# 资格证书 attest an examination passed and carry no validity period (医师法 第十一条; 执业药师职业资格制度规定;
+# 护士执业资格考试办法); every other credential (执业证书/注册, 职称 where it lapses) carries its expiry date, so
+# that practice stops the day after it (STAFF-03). A credential of another kind without an expiry is refused.
+LIFELONG_CREDENTIALS = frozenset({"physician_qualification", "pharmacist_qualification", "nurse_qualification"})
+
+
+@rule("STAFF-03", "Every credential but a lifelong 资格证书 carries its expiry date", source="PD 13")
+def check_credentials_expire(credentials: Collection[Credential], rule_id: str = "STAFF-03") -> None:
+    undated = [c.kind for c in credentials if c.valid_until is None and c.kind not in LIFELONG_CREDENTIALS]
+    if undated:
+        raise RuleViolation(rule_id, f"credentials without an expiry date: {', '.join(undated)}; only "
+                                     f"{', '.join(sorted(LIFELONG_CREDENTIALS))} are lifelong", undated=undated)
+
+
+def _scope_of(practice_scope: str, scopes: Mapping[str, PracticeScope]) -> PracticeScope:
+    found = scopes.get(practice_scope.strip())
+    if found is None:
+        raise RuleViolation("STAFF-03", f"执业范围 {practice_scope!r} is not in the reviewed scope table",
+                            practice_scope=practice_scope)
+    return found
+
+
+@rule("STAFF-03", "A doctor serves only departments within the registered practice scope (执业范围)",
+      source="PD 13; 卫医发〔2001〕169号")
+def check_departments_in_scope(practice_scope: str, departments: Collection[str],
+                               scopes: Mapping[str, PracticeScope] | None = None) -> None:
+    """Refuse a department that the scope's 诊疗科目 do not cover (外科专业 cannot serve 03.04 心血管内科)."""
+    scope = _scope_of(practice_scope, practice_scopes() if scopes is None else scopes)
+    outside = [d for d in departments if not any(department_covers(own, d) for own in scope.department_codes)]
+    if outside:
+        raise RuleViolation("STAFF-03", f"执业范围 {scope.scope_zh} covers {' '.join(scope.department_codes)}, not "
+                                        f"{', '.join(outside)}", practice_scope=scope.scope_zh, outside=outside)
 
 
 def _missing(application: StaffApplication, required: Collection[str], rule_id: str) -> None:
@@ -104,14 +140,17 @@ def check_doctor_admission(application: StaffApplication, today: date, approved_
         raise RuleViolation("STAFF-01", f"{application.clinical_years} years of independent clinical work; "
                                         f"at least {MIN_CLINICAL_YEARS} are required",
                             clinical_years=application.clinical_years)
+    check_credentials_expire(application.credentials, "STAFF-01")
     _not_expired(application, today, "STAFF-01")
     _departments(application, approved_departments)
+    check_departments_in_scope(application.practice_scope, application.departments)
 
 
 @rule("STAFF-02", "Pharmacists: qualification certificate, title, ID, photo", source="SP 准入")
 def check_pharmacist_admission(application: StaffApplication, today: date,
                                approved_departments: Collection[str]) -> None:
     _missing(application, PHARMACIST_CREDENTIALS, "STAFF-02")
+    check_credentials_expire(application.credentials, "STAFF-02")
     _not_expired(application, today, "STAFF-02")
 
 
@@ -120,6 +159,7 @@ def check_nurse_admission(application: StaffApplication, today: date, approved_d
     _missing(application, NURSE_CREDENTIALS, "STAFF-02")
     if application.clinical_years < MIN_CLINICAL_YEARS:
         raise RuleViolation("STAFF-02", f"nurses need at least {MIN_CLINICAL_YEARS} years of practice")
+    check_credentials_expire(application.credentials, "STAFF-02")
     _not_expired(application, today, "STAFF-02")
     _departments(application, approved_departments)
 
@@ -138,6 +178,7 @@ class StaffStanding:
     suspended: bool
     departments: tuple[str, ...]
     credentials: tuple[Credential, ...] = field(default_factory=tuple)
+    practice_scope: str = ""  # a doctor's 执业范围; its departments are checked at every act
 
 
 @rule("STAFF-03", "A clinician practises only while not suspended, with valid credentials, in assigned departments",
@@ -146,9 +187,17 @@ def check_can_practise(standing: StaffStanding, today: date, department: str | N
     if standing.suspended:
         raise AccessRefused("STAFF-03", "this clinician's practice is suspended")
     for credential in standing.credentials:
+        if credential.valid_until is None and credential.kind not in LIFELONG_CREDENTIALS:
+            raise AccessRefused("STAFF-03", f"credential {credential.kind} has no expiry date on record; practice is "
+                                            "blocked until it is renewed with one")
         if credential.valid_until is not None and credential.valid_until < today:
             raise AccessRefused("STAFF-03", f"credential {credential.kind} expired on {credential.valid_until}; "
                                             "practice is blocked until it is renewed")
     # A clinician assigned a 一级科目 ("03" 内科) practises in its 二级科目 ("03.04"), as the licence reads (INS-02).
     if department is not None and not any(department_covers(own, department) for own in standing.departments):
         raise AccessRefused("STAFF-03", f"department {department} is not among this clinician's departments")
+    if department is not None and standing.kind is StaffKind.DOCTOR:
+        try:
+            check_departments_in_scope(standing.practice_scope, (department,))
+        except RuleViolation as outside:
+            raise AccessRefused("STAFF-03", outside.detail) from None

@@ -22,14 +22,15 @@ from hospital.core.outbox import emit
 from hospital.core.retention import RetentionClass
 from hospital.identity.models import User
 from hospital.identity.service import create_user, login_hash
-from hospital.institution.service import approved_department_codes
+from hospital.institution.rules import check_department_approved
+from hospital.institution.service import approved_department_codes, require_licence_in_force
 from hospital.patients.rules import ResidentId, check_resident_id
 from hospital.staff import rules
 from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
 from hospital.staff.models import StaffMember
 
-__all__ = ["Admission", "admit_staff", "get_staff", "list_staff", "renew_credentials", "require_can_practise",
-           "set_suspension", "staff_for_user", "standing_of"]
+__all__ = ["Admission", "admit_staff", "assign_departments", "get_staff", "list_staff", "renew_credentials",
+           "require_can_practise", "require_clinical_act", "set_suspension", "staff_for_user", "standing_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ def _credentials(raw: list[dict[str, Any]]) -> tuple[rules.Credential, ...]:
 
 def standing_of(member: StaffMember) -> rules.StaffStanding:
     return rules.StaffStanding(rules.StaffKind(member.kind), member.suspended, tuple(member.departments),
-                               _credentials(member.credentials))
+                               _credentials(member.credentials), member.practice_scope)
 
 
 async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor, data: Admission,
@@ -182,6 +183,7 @@ async def renew_credentials(session: AsyncSession, ctx: HospitalContext, actor: 
                             credentials: list[dict[str, Any]]) -> StaffMember:
     member = await get_staff(session, staff_id)
     renewed = {c.kind: c for c in _credentials(credentials)}
+    rules.check_credentials_expire(tuple(renewed.values()))
     current = {c["kind"]: c for c in member.credentials}
     for kind, credential in renewed.items():
         current[kind] = _credential_json(credential)
@@ -199,3 +201,37 @@ async def require_can_practise(session: AsyncSession, ctx: HospitalContext, user
     rules.check_can_practise(standing_of(member), ctx.today(), department)
     return member
 
+
+
+async def assign_departments(session: AsyncSession, ctx: HospitalContext, actor: Actor, staff_id: uuid.UUID,
+                             departments: list[str]) -> StaffMember:
+    """Change the departments a clinician serves: each approved on the licence (INS-02) and, for a doctor,
+    within the registered 执业范围 (STAFF-03). Reported to the platform (STAFF-04)."""
+    member = await get_staff(session, staff_id)
+    chosen = sorted(dict.fromkeys(d.strip() for d in departments if d.strip()))
+    if not chosen:
+        raise RuleViolation("STAFF-03", "a clinician is assigned at least one department")
+    approved = await approved_department_codes(session)
+    for code in chosen:
+        check_department_approved(code, approved)
+    if member.kind == rules.StaffKind.DOCTOR:
+        rules.check_departments_in_scope(member.practice_scope, chosen)
+    before = list(member.departments)
+    member.departments = chosen
+    await _changed(session, ctx, actor, member, "staff.departments_assigned", {"from": before, "to": chosen})
+    return member
+
+
+async def require_clinical_act(session: AsyncSession, ctx: HospitalContext, user_id: uuid.UUID, *,
+                               department: str | None = None, licence_department: str | None = None) -> StaffMember:
+    """The one guard of every clinical act (accept, start, EMR, prescribe, review, dispense), checked at the
+    moment of acting, not only at booking: the licence is in force and the hospital has not stopped service
+    (INS-01, QA-02); the clinician is not suspended, holds unexpired credentials and serves `department`
+    within the registered scope (STAFF-03); the department the act belongs to (`licence_department`, else
+    `department`) is still approved on the licence (INS-02)."""
+    await require_licence_in_force(session, ctx)
+    member = await require_can_practise(session, ctx, user_id, department)
+    on_licence = licence_department or department
+    if on_licence is not None:
+        check_department_approved(on_licence, await approved_department_codes(session))
+    return member

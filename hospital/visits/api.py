@@ -5,11 +5,12 @@ from __future__ import annotations
 from litestar.types import ControllerRouterHandler
 
 from hospital.visits.booking.api import DoctorQueueController, ScheduleController
-from hospital.visits.encounter.api import VisitController
+from hospital.visits.encounter.api import ScheduleWithdrawalController, VisitController
 from hospital.visits.intake.api import ConsentController, PriorDiagnosisController
 
 __all__ = ["VISIT_ROUTES"]
 
 VISIT_ROUTES: list[ControllerRouterHandler] = [
-    ConsentController, PriorDiagnosisController, ScheduleController, VisitController, DoctorQueueController,
+    ConsentController, PriorDiagnosisController, ScheduleController, ScheduleWithdrawalController, VisitController,
+    DoctorQueueController,
 ]

@@ -8,7 +8,7 @@ record, sees the prescription in effect and rates the visit.
 The steps run in order in one test (`JOURNEY`); each is a small function over the shared `Journey`: the
 doctor's prescription is first refused with the rule findings shown beside the form (RX-03), then signed; the
 pharmacist approves with both signatures checked on the export, dispenses and ships; the patient sees the
-prescription in effect with its delivery. A second test: booking with a diagnosis never seen online (A00, cholera) shows
+prescription in effect with its delivery. A second test: filing a diagnosis never seen online (A00, cholera) shows
 the rule's own message.
 """
 
@@ -24,6 +24,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from hospital.demo import DEMO_INSTITUTION_REGISTRATION
 from tests.e2e.conftest import DESKTOP, PHONE, Screens, new_page
 from tests.e2e.test_clinician_faces import log_in, resident_id, verify_face
 from tests.helpers import hospital_today
@@ -84,6 +85,7 @@ def patient_uploads_a_diagnosis(j: Journey) -> None:
     page.get_by_label("诊断名称").fill("原发性高血压")
     page.get_by_label("ICD-10 编码").fill("I10")
     page.get_by_label("诊断机构").fill("示范市第一人民医院")
+    page.get_by_label("医疗机构登记号").fill(DEMO_INSTITUTION_REGISTRATION)
     page.get_by_label("诊断日期").fill((hospital_today() - timedelta(days=120)).isoformat())
     page.get_by_label("资料类型").select_option("outpatient_record")
     page.get_by_label("病历资料（照片或PDF）").set_input_files(j.document)
@@ -273,28 +275,22 @@ def test_the_full_journey_from_registration_to_the_effective_prescription(
         context.close()
 
 
-def test_booking_with_cholera_shows_the_rules_message(plain_browser: Browser, hospital_url: str, screens: Screens,
-                                                      tmp_path: Path) -> None:
+def test_filing_cholera_shows_the_rules_message(plain_browser: Browser, hospital_url: str, screens: Screens,
+                                                 tmp_path: Path) -> None:
     context, page = new_page(plain_browser, hospital_url, PHONE)
     log_in(page, "13800138000", "patient-demo-2026")  # the demo patient has consented
     page.goto("/patient/diagnoses")
     page.get_by_label("诊断名称").fill("霍乱")
     page.get_by_label("ICD-10 编码").fill("A00")
     page.get_by_label("诊断机构").fill("示范市传染病医院")
+    page.get_by_label("医疗机构登记号").fill(DEMO_INSTITUTION_REGISTRATION)
     page.get_by_label("诊断日期").fill((hospital_today() - timedelta(days=10)).isoformat())
     page.get_by_label("病历资料（照片或PDF）").set_input_files(outpatient_record(tmp_path / "a00.png", "A00 cholera"))
     page.get_by_role("button", name="上传").click()
-    cholera = page.get_by_test_id("prior-diagnosis").filter(has_text="霍乱（A00）")
-    expect(cholera.get_by_test_id("eligibility")).to_contain_text("REV-03")
-    screens(page, "cholera-not-eligible")
-
-    page.get_by_role("link", name="预约复诊").click()
-    page.get_by_test_id("prior-option").filter(has_text="霍乱（A00）").get_by_role("radio").check()
-    page.get_by_role("button", name="确认预约").click()
-    refusal = page.locator("[data-role=form-error]").get_by_role("alert")
+    refusal = page.locator("[data-role=form-error]").get_by_role("alert")  # refused at filing already (REV-03)
     expect(refusal).to_contain_text("REV-03")
     expect(refusal).to_contain_text("A00 霍乱 (Cholera) is class_a_infectious: not served online")
     expect(refusal).to_contain_text("该病情不能在线诊疗")
-    expect(page).to_have_url(re.compile(r"/patient/book"))
-    screens(page, "cholera-booking-refused")
+    expect(page.get_by_test_id("prior-diagnosis").filter(has_text="霍乱（A00）")).to_have_count(0)
+    screens(page, "cholera-filing-refused")
     context.close()

@@ -33,7 +33,7 @@ def test_the_disclosure_page_shows_every_item_ins_03_names(plain_browser: Browse
     expect(clinicians.get_by_role("row").filter(has_text="王医生")).to_contain_text("证书有效期至")
     expect(clinicians.get_by_role("row").filter(has_text="李药师")).to_contain_text("证书有效期至")
     service = page.get_by_test_id("disclosure-service")
-    for text in ("08:00–20:00", "视频复诊", "语音复诊", "图文复诊", "24小时内回复"):
+    for text in ("08:00–20:00", "视频复诊", "图文复诊", "24小时内回复"):  # only modes booking accepts (INS-03)
         expect(service).to_contain_text(text)
     expect(page.get_by_test_id("disclosure-schedules")).to_be_visible()
     prices = page.get_by_test_id("disclosure-prices")

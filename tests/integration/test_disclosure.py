@@ -13,6 +13,7 @@ from sqlmodel import select
 from hospital.context import HospitalContext
 from hospital.staff.models import StaffMember
 from hospital.visits.booking.models import Schedule
+from hospital.visits.booking.service import MODES
 from tests.helpers import login_as
 
 pytestmark = pytest.mark.requirement("INS-03")
@@ -66,8 +67,8 @@ async def test_disclosure_names_every_ins_03_item_without_a_token(client: AsyncT
     assert (schedule["doctor"], schedule["department"], schedule["remaining"]) == ("王医生", names[department], 10)
     assert len([s for s in body["schedules"] if s["price_cny"] == "30.00"]) == 1  # 20 days ahead is not listed
     assert body["service_hours"] and all(h["opens"] and h["closes"] for h in body["service_hours"])
-    assert {m["code"] for m in body["service_modes"]} == {"video", "audio", "text"}
-    assert {r["mode"] for r in body["reply_time_limits"]} == {"video", "audio", "text"}
+    # only what booking accepts is advertised (the demo file also lists 语音, which booking refuses today)
+    assert {m["code"] for m in body["service_modes"]} == set(MODES) == {r["mode"] for r in body["reply_time_limits"]}
     assert all(r["minutes"] > 0 for r in body["reply_time_limits"])
     assert any(p["code"].startswith("consult_") and p["price_cny"] for p in body["prices"]["services"])
     drugs = {d["name_zh"]: d for d in body["prices"]["drugs"]}
@@ -115,3 +116,31 @@ async def test_a_malformed_disclosure_file_is_refused_loudly(client: AsyncTestCl
     response = await client.get("/api/institution/disclosure")
     assert response.status_code == 503
     assert "disclosure" in response.json()["detail"]
+
+
+async def test_a_mode_booking_refuses_is_not_advertised(client: AsyncTestClient[Any], demo: None,
+                                                        ctx: HospitalContext) -> None:
+    import json
+
+    from hospital.institution.reference import DISCLOSURE_FILE
+
+    own = json.loads(DISCLOSURE_FILE.read_text(encoding="utf-8"))
+    own["service_modes"].append({"code": "house_call", "name": {"zh": "上门复诊", "en": "House call"}})
+    own["reply_time_limits"].append({"mode": "house_call", "minutes": 60, "text": {"zh": "上门", "en": "House call"}})
+    (ctx.settings.data_dir / "disclosure.json").write_text(json.dumps(own, ensure_ascii=False), encoding="utf-8")
+    body = await _disclosure(client)
+    assert "house_call" not in {m["code"] for m in body["service_modes"]} | {r["mode"] for r in body["reply_time_limits"]}
+    assert {m["code"] for m in body["service_modes"]} == set(MODES)
+
+
+async def test_a_clinician_whose_credential_expired_is_not_listed(client: AsyncTestClient[Any], demo: None,
+                                                                  ctx: HospitalContext) -> None:
+    admin = await login_as(client, "admin")
+    doctor = next(m for m in (await client.get("/api/staff/", headers=admin)).json() if m["kind"] == "doctor")
+    yesterday = (ctx.today() - timedelta(days=1)).isoformat()
+    renewed = await client.put(f"/api/staff/{doctor['staff_id']}/credentials", headers=admin, json={
+        "credentials": [{"kind": "physician_practice", "number": "110310000000001", "valid_until": yesterday}]})
+    assert renewed.status_code == 200, renewed.text
+    body = await _disclosure(client)
+    assert [c["kind"] for c in body["clinicians"]] == ["pharmacist"]
+    assert body["schedules"] == []  # nor offered through the schedules of an expired clinician

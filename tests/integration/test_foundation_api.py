@@ -120,11 +120,12 @@ async def test_me_needs_a_valid_token(client: AsyncTestClient[Any], demo: None) 
 
 
 async def test_only_an_admin_may_record_a_licence(client: AsyncTestClient[Any], demo: None) -> None:
-    body = {"licence_number": "NEW-1", "institution_name": "x", "internet_hospital_name": "y", "issuer": "z",
+    body = {"licence_number": "PDY0002-310115-NEW1", "institution_name": "示范市第一人民医院",
+            "internet_hospital_name": "示范市第一人民医院互联网医院", "issuer": "示范市卫生健康委员会",
             "valid_from": "2026-01-01", "valid_until": "2030-01-01", "service_modes": ["互联网诊疗"]}
     as_doctor = await client.post("/api/institution/licence", json=body, headers=await login_as(client, "doctor"))
     assert as_doctor.status_code == 403
     as_admin = await client.post("/api/institution/licence", json=body, headers=await login_as(client, "admin"))
     assert as_admin.status_code == 201
     public = (await client.get("/api/institution")).json()
-    assert public["licence"]["licence_number"] == "NEW-1"
+    assert public["licence"]["licence_number"] == "PDY0002-310115-NEW1"

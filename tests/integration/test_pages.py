@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from hospital.context import HospitalContext
 from hospital.web.pages import PAGES
 
 pytestmark = pytest.mark.requirement("INS-01", "QA-02")
@@ -78,14 +80,13 @@ async def test_an_expired_licence_puts_a_banner_on_every_page(client: AsyncTestC
     assert 'class="banner banner-stop" role="alert"' in html and "INS-01" in html
 
 
-async def test_a_service_stop_is_announced_on_every_page_with_its_reason(client: AsyncTestClient[Any],
-                                                                        demo: None) -> None:
-    from tests.helpers import login_as
+async def test_a_service_stop_is_announced_on_every_page_with_its_reason(
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None
+) -> None:
+    from tests.helpers import stop_service
 
-    admin = await login_as(client, "admin")
-    response = await client.post("/api/institution/service-stop", headers=admin,
-                                  json={"reason": "信息系统升级维护"})
-    assert response.status_code in (200, 201), response.text
+    response = await stop_service(client, session, ctx, "信息系统升级维护", "information_system")
+    assert response.status_code == 200, response.text
     html = (await client.get("/patient/register")).text
     assert "QA-02" in html and "信息系统升级维护" in html
 

@@ -20,7 +20,7 @@ from hospital.patients.models import Patient
 from hospital.quality.models import Rating
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.intake.models import PriorDiagnosisRecord
-from tests.helpers import count_rows, event_payload, login_as
+from tests.helpers import count_rows, event_payload, login_as, stop_service
 
 pytestmark = pytest.mark.requirement("QA-01", "QA-02", "SUP-04")
 
@@ -134,8 +134,8 @@ async def test_a_stopped_hospital_refuses_clinical_work_until_it_resumes(
     from hospital.institution.service import require_licence_in_force
 
     admin = await login_as(client, "admin")
-    stopped = await client.post("/api/institution/service-stop", headers=admin, json={"reason": "药师不足"})
-    assert stopped.status_code == 201
+    stopped = await stop_service(client, session, ctx, "药师不足，暂停服务")  # asked, then confirmed by a second admin
+    assert stopped.status_code == 200, stopped.text
     assert (await client.get("/api/institution/")).json()["service_stopped"] is True
     with pytest.raises(ServiceStopped) as refused:
         await require_licence_in_force(session, ctx)

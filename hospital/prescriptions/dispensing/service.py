@@ -39,7 +39,7 @@ from hospital.prescriptions.rules import (
 from hospital.signing import service as signing
 from hospital.signing.ca import ClinicianRole
 from hospital.signing.errors import SignatureInvalid
-from hospital.staff.service import require_can_practise
+from hospital.staff.service import require_clinical_act
 
 __all__ = ["EVENT_COURIER", "EVENT_STATUS", "dispense", "update_delivery"]
 
@@ -79,7 +79,7 @@ async def dispense(session: AsyncSession, ctx: HospitalContext, actor: Actor, pr
     rx = await prescription_in_scope(session, principal, prescription_id)
     require_practice_session(ctx, principal)
     kind, courier = check_courier(courier_kind, courier_name)
-    await require_can_practise(session, ctx, principal.user_id)
+    await require_clinical_act(session, ctx, principal.user_id, licence_department=rx.department_code)
     review = (await session.execute(select(PrescriptionReview).where(
         PrescriptionReview.prescription_id == rx.id))).scalar_one_or_none()
     now = ctx.now()

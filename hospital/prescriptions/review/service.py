@@ -36,7 +36,7 @@ from hospital.prescriptions.rules import (
 from hospital.signing import service as signing
 from hospital.signing.errors import SignatureInvalid
 from hospital.signing.export import review_payload
-from hospital.staff.service import require_can_practise
+from hospital.staff.service import require_clinical_act
 
 __all__ = ["review_prescription", "verified_document"]
 
@@ -73,7 +73,7 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
         raise Conflict(f"the prescription changed since you opened it (version {rx.version}, not {version})",
                        rule_id="RX-06", current_version=rx.version)
     await require_licence_in_force(session, ctx)
-    member = await require_can_practise(session, ctx, principal.user_id)
+    member = await require_clinical_act(session, ctx, principal.user_id, licence_department=rx.department_code)
     document = await verified_document(session, ctx, rx)
     pharmacist = await signing.signer_for(session, ctx, principal.user_id)
     now = ctx.now()

@@ -41,7 +41,7 @@ from hospital.signing import service as signing
 from hospital.signing.canonical import canonical_json
 from hospital.signing.export import build_export_bundle
 from hospital.staff.service import require_can_practise
-from hospital.visits.encounter.service import require_visit_open_for_prescribing
+from hospital.visits.encounter.service import check_prescription_diagnoses, require_visit_open_for_prescribing
 from hospital.visits.intake.models import PriorDiagnosisRecord
 
 __all__ = ["export_prescription", "revise_prescription", "submit_prescription"]
@@ -78,6 +78,7 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
     require_signing_freshness(ctx, principal)  # FACE-03: the signature is bound to the verified person
     check_signed_by_hand(draft.signature_confirmed)
     visit = await require_visit_open_for_prescribing(session, ctx, visit_id, principal.user_id)
+    check_prescription_diagnoses(ctx, [d.icd10 for d in draft.diagnoses])  # REV-03 for every diagnosis (intake-scope)
     member = await require_can_practise(session, ctx, principal.user_id, visit.department_code)
     prior = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
     patient = await session.get(Patient, visit.patient_id)

@@ -31,6 +31,8 @@ class Schedule(Record, table=True):
     modes: list[str] = Field(default_factory=lambda: ["video", "text"], sa_type=sa.JSON)
     price_cny: str = "0.00"  # a decimal string, as shown on the disclosure page (INS-03)
     cancelled: bool = False
+    withdrawn_reason: str | None = None  # 停诊: why the doctor or the administrator withdrew it (REV-06)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = 1
 
 
@@ -57,3 +59,8 @@ class Visit(Record, table=True):
     referral: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     infectious_flag: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     paused: bool = False  # the live face watch paused the video (FACE-02) until the doctor re-verifies
+    # REV-03/REV-04: the doctor recorded a diagnosis that cannot be served online; only termination remains
+    stopped: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    name_resolution: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # REV-02, at acceptance
+    guardian_presence_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # REV-05, at start
+    notice: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # what the patient is told (停诊, REV-06)

@@ -46,6 +46,7 @@ __all__ = [
     "cancel_visit",
     "move_visit",
     "publish_schedule",
+    "withdraw_schedule",
 ]
 
 MODES = ("video", "text")
@@ -228,6 +229,63 @@ async def cancel_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
                payload=await revisit_record_of(session, ctx, visit), cipher=ctx.cipher)
     await session.commit()
     return visit
+
+
+WITHDRAWABLE_STATES = (VisitState.REQUESTED.value, VisitState.ACCEPTED.value)
+
+
+def _withdrawal_notice(schedule: Schedule, reason: str, at: datetime, ctx: HospitalContext) -> dict[str, Any]:
+    """What a patient is told when the schedule they booked is withdrawn (停诊通知, REV-06)."""
+    day = ctx.local_date(schedule.starts_at).isoformat()
+    starts = schedule.starts_at.astimezone(ctx.time_zone).strftime("%H:%M")
+    return {"kind": "schedule_withdrawn", "rule_id": "REV-06", "reason": reason, "at": at.isoformat(),
+            "schedule_id": str(schedule.id), "starts_at": schedule.starts_at.isoformat(),
+            "zh": f"停诊通知：您预约的 {day} {starts} 门诊已停诊（{reason}），预约已取消，请重新预约。",
+            "en": f"Schedule withdrawn: the consultation of {day} {starts} you booked is cancelled ({reason}); "
+                  "please book again."}
+
+
+async def withdraw_schedule(session: AsyncSession, ctx: HospitalContext, actor: Actor, schedule_id: uuid.UUID,
+                            reason: str, *, doctor_user_id: uuid.UUID | None,
+                            revisit_record_of: RevisitRecordOf) -> tuple[Schedule, list[Visit]]:
+    """停诊 (REV-06): the doctor (their own schedule) or an administrator (`doctor_user_id` None) withdraws a
+    schedule with a reason. Every visit booked in it and not yet started is cancelled, its patient notified
+    (`visit.notice`, shown on their pages), each cancellation audited and reported (`visit.cancelled`). A
+    schedule with a visit in progress is refused: that visit is finished or terminated first."""
+    why = " ".join(reason.split())
+    if not 2 <= len(why) <= 200:
+        raise InvalidInput("a withdrawal (停诊) says why, in 2 to 200 characters", rule_id="REV-06")
+    # Locks in one order everywhere: the visits, then the schedule (as cancel_visit).
+    rows = (await session.execute(select(Visit).where(
+        Visit.schedule_id == schedule_id, col(Visit.state).in_(queries.ACTIVE_STATES))
+        .order_by(col(Visit.queue_number)).with_for_update().execution_options(populate_existing=True))).scalars().all()
+    schedule = await _locked_schedule(session, schedule_id)
+    if doctor_user_id is not None and schedule.doctor_user_id != doctor_user_id:
+        raise NotFound("no such schedule")
+    if schedule.cancelled:
+        raise Conflict("this schedule has already been withdrawn", rule_id="REV-06")
+    running = [v for v in rows if v.state == VisitState.IN_PROGRESS.value]
+    if running:
+        raise Conflict(f"{len(running)} visit(s) of this schedule are in progress: finish or terminate them first",
+                       rule_id="REV-06")
+    now = ctx.now()
+    notice = _withdrawal_notice(schedule, why, now, ctx)
+    cancelled = [v for v in rows if v.state in WITHDRAWABLE_STATES]
+    for visit in cancelled:
+        await move_visit(session, ctx, actor, visit, VisitAction.CANCEL, rule_id="REV-06",
+                         detail={"reason": why, "by": "schedule_withdrawn", "notice": notice["zh"]})
+        visit.ended_at, visit.notice = now, notice
+        await emit(session, "visit.cancelled", subject_type="visit", subject_id=visit.id, version=visit.version,
+                   payload=await revisit_record_of(session, ctx, visit), cipher=ctx.cipher)
+    schedule.cancelled, schedule.withdrawn_reason, schedule.withdrawn_at = True, why, now
+    schedule.booked = max(0, schedule.booked - len(cancelled))
+    schedule.version += 1
+    schedule.touch()
+    await session.flush()
+    await append_audit(session, actor, "schedule.withdrawn", subject_type="schedule", subject_id=schedule.id,
+                       rule_id="REV-06", detail={"reason": why, "notified_visits": [str(v.id) for v in cancelled]})
+    await session.commit()
+    return schedule, list(cancelled)
 
 
 async def move_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, visit: Visit, action: VisitAction, *,

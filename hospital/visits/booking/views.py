@@ -96,6 +96,8 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
             "revisit_confirmed_at": _iso(visit.revisit_confirmed_at), "started_at": _iso(visit.started_at),
             "ended_at": _iso(visit.ended_at), "termination_reason": visit.termination_reason,
             "referral": visit.referral, "infectious_flag": visit.infectious_flag, "paused": visit.paused,
+            "stopped": visit.stopped, "name_resolution": visit.name_resolution, "notice": visit.notice,
+            "guardian_presence_confirmed_at": _iso(visit.guardian_presence_confirmed_at),
             "allowed_actions": [a.value for a in allowed_actions(VisitState(visit.state)) if a.value in own],
         })
     return views

@@ -26,7 +26,7 @@ from hospital.visits.encounter.payloads import current_revisit_record
 from hospital.visits.encounter.rules import Referral
 from hospital.web.http import actor_of, document_response
 
-__all__ = ["VisitController"]
+__all__ = ["ScheduleWithdrawalController", "VisitController"]
 
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
@@ -53,6 +53,11 @@ class CancelBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class AcceptBody(msgspec.Struct, forbid_unknown_fields=True):
     revisit_confirmed: bool  # the doctor saw the records and confirms this is a revisit (REV-04)
+    name_resolution: Annotated[str, msgspec.Meta(max_length=500)] | None = None  # REV-02 name finding resolved
+
+
+class StartBody(msgspec.Struct, forbid_unknown_fields=True):
+    guardian_present_confirmed: bool = False  # REV-05: a child under 6's guardian is present, seen by the doctor
 
 
 class ReferralBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -67,6 +72,10 @@ class TerminationBody(msgspec.Struct, forbid_unknown_fields=True):
     referral: ReferralBody | None = None
     suspected_icd10: Annotated[str, msgspec.Meta(max_length=16)] | None = None
     note: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class WithdrawalBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
 
 
 class MessageBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -121,14 +130,16 @@ class VisitController(Controller):
     async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      visit_id: uuid.UUID, data: AcceptBody) -> dict[str, Any]:
         principal = principal_of(request)
-        await encounter.accept_visit(db_session, ctx, actor_of(request), principal, visit_id, data.revisit_confirmed)
+        await encounter.accept_visit(db_session, ctx, actor_of(request), principal, visit_id, data.revisit_confirmed,
+                                     data.name_resolution)
         return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
 
     @post("/{visit_id:uuid}/start", guards=[requires_doctor], status_code=200, summary="Begin the consultation")
     async def start(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    visit_id: uuid.UUID) -> dict[str, Any]:
+                    visit_id: uuid.UUID, data: StartBody | None = None) -> dict[str, Any]:
         principal = principal_of(request)
-        await encounter.start_visit(db_session, ctx, actor_of(request), principal, visit_id)
+        await encounter.start_visit(db_session, ctx, actor_of(request), principal, visit_id,
+                                    data.guardian_present_confirmed if data else False)
         return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
 
     @post("/{visit_id:uuid}/complete", guards=[requires_doctor], status_code=200,
@@ -189,3 +200,24 @@ class VisitController(Controller):
                           visit_id: uuid.UUID) -> dict[str, Any]:
         principal = principal_of(request)
         return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
+
+
+class ScheduleWithdrawalController(Controller):
+    """停诊 (REV-06): here, beside the visits, because withdrawing cancels and reports the visits booked in it."""
+
+    path = "/api/schedules"
+    tags = ["visits"]
+    guards = [requires_role(Role.DOCTOR, Role.ADMIN)]
+
+    @post("/{schedule_id:uuid}/withdrawal", status_code=200,
+          summary="停诊: withdraw a schedule with a reason; its booked patients are notified and cancelled (REV-06)")
+    async def withdraw(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                       schedule_id: uuid.UUID, data: WithdrawalBody) -> dict[str, Any]:
+        principal = principal_of(request)
+        schedule, cancelled = await booking.withdraw_schedule(
+            db_session, ctx, actor_of(request), schedule_id, data.reason,
+            doctor_user_id=principal.user_id if principal.role == Role.DOCTOR else None,
+            revisit_record_of=current_revisit_record)
+        return {"schedule_id": str(schedule.id), "withdrawn": True, "reason": schedule.withdrawn_reason,
+                "withdrawn_at": schedule.withdrawn_at.isoformat() if schedule.withdrawn_at else None,
+                "cancelled_visits": [str(v.id) for v in cancelled]}

@@ -19,21 +19,24 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hospital.biometrics.gate import require_practice_session, require_signing_freshness
 from hospital.context import HospitalContext
 from hospital.contracts.visits import VisitAccepted
-from hospital.core.audit import Actor, append_audit
+from hospital.core.audit import Actor, AuditEntry, append_audit
 from hospital.core.errors import AccessRefused, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from hospital.core.outbox import emit
 from hospital.core.retention import RetentionClass, purge_not_before
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
+from hospital.patients.models import Patient
+from hospital.patients.rules import age_on
 from hospital.signing.service import sign_document
-from hospital.staff.service import require_can_practise
+from hospital.staff.service import require_can_practise, require_clinical_act
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Visit
 from hospital.visits.booking.rules import VisitAction, VisitState, next_state
@@ -57,15 +60,24 @@ from hospital.visits.encounter.rules import (
     check_revisit_confirmed,
     check_termination,
 )
-from hospital.visits.icd10 import validate_icd10
-from hospital.visits.intake.reference import tables_for
-from hospital.visits.intake.rules import infectious_flag
+from hospital.visits.icd10 import Icd10Code, validate_icd10
+from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.reference import IntakeTables, tables_for
+from hospital.visits.intake.rules import (
+    GUARDIAN_REQUIRED_UNDER_YEARS,
+    check_diagnosis_name,
+    check_diagnosis_related,
+    check_not_excluded,
+    infectious_flag,
+)
+from hospital.visits.intake.service import require_current_consent
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
     "EmrInput",
     "Termination",
     "accept_visit",
+    "check_prescription_diagnoses",
     "complete_visit",
     "list_messages",
     "post_message",
@@ -89,24 +101,76 @@ class Termination:
 
 
 async def _doctor_visit(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID,
-                        doctor_user_id: uuid.UUID) -> Visit:
-    """The visit assigned to the doctor, locked; the doctor may still practise in its department (STAFF-03)."""
+                        doctor_user_id: uuid.UUID, *, clinical: bool = True) -> Visit:
+    """The visit assigned to the doctor, locked; for a clinical act the one guard (`require_clinical_act`:
+    licence, service stop, credentials, scope, department still on the licence), else only that the doctor
+    may practise in its department (STAFF-03): ending a visit is allowed when serving is not."""
     visit = await queries.visit_of_doctor(session, visit_id, doctor_user_id, for_update=True)
-    await require_can_practise(session, ctx, doctor_user_id, visit.department_code)
+    if clinical:
+        await require_clinical_act(session, ctx, doctor_user_id, department=visit.department_code)
+    else:
+        await require_can_practise(session, ctx, doctor_user_id, visit.department_code)
     return visit
 
 
+def _refuse_if_stopped(visit: Visit) -> None:
+    """A visit whose record names a condition refused online goes no further than termination (REV-03)."""
+    if visit.stopped:
+        raise RuleViolation(visit.stopped.get("rule_id", "REV-03"),
+                            f"the visit is stopped: {visit.stopped.get('reason', '')}; terminate it with a referral",
+                            stopped=visit.stopped)
+
+
+async def _prior_of(session: AsyncSession, visit: Visit) -> PriorDiagnosisRecord:
+    prior = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
+    if prior is None:
+        raise NotFound("the visit's prior diagnosis is missing")
+    return prior
+
+
+async def _document_opened(session: AsyncSession, visit: Visit, prior: PriorDiagnosisRecord,
+                           doctor_user_id: uuid.UUID) -> bool:
+    """Whether this doctor opened the visit's prior-diagnosis document (the read is audited by
+    `views.visit_prior_document`)."""
+    details = (await session.execute(select(col(AuditEntry.detail)).where(
+        col(AuditEntry.action) == "prior_diagnosis.document_read", col(AuditEntry.subject_id) == str(prior.id),
+        col(AuditEntry.actor_id) == doctor_user_id))).scalars().all()
+    return any(str((d or {}).get("visit_id")) == str(visit.id) for d in details)
+
+
 async def accept_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                       visit_id: uuid.UUID, revisit_confirmed: bool) -> Visit:
-    """接诊: a face-verified doctor (FACE-02) confirms, having seen the records, that this is a revisit (REV-04)."""
+                       visit_id: uuid.UUID, revisit_confirmed: bool, name_resolution: str | None = None) -> Visit:
+    """接诊: a face-verified doctor (FACE-02) confirms, having opened the document (audited), that this is a
+    revisit (REV-04).
+    The exclusions are read again with the tables in force now (REV-03, by code and by name), and a name that
+    disagrees with its code's title needs the doctor's written resolution (REV-02)."""
     await require_licence_in_force(session, ctx)
     require_practice_session(ctx, principal)
     visit = await _doctor_visit(session, ctx, visit_id, principal.user_id)
     next_state(visit.state, VisitAction.ACCEPT)  # the state first, so a second accept is told it is accepted
     check_revisit_confirmed(revisit_confirmed)
+    patient = await session.get(Patient, visit.patient_id)
+    if patient is None:
+        raise NotFound("the visit's patient is missing")
+    await require_current_consent(session, ctx, patient)  # PAT-02 again: a new text since booking is accepted first
+    prior = await _prior_of(session, visit)
+    if not await _document_opened(session, visit, prior, principal.user_id):
+        raise RuleViolation("REV-04", "open the prior-diagnosis document before confirming the revisit: the "
+                                      "confirmation rests on the record, not on the patient's claim")
+    tables = tables_for(ctx)
+    check_not_excluded(prior.icd10_code, tables=tables)
+    check_diagnosis_name(prior.icd10_code, prior.diagnosis_name, tables=tables)
+    resolution = (name_resolution or "").strip()
+    if prior.name_finding and not resolution:
+        raise RuleViolation("REV-02", f"{prior.name_finding}: say how it is resolved (name_resolution) having "
+                                      "read the document", name_finding=prior.name_finding)
     visit.accepted_at = visit.revisit_confirmed_at = ctx.now()
+    if prior.name_finding:
+        visit.name_resolution = {"finding": prior.name_finding, "resolution": resolution,
+                                 "by_user_id": str(principal.user_id), "at": visit.accepted_at.isoformat()}
     gate = {"practice_session_id": str(principal.practice_session_id),
-            "face_verified_at": principal.face_verified_at.isoformat() if principal.face_verified_at else None}
+            "face_verified_at": principal.face_verified_at.isoformat() if principal.face_verified_at else None,
+            "name_resolution": visit.name_resolution}
     await move_visit(session, ctx, actor, visit, VisitAction.ACCEPT, detail=gate, rule_id="REV-04")
     revisit = await current_revisit_record(session, ctx, visit)
     await emit(session, "visit.accepted", subject_type="visit", subject_id=visit.id, version=visit.version,
@@ -118,17 +182,34 @@ async def accept_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
 
 
 async def start_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                      visit_id: uuid.UUID) -> Visit:
-    """The consultation begins; the doctor is still in a practice session (FACE-02)."""
+                      visit_id: uuid.UUID, guardian_present_confirmed: bool = False) -> Visit:
+    """The consultation begins; the doctor is still in a practice session (FACE-02). For a child under 6 the
+    doctor confirms, now, that the guardian recorded at booking is present (REV-05, PD 17); the confirmation
+    is kept on the visit and written into its record."""
     await require_licence_in_force(session, ctx)
     require_practice_session(ctx, principal)
     visit = await _doctor_visit(session, ctx, visit_id, principal.user_id)
     if visit.paused:
         raise AccessRefused("FACE-02", "the visit is paused until the doctor verifies their face again")
     next_state(visit.state, VisitAction.START)
-    visit.started_at = ctx.now()
+    _refuse_if_stopped(visit)
+    now = ctx.now()
+    patient = await session.get(Patient, visit.patient_id)
+    if patient is None:
+        raise NotFound("the visit's patient is missing")
+    age = age_on(patient.birth_date, ctx.local_date(now))
+    if age < GUARDIAN_REQUIRED_UNDER_YEARS:
+        if visit.guardian is None:
+            raise RuleViolation("REV-05", f"the patient is {age}: no guardian was recorded at booking")
+        if not guardian_present_confirmed:
+            raise RuleViolation("REV-05", f"the patient is {age} (under {GUARDIAN_REQUIRED_UNDER_YEARS}): confirm "
+                                          f"that the guardian {visit.guardian.get('name', '')} is present before "
+                                          "starting (guardian_present_confirmed)", age=age)
+        visit.guardian_presence_confirmed_at = now
+    visit.started_at = now
     await move_visit(session, ctx, actor, visit, VisitAction.START,
-                     detail={"practice_session_id": str(principal.practice_session_id)})
+                     detail={"practice_session_id": str(principal.practice_session_id),
+                             "guardian_presence_confirmed_at": visit.guardian_presence_confirmed_at})
     await session.commit()
     return visit
 
@@ -146,8 +227,13 @@ async def complete_visit(session: AsyncSession, ctx: HospitalContext, actor: Act
     await require_licence_in_force(session, ctx)
     visit = await _doctor_visit(session, ctx, visit_id, doctor_user_id)
     next_state(visit.state, VisitAction.COMPLETE)
+    _refuse_if_stopped(visit)
     record = await medical_record_of_visit(session, visit.id)
     check_emr_complete(_emr_value(open_emr(ctx, record), record) if record is not None else None)
+    assert record is not None
+    # REV-04: the record's diagnosis is the disease the visit was founded on, or a coded complication of it
+    check_diagnosis_related((await _prior_of(session, visit)).icd10_code, record.diagnosis_icd10,
+                            tables=tables_for(ctx))
     visit.ended_at = ctx.now()
     await move_visit(session, ctx, actor, visit, VisitAction.COMPLETE, rule_id="REC-01")
     await _close_records(session, ctx, visit)
@@ -174,7 +260,7 @@ async def terminate_visit(session: AsyncSession, ctx: HospitalContext, actor: Ac
                           visit_id: uuid.UUID, data: Termination) -> Visit:
     """REV-04: end the online visit (a first visit discovered, the condition changed, unsuitable, a suspected
     infection) and refer the patient offline. Allowed without a licence in force: stopping is not serving."""
-    visit = await _doctor_visit(session, ctx, visit_id, doctor_user_id)
+    visit = await _doctor_visit(session, ctx, visit_id, doctor_user_id, clinical=False)
     next_state(visit.state, VisitAction.TERMINATE)
     findings = check_termination(data.reason, data.referral)
     reason = TerminationReason(data.reason)
@@ -206,7 +292,20 @@ async def require_visit_open_for_prescribing(session: AsyncSession, ctx: Hospita
     check_may_prescribe(visit.state)
     if visit.paused:
         raise AccessRefused("FACE-02", "the visit is paused until the doctor verifies their face again")
+    _refuse_if_stopped(visit)
     return visit
+
+
+def check_prescription_diagnoses(ctx: HospitalContext, codes: list[str] | tuple[str, ...]) -> None:
+    """For the prescriptions area, at writing: no prescription diagnosis is a condition refused online (REV-03).
+    A code that is not valid ICD-10 is left to the prescription's own checks (RX-02)."""
+    tables = tables_for(ctx)
+    for raw in codes:
+        try:
+            code = validate_icd10(raw, aliases=tables.legacy_aliases)
+        except RuleViolation:
+            continue
+        check_not_excluded(code, tables=tables)
 
 
 # The outpatient record (REC-01).
@@ -229,7 +328,7 @@ class EmrInput:
 async def _open_visit(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID, doctor_user_id: uuid.UUID) -> Visit:
     await require_licence_in_force(session, ctx)
     visit = await queries.visit_of_doctor(session, visit_id, doctor_user_id, for_update=True)
-    await require_can_practise(session, ctx, doctor_user_id, visit.department_code)
+    await require_clinical_act(session, ctx, doctor_user_id, department=visit.department_code)
     if VisitState(visit.state) not in PRESCRIBING_STATES:
         raise InvalidTransition(f"the medical record is written while the visit is accepted or in progress, "
                                 f"not {visit.state}", current_state=visit.state, rule_id="REC-01")
@@ -244,14 +343,21 @@ def _refuse_if_signed(record: MedicalRecord | None) -> None:
 
 async def write_medical_record(session: AsyncSession, ctx: HospitalContext, actor: Actor, doctor_user_id: uuid.UUID,
                                visit_id: uuid.UUID, data: EmrInput) -> MedicalRecord:
-    """Create or replace the draft EMR of an open visit; the diagnosis must be a real ICD-10 code."""
+    """Create or replace the draft EMR of an open visit; the diagnosis must be a real ICD-10 code whose name
+    agrees with its title (REV-02, refused otherwise). A diagnosis refused online (REV-03: by code, or by a
+    name that stands for such a condition) is recorded, as the doctor found it, and stops the visit: from then
+    on it can only be terminated with a referral (`visit.stopped`)."""
     visit = await _open_visit(session, ctx, visit_id, doctor_user_id)
     record = await medical_record_of_visit(session, visit.id, for_update=True)
     _refuse_if_signed(record)
-    code = validate_icd10(data.diagnosis_icd10, aliases=tables_for(ctx).legacy_aliases)
+    tables = tables_for(ctx)
+    code = validate_icd10(data.diagnosis_icd10, aliases=tables.legacy_aliases)
+    stop = _exclusion_stop(code, data.diagnosis_name.strip(), tables)
     visited_at = visit.started_at or visit.accepted_at
     content = {**{k: v.strip() for k, v in asdict(data).items()}, "diagnosis_icd10": code.code,
                "department_code": visit.department_code, "visited_at": visited_at.isoformat() if visited_at else None}
+    if visit.guardian_presence_confirmed_at is not None:  # REV-05: the doctor's confirmation at start
+        content["guardian_presence_confirmed_at"] = visit.guardian_presence_confirmed_at.isoformat()
     sealed = _seal_emr(ctx, visit, content)
     if record is None:
         record = MedicalRecord(visit_id=visit.id, content_sealed=sealed, diagnosis_icd10=code.code)
@@ -264,8 +370,39 @@ async def write_medical_record(session: AsyncSession, ctx: HospitalContext, acto
     await append_audit(session, actor, "medical_record.written", subject_type="medical_record", subject_id=record.id,
                        rule_id="REC-01", detail={"visit_id": visit.id, "version": record.version,
                                                  "diagnosis_icd10": code.code})
+    if stop is not None and visit.stopped is None:
+        visit.stopped = {**stop, "at": ctx.now().isoformat(), "medical_record_id": str(record.id)}
+        flag = infectious_flag(code, tables=tables)
+        if flag is not None:  # a class A infection found in the visit is reported too (REV-04)
+            visit.infectious_flag = {**(visit.infectious_flag or {}), "source": "medical_record", "suspected": True,
+                                     "icd10_code": code.code, "disease_zh": flag.disease_zh,
+                                     "disease_en": flag.disease_en, "statutory_class": flag.statutory_class.value,
+                                     "report_within_hours": flag.report_within_hours}
+        visit.version += 1
+        visit.touch()
+        await session.flush()
+        await append_audit(session, actor, "visit.stopped", subject_type="visit", subject_id=visit.id,
+                           rule_id=stop["rule_id"], detail=visit.stopped)
     await session.commit()
     return record
+
+
+def _exclusion_stop(code: Icd10Code, name: str, tables: IntakeTables) -> dict[str, Any] | None:
+    """Why a recorded diagnosis stops the visit (REV-03), or None; a name that disagrees with its code's title
+    is refused so the doctor corrects it (REV-02)."""
+    try:
+        check_not_excluded(code, tables=tables)
+        named = check_diagnosis_name(code, name, tables=tables)
+    except RuleViolation as refused:
+        if refused.rule_id != "REV-03":
+            raise
+        return {"rule_id": "REV-03", "icd10_code": code.code, "reason": refused.detail,
+                "kind": refused.extra.get("kind")}
+    if not named.matches:
+        assert named.finding is not None
+        raise RuleViolation("REV-02", named.finding.message.replace("before accepting", "in the record"),
+                            icd10_code=code.code)
+    return None
 
 
 async def sign_off_medical_record(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,

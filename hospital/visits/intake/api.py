@@ -20,18 +20,27 @@ from hospital.core.errors import InvalidInput
 from hospital.identity.guards import principal_of, requires_patient
 from hospital.visits.intake import service as intake
 from hospital.visits.intake import views
+from hospital.visits.intake.rules import Guardian
 from hospital.visits.intake.service import PriorDiagnosisInput
 from hospital.web.http import PUBLIC, actor_of, document_response
 
 __all__ = ["ConsentController", "PriorDiagnosisController"]
 
 
+class ConsentGuardianBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    id_number: Annotated[str, msgspec.Meta(min_length=15, max_length=18)]
+    relationship: Annotated[str, msgspec.Meta(max_length=40)]
+
+
 class AcceptanceBody(msgspec.Struct, forbid_unknown_fields=True):
     version: Annotated[str, msgspec.Meta(min_length=2, max_length=16)]
     text_sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")] | None = None
+    guardian: ConsentGuardianBody | None = None  # a minor's consent is the guardian's (PAT-02)
 
 
-_PRIOR_FIELDS = ("icd10_code", "diagnosis_name", "document_type", "institution_name", "diagnosed_on")
+_PRIOR_FIELDS = ("icd10_code", "diagnosis_name", "document_type", "institution_name",
+                 "institution_registration_number", "diagnosed_on")
 
 
 def _prior_input(form: dict[str, Any]) -> PriorDiagnosisInput:
@@ -47,7 +56,8 @@ def _prior_input(form: dict[str, Any]) -> PriorDiagnosisInput:
     except ValueError:
         raise InvalidInput("diagnosed_on must be an ISO date such as 2025-04-15") from None
     return PriorDiagnosisInput(text["icd10_code"], text["diagnosis_name"], text["document_type"],
-                               text["institution_name"], diagnosed_on, text.get("institution_kind", "physical"))
+                               text["institution_name"], diagnosed_on, text.get("institution_kind", "physical"),
+                               text["institution_registration_number"])
 
 
 class ConsentController(Controller):
@@ -62,10 +72,14 @@ class ConsentController(Controller):
     @post("/acceptances", guards=[requires_patient], summary="Accept the current consent version (PAT-02)")
     async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      data: AcceptanceBody) -> dict[str, Any]:
+        guardian = None if data.guardian is None else Guardian(data.guardian.name, data.guardian.id_number,
+                                                               data.guardian.relationship, present_confirmed=False)
         record = await intake.accept_consent(db_session, ctx, actor_of(request), principal_of(request).user_id,
-                                             data.version, data.text_sha256)
+                                             data.version, data.text_sha256, guardian)
+        by_guardian = {k: v for k, v in (record.accepted_by_guardian or {}).items() if k != "id_number_hash"}
         return {"version": record.version, "text_sha256": record.text_sha256,
-                "accepted_at": record.accepted_at.isoformat(), "client_address": record.client_address}
+                "accepted_at": record.accepted_at.isoformat(), "client_address": record.client_address,
+                "accepted_by_guardian": by_guardian or None}
 
     @get("/acceptances", guards=[requires_patient], summary="The caller's acceptances and whether the current one is")
     async def acceptances(self, request: Request[Any, Any, Any], db_session: AsyncSession,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field
@@ -27,6 +28,8 @@ class ConsentRecord(Record, table=True):
     text_sha256: str
     accepted_at: datetime = Field(sa_type=UTCDateTime)
     client_address: str
+    # A minor's consent is given by the guardian (民法典 第十九条, 第二十条): name, relationship, masked ID number
+    accepted_by_guardian: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class PriorDiagnosisRecord(Record, table=True):
@@ -40,6 +43,9 @@ class PriorDiagnosisRecord(Record, table=True):
     diagnosis_name: str
     document_type: str  # outpatient_record | inpatient_record | discharge_summary | diagnosis_certificate
     institution_name: str
+    institution_kind: str = "physical"  # REV-01: physical only; stored as filed
+    institution_registration_number: str = ""  # 医疗机构登记号, format-checked at filing (REV-01)
     diagnosed_on: date
     document_sha256: str = Field(foreign_key="blob.sha256")
     document_content_type: str
+    name_finding: str | None = None  # REV-02: the name disagrees with the code's title; the doctor resolves it

@@ -38,9 +38,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_DIR",
+    "Complication",
     "DataTableError",
     "Department",
     "DepartmentMapping",
+    "DiagnosisTitle",
     "ExcludedCondition",
     "ExclusionKind",
     "IntakeTables",
@@ -50,6 +52,7 @@ __all__ = [
     "department_covers",
     "intake_tables",
     "load_intake_tables",
+    "normalise_name",
     "tables_for",
 ]
 
@@ -139,6 +142,45 @@ class RecencyWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class DiagnosisTitle:
+    """The Chinese title of a code (国家临床版2.0) and the names a record may use for it."""
+
+    codes: CodeRange
+    title_zh: str
+    synonyms: tuple[str, ...]
+    source: str
+    notes: str
+
+    def names(self) -> tuple[str, ...]:
+        return (self.title_zh, *self.synonyms)
+
+
+@dataclass(frozen=True, slots=True)
+class Complication:
+    """A coded complication (or the same disease under another code) of a prior diagnosis (REV-04)."""
+
+    prior_codes: CodeRange
+    complication_codes: CodeRange
+    source: str
+    notes: str
+
+
+_NAME_BLANKS = str.maketrans({" ": None, "\u3000": None, "\t": None, "(": "（", ")": "）"})
+_NAME_PARTS = re.compile(r"[、，,；;（）]")
+
+
+def normalise_name(name: str) -> str:
+    """A diagnosis name compared without blanks, with full-width brackets, upper-case Latin letters."""
+    return name.translate(_NAME_BLANKS).strip().upper()
+
+
+def _name_parts(name: str) -> tuple[str, ...]:
+    """"急性脑血管病（脑出血、脑梗死、卒中）" → the whole name and each listed part."""
+    parts = [p for p in _NAME_PARTS.split(normalise_name(name)) if len(p) >= 2]
+    return tuple(dict.fromkeys([normalise_name(name), *parts]))
+
+
+@dataclass(frozen=True, slots=True)
 class IntakeTables:
     excluded: tuple[ExcludedCondition, ...]
     notifiable: tuple[NotifiableDisease, ...]
@@ -146,6 +188,34 @@ class IntakeTables:
     icd_departments: tuple[DepartmentMapping, ...]
     recency: tuple[RecencyWindow, ...]
     legacy_aliases: Mapping[str, str]
+    titles: tuple[DiagnosisTitle, ...] = ()
+    complications: tuple[Complication, ...] = ()
+
+    def title_for(self, code: Icd10Code) -> DiagnosisTitle | None:
+        found = narrowest(code, ((row.codes, row) for row in self.titles))
+        return found[0] if found else None
+
+    def codes_named(self, name: str) -> tuple[tuple[CodeRange, str], ...]:
+        """Every code range whose reviewed title, synonym or excluded/notifiable name is exactly `name`
+        (a name listed inside another's brackets counts): what the name says the diagnosis is."""
+        wanted = normalise_name(name)
+        found: dict[CodeRange, str] = {}
+        for row in self.titles:
+            if wanted in {normalise_name(n) for n in row.names()}:
+                found.setdefault(row.codes, row.title_zh)
+        for codes, title in ((r.codes, r.name_zh) for r in self.excluded):
+            if wanted in _name_parts(title):
+                found.setdefault(codes, title)
+        for codes, title in ((r.codes, r.disease_zh) for r in self.notifiable):
+            if wanted in _name_parts(title):
+                found.setdefault(codes, title)
+        return tuple(found.items())
+
+    def complication_of(self, prior: Icd10Code, recorded: Icd10Code) -> Complication | None:
+        for row in self.complications:
+            if row.prior_codes.contains(prior) and row.complication_codes.contains(recorded):
+                return row
+        return None
 
     def exclusion_for(self, code: Icd10Code) -> ExcludedCondition | None:
         found = narrowest(code, ((row.codes, row) for row in self.excluded))
@@ -308,6 +378,24 @@ def _legacy_aliases(data_dir: Path) -> Mapping[str, str]:
     return MappingProxyType(aliases)
 
 
+def _titles(data_dir: Path) -> tuple[DiagnosisTitle, ...]:
+    path = data_dir / "icd10_titles_zh.csv"
+    rows = []
+    for line, r in _read(path, ("codes", "title_zh", "synonyms", "source", "notes")):
+        if not r["title_zh"]:
+            raise DataTableError(f"{path.name}:{line}: every row needs its Chinese title")
+        synonyms = tuple(s.strip() for s in r["synonyms"].split(";") if s.strip())
+        rows.append(DiagnosisTitle(_codes(path, line, r["codes"]), r["title_zh"], synonyms, r["source"], r["notes"]))
+    return tuple(rows)
+
+
+def _complications(data_dir: Path) -> tuple[Complication, ...]:
+    path = data_dir / "complications.csv"
+    return tuple(Complication(_codes(path, line, r["prior_codes"]), _codes(path, line, r["complication_codes"]),
+                              r["source"], r["notes"])
+                 for line, r in _read(path, ("prior_codes", "complication_codes", "source", "notes")))
+
+
 def load_intake_tables(data_dir: Path = DATA_DIR) -> IntakeTables:
     """Read and check every intake table under `data_dir`."""
     departments = _departments(data_dir)
@@ -318,6 +406,8 @@ def load_intake_tables(data_dir: Path = DATA_DIR) -> IntakeTables:
         icd_departments=_icd_departments(data_dir, departments),
         recency=_recency(data_dir),
         legacy_aliases=_legacy_aliases(data_dir),
+        titles=_titles(data_dir),
+        complications=_complications(data_dir),
     )
 
 

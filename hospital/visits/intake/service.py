@@ -23,6 +23,7 @@ from hospital.core.retention import RetentionClass
 from hospital.institution.reference import load_disclosure_settings
 from hospital.institution.service import current_licence, require_licence_in_force
 from hospital.patients.models import Patient
+from hospital.patients.service import masked
 from hospital.visits.icd10 import validate_icd10
 from hospital.visits.intake import queries
 from hospital.visits.intake.consent_texts import CONSENT_DIR, load_consent, render_consent
@@ -31,9 +32,14 @@ from hospital.visits.intake.reference import tables_for
 from hospital.visits.intake.rules import (
     MAX_DOCUMENT_BYTES,
     ConsentAcceptance,
+    Guardian,
     InstitutionKind,
     PriorDiagnosis,
     check_consent,
+    check_consent_giver,
+    check_diagnosis_name,
+    check_institution_registration,
+    check_not_excluded,
     check_prior_diagnosis_on_file,
     sniff_document,
 )
@@ -68,6 +74,7 @@ class PriorDiagnosisInput:
     institution_name: str
     diagnosed_on: date
     institution_kind: str = InstitutionKind.PHYSICAL.value
+    institution_registration_number: str = ""  # 医疗机构登记号 (REV-01), required
 
 
 def _consent_dir(ctx: HospitalContext) -> Path:
@@ -81,7 +88,8 @@ async def current_consent(session: AsyncSession, ctx: HospitalContext) -> Consen
     assert licence is not None  # require_licence_in_force refused otherwise
     values = {"hospital_name": licence.internet_hospital_name, "licence_number": licence.licence_number,
               # One complaint line: the one the disclosure page publishes (INS-03), from the hospital's own file.
-              "complaint_phone": load_disclosure_settings(ctx.settings.data_dir).complaints.phone}
+              "complaint_phone": load_disclosure_settings(ctx.settings.data_dir,
+                                                                 fallback=not ctx.settings.is_production).complaints.phone}
     directory = _consent_dir(ctx)
     zh = load_consent(None, "zh", directory)
     en = load_consent(zh.version, "en", directory)
@@ -104,9 +112,9 @@ async def require_current_consent(session: AsyncSession, ctx: HospitalContext, p
 
 
 async def accept_consent(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
-                         version: str, text_sha256: str | None = None) -> ConsentRecord:
+                         version: str, text_sha256: str | None = None, guardian: Guardian | None = None) -> ConsentRecord:
     """Record the patient's acceptance of `version`, which must be the current text; accepting it again
-    returns the first acceptance unchanged."""
+    returns the first acceptance unchanged. For a minor the guardian accepts, named in the record (PAT-02)."""
     view = await current_consent(session, ctx)
     patient = await queries.patient_of_user(session, patient_user_id)
     if version != view.version:
@@ -117,30 +125,45 @@ async def accept_consent(session: AsyncSession, ctx: HospitalContext, actor: Act
                                       f"{view.version}: reload it and accept again", current_version=view.version)
     if not actor.client_address.strip():
         raise InvalidInput("the acceptance must record the client's address")
+    giver = check_consent_giver(patient.birth_date, ctx.today(), guardian)
     existing = await queries.consent_of_patient(session, patient.id, view.version)
     if existing is not None:
         return existing
+    by_guardian = None if giver is None else {
+        "name": giver.name.strip(), "relationship": giver.relationship,
+        "id_number": masked(giver.id_number.strip().upper(), 6, 4),
+        "id_number_hash": ctx.cipher.keyed_hash(giver.id_number.strip().upper(), context="id_number")}
     record = ConsentRecord(patient_id=patient.id, version=view.version, text_sha256=view.text_sha256,
-                           accepted_at=ctx.now(), client_address=actor.client_address)
+                           accepted_at=ctx.now(), client_address=actor.client_address,
+                           accepted_by_guardian=by_guardian)
     session.add(record)
     await session.flush()
     await append_audit(session, actor, "consent.accepted", subject_type="patient", subject_id=patient.id,
                        rule_id="PAT-02", detail={"version": view.version, "text_sha256": view.text_sha256,
-                                                 "client_address": actor.client_address})
+                                                 "client_address": actor.client_address,
+                                                 "accepted_by_guardian": {k: v for k, v in (by_guardian or {}).items()
+                                                                          if k != "id_number_hash"} or None})
     await session.commit()
     return record
 
 
 def prior_as_rule_value(record: PriorDiagnosisRecord) -> PriorDiagnosis:
+    try:
+        kind = InstitutionKind(record.institution_kind)
+    except ValueError:  # a kind no longer known is not a physical institution
+        kind = InstitutionKind.INTERNET_HOSPITAL
     return PriorDiagnosis(record.icd10_code, record.diagnosis_name, record.document_type, record.institution_name,
-                          record.diagnosed_on, record.document_sha256)
+                          record.diagnosed_on, record.document_sha256, kind, record.institution_registration_number)
 
 
 async def file_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
                                data: PriorDiagnosisInput, document: bytes,
                                content_type: str | None) -> PriorDiagnosisRecord:
-    """REV-01/REV-02: keep a diagnosis made at a physical institution with its document. Whether it can
-    found a visit (window, exclusions, department) is decided at booking, on the visit's date."""
+    """REV-01/REV-02/REV-03: keep a diagnosis made at a physical institution (named, with its 医疗机构登记号,
+    not online) between the patient's birth and today, with its document; a condition refused online (REV-03),
+    by its code or by its name, is refused here already. A name that disagrees with its code's title is kept
+    with the finding, which the doctor resolves at acceptance. Whether it can found a visit (window,
+    department) is decided at booking, on the visit's date."""
     await require_licence_in_force(session, ctx)
     patient = await queries.patient_of_user(session, patient_user_id)
     await require_current_consent(session, ctx, patient)
@@ -150,21 +173,30 @@ async def file_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, acto
     except ValueError:
         raise InvalidInput(f"institution_kind must be one of {[k.value for k in InstitutionKind]}") from None
     code = validate_icd10(data.icd10_code, aliases=tables.legacy_aliases)
+    registration = check_institution_registration(data.institution_registration_number)
     check_prior_diagnosis_on_file(PriorDiagnosis(
         code.code, data.diagnosis_name, data.document_type, data.institution_name, data.diagnosed_on,
-        hashlib.sha256(document).hexdigest() if document else None, institution_kind), today=ctx.today())
+        hashlib.sha256(document).hexdigest() if document else None, institution_kind, registration),
+        today=ctx.today(), birth_date=patient.birth_date)
+    check_not_excluded(code, tables=tables)
+    name = check_diagnosis_name(code, data.diagnosis_name.strip(), tables=tables)
+    finding = name.finding
     kind = sniff_document(document, content_type or "", max_bytes=min(MAX_DOCUMENT_BYTES, ctx.settings.max_upload_bytes))
     blob = await store_blob(session, ctx.blob_store(), document, content_type=kind.value,
                             retention=RetentionClass.MEDICAL_RECORD, closed_on=ctx.today())
     record = PriorDiagnosisRecord(
         patient_id=patient.id, icd10_code=code.code, icd10_category=code.category,
         diagnosis_name=data.diagnosis_name.strip(), document_type=data.document_type,
-        institution_name=data.institution_name.strip(), diagnosed_on=data.diagnosed_on,
-        document_sha256=blob.sha256, document_content_type=kind.value)
+        institution_name=data.institution_name.strip(), institution_kind=institution_kind.value,
+        institution_registration_number=registration, diagnosed_on=data.diagnosed_on,
+        document_sha256=blob.sha256, document_content_type=kind.value,
+        name_finding=finding.message if finding else None)
     session.add(record)
     await session.flush()
     await append_audit(session, actor, "prior_diagnosis.filed", subject_type="prior_diagnosis", subject_id=record.id,
                        rule_id="REV-01", detail={"icd10_code": code.code, "document_type": data.document_type,
-                                                 "document_sha256": blob.sha256, "size": len(document)})
+                                                 "document_sha256": blob.sha256, "size": len(document),
+                                                 "institution_registration_number": registration,
+                                                 "name_finding": record.name_finding})
     await session.commit()
     return record

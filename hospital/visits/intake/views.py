@@ -20,7 +20,7 @@ from hospital.visits.dates import add_months
 from hospital.visits.intake import queries
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from hospital.visits.intake.reference import IntakeTables, department_covers, tables_for
-from hospital.visits.intake.rules import check_not_excluded, check_prior_diagnosis_valid
+from hospital.visits.intake.rules import check_diagnosis_name, check_not_excluded, check_prior_diagnosis_valid
 from hospital.visits.intake.service import current_consent, prior_as_rule_value
 
 __all__ = ["eligibility_of", "own_acceptances", "prior_diagnoses", "prior_diagnosis_document", "prior_diagnosis_view"]
@@ -32,6 +32,7 @@ def eligibility_of(record: PriorDiagnosisRecord, tables: IntakeTables, approved:
     prior = prior_as_rule_value(record)
     try:
         check_not_excluded(prior.icd10_code, tables=tables)
+        check_diagnosis_name(prior.icd10_code, prior.diagnosis_name, tables=tables)  # REV-03 by name
         code = check_prior_diagnosis_valid(prior, visit_date=today, approved_department_codes=approved, tables=tables)
     except RuleViolation as refused:
         return {"eligible": False, "rule_id": refused.rule_id, "reason": refused.detail}
@@ -45,7 +46,9 @@ def eligibility_of(record: PriorDiagnosisRecord, tables: IntakeTables, approved:
 def prior_diagnosis_view(record: PriorDiagnosisRecord, eligibility: dict[str, Any] | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {"prior_diagnosis_id": str(record.id), "icd10_code": record.icd10_code,
             "diagnosis_name": record.diagnosis_name, "document_type": record.document_type,
-            "institution_name": record.institution_name, "diagnosed_on": record.diagnosed_on.isoformat(),
+            "institution_name": record.institution_name, "institution_kind": record.institution_kind,
+            "institution_registration_number": record.institution_registration_number,
+            "name_finding": record.name_finding, "diagnosed_on": record.diagnosed_on.isoformat(),
             "document_content_type": record.document_content_type, "document_sha256": record.document_sha256,
             "filed_at": record.created_at.isoformat()}
     if eligibility is not None:

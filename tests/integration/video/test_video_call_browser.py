@@ -107,6 +107,8 @@ def accepted_visit(url: str, schedule_index: int) -> tuple[str, str, str]:
                           files={"image": ("capture.jpg", (FACES / "obama2.jpg").read_bytes(), "image/jpeg")})
     assert verified.status_code == 201, verified.text
     doctor_token = verified.json()["access_token"]
+    httpx.get(f"{url}/api/visits/{visit_id}/prior-diagnosis/document",  # REV-04: read before accepting
+              headers={"Authorization": f"Bearer {doctor_token}"}).raise_for_status()
     accepted = httpx.post(f"{url}/api/visits/{visit_id}/accept", headers={"Authorization": f"Bearer {doctor_token}"},
                           json={"revisit_confirmed": True})
     assert accepted.status_code == 200, accepted.text

@@ -17,10 +17,10 @@ from hospital.config import Settings
 from hospital.core.clock import CHINA_TIME
 from hospital.core.errors import HospitalError
 from hospital.db import create_engine, session_factory
-from hospital.demo import demo_pdf
+from hospital.demo import DEMO_INSTITUTION_REGISTRATION, demo_pdf
 from tests.helpers import hospital_today, login, login_as
 
-__all__ = ["EMR", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",
+__all__ = ["EMR", "MOTHER", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",
            "publish", "race", "resident_id", "schedule_of", "verified"]
 
 FACES = Path(os.environ["HOSPITAL_SHARED_DIR"]) / "faces"
@@ -50,16 +50,22 @@ async def doctor_in_session(client: AsyncTestClient[Any]) -> dict[str, str]:
     return await verified(client, await login_as(client, "doctor"))
 
 
+MOTHER = {"name": "患儿母亲", "id_number": resident_id(date(1990, 3, 1), "222"), "relationship": "parent"}
+
+
 async def new_patient(client: AsyncTestClient[Any], name: str, birth: date, phone: str, *, order: str = "123",
                       consent: bool = True) -> dict[str, str]:
-    """Register a patient, log in and (by default) accept the current consent."""
+    """Register a patient, log in and (by default) accept the current consent: a minor's, given by the
+    guardian `MOTHER` (PAT-02)."""
     registered = await client.post("/api/patients", json={"real_name": name, "id_number": resident_id(birth, order),
                                                           "phone": phone, "password": "patient-pass-2026"})
     assert registered.status_code == 201, registered.text
     headers = await login(client, phone, "patient-pass-2026")
     if consent:
         version = (await client.get("/api/consent")).json()["version"]
-        accepted = await client.post("/api/consent/acceptances", headers=headers, json={"version": version})
+        minor = (hospital_today() - birth).days < 18 * 365
+        accepted = await client.post("/api/consent/acceptances", headers=headers,
+                                     json={"version": version, **({"guardian": MOTHER} if minor else {})})
         assert accepted.status_code == 201, accepted.text
     return headers
 
@@ -67,7 +73,8 @@ async def new_patient(client: AsyncTestClient[Any], name: str, birth: date, phon
 async def file_prior(client: AsyncTestClient[Any], headers: dict[str, str], *, document: bytes | None = None,
                      content_type: str = "application/pdf", changes: dict[str, str] | None = None, **fields: str) -> Any:
     form = {"icd10_code": "I10", "diagnosis_name": "原发性高血压", "document_type": "outpatient_record",
-            "institution_name": "示范市第一人民医院", "diagnosed_on": (hospital_today() - timedelta(days=60)).isoformat()}
+            "institution_name": "示范市第一人民医院", "institution_registration_number": DEMO_INSTITUTION_REGISTRATION,
+            "diagnosed_on": (hospital_today() - timedelta(days=60)).isoformat()}
     form.update(changes or {})
     form.update(fields)
     return await client.post("/api/prior-diagnoses", headers=headers, data=form,
@@ -100,7 +107,11 @@ async def book(client: AsyncTestClient[Any], headers: dict[str, str], schedule_i
         "schedule_id": schedule_id, "prior_diagnosis_id": prior_id, "mode": mode, **extra})
 
 
-async def accept(client: AsyncTestClient[Any], doctor: dict[str, str], visit_id: str) -> Any:
+async def accept(client: AsyncTestClient[Any], doctor: dict[str, str], visit_id: str, *, read_first: bool = True) -> Any:
+    """The doctor opens the prior-diagnosis document (REV-04 asks it, audited), then accepts."""
+    if read_first:
+        document = await client.get(f"/api/visits/{visit_id}/prior-diagnosis/document", headers=doctor)
+        assert document.status_code in (200, 404), document.text
     return await client.post(f"/api/visits/{visit_id}/accept", headers=doctor, json={"revisit_confirmed": True})
 
 

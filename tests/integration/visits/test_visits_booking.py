@@ -98,12 +98,13 @@ async def test_a_visit_cannot_be_booked_without_an_eligible_prior_diagnosis(
     schedule = (await schedule_of(client))["schedule_id"]
     long_ago = (hospital_today() - timedelta(days=400)).isoformat()
     expired = (await file_prior(client, patient, diagnosed_on=long_ago)).json()["prior_diagnosis_id"]
-    cholera = (await file_prior(client, patient, icd10_code="A00.9", diagnosis_name="霍乱")).json()["prior_diagnosis_id"]
+    cholera = await file_prior(client, patient, icd10_code="A00.9", diagnosis_name="霍乱")  # refused at filing already
+    assert cholera.status_code == 422 and cholera.json()["rule_id"] == "REV-03"
     diabetes = (await file_prior(client, patient, icd10_code="E11.9", diagnosis_name="2型糖尿病")).json()["prior_diagnosis_id"]
     other = await new_patient(client, "钱七", date(1966, 6, 6), "13911110004")
     others = (await file_prior(client, other)).json()["prior_diagnosis_id"]
     before = await count_rows(session, Visit, Schedule, AuditEntry, OutboxEvent)
-    cases = [(None, 422, "REV-01"), (expired, 422, "REV-02"), (cholera, 422, "REV-03"),
+    cases = [(None, 422, "REV-01"), (expired, 422, "REV-02"),
              (diabetes, 422, "REV-02"), (others, 404, None)]  # diabetes is not served by cardiology
     for prior, status, rule_id in cases:
         refused = await book(client, patient, schedule, prior)
@@ -209,7 +210,9 @@ async def test_a_doctor_accepting_the_same_visit_twice_at_once_accepts_it_once(
     patient = await login_as(client, "patient")
     booked = await book(client, patient, (await schedule_of(client))["schedule_id"], await demo_prior_id(client, patient))
     visit_id = uuid.UUID(booked.json()["visit_id"])
-    doctor = ctx.tokens.decode((await doctor_in_session(client))["Authorization"][7:])
+    headers = await doctor_in_session(client)
+    doctor = ctx.tokens.decode(headers["Authorization"][7:])
+    assert (await client.get(f"/api/visits/{visit_id}/prior-diagnosis/document", headers=headers)).status_code == 200
 
     def accepting(s: AsyncSession) -> Any:
         return accept_visit(s, ctx, Actor(doctor.user_id, "doctor", "", "127.0.0.1"), doctor, visit_id, True)
@@ -221,3 +224,40 @@ async def test_a_doctor_accepting_the_same_visit_twice_at_once_accepts_it_once(
     accepted = (await session.execute(select(OutboxEvent).where(OutboxEvent.event_type == "visit.accepted"))).scalars().all()
     audited = (await session.execute(select(AuditEntry).where(AuditEntry.action == "visit.accepted"))).scalars().all()
     assert len(accepted) == 1 and len(audited) == 1
+
+
+async def test_a_withdrawn_schedule_cancels_and_notifies_its_booked_patients(
+    client: AsyncTestClient[Any], session: AsyncSession, settings: Settings, demo: None
+) -> None:
+    patient = await login_as(client, "patient")
+    schedule = await schedule_of(client)
+    booked = await book(client, patient, schedule["schedule_id"], await demo_prior_id(client, patient))
+    assert booked.status_code == 201, booked.text
+    other = await new_patient(client, "郑十一", date(1970, 11, 11), "13911110031")
+    filed = await file_prior(client, other)
+    second = await book(client, other, schedule["schedule_id"], filed.json()["prior_diagnosis_id"])
+    assert second.status_code == 201, second.text
+    doctor = await login_as(client, "doctor")
+    url = f"/api/schedules/{schedule['schedule_id']}/withdrawal"
+    before = await count_rows(session, Visit, Schedule, AuditEntry, OutboxEvent)
+    for who, body, status in ((patient, {"reason": "医生临时出诊"}, 403), (doctor, {"reason": ""}, 400),
+                              (doctor, {}, 400)):
+        refused = await client.post(url, headers=who, json=body)
+        assert refused.status_code == status, refused.text
+    assert await count_rows(session, Visit, Schedule, AuditEntry, OutboxEvent) == before
+    withdrawn = await client.post(url, headers=doctor, json={"reason": "医生参加紧急会诊"})
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert sorted(withdrawn.json()["cancelled_visits"]) == sorted([booked.json()["visit_id"], second.json()["visit_id"]])
+    for who, visit in ((patient, booked), (other, second)):
+        seen = (await client.get(f"/api/visits/{visit.json()['visit_id']}", headers=who)).json()
+        assert seen["state"] == "cancelled" and "医生参加紧急会诊" in seen["notice"]["zh"]
+        assert "停诊" in seen["notice"]["zh"] and seen["notice"]["rule_id"] == "REV-06"
+    assert schedule["schedule_id"] not in {s["schedule_id"] for s in (await client.get("/api/schedules")).json()}
+    again = await book(client, patient, schedule["schedule_id"], await demo_prior_id(client, patient))
+    assert again.status_code == 422 and again.json()["rule_id"] == "REV-06"
+    audits = (await session.execute(select(AuditEntry).where(AuditEntry.action.in_(  # type: ignore[attr-defined]
+        ["visit.cancelled", "schedule.withdrawn"])))).scalars().all()
+    assert sorted(a.action for a in audits) == ["schedule.withdrawn", "visit.cancelled", "visit.cancelled"]
+    reported = (await session.execute(select(OutboxEvent).where(OutboxEvent.event_type == "visit.cancelled"))).scalars().all()
+    assert {e.subject_id for e in reported} == {booked.json()["visit_id"], second.json()["visit_id"]}
+    assert (await client.post(url, headers=doctor, json={"reason": "再次停诊"})).status_code == 409

@@ -141,3 +141,30 @@ async def test_a_diagnosis_must_be_a_real_icd10_code_from_a_physical_institution
         assert refused.status_code == 422, (fields, refused.text)
         assert refused.json()["rule_id"] == rule_id, fields
     assert await count_rows(session, PriorDiagnosisRecord, Blob) == before
+
+
+async def test_a_consent_version_published_after_booking_is_accepted_before_the_doctor_accepts(
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, tmp_path: Path, demo: None
+) -> None:
+    from hospital.core.audit import AuditEntry
+    from tests.helpers import count_rows
+    from tests.integration.visits.journey import accept, doctor_in_session
+
+    patient = await login_as(client, "patient")
+    booked = await book(client, patient, (await schedule_of(client))["schedule_id"], await demo_prior_id(client, patient))
+    assert booked.status_code == 201, booked.text
+    texts = tmp_path / "consent"
+    shutil.copytree(CONSENT_DIR, texts)
+    for language in ("zh", "en"):
+        (texts / f"consent_v2.{language}.md").write_text(
+            (CONSENT_DIR / f"consent_v1.{language}.md").read_text(encoding="utf-8").replace("v1", "v2"), encoding="utf-8")
+    ctx.consent_dir = texts
+    doctor = await doctor_in_session(client)
+    assert (await client.get(f"/api/visits/{booked.json()['visit_id']}/prior-diagnosis/document",
+                             headers=doctor)).status_code == 200
+    before = await count_rows(session, Visit, AuditEntry)
+    refused = await accept(client, doctor, booked.json()["visit_id"], read_first=False)
+    assert refused.status_code == 422 and refused.json()["rule_id"] == "PAT-02", refused.text
+    assert await count_rows(session, Visit, AuditEntry) == before
+    assert (await client.post("/api/consent/acceptances", headers=patient, json={"version": "v2"})).status_code == 201
+    assert (await accept(client, doctor, booked.json()["visit_id"])).status_code == 200

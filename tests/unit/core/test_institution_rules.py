@@ -54,7 +54,19 @@ def test_a_clinician_of_a_first_level_department_practises_in_its_subspecialties
     from hospital.core.errors import AccessRefused
     from hospital.staff.rules import StaffKind, StaffStanding, check_can_practise
 
-    standing = StaffStanding(StaffKind.DOCTOR, False, ("03",))
+    standing = StaffStanding(StaffKind.DOCTOR, False, ("03",), practice_scope="内科专业")
     check_can_practise(standing, date(2026, 11, 23), "03.04")
     with pytest.raises(AccessRefused):
         check_can_practise(standing, date(2026, 11, 23), "07")
+
+
+def test_a_surgeons_scope_does_not_cover_cardiology_at_the_moment_of_acting() -> None:
+    from datetime import date
+
+    from hospital.core.errors import AccessRefused
+    from hospital.staff.rules import StaffKind, StaffStanding, check_can_practise
+
+    # Assigned 03.04 (an old row, or a table since revised), but registered as a surgeon: refused at every act.
+    standing = StaffStanding(StaffKind.DOCTOR, False, ("03.04",), practice_scope="外科专业")
+    with pytest.raises(AccessRefused, match="外科专业"):
+        check_can_practise(standing, date(2026, 11, 23), "03.04")

@@ -22,19 +22,35 @@ function showLicence(institution) {
     h("dt", {}, t("disclosure.licence_modes")), h("dd", {}, joinList(l.service_modes)));
 }
 
-// QA-02: the hospital stops online care when staff or facilities no longer meet requirements.
-function showService(institution) {
+// QA-02: the hospital stops online care when staff or facilities no longer meet requirements. A whole-service
+// stop gives a coded reason and takes effect when a second administrator confirms it.
+let pendingStop = null;
+
+async function showService(institution) {
+  const current = await api("/api/institution/service-stop");
+  const select = $("#stop_reason_code");
+  if (!select.options.length) {
+    select.append(...Object.entries(current.reason_codes).map(([code, name]) => h("option", { value: code }, name)));
+  }
   const stopped = institution.service_stopped;
-  $("#stop-form").hidden = stopped;
-  $("#resume-form").hidden = !stopped;
+  pendingStop = current.stop && current.stop.pending_confirmation ? current.stop : null;
+  $("#stop-form").hidden = stopped || Boolean(pendingStop);
+  $("#confirm-stop-form").hidden = !pendingStop;
+  $("#resume-form").hidden = !stopped && !pendingStop;
   $("#service-state").replaceChildren(stopped
     ? h("p", { class: "notice warn" }, t("inst.stopped", { reason: institution.service_stop_reason || "" }))
-    : h("p", { class: "notice" }, t("inst.serving")));
+    : pendingStop ? h("p", { class: "notice warn" }, t("inst.stop_pending", { reason: pendingStop.reason }))
+      : h("p", { class: "notice" }, t("inst.serving")));
 }
 
 bindForm($("#stop-form"), async (data, form) => {
-  await api("/api/institution/service-stop", { method: "POST", json: { reason: data.get("reason").trim() } });
+  await api("/api/institution/service-stop", { method: "POST", json: {
+    reason_code: data.get("reason_code"), reason: data.get("reason").trim() } });
   form.reset();
+  await refreshLicence();
+});
+bindForm($("#confirm-stop-form"), async () => {
+  await api(`/api/institution/service-stop/${pendingStop.stop_id}/confirmation`, { method: "POST" });
   await refreshLicence();
 });
 bindForm($("#resume-form"), async () => {

@@ -33,6 +33,8 @@ function summary(v) {
       h("dt", {}, t("diagnoses.institution")), h("dd", {}, p.institution_name),
       h("dt", {}, t("diagnoses.date")), h("dd", {}, formatDate(p.diagnosed_on)),
       h("dt", {}, t("diagnoses.document_type")), h("dd", {}, label("document", p.document_type))),
+    p.name_finding ? h("p", { class: "error-box", role: "note", "data-testid": "name-finding" }, p.name_finding) : null,
+    v.stopped ? h("p", { class: "error-box", role: "alert", "data-testid": "visit-stopped" }, t("dvisit.stopped", { reason: v.stopped.reason })) : null,
     v.infectious_flag ? h("p", { class: "error-box", role: "note" }, t("dvisit.infectious", { disease: v.infectious_flag.disease_zh || v.infectious_flag.icd10_code || "" })) : null,
     v.state === "terminated" && v.referral ? h("p", { class: "notice warn" }, t("visit.referral", { institution: v.referral.institution,
       department: v.referral.department || "", advice: v.referral.advice })) : null,
@@ -52,6 +54,10 @@ function showActions(v) {
   const allowed = new Set(v.allowed_actions);
   $("#accept-form").hidden = !allowed.has("accept");
   $("#start").hidden = !allowed.has("start");
+  // REV-02: a name that disagrees with its code is resolved in writing; REV-05: a child under 6 starts with the
+  // guardian's presence confirmed by the doctor.
+  $("#name-resolution-field").hidden = !allowed.has("accept") || !v.prior_diagnosis.name_finding;
+  $("#guardian-present-field").hidden = !allowed.has("start") || v.patient.age >= 6;
   $("#complete").hidden = !allowed.has("complete");
   $("#terminate-box").hidden = !allowed.has("terminate");
   const open = v.state === "accepted" || v.state === "in_progress";
@@ -83,8 +89,10 @@ async function act(path, body, message) {
   await loadRecord();
 }
 
-bindForm($("#accept-form"), () => act("accept", { revisit_confirmed: true }, t("dvisit.accepted")));
-bindButton($("#start"), $("#action-error"), () => act("start", {}, t("dvisit.started")));
+bindForm($("#accept-form"), (data) => act("accept", { revisit_confirmed: true,
+  name_resolution: (data.get("name_resolution") || "").trim() || null }, t("dvisit.accepted")));
+bindButton($("#start"), $("#action-error"), () => act("start",
+  { guardian_present_confirmed: $("#guardian_present").checked }, t("dvisit.started")));
 bindButton($("#complete"), $("#action-error"), () => act("complete", {}, t("dvisit.completed")));
 
 const terminateForm = $("#terminate-form");

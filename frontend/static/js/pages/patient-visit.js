@@ -8,7 +8,7 @@ import { params, pathId, startPage } from "../page.js";
 import { mountPrescriptions } from "../prescriptions.js";
 import { $, bindButton, bindForm, clear, h, load, notice, showError } from "../ui.js";
 import { mountVideo } from "../video.js";
-import { stateBadge } from "../visits.js";
+import { stateBadge, visitNotice } from "../visits.js";
 
 await startPage({ role: "patient" });
 const visitId = pathId();
@@ -29,6 +29,7 @@ function summary(v) {
     v.state === "accepted" ? h("p", { class: "notice" }, t("visit.accepted_wait")) : null,
     v.state === "in_progress" ? h("p", { class: "notice" }, t("visit.in_progress")) : null,
     v.paused ? h("p", { class: "notice warn" }, t("visit.paused")) : null,
+    visitNotice(v),
     v.state === "terminated" ? h("div", { class: "error-box", role: "note", "data-testid": "referral" },
       h("strong", {}, t("visit.terminated", { reason: label("termination", v.termination_reason) })),
       v.referral ? h("p", {}, t("visit.referral", { institution: v.referral.institution, department: v.referral.department || "",
