@@ -60,6 +60,7 @@ class ConnectorSettings:
     hold_s: float = 0.1  # how long an event waiting for an earlier event is set aside (×10 for a required record)
     lag_threshold_s: float = 300.0  # /ready reports the connector not ready above this lag
     precheck: bool = True  # refuse records with empty required fields before sending (the platform's -99)
+    required: bool | None = None  # SUP-01: clinical work waits for the platform; None: in production only
 
     @property
     def configured(self) -> bool:
@@ -144,4 +145,11 @@ def load_connector_settings(env: Mapping[str, str] | None = None) -> ConnectorSe
         poll_s=_number(env, "POLL", d.poll_s), hold_s=_number(env, "HOLD", d.hold_s),
         lag_threshold_s=_number(env, "LAG_THRESHOLD", d.lag_threshold_s),
         precheck=text("PRECHECK", "1").lower() not in ("0", "false", "no", "off"),
+        required=_flag(text("REQUIRED")),
     )
+
+
+def _flag(raw: str) -> bool | None:
+    if not raw:
+        return None
+    return raw.lower() not in ("0", "false", "no", "off")
