@@ -59,7 +59,8 @@ class DemoPlatform:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Deliver the outbox to the simulator while the hospital runs (the catalogue filed first)."""
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.simulator), base_url=self.settings.url)
+        transport = httpx.ASGITransport(app=self.simulator)  # type: ignore[arg-type]
+        http = httpx.AsyncClient(transport=transport, base_url=self.settings.url)
         stop = asyncio.Event()
         async with open_dispatcher(self.hospital, self.settings, http=http, name="demo") as dispatcher:
             async with dispatcher.session() as session:
