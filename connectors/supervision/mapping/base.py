@@ -181,6 +181,7 @@ class MapContext:
     tz: ZoneInfo
     refs: References
     extra: dict[str, Any] = field(default_factory=dict)
+    prescription_at_signing: bool = True  # the province's rhythm (data/provinces.csv): else once approved
 
     def organ(self) -> dict[str, Any]:
         return {"organID": self.organ_id, "organName": self.organ_name}

@@ -1,5 +1,6 @@
-"""Biometric events: every face verification, pass or fail (FACE-04) → uploadFaceVerification; the lock-out
-alert stays in the hospital (no platform method takes it)."""
+"""Biometric events: every face verification, pass or fail (FACE-04) → uploadFaceVerification (a method of our
+own, non-standard: docs/connector.md); a lock-out after repeated failures is a risk warning on the platform
+(pushMedicalDispute, businessType 3, SUP-04)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 
 from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, NotReported
 from connectors.supervision.mapping.codes import flag
-from hospital.contracts.biometrics import FaceVerified
+from connectors.supervision.mapping.quality import DISPUTE_METHOD, RISK_WARNING
+from hospital.contracts.biometrics import FaceVerified, SecurityAlert
 from hospital.contracts.video import VideoPaused
 
 __all__ = ["FACE_METHOD", "MAPPERS"]
@@ -56,9 +58,21 @@ def video_resumed(event: EventView[Any], ctx: MapContext) -> NotReported:
     return NotReported("the call resumes on a new face verification, reported as its own face.verification")
 
 
-def security_alert(event: EventView[Any], ctx: MapContext) -> NotReported:
-    return NotReported("no platform method takes security alerts; each failed attempt is reported as a "
-                       "face verification (FACE-04) and the lock-out is for the hospital's security officer")
+def security_alert(event: EventView[SecurityAlert], ctx: MapContext) -> Mapped:
+    """Face verification locked after repeated failures (FACE-04): a risk warning naming the clinician by their
+    filed ID (the platform's own staff record), nothing more."""
+    p = event.data
+    clinician = ctx.staff(user_id=p.user_id)
+    until = ctx.local_time(p.locked_until) if p.locked_until else "管理员解除"
+    record = {
+        **ctx.organ(), "eventID": f"face_lockout:{p.user_id}:{event.version}", "businessType": RISK_WARNING,
+        "warningType": "face_lockout", "eventStatus": p.kind,
+        "eventDescription": f"医务人员 {clinician.staff_id} 人脸核验连续失败 {p.failed_attempts} 次，锁定至 {until}",
+        "eventDate": ctx.local_time(event.created_at), "eventReason": p.kind, "damageDegree": "风险预警",
+        "reportPerson": "信息安全管理部门", "reportDate": ctx.local_time(event.created_at),
+        "updateTime": ctx.local_time(event.created_at),
+    }
+    return Mapped(DISPUTE_METHOD, [record], after=(After("staff", clinician.staff_id),))
 
 
 MAPPERS: dict[str, Mapper] = {

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
 from hospital.context import HospitalContext
+from hospital.contracts.visits import SchedulePublished
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hospital.core.outbox import emit
@@ -122,6 +123,11 @@ async def publish_schedule(session: AsyncSession, ctx: HospitalContext, actor: A
     await append_audit(session, actor, "schedule.published", subject_type="schedule", subject_id=schedule.id,
                        rule_id="REV-06", detail={"department_code": data.department_code, "capacity": data.capacity,
                                                  "starts_at": data.starts_at, "ends_at": data.ends_at, "modes": modes})
+    await emit(session, "schedule.published", subject_type="schedule", subject_id=schedule.id,  # openDoctorBusiness
+               payload=SchedulePublished(schedule_id=str(schedule.id), doctor_user_id=str(doctor_user_id),
+                                         department_code=data.department_code, starts_at=data.starts_at,
+                                         ends_at=data.ends_at, capacity=data.capacity, modes=list(modes),
+                                         published_at=ctx.now()))
     await session.commit()
     return schedule
 
