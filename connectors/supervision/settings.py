@@ -97,6 +97,7 @@ class ConnectorSettings:
     precheck: bool = True  # refuse records with empty required fields before sending (the platform's -99)
     required: bool | None = None  # SUP-01: clinical work waits for the platform; None: in production only
     province: str = "guangdong"  # the rhythm of data/provinces.csv (real time, or a prescription when approved)
+    face_uploads: bool = True  # uploadFaceVerification, our own non-standard method; off where a platform refuses it
 
     @property
     def rhythm(self) -> ProvinceRhythm:
@@ -193,6 +194,7 @@ def load_connector_settings(env: Mapping[str, str] | None = None) -> ConnectorSe
         lag_threshold_s=_number(env, "LAG_THRESHOLD", d.lag_threshold_s),
         precheck=text("PRECHECK", "1").lower() not in ("0", "false", "no", "off"),
         required=_flag(text("REQUIRED")),
+        face_uploads=text("FACE_UPLOADS", "1").lower() not in ("0", "false", "no", "off"),
     )
 
 

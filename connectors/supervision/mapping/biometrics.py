@@ -19,7 +19,13 @@ SCENE = "执业核验"  # the practice-session check (FACE-02); the payload may 
 VIDEO_SCENE = "视频诊疗持续核验"  # the face watch during a video visit
 
 
-def face_verification(event: EventView[FaceVerified], ctx: MapContext) -> Mapped:
+NON_STANDARD = ("uploadFaceVerification is our own method, not the SDK's; this platform does not take it "
+                "(HOSPITAL_SUPERVISION_FACE_UPLOADS=0)")
+
+
+def face_verification(event: EventView[FaceVerified], ctx: MapContext) -> Mapped | NotReported:
+    if not ctx.face_uploads:
+        return NotReported(NON_STANDARD)
     p = event.data
     clinician = ctx.staff(user_id=p.user_id)
     record = {
@@ -36,9 +42,11 @@ def face_verification(event: EventView[FaceVerified], ctx: MapContext) -> Mapped
     return Mapped(FACE_METHOD, [record], after=(After("staff", clinician.staff_id),))
 
 
-def video_paused(event: EventView[VideoPaused], ctx: MapContext) -> Mapped:
+def video_paused(event: EventView[VideoPaused], ctx: MapContext) -> Mapped | NotReported:
     """The face watch lost the doctor during a video visit and paused it (FACE-02): a failed verification of the
     visit, so the platform's real-name check sees that the clinician was not the one verified."""
+    if not ctx.face_uploads:
+        return NotReported(NON_STANDARD)
     p = event.data
     clinician = ctx.staff(user_id=p.doctor_user_id)
     record = {

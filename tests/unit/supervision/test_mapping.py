@@ -33,6 +33,7 @@ from connectors.supervision.mapping import (
 )
 from connectors.supervision.mapping.prescriptions import rational
 from connectors.supervision.mapping.quality import DAILY_DISPUTES
+from connectors.supervision.settings import load_connector_settings
 from hospital.contracts import Payload
 from hospital.contracts.biometrics import FaceVerified
 from hospital.contracts.institution import DepartmentSet, LicenceRecorded, ServiceResumed, ServiceStopped
@@ -145,6 +146,10 @@ def test_a_face_verification_names_the_clinician_by_id_number_and_waits_for_the_
         DOCTOR.id_number, "0", "2024-06-12 09:10:00")
     assert (record["verifyID"], record["scene"], record["bussID"]) == ("v-1", "执业核验", "")
     assert outcome.after == (After("staff", DOCTOR.staff_id),)
+    # Our own method is an option: a platform that does not take it gets none (the SDK has no such method).
+    standard_only = dataclasses.replace(CTX, face_uploads=False)
+    assert isinstance(map_event(event("face.verification", payload), standard_only), NotReported)
+    assert not load_connector_settings({"HOSPITAL_SUPERVISION_FACE_UPLOADS": "0"}).face_uploads
 
 
 def test_a_completed_visit_is_the_revisit_record_with_the_prior_diagnosis() -> None:
