@@ -312,25 +312,34 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
-def run_dispatcher_processes(url: str, sim_url: str, processes: int) -> float:
-    """Seconds from starting `processes` dispatcher processes to the last of them finding nothing left to send."""
+def run_dispatcher_processes(url: str, sim_url: str, processes: int, lead_s: float = 15.0) -> float:
+    """Seconds from the agreed start of `processes` dispatcher processes to the last of them finding nothing left
+    to send. Each process starts (imports, engine, HTTP client) and then waits for the same wall-clock moment, so
+    the figure is delivery alone, not Python's start-up."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    start = time.perf_counter()
-    running = [subprocess.Popen([sys.executable, __file__, "--dispatch", url, "--simulator", sim_url], env=env)
-               for _ in range(processes)]
+    at = time.time() + lead_s
+    running = [subprocess.Popen([sys.executable, __file__, "--dispatch", url, "--simulator", sim_url, "--at",
+                                 str(at)], env=env, stdout=subprocess.PIPE) for _ in range(processes)]
+    ends = []
     for process in running:
-        if process.wait() != 0:
+        out, _ = process.communicate()
+        if process.returncode != 0:
             raise SystemExit("a dispatcher process failed")
-    return time.perf_counter() - start
+        ends.append(float(out.decode().split()[-1]))
+    return max(ends) - at
 
 
-async def dispatch(url: str, sim_url: str) -> None:
-    """One dispatcher process of phase 4: deliver until no bench event is left to send."""
+async def dispatch(url: str, sim_url: str, at: float) -> float:
+    """One dispatcher process of phase 4: ready, wait for `at`, deliver until no bench event is left to send;
+    returns the wall-clock time it finished."""
     settings = Settings(environment="test", database_url=url)
     connector = ConnectorSettings(url=sim_url, unit_id=UNIT, app_key=KEY, app_secret=SECRET,
                                   organ_id="91310115MA1HDEMO0X", organ_name="示范互联网医院")
     async with open_dispatcher(settings, connector) as dispatcher:
+        await dispatcher.start()
+        await asyncio.sleep(max(0.0, at - time.time()))
         await run_until_sent(dispatcher)
+        return time.time()
 
 
 if __name__ == "__main__":
@@ -342,10 +351,11 @@ if __name__ == "__main__":
     parser.add_argument("--produce", metavar="URL", help=argparse.SUPPRESS)  # the producer process of phase 3
     parser.add_argument("--dispatch", metavar="URL", help=argparse.SUPPRESS)  # a dispatcher process of phase 4
     parser.add_argument("--simulator", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--at", type=float, default=0.0, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.dispatch:
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        asyncio.run(dispatch(arguments.dispatch, arguments.simulator))
+        print(asyncio.run(dispatch(arguments.dispatch, arguments.simulator, arguments.at)))
         sys.exit(0)
     if arguments.produce:
         print(*asyncio.run(produce(arguments.produce, arguments.rate, arguments.seconds)))
