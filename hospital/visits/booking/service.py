@@ -230,8 +230,11 @@ async def cancel_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
     schedule.booked = max(0, schedule.booked - 1)
     schedule.version += 1
     schedule.touch()
-    await emit(session, "visit.cancelled", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record_of(session, ctx, visit), cipher=ctx.cipher)
+    withdrawn = await revisit_record_of(session, ctx, visit)
+    # An answered visit's consult ends with it (uploadConsultIndicators, SUP-02); one never answered had none.
+    for event_type in ("visit.cancelled", "visit.consult_ended")[:2 if visit.accepted_at else 1]:
+        await emit(session, event_type, subject_type="visit", subject_id=visit.id, version=visit.version,
+                   payload=withdrawn, cipher=ctx.cipher)
     await session.commit()
     return visit
 

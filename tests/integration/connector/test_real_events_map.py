@@ -17,9 +17,10 @@ from connectors.supervision.mapping import Mapped, MappingFailed, NotReported, U
 from hospital.config import Settings
 from hospital.contracts import EVENT_PAYLOADS
 from tests.conftest import FakeClock
+from tests.helpers import login_as
 from tests.integration.connector.conftest import UNIT, DispatcherFactory
 from tests.integration.connector.real_day import a_real_day, mapped_views
-from tests.integration.visits.journey import EMR
+from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, publish
 
 
 async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
@@ -88,3 +89,34 @@ async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
     assert records["rating.submitted"]["satisfaction"] == 5
     assert records["complaint.dispute"]["eventDescription"] == "等候时间较长"
     assert (records["complaint.filed"]["eventStatus"], records["complaint.dispute"]["eventStatus"]) == ("filed", "dispute")
+
+
+async def test_a_visit_withdrawn_after_it_was_answered_ends_its_consult_and_one_withdrawn_before_cancels_the_booking(
+    client: AsyncTestClient[Any], settings: Settings, demo: None, dispatchers: DispatcherFactory
+) -> None:
+    patient, doctor = await login_as(client, "patient"), await doctor_in_session(client)
+    prior = await demo_prior_id(client, patient)
+    visits = []
+    for hour in (9, 14):
+        published = await publish(client, doctor, hour=hour)
+        assert published.status_code == 201, published.text
+        booked = await book(client, patient, published.json()["schedule_id"], prior)
+        assert booked.status_code == 201, booked.text
+        visits.append(booked.json()["visit_id"])
+    answered, unanswered = visits
+    assert (await accept(client, doctor, answered)).status_code == 200
+    for visit in visits:
+        assert (await client.post(f"/api/visits/{visit}/cancel", headers=patient, json={})).status_code == 200
+    dispatcher = await dispatchers()
+    records = {}
+    for view in await mapped_views(settings, dispatcher):
+        if view.subject_id in visits and view.event_type in ("visit.cancelled", "visit.consult_ended"):
+            outcome = map_event(view, dispatcher.map_context())
+            assert isinstance(outcome, Mapped)
+            records[(view.event_type, view.subject_id)] = (outcome.method, outcome.records[0])
+    assert set(records) == {("visit.cancelled", answered), ("visit.consult_ended", answered),
+                            ("visit.cancelled", unanswered)}
+    method, consult = records[("visit.consult_ended", answered)]
+    assert (method, consult["consultStatus"]) == ("uploadConsultIndicators", "3") and consult["endDate"]
+    method, appointment = records[("visit.cancelled", unanswered)]
+    assert (method, appointment["appointStatus"]) == ("uploadAppointRecord", "0")

@@ -195,6 +195,9 @@ def test_the_consult_goes_at_acceptance_and_again_at_its_end_and_the_visit_start
     assert (ended.records[0]["consultStatus"], ended.records[0]["bussID"]) == ("2", VISIT) and ended.records[0]["endDate"]
     assert business_key("uploadConsultIndicators", ended.records[0]) != business_key(
         "uploadConsultIndicators", begun.records[0])
+    withdrawn = payloads.revisit_record(VISIT, PATIENT.patient_id, DOCTOR.user_id, AT, state="cancelled",
+                                        outcome="cancelled")
+    assert mapped("visit.consult_ended", withdrawn).records[0]["consultStatus"] == "3"  # ended, not completed
     started = mapped("visit.started", record)
     assert started.method == "uploadMeetClinicIndicators" and started.records[0]["patientCertID"] == PATIENT.id_number
 
