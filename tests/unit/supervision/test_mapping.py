@@ -35,9 +35,10 @@ from connectors.supervision.mapping.prescriptions import rational
 from connectors.supervision.mapping.quality import DAILY_DISPUTES
 from connectors.supervision.settings import load_connector_settings
 from hospital.contracts import Payload
-from hospital.contracts.biometrics import FaceVerified
+from hospital.contracts.biometrics import FaceVerified, SecurityAlert
 from hospital.contracts.institution import DepartmentSet, LicenceRecorded, ServiceResumed, ServiceStopped
 from hospital.contracts.prescriptions import Finding
+from hospital.contracts.security import IncidentChanged
 from hospital.contracts.staff import Credential, DoctorBusinessChanged
 from hospital.contracts.supervision import DailyDisputes
 from hospital.contracts.video import VideoPaused, VideoResumed
@@ -353,3 +354,19 @@ def test_a_service_stop_is_skipped_with_the_reason(payload: ServiceStopped | Ser
     event_type = "institution.service_stopped" if isinstance(payload, ServiceStopped) else "institution.service_resumed"
     outcome = map_event(event(event_type, payload), CTX)
     assert isinstance(outcome, NotReported) and "QA-02" in outcome.reason
+
+
+def test_a_face_lock_out_and_a_security_incident_are_risk_warnings_naming_no_one() -> None:
+    locked = mapped("security.alert", SecurityAlert(kind="face_verification_locked", user_id=DOCTOR.user_id,
+                                                    failed_attempts=5, locked_until=AT))
+    record = locked.records[0]
+    assert (locked.method, record["businessType"], record["warningType"]) == ("pushMedicalDispute", "3", "face_lockout")
+    assert DOCTOR.name not in str(record) and DOCTOR.staff_id in record["eventDescription"]
+    assert locked.after == (After("staff", DOCTOR.staff_id),)
+    incident = IncidentChanged(incident_id="i-1", change="opened", kind="data_leak", severity="high", status="open",
+                               source="person", leak="suspected", personal_information=True, affected_subjects=12,
+                               detected_at=AT, summary="王医生的电脑丢失")
+    warned = mapped("security.incident", incident).records[0]
+    assert (warned["warningType"], warned["eventStatus"], warned["damageDegree"]) == (
+        "security_incident", "open:opened", "high")
+    assert "王医生" not in str(warned) and "12" in warned["eventDescription"]  # the narrative stays sealed
