@@ -5,8 +5,13 @@ Phases of one run, the simulator in its own process (uvicorn on 127.0.0.1):
   2. throughput: the same number of events committed to the outbox, then one dispatcher delivers them all,
      first one event per request (the plain loop's payloads), then with its default batching of records;
   3. lag: events committed one per transaction at a steady rate by another process (four connections, as an app
-     serving concurrent requests) while the dispatcher runs; lag is commit → acknowledgement, p50 and p99.
-Run: PYTHONPATH=. /work/venv/bin/python bench/outbox.py [--events 2000] [--rate 500] [--seconds 10]
+     serving concurrent requests) while the dispatcher runs; lag is commit → acknowledgement, p50 and p99;
+  4. (PostgreSQL) parallel dispatchers: the same number of committed events delivered by one dispatcher process,
+     then by two (FOR UPDATE SKIP LOCKED), each run timed from start to the last acknowledgement.
+The events rotate over the methods of the real day that need no clinical rows behind them: staff records
+(uploadDoctorIndicators), complaints at filing (pushMedicalDispute), security incidents as risk warnings
+(pushMedicalDispute, businessType 3), each sealed as the hospital seals it.
+Run: PYTHONPATH=. /work/venv/bin/python bench/outbox.py [--events 2000] [--rate 1000] [--seconds 10]
      [--database-url postgresql+asyncpg://…/db]   (default: a fresh SQLite file)
 """
 
@@ -39,6 +44,9 @@ from connectors.supervision.mapping import EventView, Mapped, event_view, map_ev
 from connectors.supervision.runner import open_dispatcher
 from connectors.supervision.settings import ConnectorSettings
 from hospital.config import Settings
+from hospital.contracts import Payload
+from hospital.contracts.quality import ComplaintFiled
+from hospital.contracts.security import IncidentChanged
 from hospital.contracts.staff import Credential, StaffRecord
 from hospital.core.audit import Actor
 from hospital.core.crypto import FieldCipher
@@ -48,6 +56,9 @@ from hospital.institution.service import upsert_department
 
 UNIT, KEY, SECRET = "UNIT-B", "KEY-B", "bbf1dd188b8b4629853f06f118d11e4a"
 T = OutboxEvent.__table__  # type: ignore[attr-defined]
+# (event type, subject type) of the rotation; the harness counts only these (not the connector's daily check-in).
+KINDS = (("staff.record", "staff"), ("complaint.filed", "complaint"), ("security.incident", "security_incident"))
+TYPES = tuple(kind for kind, _ in KINDS)
 
 
 def staff_payload(staff_id: str) -> StaffRecord:
@@ -57,6 +68,23 @@ def staff_payload(staff_id: str) -> StaffRecord:
                        practice_institution="示范市第一人民医院",
                        credentials=[Credential(kind="physician_qualification", number="Q1"),
                                     Credential(kind="physician_practice", number="P1")])
+
+
+def payload_of(event_type: str, subject: str) -> Payload:
+    """The event's payload as the area writes it (sealed parts: the ID number, the complaint, the incident)."""
+    now = datetime.now(UTC)
+    if event_type == "staff.record":
+        return staff_payload(subject)
+    if event_type == "complaint.filed":
+        return ComplaintFiled(complaint_id=subject, category="service", description="等候时间较长，回复不及时",
+                              filed_at=now)
+    return IncidentChanged(incident_id=subject, change="opened", kind="data_leak", severity="high", status="open",
+                           source="person", leak="suspected", personal_information=True, affected_subjects=3,
+                           detected_at=now, summary="一份导出表格出现在外部网盘")
+
+
+def kind_of(i: int) -> tuple[str, str]:
+    return KINDS[i % len(KINDS)]
 
 
 def free_port() -> int:
@@ -90,7 +118,8 @@ async def baseline(dispatcher: Dispatcher, url: str, n: int) -> float:
     now = datetime.now(UTC)
     batches = []
     for i in range(n):
-        view = event_view(i, "staff.record", "staff", str(i), 1, now, staff_payload(str(uuid.uuid4())))
+        event_type, subject_type = kind_of(i)
+        view = event_view(i, event_type, subject_type, str(i), 1, now, payload_of(event_type, str(uuid.uuid4())))
         assert isinstance(view, EventView)
         outcome = map_event(view, ctx)
         assert isinstance(outcome, Mapped)
@@ -107,10 +136,10 @@ async def commit_events(settings: Settings, n: int) -> None:
     engine = create_engine(settings.resolved_database_url)
     cipher = FieldCipher(settings.field_key)
     async with session_factory(engine)() as session:
-        for _ in range(n):
-            staff = str(uuid.uuid4())
-            await emit(session, "staff.record", subject_type="staff", subject_id=staff, payload=staff_payload(staff),
-                       cipher=cipher)
+        for i in range(n):
+            subject, (event_type, subject_type) = str(uuid.uuid4()), kind_of(i)
+            await emit(session, event_type, subject_type=subject_type, subject_id=subject,
+                       payload=payload_of(event_type, subject), cipher=cipher)
         await session.commit()
     await engine.dispose()
 
@@ -120,14 +149,14 @@ async def undelivered(dispatcher: Dispatcher) -> int:
     own polling must not cost the dispatcher it measures, which shares its process)."""
     async with dispatcher.reader() as session:
         return int((await session.execute(sa.select(sa.func.count()).select_from(T).where(
-            T.c.event_type == "staff.record", T.c.status.in_(("pending", "retrying"))))).scalar_one())
+            T.c.event_type.in_(TYPES), T.c.status.in_(("pending", "retrying"))))).scalar_one())
 
 
 async def refused(dispatcher: Dispatcher) -> int:
     """Events that did not reach the platform (dead-lettered, parked): a run with any measured nothing."""
     async with dispatcher.reader() as session:
         return int((await session.execute(sa.select(sa.func.count()).select_from(T).where(
-            T.c.event_type == "staff.record", T.c.status.not_in(("pending", "retrying", "sent"))))).scalar_one())
+            T.c.event_type.in_(TYPES), T.c.status.not_in(("pending", "retrying", "sent"))))).scalar_one())
 
 
 async def run_until_sent(dispatcher: Dispatcher, producer: subprocess.Popen[bytes] | None = None) -> float:
@@ -159,11 +188,11 @@ async def produce(url: str, rate: float, seconds: float, connections: int = 4) -
         async with engine.connect() as conn:
             while (elapsed := time.perf_counter() - start) < seconds:
                 while sent < int(elapsed * share) + 1 and time.perf_counter() - start < seconds:
-                    staff, now = str(uuid.uuid4()), datetime.now(UTC)
+                    subject, now, (event_type, subject_type) = str(uuid.uuid4()), datetime.now(UTC), kind_of(sent)
                     await conn.execute(sa.insert(T).values(
-                        id=uuid.uuid4(), created_at=now, event_type="staff.record", subject_type="staff",
-                        subject_id=staff, version=1, payload=stored_payload(staff_payload(staff), cipher),
-                        idempotency_key=f"staff.record:{staff}:1", status="pending", attempts=0, next_attempt_at=now))
+                        id=uuid.uuid4(), created_at=now, event_type=event_type, subject_type=subject_type,
+                        subject_id=subject, version=1, payload=stored_payload(payload_of(event_type, subject), cipher),
+                        idempotency_key=f"{event_type}:{subject}:1", status="pending", attempts=0, next_attempt_at=now))
                     await conn.commit()
                     sent += 1
                 await asyncio.sleep(max(0.0, sent / share - (time.perf_counter() - start)))
@@ -177,13 +206,15 @@ async def produce(url: str, rate: float, seconds: float, connections: int = 4) -
         insert = await conn.prepare(
             "INSERT INTO outbox_event (id, created_at, event_type, subject_type, subject_id, version, payload, "
             "idempotency_key, status, attempts, next_attempt_at) "
-            "VALUES ($1, $2, 'staff.record', 'staff', $3, 1, $4::json, $5, 'pending', 0, $2)")
+            "VALUES ($1, $2, $6, $7, $3, 1, $4::json, $5, 'pending', 0, $2)")
         try:
             while (elapsed := time.perf_counter() - start) < seconds:
                 while sent < int(elapsed * share) + 1 and time.perf_counter() - start < seconds:
-                    staff, now = str(uuid.uuid4()), datetime.now(UTC).replace(tzinfo=None)  # stored as naive UTC
-                    payload = json.dumps(stored_payload(staff_payload(staff), cipher), ensure_ascii=False)
-                    await insert.fetch(uuid.uuid4(), now, staff, payload, f"staff.record:{staff}:1")
+                    subject, now = str(uuid.uuid4()), datetime.now(UTC).replace(tzinfo=None)  # stored as naive UTC
+                    event_type, subject_type = kind_of(sent)
+                    payload = json.dumps(stored_payload(payload_of(event_type, subject), cipher), ensure_ascii=False)
+                    await insert.fetch(uuid.uuid4(), now, subject, payload, f"{event_type}:{subject}:1", event_type,
+                                       subject_type)
                     sent += 1
                 await asyncio.sleep(max(0.0, sent / share - (time.perf_counter() - start)))
         finally:
@@ -206,7 +237,7 @@ def start_producer(url: str, rate: float, seconds: float) -> subprocess.Popen[by
 async def lags(dispatcher: Dispatcher, since_seq: int) -> list[float]:
     async with dispatcher.reader() as session:
         rows = (await session.execute(sa.select(T.c.created_at, T.c.sent_at).where(
-            T.c.seq > since_seq, T.c.event_type == "staff.record"))).all()
+            T.c.seq > since_seq, T.c.event_type.in_(TYPES)))).all()
     return sorted((r.sent_at - r.created_at).total_seconds() for r in rows)
 
 
@@ -266,20 +297,66 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                                batched_ratio=round(batched / plain, 3), steady_rate_asked=args.rate,
                                steady_rate_committed=round(achieved), lag_p50_ms=round(p50 * 1000, 1),
                                lag_p99_ms=round(p99 * 1000, 1), lag_max_ms=round(found[-1] * 1000, 1))
+            if url.startswith("postgresql"):
+                for processes in (1, 2):
+                    await admin.post("/sim/reset")
+                    await commit_events(settings, args.events)
+                    took = run_dispatcher_processes(url, sim_url, processes)
+                    rate = args.events / took
+                    print(f"{processes} dispatcher process{'es' if processes > 1 else ''}, "
+                          f"{args.events} committed events: {rate:7.0f} events/s")
+                    figures[f"dispatchers_{processes}_events_per_s"] = round(rate)
     finally:
         simulator.terminate()
         simulator.wait(10)
     return figures
 
 
+def run_dispatcher_processes(url: str, sim_url: str, processes: int, lead_s: float = 15.0) -> float:
+    """Seconds from the agreed start of `processes` dispatcher processes to the last of them finding nothing left
+    to send. Each process starts (imports, engine, HTTP client) and then waits for the same wall-clock moment, so
+    the figure is delivery alone, not Python's start-up."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    at = time.time() + lead_s
+    running = [subprocess.Popen([sys.executable, __file__, "--dispatch", url, "--simulator", sim_url, "--at",
+                                 str(at)], env=env, stdout=subprocess.PIPE) for _ in range(processes)]
+    ends = []
+    for process in running:
+        out, _ = process.communicate()
+        if process.returncode != 0:
+            raise SystemExit("a dispatcher process failed")
+        ends.append(float(out.decode().split()[-1]))
+    return max(ends) - at
+
+
+async def dispatch(url: str, sim_url: str, at: float) -> float:
+    """One dispatcher process of phase 4: ready, wait for `at`, deliver until no bench event is left to send;
+    returns the wall-clock time it finished."""
+    settings = Settings(environment="test", database_url=url)
+    connector = ConnectorSettings(url=sim_url, unit_id=UNIT, app_key=KEY, app_secret=SECRET,
+                                  organ_id="91310115MA1HDEMO0X", organ_name="示范互联网医院")
+    async with open_dispatcher(settings, connector) as dispatcher:
+        await dispatcher.start()
+        await asyncio.sleep(max(0.0, at - time.time()))
+        await run_until_sent(dispatcher)
+        return time.time()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--produce", metavar="URL", help=argparse.SUPPRESS)  # the producer process of phase 3
+    parser.add_argument("--dispatch", metavar="URL", help=argparse.SUPPRESS)  # a dispatcher process of phase 4
+    parser.add_argument("--simulator", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--at", type=float, default=0.0, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.dispatch:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        print(asyncio.run(dispatch(arguments.dispatch, arguments.simulator, arguments.at)))
+        sys.exit(0)
     if arguments.produce:
         print(*asyncio.run(produce(arguments.produce, arguments.rate, arguments.seconds)))
         sys.exit(0)

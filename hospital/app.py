@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from litestar import Litestar
 from litestar.config.response_cache import ResponseCacheConfig
@@ -12,6 +12,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
+from connectors.supervision.demo import DemoPlatform
+from connectors.supervision.gate import PlatformGate
 from connectors.supervision.operations import install_readiness_probe
 from connectors.supervision.settings import load_connector_settings
 from hospital import __version__
@@ -58,12 +60,18 @@ def face_settings(settings: Settings) -> FaceSettings:
     return FaceSettings(workers=settings.face_workers, max_upload_bytes=settings.max_upload_bytes)
 
 
-def create_app(settings: Settings | None = None, ctx: HospitalContext | None = None) -> Litestar:
-    """Build the app. Migrations are not run here: `hospital serve` runs them first; tests build the schema."""
+def create_app(settings: Settings | None = None, ctx: HospitalContext | None = None, *,
+               demo_platform: DemoPlatform | None = None) -> Litestar:
+    """Build the app. Migrations are not run here: `hospital serve` runs them first; tests build the schema.
+    `demo_platform`: the demo's in-process supervision simulator, delivered to while the app runs."""
     settings = settings or load_settings()
     settings.check()
     require_own_disclosure(settings)  # INS-03: production never publishes the demo's disclosure
     ctx = wire(ctx) if ctx is not None else wired_context(settings)  # every area's subscribers (hospital/wiring.py)
+    if demo_platform is not None:
+        ctx.connector_settings = demo_platform.settings
+    connector = ctx.connector_settings or load_connector_settings()
+    gate = PlatformGate(connector, production=ctx.settings.is_production)  # SUP-01
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -71,8 +79,9 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         app.state.ctx = ctx
-        install_readiness_probe(app.state, engine,
-                                ctx.connector_settings or load_connector_settings())
+        install_readiness_probe(app.state, engine, connector)
+        if (unconnected := gate.readiness_probe()) is not None:
+            app.state.readiness_probes = {**getattr(app.state, "readiness_probes", {}), "supervision_platform": unconnected}
         own_pool = ctx.faces is None
         if own_pool:
             ctx.faces = FacePool(face_settings(settings))
@@ -81,7 +90,8 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         open_video_calls(ctx, app.state.session_factory)
         open_security_scans(ctx, app.state.session_factory)  # SEC-02, every HOSPITAL_SECURITY_SCAN_INTERVAL
         try:
-            yield
+            async with demo_platform.running() if demo_platform is not None else nullcontext():
+                yield
         finally:
             await close_security_scans(ctx)
             await close_video_calls(ctx)  # recordings are stored before the database and the face pool go
@@ -91,10 +101,11 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
             await engine.dispose()
 
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, demo_platform.route()] if demo_platform is not None else ROUTES,
         lifespan=[lifespan],
         dependencies={"db_session": Provide(provide_session), "ctx": Provide(provide_ctx, sync_to_thread=False)},
         middleware=[request_id_middleware, auth_middleware],
+        guards=[gate.guard],
         exception_handlers=exception_handlers,
         template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,

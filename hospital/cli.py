@@ -84,9 +84,15 @@ def _serve(host: str, port: int, seed: bool) -> None:
     require_own_disclosure(settings)  # INS-03, before anything is migrated or seeded
     migrate(settings.resolved_database_url)
     ctx = wired_context(settings)  # the demo seed admits clinicians: signing issues their keys
+    platform = None
     if seed:
         asyncio.run(_seed(ctx))
-    uvicorn.run(create_app(settings, ctx), host=host, port=port, log_level="info")
+        from connectors.supervision.demo import DemoPlatform
+        from connectors.supervision.settings import load_connector_settings
+
+        if not load_connector_settings().configured and not settings.is_production:
+            platform = DemoPlatform(settings)  # the demo reports to its own simulator (docs/connector.md)
+    uvicorn.run(create_app(settings, ctx, demo_platform=platform), host=host, port=port, log_level="info")
 
 
 async def _seed(ctx: object) -> None:

@@ -9,6 +9,7 @@ from hospital.core.rule_registry import RegisteredRule, all_rules
 __all__ = ["RULE_MODULES", "load_all_rules"]
 
 RULE_MODULES = (
+    "connectors.supervision.rules",
     "hospital.biometrics.rules",
     "hospital.identity.rules",
     "hospital.institution.rules",

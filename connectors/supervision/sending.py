@@ -84,7 +84,9 @@ class Sender:
                     outcome = Retry(f"connector error: {exc.detail}")
             now = self.clock()
             if isinstance(outcome, FixData) and len(request) > 1:
-                note = f"{ISOLATE_NOTE}the request of {len(request)} was refused: {outcome.code} {outcome.msg}"[:500]
+                which = "; ".join(f"record {r.get('index')} ({r.get('businessId')})" for r in outcome.records)
+                refused = f"{outcome.code} {outcome.msg}" + (f" [{which}]" if which else "")
+                note = f"{ISOLATE_NOTE}the request of {len(request)} was refused: {refused}"[:500]
                 return [Settlement(row.seq, OutboxStatus.RETRYING.value, now, note,
                                    {"method": m.method, "code": outcome.code, "raw": outcome.raw[:2000]})
                         for row, _, m in request]
@@ -115,4 +117,5 @@ class Sender:
         log.error("event #%s (%s) dead-lettered: %s %s", row.seq, row.event_type, outcome.code, outcome.msg)
         return Settlement(row.seq, OutboxStatus.DEAD.value, last_error=f"{outcome.code} {outcome.msg}"[:500],
                           response={"method": mapped.method, "code": outcome.code, "msg": outcome.msg,
-                                    "fields": list(outcome.fields), "fix": kind, "raw": outcome.raw[:2000]})
+                                    "fields": list(outcome.fields), "records": list(outcome.records), "fix": kind,
+                                    "raw": outcome.raw[:2000]})

@@ -6,18 +6,23 @@ argument. The hospital's own settings (database URL, field key) still come from 
 
 from __future__ import annotations
 
+import csv
 import enum
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import time
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hospital.core.errors import ServiceUnavailable
 
-__all__ = ["ConnectorSettings", "Mode", "Protocol", "SupervisionConfigError", "load_connector_settings"]
+__all__ = ["ConnectorSettings", "Mode", "Protocol", "ProvinceRhythm", "SupervisionConfigError",
+           "load_connector_settings", "province_rhythm"]
 
 PREFIX = "HOSPITAL_SUPERVISION_"
+PROVINCES = Path(__file__).parent / "data" / "provinces.csv"
 
 
 class SupervisionConfigError(ServiceUnavailable):
@@ -34,6 +39,36 @@ class Mode(enum.StrEnum):
 class Protocol(enum.StrEnum):
     GATEWAY = "gateway"  # the SM4/SM3 gateway of supervision-gateway.md
     FHIR = "fhir"  # a FHIR R4 server taking transaction Bundles
+
+
+class PrescriptionReported(enum.StrEnum):
+    AT_SIGNING = "at_signing"  # the prescription when the doctor signs it; the review follows as its audit record
+    WHEN_APPROVED = "when_approved"  # the prescription once approved, the review inside it; rejected ones never
+
+
+@dataclass(frozen=True, slots=True)
+class ProvinceRhythm:
+    """One row of `data/provinces.csv`: when a province's platform wants the records."""
+
+    province: str
+    mode: Mode
+    prescription_reported: PrescriptionReported
+
+
+@functools.cache
+def _provinces() -> dict[str, ProvinceRhythm]:
+    with PROVINCES.open(encoding="utf-8", newline="") as handle:
+        return {row["province"]: ProvinceRhythm(row["province"], Mode(row["mode"]),
+                                                PrescriptionReported(row["prescription_reported"]))
+                for row in csv.DictReader(handle)}
+
+
+def province_rhythm(province: str) -> ProvinceRhythm:
+    try:
+        return _provinces()[province.lower()]
+    except KeyError as exc:
+        raise SupervisionConfigError(f"{PREFIX}PROVINCE must be one of {sorted(_provinces())}, got {province!r}"
+                                     ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +95,17 @@ class ConnectorSettings:
     hold_s: float = 0.1  # how long an event waiting for an earlier event is set aside (×10 for a required record)
     lag_threshold_s: float = 300.0  # /ready reports the connector not ready above this lag
     precheck: bool = True  # refuse records with empty required fields before sending (the platform's -99)
+    required: bool | None = None  # SUP-01: clinical work waits for the platform; None: in production only
+    province: str = "guangdong"  # the rhythm of data/provinces.csv (real time, or a prescription when approved)
+    face_uploads: bool = True  # uploadFaceVerification, our own non-standard method; off where a platform refuses it
+
+    @property
+    def rhythm(self) -> ProvinceRhythm:
+        return province_rhythm(self.province)
+
+    @property
+    def prescription_at_signing(self) -> bool:
+        return self.rhythm.prescription_reported is PrescriptionReported.AT_SIGNING
 
     @property
     def configured(self) -> bool:
@@ -90,6 +136,7 @@ class ConnectorSettings:
                                          f"{PREFIX}BATCH_RECORDS ≥ 1")
         if self.lease_s <= self.timeout_s:
             raise SupervisionConfigError(f"{PREFIX}LEASE must exceed {PREFIX}TIMEOUT, or a slow send is sent twice")
+        province_rhythm(self.province)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -130,9 +177,11 @@ def load_connector_settings(env: Mapping[str, str] | None = None) -> ConnectorSe
     def text(name: str, default: str = "") -> str:
         return env.get(PREFIX + name, default).strip()
 
+    rhythm = province_rhythm(text("PROVINCE", d.province))
     return ConnectorSettings(
         url=text("URL"), unit_id=text("UNIT_ID"), app_key=text("APP_KEY"), app_secret=text("APP_SECRET"),
-        mode=_choice(env, "MODE", Mode, d.mode),  # type: ignore[arg-type]
+        province=rhythm.province,
+        mode=_choice(env, "MODE", Mode, rhythm.mode),  # type: ignore[arg-type]  # the province's unless set
         protocol=_choice(env, "PROTOCOL", Protocol, d.protocol),  # type: ignore[arg-type]
         organ_id=text("ORGAN_ID"), organ_name=text("ORGAN_NAME") or env.get("HOSPITAL_NAME", ""),
         timezone=text("TZ", d.timezone), batch_at=_clock_time(env, d.batch_at),
@@ -144,4 +193,12 @@ def load_connector_settings(env: Mapping[str, str] | None = None) -> ConnectorSe
         poll_s=_number(env, "POLL", d.poll_s), hold_s=_number(env, "HOLD", d.hold_s),
         lag_threshold_s=_number(env, "LAG_THRESHOLD", d.lag_threshold_s),
         precheck=text("PRECHECK", "1").lower() not in ("0", "false", "no", "off"),
+        required=_flag(text("REQUIRED")),
+        face_uploads=text("FACE_UPLOADS", "1").lower() not in ("0", "false", "no", "off"),
     )
+
+
+def _flag(raw: str) -> bool | None:
+    if not raw:
+        return None
+    return raw.lower() not in ("0", "false", "no", "off")

@@ -29,6 +29,7 @@ __all__ = [
     "PrescriptionDocument",
     "PrescriptionReviewed",
     "PrescriptionSubmitted",
+    "review_event_types",
 ]
 
 DispensingStatus = Literal["dispensed", "shipped", "delivered"]
@@ -223,10 +224,22 @@ class FormularyCatalogue(Payload, kw_only=True):
     drugs: list[CatalogueDrug]
 
 
+def review_event_types(review: PrescriptionReviewed) -> tuple[str, ...]:
+    """The events one review writes, all carrying the same `PrescriptionReviewed`: the decision
+    (`prescription.approved|rejected`: the platform's audit record), the prescription's verification state
+    (`prescription.verified`), and, when the pharmacist approved despite warnings kept at signing, the risk
+    warning `prescription.warnings_overridden` (SUP-04)."""
+    events = (f"prescription.{review.status}", "prescription.verified")
+    overridden = review.decision == "approve" and any(f.severity == "warn" for f in review.findings)
+    return (*events, "prescription.warnings_overridden") if overridden else events
+
+
 EVENTS: dict[str, type[Payload]] = {
     "prescription.submitted": PrescriptionSubmitted,
     "prescription.approved": PrescriptionReviewed,
     "prescription.rejected": PrescriptionReviewed,
+    "prescription.verified": PrescriptionReviewed,
+    "prescription.warnings_overridden": PrescriptionReviewed,
     "dispensing.dispensed": Dispensed,
     "dispensing.delivery_updated": DeliveryUpdated,
     "formulary.catalogue": FormularyCatalogue,

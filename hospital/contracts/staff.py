@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from hospital.contracts.base import Part, Payload
+from hospital.contracts.base import AwareDatetime, Part, Payload
 
-__all__ = ["EVENTS", "Credential", "StaffRecord"]
+__all__ = ["EVENTS", "Credential", "DoctorBusinessChanged", "StaffRecord"]
 
 class Credential(Part, kw_only=True):
     """医师资格证, 医师执业证, 药师资格证 … (`kind` as hospital/staff/rules.py names them)."""
@@ -40,4 +40,18 @@ class StaffRecord(Payload, kw_only=True):
     suspension_reason: str | None = None
 
 
-EVENTS: dict[str, type[Payload]] = {"staff.record": StaffRecord}
+class DoctorBusinessChanged(Payload, kw_only=True):
+    """`staff.business` (subject: the staff member): a clinician's online service closes on suspension and opens
+    again on reinstatement (openDoctorBusiness, STAFF-03)."""
+
+    SEALED: ClassVar[tuple[str, ...]] = ("reason",)  # a suspension's reason may name people
+
+    staff_id: str
+    user_id: str
+    kind: str  # doctor | pharmacist | nurse
+    open: bool
+    reason: str | None = None
+    at: AwareDatetime
+
+
+EVENTS: dict[str, type[Payload]] = {"staff.record": StaffRecord, "staff.business": DoctorBusinessChanged}

@@ -18,6 +18,7 @@ __all__ = [
     "PriorDiagnosis",
     "Referral",
     "RevisitRecord",
+    "SchedulePublished",
     "VisitAccepted",
 ]
 
@@ -159,9 +160,26 @@ class EmrSigned(Payload, kw_only=True):
     record_version: int
 
 
+class SchedulePublished(Payload, kw_only=True):
+    """`schedule.published` (subject: the schedule): a doctor opens a period of online service (REV-06); the
+    platform hears it as the doctor opening online business (openDoctorBusiness)."""
+
+    schedule_id: str
+    doctor_user_id: str
+    department_code: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    capacity: int
+    modes: list[str] = []
+    published_at: AwareDatetime
+
+
 EVENTS: dict[str, type[Payload]] = {
     "visit.booked": RevisitRecord,
     "visit.accepted": VisitAccepted,
+    "visit.started": RevisitRecord,  # the consultation begins (uploadMeetClinicIndicators)
+    "visit.consult_ended": RevisitRecord,  # beside visit.completed / visit.terminated: the consult's end
+    "schedule.published": SchedulePublished,
     "visit.cancelled": RevisitRecord,
     "visit.completed": RevisitRecord,
     "visit.terminated": RevisitRecord,

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from hospital.biometrics import service as biometrics
 from hospital.context import HospitalContext
-from hospital.contracts.staff import Credential, StaffRecord
+from hospital.contracts.staff import Credential, DoctorBusinessChanged, StaffRecord
 from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import store_blob
 from hospital.core.errors import AccessRefused, Conflict, InvalidInput, NotFound, RuleViolation
@@ -174,6 +174,10 @@ async def set_suspension(session: AsyncSession, ctx: HospitalContext, actor: Act
         await biometrics.end_practice_sessions(session, ctx, actor, member.user_id, reason="staff.suspended")
     # signing revokes the certificate, or issues a new one on reinstatement
     await publish(session, ctx, SuspensionChanged(member.id, member.user_id, suspended, member.suspension_reason, actor))
+    await emit(session, "staff.business", subject_type="staff", subject_id=member.id, version=member.version + 1,
+               payload=DoctorBusinessChanged(staff_id=str(member.id), user_id=str(member.user_id), kind=member.kind,
+                                             open=not suspended, reason=member.suspension_reason, at=ctx.now()),
+               cipher=ctx.cipher)  # online business closes or opens again (openDoctorBusiness, SUP-02)
     await _changed(session, ctx, actor, member, "staff.suspended" if suspended else "staff.reinstated",
                    {"reason": reason}, commit=commit)
     return member

@@ -42,6 +42,7 @@ from connectors.supervision.mapping.base import (
     Mapper,
     MappingFailed,
     StaffRef,
+    not_reported,
 )
 from hospital.contracts.prescriptions import (
     DeliveryUpdated,
@@ -288,6 +289,9 @@ FHIR_MAPPERS: dict[str, Mapper] = {
     "prescription.submitted": submitted,
     "prescription.approved": reviewed,
     "prescription.rejected": reviewed,
+    "prescription.verified": not_reported("the review's Provenance (verification signature) carries it"),
+    "prescription.warnings_overridden": not_reported("the approved review's DetectedIssues carry the overridden "
+                                                     "warnings (mitigation: approved by the pharmacist)"),
     "dispensing.dispensed": dispensing,
     "dispensing.delivery_updated": dispensing,
 }

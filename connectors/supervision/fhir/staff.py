@@ -111,6 +111,7 @@ FHIR_MAPPERS: dict[str, Mapper] = {
     "institution.licence": organization,
     "institution.department": department,
     "staff.record": staff_record,
+    "staff.business": not_reported("PractitionerRole.active follows the staff.record sent with the same change"),
     "face.verification": face_verification,
     "security.alert": security_alert,
     "video.paused": video_paused,

@@ -33,7 +33,7 @@ from connectors.supervision.fhir.resources import (
     ref,
     signature,
 )
-from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, StaffRef
+from connectors.supervision.mapping.base import After, EventView, MapContext, Mapped, Mapper, StaffRef, not_reported
 from hospital.contracts.visits import EmrSigned, PriorDiagnosis, RevisitRecord
 
 __all__ = ["FHIR_MAPPERS", "prior_ids"]
@@ -41,7 +41,8 @@ __all__ = ["FHIR_MAPPERS", "prior_ids"]
 VIRTUAL = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "VR", "display": "virtual"}
 # A withdrawn visit never took place (cancelled: "ended before it has begun"); one the doctor terminated was
 # answered and ended, the reason and the referral say how (REV-04).
-STATUS = {"visit.booked": "planned", "visit.accepted": "in-progress", "visit.completed": "finished",
+STATUS = {"visit.booked": "planned", "visit.accepted": "in-progress", "visit.started": "in-progress",
+          "visit.completed": "finished",
           "visit.terminated": "finished", "visit.cancelled": "cancelled"}
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
@@ -221,6 +222,9 @@ def emr_signed(event: EventView[EmrSigned], ctx: MapContext) -> Mapped:
 FHIR_MAPPERS: dict[str, Mapper] = {
     "visit.booked": visit,
     "visit.accepted": visit,
+    "visit.started": visit,
+    "visit.consult_ended": not_reported("the Encounter ends with visit.completed or visit.terminated"),
+    "schedule.published": not_reported("the gateway's openDoctorBusiness; FHIR platforms take no schedules here"),
     "visit.cancelled": visit,
     "visit.completed": visit,
     "visit.terminated": visit,

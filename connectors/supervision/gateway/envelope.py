@@ -79,8 +79,11 @@ class RequestExpired(GatewayRefusal):
     code = 40011
 
 
-class ReplayedNonce(RequestExpired):
-    """A nonce seen before inside the window; answered as an expired request (40011)."""
+class ReplayedNonce(GatewayRefusal):
+    """A nonce seen before inside the window. The SDK is silent on a replay (its platform folds it into 40011);
+    the simulator answers 40012 so a client can tell a replay from a clock out of step (docs/connector.md)."""
+
+    code = 40012
 
 
 class NonceStore(Protocol):

@@ -73,6 +73,13 @@ class MethodSpec:
         return next((f.name for f in self.fields if f.key == "version"), None)
 
     @property
+    def version_fields(self) -> tuple[str, ...]:
+        """The fields whose values make a version: the change time, and for a record whose state moves (a consult
+        started then ended, an appointment booked then cancelled) its state, so two states stamped within one
+        second are two versions."""
+        return tuple(f.name for f in self.fields if f.key == "version")
+
+    @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
@@ -167,8 +174,9 @@ def missing_required(method: str, record: Mapping[str, Any]) -> list[str]:
 
 
 def business_key(method: str, record: Mapping[str, Any]) -> tuple[str, str]:
-    """(business ID, version) of a record: the `id` fields joined with `|`, and the `version` field or ""."""
+    """(business ID, version) of a record: the `id` fields joined with `|`, and the `version` fields joined with
+    `|` (or "")."""
     spec = method_spec(method)
     business_id = "|".join(str(record.get(name, "")) for name in spec.id_fields)
-    version = str(record.get(spec.version_field, "") or "") if spec.version_field else ""
+    version = "|".join(str(record.get(name, "") or "") for name in spec.version_fields)
     return business_id, version

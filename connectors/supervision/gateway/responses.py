@@ -3,7 +3,10 @@
 `{"code": 200, "body": {"msgCode": 200, "msg": "..."}}`: `code` is the gateway's (40001 bad parameters,
 40004 key mismatch, 40007 IP not allowed, 40010 bad signature, 40011 expired, -1 busy), `body.msgCode` the
 business answer (200 accepted, -99 required fields empty with `msg` listing them joined by `|`, -98 no
-data, -1 rejected with a reason). Retry: busy, 40011, timeouts, 5xx. Everything else waits for a person:
+data, -1 rejected with a reason). The simulator adds what the SDK leaves unsaid: a refusal's `body.data` names
+each refused record (`index` in the batch, `businessId`, its `fields`), kept in `FixData.records`; a replayed
+nonce is 40012, not 40011. Retry: busy, 40011, 40012 (the client signs each attempt with a fresh nonce),
+timeouts, 5xx. Everything else waits for a person:
 -99, business -1 and 40001 need the data fixed; 40004, 40007 and 40010 need the configuration fixed.
 """
 
@@ -27,6 +30,7 @@ __all__ = [
 GATEWAY_OK = 200
 BUSY = -1
 EXPIRED = 40011
+REPLAYED = 40012  # the simulator's code for a nonce seen before (the SDK is silent; docs/connector.md)
 MISSING_FIELDS = -99
 NO_DATA = -98
 # Gateway refusals no retry can cure and no data fix either: the credentials, the IP or our signing.
@@ -60,6 +64,7 @@ class FixData:
     msg: str
     fields: tuple[str, ...] = field(default=())
     raw: str = ""
+    records: tuple[dict[str, Any], ...] = field(default=())  # the refused records as the platform names them
 
     @property
     def is_configuration(self) -> bool:
@@ -108,11 +113,21 @@ def classify(status_code: int, text: str) -> Outcome:
         return Retry("platform busy", code, msg, text)
     if code == EXPIRED:
         return Retry("request expired", code, msg, text)
+    if code == REPLAYED:
+        return Retry("nonce replayed", code, msg, text)
     if code != GATEWAY_OK:
         return FixData(code, msg, raw=text)
     msg_code = body.get("msgCode")
     if msg_code == GATEWAY_OK:
         return Accepted(msg, body.get("data"), text)
+    named = _named_records(body.get("data"))
     if msg_code == MISSING_FIELDS:
-        return FixData(MISSING_FIELDS, msg, missing_fields(msg), text)
-    return FixData(msg_code if isinstance(msg_code, int) else 0, msg or "unexpected answer", raw=text)
+        return FixData(MISSING_FIELDS, msg, missing_fields(msg), text, named)
+    return FixData(msg_code if isinstance(msg_code, int) else 0, msg or "unexpected answer", raw=text, records=named)
+
+
+def _named_records(data: Any) -> tuple[dict[str, Any], ...]:
+    """The refused records a platform names in `body.data` (`[{index, businessId, fields}]`), else ()."""
+    if not isinstance(data, list):
+        return ()
+    return tuple(item for item in data if isinstance(item, dict) and "index" in item)

@@ -181,6 +181,8 @@ class MapContext:
     tz: ZoneInfo
     refs: References
     extra: dict[str, Any] = field(default_factory=dict)
+    prescription_at_signing: bool = True  # the province's rhythm (data/provinces.csv): else once approved
+    face_uploads: bool = True  # our non-standard uploadFaceVerification (HOSPITAL_SUPERVISION_FACE_UPLOADS)
 
     def organ(self) -> dict[str, Any]:
         return {"organID": self.organ_id, "organName": self.organ_name}

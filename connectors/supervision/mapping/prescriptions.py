@@ -1,11 +1,17 @@
-"""Prescription events (RX): the prescription once the pharmacist approves it, and dispensing.
+"""Prescription events (RX): every prescription at signing and again at its review, and dispensing (SUP-02/03).
 
-A prescription is reported when approved (the review is part of it: auditDoctor*), after its visit's revisit
-record (the platform's diagnosis check, RX-01); dispensing after the prescription (RX-08). `prescription.approved`
-names the review only: the signed document it approves is read from the prescription's `prescription.submitted`
-event (`MapContext.earlier`), and a delivery update's dispensing pharmacist from its `dispensing.dispensed`. A
-rejected prescription goes back to the doctor and never reaches the patient, so the platform does not take it
-(its auditStatus 0 record would name a prescription it never received).
+The rhythm is the province's (`data/provinces.csv`, `MapContext.prescription_at_signing`):
+- at signing (Guangdong, the default): `prescription.submitted` → uploadRecipeIndicators (after the visit's consult
+  record, RX-01), its findings coded and `rationalFlag` computed from them, the long-prescription reason carried;
+  the review → uploadRecipeAuditIndicators (the pharmacist's identity, signature, time, coded findings, approved or
+  rejected) and uploadRecipeVerificationIndicators (the prescription's verification state); dispensing waits for
+  the approval's audit record.
+- when approved (Zhejiang): `prescription.approved` → uploadRecipeIndicators with the review inside (auditDoctor*),
+  after the consult record; a rejected prescription is never issued and never reported.
+A pharmacist who approves despite warnings kept at signing raises a risk warning (`prescription.warnings_overridden`
+→ pushMedicalDispute, businessType 3, SUP-04). The review events name the review only: the signed document is read
+from the prescription's `prescription.submitted` (`MapContext.earlier`), a delivery update's dispensing pharmacist
+from its `dispensing.dispensed`.
 """
 
 from __future__ import annotations
@@ -14,18 +20,27 @@ from typing import Any
 
 from connectors.supervision.mapping.base import EventView, MapContext, Mapped, Mapper, NotReported, Requires
 from connectors.supervision.mapping.codes import flag, subject_code
-from connectors.supervision.mapping.visits import REVISIT_METHOD
+from connectors.supervision.mapping.visits import CONSULT_METHOD
 from hospital.contracts.prescriptions import (
     DeliveryUpdated,
     Dispensed,
     DocumentItem,
+    Finding,
     PrescriptionReviewed,
     PrescriptionSubmitted,
 )
 
-__all__ = ["CIRCULATION_METHOD", "DISPENSED", "MAPPERS", "RECIPE_METHOD", "SUBMITTED"]
+__all__ = ["AUDIT_METHOD", "CIRCULATION_METHOD", "DISPENSED", "MAPPERS", "RECIPE_METHOD", "SUBMITTED",
+           "VERIFICATION_METHOD", "rational"]
 
 RECIPE_METHOD = "uploadRecipeIndicators"
+AUDIT_METHOD = "uploadRecipeAuditIndicators"
+VERIFICATION_METHOD = "uploadRecipeVerificationIndicators"
+DISPUTE_METHOD = "pushMedicalDispute"
+RISK_WARNING = "3"  # pushMedicalDispute businessType of a risk warning (SUP-04)
+CONCERNS = ("warn", "block")  # findings that make a prescription not plainly rational
+REJECTED_ISSUE = "RX-06:rejected_by_pharmacist"
+PHARMACY = "药学部门"  # who reports an overridden warning: a department, the pharmacist by staff id only
 CIRCULATION_METHOD = "uploadRecipeCirculationIndicators"
 SUBMITTED = "prescription.submitted"
 DISPENSED = "dispensing.dispensed"
@@ -60,43 +75,127 @@ def _item(item: DocumentItem) -> dict[str, Any]:
     }
 
 
-def approved(event: EventView[PrescriptionReviewed], ctx: MapContext) -> Mapped:
-    p = event.data
-    submitted = ctx.earlier(SUBMITTED, p.prescription_id, PrescriptionSubmitted)
+def rational(findings: list[Finding], *, rejected: bool = False) -> tuple[str, str]:
+    """(rationalFlag, rationalIssues): "1" when no rule found a concern, else "0" with each concern coded
+    `RULE:category` (a rejection adds its own code). Computed from the rules' findings, never constant."""
+    issues = [f"{f.rule_id}:{f.category or f.severity}" for f in findings if f.severity in CONCERNS]
+    if rejected:
+        issues.append(REJECTED_ISSUE)
+    codes = "|".join(dict.fromkeys(issues))
+    return ("0" if codes else "1"), codes
+
+
+def _recipe(submitted: PrescriptionSubmitted, ctx: MapContext, changed: Any) -> dict[str, Any]:
     document = submitted.prescription
     doctor = ctx.staff(staff_id=submitted.doctor_staff_id)
-    pharmacist = ctx.staff(staff_id=p.pharmacist_staff_id)
     patient = ctx.patient(patient_id=document.patient.patient_id)
     code = subject_code(submitted.department_code)
-    record = {
+    flag_, issues = rational(submitted.findings)
+    return {
         **ctx.organ(),
-        "recipeUniqueID": p.prescription_id,
-        "recipeID": p.prescription_number,
+        "recipeUniqueID": submitted.prescription_id,
+        "recipeID": submitted.prescription_number,
         "bussID": submitted.visit_id,
         "doctorId": doctor.staff_id, "doctorName": doctor.name, "doctorCertID": doctor.id_number,
         "subjectCode": code, "subjectName": ctx.department_name(code), "deptID": submitted.department_code,
-        "auditDoctorId": pharmacist.staff_id, "auditDoctorCertID": pharmacist.id_number, "auditDoctor": pharmacist.name,
         "patientCertID": patient.id_number, "patientName": patient.name,
-        "rationalFlag": "1",  # reported only once the pharmacist found it rational (approved)
+        "rationalFlag": flag_, "rationalIssues": issues,
+        "longRecipeReason": document.long_prescription_reason or "",
         "doctorSign": submitted.doctor_jws,  # the doctor's JWS over the document (RX-05)
+        "CAInfo": submitted.doctor_certificate_serial,  # the certificate it was signed with
         "icdCode": "|".join(d.icd10 for d in document.diagnoses),
         "icdName": "|".join(d.name for d in document.diagnoses),
         "recipeType": WESTERN,
         "datein": ctx.local_time(submitted.issued_at),
         "effectivePeriod": document.validity_days,
         "totalFee": document.total_cny,
-        "updateTime": ctx.local_time(p.reviewed_at),
+        "verificationStatus": "0",  # not yet verified by a pharmacist
+        "updateTime": ctx.local_time(changed),
         "orderList": [_item(i) for i in document.items],
     }
-    return Mapped(RECIPE_METHOD, [record], requires=(Requires(REVISIT_METHOD, submitted.visit_id),))
 
 
-def not_yet(event: EventView[Any], ctx: MapContext) -> NotReported:
-    return NotReported("a prescription is reported once the pharmacist approves it (prescription.approved)")
+def _reviewer(p: PrescriptionReviewed, ctx: MapContext) -> dict[str, Any]:
+    pharmacist = ctx.staff(staff_id=p.pharmacist_staff_id)
+    return {"auditDoctorId": pharmacist.staff_id, "auditDoctorCertID": pharmacist.id_number,
+            "auditDoctor": pharmacist.name}
 
 
-def rejected(event: EventView[Any], ctx: MapContext) -> NotReported:
+def submitted(event: EventView[PrescriptionSubmitted], ctx: MapContext) -> Mapped | NotReported:
+    if not ctx.prescription_at_signing:
+        return NotReported("this province takes a prescription once the pharmacist approves it "
+                           "(prescription.approved)")
+    p = event.data
+    return Mapped(RECIPE_METHOD, [_recipe(p, ctx, p.issued_at)], requires=(Requires(CONSULT_METHOD, p.visit_id),))
+
+
+def approved(event: EventView[PrescriptionReviewed], ctx: MapContext) -> Mapped:
+    p = event.data
+    if ctx.prescription_at_signing:
+        return _audit(event, ctx)
+    submitted_ = ctx.earlier(SUBMITTED, p.prescription_id, PrescriptionSubmitted)
+    flag_, issues = rational(p.findings)
+    record = {**_recipe(submitted_, ctx, p.reviewed_at), **_reviewer(p, ctx), "rationalFlag": flag_,
+              "rationalIssues": issues, "verificationStatus": "1"}
+    return Mapped(RECIPE_METHOD, [record], requires=(Requires(CONSULT_METHOD, submitted_.visit_id),))
+
+
+def _audit(event: EventView[PrescriptionReviewed], ctx: MapContext) -> Mapped:
+    """The pharmacist's review (RX-06): who, their signature and certificate, when, the decision and its codes."""
+    p = event.data
+    approve = p.decision == "approve"
+    flag_, issues = rational(p.findings, rejected=not approve)
+    record = {
+        **ctx.organ(), "recipeUniqueID": p.prescription_id, "recipeID": p.prescription_number,
+        "recipeCode": p.prescription_number, **_reviewer(p, ctx),
+        "auditDoctorSign": p.review_jws, "auditCAInfo": p.pharmacist_certificate_serial,
+        "auditStatus": flag(approve), "rationalFlag": flag_, "rationalIssues": issues,
+        "auditOpinion": "；".join(p.reasons), "checkDate": ctx.local_time(p.reviewed_at),
+        "updateTime": ctx.local_time(p.reviewed_at),
+    }
+    return Mapped(AUDIT_METHOD, [record], requires=(Requires(RECIPE_METHOD, p.prescription_id),))
+
+
+def rejected(event: EventView[PrescriptionReviewed], ctx: MapContext) -> Mapped | NotReported:
+    if ctx.prescription_at_signing:
+        return _audit(event, ctx)
     return NotReported("rejected: the prescription goes back to the doctor and is never issued (RX-06)")
+
+
+def verified(event: EventView[PrescriptionReviewed], ctx: MapContext) -> Mapped | NotReported:
+    """The prescription's verification state after review, with the verifying pharmacist."""
+    p = event.data
+    approve = p.decision == "approve"
+    if not approve and not ctx.prescription_at_signing:
+        return NotReported("rejected: never issued, so never reported in this province")
+    reviewer = _reviewer(p, ctx)
+    record = {
+        **ctx.organ(), "recipeUniqueID": p.prescription_id, "recipeID": p.prescription_number,
+        "isPay": "0", "verificationStatus": flag(approve), "verificationTime": ctx.local_time(p.reviewed_at),
+        "verificationUnit": ctx.organ_name, "auditDoctorCertID": reviewer["auditDoctorCertID"],
+        "auditDoctor": reviewer["auditDoctor"], "auditDoctorSign": p.review_jws,
+        "rationalIssues": rational(p.findings, rejected=not approve)[1],
+        "updateTime": ctx.local_time(p.reviewed_at),
+    }
+    return Mapped(VERIFICATION_METHOD, [record], requires=(Requires(RECIPE_METHOD, p.prescription_id),))
+
+
+def warnings_overridden(event: EventView[PrescriptionReviewed], ctx: MapContext) -> Mapped:
+    """A risk warning (SUP-04): the pharmacist approved a prescription despite the warnings kept at signing. The
+    record codes the warnings and names the pharmacist by staff id; the messages (drugs and doses of a patient) and
+    names stay sealed in the hospital."""
+    p = event.data
+    codes = rational(p.findings)[1]
+    record = {
+        **ctx.organ(), "eventID": f"overridden_warning:{p.prescription_id}", "businessType": RISK_WARNING,
+        "warningType": "overridden_warning", "eventStatus": "approved",
+        "eventDescription": (f"处方 {p.prescription_number} 经药师（人员编号 {p.pharmacist_staff_id}）审核通过，"
+                             f"审核时覆盖了警示：{codes}"),
+        "eventDate": ctx.local_time(p.reviewed_at), "eventReason": codes, "damageDegree": "风险预警",
+        "reportPerson": PHARMACY, "reportDate": ctx.local_time(p.reviewed_at),
+        "updateTime": ctx.local_time(p.reviewed_at),
+    }
+    return Mapped(DISPUTE_METHOD, [record])
 
 
 def dispensing(event: EventView[Dispensed | DeliveryUpdated], ctx: MapContext) -> Mapped:
@@ -122,13 +221,17 @@ def dispensing(event: EventView[Dispensed | DeliveryUpdated], ctx: MapContext) -
         # busy second between dispensing and shipping must not decide how many versions the platform holds.
         "updateTime": ctx.local_time(changed),
     }
-    return Mapped(CIRCULATION_METHOD, [record], requires=(Requires(RECIPE_METHOD, p.prescription_id),))
+    # Dispensing follows the approval the platform holds: its audit record, or the prescription approved.
+    approval = AUDIT_METHOD if ctx.prescription_at_signing else RECIPE_METHOD
+    return Mapped(CIRCULATION_METHOD, [record], requires=(Requires(approval, p.prescription_id),))
 
 
 MAPPERS: dict[str, Mapper] = {
-    "prescription.submitted": not_yet,
+    "prescription.submitted": submitted,
     "prescription.approved": approved,
     "prescription.rejected": rejected,
+    "prescription.verified": verified,
+    "prescription.warnings_overridden": warnings_overridden,
     "dispensing.dispensed": dispensing,
     "dispensing.delivery_updated": dispensing,
 }

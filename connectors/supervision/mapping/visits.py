@@ -1,10 +1,11 @@
-"""Visit events (REV, REC-01): the appointment, the revisit record when the visit ends, the signed EMR.
+"""Visit events (REV, REC-01), each when it happens (SUP-02): the appointment and its status changes, the consult
+at acceptance and at its end, the visit started, the revisit record when the visit ends, the signed EMR, and the
+doctors' online business (schedules published; suspension closes it, reinstatement opens it again).
 
 Every visit event carries the whole revisit record as it stands (hospital/contracts/visits.py `RevisitRecord`).
-`visit.accepted` is not reported on its own: the revisit record needs its end (endDate is required), so it goes
-when the visit completes or is terminated, and prescriptions of the visit wait for it (`Requires`). A visit
-withdrawn before it was answered is no revisit: the appointment already reported stands (the platform has no
-cancel method).
+The revisit record needs its end (endDate is required), so it goes when the visit completes or is terminated;
+the consult (uploadConsultIndicators) goes at acceptance, and a prescription of the visit waits for it
+(`Requires`). A visit withdrawn before it was answered is no revisit: its appointment goes again as cancelled.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.supervision.mapping.base import (
+    After,
     EventView,
     MapContext,
     Mapped,
@@ -21,11 +23,19 @@ from connectors.supervision.mapping.base import (
     Requires,
 )
 from connectors.supervision.mapping.codes import flag, subject_code
-from hospital.contracts.visits import EmrSigned, RevisitRecord
+from hospital.contracts.staff import DoctorBusinessChanged
+from hospital.contracts.visits import EmrSigned, RevisitRecord, SchedulePublished, VisitAccepted
 
-__all__ = ["APPOINTMENT_METHOD", "EMR_METHOD", "MAPPERS", "REVISIT_METHOD"]
+__all__ = ["APPOINTMENT_METHOD", "BUSINESS_METHOD", "CONSULT_METHOD", "EMR_METHOD", "MAPPERS", "MEET_METHOD",
+           "REVISIT_METHOD"]
 
 APPOINTMENT_METHOD = "uploadAppointRecord"
+CONSULT_METHOD = "uploadConsultIndicators"
+MEET_METHOD = "uploadMeetClinicIndicators"
+BUSINESS_METHOD = "openDoctorBusiness"
+ONLINE_REVISIT = "1"  # businessType of openDoctorBusiness: the hospital's one online business
+BOOKED, CANCELLED = "1", "0"  # appointStatus
+IN_PROGRESS, COMPLETED, ENDED = "1", "2", "3"  # consultStatus
 REVISIT_METHOD = "uploadReferralIndicators"
 EMR_METHOD = "uploadElectMedicalRecord"
 CANCELLED_BY_PATIENT = "patient_cancelled"
@@ -40,23 +50,75 @@ def _people(p: RevisitRecord, ctx: MapContext) -> dict[str, Any]:
             "patientName": patient.name, "subjectCode": code, "subjectName": ctx.department_name(code)}
 
 
-def booked(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped:
+def _appointment(event: EventView[RevisitRecord], ctx: MapContext, status: str) -> Mapped:
     p = event.data
     record = {**ctx.organ(), "bussID": p.visit_id, **_people(p, ctx),
-              "appointDate": ctx.local_time(p.scheduled_start or p.booked_at)}
+              "appointDate": ctx.local_time(p.scheduled_start or p.booked_at),
+              "appointStatus": status, "updateTime": ctx.local_time(event.created_at)}
     return Mapped(APPOINTMENT_METHOD, [record])
 
 
-def accepted(event: EventView[Any], ctx: MapContext) -> NotReported:
-    return NotReported("a revisit is reported when it ends (uploadReferralIndicators needs endDate)")
+def booked(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped:
+    return _appointment(event, ctx, BOOKED)
 
 
-def cancelled(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped | NotReported:
+def _consult(event: EventView[Any], ctx: MapContext, status: str) -> Mapped:
+    p = event.data
+    record = {**ctx.organ(), "bussID": p.visit_id, **_people(p, ctx),
+              "mainDiagnoseCode": p.prior_diagnosis.icd10_code,
+              "startDate": ctx.local_time(p.accepted_at or p.booked_at),
+              "endDate": ctx.local_time(p.ended_at), "consultStatus": status,
+              "updateTime": ctx.local_time(p.ended_at or p.accepted_at or event.created_at)}
+    return Mapped(CONSULT_METHOD, [record])
+
+
+def accepted(event: EventView[VisitAccepted], ctx: MapContext) -> Mapped:
+    """接诊: the consult begins; prescriptions of the visit wait for this record (RX-01)."""
+    return _consult(event, ctx, IN_PROGRESS)
+
+
+def consult_ended(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped:
+    return _consult(event, ctx, COMPLETED if event.data.outcome == "completed" else ENDED)
+
+
+def started(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped:
+    p = event.data
+    people = _people(p, ctx)
+    record = {**ctx.organ(), "bussID": p.visit_id, "doctorCertID": people["doctorCertID"],
+              "patientCertID": people["patientCertID"], "subjectCode": people["subjectCode"],
+              "mainDiagnoseCode": p.prior_diagnosis.icd10_code,
+              "startDate": ctx.local_time(p.started_at or event.created_at), "endDate": "",
+              "updateTime": ctx.local_time(p.started_at or event.created_at)}
+    return Mapped(MEET_METHOD, [record])
+
+
+def cancelled(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped:
     if event.data.accepted_at:
         # Answered, then withdrawn: a revisit record ends it, or what the doctor did meanwhile (an EMR, a
         # prescription) would wait for it for ever.
         return ended(event, ctx)
-    return NotReported("withdrawn before it was answered: no revisit took place (the appointment stands as reported)")
+    return _appointment(event, ctx, CANCELLED)  # withdrawn before it was answered: no revisit took place
+
+
+def schedule_published(event: EventView[SchedulePublished], ctx: MapContext) -> Mapped:
+    """A doctor publishes a period of online service: their online business is open (REV-06)."""
+    p = event.data
+    doctor = ctx.staff(user_id=p.doctor_user_id)
+    record = {**ctx.organ(), "doctorID": doctor.staff_id, "doctorName": doctor.name, "doctorCertID": doctor.id_number,
+              "businessType": ONLINE_REVISIT, "businessStatus": "1", "applyDate": ctx.local_time(p.published_at),
+              "subjectCode": subject_code(p.department_code), "startTime": ctx.local_time(p.starts_at),
+              "endTime": ctx.local_time(p.ends_at)}
+    return Mapped(BUSINESS_METHOD, [record], after=(After("staff", doctor.staff_id),))
+
+
+def business_changed(event: EventView[DoctorBusinessChanged], ctx: MapContext) -> Mapped | NotReported:
+    """Suspension closes a clinician's online business; reinstatement opens it again (STAFF-03)."""
+    p = event.data
+    clinician = ctx.staff(staff_id=p.staff_id)
+    record = {**ctx.organ(), "doctorID": clinician.staff_id, "doctorName": clinician.name,
+              "doctorCertID": clinician.id_number, "businessType": ONLINE_REVISIT,
+              "businessStatus": flag(p.open), "applyDate": ctx.local_time(p.at)}
+    return Mapped(BUSINESS_METHOD, [record])
 
 
 def ended(event: EventView[RevisitRecord], ctx: MapContext) -> Mapped:
@@ -111,8 +173,12 @@ def emr_signed(event: EventView[EmrSigned], ctx: MapContext) -> Mapped:
 MAPPERS: dict[str, Mapper] = {
     "visit.booked": booked,
     "visit.accepted": accepted,
+    "visit.started": started,
+    "visit.consult_ended": consult_ended,
     "visit.cancelled": cancelled,
     "visit.completed": ended,
     "visit.terminated": ended,
     "emr.signed": emr_signed,
+    "schedule.published": schedule_published,
+    "staff.business": business_changed,
 }

@@ -26,10 +26,16 @@ STAFF = "uploadDoctorIndicators"
 CATALOGUE = "uploadDrugCatalogue"
 FACE = "uploadFaceVerification"
 REVISIT = "uploadReferralIndicators"
+CONSULT = "uploadConsultIndicators"
+MEET = "uploadMeetClinicIndicators"
 RECIPE = "uploadRecipeIndicators"
 REVIEW = "uploadRecipeAuditIndicators"
+CIRCULATION = "uploadRecipeCirculationIndicators"
 RATING = "uploadBusinessInfoAfter"
+DISPUTE = "pushMedicalDispute"
+RISK_WARNING = "3"  # pushMedicalDispute businessType of a risk warning the hospital reports (SUP-04)
 PHARMACIST = "2"
+VISIT_RECORDS = (REVISIT, MEET, CONSULT)  # what the platform knows of a visit, the fullest first
 
 
 class Ledger(Protocol):
@@ -41,6 +47,7 @@ class Ledger(Protocol):
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_use_days: int = 7  # 处方管理办法 第十九条: a prescription generally covers at most 7 days (RX-03)
+    max_long_days: int = 84  # 长期处方管理规范: a long prescription for a chronic disease, with its reason, ≤ 12 weeks
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +113,58 @@ def _scope(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
 
 
 def _reviewer(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
+    """The reviewer's real name (SP 实名认证): a filed pharmacist, named as filed."""
     cert = record.get("auditDoctorCertID")
     if is_empty(cert):
         return []
     person = _person(ledger, cert)
     if person is None or str(person.get("doctorWorkType")) != PHARMACIST:
         return [("reviewer_not_pharmacist", "RX-06", f"reviewer {cert} is not a filed pharmacist")]
+    named, filed = str(record.get("auditDoctor") or ""), str(person.get("doctorName") or "")
+    if named and filed and named != filed:
+        return [("reviewer_name_mismatch", "RX-06", f"reviewer {cert} signs as {named} but is filed as {filed}")]
+    return []
+
+
+def _visit(ledger: Ledger, buss_id: Any) -> dict[str, Any] | None:
+    """What the platform holds of the visit: its revisit record, else the visit started, else the consult."""
+    return next((found for method in VISIT_RECORDS if (found := ledger.find(method, str(buss_id)))), None)
+
+
+def _rational(record: Record) -> list[tuple[str, str, str]]:
+    """rationalFlag must agree with the coded findings sent beside it: "1" with none, "0" with some."""
+    flag, issues = str(record.get("rationalFlag") or ""), _codes(record.get("rationalIssues"))
+    if (flag == "1" and issues) or (flag == "0" and not issues):
+        return [("rational_flag_contradiction", "SUP-03",
+                 f"rationalFlag {flag} contradicts the findings {'|'.join(issues) or '(none)'}")]
+    return []
+
+
+def _before_visit(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
+    visit, issued = _visit(ledger, record.get("bussID")), _when(record.get("datein"))
+    began = _when((visit or {}).get("startDate"))
+    if issued is not None and began is not None and issued < began:
+        return [("prescription_before_visit", "RX-01",
+                 f"prescription issued {record.get('datein')}, before its visit began {visit and visit.get('startDate')}")]
+    return []
+
+
+def _approved_before(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
+    """Dispensing needs the pharmacist's approval first (RX-06, RX-08): an approving audit record, or the
+    prescription reported with its review inside (a province reporting prescriptions when approved)."""
+    recipe_id = str(record.get("recipeUniqueID"))
+    dispensed = _when(record.get("deliveryDate"))
+    review = ledger.find(REVIEW, recipe_id)
+    recipe = ledger.find(RECIPE, recipe_id) or {}
+    if review is not None and str(review.get("auditStatus")) == "1":
+        approved = _when(review.get("checkDate"))
+    elif not is_empty(recipe.get("auditDoctorCertID")):
+        approved = _when(recipe.get("updateTime"))
+    else:
+        return [("dispensed_before_approval", "RX-08", f"prescription {recipe_id} dispensed without an approval")]
+    if approved is not None and dispensed is not None and dispensed < approved:
+        return [("dispensed_before_approval", "RX-08",
+                 f"prescription {recipe_id} dispensed {record.get('deliveryDate')}, before its approval")]
     return []
 
 
@@ -128,7 +181,7 @@ def _face(record: Record, ledger: Ledger, cert_field: str, time_field: str) -> l
 
 
 def _diagnosis(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
-    revisit = ledger.find(REVISIT, str(record.get("bussID")))
+    revisit = _visit(ledger, record.get("bussID"))
     if revisit is None:
         return [("no_revisit", "RX-01", f"prescription for bussID {record.get('bussID')}, a revisit never uploaded")]
     prescribed = {_category(c) for c in _codes(record.get("icdCode"))}
@@ -160,26 +213,37 @@ def _items(record: Record, ledger: Ledger, limits: Limits) -> list[tuple[str, st
             days = int(str(item.get("useDays")))
         except ValueError:
             continue
-        if days > limits.max_use_days:
-            found.append(("over_quantity", "RX-03",
-                          f"{item.get('drname')}: {days} days exceeds the {limits.max_use_days}-day limit"))
+        # A long prescription for a chronic disease states its reason (长期处方): up to 12 weeks then.
+        limit = limits.max_long_days if not is_empty(record.get("longRecipeReason")) else limits.max_use_days
+        if days > limit:
+            found.append(("over_quantity", "RX-03", f"{item.get('drname')}: {days} days exceeds the {limit}-day limit"))
     return found
 
 
 def risk_warnings(method: str, record: Record, ledger: Ledger, limits: Limits) -> list[RiskWarning]:
     """The warnings the platform raises for `record` (already stored in `ledger`)."""
     found: list[tuple[str, str, str]] = []
-    if method in (REVISIT, RECIPE, "uploadConsultIndicators", "uploadElectMedicalRecord"):
+    if method in (REVISIT, RECIPE, CONSULT, "uploadElectMedicalRecord"):
         found += _scope(record, ledger)
     if method == REVISIT:
         found += _face(record, ledger, "doctorCertID", "startDate")
     if method == RECIPE:
         found += _reviewer(record, ledger)
         found += _diagnosis(record, ledger)
+        found += _before_visit(record, ledger)
+        found += _rational(record)
         found += _items(record, ledger, limits)
         found += _face(record, ledger, "doctorCertID", "datein")
     if method == REVIEW:
         found += _reviewer(record, ledger)
+        found += _rational(record)
         found += _face(record, ledger, "auditDoctorCertID", "checkDate")
+    if method == CIRCULATION:
+        found += _approved_before(record, ledger)
+    if method == DISPUTE and str(record.get("businessType")) == RISK_WARNING:
+        # The hospital's own risk warning (a security incident, a face lock-out, an overridden warning) is listed
+        # for the supervisor as the platform's checks are.
+        found.append((f"reported_{record.get('warningType') or 'warning'}", "SUP-04",
+                      str(record.get("eventDescription") or "")))
     business_id = business_key(method, record)[0]
     return [RiskWarning(check, rule_id, method, business_id, message) for check, rule_id, message in found]

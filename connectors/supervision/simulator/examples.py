@@ -77,7 +77,8 @@ def prescription(recipe_id: str = "RX-0001", buss_id: str = "R-0001", *, icd_cod
 
 def review(recipe_id: str = "RX-0001") -> dict[str, Any]:
     return {**ORGAN, "recipeUniqueID": recipe_id, "auditDoctorCertID": PHARMACIST_CERT, "auditDoctor": "王药师",
-            "auditDoctorSign": "MEQCIG...signature", "auditStatus": "1", "checkDate": f"{DAY} 09:40:00"}
+            "auditDoctorSign": "MEQCIG...signature", "auditStatus": "1", "rationalFlag": "1",
+            "checkDate": f"{DAY} 09:40:00"}
 
 
 def rating(evaluate_id: str = "E-0001", buss_id: str = "R-0001") -> dict[str, Any]:

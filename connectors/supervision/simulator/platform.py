@@ -49,6 +49,14 @@ def _business(msg_code: int, msg: str, data: Any = None) -> Reply:
     return Reply(200, platform_answer(OK, msg_code, msg, data))
 
 
+def _named(method: str, index: int, record: dict[str, Any], *, fields: list[str] | None = None) -> dict[str, Any]:
+    """A refused record named for the vendor: its index in the batch, its business ID, and its empty fields."""
+    named: dict[str, Any] = {"index": index, "businessId": business_key(method, record)[0].strip("|")}
+    if fields is not None:
+        named["fields"] = fields
+    return named
+
+
 class Platform:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
@@ -131,16 +139,22 @@ class Platform:
         for index, record in enumerate(records):
             if not isinstance(record, dict):
                 self.coverage.rejected(method, index, record, "not an object", self.now_ms())
-                return _business(REJECTED, f"record {index} is not an object")
-        missing = dict.fromkeys(name for record in records for name in missing_required(method, record))
-        if missing:
+                return _business(REJECTED, f"record {index} is not an object", [{"index": index, "businessId": ""}])
+        # -99: `msg` lists the empty fields joined with `|` as the SDK reads it; `data` names each record
+        # (index in the batch and business ID) with its own fields, the simulator's addition where the SDK is silent.
+        gaps = [(index, record, missing_required(method, record)) for index, record in enumerate(records)]
+        named = [_named(method, index, record, fields=fields) for index, record, fields in gaps if fields]
+        if named:
             self.coverage.missing(method, records, self.now_ms())
-            return _business(MISSING, "|".join(missing))
+            missing = dict.fromkeys(name for _, _, fields in gaps for name in fields)
+            return _business(MISSING, "|".join(missing), named)
         for index, record in enumerate(records):
             reason = refusal(method, record, self.store, unit_id=self.config.unit_id)
             if reason:
                 self.coverage.rejected(method, index, record, reason, self.now_ms())
-                return _business(REJECTED, f"record {index}: {reason}")
+                who = _named(method, index, record)
+                return _business(REJECTED, f"record {index} ({who['businessId'] or 'no business ID'}): {reason}",
+                                 [who])
         now = self.now_ms()
         for record in records:
             business_id, version = business_key(method, record)

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from hospital.biometrics.gate import require_practice_session
 from hospital.context import HospitalContext
-from hospital.contracts.prescriptions import PrescriptionReviewed
+from hospital.contracts.prescriptions import PrescriptionReviewed, review_event_types
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, IntegrityFailure
 from hospital.core.outbox import emit
@@ -101,13 +101,14 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
     await append_audit(session, actor, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
                        rule_id="RX-06", detail={"number": rx.number, "decision": str(chosen),
                                                 "reasons": len(kept_reasons)})
-    await emit(session, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
-               version=version + 1, payload=PrescriptionReviewed(
-                   prescription_id=str(rx.id), prescription_number=rx.number, review_id=str(review_id),
-                   decision="approve" if chosen is ReviewDecision.APPROVE else "reject", reasons=kept_reasons,
-                   pharmacist_staff_id=str(member.id), pharmacist_certificate_serial=pharmacist.credential.serial,
-                   reviewed_at=now, payload_sha256=rx.payload_sha256, review_jws=token,
-                   findings=finding_parts(findings), status=str(status)),
-               cipher=ctx.cipher)  # REC-03: the reasons, the JWS and the findings are sealed (see the contract)
+    reviewed = PrescriptionReviewed(
+        prescription_id=str(rx.id), prescription_number=rx.number, review_id=str(review_id),
+        decision="approve" if chosen is ReviewDecision.APPROVE else "reject", reasons=kept_reasons,
+        pharmacist_staff_id=str(member.id), pharmacist_certificate_serial=pharmacist.credential.serial,
+        reviewed_at=now, payload_sha256=rx.payload_sha256, review_jws=token,
+        findings=finding_parts(findings), status=str(status))
+    for event_type in review_event_types(reviewed):  # the decision, the verification, an override (SUP-02/04)
+        await emit(session, event_type, subject_type="prescription", subject_id=rx.id, version=version + 1,
+                   payload=reviewed, cipher=ctx.cipher)  # REC-03: reasons, JWS and findings sealed (the contract)
     await session.commit()
     return review

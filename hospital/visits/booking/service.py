@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
 from hospital.context import HospitalContext
+from hospital.contracts.visits import SchedulePublished
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hospital.core.outbox import emit
@@ -123,6 +124,11 @@ async def publish_schedule(session: AsyncSession, ctx: HospitalContext, actor: A
     await append_audit(session, actor, "schedule.published", subject_type="schedule", subject_id=schedule.id,
                        rule_id="REV-06", detail={"department_code": data.department_code, "capacity": data.capacity,
                                                  "starts_at": data.starts_at, "ends_at": data.ends_at, "modes": modes})
+    await emit(session, "schedule.published", subject_type="schedule", subject_id=schedule.id,  # openDoctorBusiness
+               payload=SchedulePublished(schedule_id=str(schedule.id), doctor_user_id=str(doctor_user_id),
+                                         department_code=data.department_code, starts_at=data.starts_at,
+                                         ends_at=data.ends_at, capacity=data.capacity, modes=list(modes),
+                                         published_at=ctx.now()))
     await session.commit()
     return schedule
 
@@ -225,8 +231,11 @@ async def cancel_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
     schedule.booked = max(0, schedule.booked - 1)
     schedule.version += 1
     schedule.touch()
-    await emit(session, "visit.cancelled", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await revisit_record_of(session, ctx, visit), cipher=ctx.cipher)
+    withdrawn = await revisit_record_of(session, ctx, visit)
+    # An answered visit's consult ends with it (uploadConsultIndicators, SUP-02); one never answered had none.
+    for event_type in ("visit.cancelled", "visit.consult_ended")[:2 if visit.accepted_at else 1]:
+        await emit(session, event_type, subject_type="visit", subject_id=visit.id, version=visit.version,
+                   payload=withdrawn, cipher=ctx.cipher)
     await session.commit()
     return visit
 

@@ -210,6 +210,8 @@ async def start_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor,
     await move_visit(session, ctx, actor, visit, VisitAction.START,
                      detail={"practice_session_id": str(principal.practice_session_id),
                              "guardian_presence_confirmed_at": visit.guardian_presence_confirmed_at})
+    await emit(session, "visit.started", subject_type="visit", subject_id=visit.id, version=visit.version,
+               payload=await current_revisit_record(session, ctx, visit), cipher=ctx.cipher)  # SUP-02, at once
     await session.commit()
     return visit
 
@@ -237,8 +239,10 @@ async def complete_visit(session: AsyncSession, ctx: HospitalContext, actor: Act
     visit.ended_at = ctx.now()
     await move_visit(session, ctx, actor, visit, VisitAction.COMPLETE, rule_id="REC-01")
     await _close_records(session, ctx, visit)
-    await emit(session, "visit.completed", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await current_revisit_record(session, ctx, visit), cipher=ctx.cipher)
+    ended = await current_revisit_record(session, ctx, visit)
+    for event_type in ("visit.completed", "visit.consult_ended"):  # the revisit record; the consult's end (SUP-02)
+        await emit(session, event_type, subject_type="visit", subject_id=visit.id, version=visit.version,
+                   payload=ended, cipher=ctx.cipher)
     await session.commit()
     return visit
 
@@ -275,8 +279,10 @@ async def terminate_visit(session: AsyncSession, ctx: HospitalContext, actor: Ac
                      detail={"reason": reason.value, "referral": visit.referral, "note": data.note,
                              "findings": [f.message for f in findings]})
     await _close_records(session, ctx, visit)
-    await emit(session, "visit.terminated", subject_type="visit", subject_id=visit.id, version=visit.version,
-               payload=await current_revisit_record(session, ctx, visit), cipher=ctx.cipher)
+    ended = await current_revisit_record(session, ctx, visit)
+    for event_type in ("visit.terminated", "visit.consult_ended"):  # the revisit record; the consult's end (SUP-02)
+        await emit(session, event_type, subject_type="visit", subject_id=visit.id, version=visit.version,
+                   payload=ended, cipher=ctx.cipher)
     await session.commit()
     return visit
 

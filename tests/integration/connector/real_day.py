@@ -64,6 +64,7 @@ async def a_whole_visit(client: AsyncTestClient[Any], clock: FakeClock, day: Day
     assert written.status_code == 201, written.text
     rx_id = day.prescription_id = written.json()["prescription_id"]
     pharmacist = await reviewing_pharmacist(client)
+    clock.current = max(clock.current, datetime.now(UTC))  # the pharmacist verified before reviewing (FACE-02)
     reviewed = await client.post(f"/api/prescriptions/{rx_id}/review", headers=pharmacist,
                                  json={"decision": "approve", "reasons": []})
     assert reviewed.status_code == 200, reviewed.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import msgspec
 import pytest
 
 from connectors.supervision.catalogue import file_catalogue
@@ -16,7 +17,7 @@ from hospital.config import Settings
 from hospital.contracts.institution import LicenceRecorded
 from hospital.contracts.quality import AdverseEventReported
 from hospital.contracts.staff import StaffRecord
-from hospital.contracts.visits import Diagnosis
+from hospital.contracts.visits import Diagnosis, VisitAccepted
 from tests import payloads
 from tests.integration.connector.conftest import (
     DispatcherFactory,
@@ -82,8 +83,10 @@ async def test_the_catalogue_and_revisit_go_before_prescriptions_and_a_record_be
     dispatcher = await dispatchers()
     async with dispatcher.session() as session:
         await file_catalogue(session)
-    # Committed out of the order the platform needs them: the prescription approved and dispensed, the visit rated,
-    # and only then the visit's end (its revisit record).
+    # Committed out of the order the platform needs them: the prescription signed, approved and dispensed, the visit
+    # rated, and only then the consult's start (acceptance) and the visit's end (its revisit record).
+    revisit = payloads.revisit_record(visit, p.patient_id, p.doctor_user_id, now)
+    accepted = VisitAccepted(**msgspec.structs.asdict(revisit), practice_session_id="ps-1", face_verified_at=now)
     await emit_all(settings, [
         ("prescription.submitted", "prescription", prescription,
          payloads.prescription_submitted(prescription, visit, p.patient_id, p.doctor_staff_id, now)),
@@ -92,18 +95,20 @@ async def test_the_catalogue_and_revisit_go_before_prescriptions_and_a_record_be
         ("dispensing.dispensed", "dispensing", dispensing,
          payloads.dispensed(dispensing, prescription, p.pharmacist_user_id, now)),
         ("rating.submitted", "visit", visit, payloads.rating(str(uuid.uuid4()), visit, p.doctor_user_id, now)),
-        ("visit.completed", "visit", visit, payloads.revisit_record(visit, p.patient_id, p.doctor_user_id, now)),
+        ("visit.accepted", "visit", visit, accepted),
+        ("visit.completed", "visit", visit, revisit),
     ])
     await sim.fault(kind="http500", count=2)  # the catalogue's first attempts fail: everything after it waits
     await deliver_all(dispatcher)
     order = [r["method"] for r in await sim.requests() if r["msgCode"] == 200]
     first = {m: order.index(m) for m in reversed(order)}
     assert first["uploadDrugCatalogue"] < first["uploadRecipeIndicators"]
-    assert first["uploadReferralIndicators"] < first["uploadRecipeIndicators"] < first[
-        "uploadRecipeCirculationIndicators"]
+    assert first["uploadConsultIndicators"] < first["uploadRecipeIndicators"] < first[
+        "uploadRecipeAuditIndicators"] < first["uploadRecipeCirculationIndicators"]
     assert first["uploadReferralIndicators"] < first["uploadBusinessInfoAfter"]
     checks = {w["check"] for w in await sim.warnings()}
-    assert not checks & {"drug_not_in_catalogue", "no_revisit", "unfiled_clinician"}
+    assert not checks & {"drug_not_in_catalogue", "no_revisit", "unfiled_clinician", "dispensed_before_approval",
+                         "prescription_before_visit"}
 
 
 async def test_an_event_without_a_mapper_is_parked_shown_and_delivered_once_a_mapper_is_added(

@@ -94,7 +94,7 @@ async def test_every_event_of_a_real_day_maps_to_fhir_resources_that_say_what_th
     # The Encounter at each stage of each visit.
     statuses = {(t, s): of(t, s)["Encounter"][0]["status"] for t, s in bundles if t.startswith("visit.")}
     assert statuses == {("visit.booked", visit): "planned", ("visit.accepted", visit): "in-progress",
-                        ("visit.completed", visit): "finished",
+                        ("visit.started", visit): "in-progress", ("visit.completed", visit): "finished",
                         ("visit.booked", day.cancelled_visit_id): "planned",
                         ("visit.cancelled", day.cancelled_visit_id): "cancelled",
                         ("visit.booked", day.terminated_visit_id): "planned",

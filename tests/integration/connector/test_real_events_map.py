@@ -18,9 +18,10 @@ from connectors.supervision.mapping import Mapped, MappingFailed, NotReported, U
 from hospital.config import Settings
 from hospital.contracts import EVENT_PAYLOADS
 from tests.conftest import FakeClock
+from tests.helpers import login_as
 from tests.integration.connector.conftest import UNIT, DispatcherFactory
 from tests.integration.connector.real_day import a_real_day, mapped_views
-from tests.integration.visits.journey import EMR
+from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, publish
 
 pytestmark = pytest.mark.requirement("SUP-02", "SUP-03")
 
@@ -55,25 +56,33 @@ async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
                 if missing:
                     problems.append(f"{view.event_type} → {outcome.method} lacks {', '.join(missing)}")
     assert not problems, "\n".join(problems)
-    assert {"visit.booked", "visit.accepted", "emr.signed", "prescription.submitted", "prescription.approved",
+    assert {"visit.booked", "visit.accepted", "visit.started", "visit.consult_ended", "emr.signed",
+            "prescription.submitted", "prescription.approved", "prescription.verified", "schedule.published",
             "dispensing.dispensed", "dispensing.delivery_updated", "visit.completed", "rating.submitted",
             "complaint.filed", "complaint.dispute", "adverse_event.reported", "visit.cancelled",
             "visit.terminated", "prescription.rejected", "face.verification", "staff.record",
             "institution.licence", "institution.department"} <= set(outcomes)
-    assert outcomes["prescription.approved"] == "uploadRecipeIndicators"
-    assert outcomes["visit.completed"] == "uploadReferralIndicators"
-    assert outcomes["emr.signed"] == "uploadElectMedicalRecord"
-    assert outcomes["rating.submitted"] == "uploadBusinessInfoAfter"
-    assert outcomes["complaint.filed"] == "skipped" and outcomes["complaint.dispute"] == "pushMedicalDispute"
-    assert outcomes["adverse_event.reported"] == "pushMedicalDispute"
+    assert outcomes == {**outcomes, "visit.booked": "uploadAppointRecord", "visit.accepted": "uploadConsultIndicators",
+                        "visit.started": "uploadMeetClinicIndicators", "visit.consult_ended": "uploadConsultIndicators",
+                        "schedule.published": "openDoctorBusiness", "prescription.submitted": "uploadRecipeIndicators",
+                        "prescription.approved": "uploadRecipeAuditIndicators",
+                        "prescription.rejected": "uploadRecipeAuditIndicators",
+                        "prescription.verified": "uploadRecipeVerificationIndicators",
+                        "visit.completed": "uploadReferralIndicators", "emr.signed": "uploadElectMedicalRecord",
+                        "rating.submitted": "uploadBusinessInfoAfter", "complaint.filed": "pushMedicalDispute",
+                        "complaint.dispute": "pushMedicalDispute", "adverse_event.reported": "pushMedicalDispute"}
     # What the platform checks is really there, not just present: the revisit's diagnosis from the signed EMR,
     # the prescription's items from the signed document, the delivery's courier.
     revisit = records["visit.completed"]
     assert (revisit["thisDiagnosis"], revisit["mainDiagnoseCode"], revisit["answerFlag"]) == ("原发性高血压", "I10", "1")
     assert revisit["applyDate"] <= revisit["endDate"] and revisit["diseasesHistory"] == EMR["present_illness"]
     assert records["visit.terminated"]["refuseType"] == "first_visit_discovered"
-    recipe = records["prescription.approved"]
-    assert recipe["icdCode"] == "I10" and recipe["doctorSign"].count(".") == 2 and recipe["auditDoctor"]
+    recipe = records["prescription.submitted"]
+    assert recipe["icdCode"] == "I10" and recipe["doctorSign"].count(".") == 2 and recipe["CAInfo"]
+    audit = records["prescription.approved"]
+    assert audit["auditDoctor"] and audit["auditDoctorSign"].count(".") == 2 and audit["auditStatus"] == "1"
+    assert audit["rationalFlag"] in ("0", "1") and (audit["rationalFlag"] == "0") == bool(audit["rationalIssues"])
+    assert records["prescription.rejected"]["auditStatus"] == "0" and records["prescription.rejected"]["auditOpinion"]
     assert recipe["orderList"][0]["drcode"] == "C08CA01-tab-5mg" and recipe["orderList"][0]["admission"] == "口服"
     assert recipe["orderList"][0]["frequency"] == "qd" and recipe["orderList"][0]["useDays"] == 7
     assert records["emr.signed"]["mainDiagnoseCode"] == "I10"
@@ -82,3 +91,35 @@ async def test_every_event_of_a_real_day_maps_to_a_complete_platform_record(
     assert shipped["sendTime"] and shipped["deliveryDate"]
     assert records["rating.submitted"]["satisfaction"] == 5
     assert records["complaint.dispute"]["eventDescription"] == "等候时间较长"
+    assert (records["complaint.filed"]["eventStatus"], records["complaint.dispute"]["eventStatus"]) == ("filed", "dispute")
+
+
+async def test_a_visit_withdrawn_after_it_was_answered_ends_its_consult_and_one_withdrawn_before_cancels_the_booking(
+    client: AsyncTestClient[Any], settings: Settings, demo: None, dispatchers: DispatcherFactory
+) -> None:
+    patient, doctor = await login_as(client, "patient"), await doctor_in_session(client)
+    prior = await demo_prior_id(client, patient)
+    visits = []
+    for hour in (9, 14):
+        published = await publish(client, doctor, hour=hour)
+        assert published.status_code == 201, published.text
+        booked = await book(client, patient, published.json()["schedule_id"], prior)
+        assert booked.status_code == 201, booked.text
+        visits.append(booked.json()["visit_id"])
+    answered, unanswered = visits
+    assert (await accept(client, doctor, answered)).status_code == 200
+    for visit in visits:
+        assert (await client.post(f"/api/visits/{visit}/cancel", headers=patient, json={})).status_code == 200
+    dispatcher = await dispatchers()
+    records = {}
+    for view in await mapped_views(settings, dispatcher):
+        if view.subject_id in visits and view.event_type in ("visit.cancelled", "visit.consult_ended"):
+            outcome = map_event(view, dispatcher.map_context())
+            assert isinstance(outcome, Mapped)
+            records[(view.event_type, view.subject_id)] = (outcome.method, outcome.records[0])
+    assert set(records) == {("visit.cancelled", answered), ("visit.consult_ended", answered),
+                            ("visit.cancelled", unanswered)}
+    method, consult = records[("visit.consult_ended", answered)]
+    assert (method, consult["consultStatus"]) == ("uploadConsultIndicators", "3") and consult["endDate"]
+    method, appointment = records[("visit.cancelled", unanswered)]
+    assert (method, appointment["appointStatus"]) == ("uploadAppointRecord", "0")

@@ -1,17 +1,22 @@
-"""A scripted day at the hospital, delivered to the simulated platform (SUP-01…04): the platform ends with a
-complete, consistent picture and no risk warnings; records the regulator would flag are flagged.
+"""A scripted real day at the hospital, delivered to the simulated platform as it happens (SUP-01…04).
 
-Everything runs through the real API: the demo hospital, admitting a doctor and a pharmacist, their face
-verifications, and a whole visit (booked, accepted, record signed, prescription approved and shipped, visit
-completed, rated, a complaint escalated, an adverse event). Only the records the regulator should flag are
-emitted directly (typed payloads, tests/payloads.py), since the hospital's own rules refuse to produce them.
+Through the real API: a doctor and a pharmacist admitted and face-verified, a schedule published, a visit booked,
+accepted, started, its record signed, a prescription written, rejected, revised and approved, dispensed, shipped and
+delivered, the visit completed, rated and complained about. After each act the dispatcher runs once and the
+platform already holds that act's record (real time, the Guangdong rhythm), every method in its order, and no risk
+warning. The same day with a pharmacist approving over warnings and a security incident leaves those warnings on
+the platform; with the Zhejiang rhythm the prescription reaches the platform only when approved. Records the
+regulator would flag are emitted directly (typed payloads, tests/payloads.py), since the hospital's own rules
+refuse to produce them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -33,6 +38,8 @@ from tests.integration.connector.conftest import (
     staff_id_of,
 )
 from tests.integration.connector.real_day import a_whole_visit
+from tests.integration.prescriptions.conftest import amlodipine, rx_body
+from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, publish
 
 pytestmark = pytest.mark.requirement("SUP-02", "SUP-03")
 
@@ -81,58 +88,235 @@ async def admitted_unverified(client: AsyncTestClient[Any]) -> str:
     return str(me.json()["id"])
 
 
-async def test_a_scripted_day_leaves_the_platform_complete_and_flags_what_the_regulator_would(
+async def admitted(client: AsyncTestClient[Any], clock: FakeClock, application: dict[str, Any], enrol: str,
+                   live: str) -> dict[str, str]:
+    """Admit through the API (STAFF-01/02) and verify the face (FACE-02); the headers of the practice session.
+    The verification is stamped by the wall clock: the day's clock catches up, so every act follows it."""
+    admin = await login_as(client, "admin")
+    admission = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
+                                  files={"photo": ("photo.jpg", photo(enrol), "image/jpeg")})
+    assert admission.status_code == 201, admission.text
+    headers = await login(client, application["username"], application["initial_password"])
+    verified = await client.post("/api/me/face-verifications", headers=headers,
+                                 files={"image": ("capture.jpg", photo(live), "image/jpeg")})
+    assert verified.status_code == 201, verified.text
+    clock.current = max(clock.current, datetime.now(UTC))
+    return {"Authorization": f"Bearer {verified.json()['access_token']}"}
+
+
+async def deliver_now(dispatcher: Any) -> None:
+    """Run the dispatcher until it has nothing it may send now (records waiting for a later one stay waiting)."""
+    idle = 0
+    while idle < 4:  # longer than an event waiting for a required record is set aside (hold_s × 10)
+        idle = 0 if await dispatcher.step() else idle + 1
+        await asyncio.sleep(0.08)
+
+
+@dataclass
+class Platform:
+    """What the platform accepted, method by method, in the order it accepted them."""
+
+    sim: Sim
+    order: list[str] = field(default_factory=list)
+
+    async def after(self, dispatcher: Any, *methods: str) -> None:
+        """Deliver what is due, then each of `methods` has reached the platform (real time)."""
+        await deliver_now(dispatcher)
+        accepted = [r["method"] for r in await self.sim.requests() if r["msgCode"] == 200 and r["records"]]
+        for method in accepted:
+            if method not in self.order:
+                self.order.append(method)
+        missing = [m for m in methods if m not in accepted]
+        assert not missing, f"not on the platform yet: {missing} (accepted so far: {self.order})"
+
+
+async def a_scripted_day(client: AsyncTestClient[Any], clock: FakeClock, settings: Settings, sim: Sim,
+                         dispatchers: DispatcherFactory, *, override: bool = False, incident: bool = False,
+                         **rhythm: Any) -> Platform:
+    dispatcher = await dispatchers(**rhythm)
+    async with dispatcher.session() as session:
+        await file_catalogue(session)
+    platform = Platform(sim)
+    at_signing = dispatcher.settings.prescription_at_signing
+    doctor = await admitted(client, clock, {**DOCTOR, "departments": ["03.04"]}, "obama2.jpg", "obama3.jpg")
+    pharmacist = await admitted(client, clock, PHARMACIST, "obama3.jpg", "obama2.jpg")
+    await platform.after(dispatcher, "uploadOrganIndicators", "uploadDrugCatalogue", "uploadDoctorIndicators",
+                         "uploadFaceVerification")
+
+    published = await publish(client, doctor, department="03.04")  # 心血管内科: the demo patient's hypertension
+    assert published.status_code == 201, published.text
+    await platform.after(dispatcher, "openDoctorBusiness")
+    patient = await login_as(client, "patient")
+    booked = await book(client, patient, published.json()["schedule_id"], await demo_prior_id(client, patient))
+    assert booked.status_code == 201, booked.text
+    visit = booked.json()["visit_id"]
+    await platform.after(dispatcher, "uploadAppointRecord")
+    assert (await accept(client, doctor, visit)).status_code == 200
+    await platform.after(dispatcher, "uploadConsultIndicators")
+    assert (await client.post(f"/api/visits/{visit}/start", headers=doctor)).status_code == 200
+    await platform.after(dispatcher, "uploadMeetClinicIndicators")
+    assert (await client.put(f"/api/visits/{visit}/medical-record", headers=doctor, json=EMR)).status_code == 200
+    signed = await client.post(f"/api/visits/{visit}/medical-record/sign-off", headers=doctor)
+    assert signed.status_code == 200, signed.text
+
+    written = await client.post(f"/api/visits/{visit}/prescriptions", headers=doctor, json=rx_body())
+    assert written.status_code == 201, written.text
+    first = written.json()["prescription_id"]
+    await platform.after(dispatcher, *(["uploadRecipeIndicators"] if at_signing else []))
+    rejected = await client.post(f"/api/prescriptions/{first}/review", headers=pharmacist,
+                                 json={"decision": "reject", "reasons": ["用法不清，请写明每日几次"]})
+    assert rejected.status_code == 200, rejected.text
+    await platform.after(dispatcher, *(["uploadRecipeAuditIndicators", "uploadRecipeVerificationIndicators"]
+                                       if at_signing else []))
+    # The revision: the same drug written clearly, or (override) eight weeks for a stable chronic disease, which the
+    # rules keep as a warning (over 4 weeks, 长期处方管理规范) the pharmacist then approves over.
+    revision = (rx_body(amlodipine(days_supply=56, quantity_packs=2), long_prescription_reason="高血压病情稳定，长期用药")
+                if override
+                else rx_body(amlodipine(usage="口服，每日早晨一次，每次一片")))
+    revised = await client.post(f"/api/prescriptions/{first}/revisions", headers=doctor, json=revision)
+    assert revised.status_code == 201, revised.text
+    rx = revised.json()["prescription_id"]
+    approved = await client.post(f"/api/prescriptions/{rx}/review", headers=pharmacist,
+                                 json={"decision": "approve", "reasons": []})
+    assert approved.status_code == 200, approved.text
+    await platform.after(dispatcher, "uploadRecipeIndicators", "uploadRecipeVerificationIndicators",
+                         *(["uploadRecipeAuditIndicators"] if at_signing else []))
+    dispensed = await client.post(f"/api/prescriptions/{rx}/dispensing", headers=pharmacist,
+                                  json={"courier_kind": "third_party", "courier_name": "顺丰速运"})
+    assert dispensed.status_code in (200, 201), dispensed.text
+    for status in ("shipped", "delivered"):
+        moved = await client.post(f"/api/dispensings/{dispensed.json()['dispensing_id']}/delivery",
+                                  headers=pharmacist, json={"status": status, "tracking_number": "SF1234567890"})
+        assert moved.status_code == 200, moved.text
+    await platform.after(dispatcher, "uploadRecipeCirculationIndicators")
+    completed = await client.post(f"/api/visits/{visit}/complete", headers=doctor)
+    assert completed.status_code == 200, completed.text
+    await platform.after(dispatcher, "uploadReferralIndicators", "uploadElectMedicalRecord")
+    clock.advance(minutes=5)
+    rated = await client.post(f"/api/visits/{visit}/rating", headers=patient, json={"score": 5, "comment": "很好"})
+    assert rated.status_code == 201, rated.text
+    await platform.after(dispatcher, "uploadBusinessInfoAfter")
+    complained = await client.post("/api/complaints", headers=patient,
+                                   json={"category": "service", "description": "等候时间较长", "visit_id": visit})
+    assert complained.status_code == 201, complained.text
+    await platform.after(dispatcher, "pushMedicalDispute")
+    if incident:
+        opened = await client.post("/api/admin/security/incidents", headers=await login_as(client, "admin"), json={
+            "kind": "data_leak", "severity": "high", "leak": "suspected", "personal_information": True,
+            "summary": "孙药师的工作站导出了一份含患者姓名的处方清单", "affected_subjects": 12})
+        assert opened.status_code == 201, opened.text
+    await deliver_all(dispatcher)
+    assert {r.status for r in await fresh_outbox(settings)} <= {"sent", "skipped"}
+    return platform
+
+
+REFERENCE = {"uploadOrganIndicators", "uploadDrugCatalogue", "uploadDoctorIndicators", "uploadFaceVerification"}
+# The day's acts, in the order they reached the platform (each right after the act).
+THE_DAY = ["uploadAppointRecord", "uploadConsultIndicators", "uploadMeetClinicIndicators",
+           "uploadRecipeIndicators", "uploadRecipeAuditIndicators", "uploadRecipeVerificationIndicators",
+           "uploadRecipeCirculationIndicators", "uploadReferralIndicators", "uploadElectMedicalRecord",
+           "uploadBusinessInfoAfter", "pushMedicalDispute"]
+
+
+async def test_a_scripted_real_day_reaches_the_platform_as_it_happens_in_order_with_no_risk_warning(
     client: AsyncTestClient[Any], clock: FakeClock, demo: None, settings: Settings, sim: Sim,
     dispatchers: DispatcherFactory
 ) -> None:
-    people = await demo_people(settings)  # doctor.wang and pharmacist.li, admitted by the demo, never verified today
+    platform = await a_scripted_day(client, clock, settings, sim, dispatchers)
+    before = platform.order[:platform.order.index("uploadAppointRecord")]
+    assert set(before) >= REFERENCE  # the institution, catalogue, staff and faces before any business record
+    assert "openDoctorBusiness" in before  # the demo's schedules and this day's, as each was published
+    assert [m for m in platform.order if m in THE_DAY] == THE_DAY
+    opened = [r["record"] for r in await sim.records("openDoctorBusiness")]
+    assert any(o["doctorName"] == DOCTOR["real_name"] and o["businessStatus"] == "1" for o in opened)
+    assert await sim.warnings() == [], [w["message"] for w in await sim.warnings()]
+    # Both prescriptions at signing, the rejected one and its revision; each review with who signed it and why.
+    audits = {r["record"]["auditStatus"]: r["record"] for r in await sim.records("uploadRecipeAuditIndicators")}
+    assert len(await sim.records("uploadRecipeIndicators")) == 2 and set(audits) == {"0", "1"}
+    assert audits["0"]["auditDoctor"] == PHARMACIST["real_name"] and audits["0"]["auditDoctorSign"].count(".") == 2
+    assert audits["0"]["rationalFlag"] == "0" and "RX-06" in audits["0"]["rationalIssues"]
+    assert [r["record"]["consultStatus"] for r in await sim.records("uploadConsultIndicators")] == ["1", "2"]
+    states = [r["record"]["deliveryStatus"] for r in await sim.records("uploadRecipeCirculationIndicators")]
+    assert states == ["dispensed", "shipped", "delivered"]
+
+
+async def test_approving_over_warnings_and_a_security_incident_leave_risk_warnings_on_the_platform(
+    client: AsyncTestClient[Any], clock: FakeClock, demo: None, settings: Settings, sim: Sim,
+    dispatchers: DispatcherFactory
+) -> None:
+    await a_scripted_day(client, clock, settings, sim, dispatchers, override=True, incident=True)
+    checks = sorted(w["check"] for w in await sim.warnings())
+    assert checks == ["reported_overridden_warning", "reported_security_incident"], checks
+    warnings = [r["record"] for r in await sim.records("pushMedicalDispute") if r["record"]["businessType"] == "3"]
+    # Sealed where they name people: the incident's narrative and the findings' messages stay in the hospital.
+    assert warnings and not any("孙药师" in json.dumps(w, ensure_ascii=False) for w in warnings)
+    approved = next(r["record"] for r in await sim.records("uploadRecipeAuditIndicators")
+                    if r["record"]["auditStatus"] == "1")
+    assert approved["rationalFlag"] == "0" and approved["rationalIssues"]  # the warning it was approved over
+    recipes = [r["record"] for r in await sim.records("uploadRecipeIndicators")]
+    # Eight weeks with its reason: no over_quantity (a long prescription for a chronic disease, ≤ 12 weeks).
+    assert recipes[-1]["longRecipeReason"] and recipes[-1]["orderList"][0]["useDays"] == 56
+
+
+async def test_in_zhejiang_a_prescription_reaches_the_platform_only_when_approved(
+    client: AsyncTestClient[Any], clock: FakeClock, demo: None, settings: Settings, sim: Sim,
+    dispatchers: DispatcherFactory
+) -> None:
+    platform = await a_scripted_day(client, clock, settings, sim, dispatchers, province="zhejiang")
+    recipes = [r["record"] for r in await sim.records("uploadRecipeIndicators")]
+    assert len(recipes) == 1 and recipes[0]["auditDoctor"] == PHARMACIST["real_name"]  # the approved one only
+    assert await sim.records("uploadRecipeAuditIndicators") == []
+    assert platform.order.index("uploadRecipeIndicators") > platform.order.index("uploadMeetClinicIndicators")
+    assert await sim.warnings() == [], [w["message"] for w in await sim.warnings()]
+
+
+async def test_records_the_regulator_would_flag_are_flagged_and_a_long_prescription_with_its_reason_is_not(
+    client: AsyncTestClient[Any], clock: FakeClock, demo: None, settings: Settings, sim: Sim,
+    dispatchers: DispatcherFactory
+) -> None:
+    people = await demo_people(settings)  # doctor.wang and pharmacist.li, admitted by the demo
     doctor = await admit_and_verify(client, DOCTOR, "obama2.jpg", "obama3.jpg")
     pharmacist = await admit_and_verify(client, PHARMACIST, "obama3.jpg", "obama2.jpg")
     dispatcher = await dispatchers()
     async with dispatcher.session() as session:
         await file_catalogue(session)
-
     unverified = await admitted_unverified(client)
     await a_whole_visit(client, clock)  # doctor.wang and pharmacist.li, face-verified in it
-    events = await fresh_outbox(settings)
-    visit = next(e.subject_id for e in events if e.event_type == "visit.completed")
-    prescription = next(e.subject_id for e in events if e.event_type == "prescription.approved")
-    rating = next(e.payload["rating_id"] for e in events if e.event_type == "rating.submitted")
+    visit = next(e.subject_id for e in await fresh_outbox(settings) if e.event_type == "visit.completed")
     await deliver_all(dispatcher)
-
-    held = {m: [r["businessId"] for r in await sim.records(m)] for m in (
-        "uploadOrganIndicators", "uploadDoctorIndicators", "uploadDrugCatalogue", "uploadFaceVerification",
-        "uploadAppointRecord", "uploadReferralIndicators", "uploadElectMedicalRecord", "uploadRecipeIndicators",
-        "uploadRecipeAuditIndicators", "uploadRecipeCirculationIndicators", "uploadBusinessInfoAfter")}
-    assert len(held["uploadDoctorIndicators"]) == 5 and len(held["uploadFaceVerification"]) == 4
-    assert len(held["uploadDrugCatalogue"]) == 63 and len(held["uploadOrganIndicators"]) == 1
-    assert held["uploadReferralIndicators"] == held["uploadAppointRecord"] == held["uploadElectMedicalRecord"] == [visit]
-    # The review travels inside the prescription record (auditDoctor*): no separate audit record (docs/connector.md).
-    assert held["uploadRecipeIndicators"] == [prescription] and held["uploadRecipeAuditIndicators"] == []
-    assert held["uploadRecipeCirculationIndicators"] == [prescription] and held["uploadBusinessInfoAfter"] == [rating]
     assert await sim.warnings() == [], [w["message"] for w in await sim.warnings()]
-    assert {r.status for r in await fresh_outbox(settings)} <= {"sent", "skipped"}
 
-    # What the regulator would flag: a visit by a doctor who has not verified today (doctor.qian), a chronic
-    # prescription for 28 days (the platform's 7-day rule; the hospital allows long prescriptions for chronic
-    # disease), and a prescription whose diagnosis is not the revisit's.
+    # What the regulator would flag: a visit by a doctor who has not verified today (doctor.qian); four weeks
+    # without a long-prescription reason (28 days with one is lawful for a chronic disease); a diagnosis that is not
+    # the visit's; a prescription issued before its visit began (and before its doctor's face verification). A
+    # prescription with a warning goes with rationalFlag 0 and the warning coded, which the platform finds consistent.
+    # (A dispensing before its approval and a reviewer signing under another name cannot leave the connector: the
+    # simulator's checks for them are in tests/unit/supervision/test_checks.py.)
     now = datetime.now(UTC)
-    flagged_visit, long_rx, other_rx = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    flagged_visit, long_rx, lawful_rx, other_rx, warned_rx, early_rx = (str(uuid.uuid4()) for _ in range(6))
     doctor_staff, pharmacist_staff = await staff_id_of(settings, doctor), await staff_id_of(settings, pharmacist)
     four_weeks = {"items": [payloads.prescription_item(days=28, quantity_packs=1)]}
+    reasoned = {**four_weeks, "long_prescription_reason": "高血压病情稳定，长期用药"}
+
+    def rx(rx_id: str, at: datetime = now, **changes: Any) -> tuple[str, str, str, Any]:
+        return ("prescription.submitted", "prescription", rx_id,
+                payloads.prescription_submitted(rx_id, visit, people.patient_id, doctor_staff, at, **changes))
+
+    def review(rx_id: str, **changes: Any) -> tuple[str, str, str, Any]:
+        return ("prescription.approved", "prescription", rx_id, payloads.reviewed(rx_id, pharmacist_staff, now,
+                                                                                   **changes))
+
     await emit_all(settings, [
         ("visit.completed", "visit", flagged_visit,
          payloads.revisit_record(flagged_visit, people.patient_id, unverified, now)),
-        ("prescription.submitted", "prescription", long_rx,
-         payloads.prescription_submitted(long_rx, visit, people.patient_id, doctor_staff, now,
-                                         document_changes=four_weeks)),
-        ("prescription.approved", "prescription", long_rx, payloads.reviewed(long_rx, pharmacist_staff, now)),
-        ("prescription.submitted", "prescription", other_rx,
-         payloads.prescription_submitted(other_rx, visit, people.patient_id, doctor_staff, now,
-                                         document_changes={"icd10": "J45"})),
-        ("prescription.approved", "prescription", other_rx, payloads.reviewed(other_rx, pharmacist_staff, now)),
+        rx(long_rx, document_changes=four_weeks, findings=[]), review(long_rx, findings=[]),
+        rx(lawful_rx, document_changes=reasoned, findings=[]), review(lawful_rx, findings=[]),
+        rx(other_rx, document_changes={"icd10": "J45"}, findings=[]), review(other_rx, findings=[]),
+        rx(warned_rx), review(warned_rx),
+        rx(early_rx, at=now - timedelta(hours=1), findings=[]),
     ])
     await deliver_all(dispatcher)
     flags = {(w["check"], w["businessId"]) for w in await sim.warnings()}
     assert flags == {("unverified_clinician", flagged_visit), ("over_quantity", long_rx),
-                     ("diagnosis_mismatch", other_rx)}
+                     ("diagnosis_mismatch", other_rx), ("prescription_before_visit", early_rx),
+                     ("unverified_clinician", early_rx)}, flags

@@ -124,8 +124,20 @@ async def test_a_replayed_nonce_is_refused_and_stores_nothing_twice(sim: Sim) ->
                             app_secret=SECRET)
     assert isinstance(await sim.post(request), Accepted)
     replay = await sim.post(request)
-    assert isinstance(replay, Retry) and replay.code == 40011 and "already used" in replay.msg
+    assert isinstance(replay, Retry) and replay.code == 40012 and "already used" in replay.msg
     assert [s["duplicates"] for s in await sim.records("uploadDrugCatalogue")] == [0]
+
+
+async def test_a_replay_and_an_expired_timestamp_answer_different_codes(sim: Sim, clock: Clock) -> None:
+    request = build_request("uploadDrugCatalogue", [{**examples.drug(), "unitID": UNIT}], app_key=KEY,
+                            app_secret=SECRET)
+    assert isinstance(await sim.post(request), Accepted)
+    replayed = await sim.post(request)
+    clock.offset = 16 * 60
+    expired = await sim.client.send("uploadDrugCatalogue", [examples.drug()])
+    assert isinstance(replayed, Retry) and isinstance(expired, Retry)
+    assert (replayed.code, replayed.reason, expired.code, expired.reason) == (
+        40012, "nonce replayed", 40011, "request expired")
 
 
 async def test_another_units_key_is_answered_40004(sim: Sim) -> None:
@@ -167,6 +179,26 @@ async def test_one_bad_record_rejects_the_whole_batch(sim: Sim) -> None:
     outcome = await sim.client.send("uploadDrugCatalogue", [examples.drug("YP1"), examples.drug("YP2"), bad])
     assert isinstance(outcome, FixData) and outcome.fields == ("hospDrugName",)
     assert await sim.records("uploadDrugCatalogue") == []
+
+
+async def test_a_minus_99_in_a_batch_names_each_refused_record_by_index_and_business_id(sim: Sim) -> None:
+    first = {**examples.drug("YP1"), "hospDrugName": ""}
+    third = {**examples.drug("YP3"), "drugClass": "", "useFlag": None}
+    outcome = await sim.client.send("uploadDrugCatalogue", [first, examples.drug("YP2"), third])
+    assert isinstance(outcome, FixData) and outcome.code == -99
+    assert outcome.msg == "hospDrugName|drugClass|useFlag"  # the SDK's reading of msg is unchanged
+    assert outcome.records == (
+        {"index": 0, "businessId": "YP1", "fields": ["hospDrugName"]},
+        {"index": 2, "businessId": "YP3", "fields": ["drugClass", "useFlag"]},
+    )
+
+
+async def test_a_refused_record_in_a_batch_is_named_by_index_and_business_id(sim: Sim) -> None:
+    other = {**examples.drug("YP2"), "unitID": "UNIT-9"}
+    outcome = await sim.client.send("uploadDrugCatalogue", [examples.drug("YP1"), other])
+    assert isinstance(outcome, FixData) and outcome.code == -1
+    assert outcome.msg.startswith("record 1 (YP2): unitID")
+    assert outcome.records == ({"index": 1, "businessId": "YP2"},)
 
 
 async def test_an_empty_batch_is_no_data_but_an_empty_dispute_list_is_the_daily_check_in(sim: Sim) -> None:
@@ -334,4 +366,4 @@ async def test_a_sqlite_store_keeps_records_and_nonces_across_a_restart(tmp_path
         restarted = Sim(http, client)
         assert [s["businessId"] for s in await restarted.records("uploadDrugCatalogue")] == ["YP001"]
         replay = await restarted.post(request)
-        assert isinstance(replay, Retry) and replay.code == 40011
+        assert isinstance(replay, Retry) and replay.code == 40012

@@ -103,7 +103,9 @@ async def test_a_visit_runs_from_booking_to_completion_with_its_record_signed_an
     assert all(d.year == ctx.now().year + 3 for d in kept_until)
     events = (await session.execute(select(OutboxEvent).where(OutboxEvent.subject_id.in_(  # type: ignore[attr-defined]
         [visit_id, record["medical_record_id"]])).order_by(col(OutboxEvent.seq)))).scalars().all()
-    assert [e.event_type for e in events] == ["visit.booked", "visit.accepted", "emr.signed", "visit.completed"]
+    assert [e.event_type for e in events] == ["visit.booked", "visit.accepted", "visit.started", "emr.signed",
+                                              "visit.completed", "visit.consult_ended"]
+    events = [e for e in events if e.event_type in ("visit.booked", "visit.accepted", "emr.signed", "visit.completed")]
     final = event_payload(events[-1], ctx.settings)
     assert final["outcome"] == "completed" and final["referred_offline"] is False and final["answered"] is True
     assert final["present_diagnosis"] == {"icd10_code": "I10", "name": "原发性高血压"} and final["main_diagnosis_code"] == "I10"

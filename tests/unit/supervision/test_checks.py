@@ -150,3 +150,62 @@ def test_a_rating_of_a_business_never_sent_is_refused() -> None:
 def test_a_record_of_another_unit_is_refused() -> None:
     reason = refusal("uploadDrugCatalogue", {**examples.drug(), "unitID": "OTHER"}, filed(), unit_id="U")
     assert reason is not None and "OTHER" in reason
+
+
+REVIEW, CIRCULATION = "uploadRecipeAuditIndicators", "uploadRecipeCirculationIndicators"
+
+
+def circulation(delivered_at: str = f"{examples.DAY} 10:00:00") -> dict[str, Any]:
+    return {**examples.ORGAN, "recipeUniqueID": "RX-0001", "deliveryType": "1", "deliveryStatus": "dispensed",
+            "deliveryDate": delivered_at, "updateTime": delivered_at}
+
+
+def test_a_reviewer_signing_under_another_name_than_filed_is_warned() -> None:
+    assert checks_of(examples.review(), method=REVIEW) == []
+    assert checks_of({**examples.review(), "auditDoctor": "李药师"}, method=REVIEW) == ["reviewer_name_mismatch"]
+    assert checks_of({**examples.review(), "auditDoctorCertID": examples.DOCTOR_CERT},
+                     method=REVIEW) == ["reviewer_not_pharmacist"]
+
+
+def test_a_rational_flag_that_contradicts_its_findings_is_warned() -> None:
+    assert checks_of({**examples.prescription(), "rationalFlag": "0", "rationalIssues": "RX-03:excessive"}) == []
+    assert checks_of({**examples.prescription(), "rationalFlag": "1", "rationalIssues": "RX-03:excessive"}) == [
+        "rational_flag_contradiction"]
+    assert checks_of({**examples.review(), "rationalFlag": "0"}, method=REVIEW) == ["rational_flag_contradiction"]
+
+
+def test_a_prescription_issued_before_its_visit_began_is_warned() -> None:
+    early = {**examples.prescription(), "datein": f"{examples.DAY} 09:05:00"}  # the revisit starts at 09:10
+    assert "prescription_before_visit" in checks_of(early)
+    ledger = Ledger()  # only the consult is held yet (real time): it is the visit's start
+    for method, record in filed().held.items():
+        if method != "uploadReferralIndicators":
+            for item in record.values():
+                ledger.add(method, item)
+    ledger.add("uploadConsultIndicators", {**examples.revisit(), "startDate": f"{examples.DAY} 09:30:00"})
+    assert checks_of(examples.prescription(), ledger) == ["prescription_before_visit"]
+
+
+def test_a_dispensing_before_its_approval_is_warned() -> None:
+    ledger = filed()
+    ledger.add(RECIPE, {**examples.prescription(), "auditDoctorCertID": "", "auditDoctor": ""})
+    assert checks_of(circulation(), ledger, CIRCULATION) == ["dispensed_before_approval"]  # no approval at all
+    ledger.add(REVIEW, examples.review())  # approved at 09:40
+    assert checks_of(circulation(), ledger, CIRCULATION) == []
+    assert checks_of(circulation(f"{examples.DAY} 09:30:00"), ledger, CIRCULATION) == ["dispensed_before_approval"]
+    ledger.add(REVIEW, {**examples.review(), "auditStatus": "0"})  # rejected
+    assert checks_of(circulation(), ledger, CIRCULATION) == ["dispensed_before_approval"]
+
+
+def test_a_long_prescription_with_its_reason_is_no_over_quantity_and_one_without_is() -> None:
+    four_weeks = examples.prescription(use_days=28)
+    assert checks_of(four_weeks) == ["over_quantity"]
+    assert checks_of({**four_weeks, "longRecipeReason": "高血压病情稳定，长期用药"}) == []
+    assert checks_of({**examples.prescription(use_days=90), "longRecipeReason": "长期用药"}) == ["over_quantity"]
+
+
+def test_a_risk_warning_the_hospital_reports_is_listed_for_the_supervisor() -> None:
+    warning = {**examples.ORGAN, "eventID": "security_incident:1", "businessType": "3",
+               "warningType": "security_incident", "eventDescription": "网络安全事件"}
+    assert checks_of(warning, method="pushMedicalDispute") == ["reported_security_incident"]
+    assert checks_of({**warning, "businessType": "1"}, method="pushMedicalDispute") == []

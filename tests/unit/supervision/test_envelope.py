@@ -161,7 +161,8 @@ def test_a_payload_that_is_not_an_array_is_bad_parameters() -> None:
 def test_every_refusal_is_a_gateway_refusal_with_its_code() -> None:
     codes = {cls.__name__: cls.code for cls in (BadParameters, KeyMismatch, BadSignature, RequestExpired, ReplayedNonce)}
     assert codes == {"BadParameters": 40001, "KeyMismatch": 40004, "BadSignature": 40010, "RequestExpired": 40011,
-                     "ReplayedNonce": 40011}
+                     "ReplayedNonce": 40012}
+    assert not issubclass(ReplayedNonce, RequestExpired)  # a replay is not a clock out of step
     assert all(issubclass(cls, GatewayRefusal) for cls in (BadParameters, KeyMismatch, BadSignature))
 
 

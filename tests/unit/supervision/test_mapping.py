@@ -4,6 +4,7 @@ the contract Structs the areas emit (hospital/contracts, built by tests/payloads
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -14,7 +15,7 @@ import msgspec
 import pytest
 
 from connectors.supervision.catalogue import catalogue_payload
-from connectors.supervision.gateway.methods import missing_required
+from connectors.supervision.gateway.methods import business_key, missing_required
 from connectors.supervision.mapping import (
     After,
     EventView,
@@ -30,13 +31,18 @@ from connectors.supervision.mapping import (
     map_event,
     registry,
 )
+from connectors.supervision.mapping.prescriptions import rational
 from connectors.supervision.mapping.quality import DAILY_DISPUTES
+from connectors.supervision.settings import load_connector_settings
 from hospital.contracts import Payload
-from hospital.contracts.biometrics import FaceVerified
+from hospital.contracts.biometrics import FaceVerified, SecurityAlert
 from hospital.contracts.institution import DepartmentSet, LicenceRecorded, ServiceResumed, ServiceStopped
-from hospital.contracts.staff import Credential
+from hospital.contracts.prescriptions import Finding
+from hospital.contracts.security import IncidentChanged
+from hospital.contracts.staff import Credential, DoctorBusinessChanged
 from hospital.contracts.supervision import DailyDisputes
 from hospital.contracts.video import VideoPaused, VideoResumed
+from hospital.contracts.visits import SchedulePublished, VisitAccepted
 from hospital.prescriptions.formulary.tables import load_formulary
 from tests import payloads
 
@@ -86,6 +92,7 @@ class Earlier(Refs):
 
 CTX = MapContext(ORGAN, "示范互联网医院", ZoneInfo("Asia/Shanghai"), Refs())
 LOADED = MapContext(ORGAN, "示范互联网医院", ZoneInfo("Asia/Shanghai"), Earlier())
+ZHEJIANG = dataclasses.replace(LOADED, prescription_at_signing=False)  # a prescription reported once approved
 
 
 def event(event_type: str, payload: Payload | dict[str, Any], subject_id: str = "s-1") -> EventView[Any]:
@@ -142,6 +149,10 @@ def test_a_face_verification_names_the_clinician_by_id_number_and_waits_for_the_
         DOCTOR.id_number, "0", "2024-06-12 09:10:00")
     assert (record["verifyID"], record["scene"], record["bussID"]) == ("v-1", "执业核验", "")
     assert outcome.after == (After("staff", DOCTOR.staff_id),)
+    # Our own method is an option: a platform that does not take it gets none (the SDK has no such method).
+    standard_only = dataclasses.replace(CTX, face_uploads=False)
+    assert isinstance(map_event(event("face.verification", payload), standard_only), NotReported)
+    assert not load_connector_settings({"HOSPITAL_SUPERVISION_FACE_UPLOADS": "0"}).face_uploads
 
 
 def test_a_completed_visit_is_the_revisit_record_with_the_prior_diagnosis() -> None:
@@ -161,39 +172,115 @@ def test_a_child_without_a_guardian_is_refused_before_sending_naming_the_guardia
         "guardianCertID", "guardianName", "guardianMobile"]
 
 
-def test_a_visit_withdrawn_before_it_was_answered_is_no_revisit_and_one_withdrawn_after_is_ended() -> None:
+def test_a_visit_withdrawn_before_it_was_answered_is_a_cancelled_appointment_and_one_withdrawn_after_is_ended(
+) -> None:
     booked = payloads.revisit_record(VISIT, PATIENT.patient_id, DOCTOR.user_id, AT, state="cancelled",
                                      accepted_at=None, started_at=None, answered=False, present_diagnosis=None)
-    assert isinstance(map_event(event("visit.cancelled", booked), CTX), NotReported)
+    withdrawn = mapped("visit.cancelled", booked)
+    assert withdrawn.method == "uploadAppointRecord" and withdrawn.records[0]["appointStatus"] == "0"
     answered = payloads.revisit_record(VISIT, PATIENT.patient_id, DOCTOR.user_id, AT, state="cancelled")
     assert mapped("visit.cancelled", answered).records[0]["refuseType"] == "patient_cancelled"
     appointment = mapped("visit.booked", booked).records[0]
     assert appointment["appointDate"] == "2024-06-12 09:10:00"  # the schedule's start
+    assert appointment["appointStatus"] == "1"
+    booked_key, cancelled_key = (business_key("uploadAppointRecord", r) for r in (appointment, withdrawn.records[0]))
+    assert booked_key[0] == cancelled_key[0] and booked_key[1] != cancelled_key[1]  # one appointment, two versions
 
 
-def test_a_prescription_goes_when_approved_after_its_revisit_record_with_the_signed_document() -> None:
-    outcome = mapped("prescription.approved", payloads.reviewed(RX, PHARMACIST.staff_id, AT), LOADED)
+def test_the_consult_goes_at_acceptance_and_again_at_its_end_and_the_visit_start_on_its_own() -> None:
+    record = payloads.revisit_record(VISIT, PATIENT.patient_id, DOCTOR.user_id, AT, state="in_progress",
+                                     ended_at=None, outcome=None)
+    accepted = VisitAccepted(**msgspec.structs.asdict(record), practice_session_id="ps-1", face_verified_at=AT)
+    begun = mapped("visit.accepted", accepted)
+    assert begun.method == "uploadConsultIndicators"
+    assert (begun.records[0]["consultStatus"], begun.records[0]["endDate"]) == ("1", "")
+    ended = mapped("visit.consult_ended", payloads.revisit_record(VISIT, PATIENT.patient_id, DOCTOR.user_id, AT))
+    assert (ended.records[0]["consultStatus"], ended.records[0]["bussID"]) == ("2", VISIT) and ended.records[0]["endDate"]
+    assert business_key("uploadConsultIndicators", ended.records[0]) != business_key(
+        "uploadConsultIndicators", begun.records[0])
+    withdrawn = payloads.revisit_record(VISIT, PATIENT.patient_id, DOCTOR.user_id, AT, state="cancelled",
+                                        outcome="cancelled")
+    assert mapped("visit.consult_ended", withdrawn).records[0]["consultStatus"] == "3"  # ended, not completed
+    started = mapped("visit.started", record)
+    assert started.method == "uploadMeetClinicIndicators" and started.records[0]["patientCertID"] == PATIENT.id_number
+
+
+def test_schedules_open_a_doctors_online_business_and_a_suspension_closes_it() -> None:
+    schedule = SchedulePublished(schedule_id="sch-1", doctor_user_id=DOCTOR.user_id, department_code="03.03",
+                                 starts_at=AT, ends_at=AT, capacity=3, published_at=AT)
+    opened = mapped("schedule.published", schedule)
+    assert opened.method == "openDoctorBusiness" and opened.records[0]["businessStatus"] == "1"
+    assert opened.records[0]["doctorID"] == DOCTOR.staff_id and opened.records[0]["subjectCode"] == "03"
+    closed = mapped("staff.business", DoctorBusinessChanged(staff_id=DOCTOR.staff_id, user_id=DOCTOR.user_id,
+                                                             kind="doctor", open=False, reason="调查中", at=AT))
+    assert closed.records[0]["businessStatus"] == "0" and "调查中" not in str(closed.records)
+
+
+def test_rational_flag_is_computed_from_the_findings() -> None:
+    info = Finding(rule_id="RX-04", severity="info", category="note", message="for the record")
+    assert rational([]) == ("1", "") and rational([info]) == ("1", "")
+    assert rational([payloads.WARNING, info]) == ("0", "RX-03:unsuitable")
+    assert rational([], rejected=True) == ("0", "RX-06:rejected_by_pharmacist")
+
+
+def test_at_signing_the_prescription_goes_after_its_consult_with_its_findings_and_long_prescription_reason() -> None:
+    long_rx = payloads.prescription_submitted(
+        RX, VISIT, PATIENT.patient_id, DOCTOR.staff_id, AT, findings=[],
+        document_changes={"items": [payloads.prescription_item(days=28)], "long_prescription_reason": "高血压稳定期"})
+    outcome = mapped("prescription.submitted", long_rx)
     record = outcome.records[0]
-    assert outcome.requires == (Requires("uploadReferralIndicators", VISIT),)
+    assert outcome.method == "uploadRecipeIndicators" and outcome.requires == (Requires("uploadConsultIndicators", VISIT),)
+    assert (record["rationalFlag"], record["rationalIssues"], record["longRecipeReason"]) == ("1", "", "高血压稳定期")
+    assert (record["doctorSign"], record["CAInfo"], record.get("auditDoctorCertID", "")) == (payloads.DOCTOR_JWS, "c0ffee", "")
+    warned = mapped("prescription.submitted", SUBMITTED).records[0]
+    assert (warned["rationalFlag"], warned["rationalIssues"]) == ("0", "RX-03:unsuitable")
+
+
+def test_at_signing_the_review_is_an_audit_and_a_verification_record_with_the_pharmacists_identity() -> None:
+    audit = mapped("prescription.approved", payloads.reviewed(RX, PHARMACIST.staff_id, AT), LOADED)
+    record = audit.records[0]
+    assert audit.method == "uploadRecipeAuditIndicators" and audit.requires == (Requires("uploadRecipeIndicators", RX),)
+    assert (record["auditDoctorCertID"], record["auditDoctor"], record["auditDoctorSign"], record["auditCAInfo"]) == (
+        PHARMACIST.id_number, PHARMACIST.name, payloads.REVIEW_JWS, "beef")
+    assert (record["auditStatus"], record["rationalFlag"], record["checkDate"]) == ("1", "0", "2024-06-12 09:10:00")
+    rejected = mapped("prescription.rejected", payloads.reviewed(RX, PHARMACIST.staff_id, AT, decision="reject",
+                                                                 reasons=["剂量偏低"], findings=[]), LOADED)
+    assert (rejected.records[0]["auditStatus"], rejected.records[0]["rationalIssues"]) == (
+        "0", "RX-06:rejected_by_pharmacist")
+    verified = mapped("prescription.verified", payloads.reviewed(RX, PHARMACIST.staff_id, AT), LOADED)
+    assert verified.method == "uploadRecipeVerificationIndicators"
+    assert (verified.records[0]["verificationStatus"], verified.records[0]["auditDoctorSign"]) == ("1", payloads.REVIEW_JWS)
+    warning = mapped("prescription.warnings_overridden", payloads.reviewed(RX, PHARMACIST.staff_id, AT), LOADED)
+    assert (warning.method, warning.records[0]["businessType"], warning.records[0]["warningType"]) == (
+        "pushMedicalDispute", "3", "overridden_warning")
+    assert payloads.WARNING.message not in str(warning.records)  # the message stays in the hospital
+
+
+def test_when_approved_a_prescription_goes_after_its_consult_with_the_review_inside() -> None:
+    outcome = mapped("prescription.approved", payloads.reviewed(RX, PHARMACIST.staff_id, AT), ZHEJIANG)
+    record = outcome.records[0]
+    assert outcome.requires == (Requires("uploadConsultIndicators", VISIT),)
     assert (record["auditDoctorCertID"], record["icdCode"], record["recipeType"]) == (PHARMACIST.id_number, "I10", "1")
     assert (record["doctorCertID"], record["doctorSign"], record["bussID"]) == (
         DOCTOR.id_number, payloads.DOCTOR_JWS, VISIT)
     assert record["orderList"][0] == {"drcode": "C08CA01-tab-5mg", "drname": "苯磺酸氨氯地平片", "drmodel": "5mg*28片",
                                       "admission": "口服", "frequency": "qd", "dosage": "5", "drunit": "mg",
                                       "dosageTotal": "1", "doseUnit": "28片", "useDays": 7, "otcFlag": "0"}
-    assert isinstance(map_event(event("prescription.submitted", SUBMITTED), CTX), NotReported)
+    assert isinstance(map_event(event("prescription.submitted", SUBMITTED), ZHEJIANG), NotReported)
     rejected = payloads.reviewed(RX, PHARMACIST.staff_id, AT, decision="reject", reasons=["剂量偏低"])
-    assert isinstance(map_event(event("prescription.rejected", rejected), LOADED), NotReported)
+    assert isinstance(map_event(event("prescription.rejected", rejected), ZHEJIANG), NotReported)
 
 
 def test_an_approval_whose_signed_document_is_unknown_fails_rather_than_guessing() -> None:
     with pytest.raises(MappingFailed, match=r"no prescription\.submitted event"):
-        map_event(event("prescription.approved", payloads.reviewed(RX, PHARMACIST.staff_id, AT)), CTX)
+        map_event(event("prescription.approved", payloads.reviewed(RX, PHARMACIST.staff_id, AT)),
+                  dataclasses.replace(CTX, prescription_at_signing=False))
 
 
-def test_dispensing_and_each_delivery_step_follow_the_prescription_naming_who_dispensed() -> None:
+def test_dispensing_and_each_delivery_step_follow_the_approval_naming_who_dispensed() -> None:
     dispensed = mapped("dispensing.dispensed", DISPENSED, LOADED)
-    assert dispensed.requires == (Requires("uploadRecipeIndicators", RX),)
+    assert dispensed.requires == (Requires("uploadRecipeAuditIndicators", RX),)
+    assert mapped("dispensing.dispensed", DISPENSED, ZHEJIANG).requires == (Requires("uploadRecipeIndicators", RX),)
     assert (dispensed.records[0]["deliveryStatus"], dispensed.records[0]["sendTime"]) == ("dispensed", "")
     delivered = mapped("dispensing.delivery_updated",
                        payloads.delivery_updated(DISPENSING, RX, DISPENSED.dispensed_at, delivered=True), LOADED)
@@ -269,3 +356,19 @@ def test_a_service_stop_is_skipped_with_the_reason(payload: ServiceStopped | Ser
     event_type = "institution.service_stopped" if isinstance(payload, ServiceStopped) else "institution.service_resumed"
     outcome = map_event(event(event_type, payload), CTX)
     assert isinstance(outcome, NotReported) and "QA-02" in outcome.reason
+
+
+def test_a_face_lock_out_and_a_security_incident_are_risk_warnings_naming_no_one() -> None:
+    locked = mapped("security.alert", SecurityAlert(kind="face_verification_locked", user_id=DOCTOR.user_id,
+                                                    failed_attempts=5, locked_until=AT))
+    record = locked.records[0]
+    assert (locked.method, record["businessType"], record["warningType"]) == ("pushMedicalDispute", "3", "face_lockout")
+    assert DOCTOR.name not in str(record) and DOCTOR.staff_id in record["eventDescription"]
+    assert locked.after == (After("staff", DOCTOR.staff_id),)
+    incident = IncidentChanged(incident_id="i-1", change="opened", kind="data_leak", severity="high", status="open",
+                               source="person", leak="suspected", personal_information=True, affected_subjects=12,
+                               detected_at=AT, summary="王医生的电脑丢失")
+    warned = mapped("security.incident", incident).records[0]
+    assert (warned["warningType"], warned["eventStatus"], warned["damageDegree"]) == (
+        "security_incident", "open:opened", "high")
+    assert "王医生" not in str(warned) and "12" in warned["eventDescription"]  # the narrative stays sealed

@@ -108,5 +108,10 @@ def test_an_unknown_method_is_refused() -> None:
 def test_the_business_key_carries_the_version_where_the_method_has_one() -> None:
     assert business_key("uploadDrugCatalogue", examples.drug("YP9")) == ("YP9", "2024-06-12 07:00:00")
     assert business_key("uploadRecipeIndicators", examples.prescription("RX-9")) == ("RX-9", "")
-    assert business_key("openDoctorBusiness", {"doctorID": "D1", "businessType": "2", "applyDate": "d"}) == (
-        "D1|2", "d")
+    assert business_key("openDoctorBusiness", {"doctorID": "D1", "businessType": "2", "applyDate": "d",
+                                                "businessStatus": "0"}) == ("D1|2", "d|0")
+    # A state that moves within one second is still a new version (a consult accepted and ended at once).
+    begun = {"bussID": "V1", "updateTime": "2024-06-12 09:10:00", "consultStatus": "1"}
+    assert business_key("uploadConsultIndicators", begun) == ("V1", "1|2024-06-12 09:10:00")
+    assert business_key("uploadConsultIndicators", {**begun, "consultStatus": "2"})[1] != business_key(
+        "uploadConsultIndicators", begun)[1]

@@ -73,3 +73,14 @@ def test_an_unreadable_2xx_is_retried_and_an_unreadable_4xx_is_not() -> None:
 def test_the_raw_answer_is_kept_for_the_record() -> None:
     text = answer(200, 200, "成功")
     assert classify(200, text).raw == text
+
+
+def test_a_replayed_nonce_is_retried_under_its_own_code() -> None:
+    outcome = classify(200, answer(40012, msg="X-Ca-Nonce was already used"))
+    assert isinstance(outcome, Retry) and (outcome.code, outcome.reason) == (40012, "nonce replayed")
+
+
+def test_a_minus_99_keeps_the_records_the_platform_names() -> None:
+    named = [{"index": 3, "businessId": "R-9", "fields": ["icdCode"]}]
+    outcome = classify(200, json.dumps(platform_answer(200, -99, "icdCode", named)))
+    assert isinstance(outcome, FixData) and outcome.fields == ("icdCode",) and outcome.records == tuple(named)
