@@ -196,10 +196,9 @@ class VideoCalls:
             self._spawn(self.end_call(visit_id))
 
     async def _store_recording(self, visit_id: str, role: Role, path: Path, duration_s: float) -> None:
-        # The blob store seals whole blobs, so the file is read whole (docs/video.md: memory per recording).
-        data = await asyncio.to_thread(path.read_bytes)
+        # Sealed a chunk at a time from the file: a few chunks in memory whatever the visit's length.
         async with self.session_factory() as session:
-            await service.store_recording(session, self.ctx, uuid.UUID(visit_id), role, data, duration_s)
+            await service.store_recording(session, self.ctx, uuid.UUID(visit_id), role, path, duration_s)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,7 @@ from hospital.biometrics.service import TEMPLATE_CONTEXT
 from hospital.context import HospitalContext
 from hospital.contracts.video import VideoPaused, VideoResumed
 from hospital.core.audit import Actor, append_audit
-from hospital.core.blobs import store_blob
+from hospital.core.blobs import store_blob_file
 from hospital.core.errors import Conflict, RuleViolation
 from hospital.core.outbox import emit
 from hospital.core.retention import RetentionClass, purge_not_before
@@ -180,20 +181,22 @@ async def resume_call(session: AsyncSession, ctx: HospitalContext, actor: Actor,
     return visit
 
 
-async def store_recording(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID, role: str, data: bytes,
+async def store_recording(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID, role: str, path: Path,
                           duration_s: float) -> VisitRecording:
-    """One participant's recording into the blob store: SHA-256, size, kept 3 years from today (REC-02)."""
+    """One participant's recording into the blob store: SHA-256, size, kept 3 years from today (REC-02).
+
+    The file is sealed a chunk at a time (`store_blob_file`): memory does not grow with the visit's length."""
     today = ctx.today()
-    blob = await store_blob(session, ctx.blob_store(), data, content_type=RECORDING_TYPE,
-                            retention=RetentionClass.AUDIO_VIDEO, closed_on=today)
-    recording = VisitRecording(visit_id=visit_id, participant_role=role, recording_sha256=blob.sha256, size=len(data),
+    blob = await store_blob_file(session, ctx.blob_store(), path, content_type=RECORDING_TYPE,
+                                 retention=RetentionClass.AUDIO_VIDEO, closed_on=today)
+    recording = VisitRecording(visit_id=visit_id, participant_role=role, recording_sha256=blob.sha256, size=blob.size,
                                content_type=RECORDING_TYPE, duration_s=round(duration_s, 3),
                                purge_not_before=purge_not_before(RetentionClass.AUDIO_VIDEO, today))
     session.add(recording)
     await session.flush()
     await append_audit(session, Actor.system("media-peer"), "video.recording_stored", subject_type="visit",
                        subject_id=visit_id, rule_id="REC-02",
-                       detail={"recording_id": recording.id, "role": role, "sha256": blob.sha256, "size": len(data),
+                       detail={"recording_id": recording.id, "role": role, "sha256": blob.sha256, "size": blob.size,
                                "duration_s": recording.duration_s, "purge_not_before": recording.purge_not_before})
     await session.commit()
     return recording
