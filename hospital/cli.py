@@ -31,6 +31,7 @@ _AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "retention": ("hospital.retention.cli", "retention",
                   "Retention of records (REC-02): EMR 15 years, chat and audio/video 3 years; the audit trail is kept."),
     "security": ("hospital.security.cli", "security", "Leak detection and security incidents (SEC-02)."),
+    "video": ("hospital.video.cli", "video", "Video consultations: recordings that failed to store (REC-02)."),
 }
 
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from hospital.biometrics.gate import require_practice_session
 from hospital.biometrics.models import FaceEnrolment
 from hospital.biometrics.service import TEMPLATE_CONTEXT
 from hospital.context import HospitalContext
 from hospital.contracts.video import VideoPaused, VideoResumed
-from hospital.core.audit import Actor, append_audit
+from hospital.core.audit import Actor, AuditEntry, append_audit
 from hospital.core.blobs import store_blob_file
 from hospital.core.errors import Conflict, RuleViolation
 from hospital.core.outbox import emit
@@ -37,14 +38,17 @@ from hospital.visits.booking.models import Visit
 __all__ = [
     "RECORDING_TYPE",
     "WATCH_ACTOR",
+    "FailedRecording",
     "JoinTicket",
     "call_status",
+    "failed_recordings",
     "prepare_join",
     "record_call_event",
     "record_face_check",
     "record_pause",
     "record_recording_failed",
     "resume_call",
+    "retry_recording",
     "store_recording",
 ]
 
@@ -182,11 +186,13 @@ async def resume_call(session: AsyncSession, ctx: HospitalContext, actor: Actor,
 
 
 async def store_recording(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID, role: str, path: Path,
-                          duration_s: float) -> VisitRecording:
-    """One participant's recording into the blob store: SHA-256, size, kept 3 years from today (REC-02).
+                          duration_s: float, *, recorded_on: date | None = None,
+                          retry_of: uuid.UUID | None = None) -> VisitRecording:
+    """One participant's recording into the blob store: SHA-256, size, kept 3 years from the day it was
+    recorded (today, or `recorded_on` for a retry) (REC-02).
 
     The file is sealed a chunk at a time (`store_blob_file`): memory does not grow with the visit's length."""
-    today = ctx.today()
+    today = recorded_on or ctx.today()
     blob = await store_blob_file(session, ctx.blob_store(), path, content_type=RECORDING_TYPE,
                                  retention=RetentionClass.AUDIO_VIDEO, closed_on=today)
     recording = VisitRecording(visit_id=visit_id, participant_role=role, recording_sha256=blob.sha256, size=blob.size,
@@ -197,8 +203,45 @@ async def store_recording(session: AsyncSession, ctx: HospitalContext, visit_id:
     await append_audit(session, Actor.system("media-peer"), "video.recording_stored", subject_type="visit",
                        subject_id=visit_id, rule_id="REC-02",
                        detail={"recording_id": recording.id, "role": role, "sha256": blob.sha256, "size": blob.size,
-                               "duration_s": recording.duration_s, "purge_not_before": recording.purge_not_before})
+                               "duration_s": recording.duration_s, "purge_not_before": recording.purge_not_before,
+                               **({"retry_of": retry_of} if retry_of else {})})
     await session.commit()
+    return recording
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRecording:
+    """A recording the media peer could not store, whose file is still where it was kept (for a retry)."""
+
+    audit_id: uuid.UUID  # the `video.recording_not_stored` entry
+    visit_id: uuid.UUID
+    role: str
+    duration_s: float
+    path: Path
+    recorded_on: date
+
+
+async def failed_recordings(session: AsyncSession, ctx: HospitalContext) -> list[FailedRecording]:
+    """Every `video.recording_not_stored` whose kept file still exists (a stored retry deletes the file)."""
+    entries = (await session.execute(select(AuditEntry).where(AuditEntry.action == "video.recording_not_stored")
+                                     .order_by(col(AuditEntry.seq)))).scalars().all()
+    found = []
+    for entry in entries:
+        path = entry.detail.get("path")
+        if path and Path(path).is_file():
+            found.append(FailedRecording(entry.id, uuid.UUID(entry.subject_id), str(entry.detail.get("role")),
+                                         float(entry.detail.get("duration_s") or 0.0), Path(path),
+                                         ctx.local_date(entry.at)))
+    await session.rollback()
+    return found
+
+
+async def retry_recording(session: AsyncSession, ctx: HospitalContext, failed: FailedRecording) -> VisitRecording:
+    """Store a recording that failed before (the retention date counts from the day it was recorded), then
+    delete the kept file: `video.recording_stored` names the failure it repairs (REC-02)."""
+    recording = await store_recording(session, ctx, failed.visit_id, failed.role, failed.path, failed.duration_s,
+                                      recorded_on=failed.recorded_on, retry_of=failed.audit_id)
+    failed.path.unlink(missing_ok=True)
     return recording
 
 
