@@ -82,7 +82,7 @@ class VideoCalls:
             self._doctors[key] = principal.user_id
         check = checker_for(self.ctx, ticket.template) if ticket.template is not None else None
         try:
-            answer = await self.hub.join(key, ticket.role, offer_sdp, check_face=check)
+            answer = await self.hub.join(key, ticket.role, offer_sdp, check_face=check, audio_only=ticket.audio_only)
         except HospitalError:  # an unusable offer: a room opened for it alone is not kept
             await self._close_if_idle(key)
             raise

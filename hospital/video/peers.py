@@ -59,12 +59,16 @@ class ParticipantPeer:
         on_state: Callable[[ParticipantPeer, str], None],
         max_queued: int,
         keyframe_interval_s: float,
+        kinds: tuple[str, ...] = KINDS,
     ) -> tuple[ParticipantPeer, str]:
-        """Build the peer for `role`, apply the browser's offer and return the peer and the SDP answer."""
+        """Build the peer for `role`, apply the browser's offer and return the peer and the SDP answer.
+
+        `kinds=("audio",)` for an audio-only visit: a camera the browser offers anyway is answered `inactive`.
+        """
         pc = RTCPeerConnection(configuration)
         peer = cls(role, pc, keyframe_interval_s=keyframe_interval_s)
         try:
-            for kind in KINDS:
+            for kind in kinds:
                 peer._add_transceiver(kind, on_media, on_keyframe_request, max_queued)
 
             @pc.on("connectionstatechange")
@@ -72,13 +76,13 @@ class ParticipantPeer:
                 on_state(peer, pc.connectionState)
 
             try:
-                if not any(media.kind in KINDS for media in SessionDescription.parse(offer_sdp).media):
+                if not any(media.kind in kinds for media in SessionDescription.parse(offer_sdp).media):
                     # aiortc would accept it and fail only while answering
-                    raise ValueError("it offers neither audio nor video")
+                    raise ValueError(f"it offers no {' or '.join(kinds)}")
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             except Exception as exc:  # aiortc raises ValueError, OperationError… on a bad or codec-less offer
                 raise InvalidInput(f"the browser's offer cannot be used: {exc}") from exc
-            ours = {id(t) for t in pc.getTransceivers()[: len(KINDS)]}
+            ours = {id(t) for t in pc.getTransceivers()[: len(kinds)]}
             for transceiver in pc.getTransceivers():
                 if id(transceiver) not in ours:
                     transceiver.direction = "inactive"  # extra cameras or screens are neither relayed nor decoded
@@ -123,7 +127,7 @@ class ParticipantPeer:
 
     def request_keyframe(self, kind: str) -> None:
         """Ask this participant's browser for a keyframe of what it sends us (rate-limited)."""
-        if kind != "video" or self.closed:
+        if kind != "video" or self.closed or kind not in self._receivers:
             return
         now = time.monotonic()
         if now - self._last_keyframe_request.get(kind, -1e9) < self._keyframe_interval_s:

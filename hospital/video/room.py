@@ -30,7 +30,7 @@ from hospital.video.facewatch import (
     FaceCheckRecord,
     FaceWatch,
 )
-from hospital.video.peers import ParticipantPeer
+from hospital.video.peers import KINDS, ParticipantPeer
 from hospital.video.recording import ParticipantRecording
 
 __all__ = ["ConsultRoom"]
@@ -66,6 +66,7 @@ class ConsultRoom:
         self.face_checks: list[FaceCheckRecord] = []
         self.paused = False
         self.pause_reason: BreachReason | None = None
+        self.audio_only = False  # an audio visit (语音): no video relayed or recorded, no face watch
         self.closed = False
         self.joining = 0
         self._lock = asyncio.Lock()
@@ -76,8 +77,14 @@ class ConsultRoom:
         """Nobody connected, nobody joining, not paused: the hub may forget the room."""
         return not self.participants and not self.joining and not self.paused
 
-    async def join(self, role: Role, offer_sdp: str, *, check_face: CheckFace | None = None) -> str:
-        """Connect `role`'s browser and return the SDP answer; a second join replaces the first peer."""
+    async def join(self, role: Role, offer_sdp: str, *, check_face: CheckFace | None = None,
+                   audio_only: bool = False) -> str:
+        """Connect `role`'s browser and return the SDP answer; a second join replaces the first peer.
+
+        `audio_only`: the visit was booked as audio (语音): only audio is relayed and recorded, and there is
+        no picture to watch (the doctor's identity rests on the verifications at the join and at each signature).
+        The first join decides; a room does not change mode.
+        """
         if role not in ROLES:
             raise InvalidInput(f"unknown participant role {role!r}")
         self.joining += 1
@@ -85,12 +92,14 @@ class ConsultRoom:
             async with self._lock:
                 if self.closed:
                     raise InvalidTransition("the consultation room is closed", current_state="closed")
+                if not self.participants and not self._recordings:
+                    self.audio_only = audio_only
                 return await self._join(role, offer_sdp, check_face)
         finally:
             self.joining -= 1
 
     async def _join(self, role: Role, offer_sdp: str, check_face: CheckFace | None) -> str:
-        watching = role == "doctor" and self.settings.face_watch
+        watching = role == "doctor" and self.settings.face_watch and not self.audio_only
         if watching and check_face is None and self._watch is None:
             raise InvalidInput("the doctor's join needs a face checker (FACE-02)")
         peer, answer = await ParticipantPeer.answer(
@@ -102,6 +111,7 @@ class ConsultRoom:
             on_state=self._on_state,
             max_queued=self.settings.forward_queue_frames,
             keyframe_interval_s=self.settings.keyframe_request_interval_s,
+            kinds=("audio",) if self.audio_only else KINDS,
         )
         old = self.participants.get(role)
         self.participants[role] = peer
@@ -180,7 +190,7 @@ class ConsultRoom:
         if self._watch is not None:
             self._watch.reset()
         patient, doctor = self.participants.get("patient"), self.participants.get("doctor")
-        if patient is not None:
+        if patient is not None and "video" in patient.outbound:
             patient.outbound["video"].wait_for_keyframe()
         if doctor is not None:
             doctor.request_keyframe("video")
@@ -189,7 +199,7 @@ class ConsultRoom:
     # -- media path: called on the event loop for every encoded frame ---------------------------------
 
     def _on_media(self, peer: ParticipantPeer, kind: str, codec: str, frame: bytes, timestamp: int) -> None:
-        if self.participants.get(peer.role) is not peer or codec != _EXPECTED_CODEC[kind]:
+        if self.participants.get(peer.role) is not peer or codec != _EXPECTED_CODEC[kind] or kind not in peer.outbound:
             return
         recording = self._recordings.get(peer.role)
         if recording is not None:
@@ -200,7 +210,7 @@ class ConsultRoom:
             if self.paused:
                 return
         other = self.participants.get(other_role(peer.role))
-        if other is not None:
+        if other is not None and kind in other.outbound:
             other.outbound[kind].push(peer, frame, timestamp, is_keyframe(kind, frame))
 
     def _on_keyframe_request(self, peer: ParticipantPeer, kind: str) -> None:

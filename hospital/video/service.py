@@ -36,6 +36,8 @@ from hospital.visits.booking import queries
 from hospital.visits.booking.models import Visit
 
 __all__ = [
+    "AUDIO_RECORDING_TYPE",
+    "CALL_MODES",
     "RECORDING_TYPE",
     "WATCH_ACTOR",
     "FailedRecording",
@@ -53,6 +55,8 @@ __all__ = [
 ]
 
 RECORDING_TYPE = "video/x-matroska"
+AUDIO_RECORDING_TYPE = "audio/x-matroska"  # an audio visit's recording: Opus only
+CALL_MODES = ("video", "audio")
 # The face watch acts for the hospital, not for a person (FACE-02 pauses are the system's decision).
 WATCH_ACTOR = Actor.system("face-watch")
 
@@ -66,7 +70,12 @@ class JoinTicket:
     state: str
     paused: bool
     starts_visit: bool  # the doctor's join of an accepted visit starts it
-    template: bytes | None  # the doctor's opened enrolment template, for the live face watch
+    template: bytes | None  # the doctor's opened enrolment template, for the live face watch (video visits)
+    mode: str = "video"  # video | audio (语音: no picture, no face watch)
+
+    @property
+    def audio_only(self) -> bool:
+        return self.mode == "audio"
 
 
 async def _participant_visit(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> Visit:
@@ -78,22 +87,26 @@ async def prepare_join(session: AsyncSession, ctx: HospitalContext, principal: P
                        visit_id: uuid.UUID) -> JoinTicket:
     """Check that the caller may join the visit's call now; reads only (a refusal changes nothing).
 
-    Only the visit's patient or doctor (else 404); a video visit, accepted or in progress (REV-04); the
-    licence in force (INS-01); the doctor in a practice session (FACE-02), still able to practise in the
-    visit's department (STAFF-03) and enrolled (FACE-01), since the watch compares every sample with it.
+    Only the visit's patient or doctor (else 404); a video or audio visit, accepted or in progress (REV-04);
+    the licence in force (INS-01); the doctor in a practice session (FACE-02: a face verification before taking
+    the patient, whatever the mode), still able to practise in the visit's department (STAFF-03) and, for a
+    video visit, enrolled (FACE-01), since the watch compares every sample with it. An audio visit has no picture
+    to watch: its doctor's signatures each need a fresh verification (FACE-03), as every signature does.
     """
     visit = await _participant_visit(session, principal, visit_id)
     check_call_open(visit.state)
-    if visit.mode != "video":
-        raise Conflict(f"the visit was booked as a {visit.mode} consultation; it has no video call")
+    if visit.mode not in CALL_MODES:
+        raise Conflict(f"the visit was booked as a {visit.mode} consultation; it has no call")
     await require_licence_in_force(session, ctx)
     role: Role = "doctor" if principal.role == "doctor" else "patient"
     template = None
     if role == "doctor":
         require_practice_session(ctx, principal)
         await require_can_practise(session, ctx, principal.user_id, visit.department_code)
-        template = await _doctor_template(session, ctx, principal.user_id)
-    ticket = JoinTicket(visit.id, role, visit.state, visit.paused, doctor_join_starts_visit(role, visit.state), template)
+        if visit.mode == "video":
+            template = await _doctor_template(session, ctx, principal.user_id)
+    ticket = JoinTicket(visit.id, role, visit.state, visit.paused, doctor_join_starts_visit(role, visit.state), template,
+                        visit.mode)
     await session.rollback()  # a read: release SQLite's lock before the media negotiation
     return ticket
 
@@ -193,10 +206,12 @@ async def store_recording(session: AsyncSession, ctx: HospitalContext, visit_id:
 
     The file is sealed a chunk at a time (`store_blob_file`): memory does not grow with the visit's length."""
     today = recorded_on or ctx.today()
-    blob = await store_blob_file(session, ctx.blob_store(), path, content_type=RECORDING_TYPE,
+    mode = (await session.execute(select(Visit.mode).where(Visit.id == visit_id))).scalar_one()
+    content_type = AUDIO_RECORDING_TYPE if mode == "audio" else RECORDING_TYPE
+    blob = await store_blob_file(session, ctx.blob_store(), path, content_type=content_type,
                                  retention=RetentionClass.AUDIO_VIDEO, closed_on=today)
     recording = VisitRecording(visit_id=visit_id, participant_role=role, recording_sha256=blob.sha256, size=blob.size,
-                               content_type=RECORDING_TYPE, duration_s=round(duration_s, 3),
+                               content_type=content_type, duration_s=round(duration_s, 3),
                                purge_not_before=purge_not_before(RetentionClass.AUDIO_VIDEO, today))
     session.add(recording)
     await session.flush()

@@ -216,7 +216,9 @@ export async function startCall(container, visitId) {
     const status = await api(base);
     call.role = status.role;
     call.paused = status.paused;
-    call.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+    call.mode = status.mode; // video, or audio (语音): the microphone only, nothing to watch
+    const camera = status.mode === "video" ? { width: 640, height: 480 } : false;
+    call.stream = await navigator.mediaDevices.getUserMedia({ video: camera, audio: true });
     $("local-video").srcObject = call.stream;
     call.iceServers = (await api(`${base}/ice-servers`)).ice_servers;
     listen();
