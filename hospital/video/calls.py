@@ -178,6 +178,9 @@ class VideoCalls:
         elif kind == "recording_finished" and not data.get("stored") and data.get("path"):
             async with self.session_factory() as session:
                 await service.record_recording_failed(session, vid, data)
+        elif kind == "recording_finished" and data.get("gaps"):
+            async with self.session_factory() as session:
+                await service.record_recording_gaps(session, vid, data)
 
     async def _face_check(self, visit_id: str, vid: uuid.UUID, sample: dict[str, Any]) -> None:
         doctor = self._doctors.get(visit_id)

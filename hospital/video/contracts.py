@@ -74,6 +74,9 @@ class VideoSettings:
     keyframe_request_interval_s: float = 0.5
     # Frames queued towards one browser before the forwarder drops and waits for a keyframe.
     forward_queue_frames: int = 60
+    # A participant whose connection failed or closed (a dropped network) may rejoin this long and carry on in the
+    # same recording, the time away marked as a gap; after it the recording is finished and handed over.
+    rejoin_window_s: float = 60.0
 
 
 def other_role(role: Role) -> Role:

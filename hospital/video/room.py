@@ -71,11 +71,14 @@ class ConsultRoom:
         self.joining = 0
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Recordings kept open for a participant whose connection dropped, until they rejoin or the window ends.
+        self._holds: dict[Role, asyncio.Task[None]] = {}
 
     @property
     def is_idle(self) -> bool:
-        """Nobody connected, nobody joining, not paused: the hub may forget the room."""
-        return not self.participants and not self.joining and not self.paused
+        """Nobody connected, nobody joining, not paused, no recording waiting for a rejoin: the hub may forget
+        the room."""
+        return not self.participants and not self.joining and not self.paused and not self._recordings
 
     async def join(self, role: Role, offer_sdp: str, *, check_face: CheckFace | None = None,
                    audio_only: bool = False) -> str:
@@ -117,11 +120,16 @@ class ConsultRoom:
         self.participants[role] = peer
         if old is not None:
             await old.close()  # reconnection: the new peer takes over, the recording carries on
+        hold = self._holds.pop(role, None)
+        if hold is not None:
+            hold.cancel()  # back within the rejoin window: the same recording carries on after a gap
         if self.settings.record and role not in self._recordings:
-            self._recordings[role] = ParticipantRecording(self._recording_path(role))
+            self._recordings[role] = ParticipantRecording(self._recording_path(role), audio_only=self.audio_only)
         if watching:
             self._start_watch(check_face)
-        self._emit("joined", {"role": role, "rejoined": old is not None, "paused": self.paused})
+            assert self._watch is not None
+            self._watch.restart_grace()  # a rejoining doctor has the whole grace to be on camera again
+        self._emit("joined", {"role": role, "rejoined": old is not None or hold is not None, "paused": self.paused})
         return answer
 
     async def add_ice_candidate(
@@ -151,10 +159,33 @@ class ConsultRoom:
         await peer.close()
         if role == "doctor" and self._watch is not None:
             await self._watch.stop()
-        recording = self._recordings.pop(role, None)
-        if recording is not None:
-            await self._finish_recording(role, recording)
-        self._emit("left", {"role": role, "reason": reason})
+        # A dropped connection (not a hang-up, not the end of the visit) keeps the recording open for a rejoin.
+        dropped = reason.startswith("connection") and not self.closed and self.settings.rejoin_window_s > 0
+        detail: dict[str, Any] = {"role": role, "reason": reason}
+        if dropped and role in self._recordings:
+            self._holds[role] = asyncio.create_task(self._hold(role), name=f"rejoin-window-{role}")
+            detail["rejoin_window_s"] = self.settings.rejoin_window_s
+        else:
+            recording = self._recordings.pop(role, None)
+            if recording is not None:
+                await self._finish_recording(role, recording)
+        self._emit("left", detail)
+
+    async def _hold(self, role: Role) -> None:
+        """The rejoin window of a participant whose connection dropped: at its end the recording is finished."""
+        await asyncio.sleep(self.settings.rejoin_window_s)
+        async with self._lock:
+            if self._holds.get(role) is not asyncio.current_task() or role in self.participants:
+                return
+            del self._holds[role]
+            recording = self._recordings.pop(role, None)
+            if recording is not None:
+                await self._finish_recording(role, recording)
+            if self.is_idle and not self.closed:
+                self.closed = True
+                await self._release()
+        if self.closed:
+            self._on_empty(self)
 
     async def close(self) -> None:
         """End the room: both peers closed, recordings handed over, the face watch stopped."""
@@ -162,6 +193,12 @@ class ConsultRoom:
             self.closed = True
             for role in list(self.participants):
                 await self._leave(role, "closed")
+            holds, self._holds = list(self._holds.values()), {}
+            for hold in holds:
+                hold.cancel()
+            for role, recording in list(self._recordings.items()):  # kept for a rejoin that did not come
+                del self._recordings[role]
+                await self._finish_recording(role, recording)
             await self._release()
         for task in list(self._tasks):
             await asyncio.gather(task, return_exceptions=True)
@@ -260,6 +297,7 @@ class ConsultRoom:
             "video_frames": result.video_frames,
             "audio_frames": result.audio_frames,
             "lost_frames": result.lost_frames,
+            "gaps": [[round(a, 3), round(b, 3)] for a, b in result.gaps],
             "stored": False,
         }
         if result.video_frames + result.audio_frames == 0:

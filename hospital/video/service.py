@@ -49,6 +49,7 @@ __all__ = [
     "record_face_check",
     "record_pause",
     "record_recording_failed",
+    "record_recording_gaps",
     "resume_call",
     "retry_recording",
     "store_recording",
@@ -258,6 +259,15 @@ async def retry_recording(session: AsyncSession, ctx: HospitalContext, failed: F
                                       recorded_on=failed.recorded_on, retry_of=failed.audit_id)
     failed.path.unlink(missing_ok=True)
     return recording
+
+
+async def record_recording_gaps(session: AsyncSession, visit_id: uuid.UUID, outcome: dict[str, Any]) -> None:
+    """A participant's recording has gaps (a dropped network, a rejoin): on the record beside the file's own
+    chapters, so whoever reviews the visit knows the recording is not missing a part unnoticed (REC-02)."""
+    detail = {"role": outcome.get("role"), "gaps": outcome.get("gaps"), "duration_s": outcome.get("duration_s")}
+    await append_audit(session, Actor.system("media-peer"), "video.recording_gaps", subject_type="visit",
+                       subject_id=visit_id, rule_id="REC-02", detail=detail)
+    await session.commit()
 
 
 async def record_recording_failed(session: AsyncSession, visit_id: uuid.UUID, outcome: dict[str, Any]) -> None:
