@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from hospital.biometrics.gate import require_practice_session
 from hospital.biometrics.models import FaceEnrolment
@@ -31,7 +31,7 @@ from hospital.institution.service import require_licence_in_force
 from hospital.staff.service import require_can_practise
 from hospital.video.contracts import Role
 from hospital.video.models import VideoFaceCheck, VisitRecording
-from hospital.video.rules import check_call_open, check_may_resume, doctor_join_starts_visit
+from hospital.video.rules import CALL_STATES, check_call_open, check_may_resume, doctor_join_starts_visit
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Visit
 
@@ -43,6 +43,7 @@ __all__ = [
     "FailedRecording",
     "JoinTicket",
     "call_status",
+    "doctor_visits_open",
     "failed_recordings",
     "prepare_join",
     "record_call_event",
@@ -53,6 +54,7 @@ __all__ = [
     "resume_call",
     "retry_recording",
     "store_recording",
+    "waiting_room",
 ]
 
 RECORDING_TYPE = "video/x-matroska"
@@ -127,6 +129,36 @@ async def call_status(session: AsyncSession, principal: Principal, visit_id: uui
               "role": "doctor" if principal.role == "doctor" else "patient"}
     await session.rollback()
     return status
+
+
+WAITING_STATES = ("requested", "accepted", "in_progress")  # still in the schedule's queue
+
+
+async def waiting_room(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> dict[str, Any]:
+    """Where the visit stands in its schedule's queue: its number and how many open visits come before it
+    (the visit's patient or doctor only). Reads only."""
+    visit = await _participant_visit(session, principal, visit_id)
+    ahead = 0
+    if visit.state in WAITING_STATES:
+        ahead = (await session.execute(select(func.count()).select_from(Visit).where(
+            Visit.schedule_id == visit.schedule_id, col(Visit.queue_number) < visit.queue_number,
+            col(Visit.state).in_(WAITING_STATES)))).scalar_one()
+    room = {"visit_id": str(visit.id), "state": visit.state, "mode": visit.mode, "queue_number": visit.queue_number,
+            "ahead": ahead, "position": ahead + 1 if visit.state in WAITING_STATES else None}
+    await session.rollback()
+    return room
+
+
+async def doctor_visits_open(session: AsyncSession, principal: Principal,
+                             visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Of `visit_ids`, the doctor's own visits still open, with their queue numbers. Reads only."""
+    if not visit_ids:
+        return {}
+    rows = (await session.execute(select(Visit.id, Visit.queue_number).where(
+        col(Visit.id).in_(visit_ids), Visit.doctor_user_id == principal.user_id,
+        col(Visit.state).in_(CALL_STATES)))).all()
+    await session.rollback()
+    return {visit_id: number for visit_id, number in rows}
 
 
 async def record_call_event(session: AsyncSession, actor: Actor, visit_id: uuid.UUID, action: str,

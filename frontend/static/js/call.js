@@ -300,7 +300,7 @@ export async function startCall(container, visitId) {
     const status = await api(base);
     call.role = status.role;
     call.paused = status.paused;
-    call.mode = status.mode; // video, or audio (语音): the microphone only, nothing to watch
+    call.mode = status.mode; // video, or audio: the microphone only, nothing to watch
     const camera = status.mode === "video" ? { width: 640, height: 480 } : false;
     call.stream = await navigator.mediaDevices.getUserMedia({ video: camera, audio: true });
     $("local-video").srcObject = call.stream;
