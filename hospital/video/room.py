@@ -73,6 +73,8 @@ class ConsultRoom:
         self._tasks: set[asyncio.Task[None]] = set()
         # Recordings kept open for a participant whose connection dropped, until they rejoin or the window ends.
         self._holds: dict[Role, asyncio.Task[None]] = {}
+        # Each browser's latest REMB for the video it receives from us (its downlink), bits/s.
+        self.downlink: dict[Role, int] = {}
 
     @property
     def is_idle(self) -> bool:
@@ -115,11 +117,17 @@ class ConsultRoom:
             max_queued=self.settings.forward_queue_frames,
             keyframe_interval_s=self.settings.keyframe_request_interval_s,
             kinds=("audio",) if self.audio_only else KINDS,
+            on_downlink_estimate=self._on_downlink_estimate,
         )
         old = self.participants.get(role)
         self.participants[role] = peer
         if old is not None:
             await old.close()  # reconnection: the new peer takes over, the recording carries on
+        self.downlink.pop(role, None)  # a new connection estimates afresh
+        peer.cap_uplink(self.downlink.get(other_role(role)))  # the other side's downlink still governs
+        other = self.participants.get(other_role(role))
+        if other is not None:
+            other.cap_uplink(None)
         hold = self._holds.pop(role, None)
         if hold is not None:
             hold.cancel()  # back within the rejoin window: the same recording carries on after a gap
@@ -157,6 +165,10 @@ class ConsultRoom:
         if peer is None:
             return
         await peer.close()
+        self.downlink.pop(role, None)
+        other = self.participants.get(other_role(role))
+        if other is not None:
+            other.cap_uplink(None)  # nobody downstream to spare: the hospital's own estimate alone
         if role == "doctor" and self._watch is not None:
             await self._watch.stop()
         # A dropped connection (not a hang-up, not the end of the visit) keeps the recording open for a rejoin.
@@ -249,6 +261,16 @@ class ConsultRoom:
         other = self.participants.get(other_role(peer.role))
         if other is not None and kind in other.outbound:
             other.outbound[kind].push(peer, frame, timestamp, is_keyframe(kind, frame))
+
+    def _on_downlink_estimate(self, peer: ParticipantPeer, bits_per_s: int) -> None:
+        # `peer`'s browser can receive about this much video: the other browser must not send more than that
+        # (the lower of the two legs' estimates governs the sender).
+        if self.participants.get(peer.role) is not peer:
+            return
+        self.downlink[peer.role] = bits_per_s
+        source = self.participants.get(other_role(peer.role))
+        if source is not None:
+            source.cap_uplink(bits_per_s)
 
     def _on_keyframe_request(self, peer: ParticipantPeer, kind: str) -> None:
         # `peer`'s browser (or our forwarder towards it) needs a keyframe of what the other side sends.
