@@ -223,6 +223,8 @@ class VideoCalls:
                 self.notices.publish(visit_id, {"kind": "paused", "reason": data.get("reason")})
         elif kind == "resumed":
             self.notices.publish(visit_id, {"kind": "resumed", "after": data.get("after")})
+        elif kind in ("stalled", "flowing"):  # a participant's network in trouble, and back: the pages only
+            self.notices.publish(visit_id, {"kind": kind, "role": data.get("role")})
         elif kind == "recording_finished" and not data.get("stored") and data.get("path"):
             async with self.session_factory() as session:
                 await service.record_recording_failed(session, vid, data)

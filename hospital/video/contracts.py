@@ -30,7 +30,7 @@ __all__ = [
 Role = Literal["patient", "doctor"]
 ROLES: tuple[Role, Role] = ("patient", "doctor")
 
-EventKind = Literal["joined", "left", "paused", "resumed", "face_check", "recording_finished"]
+EventKind = Literal["joined", "left", "paused", "resumed", "face_check", "recording_finished", "stalled", "flowing"]
 
 RGBArray = npt.NDArray[np.uint8]
 
@@ -77,6 +77,9 @@ class VideoSettings:
     # A participant whose connection failed or closed (a dropped network) may rejoin this long and carry on in the
     # same recording, the time away marked as a gap; after it the recording is finished and handed over.
     rejoin_window_s: float = 60.0
+    # Nothing received from a connected participant for this long: `stalled` (their network is in trouble), and
+    # `flowing` when their media arrives again. The other side's page says so.
+    stall_s: float = 3.0
 
 
 def other_role(role: Role) -> Role:

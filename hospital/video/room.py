@@ -7,6 +7,7 @@ import inspect
 import logging
 import re
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +76,10 @@ class ConsultRoom:
         self._holds: dict[Role, asyncio.Task[None]] = {}
         # Each browser's latest REMB for the video it receives from us (its downlink), bits/s.
         self.downlink: dict[Role, int] = {}
+        # When media last arrived from each participant, and who is stalled (nothing for `stall_s`).
+        self._last_media: dict[Role, float] = {}
+        self.stalled: set[Role] = set()
+        self._stall_watch: asyncio.Task[None] | None = None
 
     @property
     def is_idle(self) -> bool:
@@ -137,6 +142,9 @@ class ConsultRoom:
             self._start_watch(check_face)
             assert self._watch is not None
             self._watch.restart_grace()  # a rejoining doctor has the whole grace to be on camera again
+        self._last_media[role] = time.monotonic()  # the new connection gets `stall_s` to bring media
+        if self._stall_watch is None and self.settings.stall_s > 0:
+            self._stall_watch = asyncio.create_task(self._watch_stalls(), name="stall-watch")
         self._emit("joined", {"role": role, "rejoined": old is not None or hold is not None, "paused": self.paused})
         return answer
 
@@ -166,6 +174,7 @@ class ConsultRoom:
             return
         await peer.close()
         self.downlink.pop(role, None)
+        self.stalled.discard(role)
         other = self.participants.get(other_role(role))
         if other is not None:
             other.cap_uplink(None)  # nobody downstream to spare: the hospital's own estimate alone
@@ -182,6 +191,17 @@ class ConsultRoom:
             if recording is not None:
                 await self._finish_recording(role, recording)
         self._emit("left", detail)
+
+    async def _watch_stalls(self) -> None:
+        """Tell when a connected participant's media stops arriving (a network in trouble) for `stall_s`."""
+        interval = min(1.0, self.settings.stall_s / 2)
+        while not self.closed:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for role in list(self.participants):
+                if role not in self.stalled and now - self._last_media.get(role, now) >= self.settings.stall_s:
+                    self.stalled.add(role)
+                    self._emit("stalled", {"role": role, "for_s": round(now - self._last_media[role], 1)})
 
     async def _hold(self, role: Role) -> None:
         """The rejoin window of a participant whose connection dropped: at its end the recording is finished."""
@@ -216,6 +236,9 @@ class ConsultRoom:
             await asyncio.gather(task, return_exceptions=True)
 
     async def _release(self) -> None:
+        if self._stall_watch is not None:
+            self._stall_watch.cancel()
+            self._stall_watch = None
         if self._watch is not None:
             await self._watch.stop()
         if self._sampler is not None:
@@ -250,6 +273,10 @@ class ConsultRoom:
     def _on_media(self, peer: ParticipantPeer, kind: str, codec: str, frame: bytes, timestamp: int) -> None:
         if self.participants.get(peer.role) is not peer or codec != _EXPECTED_CODEC[kind] or kind not in peer.outbound:
             return
+        self._last_media[peer.role] = time.monotonic()
+        if peer.role in self.stalled:
+            self.stalled.discard(peer.role)
+            self._emit("flowing", {"role": peer.role})
         recording = self._recordings.get(peer.role)
         if recording is not None:
             recording.add(kind, peer, frame, timestamp)

@@ -232,6 +232,8 @@ function onNotice(message) {
   else if (message.kind === "paused") call.paused = true;
   else if (message.kind === "resumed") call.paused = false;
   else if (message.kind === "joined" && message.role !== call.role) notice(t(message.rejoined ? "video.other_back" : "video.other_joined"));
+  else if (message.kind === "stalled" && message.role !== call.role) notice(t("video.other_stalled"));
+  else if (message.kind === "flowing" && message.role !== call.role) notice(t("video.other_back"));
   else if (message.kind === "left" && message.role !== call.role) {
     notice(t(message.rejoin_window_s ? "video.other_dropped" : "video.other_left"));
   }

@@ -131,9 +131,18 @@ async def cut_network(ctx: HospitalContext, visit_id: str, role: str, seconds: f
     asyncio.get_running_loop().call_later(seconds + 1, setattr, ParticipantPeer, "answer", answer)
 
 
-STATES = """() => { window.__states = [document.body.dataset.callState]; window.__loaded = true;
+STATES = """() => { window.__states = [document.body.dataset.callState]; window.__loaded = true; window.__notices = [];
   new MutationObserver(() => window.__states.push(document.body.dataset.callState))
-    .observe(document.body, { attributes: true, attributeFilter: ["data-call-state"] }); }"""
+    .observe(document.body, { attributes: true, attributeFilter: ["data-call-state"] });
+  const notice = document.querySelector("[data-testid=call-notice]");
+  new MutationObserver(() => window.__notices.push(notice.textContent))
+    .observe(notice, { childList: true, characterData: true, subtree: true }); }"""
+I18N = Path(__file__).resolve().parents[3] / "frontend" / "i18n"
+
+
+def texts(key: str) -> set[str]:
+    """The text of `key` in every language of the pages."""
+    return {json.loads(path.read_text(encoding="utf-8"))[key] for path in I18N.glob("*.json")}
 FRAMES = "() => document.getElementById('remote-video').getVideoPlaybackQuality().totalVideoFrames"
 
 
@@ -166,7 +175,9 @@ def test_the_patient_s_network_cut_for_5_seconds_the_call_comes_back_by_itself_a
     assert int(patient.get_attribute("body", "data-reconnects") or 0) >= 1  # it joined again by itself
     assert patient.evaluate("window.__states")[-1] == "live"
     assert doctor.get_attribute("body", "data-call-state") == "live"
-    assert doctor.inner_text("[data-testid=call-notice]")  # told the patient's connection dropped / is back
+    # The doctor's page said the patient's connection was in trouble, then that the patient is back.
+    told = doctor.evaluate("window.__notices")
+    assert texts("video.other_stalled") & set(told) and texts("video.other_back") & set(told), told
     time.sleep(max(0.0, 2.0 - (time.monotonic() - cut_at)))
 
     for page in (patient, doctor):
