@@ -49,6 +49,10 @@ async def test_an_audio_visit_is_booked_held_recorded_as_audio_and_each_signatur
 
     patient, doctor = browsers(PATIENT_LUMA, with_camera=False), browsers(DOCTOR_LUMA, with_camera=False)
     assert (await join_call(client, patient, visit_id, patient_headers)).status_code == 200
+    # No picture to watch, but the doctor still verifies their face before taking the patient (FACE-02).
+    unverified = await join_call(client, browsers(DOCTOR_LUMA, with_camera=False), visit_id,
+                                 await login_as(client, "doctor"))
+    assert unverified.status_code == 403 and unverified.json()["rule_id"] == "FACE-02"
     assert (await join_call(client, doctor, visit_id, doctor_headers)).status_code == 200
     status = (await client.get(f"/api/visits/{visit_id}/call", headers=patient_headers)).json()
     assert status["mode"] == "audio" and status["state"] == "in_progress"  # the doctor's join started it
