@@ -33,6 +33,7 @@ _AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "security": ("hospital.security.cli", "security", "Leak detection and security incidents (SEC-02)."),
     "conformance": ("hospital.conformance.cli", "conformance",
                     "The conformance kit: requirement → rule → test matrix, proof by removal, the scenario suite."),
+    "video": ("hospital.video.cli", "video", "Video consultations: recordings that failed to store (REC-02)."),
 }
 
 

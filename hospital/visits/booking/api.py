@@ -26,7 +26,7 @@ class ScheduleBody(msgspec.Struct, forbid_unknown_fields=True):
     starts_at: datetime
     ends_at: datetime
     capacity: Annotated[int, msgspec.Meta(ge=1, le=booking.MAX_CAPACITY)]
-    modes: list[str] = msgspec.field(default_factory=lambda: list(booking.MODES))
+    modes: list[str] = msgspec.field(default_factory=lambda: list(booking.DEFAULT_MODES))
     price_cny: Annotated[str, msgspec.Meta(max_length=12)] = "0.00"
 
 

@@ -38,6 +38,7 @@ from hospital.visits.intake.rules import ConsentAcceptance, Guardian, Infectious
 from hospital.visits.intake.service import prior_as_rule_value, require_current_consent
 
 __all__ = [
+    "DEFAULT_MODES",
     "MAX_CAPACITY",
     "MODES",
     "BookingInput",
@@ -50,7 +51,8 @@ __all__ = [
     "withdraw_schedule",
 ]
 
-MODES = ("video", "text")
+MODES = ("video", "audio", "text")  # audio: 语音复诊, a call without pictures (hospital/video)
+DEFAULT_MODES = ("video", "text")  # what a schedule offers unless it names its modes
 MAX_CAPACITY = 200
 MAX_SCHEDULE_HOURS = 12
 # The audit action of each move: visit.accepted, visit.started, …
@@ -64,7 +66,7 @@ class ScheduleInput:
     starts_at: datetime
     ends_at: datetime
     capacity: int
-    modes: list[str] = field(default_factory=lambda: list(MODES))
+    modes: list[str] = field(default_factory=lambda: list(DEFAULT_MODES))
     price_cny: str = "0.00"
 
 
