@@ -6,14 +6,23 @@ needs a fresher verification; FACE-04: repeated failures lock verification.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from hospital.core.errors import AccessRefused, LockedOut, RuleViolation
 from hospital.core.rule_registry import rule
 
-__all__ = ["PRACTISING_ROLES", "check_biometric_consent", "check_face_not_locked", "check_fresh_for_signing",
-           "check_fresh_verification",
-           "check_may_practise", "face_lock_after_failure"]
+__all__ = [
+    "PRACTISING_ROLES",
+    "check_biometric_consent",
+    "check_face_not_locked",
+    "check_face_of_no_other_clinician",
+    "check_fresh_for_signing",
+    "check_fresh_verification",
+    "check_may_practise",
+    "face_lock_after_failure",
+]
 
 PRACTISING_ROLES = frozenset({"doctor", "pharmacist", "nurse"})
 
@@ -24,6 +33,23 @@ def check_biometric_consent(consented: bool) -> None:
     if not consented:
         raise RuleViolation("FACE-01", "biometric data is sensitive personal information: enrolment needs the "
                                        "clinician's separate consent")
+
+
+@rule("FACE-01", "One face, one clinician: a face already enrolled for another clinician is not enrolled again",
+      source="PD 13, SP 实名认证, SP 准入 (STAFF-01)")
+def check_face_of_no_other_clinician(distances: Mapping[uuid.UUID, float], duplicate_distance: float) -> None:
+    """`distances`: the new template's distance to every *other* clinician's enrolment, by user id.
+
+    A face within `duplicate_distance` of another clinician's would let either verify as the other (the first
+    doctor's photo then opens the second doctor's practice session), so it is refused whatever the papers say.
+    """
+    if not distances:
+        return
+    other, nearest = min(distances.items(), key=lambda item: item[1])
+    if nearest <= duplicate_distance:
+        raise RuleViolation("FACE-01", "this face is already enrolled for another clinician: one face, one clinician",
+                            reason="face_of_another_clinician", other_user_id=str(other),
+                            distance=round(nearest, 3), duplicate_distance=duplicate_distance)
 
 
 @rule("FACE-02", "Only clinicians hold practice sessions; patients and administrators never do",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -23,8 +24,8 @@ from hospital.core.outbox import emit
 from hospital.identity.events import MayCarryPracticeSession
 from hospital.identity.tokens import Principal
 
-__all__ = ["CONSENT_TEXT", "IssuedPracticeSession", "add_enrolment", "encode_enrolment", "end_practice_sessions",
-           "practice_session_open", "verify_face"]
+__all__ = ["CONSENT_TEXT", "IssuedPracticeSession", "add_enrolment", "check_face_unique", "encode_enrolment",
+           "end_practice_sessions", "practice_session_open", "verify_face"]
 
 TEMPLATE_CONTEXT = "face.template"
 CONSENT_TEXT = ("本人同意医院采集并加密保存本人人脸特征，仅用于互联网诊疗执业前及关键操作时的实名核验；"
@@ -48,9 +49,30 @@ async def encode_enrolment(ctx: HospitalContext, image: bytes, content_type: str
     return ctx.cipher.seal(template.to_bytes(), context=TEMPLATE_CONTEXT)
 
 
+async def check_face_unique(session: AsyncSession, ctx: HospitalContext, template_sealed: bytes,
+                            user_id: uuid.UUID | None = None) -> None:
+    """FACE-01 / STAFF-01: refuse a template that matches another clinician's enrolment.
+
+    Compares with every enrolment but `user_id`'s own (a re-enrolment of the same person record is allowed):
+    one vectorised distance over all templates, so thousands of clinicians cost milliseconds.
+    """
+    template = FaceTemplate.from_bytes(ctx.cipher.open(template_sealed, context=TEMPLATE_CONTEXT))
+    rows = (await session.execute(select(FaceEnrolment.user_id, FaceEnrolment.template_sealed))).all()
+    others = [(other, sealed) for other, sealed in rows if other != user_id]
+    if not others:
+        return
+    matrix = np.stack([FaceTemplate.from_bytes(ctx.cipher.open(sealed, context=TEMPLATE_CONTEXT)).vector
+                       for _, sealed in others])
+    distances = np.linalg.norm(matrix - template.vector, axis=1)
+    rules.check_face_of_no_other_clinician(
+        {other: float(d) for (other, _), d in zip(others, distances, strict=True)},
+        ctx.face_pool().settings.duplicate_distance)
+
+
 async def add_enrolment(session: AsyncSession, ctx: HospitalContext, actor: Actor, *, user_id: uuid.UUID,
                         template_sealed: bytes, source: str) -> FaceEnrolment:
-    """Record (or replace) a clinician's enrolment in the caller's transaction."""
+    """Record (or replace) a clinician's enrolment in the caller's transaction; FACE-01 refuses another's face."""
+    await check_face_unique(session, ctx, template_sealed, user_id)
     enrolment = (await session.execute(select(FaceEnrolment).where(FaceEnrolment.user_id == user_id))).scalar_one_or_none()
     if enrolment is None:
         enrolment = FaceEnrolment(user_id=user_id, template_sealed=template_sealed, source=source,

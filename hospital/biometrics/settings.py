@@ -22,6 +22,8 @@ class FaceSettings:
 
     tolerance: largest distance to the enrolment that still matches; stricter than the library's 0.6.
     replay_distance: a probe closer than this is the enrolment photo itself replayed, not a live face.
+    duplicate_distance: a new enrolment this close to another clinician's is the same face (FACE-01); wider
+        than `tolerance` so a face that verifies as one clinician is never enrolled as another.
     min_face_px: short side of the face box, in the working frame, an enrolment photo must reach.
     max_upload_bytes: uploads over this are refused before any decoding.
     detect_long_side: long side of the downscaled copy the HOG detector scans.
@@ -32,6 +34,7 @@ class FaceSettings:
 
     tolerance: float = 0.5
     replay_distance: float = 0.2
+    duplicate_distance: float = 0.6
     min_face_px: int = 80
     max_upload_bytes: int = 8 * 1024 * 1024
     detect_long_side: int = 480
@@ -42,6 +45,8 @@ class FaceSettings:
     def __post_init__(self) -> None:
         if not 0.0 <= self.replay_distance < self.tolerance:
             raise ValueError("replay_distance must be at least 0 and below tolerance")
+        if self.duplicate_distance < self.tolerance:
+            raise ValueError("duplicate_distance must not be below tolerance")
         if self.workers < 0:
             raise ValueError("workers must be 0 (in-process) or more")
         if min(self.min_face_px, self.max_upload_bytes, self.detect_long_side, self.max_pixels) <= 0:

@@ -21,6 +21,7 @@ from hospital.config import Settings
 from hospital.demo import faces_dir
 from tests import payloads
 from tests.conftest import FakeClock
+from tests.faces import face_bytes
 from tests.helpers import login, login_as
 from tests.integration.connector.conftest import (
     DispatcherFactory,
@@ -55,11 +56,11 @@ async def admit_and_verify(client: AsyncTestClient[Any], application: dict[str, 
     """Admit through the API (STAFF-01/02), then verify the face (FACE-02); returns the user id."""
     admin = await login_as(client, "admin")
     admitted = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
-                                 files={"photo": ("photo.jpg", photo(enrol), "image/jpeg")})
+                                 files={"photo": ("photo.jpg", face_bytes(enrol), "image/jpeg")})
     assert admitted.status_code == 201, admitted.text
     headers = await login(client, application["username"], application["initial_password"])
     verified = await client.post("/api/me/face-verifications", headers=headers,
-                                 files={"image": ("capture.jpg", photo(live), "image/jpeg")})
+                                 files={"image": ("capture.jpg", face_bytes(live), "image/jpeg")})
     assert verified.status_code == 201, verified.text
     me = await client.get("/api/me", headers=headers)
     return str(me.json()["id"])
@@ -72,7 +73,7 @@ async def admitted_unverified(client: AsyncTestClient[Any]) -> str:
                    "credentials": [{"kind": "physician_qualification", "number": "2012310002"},
                                    {"kind": "physician_practice", "number": "1103100010", "valid_until": "2029-12-31"}]}
     admitted = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
-                                 files={"photo": ("photo.jpg", photo("obama3.jpg"), "image/jpeg")})
+                                 files={"photo": ("photo.jpg", face_bytes("lin.jpg"), "image/jpeg")})
     assert admitted.status_code == 201, admitted.text
     me = await client.get("/api/me", headers=await login(client, "doctor.qian", "zhou-pass-2026"))
     return str(me.json()["id"])
@@ -83,8 +84,8 @@ async def test_a_scripted_day_leaves_the_platform_complete_and_flags_what_the_re
     dispatchers: DispatcherFactory
 ) -> None:
     people = await demo_people(settings)  # doctor.wang and pharmacist.li, admitted by the demo, never verified today
-    doctor = await admit_and_verify(client, DOCTOR, "obama2.jpg", "obama3.jpg")
-    pharmacist = await admit_and_verify(client, PHARMACIST, "obama3.jpg", "obama2.jpg")
+    doctor = await admit_and_verify(client, DOCTOR, "alex1.jpg", "alex2.jpg")
+    pharmacist = await admit_and_verify(client, PHARMACIST, "kit1.jpg", "kit2.jpg")
     dispatcher = await dispatchers()
     async with dispatcher.session() as session:
         await file_catalogue(session)
