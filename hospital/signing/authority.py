@@ -165,7 +165,8 @@ async def _issue_crl(session: AsyncSession, ctx: HospitalContext, signing: Hospi
     )).scalars().all()
     now = ctx.now()
     row.crl_number += 1
-    entries = [Revocation(int(c.serial, 16), c.revoked_at, x509.ReasonFlags(c.revocation_reason or "unspecified"))
+    entries = [Revocation(int(c.serial, 16), c.revoked_at, x509.ReasonFlags(c.revocation_reason or "unspecified"),
+                          c.invalid_since)
                for c in revoked if c.revoked_at is not None]
     crl = signing.ca.build_crl(entries, now=now, crl_number=row.crl_number, next_update_in=CRL_VALIDITY)
     row.crl_pem, row.crl_next_update = crl_to_pem(crl), now + CRL_VALIDITY

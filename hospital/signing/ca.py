@@ -80,6 +80,7 @@ class Revocation:
     serial_number: int
     revoked_at: datetime
     reason: x509.ReasonFlags = x509.ReasonFlags.unspecified
+    invalidity_date: datetime | None = None  # RFC 5280 5.3.2: when the certificate became invalid, if earlier
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,9 @@ class CertificateAuthority:
             # RFC 5280 5.3.1: the reason code "unspecified" should be left out rather than written.
             if revocation.reason is not x509.ReasonFlags.unspecified:
                 entry = entry.add_extension(x509.CRLReason(revocation.reason), critical=False)
+            if revocation.invalidity_date is not None:
+                _require_aware(revocation.invalidity_date)
+                entry = entry.add_extension(x509.InvalidityDate(revocation.invalidity_date), critical=False)
             builder = builder.add_revoked_certificate(entry.build())
         return builder.sign(self.private_key, _SIGNATURE_HASH)
 

@@ -53,3 +53,4 @@ class ClinicianCredential(Record, table=True):
     private_key_sealed: bytes  # the encrypted PKCS#8 PEM, sealed with the field key (context names this row)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revocation_reason: str | None = None  # an x509.ReasonFlags value
+    invalid_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the CRL entry's invalidity date

@@ -158,8 +158,13 @@ async def issue_credential(session: AsyncSession, ctx: HospitalContext, actor: A
 
 
 async def revoke_credentials(session: AsyncSession, ctx: HospitalContext, actor: Actor, user_id: uuid.UUID,
-                             reason: x509.ReasonFlags) -> list[ClinicianCredential]:
-    """Revoke the user's active credentials and issue a new CRL in the same transaction."""
+                             reason: x509.ReasonFlags, *, invalid_since: datetime | None = None,
+                             note: str | None = None) -> list[ClinicianCredential]:
+    """Revoke the user's active credentials and issue a new CRL in the same transaction.
+
+    The reason goes into the CRL entry; `invalid_since` (default: now) into its invalidity date. With a reason
+    that says the key was not compromised (a suspension: privilege_withdrawn), signatures made before that date
+    keep verifying (`RevocationList.check`)."""
     active = list((await session.execute(select(ClinicianCredential).where(
         ClinicianCredential.user_id == user_id, ClinicianCredential.revoked_at.is_(None)))).scalars().all())  # type: ignore[union-attr]
     if not active:
@@ -167,10 +172,12 @@ async def revoke_credentials(session: AsyncSession, ctx: HospitalContext, actor:
     now = ctx.now()
     for credential in active:
         credential.revoked_at, credential.revocation_reason = now, reason.value
+        credential.invalid_since = min(invalid_since or now, now)
         credential.touch()
         await append_audit(session, actor, "signing.credential_revoked", subject_type="staff",
                            subject_id=credential.staff_id, rule_id="RX-05",
-                           detail={"certificate_serial": credential.serial, "reason": reason.value})
+                           detail={"certificate_serial": credential.serial, "reason": reason.value,
+                                   "invalid_since": credential.invalid_since, "note": note})
     await session.flush()
     await reissue_crl(session, ctx)
     return active
@@ -184,7 +191,9 @@ async def on_admission(session: AsyncSession, ctx: HospitalContext, admitted: Cl
 async def on_suspension_changed(session: AsyncSession, ctx: HospitalContext, changed: SuspensionChanged) -> None:
     """Subscriber to `SuspensionChanged`: a suspension revokes the certificate; reinstatement issues a new one."""
     if changed.suspended:
-        await revoke_credentials(session, ctx, changed.actor, changed.user_id, x509.ReasonFlags.privilege_withdrawn)
+        # Not a compromise: what the clinician signed before the suspension stays valid (invalidity date = now).
+        await revoke_credentials(session, ctx, changed.actor, changed.user_id, x509.ReasonFlags.privilege_withdrawn,
+                                 invalid_since=ctx.now(), note=changed.reason)
     elif await _active_credential(session, changed.user_id) is None:
         await issue_credential(session, ctx, changed.actor, await _member(session, changed.staff_id))
 

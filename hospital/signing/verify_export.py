@@ -6,7 +6,10 @@ certificate (`trusted_roots`) or its SHA-256 fingerprint, obtained out of band.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -162,7 +165,7 @@ class _ExportCheck:
         self, verifier: SignatureVerifier, token: str, crl: x509.CertificateRevocationList | None, who: str
     ) -> VerifiedSignature | None:
         try:
-            return verifier.verify(token, crl_or_revoked_serials=crl, at=self.at)
+            return verifier.verify(token, crl_or_revoked_serials=crl, at=self.at, signed_at=claimed_signing_time(token))
         except SignatureInvalid as exc:
             self.problem(f"{who}_{exc.reason_code}", _explain(who, exc))
             return None
@@ -248,6 +251,35 @@ class _ExportCheck:
                 f"the review is signed by the prescriber {doctor.name} (staff {doctor.staff_id}); "
                 "a prescription must be reviewed by another person, a pharmacist (RX-06)",
             )
+
+
+# Where each signed document states when it was signed (the prescription, the review).
+_SIGNING_TIME_FIELDS = ("issued_at", "reviewed_at", "signed_at")
+
+
+def claimed_signing_time(token: str) -> datetime | None:
+    """The time the signed payload itself states, read before the signature is checked.
+
+    It is the signer's own claim (the hospital's clock), used only for revocations whose reason says the key was
+    not compromised (`RevocationList.check`): the signature check that follows covers the claim, so a changed
+    time fails as a changed byte. A timestamp token (RFC 3161) is stronger evidence where present.
+    """
+    try:
+        segment = token.split(".")[1]
+        payload = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (AttributeError, IndexError, ValueError, binascii.Error):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    for name in _SIGNING_TIME_FIELDS:
+        value = payload.get(name)
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                return None
+            return moment if moment.tzinfo is not None else None
+    return None
 
 
 def _explain(who: str, exc: SignatureInvalid) -> str:
