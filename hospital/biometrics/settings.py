@@ -29,6 +29,13 @@ class FaceSettings:
     detect_long_side: long side of the downscaled copy the HOG detector scans.
     working_long_side: uploads are reduced to this long side before anything else.
     workers: worker processes of the `FacePool`; 0 runs in the caller's process (CLI, tests).
+    challenge_steps: how many moves a liveness challenge demands (distinct, in random order).
+    challenge_seconds: how long a challenge may be answered after it is issued.
+    burst_min_frames / burst_max_frames: the frames a burst may carry.
+    turn_yaw: the change of landmark yaw from the burst's first frame that counts as a head turn.
+    closer_ratio: the growth of the eye span over the first frame's that counts as coming closer.
+    min_frame_change: consecutive frames must differ by at least this mean grey level (a camera's noise does;
+        the same picture sent again does not).
     max_pixels: decoded-size limit, the guard against decompression bombs.
     """
 
@@ -41,6 +48,13 @@ class FaceSettings:
     working_long_side: int = 1024
     workers: int = field(default_factory=default_workers)
     max_pixels: int = 40_000_000
+    challenge_steps: int = 3
+    challenge_seconds: int = 30
+    burst_min_frames: int = 4
+    burst_max_frames: int = 16
+    turn_yaw: float = 0.05
+    closer_ratio: float = 1.15
+    min_frame_change: float = 0.3
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.replay_distance < self.tolerance:
