@@ -1,5 +1,5 @@
 """signer-face: a revoked certificate's invalidity date (suspension is not forgery); liveness challenges and
-the frames seen (FACE-02)
+the frames seen (FACE-02); each signature's RFC 3161 time-stamp token
 
 Revision ID: 0010_signer_face
 Revises: 0009_security
@@ -50,9 +50,21 @@ def upgrade() -> None:
     sa.UniqueConstraint('sha256')
     )
     op.create_index(op.f('ix_face_frame_seen_challenge_id'), 'face_frame_seen', ['challenge_id'], unique=False)
+    op.create_table('signature_timestamp',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', hospital.core.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', hospital.core.types.UTCDateTime(), nullable=False),
+    sa.Column('jws_sha256', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('token', sa.LargeBinary(), nullable=False),
+    sa.Column('gen_time', hospital.core.types.UTCDateTime(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('jws_sha256')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('signature_timestamp')
     op.drop_index(op.f('ix_face_frame_seen_challenge_id'), table_name='face_frame_seen')
     op.drop_table('face_frame_seen')
     op.drop_index(op.f('ix_face_challenge_user_id'), table_name='face_challenge')
