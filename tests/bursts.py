@@ -65,19 +65,24 @@ def _zoom(image: Image.Image, factor: float) -> Image.Image:
         image.size, Image.Resampling.BILINEAR)
 
 
-def frame(photo: bytes, pose: str = "neutral", *, seed: int = 0) -> Image.Image:
-    """One synthetic frame: "neutral", "turn_left", "turn_right" or "closer", with camera-like noise."""
+def frame(photo: bytes, pose: str = "neutral", *, seed: int = 0, squeeze: float | None = None,
+          noise: bool = True) -> Image.Image:
+    """One synthetic frame: "neutral", "turn_left", "turn_right" or "closer", with camera-like noise.
+
+    `squeeze` overrides TURN_SQUEEZE for a turn (another photo needs its own: see PERFORMANCE.md)."""
     image = _base(photo)
     # Squeezing the picture's right edge moves the nose towards the image's right, as turning to one's own left
     # does in an unmirrored camera image (engine.FramePose: yaw grows).
     if pose == "turn_left":
-        image = _squeeze(image, "right", TURN_SQUEEZE[pose])
+        image = _squeeze(image, "right", squeeze or TURN_SQUEEZE[pose])
     elif pose == "turn_right":
-        image = _squeeze(image, "left", TURN_SQUEEZE[pose])
+        image = _squeeze(image, "left", squeeze or TURN_SQUEEZE[pose])
     elif pose == "closer":
         image = _zoom(image, CLOSER_ZOOM)
     elif pose != "neutral":
         raise ValueError(pose)
+    if not noise:
+        return image
     rng = np.random.default_rng(seed)
     pixels = np.asarray(image, dtype=np.int16)
     pixels = np.roll(pixels, shift=(seed % 3) - 1, axis=1)

@@ -41,6 +41,11 @@ class FaceVerificationController(Controller):
                 "token_type": "Bearer", "expires_in": issued.expires_in, "face_verified_at": ctx.now().isoformat(),
                 "distance": round(issued.distance, 4), "tolerance": issued.tolerance}
 
+    @get("/face-verification-modes", guards=[requires_clinician],
+         summary="How this hospital verifies faces: the liveness challenge always; one still image only if allowed")
+    async def modes(self, ctx: HospitalContext) -> dict[str, Any]:
+        return {"liveness_challenge": True, "single_image": ctx.settings.single_image_verification}
+
     @post("/face-challenges", guards=[requires_clinician], status_code=201,
           summary="A liveness challenge: moves to make in order, a nonce and a deadline (FACE-02)")
     async def challenge(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -33,6 +34,7 @@ __all__ = ["CONSENT_TEXT", "IssuedChallenge", "IssuedPracticeSession", "add_enro
            "verify_face"]
 
 TEMPLATE_CONTEXT = "face.template"
+_ENROLMENT_LOCK_KEY = 0x4641_4345_3031  # "FACE01": one face, one clinician across concurrent admissions
 CONSENT_TEXT = ("本人同意医院采集并加密保存本人人脸特征，仅用于互联网诊疗执业前及关键操作时的实名核验；"
                 "不对外提供。 I consent to the hospital keeping an encrypted template of my face, used only to "
                 "verify my identity before practice and key acts; it is never disclosed.")
@@ -62,6 +64,10 @@ async def check_face_unique(session: AsyncSession, ctx: HospitalContext, templat
     one vectorised distance over all templates, so thousands of clinicians cost milliseconds.
     """
     template = FaceTemplate.from_bytes(ctx.cipher.open(template_sealed, context=TEMPLATE_CONTEXT))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Two admissions of one face at once: the second waits for the first to commit, then sees its enrolment.
+        # (SQLite's transactions begin IMMEDIATE and are serialised already.)
+        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ENROLMENT_LOCK_KEY})
     rows = (await session.execute(select(FaceEnrolment.user_id, FaceEnrolment.template_sealed))).all()
     others = [(other, sealed) for other, sealed in rows if other != user_id]
     if not others:
