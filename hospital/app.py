@@ -34,7 +34,12 @@ from hospital.public.api import PUBLIC_ROUTES
 from hospital.quality.api import QualityController
 from hospital.security.api import SECURITY_ROUTES
 from hospital.security.detection.jobs import close_security_scans, open_security_scans
-from hospital.signing.api import SignatureVerificationController, SigningAdminController, WellKnownController
+from hospital.signing.api import (
+    SignatureVerificationController,
+    SigningAdminController,
+    TimeStampingController,
+    WellKnownController,
+)
 from hospital.signing.service import start_signing
 from hospital.staff.api import StaffController
 from hospital.video.api import VIDEO_ROUTES
@@ -51,7 +56,7 @@ ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, *PUBLIC_ROUTES, PatientController, StaffController,
     FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
     *PRESCRIPTION_ROUTES, WellKnownController, SignatureVerificationController,
-    SigningAdminController,
+    SigningAdminController, TimeStampingController,
     ConnectorStatusController, *SECURITY_ROUTES, *PAGE_ROUTES, static_router(),
 ]
 

@@ -49,6 +49,12 @@ class Settings:
     face_max_failures: int = 5
     face_lockout_seconds: int = 30 * 60
     face_workers: int = 1
+    # FACE-02: the legacy single-image verification (one still picture, no liveness). None: allowed outside
+    # production only (the verify pages still use it); production answers a liveness challenge.
+    face_single_image: bool | None = None
+    # RFC 3161: the time-stamping authority every signature gets a token from; "" is the hospital's own small TSA
+    # in process (demo, tests: its certificate is issued by the hospital CA). Production: a licensed TSA's URL.
+    tsa_url: str = ""
     max_upload_bytes: int = 8 * 1024 * 1024
     max_body_bytes: int = 12 * 1024 * 1024
     # INS-04: storage must stay in the country; the data directory's declared region is checked against this.
@@ -90,6 +96,11 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def single_image_verification(self) -> bool:
+        """Whether `POST /api/me/face-verifications` (one still image, no liveness) is accepted (FACE-02)."""
+        return (not self.is_production) if self.face_single_image is None else self.face_single_image
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -213,6 +224,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         face_max_failures=_int(env, "HOSPITAL_FACE_MAX_FAILURES", defaults.face_max_failures),
         face_lockout_seconds=_int(env, "HOSPITAL_FACE_LOCKOUT", defaults.face_lockout_seconds),
         face_workers=_int(env, "HOSPITAL_FACE_WORKERS", defaults.face_workers),
+        tsa_url=env.get("HOSPITAL_TSA_URL", defaults.tsa_url).strip(),
+        face_single_image={"1": True, "true": True, "0": False, "false": False}.get(
+            env.get("HOSPITAL_FACE_SINGLE_IMAGE", "").strip().lower()),
         storage_region=env.get("HOSPITAL_STORAGE_REGION", defaults.storage_region),
         allowed_storage_regions=tuple(
             r.strip() for r in env.get("HOSPITAL_ALLOWED_STORAGE_REGIONS", "cn").split(",") if r.strip()

@@ -21,7 +21,7 @@ from typing import Any, Self, TypeVar
 from hospital.biometrics import _worker
 from hospital.biometrics.images import RGBImage, check_upload
 from hospital.biometrics.settings import FaceSettings
-from hospital.biometrics.values import FaceTemplate, Verification
+from hospital.biometrics.values import BurstObservation, FaceTemplate, Verification
 from hospital.core.errors import ServiceUnavailable
 
 __all__ = ["FacePool"]
@@ -100,6 +100,16 @@ class FacePool:
         template = FaceTemplate.from_bytes(template_bytes)
         self._check(probe_bytes, content_type)
         return await self._run(_worker.verify_job, template, probe_bytes, content_type, self.settings)
+
+    async def observe_burst(self, template_bytes: bytes, frames: list[tuple[bytes, str | None]]) -> BurstObservation:
+        """Observe a liveness burst, all its frames in one job (one worker, one round trip) (FACE-02).
+
+        Every frame is checked here first (size, type) so a refused upload never occupies a worker.
+        """
+        template = FaceTemplate.from_bytes(template_bytes)
+        for data, content_type in frames:
+            self._check(data, content_type)
+        return await self._run(_worker.observe_burst_job, template, frames, self.settings)
 
     async def verify_frame(self, template_bytes: bytes, rgb: RGBImage) -> Verification:
         """Like `verify`, for a frame already decoded to an RGB array (a video frame)."""

@@ -132,8 +132,11 @@ class SignatureVerifier:
         crl_or_revoked_serials: Revocations,
         at: datetime,
         detached_payload: bytes | None = None,
+        signed_at: datetime | None = None,
     ) -> VerifiedSignature:
-        """Check a token at time `at`; SignatureInvalid with a reason code if any check fails."""
+        """Check a token at time `at`; SignatureInvalid with a reason code if any check fails.
+
+        `signed_at`: when the signature was made, if known; see `RevocationList.check`."""
         if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS:
             raise SignatureInvalid(ReasonCode.MALFORMED, "a signature must be a compact JWS string")
         parts = token.split(".")
@@ -148,7 +151,7 @@ class SignatureVerifier:
         path.check_validity(at)
         revocations = self._revocations(crl_or_revoked_serials, path)
         if revocations is not None:
-            revocations.check(path, at)
+            revocations.check(path, at, signed_at=signed_at)
 
         if detached_payload is not None:
             if payload_segment:

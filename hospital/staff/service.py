@@ -92,6 +92,8 @@ async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor,
         raise Conflict("this username is taken")
     # The costly face work comes after the cheap refusals and before the transaction writes anything.
     template = await biometrics.encode_enrolment(ctx, photo, photo_type, consented=data.biometric_consent)
+    # FACE-01 / STAFF-01: one face, one clinician; checked before anything (the photo's blob) is written.
+    await biometrics.check_face_unique(session, ctx, template)
 
     user = await create_user(session, ctx, username=data.username, password=data.initial_password, role=kind.value,
                              display_name=data.real_name)

@@ -26,8 +26,9 @@ from hospital.institution.service import current_licence
 from hospital.signing.models import ClinicianCredential
 from hospital.staff.models import StaffMember
 from hospital.staff.service import Admission, admit_staff, set_suspension
+from tests.faces import face_bytes
 from tests.helpers import count_rows
-from tests.integration.test_staff_and_faces import doctor_application, photo
+from tests.integration.test_staff_and_faces import doctor_application
 
 TABLES = (StaffMember, User, Blob, AuditEntry, OutboxEvent, FaceEnrolment, ClinicianCredential, Department)
 ACTOR = Actor.system("wiring-test")
@@ -63,13 +64,13 @@ async def test_an_unwired_context_refuses_an_admission_and_stores_nothing(
     before = await count_rows(session, *TABLES)
     blobs = sorted(p.name for p in (unwired.settings.data_dir / "blobs").rglob("*") if p.is_file())
     with pytest.raises(SubscribersNotWired, match=r"subscribers not wired \(ClinicianAdmitted"):
-        await admit_staff(writer, unwired, ACTOR, Admission(**doctor_application()), photo("obama2.jpg"), "image/jpeg")
+        await admit_staff(writer, unwired, ACTOR, Admission(**doctor_application()), face_bytes("alex1.jpg"), "image/jpeg")
     await writer.rollback()
     assert await count_rows(session, *TABLES) == before
     assert sorted(p.name for p in (unwired.settings.data_dir / "blobs").rglob("*") if p.is_file()) == blobs
 
     # The same admission through the wired context: admitted, with a signing key.
-    await admit_staff(writer, ctx, ACTOR, Admission(**doctor_application()), photo("obama2.jpg"), "image/jpeg")
+    await admit_staff(writer, ctx, ACTOR, Admission(**doctor_application()), face_bytes("alex1.jpg"), "image/jpeg")
     assert "周医生" in await active_credentials(session)
 
 

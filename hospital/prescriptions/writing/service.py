@@ -176,12 +176,14 @@ async def export_prescription(session: AsyncSession, ctx: HospitalContext, actor
         raise InvalidTransition("only a reviewed prescription is exported: it carries the pharmacist's signature",
                                 current_state=rx.status, rule_id="RX-06")
     authority = await signing.hospital_signing(session, ctx)
+    doctor_jws = open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id)
+    review_jws = open_json(ctx, review.review_jws_sealed, "review.jws", review.id)
     bundle = build_export_bundle(
         prescription=open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
-        prescription_jws=open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id),
-        review_jws=open_json(ctx, review.review_jws_sealed, "review.jws", review.id),
+        prescription_jws=doctor_jws, review_jws=review_jws,
         ca_certificate=authority.ca.certificate, crl=await signing.current_crl(session, ctx),
-        exported_at=ctx.now())
+        exported_at=ctx.now(),  # RFC 3161 tokens: the bundle proves when each signature was made (issue 19)
+        timestamps=await signing.timestamp_tokens(session, {"prescription_jws": doctor_jws, "review_jws": review_jws}))
     await append_audit(session, actor, "prescription.exported", subject_type="prescription", subject_id=rx.id,
                        rule_id="RX-08", detail={"number": rx.number, "status": rx.status})
     await session.commit()

@@ -25,6 +25,7 @@ from hospital.patients.models import Patient
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import SHARED
+from tests.faces import face_bytes
 from tests.helpers import login, login_as
 
 FACES = SHARED / "faces"
@@ -58,7 +59,7 @@ async def reviewing_pharmacist(client: AsyncTestClient[Any]) -> dict[str, str]:
 
 
 async def second_pharmacist(client: AsyncTestClient[Any]) -> dict[str, str]:
-    """Admit pharmacist.zhao (enrolled with obama3.jpg) and open their practice session with obama2.jpg."""
+    """Admit pharmacist.zhao (enrolled with kit1.jpg: one face, one clinician) and open their practice session with kit2.jpg."""
     import json
 
     admin = await login_as(client, "admin")
@@ -69,9 +70,9 @@ async def second_pharmacist(client: AsyncTestClient[Any]) -> dict[str, str]:
         "credentials": [{"kind": "pharmacist_qualification", "number": "YS2020310009", "valid_until": "2030-12-31"}],
     }
     admitted = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
-                                 files={"photo": ("photo.jpg", photo("obama3.jpg"), "image/jpeg")})
+                                 files={"photo": ("photo.jpg", face_bytes("kit1.jpg"), "image/jpeg")})
     assert admitted.status_code == 201, admitted.text
-    return await verified(client, await login(client, "pharmacist.zhao", "zhao-pass-2026"), photo("obama2.jpg"))
+    return await verified(client, await login(client, "pharmacist.zhao", "zhao-pass-2026"), face_bytes("kit2.jpg"))
 
 
 async def make_visit(session: AsyncSession, ctx: HospitalContext, state: str = "accepted", *, icd10: str = "I10",
