@@ -1,8 +1,8 @@
 """signer-face: a revoked certificate's invalidity date (suspension is not forgery); liveness challenges and
 the frames seen (FACE-02); each signature's RFC 3161 time-stamp token
 
-Revision ID: 0010_signer_face
-Revises: 0009_security
+Revision ID: 0011_signer_face
+Revises: 0010_intake_scope
 Create Date: 2026-12-03 07:40:00
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 import hospital.core.types
 
-revision: str = '0010_signer_face'
-down_revision: str | None = '0009_security'
+revision: str = '0011_signer_face'
+down_revision: str | None = '0010_intake_scope'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
