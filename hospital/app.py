@@ -21,7 +21,7 @@ from hospital.biometrics.settings import FaceSettings
 from hospital.config import Settings, load_settings
 from hospital.context import HospitalContext
 from hospital.core.problems import exception_handlers
-from hospital.db import create_engine, session_factory
+from hospital.db import create_engine, is_sqlite, session_factory
 from hospital.health import health, ready
 from hospital.identity.api import IdentityController
 from hospital.institution.api import InstitutionController
@@ -68,6 +68,10 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         engine = create_engine(settings.resolved_database_url)
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
+        # Every request's session check reads through this (SEC-01); on SQLite it must not take the write lock.
+        session_engine = (create_engine(settings.resolved_database_url, immediate=False)
+                          if is_sqlite(settings.resolved_database_url) else engine)
+        app.state.session_engine = session_engine
         app.state.ctx = ctx
         install_readiness_probe(app.state, engine,
                                 ctx.connector_settings or load_connector_settings())
@@ -86,6 +90,8 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
             if own_pool and ctx.faces is not None:
                 await ctx.faces.close()
                 ctx.faces = None
+            if session_engine is not engine:
+                await session_engine.dispose()
             await engine.dispose()
 
     return Litestar(

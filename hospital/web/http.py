@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor
 from hospital.core.errors import InvalidInput, MalformedRequest, NotAuthenticated, PayloadTooLarge
+from hospital.identity.sessions import current_principal
 from hospital.identity.tokens import Principal
 
 __all__ = [
@@ -176,6 +177,9 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
             raise NotAuthenticated("log in first: send 'Authorization: Bearer <token>'")
         ctx: HospitalContext = connection.app.state.ctx
         principal = ctx.tokens.decode(token)
+        # The session, not the token alone: open, this token its current one, the account active and unlocked,
+        # and the role the account's (SEC-01).
+        principal = await current_principal(connection.app.state.session_engine, principal, ctx.now())
         return AuthenticationResult(user=principal, auth=token)
 
 
