@@ -15,7 +15,7 @@ from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent, open_payload
 from hospital.demo import DEMO_PATIENT, DEMO_USERS
 
-__all__ = ["count_rows", "event_payload", "hospital_today", "login", "login_as"]
+__all__ = ["count_rows", "event_payload", "hospital_today", "login", "login_as", "past_the_audit_trigger"]
 
 
 def hospital_today() -> date:
@@ -50,3 +50,12 @@ def event_payload(event: OutboxEvent | dict[str, Any], settings: Settings) -> di
     """An outbox event's whole payload, its sealed part opened with the field key (REC-03)."""
     payload = event.payload if isinstance(event, OutboxEvent) else event
     return open_payload(payload or {}, FieldCipher(settings.field_key))
+
+
+async def past_the_audit_trigger(session: AsyncSession) -> None:
+    """Act as an attacker who owns the database server: on PostgreSQL switch the append-only trigger of audit_entry
+    off for this transaction (a superuser can; the application's statements cannot get past it). SQLite has none."""
+    from sqlalchemy import text
+
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL session_replication_role = replica"))

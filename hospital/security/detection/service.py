@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from hospital.context import HospitalContext
 from hospital.core.audit import GENESIS_HASH, Actor, AuditEntry, ChainBreak, entry_hash, walk_chain
+from hospital.core.audit_anchor import CheckpointStore, check_against, checkpoint_store, take_checkpoint
 from hospital.identity.models import User
 from hospital.patients.models import Patient
 from hospital.prescriptions.models import Prescription
@@ -86,6 +87,16 @@ async def _walk(session: AsyncSession, cursor: ChainCursor | None) -> tuple[int,
     return walk.checked, breaks, ChainCursor(walk.last_seq, walk.last_hash)
 
 
+async def _against_checkpoint(session: AsyncSession, store: CheckpointStore) -> ChainBreak | None:
+    """The chain against the latest signed checkpoint: a tail cut off, or the entry it signed changed."""
+    try:
+        checkpoint = store.latest()
+    except ValueError as forged:
+        return ChainBreak(0, str(forged))
+    finding = await check_against(session, checkpoint) if checkpoint is not None else None
+    return ChainBreak(finding.first_seq, finding.detail) if finding is not None else None
+
+
 async def _audit_rows(session: AsyncSession, actions: Sequence[str], since: datetime) -> Sequence[Any]:
     columns = (AuditEntry.seq, AuditEntry.id, AuditEntry.at, AuditEntry.actor_id, AuditEntry.action,
                AuditEntry.subject_id, AuditEntry.client_address)
@@ -129,6 +140,10 @@ async def scan(session: AsyncSession, ctx: HospitalContext, actor: Actor, *,
     await _lock_scans(session)
     settings, now = ctx.settings, ctx.now()
     checked, breaks, new_cursor = await _walk(session, cursor)  # first: the walk detaches what it reads
+    checkpoints = checkpoint_store(settings.data_dir)
+    tail = await _against_checkpoint(session, checkpoints)
+    if tail is not None:
+        breaks.append(tail)
     since = now - timedelta(hours=settings.security_scan_lookback_hours)
     failures = [rules.AccessFact(r.client_address, r.subject_id, r.at, r.seq, r.action)
                 for r in await _audit_rows(session, ["login.failed"], since) if r.client_address]
@@ -165,6 +180,9 @@ async def scan(session: AsyncSession, ctx: HospitalContext, actor: Actor, *,
             known[known.index(match)] = _known_of(incident)
             report.updated.append(str(incident.id))
     await session.commit()
+    if tail is None:  # anchor the chain as it is now, outside the database (a cut tail is never signed over)
+        await take_checkpoint(session, checkpoints, ctx.now())
+        await session.rollback()
     return report
 
 
