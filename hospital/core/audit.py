@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from sqlmodel import Field, SQLModel, select
 from hospital.core.types import UTCDateTime, utcnow
 
 __all__ = ["AUDIT_RETENTION_YEARS", "GENESIS_HASH", "Actor", "AuditEntry", "ChainBreak", "ChainWalk", "append_audit",
-           "entry_hash", "purge_expired", "verify_chain", "walk_chain"]
+           "audit_read", "entry_hash", "purge_expired", "verify_chain", "walk_chain"]
 
 GENESIS_HASH = "0" * 64
 AUDIT_RETENTION_YEARS = 15  # the trail is kept as long as the longest record it traces (core.retention, AUD-01)
@@ -129,6 +130,20 @@ async def append_audit(
     entry.entry_hash = entry_hash(entry)
     session.add(entry)
     await session.flush()
+    return entry
+
+
+async def audit_read(session: AsyncSession, actor: Actor, action: str, *, subject_type: str, records: Iterable[object],
+                     patients: Iterable[object], rule_id: str | None = "SEC-02") -> AuditEntry | None:
+    """Record a read of patient data and commit it: one entry per request, however many records a list holds,
+    naming the records and their patients (the user accounts the SEC-02 bulk-read detector counts). A read that
+    found nothing writes nothing. The subject is the one record read, or the list's first record."""
+    read = sorted({str(r) for r in records})
+    if not read:
+        return None
+    entry = await append_audit(session, actor, action, subject_type=subject_type, subject_id=read[0], rule_id=rule_id,
+                               detail={"records": read, "patients": sorted({str(p) for p in patients})})
+    await session.commit()
     return entry
 
 

@@ -30,12 +30,17 @@ from hospital.security.incidents.rules import IncidentKind, IncidentStatus, repo
 from hospital.security.incidents.service import load_incident, record_step
 from hospital.visits.intake.models import PriorDiagnosisRecord
 
-__all__ = ["READ_ACTIONS", "ChainCursor", "ScanReport", "scan"]
+__all__ = ["PATIENT_READS", "READ_ACTIONS", "ChainCursor", "ScanReport", "scan"]
 
 _SCAN_LOCK_KEY = 0x5345_4330_3253_434E  # "SEC02SCN"
 _CHUNK = 500
 
-# Audited reads of patient records, and how each names its patient (the user account of the patient).
+# Reads of one patient's record whose audit entry names the patients itself (`audit_read`: detail["patients"]).
+# Lists (`visit.list_read`, `prior_diagnosis.list_read`) are audited too but not counted: a doctor's worklist names
+# every patient they ever saw, which is no burst of record openings.
+PATIENT_READS = ("visit.read", "medical_record.read", "chat.read")
+
+# Older audited reads that name only the record, and how each finds its patient (the user account of the patient).
 PatientQuery = Callable[[list[uuid.UUID]], Any]
 READ_ACTIONS: dict[str, PatientQuery] = {
     "prescription.exported": lambda ids: select(Prescription.id, Prescription.patient_user_id).where(
@@ -99,7 +104,7 @@ async def _against_checkpoint(session: AsyncSession, store: CheckpointStore) -> 
 
 async def _audit_rows(session: AsyncSession, actions: Sequence[str], since: datetime) -> Sequence[Any]:
     columns = (AuditEntry.seq, AuditEntry.id, AuditEntry.at, AuditEntry.actor_id, AuditEntry.action,
-               AuditEntry.subject_id, AuditEntry.client_address)
+               AuditEntry.subject_id, AuditEntry.client_address, AuditEntry.detail)
     query = sa.select(*(col(c) for c in columns)).where(col(AuditEntry.action).in_(actions), col(AuditEntry.at) >= since)
     return (await session.execute(query.order_by(col(AuditEntry.seq)))).all()
 
@@ -112,8 +117,13 @@ async def _reads(session: AsyncSession, since: datetime) -> list[rules.AccessFac
         for start in range(0, len(ids), _CHUNK):
             for subject, patient in (await session.execute(query(ids[start:start + _CHUNK]))).all():
                 patients[(action, str(subject))] = str(patient)
-    return [rules.AccessFact(str(r.actor_id), patients[(r.action, r.subject_id)], r.at, r.seq, r.action)
-            for r in rows if (r.action, r.subject_id) in patients]
+    facts = [rules.AccessFact(str(r.actor_id), patients[(r.action, r.subject_id)], r.at, r.seq, r.action)
+             for r in rows if (r.action, r.subject_id) in patients]
+    for r in await _audit_rows(session, PATIENT_READS, since):
+        if r.actor_id is not None:
+            facts.extend(rules.AccessFact(str(r.actor_id), str(patient), r.at, r.seq, r.action)
+                         for patient in (r.detail or {}).get("patients", []) if str(patient) != str(r.actor_id))
+    return sorted(facts, key=lambda f: f.seq)
 
 
 async def _known(session: AsyncSession, since: datetime) -> list[rules.KnownIncident]:
