@@ -38,7 +38,14 @@ from hospital.video.api import VIDEO_ROUTES
 from hospital.video.calls import close_video_calls, open_video_calls
 from hospital.visits.api import VISIT_ROUTES
 from hospital.web.admin_api import ConnectorStatusController
-from hospital.web.http import auth_middleware, json_body_guard, provide_ctx, provide_session, request_id_middleware
+from hospital.web.http import (
+    auth_middleware,
+    json_body_guard,
+    provide_ctx,
+    provide_session,
+    request_id_middleware,
+    security_headers,
+)
 from hospital.web.pages import PAGE_ROUTES, static_router, template_config
 from hospital.wiring import wire, wired_context
 
@@ -99,6 +106,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         lifespan=[lifespan],
         dependencies={"db_session": Provide(provide_session), "ctx": Provide(provide_ctx, sync_to_thread=False)},
         middleware=[request_id_middleware, auth_middleware, json_body_guard],
+        before_send=[security_headers(hsts=settings.behind_tls)],
         exception_handlers=exception_handlers,
         template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,

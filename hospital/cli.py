@@ -82,7 +82,8 @@ def _serve(host: str, port: int, seed: bool) -> None:
     ctx = wired_context(settings)  # the demo seed admits clinicians: signing issues their keys
     if seed:
         asyncio.run(_seed(ctx))
-    uvicorn.run(create_app(settings, ctx), host=host, port=port, log_level="info")
+    tls = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file} if settings.serves_tls else {}
+    uvicorn.run(create_app(settings, ctx), host=host, port=port, log_level="info", **tls)  # type: ignore[arg-type]
 
 
 async def _seed(ctx: object) -> None:

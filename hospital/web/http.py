@@ -5,16 +5,16 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
@@ -24,9 +24,22 @@ from hospital.identity.sessions import current_principal
 from hospital.identity.tokens import Principal
 
 __all__ = [
-    "CALENDAR_YEARS", "MAX_JSON_BYTES", "MAX_JSON_DEPTH", "PUBLIC", "actor_of", "auth_middleware", "check_calendar",
-    "check_json_body", "check_query", "document_response",
-    "json_body_guard", "provide_ctx", "provide_session", "request_id_middleware",
+    "CALENDAR_YEARS",
+    "CONTENT_SECURITY_POLICY",
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
+    "PUBLIC",
+    "actor_of",
+    "auth_middleware",
+    "check_calendar",
+    "check_json_body",
+    "check_query",
+    "document_response",
+    "json_body_guard",
+    "provide_ctx",
+    "provide_session",
+    "request_id_middleware",
+    "security_headers",
 ]
 
 # Handlers marked with opt=PUBLIC need no token (health, log-in, registration, public disclosure).
@@ -165,6 +178,37 @@ def json_body_guard(app: ASGIApp) -> ASGIApp:
         await app(scope, replay, send)
 
     return middleware
+
+
+# What a browser may do with the hospital's pages (REC-03, SEC-01): only the hospital's own scripts, styles and
+# connections; never framed (clickjacking a doctor's sign-off); no referrer leaving the site (visit ids in URLs).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                           "media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# The OpenAPI browser (/schema/swagger …) loads its viewer from a CDN: no script policy there, still never framed.
+SCHEMA_POLICY = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A `before_send` hook adding the security headers to every HTTP response (errors and 404s included); HSTS
+    only when the hospital is reached over TLS (`Settings.behind_tls`), since a browser would refuse http after."""
+    common = [(b"referrer-policy", b"no-referrer"), (b"x-content-type-options", b"nosniff"),
+              (b"x-frame-options", b"DENY"), (b"cross-origin-opener-policy", b"same-origin"),
+              (b"permissions-policy", b"camera=(self), microphone=(self), geolocation=(), payment=()")]
+    if hsts:
+        common.append((b"strict-transport-security", HSTS.encode()))
+
+    async def add(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        policy = SCHEMA_POLICY if scope.get("path", "").startswith("/schema") else CONTENT_SECURITY_POLICY
+        for name, value in [(b"content-security-policy", policy.encode()), *common]:
+            if name.decode() not in headers:
+                headers.add(name.decode(), value.decode())
+
+    return add
 
 
 class TokenAuthentication(AbstractAuthenticationMiddleware):
