@@ -14,6 +14,7 @@ hash, so the walk starts from there). The tail is anchored outside the database 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
@@ -26,12 +27,33 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, select
 
+from hospital.core.crypto import FieldCipher
+from hospital.core.errors import ContractViolation
 from hospital.core.types import UTCDateTime, utcnow
 
-__all__ = ["AUDIT_RETENTION_YEARS", "GENESIS_HASH", "Actor", "AuditEntry", "ChainBreak", "ChainWalk", "append_audit",
-           "audit_read", "entry_hash", "purge_expired", "verify_chain", "walk_chain"]
+__all__ = [
+    "AUDIT_RETENTION_YEARS",
+    "GENESIS_HASH",
+    "SEALED_DETAIL",
+    "Actor",
+    "AuditEntry",
+    "ChainBreak",
+    "ChainWalk",
+    "append_audit",
+    "audit_read",
+    "entry_hash",
+    "open_detail",
+    "purge_expired",
+    "verify_chain",
+    "walk_chain",
+]
 
 GENESIS_HASH = "0" * 64
+# Clinical details an audit entry may carry (REC-03): sealed like ID numbers, under the field key, into
+# detail["sealed"]; `append_audit` refuses them in clear (a new call site that forgets the cipher fails at once).
+SEALED_DETAIL = frozenset({"icd10_code", "diagnosis_icd10", "diagnosis_name", "suspected_icd10", "infectious_flag",
+                           "guardian", "guardian_name", "referral", "note", "findings", "prior_institution"})
+SEALED_DETAIL_CONTEXT = "audit.detail"
 AUDIT_RETENTION_YEARS = 15  # the trail is kept as long as the longest record it traces (core.retention, AUD-01)
 _AUDIT_LOCK_KEY = 0x4155_4449_5430_31  # "AUDIT01"
 
@@ -107,8 +129,11 @@ async def append_audit(
     subject_id: object,
     detail: dict[str, Any] | None = None,
     rule_id: str | None = None,
+    cipher: FieldCipher | None = None,
 ) -> AuditEntry:
-    """Add one chained entry to the session's transaction; the caller's commit makes it durable."""
+    """Add one chained entry to the session's transaction; the caller's commit makes it durable. Clinical details
+    (`SEALED_DETAIL`) are sealed with `cipher` into detail["sealed"] (`open_detail` reads them back)."""
+    detail = _seal_detail(detail or {}, cipher)
     await _lock_chain(session)
     last = (
         await session.execute(select(AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1))  # type: ignore[union-attr]
@@ -120,7 +145,7 @@ async def append_audit(
         subject_type=subject_type,
         subject_id=str(subject_id),
         rule_id=rule_id,
-        detail=json.loads(json.dumps(detail or {}, default=str, ensure_ascii=False)),
+        detail=detail,
         request_id=actor.request_id,
         client_address=actor.client_address,
         prev_hash=last or GENESIS_HASH,
@@ -131,6 +156,26 @@ async def append_audit(
     session.add(entry)
     await session.flush()
     return entry
+
+
+def _seal_detail(detail: dict[str, Any], cipher: FieldCipher | None) -> dict[str, Any]:
+    plain = json.loads(json.dumps(detail, default=str, ensure_ascii=False))
+    sensitive = {k: plain.pop(k) for k in sorted(SEALED_DETAIL & plain.keys())}
+    if not sensitive:
+        return dict(plain)
+    if cipher is None:
+        raise ContractViolation(f"audit detail {sorted(sensitive)} is clinical and must be sealed: pass the cipher "
+                                "(REC-03)")
+    sealed = cipher.seal_text(json.dumps(sensitive, ensure_ascii=False, sort_keys=True), context=SEALED_DETAIL_CONTEXT)
+    return {**plain, "sealed": base64.b64encode(sealed).decode("ascii"), "sealed_fields": sorted(sensitive)}
+
+
+def open_detail(entry: AuditEntry, cipher: FieldCipher) -> dict[str, Any]:
+    """An entry's whole detail, its sealed clinical part opened with the field key."""
+    detail = {k: v for k, v in entry.detail.items() if k not in ("sealed", "sealed_fields")}
+    if "sealed" in entry.detail:
+        detail.update(json.loads(cipher.open_text(base64.b64decode(entry.detail["sealed"]), context=SEALED_DETAIL_CONTEXT)))
+    return detail
 
 
 async def audit_read(session: AsyncSession, actor: Actor, action: str, *, subject_type: str, records: Iterable[object],

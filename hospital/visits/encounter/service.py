@@ -263,7 +263,7 @@ async def write_medical_record(session: AsyncSession, ctx: HospitalContext, acto
     await session.flush()
     await append_audit(session, actor, "medical_record.written", subject_type="medical_record", subject_id=record.id,
                        rule_id="REC-01", detail={"visit_id": visit.id, "version": record.version,
-                                                 "diagnosis_icd10": code.code})
+                                                 "diagnosis_icd10": code.code}, cipher=ctx.cipher)
     await session.commit()
     return record
 

@@ -165,6 +165,7 @@ async def file_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, acto
     await session.flush()
     await append_audit(session, actor, "prior_diagnosis.filed", subject_type="prior_diagnosis", subject_id=record.id,
                        rule_id="REV-01", detail={"icd10_code": code.code, "document_type": data.document_type,
-                                                 "document_sha256": blob.sha256, "size": len(document)})
+                                                 "document_sha256": blob.sha256, "size": len(document)},
+                       cipher=ctx.cipher)
     await session.commit()
     return record
