@@ -20,7 +20,7 @@ __all__ = ["DEMO_FIELD_KEY", "DEMO_KEY_PASSPHRASE", "ConfigurationError", "Setti
 
 # Known to everyone who reads this file, so only good for the demo and the tests.
 DEMO_FIELD_KEY = base64.b64encode(b"demo-field-key-not-for-production"[:32].ljust(32, b"!")).decode()
-DEMO_KEY_PASSPHRASE = "demo-key-passphrase"
+DEMO_KEY_PASSPHRASE = "demo-key-passphrase"  # nosec B105
 
 
 class ConfigurationError(ServiceUnavailable):

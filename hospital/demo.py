@@ -48,7 +48,7 @@ DEMO_USERS = (
 # The demo clinicians' admission photos (their faces are enrolled from these): ../shared/faces beside the clone.
 DEMO_PHOTOS = {"doctor.wang": "obama.jpg", "pharmacist.li": "biden.jpg"}
 DEMO_PATIENT = Registration(real_name="张三", id_number="11010519491231002X", phone="13800138000",
-                            password="patient-demo-2026")
+                            password="patient-demo-2026")  # nosec B106
 
 # 诊疗科目 codes from the national catalogue (医疗机构诊疗科目名录, as in visits/intake/data/departments.csv: 03.03 is
 # 神经内科, 03.04 心血管内科, 03.07 内分泌); the last one is deliberately not approved.
