@@ -188,6 +188,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 # The OpenAPI browser (/schema/swagger …) loads its viewer from a CDN: no script policy there, still never framed.
 SCHEMA_POLICY = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
 HSTS = "max-age=31536000; includeSubDomains"
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:]+\](:\d{1,5})?")
 
 
 def security_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
@@ -204,6 +205,9 @@ def security_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None
             return
         headers = MutableScopeHeaders.from_message(message)
         policy = SCHEMA_POLICY if scope.get("path", "").startswith("/schema") else CONTENT_SECURITY_POLICY
+        host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
+        if policy is CONTENT_SECURITY_POLICY and _HOST.fullmatch(host):  # the call's WebSocket, to this host only
+            policy = policy.replace("connect-src 'self'", f"connect-src 'self' wss://{host} ws://{host}")
         for name, value in [(b"content-security-policy", policy.encode()), *common]:
             if name.decode() not in headers:
                 headers.add(name.decode(), value.decode())

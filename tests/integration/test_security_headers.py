@@ -38,7 +38,7 @@ async def test_every_kind_of_response_carries_the_security_headers(client: Async
         assert "strict-transport-security" not in response.headers, f"{what}: HSTS over plain http"
     page_policy = responses["a page"].headers["content-security-policy"]
     assert "script-src 'self'" in page_policy and "unsafe-inline" not in page_policy
-    assert "default-src 'self'" in page_policy and "connect-src 'self'" in page_policy
+    assert "default-src 'self'" in page_policy and "connect-src 'self' wss://testserver.local " in page_policy
 
 
 async def test_hsts_is_sent_when_the_hospital_is_reached_over_tls(settings: Settings, ctx: HospitalContext,
