@@ -99,6 +99,8 @@ async def test_a_forged_checkpoint_is_refused(client: AsyncTestClient[Any], sess
     path.write_text(path.read_text().replace(f'"head_seq": {checkpoint.head_seq}', f'"head_seq": {checkpoint.head_seq - 3}'))
     with pytest.raises(ValueError, match="not signed"):
         store.latest()
+    refused = hospital(settings, "audit", "verify")
+    assert refused.returncode == 1 and "not signed by the hospital's audit key" in refused.stderr, refused.stderr
 
 
 async def test_the_security_scan_checkpoints_the_chain_and_finds_a_cut_tail(
