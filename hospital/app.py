@@ -23,7 +23,7 @@ from hospital.biometrics.settings import FaceSettings
 from hospital.config import Settings, load_settings
 from hospital.context import HospitalContext
 from hospital.core.problems import exception_handlers
-from hospital.db import create_engine, session_factory
+from hospital.db import create_engine, is_sqlite, session_factory
 from hospital.health import health, ready
 from hospital.identity.api import IdentityController
 from hospital.institution.api import InstitutionController
@@ -46,7 +46,14 @@ from hospital.video.api import VIDEO_ROUTES
 from hospital.video.calls import close_video_calls, open_video_calls
 from hospital.visits.api import VISIT_ROUTES
 from hospital.web.admin_api import ConnectorStatusController
-from hospital.web.http import auth_middleware, provide_ctx, provide_session, request_id_middleware
+from hospital.web.http import (
+    auth_middleware,
+    json_body_guard,
+    provide_ctx,
+    provide_session,
+    request_id_middleware,
+    security_headers,
+)
 from hospital.web.pages import PAGE_ROUTES, static_router, template_config
 from hospital.wiring import wire, wired_context
 
@@ -83,6 +90,10 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         engine = create_engine(settings.resolved_database_url)
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
+        # Every request's session check reads through this (SEC-01); on SQLite it must not take the write lock.
+        session_engine = (create_engine(settings.resolved_database_url, immediate=False)
+                          if is_sqlite(settings.resolved_database_url) else engine)
+        app.state.session_engine = session_engine
         app.state.ctx = ctx
         install_readiness_probe(app.state, engine, connector)
         if (unconnected := gate.readiness_probe()) is not None:
@@ -103,14 +114,17 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
             if own_pool and ctx.faces is not None:
                 await ctx.faces.close()
                 ctx.faces = None
+            if session_engine is not engine:
+                await session_engine.dispose()
             await engine.dispose()
 
     return Litestar(
         route_handlers=[*ROUTES, demo_platform.route()] if demo_platform is not None else ROUTES,
         lifespan=[lifespan],
         dependencies={"db_session": Provide(provide_session), "ctx": Provide(provide_ctx, sync_to_thread=False)},
-        middleware=[request_id_middleware, auth_middleware],
+        middleware=[request_id_middleware, auth_middleware, json_body_guard],
         guards=[gate.guard],
+        before_send=[security_headers(hsts=settings.behind_tls)],
         exception_handlers=exception_handlers,
         template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,

@@ -11,7 +11,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from hospital.core.clock import time_zone
 from hospital.core.errors import ServiceUnavailable
@@ -21,7 +21,7 @@ __all__ = ["DEMO_FIELD_KEY", "DEMO_KEY_PASSPHRASE", "ConfigurationError", "Setti
 
 # Known to everyone who reads this file, so only good for the demo and the tests.
 DEMO_FIELD_KEY = base64.b64encode(b"demo-field-key-not-for-production"[:32].ljust(32, b"!")).decode()
-DEMO_KEY_PASSPHRASE = "demo-key-passphrase"
+DEMO_KEY_PASSPHRASE = "demo-key-passphrase"  # nosec B105
 
 
 class ConfigurationError(ServiceUnavailable):
@@ -63,6 +63,11 @@ class Settings:
     # INS-04: the database host must be one of these (exact names, `*.suffix` patterns or CIDR ranges).
     allowed_storage_hosts: tuple[str, ...] = ("localhost", "127.0.0.0/8", "::1")
     public_base_url: str = "http://127.0.0.1:8000"
+    # REC-03, encryption in transit: `hospital serve` terminates TLS itself with this certificate and key, or a
+    # proxy in front does (name it: production refuses to start with neither).
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_proxy: str = ""
     # Video consultations (FACE-02 live watch, ICE servers for the browsers and the hospital's media peer).
     video_sample_interval_s: float = 3.0
     video_grace_s: float = 10.0
@@ -115,6 +120,31 @@ class Settings:
             targets.append(("supervision platform endpoint", self.supervision_url))
         return targets
 
+    @property
+    def serves_tls(self) -> bool:
+        """The hospital's own server terminates TLS (a certificate and key are configured)."""
+        return bool(self.tls_cert_file and self.tls_key_file)
+
+    @property
+    def behind_tls(self) -> bool:
+        """Browsers reach the hospital over TLS: its public URL is https (HSTS is sent then)."""
+        return urlsplit(self.public_base_url).scheme == "https"
+
+    def _check_tls(self) -> None:
+        """REC-03 in production: the public URL is https, something terminates TLS, and the database is reached
+        over TLS."""
+        if not self.behind_tls:
+            raise ConfigurationError(f"REC-03: production refuses the public URL {self.public_base_url!r}: it must be "
+                                     "https (HOSPITAL_PUBLIC_URL)")
+        if not self.serves_tls and not self.tls_proxy.strip():
+            raise ConfigurationError("REC-03: production needs TLS terminated: set HOSPITAL_TLS_CERT and "
+                                     "HOSPITAL_TLS_KEY, or name the proxy that terminates it in HOSPITAL_TLS_PROXY")
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ConfigurationError("REC-03: HOSPITAL_TLS_CERT and HOSPITAL_TLS_KEY go together")
+        if database_tls(self.resolved_database_url) not in ("require", "verify-ca", "verify-full"):
+            raise ConfigurationError("REC-03: production reaches PostgreSQL over TLS only: add ?ssl=require (or "
+                                     "verify-ca, verify-full) to HOSPITAL_DATABASE_URL")
+
     def check(self) -> None:
         """Refuse unsafe configurations (called before serving)."""
         if len(self.field_key) != 32:
@@ -126,6 +156,7 @@ class Settings:
                 raise ConfigurationError("production mode refuses the demo HOSPITAL_KEY_PASSPHRASE")
             if self.resolved_database_url.startswith("sqlite"):
                 raise ConfigurationError("production mode needs PostgreSQL (HOSPITAL_DATABASE_URL)")
+            self._check_tls()
         try:
             time_zone(self.time_zone)
         except ValueError as exc:
@@ -154,6 +185,12 @@ class Settings:
                 f"INS-04: database host {host!r} is not in HOSPITAL_ALLOWED_STORAGE_HOSTS "
                 f"{list(self.allowed_storage_hosts)}; data and servers must stay in the country"
             )
+
+
+def database_tls(url: str) -> str | None:
+    """The TLS mode a PostgreSQL URL asks for (`ssl=` for asyncpg, `sslmode=` for libpq-style URLs), if any."""
+    query = dict(parse_qsl(urlsplit(url).query))
+    return query.get("ssl") or query.get("sslmode")
 
 
 def database_host(url: str) -> str | None:
@@ -232,6 +269,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             r.strip() for r in env.get("HOSPITAL_ALLOWED_STORAGE_REGIONS", "cn").split(",") if r.strip()
         ),
         public_base_url=env.get("HOSPITAL_PUBLIC_URL", defaults.public_base_url),
+        tls_cert_file=env.get("HOSPITAL_TLS_CERT", ""),
+        tls_key_file=env.get("HOSPITAL_TLS_KEY", ""),
+        tls_proxy=env.get("HOSPITAL_TLS_PROXY", ""),
         allowed_storage_hosts=tuple(
             h.strip() for h in env.get("HOSPITAL_ALLOWED_STORAGE_HOSTS", ",".join(defaults.allowed_storage_hosts)).split(",")
             if h.strip()

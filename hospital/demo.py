@@ -49,7 +49,7 @@ DEMO_USERS = (
 # The demo clinicians' admission photos (their faces are enrolled from these): ../shared/faces beside the clone.
 DEMO_PHOTOS = {"doctor.wang": "obama.jpg", "pharmacist.li": "biden.jpg"}
 DEMO_PATIENT = Registration(real_name="张三", id_number="11010519491231002X", phone="13800138000",
-                            password="patient-demo-2026")
+                            password="patient-demo-2026")  # nosec B106
 
 # A well-formed, made-up 医疗机构登记号 of the demo's diagnosing hospital (REV-01): 组织机构代码 42502766-3,
 # 浦东新区 310115, 经济类型 11, 综合医院 A100, 非营利 1.

@@ -6,7 +6,7 @@ from hospital.biometrics.models import FaceEnrolment, FaceVerification, Practice
 from hospital.core.audit import AuditEntry
 from hospital.core.blobs import Blob
 from hospital.core.outbox import OutboxEvent
-from hospital.identity.models import User
+from hospital.identity.models import AuthSession, User
 from hospital.institution.models import Department, Licence, ServiceStop
 from hospital.patients.models import Patient
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
@@ -22,6 +22,7 @@ from hospital.visits.intake.models import ConsentRecord, PriorDiagnosisRecord
 __all__ = [
            "AdverseEvent",
            "AuditEntry",
+           "AuthSession",
            "Blob",
            "ChatMessage",
            "ClinicianCredential",

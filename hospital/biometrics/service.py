@@ -27,6 +27,7 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import AccessRefused, NotFound, RuleViolation
 from hospital.core.outbox import emit
 from hospital.identity.events import MayCarryPracticeSession
+from hospital.identity.service import reissue
 from hospital.identity.tokens import Principal
 
 __all__ = ["CONSENT_TEXT", "IssuedChallenge", "IssuedPracticeSession", "add_enrolment", "answer_challenge",
@@ -134,8 +135,8 @@ async def verify_face(session: AsyncSession, ctx: HospitalContext, actor: Actor,
     await session.flush()
     await append_audit(session, actor, "practice_session.opened", subject_type="practice_session",
                        subject_id=practice.id, rule_id="FACE-02")
-    token, expires_in = ctx.tokens.issue(principal.user_id, principal.role, now, face_verified_at=now,
-                                         practice_session_id=practice.id)
+    # a token in the same log-in session (SEC-01): a log-out, lock or suspension ends it with the session
+    token, expires_in = await reissue(session, ctx, principal, face_verified_at=now, practice_session_id=practice.id)
     await session.commit()
     return IssuedPracticeSession(practice.id, token, expires_in, verification.distance, verification.tolerance)
 

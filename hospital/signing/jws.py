@@ -45,7 +45,7 @@ from hospital.signing.errors import ReasonCode, SignatureInvalid
 __all__ = ["ALGORITHM", "Revocations", "SignatureVerifier", "Signer", "VerifiedSignature", "sign", "verify"]
 
 ALGORITHM = "ES256"
-TOKEN_TYPE = "JOSE"
+TOKEN_TYPE = "JOSE"  # nosec B105
 _MAX_TOKEN_CHARS = 1_000_000
 _MAX_CHAIN = 8
 # Signing input = header "." payload; the header is the same for every token of a signer, so its SHA-256 state is

@@ -20,8 +20,9 @@ from hospital.core.errors import AccessRefused, Conflict, InvalidInput, NotFound
 from hospital.core.events import publish
 from hospital.core.outbox import emit
 from hospital.core.retention import RetentionClass
+from hospital.identity.events import MayOpenSession
 from hospital.identity.models import User
-from hospital.identity.service import create_user, login_hash
+from hospital.identity.service import create_user, end_sessions, login_hash
 from hospital.institution.rules import check_department_approved
 from hospital.institution.service import approved_department_codes, require_licence_in_force
 from hospital.patients.rules import ResidentId, check_resident_id
@@ -148,6 +149,12 @@ async def staff_for_user(session: AsyncSession, user_id: uuid.UUID) -> StaffMemb
     return (await session.execute(select(StaffMember).where(StaffMember.user_id == user_id))).scalar_one_or_none()
 
 
+async def may_open_session(session: AsyncSession, ctx: HospitalContext, asked: MayOpenSession) -> bool:
+    """Answers identity's `MayOpenSession`: a suspended clinician logs in only once reinstated (STAFF-03)."""
+    member = await staff_for_user(session, asked.user_id)
+    return member is None or not member.suspended
+
+
 async def list_staff(session: AsyncSession) -> list[StaffMember]:
     return list((await session.execute(select(StaffMember).order_by(StaffMember.created_at))).scalars().all())  # type: ignore[arg-type]
 
@@ -174,6 +181,8 @@ async def set_suspension(session: AsyncSession, ctx: HospitalContext, actor: Act
     member.suspended, member.suspension_reason = suspended, (reason if suspended else None)
     if suspended:  # a suspended clinician's practice session ends now, not when its window runs out (FACE-02)
         await biometrics.end_practice_sessions(session, ctx, actor, member.user_id, reason="staff.suspended")
+        # and so do their log-in sessions: no token of theirs reads anything more (SEC-01, STAFF-03)
+        await end_sessions(session, ctx, actor, member.user_id, reason="staff.suspended")
     # signing revokes the certificate, or issues a new one on reinstatement
     await publish(session, ctx, SuspensionChanged(member.id, member.user_id, suspended, member.suspension_reason, actor))
     await emit(session, "staff.business", subject_type="staff", subject_id=member.id, version=member.version + 1,

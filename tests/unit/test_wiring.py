@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from hospital.biometrics.service import practice_session_open
 from hospital.config import Settings
 from hospital.context import HospitalContext, build_context
-from hospital.identity.events import MayCarryPracticeSession, OwnProfileSection
+from hospital.identity.events import MayCarryPracticeSession, MayOpenSession, OwnProfileSection
 from hospital.patients.service import profile_section
 from hospital.signing.service import on_admission, on_suspension_changed
 from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
+from hospital.staff.service import may_open_session
 from hospital.wiring import subscribers, wire
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +30,7 @@ def assert_wired(ctx: HospitalContext) -> None:
     assert registry.of(SuspensionChanged) == (on_suspension_changed,)
     assert registry.of(MayCarryPracticeSession) == (practice_session_open,)
     assert registry.of(OwnProfileSection) == (profile_section,)
+    assert registry.of(MayOpenSession) == (may_open_session,)
 
 
 @pytest.fixture
@@ -38,7 +40,8 @@ def unwired(tmp_path: Path) -> HospitalContext:
 
 def test_one_registry_holds_every_subscriber_and_each_event_has_one() -> None:
     registry = subscribers()
-    assert registry.events() == {ClinicianAdmitted, SuspensionChanged, MayCarryPracticeSession, OwnProfileSection}
+    assert registry.events() == {ClinicianAdmitted, SuspensionChanged, MayCarryPracticeSession, MayOpenSession,
+                                 OwnProfileSection}
     assert subscribers() is not registry  # a new registry per context, never a module global
 
 

@@ -55,4 +55,4 @@ class DoctorQueueController(Controller):
     @get("/queue", summary="The caller's visits still to be seen on a day (default today, China time), in order")
     async def queue(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     day: date | None = None) -> list[dict[str, Any]]:
-        return await views.doctor_queue(db_session, ctx, principal_of(request).user_id, day)
+        return await views.doctor_queue(db_session, ctx, actor_of(request), principal_of(request).user_id, day)

@@ -210,7 +210,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     await append_audit(session, actor, "visit.booked", subject_type="visit", subject_id=visit.id, rule_id="REV-06",
                        detail={"schedule_id": schedule.id, "queue_number": visit.queue_number, "mode": data.mode,
                                "prior_diagnosis_id": prior.id, "icd10_code": decision.icd10.code,
-                               "findings": [f.message for f in decision.findings]})
+                               "findings": [f.message for f in decision.findings]}, cipher=ctx.cipher)
     await emit(session, "visit.booked", subject_type="visit", subject_id=visit.id, version=visit.version,
                payload=await revisit_record(session, ctx, visit, signed=None),  # just booked: no record yet
                cipher=ctx.cipher)
@@ -312,5 +312,5 @@ async def move_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     await session.flush()
     await append_audit(session, actor, f"visit.{_DONE[action]}", subject_type="visit", subject_id=visit.id,
                        rule_id=rule_id, detail={"from": before, "to": target.value, "version": visit.version,
-                                                **(detail or {})})
+                                                **(detail or {})}, cipher=ctx.cipher)
     return target

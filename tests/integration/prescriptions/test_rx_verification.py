@@ -15,6 +15,7 @@ from cryptography import x509
 from litestar.testing import AsyncTestClient
 
 from hospital.context import HospitalContext
+from hospital.demo import DEMO_USERS
 from hospital.signing.ca import ClinicianIdentity, ClinicianRole, create_root_ca, generate_clinician_key
 from hospital.signing.cli import rx as rx_cli
 from hospital.signing.export import ReviewDecision, build_export_bundle, bundle_to_json, review_payload
@@ -145,12 +146,16 @@ async def test_a_suspended_doctor_signs_nothing_and_reinstatement_brings_a_new_c
     client: AsyncTestClient[Any], visit: Visit
 ) -> None:
     first = await written(client, visit)
+    in_session = await signing_doctor(client)
     admin = await login_as(client, "admin")
     staff_id = first["document"]["doctor"]["staff_id"]
     assert (await client.post(f"/api/staff/{staff_id}/suspension", headers=admin,
                               json={"reason": "暂停执业"})).status_code == 200
-    refused = await write(client, await signing_doctor(client), visit)
-    assert refused.status_code == 403 and refused.json()["rule_id"] == "STAFF-03"
+    refused = await write(client, in_session, visit)  # the suspension ended the session (SEC-01)
+    assert refused.status_code == 401 and refused.json()["rule_id"] == "SEC-01"
+    doctor = next(u for u in DEMO_USERS if u.role == "doctor")
+    again_in = await client.post("/api/auth/login", json={"username": doctor.username, "password": doctor.password})
+    assert again_in.status_code == 403 and again_in.json()["rule_id"] == "STAFF-03"
     assert (await client.delete(f"/api/staff/{staff_id}/suspension", headers=admin)).status_code == 200
     again = await write(client, await signing_doctor(client), visit)
     assert again.status_code == 201, again.text
