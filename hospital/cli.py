@@ -94,8 +94,8 @@ def _serve(host: str, port: int, seed: bool) -> None:
         if not load_connector_settings().configured and not settings.is_production:
             platform = DemoPlatform(settings)  # the demo reports to its own simulator (docs/connector.md)
     tls = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file} if settings.serves_tls else {}
-    uvicorn.run(create_app(settings, ctx, demo_platform=platform), host=host, port=port,  # type: ignore[arg-type]
-                log_level="info", **tls)
+    uvicorn.run(create_app(settings, ctx, demo_platform=platform), host=host, port=port, log_level="info",
+                **tls)  # type: ignore[arg-type]
 
 
 async def _seed(ctx: object) -> None:
