@@ -22,6 +22,7 @@ from hospital.config import Settings, load_settings
 from hospital.context import HospitalContext
 from hospital.core.problems import exception_handlers
 from hospital.db import create_engine, session_factory
+from hospital.demo import DemoSeed
 from hospital.health import health, ready
 from hospital.identity.api import IdentityController
 from hospital.institution.api import InstitutionController
@@ -57,8 +58,12 @@ def face_settings(settings: Settings) -> FaceSettings:
     return FaceSettings(workers=settings.face_workers, max_upload_bytes=settings.max_upload_bytes)
 
 
-def create_app(settings: Settings | None = None, ctx: HospitalContext | None = None) -> Litestar:
-    """Build the app. Migrations are not run here: `hospital serve` runs them first; tests build the schema."""
+def create_app(settings: Settings | None = None, ctx: HospitalContext | None = None, *,
+               seed_demo: bool = False) -> Litestar:
+    """Build the app. Migrations are not run here: `hospital serve` runs them first; tests build the schema.
+
+    The app answers `/health` as soon as it listens: the face pool loads dlib in its workers meanwhile and, with
+    `seed_demo`, the demo is seeded in the background; `/ready` reports both ("face_pool", "demo")."""
     settings = settings or load_settings()
     settings.check()
     ctx = wire(ctx) if ctx is not None else wired_context(settings)  # every area's subscribers (hospital/wiring.py)
@@ -71,16 +76,28 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         app.state.ctx = ctx
         install_readiness_probe(app.state, engine,
                                 ctx.connector_settings or load_connector_settings())
+        probes = app.state.readiness_probes = getattr(app.state, "readiness_probes", None) or {}
         own_pool = ctx.faces is None
         if own_pool:
-            ctx.faces = FacePool(face_settings(settings))
-            await ctx.faces.start()
+            pool = ctx.faces = FacePool(face_settings(settings))
+            pool.start_in_background()  # dlib loads in the workers (about 2 s) while the app already answers
+
+            async def face_pool_probe() -> str:
+                return "ok" if pool.warm else "starting"
+
+            probes["face_pool"] = face_pool_probe
         await start_signing(app.state.session_factory, ctx)  # the hospital CA: loaded, or created on first start
+        demo = DemoSeed(app.state.session_factory, ctx) if seed_demo else None
+        if demo is not None:
+            demo.start()
+            probes["demo"] = demo.probe
         open_video_calls(ctx, app.state.session_factory)
         open_security_scans(ctx, app.state.session_factory)  # SEC-02, every HOSPITAL_SECURITY_SCAN_INTERVAL
         try:
             yield
         finally:
+            if demo is not None:
+                await demo.stop()
             await close_security_scans(ctx)
             await close_video_calls(ctx)  # recordings are stored before the database and the face pool go
             if own_pool and ctx.faces is not None:

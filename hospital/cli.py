@@ -80,30 +80,8 @@ def _serve(host: str, port: int, seed: bool) -> None:
     settings.check()
     migrate(settings.resolved_database_url)
     ctx = wired_context(settings)  # the demo seed admits clinicians: signing issues their keys
-    if seed:
-        asyncio.run(_seed(ctx))
-    uvicorn.run(create_app(settings, ctx), host=host, port=port, log_level="info")
-
-
-async def _seed(ctx: object) -> None:
-    from hospital.biometrics.pool import FacePool
-    from hospital.biometrics.settings import FaceSettings
-    from hospital.context import HospitalContext
-    from hospital.db import create_engine, session_factory
-    from hospital.demo import seed_demo
-
-    assert isinstance(ctx, HospitalContext)
-    engine = create_engine(ctx.settings.resolved_database_url)
-    ctx.faces = FacePool(FaceSettings(workers=0))  # seeding enrols two faces inline, before the server's pool
-    try:
-        await ctx.faces.start()
-        async with session_factory(engine)() as session:
-            seeded = await seed_demo(session, ctx)
-        click.echo("demo data seeded" if seeded else "demo data already present")
-    finally:
-        await ctx.faces.close()
-        ctx.faces = None
-        await engine.dispose()
+    # The demo is seeded by the running app, in the background: /health answers at once, /ready once seeded.
+    uvicorn.run(create_app(settings, ctx, seed_demo=seed), host=host, port=port, log_level="info")
 
 
 @main.command()

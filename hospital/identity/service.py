@@ -16,7 +16,7 @@ from hospital.core.events import ask
 from hospital.identity import rules
 from hospital.identity.events import MayCarryPracticeSession
 from hospital.identity.models import User
-from hospital.identity.passwords import DUMMY_HASH, hash_password, verify_password
+from hospital.identity.passwords import DUMMY_HASH, hash_off_loop, verify_off_loop
 from hospital.identity.tokens import Principal
 
 __all__ = ["IssuedToken", "create_user", "get_user", "log_in", "login_hash", "renew_token"]
@@ -41,7 +41,7 @@ async def create_user(
     """Add a user to the caller's transaction (the caller audits and commits)."""
     rules.check_password_strength(password)
     user = User(role=role, display_name=display_name, login_hash=login_hash(ctx, username),
-                password_hash=hash_password(password))
+                password_hash=await hash_off_loop(password))
     session.add(user)
     await session.flush()
     return user
@@ -52,10 +52,10 @@ async def log_in(session: AsyncSession, ctx: HospitalContext, actor: Actor, user
     now = ctx.now()
     user = (await session.execute(select(User).where(User.login_hash == login_hash(ctx, username)))).scalar_one_or_none()
     if user is None:
-        verify_password(DUMMY_HASH, password)
+        await verify_off_loop(DUMMY_HASH, password)
         raise NotAuthenticated("wrong username or password")
     rules.check_not_locked(user.locked_until, now)
-    if not user.is_active or not verify_password(user.password_hash, password):
+    if not user.is_active or not await verify_off_loop(user.password_hash, password):
         user.failed_logins += 1
         user.locked_until = rules.failure_locks(user.failed_logins, ctx.settings.login_max_failures, now,
                                                 ctx.settings.login_lockout_seconds)
