@@ -31,6 +31,10 @@ _AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "retention": ("hospital.retention.cli", "retention",
                   "Retention of records (REC-02): EMR 15 years, chat and audio/video 3 years; the audit trail is kept."),
     "security": ("hospital.security.cli", "security", "Leak detection and security incidents (SEC-02)."),
+    "backup": ("hospital.backup.cli", "backup",
+               "Write the database and the blob store, consistent with each other, to one archive with a manifest."),
+    "restore": ("hospital.backup.cli", "restore",
+                "Restore an archive of `hospital backup` into an empty database and data directory, then migrate."),
 }
 
 

@@ -45,6 +45,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hospital.security",),
     ("hospital.models",),  # every table, for Alembic and for the jobs that read across all of them
     ("hospital.retention",),
+    ("hospital.backup",),  # dumps and restores every area's tables and blobs
     ("hospital.public",),
     ("connectors",),
     ("hospital.web", "hospital.health", "hospital.demo", "hospital.wiring", "hospital.app", "hospital.cli",
