@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
             demo.start()
             probes["demo"] = demo.probe
         open_video_calls(ctx, app.state.session_factory)
-        open_security_scans(ctx, app.state.session_factory)  # SEC-02, every HOSPITAL_SECURITY_SCAN_INTERVAL
+        open_security_scans(ctx, app.state.session_factory, engine)  # SEC-02: one replica per interval (lease)
         try:
             yield
         finally:

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,9 @@ from hospital.backup.values import FORMAT, ArchivedFile, Manifest
 from hospital.config import Settings
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import HospitalError
+from hospital.core.leases import job_lease, runner_name
 from hospital.db import create_engine, is_sqlite, migrate, session_factory
+from hospital.retention.service import PURGE_LEASE
 
 __all__ = ["BackupRefused", "RestoreReport", "key_check", "restore_backup", "take_backup"]
 
@@ -171,7 +173,25 @@ async def take_backup(settings: Settings, archive: Path) -> Manifest:
     engine_name = _engine_name(url)
     backup_id = str(uuid.uuid4())
     taken_at = datetime.now(UTC).isoformat(timespec="seconds")
-    await _record(settings, "backup.taken", {"backup_id": backup_id, "archive": archive.name})
+    engine = create_engine(url)
+    try:
+        # The retention purge's lease, held for the whole backup: no blob the snapshot names is purged meanwhile.
+        async with job_lease(engine, PURGE_LEASE, runner_name(), ttl=timedelta(hours=2),
+                             now=datetime.now(UTC)) as lease:
+            if not lease.held:
+                raise BackupRefused(f"a retention purge is running ({lease.holder or 'a runner'} holds its lease): "
+                                    "take the backup when it has ended")
+            await _record(settings, "backup.taken", {"backup_id": backup_id, "archive": archive.name})
+            return await _snapshot_and_archive(settings, archive, {
+                "format": FORMAT, "backup_id": backup_id, "taken_at": taken_at, "engine": engine_name,
+                "field_key_check": key_check(settings)})
+    finally:
+        await engine.dispose()
+
+
+async def _snapshot_and_archive(settings: Settings, archive: Path, head: dict[str, Any]) -> Manifest:
+    url = settings.resolved_database_url
+    engine_name = head["engine"]
     blob_root = settings.data_dir / "blobs"
     with tempfile.TemporaryDirectory(prefix="hospital-backup-") as scratch:
         dump = Path(scratch) / ("database.sqlite" if engine_name == "sqlite" else "database.pgdump")
@@ -180,10 +200,8 @@ async def take_backup(settings: Settings, archive: Path) -> Manifest:
             blobs, revision, counts = await asyncio.to_thread(_sqlite_summary, dump)
         else:
             blobs, revision, counts = await _postgres_snapshot(url, dump)
-        manifest = await asyncio.to_thread(_write_archive, archive, dump, blob_root, blobs, {
-            "format": FORMAT, "backup_id": backup_id, "taken_at": taken_at, "engine": engine_name,
-            "revision": revision, "field_key_check": key_check(settings), **counts})
-    return manifest
+        return await asyncio.to_thread(_write_archive, archive, dump, blob_root, blobs,
+                                       {**head, "revision": revision, **counts})
 
 
 def _write_archive(archive: Path, dump: Path, blob_root: Path, blobs: list[str], head: dict[str, Any]) -> Manifest:
