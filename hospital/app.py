@@ -10,7 +10,7 @@ from litestar.config.response_cache import ResponseCacheConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler, Message, Receive, Scope, Send
 
 from connectors.supervision.operations import install_readiness_probe
 from connectors.supervision.settings import load_connector_settings
@@ -20,6 +20,7 @@ from hospital.biometrics.pool import FacePool
 from hospital.biometrics.settings import FaceSettings
 from hospital.config import Settings, load_settings
 from hospital.context import HospitalContext
+from hospital.core.leases import runner_name
 from hospital.core.problems import exception_handlers
 from hospital.db import create_engine, session_factory
 from hospital.demo import DemoSeed
@@ -52,6 +53,26 @@ ROUTES: list[ControllerRouterHandler] = [
     SigningAdminController,
     ConnectorStatusController, *SECURITY_ROUTES, *PAGE_ROUTES, static_router(),
 ]
+
+
+def replica_header_middleware(app: ASGIApp) -> ASGIApp:
+    """Every HTTP response names the replica that served it (`X-Hospital-Replica`: HOSPITAL_REPLICA, else the host
+    name, and the process id): behind a proxy, an operator or a test sees where a request landed."""
+    name = runner_name().encode()
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def named(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-hospital-replica", name)]}
+            await send(message)
+
+        await app(scope, receive, named)
+
+    return middleware
 
 
 def face_settings(settings: Settings) -> FaceSettings:
@@ -109,7 +130,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         route_handlers=ROUTES,
         lifespan=[lifespan],
         dependencies={"db_session": Provide(provide_session), "ctx": Provide(provide_ctx, sync_to_thread=False)},
-        middleware=[request_id_middleware, auth_middleware],
+        middleware=[replica_header_middleware, request_id_middleware, auth_middleware],
         exception_handlers=exception_handlers,
         template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,

@@ -123,11 +123,14 @@ def test_the_compose_file_runs_one_host_behind_nginx_with_tls() -> None:
         assert services[app]["environment"]["HOSPITAL_ENV"] == "production"
         assert "hospital-data:/var/lib/hospital" in services[app]["volumes"]  # blobs and token key, shared
     conf = (DEPLOY / "nginx" / "hospital.conf").read_text()
-    upstreams = re.findall(r"^\s*server\s+([\w.-]+):8000", conf, re.M)
-    assert sorted(upstreams) == ["app-1", "app-2"]
+    upstreams = re.findall(r"^upstream (\w+) \{(.*?)^\}", conf, re.M | re.S)
+    servers = {name: re.findall(r"^\s*server\s+([\w.-]+):8000", body, re.M) for name, body in upstreams}
+    assert servers == {"hospital_app": ["app-1", "app-2"], "hospital_calls": ["app-1", "app-2"]}
     assert "listen 443 ssl" in conf and "proxy_set_header Upgrade $http_upgrade" in conf
-    directives = [line.split("#", 1)[0].strip() for line in conf.splitlines()]
-    assert not [d for d in directives if d.startswith(("ip_hash", "hash ", "sticky"))]  # no sticky sessions
+    # No sticky sessions: round robin for everything but a call's own requests, which go by the visit's id.
+    app_upstream = dict(upstreams)["hospital_app"]
+    assert not re.search(r"^\s*(ip_hash|hash|sticky)\b", app_upstream, re.M)
+    assert "hash $call_visit consistent;" in dict(upstreams)["hospital_calls"]
     assert "../nginx/hospital.conf:/etc/nginx/conf.d/default.conf:ro" in services["nginx"]["volumes"]
 
 
