@@ -70,6 +70,8 @@ class FacePool:
             self._warming = asyncio.gather(
                 *(loop.run_in_executor(self._executor, _worker.ping) for _ in range(self.workers))
             )
+        # Its outcome is read by `_run` and `warm`; a warm-up cancelled at shutdown is not an error to log.
+        self._warming.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._started = True
 
     @property
