@@ -34,6 +34,10 @@ _AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "conformance": ("hospital.conformance.cli", "conformance",
                     "The conformance kit: requirement → rule → test matrix, proof by removal, the scenario suite."),
     "video": ("hospital.video.cli", "video", "Video consultations: recordings that failed to store (REC-02)."),
+    "backup": ("hospital.backup.cli", "backup",
+               "Write the database and the blob store, consistent with each other, to one archive with a manifest."),
+    "restore": ("hospital.backup.cli", "restore",
+                "Restore an archive of `hospital backup` into an empty database and data directory, then migrate."),
 }
 
 
@@ -87,36 +91,15 @@ def _serve(host: str, port: int, seed: bool) -> None:
     ctx = wired_context(settings)  # the demo seed admits clinicians: signing issues their keys
     platform = None
     if seed:
-        asyncio.run(_seed(ctx))
         from connectors.supervision.demo import DemoPlatform
         from connectors.supervision.settings import load_connector_settings
 
         if not load_connector_settings().configured and not settings.is_production:
             platform = DemoPlatform(settings)  # the demo reports to its own simulator (docs/connector.md)
     tls = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file} if settings.serves_tls else {}
-    uvicorn.run(create_app(settings, ctx, demo_platform=platform), host=host, port=port, log_level="info",
-                **tls)  # type: ignore[arg-type]
-
-
-async def _seed(ctx: object) -> None:
-    from hospital.biometrics.pool import FacePool
-    from hospital.biometrics.settings import FaceSettings
-    from hospital.context import HospitalContext
-    from hospital.db import create_engine, session_factory
-    from hospital.demo import seed_demo
-
-    assert isinstance(ctx, HospitalContext)
-    engine = create_engine(ctx.settings.resolved_database_url)
-    ctx.faces = FacePool(FaceSettings(workers=0))  # seeding enrols two faces inline, before the server's pool
-    try:
-        await ctx.faces.start()
-        async with session_factory(engine)() as session:
-            seeded = await seed_demo(session, ctx)
-        click.echo("demo data seeded" if seeded else "demo data already present")
-    finally:
-        await ctx.faces.close()
-        ctx.faces = None
-        await engine.dispose()
+    # The demo is seeded by the running app, in the background: /health answers at once, /ready once seeded.
+    uvicorn.run(create_app(settings, ctx, seed_demo=seed, demo_platform=platform), host=host, port=port,
+                log_level="info", **tls)  # type: ignore[arg-type]
 
 
 @main.command()

@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hospital.security",),
     ("hospital.models",),  # every table, for Alembic and for the jobs that read across all of them
     ("hospital.retention",),
+    ("hospital.backup",),  # dumps and restores every area's tables and blobs
     ("hospital.public",),
     # The conformance kit reads the rule registry and drives the HTTP API of a running hospital: above the areas,
     # beside the connectors (neither imports the other).

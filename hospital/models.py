@@ -5,6 +5,7 @@ from __future__ import annotations
 from hospital.biometrics.models import FaceEnrolment, FaceVerification, PracticeSession
 from hospital.core.audit import AuditEntry
 from hospital.core.blobs import Blob
+from hospital.core.leases import JobLease
 from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import AuthSession, User
 from hospital.institution.models import Department, Licence, ServiceStop
@@ -32,6 +33,7 @@ __all__ = [
            "Dispensing",
            "FaceEnrolment",
            "FaceVerification",
+           "JobLease",
            "Licence",
            "MedicalRecord",
            "OutboxEvent",

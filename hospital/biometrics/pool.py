@@ -36,6 +36,7 @@ class FacePool:
         self.settings = settings
         self._executor: ProcessPoolExecutor | None = None
         self._started = False
+        self._warming: asyncio.Future[Any] | None = None
 
     @property
     def workers(self) -> int:
@@ -56,10 +57,36 @@ class FacePool:
             )
         self._started = True
 
+    def start_in_background(self) -> None:
+        """Start the workers without waiting for them to load dlib (the app serves meanwhile): jobs queue behind
+        the warm-up, and `warm` tells when it is over (the readiness probe)."""
+        if self._started:
+            return
+        if self.workers == 0:
+            self._warming = asyncio.ensure_future(asyncio.to_thread(_import_engine_and_warm_up))
+        else:
+            self._executor = self._new_executor()
+            loop = asyncio.get_running_loop()
+            self._warming = asyncio.gather(
+                *(loop.run_in_executor(self._executor, _worker.ping) for _ in range(self.workers))
+            )
+        # Its outcome is read by `_run` and `warm`; a warm-up cancelled at shutdown is not an error to log.
+        self._warming.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._started = True
+
+    @property
+    def warm(self) -> bool:
+        """The workers have loaded the engine (always, after `start`)."""
+        return self._started and (self._warming is None or (self._warming.done() and not self._warming.cancelled()
+                                                             and self._warming.exception() is None))
+
     async def close(self) -> None:
         """Stop the workers; queued jobs are cancelled, running ones finish first."""
         executor, self._executor = self._executor, None
         self._started = False
+        warming, self._warming = self._warming, None
+        if warming is not None and not warming.done():
+            warming.cancel()
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
 
@@ -117,6 +144,8 @@ class FacePool:
         return await self._run(_worker.verify_frame_job, template, rgb, self.settings)
 
     async def _run(self, job: Callable[..., T], *args: Any) -> T:
+        if self._warming is not None and not self._warming.done():
+            await asyncio.shield(self._warming)  # a failed warm-up raises here, as `start` would have
         if self.workers == 0:
             return job(*args)
         executor = self._executor

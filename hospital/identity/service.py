@@ -16,7 +16,7 @@ from hospital.core.events import ask
 from hospital.identity import rules
 from hospital.identity.events import MayCarryPracticeSession, MayOpenSession
 from hospital.identity.models import AuthSession, User
-from hospital.identity.passwords import DUMMY_HASH, hash_password, verify_password
+from hospital.identity.passwords import DUMMY_HASH, hash_off_loop, verify_off_loop
 from hospital.identity.tokens import Principal
 
 __all__ = ["IssuedToken", "change_password", "create_user", "end_sessions", "get_user", "log_in", "log_out", "login_hash",
@@ -42,7 +42,7 @@ async def create_user(
     """Add a user to the caller's transaction (the caller audits and commits)."""
     rules.check_password_strength(password)
     user = User(role=role, display_name=display_name, login_hash=login_hash(ctx, username),
-                password_hash=hash_password(password))
+                password_hash=await hash_off_loop(password))
     session.add(user)
     await session.flush()
     return user
@@ -53,10 +53,10 @@ async def log_in(session: AsyncSession, ctx: HospitalContext, actor: Actor, user
     now = ctx.now()
     user = (await session.execute(select(User).where(User.login_hash == login_hash(ctx, username)))).scalar_one_or_none()
     if user is None:
-        verify_password(DUMMY_HASH, password)
+        await verify_off_loop(DUMMY_HASH, password)
         raise NotAuthenticated("wrong username or password")
     rules.check_not_locked(user.locked_until, now)
-    if not user.is_active or not verify_password(user.password_hash, password):
+    if not user.is_active or not await verify_off_loop(user.password_hash, password):
         user.failed_logins += 1
         user.locked_until = rules.failure_locks(user.failed_logins, ctx.settings.login_max_failures, now,
                                                 ctx.settings.login_lockout_seconds)
@@ -141,10 +141,10 @@ async def change_password(session: AsyncSession, ctx: HospitalContext, actor: Ac
                           current_password: str, new_password: str) -> None:
     """Change the caller's password; every session of theirs ends, this one too (log in with the new password)."""
     user = await session.get(User, principal.user_id)
-    if user is None or not verify_password(user.password_hash, current_password):
+    if user is None or not await verify_off_loop(user.password_hash, current_password):
         raise AccessRefused("SEC-01", "the current password is wrong")
     rules.check_password_strength(new_password)
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_off_loop(new_password)
     user.touch()
     await append_audit(session, actor, "user.password_changed", subject_type="user", subject_id=user.id,
                        rule_id="SEC-01")

@@ -9,6 +9,7 @@ open and it is the session's current token (`identity.sessions`, on every reques
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,8 +52,17 @@ def load_or_create_signing_key(path: Path) -> ec.EllipticCurvePrivateKey:
     path.parent.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    path.touch(mode=0o600)
-    path.write_bytes(pem)
+    # Replicas sharing the data directory may start together: the first key linked into place wins and every
+    # process uses it (a plain write would let the last one overwrite a key another replica already signs with).
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
+    partial.touch(mode=0o600)
+    partial.write_bytes(pem)
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        return load_or_create_signing_key(path)
+    finally:
+        partial.unlink()
     return key
 
 

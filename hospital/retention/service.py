@@ -30,7 +30,11 @@ from hospital.visits.booking.models import Visit
 from hospital.visits.encounter.models import ChatMessage, MedicalRecord
 from hospital.visits.intake.models import PriorDiagnosisRecord
 
-__all__ = ["DueRecord", "PurgeReport", "find_due", "purge_due"]
+__all__ = ["PURGE_LEASE", "DueRecord", "PurgeReport", "find_due", "purge_due"]
+
+# The job lease (hospital/core/leases.py) a purge holds while it runs; a backup holds it too, so no blob its
+# database snapshot names is deleted before the backup has copied it.
+PURGE_LEASE = "retention-purge"
 
 
 @dataclass(frozen=True, slots=True)

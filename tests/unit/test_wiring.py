@@ -95,7 +95,11 @@ def test_the_security_scan_command_runs_with_a_wired_context(monkeypatch: pytest
 def test_the_retention_purge_command_runs_with_a_wired_context(monkeypatch: pytest.MonkeyPatch,
                                                                operator_env: dict[str, Any]) -> None:
     from hospital.cli import main
+    from hospital.db import migrate
     from hospital.retention import service as purge
+
+    # The purge takes its job lease (a row) before it works: the operator's database is migrated.
+    migrate(f"sqlite+aiosqlite:///{Path(operator_env['HOSPITAL_DATA_DIR']) / 'hospital.db'}")
 
     seen: list[HospitalContext] = []
 
