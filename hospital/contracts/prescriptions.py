@@ -82,6 +82,7 @@ class DocumentItem(Part, kw_only=True):
     dose_unit: str
     times_per_day: int
     interval_days: int = 1
+    frequency: str = ""  # qd, bid, tid, qid, qn, qw, biw, q3d, prn (the code the rules checked)
     days_supply: int
     quantity_packs: int
     pack: str  # "28 tablet"

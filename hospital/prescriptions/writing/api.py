@@ -37,6 +37,7 @@ class ItemBody(msgspec.Struct, forbid_unknown_fields=True):
     interval_days: Annotated[int, msgspec.Meta(ge=1, le=31)] = 1
     dose_unit: Annotated[str, msgspec.Meta(max_length=16)] | None = None
     usage: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    frequency: Annotated[str, msgspec.Meta(max_length=8)] | None = None  # qd bid tid qid qn qw biw q3d prn
 
 
 class PrescriptionBody(msgspec.Struct, forbid_unknown_fields=True):

@@ -11,7 +11,7 @@ Its fields, all present in every prescription:
     prior_diagnosis {icd10, name, institution, diagnosed_on}      the offline diagnosis this revisit continues (RX-01)
     diagnoses      [{icd10, name}]
     items          [{drug_code, name_zh, generic_name, strength, dose_per_time, dose_unit, times_per_day,
-                     interval_days, days_supply, quantity_packs, pack, unit_price_cny, amount_cny, usage}]
+                     interval_days, frequency, days_supply, quantity_packs, pack, unit_price_cny, amount_cny, usage}]
     total_cny, long_prescription_reason, guardian_present
     doctor         {staff_id, name, title, certificate_serial}
     face_verification {practice_session_id, verified_at}          the verification the signature rests on (FACE-03)
@@ -49,6 +49,7 @@ class ItemInput:
     interval_days: int = 1
     dose_unit: str | None = None  # default: the drug's dose unit
     usage: str = ""  # 用法, e.g. "口服，早餐后"
+    frequency: str | None = None  # qd, bid, … (writing.values.PrescribedItem); default: read from times/interval
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +76,8 @@ def prescribed_items(draft: DraftInput, formulary: Formulary) -> tuple[Prescribe
             raise InvalidInput(f"give the dose unit for {line.drug_code!r}")
         items.append(PrescribedItem(drug_code=line.drug_code, dose_per_time=line.dose_per_time, dose_unit=unit,
                                     times_per_day=line.times_per_day, days_supply=line.days_supply,
-                                    quantity_packs=line.quantity_packs, interval_days=line.interval_days))
+                                    quantity_packs=line.quantity_packs, interval_days=line.interval_days,
+                                    frequency=line.frequency))
     return tuple(items)
 
 
@@ -93,6 +95,7 @@ def _item(item: PrescribedItem, line: ItemInput, drug: Drug) -> dict[str, Any]:
         "drug_code": drug.code, "name_zh": drug.name_zh, "generic_name": drug.generic_name,
         "strength": f"{drug.strength} {drug.strength_unit}", "dose_per_time": str(item.dose_per_time),
         "dose_unit": item.dose_unit, "times_per_day": item.times_per_day, "interval_days": item.interval_days,
+        "frequency": str(item.frequency_code or ""),
         "days_supply": item.days_supply, "quantity_packs": item.quantity_packs,
         "pack": f"{drug.pack_size} {drug.dispensing_unit}", "unit_price_cny": f"{drug.price_cny:.2f}",
         "amount_cny": f"{drug.price_cny * item.quantity_packs:.2f}", "usage": line.usage.strip(),

@@ -92,6 +92,7 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
         prior_diagnoses_icd10=(prior.icd10_code,), issued_on=issued_on, patient_birth_date=patient.birth_date,
         origin=draft.origin, prescriber_id=str(member.id), validity_days=draft.validity_days,
         long_prescription_reason=draft.long_prescription_reason, guardian_recorded=visit.guardian is not None,
+        allergy_statement=True,
         current_effective_items=await _items_in_effect(session, ctx, visit.patient_user_id, issued_on)), formulary)
     refusals = blocking(findings)
     if refusals:

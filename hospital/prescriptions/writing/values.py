@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from hospital.prescriptions.formulary.values import FREQUENCIES, Frequency, Impairment
+
+CHILD_AGE_LIMIT = 14  # 儿科诊疗范围: under 14 a patient is dosed as a child (per kg, the label's age limits)
+
 __all__ = [
+    "CHILD_AGE_LIMIT",
     "DraftOrigin",
     "PrescribedItem",
     "PrescriptionDraft",
@@ -43,7 +48,10 @@ class DraftOrigin(enum.StrEnum):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PrescribedItem:
     """One line of a prescription: `dose_per_time` in `dose_unit`, `times_per_day` on each dosing day,
-    a dosing day every `interval_days` days (7 for a weekly tablet), for `days_supply` days."""
+    a dosing day every `interval_days` days (7 for a weekly tablet), for `days_supply` days. `frequency` is the
+    code the doctor chose (qd, bid, … `Frequency`); without one it is read from the times and the interval.
+    For biw, `times_per_day` counts the two doses of each 7 days (never two on one day); for prn it is the most
+    a day."""
 
     drug_code: str
     dose_per_time: Decimal
@@ -52,10 +60,38 @@ class PrescribedItem:
     days_supply: int
     quantity_packs: int
     interval_days: int = 1
+    frequency: str | None = None
 
     @property
-    def average_daily_dose(self) -> Decimal:
-        return self.dose_per_time * self.times_per_day / self.interval_days
+    def frequency_code(self) -> Frequency | None:
+        """The item's frequency: the code written, or the one its times and interval spell; None when neither."""
+        if self.frequency is not None:
+            return Frequency(self.frequency) if self.frequency in {f.value for f in Frequency} else None
+        return next((f for f in (Frequency.QD, Frequency.BID, Frequency.TID, Frequency.QID, Frequency.QW,
+                                 Frequency.Q3D)
+                     if (FREQUENCIES[f].times_per_day, FREQUENCIES[f].interval_days)
+                     == (self.times_per_day, self.interval_days)), None)
+
+    @property
+    def most_in_one_day(self) -> int:
+        """The most doses taken on one calendar day."""
+        code = self.frequency_code
+        most = FREQUENCIES[code].most_in_one_day if code is not None else None
+        return most if most is not None else self.times_per_day
+
+    @property
+    def doses_in_seven_days(self) -> int:
+        """The most doses in any 7 consecutive days (a dosing day every `interval_days` days)."""
+        return self.times_per_day * -(-7 // max(1, self.interval_days))
+
+    @property
+    def daily_dose(self) -> Decimal:
+        """The dose taken on a dosing day (not an average over the interval: a weekly 70 mg is 70 mg that day)."""
+        return self.dose_per_time * self.most_in_one_day
+
+    @property
+    def weekly_dose(self) -> Decimal:
+        return self.dose_per_time * self.doses_in_seven_days
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +101,10 @@ class PrescriptionDraft:
     `diagnoses_icd10` are this visit's diagnoses; `prior_diagnoses_icd10` the confirmed diagnoses made at a
     physical institution (REV-01). `current_effective_items` are drug codes from the patient's prescriptions
     still in effect. `patient_allergies` holds ATC codes or prefixes, substance names or allergen group
-    names (e.g. "penicillin", "青霉素").
+    names (e.g. "penicillin", "青霉素"); `allergy_statement` says whether the visit has one at all (a list, or
+    "no known allergies"): without one nothing is prescribed. The patient's state (`pregnant`, `lactating`,
+    `renal`, `hepatic`, `weight_kg`) comes from the visit's safety context; `prescriber_antimicrobial_grade`
+    is the doctor's 抗菌药物处方权 recorded at admission.
     """
 
     items: tuple[PrescribedItem, ...]
@@ -80,6 +119,13 @@ class PrescriptionDraft:
     guardian_recorded: bool = False
     patient_allergies: tuple[str, ...] = ()
     current_effective_items: tuple[str, ...] = ()
+    allergy_statement: bool
+    pregnant: bool = False
+    lactating: bool = False
+    renal: Impairment = Impairment.NONE
+    hepatic: Impairment = Impairment.NONE
+    weight_kg: Decimal | None = None
+    prescriber_antimicrobial_grade: str | None = None
 
     @property
     def patient_age_years(self) -> int:

@@ -153,4 +153,7 @@ async def test_a_child_under_six_needs_a_recorded_guardian(client: AsyncTestClie
     refused = await write(client, doctor, await make_visit(session, ctx))
     assert refused.status_code == 422 and "REV-05" in refused.json()["rule_ids"]
     with_guardian = await make_visit(session, ctx, guardian={"name": "张母", "relation": "mother"})
-    assert (await write(client, doctor, with_guardian)).status_code == 201
+    # with a guardian the child is dosed as a child: amlodipine is not for children under 6 (RX-03)
+    dosed = await write(client, doctor, with_guardian)
+    assert dosed.status_code == 422 and "REV-05" not in dosed.json()["rule_ids"], dosed.text
+    assert "not for children under 6" in dosed.text

@@ -41,6 +41,7 @@ def item(formulary: Formulary) -> ItemFactory:
         packs: int | None = None,
         interval: int = 1,
         unit: str | None = None,
+        frequency: str | None = None,
     ) -> PrescribedItem:
         drug = formulary.get(code)
         dose_unit = unit or (drug.dose_unit if drug else "mg")
@@ -57,6 +58,7 @@ def item(formulary: Formulary) -> ItemFactory:
             days_supply=days,
             quantity_packs=packs,
             interval_days=interval,
+            frequency=frequency,
         )
 
     return build
@@ -75,6 +77,7 @@ def draft() -> DraftFactory:
             "patient_birth_date": date(1961, 5, 20),
             "origin": "clinician",
             "prescriber_id": "doctor-0001",
+            "allergy_statement": True,
         }
         fields.update(overrides)
         return PrescriptionDraft(**fields)
