@@ -123,6 +123,8 @@ class PrescriptionDocument(Part, kw_only=True):
     guardian_present: bool
     doctor: DocumentDoctor
     face_verification: DocumentFaceVerification
+    origin: str = ""  # RX-07: recorded by the server ("clinician"), never sent by a client
+    draft_sha256: str = ""  # RX-07: the canonical hash of the draft the doctor's dry run checked
 
 
 class PrescriptionSubmitted(Payload, kw_only=True):

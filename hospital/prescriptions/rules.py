@@ -60,12 +60,17 @@ _DELIVERY_MOVES = {
 }
 
 
-@rule("RX-07", "A prescription exists only once its doctor signs it by an explicit action",
+@rule("RX-07", "A prescription exists only once its doctor checked the draft and signs that very draft",
       source="PD 17 严禁使用人工智能等自动生成处方; SP 实名认证")
-def check_signed_by_hand(signature_confirmed: bool) -> None:
-    if not signature_confirmed:
-        raise RuleViolation("RX-07", "the doctor signs by an explicit action: confirm the signature "
-                                     "(signature_confirmed: true); nothing creates prescriptions on its own")
+def check_signed_by_hand(named_sha256: str, draft_sha256: str, dry_run_found: bool) -> None:
+    """Signing names the hash the dry run returned, the draft signed is the one checked, and the dry run is the
+    doctor's own, recent and unused; nothing creates prescriptions on its own."""
+    if named_sha256 != draft_sha256:
+        raise RuleViolation("RX-07", "the draft signed is not the draft checked: run the check "
+                                     "(POST …/prescriptions/check) on this draft and sign with its draft_sha256")
+    if not dry_run_found:
+        raise RuleViolation("RX-07", "no recent dry run of this draft by you in this visit: check the draft "
+                                     "(POST …/prescriptions/check) before signing it")
 
 
 @rule("RX-06", "A prescription is reviewed by a pharmacist, never by its prescriber nor by a doctor",

@@ -1,6 +1,7 @@
 // The doctor writes and signs a prescription in the visit (RX-01 … RX-05, RX-07, FACE-03). The prescription rules
-// run on the server when the doctor signs: a blocking finding refuses with every finding listed here, beside
-// the form, and nothing is signed; warnings are kept for the pharmacist and shown on the signed prescription.
+// run on the server first as a dry run (POST …/check): a blocking finding is listed here, beside the form, and
+// nothing is signed; warnings are shown before signing and kept for the pharmacist. Signing sends the draft with
+// the hash the dry run returned for it.
 import { api } from "./api.js";
 import { money, t } from "./i18n.js";
 import { findingsNode, prescriptionList } from "./prescriptions.js";
@@ -37,7 +38,7 @@ function itemFieldset(list, initial = {}) {
       h("option", { value: d.code }, `${d.name_zh} ${d.strength}`))));
   const dose = h("input", { type: "number", min: "0", step: "any", required: true, inputmode: "decimal" });
   const times = h("input", { type: "number", min: "1", max: "24", required: true, value: "1" });
-  const days = h("input", { type: "number", min: "1", max: "366", required: true, value: "28" });
+  const days = h("input", { type: "number", min: "1", max: "366", required: true, value: "7" });  // 处方管理办法 第十九条
   const packs = h("input", { type: "number", min: "1", max: "1000", required: true });
   const usage = h("input", { maxlength: 200, placeholder: t("rxform.usage_example") });
   const hint = h("span", { class: "hint", "aria-live": "polite" });
@@ -117,7 +118,7 @@ export async function mountDoctorPrescriptions(root, visit, { open }) {
     const items = h("div", {}, (doc ? doc.items : [{}]).map((item) => itemFieldset(list, item)));
     const add = h("button", { type: "button", class: "secondary" }, t("rxform.add"));
     add.addEventListener("click", () => items.append(itemFieldset(list)));
-    const validity = h("input", { type: "number", min: "1", max: "30", value: String(doc ? doc.validity_days : 3), required: true });
+    const validity = h("input", { type: "number", min: "1", max: "30", value: String(doc ? doc.validity_days : 1), required: true });
     const longReason = h("input", { maxlength: 500, value: doc && doc.long_prescription_reason ? doc.long_prescription_reason : "" });
     const confirmBox = h("input", { type: "checkbox", required: true, id: "rx-confirm" });
     const findingsArea = h("div", { "aria-live": "assertive", "data-testid": "rx-findings" });
@@ -131,21 +132,39 @@ export async function mountDoctorPrescriptions(root, visit, { open }) {
       h("label", { class: "check" }, confirmBox, h("span", {}, t("rxform.confirm"))),
       h("div", { class: "actions" }, h("button", { type: "submit" }, t("rxform.sign"))));
     clear(formArea, form);
+    // RX-07: the draft is checked first (a dry run: every rule, nothing signed); signing names the hash of that
+    // very draft. Blocking findings stop here; warnings are shown and the doctor signs with a second click.
+    let checked = null;
     bindForm(form, async () => {
-      clear(findingsArea);
       const body = {
         diagnoses: [{ icd10: icd.value.trim().toUpperCase(), name: name.value.trim() }],
         items: [...items.children].map((box) => box.item()),
         validity_days: Number(validity.value), long_prescription_reason: longReason.value.trim() || null,
-        signature_confirmed: confirmBox.checked, origin: "clinician",
       };
       const path = revisionOf ? `/api/prescriptions/${revisionOf.prescription_id}/revisions` : `/api/visits/${visit.visit_id}/prescriptions`;
+      const text = JSON.stringify(body);
+      if (!checked || checked.text !== text) {
+        clear(findingsArea);
+        const result = await api(`${path}/check`, { method: "POST", json: body });
+        if (!result.signable) {
+          clear(findingsArea, findingsNode(result.findings.filter((f) => f.severity === "block"), { heading: t("rxform.refused") }));
+          checked = null;
+          return;
+        }
+        checked = { text, hash: result.draft_sha256 };
+        if (result.findings.some((f) => f.severity === "warn")) {
+          clear(findingsArea, findingsNode(result.findings, { heading: t("rxform.checked_warnings") }));
+          return;
+        }
+        if (result.findings.length) clear(findingsArea, findingsNode(result.findings, { heading: t("rxform.checked") }));
+      }
       try {
-        const rx = await api(path, { method: "POST", json: body });
+        const rx = await api(path, { method: "POST", json: { ...body, draft_sha256: checked.hash } });
         clear(formArea, h("div", { class: "notice", role: "status" }, t("rxform.signed", { number: rx.prescription_number })));
         await refresh();
       } catch (error) {
-        // The rules refused: every finding beside the form, nothing signed.
+        // The rules refused at signing (the visit changed meanwhile): every finding beside the form, nothing signed.
+        checked = null;
         const findings = error.problem && error.problem.findings;
         if (findings) clear(findingsArea, findingsNode(findings, { heading: t("rxform.refused") }));
         throw error;

@@ -15,6 +15,7 @@ Its fields, all present in every prescription:
     total_cny, long_prescription_reason, guardian_present
     doctor         {staff_id, name, title, certificate_serial}
     face_verification {practice_session_id, verified_at}          the verification the signature rests on (FACE-03)
+    origin, draft_sha256        recorded by the server (RX-07): "clinician", and the hash of the dry-run draft
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from typing import Any
 from hospital.core.errors import InvalidInput
 from hospital.prescriptions.formulary.values import Drug, Formulary
 from hospital.prescriptions.writing.values import PrescribedItem
+from hospital.signing.canonical import payload_sha256
 
-__all__ = ["DiagnosisInput", "DraftInput", "ItemInput", "build_payload", "prescribed_items", "total_cny",
-           "valid_until"]
+__all__ = ["DiagnosisInput", "DraftInput", "ItemInput", "build_payload", "draft_sha256", "prescribed_items",
+           "total_cny", "valid_until"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +62,26 @@ class DraftInput:
     items: tuple[ItemInput, ...]
     validity_days: int = 1
     long_prescription_reason: str | None = None
-    origin: str = "clinician"  # RX-07: anything else (ai, auto, import) is refused
-    signature_confirmed: bool = False  # RX-07: the doctor's explicit act of signing
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value.is_finite() else str(value)
+
+
+def draft_sha256(draft: DraftInput, *, visit_id: str, supersedes_id: str | None) -> str:
+    """The canonical hash of a draft (RX-07): what the dry run checked and signing must name. Covers every field
+    the doctor wrote, the visit, and the version a revision replaces; a changed dose is a different draft."""
+    body = {
+        "visit_id": visit_id, "supersedes_id": supersedes_id,
+        "diagnoses": [{"icd10": d.icd10.strip().upper(), "name": d.name.strip()} for d in draft.diagnoses],
+        "items": [{"drug_code": i.drug_code, "dose_per_time": _decimal_text(i.dose_per_time),
+                   "times_per_day": i.times_per_day, "days_supply": i.days_supply, "quantity_packs": i.quantity_packs,
+                   "interval_days": i.interval_days, "dose_unit": i.dose_unit, "usage": i.usage.strip(),
+                   "frequency": i.frequency} for i in draft.items],
+        "validity_days": draft.validity_days,
+        "long_prescription_reason": (draft.long_prescription_reason or "").strip() or None,
+    }
+    return payload_sha256(body)
 
 
 def prescribed_items(draft: DraftInput, formulary: Formulary) -> tuple[PrescribedItem, ...]:
@@ -105,7 +125,8 @@ def _item(item: PrescribedItem, line: ItemInput, drug: Drug) -> dict[str, Any]:
 def build_payload(*, number: str, revision: int, supersedes: str | None, issued_at: datetime, issued_on: date,
                   hospital: str, visit: dict[str, Any], patient: dict[str, Any], prior_diagnosis: dict[str, Any],
                   draft: DraftInput, items: Sequence[PrescribedItem], formulary: Formulary,
-                  guardian_present: bool, doctor: dict[str, Any], face_verification: dict[str, Any]) -> dict[str, Any]:
+                  guardian_present: bool, doctor: dict[str, Any], face_verification: dict[str, Any],
+                  origin: str, checked_draft_sha256: str) -> dict[str, Any]:
     """The document the doctor signs (fields in the module docstring)."""
     lines = []
     for item, line in zip(items, draft.items, strict=True):
@@ -131,4 +152,6 @@ def build_payload(*, number: str, revision: int, supersedes: str | None, issued_
         "guardian_present": guardian_present,
         "doctor": doctor,
         "face_verification": face_verification,
+        "origin": origin,
+        "draft_sha256": checked_draft_sha256,
     }

@@ -111,14 +111,27 @@ def amlodipine(**changes: Any) -> dict[str, Any]:
 def rx_body(*items: dict[str, Any], diagnoses: tuple[tuple[str, str], ...] = (("I10", "原发性高血压"),),
             **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"diagnoses": [{"icd10": c, "name": n} for c, n in diagnoses],
-                            "items": list(items) or [amlodipine()], "signature_confirmed": True}
+                            "items": list(items) or [amlodipine()]}
     body.update(changes)
     return body
 
 
-async def write(client: AsyncTestClient[Any], doctor: dict[str, str], visit: Visit, body: dict[str, Any] | None = None
-                ) -> Any:
-    return await client.post(f"/api/visits/{visit.id}/prescriptions", headers=doctor, json=body or rx_body())
+async def checked_and_signed(client: AsyncTestClient[Any], doctor: dict[str, str], path: str,
+                             body: dict[str, Any]) -> Any:
+    """The doctor's two steps (RX-07): the dry run at `path`/check, then signing at `path` naming its hash (a
+    draft the dry run refuses is signed without one, and the rules refuse it naming their rule). A refused dry
+    run (not the visit's doctor, a closed visit, a suspended doctor) is returned as the answer."""
+    checked = await client.post(f"{path}/check", headers=doctor, json=body)
+    if checked.status_code != 200:
+        return checked
+    digest = checked.json()["draft_sha256"] if checked.json()["signable"] else None
+    return await client.post(path, headers=doctor, json={**body, **({"draft_sha256": digest} if digest else {})})
+
+
+async def write(client: AsyncTestClient[Any], doctor: dict[str, str], visit: Visit | str,
+                body: dict[str, Any] | None = None) -> Any:
+    visit_id = visit if isinstance(visit, str) else visit.id
+    return await checked_and_signed(client, doctor, f"/api/visits/{visit_id}/prescriptions", body or rx_body())
 
 
 @pytest.fixture
