@@ -29,6 +29,7 @@ __all__ = [
     "PrescriptionDocument",
     "PrescriptionReviewed",
     "PrescriptionSubmitted",
+    "PrescriptionVoided",
 ]
 
 DispensingStatus = Literal["dispensed", "shipped", "delivered"]
@@ -205,6 +206,18 @@ class DeliveryUpdated(Payload, kw_only=True):
     history: list[DeliveryStep] = []
 
 
+class PrescriptionVoided(Payload, kw_only=True):
+    """`prescription.voided` (subject: the prescription): its visit was terminated or cancelled before a pharmacist
+    decided it, so it never takes effect (RX-06, REV-04)."""
+
+    prescription_id: str
+    prescription_number: str
+    visit_id: str
+    visit_state: str  # terminated | cancelled
+    voided_at: AwareDatetime
+    status: Literal["voided"] = "voided"
+
+
 class CatalogueDrug(Part, kw_only=True):
     code: str
     name_zh: str
@@ -230,6 +243,7 @@ EVENTS: dict[str, type[Payload]] = {
     "prescription.submitted": PrescriptionSubmitted,
     "prescription.approved": PrescriptionReviewed,
     "prescription.rejected": PrescriptionReviewed,
+    "prescription.voided": PrescriptionVoided,
     "dispensing.dispensed": Dispensed,
     "dispensing.delivery_updated": DeliveryUpdated,
     "formulary.catalogue": FormularyCatalogue,

@@ -1,7 +1,8 @@
 """A prescription's life after signing (RX-06, RX-08): review, revision, dispensing, delivery. Pure.
 
     pending_review ──approve──▶ approved ──dispense (once)──▶ dispensing: dispensed ─▶ shipped ─▶ delivered
-          └────────reject─────▶ rejected ──revise──▶ a new version, pending_review (the old one is kept)
+          ├────────reject─────▶ rejected ──revise──▶ a new version, pending_review (the old one is kept)
+          └─the visit is terminated or cancelled─▶ voided (and an approved one of such a visit is not dispensed)
 
 There is no stored draft: the draft is the doctor's form, and it becomes a prescription only when the doctor
 signs it (RX-07, FACE-03). The states are stored in `models.py`; each sub-area's service calls the checks for
@@ -33,6 +34,7 @@ __all__ = [
     "check_reviewer",
     "check_revisable",
     "check_signed_by_hand",
+    "check_visit_not_ended",
     "next_delivery_status",
 ]
 
@@ -41,6 +43,7 @@ class PrescriptionStatus(enum.StrEnum):
     PENDING_REVIEW = "pending_review"
     APPROVED = "approved"  # in effect (RX-06)
     REJECTED = "rejected"  # back to the doctor with reasons
+    VOIDED = "voided"  # its visit was terminated or cancelled before a pharmacist decided it (never in effect)
 
 
 class DispensingStatus(enum.StrEnum):
@@ -98,6 +101,17 @@ def check_decision(decision: str, reasons: Sequence[str]) -> ReviewDecision:
     if chosen is ReviewDecision.REJECT and not any(r.strip() for r in reasons):
         raise RuleViolation("RX-06", "a rejected prescription goes back to the doctor with the reasons")
     return chosen
+
+
+ENDED_VISIT_STATES = frozenset({"terminated", "cancelled"})
+
+
+@rule("RX-06", "A prescription of a terminated or cancelled visit is neither approved nor dispensed",
+      source="PD 15 (停止诊疗并转线下); PD 17 处方经药师审核后方可生效")
+def check_visit_not_ended(visit_state: str) -> None:
+    if visit_state in ENDED_VISIT_STATES:
+        raise RuleViolation("RX-06", f"the visit of this prescription was {visit_state}: the patient is referred "
+                                     "offline and nothing written in it takes effect", visit_state=visit_state)
 
 
 @rule("RX-06", "Only a rejected prescription is revised, once, by its doctor; the old version is kept",

@@ -15,8 +15,10 @@ from hospital.config import Settings
 from hospital.context import HospitalContext, build_context
 from hospital.identity.events import MayCarryPracticeSession, OwnProfileSection
 from hospital.patients.service import profile_section
+from hospital.prescriptions.review.service import on_visit_ended
 from hospital.signing.service import on_admission, on_suspension_changed
 from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
+from hospital.visits.booking.events import VisitEnded
 from hospital.wiring import subscribers, wire
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +31,7 @@ def assert_wired(ctx: HospitalContext) -> None:
     assert registry.of(SuspensionChanged) == (on_suspension_changed,)
     assert registry.of(MayCarryPracticeSession) == (practice_session_open,)
     assert registry.of(OwnProfileSection) == (profile_section,)
+    assert registry.of(VisitEnded) == (on_visit_ended,)
 
 
 @pytest.fixture
@@ -38,7 +41,8 @@ def unwired(tmp_path: Path) -> HospitalContext:
 
 def test_one_registry_holds_every_subscriber_and_each_event_has_one() -> None:
     registry = subscribers()
-    assert registry.events() == {ClinicianAdmitted, SuspensionChanged, MayCarryPracticeSession, OwnProfileSection}
+    assert registry.events() == {ClinicianAdmitted, SuspensionChanged, MayCarryPracticeSession, OwnProfileSection,
+                                 VisitEnded}
     assert subscribers() is not registry  # a new registry per context, never a module global
 
 

@@ -42,6 +42,7 @@ from connectors.supervision.mapping.base import (
     Mapper,
     MappingFailed,
     StaffRef,
+    not_reported,
 )
 from hospital.contracts.prescriptions import (
     DeliveryUpdated,
@@ -288,6 +289,8 @@ FHIR_MAPPERS: dict[str, Mapper] = {
     "prescription.submitted": submitted,
     "prescription.approved": reviewed,
     "prescription.rejected": reviewed,
+    "prescription.voided": not_reported("a prescription voided before any pharmacist's decision never took "
+                                        "effect; the visit's end is sent as its Encounter"),
     "dispensing.dispensed": dispensing,
     "dispensing.delivery_updated": dispensing,
 }

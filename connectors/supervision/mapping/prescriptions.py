@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.supervision.mapping.base import EventView, MapContext, Mapped, Mapper, NotReported, Requires
+from connectors.supervision.mapping.base import (
+    EventView,
+    MapContext,
+    Mapped,
+    Mapper,
+    NotReported,
+    Requires,
+    not_reported,
+)
 from connectors.supervision.mapping.codes import flag, subject_code
 from connectors.supervision.mapping.visits import REVISIT_METHOD
 from hospital.contracts.prescriptions import (
@@ -129,6 +137,8 @@ MAPPERS: dict[str, Mapper] = {
     "prescription.submitted": not_yet,
     "prescription.approved": approved,
     "prescription.rejected": rejected,
+    "prescription.voided": not_reported("a voided prescription never took effect, so it was never filed "
+                                        "(uploadRecipe follows the approval); the visit's end is reported"),
     "dispensing.dispensed": dispensing,
     "dispensing.delivery_updated": dispensing,
 }

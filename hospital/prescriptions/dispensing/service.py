@@ -26,7 +26,7 @@ from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
 from hospital.prescriptions.queries import open_json, prescription_in_scope
-from hospital.prescriptions.review.service import verified_document
+from hospital.prescriptions.review.service import require_visit_not_ended, verified_document
 from hospital.prescriptions.rules import (
     CourierKind,
     DispensingStatus,
@@ -80,6 +80,7 @@ async def dispense(session: AsyncSession, ctx: HospitalContext, actor: Actor, pr
     require_practice_session(ctx, principal)
     kind, courier = check_courier(courier_kind, courier_name)
     await require_can_practise(session, ctx, principal.user_id)
+    await require_visit_not_ended(session, rx)  # RX-06: a terminated or cancelled visit's drugs are not sent
     review = (await session.execute(select(PrescriptionReview).where(
         PrescriptionReview.prescription_id == rx.id))).scalar_one_or_none()
     now = ctx.now()

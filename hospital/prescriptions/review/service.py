@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import col, select
 
 from hospital.biometrics.gate import require_practice_session
 from hospital.context import HospitalContext
-from hospital.contracts.prescriptions import PrescriptionReviewed
+from hospital.contracts.prescriptions import PrescriptionReviewed, PrescriptionVoided
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, IntegrityFailure
 from hospital.core.outbox import emit
@@ -32,13 +32,16 @@ from hospital.prescriptions.rules import (
     check_decision,
     check_reviewable,
     check_reviewer,
+    check_visit_not_ended,
 )
 from hospital.signing import service as signing
 from hospital.signing.errors import SignatureInvalid
 from hospital.signing.export import review_payload
 from hospital.staff.service import require_can_practise
+from hospital.visits.booking.events import VisitEnded
+from hospital.visits.booking.models import Visit
 
-__all__ = ["review_prescription", "verified_document"]
+__all__ = ["on_visit_ended", "require_visit_not_ended", "review_prescription", "verified_document"]
 
 
 async def verified_document(session: AsyncSession, ctx: HospitalContext, rx: Prescription) -> dict[str, object]:
@@ -68,6 +71,7 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
     require_practice_session(ctx, principal)  # FACE-02: a pharmacist verifies before reviewing
     chosen = check_decision(decision, reasons)
     check_reviewable(rx.status)
+    await require_visit_not_ended(session, rx)
     version = expected_version if expected_version is not None else rx.version
     if version != rx.version:
         raise Conflict(f"the prescription changed since you opened it (version {rx.version}, not {version})",
@@ -111,3 +115,35 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                cipher=ctx.cipher)  # REC-03: the reasons, the JWS and the findings are sealed (see the contract)
     await session.commit()
     return review
+
+
+async def require_visit_not_ended(session: AsyncSession, rx: Prescription) -> None:
+    """RX-06: a prescription of a terminated or cancelled visit is neither approved nor dispensed (422)."""
+    visit = await session.get(Visit, rx.visit_id)
+    if visit is None:
+        raise IntegrityFailure(f"the visit of {rx.number} is missing")
+    check_visit_not_ended(visit.state)
+
+
+async def on_visit_ended(session: AsyncSession, ctx: HospitalContext, ended: VisitEnded) -> None:
+    """Subscriber to `VisitEnded`: the visit's prescriptions still pending review are voided, each audited and
+    reported, in the transaction that ended the visit (RX-06, REV-04). Decided ones keep their state; an
+    approved one is refused at dispensing (`require_visit_not_ended`)."""
+    pending = (await session.execute(select(Prescription).where(
+        Prescription.visit_id == ended.visit_id, Prescription.status == PrescriptionStatus.PENDING_REVIEW)
+        .with_for_update())).scalars().all()
+    now = ctx.now()
+    for rx in pending:
+        voided = await session.execute(
+            update(Prescription).where(col(Prescription.id) == rx.id, col(Prescription.version) == rx.version,
+                                       col(Prescription.status) == PrescriptionStatus.PENDING_REVIEW)
+            .values(status=PrescriptionStatus.VOIDED, voided_at=now, version=rx.version + 1, updated_at=now))
+        if voided.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"{rx.number} was decided meanwhile; end the visit again", rule_id="RX-06")
+        await append_audit(session, ended.actor, "prescription.voided", subject_type="prescription",
+                           subject_id=rx.id, rule_id="RX-06",
+                           detail={"number": rx.number, "visit_id": ended.visit_id, "visit_state": ended.state})
+        await emit(session, "prescription.voided", subject_type="prescription", subject_id=rx.id,
+                   version=rx.version + 1, payload=PrescriptionVoided(
+                       prescription_id=str(rx.id), prescription_number=rx.number, visit_id=str(ended.visit_id),
+                       visit_state=ended.state, voided_at=now))
