@@ -23,10 +23,12 @@ from hospital.core.rule_registry import rule
 from hospital.signing.export import ReviewDecision
 
 __all__ = [
+    "AcknowledgementReason",
     "CourierKind",
     "DispensingStatus",
     "PrescriptionStatus",
     "ReviewDecision",
+    "check_acknowledgements",
     "check_courier",
     "check_decision",
     "check_dispensable",
@@ -44,6 +46,18 @@ class PrescriptionStatus(enum.StrEnum):
     APPROVED = "approved"  # in effect (RX-06)
     REJECTED = "rejected"  # back to the doctor with reasons
     VOIDED = "voided"  # its visit was terminated or cancelled before a pharmacist decided it (never in effect)
+
+
+class AcknowledgementReason(enum.StrEnum):
+    """Why a pharmacist approves despite a rule's warning (审方: each warning answered, coded, signed)."""
+
+    INDICATION_CONFIRMED = "indication_confirmed"  # 适应证已核实 (诊断、病历支持)
+    DOSE_CONFIRMED_WITH_PRESCRIBER = "dose_confirmed_with_prescriber"  # 已与处方医师核对剂量/用法
+    MONITORING_ARRANGED = "monitoring_arranged"  # 已安排监测 (INR、血钾、肝肾功能…)
+    BENEFIT_OUTWEIGHS_RISK = "benefit_outweighs_risk"  # 获益大于风险, 已告知患者
+    PATIENT_COUNSELLED = "patient_counselled"  # 已对患者用药交代
+    LABEL_OR_GUIDELINE_SUPPORTED = "label_or_guideline_supported"  # 说明书或指南支持
+    QUANTITY_JUSTIFIED = "quantity_justified"  # 用量、天数理由已记录且合理
 
 
 class DispensingStatus(enum.StrEnum):
@@ -112,6 +126,31 @@ def check_visit_not_ended(visit_state: str) -> None:
     if visit_state in ENDED_VISIT_STATES:
         raise RuleViolation("RX-06", f"the visit of this prescription was {visit_state}: the patient is referred "
                                      "offline and nothing written in it takes effect", visit_state=visit_state)
+
+
+@rule("RX-06", "Approving a prescription with warnings acknowledges each warning with a coded reason",
+      source="处方管理办法 第三十五条、第三十六条 (药师审核处方适宜性); 医疗机构处方审核规范 (2018)")
+def check_acknowledgements(severities: Sequence[str], acknowledgements: Sequence[tuple[int, str]]
+                           ) -> list[dict[str, object]]:
+    """`severities` are the kept findings' in order; `acknowledgements` (finding index, reason code). Every warn
+    finding has exactly one acknowledgement with a known reason, and nothing else is acknowledged; returns them
+    as stored and signed: [{finding, reason}] in finding order."""
+    warnings = {i for i, severity in enumerate(severities) if severity == "warn"}
+    given: dict[int, str] = {}
+    for index, reason in acknowledgements:
+        if index not in warnings:
+            raise RuleViolation("RX-06", f"finding {index} is not a warning of this prescription", finding=index)
+        if index in given:
+            raise RuleViolation("RX-06", f"warning {index} is acknowledged twice", finding=index)
+        if reason not in {r.value for r in AcknowledgementReason}:
+            raise RuleViolation("RX-06", f"{reason!r} is not a coded reason: one of "
+                                         f"{[r.value for r in AcknowledgementReason]}", finding=index)
+        given[index] = reason
+    missing = sorted(warnings - given.keys())
+    if missing:
+        raise RuleViolation("RX-06", f"approving needs each warning acknowledged with a coded reason; "
+                                     f"unacknowledged: {missing}", unacknowledged=missing)
+    return [{"finding": i, "reason": given[i]} for i in sorted(given)]
 
 
 @rule("RX-06", "Only a rejected prescription is revised, once, by its doctor; the old version is kept",

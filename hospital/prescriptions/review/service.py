@@ -25,10 +25,11 @@ from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
 from hospital.prescriptions.models import Prescription, PrescriptionReview
-from hospital.prescriptions.queries import finding_parts, open_json, prescription_in_scope, seal_json
+from hospital.prescriptions.queries import finding_parts, open_json, prescription_for_act, seal_json
 from hospital.prescriptions.rules import (
     PrescriptionStatus,
     ReviewDecision,
+    check_acknowledgements,
     check_decision,
     check_reviewable,
     check_reviewer,
@@ -64,9 +65,10 @@ async def verified_document(session: AsyncSession, ctx: HospitalContext, rx: Pre
 
 async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
                               prescription_id: uuid.UUID, decision: str, reasons: Sequence[str],
-                              expected_version: int | None = None) -> PrescriptionReview:
+                              expected_version: int | None = None, *,
+                              acknowledgements: Sequence[tuple[int, str]] = ()) -> PrescriptionReview:
     """Approve (the prescription takes effect) or reject with reasons back to the doctor (RX-06)."""
-    rx = await prescription_in_scope(session, principal, prescription_id)
+    rx = await prescription_for_act(session, principal, prescription_id)
     check_reviewer(principal.role, principal.user_id, rx.doctor_user_id)
     require_practice_session(ctx, principal)  # FACE-02: a pharmacist verifies before reviewing
     chosen = check_decision(decision, reasons)
@@ -79,11 +81,17 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
     await require_licence_in_force(session, ctx)
     member = await require_can_practise(session, ctx, principal.user_id)
     document = await verified_document(session, ctx, rx)
+    findings = open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)
+    acknowledged = (check_acknowledgements([f["severity"] for f in findings], acknowledgements)
+                    if chosen is ReviewDecision.APPROVE else [])
+    for ack in acknowledged:  # what was acknowledged, named in the signed review
+        ack["rule_id"] = findings[int(str(ack["finding"]))]["rule_id"]
     pharmacist = await signing.signer_for(session, ctx, principal.user_id)
     now = ctx.now()
     kept_reasons = [r.strip() for r in reasons if r.strip()]
     payload = review_payload(document, decision=chosen, reasons=kept_reasons, pharmacist_name=member.real_name,
                              pharmacist_staff_id=str(member.id), reviewed_at=now, prescription_number=rx.number)
+    payload["acknowledgements"] = acknowledged  # signed with the decision (RX-06)
     token = pharmacist.sign(payload)
     status = PrescriptionStatus.APPROVED if chosen is ReviewDecision.APPROVE else PrescriptionStatus.REJECTED
     # The race is decided here, before any other lock is taken (the audit chain's comes after).
@@ -98,13 +106,12 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
         id=review_id, prescription_id=rx.id, decision=str(chosen),
         reasons_sealed=seal_json(ctx, kept_reasons, "review.reasons", review_id), pharmacist_user_id=principal.user_id,
         pharmacist_credential_id=pharmacist.credential.id, review_jws_sealed=seal_json(ctx, token, "review.jws", review_id),
-        practice_session_id=principal.practice_session_id, reviewed_at=now)
+        practice_session_id=principal.practice_session_id, reviewed_at=now, acknowledgements=acknowledged)
     session.add(review)
     await session.flush()
-    findings = open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)
     await append_audit(session, actor, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
                        rule_id="RX-06", detail={"number": rx.number, "decision": str(chosen),
-                                                "reasons": len(kept_reasons)})
+                                                "reasons": len(kept_reasons), "acknowledgements": acknowledged})
     await emit(session, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
                version=version + 1, payload=PrescriptionReviewed(
                    prescription_id=str(rx.id), prescription_number=rx.number, review_id=str(review_id),

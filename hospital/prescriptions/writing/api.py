@@ -98,7 +98,7 @@ class PrescriptionController(Controller):
         principal = principal_of(request)
         rx = await service.submit_prescription(db_session, ctx, actor_of(request), principal, visit_id, data.draft(),
                                                data.draft_sha256)
-        return await queries.get_prescription(db_session, ctx, principal, rx.id)
+        return await queries.get_prescription(db_session, ctx, principal, rx.id, actor=actor_of(request))
 
     @post("/prescriptions/{prescription_id:uuid}/revisions", guards=[requires_doctor], status_code=201,
           summary="Revise a rejected prescription: a new signed version; the old one is kept (RX-06)")
@@ -107,23 +107,25 @@ class PrescriptionController(Controller):
         principal = principal_of(request)
         rx = await service.revise_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
                                                data.draft(), data.draft_sha256)
-        return await queries.get_prescription(db_session, ctx, principal, rx.id)
+        return await queries.get_prescription(db_session, ctx, principal, rx.id, actor=actor_of(request))
 
     @get("/visits/{visit_id:uuid}/prescriptions", guards=[requires_reader], summary="The visit's prescriptions")
     async def of_visit(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> list[dict[str, Any]]:
-        return await queries.list_prescriptions(db_session, ctx, principal_of(request), visit_id)
+        return await queries.list_prescriptions(db_session, ctx, principal_of(request), visit_id,
+                                                 actor=actor_of(request))
 
     @get("/prescriptions", guards=[requires_reader],
          summary="The caller's prescriptions with review state and delivery tracking")
     async def mine(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                    ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await queries.list_prescriptions(db_session, ctx, principal_of(request))
+        return await queries.list_prescriptions(db_session, ctx, principal_of(request), actor=actor_of(request))
 
     @get("/prescriptions/{prescription_id:uuid}", guards=[requires_reader], summary="One prescription")
     async def one(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                   prescription_id: uuid.UUID) -> dict[str, Any]:
-        return await queries.get_prescription(db_session, ctx, principal_of(request), prescription_id)
+        return await queries.get_prescription(db_session, ctx, principal_of(request), prescription_id,
+                                               actor=actor_of(request))
 
     @get("/prescriptions/{prescription_id:uuid}/export", guards=[requires_reader],
          summary="The signed export bundle, verifiable offline with `hospital rx verify` or POST /api/rx/verify")
