@@ -50,6 +50,8 @@ class Prescription(Record, table=True):
     # the dry run whose draft it is
     origin: str = "clinician"
     draft_check_id: uuid.UUID | None = Field(default=None, foreign_key="prescription_check.id")
+    # RX-04: the version of the patient's safety context the rules read at signing
+    safety_context_id: uuid.UUID | None = Field(default=None, foreign_key="patient_safety_context.id")
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # its visit was terminated or cancelled
     version: int = 1
 

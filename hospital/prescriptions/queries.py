@@ -30,6 +30,8 @@ from hospital.core.errors import NotFound
 from hospital.core.rule_registry import Finding
 from hospital.identity.tokens import Principal
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
+from hospital.prescriptions.safety.models import PatientSafetyContext
+from hospital.prescriptions.safety.service import context_view
 
 __all__ = ["audit_read", "dispensing_view", "finding_parts", "findings_json", "get_prescription", "list_prescriptions",
            "open_json", "prescription_for_act", "prescription_in_scope", "prescription_view", "prescription_views",
@@ -123,7 +125,8 @@ def dispensing_view(d: Dispensing) -> dict[str, Any]:
 
 
 def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescription,
-                      review: PrescriptionReview | None, dispensing: Dispensing | None) -> dict[str, Any]:
+                      review: PrescriptionReview | None, dispensing: Dispensing | None,
+                      safety: PatientSafetyContext | None = None) -> dict[str, Any]:
     """One prescription as the caller may see it (see the module docstring)."""
     clinician = principal.role in CLINICAL_ROLES
     view: dict[str, Any] = {
@@ -145,6 +148,8 @@ def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescripti
         view["payload_sha256"] = rx.payload_sha256
         view["findings"] = open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)
         view["doctor_jws"] = open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id)
+        view["safety_context"] = context_view(ctx, safety)  # the version the rules read at signing (RX-04)
+        view["origin"] = rx.origin
     return view
 
 
@@ -152,7 +157,12 @@ async def prescription_views(session: AsyncSession, ctx: HospitalContext, princi
                              found: Sequence[Prescription]) -> list[dict[str, Any]]:
     """`found` as `principal` may see them, each with its review and dispensing."""
     reviews, dispensings = await _review_and_dispensing(session, [rx.id for rx in found])
-    return [prescription_view(ctx, principal, rx, reviews.get(rx.id), dispensings.get(rx.id)) for rx in found]
+    wanted = [rx.safety_context_id for rx in found if rx.safety_context_id is not None]
+    rows = (await session.execute(select(PatientSafetyContext).where(
+        col(PatientSafetyContext.id).in_(wanted)))).scalars().all() if wanted else []
+    contexts = {c.id: c for c in rows}
+    return [prescription_view(ctx, principal, rx, reviews.get(rx.id), dispensings.get(rx.id),
+                              contexts.get(rx.safety_context_id) if rx.safety_context_id else None) for rx in found]
 
 
 async def audit_read(session: AsyncSession, actor: Actor, principal: Principal, found: Sequence[Prescription],

@@ -31,10 +31,12 @@ from hospital.core.rule_registry import Finding, Severity
 from hospital.identity.tokens import Principal
 from hospital.patients.models import Patient
 from hospital.prescriptions.formulary.queries import formulary_of
-from hospital.prescriptions.formulary.values import Formulary
+from hospital.prescriptions.formulary.values import Formulary, Impairment
 from hospital.prescriptions.models import Prescription, PrescriptionCheck, PrescriptionReview
 from hospital.prescriptions.queries import finding_parts, findings_json, open_json, prescription_in_scope, seal_json
 from hospital.prescriptions.rules import PrescriptionStatus, check_revisable, check_signed_by_hand
+from hospital.prescriptions.safety.service import facts_for_visit
+from hospital.prescriptions.safety.values import Pregnancy
 from hospital.prescriptions.writing import documents
 from hospital.prescriptions.writing.documents import DraftInput
 from hospital.prescriptions.writing.rules import blocking, check_prescription
@@ -67,6 +69,7 @@ class _Prepared:
     items: tuple[PrescribedItem, ...]
     findings: list[Finding]
     draft_sha256: str
+    safety_context_id: uuid.UUID | None
 
 
 async def _prepare(session: AsyncSession, ctx: HospitalContext, principal: Principal, visit_id: uuid.UUID,
@@ -81,16 +84,24 @@ async def _prepare(session: AsyncSession, ctx: HospitalContext, principal: Princ
     issued_on = ctx.local_date(ctx.now())
     formulary = formulary_of(ctx)
     items = documents.prescribed_items(draft, formulary)
+    facts = await facts_for_visit(session, ctx, visit)  # RX-04: the patient's allergies and state
+    context = facts.context
     findings = check_prescription(PrescriptionDraft(
         items=items, diagnoses_icd10=tuple(d.icd10 for d in draft.diagnoses),
         prior_diagnoses_icd10=(prior.icd10_code,), issued_on=issued_on, patient_birth_date=patient.birth_date,
         origin=DraftOrigin.CLINICIAN, prescriber_id=str(member.id), validity_days=draft.validity_days,
         long_prescription_reason=draft.long_prescription_reason, guardian_recorded=visit.guardian is not None,
-        allergy_statement=True,
+        allergy_statement=facts.context is not None, patient_allergies=context.allergies if context else (),
+        pregnant=context is not None and context.pregnancy is Pregnancy.PREGNANT,
+        pregnancy_unknown=context is not None and context.pregnancy is Pregnancy.UNKNOWN,
+        lactating=context is not None and context.lactating,
+        renal=context.renal_category if context else Impairment.NONE,
+        hepatic=context.hepatic if context else Impairment.NONE, weight_kg=facts.weight_kg,
         current_effective_items=await _items_in_effect(session, ctx, visit.patient_user_id, issued_on)), formulary)
     digest = documents.draft_sha256(draft, visit_id=str(visit.id),
                                     supersedes_id=str(supersedes.id) if supersedes else None)
-    return _Prepared(visit, member, prior, patient, issued_on, formulary, items, findings, digest)
+    return _Prepared(visit, member, prior, patient, issued_on, formulary, items, findings, digest,
+                     uuid.UUID(facts.version_id) if facts.version_id else None)
 
 
 async def check_draft(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
@@ -226,7 +237,8 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
         doctor_jws_sealed=seal_json(ctx, token, "prescription.doctor_jws", rx_id),
         findings_sealed=seal_json(ctx, findings_json(kept), "prescription.findings", rx_id),
         warnings=sum(f.severity is Severity.WARN for f in kept), practice_session_id=principal.practice_session_id,
-        face_verified_at=principal.face_verified_at, origin=DraftOrigin.CLINICIAN.value, draft_check_id=check_id)
+        face_verified_at=principal.face_verified_at, origin=DraftOrigin.CLINICIAN.value, draft_check_id=check_id,
+        safety_context_id=prepared.safety_context_id)
     session.add(prescription)
     await session.flush()
     await append_audit(session, actor, "prescription.signed", subject_type="prescription", subject_id=rx_id,

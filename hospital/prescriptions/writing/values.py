@@ -121,6 +121,7 @@ class PrescriptionDraft:
     current_effective_items: tuple[str, ...] = ()
     allergy_statement: bool
     pregnant: bool = False
+    pregnancy_unknown: bool = False
     lactating: bool = False
     renal: Impairment = Impairment.NONE
     hepatic: Impairment = Impairment.NONE

@@ -18,7 +18,7 @@ from hospital.core.clock import local_date
 from tests.conftest import FakeClock
 from tests.helpers import login_as
 from tests.integration.connector.conftest import fresh_outbox
-from tests.integration.prescriptions.conftest import reviewing_pharmacist, write
+from tests.integration.prescriptions.conftest import reviewing_pharmacist, states_no_known_allergies, write
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, publish, schedule_of
 
 __all__ = ["Day", "a_real_day", "a_whole_visit", "mapped_views", "the_other_endings"]
@@ -51,6 +51,7 @@ async def a_whole_visit(client: AsyncTestClient[Any], clock: FakeClock, day: Day
     booked = await book(client, patient, schedule["schedule_id"], prior_id)
     assert booked.status_code == 201, booked.text
     visit_id = day.visit_id = booked.json()["visit_id"]
+    await states_no_known_allergies(client, patient)
     doctor = await doctor_in_session(client)
     # A face verification is stamped by the wall clock (its row's created_at), not ctx.now(): the visit's clock
     # catches up, so the platform sees the doctor verified before the visit starts (FACE-02).
@@ -110,6 +111,7 @@ async def the_other_endings(client: AsyncTestClient[Any], day: Day | None = None
         assert booked.status_code == 201, booked.text
         visits.append(booked.json()["visit_id"])
     day.cancelled_visit_id, day.terminated_visit_id = visits
+    await states_no_known_allergies(client, patient)
     assert (await client.post(f"/api/visits/{visits[0]}/cancel", headers=patient, json={})).status_code == 200
     assert (await accept(client, doctor, visits[1])).status_code == 200
     written = await write(client, doctor, visits[1])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from hospital.core.rule_registry import Finding, Severity
+from hospital.prescriptions.formulary.values import Impairment
 from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory
 
 Item = Callable[..., PrescribedItem]
@@ -131,3 +133,37 @@ def test_an_unrecognised_allergy_is_left_to_the_pharmacist(
     prescription = draft(item(AMLODIPINE, 5), patient_allergies=("花生",))
 
     assert having(check(prescription), "RX-04", Severity.INFO, "'花生' matches no substance")
+
+
+def test_nothing_is_prescribed_without_an_allergy_statement(item: Any, draft: Any, check: Any, having: Any) -> None:
+    assert having(check(draft(item("C08CA01-tab-5mg", 5), allergy_statement=False)), "RX-04", Severity.BLOCK,
+                  "no allergy statement")
+    assert having(check(draft(item("C08CA01-tab-5mg", 5))), "RX-04", Severity.BLOCK) == []
+
+
+def test_renal_and_hepatic_impairment_block_or_warn_from_the_labels_category_up(
+    item: Any, draft: Any, check: Any, having: Any
+) -> None:
+    metformin = item("A10BA02-tab-500mg", 500, times=2)
+    diabetes = {"diagnoses": ("E11.9",)}
+
+    assert having(check(draft(metformin, renal=Impairment.SEVERE, **diabetes)), "RX-04", Severity.BLOCK,
+                  "contraindicated in severe renal impairment")
+    assert having(check(draft(metformin, renal=Impairment.MODERATE, **diabetes)), "RX-04", Severity.WARN,
+                  "moderate renal impairment needs a dose check")
+    assert [f for f in check(draft(metformin, renal=Impairment.MILD, **diabetes)) if f.rule_id == "RX-04"] == []
+    assert having(check(draft(metformin, hepatic=Impairment.SEVERE, **diabetes)), "RX-04", Severity.BLOCK,
+                  "severe hepatic impairment")
+
+
+def test_pregnancy_and_lactation_contraindications_block_and_an_unknown_pregnancy_warns(
+    item: Any, draft: Any, check: Any, having: Any
+) -> None:
+    atorvastatin = item("C10AA05-tab-20mg", 20)
+    lipids = {"diagnoses": ("E78.0",)}
+
+    assert having(check(draft(atorvastatin, pregnant=True, **lipids)), "RX-04", Severity.BLOCK, "in pregnancy")
+    assert having(check(draft(atorvastatin, lactating=True, **lipids)), "RX-04", Severity.BLOCK, "in lactation")
+    assert having(check(draft(atorvastatin, pregnancy_unknown=True, **lipids)), "RX-04", Severity.WARN,
+                  "whether the patient is pregnant is unknown")
+    assert [f for f in check(draft(atorvastatin, **lipids)) if f.rule_id == "RX-04"] == []

@@ -1,4 +1,5 @@
-"""Drug-safety rules (RX-04): incompatible pairs (配伍禁忌), antimicrobial grades, recorded allergies. Pure."""
+"""Drug-safety rules (RX-04): an allergy statement first, incompatible pairs (配伍禁忌), antimicrobial grades,
+recorded allergies, contraindications and cautions in pregnancy, lactation, renal and hepatic impairment. Pure."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from hospital.prescriptions.formulary.values import (
     Formulary,
     Interaction,
     InteractionSeverity,
+    StateCaution,
 )
 from hospital.prescriptions.writing.values import PrescriptionDraft, ReviewCategory, RxSettings
 
 __all__ = [
     "SAFETY_RULES",
+    "an_allergy_statement_is_recorded",
     "antimicrobial_grade_allowed_online",
+    "no_drug_contraindicated_in_the_patients_state",
     "no_drug_the_patient_is_allergic_to",
     "no_incompatible_pair",
 ]
@@ -143,4 +147,62 @@ def no_drug_the_patient_is_allergic_to(
     return findings
 
 
-SAFETY_RULES = (no_incompatible_pair, antimicrobial_grade_allowed_online, no_drug_the_patient_is_allergic_to)
+@rule(
+    "RX-04",
+    "Nothing is prescribed while the visit has no allergy statement (coded allergies or no known allergies)",
+    source="处方管理办法 第三十五条 (药师审核: 过敏史); SP 规范用药",
+)
+def an_allergy_statement_is_recorded(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    if draft.allergy_statement:
+        return []
+    message = ("The patient has no allergy statement: record their allergies (coded) or \"no known allergies\" "
+               "before prescribing (PUT /api/me/safety-context, or the doctor at the visit's safety context).")
+    return [_finding(BLOCK, NON_STANDARD, message)]
+
+
+def _state_findings(drug: Drug, state: str, caution: StateCaution, *, present: bool, unknown: bool = False
+                    ) -> list[Finding]:
+    if caution is StateCaution.NONE or not (present or unknown):
+        return []
+    if caution is StateCaution.CONTRAINDICATED and present:
+        return [_finding(BLOCK, UNSUITABLE, f"{drug.label} is contraindicated in {state} ({drug.source}).")]
+    if caution is StateCaution.CONTRAINDICATED:
+        return [_finding(WARN, UNSUITABLE, f"{drug.label} is contraindicated in {state}, and whether the patient is "
+                                           f"pregnant is unknown: the pharmacist confirms ({drug.source}).")]
+    return [_finding(WARN, UNSUITABLE, f"{drug.label}: use with caution in {state}; the pharmacist confirms "
+                                       f"({drug.source}).")]
+
+
+@rule(
+    "RX-04",
+    "No drug contraindicated in the patient's pregnancy, lactation, renal or hepatic impairment; cautions warned",
+    source="说明书 禁忌/孕妇及哺乳期妇女用药/肝肾功能不全; 处方点评规范 用药不适宜: 有用药禁忌",
+)
+def no_drug_contraindicated_in_the_patients_state(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    findings = []
+    for _, drug in formulary.lines(draft.items):
+        findings += _state_findings(drug, "pregnancy", drug.pregnancy, present=draft.pregnant,
+                                    unknown=draft.pregnancy_unknown)
+        findings += _state_findings(drug, "lactation", drug.lactation, present=draft.lactating)
+        for organ, rules, level in (("renal", drug.renal, draft.renal), ("hepatic", drug.hepatic, draft.hepatic)):
+            action = Drug.impairment_action(rules, level)
+            if action == "block":
+                findings.append(_finding(BLOCK, UNSUITABLE, f"{drug.label} is contraindicated in {level} {organ} "
+                                                            f"impairment ({drug.source})."))
+            elif action == "warn":
+                findings.append(_finding(WARN, UNSUITABLE, f"{drug.label}: {level} {organ} impairment needs a dose "
+                                                           f"check; the pharmacist confirms ({drug.source})."))
+    return findings
+
+
+SAFETY_RULES = (
+    an_allergy_statement_is_recorded,
+    no_incompatible_pair,
+    antimicrobial_grade_allowed_online,
+    no_drug_the_patient_is_allergic_to,
+    no_drug_contraindicated_in_the_patients_state,
+)
