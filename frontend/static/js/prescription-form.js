@@ -3,8 +3,8 @@
 // nothing is signed; warnings are shown before signing and kept for the pharmacist. Signing sends the draft with
 // the hash the dry run returned for it.
 import { api } from "./api.js";
-import { money, t } from "./i18n.js";
-import { findingsNode, prescriptionList } from "./prescriptions.js";
+import { label, money, t } from "./i18n.js";
+import { findingsNode, prescriptionList, safetyContextNode } from "./prescriptions.js";
 import { bindForm, clear, field, h, load, showError } from "./ui.js";
 
 let formulary = null;
@@ -79,13 +79,66 @@ function itemFieldset(list, initial = {}) {
 }
 
 /**
+ * The patient's safety context (RX-04) beside the form: as stated, and the doctor confirms or corrects it (a new
+ * version). Nothing is prescribed while there is no allergy statement.
+ */
+async function mountSafetyContext(root, visit, open) {
+  const shown = h("div", { "aria-live": "polite" });
+  clear(root, h("h3", {}, t("safety.heading")), shown);
+  let current = null;
+  async function show() {
+    current = await load(shown, () => api(`/api/visits/${visit.visit_id}/safety-context`), safetyContextNode);
+  }
+  await show();
+  if (!open) return;
+  const vocabulary = await api("/api/safety-context/vocabulary");
+  const status = h("select", {}, h("option", { value: "no_known_allergies" }, t("safety.no_known_allergies")),
+    h("option", { value: "allergies" }, t("safety.has_allergies")));
+  const allergies = h("select", { multiple: true, size: 5 }, vocabulary.map((code) => h("option", { value: code }, label("allergen", code))));
+  const pregnancy = h("select", {}, ["not_applicable", "not_pregnant", "pregnant", "unknown"].map((p) => h("option", { value: p }, label("pregnancy", p))));
+  const lactating = h("input", { type: "checkbox" });
+  const impairment = () => h("select", {}, ["none", "mild", "moderate", "severe"].map((x) => h("option", { value: x }, label("impairment", x))));
+  const renal = impairment();
+  const hepatic = impairment();
+  const weight = h("input", { type: "number", min: "0.3", max: "350", step: "0.1", inputmode: "decimal" });
+  if (current && current.recorded) {
+    status.value = current.allergy_status;
+    for (const option of allergies.options) option.selected = current.allergies.includes(option.value);
+    pregnancy.value = current.pregnancy;
+    lactating.checked = current.lactating;
+    renal.value = current.renal;
+    hepatic.value = current.hepatic;
+    weight.value = current.weight_kg || "";
+  }
+  const form = h("form", { class: "safety-form", "aria-label": t("safety.heading") },
+    h("div", { class: "grid-2" }, field("safety-status", t("safety.allergy_status"), status),
+      field("safety-allergies", t("safety.allergies"), allergies)),
+    h("div", { class: "grid-2" }, field("safety-pregnancy", t("safety.pregnancy"), pregnancy),
+      h("label", { class: "check" }, lactating, h("span", {}, t("safety.lactating")))),
+    h("div", { class: "grid-2" }, field("safety-renal", t("safety.renal"), renal), field("safety-hepatic", t("safety.hepatic"), hepatic)),
+    field("safety-weight", t("safety.weight_kg"), weight),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, t("safety.save"))));
+  bindForm(form, async () => {
+    const correction = { allergy_status: status.value,
+      allergies: status.value === "allergies" ? [...allergies.selectedOptions].map((o) => o.value) : [],
+      pregnancy: pregnancy.value, lactating: lactating.checked, renal: renal.value, hepatic: hepatic.value,
+      weight_kg: weight.value ? weight.value : null };
+    await api(`/api/visits/${visit.visit_id}/safety-context`, { method: "POST", json: { correction } });
+    await show();
+  });
+  root.append(form);
+}
+
+/**
  * Mount the doctor's side: the visit's prescriptions, and the form while the visit is open.
  * `visit` is the visit view; `onChange` runs after a signature.
  */
 export async function mountDoctorPrescriptions(root, visit, { open }) {
   const listArea = h("div", { "aria-live": "polite" });
   const formArea = h("div");
-  clear(root, listArea, formArea);
+  const safetyArea = h("section", { class: "safety-context", "data-testid": "safety-panel" });
+  clear(root, listArea, safetyArea, formArea);
+  await mountSafetyContext(safetyArea, visit, open);
 
   async function refresh() {
     const list = await load(listArea, () => api(`/api/visits/${visit.visit_id}/prescriptions`), (rxs) => {

@@ -97,6 +97,7 @@ async def _prepare(session: AsyncSession, ctx: HospitalContext, principal: Princ
         lactating=context is not None and context.lactating,
         renal=context.renal_category if context else Impairment.NONE,
         hepatic=context.hepatic if context else Impairment.NONE, weight_kg=facts.weight_kg,
+        prescriber_antimicrobial_grade=member.antimicrobial_grade,
         current_effective_items=await _items_in_effect(session, ctx, visit.patient_user_id, issued_on)), formulary)
     digest = documents.draft_sha256(draft, visit_id=str(visit.id),
                                     supersedes_id=str(supersedes.id) if supersedes else None)

@@ -149,3 +149,26 @@ async def test_a_childs_dose_is_checked_per_kg_of_the_weight_recorded_in_this_vi
     within = await write(client, doctor, visit, rx_body({**AMOXICILLIN, "dose_per_time": "250", "times_per_day": 2},
                                                          diagnoses=(("J02.9", "急性咽炎"),)))
     assert within.status_code == 201, within.text
+
+
+async def test_a_restricted_antimicrobial_needs_a_doctor_of_that_grade_recorded_at_admission(
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None
+) -> None:
+    from hospital.staff.models import StaffMember
+
+    doctor_row = (await session.execute(select(StaffMember).where(StaffMember.kind == "doctor"))).scalars().one()
+    assert (doctor_row.title, doctor_row.antimicrobial_grade) == ("主任医师", "special")  # by title, at admission
+    visit = await make_visit(session, ctx, icd10="J20.9")
+    moxifloxacin = rx_body({"drug_code": "J01MA14-tab-400mg", "dose_per_time": "400", "times_per_day": 1,
+                            "days_supply": 5, "quantity_packs": 2, "usage": "口服"}, diagnoses=(("J20.9", "急性支气管炎"),))
+    doctor = await signing_doctor(client)
+    for grade, allowed in (("unrestricted", False), ("none", False), ("restricted", True)):
+        doctor_row.antimicrobial_grade = grade
+        session.add(doctor_row)
+        await session.commit()
+        written = await write(client, doctor, visit, moxifloxacin)
+        if allowed:
+            assert written.status_code == 201, written.text
+        else:
+            assert written.status_code == 422 and "antimicrobial grade" in written.text, (grade, written.text)
+            assert written.json()["rule_id"] == "RX-04"

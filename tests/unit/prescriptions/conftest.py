@@ -78,6 +78,7 @@ def draft() -> DraftFactory:
             "origin": "clinician",
             "prescriber_id": "doctor-0001",
             "allergy_statement": True,
+            "prescriber_antimicrobial_grade": "special",  # a 主任医师 (the grade rule has its own tests)
         }
         fields.update(overrides)
         return PrescriptionDraft(**fields)

@@ -167,3 +167,22 @@ def test_pregnancy_and_lactation_contraindications_block_and_an_unknown_pregnanc
     assert having(check(draft(atorvastatin, pregnancy_unknown=True, **lipids)), "RX-04", Severity.WARN,
                   "whether the patient is pregnant is unknown")
     assert [f for f in check(draft(atorvastatin, **lipids)) if f.rule_id == "RX-04"] == []
+
+
+def test_an_antimicrobial_needs_the_prescribers_grade(item: Any, draft: Any, check: Any, having: Any) -> None:
+    moxifloxacin = item("J01MA14-tab-400mg", 400, days=5)
+    amoxicillin = item("J01CA04-cap-250mg", 500, times=3, days=5)
+
+    for grade in ("unrestricted", "none", None):
+        assert having(check(draft(moxifloxacin, diagnoses=("J20.9",), prescriber_antimicrobial_grade=grade)),
+                      "RX-04", Severity.BLOCK, "antimicrobial grade")
+    assert having(check(draft(moxifloxacin, diagnoses=("J20.9",), prescriber_antimicrobial_grade="restricted")),
+                  "RX-04", Severity.BLOCK) == []
+    assert having(check(draft(amoxicillin, diagnoses=("J02.9",), prescriber_antimicrobial_grade="unrestricted")),
+                  "RX-04", Severity.BLOCK) == []
+
+
+def test_a_high_alert_drug_is_flagged_for_the_double_check(item: Any, draft: Any, check: Any, having: Any) -> None:
+    assert having(check(draft(item("B01AA03-tab-2.5mg", 5), diagnoses=("I48.0",))), "RX-04", Severity.WARN,
+                  "high-alert drug")
+    assert having(check(draft(item("C08CA01-tab-5mg", 5))), "RX-04", Severity.WARN, "high-alert") == []

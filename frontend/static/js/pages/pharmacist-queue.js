@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { formatDateTime, t } from "../i18n.js";
 import { startPage } from "../page.js";
 import { showPracticeSession } from "../practice.js";
-import { prescriptionCard } from "../prescriptions.js";
+import { prescriptionCard, safetyContextNode } from "../prescriptions.js";
 import { $, bindForm, clear, field, h, load, notice, showError } from "../ui.js";
 
 await startPage({ role: "pharmacist" });
@@ -82,7 +82,8 @@ function reviewForm(rx, card) {
 
 function reviewCard(rx) {
   const card = prescriptionCard(rx, "pharmacist");
-  card.append(signatureFacts(rx), reviewForm(rx, card));
+  card.append(h("h4", {}, t("review.safety_context")), safetyContextNode(rx.safety_context), signatureFacts(rx),
+    reviewForm(rx, card));
   return card;
 }
 

@@ -22,6 +22,7 @@ __all__ = [
     "SAFETY_RULES",
     "an_allergy_statement_is_recorded",
     "antimicrobial_grade_allowed_online",
+    "high_alert_drugs_double_checked",
     "no_drug_contraindicated_in_the_patients_state",
     "no_drug_the_patient_is_allergic_to",
     "no_incompatible_pair",
@@ -76,16 +77,25 @@ def no_incompatible_pair(draft: PrescriptionDraft, formulary: Formulary, setting
     return findings
 
 
+GRADE_RANK = {"none": 0, "unrestricted": 1, "restricted": 2, "special": 3}
+
+
 @rule(
     "RX-04",
-    "Special-use antimicrobials never online; restricted ones flagged",
-    source="抗菌药物临床应用管理办法（卫生部令第84号） 分级管理: 特殊使用级不得在门诊使用; SP 规范用药",
+    "Special-use antimicrobials never online; others only by a doctor of that grade (抗菌药物处方权); restricted "
+    "ones flagged",
+    source="抗菌药物临床应用管理办法（卫生部令第84号） 第二十四条 分级管理: 特殊使用级不得在门诊使用; SP 规范用药",
 )
 def antimicrobial_grade_allowed_online(
     draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
 ) -> list[Finding]:
     findings = []
+    granted = draft.prescriber_antimicrobial_grade or "none"
     for _, drug in formulary.lines(draft.items):
+        if drug.is_antimicrobial and GRADE_RANK.get(granted, 0) < GRADE_RANK[drug.antimicrobial_grade.value]:
+            message = (f"{drug.label} is a {drug.antimicrobial_grade.value} antimicrobial; the prescriber's "
+                       f"antimicrobial grade (抗菌药物处方权, by title at admission) is {granted}.")
+            findings.append(_finding(BLOCK, NON_STANDARD, message))
         if drug.antimicrobial_grade is AntimicrobialGrade.SPECIAL:
             message = f"{drug.label} is a special-use (特殊使用级) antimicrobial: never prescribed outside hospital."
             findings.append(_finding(BLOCK, NON_STANDARD, message))
@@ -199,8 +209,19 @@ def no_drug_contraindicated_in_the_patients_state(
     return findings
 
 
+@rule("RX-04", "A high-alert drug (高警示药品) is flagged for the pharmacist's double check",
+      source="中国药学会 高警示药品推荐目录(2019版); 处方管理办法 第三十五条")
+def high_alert_drugs_double_checked(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    return [_finding(WARN, UNSUITABLE, f"{drug.label} is a high-alert drug (高警示药品): the pharmacist double-checks "
+                                       "dose, frequency and patient.")
+            for _, drug in formulary.lines(draft.items) if drug.high_alert]
+
+
 SAFETY_RULES = (
     an_allergy_statement_is_recorded,
+    high_alert_drugs_double_checked,
     no_incompatible_pair,
     antimicrobial_grade_allowed_online,
     no_drug_the_patient_is_allergic_to,
