@@ -14,6 +14,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -40,7 +41,7 @@ from hospital.prescriptions.safety.values import Pregnancy
 from hospital.prescriptions.writing import documents
 from hospital.prescriptions.writing.documents import DraftInput
 from hospital.prescriptions.writing.rules import blocking, check_prescription
-from hospital.prescriptions.writing.values import DraftOrigin, PrescribedItem, PrescriptionDraft
+from hospital.prescriptions.writing.values import DraftOrigin, PrescribedItem, PrescriptionDraft, RxSettings
 from hospital.signing import service as signing
 from hospital.signing.canonical import canonical_json
 from hospital.signing.export import build_export_bundle
@@ -54,6 +55,13 @@ __all__ = ["CHECK_VALID_FOR", "check_draft", "export_prescription", "revise_pres
 
 
 CHECK_VALID_FOR = timedelta(minutes=30)  # a dry run older than this is checked again before signing
+
+
+def rx_settings(ctx: HospitalContext) -> RxSettings:
+    """The hospital's prescription thresholds (Settings.rx_*; `Settings.check` refuses any beyond the regulation)."""
+    s = ctx.settings
+    return RxSettings(high_amount_threshold_cny=Decimal(s.rx_high_amount_threshold_cny),
+                      default_max_days=s.rx_default_max_days, long_max_days=s.rx_long_max_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +106,8 @@ async def _prepare(session: AsyncSession, ctx: HospitalContext, principal: Princ
         renal=context.renal_category if context else Impairment.NONE,
         hepatic=context.hepatic if context else Impairment.NONE, weight_kg=facts.weight_kg,
         prescriber_antimicrobial_grade=member.antimicrobial_grade,
-        current_effective_items=await _items_in_effect(session, ctx, visit.patient_user_id, issued_on)), formulary)
+        current_effective_items=await _items_in_effect(session, ctx, visit.patient_user_id, issued_on)), formulary,
+        settings=rx_settings(ctx))
     digest = documents.draft_sha256(draft, visit_id=str(visit.id),
                                     supersedes_id=str(supersedes.id) if supersedes else None)
     return _Prepared(visit, member, prior, patient, issued_on, formulary, items, findings, digest,

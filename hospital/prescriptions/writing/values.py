@@ -137,9 +137,17 @@ class PrescriptionDraft:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RxSettings:
-    """Local choices the rules leave to the hospital; the legal ceilings are not settings."""
+    """Local choices the rules leave to the hospital (`Settings.rx_*`): the regulation's figure by default, and
+    never beyond it (a hospital may be stricter): ValueError otherwise."""
 
-    high_amount_threshold_cny: Decimal = Decimal(1000)
+    high_amount_threshold_cny: Decimal = Decimal(1000)  # SP 大额度处方
+    default_max_days: int = 7  # 处方管理办法 第十九条
+    long_max_days: int = 84  # 长期处方管理规范（试行）: 12 weeks
+
+    def __post_init__(self) -> None:
+        if not (0 < self.high_amount_threshold_cny <= 1000 and 1 <= self.default_max_days <= 7
+                and self.default_max_days <= self.long_max_days <= 84):
+            raise ValueError("RX-03: prescription thresholds beyond the regulation (¥1000, 7 days, 84 days)")
 
 
 _ICD10_CATEGORY = re.compile(r"^([A-Z][0-9]{2})(?:$|\.|[0-9])")

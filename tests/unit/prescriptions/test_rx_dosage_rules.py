@@ -305,6 +305,32 @@ def test_a_high_amount_is_flagged_for_the_pharmacist_above_the_configured_thresh
     )
 
     assert having(check(copd), "RX-03", Severity.WARN, "Total ¥1488.00")
-    assert (
-        having(check(copd, RxSettings(high_amount_threshold_cny=Decimal(2000))), "RX-03", Severity.WARN, "Total") == []
-    )
+    tiotropium = draft(item("R03BB04-inhcap-18mcg", 18, days=56), diagnoses=("J44.9",),
+                       long_prescription_reason="慢阻肺稳定期，方案稳定")  # two packs, ¥596
+    assert having(check(tiotropium), "RX-03", Severity.WARN, "Total") == []
+    assert having(check(tiotropium, RxSettings(high_amount_threshold_cny=Decimal(500))), "RX-03", Severity.WARN,
+                  "Total ¥596.00 is above the ¥500 threshold")
+
+
+def test_a_stricter_hospital_setting_applies_and_one_beyond_the_regulation_is_refused(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    five_days = RxSettings(default_max_days=5, high_amount_threshold_cny=Decimal(500))
+
+    assert having(check(draft(item(AMLODIPINE, 5, days=6)), settings=five_days), "RX-03", Severity.BLOCK,
+                  "more than 5 days needs a recorded reason")
+    assert having(check(draft(item(AMLODIPINE, 5, days=6))), "RX-03", Severity.BLOCK) == []
+    for beyond in ({"default_max_days": 8}, {"long_max_days": 90}, {"high_amount_threshold_cny": Decimal(1001)}):
+        with pytest.raises(ValueError, match="beyond the regulation"):
+            RxSettings(**beyond)  # type: ignore[arg-type]
+
+
+def test_the_hospital_refuses_to_start_with_thresholds_beyond_the_regulation() -> None:
+    from hospital.config import ConfigurationError, load_settings
+
+    assert load_settings({}).rx_default_max_days == 7
+    load_settings({"HOSPITAL_RX_DEFAULT_MAX_DAYS": "5"}).check()
+    for name, value in (("HOSPITAL_RX_DEFAULT_MAX_DAYS", "14"), ("HOSPITAL_RX_LONG_MAX_DAYS", "120"),
+                        ("HOSPITAL_RX_HIGH_AMOUNT_CNY", "5000")):
+        with pytest.raises(ConfigurationError, match="beyond the regulation"):
+            load_settings({name: value}).check()

@@ -195,14 +195,16 @@ def _long_prescription_eligible(drug: Drug, draft: PrescriptionDraft, formulary:
     return any(i.chronic and i.indicates(drug.atc_code) for c in categories for i in formulary.indications_for(c))
 
 
-def _supply_verdict(drug: Drug, days: int, reason: str, eligible: bool) -> tuple[Severity, str] | None:
-    """How a days supply above 7 days is judged, or None when it is 7 days or less."""
-    if days <= DEFAULT_DAYS:
+def _supply_verdict(drug: Drug, days: int, reason: str, eligible: bool, settings: RxSettings
+                    ) -> tuple[Severity, str] | None:
+    """How a days supply above the default (7 days, or the hospital's stricter setting) is judged, or None."""
+    if days <= settings.default_max_days:
         return None
-    if days > LONG_MAX_DAYS:
-        return BLOCK, f"a long prescription never exceeds 12 weeks ({LONG_MAX_DAYS} days) (长期处方管理规范)."
+    if days > settings.long_max_days:
+        return BLOCK, (f"a long prescription never exceeds 12 weeks ({LONG_MAX_DAYS} days, 长期处方管理规范), "
+                       f"nor this hospital's {settings.long_max_days} days.")
     if not reason:
-        return BLOCK, f"more than {DEFAULT_DAYS} days needs a recorded reason (处方管理办法 第十九条)."
+        return BLOCK, f"more than {settings.default_max_days} days needs a recorded reason (处方管理办法 第十九条)."
     limit = drug.usual_days_supply_limit
     if drug.is_antimicrobial or drug.is_controlled:
         if days > limit:
@@ -230,7 +232,7 @@ def days_supply_within_limits(draft: PrescriptionDraft, formulary: Formulary, se
     findings = []
     for item, drug in formulary.lines(draft.items):
         eligible = _long_prescription_eligible(drug, draft, formulary)
-        verdict = _supply_verdict(drug, item.days_supply, reason, eligible)
+        verdict = _supply_verdict(drug, item.days_supply, reason, eligible, settings)
         if verdict is not None:
             severity, text = verdict
             findings.append(_finding(severity, NON_STANDARD, f"{drug.label}: {item.days_supply} days' supply — {text}"))
