@@ -121,6 +121,7 @@ class PrescriptionDocument(Part, kw_only=True):
     items: list[DocumentItem]
     total_cny: DecimalText
     long_prescription_reason: str | None = None
+    long_prescription_code: str | None = None  # the coded reason (LongPrescriptionReason), RX-03
     guardian_present: bool
     doctor: DocumentDoctor
     face_verification: DocumentFaceVerification

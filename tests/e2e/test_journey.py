@@ -192,6 +192,7 @@ def doctor_writes_and_signs_a_prescription(j: Journey) -> None:
     expect(findings).to_contain_text("28 days' supply")
     item.get_by_label("单次剂量").fill("5")
     page.get_by_label("长期处方理由").fill("原发性高血压病情稳定，慢性病长期处方")
+    page.get_by_label("超过7日用量的理由类别").select_option("stable_chronic_disease")
     page.get_by_role("button", name="签名并提交审核").click()
     expect(page.get_by_role("status").filter(has_text="等待药师审核")).to_be_visible()
     expect(page.get_by_test_id("prescription").first).to_contain_text("医师电子签名：王医生")

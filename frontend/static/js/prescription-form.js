@@ -173,6 +173,11 @@ export async function mountDoctorPrescriptions(root, visit, { open }) {
     add.addEventListener("click", () => items.append(itemFieldset(list)));
     const validity = h("input", { type: "number", min: "1", max: "30", value: String(doc ? doc.validity_days : 1), required: true });
     const longReason = h("input", { maxlength: 500, value: doc && doc.long_prescription_reason ? doc.long_prescription_reason : "" });
+    // RX-03: a supply beyond the default days needs a coded reason as well as the note
+    const longCode = h("select", {}, h("option", { value: "" }, t("rxform.long_code_none")),
+      ["stable_chronic_disease", "elderly_chronic", "limited_mobility", "remote_residence", "treatment_course"].map((code) =>
+        h("option", { value: code }, label("long_reason", code))));
+    if (doc && doc.long_prescription_code) longCode.value = doc.long_prescription_code;
     const confirmBox = h("input", { type: "checkbox", required: true, id: "rx-confirm" });
     const findingsArea = h("div", { "aria-live": "assertive", "data-testid": "rx-findings" });
     const form = h("form", { class: "rx-form", novalidate: true, "aria-labelledby": "rxform-heading" },
@@ -180,7 +185,8 @@ export async function mountDoctorPrescriptions(root, visit, { open }) {
       h("div", { class: "grid-2" }, field("rx-icd10", t("rxform.diagnosis_icd10"), icd), field("rx-diagnosis", t("rxform.diagnosis_name"), name)),
       items, h("div", { class: "actions" }, add),
       h("div", { class: "grid-2" }, field("rx-validity", t("rxform.validity_days"), validity),
-        field("rx-long", t("rxform.long_reason"), longReason, t("rxform.long_hint"))),
+        field("rx-long-code", t("rxform.long_code"), longCode)),
+      field("rx-long", t("rxform.long_reason"), longReason, t("rxform.long_hint")),
       findingsArea,
       h("label", { class: "check" }, confirmBox, h("span", {}, t("rxform.confirm"))),
       h("div", { class: "actions" }, h("button", { type: "submit" }, t("rxform.sign"))));
@@ -193,6 +199,7 @@ export async function mountDoctorPrescriptions(root, visit, { open }) {
         diagnoses: [{ icd10: icd.value.trim().toUpperCase(), name: name.value.trim() }],
         items: [...items.children].map((box) => box.item()),
         validity_days: Number(validity.value), long_prescription_reason: longReason.value.trim() || null,
+        long_prescription_code: longCode.value || null,
       };
       const path = revisionOf ? `/api/prescriptions/${revisionOf.prescription_id}/revisions` : `/api/visits/${visit.visit_id}/prescriptions`;
       const text = JSON.stringify(body);

@@ -51,12 +51,14 @@ class DraftBody(msgspec.Struct, forbid_unknown_fields=True):
     items: Annotated[list[ItemBody], msgspec.Meta(min_length=1, max_length=10)]
     validity_days: Annotated[int, msgspec.Meta(ge=0, le=30)] = 1
     long_prescription_reason: Text | None = None
+    long_prescription_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None  # LongPrescriptionReason
 
     def draft(self) -> DraftInput:
         return DraftInput(
             diagnoses=tuple(DiagnosisInput(d.icd10, d.name) for d in self.diagnoses),
             items=tuple(ItemInput(**msgspec.structs.asdict(i)) for i in self.items),
-            validity_days=self.validity_days, long_prescription_reason=self.long_prescription_reason)
+            validity_days=self.validity_days, long_prescription_reason=self.long_prescription_reason,
+            long_prescription_code=self.long_prescription_code)
 
 
 class PrescriptionBody(DraftBody, forbid_unknown_fields=True):

@@ -12,7 +12,7 @@ Its fields, all present in every prescription:
     diagnoses      [{icd10, name}]
     items          [{drug_code, name_zh, generic_name, strength, dose_per_time, dose_unit, times_per_day,
                      interval_days, frequency, days_supply, quantity_packs, pack, unit_price_cny, amount_cny, usage}]
-    total_cny, long_prescription_reason, guardian_present
+    total_cny, long_prescription_reason, long_prescription_code, guardian_present
     doctor         {staff_id, name, title, certificate_serial}
     face_verification {practice_session_id, verified_at}          the verification the signature rests on (FACE-03)
     origin, draft_sha256        recorded by the server (RX-07): "clinician", and the hash of the dry-run draft
@@ -62,6 +62,7 @@ class DraftInput:
     items: tuple[ItemInput, ...]
     validity_days: int = 1
     long_prescription_reason: str | None = None
+    long_prescription_code: str | None = None  # writing.values.LongPrescriptionReason
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -80,6 +81,7 @@ def draft_sha256(draft: DraftInput, *, visit_id: str, supersedes_id: str | None)
                    "frequency": i.frequency} for i in draft.items],
         "validity_days": draft.validity_days,
         "long_prescription_reason": (draft.long_prescription_reason or "").strip() or None,
+        "long_prescription_code": draft.long_prescription_code,
     }
     return payload_sha256(body)
 
@@ -149,6 +151,7 @@ def build_payload(*, number: str, revision: int, supersedes: str | None, issued_
         "items": lines,
         "total_cny": f"{total_cny(items, formulary):.2f}",
         "long_prescription_reason": (draft.long_prescription_reason or "").strip() or None,
+        "long_prescription_code": draft.long_prescription_code,
         "guardian_present": guardian_present,
         "doctor": doctor,
         "face_verification": face_verification,

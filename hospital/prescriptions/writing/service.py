@@ -99,6 +99,7 @@ async def _prepare(session: AsyncSession, ctx: HospitalContext, principal: Princ
         prior_diagnoses_icd10=(prior.icd10_code,), issued_on=issued_on, patient_birth_date=patient.birth_date,
         origin=DraftOrigin.CLINICIAN, prescriber_id=str(member.id), validity_days=draft.validity_days,
         long_prescription_reason=draft.long_prescription_reason, guardian_recorded=visit.guardian is not None,
+        long_prescription_code=draft.long_prescription_code, prescriber_title=member.title,
         allergy_statement=facts.context is not None, patient_allergies=context.allergies if context else (),
         pregnant=context is not None and context.pregnancy is Pregnancy.PREGNANT,
         pregnancy_unknown=context is not None and context.pregnancy is Pregnancy.UNKNOWN,

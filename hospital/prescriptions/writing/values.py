@@ -19,7 +19,9 @@ CHILD_AGE_LIMIT = 14  # 儿科诊疗范围: under 14 a patient is dosed as a chi
 
 __all__ = [
     "CHILD_AGE_LIMIT",
+    "LONG_PRESCRIBER_TITLES",
     "DraftOrigin",
+    "LongPrescriptionReason",
     "PrescribedItem",
     "PrescriptionDraft",
     "ReviewCategory",
@@ -34,6 +36,20 @@ class ReviewCategory(enum.StrEnum):
     NON_STANDARD = "non_standard"  # 不规范处方
     UNSUITABLE = "unsuitable"  # 用药不适宜处方
     EXCESSIVE = "excessive"  # 超常处方
+
+
+class LongPrescriptionReason(enum.StrEnum):
+    """Why a supply exceeds the default days (处方管理办法 第十九条; 长期处方管理规范（试行）第二章), coded."""
+
+    STABLE_CHRONIC_DISEASE = "stable_chronic_disease"  # 诊断明确、用药方案稳定、病情控制平稳的慢性病
+    ELDERLY_CHRONIC = "elderly_chronic"  # 老年慢性病患者
+    LIMITED_MOBILITY = "limited_mobility"  # 行动不便
+    REMOTE_RESIDENCE = "remote_residence"  # 居住地远离医疗机构
+    TREATMENT_COURSE = "treatment_course"  # 疗程需要 (e.g. 14 days of H. pylori eradication; not a long prescription)
+
+
+# 长期处方管理规范（试行）第十二条: 首次开具长期处方, 由具有中级以上专业技术职务任职资格的医师开具.
+LONG_PRESCRIBER_TITLES = frozenset({"主治医师", "副主任医师", "主任医师"})
 
 
 class DraftOrigin(enum.StrEnum):
@@ -116,6 +132,8 @@ class PrescriptionDraft:
     prescriber_id: str
     validity_days: int = 1
     long_prescription_reason: str | None = None
+    long_prescription_code: str | None = None  # a LongPrescriptionReason
+    prescriber_title: str = ""
     guardian_recorded: bool = False
     patient_allergies: tuple[str, ...] = ()
     current_effective_items: tuple[str, ...] = ()

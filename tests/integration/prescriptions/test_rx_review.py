@@ -51,7 +51,8 @@ async def test_the_pharmacist_approves_with_a_second_signature_over_the_prescrip
 async def test_the_queue_shows_pending_prescriptions_with_their_findings(client: AsyncTestClient[Any],
                                                                         visit: Visit) -> None:
     # 28 days with a chronic reason: accepted, with a finding for the pharmacist.
-    rx = await written(client, visit, rx_body(amlodipine(days_supply=28), long_prescription_reason="病情稳定，长期用药"))
+    rx = await written(client, visit, rx_body(amlodipine(days_supply=28), long_prescription_reason="病情稳定，长期用药",
+                                              long_prescription_code="stable_chronic_disease"))
     pharmacist = await reviewing_pharmacist(client)
     queue = (await client.get("/api/reviews/queue", headers=pharmacist)).json()
     assert [q["prescription_id"] for q in queue] == [rx["prescription_id"]]

@@ -152,7 +152,8 @@ async def test_blocking_findings_carry_rule_id_severity_and_category(client: Asy
 async def test_over_seven_days_with_a_chronic_reason_is_accepted_and_the_warning_kept(
     client: AsyncTestClient[Any], visit: Visit
 ) -> None:
-    body = rx_body(amlodipine(days_supply=28, quantity_packs=1), long_prescription_reason="高血压病情稳定，长期用药")
+    body = rx_body(amlodipine(days_supply=28, quantity_packs=1), long_prescription_reason="高血压病情稳定，长期用药",
+                   long_prescription_code="stable_chronic_disease")
     written = await write(client, await signing_doctor(client), visit, body)
     assert written.status_code == 201, written.text
     assert all(f["severity"] != "block" for f in written.json()["findings"])

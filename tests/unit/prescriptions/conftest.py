@@ -78,9 +78,12 @@ def draft() -> DraftFactory:
             "origin": "clinician",
             "prescriber_id": "doctor-0001",
             "allergy_statement": True,
+            "prescriber_title": "主任医师",
             "prescriber_antimicrobial_grade": "special",  # a 主任医师 (the grade rule has its own tests)
         }
         fields.update(overrides)
+        if fields.get("long_prescription_reason") and "long_prescription_code" not in overrides:
+            fields["long_prescription_code"] = "stable_chronic_disease"  # the coded reason has its own tests
         return PrescriptionDraft(**fields)
 
     return build

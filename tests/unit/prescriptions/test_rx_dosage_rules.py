@@ -334,3 +334,20 @@ def test_the_hospital_refuses_to_start_with_thresholds_beyond_the_regulation() -
                         ("HOSPITAL_RX_HIGH_AMOUNT_CNY", "5000")):
         with pytest.raises(ConfigurationError, match="beyond the regulation"):
             load_settings({name: value}).check()
+
+
+def test_a_long_prescription_needs_a_coded_reason_and_a_doctor_of_intermediate_title(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    line = item(AMLODIPINE, 5, days=28)
+
+    for code in (None, "because", "treatment_course"):
+        assert having(check(draft(line, long_prescription_reason=REASON, long_prescription_code=code)), "RX-03",
+                      Severity.BLOCK, "reason"), code
+    assert having(check(draft(line, long_prescription_reason=REASON, long_prescription_code="limited_mobility")),
+                  "RX-03", Severity.BLOCK) == []
+    for title in ("住院医师", ""):
+        assert having(check(draft(line, long_prescription_reason=REASON, prescriber_title=title)), "RX-03",
+                      Severity.BLOCK, "intermediate title or above"), title
+    assert having(check(draft(line, long_prescription_reason=REASON, prescriber_title="主治医师")), "RX-03",
+                  Severity.BLOCK) == []

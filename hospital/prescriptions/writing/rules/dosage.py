@@ -12,6 +12,8 @@ from hospital.core.rule_registry import Finding, Severity, rule
 from hospital.prescriptions.formulary.values import FREQUENCIES, Drug, Formulary, Frequency
 from hospital.prescriptions.writing.values import (
     CHILD_AGE_LIMIT,
+    LONG_PRESCRIBER_TITLES,
+    LongPrescriptionReason,
     PrescribedItem,
     PrescriptionDraft,
     ReviewCategory,
@@ -195,8 +197,8 @@ def _long_prescription_eligible(drug: Drug, draft: PrescriptionDraft, formulary:
     return any(i.chronic and i.indicates(drug.atc_code) for c in categories for i in formulary.indications_for(c))
 
 
-def _supply_verdict(drug: Drug, days: int, reason: str, eligible: bool, settings: RxSettings
-                    ) -> tuple[Severity, str] | None:
+def _supply_verdict(drug: Drug, days: int, reason: str, eligible: bool, settings: RxSettings,
+                    draft: PrescriptionDraft) -> tuple[Severity, str] | None:
     """How a days supply above the default (7 days, or the hospital's stricter setting) is judged, or None."""
     if days <= settings.default_max_days:
         return None
@@ -205,6 +207,16 @@ def _supply_verdict(drug: Drug, days: int, reason: str, eligible: bool, settings
                        f"nor this hospital's {settings.long_max_days} days.")
     if not reason:
         return BLOCK, f"more than {settings.default_max_days} days needs a recorded reason (处方管理办法 第十九条)."
+    code = draft.long_prescription_code
+    if code not in {r.value for r in LongPrescriptionReason}:
+        codes = ", ".join(r.value for r in LongPrescriptionReason)
+        return BLOCK, f"more than {settings.default_max_days} days needs a coded reason ({codes}), not only a note."
+    if eligible and code == LongPrescriptionReason.TREATMENT_COURSE:
+        return BLOCK, "a long prescription for a chronic disease gives a long-prescription reason, not a course."
+    if eligible and draft.prescriber_title.strip() not in LONG_PRESCRIBER_TITLES:
+        return BLOCK, (f"a long prescription is written by a doctor of intermediate title or above "
+                       f"({'、'.join(sorted(LONG_PRESCRIBER_TITLES))}; 长期处方管理规范 第十二条), "
+                       f"not {draft.prescriber_title or 'an unknown title'}.")
     limit = drug.usual_days_supply_limit
     if drug.is_antimicrobial or drug.is_controlled:
         if days > limit:
@@ -232,7 +244,7 @@ def days_supply_within_limits(draft: PrescriptionDraft, formulary: Formulary, se
     findings = []
     for item, drug in formulary.lines(draft.items):
         eligible = _long_prescription_eligible(drug, draft, formulary)
-        verdict = _supply_verdict(drug, item.days_supply, reason, eligible, settings)
+        verdict = _supply_verdict(drug, item.days_supply, reason, eligible, settings, draft)
         if verdict is not None:
             severity, text = verdict
             findings.append(_finding(severity, NON_STANDARD, f"{drug.label}: {item.days_supply} days' supply — {text}"))
