@@ -86,6 +86,12 @@ class Settings:
     security_report_hours: float = 1.0  # a (suspected) leak is reported to the authorities within this
     security_scan_lookback_hours: int = 24  # how far back a scan reads the audit trail
     security_scan_interval_seconds: int = 0
+    # RX-03: the prescription thresholds; the regulation's figure is the default and the most a hospital may set
+    # (a stricter one is its choice): a high-amount prescription (SP 大额度处方, yuan), a supply without a
+    # recorded reason (处方管理办法 第十九条, days), the longest long prescription (长期处方管理规范, days).
+    rx_high_amount_threshold_cny: int = 1000
+    rx_default_max_days: int = 7
+    rx_long_max_days: int = 84
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -179,6 +185,12 @@ class Settings:
                self.security_stuffing_accounts, self.security_stuffing_window_minutes,
                self.security_scan_lookback_hours) < 1 or self.security_report_hours <= 0:
             raise ConfigurationError("SEC-02: the HOSPITAL_SECURITY_* thresholds, windows and deadline must be positive")
+        for variable, given, ceiling in (("HOSPITAL_RX_HIGH_AMOUNT_CNY", self.rx_high_amount_threshold_cny, 1000),
+                                  ("HOSPITAL_RX_DEFAULT_MAX_DAYS", self.rx_default_max_days, 7),
+                                  ("HOSPITAL_RX_LONG_MAX_DAYS", self.rx_long_max_days, 84)):
+            if not 1 <= given <= ceiling:
+                raise ConfigurationError(f"RX-03: {variable}={given} is beyond the regulation's {ceiling}; "
+                                         f"a hospital may only be stricter (1…{ceiling})")
         host = database_host(self.resolved_database_url)
         if host is not None and not host_allowed(host, self.allowed_storage_hosts):
             raise ConfigurationError(
@@ -294,4 +306,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         security_report_hours=_float(env, "HOSPITAL_SECURITY_REPORT_HOURS", defaults.security_report_hours),
         security_scan_lookback_hours=_int(env, "HOSPITAL_SECURITY_SCAN_LOOKBACK", defaults.security_scan_lookback_hours),
         security_scan_interval_seconds=_int(env, "HOSPITAL_SECURITY_SCAN_INTERVAL", 600),
+        rx_high_amount_threshold_cny=_int(env, "HOSPITAL_RX_HIGH_AMOUNT_CNY", defaults.rx_high_amount_threshold_cny),
+        rx_default_max_days=_int(env, "HOSPITAL_RX_DEFAULT_MAX_DAYS", defaults.rx_default_max_days),
+        rx_long_max_days=_int(env, "HOSPITAL_RX_LONG_MAX_DAYS", defaults.rx_long_max_days),
     )

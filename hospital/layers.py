@@ -33,6 +33,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hospital.visits.encounter",),
     ("hospital.visits",),
     ("hospital.prescriptions.formulary",),
+    # The patient's safety context, coded in the formulary's vocabulary; writing's rules read it.
+    ("hospital.prescriptions.safety",),
     # The three tables, the status machine and the caller's scope, beneath the sub-areas that share them.
     ("hospital.prescriptions.models", "hospital.prescriptions.rules", "hospital.prescriptions.queries"),
     ("hospital.prescriptions.writing",),

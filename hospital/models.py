@@ -10,7 +10,8 @@ from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import AuthSession, User
 from hospital.institution.models import Department, Licence, ServiceStop
 from hospital.patients.models import Patient
-from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
+from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionCheck, PrescriptionReview
+from hospital.prescriptions.safety.models import PatientSafetyContext
 from hospital.quality.models import AdverseEvent, Complaint, Rating
 from hospital.security.incidents.models import SecurityIncident, SecurityIncidentStep
 from hospital.signing.models import ClinicianCredential, SigningAuthority
@@ -38,8 +39,10 @@ __all__ = [
            "MedicalRecord",
            "OutboxEvent",
            "Patient",
+           "PatientSafetyContext",
            "PracticeSession",
            "Prescription",
+           "PrescriptionCheck",
            "PrescriptionReview",
            "PriorDiagnosisRecord",
            "Rating",

@@ -106,14 +106,15 @@ async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor,
         title=data.title, practice_category=data.practice_category, practice_scope=data.practice_scope,
         practice_institution=data.practice_institution, clinical_years=data.clinical_years,
         departments=list(data.departments), credentials=[_credential_json(c) for c in application.credentials],
-        photo_sha256=photo_blob.sha256)
+        photo_sha256=photo_blob.sha256, antimicrobial_grade=rules.antimicrobial_grade_for(kind.value, data.title))
     session.add(member)
     await session.flush()
     await biometrics.add_enrolment(session, ctx, actor, user_id=user.id, template_sealed=template,
                                    source="admission_photo")
     await append_audit(session, actor, "staff.admitted", subject_type="staff", subject_id=member.id,
                        rule_id={"doctor": "STAFF-01"}.get(kind.value, "STAFF-02"),
-                       detail={"kind": kind.value, "departments": member.departments})
+                       detail={"kind": kind.value, "departments": member.departments,
+                               "antimicrobial_grade": member.antimicrobial_grade})
     await _report(session, ctx, member, resident.number)
     await publish(session, ctx, ClinicianAdmitted(member.id, user.id, kind.value, actor))  # signing issues the key
     await session.commit()

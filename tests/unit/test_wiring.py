@@ -15,9 +15,11 @@ from hospital.config import Settings
 from hospital.context import HospitalContext, build_context
 from hospital.identity.events import MayCarryPracticeSession, MayOpenSession, OwnProfileSection
 from hospital.patients.service import profile_section
+from hospital.prescriptions.review.service import on_visit_ended
 from hospital.signing.service import on_admission, on_suspension_changed
 from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
 from hospital.staff.service import may_open_session
+from hospital.visits.booking.events import VisitEnded
 from hospital.wiring import subscribers, wire
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +33,7 @@ def assert_wired(ctx: HospitalContext) -> None:
     assert registry.of(MayCarryPracticeSession) == (practice_session_open,)
     assert registry.of(OwnProfileSection) == (profile_section,)
     assert registry.of(MayOpenSession) == (may_open_session,)
+    assert registry.of(VisitEnded) == (on_visit_ended,)
 
 
 @pytest.fixture
@@ -41,7 +44,7 @@ def unwired(tmp_path: Path) -> HospitalContext:
 def test_one_registry_holds_every_subscriber_and_each_event_has_one() -> None:
     registry = subscribers()
     assert registry.events() == {ClinicianAdmitted, SuspensionChanged, MayCarryPracticeSession, MayOpenSession,
-                                 OwnProfileSection}
+                                 OwnProfileSection, VisitEnded}
     assert subscribers() is not registry  # a new registry per context, never a module global
 
 

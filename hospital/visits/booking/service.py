@@ -22,6 +22,7 @@ from hospital.context import HospitalContext
 from hospital.contracts.visits import SchedulePublished
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hospital.core.events import publish
 from hospital.core.outbox import emit
 from hospital.institution.rules import check_department_approved
 from hospital.institution.service import approved_department_codes, require_licence_in_force
@@ -29,6 +30,7 @@ from hospital.patients.rules import check_phone
 from hospital.patients.service import masked
 from hospital.staff.service import require_can_practise
 from hospital.visits.booking import queries
+from hospital.visits.booking.events import VisitEnded
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.booking.payloads import RevisitRecordOf, revisit_record
 from hospital.visits.booking.rules import Slot, VisitAction, VisitState, check_booking, next_state
@@ -313,4 +315,6 @@ async def move_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     await append_audit(session, actor, f"visit.{_DONE[action]}", subject_type="visit", subject_id=visit.id,
                        rule_id=rule_id, detail={"from": before, "to": target.value, "version": visit.version,
                                                 **(detail or {})}, cipher=ctx.cipher)
+    if target in (VisitState.TERMINATED, VisitState.CANCELLED):  # what the visit started stops with it (RX-06)
+        await publish(session, ctx, VisitEnded(visit.id, target.value, actor))
     return target

@@ -43,3 +43,11 @@ def test_pharmacists_and_nurses_missing_what_staff_02_names_are_refused(kind: St
     with pytest.raises(RuleViolation) as refused:
         check_admission(application(kind, **changes), TODAY, {"03"})
     assert refused.value.rule_id == "STAFF-02" and words in refused.value.detail
+
+
+def test_a_doctors_antimicrobial_grade_follows_the_title() -> None:
+    from hospital.staff.rules import antimicrobial_grade_for
+
+    assert [antimicrobial_grade_for("doctor", t) for t in ("主任医师", "副主任医师", "主治医师", "住院医师", "见习")] == [
+        "special", "special", "restricted", "unrestricted", "none"]
+    assert antimicrobial_grade_for("pharmacist", "主任药师") == "none"
