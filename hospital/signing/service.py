@@ -186,7 +186,7 @@ async def revoke_credentials(session: AsyncSession, ctx: HospitalContext, actor:
         await append_audit(session, actor, "signing.credential_revoked", subject_type="staff",
                            subject_id=credential.staff_id, rule_id="RX-05",
                            detail={"certificate_serial": credential.serial, "reason": reason.value,
-                                   "invalid_since": credential.invalid_since, "note": note})
+                                   "invalid_since": credential.invalid_since, "note": note}, cipher=ctx.cipher)
     await session.flush()
     await reissue_crl(session, ctx)
     return active
