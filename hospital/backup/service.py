@@ -19,7 +19,7 @@ import hmac
 import io
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404: pg_dump/pg_restore only, argument lists, never a shell (see _run)
 import tarfile
 import tempfile
 import uuid
@@ -161,6 +161,7 @@ async def _postgres_snapshot(url: str, into: Path) -> tuple[list[str], str | Non
 async def _run(command: list[str]) -> None:
     if shutil.which(command[0]) is None:
         raise BackupRefused(f"{command[0]} is not installed (Debian: postgresql-client, of the server's version)")
+    # The program is a fixed name (pg_dump/pg_restore/psql) and each argument one list item: no shell parses them.
     done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True)
     if done.returncode != 0:
         raise BackupRefused(f"{command[0]} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
