@@ -71,8 +71,14 @@ def _engine_name(url: str) -> str:
 
 
 def _libpq_url(url: str) -> str:
-    """The SQLAlchemy URL as pg_dump / pg_restore take it (no driver, password kept)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The SQLAlchemy URL as pg_dump / pg_restore take it (no driver, password kept). asyncpg's `ssl=` (production
+    reaches PostgreSQL over TLS, REC-03) is libpq's `sslmode=`: libpq refuses an `ssl` parameter."""
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    if "ssl" in query:
+        mode = query.pop("ssl")
+        query.setdefault("sslmode", mode)
+    return parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
 def _sqlite_path(url: str) -> Path:
