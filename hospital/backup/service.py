@@ -38,7 +38,7 @@ from hospital.backup.rules import archive_problems, blob_member
 from hospital.backup.values import FORMAT, ArchivedFile, Manifest
 from hospital.config import Settings
 from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import HospitalError
+from hospital.core.errors import Conflict
 from hospital.core.leases import job_lease, runner_name
 from hospital.db import create_engine, is_sqlite, migrate, session_factory
 from hospital.retention.service import PURGE_LEASE
@@ -49,10 +49,8 @@ MANIFEST = "manifest.json"
 _CHUNK = 1 << 20
 
 
-class BackupRefused(HospitalError):
-    """A backup or restore that cannot be done as asked; nothing was written."""
-
-    status_code = 409
+class BackupRefused(Conflict):
+    """A backup or restore that cannot be done as asked; nothing was written (a 409 Conflict, as a mapped class)."""
 
 
 @dataclass(frozen=True, slots=True)
