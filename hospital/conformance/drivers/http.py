@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import secrets
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -88,7 +89,7 @@ class HttpDriver(Driver):
         super().__init__(target)
         self.http = client or httpx.Client(base_url=target.rstrip("/"), timeout=60)
         self._own_client = client is None
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # nosec B311: synthetic birth dates, phones and slots, reproducible by seed; no secret
         self.doctor_account = _account("HOSPITAL_CONFORMANCE_DOCTOR", "doctor.wang:doctor-demo-2026")
         self.pharmacist_account = _account("HOSPITAL_CONFORMANCE_PHARMACIST", "pharmacist.li:pharmacist-demo-2026")
         self.doctor_face, self.pharmacist_face = _default_faces()
@@ -184,7 +185,7 @@ class HttpDriver(Driver):
         birth = _birth(patient["age_years"], today, self.rng)
         id_number = patient["id_number"] or _resident_id(birth, self.rng)
         phone = patient["phone"] or f"139{self.rng.randrange(10**7, 10**8)}"
-        password = "scenario-pass-2026"
+        password = f"s1{secrets.token_urlsafe(18)}"  # SEC-01: letters and digits; fresh per run, never a known one
         response = self._request("POST", "/api/patients", json={
             "real_name": patient["real_name"], "id_number": id_number, "phone": phone, "password": password})
         if response.status_code != 201:
