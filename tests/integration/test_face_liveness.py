@@ -57,6 +57,11 @@ async def test_a_burst_that_follows_the_challenge_opens_a_practice_session(
     assert attempt.passed and attempt.reason == "match"
     audited = (await session.execute(select(AuditEntry.action).where(AuditEntry.rule_id == "FACE-02"))).scalars().all()
     assert {"face.challenge_issued", "practice_session.opened"} <= set(audited)
+    # the practice token belongs to the log-in session (SEC-01): logging out ends it with the session
+    assert (await client.post("/api/auth/logout", headers=doctor)).status_code == 204
+    gate = await client.get("/api/me/practice-session",
+                            headers={"Authorization": f"Bearer {passed.json()['access_token']}"})
+    assert gate.status_code == 401
 
 
 async def test_a_still_burst_is_refused(client: AsyncTestClient[Any], demo: None) -> None:
