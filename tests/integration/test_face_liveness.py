@@ -64,8 +64,8 @@ async def test_a_burst_that_follows_the_challenge_opens_a_practice_session(
     assert attempt.passed and attempt.reason == "match"
     audited = (await session.execute(select(AuditEntry.action).where(AuditEntry.rule_id == "FACE-02"))).scalars().all()
     assert {"face.challenge_issued", "practice_session.opened"} <= set(audited)
-    # the practice token belongs to the log-in session (SEC-01): logging out ends it with the session
-    assert (await client.post("/api/auth/logout", headers=doctor)).status_code == 204
+    # the log-out above ended the whole log-in session: the challenge's own token and the password one too (SEC-01)
+    assert (await client.get("/api/me", headers=doctor)).status_code == 401
     gate = await client.get("/api/me/practice-session",
                             headers={"Authorization": f"Bearer {passed.json()['access_token']}"})
     assert gate.status_code == 401

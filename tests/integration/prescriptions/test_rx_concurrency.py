@@ -84,15 +84,17 @@ async def test_approve_and_reject_at_once_leave_exactly_one_decision(
     client: AsyncTestClient[Any], ctx: HospitalContext, visit: Visit, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     rx_id = uuid.UUID((await written(client, visit))["prescription_id"])
-    li_headers = await reviewing_pharmacist(client)
-    li, zhao = principal(ctx, li_headers), principal(ctx, await second_pharmacist(client))
+    li_headers, zhao_headers = await reviewing_pharmacist(client), await second_pharmacist(client)
+    li, zhao = principal(ctx, li_headers), principal(ctx, zhao_headers)
     won, lost = await at_once(
         sessions,
         lambda s: review_service.review_prescription(s, ctx, Actor(li.user_id, li.role), li, rx_id, "approve", []),
         lambda s: review_service.review_prescription(s, ctx, Actor(zhao.user_id, zhao.role), zhao, rx_id, "reject",
                                                      ["剂量偏大"]))
     assert len(won) == 1 and len(lost) == 1 and status_for(lost[0]) == 409
-    final = (await client.get(f"/api/prescriptions/{rx_id}", headers=li_headers)).json()
+    # Read by the pharmacist who decided: a decided prescription is no longer in the other's queue (RX-07 scope).
+    decider = li_headers if won[0].pharmacist_user_id == li.user_id else zhao_headers
+    final = (await client.get(f"/api/prescriptions/{rx_id}", headers=decider)).json()
     assert final["review"]["decision"] == won[0].decision
 
 
