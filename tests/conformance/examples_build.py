@@ -33,7 +33,7 @@ def _dispensed(driver: HttpDriver) -> dict[str, Any]:
     """Play the ordinary journey through dispensing; the export of its prescription."""
     scenario = next(s for s in load_scenarios() if s.name == "rx-06-approved-then-dispensed")
     driver.begin("examples")
-    for step in ("register_patient", "file_diagnosis", "book", "verify_face", "accept", "write_prescription",
+    for step in ("register_patient", "file_diagnosis", "book", "verify_face", "accept", "start", "write_prescription",
                  "review", "dispense"):
         outcome = getattr(driver, step)(inputs_for(scenario, step))
         assert outcome.accepted, (step, outcome)

@@ -18,8 +18,8 @@ from typing import Any
 __all__ = ["STEPS", "Driver", "NotApplicable", "Outcome"]
 
 # The journey, in order. A scenario stops after its `until` step or at the first refusal.
-STEPS = ("register_patient", "file_diagnosis", "book", "verify_face", "accept", "write_prescription", "review",
-         "dispense", "verify_export")
+STEPS = ("register_patient", "file_diagnosis", "book", "verify_face", "accept", "start", "write_prescription",
+         "review", "dispense", "verify_export")
 
 
 class NotApplicable(Exception):
@@ -57,14 +57,17 @@ class Driver(ABC):
 
     @abstractmethod
     def register_patient(self, patient: dict[str, Any]) -> Outcome:
-        """Real-name registration (PAT-01) and, when `consent` is true, the informed consent (PAT-02).
-        Keys: real_name, age_years, id_number (None: a valid one for the age), phone (None: a fresh mobile),
-        consent (bool)."""
+        """Real-name registration (PAT-01) and, when `consent` is true, the informed consent (PAT-02), which
+        for a minor the guardian gives. Keys: real_name, age_years, id_number (None: a valid one for the age),
+        phone (None: a fresh mobile), consent (bool), guardian (None or {name, age_years, relationship}: who
+        accepts the consent for a minor)."""
 
     @abstractmethod
     def file_diagnosis(self, diagnosis: dict[str, Any]) -> Outcome:
         """The prior diagnosis from a physical institution, with its document (REV-01/02/03).
-        Keys: file (bool: false files nothing), icd10, name, institution, document_type, diagnosed_days_ago,
+        Keys: file (bool: false files nothing), icd10, name, institution, institution_kind ("physical" or
+        "internet_hospital"), registration_number (the institution's 医疗机构登记号; None: a well-formed one),
+        document_type, diagnosed_days_ago (negative: in the future; "before_birth": before the patient was born),
         document ("pdf" or "none")."""
 
     @abstractmethod
@@ -79,7 +82,14 @@ class Driver(ABC):
 
     @abstractmethod
     def accept(self, accept: dict[str, Any]) -> Outcome:
-        """接诊: the doctor accepts the visit confirming it is a revisit (REV-04). Keys: revisit_confirmed."""
+        """接诊: the doctor accepts the visit confirming it is a revisit (REV-04). Keys: document_opened (bool: the
+        doctor opened the prior-diagnosis document first), revisit_confirmed, name_resolution (None, or how the
+        doctor resolved a diagnosis name that disagrees with its code)."""
+
+    @abstractmethod
+    def start(self, start: dict[str, Any]) -> Outcome:
+        """The consultation begins (REV-05). Keys: guardian_present_confirmed (bool: the doctor confirms the
+        young child's guardian is present)."""
 
     @abstractmethod
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:

@@ -35,6 +35,15 @@ def _resident_id(birth: date, rng: random.Random) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+def _registration_number(rng: random.Random) -> str:
+    """A well-formed 医疗机构登记号 (REV-01): a 组织机构代码 with its GB 11714 check character, 东城区 110101,
+    经济类型 11, 综合医院 A100, 非营利 1."""
+    from hospital.visits.intake.rules import organisation_check_character
+
+    organisation = f"{rng.randrange(10**7, 10**8)}"
+    return f"{organisation}{organisation_check_character(organisation)}11010111A1001"
+
+
 def _birth(age_years: float, today: date, rng: random.Random) -> date:
     """A birth date `age_years` old (and up to ten months more), so that patients of one age differ."""
     return today - timedelta(days=int(age_years * 365.25) + rng.randrange(2, 300))
@@ -179,9 +188,18 @@ class HttpDriver(Driver):
     def begin(self, scenario: str) -> None:
         self.state = {"scenario": scenario}
 
+    def _guardian(self, guardian: dict[str, Any]) -> dict[str, str]:
+        """The guardian as the hospital is told of them: one person (one ID number) per name within a scenario."""
+        name = guardian.get("name", "监护人")
+        people: dict[str, str] = self.state.setdefault("guardians", {})
+        if name not in people:
+            people[name] = _resident_id(_birth(guardian.get("age_years", 35), self._today(), self.rng), self.rng)
+        return {"name": name, "relationship": guardian.get("relationship", "parent"), "id_number": people[name]}
+
     def register_patient(self, patient: dict[str, Any]) -> Outcome:
         today = self._today()
         birth = _birth(patient["age_years"], today, self.rng)
+        self.state["birth"] = birth
         id_number = patient["id_number"] or _resident_id(birth, self.rng)
         phone = patient["phone"] or f"139{self.rng.randrange(10**7, 10**8)}"
         password = "scenario-pass-2026"
@@ -192,7 +210,10 @@ class HttpDriver(Driver):
         self.state["patient"] = headers = self._login(phone, password)
         if patient["consent"]:
             version = self._request("GET", "/api/consent").json()["version"]
-            accepted = self._request("POST", "/api/consent/acceptances", headers=headers, json={"version": version})
+            body: dict[str, Any] = {"version": version}
+            if patient["guardian"]:  # a minor's consent is the guardian's
+                body["guardian"] = self._guardian(patient["guardian"])
+            accepted = self._request("POST", "/api/consent/acceptances", headers=headers, json=body)
             if accepted.status_code != 201:
                 return self._outcome(accepted)
         return Outcome.ok()
@@ -200,9 +221,14 @@ class HttpDriver(Driver):
     def file_diagnosis(self, diagnosis: dict[str, Any]) -> Outcome:
         if not diagnosis["file"]:
             return Outcome.ok("nothing filed")
+        days_ago = diagnosis["diagnosed_days_ago"]
+        diagnosed_on = (self.state["birth"] - timedelta(days=30) if days_ago == "before_birth"
+                        else self._today() - timedelta(days=days_ago))
         form = {"icd10_code": diagnosis["icd10"], "diagnosis_name": diagnosis["name"],
                 "document_type": diagnosis["document_type"], "institution_name": diagnosis["institution"],
-                "diagnosed_on": (self._today() - timedelta(days=diagnosis["diagnosed_days_ago"])).isoformat()}
+                "institution_kind": diagnosis["institution_kind"],
+                "institution_registration_number": diagnosis["registration_number"] or _registration_number(self.rng),
+                "diagnosed_on": diagnosed_on.isoformat()}
         files = {"document": ("record.pdf", _pdf(), "application/pdf")} if diagnosis["document"] == "pdf" else None
         response = self._request("POST", "/api/prior-diagnoses", headers=self.state["patient"], data=form, files=files)
         if response.status_code == 201:
@@ -217,10 +243,7 @@ class HttpDriver(Driver):
                                 "prior_diagnosis_id": self.state.get("prior") if booking["prior"] == "filed" else None}
         guardian = booking["guardian"]
         if guardian:
-            born = _birth(guardian.get("age_years", 35), self._today(), self.rng)
-            body["guardian"] = {"name": guardian.get("name", "监护人"), "relationship": guardian.get("relationship", "parent"),
-                                "id_number": _resident_id(born, self.rng),
-                                "present_confirmed": guardian.get("present_confirmed", True)}
+            body["guardian"] = {**self._guardian(guardian), "present_confirmed": guardian.get("present_confirmed", True)}
         response = self._request("POST", "/api/visits", headers=self.state["patient"], json=body)
         if response.status_code == 201:
             self.state["visit"] = str(response.json()["visit_id"])
@@ -248,8 +271,21 @@ class HttpDriver(Driver):
         return Outcome.ok()
 
     def accept(self, accept: dict[str, Any]) -> Outcome:
-        response = self._request("POST", f"/api/visits/{self.state['visit']}/accept", headers=self.state["doctor"],
-                                 json={"revisit_confirmed": accept["revisit_confirmed"]})
+        visit = self.state["visit"]
+        if accept["document_opened"]:  # the doctor reads the record the revisit rests on
+            document = self._request("GET", f"/api/visits/{visit}/prior-diagnosis/document",
+                                     headers=self.state["doctor"])
+            if document.status_code != 200:
+                return self._outcome(document)
+        body: dict[str, Any] = {"revisit_confirmed": accept["revisit_confirmed"]}
+        if accept["name_resolution"]:
+            body["name_resolution"] = accept["name_resolution"]
+        response = self._request("POST", f"/api/visits/{visit}/accept", headers=self.state["doctor"], json=body)
+        return self._outcome(response)
+
+    def start(self, start: dict[str, Any]) -> Outcome:
+        response = self._request("POST", f"/api/visits/{self.state['visit']}/start", headers=self.state["doctor"],
+                                 json={"guardian_present_confirmed": start["guardian_present_confirmed"]})
         return self._outcome(response)
 
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
