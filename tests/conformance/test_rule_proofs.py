@@ -153,9 +153,15 @@ def test_a_doctor_needs_both_certificates_a_practice_scope_and_three_years() -> 
 
 @pytest.mark.requirement("STAFF-03")
 def test_a_clinician_practises_only_unsuspended_with_valid_credentials_in_their_departments() -> None:
-    standing = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2029, 1, 1)),))
+    standing = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2029, 1, 1)),),
+                             practice_scope="内科专业")
     check_can_practise(standing, TODAY, "03.04")
-    refused("STAFF-03", check_can_practise, StaffStanding(StaffKind.DOCTOR, True, ("03",)), TODAY)
-    expired = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2026, 1, 1)),))
+    refused("STAFF-03", check_can_practise, StaffStanding(StaffKind.DOCTOR, True, ("03",), practice_scope="内科专业"),
+            TODAY)
+    expired = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2026, 1, 1)),),
+                            practice_scope="内科专业")
     refused("STAFF-03", check_can_practise, expired, TODAY)
     refused("STAFF-03", check_can_practise, standing, TODAY, "04")
+    surgeon = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2029, 1, 1)),),
+                            practice_scope="外科专业")  # assigned 内科, but registered for surgery
+    refused("STAFF-03", check_can_practise, surgeon, TODAY, "03.04")
