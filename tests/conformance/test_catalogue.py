@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from hospital.conformance.markers import requirement_tests
 from hospital.conformance.matrix import VERDICTS, read_verdicts
 from hospital.conformance.requirements import read_requirements

@@ -29,7 +29,8 @@ class ExampleDriver(Driver):
     def register_patient(self, patient: dict[str, Any]) -> Outcome:
         # e.g. POST {target}/patients with patient["real_name"], an ID number for patient["age_years"] (or
         # patient["id_number"] when given), patient["phone"]; then record the informed consent when
-        # patient["consent"] (given by patient["guardian"] for a minor). A refusal naming PAT-01 or PAT-02: return Outcome.refused("PAT-01", detail).
+        # patient["consent"] (given by patient["guardian"] for a minor). A refusal naming PAT-01 or PAT-02:
+        # return Outcome.refused("PAT-01", detail).
         raise NotApplicable("register_patient is not implemented in this driver yet")
 
     def file_diagnosis(self, diagnosis: dict[str, Any]) -> Outcome:
