@@ -33,7 +33,11 @@ PLATFORM = ConnectorSettings(url="http://sim", unit_id=UNIT, app_key=KEY, app_se
 @asynccontextmanager
 async def production(settings: Settings, ctx: HospitalContext, connector: ConnectorSettings
                      ) -> AsyncIterator[AsyncTestClient[Any]]:
-    """The app as production runs it (the gate reads the hospital's environment), on the test's database."""
+    """The app as production runs it (the gate reads the hospital's environment), on the test's database, with
+    the hospital's own disclosure file, which production requires (INS-03)."""
+    from hospital.institution.reference import DISCLOSURE_FILE
+
+    (settings.data_dir / "disclosure.json").write_bytes(DISCLOSURE_FILE.read_bytes())
     ctx.settings = settings.with_(environment="production")
     ctx.connector_settings = connector
     async with AsyncTestClient(app=create_app(settings, ctx)) as client:
