@@ -24,9 +24,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps face-recognition==1.3.0
 	touch $(STAMP)
 
-# Debian's Chromium for the browser tests (installed when missing, where this user may install packages).
+# Debian's Chromium for the browser tests and nginx for the replica test (installed when missing, where this
+# user may install packages).
 browser:
 	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-nginx.sh
 
 lint: setup
 	$(BIN)/ruff check .

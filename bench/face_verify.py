@@ -1,6 +1,7 @@
-"""Face verification throughput: bare face_recognition against our engine and FacePool, in one run.
+"""Face verification throughput: bare face_recognition against our engine and FacePool, in one run, for a
+single frame and for a liveness burst (FACE-02).
 
-    PYTHONPATH=. /work/venv/bin/python bench/face_verify.py [--calls 40]
+    PYTHONPATH=. /work/venv/bin/python bench/face_verify.py [--calls 40] [--burst-frames 7]
 
 The probe is a 640×480 webcam-like frame cut from obama2.jpg (face about 270 px tall); the template is
 obama.jpg enrolled. Baselines, both on the decoded frame, one core:
@@ -9,6 +10,11 @@ obama.jpg enrolled. Baselines, both on the decoded frame, one core:
                            upsampling, box scaled back), so ours/that ratio is the wrapper's own overhead.
 Then engine.verify in-process, the whole job from JPEG bytes in-process (validation + decode + verify),
 and FacePool with 1 and 2 workers (latency of sequential calls, throughput of `--calls` concurrent ones).
+Burst: a challenge answered by `--burst-frames` SYNTHETIC frames of obama2.jpg (tests/bursts.py: rest, then
+turn left, turn right, closer, each followed by rest, 640 px JPEGs). Bare: for every frame face_recognition's
+face_locations (our strategy) + face_landmarks (68 points) + face_encodings + face_distance. Ours: the pool's
+`observe_burst` job from JPEG bytes (check, decode, detect, 68 landmarks, encoding, frame differences) plus
+`rules.judge_liveness`. "burst/single" is the CPU time of one burst over one single-frame verification.
 Heavy imports stay inside main(): spawned workers re-import this file and must not load dlib before
 their initializer has set OPENBLAS_NUM_THREADS.
 """
@@ -83,6 +89,30 @@ def webcam_frame() -> tuple[Any, bytes]:
     return np.asarray(frame), out.getvalue()
 
 
+async def _pool_burst_figures(settings: Any, template: bytes, frames: list[bytes], steps: list[str],
+                              calls: int) -> dict[str, Any]:
+    from hospital.biometrics.liveness import LandmarkLiveness
+    from hospital.biometrics.pool import FacePool
+
+    burst = [(frame, "image/jpeg") for frame in frames]
+    async with FacePool(dataclasses.replace(settings, workers=2)) as pool:
+        judge = LandmarkLiveness(pool)
+        for _ in range(4):
+            assert (await judge.judge(template, steps, burst)).passed
+        sequential = []
+        for _ in range(max(6, calls // 8)):
+            start = time.perf_counter()
+            await judge.judge(template, steps, burst)
+            sequential.append(time.perf_counter() - start)
+        pids = [os.getpid(), *pool._executor._processes]  # type: ignore[union-attr]  # bench only
+        cpu_start, start = _cpu_seconds(pids), time.perf_counter()
+        verdicts = await asyncio.gather(*(judge.judge(template, steps, burst) for _ in range(max(4, calls // 4))))
+        elapsed, cpu = time.perf_counter() - start, _cpu_seconds(pids) - cpu_start
+    assert all(v.passed for v in verdicts)
+    return {"latency": _stats(sequential), "throughput_per_s": round(len(verdicts) / elapsed, 2),
+            "cpu_ms_per_burst": round(cpu * 1000 / len(verdicts), 1)}
+
+
 async def _pool_figures(
     settings: Any, workers: int, template: bytes, probe: bytes, calls: int
 ) -> dict[str, Any]:
@@ -115,15 +145,25 @@ def main() -> None:
     )
     parser.add_argument("--calls", type=int, default=40, help="concurrent calls for the pool throughput")
     parser.add_argument("--repeat", type=int, default=15, help="timed in-process calls per variant")
+    parser.add_argument("--burst-frames", type=int, default=7, choices=(4, 7, 10),
+                        help="frames of the burst: 4 (one per pose), 7 (rest between moves), 10 (two rests first)")
     args = parser.parse_args()
+
+    import sys
+    import warnings
 
     import dlib
 
-    from hospital.biometrics import _worker, engine
-    from hospital.biometrics.images import reduce_long_side
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        import face_recognition as fr
+
+    from hospital.biometrics import _worker, engine, rules
+    from hospital.biometrics.images import decode_rgb, reduce_long_side
     from hospital.biometrics.settings import FaceSettings
 
-    fr = engine.face_recognition
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.bursts import burst as synthetic_burst
     settings = FaceSettings(workers=0)
     frame, probe = webcam_frame()
     template = _worker.encode_enrolment_job((SHARED / "faces" / "obama.jpg").read_bytes(), None, settings)
@@ -157,6 +197,33 @@ def main() -> None:
             lambda: _worker.verify_job(template, probe, "image/jpeg", settings), args.repeat
         ),
     }
+    steps = ["turn_left", "turn_right", "closer"]
+    per_pose = {4: 1, 7: 1, 10: 2}[args.burst_frames]
+    frames = synthetic_burst((SHARED / "faces" / "obama2.jpg").read_bytes(), steps, per_pose=per_pose, seed=1)
+    if args.burst_frames == 4:
+        frames = [frames[i] for i in (0, 1, 3, 5)]  # rest, left, right, closer: no rest between moves
+    decoded = [decode_rgb(f, "image/jpeg", max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels,
+                          long_side=settings.working_long_side) for f in frames]
+
+    def bare_burst() -> None:
+        for rgb in decoded:
+            small = reduce_long_side(rgb, settings.detect_long_side)
+            scale = rgb.shape[0] / small.shape[0]
+            top, right, bottom, left = fr.face_locations(small, number_of_times_to_upsample=0)[0]
+            box = (round(top * scale), round(right * scale), round(bottom * scale), round(left * scale))
+            fr.face_landmarks(rgb, [box], model="large")
+            fr.face_distance(known, fr.face_encodings(rgb, [box])[0])
+
+    def our_burst() -> None:
+        observed = _worker.observe_burst_job(template, [(f, "image/jpeg") for f in frames], settings)
+        verdict = rules.judge_liveness(steps, observed, tolerance=settings.tolerance,
+                                       replay_distance=settings.replay_distance, turn_yaw=settings.turn_yaw,
+                                       closer_ratio=settings.closer_ratio, min_frame_change=settings.min_frame_change)
+        assert verdict.passed, verdict
+
+    burst_repeat = max(3, args.repeat // 3)
+    figures["bare_burst"] = _time(bare_burst, burst_repeat, warm=1)
+    figures["burst_from_jpeg"] = _time(our_burst, burst_repeat, warm=1)
     for name, label in [
         ("bare_defaults", "bare face_recognition, library defaults"),
         ("bare_same_strategy", "bare face_recognition, our strategy"),
@@ -164,6 +231,8 @@ def main() -> None:
         ("encode_only", "  of which: landmarks + 128-d encoding"),
         ("engine_verify", "engine.verify, in-process"),
         ("job_from_jpeg", "check + decode JPEG + verify, in-process"),
+        ("bare_burst", f"bare face_recognition, burst of {len(frames)}"),
+        ("burst_from_jpeg", f"burst of {len(frames)} from JPEG + judge, in-process"),
     ]:
         _line(label, figures[name])
 
@@ -176,6 +245,12 @@ def main() -> None:
             f"FacePool, {workers} worker(s), {args.calls} concurrent calls:  {pool['throughput_per_s']:6.2f}/s"
             f"   cpu {pool['cpu_ms_per_call']:6.1f} ms/call (workers + caller)"
         )
+
+    burst_pool = asyncio.run(_pool_burst_figures(settings, template_bytes, frames, steps, args.calls))
+    figures["pool_burst"] = burst_pool
+    _line(f"FacePool, 2 workers, burst of {len(frames)}, one at a time", burst_pool["latency"])
+    print(f"FacePool, 2 workers, concurrent bursts: {burst_pool['throughput_per_s']:6.2f} bursts/s"
+          f"   cpu {burst_pool['cpu_ms_per_burst']:6.1f} ms/burst (workers + caller)")
 
     cpu = {name: figures[name]["cpu_ms"] for name in ("bare_defaults", "bare_same_strategy", "engine_verify")}
     job_cpu = figures["job_from_jpeg"]["cpu_ms"]
@@ -204,16 +279,31 @@ def main() -> None:
             figures["pool_2"]["cpu_ms_per_call"] / cpu["bare_same_strategy"], 3
         ),
         "ratio_engine_vs_bare_defaults": round(cpu["engine_verify"] / cpu["bare_defaults"], 3),
+        "burst_frames": len(frames),
+        "burst_cpu_ms": figures["burst_from_jpeg"]["cpu_ms"],
+        "bare_burst_cpu_ms": figures["bare_burst"]["cpu_ms"],
+        "burst_p50_ms": figures["burst_from_jpeg"]["p50_ms"],
+        "burst_p95_ms": figures["burst_from_jpeg"]["p95_ms"],
+        "pool_burst_p50_ms": burst_pool["latency"]["p50_ms"],
+        "pool_burst_p95_ms": burst_pool["latency"]["p95_ms"],
+        "bursts_per_s_per_core": round(1000 / burst_pool["cpu_ms_per_burst"], 2),
+        "ratio_burst_vs_single": round(figures["burst_from_jpeg"]["cpu_ms"] / job_cpu, 2),
+        "ratio_burst_vs_bare_burst": round(figures["burst_from_jpeg"]["cpu_ms"] / figures["bare_burst"]["cpu_ms"], 3),
     }
     print(
         f"overhead ours/bare (same strategy, CPU time): engine {summary['ratio_engine_vs_bare_same_strategy']:.3f},"
         f" pool from JPEG bytes {summary['ratio_pool_vs_bare_same_strategy']:.3f};"
         f" engine/bare with library defaults {summary['ratio_engine_vs_bare_defaults']:.3f}"
     )
-    goal = "met" if summary["per_s_per_core"] >= 10 else "NOT met"
+    goal = "met" if summary["per_s_per_core"] >= 20 else "NOT met"
     print(
-        f"goal >= 10 verifications/s/core: {goal} ({summary['per_s_per_core']}/s/core;"
+        f"goal >= 20 verifications/s/core: {goal} ({summary['per_s_per_core']}/s/core;"
         f" the encoding alone is {summary['encode_cpu_ms']} ms of CPU, DLIB_USE_BLAS={dlib.DLIB_USE_BLAS})"
+    )
+    print(
+        f"burst of {len(frames)}: {summary['ratio_burst_vs_single']}x a single frame (goal <= 3),"
+        f" {summary['ratio_burst_vs_bare_burst']} of the bare calls (goal <= 1.10),"
+        f" {summary['bursts_per_s_per_core']} bursts/s/core"
     )
     print(json.dumps(summary))
 

@@ -177,10 +177,12 @@ class BenchBrowser:
     video: PacedEncodedTrack | None = None
     other: BenchBrowser | None = None  # whose frames this browser receives
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    send_video: bool = True  # False: an audio visit's browser (the tone only)
 
     def __post_init__(self) -> None:
-        self.video = PacedEncodedTrack("video", self.clip, 1 / FPS, 90_000 // FPS, _VIDEO_TB, KEYFRAME_EVERY)
-        aiortc_adapter.on_keyframe_request(self.pc.addTrack(self.video), self.video.request_keyframe)
+        if self.send_video:
+            self.video = PacedEncodedTrack("video", self.clip, 1 / FPS, 90_000 // FPS, _VIDEO_TB, KEYFRAME_EVERY)
+            aiortc_adapter.on_keyframe_request(self.pc.addTrack(self.video), self.video.request_keyframe)
         if self.tone is not None:
             self.pc.addTrack(PacedEncodedTrack("audio", self.tone, 0.02, 960, _AUDIO_TB))
         self.pc.on("track", lambda track: self.tasks.append(asyncio.ensure_future(self._consume(track))))
@@ -211,7 +213,8 @@ class BenchBrowser:
 
 def stream_figures(sender: BenchBrowser, receiver: BenchBrowser, t0: float, t1: float) -> dict[str, Any]:
     """Frames the sender sent in [t0, t1 - 0.5 s] against those the receiver got, and their latencies."""
-    assert sender.video is not None
+    if sender.video is None:  # an audio visit: no numbered pictures to follow
+        return {"sent": 0, "received": 0, "latencies": []}
     send_times = sender.video.send_times
     window = [n for n, sent_at in enumerate(send_times) if t0 <= sent_at <= t1 - 0.5]
     got = {n: at for n, at in receiver.received}

@@ -7,6 +7,11 @@ one run so the figures compare as ratios:
   direct       one browser pair connected to each other, no hospital: the latency baseline
   transcode    the alternative design (decode, MediaRelay, re-encode, x264-ultrafast recording in a thread)
   passthrough  hospital.video.MediaHub (encoded relay, muxed recordings, face watch) for each N
+  audio        the same hub holding audio visits (语音, Opus only, recorded, no face watch) for the largest N
+
+The face checks are measured on the hospital's own check (`hospital.biometrics.engine.verify`, what the face
+pool runs for each sample of the watch: one 640×480 webcam frame of the enrolled doctor) and counted on the same
+core as the media peer: visits per core = 1 / (media CPU per visit + check CPU / sample interval).
 
 Run:  PYTHONPATH=. /work/venv/bin/python bench/video_consults.py [--visits 1,2,4] [--seconds 15]
 """
@@ -76,7 +81,9 @@ async def run_phase(mode: str, visits: int, media: dict[str, Any], args: argpars
     hospital = HospitalProcess(mode, args.sample_interval, profile) if mode != "direct" else None
     pairs: list[tuple[BenchBrowser, BenchBrowser]] = []
     for v in range(visits):
-        patient, doctor = BenchBrowser(media["clip"], media["tone"]), BenchBrowser(media["clip"], media["tone"])
+        video = mode != "audio"
+        patient = BenchBrowser(media["clip"], media["tone"], send_video=video)
+        doctor = BenchBrowser(media["clip"], media["tone"], send_video=video)
         patient.other, doctor.other = doctor, patient
         pairs.append((patient, doctor))
         if hospital is None:
@@ -91,7 +98,8 @@ async def run_phase(mode: str, visits: int, media: dict[str, Any], args: argpars
             for role, browser in (("patient", patient), ("doctor", doctor)):
                 await connect(browser, lambda offer, v=v, role=role: hospital.call("join", f"visit-{v}", role, offer))
     deadline = time.monotonic() + 30
-    while not all(p.received and d.received for p, d in pairs):
+    while not all((p.received and d.received) if mode != "audio" else (p.audio_frames and d.audio_frames)
+                  for p, d in pairs):
         if time.monotonic() > deadline:
             raise RuntimeError(f"{mode} x{visits}: media did not start flowing")
         await asyncio.sleep(0.1)
@@ -135,6 +143,40 @@ async def run_phase(mode: str, visits: int, media: dict[str, Any], args: argpars
         "recordings": closing.get("recordings", []),
         "events": closing.get("events", {}),
     }
+
+
+def hospital_check_seconds(repeats: int = 5) -> dict[str, Any] | None:
+    """CPU seconds of one sample of the face watch as the hospital checks it (`engine.verify`, the face pool's
+    job for each sample): a 640×480 webcam frame of the enrolled doctor (obama2.jpg) against the template of
+    his enrolment photo (obama.jpg). And which dlib build ran it (BLAS or not, PERFORMANCE.md)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import dlib
+            import numpy as np
+            from PIL import Image
+
+            from hospital.biometrics import engine
+    except ImportError:
+        return None
+
+    def frame(name: str) -> Any:
+        image = Image.open(FACES / name).convert("RGB")
+        image.thumbnail((640, 480))
+        canvas = Image.new("RGB", (640, 480), (128, 128, 128))
+        canvas.paste(image, ((640 - image.width) // 2, 0))
+        return np.asarray(canvas)
+
+    enrolled = frame("obama.jpg")
+    template = engine.encode_face(enrolled, engine.locate_faces(enrolled, detect_long_side=480, thorough=True)[0])
+    probe = frame("obama2.jpg")
+    engine.warm_up()
+    result = engine.verify(template, probe)
+    start = time.process_time()
+    for _ in range(repeats):
+        engine.verify(template, probe)
+    return {"seconds": (time.process_time() - start) / repeats, "match": result.match,
+            "dlib_blas": bool(getattr(dlib, "DLIB_USE_BLAS", False))}
 
 
 def face_check_seconds(repeats: int = 3) -> dict[str, float] | None:
@@ -209,10 +251,19 @@ async def main(args: argparse.Namespace) -> None:
         print(f"             by thread per visit: {r['hospital_cpu_by_thread_per_visit']}")
         print(f"             recordings: {[round(x['duration_s'], 1) for x in r['recordings']]} s; events {r['events']}")
 
+    if not args.skip_audio:
+        results.append(await run_phase("audio", max(args.visits), media, args))
+        r = results[-1]
+        print(f"audio       x{r['visits']}: hospital CPU/visit {r['hospital_cpu_per_visit']:.3f} core | audio frames "
+              f"received {r['audio_frames_received']} | clients {r['clients_cpu']:.2f} core, foreign load "
+              f"{r['foreign_load_cores']:.2f}" + (" | MACHINE SATURATED" if r["machine_saturated"] else ""))
+        print(f"             recordings: {[round(x['duration_s'], 1) for x in r['recordings']]} s; events {r['events']}")
+
     passthrough = [r for r in results if r["mode"] == "passthrough"]
     worst = max(r["hospital_cpu_per_visit"] for r in passthrough)
     checks = None if args.no_face_cost else face_check_seconds()
-    check_s = checks["advised"] if checks else None
+    hospital_check = None if args.no_face_cost else hospital_check_seconds()
+    check_s = hospital_check["seconds"] if hospital_check else checks["advised"] if checks else None
     face_load = check_s / args.sample_interval if check_s else 0.0
     summary: dict[str, Any] = {
         "direct_latency_p50_ms": baseline,
@@ -237,7 +288,16 @@ async def main(args: argparse.Namespace) -> None:
         "face_check_cpu_s_library_defaults": round(checks["defaults"], 3) if checks else None,
         "face_pool_cpu_per_visit": round(face_load, 4),
         "visits_per_core_with_face_checks": round(1 / (worst + face_load), 1),
+        "face_check_engine": "hospital.biometrics.engine.verify" if hospital_check else "face_recognition half-size",
+        "face_check_cpu_s_half_size_recipe": round(checks["advised"], 3) if checks else None,
+        "dlib_blas": hospital_check["dlib_blas"] if hospital_check else None,
     }
+    audio = [r for r in results if r["mode"] == "audio"]
+    if audio:
+        summary["audio_visits"] = audio[0]["visits"]
+        summary["audio_cpu_per_visit"] = audio[0]["hospital_cpu_per_visit"]
+        summary["audio_visits_per_core"] = round(1 / max(audio[0]["hospital_cpu_per_visit"], 1e-6), 1)
+        summary["audio_recordings_s"] = [round(x["duration_s"], 1) for x in audio[0]["recordings"]]
     transcode = [r for r in results if r["mode"] == "transcode"]
     if transcode:
         summary["transcode_cpu_per_visit"] = transcode[0]["hospital_cpu_per_visit"]
@@ -248,11 +308,18 @@ async def main(args: argparse.Namespace) -> None:
         f"(worst CPU/visit {worst:.3f}); with the face checks ({summary['face_check_cpu_s']} s per check every "
         f"{args.sample_interval:.0f} s) counted on the same core: {summary['visits_per_core_with_face_checks']}"
     )
+    if hospital_check:
+        blas = "with" if hospital_check["dlib_blas"] else "without"
+        print(f"face check per sample, the hospital's own (engine.verify, dlib {blas} BLAS): "
+              f"{hospital_check['seconds']:.3f} s CPU, doctor matched: {hospital_check['match']}")
     if checks:
         print(
             f"face check per sample: {checks['advised']:.3f} s CPU with half-size detection, "
             f"{checks['defaults']:.3f} s with face_recognition's defaults"
         )
+    if audio:
+        print(f"audio visits: {summary['audio_cpu_per_visit']:.3f} core each, about {summary['audio_visits_per_core']} "
+              "per core (no face watch: the doctor verifies before and at each signature)")
     print("one worker process does about one core of Python work: plan ~70% of that and add processes")
     print(json.dumps(summary))
 
@@ -266,6 +333,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--no-audio", action="store_true")
     parser.add_argument("--skip-transcode", action="store_true")
     parser.add_argument("--no-face-cost", action="store_true")
+    parser.add_argument("--skip-audio", action="store_true", help="no audio-visit phase")
     parser.add_argument("--profile", help="cProfile the hospital's event loop into PROFILE.<mode>.<visits>")
     return parser.parse_args()
 

@@ -2,6 +2,7 @@
 
 Modes:
   passthrough  the real `hospital.video.MediaHub` (encoded relay, muxed recordings, face watch)
+  audio        the same hub holding audio visits (语音: Opus relayed and recorded, no face watch)
   transcode    the alternative it replaced: aiortc decodes, MediaRelay feeds the re-encoding senders,
                and each participant is recorded with x264 ultrafast + Opus in a thread of its own,
                from its own copy of each frame; the doctor's decoded frames are sampled for the face watch
@@ -57,6 +58,8 @@ async def match_always(rgb: np.ndarray) -> FaceCheck:
 
 
 class PassThroughHospital:
+    audio_only = False
+
     def __init__(self, workdir: Path, sample_interval_s: float) -> None:
         self.recordings: list[dict[str, Any]] = []
         self.events: dict[str, int] = {}
@@ -70,11 +73,16 @@ class PassThroughHospital:
         self.recordings.append({"role": role, "duration_s": duration_s, "bytes": path.stat().st_size})
 
     async def join(self, visit_id: str, role: str, offer: str) -> str:
-        return await self.hub.join(visit_id, role, offer, check_face=match_always)  # type: ignore[arg-type]
+        return await self.hub.join(visit_id, role, offer, check_face=match_always,  # type: ignore[arg-type]
+                                   audio_only=self.audio_only)
 
     async def close(self) -> dict[str, Any]:
         await self.hub.close_all()
         return {"recordings": self.recordings, "events": self.events}
+
+
+class AudioVisitHospital(PassThroughHospital):
+    audio_only = True
 
 
 class ProxyTrack(MediaStreamTrack):
@@ -207,7 +215,7 @@ def serve(conn: Connection, mode: str, sample_interval_s: float, profile: str | 
 async def _serve(conn: Connection, mode: str, sample_interval_s: float) -> None:
     loop = asyncio.get_running_loop()
     workdir = Path(tempfile.mkdtemp(prefix="bench-video-"))
-    cls = PassThroughHospital if mode == "passthrough" else TranscodeHospital
+    cls = {"passthrough": PassThroughHospital, "audio": AudioVisitHospital}.get(mode, TranscodeHospital)
     hospital = cls(workdir, sample_interval_s)
     conn.send("ready")
     try:

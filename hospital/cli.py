@@ -33,6 +33,11 @@ _AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "security": ("hospital.security.cli", "security", "Leak detection and security incidents (SEC-02)."),
     "conformance": ("hospital.conformance.cli", "conformance",
                     "The conformance kit: requirement → rule → test matrix, proof by removal, the scenario suite."),
+    "video": ("hospital.video.cli", "video", "Video consultations: recordings that failed to store (REC-02)."),
+    "backup": ("hospital.backup.cli", "backup",
+               "Write the database and the blob store, consistent with each other, to one archive with a manifest."),
+    "restore": ("hospital.backup.cli", "restore",
+                "Restore an archive of `hospital backup` into an empty database and data directory, then migrate."),
 }
 
 
@@ -86,34 +91,15 @@ def _serve(host: str, port: int, seed: bool) -> None:
     ctx = wired_context(settings)  # the demo seed admits clinicians: signing issues their keys
     platform = None
     if seed:
-        asyncio.run(_seed(ctx))
         from connectors.supervision.demo import DemoPlatform
         from connectors.supervision.settings import load_connector_settings
 
         if not load_connector_settings().configured and not settings.is_production:
             platform = DemoPlatform(settings)  # the demo reports to its own simulator (docs/connector.md)
-    uvicorn.run(create_app(settings, ctx, demo_platform=platform), host=host, port=port, log_level="info")
-
-
-async def _seed(ctx: object) -> None:
-    from hospital.biometrics.pool import FacePool
-    from hospital.biometrics.settings import FaceSettings
-    from hospital.context import HospitalContext
-    from hospital.db import create_engine, session_factory
-    from hospital.demo import seed_demo
-
-    assert isinstance(ctx, HospitalContext)
-    engine = create_engine(ctx.settings.resolved_database_url)
-    ctx.faces = FacePool(FaceSettings(workers=0))  # seeding enrols two faces inline, before the server's pool
-    try:
-        await ctx.faces.start()
-        async with session_factory(engine)() as session:
-            seeded = await seed_demo(session, ctx)
-        click.echo("demo data seeded" if seeded else "demo data already present")
-    finally:
-        await ctx.faces.close()
-        ctx.faces = None
-        await engine.dispose()
+    tls = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file} if settings.serves_tls else {}
+    # The demo is seeded by the running app, in the background: /health answers at once, /ready once seeded.
+    uvicorn.run(create_app(settings, ctx, seed_demo=seed, demo_platform=platform), host=host, port=port,
+                log_level="info", **tls)  # type: ignore[arg-type]
 
 
 @main.command()
@@ -149,26 +135,70 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Walk the hash chain; exit 1 naming the first broken entry."""
+    """Walk the hash chain and check it against the latest signed checkpoint; exit 1 naming the first broken
+    entry, the entries missing from the tail, or the entry changed since the checkpoint."""
     from hospital.core.audit import verify_chain
+    from hospital.core.audit_anchor import TailFinding, check_against, checkpoint_store
     from hospital.db import create_engine, session_factory
 
-    async def run() -> tuple[int, object]:
-        engine = create_engine(load_settings().resolved_database_url)
+    settings = load_settings()
+
+    async def run() -> dict[str, object]:
+        engine = create_engine(settings.resolved_database_url, immediate=False)
         try:
             async with session_factory(engine)() as session:
-                return await verify_chain(session)
+                checked, broken = await verify_chain(session)
+                tail: TailFinding | None
+                try:
+                    checkpoint = checkpoint_store(settings.data_dir).latest()
+                except ValueError as forged:  # a checkpoint file the audit key did not sign
+                    checkpoint, tail = None, TailFinding("forged_checkpoint", str(forged), 0, 0)
+                else:
+                    tail = await check_against(session, checkpoint) if checkpoint is not None else None
+        finally:
+            await engine.dispose()
+        result: dict[str, object] = {"ok": broken is None and tail is None, "entries": checked,
+                                     "checkpoint": None if checkpoint is None else
+                                     {"head_seq": checkpoint.head_seq, "at": checkpoint.at}}
+        if broken is not None:
+            result.update(first_broken_seq=broken.seq, reason=broken.reason)
+        if tail is not None:
+            result.update(tail=tail.kind, tail_first_seq=tail.first_seq, tail_last_seq=tail.last_seq,
+                          tail_detail=tail.detail)
+        return result
+
+    result = asyncio.run(run())
+    click.echo(json.dumps(result, ensure_ascii=False))
+    if result["ok"]:
+        return
+    if "first_broken_seq" in result:
+        click.echo(f"audit chain broken at entry {result['first_broken_seq']}: {result['reason']}", err=True)
+    if "tail" in result:
+        click.echo(f"audit chain against its checkpoint: {result['tail_detail']}", err=True)
+    sys.exit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign where the chain's head is now and store it outside the database (<data dir>/blobs/audit-checkpoints)."""
+    from hospital.core.audit_anchor import checkpoint_store, take_checkpoint
+    from hospital.core.clock import utcnow
+    from hospital.db import create_engine, session_factory
+
+    settings = load_settings()
+
+    async def run() -> object:
+        engine = create_engine(settings.resolved_database_url, immediate=False)
+        try:
+            async with session_factory(engine)() as session:
+                return await take_checkpoint(session, checkpoint_store(settings.data_dir), utcnow())
         finally:
             await engine.dispose()
 
-    checked, broken = asyncio.run(run())
-    if broken is None:
-        click.echo(json.dumps({"ok": True, "entries": checked}))
-        return
-    click.echo(json.dumps({"ok": False, "entries_checked": checked, "first_broken_seq": broken.seq,  # type: ignore[attr-defined]
-                           "reason": broken.reason}), err=False)  # type: ignore[attr-defined]
-    click.echo(f"audit chain broken at entry {broken.seq}: {broken.reason}", err=True)  # type: ignore[attr-defined]
-    sys.exit(1)
+    checkpoint = asyncio.run(run())
+    click.echo(json.dumps(None if checkpoint is None else {
+        "head_seq": checkpoint.head_seq, "head_hash": checkpoint.head_hash,  # type: ignore[attr-defined]
+        "entries": checkpoint.entries, "at": checkpoint.at}))  # type: ignore[attr-defined]
 
 
 @main.command("rules")

@@ -11,7 +11,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from hospital.core.clock import time_zone
 from hospital.core.errors import ServiceUnavailable
@@ -21,7 +21,7 @@ __all__ = ["DEMO_FIELD_KEY", "DEMO_KEY_PASSPHRASE", "ConfigurationError", "Setti
 
 # Known to everyone who reads this file, so only good for the demo and the tests.
 DEMO_FIELD_KEY = base64.b64encode(b"demo-field-key-not-for-production"[:32].ljust(32, b"!")).decode()
-DEMO_KEY_PASSPHRASE = "demo-key-passphrase"
+DEMO_KEY_PASSPHRASE = "demo-key-passphrase"  # nosec B105
 
 
 class ConfigurationError(ServiceUnavailable):
@@ -49,6 +49,12 @@ class Settings:
     face_max_failures: int = 5
     face_lockout_seconds: int = 30 * 60
     face_workers: int = 1
+    # FACE-02: the legacy single-image verification (one still picture, no liveness). None: allowed outside
+    # production only (the verify pages still use it); production answers a liveness challenge.
+    face_single_image: bool | None = None
+    # RFC 3161: the time-stamping authority every signature gets a token from; "" is the hospital's own small TSA
+    # in process (demo, tests: its certificate is issued by the hospital CA). Production: a licensed TSA's URL.
+    tsa_url: str = ""
     max_upload_bytes: int = 8 * 1024 * 1024
     max_body_bytes: int = 12 * 1024 * 1024
     # INS-04: storage must stay in the country; the data directory's declared region is checked against this.
@@ -57,6 +63,11 @@ class Settings:
     # INS-04: the database host must be one of these (exact names, `*.suffix` patterns or CIDR ranges).
     allowed_storage_hosts: tuple[str, ...] = ("localhost", "127.0.0.0/8", "::1")
     public_base_url: str = "http://127.0.0.1:8000"
+    # REC-03, encryption in transit: `hospital serve` terminates TLS itself with this certificate and key, or a
+    # proxy in front does (name it: production refuses to start with neither).
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_proxy: str = ""
     # Video consultations (FACE-02 live watch, ICE servers for the browsers and the hospital's media peer).
     video_sample_interval_s: float = 3.0
     video_grace_s: float = 10.0
@@ -75,6 +86,12 @@ class Settings:
     security_report_hours: float = 1.0  # a (suspected) leak is reported to the authorities within this
     security_scan_lookback_hours: int = 24  # how far back a scan reads the audit trail
     security_scan_interval_seconds: int = 0
+    # RX-03: the prescription thresholds; the regulation's figure is the default and the most a hospital may set
+    # (a stricter one is its choice): a high-amount prescription (SP 大额度处方, yuan), a supply without a
+    # recorded reason (处方管理办法 第十九条, days), the longest long prescription (长期处方管理规范, days).
+    rx_high_amount_threshold_cny: int = 1000
+    rx_default_max_days: int = 7
+    rx_long_max_days: int = 84
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -91,6 +108,11 @@ class Settings:
     def is_production(self) -> bool:
         return self.environment == "production"
 
+    @property
+    def single_image_verification(self) -> bool:
+        """Whether `POST /api/me/face-verifications` (one still image, no liveness) is accepted (FACE-02)."""
+        return (not self.is_production) if self.face_single_image is None else self.face_single_image
+
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
@@ -104,6 +126,31 @@ class Settings:
             targets.append(("supervision platform endpoint", self.supervision_url))
         return targets
 
+    @property
+    def serves_tls(self) -> bool:
+        """The hospital's own server terminates TLS (a certificate and key are configured)."""
+        return bool(self.tls_cert_file and self.tls_key_file)
+
+    @property
+    def behind_tls(self) -> bool:
+        """Browsers reach the hospital over TLS: its public URL is https (HSTS is sent then)."""
+        return urlsplit(self.public_base_url).scheme == "https"
+
+    def _check_tls(self) -> None:
+        """REC-03 in production: the public URL is https, something terminates TLS, and the database is reached
+        over TLS."""
+        if not self.behind_tls:
+            raise ConfigurationError(f"REC-03: production refuses the public URL {self.public_base_url!r}: it must be "
+                                     "https (HOSPITAL_PUBLIC_URL)")
+        if not self.serves_tls and not self.tls_proxy.strip():
+            raise ConfigurationError("REC-03: production needs TLS terminated: set HOSPITAL_TLS_CERT and "
+                                     "HOSPITAL_TLS_KEY, or name the proxy that terminates it in HOSPITAL_TLS_PROXY")
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ConfigurationError("REC-03: HOSPITAL_TLS_CERT and HOSPITAL_TLS_KEY go together")
+        if database_tls(self.resolved_database_url) not in ("require", "verify-ca", "verify-full"):
+            raise ConfigurationError("REC-03: production reaches PostgreSQL over TLS only: add ?ssl=require (or "
+                                     "verify-ca, verify-full) to HOSPITAL_DATABASE_URL")
+
     def check(self) -> None:
         """Refuse unsafe configurations (called before serving)."""
         if len(self.field_key) != 32:
@@ -115,6 +162,7 @@ class Settings:
                 raise ConfigurationError("production mode refuses the demo HOSPITAL_KEY_PASSPHRASE")
             if self.resolved_database_url.startswith("sqlite"):
                 raise ConfigurationError("production mode needs PostgreSQL (HOSPITAL_DATABASE_URL)")
+            self._check_tls()
         try:
             time_zone(self.time_zone)
         except ValueError as exc:
@@ -137,12 +185,24 @@ class Settings:
                self.security_stuffing_accounts, self.security_stuffing_window_minutes,
                self.security_scan_lookback_hours) < 1 or self.security_report_hours <= 0:
             raise ConfigurationError("SEC-02: the HOSPITAL_SECURITY_* thresholds, windows and deadline must be positive")
+        for variable, given, ceiling in (("HOSPITAL_RX_HIGH_AMOUNT_CNY", self.rx_high_amount_threshold_cny, 1000),
+                                  ("HOSPITAL_RX_DEFAULT_MAX_DAYS", self.rx_default_max_days, 7),
+                                  ("HOSPITAL_RX_LONG_MAX_DAYS", self.rx_long_max_days, 84)):
+            if not 1 <= given <= ceiling:
+                raise ConfigurationError(f"RX-03: {variable}={given} is beyond the regulation's {ceiling}; "
+                                         f"a hospital may only be stricter (1…{ceiling})")
         host = database_host(self.resolved_database_url)
         if host is not None and not host_allowed(host, self.allowed_storage_hosts):
             raise ConfigurationError(
                 f"INS-04: database host {host!r} is not in HOSPITAL_ALLOWED_STORAGE_HOSTS "
                 f"{list(self.allowed_storage_hosts)}; data and servers must stay in the country"
             )
+
+
+def database_tls(url: str) -> str | None:
+    """The TLS mode a PostgreSQL URL asks for (`ssl=` for asyncpg, `sslmode=` for libpq-style URLs), if any."""
+    query = dict(parse_qsl(urlsplit(url).query))
+    return query.get("ssl") or query.get("sslmode")
 
 
 def database_host(url: str) -> str | None:
@@ -213,11 +273,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         face_max_failures=_int(env, "HOSPITAL_FACE_MAX_FAILURES", defaults.face_max_failures),
         face_lockout_seconds=_int(env, "HOSPITAL_FACE_LOCKOUT", defaults.face_lockout_seconds),
         face_workers=_int(env, "HOSPITAL_FACE_WORKERS", defaults.face_workers),
+        tsa_url=env.get("HOSPITAL_TSA_URL", defaults.tsa_url).strip(),
+        face_single_image={"1": True, "true": True, "0": False, "false": False}.get(
+            env.get("HOSPITAL_FACE_SINGLE_IMAGE", "").strip().lower()),
         storage_region=env.get("HOSPITAL_STORAGE_REGION", defaults.storage_region),
         allowed_storage_regions=tuple(
             r.strip() for r in env.get("HOSPITAL_ALLOWED_STORAGE_REGIONS", "cn").split(",") if r.strip()
         ),
         public_base_url=env.get("HOSPITAL_PUBLIC_URL", defaults.public_base_url),
+        tls_cert_file=env.get("HOSPITAL_TLS_CERT", ""),
+        tls_key_file=env.get("HOSPITAL_TLS_KEY", ""),
+        tls_proxy=env.get("HOSPITAL_TLS_PROXY", ""),
         allowed_storage_hosts=tuple(
             h.strip() for h in env.get("HOSPITAL_ALLOWED_STORAGE_HOSTS", ",".join(defaults.allowed_storage_hosts)).split(",")
             if h.strip()
@@ -240,4 +306,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         security_report_hours=_float(env, "HOSPITAL_SECURITY_REPORT_HOURS", defaults.security_report_hours),
         security_scan_lookback_hours=_int(env, "HOSPITAL_SECURITY_SCAN_LOOKBACK", defaults.security_scan_lookback_hours),
         security_scan_interval_seconds=_int(env, "HOSPITAL_SECURITY_SCAN_INTERVAL", 600),
+        rx_high_amount_threshold_cny=_int(env, "HOSPITAL_RX_HIGH_AMOUNT_CNY", defaults.rx_high_amount_threshold_cny),
+        rx_default_max_days=_int(env, "HOSPITAL_RX_DEFAULT_MAX_DAYS", defaults.rx_default_max_days),
+        rx_long_max_days=_int(env, "HOSPITAL_RX_LONG_MAX_DAYS", defaults.rx_long_max_days),
     )

@@ -19,6 +19,7 @@ from hospital.identity.tokens import TokenIssuer, load_or_create_signing_key
 
 if TYPE_CHECKING:
     from connectors.supervision.settings import ConnectorSettings
+    from hospital.biometrics.liveness import LivenessCheck
     from hospital.biometrics.pool import FacePool
     from hospital.core.blobs import BlobStore
     from hospital.core.events import Event, Subscribers
@@ -67,6 +68,8 @@ class HospitalContext:
         self.recency_overrides: Mapping[str, int] | None = None
         # Replaces the pool-backed live face check of the video (tests, or another engine); None: the face pool.
         self.face_checker: CheckerFactory | None = None
+        # Replaces the landmark liveness check of a face challenge (a certified SDK); None: the face pool's.
+        self.liveness: LivenessCheck | None = None
 
     def now(self) -> datetime:
         """The hospital's clock: an aware UTC instant (tests move it)."""

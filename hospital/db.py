@@ -8,6 +8,7 @@ few writes that must be serialised take a row or advisory lock where they happen
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -101,7 +102,10 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The newest migration of this release: read once per process (`/ready` asks on every probe, and reading
+    the scripts parses every migration file)."""
     return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 

@@ -3,18 +3,22 @@ patient's journey: doctor.wang's schedules, the demo patient's consent and a pri
 hypertension with a small generated PDF, so there is something to book.
 
 README's tour lists these users. Seeding is idempotent: a database that already has a licence is left alone.
+`hospital demo` seeds in the background once the app serves (`DemoSeed`): `/health` answers within a second or
+two, `/ready` says "seeding" until the demo users exist.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
@@ -29,8 +33,8 @@ from hospital.visits.intake import service as intake
 
 log = logging.getLogger("hospital.demo")
 
-__all__ = ["DEMO_DEPARTMENTS", "DEMO_INSTITUTION_REGISTRATION",
-           "DEMO_SCHEDULES", "DEMO_USERS", "DemoUser", "demo_pdf", "seed_demo", "seed_visits_demo"]
+__all__ = ["DEMO_DEPARTMENTS", "DEMO_INSTITUTION_REGISTRATION", "DEMO_SCHEDULES", "DEMO_USERS", "DemoSeed",
+           "DemoUser", "demo_pdf", "seed_demo", "seed_visits_demo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,7 @@ DEMO_USERS = (
 # The demo clinicians' admission photos (their faces are enrolled from these): ../shared/faces beside the clone.
 DEMO_PHOTOS = {"doctor.wang": "obama.jpg", "pharmacist.li": "biden.jpg"}
 DEMO_PATIENT = Registration(real_name="张三", id_number="11010519491231002X", phone="13800138000",
-                            password="patient-demo-2026")
+                            password="patient-demo-2026")  # nosec B106
 
 # A well-formed, made-up 医疗机构登记号 of the demo's diagnosing hospital (REV-01): 组织机构代码 42502766-3,
 # 浦东新区 310115, 经济类型 11, 综合医院 A100, 非营利 1.
@@ -175,3 +179,39 @@ async def seed_visits_demo(session: AsyncSession, ctx: HospitalContext, patient_
     await intake.file_prior_diagnosis(session, ctx, patient, patient_user_id, intake.PriorDiagnosisInput(
         "I10", "原发性高血压", "outpatient_record", "示范市第一人民医院", diagnosed_on,
         institution_registration_number=DEMO_INSTITUTION_REGISTRATION), document, "application/pdf")
+
+
+class DemoSeed:
+    """The demo seed as a task of the running app: started after the CA, reported by the readiness probe."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], ctx: HospitalContext) -> None:
+        self._factory = factory
+        self._ctx = ctx
+        self._task: asyncio.Task[bool] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._seed(), name="demo-seed")
+
+    async def _seed(self) -> bool:
+        async with self._factory() as session:
+            seeded = await seed_demo(session, self._ctx)
+            await session.commit()
+        # The operator who typed `hospital demo` reads this on the console (uvicorn configures only its own logs).
+        print("demo data seeded" if seeded else "demo data already present", file=sys.stdout, flush=True)
+        return seeded
+
+    async def probe(self) -> str:
+        """The readiness check: "ok" once seeded (or already present), "seeding", or the failure."""
+        task = self._task
+        if task is None or not task.done():
+            return "seeding"
+        if task.cancelled():
+            return "cancelled"
+        error = task.exception()
+        return "ok" if error is None else f"failed: {error.__class__.__name__}: {error}"
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

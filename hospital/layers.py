@@ -33,6 +33,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hospital.visits.encounter",),
     ("hospital.visits",),
     ("hospital.prescriptions.formulary",),
+    # The patient's safety context, coded in the formulary's vocabulary; writing's rules read it.
+    ("hospital.prescriptions.safety",),
     # The three tables, the status machine and the caller's scope, beneath the sub-areas that share them.
     ("hospital.prescriptions.models", "hospital.prescriptions.rules", "hospital.prescriptions.queries"),
     ("hospital.prescriptions.writing",),
@@ -46,6 +48,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hospital.security",),
     ("hospital.models",),  # every table, for Alembic and for the jobs that read across all of them
     ("hospital.retention",),
+    ("hospital.backup",),  # dumps and restores every area's tables and blobs
     ("hospital.public",),
     # The conformance kit reads the rule registry and drives the HTTP API of a running hospital: above the areas,
     # beside the connectors (neither imports the other).

@@ -5,11 +5,13 @@ from __future__ import annotations
 from hospital.biometrics.models import FaceEnrolment, FaceVerification, PracticeSession
 from hospital.core.audit import AuditEntry
 from hospital.core.blobs import Blob
+from hospital.core.leases import JobLease
 from hospital.core.outbox import OutboxEvent
-from hospital.identity.models import User
+from hospital.identity.models import AuthSession, User
 from hospital.institution.models import Department, Licence, ServiceStop
 from hospital.patients.models import Patient
-from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
+from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionCheck, PrescriptionReview
+from hospital.prescriptions.safety.models import PatientSafetyContext
 from hospital.quality.models import AdverseEvent, Complaint, Rating
 from hospital.security.incidents.models import SecurityIncident, SecurityIncidentStep
 from hospital.signing.models import ClinicianCredential, SigningAuthority
@@ -22,6 +24,7 @@ from hospital.visits.intake.models import ConsentRecord, PriorDiagnosisRecord
 __all__ = [
            "AdverseEvent",
            "AuditEntry",
+           "AuthSession",
            "Blob",
            "ChatMessage",
            "ClinicianCredential",
@@ -31,12 +34,15 @@ __all__ = [
            "Dispensing",
            "FaceEnrolment",
            "FaceVerification",
+           "JobLease",
            "Licence",
            "MedicalRecord",
            "OutboxEvent",
            "Patient",
+           "PatientSafetyContext",
            "PracticeSession",
            "Prescription",
+           "PrescriptionCheck",
            "PrescriptionReview",
            "PriorDiagnosisRecord",
            "Rating",

@@ -13,10 +13,13 @@ from hospital.biometrics.service import practice_session_open
 from hospital.config import Settings
 from hospital.context import HospitalContext, build_context
 from hospital.core.events import Subscribers
-from hospital.identity.events import MayCarryPracticeSession, OwnProfileSection
+from hospital.identity.events import MayCarryPracticeSession, MayOpenSession, OwnProfileSection
 from hospital.patients.service import profile_section
+from hospital.prescriptions.review.service import on_visit_ended
 from hospital.signing.service import on_admission, on_suspension_changed
 from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
+from hospital.staff.service import may_open_session
+from hospital.visits.booking.events import VisitEnded
 
 __all__ = ["subscribers", "wire", "wired_context"]
 
@@ -30,8 +33,12 @@ def subscribers() -> Subscribers:
     registry.on(SuspensionChanged, on_suspension_changed)
     # identity → biometrics: a renewed token carries a practice session only while it is open (FACE-02)
     registry.answer(MayCarryPracticeSession, practice_session_open)
+    # identity → staff: a suspended clinician opens no log-in session (SEC-01, STAFF-03)
+    registry.answer(MayOpenSession, may_open_session)
     # identity → patients: a patient's own profile shows their real-name record
     registry.answer(OwnProfileSection, profile_section)
+    # visits → prescriptions: a terminated or cancelled visit's pending prescriptions are voided (RX-06, REV-04)
+    registry.on(VisitEnded, on_visit_ended)
     return registry
 
 

@@ -32,7 +32,8 @@ from tests.faces import RememberingFacePool
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HOSPITAL_SHARED_DIR", REPO.parent / "shared"))
 POSTGRES_ADMIN_URL = os.environ.get("HOSPITAL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-MEDIA_TESTS = ("tests/e2e/", "tests/integration/video/")  # node ids, from the repository's root
+# node ids, from the repository's root; the replica test starts two servers with face workers and nginx
+MEDIA_TESTS = ("tests/e2e/", "tests/integration/video/", "tests/integration/operations/test_replicas.py")
 DATABASES = [d.strip() for d in os.environ.get("HOSPITAL_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
 
 

@@ -27,9 +27,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def demo_server(data_dir: Path, env: dict[str, str], *, probe: str = "/health", start_timeout: float = 120,
+def demo_server(data_dir: Path, env: dict[str, str], *, probe: str = "/ready", start_timeout: float = 120,
                 stop_timeout: float = 20) -> Iterator[str]:
-    """Serve the demo with `env` added to this process's environment; yield its URL once `probe` answers 200."""
+    """Serve the demo with `env` added to this process's environment; yield its URL once `probe` answers 200
+    (`/ready`: the demo is seeded in the background after `/health` answers)."""
     port = free_port()
     full_env = {**os.environ, "HOSPITAL_DATA_DIR": str(data_dir), "HOSPITAL_ENV": "demo", "PYTHONPATH": str(REPO),
                 **env}

@@ -7,13 +7,28 @@ avoids recomputing the same photo against the same template in every test of eve
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path
 from typing import Any
 
 from hospital.biometrics.pool import FacePool
 from hospital.biometrics.settings import FaceSettings
 from hospital.biometrics.values import FaceTemplate, Verification
 
-__all__ = ["RememberingFacePool"]
+__all__ = ["EXTRA_FACES", "RememberingFacePool", "face_bytes"]
+
+# More people than ../shared/faces holds (two): one face, one clinician (FACE-01) means every clinician a test
+# admits needs a face of their own. See tests/data/faces/README.md for where they come from.
+EXTRA_FACES = Path(__file__).parent / "data" / "faces"
+
+
+def face_bytes(name: str) -> bytes:
+    """A photo by file name: tests/data/faces/ first, then the shared faces (../shared/faces)."""
+    extra = EXTRA_FACES / name
+    if extra.is_file():
+        return extra.read_bytes()
+    shared = Path(os.environ.get("HOSPITAL_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
+    return (shared / "faces" / name).read_bytes()
 
 
 def _key(*parts: bytes | str | None) -> str:

@@ -15,7 +15,8 @@ from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent, open_payload
 from hospital.demo import DEMO_PATIENT, DEMO_USERS
 
-__all__ = ["count_rows", "event_payload", "hospital_today", "login", "login_as", "second_admin", "stop_service"]
+__all__ = ["count_rows", "event_payload", "hospital_today", "login", "login_as", "past_the_audit_trigger",
+           "second_admin", "stop_service"]
 
 
 def hospital_today() -> date:
@@ -70,3 +71,12 @@ async def stop_service(client: AsyncTestClient[Any], session: AsyncSession, ctx:
     assert asked.status_code == 201, asked.text
     return await client.post(f"/api/institution/service-stop/{asked.json()['stop_id']}/confirmation",
                              headers=await second_admin(client, session, ctx))
+
+
+async def past_the_audit_trigger(session: AsyncSession) -> None:
+    """Act as an attacker who owns the database server: on PostgreSQL switch the append-only trigger of audit_entry
+    off for this transaction (a superuser can; the application's statements cannot get past it). SQLite has none."""
+    from sqlalchemy import text
+
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL session_replication_role = replica"))

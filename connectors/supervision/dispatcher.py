@@ -63,7 +63,7 @@ class Dispatcher:
         self.outbox = Outbox(factory, self.name, postgres=postgres)
         self._factory = factory
         self._reader = reader or factory
-        self.sender = Sender(platform, settings, clock, rng or random.Random())
+        self.sender = Sender(platform, settings, clock, rng or random.Random())  # nosec B311
         self._daily_checked = -DAILY_EVERY_S
         self._started = False
         self._routing: set[int] = set()

@@ -16,13 +16,14 @@ from hospital.core.errors import HospitalError, RuleViolation
 if TYPE_CHECKING:
     from hospital.biometrics.images import RGBImage
     from hospital.biometrics.settings import FaceSettings
-    from hospital.biometrics.values import FaceTemplate, Verification
+    from hospital.biometrics.values import BurstObservation, FaceTemplate, Verification
 
 __all__ = [
     "RemoteError",
     "capture",
     "encode_enrolment_job",
     "init_worker",
+    "observe_burst_job",
     "ping",
     "verify_frame_job",
     "verify_job",
@@ -126,3 +127,17 @@ def verify_job(
 ) -> Verification:
     """Decode a probe image and verify it against a template (FACE-02)."""
     return verify_frame_job(template, _decode(probe_bytes, content_type, settings), settings)
+
+
+def observe_burst_job(
+    template: FaceTemplate, frames: list[tuple[bytes, str | None]], settings: FaceSettings
+) -> BurstObservation:
+    """Decode a liveness burst's frames and observe them against a template (FACE-02)."""
+    from hospital.biometrics import engine
+
+    return engine.observe_burst(
+        template,
+        [_decode(data, content_type, settings) for data, content_type in frames],
+        detect_long_side=settings.detect_long_side,
+        working_long_side=settings.working_long_side,
+    )

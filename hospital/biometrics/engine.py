@@ -1,31 +1,89 @@
-"""Face enrolment and verification on face_recognition (dlib), for one RGB frame at a time.
+"""Face enrolment and verification on dlib, for one RGB frame at a time, and the observations of a burst.
 
 Costs follow PERFORMANCE.md "Face verification": the frame is first reduced to a working size, the HOG
 detector scans a smaller copy of it, and the 128-d encoding is computed from the working frame with the
-detected box scaled back up. Importing this module loads dlib's models (about 2 s); the app process leaves
-that to the pool's workers.
+detected box scaled back up. The calls are face_recognition's (same models, same arguments: the distances of
+docs/face-tolerance.md hold), made on dlib directly so that only the models used are loaded, each on first
+use: the HOG detector, the 5-point landmarks and the ResNet encoder for verification, the 68-point landmarks
+only for a liveness burst. face_recognition's import would also load its CNN detector (never used here).
 """
 
 from __future__ import annotations
 
-import warnings
+import functools
+import itertools
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from hospital.biometrics.images import RGBImage, reduce_long_side
 from hospital.biometrics.settings import DEFAULT_FACE_SETTINGS as _DEFAULTS
-from hospital.biometrics.values import FaceTemplate, Verification, VerificationReason
+from hospital.biometrics.values import (
+    BurstObservation,
+    FaceTemplate,
+    FrameObservation,
+    Verification,
+    VerificationReason,
+)
 from hospital.core.errors import RuleViolation
 
-with warnings.catch_warnings():
-    # face_recognition_models still imports pkg_resources, which warns on import.
-    warnings.simplefilter("ignore", UserWarning)
-    import face_recognition
-
-__all__ = ["FaceBox", "encode_enrolment", "encode_face", "locate_faces", "verify", "warm_up"]
+__all__ = ["FaceBox", "FramePose", "encode_enrolment", "encode_face", "frame_pose", "locate_faces",
+           "observe_burst", "verify", "warm_up"]
 
 FaceBox = tuple[int, int, int, int]
 """(top, right, bottom, left) in pixels of the working frame, face_recognition's order."""
+
+
+@functools.cache
+def _dlib() -> Any:
+    import dlib
+
+    return dlib
+
+
+@functools.cache
+def _model_path(name: str) -> str:
+    import warnings
+
+    with warnings.catch_warnings():
+        # face_recognition_models still imports pkg_resources, which warns on import.
+        warnings.simplefilter("ignore", UserWarning)
+        import face_recognition_models
+
+    return str(getattr(face_recognition_models, name)())
+
+
+@functools.cache
+def _detector() -> Any:
+    return _dlib().get_frontal_face_detector()
+
+
+@functools.cache
+def _landmarks_5() -> Any:
+    return _dlib().shape_predictor(_model_path("pose_predictor_five_point_model_location"))
+
+
+@functools.cache
+def _landmarks_68() -> Any:
+    return _dlib().shape_predictor(_model_path("pose_predictor_model_location"))
+
+
+@functools.cache
+def _encoder() -> Any:
+    return _dlib().face_recognition_model_v1(_model_path("face_recognition_model_location"))
+
+
+def _hog(image: RGBImage, upsample: int) -> list[FaceBox]:
+    height, width = image.shape[:2]
+    return [(max(r.top(), 0), min(r.right(), width), min(r.bottom(), height), max(r.left(), 0))
+            for r in _detector()(image, upsample)]
+
+
+def _rect(box: FaceBox) -> Any:
+    top, right, bottom, left = box
+    return _dlib().rectangle(left, top, right, bottom)
 
 
 def locate_faces(frame: RGBImage, *, detect_long_side: int, thorough: bool) -> list[FaceBox]:
@@ -38,9 +96,9 @@ def locate_faces(frame: RGBImage, *, detect_long_side: int, thorough: bool) -> l
     small = reduce_long_side(frame, detect_long_side)
     boxes: list[FaceBox] = []
     if not thorough:
-        boxes = face_recognition.face_locations(small, number_of_times_to_upsample=0)
+        boxes = _hog(small, 0)
     if not boxes:
-        boxes = face_recognition.face_locations(small, number_of_times_to_upsample=1)
+        boxes = _hog(small, 1)
     height, width = frame.shape[:2]
     y_scale, x_scale = height / small.shape[0], width / small.shape[1]
     return [
@@ -54,19 +112,43 @@ def locate_faces(frame: RGBImage, *, detect_long_side: int, thorough: bool) -> l
     ]
 
 
-def warm_up() -> None:
-    """Run the detector, the landmark model and the encoder once, so the first real call is not slower."""
+def warm_up(*, liveness: bool = False) -> None:
+    """Load and run the detector, the landmark model(s) and the encoder once, so the first real call is not slower."""
     blank = np.zeros((160, 160, 3), dtype=np.uint8)
-    face_recognition.face_locations(blank, number_of_times_to_upsample=0)
+    _hog(blank, 0)
     encode_face(blank, (5, 155, 155, 5))
+    if liveness:
+        _landmarks_68()(blank, _rect((5, 155, 155, 5)))
 
 
 def encode_face(frame: RGBImage, box: FaceBox) -> FaceTemplate:
     """The 128-d encoding of the face in `box` (5-point landmarks, one jitter: the measured setting)."""
-    (vector,) = face_recognition.face_encodings(
-        frame, known_face_locations=[box], num_jitters=1, model="small"
-    )
-    return FaceTemplate(vector)
+    shape = _landmarks_5()(frame, _rect(box))
+    return FaceTemplate(np.array(_encoder().compute_face_descriptor(frame, shape, 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class FramePose:
+    """Where the face in a frame looks and how big it is, from dlib's 68 landmarks (liveness, FACE-02).
+
+    yaw: (|nose tip − jaw end on the image's left| − |nose tip − jaw end on the image's right|) / their sum:
+        0 facing the camera; it grows as the person turns to their own left (in an unmirrored camera image the
+        nose moves towards the image's right), and falls as they turn to their right.
+    eye_span: distance between the eye centres over the frame's width; grows as the face comes closer.
+    """
+
+    yaw: float
+    eye_span: float
+
+
+def frame_pose(frame: RGBImage, box: FaceBox) -> FramePose:
+    shape = _landmarks_68()(frame, _rect(box))
+    points = np.array([(shape.part(i).x, shape.part(i).y) for i in range(68)], dtype=np.float64)
+    nose, jaw_left, jaw_right = points[30], points[0], points[16]
+    to_left, to_right = float(np.linalg.norm(nose - jaw_left)), float(np.linalg.norm(nose - jaw_right))
+    yaw = (to_left - to_right) / max(to_left + to_right, 1e-9)
+    eye_left, eye_right = points[36:42].mean(axis=0), points[42:48].mean(axis=0)
+    return FramePose(yaw=yaw, eye_span=float(np.linalg.norm(eye_left - eye_right)) / frame.shape[1])
 
 
 def _only_face(boxes: list[FaceBox], rule_id: str, photo: str) -> FaceBox:
@@ -146,3 +228,36 @@ def verify(
     return Verification(
         match=reason is VerificationReason.MATCH, distance=distance, tolerance=tolerance, reason=reason
     )
+
+
+def observe_burst(
+    template: FaceTemplate,
+    frames: list[RGBImage],
+    *,
+    detect_long_side: int = _DEFAULTS.detect_long_side,
+    working_long_side: int = _DEFAULTS.working_long_side,
+) -> BurstObservation:
+    """Each frame's distance to `template` and its pose, and how much consecutive frames differ (FACE-02).
+
+    Raises RuleViolation("FACE-02", reason="no_face" | "several_faces" | "frames_differ_in_size", frame=n).
+    """
+    observed: list[FrameObservation] = []
+    greys: list[npt.NDArray[np.float32]] = []
+    for index, rgb in enumerate(frames):
+        frame = reduce_long_side(rgb, working_long_side)
+        try:
+            box = _only_face(locate_faces(frame, detect_long_side=detect_long_side, thorough=False), "FACE-02",
+                             f"frame {index + 1} of the burst")
+        except RuleViolation as refused:
+            refused.extra["frame"] = index + 1
+            raise
+        pose = frame_pose(frame, box)
+        observed.append(FrameObservation(template.distance_to(encode_face(frame, box)), pose.yaw, pose.eye_span))
+        greys.append(frame.mean(axis=2, dtype=np.float32))
+    changes: list[float] = []
+    for index, (before, after) in enumerate(itertools.pairwise(greys)):
+        if before.shape != after.shape:
+            raise RuleViolation("FACE-02", f"frames {index + 1} and {index + 2} differ in size: one camera's burst "
+                                "has one size", reason="frames_differ_in_size", frame=index + 2)
+        changes.append(float(np.abs(before - after).mean()))
+    return BurstObservation(tuple(observed), tuple(changes))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field
 
 from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["FaceEnrolment", "FaceVerification", "PracticeSession"]
+__all__ = ["FaceChallenge", "FaceEnrolment", "FaceFrameSeen", "FaceVerification", "PracticeSession"]
 
 
 class FaceEnrolment(Record, table=True):
@@ -49,3 +50,25 @@ class PracticeSession(Record, table=True):
     verification_id: uuid.UUID = Field(foreign_key="face_verification.id")
     verified_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FaceChallenge(Record, table=True):
+    """A liveness challenge (FACE-02): the moves asked, in order, answered once before `expires_at`."""
+
+    __tablename__ = "face_challenge"
+
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    steps: list[str] = Field(sa_type=sa.JSON)
+    nonce_sha256: str  # the nonce is returned once to the client; only its hash is kept
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verification_id: uuid.UUID | None = Field(default=None, foreign_key="face_verification.id")
+
+
+class FaceFrameSeen(Record, table=True):
+    """The SHA-256 of every frame of every answered burst: a burst sent again is refused as a replay (FACE-02)."""
+
+    __tablename__ = "face_frame_seen"
+
+    sha256: str = Field(unique=True)
+    challenge_id: uuid.UUID = Field(foreign_key="face_challenge.id", index=True)

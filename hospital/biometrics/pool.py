@@ -21,7 +21,7 @@ from typing import Any, Self, TypeVar
 from hospital.biometrics import _worker
 from hospital.biometrics.images import RGBImage, check_upload
 from hospital.biometrics.settings import FaceSettings
-from hospital.biometrics.values import FaceTemplate, Verification
+from hospital.biometrics.values import BurstObservation, FaceTemplate, Verification
 from hospital.core.errors import ServiceUnavailable
 
 __all__ = ["FacePool"]
@@ -36,6 +36,7 @@ class FacePool:
         self.settings = settings
         self._executor: ProcessPoolExecutor | None = None
         self._started = False
+        self._warming: asyncio.Future[Any] | None = None
 
     @property
     def workers(self) -> int:
@@ -56,10 +57,36 @@ class FacePool:
             )
         self._started = True
 
+    def start_in_background(self) -> None:
+        """Start the workers without waiting for them to load dlib (the app serves meanwhile): jobs queue behind
+        the warm-up, and `warm` tells when it is over (the readiness probe)."""
+        if self._started:
+            return
+        if self.workers == 0:
+            self._warming = asyncio.ensure_future(asyncio.to_thread(_import_engine_and_warm_up))
+        else:
+            self._executor = self._new_executor()
+            loop = asyncio.get_running_loop()
+            self._warming = asyncio.gather(
+                *(loop.run_in_executor(self._executor, _worker.ping) for _ in range(self.workers))
+            )
+        # Its outcome is read by `_run` and `warm`; a warm-up cancelled at shutdown is not an error to log.
+        self._warming.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._started = True
+
+    @property
+    def warm(self) -> bool:
+        """The workers have loaded the engine (always, after `start`)."""
+        return self._started and (self._warming is None or (self._warming.done() and not self._warming.cancelled()
+                                                             and self._warming.exception() is None))
+
     async def close(self) -> None:
         """Stop the workers; queued jobs are cancelled, running ones finish first."""
         executor, self._executor = self._executor, None
         self._started = False
+        warming, self._warming = self._warming, None
+        if warming is not None and not warming.done():
+            warming.cancel()
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
 
@@ -101,12 +128,24 @@ class FacePool:
         self._check(probe_bytes, content_type)
         return await self._run(_worker.verify_job, template, probe_bytes, content_type, self.settings)
 
+    async def observe_burst(self, template_bytes: bytes, frames: list[tuple[bytes, str | None]]) -> BurstObservation:
+        """Observe a liveness burst, all its frames in one job (one worker, one round trip) (FACE-02).
+
+        Every frame is checked here first (size, type) so a refused upload never occupies a worker.
+        """
+        template = FaceTemplate.from_bytes(template_bytes)
+        for data, content_type in frames:
+            self._check(data, content_type)
+        return await self._run(_worker.observe_burst_job, template, frames, self.settings)
+
     async def verify_frame(self, template_bytes: bytes, rgb: RGBImage) -> Verification:
         """Like `verify`, for a frame already decoded to an RGB array (a video frame)."""
         template = FaceTemplate.from_bytes(template_bytes)
         return await self._run(_worker.verify_frame_job, template, rgb, self.settings)
 
     async def _run(self, job: Callable[..., T], *args: Any) -> T:
+        if self._warming is not None and not self._warming.done():
+            await asyncio.shield(self._warming)  # a failed warm-up raises here, as `start` would have
         if self.workers == 0:
             return job(*args)
         executor = self._executor

@@ -6,16 +6,29 @@ needs a fresher verification; FACE-04: repeated failures lock verification.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+from hospital.biometrics.values import BurstObservation, FrameObservation, LivenessVerdict
 from hospital.core.errors import AccessRefused, LockedOut, RuleViolation
 from hospital.core.rule_registry import rule
 
-__all__ = ["PRACTISING_ROLES", "check_biometric_consent", "check_face_not_locked", "check_fresh_for_signing",
-           "check_fresh_verification",
-           "check_may_practise", "face_lock_after_failure"]
+__all__ = [
+    "LIVENESS_MOVES",
+    "PRACTISING_ROLES",
+    "check_biometric_consent",
+    "check_face_not_locked",
+    "check_face_of_no_other_clinician",
+    "check_fresh_for_signing",
+    "check_fresh_verification",
+    "check_may_practise",
+    "face_lock_after_failure",
+    "judge_liveness",
+]
 
 PRACTISING_ROLES = frozenset({"doctor", "pharmacist", "nurse"})
+LIVENESS_MOVES = ("turn_left", "turn_right", "closer")
 
 
 @rule("FACE-01", "Face data is enrolled only with the clinician's separate biometric consent",
@@ -24,6 +37,23 @@ def check_biometric_consent(consented: bool) -> None:
     if not consented:
         raise RuleViolation("FACE-01", "biometric data is sensitive personal information: enrolment needs the "
                                        "clinician's separate consent")
+
+
+@rule("FACE-01", "One face, one clinician: a face already enrolled for another clinician is not enrolled again",
+      source="PD 13, SP 实名认证, SP 准入 (STAFF-01)")
+def check_face_of_no_other_clinician(distances: Mapping[uuid.UUID, float], duplicate_distance: float) -> None:
+    """`distances`: the new template's distance to every *other* clinician's enrolment, by user id.
+
+    A face within `duplicate_distance` of another clinician's would let either verify as the other (the first
+    doctor's photo then opens the second doctor's practice session), so it is refused whatever the papers say.
+    """
+    if not distances:
+        return
+    other, nearest = min(distances.items(), key=lambda item: item[1])
+    if nearest <= duplicate_distance:
+        raise RuleViolation("FACE-01", "this face is already enrolled for another clinician: one face, one clinician",
+                            reason="face_of_another_clinician", other_user_id=str(other),
+                            distance=round(nearest, 3), duplicate_distance=duplicate_distance)
 
 
 @rule("FACE-02", "Only clinicians hold practice sessions; patients and administrators never do",
@@ -62,3 +92,53 @@ def face_lock_after_failure(failures: int, max_failures: int, now: datetime, loc
       source="SP 实名认证")
 def check_fresh_for_signing(role: str, verified_at: datetime | None, now: datetime, window_seconds: int) -> None:
     check_fresh_verification(role, verified_at, now, window_seconds, rule_id="FACE-03", act="sign")
+
+
+def _pose(frame: FrameObservation, first: FrameObservation, turn_yaw: float, closer_ratio: float) -> str | None:
+    turned = frame.yaw - first.yaw
+    if turned >= turn_yaw:
+        return "turn_left"
+    if turned <= -turn_yaw:
+        return "turn_right"
+    if frame.eye_span >= first.eye_span * closer_ratio:
+        return "closer"
+    return None
+
+
+@rule("FACE-02", "Liveness: every frame of the burst is the enrolled clinician, the frames differ as a live "
+                 "scene does, and the face makes the challenge's moves in its order", source="PD 13, SP 实名认证")
+def judge_liveness(steps: Sequence[str], burst: BurstObservation, *, tolerance: float, replay_distance: float,
+                   turn_yaw: float, closer_ratio: float, min_frame_change: float) -> LivenessVerdict:
+    """The decision on a burst answering `steps` (a sequence of LIVENESS_MOVES).
+
+    Frames are compared with the first: a yaw change of ±`turn_yaw` is a turn, an eye span `closer_ratio` times
+    the first's is coming closer, anything else is rest. The moves shown, rests dropped and repeats merged, must
+    be exactly `steps`: a move missing, an extra one or the right moves in another order all refuse.
+    """
+    frames = burst.frames
+    worst = max((f.distance for f in frames), default=None)
+
+    def refuse(reason: str, detail: str, performed: tuple[str, ...] = ()) -> LivenessVerdict:
+        return LivenessVerdict(False, reason, performed, worst, detail)
+
+    for index, frame in enumerate(frames):
+        if frame.distance > tolerance:
+            return refuse("mismatch", f"frame {index + 1} shows someone else (distance {frame.distance:.3f})")
+        if frame.distance < replay_distance:
+            return refuse("replay", f"frame {index + 1} is the enrolment photo itself (distance {frame.distance:.3f})")
+    for index, change in enumerate(burst.changes):
+        if change < min_frame_change:
+            return refuse("still", f"frames {index + 1} and {index + 2} are the same picture (change {change:.2f})")
+    performed: list[str] = []
+    for frame in frames[1:]:
+        pose = _pose(frame, frames[0], turn_yaw, closer_ratio)
+        if pose is not None and (not performed or performed[-1] != pose):
+            performed.append(pose)
+    shown = tuple(performed)
+    if shown == tuple(steps):
+        return LivenessVerdict(True, "match", shown, worst, "every frame matches and the moves follow the challenge")
+    if not shown:
+        return refuse("no_motion", "the face did not move as the challenge asked", shown)
+    if sorted(shown) == sorted(steps):
+        return refuse("wrong_order", f"the moves came as {', '.join(shown)}, not {', '.join(steps)}", shown)
+    return refuse("moves_not_performed", f"the moves came as {', '.join(shown)}, not {', '.join(steps)}", shown)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FaceTemplate", "Verification", "VerificationReason"]
+__all__ = ["BurstObservation", "FaceTemplate", "FrameObservation", "LivenessVerdict", "Verification",
+           "VerificationReason"]
 
 _MAGIC = b"FT1\x00"  # format v1: dlib_face_recognition_resnet_model_v1, 128 little-endian float64
 _DIMENSIONS = 128
@@ -83,3 +84,33 @@ class Verification:
     distance: float
     tolerance: float
     reason: VerificationReason
+
+
+@dataclass(frozen=True, slots=True)
+class FrameObservation:
+    """One frame of a liveness burst: its distance to the enrolment and where the face looks (engine.FramePose)."""
+
+    distance: float
+    yaw: float
+    eye_span: float
+
+
+@dataclass(frozen=True, slots=True)
+class BurstObservation:
+    """What the engine saw in a burst, in order; `changes[i]` is the mean absolute grey-level difference between
+    frames i and i + 1 (0 for the same picture sent twice)."""
+
+    frames: tuple[FrameObservation, ...]
+    changes: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LivenessVerdict:
+    """The decision on a burst (FACE-02): `reason` is "match" when it passed, else why not; `performed` the moves
+    the landmarks showed, in order."""
+
+    passed: bool
+    reason: str
+    performed: tuple[str, ...]
+    worst_distance: float | None
+    detail: str

@@ -29,6 +29,7 @@ __all__ = [
     "PrescriptionDocument",
     "PrescriptionReviewed",
     "PrescriptionSubmitted",
+    "PrescriptionVoided",
     "review_event_types",
 ]
 
@@ -83,6 +84,7 @@ class DocumentItem(Part, kw_only=True):
     dose_unit: str
     times_per_day: int
     interval_days: int = 1
+    frequency: str = ""  # qd, bid, tid, qid, qn, qw, biw, q3d, prn (the code the rules checked)
     days_supply: int
     quantity_packs: int
     pack: str  # "28 tablet"
@@ -120,9 +122,12 @@ class PrescriptionDocument(Part, kw_only=True):
     items: list[DocumentItem]
     total_cny: DecimalText
     long_prescription_reason: str | None = None
+    long_prescription_code: str | None = None  # the coded reason (LongPrescriptionReason), RX-03
     guardian_present: bool
     doctor: DocumentDoctor
     face_verification: DocumentFaceVerification
+    origin: str = ""  # RX-07: recorded by the server ("clinician"), never sent by a client
+    draft_sha256: str = ""  # RX-07: the canonical hash of the draft the doctor's dry run checked
 
 
 class PrescriptionSubmitted(Payload, kw_only=True):
@@ -203,6 +208,18 @@ class DeliveryUpdated(Payload, kw_only=True):
     history: list[DeliveryStep] = []
 
 
+class PrescriptionVoided(Payload, kw_only=True):
+    """`prescription.voided` (subject: the prescription): its visit was terminated or cancelled before a pharmacist
+    decided it, so it never takes effect (RX-06, REV-04)."""
+
+    prescription_id: str
+    prescription_number: str
+    visit_id: str
+    visit_state: str  # terminated | cancelled
+    voided_at: AwareDatetime
+    status: Literal["voided"] = "voided"
+
+
 class CatalogueDrug(Part, kw_only=True):
     code: str
     name_zh: str
@@ -240,6 +257,7 @@ EVENTS: dict[str, type[Payload]] = {
     "prescription.rejected": PrescriptionReviewed,
     "prescription.verified": PrescriptionReviewed,
     "prescription.warnings_overridden": PrescriptionReviewed,
+    "prescription.voided": PrescriptionVoided,
     "dispensing.dispensed": Dispensed,
     "dispensing.delivery_updated": DeliveryUpdated,
     "formulary.catalogue": FormularyCatalogue,

@@ -4,27 +4,57 @@ Each entry stores the SHA-256 of the previous entry and its own hash over a cano
 so one edited, inserted or deleted row breaks the chain at that point; `verify_chain` names the first broken
 entry. Appends are serialised (SQLite: the transaction is IMMEDIATE; PostgreSQL: a transaction-scoped
 advisory lock), so the chain never forks.
+
+On PostgreSQL the table is append-only for everyone who does not switch triggers off (migration
+0013_audit_sessions_chain): UPDATE, DELETE and TRUNCATE fail, except the deletion of entries past their retention
+(15 years) through `purge_expired`, which is itself audited (`audit.purged`, naming the last entry removed and its
+hash, so the walk starts from there). The tail is anchored outside the database by signed checkpoints
+(`hospital.core.audit_anchor`).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, select
 
+from hospital.core.crypto import FieldCipher
+from hospital.core.errors import ContractViolation
 from hospital.core.types import UTCDateTime, utcnow
 
-__all__ = ["GENESIS_HASH", "Actor", "AuditEntry", "ChainBreak", "ChainWalk", "append_audit", "entry_hash", "verify_chain",
-           "walk_chain"]
+__all__ = [
+    "AUDIT_RETENTION_YEARS",
+    "GENESIS_HASH",
+    "SEALED_DETAIL",
+    "Actor",
+    "AuditEntry",
+    "ChainBreak",
+    "ChainWalk",
+    "append_audit",
+    "audit_read",
+    "entry_hash",
+    "open_detail",
+    "purge_expired",
+    "verify_chain",
+    "walk_chain",
+]
 
 GENESIS_HASH = "0" * 64
+# Clinical details an audit entry may carry (REC-03): sealed like ID numbers, under the field key, into
+# detail["sealed"]; `append_audit` refuses them in clear (a new call site that forgets the cipher fails at once).
+SEALED_DETAIL = frozenset({"icd10_code", "diagnosis_icd10", "diagnosis_name", "suspected_icd10", "infectious_flag",
+                           "guardian", "guardian_name", "referral", "note", "findings", "prior_institution"})
+SEALED_DETAIL_CONTEXT = "audit.detail"
+AUDIT_RETENTION_YEARS = 15  # the trail is kept as long as the longest record it traces (core.retention, AUD-01)
 _AUDIT_LOCK_KEY = 0x4155_4449_5430_31  # "AUDIT01"
 
 
@@ -99,8 +129,11 @@ async def append_audit(
     subject_id: object,
     detail: dict[str, Any] | None = None,
     rule_id: str | None = None,
+    cipher: FieldCipher | None = None,
 ) -> AuditEntry:
-    """Add one chained entry to the session's transaction; the caller's commit makes it durable."""
+    """Add one chained entry to the session's transaction; the caller's commit makes it durable. Clinical details
+    (`SEALED_DETAIL`) are sealed with `cipher` into detail["sealed"] (`open_detail` reads them back)."""
+    detail = _seal_detail(detail or {}, cipher)
     await _lock_chain(session)
     last = (
         await session.execute(select(AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1))  # type: ignore[union-attr]
@@ -112,7 +145,7 @@ async def append_audit(
         subject_type=subject_type,
         subject_id=str(subject_id),
         rule_id=rule_id,
-        detail=json.loads(json.dumps(detail or {}, default=str, ensure_ascii=False)),
+        detail=detail,
         request_id=actor.request_id,
         client_address=actor.client_address,
         prev_hash=last or GENESIS_HASH,
@@ -122,6 +155,40 @@ async def append_audit(
     entry.entry_hash = entry_hash(entry)
     session.add(entry)
     await session.flush()
+    return entry
+
+
+def _seal_detail(detail: dict[str, Any], cipher: FieldCipher | None) -> dict[str, Any]:
+    plain = json.loads(json.dumps(detail, default=str, ensure_ascii=False))
+    sensitive = {k: plain.pop(k) for k in sorted(SEALED_DETAIL & plain.keys())}
+    if not sensitive:
+        return dict(plain)
+    if cipher is None:
+        raise ContractViolation(f"audit detail {sorted(sensitive)} is clinical and must be sealed: pass the cipher "
+                                "(REC-03)")
+    sealed = cipher.seal_text(json.dumps(sensitive, ensure_ascii=False, sort_keys=True), context=SEALED_DETAIL_CONTEXT)
+    return {**plain, "sealed": base64.b64encode(sealed).decode("ascii"), "sealed_fields": sorted(sensitive)}
+
+
+def open_detail(entry: AuditEntry, cipher: FieldCipher) -> dict[str, Any]:
+    """An entry's whole detail, its sealed clinical part opened with the field key."""
+    detail = {k: v for k, v in entry.detail.items() if k not in ("sealed", "sealed_fields")}
+    if "sealed" in entry.detail:
+        detail.update(json.loads(cipher.open_text(base64.b64decode(entry.detail["sealed"]), context=SEALED_DETAIL_CONTEXT)))
+    return detail
+
+
+async def audit_read(session: AsyncSession, actor: Actor, action: str, *, subject_type: str, records: Iterable[object],
+                     patients: Iterable[object], rule_id: str | None = "SEC-02") -> AuditEntry | None:
+    """Record a read of patient data and commit it: one entry per request, however many records a list holds,
+    naming the records and their patients (the user accounts the SEC-02 bulk-read detector counts). A read that
+    found nothing writes nothing. The subject is the one record read, or the list's first record."""
+    read = sorted({str(r) for r in records})
+    if not read:
+        return None
+    entry = await append_audit(session, actor, action, subject_type=subject_type, subject_id=read[0], rule_id=rule_id,
+                               detail={"records": read, "patients": sorted({str(p) for p in patients})})
+    await session.commit()
     return entry
 
 
@@ -148,6 +215,8 @@ async def walk_chain(session: AsyncSession, *, after_seq: int = 0, previous_hash
     Past a break the walk carries on from the broken entry's stored hash, so every later edit or deletion is
     found too (up to `max_breaks`), and a walk can resume where the last one ended (SEC-02 scans)."""
     previous, last_seq, checked = previous_hash, after_seq, 0
+    if after_seq == 0 and previous_hash == GENESIS_HASH:
+        previous = await _start_after_purge(session)
     breaks: list[ChainBreak] = []
     while True:
         rows = (
@@ -174,6 +243,42 @@ async def walk_chain(session: AsyncSession, *, after_seq: int = 0, previous_hash
             last_seq = entry.seq
             checked += 1
             session.expunge(entry)  # bounded memory, and nothing else the caller holds is detached
+
+
+async def _start_after_purge(session: AsyncSession) -> str:
+    """Where the walk of the whole chain starts: the genesis, or, when expired entries were purged, the hash of the
+    last one removed, as the audited purge recorded it (so a purge is not a break, and a deletion that no purge
+    recorded still is)."""
+    first = (await session.execute(select(AuditEntry.prev_hash).order_by(AuditEntry.seq).limit(1))).scalar_one_or_none()  # type: ignore[arg-type]
+    if first is None or first == GENESIS_HASH:
+        return GENESIS_HASH
+    purges = (await session.execute(select(AuditEntry.detail).where(AuditEntry.action == "audit.purged"))).scalars()
+    return first if any(p.get("through_hash") == first for p in purges) else GENESIS_HASH
+
+
+async def purge_expired(session: AsyncSession, actor: Actor, now: datetime) -> int:
+    """Delete the entries older than the trail's retention, in the caller's transaction, recording the purge first
+    (`audit.purged`: the cut-off, the last entry removed and its hash). On PostgreSQL the deletion goes through the
+    one function the append-only trigger lets delete, and only entries past retention."""
+    try:
+        cutoff = now.replace(year=now.year - AUDIT_RETENTION_YEARS)
+    except ValueError:  # 29 February
+        cutoff = now.replace(year=now.year - AUDIT_RETENTION_YEARS, day=28)
+    cutoff = cutoff.astimezone(UTC)
+    through = (await session.execute(select(AuditEntry.seq, AuditEntry.entry_hash).where(AuditEntry.at < cutoff)  # type: ignore[arg-type,operator]
+                                     .order_by(AuditEntry.seq.desc()).limit(1))).first()  # type: ignore[union-attr]
+    if through is None:
+        return 0
+    count = (await session.execute(select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.at < cutoff))  # type: ignore[arg-type,operator]
+             ).scalar_one()
+    await append_audit(session, actor, "audit.purged", subject_type="audit_entry", subject_id=through.seq,
+                       rule_id="AUD-01", detail={"before": cutoff.isoformat(), "through_seq": through.seq,
+                                                 "through_hash": through.entry_hash, "entries": count})
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(sa.text("SELECT hospital_audit_purge(:cutoff)"), {"cutoff": cutoff.replace(tzinfo=None)})
+    else:
+        await session.execute(sa.delete(AuditEntry).where(AuditEntry.at < cutoff))  # type: ignore[arg-type,operator]
+    return int(count)
 
 
 async def verify_chain(session: AsyncSession, *, batch: int = 2000) -> tuple[int, ChainBreak | None]:

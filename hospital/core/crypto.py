@@ -32,6 +32,7 @@ class FieldCipher:
         self._aead = AESGCM(key)
         # A separate key for hashing, derived so one secret serves both without reuse.
         self._hash_key = hmac.new(key, b"hospital keyed hash v1", hashlib.sha256).digest()
+        self._derive_key = hmac.new(key, b"hospital derived keys v1", hashlib.sha256).digest()
 
     def seal(self, plaintext: bytes, *, context: str) -> bytes:
         nonce = os.urandom(12)
@@ -50,6 +51,11 @@ class FieldCipher:
 
     def open_text(self, sealed: bytes, *, context: str) -> str:
         return self.open(sealed, context=context).decode()
+
+    def derived_aead(self, label: str) -> AESGCM:
+        """An AES-256-GCM under a key derived from the field key for one purpose (the chunked blob format),
+        so its nonces never share a key with the field seals."""
+        return AESGCM(hmac.new(self._derive_key, label.encode(), hashlib.sha256).digest())
 
     def keyed_hash(self, value: str, *, context: str) -> str:
         return hmac.new(self._hash_key, f"{context}\x00{value}".encode(), hashlib.sha256).hexdigest()

@@ -11,6 +11,7 @@
     ├── Forbidden                      the caller's role may not do this at all                 403
     ├── NotAuthenticated               no valid credentials                                      401
     ├── InvalidInput                   well-formed request with a bad value outside any rule     422
+    ├── MalformedRequest               a body no decoder should read (not UTF-8, nested too deep) 400
     ├── PayloadTooLarge                an upload over its limit                                  413
     ├── UnsupportedMediaType           an upload that is not the declared or allowed type       415
     ├── ServiceUnavailable             licence expired, system stopped (INS-01, QA-02)          503
@@ -37,6 +38,7 @@ __all__ = [
     "InvalidInput",
     "InvalidTransition",
     "LockedOut",
+    "MalformedRequest",
     "NotAuthenticated",
     "NotFound",
     "PayloadTooLarge",
@@ -118,6 +120,10 @@ class NotAuthenticated(HospitalError):
 
 class InvalidInput(HospitalError):
     title = "Invalid input"
+
+
+class MalformedRequest(HospitalError):
+    title = "Malformed request"
 
 
 class PayloadTooLarge(HospitalError):

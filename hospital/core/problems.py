@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy import exc as sa_exc
 
 from hospital.core import errors as e
 
@@ -34,6 +35,7 @@ STATUS_BY_ERROR: dict[type[e.HospitalError], int] = {
     e.Forbidden: 403,
     e.NotAuthenticated: 401,
     e.InvalidInput: 422,
+    e.MalformedRequest: 400,
     e.PayloadTooLarge: 413,
     e.UnsupportedMediaType: 415,
     e.ServiceUnavailable: 503,
@@ -93,7 +95,21 @@ def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
                             **({"errors": exc.extra} if exc.extra else {}))
 
 
+def _out_of_range(exc: BaseException) -> bool:
+    """A value the request carried that no calendar or column can hold: year 9999 plus a day, year 1 in another
+    zone (Python's OverflowError, also when raised while binding a statement), or a number or date PostgreSQL
+    refuses (its DataError)."""
+    if isinstance(exc, OverflowError | sa_exc.DataError):
+        return True
+    return isinstance(exc, sa_exc.StatementError) and isinstance(exc.orig, OverflowError)
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _out_of_range(exc):
+        return problem_response(422, "Value out of range", "a date or number in the request is outside the range "
+                                "the hospital handles", request)
+    if isinstance(exc, RecursionError):
+        return problem_response(400, "Invalid request", "the request is nested too deeply", request)
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "Internal error", "the hospital could not complete the request", request)
 

@@ -22,6 +22,11 @@ class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    new_password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
 class TokenResponse(msgspec.Struct):
     access_token: str
     token_type: str
@@ -45,6 +50,17 @@ class IdentityController(Controller):
         issued = await service.renew_token(db_session, ctx, principal_of(request))
         verified = issued.face_verified_at.isoformat() if issued.face_verified_at else None
         return TokenResponse(issued.access_token, issued.token_type, issued.expires_in, issued.role, verified)
+
+    @post("/auth/logout", status_code=204, summary="End the caller's session: this token and its renewals are refused")
+    async def log_out(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext) -> None:
+        await service.log_out(db_session, ctx, actor_of(request), principal_of(request))
+
+    @post("/auth/password", status_code=204,
+          summary="Change the caller's password; every session of theirs ends (log in again)")
+    async def change_password(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                              data: Annotated[PasswordChange, Body()]) -> None:
+        await service.change_password(db_session, ctx, actor_of(request), principal_of(request),
+                                      data.current_password, data.new_password)
 
     @get("/me", summary="The caller's own profile and role")
     async def me(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from hospital.core.events import Question
 from hospital.identity.tokens import Principal
 
-__all__ = ["MayCarryPracticeSession", "OwnProfileSection"]
+__all__ = ["MayCarryPracticeSession", "MayOpenSession", "OwnProfileSection"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +27,12 @@ class OwnProfileSection(Question[dict[str, Any] | None]):
 
     role: str
     principal: Principal
+
+
+@dataclass(frozen=True, slots=True)
+class MayOpenSession(Question[bool]):
+    """A user proved their password: may they have a session (SEC-01, STAFF-03)? Staff answers no for a suspended
+    clinician (a suspension ends their sessions and keeps them out until reinstated). Refused on any no."""
+
+    user_id: uuid.UUID
+    role: str

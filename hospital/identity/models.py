@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 
 from sqlmodel import Field
 
 from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["Role", "User"]
+__all__ = ["AuthSession", "Role", "User"]
 
 
 class Role(enum.StrEnum):
@@ -35,3 +36,20 @@ class User(Record, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuthSession(Record, table=True):
+    """One log-in (SEC-01): every token carries its id and its number in the session, and is good only while the
+    session is open and its number is at least `oldest_valid`. Renewing replaces every token issued before (it sets
+    `oldest_valid` to the new token's number); a face verification adds a token with the practice session beside
+    the one it was made with (that one still expires with its TTL or the next renewal); a log-out, a lock, a
+    suspension or a password change ends the session (`ended_at`), and every request sees it at once."""
+
+    __tablename__ = "auth_session"
+
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    authenticated_at: datetime = Field(sa_type=UTCDateTime)  # the password log-in it began with
+    issued: int = 0  # the number of the latest token issued in the session
+    oldest_valid: int = 0  # tokens numbered below this are refused (a renewal replaced them)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    end_reason: str | None = None

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from hospital.core.errors import LockedOut, NotAuthenticated, RuleViolation
 from hospital.core.rule_registry import rule
 
-__all__ = ["check_not_locked", "check_password_strength", "check_session_renewable", "failure_locks"]
+__all__ = ["check_not_locked", "check_password_strength", "check_session_current", "check_session_renewable",
+           "failure_locks"]
 
 
 @rule("SEC-01", "A locked account cannot log in until its lock expires", source="MS 信息使用; PD 10")
@@ -31,3 +32,21 @@ def check_password_strength(password: str) -> None:
 def check_session_renewable(authenticated_at: datetime | None, now: datetime, max_seconds: int) -> None:
     if authenticated_at is None or now - authenticated_at >= timedelta(seconds=max_seconds):
         raise NotAuthenticated("the session has reached its maximum length; log in again", rule_id="SEC-01")
+
+
+@rule("SEC-01", "A token is good only while its log-in session is open, it is the session's current token, and the "
+      "account is active and unlocked: a log-out, lock, suspension, password change or renewal ends it at once",
+      source="MS 信息使用; PD 10")
+def check_session_current(*, found: bool, ended_reason: str | None, current: bool, active: bool,
+                          locked_until: datetime | None, now: datetime) -> None:
+    if not found:
+        raise NotAuthenticated("the token belongs to no session; log in again", rule_id="SEC-01")
+    if ended_reason is not None:
+        raise NotAuthenticated(f"the session has ended ({ended_reason}); log in again", rule_id="SEC-01",
+                               reason=ended_reason)
+    if not current:
+        raise NotAuthenticated("the token was replaced by a renewed one", rule_id="SEC-01", reason="replaced")
+    if not active:
+        raise NotAuthenticated("the account is suspended", rule_id="SEC-01", reason="suspended")
+    if locked_until is not None and locked_until > now:
+        raise NotAuthenticated("the account is locked", rule_id="SEC-01", reason="locked")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -13,6 +14,7 @@ from sqlmodel import SQLModel
 import hospital.models  # noqa: F401  (registers every table on the metadata)
 
 config = context.config
+_MIGRATION_LOCK_KEY = 0x4D49_4752_4154_45  # "MIGRATE"
 target_metadata = SQLModel.metadata
 
 
@@ -24,6 +26,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together each run `hospital serve`'s migrations: one at a time, the later ones
+            # then find the schema at head (PostgreSQL's DDL is transactional; the lock ends with the transaction).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 

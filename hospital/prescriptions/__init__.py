@@ -1,6 +1,9 @@
-"""Prescriptions (RX): four sub-areas, one for each act on a prescription, above the record they share.
+"""Prescriptions (RX): five sub-areas, the formulary, the patient's safety context and one for each act on a
+prescription, above the record they share.
 
     formulary/    the reviewed drug tables (data/), their loader and checks, `hospital formulary`, GET /api/formulary
+    safety/       the patient's safety context (RX-04): coded allergies, pregnancy, impairments, weight; recorded by
+                  the patient, confirmed by the doctor, versioned; why it lives here is in its __init__
     writing/      the doctor writes and signs (RX-01…RX-05, RX-07, REV-05): the prescription rules, the signed
                   document, revision, export
     review/       the pharmacist's review (RX-06)

@@ -16,7 +16,7 @@ from sqlmodel import Field
 
 from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["Dispensing", "Prescription", "PrescriptionReview"]
+__all__ = ["Dispensing", "Prescription", "PrescriptionCheck", "PrescriptionReview"]
 
 
 class Prescription(Record, table=True):
@@ -46,7 +46,28 @@ class Prescription(Record, table=True):
     face_verified_at: datetime = Field(sa_type=UTCDateTime)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dispensed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # RX-07: recorded by the server, never sent by a client: who wrote it (the doctor's own signing request) and
+    # the dry run whose draft it is
+    origin: str = "clinician"
+    draft_check_id: uuid.UUID | None = Field(default=None, foreign_key="prescription_check.id")
+    # RX-04: the version of the patient's safety context the rules read at signing
+    safety_context_id: uuid.UUID | None = Field(default=None, foreign_key="patient_safety_context.id")
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # its visit was terminated or cancelled
     version: int = 1
+
+
+class PrescriptionCheck(Record, table=True):
+    """A doctor's dry run of a draft (RX-07): the rules ran on exactly this draft, whose canonical hash signing
+    must name. Used once; the findings are recomputed at signing (the visit may have changed)."""
+
+    __tablename__ = "prescription_check"
+
+    visit_id: uuid.UUID = Field(foreign_key="visit.id", index=True)
+    doctor_user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    supersedes_id: uuid.UUID | None = None  # the rejected version a revision replaces (no FK: no cycle)
+    draft_sha256: str = Field(index=True)
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PrescriptionReview(Record, table=True):
@@ -57,6 +78,8 @@ class PrescriptionReview(Record, table=True):
     prescription_id: uuid.UUID = Field(foreign_key="prescription.id", unique=True)
     decision: str  # approve | reject
     reasons_sealed: bytes  # JSON list of strings
+    # one per warning approved: {rule_id, finding (its index), reason (a coded AcknowledgementReason)}; signed too
+    acknowledgements: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     pharmacist_user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
     pharmacist_credential_id: uuid.UUID = Field(foreign_key="clinician_credential.id")
     review_jws_sealed: bytes

@@ -1,8 +1,14 @@
 """Reading prescriptions, scoped to the caller (SEC-01), and the sealed-field helpers every sub-area's service uses.
 
-A patient sees their own prescriptions, a doctor those they wrote, a pharmacist every one (they review and
-dispense them all); anyone else, and any id out of scope, gets 404. The patient's view leaves out the rule
-findings, the review's reasons and the signatures: those are for the clinicians.
+A patient sees their own prescriptions, a doctor those they wrote; a pharmacist the queues (pending review;
+approved and not yet dispensed) and what they reviewed or dispensed themselves, never the rest (RX-07 forbids
+统方, the collection of prescriptions for commercial ends); anyone else, and any id out of scope, gets 404. The
+patient's view leaves out the rule findings, the review's reasons and the signatures: those are for the
+clinicians.
+
+Every read of prescriptions is audited (SEC-01): one entry per request naming the prescriptions it returned
+(`prescription.read` for one, `prescription.list_read` for a list or a queue). A read is its own use case,
+so these functions commit that entry, after the views are built.
 """
 
 from __future__ import annotations
@@ -13,18 +19,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
+from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.context import HospitalContext
 from hospital.contracts import prescriptions as contract
+from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import NotFound
 from hospital.core.rule_registry import Finding
 from hospital.identity.tokens import Principal
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
+from hospital.prescriptions.safety.models import PatientSafetyContext
+from hospital.prescriptions.safety.service import context_view
 
-__all__ = ["dispensing_view", "finding_parts", "findings_json", "get_prescription", "list_prescriptions", "open_json",
-           "prescription_in_scope", "prescription_view", "prescription_views", "scoped_query", "seal_json"]
+__all__ = ["audit_read", "dispensing_view", "finding_parts", "findings_json", "get_prescription", "list_prescriptions",
+           "open_json", "prescription_for_act", "prescription_in_scope", "prescription_view", "prescription_views",
+           "scoped_query", "seal_json"]
 
 CLINICAL_ROLES = ("doctor", "pharmacist")
 
@@ -57,7 +68,13 @@ def scoped_query(principal: Principal) -> Any:
     if principal.role == "doctor":
         return query.where(Prescription.doctor_user_id == principal.user_id)
     if principal.role == "pharmacist":
-        return query
+        reviewed = select(PrescriptionReview.prescription_id).where(
+            PrescriptionReview.pharmacist_user_id == principal.user_id)
+        dispensed = select(Dispensing.prescription_id).where(Dispensing.dispensed_by_user_id == principal.user_id)
+        return query.where(or_(
+            col(Prescription.status) == "pending_review",  # the review queue
+            (col(Prescription.status) == "approved") & col(Prescription.dispensed_at).is_(None),  # dispensing queue
+            col(Prescription.id).in_(reviewed), col(Prescription.id).in_(dispensed)))
     return None
 
 
@@ -70,6 +87,19 @@ async def prescription_in_scope(session: AsyncSession, principal: Principal, pre
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     found: Prescription | None = (await session.execute(query)).scalar_one_or_none()
+    if found is None:
+        raise NotFound("no such prescription")
+    return found
+
+
+async def prescription_for_act(session: AsyncSession, principal: Principal, prescription_id: uuid.UUID
+                               ) -> Prescription:
+    """The prescription a pharmacist acts on (review, dispense): any id, so that one decided or dispensed by
+    someone else meanwhile is refused with its state (409), not hidden; the act returns no content of it.
+    Anyone else acts only within their read scope."""
+    if principal.role != "pharmacist":
+        return await prescription_in_scope(session, principal, prescription_id)
+    found = await session.get(Prescription, prescription_id)
     if found is None:
         raise NotFound("no such prescription")
     return found
@@ -95,7 +125,8 @@ def dispensing_view(d: Dispensing) -> dict[str, Any]:
 
 
 def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescription,
-                      review: PrescriptionReview | None, dispensing: Dispensing | None) -> dict[str, Any]:
+                      review: PrescriptionReview | None, dispensing: Dispensing | None,
+                      safety: PatientSafetyContext | None = None) -> dict[str, Any]:
     """One prescription as the caller may see it (see the module docstring)."""
     clinician = principal.role in CLINICAL_ROLES
     view: dict[str, Any] = {
@@ -112,10 +143,13 @@ def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescripti
         if clinician:
             view["review"]["reasons"] = open_json(ctx, review.reasons_sealed, "review.reasons", review.id)
             view["review"]["review_jws"] = open_json(ctx, review.review_jws_sealed, "review.jws", review.id)
+            view["review"]["acknowledgements"] = review.acknowledgements
     if clinician:
         view["payload_sha256"] = rx.payload_sha256
         view["findings"] = open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)
         view["doctor_jws"] = open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id)
+        view["safety_context"] = context_view(ctx, safety)  # the version the rules read at signing (RX-04)
+        view["origin"] = rx.origin
     return view
 
 
@@ -123,17 +157,38 @@ async def prescription_views(session: AsyncSession, ctx: HospitalContext, princi
                              found: Sequence[Prescription]) -> list[dict[str, Any]]:
     """`found` as `principal` may see them, each with its review and dispensing."""
     reviews, dispensings = await _review_and_dispensing(session, [rx.id for rx in found])
-    return [prescription_view(ctx, principal, rx, reviews.get(rx.id), dispensings.get(rx.id)) for rx in found]
+    wanted = [rx.safety_context_id for rx in found if rx.safety_context_id is not None]
+    rows = (await session.execute(select(PatientSafetyContext).where(
+        col(PatientSafetyContext.id).in_(wanted)))).scalars().all() if wanted else []
+    contexts = {c.id: c for c in rows}
+    return [prescription_view(ctx, principal, rx, reviews.get(rx.id), dispensings.get(rx.id),
+                              contexts.get(rx.safety_context_id) if rx.safety_context_id else None) for rx in found]
+
+
+async def audit_read(session: AsyncSession, actor: Actor, principal: Principal, found: Sequence[Prescription],
+                     *, what: str) -> None:
+    """One audit entry naming every prescription a read returned, committed (nothing returned, nothing read)."""
+    if not found:
+        return
+    ids = [str(rx.id) for rx in found]
+    one = what == "one"
+    await append_audit(session, actor, "prescription.read" if one else "prescription.list_read",
+                       subject_type="prescription" if one else "prescription_list",
+                       subject_id=ids[0] if one else principal.user_id, rule_id="SEC-01",
+                       detail={"read": what, "prescription_ids": ids, "count": len(ids)})
+    await session.commit()
 
 
 async def get_prescription(session: AsyncSession, ctx: HospitalContext, principal: Principal,
-                           prescription_id: uuid.UUID) -> dict[str, Any]:
+                           prescription_id: uuid.UUID, *, actor: Actor) -> dict[str, Any]:
     rx = await prescription_in_scope(session, principal, prescription_id)
-    return (await prescription_views(session, ctx, principal, [rx]))[0]
+    view = (await prescription_views(session, ctx, principal, [rx]))[0]
+    await audit_read(session, actor, principal, [rx], what="one")
+    return view
 
 
 async def list_prescriptions(session: AsyncSession, ctx: HospitalContext, principal: Principal,
-                             visit_id: uuid.UUID | None = None) -> list[dict[str, Any]]:
+                             visit_id: uuid.UUID | None = None, *, actor: Actor) -> list[dict[str, Any]]:
     """The caller's prescriptions (newest first), optionally of one visit."""
     query = scoped_query(principal)
     if query is None:
@@ -141,4 +196,6 @@ async def list_prescriptions(session: AsyncSession, ctx: HospitalContext, princi
     if visit_id is not None:
         query = query.where(Prescription.visit_id == visit_id)
     found = (await session.execute(query.order_by(col(Prescription.issued_at).desc()))).scalars().all()
-    return await prescription_views(session, ctx, principal, found)
+    views = await prescription_views(session, ctx, principal, found)
+    await audit_read(session, actor, principal, found, what="visit" if visit_id else "mine")
+    return views

@@ -1,7 +1,8 @@
 """A prescription's life after signing (RX-06, RX-08): review, revision, dispensing, delivery. Pure.
 
     pending_review ──approve──▶ approved ──dispense (once)──▶ dispensing: dispensed ─▶ shipped ─▶ delivered
-          └────────reject─────▶ rejected ──revise──▶ a new version, pending_review (the old one is kept)
+          ├────────reject─────▶ rejected ──revise──▶ a new version, pending_review (the old one is kept)
+          └─the visit is terminated or cancelled─▶ voided (and an approved one of such a visit is not dispensed)
 
 There is no stored draft: the draft is the doctor's form, and it becomes a prescription only when the doctor
 signs it (RX-07, FACE-03). The states are stored in `models.py`; each sub-area's service calls the checks for
@@ -22,10 +23,12 @@ from hospital.core.rule_registry import rule
 from hospital.signing.export import ReviewDecision
 
 __all__ = [
+    "AcknowledgementReason",
     "CourierKind",
     "DispensingStatus",
     "PrescriptionStatus",
     "ReviewDecision",
+    "check_acknowledgements",
     "check_courier",
     "check_decision",
     "check_dispensable",
@@ -33,6 +36,7 @@ __all__ = [
     "check_reviewer",
     "check_revisable",
     "check_signed_by_hand",
+    "check_visit_not_ended",
     "next_delivery_status",
 ]
 
@@ -41,6 +45,19 @@ class PrescriptionStatus(enum.StrEnum):
     PENDING_REVIEW = "pending_review"
     APPROVED = "approved"  # in effect (RX-06)
     REJECTED = "rejected"  # back to the doctor with reasons
+    VOIDED = "voided"  # its visit was terminated or cancelled before a pharmacist decided it (never in effect)
+
+
+class AcknowledgementReason(enum.StrEnum):
+    """Why a pharmacist approves despite a rule's warning (审方: each warning answered, coded, signed)."""
+
+    INDICATION_CONFIRMED = "indication_confirmed"  # 适应证已核实 (诊断、病历支持)
+    DOSE_CONFIRMED_WITH_PRESCRIBER = "dose_confirmed_with_prescriber"  # 已与处方医师核对剂量/用法
+    MONITORING_ARRANGED = "monitoring_arranged"  # 已安排监测 (INR、血钾、肝肾功能…)
+    BENEFIT_OUTWEIGHS_RISK = "benefit_outweighs_risk"  # 获益大于风险, 已告知患者
+    PATIENT_COUNSELLED = "patient_counselled"  # 已对患者用药交代
+    LABEL_OR_GUIDELINE_SUPPORTED = "label_or_guideline_supported"  # 说明书或指南支持
+    QUANTITY_JUSTIFIED = "quantity_justified"  # 用量、天数理由已记录且合理
 
 
 class DispensingStatus(enum.StrEnum):
@@ -60,12 +77,17 @@ _DELIVERY_MOVES = {
 }
 
 
-@rule("RX-07", "A prescription exists only once its doctor signs it by an explicit action",
+@rule("RX-07", "A prescription exists only once its doctor checked the draft and signs that very draft",
       source="PD 17 严禁使用人工智能等自动生成处方; SP 实名认证")
-def check_signed_by_hand(signature_confirmed: bool) -> None:
-    if not signature_confirmed:
-        raise RuleViolation("RX-07", "the doctor signs by an explicit action: confirm the signature "
-                                     "(signature_confirmed: true); nothing creates prescriptions on its own")
+def check_signed_by_hand(named_sha256: str, draft_sha256: str, dry_run_found: bool) -> None:
+    """Signing names the hash the dry run returned, the draft signed is the one checked, and the dry run is the
+    doctor's own, recent and unused; nothing creates prescriptions on its own."""
+    if named_sha256 != draft_sha256:
+        raise RuleViolation("RX-07", "the draft signed is not the draft checked: run the check "
+                                     "(POST …/prescriptions/check) on this draft and sign with its draft_sha256")
+    if not dry_run_found:
+        raise RuleViolation("RX-07", "no recent dry run of this draft by you in this visit: check the draft "
+                                     "(POST …/prescriptions/check) before signing it")
 
 
 @rule("RX-06", "A prescription is reviewed by a pharmacist, never by its prescriber nor by a doctor",
@@ -93,6 +115,42 @@ def check_decision(decision: str, reasons: Sequence[str]) -> ReviewDecision:
     if chosen is ReviewDecision.REJECT and not any(r.strip() for r in reasons):
         raise RuleViolation("RX-06", "a rejected prescription goes back to the doctor with the reasons")
     return chosen
+
+
+ENDED_VISIT_STATES = frozenset({"terminated", "cancelled"})
+
+
+@rule("RX-06", "A prescription of a terminated or cancelled visit is neither approved nor dispensed",
+      source="PD 15 (停止诊疗并转线下); PD 17 处方经药师审核后方可生效")
+def check_visit_not_ended(visit_state: str) -> None:
+    if visit_state in ENDED_VISIT_STATES:
+        raise RuleViolation("RX-06", f"the visit of this prescription was {visit_state}: the patient is referred "
+                                     "offline and nothing written in it takes effect", visit_state=visit_state)
+
+
+@rule("RX-06", "Approving a prescription with warnings acknowledges each warning with a coded reason",
+      source="处方管理办法 第三十五条、第三十六条 (药师审核处方适宜性); 医疗机构处方审核规范 (2018)")
+def check_acknowledgements(severities: Sequence[str], acknowledgements: Sequence[tuple[int, str]]
+                           ) -> list[dict[str, object]]:
+    """`severities` are the kept findings' in order; `acknowledgements` (finding index, reason code). Every warn
+    finding has exactly one acknowledgement with a known reason, and nothing else is acknowledged; returns them
+    as stored and signed: [{finding, reason}] in finding order."""
+    warnings = {i for i, severity in enumerate(severities) if severity == "warn"}
+    given: dict[int, str] = {}
+    for index, reason in acknowledgements:
+        if index not in warnings:
+            raise RuleViolation("RX-06", f"finding {index} is not a warning of this prescription", finding=index)
+        if index in given:
+            raise RuleViolation("RX-06", f"warning {index} is acknowledged twice", finding=index)
+        if reason not in {r.value for r in AcknowledgementReason}:
+            raise RuleViolation("RX-06", f"{reason!r} is not a coded reason: one of "
+                                         f"{[r.value for r in AcknowledgementReason]}", finding=index)
+        given[index] = reason
+    missing = sorted(warnings - given.keys())
+    if missing:
+        raise RuleViolation("RX-06", f"approving needs each warning acknowledged with a coded reason; "
+                                     f"unacknowledged: {missing}", unacknowledged=missing)
+    return [{"finding": i, "reason": given[i]} for i in sorted(given)]
 
 
 @rule("RX-06", "Only a rejected prescription is revised, once, by its doctor; the old version is kept",

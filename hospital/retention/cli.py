@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import click
@@ -23,22 +23,27 @@ def retention() -> None:
 async def _run(execute: bool, as_of: date | None) -> PurgeReport:
     from hospital.config import load_settings
     from hospital.core.audit import Actor
+    from hospital.core.leases import job_lease, runner_name
     from hospital.db import create_engine, session_factory
-    from hospital.retention.service import find_due, purge_due
+    from hospital.retention.service import PURGE_LEASE, find_due, purge_due
     from hospital.wiring import wired_context
 
     settings = load_settings()
     ctx = wired_context(settings)
     engine = create_engine(settings.resolved_database_url)
     try:
-        async with session_factory(engine)() as session:
-            if execute:
-                report = await purge_due(session, ctx, Actor.system("retention-purge"))
-            else:
-                report = await find_due(session, as_of or ctx.today())
+        if not execute:
+            async with session_factory(engine)() as session:
+                return await find_due(session, as_of or ctx.today())
+        # One purge at a time, whoever starts it (a CronJob, an operator, a backup holding it): the job lease.
+        async with job_lease(engine, PURGE_LEASE, runner_name(), ttl=timedelta(hours=1), now=ctx.now()) as lease:
+            if not lease.held:
+                raise click.ClickException(f"another retention purge or a backup is running ({lease.holder or 'a runner'}"
+                                           " holds the lease): nothing purged")
+            async with session_factory(engine)() as session:
+                return await purge_due(session, ctx, Actor.system("retention-purge"))
     finally:
         await engine.dispose()
-    return report
 
 
 @retention.command("purge")

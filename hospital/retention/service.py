@@ -1,7 +1,8 @@
 """Retention (REC-02): list, and on request purge, the records whose retention period has ended.
 
-What is purged: chat messages (3 years after their visit closed), signed medical records (15 years after
-sign-off), prior diagnoses no visit refers to and blobs no record names (15 years for documents). Nothing is
+What is purged: chat messages (3 years after their visit closed), a video visit's recordings (3 years after
+they were stored: the `visit_recording` row, then its blob), signed medical records (15 years after sign-off),
+prior diagnoses no visit refers to and blobs no record names (15 years for documents). Nothing is
 purged before its date: the query selects only what is due and each deletion is checked again by the REC-02
 rule. A blob still named by a record (a visit's prior diagnosis, a staff photo, a recording) is held, however
 old. The audit trail is never purged; the purge itself is audited.
@@ -24,16 +25,21 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import Blob
 from hospital.core.retention import RetentionClass
 from hospital.retention.rules import check_purge_date_reached
+from hospital.video.models import VisitRecording
 from hospital.visits.booking.models import Visit
 from hospital.visits.encounter.models import ChatMessage, MedicalRecord
 from hospital.visits.intake.models import PriorDiagnosisRecord
 
-__all__ = ["DueRecord", "PurgeReport", "find_due", "purge_due"]
+__all__ = ["PURGE_LEASE", "DueRecord", "PurgeReport", "find_due", "purge_due"]
+
+# The job lease (hospital/core/leases.py) a purge holds while it runs; a backup holds it too, so no blob its
+# database snapshot names is deleted before the backup has copied it.
+PURGE_LEASE = "retention-purge"
 
 
 @dataclass(frozen=True, slots=True)
 class DueRecord:
-    kind: str  # chat_message | medical_record | prior_diagnosis | blob
+    kind: str  # chat_message | visit_recording | medical_record | prior_diagnosis | blob
     key: str  # the row id, or a blob's SHA-256
     retention_class: str
     purge_not_before: date
@@ -69,15 +75,15 @@ def _blob_references() -> list[sa.Column[Any]]:
     return found
 
 
-async def _held_blobs(session: AsyncSession, shas: set[str], leaving: set[uuid.UUID]) -> dict[str, str]:
-    """Which of `shas` a record still names (prior diagnoses in `leaving` are about to go and do not hold)."""
+async def _held_blobs(session: AsyncSession, shas: set[str], leaving: dict[str, set[uuid.UUID]]) -> dict[str, str]:
+    """Which of `shas` a record still names (the rows in `leaving`, by table, are about to go and do not hold)."""
     held: dict[str, str] = {}
     if not shas:
         return held
     for column in _blob_references():
         query = sa.select(column).where(column.in_(shas)).distinct()
-        if column.table.name == PriorDiagnosisRecord.__tablename__ and leaving:
-            query = query.where(column.table.c.id.not_in(leaving))
+        if leaving.get(column.table.name):
+            query = query.where(column.table.c.id.not_in(leaving[column.table.name]))
         for sha in (await session.execute(query)).scalars():
             held.setdefault(sha, f"{column.table.name}.{column.name}")
     return held
@@ -89,6 +95,9 @@ async def find_due(session: AsyncSession, as_of: date, *, release: bool = True) 
     chats = await session.execute(select(col(ChatMessage.id), col(ChatMessage.purge_not_before))
                                   .where(col(ChatMessage.purge_not_before) <= as_of))
     report.due += [DueRecord("chat_message", str(i), RetentionClass.CHAT, d) for i, d in chats.all()]
+    recordings = (await session.execute(select(col(VisitRecording.id), col(VisitRecording.purge_not_before))
+                                        .where(col(VisitRecording.purge_not_before) <= as_of))).all()
+    report.due += [DueRecord("visit_recording", str(i), RetentionClass.AUDIO_VIDEO, d) for i, d in recordings]
     records = await session.execute(select(col(MedicalRecord.id), col(MedicalRecord.purge_not_before)).where(
         col(MedicalRecord.purge_not_before).is_not(None), col(MedicalRecord.purge_not_before) <= as_of))
     report.due += [DueRecord("medical_record", str(i), RetentionClass.MEDICAL_RECORD, d) for i, d in records.all() if d]
@@ -99,13 +108,14 @@ async def find_due(session: AsyncSession, as_of: date, *, release: bool = True) 
                                     .where(col(PriorDiagnosisRecord.document_sha256).in_(blobs)))).all()
     used = set((await session.execute(select(Visit.prior_diagnosis_id).where(
         col(Visit.prior_diagnosis_id).in_([i for i, _ in priors])).distinct())).scalars())
-    leaving: set[uuid.UUID] = set()
+    leaving: dict[str, set[uuid.UUID]] = {VisitRecording.__tablename__: {i for i, _ in recordings},
+                                          PriorDiagnosisRecord.__tablename__: set()}
     for prior_id, sha in priors:  # a prior diagnosis is kept as long as its document
         item = DueRecord("prior_diagnosis", str(prior_id), RetentionClass.MEDICAL_RECORD, blobs[sha],
                          "visit.prior_diagnosis_id" if prior_id in used else None)
         (report.held if item.held_by else report.due).append(item)
         if not item.held_by:
-            leaving.add(prior_id)
+            leaving[PriorDiagnosisRecord.__tablename__].add(prior_id)
     held = await _held_blobs(session, set(blobs), leaving)
     for sha, keep_until in blobs.items():
         row = await session.get(Blob, sha)
@@ -122,7 +132,7 @@ async def purge_due(session: AsyncSession, ctx: HospitalContext, actor: Actor) -
     report = await find_due(session, today, release=False)
     report.executed = True
     purged_blobs: list[str] = []
-    for kind in ("chat_message", "medical_record", "prior_diagnosis", "blob"):
+    for kind in ("chat_message", "visit_recording", "medical_record", "prior_diagnosis", "blob"):
         items = [d for d in report.due if d.kind == kind]
         for item in items:
             check_purge_date_reached(f"{kind} {item.key}", item.purge_not_before, today)
@@ -137,6 +147,10 @@ async def purge_due(session: AsyncSession, ctx: HospitalContext, actor: Actor) -
         elif kind == "prior_diagnosis":
             await session.execute(sa.delete(PriorDiagnosisRecord).where(
                 col(PriorDiagnosisRecord.id).in_([uuid.UUID(d.key) for d in items])))
+        elif kind == "visit_recording":
+            await session.execute(sa.delete(VisitRecording).where(
+                col(VisitRecording.id).in_([uuid.UUID(d.key) for d in items]),
+                col(VisitRecording.purge_not_before) <= today))
         else:
             table = ChatMessage if kind == "chat_message" else MedicalRecord
             await session.execute(sa.delete(table).where(col(table.id).in_([uuid.UUID(d.key) for d in items]),

@@ -14,11 +14,15 @@ from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.core.errors import PayloadTooLarge, UnsupportedMediaType
 from hospital.identity.guards import requires_admin
 from hospital.signing import service
+from hospital.signing.authority import hospital_tsa
+from hospital.signing.timestamps import TIMESTAMP_QUERY, TIMESTAMP_REPLY
 from hospital.web.http import PUBLIC, actor_of
 
-__all__ = ["SignatureVerificationController", "SigningAdminController", "WellKnownController"]
+__all__ = ["SignatureVerificationController", "SigningAdminController", "TimeStampingController",
+           "WellKnownController"]
 
 PEM_CERTIFICATE = "application/x-pem-file"
 PEM_CRL = "application/pkix-crl"  # PEM-armoured here, so browsers and `openssl crl` both read it
@@ -61,6 +65,28 @@ class SignatureVerificationController(Controller):
         report = await service.verify_bundle(db_session, ctx, data, at)
         signing = await service.hospital_signing(db_session, ctx)
         return {**report.as_dict(), "trusted_ca_fingerprint": signing.fingerprint}
+
+
+class TimeStampingController(Controller):
+    path = "/tsa"
+    tags = ["signatures"]
+    opt = PUBLIC
+
+    @post("/", status_code=200, media_type=TIMESTAMP_REPLY,
+          summary="The hospital's small RFC 3161 time-stamping authority (demo and tests; production uses a "
+                  "licensed TSA through HOSPITAL_TSA_URL)",
+          description="POST a DER TimeStampReq (application/timestamp-query, SHA-256 imprint); the answer is a DER "
+                      "TimeStampResp whose token is signed by the TSA certificate the hospital CA issued.")
+    async def stamp(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext
+                    ) -> Response[bytes]:
+        if request.headers.get("content-type", "").split(";")[0].strip() != TIMESTAMP_QUERY:
+            raise UnsupportedMediaType(f"send a DER TimeStampReq as {TIMESTAMP_QUERY}")
+        body = await request.body()
+        if len(body) > 4096:
+            raise PayloadTooLarge("a TimeStampReq is a few hundred bytes")
+        tsa = await hospital_tsa(db_session, ctx)
+        await db_session.commit()  # the TSA's row, on its first use
+        return Response(tsa.respond(body, ctx.now()), media_type=TIMESTAMP_REPLY)
 
 
 class SigningAdminController(Controller):

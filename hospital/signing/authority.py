@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import select
 
@@ -27,22 +28,34 @@ from hospital.core.errors import IntegrityFailure, InvalidInput
 from hospital.signing.ca import CertificateAuthority, Revocation, create_root_ca
 from hospital.signing.jws import SignatureVerifier
 from hospital.signing.models import ClinicianCredential, SigningAuthority
-from hospital.signing.pem import certificate_to_pem, crl_from_pem, crl_to_pem, fingerprint_sha256
+from hospital.signing.pem import (
+    certificate_from_pem,
+    certificate_to_pem,
+    crl_from_pem,
+    crl_to_pem,
+    encrypt_private_key,
+    fingerprint_sha256,
+    load_private_key,
+)
+from hospital.signing.timestamps import HttpTimestamps, LocalTimestamps, TimestampAuthority, Timestamps
 
 __all__ = [
     "CA_NAME",
     "HospitalSigning",
     "current_crl",
     "hospital_signing",
+    "hospital_tsa",
     "published_crl",
     "reissue_crl",
     "signing_of",
     "start_signing",
+    "timestamps_of",
 ]
 
 log = logging.getLogger("hospital.signing")
 
 CA_NAME = "hospital-root"
+TSA_NAME = "hospital-tsa"
 CRL_VALIDITY = timedelta(days=7)
 CRL_RENEW_BEFORE = timedelta(days=1)
 _CREATED_KEY = "signing.created_authority"
@@ -57,6 +70,7 @@ class HospitalSigning:
     fingerprint: str
     verifier: SignatureVerifier
     crl_cache: tuple[str, x509.CertificateRevocationList] | None = field(default=None)
+    tsa: TimestampAuthority | None = field(default=None)  # the small TSA, once loaded (`hospital_tsa`)
 
     @property
     def certificate_pem(self) -> str:
@@ -115,6 +129,48 @@ def _cache_once_committed(session: AsyncSession, ctx: HospitalContext, signing: 
     sa.event.listen(session.sync_session, "after_rollback", rolled_back, once=True)
 
 
+async def hospital_tsa(session: AsyncSession, ctx: HospitalContext) -> TimestampAuthority:
+    """The hospital's small time-stamping authority (RFC 3161), created beside the CA on first use.
+
+    Its key is stored like the CA's (row `hospital-tsa` of `signing_authority`, PKCS#8 encrypted with the key
+    passphrase); its certificate is issued by the hospital CA with the critical EKU timeStamping.
+    """
+    signing = await hospital_signing(session, ctx)
+    if signing.tsa is not None:
+        return signing.tsa
+    row = await _named(session, TSA_NAME)
+    if row is None:
+        await _authority(session, lock=True)  # creators queue on the CA row: one TSA
+        row = await _named(session, TSA_NAME)
+    if row is None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        certificate = signing.ca.issue_tsa_certificate(key.public_key(), now=ctx.now() - timedelta(minutes=5))
+        row = SigningAuthority(name=TSA_NAME, certificate_pem=certificate_to_pem(certificate),
+                               private_key_pem=encrypt_private_key(key, ctx.settings.key_passphrase).decode("ascii"),
+                               fingerprint=fingerprint_sha256(certificate))
+        session.add(row)
+        await session.flush()
+        await append_audit(session, Actor.system("signing"), "signing.tsa_created", subject_type="signing_authority",
+                           subject_id=row.id, rule_id="RX-05",
+                           detail={"fingerprint": row.fingerprint, "not_after": certificate.not_valid_after_utc})
+    else:
+        certificate = certificate_from_pem(row.certificate_pem)
+        key = load_private_key(row.private_key_pem.encode(), ctx.settings.key_passphrase)
+    signing.tsa = TimestampAuthority(certificate, key, [signing.ca.certificate])
+    return signing.tsa
+
+
+async def timestamps_of(session: AsyncSession, ctx: HospitalContext) -> Timestamps:
+    """Where signatures get their tokens: the TSA at `HOSPITAL_TSA_URL`, else the hospital's own small TSA."""
+    if ctx.settings.tsa_url:
+        return HttpTimestamps(ctx.settings.tsa_url)
+    return LocalTimestamps(await hospital_tsa(session, ctx), ctx.now)
+
+
+async def _named(session: AsyncSession, name: str) -> SigningAuthority | None:
+    return (await session.execute(select(SigningAuthority).where(SigningAuthority.name == name))).scalar_one_or_none()
+
+
 async def _authority(session: AsyncSession, *, lock: bool = False) -> SigningAuthority | None:
     query = select(SigningAuthority).where(SigningAuthority.name == CA_NAME)
     if lock:
@@ -165,7 +221,8 @@ async def _issue_crl(session: AsyncSession, ctx: HospitalContext, signing: Hospi
     )).scalars().all()
     now = ctx.now()
     row.crl_number += 1
-    entries = [Revocation(int(c.serial, 16), c.revoked_at, x509.ReasonFlags(c.revocation_reason or "unspecified"))
+    entries = [Revocation(int(c.serial, 16), c.revoked_at, x509.ReasonFlags(c.revocation_reason or "unspecified"),
+                          c.invalid_since)
                for c in revoked if c.revoked_at is not None]
     crl = signing.ca.build_crl(entries, now=now, crl_number=row.crl_number, next_update_in=CRL_VALIDITY)
     row.crl_pem, row.crl_next_update = crl_to_pem(crl), now + CRL_VALIDITY

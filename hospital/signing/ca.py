@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hospital.core.errors import InvalidInput
 from hospital.signing.pem import certificate_from_pem, encrypt_private_key, fingerprint_sha256, load_private_key
@@ -80,6 +80,7 @@ class Revocation:
     serial_number: int
     revoked_at: datetime
     reason: x509.ReasonFlags = x509.ReasonFlags.unspecified
+    invalidity_date: datetime | None = None  # RFC 5280 5.3.2: when the certificate became invalid, if earlier
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,34 @@ class CertificateAuthority:
         )
         return builder.sign(self.private_key, _SIGNATURE_HASH)
 
+    def issue_tsa_certificate(
+        self, public_key: ec.EllipticCurvePublicKey, *, now: datetime, valid_for: timedelta = timedelta(days=3650)
+    ) -> x509.Certificate:
+        """The certificate of the hospital's small time-stamping authority (RFC 3161 2.3: the critical extended key
+        usage id-kp-timeStamping only); it never outlives the CA."""
+        _require_p256(public_key)
+        _require_aware(now)
+        ca_key_id = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        subject = x509.Name([
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{self.hospital_name} Time-Stamping Authority"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.hospital_name),
+        ])
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.certificate.subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(min(now + valid_for, self.certificate.not_valid_after_utc))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_key_id), critical=False)
+            .sign(self.private_key, _SIGNATURE_HASH)
+        )
+
     def build_crl(
         self,
         revocations: Iterable[Revocation],
@@ -175,6 +204,9 @@ class CertificateAuthority:
             # RFC 5280 5.3.1: the reason code "unspecified" should be left out rather than written.
             if revocation.reason is not x509.ReasonFlags.unspecified:
                 entry = entry.add_extension(x509.CRLReason(revocation.reason), critical=False)
+            if revocation.invalidity_date is not None:
+                _require_aware(revocation.invalidity_date)
+                entry = entry.add_extension(x509.InvalidityDate(revocation.invalidity_date), critical=False)
             builder = builder.add_revoked_certificate(entry.build())
         return builder.sign(self.private_key, _SIGNATURE_HASH)
 

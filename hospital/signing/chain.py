@@ -10,9 +10,10 @@ is checked at its own time. Explicit checks also let the signature checks be cac
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
+from types import MappingProxyType
 from typing import TypeVar
 
 from cryptography import x509
@@ -40,6 +41,13 @@ _UNDERSTOOD_CRITICAL = frozenset(
 )
 # A compromised key can have signed anything at any claimed time, so these revoke regardless of date.
 _REVOKES_RETROACTIVELY = frozenset({x509.ReasonFlags.key_compromise, x509.ReasonFlags.ca_compromise})
+# Reasons that say the key was *not* compromised: the certificate stops being valid for new signatures, and a
+# signature made before the revocation (or the earlier invalidity date) keeps verifying. A suspension
+# (privilege_withdrawn) is one: suspending a doctor does not forge what they signed before.
+_KEEPS_EARLIER_SIGNATURES = frozenset({
+    x509.ReasonFlags.privilege_withdrawn, x509.ReasonFlags.superseded, x509.ReasonFlags.affiliation_changed,
+    x509.ReasonFlags.cessation_of_operation,
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +178,7 @@ class RevocationList:
 
     issuer_fingerprint: str | None  # None: bare serials, applied to whatever issued the signer
     revoked: Mapping[int, tuple[datetime | None, x509.ReasonFlags | None]]
+    invalid_since: Mapping[int, datetime] = field(default_factory=dict)  # the CRL entries' invalidity dates
 
     @classmethod
     def from_crl(cls, crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> RevocationList:
@@ -180,17 +189,28 @@ class RevocationList:
                 f"the revocation list is not signed by {issuer.subject.rfc4514_string()}",
             )
         revoked: dict[int, tuple[datetime | None, x509.ReasonFlags | None]] = {}
+        invalid_since: dict[int, datetime] = {}
         for entry in crl:
             reason = _extension(entry.extensions, x509.CRLReason)
             revoked[entry.serial_number] = (entry.revocation_date_utc, reason.reason if reason else None)
-        return cls(issuer_fingerprint=fingerprint_sha256(issuer), revoked=revoked)
+            invalidity = _extension(entry.extensions, x509.InvalidityDate)
+            if invalidity is not None:
+                invalid_since[entry.serial_number] = invalidity.invalidity_date_utc
+        return cls(issuer_fingerprint=fingerprint_sha256(issuer), revoked=revoked,
+                   invalid_since=MappingProxyType(invalid_since))
 
     @classmethod
     def from_serials(cls, serials: Collection[int]) -> RevocationList:
         return cls(issuer_fingerprint=None, revoked=dict.fromkeys(serials, (None, None)))
 
-    def check(self, path: CertificatePath, at: datetime) -> None:
-        """Raise certificate_revoked if a certificate of the path was revoked at or before `at`."""
+    def check(self, path: CertificatePath, at: datetime, *, signed_at: datetime | None = None) -> None:
+        """Raise certificate_revoked if a certificate of the path was revoked at or before `at`.
+
+        `signed_at`, when known (a timestamp token's time, else the time the signed payload states), decides
+        instead of `at` for a revocation whose reason says the key was not compromised (`_KEEPS_EARLIER_SIGNATURES`):
+        a signature made before the revocation date, or the entry's earlier invalidity date, stays valid; one
+        made at or after it is refused. Compromise and unstated reasons keep the strict rule.
+        """
         certificates = path.certificates
         if self.issuer_fingerprint is not None and certificates[1].fingerprint != self.issuer_fingerprint:
             raise SignatureInvalid(
@@ -203,6 +223,17 @@ class RevocationList:
             if entry is None:
                 continue
             revoked_at, reason = entry
+            if revoked_at is not None and signed_at is not None and reason in _KEEPS_EARLIER_SIGNATURES:
+                invalid_since = self.invalid_since.get(child.serial)
+                cutoff = min(revoked_at, invalid_since) if invalid_since is not None else revoked_at
+                if signed_at < cutoff:
+                    continue  # made while the certificate was good; the reason says the key is not compromised
+                raise SignatureInvalid(
+                    ReasonCode.CERTIFICATE_REVOKED,
+                    f"certificate serial {child.serial:x} of {child.certificate.subject.rfc4514_string()} was "
+                    f"revoked ({reason.value}) with effect from {cutoff.isoformat()}; the signature was made at "
+                    f"{signed_at.isoformat()}",
+                )
             if revoked_at is None or revoked_at <= at or reason in _REVOKES_RETROACTIVELY:
                 when = f" at {revoked_at.isoformat()}" if revoked_at else ""
                 because = f" ({reason.value})" if reason else ""

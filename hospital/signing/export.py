@@ -9,15 +9,18 @@ The bundle is one JSON object:
     review_jws           the pharmacist's JWS over the review payload (see `review_payload`)
     ca_certificate_pem   the hospital CA certificate (informative: the verifier decides whom to trust)
     crl_pem              the hospital CA's current revocation list
+    timestamps           {"prescription_jws": token, "review_jws": token}: each signature's RFC 3161 time-stamp
+                         token (base64 DER), which proves when it was made (long-term validation)
 
 `hospital.signing.verify_export.verify_export` checks it.
 """
 
 from __future__ import annotations
 
+import base64
 import enum
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -72,8 +75,10 @@ def build_export_bundle(
     ca_certificate: x509.Certificate,
     crl: x509.CertificateRevocationList,
     exported_at: datetime,
+    timestamps: Mapping[str, bytes] | None = None,
 ) -> dict[str, Any]:
     """The export bundle for one reviewed prescription (see the module docstring for its fields)."""
+    stamped = {name: base64.b64encode(token).decode("ascii") for name, token in (timestamps or {}).items()}
     return {
         "format": EXPORT_FORMAT,
         "exported_at": exported_at.isoformat(),
@@ -82,6 +87,7 @@ def build_export_bundle(
         "review_jws": review_jws,
         "ca_certificate_pem": certificate_to_pem(ca_certificate),
         "crl_pem": crl_to_pem(crl),
+        **({"timestamps": stamped} if stamped else {}),
     }
 
 

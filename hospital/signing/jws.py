@@ -45,7 +45,7 @@ from hospital.signing.errors import ReasonCode, SignatureInvalid
 __all__ = ["ALGORITHM", "Revocations", "SignatureVerifier", "Signer", "VerifiedSignature", "sign", "verify"]
 
 ALGORITHM = "ES256"
-TOKEN_TYPE = "JOSE"
+TOKEN_TYPE = "JOSE"  # nosec B105
 _MAX_TOKEN_CHARS = 1_000_000
 _MAX_CHAIN = 8
 # Signing input = header "." payload; the header is the same for every token of a signer, so its SHA-256 state is
@@ -132,8 +132,11 @@ class SignatureVerifier:
         crl_or_revoked_serials: Revocations,
         at: datetime,
         detached_payload: bytes | None = None,
+        signed_at: datetime | None = None,
     ) -> VerifiedSignature:
-        """Check a token at time `at`; SignatureInvalid with a reason code if any check fails."""
+        """Check a token at time `at`; SignatureInvalid with a reason code if any check fails.
+
+        `signed_at`: when the signature was made, if known; see `RevocationList.check`."""
         if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS:
             raise SignatureInvalid(ReasonCode.MALFORMED, "a signature must be a compact JWS string")
         parts = token.split(".")
@@ -148,7 +151,7 @@ class SignatureVerifier:
         path.check_validity(at)
         revocations = self._revocations(crl_or_revoked_serials, path)
         if revocations is not None:
-            revocations.check(path, at)
+            revocations.check(path, at, signed_at=signed_at)
 
         if detached_payload is not None:
             if payload_segment:

@@ -15,7 +15,7 @@ from sqlmodel import Field
 
 from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["ClinicianCredential", "SigningAuthority"]
+__all__ = ["ClinicianCredential", "SignatureTimestamp", "SigningAuthority"]
 
 
 class SigningAuthority(Record, table=True):
@@ -53,3 +53,15 @@ class ClinicianCredential(Record, table=True):
     private_key_sealed: bytes  # the encrypted PKCS#8 PEM, sealed with the field key (context names this row)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revocation_reason: str | None = None  # an x509.ReasonFlags value
+    invalid_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the CRL entry's invalidity date
+
+
+class SignatureTimestamp(Record, table=True):
+    """The RFC 3161 time-stamp token of one signature, found by the SHA-256 of the JWS (trusted time, RX-05)."""
+
+    __tablename__ = "signature_timestamp"
+
+    jws_sha256: str = Field(unique=True)  # hex, of the compact JWS's ASCII bytes
+    token: bytes  # the token: CMS ContentInfo (SignedData over a TSTInfo), DER
+    gen_time: datetime = Field(sa_type=UTCDateTime)  # the TSA's time, as the token states it
+    source: str  # "local" (the hospital's own TSA) or the TSA's URL

@@ -14,8 +14,9 @@ the other functions add to the caller's transaction.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -26,7 +27,7 @@ from sqlmodel import select
 
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import InvalidInput, NotFound, RuleViolation
+from hospital.core.errors import InvalidInput, NotFound, RuleViolation, ServiceUnavailable
 from hospital.signing.authority import (
     HospitalSigning,
     current_crl,
@@ -35,11 +36,12 @@ from hospital.signing.authority import (
     reissue_crl,
     signing_of,
     start_signing,
+    timestamps_of,
 )
 from hospital.signing.ca import ClinicianIdentity, ClinicianRole, generate_clinician_key
 from hospital.signing.jwks import jwks_document
 from hospital.signing.jws import Signer, VerifiedSignature
-from hospital.signing.models import ClinicianCredential
+from hospital.signing.models import ClinicianCredential, SignatureTimestamp
 from hospital.signing.pem import (
     certificate_from_pem,
     certificate_to_pem,
@@ -49,6 +51,7 @@ from hospital.signing.pem import (
     load_private_key,
 )
 from hospital.signing.rules import check_signing_credential
+from hospital.signing.timestamps import TimestampInvalid, token_time
 from hospital.signing.verify_export import ExportReport, verify_export
 from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
 from hospital.staff.models import StaffMember
@@ -71,6 +74,7 @@ __all__ = [
     "signer_for",
     "signing_of",
     "start_signing",
+    "timestamp_tokens",
     "verify_bundle",
     "verify_signature",
 ]
@@ -78,13 +82,18 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ClinicianSigner:
-    """A clinician's unlocked signer and the credential it belongs to."""
+    """A clinician's unlocked signer and the credential it belongs to; every signature is time-stamped."""
 
     signer: Signer
     credential: ClinicianCredential
+    stamp: Callable[[str], None] | None = None
 
     def sign(self, payload: dict[str, Any]) -> str:
-        return self.signer.sign(payload)
+        """The JWS; its RFC 3161 token is added to the caller's transaction (ServiceUnavailable without one)."""
+        token = self.signer.sign(payload)
+        if self.stamp is not None:
+            self.stamp(token)
+        return token
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +167,13 @@ async def issue_credential(session: AsyncSession, ctx: HospitalContext, actor: A
 
 
 async def revoke_credentials(session: AsyncSession, ctx: HospitalContext, actor: Actor, user_id: uuid.UUID,
-                             reason: x509.ReasonFlags) -> list[ClinicianCredential]:
-    """Revoke the user's active credentials and issue a new CRL in the same transaction."""
+                             reason: x509.ReasonFlags, *, invalid_since: datetime | None = None,
+                             note: str | None = None) -> list[ClinicianCredential]:
+    """Revoke the user's active credentials and issue a new CRL in the same transaction.
+
+    The reason goes into the CRL entry; `invalid_since` (default: now) into its invalidity date. With a reason
+    that says the key was not compromised (a suspension: privilege_withdrawn), signatures made before that date
+    keep verifying (`RevocationList.check`)."""
     active = list((await session.execute(select(ClinicianCredential).where(
         ClinicianCredential.user_id == user_id, ClinicianCredential.revoked_at.is_(None)))).scalars().all())  # type: ignore[union-attr]
     if not active:
@@ -167,10 +181,12 @@ async def revoke_credentials(session: AsyncSession, ctx: HospitalContext, actor:
     now = ctx.now()
     for credential in active:
         credential.revoked_at, credential.revocation_reason = now, reason.value
+        credential.invalid_since = min(invalid_since or now, now)
         credential.touch()
         await append_audit(session, actor, "signing.credential_revoked", subject_type="staff",
                            subject_id=credential.staff_id, rule_id="RX-05",
-                           detail={"certificate_serial": credential.serial, "reason": reason.value})
+                           detail={"certificate_serial": credential.serial, "reason": reason.value,
+                                   "invalid_since": credential.invalid_since, "note": note}, cipher=ctx.cipher)
     await session.flush()
     await reissue_crl(session, ctx)
     return active
@@ -184,7 +200,9 @@ async def on_admission(session: AsyncSession, ctx: HospitalContext, admitted: Cl
 async def on_suspension_changed(session: AsyncSession, ctx: HospitalContext, changed: SuspensionChanged) -> None:
     """Subscriber to `SuspensionChanged`: a suspension revokes the certificate; reinstatement issues a new one."""
     if changed.suspended:
-        await revoke_credentials(session, ctx, changed.actor, changed.user_id, x509.ReasonFlags.privilege_withdrawn)
+        # Not a compromise: what the clinician signed before the suspension stays valid (invalidity date = now).
+        await revoke_credentials(session, ctx, changed.actor, changed.user_id, x509.ReasonFlags.privilege_withdrawn,
+                                 invalid_since=ctx.now(), note=changed.reason)
     elif await _active_credential(session, changed.user_id) is None:
         await issue_credential(session, ctx, changed.actor, await _member(session, changed.staff_id))
 
@@ -211,7 +229,31 @@ async def signer_for(session: AsyncSession, ctx: HospitalContext, user_id: uuid.
     sealed = ctx.cipher.open(credential.private_key_sealed, context=_key_context(credential.id))
     key = load_private_key(sealed, ctx.settings.key_passphrase)
     signer = Signer(key, [certificate_from_pem(credential.certificate_pem), signing.ca.certificate])
-    return ClinicianSigner(signer, credential)
+    timestamps = await timestamps_of(session, ctx)
+
+    def stamp(jws: str) -> None:
+        try:
+            token = timestamps.stamp(jws.encode("ascii"))
+        except TimestampInvalid as exc:
+            raise ServiceUnavailable(f"no trusted time for the signature: {exc}; try again", rule_id="RX-05") from exc
+        now = ctx.now()
+        session.add(SignatureTimestamp(jws_sha256=_jws_sha256(jws), token=token, gen_time=token_time(token),
+                                       source=timestamps.source, created_at=now, updated_at=now))
+
+    return ClinicianSigner(signer, credential, stamp)
+
+
+def _jws_sha256(jws: str) -> str:
+    return hashlib.sha256(jws.encode("ascii")).hexdigest()
+
+
+async def timestamp_tokens(session: AsyncSession, signatures: Mapping[str, str]) -> dict[str, bytes]:
+    """The RFC 3161 tokens of named signatures ({"prescription_jws": jws, ...}) for an export; missing ones left out."""
+    digests = {name: _jws_sha256(jws) for name, jws in signatures.items()}
+    rows = (await session.execute(select(SignatureTimestamp.jws_sha256, SignatureTimestamp.token).where(
+        SignatureTimestamp.jws_sha256.in_(list(digests.values()))))).all()  # type: ignore[attr-defined]
+    found = {digest: token for digest, token in rows}
+    return {name: found[digest] for name, digest in digests.items() if digest in found}
 
 
 async def sign_document(session: AsyncSession, ctx: HospitalContext, user_id: uuid.UUID,

@@ -6,9 +6,12 @@ certificate (`trusted_roots`) or its SHA-256 fingerprint, obtained out of band.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +24,7 @@ from hospital.signing.errors import ReasonCode, SignatureInvalid
 from hospital.signing.export import EXPORT_FORMAT, ReviewDecision
 from hospital.signing.jws import SignatureVerifier, VerifiedSignature
 from hospital.signing.pem import certificate_from_pem, crl_from_pem, fingerprint_sha256
+from hospital.signing.timestamps import TimestampInvalid, verify_timestamp
 
 __all__ = ["ExportReport", "Problem", "verify_export"]
 
@@ -47,6 +51,7 @@ class ExportReport:
     reviewer: ClinicianSubject | None = None
     decision: str | None = None
     ca_fingerprint: str | None = None
+    timestamped_at: Mapping[str, datetime] = field(default_factory=dict)  # who -> the time their token proves
 
     @property
     def ok(self) -> bool:
@@ -61,6 +66,7 @@ class ExportReport:
             "prescriber": self.prescriber.as_dict() if self.prescriber else None,
             "reviewer": self.reviewer.as_dict() if self.reviewer else None,
             "ca_fingerprint": self.ca_fingerprint,
+            "timestamped_at": {who: at.isoformat() for who, at in self.timestamped_at.items()},
             "problems": [{"code": p.code, "message": p.message} for p in self.problems],
             "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
         }
@@ -85,6 +91,7 @@ def verify_export(
         reviewer=check.review.signer if check.review else None,
         decision=check.decision,
         ca_fingerprint=check.ca_fingerprint,
+        timestamped_at=dict(check.signed_at),
     )
 
 
@@ -100,6 +107,7 @@ class _ExportCheck:
         self.prescription_number: str | None = None
         self.decision: str | None = None
         self.ca_fingerprint: str | None = None
+        self.signed_at: dict[str, datetime] = {}  # the time each signature's token proves
 
     def problem(self, code: str, message: str) -> None:
         self.problems.append(Problem(code, message))
@@ -118,8 +126,10 @@ class _ExportCheck:
         roots = self._trusted_roots(bundle, roots, fingerprints)
         crl = self._revocation_list(bundle)
         verifier = SignatureVerifier(roots)
-        self.prescription = self._verify(verifier, doctor_token, crl, "doctor")
-        self.review = self._verify(verifier, review_token, crl, "reviewer")
+        stamps = bundle.get("timestamps")
+        stamps = stamps if isinstance(stamps, Mapping) else {}
+        self.prescription = self._verify(verifier, doctor_token, crl, "doctor", stamps.get("prescription_jws"))
+        self.review = self._verify(verifier, review_token, crl, "reviewer", stamps.get("review_jws"))
         self._check_prescription_is_what_was_signed(prescription)
         self._check_review(prescription)
         self._check_roles()
@@ -159,10 +169,26 @@ class _ExportCheck:
         return crl
 
     def _verify(
-        self, verifier: SignatureVerifier, token: str, crl: x509.CertificateRevocationList | None, who: str
+        self, verifier: SignatureVerifier, token: str, crl: x509.CertificateRevocationList | None, who: str,
+        stamp: object = None,
     ) -> VerifiedSignature | None:
+        """With a valid time-stamp token the signature is checked at the token's time (the certificate valid then,
+        not revoked before then): long-term validation. Without one, at `at` (now by default)."""
+        at, signed_at = self.at, claimed_signing_time(token)
+        if stamp is None:
+            self.warnings.append(Problem(f"{who}_no_timestamp", f"the {who}'s signature has no time-stamp token: "
+                                         "it is checked at the time of checking, not when it was made"))
+        else:
+            try:
+                if not isinstance(stamp, str):
+                    raise TimestampInvalid("a time-stamp token is a base64 string")
+                at = signed_at = verify_timestamp(base64.b64decode(stamp, validate=True), token.encode("ascii"),
+                                                  verifier.trust, crl)
+                self.signed_at[who] = at
+            except (TimestampInvalid, ValueError, binascii.Error) as exc:
+                self.problem(f"{who}_timestamp_invalid", f"the {who}'s time-stamp token proves nothing: {exc}")
         try:
-            return verifier.verify(token, crl_or_revoked_serials=crl, at=self.at)
+            return verifier.verify(token, crl_or_revoked_serials=crl, at=at, signed_at=signed_at)
         except SignatureInvalid as exc:
             self.problem(f"{who}_{exc.reason_code}", _explain(who, exc))
             return None
@@ -248,6 +274,35 @@ class _ExportCheck:
                 f"the review is signed by the prescriber {doctor.name} (staff {doctor.staff_id}); "
                 "a prescription must be reviewed by another person, a pharmacist (RX-06)",
             )
+
+
+# Where each signed document states when it was signed (the prescription, the review).
+_SIGNING_TIME_FIELDS = ("issued_at", "reviewed_at", "signed_at")
+
+
+def claimed_signing_time(token: str) -> datetime | None:
+    """The time the signed payload itself states, read before the signature is checked.
+
+    It is the signer's own claim (the hospital's clock), used only for revocations whose reason says the key was
+    not compromised (`RevocationList.check`): the signature check that follows covers the claim, so a changed
+    time fails as a changed byte. A timestamp token (RFC 3161) is stronger evidence where present.
+    """
+    try:
+        segment = token.split(".")[1]
+        payload = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (AttributeError, IndexError, ValueError, binascii.Error):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    for name in _SIGNING_TIME_FIELDS:
+        value = payload.get(name)
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                return None
+            return moment if moment.tzinfo is not None else None
+    return None
 
 
 def _explain(who: str, exc: SignatureInvalid) -> str:

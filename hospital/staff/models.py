@@ -32,6 +32,8 @@ class StaffMember(Record, table=True):
     # [{"kind", "number", "valid_until"}]: 医师资格证, 医师执业证, 药师资格证, 护士资格证/执业注册证
     credentials: list[dict[str, str | None]] = Field(default_factory=list, sa_type=sa.JSON)
     photo_sha256: str | None = None
+    # 抗菌药物处方权 by title at admission (staff.rules.antimicrobial_grade_for): none | unrestricted | restricted | special
+    antimicrobial_grade: str = "none"
     suspended: bool = False
     suspension_reason: str | None = None
     version: int = 1

@@ -17,12 +17,14 @@ from hospital.institution.rules import department_covers
 from hospital.staff.scopes import PracticeScope, practice_scopes
 
 __all__ = [
+    "ANTIMICROBIAL_GRADE_BY_TITLE",
     "LIFELONG_CREDENTIALS",
     "MIN_CLINICAL_YEARS",
     "Credential",
     "StaffApplication",
     "StaffKind",
     "StaffStanding",
+    "antimicrobial_grade_for",
     "check_admission",
     "check_can_practise",
     "check_credentials_expire",
@@ -201,3 +203,22 @@ def check_can_practise(standing: StaffStanding, today: date, department: str | N
             check_departments_in_scope(standing.practice_scope, (department,))
         except RuleViolation as outside:
             raise AccessRefused("STAFF-03", outside.detail) from None
+
+
+# 抗菌药物临床应用管理办法（卫生部令第84号）第二十四条: 高级专业技术职务任职资格的医师 → 特殊使用级; 中级 → 限制使用级;
+# 初级 (and 乡村医生) → 非限制使用级. The grade is what the doctor may prescribe, as the formulary grades drugs.
+ANTIMICROBIAL_GRADE_BY_TITLE: dict[str, str] = {
+    "主任医师": "special", "副主任医师": "special",
+    "主治医师": "restricted",
+    "住院医师": "unrestricted", "医师": "unrestricted", "乡村医生": "unrestricted",
+}
+
+
+@rule("RX-04", "A doctor's antimicrobial prescribing grade (抗菌药物处方权) follows the title, recorded at admission",
+      source="抗菌药物临床应用管理办法（卫生部令第84号）第二十四条")
+def antimicrobial_grade_for(kind: str, title: str) -> str:
+    """`special`, `restricted`, `unrestricted` for doctors by title; `none` for other staff and unknown titles
+    (no antimicrobial may then be prescribed)."""
+    if kind != "doctor":
+        return "none"
+    return ANTIMICROBIAL_GRADE_BY_TITLE.get(title.strip(), "none")

@@ -20,8 +20,9 @@ from hospital.core.errors import AccessRefused, Conflict, InvalidInput, NotFound
 from hospital.core.events import publish
 from hospital.core.outbox import emit
 from hospital.core.retention import RetentionClass
+from hospital.identity.events import MayOpenSession
 from hospital.identity.models import User
-from hospital.identity.service import create_user, login_hash
+from hospital.identity.service import create_user, end_sessions, login_hash
 from hospital.institution.rules import check_department_approved
 from hospital.institution.service import approved_department_codes, require_licence_in_force
 from hospital.patients.rules import ResidentId, check_resident_id
@@ -92,6 +93,8 @@ async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor,
         raise Conflict("this username is taken")
     # The costly face work comes after the cheap refusals and before the transaction writes anything.
     template = await biometrics.encode_enrolment(ctx, photo, photo_type, consented=data.biometric_consent)
+    # FACE-01 / STAFF-01: one face, one clinician; checked before anything (the photo's blob) is written.
+    await biometrics.check_face_unique(session, ctx, template)
 
     user = await create_user(session, ctx, username=data.username, password=data.initial_password, role=kind.value,
                              display_name=data.real_name)
@@ -103,14 +106,15 @@ async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor,
         title=data.title, practice_category=data.practice_category, practice_scope=data.practice_scope,
         practice_institution=data.practice_institution, clinical_years=data.clinical_years,
         departments=list(data.departments), credentials=[_credential_json(c) for c in application.credentials],
-        photo_sha256=photo_blob.sha256)
+        photo_sha256=photo_blob.sha256, antimicrobial_grade=rules.antimicrobial_grade_for(kind.value, data.title))
     session.add(member)
     await session.flush()
     await biometrics.add_enrolment(session, ctx, actor, user_id=user.id, template_sealed=template,
                                    source="admission_photo")
     await append_audit(session, actor, "staff.admitted", subject_type="staff", subject_id=member.id,
                        rule_id={"doctor": "STAFF-01"}.get(kind.value, "STAFF-02"),
-                       detail={"kind": kind.value, "departments": member.departments})
+                       detail={"kind": kind.value, "departments": member.departments,
+                               "antimicrobial_grade": member.antimicrobial_grade})
     await _report(session, ctx, member, resident.number)
     await publish(session, ctx, ClinicianAdmitted(member.id, user.id, kind.value, actor))  # signing issues the key
     await session.commit()
@@ -146,6 +150,12 @@ async def staff_for_user(session: AsyncSession, user_id: uuid.UUID) -> StaffMemb
     return (await session.execute(select(StaffMember).where(StaffMember.user_id == user_id))).scalar_one_or_none()
 
 
+async def may_open_session(session: AsyncSession, ctx: HospitalContext, asked: MayOpenSession) -> bool:
+    """Answers identity's `MayOpenSession`: a suspended clinician logs in only once reinstated (STAFF-03)."""
+    member = await staff_for_user(session, asked.user_id)
+    return member is None or not member.suspended
+
+
 async def list_staff(session: AsyncSession) -> list[StaffMember]:
     return list((await session.execute(select(StaffMember).order_by(StaffMember.created_at))).scalars().all())  # type: ignore[arg-type]
 
@@ -172,6 +182,8 @@ async def set_suspension(session: AsyncSession, ctx: HospitalContext, actor: Act
     member.suspended, member.suspension_reason = suspended, (reason if suspended else None)
     if suspended:  # a suspended clinician's practice session ends now, not when its window runs out (FACE-02)
         await biometrics.end_practice_sessions(session, ctx, actor, member.user_id, reason="staff.suspended")
+        # and so do their log-in sessions: no token of theirs reads anything more (SEC-01, STAFF-03)
+        await end_sessions(session, ctx, actor, member.user_id, reason="staff.suspended")
     # signing revokes the certificate, or issues a new one on reinstatement
     await publish(session, ctx, SuspensionChanged(member.id, member.user_id, suspended, member.suspension_reason, actor))
     await emit(session, "staff.business", subject_type="staff", subject_id=member.id, version=member.version + 1,

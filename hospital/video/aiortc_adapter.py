@@ -13,6 +13,10 @@ records them as they are and hands them to the other side's sender, which alread
 2. `RTCRtpSender._send_keyframe` (called on PLI/FIR from the browser) is shadowed per sender instance, so a
    browser's keyframe request goes to the browser that produces the stream, not to an unused encoder.
 3. `RTCRtpReceiver._send_rtcp_pli` sends that request upstream.
+4. Bandwidth across the hop: `RTCRtpSender._handle_rtcp_packet` is wrapped per sender instance to see the
+   receiving browser's REMB (its estimate of what it can receive), and `RTCRtpReceiver._send_rtcp` per receiver
+   instance so the hospital's own REMB to the sending browser says at most that (the lower of the two legs'
+   estimates governs the sender); `_RTCRtpReceiver__rtcp_ssrc` lets a lower cap be sent at once.
 
 `check_supported()` fails loudly on any other aiortc version or when one of these names changed; the
 tests in tests/unit/video/test_aiortc_adapter.py fail too. Upgrade aiortc only together with this module.
@@ -29,12 +33,16 @@ from typing import Any
 import aiortc
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc import rtcrtpreceiver as _rtcrtpreceiver
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci, unpack_remb_fci
 
 __all__ = [
     "SUPPORTED_AIORTC_VERSIONS",
     "AiortcAdapterError",
+    "BitrateCap",
     "EncodedFrameSink",
+    "cap_bitrate_estimate",
     "check_supported",
+    "on_bitrate_estimate",
     "on_keyframe_request",
     "request_keyframe",
     "tap_encoded_frames",
@@ -47,6 +55,7 @@ SUPPORTED_AIORTC_VERSIONS = ("1.16.",)
 _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
 _DECODER_WORKER_PARAMS = ["loop", "input_q", "output_q", "decode_error"]
+_RTCP_SSRC = "_RTCRtpReceiver__rtcp_ssrc"
 
 # sink(codec_name, encoded_frame, timestamp): codec_name lower-case ("vp8", "opus"); timestamp in the
 # codec's RTP clock, starting at 0 for the stream (aiortc's TimestampMapper has unwrapped it).
@@ -68,7 +77,8 @@ def check_supported() -> None:
     worker = getattr(_rtcrtpreceiver, "decoder_worker", None)
     if worker is None or list(inspect.signature(worker).parameters) != _DECODER_WORKER_PARAMS:
         raise AiortcAdapterError("aiortc.rtcrtpreceiver.decoder_worker changed")
-    for owner, name in ((RTCRtpReceiver, "_send_rtcp_pli"), (RTCRtpSender, "_send_keyframe")):
+    for owner, name in ((RTCRtpReceiver, "_send_rtcp_pli"), (RTCRtpSender, "_send_keyframe"),
+                        (RTCRtpReceiver, "_send_rtcp"), (RTCRtpSender, "_handle_rtcp_packet")):
         if not callable(getattr(owner, name, None)):
             raise AiortcAdapterError(f"aiortc {owner.__name__}.{name} is gone")
     try:
@@ -77,6 +87,8 @@ def check_supported() -> None:
         return
     if "self.__decoder_queue" not in init_source or "self.__decoder_thread" not in init_source:
         raise AiortcAdapterError("aiortc RTCRtpReceiver no longer keeps a decoder queue and thread")
+    if "self.__rtcp_ssrc" not in inspect.getsource(RTCRtpReceiver):
+        raise AiortcAdapterError("aiortc RTCRtpReceiver no longer keeps its RTCP SSRC")
 
 
 class _EncodedFrameTap:
@@ -123,3 +135,70 @@ async def request_keyframe(receiver: RTCRtpReceiver) -> bool:
     newest = max(sources, key=lambda source: source.timestamp)
     await receiver._send_rtcp_pli(newest.source)
     return True
+
+
+def _remb(packet: Any) -> tuple[int, list[int]] | None:
+    if not isinstance(packet, RtcpPsfbPacket) or packet.fmt != RTCP_PSFB_APP:
+        return None
+    try:
+        bitrate, ssrcs = unpack_remb_fci(packet.fci)
+    except ValueError:
+        return None
+    return int(bitrate), list(ssrcs)
+
+
+def on_bitrate_estimate(sender: RTCRtpSender, callback: Callable[[int], None]) -> None:
+    """Call `callback(bits_per_s)` with each REMB the receiving browser sends for this sender's stream: what the
+    browser estimates it can receive (its downlink). aiortc itself only passes it to an encoder, which a
+    pass-through sender does not have."""
+    original = sender._handle_rtcp_packet
+
+    async def handle(packet: Any) -> None:
+        remb = _remb(packet)
+        if remb is not None and sender._ssrc in remb[1]:
+            try:
+                callback(remb[0])
+            except Exception:  # our relay's fault must never break aiortc's RTCP handling
+                logger.exception("bitrate estimate callback failed")
+        await original(packet)
+
+    sender._handle_rtcp_packet = handle  # type: ignore[method-assign]
+
+
+class BitrateCap:
+    """A receiver's REMB towards the browser that sends to it, capped: never above `limit` (bits/s, or None)."""
+
+    def __init__(self, receiver: RTCRtpReceiver) -> None:
+        self.receiver = receiver
+        self.limit: int | None = None
+        self.last_sent: int | None = None  # the last estimate the sending browser was told
+        self._send = receiver._send_rtcp
+
+        async def send(packet: Any) -> None:
+            remb = _remb(packet)
+            if remb is not None:
+                bitrate = remb[0] if self.limit is None else min(remb[0], self.limit)
+                if bitrate != remb[0]:
+                    packet = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=packet.ssrc, media_ssrc=packet.media_ssrc,
+                                            fci=pack_remb_fci(bitrate, remb[1]))
+                self.last_sent = bitrate
+            await self._send(packet)
+
+        receiver._send_rtcp = send  # type: ignore[method-assign]
+
+    async def lower_to(self, limit: int | None) -> None:
+        """Set the cap; when it is below what the sending browser was last told, tell it now (one REMB)."""
+        self.limit = limit
+        if limit is None or (self.last_sent is not None and limit >= self.last_sent):
+            return
+        rtcp_ssrc = getattr(self.receiver, _RTCP_SSRC, None)
+        sources = [source.source for source in self.receiver.getSynchronizationSources()]
+        if rtcp_ssrc is None or not sources:
+            return
+        self.last_sent = limit
+        await self._send(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(limit, sources)))
+
+
+def cap_bitrate_estimate(receiver: RTCRtpReceiver) -> BitrateCap:
+    """Cap what this receiver's REMB tells the sending browser (see `BitrateCap`)."""
+    return BitrateCap(receiver)

@@ -28,7 +28,7 @@ from hospital.video.calls import video_calls
 from hospital.video.notices import Inbox
 from hospital.web.http import actor_of
 
-__all__ = ["VIDEO_ROUTES", "CallController", "call_events"]
+__all__ = ["VIDEO_ROUTES", "CallController", "WaitingController", "call_events"]
 
 MAX_SDP = 64 * 1024  # a browser's offer is a few KB; anything near this is not an offer
 
@@ -53,6 +53,12 @@ class CallController(Controller):
     async def status(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      visit_id: uuid.UUID) -> dict[str, Any]:
         return await video_calls(ctx).status(db_session, principal_of(request), visit_id)
+
+    @get("/waiting-room", summary="The waiting room: the visit's place in its schedule's queue (how many open visits "
+                                  "come before it) and whether the doctor is in the call, since when")
+    async def waiting_room(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                           visit_id: uuid.UUID) -> dict[str, Any]:
+        return await video_calls(ctx).waiting_room(db_session, principal_of(request), visit_id)
 
     @get("/ice-servers", summary="STUN, and TURN with time-limited credentials, for the browser's RTCPeerConnection")
     async def ice_servers(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
@@ -89,6 +95,17 @@ class CallController(Controller):
         principal = principal_of(request)
         await calls.resume(db_session, actor_of(request), principal, visit_id)
         return await calls.status(db_session, principal, visit_id)
+
+
+class WaitingController(Controller):
+    path = "/api/doctor/call-waiting"
+    tags = ["video"]
+
+    @get("/", guards=[requires_doctor],
+         summary="The doctor's visits whose patient waits in the call for them, with since when (longest first)")
+    async def waiting(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                      ctx: HospitalContext) -> list[dict[str, Any]]:
+        return await video_calls(ctx).doctor_waiting(db_session, principal_of(request))
 
 
 @websocket("/api/visits/{visit_id:uuid}/call/events")
@@ -135,4 +152,4 @@ async def _drain(socket: WebSocket[Any, Any, Any]) -> None:
             await socket.receive_data(mode="text")
 
 
-VIDEO_ROUTES: list[ControllerRouterHandler] = [CallController, call_events]
+VIDEO_ROUTES: list[ControllerRouterHandler] = [CallController, WaitingController, call_events]

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,10 @@ class VideoCalls:
         self._actors: dict[tuple[str, str], Actor] = {}  # who joined, for the audit of the hub's events
         self._doctors: dict[str, uuid.UUID] = {}
         self._checker_failing: set[str] = set()
+        # The waiting room, in this process: since when a visit's patient waits in the call without the doctor,
+        # and since when the doctor is in it.
+        self._waiting_since: dict[str, datetime] = {}
+        self._doctor_since: dict[str, datetime] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -82,7 +87,7 @@ class VideoCalls:
             self._doctors[key] = principal.user_id
         check = checker_for(self.ctx, ticket.template) if ticket.template is not None else None
         try:
-            answer = await self.hub.join(key, ticket.role, offer_sdp, check_face=check)
+            answer = await self.hub.join(key, ticket.role, offer_sdp, check_face=check, audio_only=ticket.audio_only)
         except HospitalError:  # an unusable offer: a room opened for it alone is not kept
             await self._close_if_idle(key)
             raise
@@ -124,6 +129,46 @@ class VideoCalls:
             return {**status, "connected": [], "live_paused": False}
         return {**status, "connected": sorted(room.participants), "live_paused": room.paused}
 
+    async def waiting_room(self, session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> dict[str, Any]:
+        """The visit's place in its queue, and whether (since when) the doctor is in the call."""
+        room = await service.waiting_room(session, principal, visit_id)
+        key = str(visit_id)
+        try:
+            connected = sorted(self.hub.room(key).participants)
+        except NotFound:
+            connected = []
+        doctor_since, waiting_since = self._doctor_since.get(key), self._waiting_since.get(key)
+        return {**room, "connected": connected, "doctor_in_call": "doctor" in connected,
+                "doctor_joined_at": doctor_since.isoformat() if doctor_since and "doctor" in connected else None,
+                "patient_waiting_since": waiting_since.isoformat() if waiting_since else None}
+
+    async def doctor_waiting(self, session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
+        """The doctor's visits whose patient waits in the call for them, the longest waiting first."""
+        waiting = dict(self._waiting_since)
+        own = await service.doctor_visits_open(session, principal, [uuid.UUID(v) for v in waiting])
+        now = self.ctx.now()
+        rows = [{"visit_id": str(vid), "queue_number": number, "waiting_since": waiting[str(vid)].isoformat(),
+                 "waited_s": round((now - waiting[str(vid)]).total_seconds(), 1)} for vid, number in own.items()]
+        return sorted(rows, key=lambda row: row["waiting_since"])
+
+    def _track_presence(self, visit_id: str, kind: str, role: str) -> None:
+        try:
+            connected = set(self.hub.room(visit_id).participants)
+        except NotFound:
+            connected = set()
+        if kind == "joined" and role == "doctor":
+            self._doctor_since.setdefault(visit_id, self.ctx.now())
+            self._waiting_since.pop(visit_id, None)
+        elif kind == "joined":
+            if "doctor" not in connected:
+                self._waiting_since.setdefault(visit_id, self.ctx.now())
+        elif role == "doctor":  # left
+            self._doctor_since.pop(visit_id, None)
+            if "patient" in connected:
+                self._waiting_since.setdefault(visit_id, self.ctx.now())  # the patient waits again
+        else:
+            self._waiting_since.pop(visit_id, None)
+
     async def ice_servers(self, session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> list[dict[str, Any]]:
         """STUN, and TURN with credentials for this user (TURN REST API); the name coturn logs is opaque."""
         await service.call_status(session, principal, visit_id)
@@ -133,6 +178,8 @@ class VideoCalls:
     async def end_call(self, visit_id: str) -> None:
         """The visit ended: close the room (recordings handed over) and tell the pages."""
         await self.hub.close_visit(visit_id)
+        self._waiting_since.pop(visit_id, None)
+        self._doctor_since.pop(visit_id, None)
         self.notices.publish(visit_id, {"kind": "ended"})
 
     async def _close_if_idle(self, visit_id: str) -> None:
@@ -159,6 +206,7 @@ class VideoCalls:
         vid = uuid.UUID(visit_id)
         if kind in ("joined", "left"):
             role = str(data.get("role"))
+            self._track_presence(visit_id, kind, role)
             actor = self._actors.get((visit_id, role)) or Actor.system("media-peer")
             try:
                 async with self.session_factory() as session:
@@ -175,9 +223,14 @@ class VideoCalls:
                 self.notices.publish(visit_id, {"kind": "paused", "reason": data.get("reason")})
         elif kind == "resumed":
             self.notices.publish(visit_id, {"kind": "resumed", "after": data.get("after")})
+        elif kind in ("stalled", "flowing"):  # a participant's network in trouble, and back: the pages only
+            self.notices.publish(visit_id, {"kind": kind, "role": data.get("role")})
         elif kind == "recording_finished" and not data.get("stored") and data.get("path"):
             async with self.session_factory() as session:
                 await service.record_recording_failed(session, vid, data)
+        elif kind == "recording_finished" and data.get("gaps"):
+            async with self.session_factory() as session:
+                await service.record_recording_gaps(session, vid, data)
 
     async def _face_check(self, visit_id: str, vid: uuid.UUID, sample: dict[str, Any]) -> None:
         doctor = self._doctors.get(visit_id)
@@ -196,10 +249,9 @@ class VideoCalls:
             self._spawn(self.end_call(visit_id))
 
     async def _store_recording(self, visit_id: str, role: Role, path: Path, duration_s: float) -> None:
-        # The blob store seals whole blobs, so the file is read whole (docs/video.md: memory per recording).
-        data = await asyncio.to_thread(path.read_bytes)
+        # Sealed a chunk at a time from the file: a few chunks in memory whatever the visit's length.
         async with self.session_factory() as session:
-            await service.store_recording(session, self.ctx, uuid.UUID(visit_id), role, data, duration_s)
+            await service.store_recording(session, self.ctx, uuid.UUID(visit_id), role, path, duration_s)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

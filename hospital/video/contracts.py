@@ -30,7 +30,7 @@ __all__ = [
 Role = Literal["patient", "doctor"]
 ROLES: tuple[Role, Role] = ("patient", "doctor")
 
-EventKind = Literal["joined", "left", "paused", "resumed", "face_check", "recording_finished"]
+EventKind = Literal["joined", "left", "paused", "resumed", "face_check", "recording_finished", "stalled", "flowing"]
 
 RGBArray = npt.NDArray[np.uint8]
 
@@ -74,6 +74,12 @@ class VideoSettings:
     keyframe_request_interval_s: float = 0.5
     # Frames queued towards one browser before the forwarder drops and waits for a keyframe.
     forward_queue_frames: int = 60
+    # A participant whose connection failed or closed (a dropped network) may rejoin this long and carry on in the
+    # same recording, the time away marked as a gap; after it the recording is finished and handed over.
+    rejoin_window_s: float = 60.0
+    # Nothing received from a connected participant for this long: `stalled` (their network is in trouble), and
+    # `flowing` when their media arrives again. The other side's page says so.
+    stall_s: float = 3.0
 
 
 def other_role(role: Role) -> Role:

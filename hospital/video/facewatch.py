@@ -159,6 +159,10 @@ class FaceWatch:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
+    def restart_grace(self) -> None:
+        """The doctor rejoined after a dropped network: the grace starts again (a pause already made stays)."""
+        self._bad_since = None
+
     def reset(self) -> None:
         """The doctor re-verified: forget the breach and the bad streak."""
         self._bad_since = None

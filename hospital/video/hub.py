@@ -62,19 +62,21 @@ class MediaHub:
         except KeyError:
             raise NotFound(f"no video consultation for visit {visit_id}") from None
 
-    async def join(self, visit_id: str, participant_role: Role, offer_sdp: str, *, check_face: CheckFace | None = None) -> str:
+    async def join(self, visit_id: str, participant_role: Role, offer_sdp: str, *, check_face: CheckFace | None = None,
+                   audio_only: bool = False) -> str:
         """Connect a participant's browser to the visit's room and return the SDP answer.
 
         The hub gathers its ICE candidates before answering, so the answer is complete; the browser may
         trickle its own later through `add_ice_candidate`.
-        The doctor's join must bring `check_face`, bound to that doctor's enrolled template (FACE-02).
+        The doctor's join must bring `check_face`, bound to that doctor's enrolled template (FACE-02), unless
+        the visit is `audio_only` (语音: audio relayed and recorded, nothing to watch).
         """
         if self._closed:
             raise ServiceUnavailable("the media peer is shutting down")
         room = self._rooms.get(visit_id)
         if room is None or room.closed:
             room = self._rooms[visit_id] = self._new_room(visit_id)
-        return await room.join(participant_role, offer_sdp, check_face=check_face)
+        return await room.join(participant_role, offer_sdp, check_face=check_face, audio_only=audio_only)
 
     async def add_ice_candidate(
         self,

@@ -4,6 +4,8 @@ Muxing costs about 0.0002 core per stream where an x264 re-encode costs 0.03–0
 file is written by a thread of its own, so a slow disk never stalls the event loop that carries the call.
 Audio and video are placed on one timeline by the arrival time of each stream's first frame; a stream
 that restarts (the participant reconnected) is re-anchored the same way and continues in the same file.
+A stretch of more than `GAP_S` with nothing from the participant (a dropped network, a rejoin) is a gap: kept
+in `RecordingResult.gaps` and written into the file as a Matroska chapter titled `gap`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import av
 from hospital.video.bitstream import MEDIA_CLOCK_RATE, vp8_dimensions
 from hospital.video.handoff import BatchHandoff
 
-__all__ = ["ParticipantRecording", "RecordingResult"]
+__all__ = ["GAP_S", "GAP_TITLE", "ParticipantRecording", "RecordingResult"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,9 @@ _MAX_PENDING = 500
 _DEFAULT_SIZE = (640, 480)
 # Past this backlog (30 s) the disk cannot keep up; later frames are counted as lost, not held in memory.
 _MAX_BACKLOG_BATCHES = 120
+# Nothing received from the participant for longer than this (audio comes every 20 ms) is a gap in the recording.
+GAP_S = 1.0
+GAP_TITLE = "gap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,7 @@ class RecordingResult:
     audio_frames: int
     lost_frames: int
     error: str | None
+    gaps: tuple[tuple[float, float], ...] = ()  # (from_s, to_s) on the file's timeline: nothing was received
 
 
 @dataclass(slots=True)
@@ -55,7 +61,7 @@ class _Anchor:
 class ParticipantRecording:
     """Records one participant (video + audio) to `path`; `add` on the loop, `finish` once at the end."""
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.monotonic, audio_only: bool = False) -> None:
         self.path = path
         self._clock = clock
         self._t0: float | None = None
@@ -63,7 +69,7 @@ class ParticipantRecording:
         self._handoff: BatchHandoff[tuple[str, bytes, int]] = BatchHandoff(max_batches=_MAX_BACKLOG_BATCHES)
         self._lost = 0
         self._result: RecordingResult | None = None
-        self._writer = _MatroskaWriter(path)
+        self._writer = _MatroskaWriter(path, audio_only=audio_only)
         self._thread = threading.Thread(target=self._writer.run, args=(self._handoff,), name="recording-writer")
         self._thread.start()
 
@@ -95,6 +101,7 @@ class ParticipantRecording:
                 audio_frames=w.written["audio"],
                 lost_frames=self._lost + w.dropped,
                 error=w.error,
+                gaps=tuple(((a - (w.first_pts or 0)) / 1000.0, (b - (w.first_pts or 0)) / 1000.0) for a, b in w.gaps),
             )
         return self._result
 
@@ -102,8 +109,10 @@ class ParticipantRecording:
 class _MatroskaWriter:
     """Runs in the writer thread: opens the container at the first video keyframe, then muxes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, audio_only: bool = False) -> None:
         self.path = path
+        self.audio_only = audio_only  # an audio visit: no video stream, the file opens at the first audio frame
+        self.gaps: list[tuple[int, int]] = []  # (last pts before, first pts after), in ms
         self.written = {"video": 0, "audio": 0}
         self.dropped = 0
         self.error: str | None = None
@@ -113,6 +122,10 @@ class _MatroskaWriter:
         self._first_pts: int | None = None
         self._end_pts = 0
         self._pending: list[tuple[str, bytes, int]] = []
+
+    @property
+    def first_pts(self) -> int | None:
+        return self._first_pts
 
     @property
     def duration_s(self) -> float:
@@ -135,6 +148,10 @@ class _MatroskaWriter:
             if self._container is None and self._pending and self.error is None:
                 self._open(None)
             if self._container is not None:
+                if self.gaps:
+                    self._container.set_chapters([
+                        {"id": n + 1, "start": start, "end": end, "time_base": _MS, "metadata": {"title": GAP_TITLE}}
+                        for n, (start, end) in enumerate(self.gaps)])
                 self._container.close()
         except (av.FFmpegError, OSError) as exc:
             self.error = self.error or f"{type(exc).__name__}: {exc}"
@@ -143,7 +160,12 @@ class _MatroskaWriter:
         kind, frame, _ = item
         if self._container is None:
             size = vp8_dimensions(frame) if kind == "video" else None
-            if size is not None:
+            if self.audio_only:
+                if kind != "audio":
+                    self.dropped += 1
+                    return
+                self._open(None)
+            elif size is not None:
                 self._open(size)
             elif kind == "audio":
                 self._pending.append(item)
@@ -179,6 +201,8 @@ class _MatroskaWriter:
         last = self._last_pts.get(kind)
         if last is not None and pts <= last:
             pts = last + 1  # Matroska needs rising timestamps per stream; jitter can reorder the anchors
+        if self._first_pts is not None and pts - self._end_pts > GAP_S * 1000:
+            self.gaps.append((self._end_pts, pts))  # nothing from the participant in between
         self._last_pts[kind] = pts
         packet = av.Packet(frame)
         packet.pts = packet.dts = pts

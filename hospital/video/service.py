@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, func, select
 
 from hospital.biometrics.gate import require_practice_session
 from hospital.biometrics.models import FaceEnrolment
 from hospital.biometrics.service import TEMPLATE_CONTEXT
 from hospital.context import HospitalContext
 from hospital.contracts.video import VideoPaused, VideoResumed
-from hospital.core.audit import Actor, append_audit
-from hospital.core.blobs import store_blob
+from hospital.core.audit import Actor, AuditEntry, append_audit
+from hospital.core.blobs import store_blob_file
 from hospital.core.errors import Conflict, RuleViolation
 from hospital.core.outbox import emit
 from hospital.core.retention import RetentionClass, purge_not_before
@@ -29,25 +31,35 @@ from hospital.institution.service import require_licence_in_force
 from hospital.staff.service import require_can_practise
 from hospital.video.contracts import Role
 from hospital.video.models import VideoFaceCheck, VisitRecording
-from hospital.video.rules import check_call_open, check_may_resume, doctor_join_starts_visit
+from hospital.video.rules import CALL_STATES, check_call_open, check_may_resume, doctor_join_starts_visit
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Visit
 
 __all__ = [
+    "AUDIO_RECORDING_TYPE",
+    "CALL_MODES",
     "RECORDING_TYPE",
     "WATCH_ACTOR",
+    "FailedRecording",
     "JoinTicket",
     "call_status",
+    "doctor_visits_open",
+    "failed_recordings",
     "prepare_join",
     "record_call_event",
     "record_face_check",
     "record_pause",
     "record_recording_failed",
+    "record_recording_gaps",
     "resume_call",
+    "retry_recording",
     "store_recording",
+    "waiting_room",
 ]
 
 RECORDING_TYPE = "video/x-matroska"
+AUDIO_RECORDING_TYPE = "audio/x-matroska"  # an audio visit's recording: Opus only
+CALL_MODES = ("video", "audio")
 # The face watch acts for the hospital, not for a person (FACE-02 pauses are the system's decision).
 WATCH_ACTOR = Actor.system("face-watch")
 
@@ -61,7 +73,12 @@ class JoinTicket:
     state: str
     paused: bool
     starts_visit: bool  # the doctor's join of an accepted visit starts it
-    template: bytes | None  # the doctor's opened enrolment template, for the live face watch
+    template: bytes | None  # the doctor's opened enrolment template, for the live face watch (video visits)
+    mode: str = "video"  # video | audio (语音: no picture, no face watch)
+
+    @property
+    def audio_only(self) -> bool:
+        return self.mode == "audio"
 
 
 async def _participant_visit(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> Visit:
@@ -73,22 +90,26 @@ async def prepare_join(session: AsyncSession, ctx: HospitalContext, principal: P
                        visit_id: uuid.UUID) -> JoinTicket:
     """Check that the caller may join the visit's call now; reads only (a refusal changes nothing).
 
-    Only the visit's patient or doctor (else 404); a video visit, accepted or in progress (REV-04); the
-    licence in force (INS-01); the doctor in a practice session (FACE-02), still able to practise in the
-    visit's department (STAFF-03) and enrolled (FACE-01), since the watch compares every sample with it.
+    Only the visit's patient or doctor (else 404); a video or audio visit, accepted or in progress (REV-04);
+    the licence in force (INS-01); the doctor in a practice session (FACE-02: a face verification before taking
+    the patient, whatever the mode), still able to practise in the visit's department (STAFF-03) and, for a
+    video visit, enrolled (FACE-01), since the watch compares every sample with it. An audio visit has no picture
+    to watch: its doctor's signatures each need a fresh verification (FACE-03), as every signature does.
     """
     visit = await _participant_visit(session, principal, visit_id)
     check_call_open(visit.state)
-    if visit.mode != "video":
-        raise Conflict(f"the visit was booked as a {visit.mode} consultation; it has no video call")
+    if visit.mode not in CALL_MODES:
+        raise Conflict(f"the visit was booked as a {visit.mode} consultation; it has no call")
     await require_licence_in_force(session, ctx)
     role: Role = "doctor" if principal.role == "doctor" else "patient"
     template = None
     if role == "doctor":
         require_practice_session(ctx, principal)
         await require_can_practise(session, ctx, principal.user_id, visit.department_code)
-        template = await _doctor_template(session, ctx, principal.user_id)
-    ticket = JoinTicket(visit.id, role, visit.state, visit.paused, doctor_join_starts_visit(role, visit.state), template)
+        if visit.mode == "video":
+            template = await _doctor_template(session, ctx, principal.user_id)
+    ticket = JoinTicket(visit.id, role, visit.state, visit.paused, doctor_join_starts_visit(role, visit.state), template,
+                        visit.mode)
     await session.rollback()  # a read: release SQLite's lock before the media negotiation
     return ticket
 
@@ -108,6 +129,36 @@ async def call_status(session: AsyncSession, principal: Principal, visit_id: uui
               "role": "doctor" if principal.role == "doctor" else "patient"}
     await session.rollback()
     return status
+
+
+WAITING_STATES = ("requested", "accepted", "in_progress")  # still in the schedule's queue
+
+
+async def waiting_room(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> dict[str, Any]:
+    """Where the visit stands in its schedule's queue: its number and how many open visits come before it
+    (the visit's patient or doctor only). Reads only."""
+    visit = await _participant_visit(session, principal, visit_id)
+    ahead = 0
+    if visit.state in WAITING_STATES:
+        ahead = (await session.execute(select(func.count()).select_from(Visit).where(
+            Visit.schedule_id == visit.schedule_id, col(Visit.queue_number) < visit.queue_number,
+            col(Visit.state).in_(WAITING_STATES)))).scalar_one()
+    room = {"visit_id": str(visit.id), "state": visit.state, "mode": visit.mode, "queue_number": visit.queue_number,
+            "ahead": ahead, "position": ahead + 1 if visit.state in WAITING_STATES else None}
+    await session.rollback()
+    return room
+
+
+async def doctor_visits_open(session: AsyncSession, principal: Principal,
+                             visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Of `visit_ids`, the doctor's own visits still open, with their queue numbers. Reads only."""
+    if not visit_ids:
+        return {}
+    rows = (await session.execute(select(Visit.id, Visit.queue_number).where(
+        col(Visit.id).in_(visit_ids), Visit.doctor_user_id == principal.user_id,
+        col(Visit.state).in_(CALL_STATES)))).all()
+    await session.rollback()
+    return {visit_id: number for visit_id, number in rows}
 
 
 async def record_call_event(session: AsyncSession, actor: Actor, visit_id: uuid.UUID, action: str,
@@ -180,23 +231,75 @@ async def resume_call(session: AsyncSession, ctx: HospitalContext, actor: Actor,
     return visit
 
 
-async def store_recording(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID, role: str, data: bytes,
-                          duration_s: float) -> VisitRecording:
-    """One participant's recording into the blob store: SHA-256, size, kept 3 years from today (REC-02)."""
-    today = ctx.today()
-    blob = await store_blob(session, ctx.blob_store(), data, content_type=RECORDING_TYPE,
-                            retention=RetentionClass.AUDIO_VIDEO, closed_on=today)
-    recording = VisitRecording(visit_id=visit_id, participant_role=role, recording_sha256=blob.sha256, size=len(data),
-                               content_type=RECORDING_TYPE, duration_s=round(duration_s, 3),
+async def store_recording(session: AsyncSession, ctx: HospitalContext, visit_id: uuid.UUID, role: str, path: Path,
+                          duration_s: float, *, recorded_on: date | None = None,
+                          retry_of: uuid.UUID | None = None) -> VisitRecording:
+    """One participant's recording into the blob store: SHA-256, size, kept 3 years from the day it was
+    recorded (today, or `recorded_on` for a retry) (REC-02).
+
+    The file is sealed a chunk at a time (`store_blob_file`): memory does not grow with the visit's length."""
+    today = recorded_on or ctx.today()
+    mode = (await session.execute(select(Visit.mode).where(Visit.id == visit_id))).scalar_one()
+    content_type = AUDIO_RECORDING_TYPE if mode == "audio" else RECORDING_TYPE
+    blob = await store_blob_file(session, ctx.blob_store(), path, content_type=content_type,
+                                 retention=RetentionClass.AUDIO_VIDEO, closed_on=today)
+    recording = VisitRecording(visit_id=visit_id, participant_role=role, recording_sha256=blob.sha256, size=blob.size,
+                               content_type=content_type, duration_s=round(duration_s, 3),
                                purge_not_before=purge_not_before(RetentionClass.AUDIO_VIDEO, today))
     session.add(recording)
     await session.flush()
     await append_audit(session, Actor.system("media-peer"), "video.recording_stored", subject_type="visit",
                        subject_id=visit_id, rule_id="REC-02",
-                       detail={"recording_id": recording.id, "role": role, "sha256": blob.sha256, "size": len(data),
-                               "duration_s": recording.duration_s, "purge_not_before": recording.purge_not_before})
+                       detail={"recording_id": recording.id, "role": role, "sha256": blob.sha256, "size": blob.size,
+                               "duration_s": recording.duration_s, "purge_not_before": recording.purge_not_before,
+                               **({"retry_of": retry_of} if retry_of else {})})
     await session.commit()
     return recording
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRecording:
+    """A recording the media peer could not store, whose file is still where it was kept (for a retry)."""
+
+    audit_id: uuid.UUID  # the `video.recording_not_stored` entry
+    visit_id: uuid.UUID
+    role: str
+    duration_s: float
+    path: Path
+    recorded_on: date
+
+
+async def failed_recordings(session: AsyncSession, ctx: HospitalContext) -> list[FailedRecording]:
+    """Every `video.recording_not_stored` whose kept file still exists (a stored retry deletes the file)."""
+    entries = (await session.execute(select(AuditEntry).where(AuditEntry.action == "video.recording_not_stored")
+                                     .order_by(col(AuditEntry.seq)))).scalars().all()
+    found = []
+    for entry in entries:
+        path = entry.detail.get("path")
+        if path and Path(path).is_file():
+            found.append(FailedRecording(entry.id, uuid.UUID(entry.subject_id), str(entry.detail.get("role")),
+                                         float(entry.detail.get("duration_s") or 0.0), Path(path),
+                                         ctx.local_date(entry.at)))
+    await session.rollback()
+    return found
+
+
+async def retry_recording(session: AsyncSession, ctx: HospitalContext, failed: FailedRecording) -> VisitRecording:
+    """Store a recording that failed before (the retention date counts from the day it was recorded), then
+    delete the kept file: `video.recording_stored` names the failure it repairs (REC-02)."""
+    recording = await store_recording(session, ctx, failed.visit_id, failed.role, failed.path, failed.duration_s,
+                                      recorded_on=failed.recorded_on, retry_of=failed.audit_id)
+    failed.path.unlink(missing_ok=True)
+    return recording
+
+
+async def record_recording_gaps(session: AsyncSession, visit_id: uuid.UUID, outcome: dict[str, Any]) -> None:
+    """A participant's recording has gaps (a dropped network, a rejoin): on the record beside the file's own
+    chapters, so whoever reviews the visit knows the recording is not missing a part unnoticed (REC-02)."""
+    detail = {"role": outcome.get("role"), "gaps": outcome.get("gaps"), "duration_s": outcome.get("duration_s")}
+    await append_audit(session, Actor.system("media-peer"), "video.recording_gaps", subject_type="visit",
+                       subject_id=visit_id, rule_id="REC-02", detail=detail)
+    await session.commit()
 
 
 async def record_recording_failed(session: AsyncSession, visit_id: uuid.UUID, outcome: dict[str, Any]) -> None:

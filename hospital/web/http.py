@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
+import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor
-from hospital.core.errors import NotAuthenticated
+from hospital.core.errors import InvalidInput, MalformedRequest, NotAuthenticated, PayloadTooLarge
+from hospital.identity.sessions import current_principal
 from hospital.identity.tokens import Principal
 
 __all__ = [
-    "PUBLIC", "actor_of", "auth_middleware", "document_response", "provide_ctx", "provide_session", "request_id_middleware",
+    "CALENDAR_YEARS",
+    "CONTENT_SECURITY_POLICY",
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
+    "PUBLIC",
+    "actor_of",
+    "auth_middleware",
+    "check_calendar",
+    "check_json_body",
+    "check_query",
+    "document_response",
+    "json_body_guard",
+    "provide_ctx",
+    "provide_session",
+    "request_id_middleware",
+    "security_headers",
 ]
 
 # Handlers marked with opt=PUBLIC need no token (health, log-in, registration, public disclosure).
@@ -45,6 +65,156 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+# A JSON body is a form a person filled in: nothing the hospital reads is larger or deeper than this. Uploads go as
+# multipart (their own limits: HOSPITAL_MAX_UPLOAD, the app's request_max_body_size).
+MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+# The hospital's calendar: every date it reads (births, diagnoses, schedules, queue days) lies within these years.
+# A date or date-time outside it (year 1, year 9999: one day more and Python's calendar overflows) is refused
+# before any handler reckons with it.
+CALENDAR_YEARS = range(1900, 2200)
+_NOT_JSON = (b"multipart/form-data", b"application/x-www-form-urlencoded")
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NUL_ESCAPE = re.compile(rb'(?<!\\)(?:\\\\)*\\u0000', re.IGNORECASE)
+_BRACKETS = bytes(range(256)).translate(None, b"[]{}")  # every byte but the brackets, to delete
+_ISO_DATE = re.compile(r"(-?\d{4,})-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}.*)?", re.DOTALL)
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"a JSON body is at most {MAX_JSON_BYTES} bytes", max_bytes=MAX_JSON_BYTES)
+
+
+def check_calendar(value: str, where: str) -> None:
+    """Refuse a date or date-time (ISO 8601, the whole value) outside the hospital's calendar."""
+    if len(value) <= 40 and (match := _ISO_DATE.fullmatch(value)) and int(match.group(1)) not in CALENDAR_YEARS:
+        raise InvalidInput(f"{where}: {value!r} is outside the hospital's calendar "
+                           f"({CALENDAR_YEARS.start}-{CALENDAR_YEARS.stop - 1})", field=where)
+
+
+def _check_dates(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        check_calendar(value, where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_dates(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_dates(item, f"{where}[{index}]")
+
+
+def check_json_body(body: bytes) -> None:
+    """Refuse, as 4xx, a JSON body the decoder would choke on: over the size, not UTF-8, nested too deep, with a
+    NUL character (which PostgreSQL's text refuses), or a date outside the calendar. A body that is not JSON at
+    all is left to the decoder (400) and the handler's Struct (400 naming the field)."""
+    if len(body) > MAX_JSON_BYTES:
+        raise _too_large()
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedRequest(f"the body is not UTF-8 (byte {exc.start})") from None
+    if _NUL_ESCAPE.search(body):
+        raise MalformedRequest("a JSON string may not contain the NUL character (\\u0000)")
+    brackets = _JSON_STRING.sub(b'""', body).translate(None, _BRACKETS)
+    depth = max(itertools.accumulate(1 if b in b"[{" else -1 for b in brackets), default=0)
+    if depth > MAX_JSON_DEPTH:
+        raise MalformedRequest(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        decoded = msgspec.json.decode(body) if body.strip() else None
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return
+    _check_dates(decoded, "body")
+
+
+def check_query(query_string: bytes) -> None:
+    """Refuse a query parameter that is not UTF-8 or is a date outside the calendar (GET /api/doctor/queue?day=)."""
+    try:
+        pairs = parse_qsl(query_string.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise MalformedRequest("the query string is not UTF-8") from None
+    for name, value in pairs:
+        check_calendar(value, name)
+
+
+def json_body_guard(app: ASGIApp) -> ASGIApp:
+    """Check a request's query and its JSON body (read once, handed on unchanged) before any handler: the decoder
+    and the services never see input that would raise anything but a validation error (no 500)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        check_query(scope.get("query_string", b""))
+        headers = dict(scope.get("headers", []))
+        if (scope.get("method") in ("GET", "HEAD", "OPTIONS")
+                or headers.get(b"content-type", b"").split(b";")[0].strip().lower() in _NOT_JSON):
+            await app(scope, receive, send)
+            return
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+            raise _too_large()
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk: bytes = message.get("body", b"")  # type: ignore[assignment]
+            size += len(chunk)
+            if size > MAX_JSON_BYTES:
+                raise _too_large()
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        check_json_body(body)
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await app(scope, replay, send)
+
+    return middleware
+
+
+# What a browser may do with the hospital's pages (REC-03, SEC-01): only the hospital's own scripts, styles and
+# connections; never framed (clickjacking a doctor's sign-off); no referrer leaving the site (visit ids in URLs).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                           "media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# The OpenAPI browser (/schema/swagger …) loads its viewer from a CDN: no script policy there, still never framed.
+SCHEMA_POLICY = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+HSTS = "max-age=31536000; includeSubDomains"
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:]+\](:\d{1,5})?")
+
+
+def security_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A `before_send` hook adding the security headers to every HTTP response (errors and 404s included); HSTS
+    only when the hospital is reached over TLS (`Settings.behind_tls`), since a browser would refuse http after."""
+    common = [(b"referrer-policy", b"no-referrer"), (b"x-content-type-options", b"nosniff"),
+              (b"x-frame-options", b"DENY"), (b"cross-origin-opener-policy", b"same-origin"),
+              (b"permissions-policy", b"camera=(self), microphone=(self), geolocation=(), payment=()")]
+    if hsts:
+        common.append((b"strict-transport-security", HSTS.encode()))
+
+    async def add(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        policy = SCHEMA_POLICY if scope.get("path", "").startswith("/schema") else CONTENT_SECURITY_POLICY
+        host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
+        if policy is CONTENT_SECURITY_POLICY and _HOST.fullmatch(host):  # the call's WebSocket, to this host only
+            policy = policy.replace("connect-src 'self'", f"connect-src 'self' wss://{host} ws://{host}")
+        for name, value in [(b"content-security-policy", policy.encode()), *common]:
+            if name.decode() not in headers:
+                headers.add(name.decode(), value.decode())
+
+    return add
+
+
 class TokenAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
@@ -55,6 +225,9 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
             raise NotAuthenticated("log in first: send 'Authorization: Bearer <token>'")
         ctx: HospitalContext = connection.app.state.ctx
         principal = ctx.tokens.decode(token)
+        # The session, not the token alone: open, this token its current one, the account active and unlocked,
+        # and the role the account's (SEC-01).
+        principal = await current_principal(connection.app.state.session_engine, principal, ctx.now())
         return AuthenticationResult(user=principal, auth=token)
 
 

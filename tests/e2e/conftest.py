@@ -7,7 +7,9 @@ PostgreSQL. Screenshots go to `test-artifacts/screenshots/` (gitignored), one pe
 Faces: the camera of the doctor shows `obama.jpg`. The demo enrols doctor.wang from `faces/obama.jpg`, and the
 enrolment photo held up to the camera is refused as a replay (docs/face-tolerance.md), so this hospital's
 faces directory holds another photo of the same man (`obama3.jpg`) under that name. The pharmacist's camera
-shows Biden's face cut from `obama_and_biden.jpg`; he is enrolled from `biden.jpg`.
+shows Biden's face cut from `obama_and_biden.jpg`; he is enrolled from `biden.jpg`. The camera "alex" shows
+`tests/data/faces/alex1.jpg`, the photo a newly admitted doctor is enrolled from (one face, one clinician:
+a third clinician needs a third person's face, FACE-01).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expec
 
 from tests.demo_server import demo_server
 from tests.e2e.camera import portrait, write_y4m
+from tests.faces import EXTRA_FACES
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("HOSPITAL_SHARED_DIR", REPO.parent / "shared"))
@@ -56,6 +59,7 @@ def cameras(e2e_dir: Path) -> dict[str, Path]:
     return {
         "doctor": write_y4m(portrait(SHARED / "faces" / "obama.jpg"), e2e_dir / "doctor.y4m"),
         "pharmacist": write_y4m(portrait(SHARED / "faces" / "obama_and_biden.jpg", face=0), e2e_dir / "pharmacist.y4m"),
+        "alex": write_y4m(portrait(EXTRA_FACES / "alex1.jpg"), e2e_dir / "alex.y4m"),
     }
 
 

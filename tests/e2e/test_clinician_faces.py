@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import DESKTOP, SHARED, Screens, new_page
+from tests.faces import EXTRA_FACES
 
 pytestmark = [pytest.mark.browser, pytest.mark.requirement("FACE-02")]
 
@@ -61,7 +62,8 @@ def test_a_picture_without_a_face_is_refused_with_the_reason(launch: Callable[..
 def test_an_admitted_doctor_holding_up_the_enrolment_photo_is_refused_then_suspended(
         launch: Callable[..., Browser], plain_browser: Browser, hospital_url: str, cameras: dict[str, Path],
         screens: Screens) -> None:
-    # The administrator admits 赵医生 through the admission page with obama.jpg as the photo …
+    # The administrator admits 赵医生 through the admission page; a photo of doctor.wang (Obama) is refused: one
+    # face, one clinician (FACE-01); with his own photo (alex1.jpg) he is admitted …
     admin_context, admin = new_page(plain_browser, hospital_url, DESKTOP)
     log_in(admin, "admin", "admin-demo-2026")
     expect(admin).to_have_url(f"{hospital_url}/admin")
@@ -82,6 +84,10 @@ def test_an_admitted_doctor_holding_up_the_enrolment_photo_is_refused_then_suspe
     admin.get_by_label("内科（03）").check()
     admin.get_by_label("本人近期正面照片").set_input_files(SHARED / "faces" / "obama.jpg")
     admin.get_by_label("本人已单独同意").check()
+    admin.get_by_role("button", name="准入并登记人脸").click()
+    expect(admin.get_by_role("alert")).to_contain_text("FACE-01")
+    screens(admin, "admission-face-of-another-clinician")
+    admin.get_by_label("本人近期正面照片").set_input_files(EXTRA_FACES / "alex1.jpg")
     screens(admin, "admission-form")
     admin.get_by_role("button", name="准入并登记人脸").click()
     expect(admin.get_by_role("status").filter(has_text="已准入：赵医生")).to_be_visible()
@@ -89,7 +95,7 @@ def test_an_admitted_doctor_holding_up_the_enrolment_photo_is_refused_then_suspe
     screens(admin, "staff-list")
 
     # … and he then holds that very photo up to the camera.
-    context, page = new_page(launch(cameras["doctor"]), hospital_url, DESKTOP)
+    context, page = new_page(launch(cameras["alex"]), hospital_url, DESKTOP)
     log_in(page, "doctor.zhao", "doctor-zhao-2026")
     verify_face(page)
     alert = page.get_by_role("alert").filter(has_text="登记照片本身")

@@ -173,6 +173,12 @@ def doctor_writes_and_signs_the_emr(j: Journey) -> None:
 
 def doctor_writes_and_signs_a_prescription(j: Journey) -> None:
     page = j.doctor
+    # RX-04: nothing is prescribed before the patient's allergy statement; the doctor records it in the visit
+    panel = page.get_by_test_id("safety-panel")
+    expect(panel.get_by_test_id("safety-context")).to_contain_text("尚未声明过敏史")
+    panel.get_by_label("药物过敏声明").select_option("no_known_allergies")
+    panel.get_by_role("button", name="确认/更正安全信息").click()
+    expect(panel.get_by_test_id("safety-context")).to_contain_text("无已知过敏")
     item = page.get_by_test_id("rx-item").first
     item.get_by_label("药品").select_option("C08CA01-tab-5mg")
     item.get_by_label("单次剂量").fill("20")  # twice the label's daily maximum of 10 mg
@@ -188,6 +194,7 @@ def doctor_writes_and_signs_a_prescription(j: Journey) -> None:
     expect(findings).to_contain_text("28 days' supply")
     item.get_by_label("单次剂量").fill("5")
     page.get_by_label("长期处方理由").fill("原发性高血压病情稳定，慢性病长期处方")
+    page.get_by_label("超过7日用量的理由类别").select_option("stable_chronic_disease")
     page.get_by_role("button", name="签名并提交审核").click()
     expect(page.get_by_role("status").filter(has_text="等待药师审核")).to_be_visible()
     expect(page.get_by_test_id("prescription").first).to_contain_text("医师电子签名：王医生")
@@ -207,6 +214,7 @@ def pharmacist_approves_with_both_signatures_checked(j: Journey) -> None:
     card = page.get_by_test_id("prescription").filter(has_text="李雷")
     expect(card.get_by_test_id("doctor-signature")).to_contain_text("王医生")
     expect(card).to_contain_text("苯磺酸氨氯地平片")
+    expect(card.get_by_test_id("safety-context")).to_contain_text("无已知过敏")  # beside the queue item (RX-04)
     j.screens(page, "pharmacist-review-queue")
     card.get_by_role("button", name="审核通过").click()
     report = page.get_by_test_id("signature-report")

@@ -20,6 +20,7 @@ from hospital.core.audit import AuditEntry, verify_chain
 from hospital.core.outbox import OutboxEvent
 from hospital.institution.service import require_licence_in_force
 from tests.conftest import REPO, FakeClock
+from tests.helpers import past_the_audit_trigger
 
 pytestmark = pytest.mark.requirement("AUD-01")
 
@@ -37,6 +38,7 @@ async def test_every_change_is_chained_and_the_chain_verifies(client: AsyncTestC
 
 async def test_one_edited_row_is_named_by_verify(session: AsyncSession, demo: None) -> None:
     target = (await session.execute(select(AuditEntry).order_by(AuditEntry.seq).offset(3).limit(1))).scalar_one()  # type: ignore[arg-type]
+    await past_the_audit_trigger(session)
     await session.execute(sa.update(AuditEntry).where(AuditEntry.seq == target.seq).values(actor_role="admin"))  # type: ignore[arg-type]
     await session.commit()
     session.expunge_all()
@@ -46,6 +48,7 @@ async def test_one_edited_row_is_named_by_verify(session: AsyncSession, demo: No
 
 async def test_a_deleted_row_breaks_the_chain_at_the_next_entry(session: AsyncSession, demo: None) -> None:
     rows = (await session.execute(select(AuditEntry.seq).order_by(AuditEntry.seq))).scalars().all()  # type: ignore[arg-type]
+    await past_the_audit_trigger(session)
     await session.execute(sa.delete(AuditEntry).where(AuditEntry.seq == rows[2]))  # type: ignore[arg-type]
     await session.commit()
     _, broken = await verify_chain(session)
@@ -59,6 +62,7 @@ async def test_the_cli_exits_non_zero_naming_the_first_broken_entry(settings: Se
     intact = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert intact.returncode == 0, intact.stderr
     target = (await session.execute(select(AuditEntry.seq).order_by(AuditEntry.seq).offset(5).limit(1))).scalar_one()  # type: ignore[arg-type]
+    await past_the_audit_trigger(session)
     await session.execute(sa.update(AuditEntry).where(AuditEntry.seq == target).values(detail={"forged": True}))  # type: ignore[arg-type]
     await session.commit()
     broken = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)

@@ -29,13 +29,13 @@ from hospital.identity.models import User
 from hospital.identity.service import login_hash
 from hospital.patients.models import Patient
 from hospital.security.detection.jobs import SecurityScans
-from hospital.security.detection.service import READ_ACTIONS
+from hospital.security.detection.service import PATIENT_READS, READ_ACTIONS
 from hospital.security.incidents.models import SecurityIncident, SecurityIncidentStep
 from hospital.staff.models import StaffMember
 from hospital.staff.service import require_can_practise
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import REPO, FakeClock
-from tests.helpers import count_rows, event_payload, login, login_as
+from tests.helpers import count_rows, event_payload, login, login_as, past_the_audit_trigger
 
 pytestmark = pytest.mark.requirement("SEC-02")
 
@@ -108,7 +108,7 @@ def test_the_reads_the_scan_counts_are_the_actions_the_areas_really_audit() -> N
     area = REPO / "hospital"
     sources = "\n".join(p.read_text(encoding="utf-8") for p in area.rglob("*.py")
                         if p.relative_to(area).parts[0] != "security")
-    for action in READ_ACTIONS:
+    for action in [*READ_ACTIONS, *PATIENT_READS]:
         assert f'"{action}"' in sources, f"{action} is no longer audited by any area: SEC-02 would go blind to it"
 
 
@@ -146,6 +146,7 @@ async def test_a_tampered_audit_row_opens_one_critical_incident(
     settings: Settings, client: AsyncTestClient[Any], session: AsyncSession, demo: None
 ) -> None:
     target = (await session.execute(select(AuditEntry.seq).order_by(AuditEntry.seq).offset(4).limit(1))).scalar_one()  # type: ignore[arg-type]
+    await past_the_audit_trigger(session)
     await session.execute(sa.update(AuditEntry).where(AuditEntry.seq == target).values(actor_role="admin"))  # type: ignore[arg-type]
     await session.commit()
     env = {"HOSPITAL_DATABASE_URL": settings.resolved_database_url, "HOSPITAL_DATA_DIR": str(settings.data_dir)}
@@ -176,12 +177,14 @@ async def test_the_periodic_scan_resumes_its_walk_and_still_finds_an_edited_or_t
         again = await scans.run_once()
         assert again.entries_checked == 0 and again.opened == []  # nothing new: nothing walked
         last = scans.cursor.last_seq
+        await past_the_audit_trigger(session)
         await session.execute(sa.update(AuditEntry).where(AuditEntry.seq == last).values(detail={"forged": 1}))  # type: ignore[arg-type]
         await session.commit()
         edited = await scans.run_once()
         assert len(edited.opened) == 1 and [b["seq"] for b in edited.chain_breaks] == [last]
         assert (await scans.run_once()).opened == []  # the edit is known; the walk moves past the incident's entries
         assert scans.cursor.last_seq > last
+        await past_the_audit_trigger(session)
         await session.execute(sa.delete(AuditEntry).where(AuditEntry.seq == scans.cursor.last_seq))  # type: ignore[arg-type]
         await session.commit()
         truncated = await scans.run_once()
@@ -352,6 +355,7 @@ async def test_two_administrators_reporting_at_once_both_land_and_two_scans_at_o
     admin = await login_as(client, "admin")
     incident_id = uuid.UUID((await client.post(f"{API}/incidents", headers=admin, json=LEAK)).json()["incident_id"])
     tamper = (await session.execute(select(AuditEntry.seq).order_by(AuditEntry.seq).limit(1))).scalar_one()  # type: ignore[arg-type]
+    await past_the_audit_trigger(session)
     await session.execute(sa.update(AuditEntry).where(AuditEntry.seq == tamper).values(detail={"forged": 1}))  # type: ignore[arg-type]
     await session.commit()
     engine = create_engine(settings.resolved_database_url)

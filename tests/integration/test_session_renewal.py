@@ -1,6 +1,7 @@
 """Renewing a token (POST /api/auth/renew): a long video call or review outlives one 15-minute token, but a
 session still ends after its maximum length from the password log-in (SEC-01), a locked or suspended account
-gets nothing more, and a face verification is carried with its own time, never refreshed (FACE-02)."""
+gets nothing more, a renewal replaces the token it renews,
+and a face verification is carried with its own time, never refreshed (FACE-02)."""
 
 from __future__ import annotations
 
@@ -58,8 +59,8 @@ async def test_a_locked_account_gets_no_new_token(
     assert user is not None
     user.locked_until = clock().replace(year=clock().year + 1)
     await session.commit()
-    refused = await renew(client, patient)
-    assert refused.status_code == 423 and refused.json()["rule_id"] == "SEC-01", refused.text
+    refused = await renew(client, patient)  # the lock ends the token at once (tests/integration/test_sessions.py)
+    assert refused.status_code == 401 and refused.json()["rule_id"] == "SEC-01", refused.text
 
 
 async def test_the_practice_session_is_carried_with_its_own_time_and_ends_with_a_suspension(
@@ -75,7 +76,8 @@ async def test_the_practice_session_is_carried_with_its_own_time_and_ends_with_a
     assert (await client.get("/api/me/practice-session", headers=carried)).status_code == 200
     # The window runs from the verification, not the renewal (FACE-02): renewing does not stretch it.
     clock.advance(seconds=ctx.settings.practice_window_seconds)
-    late = await client.get("/api/me/practice-session", headers=bearer((await renew(client, carried)).json()["access_token"]))
+    carried = bearer((await renew(client, carried)).json()["access_token"])
+    late = await client.get("/api/me/practice-session", headers=carried)
     assert late.status_code == 403 and late.json()["rule_id"] == "FACE-02"
     clock.current = verified_at  # type: ignore[assignment]
     admin = await login_as(client, "admin")
@@ -83,9 +85,7 @@ async def test_the_practice_session_is_carried_with_its_own_time_and_ends_with_a
     doctor_id = next(m["staff_id"] for m in staff if m["kind"] == "doctor")
     suspended = await client.post(f"/api/staff/{doctor_id}/suspension", headers=admin, json={"reason": "licence under review"})
     assert suspended.status_code == 200, suspended.text
-    after = await renew(client, carried)
-    assert after.status_code == 200 and after.json()["face_verified_at"] is None
-    gate = await client.get("/api/me/practice-session", headers=bearer(after.json()["access_token"]))
-    assert gate.status_code == 403 and gate.json()["rule_id"] == "FACE-02"
+    after = await renew(client, carried)  # the suspension ended the log-in session too (SEC-01, STAFF-03)
+    assert after.status_code == 401 and after.json()["reason"] == "staff.suspended", after.text
     ended = (await session.execute(select(AuditEntry).where(AuditEntry.action == "practice_session.ended"))).scalars().all()
     assert len(ended) == 1 and ended[0].detail["reason"] == "staff.suspended"

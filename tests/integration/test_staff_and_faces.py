@@ -20,6 +20,7 @@ from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
 from hospital.staff.models import StaffMember
 from tests.conftest import SHARED, FakeClock
+from tests.faces import face_bytes
 from tests.helpers import count_rows, event_payload, login, login_as
 
 pytestmark = pytest.mark.requirement("STAFF-01", "STAFF-02", "STAFF-03", "STAFF-04", "FACE-01", "FACE-02", "FACE-04", "INS-02")
@@ -152,7 +153,7 @@ async def test_patients_and_admins_never_get_a_practice_session(client: AsyncTes
 async def test_a_doctor_is_admitted_and_enrolled_but_the_template_is_never_served(
     client: AsyncTestClient[Any], session: AsyncSession, demo: None, settings: Settings) -> None:
     admin = await login_as(client, "admin")
-    admitted = await admit(client, admin, doctor_application(), photo("obama2.jpg"))
+    admitted = await admit(client, admin, doctor_application(), face_bytes("alex1.jpg"))
     assert admitted.status_code == 201, admitted.text
     body = admitted.text
     assert "template" not in body and "110105199009093412" not in body
@@ -160,7 +161,7 @@ async def test_a_doctor_is_admitted_and_enrolled_but_the_template_is_never_serve
                                        .where(StaffMember.real_name == "周医生"))).scalar_one()
     assert len(enrolment.template_sealed) > 128 * 8  # sealed 128-d float64 template
     new_doctor = await login(client, "doctor.zhou", "zhou-pass-2026")
-    assert (await verify(client, new_doctor, photo("obama3.jpg"))).status_code == 201
+    assert (await verify(client, new_doctor, face_bytes("alex2.jpg"))).status_code == 201
     staff_event = (await session.execute(select(OutboxEvent).where(OutboxEvent.event_type == "staff.record"))).scalars().all()
     assert any(e.payload["name"] == "周医生" for e in staff_event)  # STAFF-04
     # The ID number travels to the platform but is not kept in the outbox in clear (REC-03).
@@ -188,6 +189,29 @@ async def test_admissions_that_break_a_rule_are_refused_and_leave_nothing(
     assert refused.status_code == 422, refused.text
     assert refused.json()["rule_id"] == rule_id
     assert await count_rows(session, User, StaffMember, FaceEnrolment, AuditEntry, OutboxEvent) == before
+
+
+@pytest.mark.parametrize(("kind", "face"), [("doctor", "obama2.jpg"), ("pharmacist", "obama3.jpg"),
+                                           ("doctor", "biden.jpg")])
+async def test_a_clinician_admitted_with_an_enrolled_clinicians_face_is_refused_and_leaves_nothing(
+    client: AsyncTestClient[Any], session: AsyncSession, settings: Settings, demo: None, kind: str, face: str
+) -> None:
+    """FACE-01 / STAFF-01: doctor.wang is enrolled with obama.jpg, pharmacist.li with biden.jpg. Another photo of
+    either, under another name and ID number, would let the first clinician's face verify as the second."""
+    admin = await login_as(client, "admin")
+    before = await count_rows(session, User, StaffMember, FaceEnrolment, AuditEntry, OutboxEvent)
+    blobs = sorted(p.name for p in (settings.data_dir / "blobs").rglob("*") if p.is_file())
+    application = doctor_application() if kind == "doctor" else doctor_application(
+        kind="pharmacist", departments=[],
+        credentials=[{"kind": "pharmacist_qualification", "number": "YS2020310009", "valid_until": "2030-12-31"}])
+    refused = await admit(client, admin, application, photo(face))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["rule_id"] == "FACE-01" and refused.json()["reason"] == "face_of_another_clinician"
+    assert refused.json()["distance"] <= refused.json()["duplicate_distance"]
+    assert await count_rows(session, User, StaffMember, FaceEnrolment, AuditEntry, OutboxEvent) == before
+    assert sorted(p.name for p in (settings.data_dir / "blobs").rglob("*") if p.is_file()) == blobs
+    # The same application with the applicant's own face is admitted.
+    assert (await admit(client, admin, application, face_bytes("kit1.jpg"))).status_code == 201
 
 
 async def test_an_admission_photo_with_two_faces_is_refused(client: AsyncTestClient[Any], session: AsyncSession,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -26,8 +27,9 @@ from hospital.institution.service import current_licence
 from hospital.signing.models import ClinicianCredential
 from hospital.staff.models import StaffMember
 from hospital.staff.service import Admission, admit_staff, set_suspension
+from tests.faces import face_bytes
 from tests.helpers import count_rows
-from tests.integration.test_staff_and_faces import doctor_application, photo
+from tests.integration.test_staff_and_faces import doctor_application
 
 TABLES = (StaffMember, User, Blob, AuditEntry, OutboxEvent, FaceEnrolment, ClinicianCredential, Department)
 ACTOR = Actor.system("wiring-test")
@@ -63,13 +65,13 @@ async def test_an_unwired_context_refuses_an_admission_and_stores_nothing(
     before = await count_rows(session, *TABLES)
     blobs = sorted(p.name for p in (unwired.settings.data_dir / "blobs").rglob("*") if p.is_file())
     with pytest.raises(SubscribersNotWired, match=r"subscribers not wired \(ClinicianAdmitted"):
-        await admit_staff(writer, unwired, ACTOR, Admission(**doctor_application()), photo("obama2.jpg"), "image/jpeg")
+        await admit_staff(writer, unwired, ACTOR, Admission(**doctor_application()), face_bytes("alex1.jpg"), "image/jpeg")
     await writer.rollback()
     assert await count_rows(session, *TABLES) == before
     assert sorted(p.name for p in (unwired.settings.data_dir / "blobs").rglob("*") if p.is_file()) == blobs
 
     # The same admission through the wired context: admitted, with a signing key.
-    await admit_staff(writer, ctx, ACTOR, Admission(**doctor_application()), photo("obama2.jpg"), "image/jpeg")
+    await admit_staff(writer, ctx, ACTOR, Admission(**doctor_application()), face_bytes("alex1.jpg"), "image/jpeg")
     assert "周医生" in await active_credentials(session)
 
 
@@ -110,8 +112,18 @@ async def test_hospital_demo_seeds_clinicians_with_their_signing_keys(
 
     served: list[Any] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
-    env = {"HOSPITAL_DATABASE_URL": settings.resolved_database_url, "HOSPITAL_DATA_DIR": str(settings.data_dir)}
+    env = {"HOSPITAL_DATABASE_URL": settings.resolved_database_url, "HOSPITAL_DATA_DIR": str(settings.data_dir),
+           "HOSPITAL_FACE_WORKERS": "0"}
     run = await asyncio.to_thread(CliRunner().invoke, main, ["demo"], env=env)
     assert run.exit_code == 0, run.output
-    assert "demo data seeded" in run.output and len(served) == 1
+    assert len(served) == 1
+    # The app seeds the demo in the background once it serves: /ready says so when it is done.
+    async with AsyncTestClient(app=served[0]) as client:
+        assert (await client.get("/health")).status_code == 200
+        for _ in range(600):
+            ready = (await client.get("/ready")).json()
+            if ready["checks"]["demo"] != "seeding":
+                break
+            await asyncio.sleep(0.1)
+        assert ready["checks"]["demo"] == "ok", ready
     assert await active_credentials(session) == ["李药师", "王医生"]

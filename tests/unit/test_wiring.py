@@ -13,10 +13,13 @@ from click.testing import CliRunner
 from hospital.biometrics.service import practice_session_open
 from hospital.config import Settings
 from hospital.context import HospitalContext, build_context
-from hospital.identity.events import MayCarryPracticeSession, OwnProfileSection
+from hospital.identity.events import MayCarryPracticeSession, MayOpenSession, OwnProfileSection
 from hospital.patients.service import profile_section
+from hospital.prescriptions.review.service import on_visit_ended
 from hospital.signing.service import on_admission, on_suspension_changed
 from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
+from hospital.staff.service import may_open_session
+from hospital.visits.booking.events import VisitEnded
 from hospital.wiring import subscribers, wire
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,6 +32,8 @@ def assert_wired(ctx: HospitalContext) -> None:
     assert registry.of(SuspensionChanged) == (on_suspension_changed,)
     assert registry.of(MayCarryPracticeSession) == (practice_session_open,)
     assert registry.of(OwnProfileSection) == (profile_section,)
+    assert registry.of(MayOpenSession) == (may_open_session,)
+    assert registry.of(VisitEnded) == (on_visit_ended,)
 
 
 @pytest.fixture
@@ -38,7 +43,8 @@ def unwired(tmp_path: Path) -> HospitalContext:
 
 def test_one_registry_holds_every_subscriber_and_each_event_has_one() -> None:
     registry = subscribers()
-    assert registry.events() == {ClinicianAdmitted, SuspensionChanged, MayCarryPracticeSession, OwnProfileSection}
+    assert registry.events() == {ClinicianAdmitted, SuspensionChanged, MayCarryPracticeSession, MayOpenSession,
+                                 OwnProfileSection, VisitEnded}
     assert subscribers() is not registry  # a new registry per context, never a module global
 
 
@@ -92,7 +98,11 @@ def test_the_security_scan_command_runs_with_a_wired_context(monkeypatch: pytest
 def test_the_retention_purge_command_runs_with_a_wired_context(monkeypatch: pytest.MonkeyPatch,
                                                                operator_env: dict[str, Any]) -> None:
     from hospital.cli import main
+    from hospital.db import migrate
     from hospital.retention import service as purge
+
+    # The purge takes its job lease (a row) before it works: the operator's database is migrated.
+    migrate(f"sqlite+aiosqlite:///{Path(operator_env['HOSPITAL_DATA_DIR']) / 'hospital.db'}")
 
     seen: list[HospitalContext] = []
 

@@ -292,6 +292,8 @@ FHIR_MAPPERS: dict[str, Mapper] = {
     "prescription.verified": not_reported("the review's Provenance (verification signature) carries it"),
     "prescription.warnings_overridden": not_reported("the approved review's DetectedIssues carry the overridden "
                                                      "warnings (mitigation: approved by the pharmacist)"),
+    "prescription.voided": not_reported("a prescription voided before any pharmacist's decision never took "
+                                        "effect; the visit's end is sent as its Encounter"),
     "dispensing.dispensed": dispensing,
     "dispensing.delivery_updated": dispensing,
 }

@@ -18,7 +18,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.supervision.mapping.base import EventView, MapContext, Mapped, Mapper, NotReported, Requires
+from connectors.supervision.mapping.base import (
+    EventView,
+    MapContext,
+    Mapped,
+    Mapper,
+    NotReported,
+    Requires,
+    not_reported,
+)
 from connectors.supervision.mapping.codes import flag, subject_code
 from connectors.supervision.mapping.visits import CONSULT_METHOD
 from hospital.contracts.prescriptions import (
@@ -232,6 +240,10 @@ MAPPERS: dict[str, Mapper] = {
     "prescription.rejected": rejected,
     "prescription.verified": verified,
     "prescription.warnings_overridden": warnings_overridden,
+    # The method list has no withdrawal of a prescription: one voided before any decision stays as filed at signing
+    # (real-time provinces) or was never filed (Zhejiang: on approval); the visit's end is reported.
+    "prescription.voided": not_reported("the platform's methods have no withdrawal of a prescription; the visit's "
+                                        "end is reported"),
     "dispensing.dispensed": dispensing,
     "dispensing.delivery_updated": dispensing,
 }

@@ -47,7 +47,7 @@ class PlatformStore:
 
     def reset(self) -> None:
         for table in _TABLES:
-            self._db.execute(f"DELETE FROM {table}")
+            self._db.execute(f"DELETE FROM {table}")  # nosec B608
 
     # records --------------------------------------------------------------------------------------------
     def put(self, method: str, business_id: str, version: str, record: dict[str, Any], now_ms: int) -> bool:
@@ -83,7 +83,7 @@ class PlatformStore:
 
     def entries(self, method: str | None = None) -> list[dict[str, Any]]:
         """Every stored version with its business ID, version, duplicate count and arrival time."""
-        query = "SELECT * FROM records" + (" WHERE method = ?" if method else "") + " ORDER BY seq"
+        query = "SELECT * FROM records" + (" WHERE method = ?" if method else "") + " ORDER BY seq"  # nosec B608
         return [
             {"method": r["method"], "businessId": r["business_id"], "version": r["version"],
              "duplicates": r["duplicates"], "receivedMs": r["received_ms"], "record": json.loads(r["record"])}

@@ -1,7 +1,7 @@
 // The one way pages talk to the hospital: JSON in and out, the bearer token, and every refusal as an ApiError
 // carrying the problem details (title, detail, rule_id) so the page can show it. Nothing fails silently.
 import { t } from "./i18n.js";
-import { clearSession, currentSession } from "./session.js";
+import { clearSession, currentSession, renewalInFlight } from "./session.js";
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -31,7 +31,10 @@ async function problemOf(response) {
  * Call the API. `json` sends a JSON body, `form` a FormData (multipart); `auth: false` sends no token.
  * Resolves to the parsed body (null for 204); rejects with ApiError.
  */
-export async function api(path, { method = "GET", json, form, auth = true, signal } = {}) {
+export async function api(path, options = {}) {
+  const { method = "GET", json, form, auth = true, signal, retried = false } = options;
+  const pending = renewalInFlight();
+  if (auth && pending) await pending; // the token a renewal replaces is refused from then on (SEC-01)
   const headers = { Accept: "application/json, application/problem+json" };
   const session = currentSession();
   if (auth && session) headers.Authorization = `Bearer ${session.token}`;
@@ -50,8 +53,12 @@ export async function api(path, { method = "GET", json, form, auth = true, signa
     throw new ApiError(0, { title: t("error.network"), detail: t("error.network_detail") });
   }
   if (response.status === 401 && auth) {
-    clearSession();
     const problem = await problemOf(response);
+    const now = currentSession();
+    if (problem.reason === "replaced" && !retried && now && session && now.token !== session.token) {
+      return api(path, { ...options, retried: true }); // renewed while this call was on its way: once more
+    }
+    clearSession();
     throw new ApiError(401, { ...problem, title: t("error.session_expired"), code: "session_expired" });
   }
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
@@ -62,6 +69,8 @@ export async function api(path, { method = "GET", json, form, auth = true, signa
 
 /** A binary resource (a document the API serves with the bearer token), as a Blob. */
 export async function apiBlob(path) {
+  const pending = renewalInFlight();
+  if (pending) await pending;
   const session = currentSession();
   let response;
   try {

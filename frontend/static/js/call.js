@@ -5,6 +5,13 @@
 // state in `data-call-state`. The visit pages mount it beside the chat; the call page (/visits/{id}/call,
 // `pages/call.js`) runs it on its whole body. Both start through page.js, which keeps the session renewed.
 // The session, the API and the texts are the pages' own: session.js, api.js, i18n.js.
+//
+// Recovery: the page notices a dropped call by itself (the connection disconnected or failed, the events socket
+// lost, the browser back online or on another network) and joins again with backoff (1, 2, 4, 8, 15 s), saying
+// what it does; the local preview stays. Every recovery is a fresh peer connection: the hospital's peer (aiortc)
+// cannot restart ICE on a live connection, and joining again replaces the old connection there while the
+// recording carries on in the same file (the time away marked as a gap). A peer that does not connect within
+// CONNECT_TIMEOUT_MS is given up for the next attempt. `data-reconnects` on the root counts the rejoins.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { currentSession, replaceToken } from "./session.js";
@@ -13,7 +20,14 @@ let root = document.body;
 let base = "";
 const $ = (testid) => root.querySelector(`[data-testid="${testid}"]`);
 
-const call = { role: null, paused: false, ended: false, pc: null, stream: null, iceServers: [], retry: 0, timer: null };
+const call = { role: null, mode: "video", paused: false, ended: false, pc: null, stream: null, iceServers: [], retry: 0,
+  timer: null, reason: null, rejoins: 0, connectTimer: null };
+const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
+const CONNECT_TIMEOUT_MS = 8000;
+// Nothing at all received on the connection for this long (the hospital's peer sends RTCP every second or so,
+// even while the other side is away or the visit paused) is a dropped network, whatever the connection's state
+// says: browsers take much longer to call it "disconnected".
+const STALL_MS = 3000;
 
 function token() {
   const current = currentSession();
@@ -39,18 +53,19 @@ function render() {
   $("reverify").hidden = !(call.paused && call.role === "doctor");
   if (call.paused) {
     show("paused", call.role === "doctor" ? t("video.paused_doctor") : t("video.paused_patient"));
-  } else if (call.pc && call.pc.connectionState === "connected") {
+  } else if (call.pc && call.pc.connectionState === "connected" && !call.stalled) {
     show("live", t("video.live"));
-  } else if (call.timer) {
-    show("reconnecting", t("video.reconnecting"));
+  } else if (call.timer || call.rejoins > 0) {
+    show("reconnecting", call.reason ? t("video.reconnecting_because", { reason: t(`video.lost_${call.reason}`), attempt: call.retry + 1 })
+      : t("video.reconnecting"));
   } else {
     show("connecting", t("video.connecting"));
   }
 }
 
 function refused(error) {
-  if (!error.status && call.stream) {
-    scheduleReconnect(2000); // the network, not the hospital: try again
+  if ((!error.status || error.status >= 500) && call.stream) {
+    scheduleReconnect("network"); // the network or a restarting hospital, not a refusal: try again
   } else {
     end(withRule(error), "refused");
   }
@@ -74,9 +89,19 @@ async function connect() {
   if (call.ended) return;
   clearTimeout(call.timer);
   call.timer = null;
-  if (call.pc) call.pc.close();
+  if (call.pc) {
+    call.rejoins += 1;
+    root.dataset.reconnects = String(call.rejoins);
+    call.pc.close();
+  }
   const pc = new RTCPeerConnection({ iceServers: call.iceServers });
   call.pc = pc;
+  call.stalled = false;
+  watchStall(pc);
+  clearTimeout(call.connectTimer);
+  call.connectTimer = setTimeout(() => {
+    if (pc === call.pc && pc.connectionState !== "connected") scheduleReconnect("ice");
+  }, CONNECT_TIMEOUT_MS);
   const remote = new MediaStream();
   $("remote-video").srcObject = remote;
   pc.ontrack = (event) => remote.addTrack(event.track);
@@ -105,32 +130,70 @@ async function connect() {
   render();
 }
 
+// Watch what arrives on `pc` (bytes received by its transport); silence for STALL_MS starts a recovery.
+function watchStall(pc) {
+  let last = -1;
+  let since = Date.now();
+  const timer = setInterval(async () => {
+    if (pc !== call.pc || call.ended) {
+      clearInterval(timer);
+      return;
+    }
+    if (pc.connectionState !== "connected") return;
+    let bytes = 0;
+    (await pc.getStats()).forEach((report) => {
+      if (report.type === "transport") bytes += report.bytesReceived || 0;
+    });
+    if (bytes !== last) {
+      last = bytes;
+      since = Date.now();
+      if (call.stalled) { // it came back by itself before the rejoin
+        call.stalled = false;
+        if (call.reason) notice(t("video.reconnected"));
+        call.reason = null;
+        call.retry = 0;
+        render();
+      }
+    } else if (Date.now() - since >= STALL_MS && !call.stalled) {
+      call.stalled = true;
+      scheduleReconnect("ice");
+    }
+  }, 1000);
+}
+
 function onConnectionState(pc) {
   if (pc !== call.pc || call.ended) return;
-  if (pc.connectionState === "connected") {
+  if (pc.connectionState === "connected" && !call.stalled) {
+    if (call.reason) notice(t("video.reconnected"));
     call.retry = 0;
+    call.reason = null;
     clearTimeout(call.timer);
+    clearTimeout(call.connectTimer);
     call.timer = null;
-  } else if (pc.connectionState === "failed") {
-    scheduleReconnect(0);
-  } else if (pc.connectionState === "disconnected") {
-    scheduleReconnect(4000); // often comes back by itself; if not, join again
+  } else if (pc.connectionState === "failed" || pc.connectionState === "disconnected") {
+    // "disconnected" may come back by itself within the first backoff step; if not, join again.
+    scheduleReconnect("ice");
   }
   render();
 }
 
-function scheduleReconnect(delayMs) {
-  if (call.ended) return;
-  clearTimeout(call.timer);
+// Join again after the next backoff step (unless the connection came back meanwhile). `reason`: ice, network,
+// socket: shown to the user.
+function scheduleReconnect(reason) {
+  if (call.ended || call.timer) return; // one attempt pending at a time
+  call.reason = reason;
+  const delayMs = BACKOFF_MS[Math.min(call.retry, BACKOFF_MS.length - 1)] + Math.random() * 250;
   call.timer = setTimeout(() => {
-    if (call.pc && call.pc.connectionState === "connected") {
-      call.timer = null;
+    call.timer = null;
+    if (call.pc && call.pc.connectionState === "connected" && !call.stalled) {
+      call.reason = null; // it came back by itself
       render();
       return;
     }
     call.retry += 1;
     connect().catch(refused);
-  }, delayMs + Math.min(call.retry, 5) * 1000);
+    render();
+  }, delayMs);
   render();
 }
 
@@ -141,9 +204,15 @@ function listen() {
   const socket = new WebSocket(`${scheme}://${location.host}${base}/events?token=${encodeURIComponent(token())}`);
   call.socket = socket;
   socket.onmessage = (event) => onNotice(JSON.parse(event.data));
+  socket.onopen = () => {
+    // Back after a lost socket: if the media did not survive the same outage, join again.
+    if (call.lostSocket && call.pc && call.pc.connectionState !== "connected") scheduleReconnect("socket");
+    call.lostSocket = false;
+  };
   socket.onclose = (event) => {
     if (call.ended || socket !== call.socket) return;
     if (event.code >= 4400 && event.code < 4500) return end(event.reason || t("video.refused", { code: event.code }), "refused");
+    call.lostSocket = true;
     // Until the socket is back, ask once whether the visit is paused (a proxy may refuse WebSockets).
     api(base)
       .then((status) => {
@@ -162,8 +231,12 @@ function onNotice(message) {
   if (message.kind === "state") call.paused = message.paused;
   else if (message.kind === "paused") call.paused = true;
   else if (message.kind === "resumed") call.paused = false;
-  else if (message.kind === "joined" && message.role !== call.role) notice(t("video.other_joined"));
-  else if (message.kind === "left" && message.role !== call.role) notice(t("video.other_left"));
+  else if (message.kind === "joined" && message.role !== call.role) notice(t(message.rejoined ? "video.other_back" : "video.other_joined"));
+  else if (message.kind === "stalled" && message.role !== call.role) notice(t("video.other_stalled"));
+  else if (message.kind === "flowing" && message.role !== call.role) notice(t("video.other_back"));
+  else if (message.kind === "left" && message.role !== call.role) {
+    notice(t(message.rejoin_window_s ? "video.other_dropped" : "video.other_left"));
+  }
   else if (message.kind === "face_check") $("call-status").title = t("video.face_check", { status: message.status });
   else if (message.kind === "ended") return end(t("video.ended"), "ended");
   render();
@@ -192,6 +265,7 @@ async function reverify() {
 function end(text, state) {
   call.ended = true;
   clearTimeout(call.timer);
+  clearTimeout(call.connectTimer);
   if (call.pc) call.pc.close();
   if (call.stream) call.stream.getTracks().forEach((track) => track.stop());
   if (call.socket) call.socket.close();
@@ -206,8 +280,20 @@ export async function startCall(container, visitId) {
   $("leave").addEventListener("click", () => api(`${base}/leave`, { method: "POST" }).catch(() => {}).finally(() => end(t("video.ended"), "ended")));
   $("reverify").addEventListener("click", reverify);
   window.addEventListener("online", () => {
-    if (call.pc && call.pc.connectionState !== "connected") scheduleReconnect(0);
+    if (call.pc && call.pc.connectionState !== "connected") scheduleReconnect("network");
   });
+  if (navigator.connection && navigator.connection.addEventListener) {
+    // Another network (Wi-Fi to mobile): the old path is gone even if the connection has not noticed yet.
+    navigator.connection.addEventListener("change", () => {
+      if (call.pc && !call.ended) {
+        call.reason = "network";
+        call.retry = 0;
+        clearTimeout(call.timer);
+        call.timer = null;
+        connect().catch(refused);
+      }
+    });
+  }
   if (!token()) {
     show("refused", t("video.login"));
     return;
@@ -216,7 +302,9 @@ export async function startCall(container, visitId) {
     const status = await api(base);
     call.role = status.role;
     call.paused = status.paused;
-    call.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+    call.mode = status.mode; // video, or audio: the microphone only, nothing to watch
+    const camera = status.mode === "video" ? { width: 640, height: 480 } : false;
+    call.stream = await navigator.mediaDevices.getUserMedia({ video: camera, audio: true });
     $("local-video").srcObject = call.stream;
     call.iceServers = (await api(`${base}/ice-servers`)).ice_servers;
     listen();

@@ -21,7 +21,15 @@ export async function startPage({ role = null, showWho = true } = {}) {
   setupLanguageSwitch();
   const logout = document.getElementById("logout");
   if (logout) {
-    logout.addEventListener("click", () => {
+    logout.addEventListener("click", async () => {
+      const current = currentSession();
+      if (current && current.token) {
+        try { // end the session on the server (SEC-01): the token and its renewals are refused from now on
+          await fetch("/api/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${current.token}` } });
+        } catch {
+          // offline: the token still expires with its TTL
+        }
+      }
       clearSession();
       location.assign("/login");
     });

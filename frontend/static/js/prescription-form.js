@@ -1,9 +1,10 @@
 // The doctor writes and signs a prescription in the visit (RX-01 … RX-05, RX-07, FACE-03). The prescription rules
-// run on the server when the doctor signs: a blocking finding refuses with every finding listed here, beside
-// the form, and nothing is signed; warnings are kept for the pharmacist and shown on the signed prescription.
+// run on the server first as a dry run (POST …/check): a blocking finding is listed here, beside the form, and
+// nothing is signed; warnings are shown before signing and kept for the pharmacist. Signing sends the draft with
+// the hash the dry run returned for it.
 import { api } from "./api.js";
-import { money, t } from "./i18n.js";
-import { findingsNode, prescriptionList } from "./prescriptions.js";
+import { label, money, t } from "./i18n.js";
+import { findingsNode, prescriptionList, safetyContextNode } from "./prescriptions.js";
 import { bindForm, clear, field, h, load, showError } from "./ui.js";
 
 let formulary = null;
@@ -37,7 +38,7 @@ function itemFieldset(list, initial = {}) {
       h("option", { value: d.code }, `${d.name_zh} ${d.strength}`))));
   const dose = h("input", { type: "number", min: "0", step: "any", required: true, inputmode: "decimal" });
   const times = h("input", { type: "number", min: "1", max: "24", required: true, value: "1" });
-  const days = h("input", { type: "number", min: "1", max: "366", required: true, value: "28" });
+  const days = h("input", { type: "number", min: "1", max: "366", required: true, value: "7" });  // 处方管理办法 第十九条
   const packs = h("input", { type: "number", min: "1", max: "1000", required: true });
   const usage = h("input", { maxlength: 200, placeholder: t("rxform.usage_example") });
   const hint = h("span", { class: "hint", "aria-live": "polite" });
@@ -78,13 +79,66 @@ function itemFieldset(list, initial = {}) {
 }
 
 /**
+ * The patient's safety context (RX-04) beside the form: as stated, and the doctor confirms or corrects it (a new
+ * version). Nothing is prescribed while there is no allergy statement.
+ */
+async function mountSafetyContext(root, visit, open) {
+  const shown = h("div", { "aria-live": "polite" });
+  clear(root, h("h3", {}, t("safety.heading")), shown);
+  let current = null;
+  async function show() {
+    current = await load(shown, () => api(`/api/visits/${visit.visit_id}/safety-context`), safetyContextNode);
+  }
+  await show();
+  if (!open) return;
+  const vocabulary = await api("/api/safety-context/vocabulary");
+  const status = h("select", {}, h("option", { value: "no_known_allergies" }, t("safety.no_known_allergies")),
+    h("option", { value: "allergies" }, t("safety.has_allergies")));
+  const allergies = h("select", { multiple: true, size: 5 }, vocabulary.map((code) => h("option", { value: code }, label("allergen", code))));
+  const pregnancy = h("select", {}, ["not_applicable", "not_pregnant", "pregnant", "unknown"].map((p) => h("option", { value: p }, label("pregnancy", p))));
+  const lactating = h("input", { type: "checkbox" });
+  const impairment = () => h("select", {}, ["none", "mild", "moderate", "severe"].map((x) => h("option", { value: x }, label("impairment", x))));
+  const renal = impairment();
+  const hepatic = impairment();
+  const weight = h("input", { type: "number", min: "0.3", max: "350", step: "0.1", inputmode: "decimal" });
+  if (current && current.recorded) {
+    status.value = current.allergy_status;
+    for (const option of allergies.options) option.selected = current.allergies.includes(option.value);
+    pregnancy.value = current.pregnancy;
+    lactating.checked = current.lactating;
+    renal.value = current.renal;
+    hepatic.value = current.hepatic;
+    weight.value = current.weight_kg || "";
+  }
+  const form = h("form", { class: "safety-form", "aria-label": t("safety.heading") },
+    h("div", { class: "grid-2" }, field("safety-status", t("safety.allergy_status"), status),
+      field("safety-allergies", t("safety.allergies"), allergies)),
+    h("div", { class: "grid-2" }, field("safety-pregnancy", t("safety.pregnancy"), pregnancy),
+      h("label", { class: "check" }, lactating, h("span", {}, t("safety.lactating")))),
+    h("div", { class: "grid-2" }, field("safety-renal", t("safety.renal"), renal), field("safety-hepatic", t("safety.hepatic"), hepatic)),
+    field("safety-weight", t("safety.weight_kg"), weight),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, t("safety.save"))));
+  bindForm(form, async () => {
+    const correction = { allergy_status: status.value,
+      allergies: status.value === "allergies" ? [...allergies.selectedOptions].map((o) => o.value) : [],
+      pregnancy: pregnancy.value, lactating: lactating.checked, renal: renal.value, hepatic: hepatic.value,
+      weight_kg: weight.value ? weight.value : null };
+    await api(`/api/visits/${visit.visit_id}/safety-context`, { method: "POST", json: { correction } });
+    await show();
+  });
+  root.append(form);
+}
+
+/**
  * Mount the doctor's side: the visit's prescriptions, and the form while the visit is open.
  * `visit` is the visit view; `onChange` runs after a signature.
  */
 export async function mountDoctorPrescriptions(root, visit, { open }) {
   const listArea = h("div", { "aria-live": "polite" });
   const formArea = h("div");
-  clear(root, listArea, formArea);
+  const safetyArea = h("section", { class: "safety-context", "data-testid": "safety-panel" });
+  clear(root, listArea, safetyArea, formArea);
+  await mountSafetyContext(safetyArea, visit, open);
 
   async function refresh() {
     const list = await load(listArea, () => api(`/api/visits/${visit.visit_id}/prescriptions`), (rxs) => {
@@ -117,8 +171,13 @@ export async function mountDoctorPrescriptions(root, visit, { open }) {
     const items = h("div", {}, (doc ? doc.items : [{}]).map((item) => itemFieldset(list, item)));
     const add = h("button", { type: "button", class: "secondary" }, t("rxform.add"));
     add.addEventListener("click", () => items.append(itemFieldset(list)));
-    const validity = h("input", { type: "number", min: "1", max: "30", value: String(doc ? doc.validity_days : 3), required: true });
+    const validity = h("input", { type: "number", min: "1", max: "30", value: String(doc ? doc.validity_days : 1), required: true });
     const longReason = h("input", { maxlength: 500, value: doc && doc.long_prescription_reason ? doc.long_prescription_reason : "" });
+    // RX-03: a supply beyond the default days needs a coded reason as well as the note
+    const longCode = h("select", {}, h("option", { value: "" }, t("rxform.long_code_none")),
+      ["stable_chronic_disease", "elderly_chronic", "limited_mobility", "remote_residence", "treatment_course"].map((code) =>
+        h("option", { value: code }, label("long_reason", code))));
+    if (doc && doc.long_prescription_code) longCode.value = doc.long_prescription_code;
     const confirmBox = h("input", { type: "checkbox", required: true, id: "rx-confirm" });
     const findingsArea = h("div", { "aria-live": "assertive", "data-testid": "rx-findings" });
     const form = h("form", { class: "rx-form", novalidate: true, "aria-labelledby": "rxform-heading" },
@@ -126,26 +185,46 @@ export async function mountDoctorPrescriptions(root, visit, { open }) {
       h("div", { class: "grid-2" }, field("rx-icd10", t("rxform.diagnosis_icd10"), icd), field("rx-diagnosis", t("rxform.diagnosis_name"), name)),
       items, h("div", { class: "actions" }, add),
       h("div", { class: "grid-2" }, field("rx-validity", t("rxform.validity_days"), validity),
-        field("rx-long", t("rxform.long_reason"), longReason, t("rxform.long_hint"))),
+        field("rx-long-code", t("rxform.long_code"), longCode)),
+      field("rx-long", t("rxform.long_reason"), longReason, t("rxform.long_hint")),
       findingsArea,
       h("label", { class: "check" }, confirmBox, h("span", {}, t("rxform.confirm"))),
       h("div", { class: "actions" }, h("button", { type: "submit" }, t("rxform.sign"))));
     clear(formArea, form);
+    // RX-07: the draft is checked first (a dry run: every rule, nothing signed); signing names the hash of that
+    // very draft. Blocking findings stop here; warnings are shown and the doctor signs with a second click.
+    let checked = null;
     bindForm(form, async () => {
-      clear(findingsArea);
       const body = {
         diagnoses: [{ icd10: icd.value.trim().toUpperCase(), name: name.value.trim() }],
         items: [...items.children].map((box) => box.item()),
         validity_days: Number(validity.value), long_prescription_reason: longReason.value.trim() || null,
-        signature_confirmed: confirmBox.checked, origin: "clinician",
+        long_prescription_code: longCode.value || null,
       };
       const path = revisionOf ? `/api/prescriptions/${revisionOf.prescription_id}/revisions` : `/api/visits/${visit.visit_id}/prescriptions`;
+      const text = JSON.stringify(body);
+      if (!checked || checked.text !== text) {
+        clear(findingsArea);
+        const result = await api(`${path}/check`, { method: "POST", json: body });
+        if (!result.signable) {
+          clear(findingsArea, findingsNode(result.findings.filter((f) => f.severity === "block"), { heading: t("rxform.refused") }));
+          checked = null;
+          return;
+        }
+        checked = { text, hash: result.draft_sha256 };
+        if (result.findings.some((f) => f.severity === "warn")) {
+          clear(findingsArea, findingsNode(result.findings, { heading: t("rxform.checked_warnings") }));
+          return;
+        }
+        if (result.findings.length) clear(findingsArea, findingsNode(result.findings, { heading: t("rxform.checked") }));
+      }
       try {
-        const rx = await api(path, { method: "POST", json: body });
+        const rx = await api(path, { method: "POST", json: { ...body, draft_sha256: checked.hash } });
         clear(formArea, h("div", { class: "notice", role: "status" }, t("rxform.signed", { number: rx.prescription_number })));
         await refresh();
       } catch (error) {
-        // The rules refused: every finding beside the form, nothing signed.
+        // The rules refused at signing (the visit changed meanwhile): every finding beside the form, nothing signed.
+        checked = null;
         const findings = error.problem && error.problem.findings;
         if (findings) clear(findingsArea, findingsNode(findings, { heading: t("rxform.refused") }));
         throw error;

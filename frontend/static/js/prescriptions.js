@@ -10,6 +10,23 @@ export function statusBadge(status) {
   return badge(label("rx_status", status), STATUS_KIND[status] || "");
 }
 
+/** The patient's safety context (RX-04) as the clinicians see it: allergies, pregnancy, impairments, weight. */
+export function safetyContextNode(context) {
+  if (!context || !context.recorded) {
+    return h("p", { class: "error-box", "data-testid": "safety-context" }, t("safety.none"));
+  }
+  const allergies = context.allergy_status === "no_known_allergies" ? t("safety.no_known_allergies")
+    : context.allergies.map((a) => label("allergen", a)).join("、");
+  return h("dl", { class: "facts small", "data-testid": "safety-context" },
+    h("dt", {}, t("safety.allergies")), h("dd", {}, allergies),
+    h("dt", {}, t("safety.pregnancy")), h("dd", {}, label("pregnancy", context.pregnancy) + (context.lactating ? `，${t("safety.lactating")}` : "")),
+    h("dt", {}, t("safety.renal")), h("dd", {}, label("impairment", context.renal) + (context.egfr !== null && context.egfr !== undefined ? `（eGFR ${context.egfr}）` : "")),
+    h("dt", {}, t("safety.hepatic")), h("dd", {}, label("impairment", context.hepatic)),
+    h("dt", {}, t("safety.weight")), h("dd", {}, context.weight_kg ? `${context.weight_kg} kg` : "—"),
+    h("dt", {}, t("safety.version")), h("dd", {}, t("safety.version_value", { version: context.version,
+      who: label("safety_by", context.recorded_by_role), confirmed: context.confirmed_by_doctor ? t("safety.confirmed") : "" })));
+}
+
 export function findingsNode(findings, { heading = t("rx.findings") } = {}) {
   if (!findings || !findings.length) return null;
   return h("div", { class: "findings", "data-testid": "findings" }, h("strong", {}, heading),

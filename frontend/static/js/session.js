@@ -27,6 +27,13 @@ export function replaceToken(access_token, expires_in, extra = {}) {
   return saveSession({ access_token, role: current.role, expires_in }, { ...current, ...extra });
 }
 
+let renewing = null;
+
+/** The renewal in flight, if any: API calls wait for it, since the server refuses the token it replaces (SEC-01). */
+export function renewalInFlight() {
+  return renewing;
+}
+
 /**
  * Keep this tab's token fresh: a few minutes before it expires, ask for a new one (a video call or a long
  * review outlives one token). The server keeps the log-in time, so the session still ends after its maximum
@@ -34,6 +41,11 @@ export function replaceToken(access_token, expires_in, extra = {}) {
  */
 export function keepSessionRenewed({ every = 60_000, margin = 180_000 } = {}) {
   const tick = async () => {
+    if (renewing) return renewing;
+    renewing = renew().finally(() => { renewing = null; });
+    return renewing;
+  };
+  const renew = async () => {
     const current = currentSession();
     if (!current || !current.token || current.expires_at - Date.now() > margin) return;
     try {

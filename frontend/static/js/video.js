@@ -1,4 +1,4 @@
-// The video consultation of a visit, for a video visit that is accepted or in progress: join it inside the
+// The video (or audio, 语音) consultation of a visit, for a visit that is accepted or in progress: join it inside the
 // visit page (call.js beside the chat and the records), or open its call page (/visits/{id}/call) in this tab,
 // which finds the session the log-in page keeps. The doctor's face is watched throughout (FACE-02).
 import { startCall } from "./call.js";
@@ -22,7 +22,7 @@ function callNode() {
 export function mountVideo(root, visit, role) {
   if (mounted === visit.visit_id) return;
   const open = visit.state === "accepted" || visit.state === "in_progress";
-  if (visit.mode !== "video" || !open) {
+  if (!["video", "audio"].includes(visit.mode) || !open) {
     clear(root);
     return;
   }

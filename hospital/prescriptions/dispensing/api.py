@@ -39,7 +39,7 @@ class DispensingController(Controller):
     @get("/dispensing/queue", guards=[requires_pharmacist], summary="Approved prescriptions not yet dispensed")
     async def dispensing_queue(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                                ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await queries.dispensing_queue(db_session, ctx, principal_of(request))
+        return await queries.dispensing_queue(db_session, ctx, principal_of(request), actor=actor_of(request))
 
     @post("/prescriptions/{prescription_id:uuid}/dispensing", guards=[requires_pharmacist], status_code=201,
           summary="Dispense an approved prescription, once (RX-06, RX-08)")

@@ -25,8 +25,8 @@ from hospital.core.errors import Conflict, Forbidden, IntegrityFailure, NotFound
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
-from hospital.prescriptions.queries import open_json, prescription_in_scope
-from hospital.prescriptions.review.service import verified_document
+from hospital.prescriptions.queries import open_json, prescription_for_act
+from hospital.prescriptions.review.service import require_visit_not_ended, verified_document
 from hospital.prescriptions.rules import (
     CourierKind,
     DispensingStatus,
@@ -76,10 +76,11 @@ async def dispense(session: AsyncSession, ctx: HospitalContext, actor: Actor, pr
     """The pharmacy dispenses an approved prescription, once (RX-06, RX-08)."""
     if principal.role != "pharmacist":
         raise Forbidden("only a pharmacist dispenses")
-    rx = await prescription_in_scope(session, principal, prescription_id)
+    rx = await prescription_for_act(session, principal, prescription_id)
     require_practice_session(ctx, principal)
     kind, courier = check_courier(courier_kind, courier_name)
     await require_clinical_act(session, ctx, principal.user_id, licence_department=rx.department_code)
+    await require_visit_not_ended(session, rx)  # RX-06: a terminated or cancelled visit's drugs are not sent
     review = (await session.execute(select(PrescriptionReview).where(
         PrescriptionReview.prescription_id == rx.id))).scalar_one_or_none()
     now = ctx.now()

@@ -22,11 +22,15 @@ from hospital.prescriptions.formulary.values import (
     AllergenGroup,
     AntimicrobialGrade,
     ControlledClass,
+    ControlledSubstance,
     DiseaseIndication,
     Drug,
     Formulary,
+    Frequency,
+    Impairment,
     Interaction,
     InteractionSeverity,
+    StateCaution,
 )
 
 __all__ = ["NO_LABEL_MAXIMUM", "FormularyError", "Row", "load_formulary", "read_table"]
@@ -74,6 +78,28 @@ class Row:
 
     def optional_decimal(self, column: str) -> Decimal | None:
         return self.decimal(column) if self.optional_text(column) else None
+
+    def optional_integer(self, column: str, *, low: int, high: int) -> int | None:
+        return self.integer(column, low=low, high=high) if self.optional_text(column) else None
+
+    def codes(self, column: str, kind: type[E]) -> frozenset[E]:
+        """Space-separated enum values, at least one."""
+        values = self.text(column).split()
+        allowed = {str(member.value): member for member in kind}
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            raise self.error(column, f"unknown value {unknown[0]!r}; expected some of {sorted(allowed)}")
+        return frozenset(allowed[v] for v in values)
+
+    def impairments(self, column: str) -> tuple[tuple[Impairment, str], ...]:
+        """`moderate=warn severe=block`: what the label says from each impairment category up."""
+        result = []
+        for part in self.optional_text(column).split():
+            level, _, action = part.partition("=")
+            if level not in {"mild", "moderate", "severe"} or action not in {"warn", "block"}:
+                raise self.error(column, f"{part!r} is not like 'moderate=warn' or 'severe=block'")
+            result.append((Impairment(level), action))
+        return tuple(result)
 
     def money(self, column: str) -> Decimal:
         value = self.decimal(column)
@@ -154,16 +180,31 @@ DRUG_COLUMNS = (
     "strength_unit",
     "dispensing_unit",
     "dose_unit",
+    "max_single_dose",
     "max_daily_dose",
+    "max_weekly_dose",
+    "frequencies",
+    "prn_max_per_day",
+    "child_min_age_years",
+    "child_max_daily_dose_per_kg",
     "usual_days_supply_limit",
     "controlled_class",
     "antimicrobial_grade",
     "price_cny",
     "pack_size",
     "chronic",
+    "pregnancy",
+    "lactation",
+    "renal",
+    "hepatic",
+    "high_alert",
     "source",
     "notes",
 )
+CONTROLLED_COLUMNS = ("atc", "controlled_class", "name", "source")
+# A source names where the figures come from: the product's label, the Pharmacopoeia, or a national list.
+CITED_SOURCES = ("说明书", "中国药典", "麻醉药品和精神药品品种目录", "医疗用毒性药品管理办法", "放射性药品管理办法",
+                 "易制毒化学品管理条例")
 INTERACTION_COLUMNS = ("substance_a", "substance_b", "severity", "mechanism", "source", "external")
 INDICATION_COLUMNS = ("icd10", "disease_en", "disease_zh", "chronic", "atc_prefixes", "source")
 ALLERGEN_COLUMNS = ("group", "aliases", "atc_prefixes", "cross_reactive_prefixes", "source")
@@ -174,13 +215,15 @@ LONG_PRESCRIPTION_MAX_DAYS = 84  # 长期处方管理规范（试行）: never m
 
 
 def load_formulary(directory: Traversable | Path | None = None) -> Formulary:
-    """Read and validate the four tables from `directory` (default: the bundled `data/`)."""
+    """Read and validate the five tables from `directory` (default: the bundled `data/`)."""
     base = directory if directory is not None else resources.files("hospital.prescriptions.formulary") / "data"
+    controlled = _controlled(read_table(base / "controlled_substances.csv", CONTROLLED_COLUMNS))
     drugs: dict[str, Drug] = {}
     for row in read_table(base / "formulary.csv", DRUG_COLUMNS):
         drug = _drug(row)
         if drug.code in drugs:
             raise row.error("code", f"duplicate code {drug.code!r}")
+        _check_controlled_class(row, drug, controlled)
         drugs[drug.code] = drug
     substances = frozenset(d.atc_code for d in drugs.values())
     interactions = _interactions(read_table(base / "incompatibilities.csv", INTERACTION_COLUMNS), substances)
@@ -198,9 +241,24 @@ def _drug(row: Row) -> Drug:
     dispensing_unit = row.choice("dispensing_unit", DISPENSING_UNITS)
     dose_unit = row.choice("dose_unit", frozenset({strength_unit, dispensing_unit}))
     notes = row.optional_text("notes")
+    source = row.text("source")
+    if not any(cited in source for cited in CITED_SOURCES):
+        raise row.error("source", f"must cite the label (说明书), the Pharmacopoeia (中国药典) or a national list; "
+                                  f"found {source!r}")
+    max_single_dose = row.optional_decimal("max_single_dose")
     max_daily_dose = row.optional_decimal("max_daily_dose")
-    if max_daily_dose is None and NO_LABEL_MAXIMUM not in notes:
-        raise row.error("max_daily_dose", f"is required unless the notes say {NO_LABEL_MAXIMUM!r}")
+    for column, value in (("max_single_dose", max_single_dose), ("max_daily_dose", max_daily_dose)):
+        if value is None and NO_LABEL_MAXIMUM not in notes:
+            raise row.error(column, f"is required unless the notes say {NO_LABEL_MAXIMUM!r}")
+    if max_single_dose is not None and max_daily_dose is not None and max_single_dose > max_daily_dose:
+        raise row.error("max_single_dose", f"{max_single_dose} is above the daily maximum {max_daily_dose}")
+    frequencies = row.codes("frequencies", Frequency)
+    prn_max = row.optional_integer("prn_max_per_day", low=1, high=24)
+    if (Frequency.PRN in frequencies) != (prn_max is not None):
+        raise row.error("prn_max_per_day", "is given exactly when the frequencies allow prn")
+    max_weekly_dose = row.optional_decimal("max_weekly_dose")
+    if Frequency.QW in frequencies and max_weekly_dose is None:
+        raise row.error("max_weekly_dose", "a weekly drug (qw) states its maximum in any 7 days")
     drug = Drug(
         code=code,
         generic_name=row.text("generic_name"),
@@ -211,20 +269,62 @@ def _drug(row: Row) -> Drug:
         strength_unit=strength_unit,
         dispensing_unit=dispensing_unit,
         dose_unit=dose_unit,
+        max_single_dose=max_single_dose,
         max_daily_dose=max_daily_dose,
+        max_weekly_dose=max_weekly_dose,
+        frequencies=frequencies,
+        prn_max_per_day=prn_max,
+        child_min_age_years=row.optional_integer("child_min_age_years", low=1, high=18),
+        child_max_daily_dose_per_kg=row.optional_decimal("child_max_daily_dose_per_kg"),
         usual_days_supply_limit=row.integer("usual_days_supply_limit", low=1, high=LONG_PRESCRIPTION_MAX_DAYS),
         controlled_class=row.enum("controlled_class", ControlledClass),
         antimicrobial_grade=row.enum("antimicrobial_grade", AntimicrobialGrade),
         price_cny=row.money("price_cny"),
         pack_size=row.integer("pack_size", low=1, high=10_000),
         chronic=row.flag("chronic"),
-        source=row.text("source"),
+        pregnancy=_caution(row, "pregnancy"),
+        lactation=_caution(row, "lactation"),
+        renal=row.impairments("renal"),
+        hepatic=row.impairments("hepatic"),
+        high_alert=row.flag("high_alert"),
+        source=source,
         notes=notes,
     )
     # 长期处方管理规范（试行）: controlled drugs and antimicrobials are never long-prescription drugs.
     if drug.chronic and (drug.is_controlled or drug.is_antimicrobial):
         raise row.error("chronic", "controlled drugs and antimicrobials cannot be marked chronic")
     return drug
+
+
+def _caution(row: Row, column: str) -> StateCaution:
+    value = row.optional_text(column)
+    if value not in {c.value for c in StateCaution}:
+        raise row.error(column, f"unknown value {value!r}; expected blank, 'caution' or 'contraindicated'")
+    return StateCaution(value)
+
+
+def _controlled(rows: Iterator[Row]) -> tuple[ControlledSubstance, ...]:
+    found: list[ControlledSubstance] = []
+    for row in rows:
+        prefix = row.text("atc")
+        if not _ATC_ANY.match(prefix):
+            raise row.error("atc", f"{prefix!r} is not an ATC code or class")
+        kind = row.enum("controlled_class", ControlledClass)
+        if kind is ControlledClass.NONE:
+            raise row.error("controlled_class", "this table lists specially managed substances only")
+        found.append(ControlledSubstance(prefix, kind, row.text("name"), row.text("source")))
+    return tuple(found)
+
+
+def _check_controlled_class(row: Row, drug: Drug, listed: tuple[ControlledSubstance, ...]) -> None:
+    """The drug's class agrees with the national lists (controlled_substances.csv): its ATC under a listed
+    substance means that class; a class means its ATC is listed under it (the longest listed prefix decides)."""
+    matches = sorted((s for s in listed if drug.atc_code.startswith(s.atc_prefix)), key=lambda s: -len(s.atc_prefix))
+    expected = matches[0].controlled_class if matches else ControlledClass.NONE
+    if drug.controlled_class is not expected:
+        why = f"{matches[0].name}, {matches[0].source}" if matches else "its ATC code is on no national list"
+        raise row.error("controlled_class", f"{drug.controlled_class} contradicts ATC {drug.atc_code}: "
+                                            f"expected {expected} ({why})")
 
 
 def _interactions(rows: Iterator[Row], substances: frozenset[str]) -> tuple[Interaction, ...]:

@@ -14,15 +14,21 @@ from decimal import Decimal
 from typing import Protocol, TypeVar
 
 __all__ = [
+    "FREQUENCIES",
     "AllergenGroup",
     "AntimicrobialGrade",
     "ControlledClass",
+    "ControlledSubstance",
     "DiseaseIndication",
     "Drug",
     "DrugLine",
     "Formulary",
+    "Frequency",
+    "FrequencySchedule",
+    "Impairment",
     "Interaction",
     "InteractionSeverity",
+    "StateCaution",
 ]
 
 
@@ -62,6 +68,65 @@ class AntimicrobialGrade(enum.StrEnum):
     SPECIAL = "special"  # 特殊使用级
 
 
+class Frequency(enum.StrEnum):
+    """The frequency codes a prescription uses (处方常用拉丁缩写): how often one dose is taken."""
+
+    QD = "qd"  # 每日一次
+    BID = "bid"  # 每日两次
+    TID = "tid"  # 每日三次
+    QID = "qid"  # 每日四次
+    QN = "qn"  # 每晚一次
+    QW = "qw"  # 每周一次
+    BIW = "biw"  # 每周两次
+    Q3D = "q3d"  # 每三日一次 (a transdermal patch)
+    PRN = "prn"  # 必要时, at most the doctor's number a day, never above the label's
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencySchedule:
+    """What a frequency code means for a prescribed line: `times_per_day` doses on a dosing day every
+    `interval_days` days, at most `most_in_one_day` of them on one calendar day (biw: two a week, one a day).
+    For prn `times_per_day` is None: the doctor writes the most per day."""
+
+    times_per_day: int | None
+    interval_days: int
+    most_in_one_day: int | None = None
+
+
+FREQUENCIES: Mapping[Frequency, FrequencySchedule] = {
+    Frequency.QD: FrequencySchedule(1, 1),
+    Frequency.BID: FrequencySchedule(2, 1),
+    Frequency.TID: FrequencySchedule(3, 1),
+    Frequency.QID: FrequencySchedule(4, 1),
+    Frequency.QN: FrequencySchedule(1, 1),
+    Frequency.QW: FrequencySchedule(1, 7),
+    Frequency.BIW: FrequencySchedule(2, 7, most_in_one_day=1),
+    Frequency.Q3D: FrequencySchedule(1, 3),
+    Frequency.PRN: FrequencySchedule(None, 1),
+}
+
+
+class StateCaution(enum.StrEnum):
+    """What the label says for a patient state (pregnancy, lactation): 禁用 blocks, 慎用 warns."""
+
+    NONE = ""
+    CAUTION = "caution"  # 慎用 / 安全性未确立
+    CONTRAINDICATED = "contraindicated"  # 禁用
+
+
+class Impairment(enum.StrEnum):
+    """A renal or hepatic impairment category, mildest first (renal: eGFR ≥ 60, 30–59, < 30)."""
+
+    NONE = "none"
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+    @property
+    def rank(self) -> int:
+        return list(Impairment).index(self)
+
+
 class InteractionSeverity(enum.StrEnum):
     """How bad a drug pair is; contraindicated pairs block, major ones warn, moderate ones inform."""
 
@@ -82,8 +147,14 @@ LineT = TypeVar("LineT", bound=DrugLine)
 
 @dataclass(frozen=True, slots=True)
 class Drug:
-    """One formulary product. `strength` is per dispensing unit (tablet, actuation, mL…);
-    `max_daily_dose` is in `dose_unit` and None only where the label sets no maximum."""
+    """One formulary product. `strength` is per dispensing unit (tablet, actuation, mL…); the maxima are in
+    `dose_unit` and None only where the label sets none (then `notes` says so): `max_single_dose` for one
+    administration, `max_daily_dose` within one day, `max_weekly_dose` within any 7 days (weekly drugs).
+    `frequencies` are the codes the label allows; `prn_max_per_day` bounds an as-needed line. A child (under
+    `CHILD_AGE_LIMIT`) is never given it under `child_min_age_years`, and at most
+    `child_max_daily_dose_per_kg` × weight a day. `pregnancy`/`lactation` and `renal`/`hepatic` (impairment
+    category → "block" or "warn") are the label's contraindications and cautions; `high_alert` marks a
+    高警示药品 the pharmacist double-checks."""
 
     code: str
     generic_name: str
@@ -94,15 +165,32 @@ class Drug:
     strength_unit: str
     dispensing_unit: str
     dose_unit: str
+    max_single_dose: Decimal | None
     max_daily_dose: Decimal | None
+    max_weekly_dose: Decimal | None
+    frequencies: frozenset[Frequency]
+    prn_max_per_day: int | None
+    child_min_age_years: int | None
+    child_max_daily_dose_per_kg: Decimal | None
     usual_days_supply_limit: int
     controlled_class: ControlledClass
     antimicrobial_grade: AntimicrobialGrade
     price_cny: Decimal
     pack_size: int
     chronic: bool
+    pregnancy: StateCaution
+    lactation: StateCaution
+    renal: tuple[tuple[Impairment, str], ...]
+    hepatic: tuple[tuple[Impairment, str], ...]
+    high_alert: bool
     source: str
     notes: str
+
+    @staticmethod
+    def impairment_action(rules: tuple[tuple[Impairment, str], ...], level: Impairment) -> str | None:
+        """"block", "warn" or None for a patient at `level`: the worst action of every category at or below it."""
+        actions = {action for at, action in rules if at.rank <= level.rank} if level is not Impairment.NONE else set()
+        return "block" if "block" in actions else "warn" if "warn" in actions else None
 
     @property
     def is_controlled(self) -> bool:
@@ -170,6 +258,17 @@ class AllergenGroup:
     aliases: frozenset[str]
     atc_prefixes: tuple[str, ...]
     cross_reactive_prefixes: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControlledSubstance:
+    """A substance (or ATC class) on a national list of specially managed drugs, and its class: a formulary row
+    whose ATC falls under it must carry that class, and a row carrying a class must fall under one."""
+
+    atc_prefix: str
+    controlled_class: ControlledClass
+    name: str
     source: str
 
 

@@ -20,10 +20,17 @@ __all__ = ["ReviewController"]
 Text = Annotated[str, msgspec.Meta(max_length=500)]
 
 
+class AcknowledgementBody(msgspec.Struct, forbid_unknown_fields=True):
+    finding: Annotated[int, msgspec.Meta(ge=0, le=200)]  # the index in the prescription's `findings`
+    reason: Annotated[str, msgspec.Meta(max_length=64)]  # an AcknowledgementReason code
+
+
 class ReviewBody(msgspec.Struct, forbid_unknown_fields=True):
     decision: str  # approve | reject
     reasons: Annotated[list[Text], msgspec.Meta(max_length=20)] = []
     version: int | None = None  # the version the pharmacist saw; a later change is 409
+    # approving: one per warning finding, with a coded reason; part of the signed review (RX-06)
+    acknowledgements: Annotated[list[AcknowledgementBody], msgspec.Meta(max_length=200)] = []
 
 
 class ReviewController(Controller):
@@ -34,7 +41,7 @@ class ReviewController(Controller):
          summary="Prescriptions pending review, oldest first, with their rule findings (RX-06)")
     async def review_queue(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                            ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await queries.review_queue(db_session, ctx, principal_of(request))
+        return await queries.review_queue(db_session, ctx, principal_of(request), actor=actor_of(request))
 
     @post("/prescriptions/{prescription_id:uuid}/review", guards=[requires_pharmacist], status_code=200,
           summary="Approve, or reject with reasons; signed by the pharmacist (RX-06, FACE-02)")
@@ -42,5 +49,7 @@ class ReviewController(Controller):
                      prescription_id: uuid.UUID, data: ReviewBody) -> dict[str, Any]:
         principal = principal_of(request)
         await service.review_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
-                                          data.decision, data.reasons, data.version)
-        return await prescriptions.get_prescription(db_session, ctx, principal, prescription_id)
+                                          data.decision, data.reasons, data.version,
+                                          acknowledgements=[(a.finding, a.reason) for a in data.acknowledgements])
+        return await prescriptions.get_prescription(db_session, ctx, principal, prescription_id,
+                                                    actor=actor_of(request))

@@ -8,19 +8,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hospital.context import HospitalContext
+from hospital.core.audit import Actor
 from hospital.identity.tokens import Principal
 from hospital.prescriptions.models import Prescription
-from hospital.prescriptions.queries import prescription_views, scoped_query
+from hospital.prescriptions.queries import audit_read, prescription_views, scoped_query
 from hospital.prescriptions.rules import PrescriptionStatus
 
 __all__ = ["review_queue"]
 
 
-async def review_queue(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> list[dict[str, Any]]:
+async def review_queue(session: AsyncSession, ctx: HospitalContext, principal: Principal, *,
+                      actor: Actor) -> list[dict[str, Any]]:
     """Prescriptions waiting for a pharmacist, oldest first, with their rule findings (RX-06)."""
     query = scoped_query(principal)
     if query is None or principal.role != "pharmacist":
         return []
     found = (await session.execute(query.where(Prescription.status == PrescriptionStatus.PENDING_REVIEW)
                                    .order_by(col(Prescription.issued_at)))).scalars().all()
-    return await prescription_views(session, ctx, principal, found)
+    views = await prescription_views(session, ctx, principal, found)
+    await audit_read(session, actor, principal, found, what="review_queue")
+    return views

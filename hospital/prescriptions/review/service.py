@@ -14,31 +14,35 @@ from collections.abc import Sequence
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import col, select
 
 from hospital.biometrics.gate import require_practice_session
 from hospital.context import HospitalContext
-from hospital.contracts.prescriptions import PrescriptionReviewed, review_event_types
+from hospital.contracts.prescriptions import PrescriptionReviewed, PrescriptionVoided, review_event_types
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, IntegrityFailure
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
 from hospital.prescriptions.models import Prescription, PrescriptionReview
-from hospital.prescriptions.queries import finding_parts, open_json, prescription_in_scope, seal_json
+from hospital.prescriptions.queries import finding_parts, open_json, prescription_for_act, seal_json
 from hospital.prescriptions.rules import (
     PrescriptionStatus,
     ReviewDecision,
+    check_acknowledgements,
     check_decision,
     check_reviewable,
     check_reviewer,
+    check_visit_not_ended,
 )
 from hospital.signing import service as signing
 from hospital.signing.errors import SignatureInvalid
 from hospital.signing.export import review_payload
 from hospital.staff.service import require_clinical_act
+from hospital.visits.booking.events import VisitEnded
+from hospital.visits.booking.models import Visit
 
-__all__ = ["review_prescription", "verified_document"]
+__all__ = ["on_visit_ended", "require_visit_not_ended", "review_prescription", "verified_document"]
 
 
 async def verified_document(session: AsyncSession, ctx: HospitalContext, rx: Prescription) -> dict[str, object]:
@@ -61,13 +65,15 @@ async def verified_document(session: AsyncSession, ctx: HospitalContext, rx: Pre
 
 async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
                               prescription_id: uuid.UUID, decision: str, reasons: Sequence[str],
-                              expected_version: int | None = None) -> PrescriptionReview:
+                              expected_version: int | None = None, *,
+                              acknowledgements: Sequence[tuple[int, str]] = ()) -> PrescriptionReview:
     """Approve (the prescription takes effect) or reject with reasons back to the doctor (RX-06)."""
-    rx = await prescription_in_scope(session, principal, prescription_id)
+    rx = await prescription_for_act(session, principal, prescription_id)
     check_reviewer(principal.role, principal.user_id, rx.doctor_user_id)
     require_practice_session(ctx, principal)  # FACE-02: a pharmacist verifies before reviewing
     chosen = check_decision(decision, reasons)
     check_reviewable(rx.status)
+    await require_visit_not_ended(session, rx)
     version = expected_version if expected_version is not None else rx.version
     if version != rx.version:
         raise Conflict(f"the prescription changed since you opened it (version {rx.version}, not {version})",
@@ -75,11 +81,17 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
     await require_licence_in_force(session, ctx)
     member = await require_clinical_act(session, ctx, principal.user_id, licence_department=rx.department_code)
     document = await verified_document(session, ctx, rx)
+    findings = open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)
+    acknowledged = (check_acknowledgements([f["severity"] for f in findings], acknowledgements)
+                    if chosen is ReviewDecision.APPROVE else [])
+    for ack in acknowledged:  # what was acknowledged, named in the signed review
+        ack["rule_id"] = findings[int(str(ack["finding"]))]["rule_id"]
     pharmacist = await signing.signer_for(session, ctx, principal.user_id)
     now = ctx.now()
     kept_reasons = [r.strip() for r in reasons if r.strip()]
     payload = review_payload(document, decision=chosen, reasons=kept_reasons, pharmacist_name=member.real_name,
                              pharmacist_staff_id=str(member.id), reviewed_at=now, prescription_number=rx.number)
+    payload["acknowledgements"] = acknowledged  # signed with the decision (RX-06)
     token = pharmacist.sign(payload)
     status = PrescriptionStatus.APPROVED if chosen is ReviewDecision.APPROVE else PrescriptionStatus.REJECTED
     # The race is decided here, before any other lock is taken (the audit chain's comes after).
@@ -94,13 +106,12 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
         id=review_id, prescription_id=rx.id, decision=str(chosen),
         reasons_sealed=seal_json(ctx, kept_reasons, "review.reasons", review_id), pharmacist_user_id=principal.user_id,
         pharmacist_credential_id=pharmacist.credential.id, review_jws_sealed=seal_json(ctx, token, "review.jws", review_id),
-        practice_session_id=principal.practice_session_id, reviewed_at=now)
+        practice_session_id=principal.practice_session_id, reviewed_at=now, acknowledgements=acknowledged)
     session.add(review)
     await session.flush()
-    findings = open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)
     await append_audit(session, actor, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
                        rule_id="RX-06", detail={"number": rx.number, "decision": str(chosen),
-                                                "reasons": len(kept_reasons)})
+                                                "reasons": len(kept_reasons), "acknowledgements": acknowledged})
     reviewed = PrescriptionReviewed(
         prescription_id=str(rx.id), prescription_number=rx.number, review_id=str(review_id),
         decision="approve" if chosen is ReviewDecision.APPROVE else "reject", reasons=kept_reasons,
@@ -112,3 +123,35 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                    payload=reviewed, cipher=ctx.cipher)  # REC-03: reasons, JWS and findings sealed (the contract)
     await session.commit()
     return review
+
+
+async def require_visit_not_ended(session: AsyncSession, rx: Prescription) -> None:
+    """RX-06: a prescription of a terminated or cancelled visit is neither approved nor dispensed (422)."""
+    visit = await session.get(Visit, rx.visit_id)
+    if visit is None:
+        raise IntegrityFailure(f"the visit of {rx.number} is missing")
+    check_visit_not_ended(visit.state)
+
+
+async def on_visit_ended(session: AsyncSession, ctx: HospitalContext, ended: VisitEnded) -> None:
+    """Subscriber to `VisitEnded`: the visit's prescriptions still pending review are voided, each audited and
+    reported, in the transaction that ended the visit (RX-06, REV-04). Decided ones keep their state; an
+    approved one is refused at dispensing (`require_visit_not_ended`)."""
+    pending = (await session.execute(select(Prescription).where(
+        Prescription.visit_id == ended.visit_id, Prescription.status == PrescriptionStatus.PENDING_REVIEW)
+        .with_for_update())).scalars().all()
+    now = ctx.now()
+    for rx in pending:
+        voided = await session.execute(
+            update(Prescription).where(col(Prescription.id) == rx.id, col(Prescription.version) == rx.version,
+                                       col(Prescription.status) == PrescriptionStatus.PENDING_REVIEW)
+            .values(status=PrescriptionStatus.VOIDED, voided_at=now, version=rx.version + 1, updated_at=now))
+        if voided.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"{rx.number} was decided meanwhile; end the visit again", rule_id="RX-06")
+        await append_audit(session, ended.actor, "prescription.voided", subject_type="prescription",
+                           subject_id=rx.id, rule_id="RX-06",
+                           detail={"number": rx.number, "visit_id": ended.visit_id, "visit_state": ended.state})
+        await emit(session, "prescription.voided", subject_type="prescription", subject_id=rx.id,
+                   version=rx.version + 1, payload=PrescriptionVoided(
+                       prescription_id=str(rx.id), prescription_number=rx.number, visit_id=str(ended.visit_id),
+                       visit_state=ended.state, voided_at=now))

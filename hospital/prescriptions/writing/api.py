@@ -37,24 +37,34 @@ class ItemBody(msgspec.Struct, forbid_unknown_fields=True):
     interval_days: Annotated[int, msgspec.Meta(ge=1, le=31)] = 1
     dose_unit: Annotated[str, msgspec.Meta(max_length=16)] | None = None
     usage: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    frequency: Annotated[str, msgspec.Meta(max_length=8)] | None = None  # qd bid tid qid qn qw biw q3d prn
 
 
-class PrescriptionBody(msgspec.Struct, forbid_unknown_fields=True):
-    """The doctor's form; `signature_confirmed: true` is the doctor's explicit act of signing (RX-07)."""
+Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+
+
+class DraftBody(msgspec.Struct, forbid_unknown_fields=True):
+    """The doctor's form, for the dry run. There is no `origin` and no `signature_confirmed`: the server records
+    who wrote it (RX-07)."""
 
     diagnoses: Annotated[list[DiagnosisBody], msgspec.Meta(min_length=1, max_length=5)]
     items: Annotated[list[ItemBody], msgspec.Meta(min_length=1, max_length=10)]
-    signature_confirmed: bool
     validity_days: Annotated[int, msgspec.Meta(ge=0, le=30)] = 1
     long_prescription_reason: Text | None = None
-    origin: Annotated[str, msgspec.Meta(max_length=16)] = "clinician"
+    long_prescription_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None  # LongPrescriptionReason
 
     def draft(self) -> DraftInput:
         return DraftInput(
             diagnoses=tuple(DiagnosisInput(d.icd10, d.name) for d in self.diagnoses),
             items=tuple(ItemInput(**msgspec.structs.asdict(i)) for i in self.items),
             validity_days=self.validity_days, long_prescription_reason=self.long_prescription_reason,
-            origin=self.origin, signature_confirmed=self.signature_confirmed)
+            long_prescription_code=self.long_prescription_code)
+
+
+class PrescriptionBody(DraftBody, forbid_unknown_fields=True):
+    """The same form to sign: `draft_sha256` is what the dry run returned for exactly this draft (RX-07)."""
+
+    draft_sha256: Sha256 = ""
 
 
 requires_reader = requires_role(Role.PATIENT, Role.DOCTOR, Role.PHARMACIST)
@@ -64,15 +74,33 @@ class PrescriptionController(Controller):
     path = "/api"
     tags = ["prescriptions"]
 
+    @post("/visits/{visit_id:uuid}/prescriptions/check", guards=[requires_doctor], status_code=200,
+          summary="Dry run: every prescription rule on the draft, nothing signed (RX-07)",
+          description="Returns the findings and the draft's canonical `draft_sha256`; signing must name that hash "
+                      "and send the same draft, within 30 minutes, once.")
+    async def check(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                    visit_id: uuid.UUID, data: DraftBody) -> dict[str, Any]:
+        return await service.check_draft(db_session, ctx, actor_of(request), principal_of(request), visit_id,
+                                         data.draft())
+
+    @post("/prescriptions/{prescription_id:uuid}/revisions/check", guards=[requires_doctor], status_code=200,
+          summary="Dry run of a revision of a rejected prescription (RX-07)")
+    async def check_revision(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                             prescription_id: uuid.UUID, data: DraftBody) -> dict[str, Any]:
+        return await service.check_draft(db_session, ctx, actor_of(request), principal_of(request), None,
+                                         data.draft(), revision_of=prescription_id)
+
     @post("/visits/{visit_id:uuid}/prescriptions", guards=[requires_doctor], status_code=201,
           summary="Write and sign a prescription in the doctor's visit (RX-01…RX-05, RX-07, FACE-03)",
-          description="Needs a face verification younger than 5 minutes. A blocking rule finding refuses with 422 "
-                      "naming the rule (`rule_id`, `rule_ids`, `findings`); warnings go to the pharmacist.")
+          description="Needs a face verification younger than 5 minutes and the `draft_sha256` of a dry run of "
+                      "this very draft (else 422 RX-07). A blocking rule finding refuses with 422 naming the rule "
+                      "(`rule_id`, `rule_ids`, `findings`); warnings go to the pharmacist.")
     async def write(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     visit_id: uuid.UUID, data: PrescriptionBody) -> dict[str, Any]:
         principal = principal_of(request)
-        rx = await service.submit_prescription(db_session, ctx, actor_of(request), principal, visit_id, data.draft())
-        return await queries.get_prescription(db_session, ctx, principal, rx.id)
+        rx = await service.submit_prescription(db_session, ctx, actor_of(request), principal, visit_id, data.draft(),
+                                               data.draft_sha256)
+        return await queries.get_prescription(db_session, ctx, principal, rx.id, actor=actor_of(request))
 
     @post("/prescriptions/{prescription_id:uuid}/revisions", guards=[requires_doctor], status_code=201,
           summary="Revise a rejected prescription: a new signed version; the old one is kept (RX-06)")
@@ -80,24 +108,26 @@ class PrescriptionController(Controller):
                      prescription_id: uuid.UUID, data: PrescriptionBody) -> dict[str, Any]:
         principal = principal_of(request)
         rx = await service.revise_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
-                                               data.draft())
-        return await queries.get_prescription(db_session, ctx, principal, rx.id)
+                                               data.draft(), data.draft_sha256)
+        return await queries.get_prescription(db_session, ctx, principal, rx.id, actor=actor_of(request))
 
     @get("/visits/{visit_id:uuid}/prescriptions", guards=[requires_reader], summary="The visit's prescriptions")
     async def of_visit(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> list[dict[str, Any]]:
-        return await queries.list_prescriptions(db_session, ctx, principal_of(request), visit_id)
+        return await queries.list_prescriptions(db_session, ctx, principal_of(request), visit_id,
+                                                 actor=actor_of(request))
 
     @get("/prescriptions", guards=[requires_reader],
          summary="The caller's prescriptions with review state and delivery tracking")
     async def mine(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                    ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await queries.list_prescriptions(db_session, ctx, principal_of(request))
+        return await queries.list_prescriptions(db_session, ctx, principal_of(request), actor=actor_of(request))
 
     @get("/prescriptions/{prescription_id:uuid}", guards=[requires_reader], summary="One prescription")
     async def one(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                   prescription_id: uuid.UUID) -> dict[str, Any]:
-        return await queries.get_prescription(db_session, ctx, principal_of(request), prescription_id)
+        return await queries.get_prescription(db_session, ctx, principal_of(request), prescription_id,
+                                               actor=actor_of(request))
 
     @get("/prescriptions/{prescription_id:uuid}/export", guards=[requires_reader],
          summary="The signed export bundle, verifiable offline with `hospital rx verify` or POST /api/rx/verify")

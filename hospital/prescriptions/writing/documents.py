@@ -11,10 +11,11 @@ Its fields, all present in every prescription:
     prior_diagnosis {icd10, name, institution, diagnosed_on}      the offline diagnosis this revisit continues (RX-01)
     diagnoses      [{icd10, name}]
     items          [{drug_code, name_zh, generic_name, strength, dose_per_time, dose_unit, times_per_day,
-                     interval_days, days_supply, quantity_packs, pack, unit_price_cny, amount_cny, usage}]
-    total_cny, long_prescription_reason, guardian_present
+                     interval_days, frequency, days_supply, quantity_packs, pack, unit_price_cny, amount_cny, usage}]
+    total_cny, long_prescription_reason, long_prescription_code, guardian_present
     doctor         {staff_id, name, title, certificate_serial}
     face_verification {practice_session_id, verified_at}          the verification the signature rests on (FACE-03)
+    origin, draft_sha256        recorded by the server (RX-07): "clinician", and the hash of the dry-run draft
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from typing import Any
 from hospital.core.errors import InvalidInput
 from hospital.prescriptions.formulary.values import Drug, Formulary
 from hospital.prescriptions.writing.values import PrescribedItem
+from hospital.signing.canonical import payload_sha256
 
-__all__ = ["DiagnosisInput", "DraftInput", "ItemInput", "build_payload", "prescribed_items", "total_cny",
-           "valid_until"]
+__all__ = ["DiagnosisInput", "DraftInput", "ItemInput", "build_payload", "draft_sha256", "prescribed_items",
+           "total_cny", "valid_until"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ class ItemInput:
     interval_days: int = 1
     dose_unit: str | None = None  # default: the drug's dose unit
     usage: str = ""  # 用法, e.g. "口服，早餐后"
+    frequency: str | None = None  # qd, bid, … (writing.values.PrescribedItem); default: read from times/interval
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,8 +62,28 @@ class DraftInput:
     items: tuple[ItemInput, ...]
     validity_days: int = 1
     long_prescription_reason: str | None = None
-    origin: str = "clinician"  # RX-07: anything else (ai, auto, import) is refused
-    signature_confirmed: bool = False  # RX-07: the doctor's explicit act of signing
+    long_prescription_code: str | None = None  # writing.values.LongPrescriptionReason
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value.is_finite() else str(value)
+
+
+def draft_sha256(draft: DraftInput, *, visit_id: str, supersedes_id: str | None) -> str:
+    """The canonical hash of a draft (RX-07): what the dry run checked and signing must name. Covers every field
+    the doctor wrote, the visit, and the version a revision replaces; a changed dose is a different draft."""
+    body = {
+        "visit_id": visit_id, "supersedes_id": supersedes_id,
+        "diagnoses": [{"icd10": d.icd10.strip().upper(), "name": d.name.strip()} for d in draft.diagnoses],
+        "items": [{"drug_code": i.drug_code, "dose_per_time": _decimal_text(i.dose_per_time),
+                   "times_per_day": i.times_per_day, "days_supply": i.days_supply, "quantity_packs": i.quantity_packs,
+                   "interval_days": i.interval_days, "dose_unit": i.dose_unit, "usage": i.usage.strip(),
+                   "frequency": i.frequency} for i in draft.items],
+        "validity_days": draft.validity_days,
+        "long_prescription_reason": (draft.long_prescription_reason or "").strip() or None,
+        "long_prescription_code": draft.long_prescription_code,
+    }
+    return payload_sha256(body)
 
 
 def prescribed_items(draft: DraftInput, formulary: Formulary) -> tuple[PrescribedItem, ...]:
@@ -75,7 +98,8 @@ def prescribed_items(draft: DraftInput, formulary: Formulary) -> tuple[Prescribe
             raise InvalidInput(f"give the dose unit for {line.drug_code!r}")
         items.append(PrescribedItem(drug_code=line.drug_code, dose_per_time=line.dose_per_time, dose_unit=unit,
                                     times_per_day=line.times_per_day, days_supply=line.days_supply,
-                                    quantity_packs=line.quantity_packs, interval_days=line.interval_days))
+                                    quantity_packs=line.quantity_packs, interval_days=line.interval_days,
+                                    frequency=line.frequency))
     return tuple(items)
 
 
@@ -93,6 +117,7 @@ def _item(item: PrescribedItem, line: ItemInput, drug: Drug) -> dict[str, Any]:
         "drug_code": drug.code, "name_zh": drug.name_zh, "generic_name": drug.generic_name,
         "strength": f"{drug.strength} {drug.strength_unit}", "dose_per_time": str(item.dose_per_time),
         "dose_unit": item.dose_unit, "times_per_day": item.times_per_day, "interval_days": item.interval_days,
+        "frequency": str(item.frequency_code or ""),
         "days_supply": item.days_supply, "quantity_packs": item.quantity_packs,
         "pack": f"{drug.pack_size} {drug.dispensing_unit}", "unit_price_cny": f"{drug.price_cny:.2f}",
         "amount_cny": f"{drug.price_cny * item.quantity_packs:.2f}", "usage": line.usage.strip(),
@@ -102,7 +127,8 @@ def _item(item: PrescribedItem, line: ItemInput, drug: Drug) -> dict[str, Any]:
 def build_payload(*, number: str, revision: int, supersedes: str | None, issued_at: datetime, issued_on: date,
                   hospital: str, visit: dict[str, Any], patient: dict[str, Any], prior_diagnosis: dict[str, Any],
                   draft: DraftInput, items: Sequence[PrescribedItem], formulary: Formulary,
-                  guardian_present: bool, doctor: dict[str, Any], face_verification: dict[str, Any]) -> dict[str, Any]:
+                  guardian_present: bool, doctor: dict[str, Any], face_verification: dict[str, Any],
+                  origin: str, checked_draft_sha256: str) -> dict[str, Any]:
     """The document the doctor signs (fields in the module docstring)."""
     lines = []
     for item, line in zip(items, draft.items, strict=True):
@@ -125,7 +151,10 @@ def build_payload(*, number: str, revision: int, supersedes: str | None, issued_
         "items": lines,
         "total_cny": f"{total_cny(items, formulary):.2f}",
         "long_prescription_reason": (draft.long_prescription_reason or "").strip() or None,
+        "long_prescription_code": draft.long_prescription_code,
         "guardian_present": guardian_present,
         "doctor": doctor,
         "face_verification": face_verification,
+        "origin": origin,
+        "draft_sha256": checked_draft_sha256,
     }

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -26,43 +28,148 @@ from hospital.contracts.prescriptions import PrescriptionDocument, PrescriptionS
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, IntegrityFailure, InvalidTransition, NotFound, RuleViolation
 from hospital.core.outbox import emit
-from hospital.core.rule_registry import Severity
+from hospital.core.rule_registry import Finding, Severity
 from hospital.identity.tokens import Principal
 from hospital.patients.models import Patient
 from hospital.prescriptions.formulary.queries import formulary_of
-from hospital.prescriptions.models import Prescription, PrescriptionReview
+from hospital.prescriptions.formulary.values import Formulary, Impairment
+from hospital.prescriptions.models import Prescription, PrescriptionCheck, PrescriptionReview
 from hospital.prescriptions.queries import finding_parts, findings_json, open_json, prescription_in_scope, seal_json
 from hospital.prescriptions.rules import PrescriptionStatus, check_revisable, check_signed_by_hand
+from hospital.prescriptions.safety.service import facts_for_visit
+from hospital.prescriptions.safety.values import Pregnancy
 from hospital.prescriptions.writing import documents
 from hospital.prescriptions.writing.documents import DraftInput
 from hospital.prescriptions.writing.rules import blocking, check_prescription
-from hospital.prescriptions.writing.values import PrescriptionDraft
+from hospital.prescriptions.writing.values import DraftOrigin, PrescribedItem, PrescriptionDraft, RxSettings
 from hospital.signing import service as signing
 from hospital.signing.canonical import canonical_json
 from hospital.signing.export import build_export_bundle
-from hospital.staff.service import require_can_practise
+from hospital.staff.models import StaffMember
+from hospital.staff.service import require_clinical_act
+from hospital.visits.booking.models import Visit
 from hospital.visits.encounter.service import check_prescription_diagnoses, require_visit_open_for_prescribing
 from hospital.visits.intake.models import PriorDiagnosisRecord
 
-__all__ = ["export_prescription", "revise_prescription", "submit_prescription"]
+__all__ = ["CHECK_VALID_FOR", "check_draft", "export_prescription", "revise_prescription", "submit_prescription"]
+
+
+CHECK_VALID_FOR = timedelta(minutes=30)  # a dry run older than this is checked again before signing
+
+
+def rx_settings(ctx: HospitalContext) -> RxSettings:
+    """The hospital's prescription thresholds (Settings.rx_*; `Settings.check` refuses any beyond the regulation)."""
+    s = ctx.settings
+    return RxSettings(high_amount_threshold_cny=Decimal(s.rx_high_amount_threshold_cny),
+                      default_max_days=s.rx_default_max_days, long_max_days=s.rx_long_max_days)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """Everything the rules and the payload need about one draft in one visit, and the rules' findings."""
+
+    visit: Visit
+    member: StaffMember
+    prior: PriorDiagnosisRecord
+    patient: Patient
+    issued_on: date
+    formulary: Formulary
+    items: tuple[PrescribedItem, ...]
+    findings: list[Finding]
+    draft_sha256: str
+    safety_context_id: uuid.UUID | None
+
+
+async def _prepare(session: AsyncSession, ctx: HospitalContext, principal: Principal, visit_id: uuid.UUID,
+                   draft: DraftInput, supersedes: Prescription | None) -> _Prepared:
+    """Load the visit, the doctor, the patient and their state; run every prescription rule on the draft."""
+    visit = await require_visit_open_for_prescribing(session, ctx, visit_id, principal.user_id)
+    check_prescription_diagnoses(ctx, [d.icd10 for d in draft.diagnoses])  # REV-03 for every diagnosis
+    # INS-01/02, QA-02, STAFF-03 at the moment of prescribing, not only at booking
+    member = await require_clinical_act(session, ctx, principal.user_id, department=visit.department_code)
+    prior = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
+    patient = await session.get(Patient, visit.patient_id)
+    if prior is None or patient is None:
+        raise IntegrityFailure("the visit's prior diagnosis or patient record is missing")
+    issued_on = ctx.local_date(ctx.now())
+    formulary = formulary_of(ctx)
+    items = documents.prescribed_items(draft, formulary)
+    facts = await facts_for_visit(session, ctx, visit)  # RX-04: the patient's allergies and state
+    context = facts.context
+    findings = check_prescription(PrescriptionDraft(
+        items=items, diagnoses_icd10=tuple(d.icd10 for d in draft.diagnoses),
+        prior_diagnoses_icd10=(prior.icd10_code,), issued_on=issued_on, patient_birth_date=patient.birth_date,
+        origin=DraftOrigin.CLINICIAN, prescriber_id=str(member.id), validity_days=draft.validity_days,
+        long_prescription_reason=draft.long_prescription_reason, guardian_recorded=visit.guardian is not None,
+        long_prescription_code=draft.long_prescription_code, prescriber_title=member.title,
+        allergy_statement=facts.context is not None, patient_allergies=context.allergies if context else (),
+        pregnant=context is not None and context.pregnancy is Pregnancy.PREGNANT,
+        pregnancy_unknown=context is not None and context.pregnancy is Pregnancy.UNKNOWN,
+        lactating=context is not None and context.lactating,
+        renal=context.renal_category if context else Impairment.NONE,
+        hepatic=context.hepatic if context else Impairment.NONE, weight_kg=facts.weight_kg,
+        prescriber_antimicrobial_grade=member.antimicrobial_grade,
+        current_effective_items=await _items_in_effect(session, ctx, visit.patient_user_id, issued_on)), formulary,
+        settings=rx_settings(ctx))
+    digest = documents.draft_sha256(draft, visit_id=str(visit.id),
+                                    supersedes_id=str(supersedes.id) if supersedes else None)
+    return _Prepared(visit, member, prior, patient, issued_on, formulary, items, findings, digest,
+                     uuid.UUID(facts.version_id) if facts.version_id else None)
+
+
+async def check_draft(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                      visit_id: uuid.UUID | None, draft: DraftInput, *,
+                      revision_of: uuid.UUID | None = None) -> dict[str, Any]:
+    """The doctor's dry run (RX-07): every rule on the draft, nothing signed. Returns the findings and the
+    draft's canonical hash; a draft without blocking findings is recorded so that signing may name it."""
+    supersedes = None
+    if revision_of is not None:
+        supersedes = await _revisable(session, principal, revision_of)
+        visit_id = supersedes.visit_id
+    assert visit_id is not None
+    prepared = await _prepare(session, ctx, principal, visit_id, draft, supersedes)
+    refusals = blocking(prepared.findings)
+    now = ctx.now()
+    check_id = None
+    if not refusals:
+        check = PrescriptionCheck(visit_id=prepared.visit.id, doctor_user_id=principal.user_id,
+                                  supersedes_id=supersedes.id if supersedes else None,
+                                  draft_sha256=prepared.draft_sha256, checked_at=now)
+        session.add(check)
+        await session.flush()
+        check_id = check.id
+    await append_audit(session, actor, "prescription.checked", subject_type="visit", subject_id=prepared.visit.id,
+                       rule_id="RX-07", detail={"draft_sha256": prepared.draft_sha256, "signable": not refusals,
+                                                "rule_ids": sorted({f.rule_id for f in prepared.findings})})
+    await session.commit()
+    return {"draft_sha256": prepared.draft_sha256, "signable": not refusals,
+            "check_id": str(check_id) if check_id else None,
+            "valid_until": (now + CHECK_VALID_FOR).isoformat() if check_id else None,
+            "findings": findings_json(prepared.findings),
+            "rule_ids": sorted({f.rule_id for f in refusals})}
 
 
 async def submit_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                              visit_id: uuid.UUID, draft: DraftInput) -> Prescription:
-    """The doctor writes and signs a prescription in their visit; it waits for a pharmacist (RX-06)."""
-    prescription = await _write(session, ctx, actor, principal, visit_id, draft, supersedes=None)
+                              visit_id: uuid.UUID, draft: DraftInput, named_sha256: str) -> Prescription:
+    """The doctor signs the draft they checked; it waits for a pharmacist (RX-06)."""
+    prescription = await _write(session, ctx, actor, principal, visit_id, draft, named_sha256, supersedes=None)
     await session.commit()
     return prescription
 
 
-async def revise_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                              prescription_id: uuid.UUID, draft: DraftInput) -> Prescription:
-    """After a rejection the doctor signs a new version; the rejected one is kept and points to it."""
+async def _revisable(session: AsyncSession, principal: Principal, prescription_id: uuid.UUID) -> Prescription:
     old = await prescription_in_scope(session, principal, prescription_id)
     if old.doctor_user_id != principal.user_id:
         raise NotFound("no such prescription")
     check_revisable(old.status, old.superseded_by_id is not None)
-    new = await _write(session, ctx, actor, principal, old.visit_id, draft, supersedes=old)
+    return old
+
+
+async def revise_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                              prescription_id: uuid.UUID, draft: DraftInput, named_sha256: str) -> Prescription:
+    """After a rejection the doctor signs a new version; the rejected one is kept and points to it."""
+    old = await _revisable(session, principal, prescription_id)
+    new = await _write(session, ctx, actor, principal, old.visit_id, draft, named_sha256, supersedes=old)
     marked = await session.execute(
         update(Prescription).where(col(Prescription.id) == old.id, col(Prescription.version) == old.version,
                                    col(Prescription.superseded_by_id).is_(None))
@@ -73,31 +180,39 @@ async def revise_prescription(session: AsyncSession, ctx: HospitalContext, actor
     return new
 
 
-async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                 visit_id: uuid.UUID, draft: DraftInput, *, supersedes: Prescription | None) -> Prescription:
-    require_signing_freshness(ctx, principal)  # FACE-03: the signature is bound to the verified person
-    check_signed_by_hand(draft.signature_confirmed)
-    visit = await require_visit_open_for_prescribing(session, ctx, visit_id, principal.user_id)
-    check_prescription_diagnoses(ctx, [d.icd10 for d in draft.diagnoses])  # REV-03 for every diagnosis (intake-scope)
-    member = await require_can_practise(session, ctx, principal.user_id, visit.department_code)
-    prior = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
-    patient = await session.get(Patient, visit.patient_id)
-    if prior is None or patient is None:
-        raise IntegrityFailure("the visit's prior diagnosis or patient record is missing")
+async def _take_dry_run(session: AsyncSession, ctx: HospitalContext, principal: Principal, prepared: _Prepared,
+                        named_sha256: str, supersedes: Prescription | None) -> uuid.UUID:
+    """The doctor's unused, recent dry run of exactly this draft, marked used (RX-07); refused otherwise."""
     now = ctx.now()
-    issued_on = ctx.local_date(now)
-    formulary = formulary_of(ctx)
-    items = documents.prescribed_items(draft, formulary)
-    findings = check_prescription(PrescriptionDraft(
-        items=items, diagnoses_icd10=tuple(d.icd10 for d in draft.diagnoses),
-        prior_diagnoses_icd10=(prior.icd10_code,), issued_on=issued_on, patient_birth_date=patient.birth_date,
-        origin=draft.origin, prescriber_id=str(member.id), validity_days=draft.validity_days,
-        long_prescription_reason=draft.long_prescription_reason, guardian_recorded=visit.guardian is not None,
-        current_effective_items=await _items_in_effect(session, ctx, visit.patient_user_id, issued_on)), formulary)
+    found = (await session.execute(select(PrescriptionCheck).where(
+        PrescriptionCheck.visit_id == prepared.visit.id, PrescriptionCheck.doctor_user_id == principal.user_id,
+        PrescriptionCheck.draft_sha256 == prepared.draft_sha256, col(PrescriptionCheck.used_at).is_(None),
+        PrescriptionCheck.supersedes_id == (supersedes.id if supersedes else None),
+        col(PrescriptionCheck.checked_at) >= now - CHECK_VALID_FOR,
+    ).order_by(col(PrescriptionCheck.checked_at).desc()))).scalars().first()
+    check_signed_by_hand(named_sha256, prepared.draft_sha256, found is not None)
+    assert found is not None
+    taken = await session.execute(update(PrescriptionCheck).where(
+        col(PrescriptionCheck.id) == found.id, col(PrescriptionCheck.used_at).is_(None)).values(used_at=now,
+                                                                                              updated_at=now))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("this dry run was just used to sign a prescription", rule_id="RX-07")
+    return found.id
+
+
+async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                 visit_id: uuid.UUID, draft: DraftInput, named_sha256: str, *,
+                 supersedes: Prescription | None) -> Prescription:
+    require_signing_freshness(ctx, principal)  # FACE-03: the signature is bound to the verified person
+    prepared = await _prepare(session, ctx, principal, visit_id, draft, supersedes)
+    visit, member, prior, patient = prepared.visit, prepared.member, prepared.prior, prepared.patient
+    issued_on, formulary, items, findings = prepared.issued_on, prepared.formulary, prepared.items, prepared.findings
     refusals = blocking(findings)
     if refusals:
         raise RuleViolation(refusals[0].rule_id, " ".join(f.message for f in refusals),
                             rule_ids=sorted({f.rule_id for f in refusals}), findings=findings_json(refusals))
+    check_id = await _take_dry_run(session, ctx, principal, prepared, named_sha256, supersedes)
+    now = ctx.now()
 
     doctor = await signing.signer_for(session, ctx, principal.user_id)
     base = supersedes.base_number if supersedes else f"RX{issued_on:%Y%m%d}-{secrets.token_hex(4).upper()}"
@@ -117,7 +232,8 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
         doctor={"staff_id": str(member.id), "name": member.real_name, "title": member.title,
                 "certificate_serial": doctor.credential.serial},
         face_verification={"practice_session_id": str(principal.practice_session_id),
-                           "verified_at": principal.face_verified_at.isoformat()})
+                           "verified_at": principal.face_verified_at.isoformat()},
+        origin=DraftOrigin.CLINICIAN.value, checked_draft_sha256=prepared.draft_sha256)
     token = doctor.sign(payload)
     kept = [f for f in findings if f.severity is not Severity.BLOCK]
     rx_id = uuid.uuid4()
@@ -134,11 +250,13 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
         doctor_jws_sealed=seal_json(ctx, token, "prescription.doctor_jws", rx_id),
         findings_sealed=seal_json(ctx, findings_json(kept), "prescription.findings", rx_id),
         warnings=sum(f.severity is Severity.WARN for f in kept), practice_session_id=principal.practice_session_id,
-        face_verified_at=principal.face_verified_at)
+        face_verified_at=principal.face_verified_at, origin=DraftOrigin.CLINICIAN.value, draft_check_id=check_id,
+        safety_context_id=prepared.safety_context_id)
     session.add(prescription)
     await session.flush()
     await append_audit(session, actor, "prescription.signed", subject_type="prescription", subject_id=rx_id,
                        rule_id="RX-05", detail={"number": number, "revision": revision, "visit_id": visit.id,
+                                                "origin": DraftOrigin.CLINICIAN.value, "draft_check_id": check_id,
                                                 "warnings": sorted({f.rule_id for f in kept
                                                                     if f.severity is Severity.WARN})})
     # REC-03: the document, its JWS and the findings name the patient and the diagnoses (sealed, see the contract)
@@ -176,12 +294,14 @@ async def export_prescription(session: AsyncSession, ctx: HospitalContext, actor
         raise InvalidTransition("only a reviewed prescription is exported: it carries the pharmacist's signature",
                                 current_state=rx.status, rule_id="RX-06")
     authority = await signing.hospital_signing(session, ctx)
+    doctor_jws = open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id)
+    review_jws = open_json(ctx, review.review_jws_sealed, "review.jws", review.id)
     bundle = build_export_bundle(
         prescription=open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
-        prescription_jws=open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id),
-        review_jws=open_json(ctx, review.review_jws_sealed, "review.jws", review.id),
+        prescription_jws=doctor_jws, review_jws=review_jws,
         ca_certificate=authority.ca.certificate, crl=await signing.current_crl(session, ctx),
-        exported_at=ctx.now())
+        exported_at=ctx.now(),  # RFC 3161 tokens: the bundle proves when each signature was made (issue 19)
+        timestamps=await signing.timestamp_tokens(session, {"prescription_jws": doctor_jws, "review_jws": review_jws}))
     await append_audit(session, actor, "prescription.exported", subject_type="prescription", subject_id=rx.id,
                        rule_id="RX-08", detail={"number": rx.number, "status": rx.status})
     await session.commit()

@@ -13,8 +13,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from hospital.prescriptions.formulary.values import FREQUENCIES, Frequency, Impairment
+
+CHILD_AGE_LIMIT = 14  # 儿科诊疗范围: under 14 a patient is dosed as a child (per kg, the label's age limits)
+
 __all__ = [
+    "CHILD_AGE_LIMIT",
+    "LONG_PRESCRIBER_TITLES",
     "DraftOrigin",
+    "LongPrescriptionReason",
     "PrescribedItem",
     "PrescriptionDraft",
     "ReviewCategory",
@@ -31,6 +38,20 @@ class ReviewCategory(enum.StrEnum):
     EXCESSIVE = "excessive"  # 超常处方
 
 
+class LongPrescriptionReason(enum.StrEnum):
+    """Why a supply exceeds the default days (处方管理办法 第十九条; 长期处方管理规范（试行）第二章), coded."""
+
+    STABLE_CHRONIC_DISEASE = "stable_chronic_disease"  # 诊断明确、用药方案稳定、病情控制平稳的慢性病
+    ELDERLY_CHRONIC = "elderly_chronic"  # 老年慢性病患者
+    LIMITED_MOBILITY = "limited_mobility"  # 行动不便
+    REMOTE_RESIDENCE = "remote_residence"  # 居住地远离医疗机构
+    TREATMENT_COURSE = "treatment_course"  # 疗程需要 (e.g. 14 days of H. pylori eradication; not a long prescription)
+
+
+# 长期处方管理规范（试行）第十二条: 首次开具长期处方, 由具有中级以上专业技术职务任职资格的医师开具.
+LONG_PRESCRIBER_TITLES = frozenset({"主治医师", "副主任医师", "主任医师"})
+
+
 class DraftOrigin(enum.StrEnum):
     """Who produced the draft. Only `clinician` may become a prescription (RX-07)."""
 
@@ -43,7 +64,10 @@ class DraftOrigin(enum.StrEnum):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PrescribedItem:
     """One line of a prescription: `dose_per_time` in `dose_unit`, `times_per_day` on each dosing day,
-    a dosing day every `interval_days` days (7 for a weekly tablet), for `days_supply` days."""
+    a dosing day every `interval_days` days (7 for a weekly tablet), for `days_supply` days. `frequency` is the
+    code the doctor chose (qd, bid, … `Frequency`); without one it is read from the times and the interval.
+    For biw, `times_per_day` counts the two doses of each 7 days (never two on one day); for prn it is the most
+    a day."""
 
     drug_code: str
     dose_per_time: Decimal
@@ -52,10 +76,38 @@ class PrescribedItem:
     days_supply: int
     quantity_packs: int
     interval_days: int = 1
+    frequency: str | None = None
 
     @property
-    def average_daily_dose(self) -> Decimal:
-        return self.dose_per_time * self.times_per_day / self.interval_days
+    def frequency_code(self) -> Frequency | None:
+        """The item's frequency: the code written, or the one its times and interval spell; None when neither."""
+        if self.frequency is not None:
+            return Frequency(self.frequency) if self.frequency in {f.value for f in Frequency} else None
+        return next((f for f in (Frequency.QD, Frequency.BID, Frequency.TID, Frequency.QID, Frequency.QW,
+                                 Frequency.Q3D)
+                     if (FREQUENCIES[f].times_per_day, FREQUENCIES[f].interval_days)
+                     == (self.times_per_day, self.interval_days)), None)
+
+    @property
+    def most_in_one_day(self) -> int:
+        """The most doses taken on one calendar day."""
+        code = self.frequency_code
+        most = FREQUENCIES[code].most_in_one_day if code is not None else None
+        return most if most is not None else self.times_per_day
+
+    @property
+    def doses_in_seven_days(self) -> int:
+        """The most doses in any 7 consecutive days (a dosing day every `interval_days` days)."""
+        return self.times_per_day * -(-7 // max(1, self.interval_days))
+
+    @property
+    def daily_dose(self) -> Decimal:
+        """The dose taken on a dosing day (not an average over the interval: a weekly 70 mg is 70 mg that day)."""
+        return self.dose_per_time * self.most_in_one_day
+
+    @property
+    def weekly_dose(self) -> Decimal:
+        return self.dose_per_time * self.doses_in_seven_days
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +117,10 @@ class PrescriptionDraft:
     `diagnoses_icd10` are this visit's diagnoses; `prior_diagnoses_icd10` the confirmed diagnoses made at a
     physical institution (REV-01). `current_effective_items` are drug codes from the patient's prescriptions
     still in effect. `patient_allergies` holds ATC codes or prefixes, substance names or allergen group
-    names (e.g. "penicillin", "青霉素").
+    names (e.g. "penicillin", "青霉素"); `allergy_statement` says whether the visit has one at all (a list, or
+    "no known allergies"): without one nothing is prescribed. The patient's state (`pregnant`, `lactating`,
+    `renal`, `hepatic`, `weight_kg`) comes from the visit's safety context; `prescriber_antimicrobial_grade`
+    is the doctor's 抗菌药物处方权 recorded at admission.
     """
 
     items: tuple[PrescribedItem, ...]
@@ -77,9 +132,19 @@ class PrescriptionDraft:
     prescriber_id: str
     validity_days: int = 1
     long_prescription_reason: str | None = None
+    long_prescription_code: str | None = None  # a LongPrescriptionReason
+    prescriber_title: str = ""
     guardian_recorded: bool = False
     patient_allergies: tuple[str, ...] = ()
     current_effective_items: tuple[str, ...] = ()
+    allergy_statement: bool
+    pregnant: bool = False
+    pregnancy_unknown: bool = False
+    lactating: bool = False
+    renal: Impairment = Impairment.NONE
+    hepatic: Impairment = Impairment.NONE
+    weight_kg: Decimal | None = None
+    prescriber_antimicrobial_grade: str | None = None
 
     @property
     def patient_age_years(self) -> int:
@@ -90,9 +155,17 @@ class PrescriptionDraft:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RxSettings:
-    """Local choices the rules leave to the hospital; the legal ceilings are not settings."""
+    """Local choices the rules leave to the hospital (`Settings.rx_*`): the regulation's figure by default, and
+    never beyond it (a hospital may be stricter): ValueError otherwise."""
 
-    high_amount_threshold_cny: Decimal = Decimal(1000)
+    high_amount_threshold_cny: Decimal = Decimal(1000)  # SP 大额度处方
+    default_max_days: int = 7  # 处方管理办法 第十九条
+    long_max_days: int = 84  # 长期处方管理规范（试行）: 12 weeks
+
+    def __post_init__(self) -> None:
+        if not (0 < self.high_amount_threshold_cny <= 1000 and 1 <= self.default_max_days <= 7
+                and self.default_max_days <= self.long_max_days <= 84):
+            raise ValueError("RX-03: prescription thresholds beyond the regulation (¥1000, 7 days, 84 days)")
 
 
 _ICD10_CATEGORY = re.compile(r"^([A-Z][0-9]{2})(?:$|\.|[0-9])")

@@ -2,7 +2,9 @@
 
 Cheap by design: the look-back reads use the audit trail's action index, and the chain is walked in full on the
 first scan and once a day, otherwise only from where the last walk ended (the entry it ended on is re-checked,
-so a truncated tail is still found). Replicas may all run it: scans are serialised and idempotent. Off when the
+so a truncated tail is still found). Replicas all run the loop, but a round takes the "security-scan" job lease
+(hospital/core/leases.py) and keeps it for most of the interval: one replica scans each interval, the others
+skip (scans are also serialised and idempotent, so a lease that ran out does no harm). Off when the
 interval is 0 (a `Settings` built in code, as the tests build it); `hospital security scan` runs one by hand.
 """
 
@@ -14,10 +16,11 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor
+from hospital.core.leases import job_lease, runner_name
 from hospital.security.detection import service
 
 __all__ = ["FULL_WALK_EVERY", "SecurityScans", "close_security_scans", "open_security_scans"]
@@ -34,6 +37,8 @@ class SecurityScans:
         self.cursor: service.ChainCursor | None = None
         self.last_full_walk: datetime | None = None
         self.task: asyncio.Task[None] | None = None
+        self.engine: AsyncEngine | None = None
+        self.holder = runner_name()  # this replica's name on the job lease
 
     async def run_once(self) -> service.ScanReport:
         now = self.ctx.now()
@@ -48,20 +53,35 @@ class SecurityScans:
             log.warning("security scan: opened %s, updated %s (SEC-02)", report.opened, report.updated)
         return report
 
+    async def run_leased(self, engine: AsyncEngine, interval: float) -> service.ScanReport | None:
+        """One periodic round: the scan, unless another replica scanned within the last 0.9 intervals (None)."""
+        async with job_lease(engine, "security-scan", self.holder, ttl=timedelta(seconds=interval * 0.9),
+                             now=self.ctx.now(), keep=True) as lease:
+            if not lease.held:
+                log.debug("security scan: %s holds the lease; skipped", lease.holder or "another runner")
+                return None
+            return await self.run_once()
+
     async def _loop(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.run_once()
+                if self.engine is None:
+                    await self.run_once()
+                else:
+                    await self.run_leased(self.engine, interval)
             except Exception:  # the next interval tries again; the failure is in the log
                 log.exception("security scan failed")
 
 
-def open_security_scans(ctx: HospitalContext, sessions: Callable[[], AsyncSession]) -> SecurityScans | None:
+def open_security_scans(ctx: HospitalContext, sessions: Callable[[], AsyncSession],
+                        engine: AsyncEngine | None = None) -> SecurityScans | None:
+    """Start the periodic scans; with the app's `engine`, each round takes the job lease first."""
     interval = ctx.settings.security_scan_interval_seconds
     if interval <= 0:
         return None
     scans = SecurityScans(ctx, sessions)
+    scans.engine = engine
     scans.task = asyncio.get_running_loop().create_task(scans._loop(interval), name="security-scans")
     ctx.scans = scans
     return scans

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from hospital.context import HospitalContext
 from hospital.core.audit import GENESIS_HASH, Actor, AuditEntry, ChainBreak, entry_hash, walk_chain
+from hospital.core.audit_anchor import CheckpointStore, check_against, checkpoint_store, take_checkpoint
 from hospital.identity.models import User
 from hospital.patients.models import Patient
 from hospital.prescriptions.models import Prescription
@@ -29,12 +30,17 @@ from hospital.security.incidents.rules import IncidentKind, IncidentStatus, repo
 from hospital.security.incidents.service import load_incident, record_step
 from hospital.visits.intake.models import PriorDiagnosisRecord
 
-__all__ = ["READ_ACTIONS", "ChainCursor", "ScanReport", "scan"]
+__all__ = ["PATIENT_READS", "READ_ACTIONS", "ChainCursor", "ScanReport", "scan"]
 
 _SCAN_LOCK_KEY = 0x5345_4330_3253_434E  # "SEC02SCN"
 _CHUNK = 500
 
-# Audited reads of patient records, and how each names its patient (the user account of the patient).
+# Reads of one patient's record whose audit entry names the patients itself (`audit_read`: detail["patients"]).
+# Lists (`visit.list_read`, `prior_diagnosis.list_read`) are audited too but not counted: a doctor's worklist names
+# every patient they ever saw, which is no burst of record openings.
+PATIENT_READS = ("visit.read", "medical_record.read", "chat.read")
+
+# Older audited reads that name only the record, and how each finds its patient (the user account of the patient).
 PatientQuery = Callable[[list[uuid.UUID]], Any]
 READ_ACTIONS: dict[str, PatientQuery] = {
     "prescription.exported": lambda ids: select(Prescription.id, Prescription.patient_user_id).where(
@@ -86,9 +92,19 @@ async def _walk(session: AsyncSession, cursor: ChainCursor | None) -> tuple[int,
     return walk.checked, breaks, ChainCursor(walk.last_seq, walk.last_hash)
 
 
+async def _against_checkpoint(session: AsyncSession, store: CheckpointStore) -> ChainBreak | None:
+    """The chain against the latest signed checkpoint: a tail cut off, or the entry it signed changed."""
+    try:
+        checkpoint = store.latest()
+    except ValueError as forged:
+        return ChainBreak(0, str(forged))
+    finding = await check_against(session, checkpoint) if checkpoint is not None else None
+    return ChainBreak(finding.first_seq, finding.detail) if finding is not None else None
+
+
 async def _audit_rows(session: AsyncSession, actions: Sequence[str], since: datetime) -> Sequence[Any]:
     columns = (AuditEntry.seq, AuditEntry.id, AuditEntry.at, AuditEntry.actor_id, AuditEntry.action,
-               AuditEntry.subject_id, AuditEntry.client_address)
+               AuditEntry.subject_id, AuditEntry.client_address, AuditEntry.detail)
     query = sa.select(*(col(c) for c in columns)).where(col(AuditEntry.action).in_(actions), col(AuditEntry.at) >= since)
     return (await session.execute(query.order_by(col(AuditEntry.seq)))).all()
 
@@ -101,8 +117,13 @@ async def _reads(session: AsyncSession, since: datetime) -> list[rules.AccessFac
         for start in range(0, len(ids), _CHUNK):
             for subject, patient in (await session.execute(query(ids[start:start + _CHUNK]))).all():
                 patients[(action, str(subject))] = str(patient)
-    return [rules.AccessFact(str(r.actor_id), patients[(r.action, r.subject_id)], r.at, r.seq, r.action)
-            for r in rows if (r.action, r.subject_id) in patients]
+    facts = [rules.AccessFact(str(r.actor_id), patients[(r.action, r.subject_id)], r.at, r.seq, r.action)
+             for r in rows if (r.action, r.subject_id) in patients]
+    for r in await _audit_rows(session, PATIENT_READS, since):
+        if r.actor_id is not None:
+            facts.extend(rules.AccessFact(str(r.actor_id), str(patient), r.at, r.seq, r.action)
+                         for patient in (r.detail or {}).get("patients", []) if str(patient) != str(r.actor_id))
+    return sorted(facts, key=lambda f: f.seq)
 
 
 async def _known(session: AsyncSession, since: datetime) -> list[rules.KnownIncident]:
@@ -129,6 +150,10 @@ async def scan(session: AsyncSession, ctx: HospitalContext, actor: Actor, *,
     await _lock_scans(session)
     settings, now = ctx.settings, ctx.now()
     checked, breaks, new_cursor = await _walk(session, cursor)  # first: the walk detaches what it reads
+    checkpoints = checkpoint_store(settings.data_dir)
+    tail = await _against_checkpoint(session, checkpoints)
+    if tail is not None:
+        breaks.append(tail)
     since = now - timedelta(hours=settings.security_scan_lookback_hours)
     failures = [rules.AccessFact(r.client_address, r.subject_id, r.at, r.seq, r.action)
                 for r in await _audit_rows(session, ["login.failed"], since) if r.client_address]
@@ -165,6 +190,9 @@ async def scan(session: AsyncSession, ctx: HospitalContext, actor: Actor, *,
             known[known.index(match)] = _known_of(incident)
             report.updated.append(str(incident.id))
     await session.commit()
+    if tail is None:  # anchor the chain as it is now, outside the database (a cut tail is never signed over)
+        await take_checkpoint(session, checkpoints, ctx.now())
+        await session.rollback()
     return report
 
 

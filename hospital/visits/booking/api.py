@@ -26,7 +26,7 @@ class ScheduleBody(msgspec.Struct, forbid_unknown_fields=True):
     starts_at: datetime
     ends_at: datetime
     capacity: Annotated[int, msgspec.Meta(ge=1, le=booking.MAX_CAPACITY)]
-    modes: list[str] = msgspec.field(default_factory=lambda: list(booking.MODES))
+    modes: list[str] = msgspec.field(default_factory=lambda: list(booking.DEFAULT_MODES))
     price_cny: Annotated[str, msgspec.Meta(max_length=12)] = "0.00"
 
 
@@ -55,4 +55,4 @@ class DoctorQueueController(Controller):
     @get("/queue", summary="The caller's visits still to be seen on a day (default today, China time), in order")
     async def queue(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     day: date | None = None) -> list[dict[str, Any]]:
-        return await views.doctor_queue(db_session, ctx, principal_of(request).user_id, day)
+        return await views.doctor_queue(db_session, ctx, actor_of(request), principal_of(request).user_id, day)

@@ -22,6 +22,7 @@ from hospital.context import HospitalContext
 from hospital.contracts.visits import SchedulePublished
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hospital.core.events import publish
 from hospital.core.outbox import emit
 from hospital.institution.rules import check_department_approved
 from hospital.institution.service import approved_department_codes, require_licence_in_force
@@ -29,6 +30,7 @@ from hospital.patients.rules import check_phone
 from hospital.patients.service import masked
 from hospital.staff.service import require_can_practise
 from hospital.visits.booking import queries
+from hospital.visits.booking.events import VisitEnded
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.booking.payloads import RevisitRecordOf, revisit_record
 from hospital.visits.booking.rules import Slot, VisitAction, VisitState, check_booking, next_state
@@ -38,6 +40,7 @@ from hospital.visits.intake.rules import ConsentAcceptance, Guardian, Infectious
 from hospital.visits.intake.service import prior_as_rule_value, require_current_consent
 
 __all__ = [
+    "DEFAULT_MODES",
     "MAX_CAPACITY",
     "MODES",
     "BookingInput",
@@ -50,7 +53,8 @@ __all__ = [
     "withdraw_schedule",
 ]
 
-MODES = ("video", "text")
+MODES = ("video", "audio", "text")  # audio: 语音复诊, a call without pictures (hospital/video)
+DEFAULT_MODES = ("video", "text")  # what a schedule offers unless it names its modes
 MAX_CAPACITY = 200
 MAX_SCHEDULE_HOURS = 12
 # The audit action of each move: visit.accepted, visit.started, …
@@ -64,7 +68,7 @@ class ScheduleInput:
     starts_at: datetime
     ends_at: datetime
     capacity: int
-    modes: list[str] = field(default_factory=lambda: list(MODES))
+    modes: list[str] = field(default_factory=lambda: list(DEFAULT_MODES))
     price_cny: str = "0.00"
 
 
@@ -208,7 +212,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     await append_audit(session, actor, "visit.booked", subject_type="visit", subject_id=visit.id, rule_id="REV-06",
                        detail={"schedule_id": schedule.id, "queue_number": visit.queue_number, "mode": data.mode,
                                "prior_diagnosis_id": prior.id, "icd10_code": decision.icd10.code,
-                               "findings": [f.message for f in decision.findings]})
+                               "findings": [f.message for f in decision.findings]}, cipher=ctx.cipher)
     await emit(session, "visit.booked", subject_type="visit", subject_id=visit.id, version=visit.version,
                payload=await revisit_record(session, ctx, visit, signed=None),  # just booked: no record yet
                cipher=ctx.cipher)
@@ -310,5 +314,7 @@ async def move_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     await session.flush()
     await append_audit(session, actor, f"visit.{_DONE[action]}", subject_type="visit", subject_id=visit.id,
                        rule_id=rule_id, detail={"from": before, "to": target.value, "version": visit.version,
-                                                **(detail or {})})
+                                                **(detail or {})}, cipher=ctx.cipher)
+    if target in (VisitState.TERMINATED, VisitState.CANCELLED):  # what the visit started stops with it (RX-06)
+        await publish(session, ctx, VisitEnded(visit.id, target.value, actor))
     return target

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.context import HospitalContext
+from hospital.core.audit import Actor, audit_read
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
 from hospital.patients.models import Patient
@@ -103,19 +104,28 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
     return views
 
 
-async def my_visits(session: AsyncSession, ctx: HospitalContext, principal: Principal) -> list[dict[str, Any]]:
-    """A patient's own visits, or the visits assigned to a doctor."""
+async def my_visits(session: AsyncSession, ctx: HospitalContext, principal: Principal,
+                    actor: Actor) -> list[dict[str, Any]]:
+    """A patient's own visits, or the visits assigned to a doctor; one `visit.list_read` entry names them."""
     if principal.role == Role.PATIENT:
         rows = await queries.visits_of_patient(session, principal.user_id)
     elif principal.role == Role.DOCTOR:
         rows = await queries.visits_of_doctor(session, principal.user_id)
     else:
         rows = []
-    return await visit_views(session, ctx, rows, principal.role)
+    return await _audited(session, actor, await visit_views(session, ctx, rows, principal.role), rows)
 
 
-async def doctor_queue(session: AsyncSession, ctx: HospitalContext, doctor_user_id: uuid.UUID,
+async def _audited(session: AsyncSession, actor: Actor, views: list[dict[str, Any]],
+                   rows: list[tuple[Visit, Schedule]]) -> list[dict[str, Any]]:
+    await audit_read(session, actor, "visit.list_read", subject_type="visit", records=[v.id for v, _ in rows],
+                     patients=[v.patient_user_id for v, _ in rows])
+    return views
+
+
+async def doctor_queue(session: AsyncSession, ctx: HospitalContext, actor: Actor, doctor_user_id: uuid.UUID,
                        day: date | None = None) -> list[dict[str, Any]]:
-    """The doctor's visits still to be seen on `day` (default today, China time), in queue order."""
+    """The doctor's visits still to be seen on `day` (default today, China time), in queue order (audited as one
+    `visit.list_read`)."""
     rows = await queries.doctor_queue(session, doctor_user_id, day or ctx.today(), ctx.time_zone)
-    return await visit_views(session, ctx, rows, Role.DOCTOR)
+    return await _audited(session, actor, await visit_views(session, ctx, rows, Role.DOCTOR), rows)

@@ -110,12 +110,13 @@ class VisitController(Controller):
     @get("/", summary="The caller's visits: a patient's own, or those assigned to a doctor")
     async def mine(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                    ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await views.my_visits(db_session, ctx, principal_of(request))
+        return await views.my_visits(db_session, ctx, principal_of(request), actor_of(request))
 
     @get("/{visit_id:uuid}", summary="One visit of the caller's (404 for any other)")
     async def one(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                   visit_id: uuid.UUID) -> dict[str, Any]:
-        return await encounter_views.visit_detail(db_session, ctx, principal_of(request), visit_id)
+        return await encounter_views.visit_detail(db_session, ctx, principal_of(request), visit_id,
+                                                  read_by=actor_of(request))
 
     @post("/{visit_id:uuid}/cancel", guards=[requires_patient], status_code=200, summary="Withdraw before it starts")
     async def cancel(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
@@ -177,7 +178,8 @@ class VisitController(Controller):
     async def messages(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> list[dict[str, Any]]:
         principal = principal_of(request)
-        return await encounter.list_messages(db_session, ctx, principal.user_id, principal.role, visit_id)
+        return await encounter.list_messages(db_session, ctx, principal.user_id, principal.role, visit_id,
+                                             read_by=actor_of(request))
 
     @put("/{visit_id:uuid}/medical-record", guards=[requires_doctor], summary="Write the outpatient EMR (REC-01)")
     async def write_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
@@ -199,7 +201,8 @@ class VisitController(Controller):
     async def read_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                           visit_id: uuid.UUID) -> dict[str, Any]:
         principal = principal_of(request)
-        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
+        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id,
+                                                   read_by=actor_of(request))
 
 
 class ScheduleWithdrawalController(Controller):

@@ -26,7 +26,7 @@ from sqlmodel import col
 from hospital.biometrics.gate import require_practice_session, require_signing_freshness
 from hospital.context import HospitalContext
 from hospital.contracts.visits import VisitAccepted
-from hospital.core.audit import Actor, AuditEntry, append_audit
+from hospital.core.audit import Actor, AuditEntry, append_audit, audit_read
 from hospital.core.errors import AccessRefused, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from hospital.core.outbox import emit
 from hospital.core.retention import RetentionClass, purge_not_before
@@ -375,7 +375,7 @@ async def write_medical_record(session: AsyncSession, ctx: HospitalContext, acto
     await session.flush()
     await append_audit(session, actor, "medical_record.written", subject_type="medical_record", subject_id=record.id,
                        rule_id="REC-01", detail={"visit_id": visit.id, "version": record.version,
-                                                 "diagnosis_icd10": code.code})
+                                                 "diagnosis_icd10": code.code}, cipher=ctx.cipher)
     if stop is not None and visit.stopped is None:
         visit.stopped = {**stop, "at": ctx.now().isoformat(), "medical_record_id": str(record.id)}
         flag = infectious_flag(code, tables=tables)
@@ -388,7 +388,7 @@ async def write_medical_record(session: AsyncSession, ctx: HospitalContext, acto
         visit.touch()
         await session.flush()
         await append_audit(session, actor, "visit.stopped", subject_type="visit", subject_id=visit.id,
-                           rule_id=stop["rule_id"], detail=visit.stopped)
+                           rule_id=stop["rule_id"], detail=visit.stopped, cipher=ctx.cipher)
     await session.commit()
     return record
 
@@ -448,12 +448,16 @@ async def sign_off_medical_record(session: AsyncSession, ctx: HospitalContext, a
 
 
 async def read_medical_record(session: AsyncSession, ctx: HospitalContext, user_id: uuid.UUID, role: str,
-                              visit_id: uuid.UUID) -> dict[str, Any]:
-    """The visit's EMR for its doctor (draft or signed) or its patient (signed only); NotFound otherwise."""
+                              visit_id: uuid.UUID, *, read_by: Actor | None = None) -> dict[str, Any]:
+    """The visit's EMR for its doctor (draft or signed) or its patient (signed only); NotFound otherwise. `read_by`:
+    a read of its own (GET), audited as `medical_record.read` (SEC-02)."""
     visit = await queries.visit_of_participant(session, visit_id, user_id, role)
     record = await medical_record_of_visit(session, visit.id)
     if record is None or (role == Role.PATIENT and record.signed_at is None):
         raise NotFound("this visit has no signed medical record yet")
+    if read_by is not None:
+        await audit_read(session, read_by, "medical_record.read", subject_type="medical_record", records=[record.id],
+                         patients=[visit.patient_user_id])
     return {"medical_record_id": str(record.id), "visit_id": str(visit.id), **open_emr(ctx, record),
             "signed": record.signed_at is not None,
             "signed_at": record.signed_at.isoformat() if record.signed_at else None,
@@ -522,7 +526,13 @@ async def post_message(session: AsyncSession, ctx: HospitalContext, actor: Actor
 
 
 async def list_messages(session: AsyncSession, ctx: HospitalContext, user_id: uuid.UUID, role: str,
-                        visit_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The visit's messages in the order sent, for its patient or doctor (NotFound for anyone else)."""
+                        visit_id: uuid.UUID, *, read_by: Actor | None = None) -> list[dict[str, Any]]:
+    """The visit's messages in the order sent, for its patient or doctor (NotFound for anyone else); with
+    `read_by`, one `chat.read` entry names the messages read (SEC-02)."""
     visit = await queries.visit_of_participant(session, visit_id, user_id, role)
-    return [_message_view(ctx, m) for m in await messages_of_visit(session, visit.id)]
+    messages = await messages_of_visit(session, visit.id)
+    views = [_message_view(ctx, m) for m in messages]
+    if read_by is not None:
+        await audit_read(session, read_by, "chat.read", subject_type="chat_message", records=[m.id for m in messages],
+                         patients=[visit.patient_user_id])
+    return views

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.core.audit import Actor, append_audit
+from hospital.core.audit import Actor, append_audit, audit_read
 from hospital.core.errors import NotFound
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
@@ -26,8 +26,9 @@ __all__ = ["visit_detail", "visit_prior_document"]
 
 
 async def visit_detail(session: AsyncSession, ctx: HospitalContext, principal: Principal,
-                       visit_id: uuid.UUID) -> dict[str, Any]:
-    """One visit of the caller's, with whether its record is signed (a patient never sees a draft)."""
+                       visit_id: uuid.UUID, *, read_by: Actor | None = None) -> dict[str, Any]:
+    """One visit of the caller's, with whether its record is signed (a patient never sees a draft). `read_by`: the
+    read is the request itself (GET), audited as `visit.read` (SEC-02), not the answer to a change already audited."""
     visit = await queries.visit_of_participant(session, visit_id, principal.user_id, principal.role)
     schedule = await session.get(Schedule, visit.schedule_id)
     if schedule is None:
@@ -38,6 +39,9 @@ async def visit_detail(session: AsyncSession, ctx: HospitalContext, principal: P
         "signed": record.signed_at is not None, "signed_at": record.signed_at.isoformat() if record.signed_at else None}
     if principal.role == Role.PATIENT and record is not None and record.signed_at is None:
         view["medical_record"] = None  # a draft is the doctor's until signed off
+    if read_by is not None:
+        await audit_read(session, read_by, "visit.read", subject_type="visit", records=[visit.id],
+                         patients=[visit.patient_user_id])
     return view
 
 

@@ -104,7 +104,7 @@ class PriorDiagnosisController(Controller):
     @get("/", summary="The caller's prior diagnoses, each with whether it could found a visit today")
     async def list_own(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                        ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await views.prior_diagnoses(db_session, ctx, principal_of(request).user_id)
+        return await views.prior_diagnoses(db_session, ctx, actor_of(request), principal_of(request).user_id)
 
     @get("/{prior_id:uuid}/document", summary="The caller's own prior-diagnosis document",
          media_type="application/octet-stream")

@@ -197,6 +197,7 @@ async def file_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, acto
                        rule_id="REV-01", detail={"icd10_code": code.code, "document_type": data.document_type,
                                                  "document_sha256": blob.sha256, "size": len(document),
                                                  "institution_registration_number": registration,
-                                                 "name_finding": record.name_finding})
+                                                 "name_finding": record.name_finding},
+                       cipher=ctx.cipher)
     await session.commit()
     return record

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.core.audit import Actor, audit_read
 from hospital.core.errors import RuleViolation
 from hospital.institution.service import approved_department_codes
 from hospital.visits.dates import add_months
@@ -56,12 +57,17 @@ def prior_diagnosis_view(record: PriorDiagnosisRecord, eligibility: dict[str, An
     return view
 
 
-async def prior_diagnoses(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The patient's own prior diagnoses, each with whether it could found a visit today."""
+async def prior_diagnoses(session: AsyncSession, ctx: HospitalContext, actor: Actor,
+                          patient_user_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The patient's own prior diagnoses, each with whether it could found a visit today (one
+    `prior_diagnosis.list_read` entry names them)."""
     patient = await queries.patient_of_user(session, patient_user_id)
     tables, approved, today = tables_for(ctx), await approved_department_codes(session), ctx.today()
-    return [prior_diagnosis_view(r, eligibility_of(r, tables, approved, today))
-            for r in await queries.prior_diagnoses_of_patient(session, patient.id)]
+    records = await queries.prior_diagnoses_of_patient(session, patient.id)
+    views = [prior_diagnosis_view(r, eligibility_of(r, tables, approved, today)) for r in records]
+    await audit_read(session, actor, "prior_diagnosis.list_read", subject_type="prior_diagnosis",
+                     records=[r.id for r in records], patients=[patient_user_id])
+    return views
 
 
 async def prior_diagnosis_document(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID,

@@ -18,7 +18,7 @@ from hospital.core.clock import local_date
 from tests.conftest import FakeClock
 from tests.helpers import login_as
 from tests.integration.connector.conftest import fresh_outbox
-from tests.integration.prescriptions.conftest import reviewing_pharmacist, rx_body
+from tests.integration.prescriptions.conftest import reviewing_pharmacist, states_no_known_allergies, write
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, publish, schedule_of
 
 __all__ = ["Day", "a_real_day", "a_whole_visit", "mapped_views", "the_other_endings"]
@@ -51,6 +51,7 @@ async def a_whole_visit(client: AsyncTestClient[Any], clock: FakeClock, day: Day
     booked = await book(client, patient, schedule["schedule_id"], prior_id)
     assert booked.status_code == 201, booked.text
     visit_id = day.visit_id = booked.json()["visit_id"]
+    await states_no_known_allergies(client, patient)
     doctor = await doctor_in_session(client)
     # A face verification is stamped by the wall clock (its row's created_at), not ctx.now(): the visit's clock
     # catches up, so the platform sees the doctor verified before the visit starts (FACE-02).
@@ -60,7 +61,7 @@ async def a_whole_visit(client: AsyncTestClient[Any], clock: FakeClock, day: Day
     assert (await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json=EMR)).status_code == 200
     signed = await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)
     assert signed.status_code == 200, signed.text
-    written = await client.post(f"/api/visits/{visit_id}/prescriptions", headers=doctor, json=rx_body())
+    written = await write(client, doctor, visit_id)
     assert written.status_code == 201, written.text
     rx_id = day.prescription_id = written.json()["prescription_id"]
     pharmacist = await reviewing_pharmacist(client)
@@ -111,9 +112,10 @@ async def the_other_endings(client: AsyncTestClient[Any], day: Day | None = None
         assert booked.status_code == 201, booked.text
         visits.append(booked.json()["visit_id"])
     day.cancelled_visit_id, day.terminated_visit_id = visits
+    await states_no_known_allergies(client, patient)
     assert (await client.post(f"/api/visits/{visits[0]}/cancel", headers=patient, json={})).status_code == 200
     assert (await accept(client, doctor, visits[1])).status_code == 200
-    written = await client.post(f"/api/visits/{visits[1]}/prescriptions", headers=doctor, json=rx_body())
+    written = await write(client, doctor, visits[1])
     assert written.status_code == 201, written.text
     day.rejected_prescription_id = written.json()["prescription_id"]
     day.rejection_reason = "剂量偏低，建议评估后调整"

@@ -24,9 +24,9 @@ from litestar.testing import AsyncTestClient
 
 from connectors.supervision.catalogue import file_catalogue
 from hospital.config import Settings
-from hospital.demo import faces_dir
 from tests import payloads
 from tests.conftest import FakeClock
+from tests.faces import face_bytes
 from tests.helpers import login, login_as
 from tests.integration.connector.conftest import (
     DispatcherFactory,
@@ -45,7 +45,7 @@ pytestmark = pytest.mark.requirement("SUP-02", "SUP-03")
 
 
 def photo(name: str) -> bytes:
-    return (faces_dir() / name).read_bytes()
+    return face_bytes(name)
 
 
 DOCTOR = {"kind": "doctor", "username": "doctor.zhou", "initial_password": "zhou-pass-2026", "real_name": "周医生",
@@ -65,11 +65,11 @@ async def admit_and_verify(client: AsyncTestClient[Any], application: dict[str, 
     """Admit through the API (STAFF-01/02), then verify the face (FACE-02); returns the user id."""
     admin = await login_as(client, "admin")
     admitted = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
-                                 files={"photo": ("photo.jpg", photo(enrol), "image/jpeg")})
+                                 files={"photo": ("photo.jpg", face_bytes(enrol), "image/jpeg")})
     assert admitted.status_code == 201, admitted.text
     headers = await login(client, application["username"], application["initial_password"])
     verified = await client.post("/api/me/face-verifications", headers=headers,
-                                 files={"image": ("capture.jpg", photo(live), "image/jpeg")})
+                                 files={"image": ("capture.jpg", face_bytes(live), "image/jpeg")})
     assert verified.status_code == 201, verified.text
     me = await client.get("/api/me", headers=headers)
     return str(me.json()["id"])
@@ -82,7 +82,7 @@ async def admitted_unverified(client: AsyncTestClient[Any]) -> str:
                    "credentials": [{"kind": "physician_qualification", "number": "2012310002"},
                                    {"kind": "physician_practice", "number": "1103100010", "valid_until": "2029-12-31"}]}
     admitted = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
-                                 files={"photo": ("photo.jpg", photo("obama3.jpg"), "image/jpeg")})
+                                 files={"photo": ("photo.jpg", face_bytes("lin.jpg"), "image/jpeg")})
     assert admitted.status_code == 201, admitted.text
     me = await client.get("/api/me", headers=await login(client, "doctor.qian", "zhou-pass-2026"))
     return str(me.json()["id"])
@@ -138,8 +138,8 @@ async def a_scripted_day(client: AsyncTestClient[Any], clock: FakeClock, setting
         await file_catalogue(session)
     platform = Platform(sim)
     at_signing = dispatcher.settings.prescription_at_signing
-    doctor = await admitted(client, clock, {**DOCTOR, "departments": ["03.04"]}, "obama2.jpg", "obama3.jpg")
-    pharmacist = await admitted(client, clock, PHARMACIST, "obama3.jpg", "obama2.jpg")
+    doctor = await admitted(client, clock, {**DOCTOR, "departments": ["03.04"]}, "alex1.jpg", "alex2.jpg")
+    pharmacist = await admitted(client, clock, PHARMACIST, "kit1.jpg", "kit2.jpg")
     await platform.after(dispatcher, "uploadOrganIndicators", "uploadDrugCatalogue", "uploadDoctorIndicators",
                          "uploadFaceVerification")
 
@@ -275,8 +275,8 @@ async def test_records_the_regulator_would_flag_are_flagged_and_a_long_prescript
     dispatchers: DispatcherFactory
 ) -> None:
     people = await demo_people(settings)  # doctor.wang and pharmacist.li, admitted by the demo
-    doctor = await admit_and_verify(client, DOCTOR, "obama2.jpg", "obama3.jpg")
-    pharmacist = await admit_and_verify(client, PHARMACIST, "obama3.jpg", "obama2.jpg")
+    doctor = await admit_and_verify(client, DOCTOR, "alex1.jpg", "alex2.jpg")
+    pharmacist = await admit_and_verify(client, PHARMACIST, "kit1.jpg", "kit2.jpg")
     dispatcher = await dispatchers()
     async with dispatcher.session() as session:
         await file_catalogue(session)

@@ -22,12 +22,17 @@ from hospital.context import HospitalContext
 from hospital.core.blobs import Blob
 from hospital.identity.models import User
 from hospital.patients.models import Patient
+from hospital.prescriptions.safety.models import PatientSafetyContext
+from hospital.prescriptions.safety.service import seal_content
+from hospital.prescriptions.safety.values import AllergyStatus, SafetyContext
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import SHARED
+from tests.faces import face_bytes
 from tests.helpers import login, login_as
 
 FACES = SHARED / "faces"
+NO_KNOWN_ALLERGIES = AllergyStatus.NO_KNOWN_ALLERGIES
 
 
 def photo(name: str) -> bytes:
@@ -58,7 +63,7 @@ async def reviewing_pharmacist(client: AsyncTestClient[Any]) -> dict[str, str]:
 
 
 async def second_pharmacist(client: AsyncTestClient[Any]) -> dict[str, str]:
-    """Admit pharmacist.zhao (enrolled with obama3.jpg) and open their practice session with obama2.jpg."""
+    """Admit pharmacist.zhao (enrolled with kit1.jpg: one face, one clinician) and open their practice session with kit2.jpg."""
     import json
 
     admin = await login_as(client, "admin")
@@ -69,14 +74,15 @@ async def second_pharmacist(client: AsyncTestClient[Any]) -> dict[str, str]:
         "credentials": [{"kind": "pharmacist_qualification", "number": "YS2020310009", "valid_until": "2030-12-31"}],
     }
     admitted = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
-                                 files={"photo": ("photo.jpg", photo("obama3.jpg"), "image/jpeg")})
+                                 files={"photo": ("photo.jpg", face_bytes("kit1.jpg"), "image/jpeg")})
     assert admitted.status_code == 201, admitted.text
-    return await verified(client, await login(client, "pharmacist.zhao", "zhao-pass-2026"), photo("obama2.jpg"))
+    return await verified(client, await login(client, "pharmacist.zhao", "zhao-pass-2026"), face_bytes("kit2.jpg"))
 
 
 async def make_visit(session: AsyncSession, ctx: HospitalContext, state: str = "accepted", *, icd10: str = "I10",
-                     guardian: dict[str, Any] | None = None) -> Visit:
-    """A visit of the demo patient with doctor.wang in 03.03, made directly: these tests are about prescribing."""
+                     guardian: dict[str, Any] | None = None, allergy_statement: bool = True) -> Visit:
+    """A visit of the demo patient with doctor.wang in 03.03, made directly: these tests are about prescribing.
+    The patient has stated "no known allergies" unless `allergy_statement` is False (RX-04)."""
     now = ctx.now()
     patient = (await session.execute(select(Patient))).scalars().first()
     doctor = (await session.execute(select(User).where(User.role == "doctor"))).scalars().first()
@@ -96,9 +102,23 @@ async def make_visit(session: AsyncSession, ctx: HospitalContext, state: str = "
                   doctor_user_id=doctor.id, department_code="03.03", mode="video", prior_diagnosis_id=prior.id,
                   state=state, queue_number=1, guardian=guardian)
     session.add(visit)
+    if allergy_statement and (await session.execute(select(PatientSafetyContext).where(
+            PatientSafetyContext.patient_id == patient.id))).first() is None:
+        await session.flush()
+        session.add(safety_context_row(ctx, patient, visit, SafetyContext(allergy_status=NO_KNOWN_ALLERGIES)))
     await session.commit()
     session.expunge(visit)  # detached: the tests' rollbacks (count_rows) leave its attributes loaded
     return visit
+
+
+def safety_context_row(ctx: HospitalContext, patient: Patient, visit: Visit | None, content: SafetyContext, *,
+                       version: int = 1) -> PatientSafetyContext:
+    """A version of the patient's safety context as the patient states it, written directly."""
+    row_id = uuid.uuid4()
+    return PatientSafetyContext(id=row_id, patient_id=patient.id, version=version,
+                                visit_id=visit.id if visit else None, recorded_by_user_id=patient.user_id,
+                                recorded_by_role="patient", content_sealed=seal_content(ctx, content, row_id),
+                                recorded_at=ctx.now())
 
 
 def amlodipine(**changes: Any) -> dict[str, Any]:
@@ -111,14 +131,34 @@ def amlodipine(**changes: Any) -> dict[str, Any]:
 def rx_body(*items: dict[str, Any], diagnoses: tuple[tuple[str, str], ...] = (("I10", "原发性高血压"),),
             **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"diagnoses": [{"icd10": c, "name": n} for c, n in diagnoses],
-                            "items": list(items) or [amlodipine()], "signature_confirmed": True}
+                            "items": list(items) or [amlodipine()]}
     body.update(changes)
     return body
 
 
-async def write(client: AsyncTestClient[Any], doctor: dict[str, str], visit: Visit, body: dict[str, Any] | None = None
-                ) -> Any:
-    return await client.post(f"/api/visits/{visit.id}/prescriptions", headers=doctor, json=body or rx_body())
+async def states_no_known_allergies(client: AsyncTestClient[Any], patient: dict[str, str]) -> None:
+    """The patient's explicit statement at intake (RX-04): nothing is prescribed without one."""
+    stated = await client.put("/api/me/safety-context", headers=patient,
+                              json={"allergy_status": "no_known_allergies"})
+    assert stated.status_code == 200, stated.text
+
+
+async def checked_and_signed(client: AsyncTestClient[Any], doctor: dict[str, str], path: str,
+                             body: dict[str, Any]) -> Any:
+    """The doctor's two steps (RX-07): the dry run at `path`/check, then signing at `path` naming its hash (a
+    draft the dry run refuses is signed without one, and the rules refuse it naming their rule). A refused dry
+    run (not the visit's doctor, a closed visit, a suspended doctor) is returned as the answer."""
+    checked = await client.post(f"{path}/check", headers=doctor, json=body)
+    if checked.status_code != 200:
+        return checked
+    digest = checked.json()["draft_sha256"] if checked.json()["signable"] else None
+    return await client.post(path, headers=doctor, json={**body, **({"draft_sha256": digest} if digest else {})})
+
+
+async def write(client: AsyncTestClient[Any], doctor: dict[str, str], visit: Visit | str,
+                body: dict[str, Any] | None = None) -> Any:
+    visit_id = visit if isinstance(visit, str) else visit.id
+    return await checked_and_signed(client, doctor, f"/api/visits/{visit_id}/prescriptions", body or rx_body())
 
 
 @pytest.fixture

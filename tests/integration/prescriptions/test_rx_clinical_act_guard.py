@@ -17,8 +17,9 @@ from hospital.core.audit import AuditEntry
 from hospital.prescriptions.models import Dispensing, Prescription
 from hospital.staff.models import StaffMember
 from hospital.visits.booking.models import Visit
+from tests.faces import face_bytes
 from tests.helpers import count_rows, login_as, stop_service
-from tests.integration.prescriptions.conftest import FACES, rx_body, signing_doctor, write
+from tests.integration.prescriptions.conftest import rx_body, signing_doctor, write
 from tests.integration.prescriptions.helpers import approved, dispense
 from tests.integration.visits.journey import accept, book, demo_prior_id, doctor_in_session, schedule_of
 
@@ -32,7 +33,7 @@ SURGEON = {"kind": "doctor", "username": "doctor.li", "initial_password": "li-pa
 
 async def _admit(client: AsyncTestClient[Any], admin: dict[str, str], application: dict[str, Any]) -> Any:
     return await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
-                             files={"photo": ("photo.jpg", (FACES / "obama3.jpg").read_bytes(), "image/jpeg")})
+                             files={"photo": ("photo.jpg", face_bytes("alex1.jpg"), "image/jpeg")})
 
 
 async def test_a_surgeon_is_neither_admitted_to_nor_assigned_cardiology(client: AsyncTestClient[Any],

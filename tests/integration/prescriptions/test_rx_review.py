@@ -19,7 +19,13 @@ from hospital.signing.canonical import canonical_json
 from hospital.signing.service import hospital_signing
 from hospital.visits.booking.models import Visit
 from tests.helpers import count_rows, event_payload, login_as
-from tests.integration.prescriptions.conftest import amlodipine, reviewing_pharmacist, rx_body, signing_doctor
+from tests.integration.prescriptions.conftest import (
+    amlodipine,
+    checked_and_signed,
+    reviewing_pharmacist,
+    rx_body,
+    signing_doctor,
+)
 from tests.integration.prescriptions.helpers import review, written
 
 pytestmark = pytest.mark.requirement("RX-06", "FACE-02")
@@ -48,7 +54,8 @@ async def test_the_pharmacist_approves_with_a_second_signature_over_the_prescrip
 async def test_the_queue_shows_pending_prescriptions_with_their_findings(client: AsyncTestClient[Any],
                                                                         visit: Visit) -> None:
     # 28 days with a chronic reason: accepted, with a finding for the pharmacist.
-    rx = await written(client, visit, rx_body(amlodipine(days_supply=28), long_prescription_reason="病情稳定，长期用药"))
+    rx = await written(client, visit, rx_body(amlodipine(days_supply=28), long_prescription_reason="病情稳定，长期用药",
+                                              long_prescription_code="stable_chronic_disease"))
     pharmacist = await reviewing_pharmacist(client)
     queue = (await client.get("/api/reviews/queue", headers=pharmacist)).json()
     assert [q["prescription_id"] for q in queue] == [rx["prescription_id"]]
@@ -83,8 +90,8 @@ async def test_the_doctor_revises_a_rejected_prescription_as_a_new_version_keepi
     pharmacist = await reviewing_pharmacist(client)
     assert (await review(client, pharmacist, rx, "reject", ["用法不清"])).status_code == 200
     doctor = await signing_doctor(client)
-    revised = await client.post(f"/api/prescriptions/{rx['prescription_id']}/revisions", headers=doctor,
-                                json=rx_body(amlodipine(usage="口服，每日早晨一次，每次一片")))
+    revised = await checked_and_signed(client, doctor, f"/api/prescriptions/{rx['prescription_id']}/revisions",
+                                       rx_body(amlodipine(usage="口服，每日早晨一次，每次一片")))
     assert revised.status_code == 201, revised.text
     new = revised.json()
     assert new["revision"] == 2 and new["supersedes_id"] == rx["prescription_id"]

@@ -59,21 +59,86 @@ async def test_the_visits_doctor_signs_a_prescription_that_waits_for_the_pharmac
                   "quantity_packs": 1},
                  {"drug_code": "J01FA09-tab-250mg", "dose_per_time": "250", "times_per_day": 2, "days_supply": 7,
                   "quantity_packs": 3}), "RX-04"),  # simvastatin with clarithromycin, a blocked pair
-        (rx_body(origin="ai"), "RX-07"),  # generated, not written
-        (rx_body(signature_confirmed=False), "RX-07"),  # no explicit act of signing
     ],
-    ids=["other-disease", "morphine", "diazepam", "over-daily-dose", "over-7-days", "blocked-pair", "ai", "unsigned"],
+    ids=["other-disease", "morphine", "diazepam", "over-daily-dose", "over-7-days", "blocked-pair"],
 )
 async def test_a_blocking_rule_refuses_the_prescription_naming_the_rule_and_leaves_nothing(
     client: AsyncTestClient[Any], session: AsyncSession, visit: Visit, body: dict[str, Any], rule_id: str
 ) -> None:
     doctor = await signing_doctor(client)
+    checked = await client.post(f"/api/visits/{visit.id}/prescriptions/check", headers=doctor, json=body)
+    assert checked.status_code == 200 and not checked.json()["signable"] and rule_id in checked.json()["rule_ids"]
     before = await count_rows(session, *TABLES)
-    refused = await write(client, doctor, visit, body)
+    refused = await client.post(f"/api/visits/{visit.id}/prescriptions", headers=doctor,
+                                json={**body, "draft_sha256": checked.json()["draft_sha256"]})
     assert refused.status_code == 422, refused.text
     problem = refused.json()
     assert rule_id in problem.get("rule_ids", [problem["rule_id"]])
     assert await count_rows(session, *TABLES) == before
+
+
+async def test_the_dry_run_returns_the_findings_and_the_drafts_hash_and_signs_nothing(
+    client: AsyncTestClient[Any], session: AsyncSession, visit: Visit
+) -> None:
+    doctor = await signing_doctor(client)
+    before = await count_rows(session, Prescription, OutboxEvent)
+    checked = await client.post(f"/api/visits/{visit.id}/prescriptions/check", headers=doctor,
+                                json=rx_body(amlodipine(dose_per_time="20")))
+    assert checked.status_code == 200, checked.text
+    result = checked.json()
+    assert result["signable"] is False and "RX-03" in result["rule_ids"] and len(result["draft_sha256"]) == 64
+    assert any(f["rule_id"] == "RX-03" and f["severity"] == "block" for f in result["findings"])
+    fine = (await client.post(f"/api/visits/{visit.id}/prescriptions/check", headers=doctor, json=rx_body())).json()
+    assert fine["signable"] is True and fine["draft_sha256"] != result["draft_sha256"]
+    assert await count_rows(session, Prescription, OutboxEvent) == before  # a dry run signs and reports nothing
+    checks = (await session.execute(select(AuditEntry).where(AuditEntry.action == "prescription.checked"))).all()
+    assert len(checks) == 2
+
+
+async def test_signing_without_the_dry_runs_hash_or_with_another_draft_is_refused_and_leaves_nothing(
+    client: AsyncTestClient[Any], session: AsyncSession, visit: Visit
+) -> None:
+    doctor = await signing_doctor(client)
+    path = f"/api/visits/{visit.id}/prescriptions"
+    checked = (await client.post(f"{path}/check", headers=doctor, json=rx_body())).json()
+    digest = checked["draft_sha256"]
+    before = await count_rows(session, *TABLES)
+    attempts = {
+        "no hash": rx_body(),
+        "another draft": {**rx_body(amlodipine(usage="口服，每日晚上")), "draft_sha256": digest},
+        "a hash nobody checked": {**rx_body(amlodipine(usage="口服，每日晚上")),
+                                  "draft_sha256": __import__("hashlib").sha256(b"forged").hexdigest()},
+    }
+    for what, body in attempts.items():
+        refused = await client.post(path, headers=doctor, json=body)
+        assert refused.status_code == 422, (what, refused.text)
+        assert refused.json()["rule_id"] == "RX-07", what
+    assert await count_rows(session, *TABLES) == before
+    # the client cannot say who wrote it: origin and signature_confirmed are no fields of the form
+    for field in ({"origin": "clinician"}, {"signature_confirmed": True}):
+        assert (await client.post(path, headers=doctor, json={**rx_body(), "draft_sha256": digest, **field})
+                ).status_code == 400
+    assert await count_rows(session, *TABLES) == before
+    signed = await client.post(path, headers=doctor, json={**rx_body(), "draft_sha256": digest})
+    assert signed.status_code == 201, signed.text
+    assert signed.json()["document"]["origin"] == "clinician"  # recorded by the server, under the signature
+    assert signed.json()["document"]["draft_sha256"] == digest
+    stored = (await session.execute(select(Prescription))).scalars().one()
+    assert stored.origin == "clinician" and stored.draft_check_id is not None
+    again = await client.post(path, headers=doctor, json={**rx_body(), "draft_sha256": digest})
+    assert again.status_code == 422 and again.json()["rule_id"] == "RX-07"  # one dry run, one signature
+
+
+async def test_a_dry_run_is_the_doctors_own(
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, visit: Visit
+) -> None:
+    doctor = await signing_doctor(client)
+    other_visit = await make_visit(session, ctx)
+    digest = (await client.post(f"/api/visits/{visit.id}/prescriptions/check", headers=doctor,
+                                json=rx_body())).json()["draft_sha256"]
+    elsewhere = await client.post(f"/api/visits/{other_visit.id}/prescriptions", headers=doctor,
+                                  json={**rx_body(), "draft_sha256": digest})
+    assert elsewhere.status_code == 422 and elsewhere.json()["rule_id"] == "RX-07"  # the hash covers the visit
 
 
 async def test_blocking_findings_carry_rule_id_severity_and_category(client: AsyncTestClient[Any],
@@ -89,7 +154,8 @@ async def test_blocking_findings_carry_rule_id_severity_and_category(client: Asy
 async def test_over_seven_days_with_a_chronic_reason_is_accepted_and_the_warning_kept(
     client: AsyncTestClient[Any], visit: Visit
 ) -> None:
-    body = rx_body(amlodipine(days_supply=28, quantity_packs=1), long_prescription_reason="高血压病情稳定，长期用药")
+    body = rx_body(amlodipine(days_supply=28, quantity_packs=1), long_prescription_reason="高血压病情稳定，长期用药",
+                   long_prescription_code="stable_chronic_disease")
     written = await write(client, await signing_doctor(client), visit, body)
     assert written.status_code == 201, written.text
     assert all(f["severity"] != "block" for f in written.json()["findings"])
@@ -99,8 +165,11 @@ async def test_a_verification_six_minutes_old_cannot_sign(client: AsyncTestClien
                                                          clock: FakeClock, visit: Visit) -> None:
     doctor = await signing_doctor(client)
     clock.advance(minutes=6)
+    checked = await client.post(f"/api/visits/{visit.id}/prescriptions/check", headers=doctor, json=rx_body())
+    assert checked.status_code == 200  # the dry run needs no fresh face: signing does
     before = await count_rows(session, *TABLES)
-    refused = await write(client, doctor, visit)
+    refused = await client.post(f"/api/visits/{visit.id}/prescriptions", headers=doctor,
+                                json={**rx_body(), "draft_sha256": checked.json()["draft_sha256"]})
     assert refused.status_code == 403 and refused.json()["rule_id"] == "FACE-03"
     assert await count_rows(session, *TABLES) == before
 
@@ -155,4 +224,7 @@ async def test_a_child_under_six_needs_a_recorded_guardian(client: AsyncTestClie
     refused = await write(client, doctor, await make_visit(session, ctx))
     assert refused.status_code == 422 and "REV-05" in refused.json()["rule_ids"]
     with_guardian = await make_visit(session, ctx, guardian={"name": "张母", "relation": "mother"})
-    assert (await write(client, doctor, with_guardian)).status_code == 201
+    # with a guardian the child is dosed as a child: amlodipine is not for children under 6 (RX-03)
+    dosed = await write(client, doctor, with_guardian)
+    assert dosed.status_code == 422 and "REV-05" not in dosed.json()["rule_ids"], dosed.text
+    assert "not for children under 6" in dosed.text

@@ -53,11 +53,11 @@ async def make_hub(recorded: Recorded, tmp_path: Path) -> AsyncIterator[Callable
 
 
 @pytest_asyncio.fixture
-async def browsers() -> AsyncIterator[Callable[[int], Browser]]:
+async def browsers() -> AsyncIterator[Callable[..., Browser]]:
     made: list[Browser] = []
 
-    def make(luma: int) -> Browser:
-        browser = Browser(luma)
+    def make(luma: int, *, with_camera: bool = True) -> Browser:
+        browser = Browser(luma, with_camera=with_camera)
         made.append(browser)
         return browser
 

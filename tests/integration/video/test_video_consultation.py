@@ -83,7 +83,7 @@ async def test_a_rejoining_doctor_replaces_the_old_connection(make_hub, browsers
 
 
 async def test_a_browser_that_goes_away_leaves_the_room(make_hub, browsers, recorded):
-    hub = await make_hub()
+    hub = await make_hub(rejoin_window_s=1.0)
     patient, doctor = browsers(PATIENT_LUMA), browsers(DOCTOR_LUMA)
     await patient.join(hub, "visit-4", "patient")
     await doctor.join(hub, "visit-4", "doctor", check_face=always_the_doctor)
@@ -92,9 +92,50 @@ async def test_a_browser_that_goes_away_leaves_the_room(make_hub, browsers, reco
     await patient.close()
     await wait_until(lambda: "left" in recorded.kinds())
 
-    assert recorded.of("left") == [{"role": "patient", "reason": "connection closed"}]
+    assert recorded.of("left") == [{"role": "patient", "reason": "connection closed", "rejoin_window_s": 1.0}]
     assert "patient" not in hub.room("visit-4").participants
+    # The recording waits for a rejoin for the window, then is finished and handed over.
+    await wait_until(lambda: "recording_finished" in recorded.kinds())
     assert [d["role"] for d in recorded.of("recording_finished")] == ["patient"]
+    assert recorded.of("recording_finished")[0]["gaps"] == []
+
+
+async def test_a_browser_whose_connection_dropped_rejoins_into_the_same_recording_with_the_gap_marked(
+        make_hub, browsers, recorded):
+    hub = await make_hub()
+    patient, doctor = browsers(PATIENT_LUMA), browsers(DOCTOR_LUMA)
+    await patient.join(hub, "visit-7", "patient")
+    await doctor.join(hub, "visit-7", "doctor", check_face=always_the_doctor)
+    await wait_until(lambda: len(doctor.received) >= 5 and len(patient.received) >= 5)
+
+    await patient.close()  # the patient's network is gone: the hospital sees the connection close
+    await wait_until(lambda: "left" in recorded.kinds())
+    await asyncio.sleep(2.0)
+    assert "recording_finished" not in recorded.kinds()  # kept open for the rejoin
+    patient_again = browsers(PATIENT_LUMA + 30)
+    await patient_again.join(hub, "visit-7", "patient")
+    await wait_until(lambda: any(abs(luma - PATIENT_LUMA - 30) < 25 for _, luma, _ in doctor.received))
+    await wait_until(lambda: len(patient_again.received) >= 5)  # the doctor reaches the rejoined patient too
+    await asyncio.sleep(1.0)
+    assert recorded.of("joined")[-1] == {"role": "patient", "rejoined": True, "paused": False}
+    await hub.close_all()
+
+    [finished] = [d for d in recorded.of("recording_finished") if d["role"] == "patient"]
+    [(gap_from, gap_to)] = finished["gaps"]
+    assert gap_to - gap_from > 1.0  # (the time away; packet timestamps may run a little ahead of arrival)
+    path, _ = recorded.recordings["patient"]
+    with av.open(str(path)) as container:
+        [chapter] = container.chapters()
+        pictures = [(float(f.pts * f.time_base), int(f.to_ndarray(format="gray")[120, 160]))
+                    for f in container.decode(video=0)]
+    assert chapter["metadata"]["title"] == "gap"
+    chapter_from, chapter_to = (float(chapter[k] * chapter["time_base"]) for k in ("start", "end"))
+    assert chapter_to - chapter_from == pytest.approx(gap_to - gap_from, abs=0.002)
+    before = [luma for at, luma in pictures if at <= chapter_from]
+    after = [luma for at, luma in pictures if at >= chapter_to]
+    # One file, decodable end to end: the first connection's pictures, the gap, then the second's.
+    assert before and after and len(before) + len(after) == len(pictures)
+    assert abs(before[-1] - PATIENT_LUMA) < 25 and abs(after[-1] - PATIENT_LUMA - 30) < 25
 
 
 async def test_closing_the_hub_closes_every_connection(make_hub, browsers, recorded):

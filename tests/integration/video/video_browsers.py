@@ -66,11 +66,13 @@ class Browser:
     received: list[tuple[int, int, float]] = field(default_factory=list)
     audio_frames: int = 0
     camera: NumberedFrames | None = None
+    with_camera: bool = True  # False: an audio visit's browser, the microphone only
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.camera = NumberedFrames(self.luma)
-        self.pc.addTrack(self.camera)
+        if self.with_camera:
+            self.camera = NumberedFrames(self.luma)
+            self.pc.addTrack(self.camera)
         self.pc.addTrack(AudioStreamTrack())
         self.pc.on("track", self._on_track)
 

@@ -18,6 +18,7 @@ from hospital.core.clock import CHINA_TIME
 from hospital.core.errors import HospitalError
 from hospital.db import create_engine, session_factory
 from hospital.demo import DEMO_INSTITUTION_REGISTRATION, demo_pdf
+from tests.faces import face_bytes
 from tests.helpers import hospital_today, login, login_as
 
 __all__ = ["EMR", "MOTHER", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",
@@ -41,7 +42,7 @@ def resident_id(birth: date, order: str = "123") -> str:
 async def verified(client: AsyncTestClient[Any], headers: dict[str, str], photo: str = "obama2.jpg") -> dict[str, str]:
     """The headers of a practice session: the doctor's face verified now (FACE-02)."""
     response = await client.post("/api/me/face-verifications", headers=headers,
-                                 files={"image": ("capture.jpg", (FACES / photo).read_bytes(), "image/jpeg")})
+                                 files={"image": ("capture.jpg", face_bytes(photo), "image/jpeg")})
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

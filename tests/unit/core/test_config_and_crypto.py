@@ -25,10 +25,35 @@ def test_production_refuses_the_demo_key_passphrase() -> None:
         load_settings(env).check()
 
 
-def test_production_with_its_own_secrets_starts() -> None:
-    env = {"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/y",
-           "HOSPITAL_FIELD_KEY": STRONG_KEY, "HOSPITAL_KEY_PASSPHRASE": "a long secret from the vault"}
-    load_settings(env).check()
+PRODUCTION = {"HOSPITAL_ENV": "production", "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/y?ssl=require",
+              "HOSPITAL_FIELD_KEY": STRONG_KEY, "HOSPITAL_KEY_PASSPHRASE": "a long secret from the vault",
+              "HOSPITAL_PUBLIC_URL": "https://hospital.example.cn", "HOSPITAL_TLS_PROXY": "nginx"}
+
+
+def test_production_with_its_own_secrets_and_tls_starts() -> None:
+    load_settings(PRODUCTION).check()
+    own = {k: v for k, v in PRODUCTION.items() if k != "HOSPITAL_TLS_PROXY"}
+    load_settings({**own, "HOSPITAL_TLS_CERT": "/etc/hospital/cert.pem", "HOSPITAL_TLS_KEY": "/etc/hospital/key.pem"}).check()
+    assert load_settings(PRODUCTION).behind_tls and not Settings().behind_tls
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"HOSPITAL_PUBLIC_URL": "http://hospital.example.cn"}, "must be https"),
+    ({"HOSPITAL_TLS_PROXY": ""}, "HOSPITAL_TLS_PROXY"),
+    ({"HOSPITAL_TLS_CERT": "/etc/hospital/cert.pem", "HOSPITAL_TLS_PROXY": ""}, "HOSPITAL_TLS_PROXY"),
+    ({"HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/y"}, "ssl=require"),
+    ({"HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/y?ssl=prefer"}, "ssl=require"),
+    ({"HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/y?ssl=disable"}, "ssl=require"),
+])
+def test_production_refuses_a_connection_without_tls(change: dict[str, str], message: str) -> None:
+    """REC-03: an http public URL (unless TLS is terminated before it), no TLS terminator named, or PostgreSQL
+    without TLS: production does not start."""
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings({**PRODUCTION, **change}).check()
+
+
+def test_demo_and_test_modes_may_run_on_plain_http() -> None:
+    load_settings({"HOSPITAL_PUBLIC_URL": "http://127.0.0.1:8000"}).check()
 
 
 def test_storage_outside_the_allowed_regions_is_refused() -> None:

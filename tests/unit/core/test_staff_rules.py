@@ -59,3 +59,11 @@ def test_every_credential_but_a_lifelong_qualification_carries_its_expiry_date()
     with pytest.raises(RuleViolation) as at_admission:
         check_credentials_expire([Credential("pharmacist_registration", "R1")], "STAFF-02")
     assert at_admission.value.rule_id == "STAFF-02"
+
+
+def test_a_doctors_antimicrobial_grade_follows_the_title() -> None:
+    from hospital.staff.rules import antimicrobial_grade_for
+
+    assert [antimicrobial_grade_for("doctor", t) for t in ("主任医师", "副主任医师", "主治医师", "住院医师", "见习")] == [
+        "special", "special", "restricted", "unrestricted", "none"]
+    assert antimicrobial_grade_for("pharmacist", "主任药师") == "none"

@@ -41,6 +41,7 @@ def item(formulary: Formulary) -> ItemFactory:
         packs: int | None = None,
         interval: int = 1,
         unit: str | None = None,
+        frequency: str | None = None,
     ) -> PrescribedItem:
         drug = formulary.get(code)
         dose_unit = unit or (drug.dose_unit if drug else "mg")
@@ -57,6 +58,7 @@ def item(formulary: Formulary) -> ItemFactory:
             days_supply=days,
             quantity_packs=packs,
             interval_days=interval,
+            frequency=frequency,
         )
 
     return build
@@ -75,8 +77,13 @@ def draft() -> DraftFactory:
             "patient_birth_date": date(1961, 5, 20),
             "origin": "clinician",
             "prescriber_id": "doctor-0001",
+            "allergy_statement": True,
+            "prescriber_title": "主任医师",
+            "prescriber_antimicrobial_grade": "special",  # a 主任医师 (the grade rule has its own tests)
         }
         fields.update(overrides)
+        if fields.get("long_prescription_reason") and "long_prescription_code" not in overrides:
+            fields["long_prescription_code"] = "stable_chronic_disease"  # the coded reason has its own tests
         return PrescriptionDraft(**fields)
 
     return build

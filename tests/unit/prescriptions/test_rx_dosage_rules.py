@@ -4,11 +4,13 @@ high amounts."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from hospital.core.rule_registry import Finding, Severity
+from hospital.prescriptions.formulary.values import Formulary
 from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory, RxSettings
 
 pytestmark = pytest.mark.requirement("RX-03")
@@ -28,6 +30,9 @@ NIFEDIPINE_CR = "C08CA05-crtab-30mg"
 AMOXICILLIN = "J01CA04-cap-250mg"
 ALENDRONATE = "M05BA04-tab-70mg"
 WARFARIN = "B01AA03-tab-2.5mg"
+SILDENAFIL = "G04BE03-tab-50mg"
+LEVOFLOXACIN = "J01MA12-tab-500mg"
+SALBUTAMOL = "R03AC02-aer-100mcg"
 REASON = "血压控制平稳，用药方案稳定三个月"
 
 
@@ -61,14 +66,95 @@ def test_the_label_daily_maximum_itself_is_allowed(item: Item, draft: Draft, che
     assert having(check(draft(item(AMLODIPINE, 10))), "RX-03", Severity.BLOCK) == []
 
 
-def test_a_weekly_tablet_is_checked_against_its_average_daily_dose(
+def test_a_weekly_tablet_is_checked_against_its_weekly_maximum(
     item: Item, draft: Draft, check: Check, having: Having
 ) -> None:
     weekly = draft(item(ALENDRONATE, 70, interval=7, days=28), diagnoses=("M81.0",), long_prescription_reason=REASON)
     daily = draft(item(ALENDRONATE, 70, days=7), diagnoses=("M81.0",))
+    small_daily = draft(item(ALENDRONATE, 10, days=7), diagnoses=("M81.0",))
 
     assert having(check(weekly), "RX-03", Severity.BLOCK) == []
-    assert having(check(daily), "RX-03", Severity.BLOCK, "exceeds the label maximum")
+    assert having(check(small_daily), "RX-03", Severity.BLOCK) == []
+    # 70 mg a day: within the single and the daily maximum, 490 mg in 7 days
+    assert having(check(daily), "RX-03", Severity.BLOCK, "490 mg in 7 days exceeds the label maximum of 70 mg a week")
+
+
+@pytest.mark.parametrize(("dose", "interval"), [(70, 7), (310, 31), (20, 2), (15, 1)],
+                         ids=["70mg-weekly", "310mg-monthly", "20mg-every-other-day", "15mg-daily"])
+def test_a_single_dose_above_the_label_maximum_is_refused_at_any_interval(
+    item: Item, draft: Draft, check: Check, having: Having, dose: int, interval: int
+) -> None:
+    prescription = draft(item(AMLODIPINE, dose, interval=interval, days=7 if interval <= 7 else interval, packs=1))
+
+    refused = having(check(prescription), "RX-03", Severity.BLOCK, "single dose exceeds the label maximum of 10 mg")
+
+    assert len(refused) == 1 and refused[0].category == ReviewCategory.EXCESSIVE
+
+
+def test_a_frequency_the_label_does_not_allow_is_refused(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    twice_daily = draft(item(AMLODIPINE, "2.5", times=2))
+    every_three_weeks = draft(item(AMLODIPINE, 5, interval=21, days=21, packs=1))
+
+    assert having(check(twice_daily), "RX-03", Severity.BLOCK, "bid is not a frequency its label allows")
+    assert having(check(every_three_weeks), "RX-03", Severity.BLOCK, "is not a prescription frequency")
+    assert having(check(draft(item(AMLODIPINE, 5, frequency="qn"))), "RX-03", Severity.BLOCK, "qn is not a frequency")
+    assert having(check(draft(item(AMLODIPINE, 5, frequency="bid"))), "RX-03", Severity.BLOCK, "bid does not match")
+
+
+def test_as_needed_is_bounded_by_the_labels_most_a_day(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    once = draft(item(SILDENAFIL, 50, times=1, frequency="prn", days=7), diagnoses=("N52.9",))
+    twice = draft(item(SILDENAFIL, 50, times=2, frequency="prn", days=7), diagnoses=("N52.9",))
+
+    assert having(check(once), "RX-03", Severity.BLOCK) == []
+    assert having(check(twice), "RX-03", Severity.BLOCK, "the label allows at most 1")
+
+
+def test_twice_a_week_counts_one_dose_a_day_and_two_a_week(
+    item: Item, draft: Draft, check: Check, having: Having, formulary: Formulary
+) -> None:
+    line = item(ALENDRONATE, 35, times=2, interval=7, frequency="biw", days=28)
+
+    assert (line.daily_dose, line.weekly_dose) == (35, 70)
+    assert having(check(draft(line, diagnoses=("M81.0",), long_prescription_reason=REASON)), "RX-03", Severity.BLOCK,
+                  "biw is not a frequency its label allows")
+
+
+def test_a_childs_dose_is_checked_per_kg_of_the_weight_recorded_in_the_visit(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    child = {"diagnoses": ("J02.9",), "patient_birth_date": date(2017, 1, 10)}  # 8 years old
+
+    within = draft(item(AMOXICILLIN, 250, times=3), weight_kg=Decimal(20), **child)  # 750 mg ≤ 40 mg/kg × 20 kg
+    above = draft(item(AMOXICILLIN, 500, times=3), weight_kg=Decimal(20), **child)  # 1500 mg > 800 mg
+    unweighed = draft(item(AMOXICILLIN, 250, times=3), **child)
+    adult = draft(item(AMOXICILLIN, 500, times=3), diagnoses=("J02.9",), weight_kg=Decimal(20))
+
+    assert having(check(within), "RX-03", Severity.BLOCK) == []
+    assert having(check(above), "RX-03", Severity.BLOCK, "1500 mg a day exceeds 40 mg/kg for 20 kg (800 mg)")
+    assert having(check(unweighed), "RX-03", Severity.BLOCK, "record the child's weight")
+    assert having(check(adult), "RX-03", Severity.BLOCK) == []  # 40 mg/kg is a child's limit
+
+
+def test_a_drug_not_for_children_under_an_age_is_refused_to_a_younger_child(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    ten = draft(item(LEVOFLOXACIN, 500), diagnoses=("J02.9",), patient_birth_date=date(2015, 1, 10),
+                weight_kg=Decimal(30))
+
+    assert having(check(ten), "RX-03", Severity.BLOCK, "not for children under 18")
+
+
+def test_a_childs_drug_without_a_paediatric_dose_goes_to_the_pharmacist(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    twelve = draft(item(SALBUTAMOL, 100, frequency="prn", times=4), diagnoses=("J45.9",),
+                   patient_birth_date=date(2013, 1, 10))
+
+    assert having(check(twelve), "RX-03", Severity.WARN, "the label gives no children's dose")
 
 
 def test_a_drug_whose_label_sets_no_maximum_goes_to_the_pharmacist(
@@ -76,7 +162,8 @@ def test_a_drug_whose_label_sets_no_maximum_goes_to_the_pharmacist(
 ) -> None:
     prescription = draft(item(WARFARIN, 5), diagnoses=("I48.0",))
 
-    assert having(check(prescription), "RX-03", Severity.WARN, "the label sets no maximum")
+    assert having(check(prescription), "RX-03", Severity.WARN, "the label sets no maximum per administration")
+    assert having(check(prescription), "RX-03", Severity.WARN, "the label sets no maximum a day")
 
 
 def test_a_dose_in_the_wrong_unit_is_refused(item: Item, draft: Draft, check: Check, having: Having) -> None:
@@ -220,6 +307,49 @@ def test_a_high_amount_is_flagged_for_the_pharmacist_above_the_configured_thresh
     )
 
     assert having(check(copd), "RX-03", Severity.WARN, "Total ¥1488.00")
-    assert (
-        having(check(copd, RxSettings(high_amount_threshold_cny=Decimal(2000))), "RX-03", Severity.WARN, "Total") == []
-    )
+    tiotropium = draft(item("R03BB04-inhcap-18mcg", 18, days=56), diagnoses=("J44.9",),
+                       long_prescription_reason="慢阻肺稳定期，方案稳定")  # two packs, ¥596
+    assert having(check(tiotropium), "RX-03", Severity.WARN, "Total") == []
+    assert having(check(tiotropium, RxSettings(high_amount_threshold_cny=Decimal(500))), "RX-03", Severity.WARN,
+                  "Total ¥596.00 is above the ¥500 threshold")
+
+
+def test_a_stricter_hospital_setting_applies_and_one_beyond_the_regulation_is_refused(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    five_days = RxSettings(default_max_days=5, high_amount_threshold_cny=Decimal(500))
+
+    assert having(check(draft(item(AMLODIPINE, 5, days=6)), settings=five_days), "RX-03", Severity.BLOCK,
+                  "more than 5 days needs a recorded reason")
+    assert having(check(draft(item(AMLODIPINE, 5, days=6))), "RX-03", Severity.BLOCK) == []
+    for beyond in ({"default_max_days": 8}, {"long_max_days": 90}, {"high_amount_threshold_cny": Decimal(1001)}):
+        with pytest.raises(ValueError, match="beyond the regulation"):
+            RxSettings(**beyond)  # type: ignore[arg-type]
+
+
+def test_the_hospital_refuses_to_start_with_thresholds_beyond_the_regulation() -> None:
+    from hospital.config import ConfigurationError, load_settings
+
+    assert load_settings({}).rx_default_max_days == 7
+    load_settings({"HOSPITAL_RX_DEFAULT_MAX_DAYS": "5"}).check()
+    for name, value in (("HOSPITAL_RX_DEFAULT_MAX_DAYS", "14"), ("HOSPITAL_RX_LONG_MAX_DAYS", "120"),
+                        ("HOSPITAL_RX_HIGH_AMOUNT_CNY", "5000")):
+        with pytest.raises(ConfigurationError, match="beyond the regulation"):
+            load_settings({name: value}).check()
+
+
+def test_a_long_prescription_needs_a_coded_reason_and_a_doctor_of_intermediate_title(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    line = item(AMLODIPINE, 5, days=28)
+
+    for code in (None, "because", "treatment_course"):
+        assert having(check(draft(line, long_prescription_reason=REASON, long_prescription_code=code)), "RX-03",
+                      Severity.BLOCK, "reason"), code
+    assert having(check(draft(line, long_prescription_reason=REASON, long_prescription_code="limited_mobility")),
+                  "RX-03", Severity.BLOCK) == []
+    for title in ("住院医师", ""):
+        assert having(check(draft(line, long_prescription_reason=REASON, prescriber_title=title)), "RX-03",
+                      Severity.BLOCK, "intermediate title or above"), title
+    assert having(check(draft(line, long_prescription_reason=REASON, prescriber_title="主治医师")), "RX-03",
+                  Severity.BLOCK) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hospital.prescriptions.formulary.tables import NO_LABEL_MAXIMUM, FormularyError, load_formulary
-from hospital.prescriptions.formulary.values import AntimicrobialGrade, ControlledClass, Formulary
+from hospital.prescriptions.formulary.values import AntimicrobialGrade, ControlledClass, Formulary, Frequency
 
 pytestmark = pytest.mark.requirement("RX-02", "RX-03", "RX-04")
 
@@ -33,6 +33,21 @@ def test_every_drug_has_a_max_daily_dose_or_documents_that_its_label_has_none(fo
 
     assert without == {"warfarin", "oxycodone", "fentanyl"}
     assert all(NO_LABEL_MAXIMUM in d.notes for d in formulary if d.max_daily_dose is None)
+
+
+def test_every_drug_has_a_single_dose_limit_or_documents_that_its_label_has_none(formulary: Formulary) -> None:
+    without = {d.generic_name for d in formulary if d.max_single_dose is None}
+
+    assert without == {"warfarin", "oxycodone", "fentanyl"}
+    assert all(NO_LABEL_MAXIMUM in d.notes for d in formulary if d.max_single_dose is None)
+    assert all(d.max_single_dose <= d.max_daily_dose for d in formulary
+               if d.max_single_dose is not None and d.max_daily_dose is not None)
+
+
+def test_every_drug_names_its_frequencies_and_weekly_drugs_their_weekly_maximum(formulary: Formulary) -> None:
+    assert all(d.frequencies for d in formulary)
+    assert all(d.max_weekly_dose is not None for d in formulary if Frequency.QW in d.frequencies)
+    assert all((Frequency.PRN in d.frequencies) == (d.prn_max_per_day is not None) for d in formulary)
 
 
 def test_every_controlled_class_value_is_known_and_each_class_has_a_drug(formulary: Formulary) -> None:
@@ -79,8 +94,9 @@ def test_the_demo_formulary_covers_the_common_chronic_diseases(formulary: Formul
 
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
-    for name in ("formulary.csv", "incompatibilities.csv", "disease_drug_classes.csv", "allergen_groups.csv"):
-        shutil.copyfile(str(DATA.joinpath(name)), tmp_path / name)
+    for table in DATA.iterdir():
+        if table.name.endswith(".csv"):
+            shutil.copyfile(str(table), tmp_path / table.name)
     return tmp_path
 
 
@@ -111,7 +127,7 @@ def test_a_duplicate_drug_code_is_refused_at_load(data_copy: Path) -> None:
 
 
 def test_a_missing_max_daily_dose_without_explanation_is_refused_at_load(data_copy: Path) -> None:
-    _edit(data_copy / "formulary.csv", "tablet,mg,10,84", "tablet,mg,,84")
+    _edit(data_copy / "formulary.csv", "tablet,mg,10,10,,qd", "tablet,mg,10,,,qd")
 
     with pytest.raises(FormularyError, match="max_daily_dose"):
         load_formulary(data_copy)

@@ -61,11 +61,12 @@ def test_only_a_rejected_version_is_revised_and_only_once() -> None:
             rx.check_revisable(status, already_revised=revised)
 
 
-def test_the_doctor_signs_by_an_explicit_act() -> None:
-    rx.check_signed_by_hand(True)
-    with pytest.raises(RuleViolation) as refused:
-        rx.check_signed_by_hand(False)
-    assert refused.value.rule_id == "RX-07"
+def test_the_doctor_signs_the_draft_their_dry_run_checked() -> None:
+    rx.check_signed_by_hand("a" * 64, "a" * 64, dry_run_found=True)
+    for named, found in (("", True), ("b" * 64, True), ("a" * 64, False)):
+        with pytest.raises(RuleViolation) as refused:
+            rx.check_signed_by_hand(named, "a" * 64, dry_run_found=found)
+        assert refused.value.rule_id == "RX-07"
 
 
 def dispensable(status: str = "approved", *, approval: bool = True, dispensed: bool = False,

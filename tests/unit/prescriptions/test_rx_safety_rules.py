@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from hospital.core.rule_registry import Finding, Severity
+from hospital.prescriptions.formulary.values import Impairment
 from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory
 
 pytestmark = pytest.mark.requirement("RX-04")
@@ -133,3 +135,56 @@ def test_an_unrecognised_allergy_is_left_to_the_pharmacist(
     prescription = draft(item(AMLODIPINE, 5), patient_allergies=("花生",))
 
     assert having(check(prescription), "RX-04", Severity.INFO, "'花生' matches no substance")
+
+
+def test_nothing_is_prescribed_without_an_allergy_statement(item: Any, draft: Any, check: Any, having: Any) -> None:
+    assert having(check(draft(item("C08CA01-tab-5mg", 5), allergy_statement=False)), "RX-04", Severity.BLOCK,
+                  "no allergy statement")
+    assert having(check(draft(item("C08CA01-tab-5mg", 5))), "RX-04", Severity.BLOCK) == []
+
+
+def test_renal_and_hepatic_impairment_block_or_warn_from_the_labels_category_up(
+    item: Any, draft: Any, check: Any, having: Any
+) -> None:
+    metformin = item("A10BA02-tab-500mg", 500, times=2)
+    diabetes = {"diagnoses": ("E11.9",)}
+
+    assert having(check(draft(metformin, renal=Impairment.SEVERE, **diabetes)), "RX-04", Severity.BLOCK,
+                  "contraindicated in severe renal impairment")
+    assert having(check(draft(metformin, renal=Impairment.MODERATE, **diabetes)), "RX-04", Severity.WARN,
+                  "moderate renal impairment needs a dose check")
+    assert [f for f in check(draft(metformin, renal=Impairment.MILD, **diabetes)) if f.rule_id == "RX-04"] == []
+    assert having(check(draft(metformin, hepatic=Impairment.SEVERE, **diabetes)), "RX-04", Severity.BLOCK,
+                  "severe hepatic impairment")
+
+
+def test_pregnancy_and_lactation_contraindications_block_and_an_unknown_pregnancy_warns(
+    item: Any, draft: Any, check: Any, having: Any
+) -> None:
+    atorvastatin = item("C10AA05-tab-20mg", 20)
+    lipids = {"diagnoses": ("E78.0",)}
+
+    assert having(check(draft(atorvastatin, pregnant=True, **lipids)), "RX-04", Severity.BLOCK, "in pregnancy")
+    assert having(check(draft(atorvastatin, lactating=True, **lipids)), "RX-04", Severity.BLOCK, "in lactation")
+    assert having(check(draft(atorvastatin, pregnancy_unknown=True, **lipids)), "RX-04", Severity.WARN,
+                  "whether the patient is pregnant is unknown")
+    assert [f for f in check(draft(atorvastatin, **lipids)) if f.rule_id == "RX-04"] == []
+
+
+def test_an_antimicrobial_needs_the_prescribers_grade(item: Any, draft: Any, check: Any, having: Any) -> None:
+    moxifloxacin = item("J01MA14-tab-400mg", 400, days=5)
+    amoxicillin = item("J01CA04-cap-250mg", 500, times=3, days=5)
+
+    for grade in ("unrestricted", "none", None):
+        assert having(check(draft(moxifloxacin, diagnoses=("J20.9",), prescriber_antimicrobial_grade=grade)),
+                      "RX-04", Severity.BLOCK, "antimicrobial grade")
+    assert having(check(draft(moxifloxacin, diagnoses=("J20.9",), prescriber_antimicrobial_grade="restricted")),
+                  "RX-04", Severity.BLOCK) == []
+    assert having(check(draft(amoxicillin, diagnoses=("J02.9",), prescriber_antimicrobial_grade="unrestricted")),
+                  "RX-04", Severity.BLOCK) == []
+
+
+def test_a_high_alert_drug_is_flagged_for_the_double_check(item: Any, draft: Any, check: Any, having: Any) -> None:
+    assert having(check(draft(item("B01AA03-tab-2.5mg", 5), diagnoses=("I48.0",))), "RX-04", Severity.WARN,
+                  "high-alert drug")
+    assert having(check(draft(item("C08CA01-tab-5mg", 5))), "RX-04", Severity.WARN, "high-alert") == []

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography import x509
 
 from hospital.core.errors import InvalidInput
 from hospital.signing.ca import CertificateAuthority, ClinicianRole, Revocation
@@ -173,3 +174,29 @@ def test_a_rejection_needs_reasons() -> None:
             reviewed_at=NOW,
             prescription_number="RX-1",
         )
+
+
+@pytest.mark.parametrize(
+    ("reason", "revoked_after", "invalid_after", "valid"),
+    [
+        (x509.ReasonFlags.privilege_withdrawn, timedelta(minutes=30), None, True),  # suspended after signing
+        (x509.ReasonFlags.privilege_withdrawn, timedelta(minutes=30), timedelta(minutes=-1), False),  # invalid before
+        (x509.ReasonFlags.superseded, timedelta(minutes=30), None, True),
+        (x509.ReasonFlags.privilege_withdrawn, timedelta(0), None, False),  # revoked in the second it signed
+        (x509.ReasonFlags.key_compromise, timedelta(minutes=30), None, False),  # a stolen key signs any date
+        (x509.ReasonFlags.unspecified, timedelta(minutes=30), None, False),  # no reason given: no benefit of doubt
+    ],
+)
+def test_a_revocation_after_signing_keeps_the_signature_only_when_the_reason_is_not_a_compromise(
+    ca: CertificateAuthority, pharmacist: Clinician, reason: x509.ReasonFlags, revoked_after: timedelta,
+    invalid_after: timedelta | None, valid: bool,
+) -> None:
+    """Suspension is not forgery (issue 19): the doctor signed at NOW (the payload's issued_at); the certificate is
+    revoked later; the check runs after the revocation (SOON + 1 day), with no `at` chosen by the caller."""
+    suspended = admit(ca, "孔医生", "D-040", ClinicianRole.DOCTOR)
+    revoked_at = NOW + revoked_after
+    revocation = Revocation(suspended.certificate.serial_number, revoked_at, reason,
+                            None if invalid_after is None else NOW + invalid_after)
+    bundle = make_bundle(ca, suspended, pharmacist, revoked=[revocation])
+    report = verify_export(bundle, trusted_roots=[ca.certificate], at=SOON + timedelta(days=1))
+    assert ("doctor_certificate_revoked" not in codes(report)) is valid, report.problems

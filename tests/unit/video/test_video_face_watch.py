@@ -134,3 +134,21 @@ async def test_the_result_series_is_kept_with_times_from_the_start():
         (3.0, "ok", 0.35),
         (6.0, "face_mismatch", 0.84),
     ]
+
+
+async def test_a_rejoining_doctor_gets_the_whole_grace_again_but_a_pause_made_stays():
+    w = Watched(grace_s=10.0)
+    w.camera.on = False  # the doctor's network dropped: no picture
+    for _ in range(3):  # 6 s without a picture, then the doctor is back on a new connection
+        await w.sample(NOBODY)
+    w.watch.restart_grace()
+    w.camera.on = True
+    for _ in range(4):  # not in the chair yet: the streak starts again at the first sample, 9 s later no breach
+        await w.sample(NOBODY)
+    assert w.breaches == []  # without the renewed grace it would have lasted 18 s
+    await w.sample(NOBODY)  # 12 s into the new streak
+    assert w.breaches == [("face_missing", 12.0)]
+    w.watch.restart_grace()  # another rejoin does not clear the breach: only a verification (reset) does
+    for _ in range(5):
+        await w.sample(NOBODY)
+    assert len(w.breaches) == 1

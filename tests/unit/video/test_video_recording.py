@@ -4,7 +4,7 @@ import av
 import pytest
 from video_media import opus_frames, vp8_frames
 
-from hospital.video.recording import ParticipantRecording
+from hospital.video.recording import GAP_TITLE, ParticipantRecording
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.requirement("REC-02")]
 
@@ -85,6 +85,40 @@ async def test_a_reconnected_participant_continues_in_the_same_file_after_the_ga
     assert times[5] - times[4] == pytest.approx(3.0 + 1 / 15, abs=0.01)
     with av.open(str(result.path)) as container:
         assert len(list(container.decode(video=0))) == 10
+        chapters = container.chapters()
+    # The time away is marked: in the result and as a chapter titled "gap" in the file itself.
+    [(start, end)] = result.gaps
+    assert start == pytest.approx(times[4], abs=0.01) and end == pytest.approx(times[5], abs=0.01)
+    [chapter] = chapters
+    assert chapter["metadata"]["title"] == GAP_TITLE
+    assert float(chapter["start"] * chapter["time_base"]) == pytest.approx(times[4], abs=0.01)
+    assert float(chapter["end"] * chapter["time_base"]) == pytest.approx(times[5], abs=0.01)
+
+
+async def test_a_recording_without_pauses_has_no_gap(tmp_path):
+    clock, source = Clock(), object()
+    recording = ParticipantRecording(tmp_path / "r.mkv", clock=clock)
+    for n, frame in enumerate(opus_frames(150)):  # 3 s of steady audio, jitter below the gap threshold
+        recording.add("audio", source, frame, 960 * n)
+        clock.now += 0.02
+    result = await recording.finish()
+    assert result.gaps == ()
+    with av.open(str(result.path)) as container:
+        assert container.chapters() == []
+
+
+async def test_an_audio_visit_is_recorded_without_a_video_stream_however_long(tmp_path):
+    clock, source = Clock(), object()
+    recording = ParticipantRecording(tmp_path / "r.mka", clock=clock, audio_only=True)
+    audio = opus_frames(50)
+    for n in range(600):  # 12 s: longer than the 10 s a video recording waits for a first keyframe
+        recording.add("audio", source, audio[n % 50], 960 * n)
+        clock.now += 0.02
+    recording.add("video", source, vp8_frames(1)[0], 0)  # a camera in an audio visit is not recorded
+    result = await recording.finish()
+    with av.open(str(result.path)) as container:
+        assert [s.type for s in container.streams] == ["audio"]
+    assert result.audio_frames == 600 and result.video_frames == 0
 
 
 async def test_a_participant_without_a_camera_is_recorded_with_sound_only(tmp_path):

@@ -11,19 +11,32 @@ showPracticeSession($("#practice"), "doctor");
 const day = $("#day");
 day.value = new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
 
+let waiting = new Map(); // visit id → the patient waiting in the call (GET /api/doctor/call-waiting)
+
+function waitingCell(v) {
+  const w = waiting.get(v.visit_id);
+  return w ? h("span", { class: "badge warn", "data-testid": "waiting-in-call" },
+    t("queue.waiting_call", { minutes: Math.max(1, Math.round(w.waited_s / 60)) })) : "";
+}
+
 function rows(visits, withDate) {
   return visits.map((v) => [
     String(v.queue_number), withDate ? formatDateTime(v.starts_at) : formatTime(v.starts_at),
     `${v.patient.name}（${label("sex", v.patient.sex)}，${t("patient.age_value", { age: v.patient.age })}）`,
     `${v.prior_diagnosis.diagnosis_name}（${v.prior_diagnosis.icd10_code}）`, v.department_name, label("mode", v.mode),
-    stateBadge(v.state), h("a", { class: "button secondary", href: `/doctor/visits/${v.visit_id}` }, t("queue.open")),
+    stateBadge(v.state), waitingCell(v), h("a", { class: "button secondary", href: `/doctor/visits/${v.visit_id}` }, t("queue.open")),
   ]);
 }
 
 const HEAD = () => [t("queue.number"), t("queue.time"), t("queue.patient"), t("queue.diagnosis"), t("queue.department"),
-  t("queue.mode"), t("queue.state"), ""];
+  t("queue.mode"), t("queue.state"), t("queue.call"), ""];
 
 async function refresh() {
+  try {
+    waiting = new Map((await api("/api/doctor/call-waiting")).map((w) => [w.visit_id, w]));
+  } catch {
+    waiting = new Map();
+  }
   await Promise.all([
     load($("#queue"), () => api(`/api/doctor/queue?day=${encodeURIComponent(day.value)}`), (visits) => visits.length
       ? table(null, HEAD(), rows(visits, false)) : h("p", { class: "empty" }, t("queue.empty"))),
@@ -36,3 +49,4 @@ async function refresh() {
 $("#refresh").addEventListener("click", refresh);
 day.addEventListener("change", refresh);
 await refresh();
+setInterval(refresh, 30_000); // who waits, and how long, stays current

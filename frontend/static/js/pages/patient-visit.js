@@ -69,6 +69,23 @@ function consultation(v) {
   if (chat && !open) chat.stop();
 }
 
+// The waiting room: the place in the queue (open visits before this one) and the doctor's arrival in the call.
+async function waitingRoom(v) {
+  if (!LIVE.includes(v.state)) return;
+  let room;
+  try {
+    room = await api(`/api/visits/${visitId}/call/waiting-room`);
+  } catch {
+    return; // the visit page works without it
+  }
+  const lines = [];
+  if (room.position) lines.push(room.ahead ? t("visit.ahead", { count: room.ahead }) : t("visit.next"));
+  if (room.doctor_in_call) lines.push(t("visit.doctor_in_call"));
+  if (!lines.length) return;
+  $("#summary").append(h("p", { class: room.doctor_in_call ? "notice ok" : "notice", "data-testid": "waiting-room",
+    "data-doctor-in-call": String(room.doctor_in_call), role: "status" }, lines.join(" ")));
+}
+
 async function refresh({ quiet = false } = {}) {
   let visit;
   if (quiet) {  // following the queue: no loading flash, but a failure still shows
@@ -83,6 +100,7 @@ async function refresh({ quiet = false } = {}) {
     visit = await load($("#summary"), () => api(`/api/visits/${visitId}`), summary);
   }
   if (!visit) return null;
+  await waitingRoom(visit);
   actions(visit);
   consultation(visit);
   if (visit.state !== shownState) {

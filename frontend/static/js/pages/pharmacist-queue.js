@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { formatDateTime, t } from "../i18n.js";
 import { startPage } from "../page.js";
 import { showPracticeSession } from "../practice.js";
-import { prescriptionCard } from "../prescriptions.js";
+import { prescriptionCard, safetyContextNode } from "../prescriptions.js";
 import { $, bindForm, clear, field, h, load, notice, showError } from "../ui.js";
 
 await startPage({ role: "pharmacist" });
@@ -35,9 +35,29 @@ async function checkSignatures(rx, area) {
   }
 }
 
+const ACK_REASONS = ["indication_confirmed", "dose_confirmed_with_prescriber", "monitoring_arranged",
+  "benefit_outweighs_risk", "patient_counselled", "label_or_guideline_supported", "quantity_justified"];
+
+/** RX-06: approving needs each warning acknowledged with a coded reason; they are signed with the review. */
+function acknowledgementFields(rx) {
+  const warnings = (rx.findings || []).map((f, i) => [f, i]).filter(([f]) => f.severity === "warn");
+  const selects = warnings.map(([f, i]) => {
+    const select = h("select", { "data-finding": String(i), "data-testid": "ack-reason" },
+      h("option", { value: "" }, t("review.ack_choose")),
+      ACK_REASONS.map((code) => h("option", { value: code }, t(`review.ack.${code}`))));
+    return { i, select, node: field(`ack-${rx.prescription_id}-${i}`, `${t("review.ack_label")} ${f.rule_id}：${f.message}`, select) };
+  });
+  return {
+    nodes: selects.map((s) => s.node),
+    values: () => selects.filter((s) => s.select.value).map((s) => ({ finding: s.i, reason: s.select.value })),
+  };
+}
+
 function reviewForm(rx, card) {
   const reasons = h("textarea", { maxlength: 2000, rows: 3 });
+  const acks = acknowledgementFields(rx);
   const form = h("form", { class: "review-form", "aria-label": t("review.form_label", { number: rx.prescription_number }) },
+    acks.nodes,
     field(`reasons-${rx.prescription_id}`, t("review.reasons"), reasons, t("review.reasons_hint")),
     h("div", { class: "actions" },
       h("button", { type: "submit", value: "approve" }, t("review.approve")),
@@ -46,7 +66,7 @@ function reviewForm(rx, card) {
     const decision = submitter ? submitter.value : "approve";
     const lines = reasons.value.split("\n").map((r) => r.trim()).filter(Boolean);
     const reviewed = await api(`/api/prescriptions/${rx.prescription_id}/review`, { method: "POST",
-      json: { decision, reasons: lines, version: rx.version } });
+      json: { decision, reasons: lines, version: rx.version, acknowledgements: decision === "approve" ? acks.values() : [] } });
     // The decided prescription replaces the one in the queue, with both signatures checked beneath it.
     const report = h("div", { "aria-live": "polite" });
     const decided = prescriptionCard(reviewed, "pharmacist");
@@ -62,7 +82,8 @@ function reviewForm(rx, card) {
 
 function reviewCard(rx) {
   const card = prescriptionCard(rx, "pharmacist");
-  card.append(signatureFacts(rx), reviewForm(rx, card));
+  card.append(h("h4", {}, t("review.safety_context")), safetyContextNode(rx.safety_context), signatureFacts(rx),
+    reviewForm(rx, card));
   return card;
 }
 

@@ -1,4 +1,5 @@
-"""Dosage and quantity rules (RX-03): number of drugs, dose against the label maximum, days supply and long
+"""Dosage and quantity rules (RX-03): number of drugs, each dose, day and week against the label maxima at an
+allowed frequency, a child's dose per kg and age, days supply and long
 prescriptions, quantity against dose × days, duplicated substances, validity and high amounts. Pure."""
 
 from __future__ import annotations
@@ -8,14 +9,24 @@ from collections import Counter
 from decimal import Decimal
 
 from hospital.core.rule_registry import Finding, Severity, rule
-from hospital.prescriptions.formulary.values import Drug, Formulary
-from hospital.prescriptions.writing.values import PrescribedItem, PrescriptionDraft, ReviewCategory, RxSettings, icd10_category
+from hospital.prescriptions.formulary.values import FREQUENCIES, Drug, Formulary, Frequency
+from hospital.prescriptions.writing.values import (
+    CHILD_AGE_LIMIT,
+    LONG_PRESCRIBER_TITLES,
+    LongPrescriptionReason,
+    PrescribedItem,
+    PrescriptionDraft,
+    ReviewCategory,
+    RxSettings,
+    icd10_category,
+)
 
 __all__ = [
     "DOSAGE_RULES",
     "at_most_five_drugs",
-    "daily_dose_within_the_label_maximum",
+    "child_dose_within_the_label",
     "days_supply_within_limits",
+    "dose_within_the_label_maxima",
     "items_are_well_formed",
     "no_duplicated_substance",
     "quantity_matches_dose_and_days",
@@ -80,26 +91,101 @@ def items_are_well_formed(draft: PrescriptionDraft, formulary: Formulary, settin
     return findings
 
 
+def _amount(value: Decimal, drug: Drug) -> str:
+    return f"{value.normalize():f} {drug.dose_unit}"
+
+
+def _frequency_findings(item: PrescribedItem, drug: Drug) -> list[Finding]:
+    """The frequency is a prescription code, agrees with the times and interval written, and the label allows it."""
+    code = item.frequency_code
+    spelled = f"{item.times_per_day} time(s) every {item.interval_days} day(s)"
+    if code is None:
+        written = f"frequency {item.frequency!r}" if item.frequency is not None else spelled
+        return [_finding(BLOCK, NON_STANDARD, f"{drug.label}: {written} is not a prescription frequency "
+                                              f"({', '.join(f.value for f in Frequency)}).")]
+    schedule = FREQUENCIES[code]
+    expected_times = schedule.times_per_day if schedule.times_per_day is not None else item.times_per_day
+    if (expected_times, schedule.interval_days) != (item.times_per_day, item.interval_days):
+        return [_finding(BLOCK, NON_STANDARD, f"{drug.label}: {code.value} does not match {spelled}.")]
+    findings = []
+    if code not in drug.frequencies:
+        allowed = ", ".join(sorted(f.value for f in drug.frequencies))
+        findings.append(_finding(BLOCK, UNSUITABLE, f"{drug.label}: {code.value} is not a frequency its label allows "
+                                                    f"({allowed}) ({drug.source})."))
+    if code is Frequency.PRN and drug.prn_max_per_day is not None and item.times_per_day > drug.prn_max_per_day:
+        findings.append(_finding(BLOCK, EXCESSIVE, f"{drug.label}: as needed up to {item.times_per_day} times a day; "
+                                                   f"the label allows at most {drug.prn_max_per_day}."))
+    return findings
+
+
 @rule(
     "RX-03",
-    "The daily dose stays within the label maximum",
-    source="SP 规范用药 超量处方; 处方管理办法 第六条 (按说明书常规用法用量); 处方点评规范 超常处方: 超说明书用药",
+    "Each administration, each day and each week stay within the label maxima, at an allowed frequency",
+    source="处方管理办法 第六条 (按说明书常规用法用量); 中国药典 极量; 处方点评规范 超常处方: 超说明书用药; "
+           "用药不适宜处方: 用法、用量不适宜",
 )
-def daily_dose_within_the_label_maximum(
+def dose_within_the_label_maxima(
     draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
 ) -> list[Finding]:
+    # The single dose is checked whatever the interval: 310 mg of amlodipine once a month is 310 mg that day.
     findings = []
     for item, drug in formulary.lines(draft.items):
         if not _dose_checkable(item, drug):
             continue
-        daily = f"{item.average_daily_dose.normalize():f} {drug.dose_unit} a day"
-        if drug.max_daily_dose is None:
-            message = f"{drug.label}: {daily}; the label sets no maximum, so the pharmacist checks the dose."
-            findings.append(_finding(WARN, UNSUITABLE, message))
-        elif item.average_daily_dose > drug.max_daily_dose:
-            maximum = f"{drug.max_daily_dose} {drug.dose_unit}"
-            message = f"{drug.label}: {daily} exceeds the label maximum of {maximum} ({drug.source})."
+        findings += _frequency_findings(item, drug)
+        limits = (
+            ("single dose", item.dose_per_time, drug.max_single_dose, "per administration"),
+            ("in one day", item.daily_dose, drug.max_daily_dose, "a day"),
+        )
+        for what, value, maximum, per in limits:
+            if maximum is None:
+                message = (f"{drug.label}: {_amount(value, drug)} {what}; the label sets no maximum {per}, "
+                           "so the pharmacist checks the dose.")
+                findings.append(_finding(WARN, UNSUITABLE, message))
+            elif value > maximum:
+                message = (f"{drug.label}: {_amount(value, drug)} {what} exceeds the label maximum of "
+                           f"{_amount(maximum, drug)} {per} ({drug.source}).")
+                findings.append(_finding(BLOCK, EXCESSIVE, message))
+        if drug.max_weekly_dose is not None and item.weekly_dose > drug.max_weekly_dose:
+            message = (f"{drug.label}: {_amount(item.weekly_dose, drug)} in 7 days exceeds the label maximum of "
+                       f"{_amount(drug.max_weekly_dose, drug)} a week ({drug.source}).")
             findings.append(_finding(BLOCK, EXCESSIVE, message))
+    return findings
+
+
+@rule(
+    "RX-03",
+    "A child's dose: never under the label's minimum age, at most the label's dose per kg of a weight recorded "
+    "in this visit",
+    source="处方管理办法 第六条; 说明书 儿童用法用量; 处方点评规范 用药不适宜: 特殊人群用药不适宜",
+)
+def child_dose_within_the_label(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    age = draft.patient_age_years
+    if age >= CHILD_AGE_LIMIT or draft.patient_birth_date > draft.issued_on:
+        return []
+    findings = []
+    for item, drug in formulary.lines(draft.items):
+        if drug.child_min_age_years is not None and age < drug.child_min_age_years:
+            message = (f"{drug.label}: not for children under {drug.child_min_age_years}; the patient is {age} "
+                       f"({drug.source}).")
+            findings.append(_finding(BLOCK, UNSUITABLE, message))
+        elif drug.child_max_daily_dose_per_kg is not None and _dose_checkable(item, drug):
+            per_kg = drug.child_max_daily_dose_per_kg
+            if draft.weight_kg is None:
+                message = (f"{drug.label}: a child's dose is at most {_amount(per_kg, drug)}/kg a day; record the "
+                           "child's weight in this visit first.")
+                findings.append(_finding(BLOCK, UNSUITABLE, message))
+            elif item.daily_dose > per_kg * draft.weight_kg:
+                limit = (per_kg * draft.weight_kg).quantize(Decimal("0.01"))
+                message = (f"{drug.label}: {_amount(item.daily_dose, drug)} a day exceeds {_amount(per_kg, drug)}/kg "
+                           f"for {draft.weight_kg} kg ({_amount(limit, drug)}) ({drug.source}).")
+                findings.append(_finding(BLOCK, EXCESSIVE, message))
+        else:
+            message = (f"{drug.label}: the label gives no children's dose; the pharmacist checks it for a child of "
+                       f"{age}.")
+            findings.append(_finding(WARN, UNSUITABLE, message))
     return findings
 
 
@@ -111,14 +197,26 @@ def _long_prescription_eligible(drug: Drug, draft: PrescriptionDraft, formulary:
     return any(i.chronic and i.indicates(drug.atc_code) for c in categories for i in formulary.indications_for(c))
 
 
-def _supply_verdict(drug: Drug, days: int, reason: str, eligible: bool) -> tuple[Severity, str] | None:
-    """How a days supply above 7 days is judged, or None when it is 7 days or less."""
-    if days <= DEFAULT_DAYS:
+def _supply_verdict(drug: Drug, days: int, reason: str, eligible: bool, settings: RxSettings,
+                    draft: PrescriptionDraft) -> tuple[Severity, str] | None:
+    """How a days supply above the default (7 days, or the hospital's stricter setting) is judged, or None."""
+    if days <= settings.default_max_days:
         return None
-    if days > LONG_MAX_DAYS:
-        return BLOCK, f"a long prescription never exceeds 12 weeks ({LONG_MAX_DAYS} days) (长期处方管理规范)."
+    if days > settings.long_max_days:
+        return BLOCK, (f"a long prescription never exceeds 12 weeks ({LONG_MAX_DAYS} days, 长期处方管理规范), "
+                       f"nor this hospital's {settings.long_max_days} days.")
     if not reason:
-        return BLOCK, f"more than {DEFAULT_DAYS} days needs a recorded reason (处方管理办法 第十九条)."
+        return BLOCK, f"more than {settings.default_max_days} days needs a recorded reason (处方管理办法 第十九条)."
+    code = draft.long_prescription_code
+    if code not in {r.value for r in LongPrescriptionReason}:
+        codes = ", ".join(r.value for r in LongPrescriptionReason)
+        return BLOCK, f"more than {settings.default_max_days} days needs a coded reason ({codes}), not only a note."
+    if eligible and code == LongPrescriptionReason.TREATMENT_COURSE:
+        return BLOCK, "a long prescription for a chronic disease gives a long-prescription reason, not a course."
+    if eligible and draft.prescriber_title.strip() not in LONG_PRESCRIBER_TITLES:
+        return BLOCK, (f"a long prescription is written by a doctor of intermediate title or above "
+                       f"({'、'.join(sorted(LONG_PRESCRIBER_TITLES))}; 长期处方管理规范 第十二条), "
+                       f"not {draft.prescriber_title or 'an unknown title'}.")
     limit = drug.usual_days_supply_limit
     if drug.is_antimicrobial or drug.is_controlled:
         if days > limit:
@@ -146,7 +244,7 @@ def days_supply_within_limits(draft: PrescriptionDraft, formulary: Formulary, se
     findings = []
     for item, drug in formulary.lines(draft.items):
         eligible = _long_prescription_eligible(drug, draft, formulary)
-        verdict = _supply_verdict(drug, item.days_supply, reason, eligible)
+        verdict = _supply_verdict(drug, item.days_supply, reason, eligible, settings, draft)
         if verdict is not None:
             severity, text = verdict
             findings.append(_finding(severity, NON_STANDARD, f"{drug.label}: {item.days_supply} days' supply — {text}"))
@@ -234,7 +332,8 @@ def total_amount_flagged_when_high(
 DOSAGE_RULES = (
     at_most_five_drugs,
     items_are_well_formed,
-    daily_dose_within_the_label_maximum,
+    dose_within_the_label_maxima,
+    child_dose_within_the_label,
     days_supply_within_limits,
     quantity_matches_dose_and_days,
     no_duplicated_substance,

@@ -1,4 +1,5 @@
-"""Drug-safety rules (RX-04): incompatible pairs (配伍禁忌), antimicrobial grades, recorded allergies. Pure."""
+"""Drug-safety rules (RX-04): an allergy statement first, incompatible pairs (配伍禁忌), antimicrobial grades,
+recorded allergies, contraindications and cautions in pregnancy, lactation, renal and hepatic impairment. Pure."""
 
 from __future__ import annotations
 
@@ -13,12 +14,16 @@ from hospital.prescriptions.formulary.values import (
     Formulary,
     Interaction,
     InteractionSeverity,
+    StateCaution,
 )
 from hospital.prescriptions.writing.values import PrescriptionDraft, ReviewCategory, RxSettings
 
 __all__ = [
     "SAFETY_RULES",
+    "an_allergy_statement_is_recorded",
     "antimicrobial_grade_allowed_online",
+    "high_alert_drugs_double_checked",
+    "no_drug_contraindicated_in_the_patients_state",
     "no_drug_the_patient_is_allergic_to",
     "no_incompatible_pair",
 ]
@@ -72,16 +77,25 @@ def no_incompatible_pair(draft: PrescriptionDraft, formulary: Formulary, setting
     return findings
 
 
+GRADE_RANK = {"none": 0, "unrestricted": 1, "restricted": 2, "special": 3}
+
+
 @rule(
     "RX-04",
-    "Special-use antimicrobials never online; restricted ones flagged",
-    source="抗菌药物临床应用管理办法（卫生部令第84号） 分级管理: 特殊使用级不得在门诊使用; SP 规范用药",
+    "Special-use antimicrobials never online; others only by a doctor of that grade (抗菌药物处方权); restricted "
+    "ones flagged",
+    source="抗菌药物临床应用管理办法（卫生部令第84号） 第二十四条 分级管理: 特殊使用级不得在门诊使用; SP 规范用药",
 )
 def antimicrobial_grade_allowed_online(
     draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
 ) -> list[Finding]:
     findings = []
+    granted = draft.prescriber_antimicrobial_grade or "none"
     for _, drug in formulary.lines(draft.items):
+        if drug.is_antimicrobial and GRADE_RANK.get(granted, 0) < GRADE_RANK[drug.antimicrobial_grade.value]:
+            message = (f"{drug.label} is a {drug.antimicrobial_grade.value} antimicrobial; the prescriber's "
+                       f"antimicrobial grade (抗菌药物处方权, by title at admission) is {granted}.")
+            findings.append(_finding(BLOCK, NON_STANDARD, message))
         if drug.antimicrobial_grade is AntimicrobialGrade.SPECIAL:
             message = f"{drug.label} is a special-use (特殊使用级) antimicrobial: never prescribed outside hospital."
             findings.append(_finding(BLOCK, NON_STANDARD, message))
@@ -143,4 +157,73 @@ def no_drug_the_patient_is_allergic_to(
     return findings
 
 
-SAFETY_RULES = (no_incompatible_pair, antimicrobial_grade_allowed_online, no_drug_the_patient_is_allergic_to)
+@rule(
+    "RX-04",
+    "Nothing is prescribed while the visit has no allergy statement (coded allergies or no known allergies)",
+    source="处方管理办法 第三十五条 (药师审核: 过敏史); SP 规范用药",
+)
+def an_allergy_statement_is_recorded(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    if draft.allergy_statement:
+        return []
+    message = ("The patient has no allergy statement: record their allergies (coded) or \"no known allergies\" "
+               "before prescribing (PUT /api/me/safety-context, or the doctor at the visit's safety context).")
+    return [_finding(BLOCK, NON_STANDARD, message)]
+
+
+def _state_findings(drug: Drug, state: str, caution: StateCaution, *, present: bool, unknown: bool = False
+                    ) -> list[Finding]:
+    if caution is StateCaution.NONE or not (present or unknown):
+        return []
+    if caution is StateCaution.CONTRAINDICATED and present:
+        return [_finding(BLOCK, UNSUITABLE, f"{drug.label} is contraindicated in {state} ({drug.source}).")]
+    if caution is StateCaution.CONTRAINDICATED:
+        return [_finding(WARN, UNSUITABLE, f"{drug.label} is contraindicated in {state}, and whether the patient is "
+                                           f"pregnant is unknown: the pharmacist confirms ({drug.source}).")]
+    return [_finding(WARN, UNSUITABLE, f"{drug.label}: use with caution in {state}; the pharmacist confirms "
+                                       f"({drug.source}).")]
+
+
+@rule(
+    "RX-04",
+    "No drug contraindicated in the patient's pregnancy, lactation, renal or hepatic impairment; cautions warned",
+    source="说明书 禁忌/孕妇及哺乳期妇女用药/肝肾功能不全; 处方点评规范 用药不适宜: 有用药禁忌",
+)
+def no_drug_contraindicated_in_the_patients_state(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    findings = []
+    for _, drug in formulary.lines(draft.items):
+        findings += _state_findings(drug, "pregnancy", drug.pregnancy, present=draft.pregnant,
+                                    unknown=draft.pregnancy_unknown)
+        findings += _state_findings(drug, "lactation", drug.lactation, present=draft.lactating)
+        for organ, rules, level in (("renal", drug.renal, draft.renal), ("hepatic", drug.hepatic, draft.hepatic)):
+            action = Drug.impairment_action(rules, level)
+            if action == "block":
+                findings.append(_finding(BLOCK, UNSUITABLE, f"{drug.label} is contraindicated in {level} {organ} "
+                                                            f"impairment ({drug.source})."))
+            elif action == "warn":
+                findings.append(_finding(WARN, UNSUITABLE, f"{drug.label}: {level} {organ} impairment needs a dose "
+                                                           f"check; the pharmacist confirms ({drug.source})."))
+    return findings
+
+
+@rule("RX-04", "A high-alert drug (高警示药品) is flagged for the pharmacist's double check",
+      source="中国药学会 高警示药品推荐目录(2019版); 处方管理办法 第三十五条")
+def high_alert_drugs_double_checked(
+    draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
+) -> list[Finding]:
+    return [_finding(WARN, UNSUITABLE, f"{drug.label} is a high-alert drug (高警示药品): the pharmacist double-checks "
+                                       "dose, frequency and patient.")
+            for _, drug in formulary.lines(draft.items) if drug.high_alert]
+
+
+SAFETY_RULES = (
+    an_allergy_statement_is_recorded,
+    high_alert_drugs_double_checked,
+    no_incompatible_pair,
+    antimicrobial_grade_allowed_online,
+    no_drug_the_patient_is_allergic_to,
+    no_drug_contraindicated_in_the_patients_state,
+)

@@ -1,0 +1,144 @@
+"""deploy/ checked offline: the kustomize trees build (`kubectl kustomize`) and every resource validates strictly
+against the Kubernetes schemas that kubernetes-validate bundles; the compose file validates against the Compose
+Specification's schema (vendored, deploy/README.md names its source); and both say what production needs:
+probes, requests and limits, disruption budgets, secrets from the cluster, WebSockets, no sticky sessions."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+K8S_VERSION = "1.32.0"
+TREES = ["deploy/k8s/base", "deploy/k8s/overlays/production"]
+
+
+def kustomize(tree: str) -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl is needed to build the kustomize trees (deploy/README.md)"
+    built = subprocess.run([kubectl, "kustomize", str(REPO / tree)], capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    return [doc for doc in yaml.safe_load_all(built.stdout) if doc]
+
+
+def by_kind(resources: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {r["metadata"]["name"]: r for r in resources if r["kind"] == kind}
+
+
+@pytest.fixture(scope="module", params=TREES)
+def resources(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    return kustomize(request.param)
+
+
+def test_every_resource_validates_strictly_against_the_kubernetes_schemas(resources: list[dict[str, Any]]) -> None:
+    for resource in resources:
+        kubernetes_validate.validate(resource, K8S_VERSION, strict=True)
+
+
+def test_the_validator_refuses_a_broken_resource(resources: list[dict[str, Any]]) -> None:
+    app = copy.deepcopy(by_kind(resources, "Deployment")["hospital-app"])
+    app["spec"]["replicas"] = "two"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(app, K8S_VERSION, strict=True)
+    app = copy.deepcopy(by_kind(resources, "Deployment")["hospital-app"])
+    app["spec"]["template"]["spec"]["containers"][0]["livenessProbes"] = {}  # a misspelt field: strict refuses
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(app, K8S_VERSION, strict=True)
+
+
+def test_the_app_is_probed_sized_spread_and_kept_available(resources: list[dict[str, Any]]) -> None:
+    deployments = by_kind(resources, "Deployment")
+    assert set(deployments) == {"hospital-app", "hospital-dispatcher"}
+    app = deployments["hospital-app"]["spec"]
+    assert app["replicas"] >= 2 and app["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    container = app["template"]["spec"]["containers"][0]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert container["startupProbe"]["httpGet"]["path"] == "/health"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    for workload in [*deployments.values(), *by_kind(resources, "CronJob").values()]:
+        spec = workload["spec"]["template"]["spec"] if workload["kind"] == "Deployment" else \
+            workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        for c in [*spec.get("initContainers", []), *spec["containers"]]:
+            assert {"cpu", "memory"} <= set(c["resources"]["requests"]) and {"cpu", "memory"} <= set(
+                c["resources"]["limits"]), f"{workload['metadata']['name']}/{c['name']}"
+            assert {"secretRef": {"name": "hospital-secrets"}} in c["envFrom"]
+    budgets = by_kind(resources, "PodDisruptionBudget")
+    for name, deployment in deployments.items():
+        assert budgets[name]["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+        assert budgets[name]["spec"]["minAvailable"] >= 1
+
+
+def test_secrets_come_from_the_cluster_and_postgresql_is_external(resources: list[dict[str, Any]]) -> None:
+    assert by_kind(resources, "Secret") == {}  # nothing secret in the repository
+    assert by_kind(resources, "StatefulSet") == {}
+    postgres = by_kind(resources, "Service")["postgres"]["spec"]
+    assert postgres["type"] == "ExternalName"
+    config = by_kind(resources, "ConfigMap")["hospital-config"]["data"]
+    assert config["HOSPITAL_ENV"] == "production" and "HOSPITAL_DATABASE_URL" not in config
+    assert not any(k in config for k in ("HOSPITAL_FIELD_KEY", "HOSPITAL_KEY_PASSPHRASE", "HOSPITAL_TURN_SECRET"))
+
+
+def test_the_ingress_carries_websockets_over_tls_without_sticky_sessions(resources: list[dict[str, Any]]) -> None:
+    ingress = by_kind(resources, "Ingress")["hospital"]
+    notes = ingress["metadata"]["annotations"]
+    assert int(notes["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600  # a call's events socket
+    assert not notes.get("nginx.ingress.kubernetes.io/affinity")
+    assert ingress["spec"]["tls"][0]["hosts"] == [ingress["spec"]["rules"][0]["host"]]
+    assert by_kind(resources, "Service")["hospital-app"]["spec"]["sessionAffinity"] == "None"
+
+
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())  # type: ignore[no-any-return]
+
+
+def compose_errors(document: dict[str, Any]) -> list[str]:
+    schema = json.loads((DEPLOY / "compose" / "compose-spec.schema.json").read_text())
+    return [error.message for error in jsonschema.Draft7Validator(schema).iter_errors(document)]
+
+
+def test_the_compose_file_validates_against_the_compose_specification() -> None:
+    assert compose_errors(compose()) == []
+    broken = compose()
+    broken["services"]["app-1"]["helthcheck"] = broken["services"]["app-1"].pop("healthcheck")
+    assert compose_errors(broken)
+
+
+def test_the_compose_file_runs_one_host_behind_nginx_with_tls() -> None:
+    services = compose()["services"]
+    assert {"postgres", "migrate", "app-1", "app-2", "dispatcher", "coturn", "nginx"} <= set(services)
+    assert services["dispatcher"]["command"] == ["connector", "run"]
+    for app in ("app-1", "app-2"):
+        assert services[app]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert services[app]["environment"]["HOSPITAL_ENV"] == "production"
+        assert "hospital-data:/var/lib/hospital" in services[app]["volumes"]  # blobs and token key, shared
+    conf = (DEPLOY / "nginx" / "hospital.conf").read_text()
+    upstreams = re.findall(r"^upstream (\w+) \{(.*?)^\}", conf, re.M | re.S)
+    servers = {name: re.findall(r"^\s*server\s+([\w.-]+):8000", body, re.M) for name, body in upstreams}
+    assert servers == {"hospital_app": ["app-1", "app-2"], "hospital_calls": ["app-1", "app-2"]}
+    assert "listen 443 ssl" in conf and "proxy_set_header Upgrade $http_upgrade" in conf
+    # No sticky sessions: round robin for everything but a call's own requests, which go by the visit's id.
+    app_upstream = dict(upstreams)["hospital_app"]
+    assert not re.search(r"^\s*(ip_hash|hash|sticky)\b", app_upstream, re.M)
+    assert "hash $call_visit consistent;" in dict(upstreams)["hospital_calls"]
+    assert "../nginx/hospital.conf:/etc/nginx/conf.d/default.conf:ro" in services["nginx"]["volumes"]
+
+
+def test_the_production_image_builds_dlib_against_openblas() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM \S+ AS (\S+)$", dockerfile, re.M)
+    assert stages == ["base", "wheels", "dlib-blas", "runtime-bin", "production"]
+    production = dockerfile.split("AS production", 1)[1]
+    assert "pip uninstall -y dlib-bin" in production and "dlib.DLIB_USE_BLAS" in production
+    assert "libopenblas-dev" in dockerfile.split("AS dlib-blas", 1)[1].split("FROM", 1)[0]
+    assert "OPENBLAS_NUM_THREADS=1" in dockerfile and "postgresql-client" in dockerfile  # pg_dump for backups
