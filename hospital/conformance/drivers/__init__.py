@@ -73,7 +73,9 @@ class Driver(ABC):
     @abstractmethod
     def book(self, booking: dict[str, Any]) -> Outcome:
         """Book a future place with the doctor (REV-06). Keys: department (诊疗科目 code), mode (video | audio |
-        text), prior ("filed" or "none"), guardian (None or {name, age_years, relationship, present_confirmed})."""
+        text), prior ("filed" or "none"), guardian (None or {name, age_years, relationship, present_confirmed}),
+        allergies (the patient's allergy statement for the visit: "none_known", a list of allergy codes such as
+        ["penicillins"], or None: no statement)."""
 
     @abstractmethod
     def verify_face(self, doctor: dict[str, Any]) -> Outcome:
@@ -93,14 +95,18 @@ class Driver(ABC):
 
     @abstractmethod
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
-        """The doctor writes and signs (RX-01…RX-05, RX-07). Keys: diagnoses [[icd10, name]], items [{drug_code,
-        dose_per_time, times_per_day, days_supply, quantity_packs}], signature_confirmed, validity_days, origin
-        ("clinician" or "ai"), long_prescription_reason."""
+        """The doctor writes, checks and signs (RX-01…RX-05, RX-07). Keys: diagnoses [[icd10, name]], items
+        [{drug_code, dose_per_time, times_per_day, days_supply, quantity_packs}], validity_days,
+        long_prescription_reason, long_prescription_code; signature_confirmed (false: the doctor signs without
+        the explicit act, here without checking the draft first), origin ("clinician"; "ai" or "auto": a draft
+        made by a machine is submitted for signature without the doctor having checked it)."""
 
     @abstractmethod
     def review(self, review: dict[str, Any]) -> Outcome:
         """The review (RX-06). Keys: skip (bool: no review at all), by ("pharmacist", "prescriber"), face
-        ("own" or "none": the pharmacist's verification), decision (approve | reject), reasons."""
+        ("own" or "none": the pharmacist's verification), decision (approve | reject), reasons, acknowledge
+        ("each": approving answers each of the prescription's warnings with acknowledgement_reason, a coded
+        reason; "none": answers none)."""
 
     @abstractmethod
     def dispense(self, dispense: dict[str, Any]) -> Outcome:

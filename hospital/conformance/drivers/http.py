@@ -9,7 +9,9 @@ _PHARMACIST_FACE (image paths) for another hospital. A refusal is read from the 
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import random
 import time
@@ -245,9 +247,17 @@ class HttpDriver(Driver):
         if guardian:
             body["guardian"] = {**self._guardian(guardian), "present_confirmed": guardian.get("present_confirmed", True)}
         response = self._request("POST", "/api/visits", headers=self.state["patient"], json=body)
-        if response.status_code == 201:
-            self.state["visit"] = str(response.json()["visit_id"])
-        return self._outcome(response)
+        if response.status_code != 201:
+            return self._outcome(response)
+        self.state["visit"] = str(response.json()["visit_id"])
+        allergies = booking["allergies"]
+        if allergies is None:  # the patient states nothing: nothing may be prescribed (RX-04)
+            return Outcome.ok(status=201)
+        statement: dict[str, Any] = ({"allergy_status": "no_known_allergies"} if allergies == "none_known" else
+                                     {"allergy_status": "allergies", "allergies": list(allergies)})
+        stated = self._request("PUT", "/api/me/safety-context", headers=self.state["patient"],
+                               json={**statement, "visit_id": self.state["visit"]})
+        return self._outcome(stated)
 
     def verify_face(self, doctor: dict[str, Any]) -> Outcome:
         face = doctor["face"]
@@ -289,16 +299,28 @@ class HttpDriver(Driver):
         return self._outcome(response)
 
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
-        body: dict[str, Any] = {
+        """The doctor's two steps (RX-07): the dry run returns the findings and the draft's hash, and signing names
+        that hash for the very same draft."""
+        draft: dict[str, Any] = {
             "diagnoses": [{"icd10": code, "name": name} for code, name in prescription["diagnoses"]],
-            "items": prescription["items"], "signature_confirmed": prescription["signature_confirmed"],
-            "validity_days": prescription["validity_days"], "origin": prescription["origin"]}
-        if prescription["long_prescription_reason"]:
-            body["long_prescription_reason"] = prescription["long_prescription_reason"]
-        response = self._request("POST", f"/api/visits/{self.state['visit']}/prescriptions",
-                                 headers=self.state["doctor"], json=body)
+            "items": prescription["items"], "validity_days": prescription["validity_days"]}
+        for key in ("long_prescription_reason", "long_prescription_code"):
+            if prescription[key]:
+                draft[key] = prescription[key]
+        path = f"/api/visits/{self.state['visit']}/prescriptions"
+        body = dict(draft)
+        if prescription["origin"] != "clinician":  # a machine's draft, with a hash of its own; no doctor checked it
+            body["draft_sha256"] = hashlib.sha256(json.dumps(draft, sort_keys=True).encode()).hexdigest()
+        elif prescription["signature_confirmed"]:
+            checked = self._request("POST", f"{path}/check", headers=self.state["doctor"], json=draft)
+            if checked.status_code != 200:
+                return self._outcome(checked)
+            body["draft_sha256"] = checked.json()["draft_sha256"]  # signed even with findings: the rules refuse
+        response = self._request("POST", path, headers=self.state["doctor"], json=body)
         if response.status_code == 201:
-            self.state["rx"] = str(response.json()["prescription_id"])
+            written = response.json()
+            self.state["rx"] = str(written["prescription_id"])
+            self.state["findings"] = written.get("findings") or []
         return self._outcome(response)
 
     def review(self, review: dict[str, Any]) -> Outcome:
@@ -311,8 +333,12 @@ class HttpDriver(Driver):
         if isinstance(headers, Outcome):
             return headers
         self.state["pharmacist"] = headers
-        response = self._request("POST", f"/api/prescriptions/{self.state['rx']}/review", headers=headers,
-                                 json={"decision": review["decision"], "reasons": review["reasons"]})
+        body: dict[str, Any] = {"decision": review["decision"], "reasons": review["reasons"]}
+        if review["decision"] == "approve" and review["acknowledge"] == "each":  # each warning answered, coded
+            body["acknowledgements"] = [{"finding": index, "reason": review["acknowledgement_reason"]}
+                                        for index, finding in enumerate(self.state.get("findings", []))
+                                        if finding.get("severity") == "warn"]
+        response = self._request("POST", f"/api/prescriptions/{self.state['rx']}/review", headers=headers, json=body)
         return self._outcome(response)
 
     def dispense(self, dispense: dict[str, Any]) -> Outcome:
