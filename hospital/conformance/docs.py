@@ -69,8 +69,10 @@ with its required fields.
 `hospital/conformance/examples/hospital-rx-export-1/` (dated by the export format's version) holds signed
 prescription exports made by the reference: a valid one (the worked example of the published JSON Schema,
 `examples/hospital-rx-export-1.schema.json`) and deliberately broken ones (a flipped byte of the doctor's
-signature, a dose edited after signing, a review signed over another prescription, a revoked certificate,
-checked after every certificate expired, checked against another hospital's CA). `manifest.json` gives, for
+signature, a dose edited after signing, a review signed over another prescription, a certificate revoked for
+key compromise, checked after every certificate expired without the RFC 3161 time-stamp tokens, checked against
+another hospital's CA), and the same valid export checked thirty years on with its tokens, which still verifies
+(each signature is judged at its token's time). `manifest.json` gives, for
 each, the CA to trust, the time to check at, and the verdict `hospital rx verify` gives (valid, or its problem
 codes): the reference acts as the arbiter a vendor's verifier is compared with.
 """

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from stdnum.cn import ric
 
+from hospital.biometrics.values import LivenessVerdict
 from hospital.patients.rules import ResidentId
 from hospital.prescriptions.rules import CourierKind, DispensingStatus
 from hospital.quality.rules import AdverseEventKind, ComplaintCategory, ComplaintStatus, Severity
@@ -48,6 +49,12 @@ def _prior_code(prior: Any, *, tables: Any, **_: Any) -> Any:
     return validate_icd10(prior.icd10_code, aliases=tables.legacy_aliases)  # the parse: no window, no department
 
 
+def _liveness(steps: Any, burst: Any, **_: Any) -> LivenessVerdict:
+    """Every burst passes, as if it made the challenge's moves: no identity, replay, stillness or order check."""
+    worst = max((f.distance for f in burst.frames), default=None)
+    return LivenessVerdict(True, "match", tuple(steps), worst, "liveness not judged")
+
+
 def _name_check(icd10_code: Any, name: str, *, tables: Any) -> NameCheck:
     """The code parsed, the name taken as matching: no refusal by name, no finding for the doctor."""
     code = icd10_code if isinstance(icd10_code, Icd10Code) else validate_icd10(icd10_code, aliases=tables.legacy_aliases)
@@ -63,6 +70,7 @@ VALUE_NOOPS: dict[str, Callable[..., object]] = {
         lambda current, outcome, response: _enum(ComplaintStatus, outcome),
     "hospital.visits.intake.rules.check_prior_diagnosis_valid": _prior_code,
     "hospital.visits.intake.rules.check_diagnosis_name": _name_check,
+    "hospital.biometrics.rules.judge_liveness": _liveness,
     "hospital.institution.rules.check_service_stop_reason": lambda reason_code, reason: " ".join(reason.split()),
     "hospital.prescriptions.rules.check_decision": lambda decision, reasons: _enum(ReviewDecision, decision),
     "hospital.prescriptions.rules.check_courier":

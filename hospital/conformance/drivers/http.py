@@ -3,8 +3,10 @@
 Staff accounts and faces default to the demo's (doctor.wang enrolled from obama.jpg, verified with obama2.jpg;
 pharmacist.li enrolled from biden.jpg, verified with Biden's face cut from obama_and_biden.jpg, in
 ../shared/faces); set HOSPITAL_CONFORMANCE_DOCTOR / _PHARMACIST ("username:password") and _DOCTOR_FACE /
-_PHARMACIST_FACE (image paths) for another hospital. A refusal is read from the problem-details body: its
-`rule_id` is the requirement the scenario expects.
+_PHARMACIST_FACE (image paths) for another hospital. Faces are verified with one still capture, which the
+reference allows outside production; a hospital that takes only the liveness challenge makes the scenarios that
+need a verified clinician not applicable. A refusal is read from the problem-details body: its `rule_id` is the
+requirement the scenario expects.
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ class HttpDriver(Driver):
         self.pharmacist_account = _account("HOSPITAL_CONFORMANCE_PHARMACIST", "pharmacist.li:pharmacist-demo-2026")
         self.doctor_face, self.pharmacist_face = _default_faces()
         self._tokens: dict[str, tuple[float, dict[str, str]]] = {}
+        self._face_modes: dict[str, bool] = {}  # what the hospital told of its face verification
         self._schedules: dict[tuple[str, str], str] = {}
         self.state: dict[str, Any] = {}
 
@@ -155,6 +158,14 @@ class HttpDriver(Driver):
         return headers
 
     def _verify(self, headers: dict[str, str], image: bytes) -> dict[str, str] | Outcome:
+        """One still capture. A hospital that verifies only by the liveness challenge (production: the single
+        image is a legacy option, off) cannot be played with stills: the scenario is not applicable."""
+        if "single_image" not in self._face_modes:
+            modes = self._request("GET", "/api/me/face-verification-modes", headers=headers)
+            self._face_modes["single_image"] = modes.status_code != 200 or bool(modes.json().get("single_image"))
+        if not self._face_modes["single_image"]:
+            raise NotApplicable("the hospital verifies faces only by a liveness challenge (moves, nonce, a burst of "
+                                "frames); this driver plays still captures")
         response = self._request("POST", "/api/me/face-verifications", headers=headers,
                                  files={"image": ("capture.jpg", image, "image/jpeg")})
         if response.status_code != 201:
