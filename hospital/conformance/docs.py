@@ -45,11 +45,14 @@ listed as *not swappable*. `--tests tests/integration` widens the tests (slower)
 ## 3. The scenario suite: `hospital conformance run --target URL [--driver MODULE:CLASS]`
 
 `hospital/conformance/scenarios/` (package data: an installed `hospital` carries it) holds the regulator's cases
-as JSON, one file each: the requirement and its clause, what is given in the domain's terms (the patient, the
-prior diagnosis, the booking, the doctor's face, the prescription, the review, the dispensing), how far the
-journey goes, and the expected verdict: refused at a step naming a requirement ID, or accepted. The runner
-plays each through a driver (`hospital/conformance/drivers/__init__.py`: register a patient, file a diagnosis,
-book, verify a face, accept, write and sign, review, dispense, verify the export). The reference's own HTTP
+as JSON, one file each: the requirement and its clause, what is given in the domain's terms (the patient and
+who consents for a minor, the prior diagnosis with its institution's 医疗机构登记号, the booking with the
+guardian and the allergy statement, the doctor's face, the acceptance, the start, the prescription, the
+review, the dispensing), how far the journey goes, and the expected verdict: refused at a step naming a
+requirement ID, or accepted. The runner plays each through a driver (`hospital/conformance/drivers/__init__.py`:
+register a patient, file a diagnosis, book, verify a face, accept having opened the document, start with the
+guardian's presence confirmed, check and sign, review answering each warning, dispense, verify the export).
+The reference's own HTTP
 driver is the default and runs in CI against the demo; a vendor copies `drivers/example.py` (every step a
 documented stub) and implements it against their own API. The report says per requirement: passed, failed
 (expected vs got), not applicable (a step the driver raises `NotApplicable` for), as text, `--format json` or
