@@ -1,8 +1,10 @@
 """The patient's whole journey over HTTP, one function per step, shared by bench/api_load.py and the replica test
 (tests/integration/operations/test_replicas.py). Not a benchmark itself (no JSON line).
 
-A patient registers, logs in, accepts the consent, files a prior diagnosis, books; the demo doctor accepts,
-starts, writes and signs the EMR, writes and signs a prescription; the demo pharmacist approves it and dispenses.
+A patient registers, logs in, accepts the consent, states no known allergies (RX-04), files a prior diagnosis
+(issued by the demo's registered institution), books; the demo doctor opens the prior-diagnosis document (REV-04),
+accepts, starts, writes and signs the EMR, dry-runs the prescription and signs the draft it checked (RX-07); the
+demo pharmacist approves it and dispenses.
 The clinicians verify their faces once and again every few minutes (a signature needs one within 5 minutes,
 FACE-03). Every response's `X-Hospital-Replica` is recorded, so a caller sees where each request landed.
 """
@@ -24,14 +26,14 @@ from PIL import Image
 from stdnum.cn import ric
 
 from hospital.core.clock import CHINA_TIME, local_date
-from hospital.demo import DEMO_USERS, demo_pdf
+from hospital.demo import DEMO_INSTITUTION_REGISTRATION, DEMO_USERS, demo_pdf
 
 __all__ = ["EMR", "STEPS", "Clinician", "Journey", "Recorder", "clinicians", "patient_journey", "publish_schedule"]
 
 EMR = {"chief_complaint": "血压控制复诊", "present_illness": "高血压病史3年，规律服药，近期血压 135/85 mmHg",
        "allergy_history": "无", "diagnosis_icd10": "I10", "diagnosis_name": "原发性高血压",
        "treatment_advice": "继续原方案服药，低盐饮食，1个月后复诊", "past_history": "无糖尿病史"}
-PRESCRIPTION = {"diagnoses": [{"icd10": "I10", "name": "原发性高血压"}], "signature_confirmed": True,
+PRESCRIPTION = {"diagnoses": [{"icd10": "I10", "name": "原发性高血压"}],
                 "items": [{"drug_code": "C08CA01-tab-5mg", "dose_per_time": "5", "times_per_day": 1, "days_supply": 7,
                            "quantity_packs": 1, "usage": "口服，每日早晨"}]}
 STEPS = ("register", "login", "consent", "prior_diagnosis", "book", "accept", "start", "emr", "emr_sign_off",
@@ -144,12 +146,15 @@ async def patient_journey(client: httpx.AsyncClient, journey: Journey, n: int, r
         version = (await call(client, recorder, "GET", "/api/consent", 200))["version"]
         await call(client, recorder, "POST", "/api/consent/acceptances", 201, headers=state["patient"],
                    json={"version": version})
+        await call(client, recorder, "PUT", "/api/me/safety-context", 200, headers=state["patient"],
+                   json={"allergy_status": "no_known_allergies"})  # RX-04: nothing is prescribed without it
 
     async def prior_diagnosis() -> None:
         diagnosed = local_date(datetime.now(UTC)) - timedelta(days=60)
         filed = await call(client, recorder, "POST", "/api/prior-diagnoses", 201, headers=state["patient"], data={
             "icd10_code": "I10", "diagnosis_name": "原发性高血压", "document_type": "outpatient_record",
-            "institution_name": "示范市第一人民医院", "diagnosed_on": diagnosed.isoformat()},
+            "institution_name": "示范市第一人民医院", "institution_registration_number": DEMO_INSTITUTION_REGISTRATION,
+            "diagnosed_on": diagnosed.isoformat()},
             files={"document": ("record.pdf", demo_pdf([f"Outpatient record {n}"]), "application/pdf")})
         state["prior"] = filed["prior_diagnosis_id"]
 
@@ -163,6 +168,7 @@ async def patient_journey(client: httpx.AsyncClient, journey: Journey, n: int, r
                           headers=await journey.doctor.headers(client, recorder), **kw)
 
     async def accept() -> None:
+        await doctor("GET", "/api/visits/{visit}/prior-diagnosis/document", 200)  # REV-04: read before accepting
         await doctor("POST", "/api/visits/{visit}/accept", 200, json={"revisit_confirmed": True})
 
     async def start() -> None:
@@ -175,8 +181,11 @@ async def patient_journey(client: httpx.AsyncClient, journey: Journey, n: int, r
         await doctor("POST", "/api/visits/{visit}/medical-record/sign-off", 200)
 
     async def prescribe() -> None:
-        state["rx"] = (await doctor("POST", "/api/visits/{visit}/prescriptions", 201, json=PRESCRIPTION))[
-            "prescription_id"]
+        checked = await doctor("POST", "/api/visits/{visit}/prescriptions/check", 200, json=PRESCRIPTION)  # RX-07
+        if not checked["signable"]:
+            raise AssertionError(f"the dry run refuses the journey's prescription: {checked}")
+        state["rx"] = (await doctor("POST", "/api/visits/{visit}/prescriptions", 201,
+                                    json={**PRESCRIPTION, "draft_sha256": checked["draft_sha256"]}))["prescription_id"]
 
     async def review() -> None:
         await call(client, recorder, "POST", f"/api/prescriptions/{state['rx']}/review", 200,

@@ -19,7 +19,7 @@ import hmac
 import io
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404: pg_dump/pg_restore only, argument lists, never a shell (see _run)
 import tarfile
 import tempfile
 import uuid
@@ -38,7 +38,7 @@ from hospital.backup.rules import archive_problems, blob_member
 from hospital.backup.values import FORMAT, ArchivedFile, Manifest
 from hospital.config import Settings
 from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import HospitalError
+from hospital.core.errors import Conflict
 from hospital.core.leases import job_lease, runner_name
 from hospital.db import create_engine, is_sqlite, migrate, session_factory
 from hospital.retention.service import PURGE_LEASE
@@ -49,10 +49,8 @@ MANIFEST = "manifest.json"
 _CHUNK = 1 << 20
 
 
-class BackupRefused(HospitalError):
-    """A backup or restore that cannot be done as asked; nothing was written."""
-
-    status_code = 409
+class BackupRefused(Conflict):
+    """A backup or restore that cannot be done as asked; nothing was written (a 409 Conflict, as a mapped class)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +69,14 @@ def _engine_name(url: str) -> str:
 
 
 def _libpq_url(url: str) -> str:
-    """The SQLAlchemy URL as pg_dump / pg_restore take it (no driver, password kept)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """The SQLAlchemy URL as pg_dump / pg_restore take it (no driver, password kept). asyncpg's `ssl=` (production
+    reaches PostgreSQL over TLS, REC-03) is libpq's `sslmode=`: libpq refuses an `ssl` parameter."""
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    if "ssl" in query:
+        mode = query.pop("ssl")
+        query.setdefault("sslmode", mode)
+    return parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
 def _sqlite_path(url: str) -> Path:
@@ -161,6 +165,7 @@ async def _postgres_snapshot(url: str, into: Path) -> tuple[list[str], str | Non
 async def _run(command: list[str]) -> None:
     if shutil.which(command[0]) is None:
         raise BackupRefused(f"{command[0]} is not installed (Debian: postgresql-client, of the server's version)")
+    # The program is a fixed name (pg_dump/pg_restore/psql) and each argument one list item: no shell parses them.
     done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True)
     if done.returncode != 0:
         raise BackupRefused(f"{command[0]} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")

@@ -74,7 +74,7 @@ class FaceVerificationController(Controller):
         issued = await service.answer_challenge(db_session, ctx, actor_of(request), principal_of(request),
                                                 challenge_id, nonce, frames)
         return {"practice_session_id": str(issued.practice_session_id), "access_token": issued.access_token,
-                "token_type": "Bearer", "expires_in": issued.expires_in, "face_verified_at": ctx.now().isoformat(),
+                "token_type": "Bearer", "expires_in": issued.expires_in, "face_verified_at": ctx.now().isoformat(),  # nosec B105
                 "distance": round(issued.distance, 4), "tolerance": issued.tolerance}
 
     @get("/practice-session", summary="The caller's practice session; 403 FACE-02 without a fresh verification")

@@ -287,8 +287,8 @@ async def answer_challenge(session: AsyncSession, ctx: HospitalContext, actor: A
     await session.flush()
     await append_audit(session, actor, "practice_session.opened", subject_type="practice_session",
                        subject_id=practice.id, rule_id="FACE-02", detail={"liveness": list(verdict.performed)})
-    token, expires_in = ctx.tokens.issue(principal.user_id, principal.role, now, face_verified_at=now,
-                                         practice_session_id=practice.id)
+    # a token in the same log-in session (SEC-01), as `verify_face` gives: a log-out or suspension ends it too
+    token, expires_in = await reissue(session, ctx, principal, face_verified_at=now, practice_session_id=practice.id)
     await session.commit()
     return IssuedPracticeSession(practice.id, token, expires_in, verdict.worst_distance or 0.0, settings.tolerance)
 

@@ -19,7 +19,7 @@ from hospital.identity.guards import requires_admin
 from hospital.signing import service
 from hospital.signing.authority import hospital_tsa
 from hospital.signing.timestamps import TIMESTAMP_QUERY, TIMESTAMP_REPLY
-from hospital.web.http import PUBLIC, actor_of
+from hospital.web.http import PUBLIC, RAW_BODY, actor_of
 
 __all__ = ["SignatureVerificationController", "SigningAdminController", "TimeStampingController",
            "WellKnownController"]
@@ -70,7 +70,7 @@ class SignatureVerificationController(Controller):
 class TimeStampingController(Controller):
     path = "/tsa"
     tags = ["signatures"]
-    opt = PUBLIC
+    opt = {**PUBLIC, **RAW_BODY}  # a DER body, its type and size checked by the handler
 
     @post("/", status_code=200, media_type=TIMESTAMP_REPLY,
           summary="The hospital's small RFC 3161 time-stamping authority (demo and tests; production uses a "

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
@@ -218,11 +219,13 @@ class HttpTimestamps:
         return self.url
 
     def stamp(self, data: bytes) -> bytes:
+        if urlsplit(self.url).scheme not in ("http", "https"):  # RFC 3161 3.4 over HTTP; never file: or custom schemes
+            raise TimestampInvalid(f"the TSA URL {self.url!r} is not http or https (HOSPITAL_TSA_URL)")
         nonce = secrets.randbits(63)
         request = urllib.request.Request(self.url, data=timestamp_request(data, nonce), method="POST",
                                          headers={"Content-Type": TIMESTAMP_QUERY, "Accept": TIMESTAMP_REPLY})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # nosec B310: scheme checked above
                 body = response.read(1_000_000)
         except OSError as exc:
             raise TimestampInvalid(f"the TSA at {self.url} did not answer: {exc}") from None

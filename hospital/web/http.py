@@ -29,6 +29,7 @@ __all__ = [
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
     "PUBLIC",
+    "RAW_BODY",
     "actor_of",
     "auth_middleware",
     "check_calendar",
@@ -44,6 +45,10 @@ __all__ = [
 
 # Handlers marked with opt=PUBLIC need no token (health, log-in, registration, public disclosure).
 PUBLIC = {"exclude_from_auth": True}
+# Handlers marked with opt=RAW_BODY take a binary body they read and check themselves (the RFC 3161 TSA's DER
+# TimeStampReq): the JSON body guard leaves it to them. The mark is the route's, never the request's content type
+# (a JSON route decodes its body whatever the client declares).
+RAW_BODY = {"raw_body": True}
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -145,8 +150,10 @@ def json_body_guard(app: ASGIApp) -> ASGIApp:
             return
         check_query(scope.get("query_string", b""))
         headers = dict(scope.get("headers", []))
+        handler = scope.get("route_handler")
         if (scope.get("method") in ("GET", "HEAD", "OPTIONS")
-                or headers.get(b"content-type", b"").split(b";")[0].strip().lower() in _NOT_JSON):
+                or headers.get(b"content-type", b"").split(b";")[0].strip().lower() in _NOT_JSON
+                or (handler is not None and handler.opt.get("raw_body"))):
             await app(scope, receive, send)
             return
         declared = headers.get(b"content-length", b"")

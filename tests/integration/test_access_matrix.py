@@ -46,6 +46,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/institution/licence"): frozenset({ADMIN}),
     ("POST", "/api/institution/service-stop"): frozenset({ADMIN}),
     ("DELETE", "/api/institution/service-stop"): frozenset({ADMIN}),
+    ("GET", "/api/institution/service-stop"): frozenset({ADMIN}),
+    ("POST", "/api/institution/service-stop/{stop_id:uuid}/confirmation"): frozenset({ADMIN}),
     ("PUT", "/api/institution/departments/{code:str}"): frozenset({ADMIN}),
     ("GET", "/api/staff"): frozenset({ADMIN}), ("POST", "/api/staff"): frozenset({ADMIN}),
     ("GET", "/api/staff/{staff_id:uuid}"): frozenset({ADMIN}),
@@ -53,8 +55,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/api/staff/{staff_id:uuid}/suspension"): frozenset({ADMIN}),
     ("PUT", "/api/staff/{staff_id:uuid}/credentials"): frozenset({ADMIN}),
     ("POST", "/api/staff/{staff_id:uuid}/signing-credential"): frozenset({ADMIN}),
+    ("PUT", "/api/staff/{staff_id:uuid}/departments"): frozenset({ADMIN}),
     ("GET", "/api/me/practice-session"): CLINICIANS,
     ("POST", "/api/me/face-verifications"): CLINICIANS,
+    ("GET", "/api/me/face-verification-modes"): CLINICIANS,
+    ("POST", "/api/me/face-challenges"): CLINICIANS,
+    ("POST", "/api/me/face-challenges/{challenge_id:uuid}/burst"): CLINICIANS,
     ("GET", "/api/adverse-events"): frozenset({ADMIN}), ("POST", "/api/adverse-events"): PATIENTS | CLINICIANS,
     ("GET", "/api/complaints"): PATIENTS | {ADMIN}, ("POST", "/api/complaints"): PATIENTS,
     ("POST", "/api/complaints/{complaint_id:uuid}/answer"): frozenset({ADMIN}),
@@ -64,6 +70,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/prior-diagnoses"): PATIENTS, ("POST", "/api/prior-diagnoses"): PATIENTS,
     ("GET", "/api/prior-diagnoses/{prior_id:uuid}/document"): frozenset({A}),
     ("GET", "/api/schedules"): EVERYONE, ("POST", "/api/schedules"): DOCTORS,
+    ("POST", "/api/schedules/{schedule_id:uuid}/withdrawal"): frozenset({DOC, ADMIN}),  # the schedule's doctor
     ("GET", "/api/doctor/queue"): DOCTORS,
     ("GET", "/api/visits"): PATIENTS | DOCTORS, ("POST", "/api/visits"): PATIENTS,
     ("GET", "/api/visits/{visit_id:uuid}"): VISIT,
@@ -80,12 +87,20 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/visits/{visit_id:uuid}/medical-record/sign-off"): frozenset({DOC}),
     ("GET", "/api/visits/{visit_id:uuid}/call"): VISIT,
     ("GET", "/api/visits/{visit_id:uuid}/call/ice-servers"): VISIT,
+    ("GET", "/api/visits/{visit_id:uuid}/call/waiting-room"): VISIT,
+    ("GET", "/api/doctor/call-waiting"): DOCTORS,  # scoped: see EMPTY_FOR
     ("POST", "/api/visits/{visit_id:uuid}/call/offer"): VISIT,
     ("POST", "/api/visits/{visit_id:uuid}/call/candidates"): VISIT,
     ("POST", "/api/visits/{visit_id:uuid}/call/leave"): VISIT,
     ("POST", "/api/visits/{visit_id:uuid}/call/resume"): frozenset({DOC}),
     ("GET", "/api/visits/{visit_id:uuid}/prescriptions"): PATIENTS | CLINICIANS,  # scoped: see EMPTY_FOR
     ("POST", "/api/visits/{visit_id:uuid}/prescriptions"): frozenset({DOC}),
+    ("POST", "/api/visits/{visit_id:uuid}/prescriptions/check"): frozenset({DOC}),
+    ("POST", "/api/prescriptions/{prescription_id:uuid}/revisions/check"): frozenset({DOC}),
+    ("GET", "/api/safety-context/vocabulary"): PATIENTS | CLINICIANS,
+    ("GET", "/api/me/safety-context"): PATIENTS, ("PUT", "/api/me/safety-context"): PATIENTS,
+    ("GET", "/api/visits/{visit_id:uuid}/safety-context"): VISIT,
+    ("POST", "/api/visits/{visit_id:uuid}/safety-context"): frozenset({DOC}),
     ("GET", "/api/prescriptions"): PATIENTS | CLINICIANS,
     ("GET", "/api/prescriptions/{prescription_id:uuid}"): VISIT | {PHARM},
     ("GET", "/api/prescriptions/{prescription_id:uuid}/export"): VISIT | {PHARM},
@@ -113,6 +128,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
 # Lists any caller of the role may ask for, scoped to the caller: these callers get an empty one.
 EMPTY_FOR: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/visits/{visit_id:uuid}/prescriptions"): frozenset({B, OTHER_DOC}),
+    ("GET", "/api/doctor/call-waiting"): frozenset({OTHER_DOC}),
 }
 # Valid bodies for the routes whose refusal comes after the body is read (the role guard lets the caller in).
 RX_BODY = rx_body()
@@ -123,6 +139,9 @@ BODIES: dict[str, Any] = {
     "/api/visits/{visit_id:uuid}/medical-record": EMR,
     "/api/visits/{visit_id:uuid}/prescriptions": RX_BODY,
     "/api/prescriptions/{prescription_id:uuid}/revisions": RX_BODY,
+    "/api/visits/{visit_id:uuid}/prescriptions/check": RX_BODY,
+    "/api/prescriptions/{prescription_id:uuid}/revisions/check": RX_BODY,
+    "/api/schedules/{schedule_id:uuid}/withdrawal": {"reason": "临时停诊"},
     "/api/auth/password": {"current_password": "wrong-pass-1", "new_password": "new-pass-2027"},
     "/api/visits/{visit_id:uuid}/messages": {"body": "你好"},
     "/api/visits/{visit_id:uuid}/call/offer": {"type": "offer", "sdp": "v=0\r\n"},
@@ -155,7 +174,8 @@ async def test_every_route_has_a_row_and_every_other_caller_is_refused(
     }
     ids = {"visit_id": str(visit.id), "prescription_id": rx["prescription_id"], "dispensing_id": str(dispensing_id),
            "prior_id": str(visit.prior_diagnosis_id), "staff_id": staff_id, "complaint_id": str(uuid.uuid4()),
-           "incident_id": str(uuid.uuid4()), "code": "03.04"}
+           "incident_id": str(uuid.uuid4()), "code": "03.04", "schedule_id": str(visit.schedule_id),
+           "stop_id": str(uuid.uuid4()), "challenge_id": str(uuid.uuid4())}
 
     routes = [(method, route.path) for route in client.app.routes if isinstance(route, HTTPRoute)
               for handler in route.route_handlers for method in sorted(handler.http_methods)

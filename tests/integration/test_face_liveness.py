@@ -53,10 +53,22 @@ async def test_a_burst_that_follows_the_challenge_opens_a_practice_session(
     gate = await client.get("/api/me/practice-session",
                             headers={"Authorization": f"Bearer {passed.json()['access_token']}"})
     assert gate.status_code == 200
+    # The new token is in the doctor's log-in session (SEC-01): it renews, and a log-out ends it.
+    renewed = await client.post("/api/auth/renew", headers={"Authorization": f"Bearer {passed.json()['access_token']}"})
+    assert renewed.status_code == 200, renewed.text
+    face = {"Authorization": f"Bearer {renewed.json()['access_token']}"}
+    assert (await client.get("/api/me/practice-session", headers=face)).status_code == 200
+    assert (await client.post("/api/auth/logout", headers=face)).status_code == 204
+    assert (await client.get("/api/me/practice-session", headers=face)).status_code == 401
     attempt = (await session.execute(select(FaceVerification))).scalar_one()
     assert attempt.passed and attempt.reason == "match"
     audited = (await session.execute(select(AuditEntry.action).where(AuditEntry.rule_id == "FACE-02"))).scalars().all()
     assert {"face.challenge_issued", "practice_session.opened"} <= set(audited)
+    # the practice token belongs to the log-in session (SEC-01): logging out ends it with the session
+    assert (await client.post("/api/auth/logout", headers=doctor)).status_code == 204
+    gate = await client.get("/api/me/practice-session",
+                            headers={"Authorization": f"Bearer {passed.json()['access_token']}"})
+    assert gate.status_code == 401
 
 
 async def test_a_still_burst_is_refused(client: AsyncTestClient[Any], demo: None) -> None:

@@ -153,3 +153,20 @@ async def test_the_four_inputs_that_crashed_answer_4xx(client: AsyncTestClient[A
                                  headers={"content-type": "application/json"})
     _problem(response, "nested 5000 deep")
     assert response.status_code == 400
+
+
+async def test_declaring_another_content_type_does_not_pass_a_json_route_by_the_guard(
+    client: AsyncTestClient[Any]
+) -> None:
+    """Only a route marked RAW_BODY (the TSA's DER request) is left to read its own body: a JSON route decodes its
+    body whatever the client declares, so the TSA's content type on it is guarded as JSON."""
+    admin = await login_as(client, "admin")
+    routes = [r for r in _routes(client.app) if r[2] is not None]
+    for method, path, _, _ in routes:
+        response = await client.request(method, _concrete(path), content=HOSTILE_BODIES["a NUL character"],
+                                        headers={**admin, "content-type": "application/timestamp-query"})
+        assert response.status_code == 400, f"{method} {path}: {response.status_code}"
+    raw = [(route.path, handler) for route in client.app.routes if isinstance(route, HTTPRoute)
+           for handler in route.route_handlers if handler.opt.get("raw_body")]
+    assert {path for path, _ in raw} == {"/tsa"}
+    assert all("data" not in handler.parsed_fn_signature.parameters for _, handler in raw)

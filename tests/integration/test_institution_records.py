@@ -26,7 +26,10 @@ async def test_licence_fields_with_control_characters_emoji_or_wrong_formats_are
 ) -> None:
     admin = await login_as(client, "admin")
     before = await count_rows(session, Licence, AuditEntry, OutboxEvent)
-    for changes in ({"licence_number": "PDY0002\x00310115"}, {"licence_number": "PDY0002-😀"},
+    nul = await client.post("/api/institution/licence", headers=admin,
+                            json={**LICENCE, "licence_number": "PDY0002\x00310115"})
+    assert nul.status_code == 400 and "NUL" in nul.json()["detail"], nul.text  # the JSON body guard, before INS-01
+    for changes in ({"licence_number": "PDY0002\x01310115"}, {"licence_number": "PDY0002-😀"},
                     {"licence_number": "pdy 2"}, {"institution_name": "示范医院\u202e"},
                     {"internet_hospital_name": "示范医院🏥互联网医院"}, {"internet_hospital_name": "示范市第一人民医院"},
                     {"issuer": "示范市卫健委\n"}, {"valid_until": "2025-12-31"}, {"service_modes": []}):

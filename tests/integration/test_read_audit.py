@@ -4,6 +4,7 @@ their patients; the bulk-read detector counts those entries, driven here by real
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.core.audit import AuditEntry
+from hospital.patients.models import Patient
+from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.helpers import login_as
 from tests.integration.visits.journey import (
     EMR,
@@ -48,6 +52,32 @@ async def running_visit(client: AsyncTestClient[Any], doctor: dict[str, str], sc
     written = await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json=EMR)
     assert written.status_code == 200, written.text
     return patient, visit_id
+
+
+async def visit_in_progress(client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext,
+                            doctor: dict[str, str], schedule_id: str, index: int) -> str:
+    """A new patient's visit in progress with the EMR written, the visit made directly: accepting it through the API
+    opens the patient's prior-diagnosis document (REV-04), a read of its own, and this setup is to read nothing."""
+    patient = await new_patient(client, f"患者{index}", date(1960, 1, 1 + index % 28), f"1370000{index:04d}",
+                                order=f"{index % 1000:03d}")
+    filed = await file_prior(client, patient)
+    assert filed.status_code == 201, filed.text
+    prior = await session.get(PriorDiagnosisRecord, uuid.UUID(filed.json()["prior_diagnosis_id"]))
+    schedule = await session.get(Schedule, uuid.UUID(schedule_id))
+    assert prior is not None and schedule is not None
+    owner = await session.get(Patient, prior.patient_id)
+    assert owner is not None
+    now = ctx.now()
+    visit = Visit(schedule_id=schedule.id, patient_id=prior.patient_id, patient_user_id=owner.user_id,
+                  doctor_user_id=schedule.doctor_user_id, department_code=schedule.department_code, mode="text",
+                  prior_diagnosis_id=prior.id, state="in_progress", queue_number=index + 1, accepted_at=now,
+                  started_at=now)
+    session.add(visit)
+    await session.commit()
+    visit_id = str(visit.id)
+    written = await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json=EMR)
+    assert written.status_code == 200, written.text
+    return visit_id
 
 
 async def test_every_read_of_patient_data_writes_one_entry_naming_records_and_patients(
@@ -86,7 +116,7 @@ async def test_one_doctor_reading_forty_patients_emrs_opens_a_bulk_access_incide
 ) -> None:
     doctor = await doctor_in_session(client)
     schedule = (await publish(client, doctor, capacity=40)).json()["schedule_id"]
-    visits = [(await running_visit(client, doctor, schedule, i))[1] for i in range(40)]
+    visits = [await visit_in_progress(client, session, ctx, doctor, schedule, i) for i in range(40)]
     admin = await login_as(client, "admin")
     assert (await client.post("/api/admin/security/scan", headers=admin)).json()["opened"] == []  # writing is no read
     for visit_id in visits:

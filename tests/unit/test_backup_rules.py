@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hospital.backup.rules import archive_problems, blob_member
+from hospital.backup.service import _libpq_url
 from hospital.backup.values import FORMAT, ArchivedFile, Manifest
 
 BLOB = "ab" + "c" * 62
@@ -44,3 +45,11 @@ def test_a_blob_member_must_be_named_as_in_the_store() -> None:
     problems = archive_problems(odd, {"database.sqlite": ("d" * 64, 10), "blobs/../../etc/passwd": ("e" * 64, 5)},
                                 "sqlite")
     assert problems == ["blobs/../../etc/passwd: not a blob's name"]
+
+
+def test_pg_dump_gets_the_tls_mode_as_libpq_spells_it() -> None:
+    """Production's `?ssl=require` (REC-03, asyncpg's name) reaches pg_dump/pg_restore as `sslmode=require`: libpq
+    refuses `ssl` ("invalid URI query parameter"), so every production backup failed."""
+    assert _libpq_url("postgresql+asyncpg://h:secret@db:5432/hospital?ssl=require") == (
+        "postgresql://h:secret@db:5432/hospital?sslmode=require")
+    assert _libpq_url("postgresql+asyncpg://h@db/hospital") == "postgresql://h@db/hospital"

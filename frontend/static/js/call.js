@@ -242,23 +242,66 @@ function onNotice(message) {
   render();
 }
 
-// The doctor verifies again with a picture from their own camera, then resumes the call (FACE-02).
-async function reverify() {
-  const video = $("local-video");
+// The doctor verifies again by the liveness challenge (FACE-02, docs/face-liveness.md), as the verification page
+// does: the moves are shown in the call's notice (its `data-step` names the move asked for), the frames come from
+// the doctor's own camera (the local preview), the burst goes with the challenge's nonce, then the call resumes.
+// One still picture is not sent: the single-image path is a legacy option, off in production.
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function showStep(step) {
+  $("call-notice").dataset.step = step || "";
+  notice(step ? t(`face.step.${step}`) : "");
+}
+
+async function captureFresh(video) {
+  // Wait for a new frame of the camera (at most half a second), so no two captures are the same picture.
+  await new Promise((resolve) => {
+    if (!video.requestVideoFrameCallback) return setTimeout(resolve, 100);
+    const timer = setTimeout(resolve, 500);
+    video.requestVideoFrameCallback(() => { clearTimeout(timer); resolve(); });
+  });
   const canvas = document.createElement("canvas");
   canvas.width = video.videoWidth || 640;
   canvas.height = video.videoHeight || 480;
   canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
-  const picture = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.92));
-  const form = new FormData();
-  form.append("image", picture, "capture.jpg");
+  return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.92));
+}
+
+async function reverify() {
+  const video = $("local-video");
+  const button = $("reverify");
+  button.disabled = true;
   try {
-    const verified = await api("/api/me/face-verifications", { method: "POST", form });
+    // Rest, then each move held for two frames and a return to rest: 1 + 3 × 3 = 10 frames in about 6 s.
+    const challenge = await api("/api/me/face-challenges", { method: "POST" });
+    const frames = [];
+    showStep("rest");
+    await sleep(800);
+    frames.push(await captureFresh(video));
+    for (const step of challenge.steps) {
+      showStep(step);
+      await sleep(1000);
+      frames.push(await captureFresh(video));
+      await sleep(300);
+      frames.push(await captureFresh(video));
+      showStep("rest");
+      await sleep(800);
+      frames.push(await captureFresh(video));
+    }
+    showStep(null);
+    notice(t("face.checking"));
+    const form = new FormData();
+    form.append("nonce", challenge.nonce);
+    frames.forEach((frame, index) => form.append("frames", frame, `frame${index}.jpg`));
+    const verified = await api(`/api/me/face-challenges/${challenge.challenge_id}/burst`, { method: "POST", form });
     replaceToken(verified.access_token, verified.expires_in, { face_verified_at: verified.face_verified_at });
     await api(`${base}/resume`, { method: "POST" });
     notice("");
   } catch (error) {
+    showStep(null);
     notice(withRule(error));
+  } finally {
+    button.disabled = false;
   }
 }
 

@@ -16,6 +16,7 @@ import io
 import json
 import os
 import random
+import secrets
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -101,7 +102,7 @@ class HttpDriver(Driver):
         super().__init__(target)
         self.http = client or httpx.Client(base_url=target.rstrip("/"), timeout=60)
         self._own_client = client is None
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # nosec B311: synthetic birth dates, phones and slots, reproducible by seed; no secret
         self.doctor_account = _account("HOSPITAL_CONFORMANCE_DOCTOR", "doctor.wang:doctor-demo-2026")
         self.pharmacist_account = _account("HOSPITAL_CONFORMANCE_PHARMACIST", "pharmacist.li:pharmacist-demo-2026")
         self.doctor_face, self.pharmacist_face = _default_faces()
@@ -215,7 +216,7 @@ class HttpDriver(Driver):
         self.state["birth"] = birth
         id_number = patient["id_number"] or _resident_id(birth, self.rng)
         phone = patient["phone"] or f"139{self.rng.randrange(10**7, 10**8)}"
-        password = "scenario-pass-2026"
+        password = f"s1{secrets.token_urlsafe(18)}"  # SEC-01: letters and digits; fresh per run, never a known one
         response = self._request("POST", "/api/patients", json={
             "real_name": patient["real_name"], "id_number": id_number, "phone": phone, "password": password})
         if response.status_code != 201:

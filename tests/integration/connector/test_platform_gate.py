@@ -1,6 +1,9 @@
 """SUP-01 over HTTP: where the connection is required (production), clinical work waits for the supervision
 platform: booking answers 503 SUP-01 (nothing written) while no platform is configured or none has accepted a
-record, and /ready is red while none is configured; once the platform accepted a record, booking goes through."""
+record, and /ready is red while none is configured; once the platform accepted a record, booking goes through.
+
+The hospital runs with production settings that have what production requires of them (REC-03: an https public
+URL and the proxy that terminates TLS; INS-03: the hospital's own disclosure file), on the test's database."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
@@ -19,6 +23,7 @@ from hospital.app import create_app
 from hospital.config import Settings
 from hospital.context import HospitalContext
 from hospital.core.outbox import OutboxEvent
+from hospital.institution.reference import load_disclosure_settings, require_own_disclosure
 from hospital.visits.booking.models import Visit
 from tests.helpers import count_rows, login_as
 from tests.integration.connector.conftest import KEY, SECRET, UNIT
@@ -33,15 +38,24 @@ PLATFORM = ConnectorSettings(url="http://sim", unit_id=UNIT, app_key=KEY, app_se
 @asynccontextmanager
 async def production(settings: Settings, ctx: HospitalContext, connector: ConnectorSettings
                      ) -> AsyncIterator[AsyncTestClient[Any]]:
-    """The app as production runs it (the gate reads the hospital's environment), on the test's database, with
-    the hospital's own disclosure file, which production requires (INS-03)."""
-    from hospital.institution.reference import DISCLOSURE_FILE
-
-    (settings.data_dir / "disclosure.json").write_bytes(DISCLOSURE_FILE.read_bytes())
-    ctx.settings = settings.with_(environment="production")
+    """The app as production runs it (the gate reads the hospital's environment), on the test's database."""
+    ctx.settings = production_settings(settings)
     ctx.connector_settings = connector
     async with AsyncTestClient(app=create_app(settings, ctx)) as client:
         yield client
+
+
+def production_settings(settings: Settings) -> Settings:
+    """The test's settings as production: behind TLS (REC-03) and publishing its own disclosure (INS-03). The
+    database stays the test's (production's PostgreSQL-over-TLS check is Settings.check's, tested elsewhere)."""
+    prod = settings.with_(environment="production", public_base_url="https://hospital.example.cn",
+                          tls_proxy="nginx in front of the replicas")
+    own = load_disclosure_settings(None)
+    own.complaints.phone = "0571-8888-0000"  # the hospital's own complaint line, not the demo's
+    prod.data_dir.mkdir(parents=True, exist_ok=True)
+    (prod.data_dir / "disclosure.json").write_bytes(msgspec.json.encode(own))
+    require_own_disclosure(prod)
+    return prod
 
 
 async def try_booking(client: AsyncTestClient[Any]) -> Any:

@@ -1,7 +1,8 @@
 """A scripted real day at the hospital, delivered to the simulated platform as it happens (SUP-01…04).
 
-Through the real API: a doctor and a pharmacist admitted and face-verified, a schedule published, a visit booked,
-accepted, started, its record signed, a prescription written, rejected, revised and approved, dispensed, shipped and
+Through the real API: a doctor and a pharmacist admitted and face-verified, a schedule published, a visit booked
+(the patient stating her allergies), accepted (the prior-diagnosis document read first), started, its record signed,
+a prescription checked and signed, rejected, revised and approved (each warning acknowledged), dispensed, shipped and
 delivered, the visit completed, rated and complained about. After each act the dispatcher runs once and the
 platform already holds that act's record (real time, the Guangdong rhythm), every method in its order, and no risk
 warning. The same day with a pharmacist approving over warnings and a security incident leaves those warnings on
@@ -38,7 +39,13 @@ from tests.integration.connector.conftest import (
     staff_id_of,
 )
 from tests.integration.connector.real_day import a_whole_visit
-from tests.integration.prescriptions.conftest import amlodipine, rx_body
+from tests.integration.prescriptions.conftest import (
+    amlodipine,
+    checked_and_signed,
+    rx_body,
+    states_no_known_allergies,
+    write,
+)
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, publish
 
 pytestmark = pytest.mark.requirement("SUP-02", "SUP-03")
@@ -150,6 +157,7 @@ async def a_scripted_day(client: AsyncTestClient[Any], clock: FakeClock, setting
     booked = await book(client, patient, published.json()["schedule_id"], await demo_prior_id(client, patient))
     assert booked.status_code == 201, booked.text
     visit = booked.json()["visit_id"]
+    await states_no_known_allergies(client, patient)  # the allergy statement nothing is prescribed without (RX-04)
     await platform.after(dispatcher, "uploadAppointRecord")
     assert (await accept(client, doctor, visit)).status_code == 200
     await platform.after(dispatcher, "uploadConsultIndicators")
@@ -159,7 +167,7 @@ async def a_scripted_day(client: AsyncTestClient[Any], clock: FakeClock, setting
     signed = await client.post(f"/api/visits/{visit}/medical-record/sign-off", headers=doctor)
     assert signed.status_code == 200, signed.text
 
-    written = await client.post(f"/api/visits/{visit}/prescriptions", headers=doctor, json=rx_body())
+    written = await write(client, doctor, visit)  # the dry run, then signing its draft_sha256 (RX-07)
     assert written.status_code == 201, written.text
     first = written.json()["prescription_id"]
     await platform.after(dispatcher, *(["uploadRecipeIndicators"] if at_signing else []))
@@ -170,14 +178,19 @@ async def a_scripted_day(client: AsyncTestClient[Any], clock: FakeClock, setting
                                        if at_signing else []))
     # The revision: the same drug written clearly, or (override) eight weeks for a stable chronic disease, which the
     # rules keep as a warning (over 4 weeks, 长期处方管理规范) the pharmacist then approves over.
-    revision = (rx_body(amlodipine(days_supply=56, quantity_packs=2), long_prescription_reason="高血压病情稳定，长期用药")
+    revision = (rx_body(amlodipine(days_supply=56, quantity_packs=2), long_prescription_reason="高血压病情稳定，长期用药",
+                        long_prescription_code="stable_chronic_disease")
                 if override
                 else rx_body(amlodipine(usage="口服，每日早晨一次，每次一片")))
-    revised = await client.post(f"/api/prescriptions/{first}/revisions", headers=doctor, json=revision)
+    revised = await checked_and_signed(client, doctor, f"/api/prescriptions/{first}/revisions", revision)
     assert revised.status_code == 201, revised.text
     rx = revised.json()["prescription_id"]
-    approved = await client.post(f"/api/prescriptions/{rx}/review", headers=pharmacist,
-                                 json={"decision": "approve", "reasons": []})
+    # Each warning approved over is acknowledged with a coded reason, signed with the review (RX-06).
+    warned = [i for i, f in enumerate(revised.json()["findings"]) if f["severity"] == "warn"]
+    assert bool(warned) == override, revised.json()["findings"]
+    approved = await client.post(f"/api/prescriptions/{rx}/review", headers=pharmacist, json={
+        "decision": "approve", "reasons": [],
+        "acknowledgements": [{"finding": i, "reason": "quantity_justified"} for i in warned]})
     assert approved.status_code == 200, approved.text
     await platform.after(dispatcher, "uploadRecipeIndicators", "uploadRecipeVerificationIndicators",
                          *(["uploadRecipeAuditIndicators"] if at_signing else []))

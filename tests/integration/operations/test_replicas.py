@@ -1,7 +1,13 @@
 """Two app replicas on loopback behind Debian's nginx (deploy/nginx/hospital.conf, TLS) on PostgreSQL: the
 patient's journey (register … dispense, without the video call) runs across them with consecutive requests on
 different replicas (each response names its replica), and killing one mid-journey loses nothing: the tokens,
-practice sessions and state it made are the other's too (one database, one shared token key)."""
+practice sessions and state it made are the other's too (one database, one shared token key).
+
+The replicas run with the test settings (HOSPITAL_ENV=test), not production: production's start checks (REC-03
+PostgreSQL over TLS, SUP-01 a platform, INS-03 the hospital's own disclosure) are proved where they are made
+(tests/unit/core/test_residency.py, tests/unit/core/test_config_and_crypto.py,
+tests/integration/connector/test_platform_gate.py), and the local PostgreSQL offers no TLS, so
+`?ssl=require` could not connect here. nginx terminates TLS as in production (deploy/nginx/hospital.conf)."""
 
 from __future__ import annotations
 

@@ -101,12 +101,17 @@ def accepted_visit(url: str, schedule_index: int) -> tuple[str, str, str]:
     return visit_id, patient["Authorization"][7:], doctor_token
 
 
-def call_page(browser: Browser, url: str, visit_id: str, token: str, role: str, *, via_visit_page: bool = False) -> Page:
+def call_page(browser: Browser, url: str, visit_id: str, token: str, role: str, *, via_visit_page: bool = False,
+              init_script: str | None = None) -> Page:
     """The visit's call page, logged in as the log-in page would leave the tab (sessionStorage); optionally
-    reached the way a person does, from the visit's own page."""
+    reached the way a person does, from the visit's own page. The session is put in the tab once, as the log-in
+    does: a page renews it (SEC-01, the renewed token replaces this one), and the next page must carry that on."""
     context = browser.new_context(base_url=url)
-    context.add_init_script(f"try {{ sessionStorage.setItem('hospital.session', "
-                            f"{json.dumps(json.dumps({'token': token, 'role': role}))}); }} catch (e) {{}}")
+    context.add_init_script(f"try {{ if (!sessionStorage.getItem('hospital.session')) sessionStorage.setItem("
+                            f"'hospital.session', {json.dumps(json.dumps({'token': token, 'role': role}))}); }} "
+                            f"catch (e) {{}}")
+    if init_script is not None:  # e.g. a synthetic camera
+        context.add_init_script(init_script)
     page = context.new_page()
     if via_visit_page:
         page.goto(f"/{role}/visits/{visit_id}")

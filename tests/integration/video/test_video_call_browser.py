@@ -73,8 +73,13 @@ def test_another_person_in_the_doctor_s_chair_pauses_the_visit_for_both(hospital
     mismatches = [distance or 0.0 for status, distance in face_checks(db, visit_id) if status == "face_mismatch"]
     assert mismatches and min(mismatches) > 0.5  # each with its distance: a face, far from the enrolled one
 
-    # The stranger cannot verify his way back in: the attempt is refused and the visit stays paused.
+    # The stranger cannot verify his way back in: the attempt is refused and the visit stays paused. The page
+    # answers a liveness challenge (its moves shown in the notice, frames from the camera), never one still picture.
+    [(challenges,)] = query(db, "SELECT count(*) FROM face_challenge")
     doctor.click("[data-testid=reverify]")
-    doctor.wait_for_selector("[data-testid=call-notice]:has-text('FACE-02')", timeout=30_000)
+    doctor.wait_for_selector("[data-testid=call-notice][data-step=rest]", timeout=30_000)
+    doctor.wait_for_selector("[data-testid=call-notice]:has-text('FACE-02')", timeout=60_000)
+    assert query(db, "SELECT count(*) FROM face_challenge") == [(challenges + 1,)]
     assert doctor.get_attribute("body", "data-call-state") == "paused"
     assert query(db, "SELECT paused FROM visit WHERE id = ?", uuid.UUID(visit_id).hex) == [(1,)]
+

@@ -29,7 +29,6 @@ import uvicorn
 from browser_steps import FACES, accepted_visit, call_page, launch, playwright, query, wait_for, webcam_y4m
 
 from hospital.app import create_app
-from hospital.cli import _seed
 from hospital.config import load_settings
 from hospital.context import HospitalContext
 from hospital.db import migrate
@@ -67,12 +66,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     migrate(settings.resolved_database_url)
     ctx = wired_context(settings)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, ctx), host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(settings, ctx, seed_demo=True)  # seeded in the background; /ready waits for it
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     loop = asyncio.new_event_loop()
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
-        loop.run_until_complete(_seed(ctx))
         loop.run_until_complete(server.serve())
 
     thread = threading.Thread(target=serve, name="hospital", daemon=True)

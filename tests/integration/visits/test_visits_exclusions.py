@@ -12,13 +12,15 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from hospital.core.audit import AuditEntry
+from hospital.context import HospitalContext
+from hospital.core.audit import AuditEntry, open_detail
 from hospital.core.blobs import Blob
 from hospital.patients.models import Patient
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import FakeClock
 from tests.helpers import count_rows, hospital_today, login_as
+from tests.integration.prescriptions.conftest import checked_and_signed, rx_body
 from tests.integration.visits.journey import (
     EMR,
     accept,
@@ -87,7 +89,7 @@ async def test_a_booked_visit_whose_condition_the_tables_now_exclude_is_not_acce
 
 
 async def test_sars_named_under_j12_8_is_refused_and_another_mismatch_is_resolved_by_the_doctor(
-    client: AsyncTestClient[Any], session: AsyncSession, demo: None
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None
 ) -> None:
     patient = await login_as(client, "patient")
     before = await count_rows(session, PriorDiagnosisRecord, Blob)
@@ -104,7 +106,8 @@ async def test_sars_named_under_j12_8_is_refused_and_another_mismatch_is_resolve
                         mismatch.json()["prior_diagnosis_id"])
     assert booked.status_code == 201, booked.text
     audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "visit.booked"))).scalars().all()
-    assert any("原发性高血压" in " ".join(a.detail["findings"]) for a in audit)
+    assert all("findings" not in a.detail for a in audit)  # clinical: sealed in the entry (REC-03)
+    assert any("原发性高血压" in " ".join(open_detail(a, ctx.cipher).get("findings", [])) for a in audit)
     await session.rollback()
     doctor = await doctor_in_session(client)
     visit_id = booked.json()["visit_id"]
@@ -145,10 +148,7 @@ async def test_a_record_diagnosis_of_cholera_in_a_hypertension_visit_stops_the_v
     assert signed.status_code == 200, signed.text  # the record of what was found is kept and signed
     before = await count_rows(session, Visit, AuditEntry)
     for refused in (await client.post(f"/api/visits/{visit_id}/complete", headers=doctor),
-                    await client.post(f"/api/visits/{visit_id}/prescriptions", headers=doctor, json={
-                        "diagnoses": [{"icd10": "I10", "name": "原发性高血压"}], "signature_confirmed": True,
-                        "items": [{"drug_code": "C08CA01-tab-5mg", "dose_per_time": "5", "times_per_day": 1,
-                                   "days_supply": 7, "quantity_packs": 1, "usage": "口服"}]})):
+                    await checked_and_signed(client, doctor, f"/api/visits/{visit_id}/prescriptions", rx_body())):
         assert refused.status_code == 422 and refused.json()["rule_id"] == "REV-03", refused.text
     assert await count_rows(session, Visit, AuditEntry) == before
     ended = await client.post(f"/api/visits/{visit_id}/terminate", headers=doctor, json={

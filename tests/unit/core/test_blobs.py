@@ -31,7 +31,9 @@ async def test_content_round_trips_through_chunks_and_streams(store: BlobStore, 
         data = os.urandom(size)
         sha, raw = await _stored(store, data)
         assert sha == hashlib.sha256(data).hexdigest()
-        assert raw[0] == CHUNKED and (size == 0 or data[:64] not in raw)  # sealed, not in the clear
+        # sealed, not in the clear (a content under 16 bytes may match some ciphertext bytes by chance: 1 byte in
+        # a 30-byte file did, one run in ten)
+        assert raw[0] == CHUNKED and (size < 16 or data[:64] not in raw)
         chunks = max(1, -(-size // CHUNK))
         assert len(raw) == _HEADER.size + size + 16 * chunks
         assert await store.get(sha) == data

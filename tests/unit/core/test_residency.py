@@ -19,8 +19,11 @@ STRONG_KEY = base64.b64encode(os.urandom(32)).decode()
 
 
 def production(tmp_path: Path, **env: str) -> Settings:
+    """Production settings that satisfy REC-03 (https public URL, TLS terminated by a named proxy, PostgreSQL
+    over TLS), so each test reaches the INS-03/INS-04 refusal it is about."""
     return load_settings({"HOSPITAL_ENV": "production", "HOSPITAL_DATA_DIR": str(tmp_path),
-                          "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/h",
+                          "HOSPITAL_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/h?ssl=require",
+                          "HOSPITAL_PUBLIC_URL": "https://hospital.example.cn", "HOSPITAL_TLS_PROXY": "nginx",
                           "HOSPITAL_FIELD_KEY": STRONG_KEY, "HOSPITAL_KEY_PASSPHRASE": "a long secret", **env})
 
 
@@ -80,7 +83,7 @@ def test_production_refuses_to_start_with_the_demo_disclosure(tmp_path: Path) ->
 
 def test_production_with_a_database_on_a_foreign_cloud_does_not_start(tmp_path: Path) -> None:
     own_disclosure(tmp_path)
-    settings = production(tmp_path, HOSPITAL_DATABASE_URL="postgresql+asyncpg://u@h.cluster-x.rds.amazonaws.com/h",
+    settings = production(tmp_path, HOSPITAL_DATABASE_URL="postgresql+asyncpg://u@h.cluster-x.rds.amazonaws.com/h?ssl=require",
                           HOSPITAL_ALLOWED_STORAGE_HOSTS="*.amazonaws.com")
     with pytest.raises(ConfigurationError, match=r"INS-04: the database 'h\.cluster-x\.rds\.amazonaws\.com'"):
         create_app(settings)
