@@ -70,3 +70,23 @@ def test_a_mention_without_a_marker_or_rule_is_not_proof(tmp_path: Path) -> None
         '    assert "SUP-01"\n\n\n@pytest.mark.requirement("SUP-02")\ndef test_marked() -> None:\n    pass\n',
         encoding="utf-8")
     assert requirement_tests(tests) == {"SUP-02": ["tests/test_mentions.py::test_marked"]}
+
+
+def test_the_rules_index_imports_every_module_that_registers_a_rule() -> None:
+    """A rules module missing from hospital/rules_index.py is registered only when something else imports it: the
+    matrix would then count it in one process and not in another, and `prove` would never swap it."""
+    import ast
+
+    from hospital.rules_index import RULE_MODULES
+
+    root = TESTS.parent
+    registering = set()
+    for path in [*root.joinpath("hospital").rglob("*.py"), *root.joinpath("connectors").rglob("*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(d, ast.Call) and getattr(d.func, "id", None) == "rule"
+               for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) for d in node.decorator_list):
+            module = ".".join(path.relative_to(root).with_suffix("").parts)
+            registering.add(module.removesuffix(".__init__"))
+    # a package in the index (prescriptions.writing.rules) imports its modules
+    missing = {m for m in registering if not any(m == i or m.startswith(i + ".") for i in RULE_MODULES)}
+    assert missing == set()
