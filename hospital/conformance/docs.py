@@ -45,11 +45,14 @@ listed as *not swappable*. `--tests tests/integration` widens the tests (slower)
 ## 3. The scenario suite: `hospital conformance run --target URL [--driver MODULE:CLASS]`
 
 `hospital/conformance/scenarios/` (package data: an installed `hospital` carries it) holds the regulator's cases
-as JSON, one file each: the requirement and its clause, what is given in the domain's terms (the patient, the
-prior diagnosis, the booking, the doctor's face, the prescription, the review, the dispensing), how far the
-journey goes, and the expected verdict: refused at a step naming a requirement ID, or accepted. The runner
-plays each through a driver (`hospital/conformance/drivers/__init__.py`: register a patient, file a diagnosis,
-book, verify a face, accept, write and sign, review, dispense, verify the export). The reference's own HTTP
+as JSON, one file each: the requirement and its clause, what is given in the domain's terms (the patient and
+who consents for a minor, the prior diagnosis with its institution's 医疗机构登记号, the booking with the
+guardian and the allergy statement, the doctor's face, the acceptance, the start, the prescription, the
+review, the dispensing), how far the journey goes, and the expected verdict: refused at a step naming a
+requirement ID, or accepted. The runner plays each through a driver (`hospital/conformance/drivers/__init__.py`:
+register a patient, file a diagnosis, book, verify a face, accept having opened the document, start with the
+guardian's presence confirmed, check and sign, review answering each warning, dispense, verify the export).
+The reference's own HTTP
 driver is the default and runs in CI against the demo; a vendor copies `drivers/example.py` (every step a
 documented stub) and implements it against their own API. The report says per requirement: passed, failed
 (expected vs got), not applicable (a step the driver raises `NotApplicable` for), as text, `--format json` or
@@ -69,8 +72,10 @@ with its required fields.
 `hospital/conformance/examples/hospital-rx-export-1/` (dated by the export format's version) holds signed
 prescription exports made by the reference: a valid one (the worked example of the published JSON Schema,
 `examples/hospital-rx-export-1.schema.json`) and deliberately broken ones (a flipped byte of the doctor's
-signature, a dose edited after signing, a review signed over another prescription, a revoked certificate,
-checked after every certificate expired, checked against another hospital's CA). `manifest.json` gives, for
+signature, a dose edited after signing, a review signed over another prescription, a certificate revoked for
+key compromise, checked after every certificate expired without the RFC 3161 time-stamp tokens, checked against
+another hospital's CA), and the same valid export checked thirty years on with its tokens, which still verifies
+(each signature is judged at its token's time). `manifest.json` gives, for
 each, the CA to trust, the time to check at, and the verdict `hospital rx verify` gives (valid, or its problem
 codes): the reference acts as the arbiter a vendor's verifier is compared with.
 """

@@ -19,18 +19,22 @@ __all__ = ["DEFAULTS", "Result", "inputs_for", "play", "play_all"]
 
 # What a step is given when the scenario says nothing: one ordinary follow-up visit for hypertension.
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "register_patient": {"real_name": "测试患者", "age_years": 45, "id_number": None, "phone": None, "consent": True},
+    "register_patient": {"real_name": "测试患者", "age_years": 45, "id_number": None, "phone": None, "consent": True,
+                         "guardian": None},
     "file_diagnosis": {"file": True, "icd10": "I10", "name": "原发性高血压", "institution": "示范市第一人民医院",
+                       "institution_kind": "physical", "registration_number": None,
                        "document_type": "outpatient_record", "diagnosed_days_ago": 60, "document": "pdf"},
-    "book": {"department": "03.04", "mode": "video", "prior": "filed", "guardian": None},
+    "book": {"department": "03.04", "mode": "video", "prior": "filed", "guardian": None, "allergies": "none_known"},
     "verify_face": {"face": "own"},
-    "accept": {"revisit_confirmed": True},
+    "accept": {"document_opened": True, "revisit_confirmed": True, "name_resolution": None},
+    "start": {"guardian_present_confirmed": True},
     "write_prescription": {"diagnoses": [["I10", "原发性高血压"]],
                            "items": [{"drug_code": "C08CA01-tab-5mg", "dose_per_time": "5", "times_per_day": 1,
                                       "days_supply": 7, "quantity_packs": 1}],
                            "signature_confirmed": True, "validity_days": 1, "origin": "clinician",
-                           "long_prescription_reason": None},
-    "review": {"skip": False, "by": "pharmacist", "face": "own", "decision": "approve", "reasons": []},
+                           "long_prescription_reason": None, "long_prescription_code": None},
+    "review": {"skip": False, "by": "pharmacist", "face": "own", "decision": "approve", "reasons": [],
+               "acknowledge": "each", "acknowledgement_reason": "label_or_guideline_supported"},
     "dispense": {"courier_kind": "third_party", "courier_name": "顺丰速运", "twice": False},
     "verify_export": {"tamper": "none"},
 }

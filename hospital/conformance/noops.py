@@ -14,12 +14,14 @@ from typing import Any, TypeVar
 
 from stdnum.cn import ric
 
+from hospital.biometrics.values import LivenessVerdict
 from hospital.patients.rules import ResidentId
 from hospital.prescriptions.rules import CourierKind, DispensingStatus
 from hospital.quality.rules import AdverseEventKind, ComplaintCategory, ComplaintStatus, Severity
 from hospital.security.incidents.rules import IncidentKind, IncidentSeverity, Leak
 from hospital.signing.export import ReviewDecision
-from hospital.visits.icd10 import validate_icd10
+from hospital.visits.icd10 import Icd10Code, validate_icd10
+from hospital.visits.intake.rules import NameCheck
 
 __all__ = ["VALUE_NOOPS"]
 
@@ -47,6 +49,18 @@ def _prior_code(prior: Any, *, tables: Any, **_: Any) -> Any:
     return validate_icd10(prior.icd10_code, aliases=tables.legacy_aliases)  # the parse: no window, no department
 
 
+def _liveness(steps: Any, burst: Any, **_: Any) -> LivenessVerdict:
+    """Every burst passes, as if it made the challenge's moves: no identity, replay, stillness or order check."""
+    worst = max((f.distance for f in burst.frames), default=None)
+    return LivenessVerdict(True, "match", tuple(steps), worst, "liveness not judged")
+
+
+def _name_check(icd10_code: Any, name: str, *, tables: Any) -> NameCheck:
+    """The code parsed, the name taken as matching: no refusal by name, no finding for the doctor."""
+    code = icd10_code if isinstance(icd10_code, Icd10Code) else validate_icd10(icd10_code, aliases=tables.legacy_aliases)
+    return NameCheck(code, name, None, matches=True)
+
+
 VALUE_NOOPS: dict[str, Callable[..., object]] = {
     "hospital.patients.rules.check_resident_id": _resident_id,
     "hospital.quality.rules.check_adverse_event":
@@ -55,6 +69,9 @@ VALUE_NOOPS: dict[str, Callable[..., object]] = {
     "hospital.quality.rules.check_complaint_response":
         lambda current, outcome, response: _enum(ComplaintStatus, outcome),
     "hospital.visits.intake.rules.check_prior_diagnosis_valid": _prior_code,
+    "hospital.visits.intake.rules.check_diagnosis_name": _name_check,
+    "hospital.biometrics.rules.judge_liveness": _liveness,
+    "hospital.institution.rules.check_service_stop_reason": lambda reason_code, reason: " ".join(reason.split()),
     "hospital.prescriptions.rules.check_decision": lambda decision, reasons: _enum(ReviewDecision, decision),
     "hospital.prescriptions.rules.check_courier":
         lambda kind, name: (_enum(CourierKind, kind), (name or "").strip() or "本院配送"),

@@ -3,7 +3,7 @@
 
 A prescription is written, signed, approved and dispensed through the HTTP API; its export is the valid
 example; the broken ones are made from it (a flipped byte of the doctor's signature, an edited dose, a review
-signed over another prescription, a certificate revoked after signing, checked long after every certificate
+signed over another prescription, a certificate revoked for key compromise after signing, checked long after every certificate
 expired, checked against another hospital's CA). The verdict `hospital rx verify` gives each is written to
 manifest.json beside them: it is the reference's verdict, the arbiter's, and tests/conformance/test_examples.py
 checks that the verifier still gives it. Rebuild only when the export format changes (then as a new folder).
@@ -33,13 +33,29 @@ def _dispensed(driver: HttpDriver) -> dict[str, Any]:
     """Play the ordinary journey through dispensing; the export of its prescription."""
     scenario = next(s for s in load_scenarios() if s.name == "rx-06-approved-then-dispensed")
     driver.begin("examples")
-    for step in ("register_patient", "file_diagnosis", "book", "verify_face", "accept", "write_prescription",
+    for step in ("register_patient", "file_diagnosis", "book", "verify_face", "accept", "start", "write_prescription",
                  "review", "dispense"):
         outcome = getattr(driver, step)(inputs_for(scenario, step))
         assert outcome.accepted, (step, outcome)
     response = driver.http.get(f"/api/prescriptions/{driver.state['rx']}/export", headers=driver.state["doctor"])
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+async def _key_compromised(app: Any, user_id: str) -> None:
+    """The doctor's signing key is reported compromised: the CRL revokes it retroactively (a superseded or
+    suspended certificate keeps the signatures made before; a compromised one does not)."""
+    import uuid
+
+    from cryptography import x509
+
+    from hospital.core.audit import Actor
+    from hospital.signing.service import revoke_credentials
+
+    async with app.state.session_factory() as session:
+        await revoke_credentials(session, app.state.ctx, Actor.system("examples"), uuid.UUID(user_id),
+                                 x509.ReasonFlags.key_compromise, note="the key was reported compromised")
+        await session.commit()
 
 
 def _flip(jws: str) -> str:
@@ -62,8 +78,7 @@ def build() -> None:
         admin = driver._login("admin", "admin-demo-2026")
         staff = client.get("/api/staff", headers=admin).json()
         doctor = next(s for s in staff if s["kind"] == "doctor")
-        reissued = client.post(f"/api/staff/{doctor['staff_id']}/signing-credential", headers=admin)
-        assert reissued.status_code in (200, 201), reissued.text
+        client.blocking_portal.call(_key_compromised, client.app, doctor["user_id"])
         revoked = client.get(f"/api/prescriptions/{driver.state['rx']}/export", headers=driver.state["doctor"]).json()
     with served_demo(Path(tempfile.mkdtemp(prefix="examples-other-"))) as client:
         another_ca = client.get("/.well-known/hospital-ca.pem").text
@@ -73,6 +88,7 @@ def build() -> None:
     flipped["prescription_jws"] = _flip(valid["prescription_jws"])
     edited = copy.deepcopy(valid)
     edited["prescription"]["items"][0]["dose_per_time"] = "50"
+    untimed = {k: v for k, v in valid.items() if k != "timestamps"}  # the time-stamp tokens left out
     swapped_review = copy.deepcopy(valid)
     swapped_review["review_jws"] = other["review_jws"]
     cases = [
@@ -82,9 +98,11 @@ def build() -> None:
         ("review-over-another.json", swapped_review, "ca.pem", signed_at,
          "the pharmacist's review signed over another prescription"),
         ("revoked-certificate.json", revoked, "ca.pem", datetime.fromisoformat(revoked["exported_at"]),
-         "exported after the doctor's signing certificate was revoked (the CRL lists it)"),
-        ("expired.json", valid, "ca.pem", signed_at + timedelta(days=3650 * 3),
-         "checked thirty years on, after every certificate expired"),
+         "exported after the doctor's signing key was reported compromised (the CRL revokes it)"),
+        ("expired.json", untimed, "ca.pem", signed_at + timedelta(days=3650 * 3),
+         "checked thirty years on, after every certificate expired, without the time-stamp tokens"),
+        ("expired-time-stamped.json", valid, "ca.pem", signed_at + timedelta(days=3650 * 3),
+         "checked thirty years on with its RFC 3161 time-stamp tokens: each signature is judged at its token's time"),
         ("wrong-chain.json", valid, "another-hospital-ca.pem", signed_at,
          "checked against another hospital's CA: the chain does not lead to it"),
     ]

@@ -15,4 +15,4 @@ def test_the_conformance_page_is_current(shared_dir: Path) -> None:
     rendered = render_markdown(build_matrix(shared_dir), load_scenarios())
     current = (REPO / "docs" / "conformance.md").read_text(encoding="utf-8")
     assert current == rendered, "docs/conformance.md is stale: run `hospital conformance docs --write docs/conformance.md`"
-    assert "| RX-07 | partly enforced |" in current and "| SUP-01 | not built |" in current
+    assert "| RX-07 | partly enforced |" in current and "| SUP-01 | enforced |" in current

@@ -61,13 +61,17 @@ def test_the_matrix_names_rules_their_callers_tests_and_reviewed_verdicts(shared
     assert rx02["verdict"] == "enforced"
     rules = {r["rule"]: r for r in rx02["rules"]}
     assert "hospital.prescriptions.writing.rules.eligibility:no_specially_managed_drugs" in rules
-    assert "hospital.prescriptions.writing.service:_write" in rules[
+    assert "hospital.prescriptions.writing.service:_prepare" in rules[
         "hospital.prescriptions.writing.rules.eligibility:no_specially_managed_drugs"]["called_by"]
     assert any(t.startswith("tests/unit/prescriptions/test_rx_visit_rules.py::") for t in rx02["tests"])
     assert "rx-02-diazepam" in rx02["scenarios"]
     partly = [row for row in rows.values() if row["verdict"] == "partly"]
     assert partly and all(row["missing"] for row in partly)
-    assert rows["SUP-01"]["verdict"] == "not built" and "precondition" in rows["SUP-01"]["missing"]
+    sup01 = rows["SUP-01"]  # reviewed "not built" until the connector's gate came with its rule
+    assert sup01["verdict"] == "enforced" and not sup01["missing"]
+    assert [r["rule"] for r in sup01["rules"]] == ["connectors.supervision.rules:check_platform_connected"]
+    assert "tests/unit/supervision/test_platform_gate.py::test_clinical_work_waits_for_a_configured_platform_that_" \
+           "accepted_the_hospital" in sup01["tests"]
 
 
 def test_the_text_matrix_shows_the_verdicts_and_what_is_missing(shared_dir: Path) -> None:

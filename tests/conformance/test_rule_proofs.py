@@ -153,9 +153,50 @@ def test_a_doctor_needs_both_certificates_a_practice_scope_and_three_years() -> 
 
 @pytest.mark.requirement("STAFF-03")
 def test_a_clinician_practises_only_unsuspended_with_valid_credentials_in_their_departments() -> None:
-    standing = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2029, 1, 1)),))
+    standing = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2029, 1, 1)),),
+                             practice_scope="内科专业")
     check_can_practise(standing, TODAY, "03.04")
-    refused("STAFF-03", check_can_practise, StaffStanding(StaffKind.DOCTOR, True, ("03",)), TODAY)
-    expired = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2026, 1, 1)),))
+    refused("STAFF-03", check_can_practise, StaffStanding(StaffKind.DOCTOR, True, ("03",), practice_scope="内科专业"),
+            TODAY)
+    expired = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2026, 1, 1)),),
+                            practice_scope="内科专业")
     refused("STAFF-03", check_can_practise, expired, TODAY)
     refused("STAFF-03", check_can_practise, standing, TODAY, "04")
+    surgeon = StaffStanding(StaffKind.DOCTOR, False, ("03",), (Credential("physician_practice", "P1", date(2029, 1, 1)),),
+                            practice_scope="外科专业")  # assigned 内科, but registered for surgery
+    refused("STAFF-03", check_can_practise, surgeon, TODAY, "03.04")
+
+
+@pytest.mark.requirement("FACE-01")
+def test_a_face_enrolled_for_another_clinician_is_not_enrolled_again() -> None:
+    import uuid
+
+    from hospital.biometrics.rules import check_face_of_no_other_clinician
+
+    other = uuid.uuid4()
+    check_face_of_no_other_clinician({}, 0.6)  # the first clinician
+    check_face_of_no_other_clinician({other: 0.75, uuid.uuid4(): 0.9}, 0.6)
+    refused("FACE-01", check_face_of_no_other_clinician, {other: 0.42, uuid.uuid4(): 0.9}, 0.6)
+    refused("FACE-01", check_face_of_no_other_clinician, {other: 0.6}, 0.6)
+
+
+@pytest.mark.requirement("RX-06")
+def test_a_prescription_of_a_terminated_or_cancelled_visit_takes_no_effect() -> None:
+    from hospital.prescriptions.rules import check_visit_not_ended
+
+    for open_state in ("accepted", "in_progress", "completed"):
+        check_visit_not_ended(open_state)
+    refused("RX-06", check_visit_not_ended, "terminated")
+    refused("RX-06", check_visit_not_ended, "cancelled")
+
+
+@pytest.mark.requirement("SEC-01")
+def test_a_token_is_good_only_while_its_session_is_open_current_and_the_account_usable() -> None:
+    from hospital.identity.rules import check_session_current
+
+    good = {"found": True, "ended_reason": None, "current": True, "active": True, "locked_until": None, "now": NOW}
+    check_session_current(**good)  # type: ignore[arg-type]
+    check_session_current(**{**good, "locked_until": NOW - timedelta(minutes=1)})  # type: ignore[arg-type]
+    for change in ({"found": False}, {"ended_reason": "logout"}, {"current": False}, {"active": False},
+                   {"locked_until": NOW + timedelta(minutes=5)}):
+        refused("SEC-01", check_session_current, **{**good, **change})

@@ -97,7 +97,9 @@ def test_the_run_command_reports_per_requirement_in_junit_json_and_text(tmp_path
     result = runner.invoke(main, ["conformance", "run", "--target", "in-process", "--driver", driver,
                                   "--only", "REV-04", "--format", "json"])
     report = json.loads(result.output)
-    assert report["requirements"]["REV-04"] == {"passed": 2, "failed": 0, "not applicable": 0}
+    rev04 = sum(1 for s in SCENARIOS if s.requirement == "REV-04")
+    assert rev04 >= 3
+    assert report["requirements"]["REV-04"] == {"passed": rev04, "failed": 0, "not applicable": 0}
 
 
 def test_a_vendors_stub_driver_is_not_applicable_not_failed() -> None:

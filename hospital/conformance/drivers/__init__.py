@@ -18,8 +18,8 @@ from typing import Any
 __all__ = ["STEPS", "Driver", "NotApplicable", "Outcome"]
 
 # The journey, in order. A scenario stops after its `until` step or at the first refusal.
-STEPS = ("register_patient", "file_diagnosis", "book", "verify_face", "accept", "write_prescription", "review",
-         "dispense", "verify_export")
+STEPS = ("register_patient", "file_diagnosis", "book", "verify_face", "accept", "start", "write_prescription",
+         "review", "dispense", "verify_export")
 
 
 class NotApplicable(Exception):
@@ -57,20 +57,25 @@ class Driver(ABC):
 
     @abstractmethod
     def register_patient(self, patient: dict[str, Any]) -> Outcome:
-        """Real-name registration (PAT-01) and, when `consent` is true, the informed consent (PAT-02).
-        Keys: real_name, age_years, id_number (None: a valid one for the age), phone (None: a fresh mobile),
-        consent (bool)."""
+        """Real-name registration (PAT-01) and, when `consent` is true, the informed consent (PAT-02), which
+        for a minor the guardian gives. Keys: real_name, age_years, id_number (None: a valid one for the age),
+        phone (None: a fresh mobile), consent (bool), guardian (None or {name, age_years, relationship}: who
+        accepts the consent for a minor)."""
 
     @abstractmethod
     def file_diagnosis(self, diagnosis: dict[str, Any]) -> Outcome:
         """The prior diagnosis from a physical institution, with its document (REV-01/02/03).
-        Keys: file (bool: false files nothing), icd10, name, institution, document_type, diagnosed_days_ago,
+        Keys: file (bool: false files nothing), icd10, name, institution, institution_kind ("physical" or
+        "internet_hospital"), registration_number (the institution's 医疗机构登记号; None: a well-formed one),
+        document_type, diagnosed_days_ago (negative: in the future; "before_birth": before the patient was born),
         document ("pdf" or "none")."""
 
     @abstractmethod
     def book(self, booking: dict[str, Any]) -> Outcome:
         """Book a future place with the doctor (REV-06). Keys: department (诊疗科目 code), mode (video | audio |
-        text), prior ("filed" or "none"), guardian (None or {name, age_years, relationship, present_confirmed})."""
+        text), prior ("filed" or "none"), guardian (None or {name, age_years, relationship, present_confirmed}),
+        allergies (the patient's allergy statement for the visit: "none_known", a list of allergy codes such as
+        ["penicillins"], or None: no statement)."""
 
     @abstractmethod
     def verify_face(self, doctor: dict[str, Any]) -> Outcome:
@@ -79,18 +84,29 @@ class Driver(ABC):
 
     @abstractmethod
     def accept(self, accept: dict[str, Any]) -> Outcome:
-        """接诊: the doctor accepts the visit confirming it is a revisit (REV-04). Keys: revisit_confirmed."""
+        """接诊: the doctor accepts the visit confirming it is a revisit (REV-04). Keys: document_opened (bool: the
+        doctor opened the prior-diagnosis document first), revisit_confirmed, name_resolution (None, or how the
+        doctor resolved a diagnosis name that disagrees with its code)."""
+
+    @abstractmethod
+    def start(self, start: dict[str, Any]) -> Outcome:
+        """The consultation begins (REV-05). Keys: guardian_present_confirmed (bool: the doctor confirms the
+        young child's guardian is present)."""
 
     @abstractmethod
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
-        """The doctor writes and signs (RX-01…RX-05, RX-07). Keys: diagnoses [[icd10, name]], items [{drug_code,
-        dose_per_time, times_per_day, days_supply, quantity_packs}], signature_confirmed, validity_days, origin
-        ("clinician" or "ai"), long_prescription_reason."""
+        """The doctor writes, checks and signs (RX-01…RX-05, RX-07). Keys: diagnoses [[icd10, name]], items
+        [{drug_code, dose_per_time, times_per_day, days_supply, quantity_packs}], validity_days,
+        long_prescription_reason, long_prescription_code; signature_confirmed (false: the doctor signs without
+        the explicit act, here without checking the draft first), origin ("clinician"; "ai" or "auto": a draft
+        made by a machine is submitted for signature without the doctor having checked it)."""
 
     @abstractmethod
     def review(self, review: dict[str, Any]) -> Outcome:
         """The review (RX-06). Keys: skip (bool: no review at all), by ("pharmacist", "prescriber"), face
-        ("own" or "none": the pharmacist's verification), decision (approve | reject), reasons."""
+        ("own" or "none": the pharmacist's verification), decision (approve | reject), reasons, acknowledge
+        ("each": approving answers each of the prescription's warnings with acknowledgement_reason, a coded
+        reason; "none": answers none)."""
 
     @abstractmethod
     def dispense(self, dispense: dict[str, Any]) -> Outcome:

@@ -29,11 +29,13 @@ class ExampleDriver(Driver):
     def register_patient(self, patient: dict[str, Any]) -> Outcome:
         # e.g. POST {target}/patients with patient["real_name"], an ID number for patient["age_years"] (or
         # patient["id_number"] when given), patient["phone"]; then record the informed consent when
-        # patient["consent"]. A refusal naming PAT-01 or PAT-02: return Outcome.refused("PAT-01", detail).
+        # patient["consent"] (given by patient["guardian"] for a minor). A refusal naming PAT-01 or PAT-02:
+        # return Outcome.refused("PAT-01", detail).
         raise NotApplicable("register_patient is not implemented in this driver yet")
 
     def file_diagnosis(self, diagnosis: dict[str, Any]) -> Outcome:
-        # Upload the prior diagnosis (diagnosis["icd10"], ["institution"], ["document_type"], dated
+        # Upload the prior diagnosis (diagnosis["icd10"], ["institution"] with its ["registration_number"] and
+        # ["institution_kind"], ["document_type"], dated
         # diagnosis["diagnosed_days_ago"] days ago) with a document; skip when not diagnosis["file"].
         raise NotApplicable("file_diagnosis is not implemented in this driver yet")
 
@@ -48,8 +50,14 @@ class ExampleDriver(Driver):
         raise NotApplicable("verify_face is not implemented in this driver yet")
 
     def accept(self, accept: dict[str, Any]) -> Outcome:
-        # The doctor accepts the visit; accept["revisit_confirmed"] is the revisit confirmation (REV-04).
+        # The doctor opens the prior-diagnosis document (when accept["document_opened"]) and accepts the visit;
+        # accept["revisit_confirmed"] is the revisit confirmation (REV-04).
         raise NotApplicable("accept is not implemented in this driver yet")
+
+    def start(self, start: dict[str, Any]) -> Outcome:
+        # The doctor begins the consultation; for a child under 6, start["guardian_present_confirmed"] is the
+        # doctor's confirmation that the guardian is present (REV-05).
+        raise NotApplicable("start is not implemented in this driver yet")
 
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
         # Write and sign prescription["items"] for prescription["diagnoses"]; signature_confirmed False or

@@ -3,13 +3,17 @@
 Staff accounts and faces default to the demo's (doctor.wang enrolled from obama.jpg, verified with obama2.jpg;
 pharmacist.li enrolled from biden.jpg, verified with Biden's face cut from obama_and_biden.jpg, in
 ../shared/faces); set HOSPITAL_CONFORMANCE_DOCTOR / _PHARMACIST ("username:password") and _DOCTOR_FACE /
-_PHARMACIST_FACE (image paths) for another hospital. A refusal is read from the problem-details body: its
-`rule_id` is the requirement the scenario expects.
+_PHARMACIST_FACE (image paths) for another hospital. Faces are verified with one still capture, which the
+reference allows outside production; a hospital that takes only the liveness challenge makes the scenarios that
+need a verified clinician not applicable. A refusal is read from the problem-details body: its `rule_id` is the
+requirement the scenario expects.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import random
 import secrets
@@ -34,6 +38,15 @@ def _resident_id(birth: date, rng: random.Random) -> str:
 
     body = f"110101{birth:%Y%m%d}{rng.randrange(100, 999)}"
     return body + ric.calc_check_digit(body + "0")
+
+
+def _registration_number(rng: random.Random) -> str:
+    """A well-formed 医疗机构登记号 (REV-01): a 组织机构代码 with its GB 11714 check character, 东城区 110101,
+    经济类型 11, 综合医院 A100, 非营利 1."""
+    from hospital.visits.intake.rules import organisation_check_character
+
+    organisation = f"{rng.randrange(10**7, 10**8)}"
+    return f"{organisation}{organisation_check_character(organisation)}11010111A1001"
 
 
 def _birth(age_years: float, today: date, rng: random.Random) -> date:
@@ -94,6 +107,7 @@ class HttpDriver(Driver):
         self.pharmacist_account = _account("HOSPITAL_CONFORMANCE_PHARMACIST", "pharmacist.li:pharmacist-demo-2026")
         self.doctor_face, self.pharmacist_face = _default_faces()
         self._tokens: dict[str, tuple[float, dict[str, str]]] = {}
+        self._face_modes: dict[str, bool] = {}  # what the hospital told of its face verification
         self._schedules: dict[tuple[str, str], str] = {}
         self.state: dict[str, Any] = {}
 
@@ -145,6 +159,14 @@ class HttpDriver(Driver):
         return headers
 
     def _verify(self, headers: dict[str, str], image: bytes) -> dict[str, str] | Outcome:
+        """One still capture. A hospital that verifies only by the liveness challenge (production: the single
+        image is a legacy option, off) cannot be played with stills: the scenario is not applicable."""
+        if "single_image" not in self._face_modes:
+            modes = self._request("GET", "/api/me/face-verification-modes", headers=headers)
+            self._face_modes["single_image"] = modes.status_code != 200 or bool(modes.json().get("single_image"))
+        if not self._face_modes["single_image"]:
+            raise NotApplicable("the hospital verifies faces only by a liveness challenge (moves, nonce, a burst of "
+                                "frames); this driver plays still captures")
         response = self._request("POST", "/api/me/face-verifications", headers=headers,
                                  files={"image": ("capture.jpg", image, "image/jpeg")})
         if response.status_code != 201:
@@ -180,9 +202,18 @@ class HttpDriver(Driver):
     def begin(self, scenario: str) -> None:
         self.state = {"scenario": scenario}
 
+    def _guardian(self, guardian: dict[str, Any]) -> dict[str, str]:
+        """The guardian as the hospital is told of them: one person (one ID number) per name within a scenario."""
+        name = guardian.get("name", "监护人")
+        people: dict[str, str] = self.state.setdefault("guardians", {})
+        if name not in people:
+            people[name] = _resident_id(_birth(guardian.get("age_years", 35), self._today(), self.rng), self.rng)
+        return {"name": name, "relationship": guardian.get("relationship", "parent"), "id_number": people[name]}
+
     def register_patient(self, patient: dict[str, Any]) -> Outcome:
         today = self._today()
         birth = _birth(patient["age_years"], today, self.rng)
+        self.state["birth"] = birth
         id_number = patient["id_number"] or _resident_id(birth, self.rng)
         phone = patient["phone"] or f"139{self.rng.randrange(10**7, 10**8)}"
         password = f"s1{secrets.token_urlsafe(18)}"  # SEC-01: letters and digits; fresh per run, never a known one
@@ -193,7 +224,10 @@ class HttpDriver(Driver):
         self.state["patient"] = headers = self._login(phone, password)
         if patient["consent"]:
             version = self._request("GET", "/api/consent").json()["version"]
-            accepted = self._request("POST", "/api/consent/acceptances", headers=headers, json={"version": version})
+            body: dict[str, Any] = {"version": version}
+            if patient["guardian"]:  # a minor's consent is the guardian's
+                body["guardian"] = self._guardian(patient["guardian"])
+            accepted = self._request("POST", "/api/consent/acceptances", headers=headers, json=body)
             if accepted.status_code != 201:
                 return self._outcome(accepted)
         return Outcome.ok()
@@ -201,9 +235,14 @@ class HttpDriver(Driver):
     def file_diagnosis(self, diagnosis: dict[str, Any]) -> Outcome:
         if not diagnosis["file"]:
             return Outcome.ok("nothing filed")
+        days_ago = diagnosis["diagnosed_days_ago"]
+        diagnosed_on = (self.state["birth"] - timedelta(days=30) if days_ago == "before_birth"
+                        else self._today() - timedelta(days=days_ago))
         form = {"icd10_code": diagnosis["icd10"], "diagnosis_name": diagnosis["name"],
                 "document_type": diagnosis["document_type"], "institution_name": diagnosis["institution"],
-                "diagnosed_on": (self._today() - timedelta(days=diagnosis["diagnosed_days_ago"])).isoformat()}
+                "institution_kind": diagnosis["institution_kind"],
+                "institution_registration_number": diagnosis["registration_number"] or _registration_number(self.rng),
+                "diagnosed_on": diagnosed_on.isoformat()}
         files = {"document": ("record.pdf", _pdf(), "application/pdf")} if diagnosis["document"] == "pdf" else None
         response = self._request("POST", "/api/prior-diagnoses", headers=self.state["patient"], data=form, files=files)
         if response.status_code == 201:
@@ -218,14 +257,19 @@ class HttpDriver(Driver):
                                 "prior_diagnosis_id": self.state.get("prior") if booking["prior"] == "filed" else None}
         guardian = booking["guardian"]
         if guardian:
-            born = _birth(guardian.get("age_years", 35), self._today(), self.rng)
-            body["guardian"] = {"name": guardian.get("name", "监护人"), "relationship": guardian.get("relationship", "parent"),
-                                "id_number": _resident_id(born, self.rng),
-                                "present_confirmed": guardian.get("present_confirmed", True)}
+            body["guardian"] = {**self._guardian(guardian), "present_confirmed": guardian.get("present_confirmed", True)}
         response = self._request("POST", "/api/visits", headers=self.state["patient"], json=body)
-        if response.status_code == 201:
-            self.state["visit"] = str(response.json()["visit_id"])
-        return self._outcome(response)
+        if response.status_code != 201:
+            return self._outcome(response)
+        self.state["visit"] = str(response.json()["visit_id"])
+        allergies = booking["allergies"]
+        if allergies is None:  # the patient states nothing: nothing may be prescribed (RX-04)
+            return Outcome.ok(status=201)
+        statement: dict[str, Any] = ({"allergy_status": "no_known_allergies"} if allergies == "none_known" else
+                                     {"allergy_status": "allergies", "allergies": list(allergies)})
+        stated = self._request("PUT", "/api/me/safety-context", headers=self.state["patient"],
+                               json={**statement, "visit_id": self.state["visit"]})
+        return self._outcome(stated)
 
     def verify_face(self, doctor: dict[str, Any]) -> Outcome:
         face = doctor["face"]
@@ -249,21 +293,46 @@ class HttpDriver(Driver):
         return Outcome.ok()
 
     def accept(self, accept: dict[str, Any]) -> Outcome:
-        response = self._request("POST", f"/api/visits/{self.state['visit']}/accept", headers=self.state["doctor"],
-                                 json={"revisit_confirmed": accept["revisit_confirmed"]})
+        visit = self.state["visit"]
+        if accept["document_opened"]:  # the doctor reads the record the revisit rests on
+            document = self._request("GET", f"/api/visits/{visit}/prior-diagnosis/document",
+                                     headers=self.state["doctor"])
+            if document.status_code != 200:
+                return self._outcome(document)
+        body: dict[str, Any] = {"revisit_confirmed": accept["revisit_confirmed"]}
+        if accept["name_resolution"]:
+            body["name_resolution"] = accept["name_resolution"]
+        response = self._request("POST", f"/api/visits/{visit}/accept", headers=self.state["doctor"], json=body)
+        return self._outcome(response)
+
+    def start(self, start: dict[str, Any]) -> Outcome:
+        response = self._request("POST", f"/api/visits/{self.state['visit']}/start", headers=self.state["doctor"],
+                                 json={"guardian_present_confirmed": start["guardian_present_confirmed"]})
         return self._outcome(response)
 
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
-        body: dict[str, Any] = {
+        """The doctor's two steps (RX-07): the dry run returns the findings and the draft's hash, and signing names
+        that hash for the very same draft."""
+        draft: dict[str, Any] = {
             "diagnoses": [{"icd10": code, "name": name} for code, name in prescription["diagnoses"]],
-            "items": prescription["items"], "signature_confirmed": prescription["signature_confirmed"],
-            "validity_days": prescription["validity_days"], "origin": prescription["origin"]}
-        if prescription["long_prescription_reason"]:
-            body["long_prescription_reason"] = prescription["long_prescription_reason"]
-        response = self._request("POST", f"/api/visits/{self.state['visit']}/prescriptions",
-                                 headers=self.state["doctor"], json=body)
+            "items": prescription["items"], "validity_days": prescription["validity_days"]}
+        for key in ("long_prescription_reason", "long_prescription_code"):
+            if prescription[key]:
+                draft[key] = prescription[key]
+        path = f"/api/visits/{self.state['visit']}/prescriptions"
+        body = dict(draft)
+        if prescription["origin"] != "clinician":  # a machine's draft, with a hash of its own; no doctor checked it
+            body["draft_sha256"] = hashlib.sha256(json.dumps(draft, sort_keys=True).encode()).hexdigest()
+        elif prescription["signature_confirmed"]:
+            checked = self._request("POST", f"{path}/check", headers=self.state["doctor"], json=draft)
+            if checked.status_code != 200:
+                return self._outcome(checked)
+            body["draft_sha256"] = checked.json()["draft_sha256"]  # signed even with findings: the rules refuse
+        response = self._request("POST", path, headers=self.state["doctor"], json=body)
         if response.status_code == 201:
-            self.state["rx"] = str(response.json()["prescription_id"])
+            written = response.json()
+            self.state["rx"] = str(written["prescription_id"])
+            self.state["findings"] = written.get("findings") or []
         return self._outcome(response)
 
     def review(self, review: dict[str, Any]) -> Outcome:
@@ -276,8 +345,12 @@ class HttpDriver(Driver):
         if isinstance(headers, Outcome):
             return headers
         self.state["pharmacist"] = headers
-        response = self._request("POST", f"/api/prescriptions/{self.state['rx']}/review", headers=headers,
-                                 json={"decision": review["decision"], "reasons": review["reasons"]})
+        body: dict[str, Any] = {"decision": review["decision"], "reasons": review["reasons"]}
+        if review["decision"] == "approve" and review["acknowledge"] == "each":  # each warning answered, coded
+            body["acknowledgements"] = [{"finding": index, "reason": review["acknowledgement_reason"]}
+                                        for index, finding in enumerate(self.state.get("findings", []))
+                                        if finding.get("severity") == "warn"]
+        response = self._request("POST", f"/api/prescriptions/{self.state['rx']}/review", headers=headers, json=body)
         return self._outcome(response)
 
     def dispense(self, dispense: dict[str, Any]) -> Outcome:

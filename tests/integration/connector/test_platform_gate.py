@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
+import pytest
 import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,8 @@ from hospital.visits.booking.models import Visit
 from tests.helpers import count_rows, login_as
 from tests.integration.connector.conftest import KEY, SECRET, UNIT
 from tests.integration.visits.journey import book, demo_prior_id, schedule_of
+
+pytestmark = pytest.mark.requirement("SUP-01")
 
 T = OutboxEvent.__table__  # type: ignore[attr-defined]
 PLATFORM = ConnectorSettings(url="http://sim", unit_id=UNIT, app_key=KEY, app_secret=SECRET)

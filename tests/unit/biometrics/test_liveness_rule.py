@@ -8,6 +8,8 @@ import pytest
 from hospital.biometrics.rules import judge_liveness
 from hospital.biometrics.values import BurstObservation, FrameObservation
 
+pytestmark = pytest.mark.requirement("FACE-02")
+
 REST = FrameObservation(distance=0.36, yaw=-0.38, eye_span=0.19)
 POSES = {
     "rest": REST,

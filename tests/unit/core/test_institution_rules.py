@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -70,3 +71,57 @@ def test_a_surgeons_scope_does_not_cover_cardiology_at_the_moment_of_acting() ->
     standing = StaffStanding(StaffKind.DOCTOR, False, ("03.04",), practice_scope="外科专业")
     with pytest.raises(AccessRefused, match="外科专业"):
         check_can_practise(standing, date(2026, 11, 23), "03.04")
+
+
+def test_a_licence_is_recorded_only_in_its_formats() -> None:
+    from hospital.institution.rules import LicenceText, check_licence_fields
+
+    good = LicenceText("PDY00001X31011511A1001", "示范医院", "示范互联网医院", "上海市浦东新区卫生健康委员会",
+                       date(2025, 1, 1), date(2027, 12, 31), ("门诊", "互联网诊疗"))
+    check_licence_fields(good)
+    for bad, field in [
+        (dataclasses.replace(good, licence_number="pdy 0001"), "licence_number"),
+        (dataclasses.replace(good, internet_hospital_name="示范网上诊所"), "internet_hospital_name"),
+        (dataclasses.replace(good, institution_name="示范医院\x07"), "institution_name"),
+        (dataclasses.replace(good, valid_until=date(2024, 12, 31)), "valid_until"),
+        (dataclasses.replace(good, service_modes=()), "service_modes"),
+    ]:
+        with pytest.raises(RuleViolation) as refused:
+            check_licence_fields(bad)
+        assert refused.value.rule_id == "INS-01" and refused.value.extra.get("field") == field
+
+
+def test_a_department_opens_only_with_a_full_and_an_associate_senior_physician() -> None:
+    from hospital.institution.rules import SeniorPhysician, check_department_opening
+
+    full = SeniorPhysician("王主任", "主任医师", "110310000000001")
+    associate = SeniorPhysician("李副主任", "副主任医师", "110310000000002")
+    check_department_opening("03.04", [full, associate])
+    for physicians in ([full], [associate], [full, SeniorPhysician("张", "副主任医师", "1103")],
+                       [full, associate, full], [full, SeniorPhysician("赵", "主治医师", "110310000000003")]):
+        with pytest.raises(RuleViolation) as refused:
+            check_department_opening("03.04", physicians)
+        assert refused.value.rule_id == "INS-02"
+
+
+def test_a_whole_service_stop_names_a_coded_reason_and_a_second_administrator_confirms_it() -> None:
+    import uuid
+
+    from hospital.institution.rules import (
+        check_service_stop_confirmation,
+        check_service_stop_reason,
+        service_stop_reasons,
+    )
+
+    code = next(iter(service_stop_reasons()))
+    assert check_service_stop_reason(code, "  机房  断电，暂停服务 ") == "机房 断电，暂停服务"
+    for reason_code, reason in (("no-such-reason", "机房断电，暂停服务"), (code, "..."), (code, "")):
+        with pytest.raises(RuleViolation) as refused:
+            check_service_stop_reason(reason_code, reason)
+        assert refused.value.rule_id == "QA-02"
+    first, second = uuid.uuid4(), uuid.uuid4()
+    check_service_stop_confirmation(first, second)
+    for requested, confirmed in ((first, first), (first, None), (None, second)):
+        with pytest.raises(RuleViolation) as refused:
+            check_service_stop_confirmation(requested, confirmed)
+        assert refused.value.rule_id == "QA-02"

@@ -45,6 +45,22 @@ def test_pharmacists_and_nurses_missing_what_staff_02_names_are_refused(kind: St
     assert refused.value.rule_id == "STAFF-02" and words in refused.value.detail
 
 
+@pytest.mark.requirement("STAFF-03")
+def test_every_credential_but_a_lifelong_qualification_carries_its_expiry_date() -> None:
+    from datetime import date
+
+    from hospital.staff.rules import check_credentials_expire
+
+    check_credentials_expire([Credential("physician_qualification", "Q1"),  # 资格证书: lifelong
+                              Credential("physician_practice", "P1", date(2029, 1, 1))])
+    with pytest.raises(RuleViolation) as refused:
+        check_credentials_expire([Credential("physician_practice", "P1")])
+    assert refused.value.rule_id == "STAFF-03" and "physician_practice" in refused.value.detail
+    with pytest.raises(RuleViolation) as at_admission:
+        check_credentials_expire([Credential("pharmacist_registration", "R1")], "STAFF-02")
+    assert at_admission.value.rule_id == "STAFF-02"
+
+
 def test_a_doctors_antimicrobial_grade_follows_the_title() -> None:
     from hospital.staff.rules import antimicrobial_grade_for
 

@@ -188,3 +188,26 @@ def test_a_high_alert_drug_is_flagged_for_the_double_check(item: Any, draft: Any
     assert having(check(draft(item("B01AA03-tab-2.5mg", 5), diagnoses=("I48.0",))), "RX-04", Severity.WARN,
                   "high-alert drug")
     assert having(check(draft(item("C08CA01-tab-5mg", 5))), "RX-04", Severity.WARN, "high-alert") == []
+
+
+def test_a_safety_context_is_an_explicit_coded_plausible_statement(formulary: Any) -> None:
+    from decimal import Decimal
+
+    from hospital.core.errors import RuleViolation
+    from hospital.prescriptions.safety.rules import check_safety_context
+    from hospital.prescriptions.safety.values import AllergyStatus, Pregnancy, SafetyContext
+
+    stated = check_safety_context(SafetyContext(allergy_status=AllergyStatus.ALLERGIES, allergies=(" Penicillins ",)),
+                                  formulary, patient_sex="male")
+    assert stated.allergies == ("penicillins",)  # coded as the rules read it
+    check_safety_context(SafetyContext(allergy_status=AllergyStatus.NO_KNOWN_ALLERGIES), formulary, patient_sex="male")
+    for context, sex in [
+        (SafetyContext(allergy_status=AllergyStatus.ALLERGIES), "male"),  # allergies, none named
+        (SafetyContext(allergy_status=AllergyStatus.NO_KNOWN_ALLERGIES, allergies=("penicillins",)), "male"),
+        (SafetyContext(allergy_status=AllergyStatus.ALLERGIES, allergies=("peanut butter",)), "male"),  # not coded
+        (SafetyContext(allergy_status=AllergyStatus.NO_KNOWN_ALLERGIES, pregnancy=Pregnancy.PREGNANT), "male"),
+        (SafetyContext(allergy_status=AllergyStatus.NO_KNOWN_ALLERGIES, weight_kg=Decimal(900)), "female"),
+    ]:
+        with pytest.raises(RuleViolation) as refused:
+            check_safety_context(context, formulary, patient_sex=sex)
+        assert refused.value.rule_id == "RX-04"

@@ -351,3 +351,21 @@ def test_intake_refuses_a_child_without_guardian_after_the_diagnosis_passes(
 @pytest.mark.parametrize("rule_id", ["PAT-02", "REV-01", "REV-02", "REV-03", "REV-04", "REV-05"])
 def test_each_intake_requirement_has_a_registered_rule(rule_id: str) -> None:
     assert any(r.function.__module__.startswith("hospital.visits") for r in rules_for(rule_id))
+
+
+# REV-04: the visit's diagnoses are the prior disease or its coded complications ---------------------------------
+
+def test_a_record_of_the_prior_disease_or_a_coded_complication_is_related(tables: IntakeTables) -> None:
+    from hospital.visits.intake.rules import check_diagnosis_related
+
+    check_diagnosis_related("I10", "I10", tables=tables)  # the same disease
+    check_diagnosis_related("I10", "I11.9", tables=tables)  # the hypertensive group, progressing
+    check_diagnosis_related("I10", "I50.9", tables=tables)  # heart failure from hypertension
+
+
+def test_a_new_problem_recorded_in_a_revisit_is_refused_as_a_first_visit(tables: IntakeTables) -> None:
+    from hospital.visits.intake.rules import check_diagnosis_related
+
+    refused = refusal(lambda: check_diagnosis_related("I10", "K29.7", tables=tables))
+    assert refused.rule_id == "REV-04" and "first visit" in refused.detail
+    assert refused.extra["recorded_icd10"] == "K29.7"
