@@ -17,7 +17,6 @@ from hospital.context import HospitalContext
 from hospital.core.errors import PayloadTooLarge, UnsupportedMediaType
 from hospital.identity.guards import requires_admin
 from hospital.signing import service
-from hospital.signing.authority import hospital_tsa
 from hospital.signing.timestamps import TIMESTAMP_QUERY, TIMESTAMP_REPLY
 from hospital.web.http import PUBLIC, RAW_BODY, actor_of
 
@@ -84,9 +83,7 @@ class TimeStampingController(Controller):
         body = await request.body()
         if len(body) > 4096:
             raise PayloadTooLarge("a TimeStampReq is a few hundred bytes")
-        tsa = await hospital_tsa(db_session, ctx)
-        await db_session.commit()  # the TSA's row, on its first use
-        return Response(tsa.respond(body, ctx.now()), media_type=TIMESTAMP_REPLY)
+        return Response(await service.stamp_time(db_session, ctx, body), media_type=TIMESTAMP_REPLY)
 
 
 class SigningAdminController(Controller):

@@ -32,6 +32,7 @@ from hospital.signing.authority import (
     HospitalSigning,
     current_crl,
     hospital_signing,
+    hospital_tsa,
     published_crl,
     reissue_crl,
     signing_of,
@@ -73,6 +74,7 @@ __all__ = [
     "sign_document",
     "signer_for",
     "signing_of",
+    "stamp_time",
     "start_signing",
     "timestamp_tokens",
     "verify_bundle",
@@ -285,6 +287,14 @@ async def verify_bundle(session: AsyncSession, ctx: HospitalContext, bundle: Map
     report = verify_export(checked, trusted_roots=[signing.ca.certificate], at=at or ctx.now())
     await session.commit()  # a CRL renewal, if one was due
     return report
+
+
+async def stamp_time(session: AsyncSession, ctx: HospitalContext, request_der: bytes) -> bytes:
+    """The hospital TSA's DER TimeStampResp to a DER TimeStampReq (RFC 3161); the TSA's row is created and
+    committed on its first use."""
+    tsa = await hospital_tsa(session, ctx)
+    await session.commit()
+    return tsa.respond(request_der, ctx.now())
 
 
 async def jwks(session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
