@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
+from hospital.core.pdf import one_page_pdf
 from hospital.identity.models import Role
 from hospital.identity.service import create_user
 from hospital.institution import service as institution
@@ -135,26 +136,7 @@ DEMO_SCHEDULES = ((1, "03.04", time(9), time(11)), (1, "03.07", time(14), time(1
 
 def demo_pdf(lines: list[str]) -> bytes:
     """A one-page PDF showing `lines` (ASCII) in Helvetica: a stand-in for a scanned outpatient record."""
-    text = "".join(f"({line.replace(chr(92), '').replace('(', '[').replace(')', ']')}) Tj T* " for line in lines)
-    stream = f"BT /F1 12 Tf 14 TL 72 760 Td {text}ET".encode("ascii")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
-        b"/Contents 4 0 R >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return one_page_pdf(lines)
 
 
 async def seed_visits_demo(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID) -> None:

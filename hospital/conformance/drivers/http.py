@@ -26,6 +26,7 @@ import httpx
 
 from hospital.conformance.drivers import Driver, NotApplicable, Outcome
 from hospital.conformance.requirements import shared_dir
+from hospital.core.pdf import one_page_pdf
 
 __all__ = ["HttpDriver"]
 
@@ -56,25 +57,7 @@ def _birth(age_years: float, today: date, rng: random.Random) -> date:
 
 def _pdf() -> bytes:
     """A one-page PDF standing in for the scanned outpatient record (the same shape as the demo's)."""
-    stream = b"BT /F1 12 Tf 14 TL 72 760 Td (Outpatient record) Tj T* (Diagnosis: follow-up) Tj T* ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
-        b"/Contents 4 0 R >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return one_page_pdf(["Outpatient record", "Diagnosis: follow-up"])
 
 
 def _default_faces() -> tuple[bytes, bytes]:
