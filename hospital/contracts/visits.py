@@ -79,7 +79,8 @@ class RevisitRecord(Payload, kw_only=True):
     """`visit.booked`, `visit.cancelled`, `visit.completed`, `visit.terminated` (subject: the visit)."""
 
     SEALED: ClassVar[tuple[str, ...]] = (*PEOPLE_SEALED, "guardian", "prior_diagnosis", "present_diagnosis",
-                                         "main_diagnosis_code", "disease_history", "referral", "infectious")
+                                         "main_diagnosis_code", "disease_history", "referral", "infectious",
+                                         "infectious_flag", "termination_reason")
 
     visit_id: str
     state: str

@@ -52,7 +52,9 @@ GENESIS_HASH = "0" * 64
 # Clinical details an audit entry may carry (REC-03): sealed like ID numbers, under the field key, into
 # detail["sealed"]; `append_audit` refuses them in clear (a new call site that forgets the cipher fails at once).
 SEALED_DETAIL = frozenset({"icd10_code", "diagnosis_icd10", "diagnosis_name", "suspected_icd10", "infectious_flag",
-                           "guardian", "guardian_name", "referral", "note", "findings", "prior_institution"})
+                           "guardian", "guardian_name", "referral", "note", "findings", "prior_institution",
+                           "accepted_by_guardian", "institution_registration_number", "name_finding",
+                           "name_resolution", "stopped", "termination_reason"})
 SEALED_DETAIL_CONTEXT = "audit.detail"
 AUDIT_RETENTION_YEARS = 15  # the trail is kept as long as the longest record it traces (core.retention, AUD-01)
 _AUDIT_LOCK_KEY = 0x4155_4449_5430_31  # "AUDIT01"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -51,6 +53,14 @@ class FieldCipher:
 
     def open_text(self, sealed: bytes, *, context: str) -> str:
         return self.open(sealed, context=context).decode()
+
+    def seal_json(self, value: Any, *, context: str) -> bytes:
+        """A JSON value sealed whole (a row's clinical details, REC-03): `None` is sealed too, so the column
+        never tells by being empty whether there is anything to hide (an infectious-disease flag, a guardian)."""
+        return self.seal(json.dumps(value, ensure_ascii=False, sort_keys=True).encode(), context=context)
+
+    def open_json(self, sealed: bytes, *, context: str) -> Any:
+        return json.loads(self.open(sealed, context=context))
 
     def derived_aead(self, label: str) -> AESGCM:
         """An AES-256-GCM under a key derived from the field key for one purpose (the chunked blob format),

@@ -19,7 +19,7 @@ from hospital.identity.models import User
 from hospital.patients.models import Patient
 from hospital.quality.models import Rating
 from hospital.visits.booking.models import Schedule, Visit
-from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.models import PriorDiagnosisContent, sealed_prior
 from tests.helpers import count_rows, event_payload, login_as, stop_service
 
 pytestmark = pytest.mark.requirement("QA-01", "QA-02", "SUP-04")
@@ -34,10 +34,10 @@ async def make_visit(session: AsyncSession, ctx: HospitalContext, state: str) ->
     document = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
     session.add(Blob(sha256=document, size=1, content_type="application/pdf", retention_class="medical_record",
                      purge_not_before=date(2041, 1, 1)))
-    prior = PriorDiagnosisRecord(patient_id=patient.id, icd10_code="I10", icd10_category="I10", diagnosis_name="高血压",
-                                 document_type="outpatient_record", institution_name="示范市第一人民医院",
-                                 diagnosed_on=now.date() - timedelta(days=90), document_sha256=document,
-                                 document_content_type="application/pdf")
+    prior = sealed_prior(ctx.cipher, PriorDiagnosisContent("I10", "I10", "高血压", "示范市第一人民医院"),
+                         patient_id=patient.id, document_type="outpatient_record",
+                         diagnosed_on=now.date() - timedelta(days=90), document_sha256=document,
+                         document_content_type="application/pdf")
     schedule = Schedule(doctor_user_id=doctor.id, department_code="03.03", starts_at=now - timedelta(hours=2),
                         ends_at=now - timedelta(hours=1), capacity=5, booked=1)
     session.add_all([prior, schedule])

@@ -33,7 +33,7 @@ from hospital.security.detection.service import PATIENT_READS, READ_ACTIONS
 from hospital.security.incidents.models import SecurityIncident, SecurityIncidentStep
 from hospital.staff.models import StaffMember
 from hospital.staff.service import require_can_practise
-from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.models import PriorDiagnosisContent, sealed_prior
 from tests.conftest import REPO, FakeClock
 from tests.helpers import count_rows, event_payload, login, login_as, past_the_audit_trigger
 
@@ -72,10 +72,9 @@ async def make_patients(session: AsyncSession, ctx: HospitalContext, count: int)
                           phone_sealed=b"x", phone_hash=uuid.uuid4().hex, birth_date=date(1960, 1, 1), sex="female")
         session.add(patient)
         await session.flush()
-        record = PriorDiagnosisRecord(patient_id=patient.id, icd10_code="I10", icd10_category="I10",
-                                      diagnosis_name="高血压", document_type="outpatient_record",
-                                      institution_name="示范市第一人民医院", diagnosed_on=date(2026, 1, 1),
-                                      document_sha256=document, document_content_type="application/pdf")
+        record = sealed_prior(ctx.cipher, PriorDiagnosisContent("I10", "I10", "高血压", "示范市第一人民医院"),
+                              patient_id=patient.id, document_type="outpatient_record", diagnosed_on=date(2026, 1, 1),
+                              document_sha256=document, document_content_type="application/pdf")
         session.add(record)
         await session.flush()
         records.append((record.id, user.id))

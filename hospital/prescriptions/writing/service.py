@@ -49,7 +49,7 @@ from hospital.staff.models import StaffMember
 from hospital.staff.service import require_clinical_act
 from hospital.visits.booking.models import Visit
 from hospital.visits.encounter.service import check_prescription_diagnoses, require_visit_open_for_prescribing
-from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.models import PriorDiagnosisOnFile, PriorDiagnosisRecord, open_prior
 
 __all__ = ["CHECK_VALID_FOR", "check_draft", "export_prescription", "revise_prescription", "submit_prescription"]
 
@@ -70,7 +70,7 @@ class _Prepared:
 
     visit: Visit
     member: StaffMember
-    prior: PriorDiagnosisRecord
+    prior: PriorDiagnosisOnFile
     patient: Patient
     issued_on: date
     formulary: Formulary
@@ -87,10 +87,11 @@ async def _prepare(session: AsyncSession, ctx: HospitalContext, principal: Princ
     check_prescription_diagnoses(ctx, [d.icd10 for d in draft.diagnoses])  # REV-03 for every diagnosis
     # INS-01/02, QA-02, STAFF-03 at the moment of prescribing, not only at booking
     member = await require_clinical_act(session, ctx, principal.user_id, department=visit.department_code)
-    prior = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
+    record = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
     patient = await session.get(Patient, visit.patient_id)
-    if prior is None or patient is None:
+    if record is None or patient is None:
         raise IntegrityFailure("the visit's prior diagnosis or patient record is missing")
+    prior = open_prior(ctx.cipher, record)
     issued_on = ctx.local_date(ctx.now())
     formulary = formulary_of(ctx)
     items = documents.prescribed_items(draft, formulary)
@@ -100,7 +101,7 @@ async def _prepare(session: AsyncSession, ctx: HospitalContext, principal: Princ
         items=items, diagnoses_icd10=tuple(d.icd10 for d in draft.diagnoses),
         prior_diagnoses_icd10=(prior.icd10_code,), issued_on=issued_on, patient_birth_date=patient.birth_date,
         origin=DraftOrigin.CLINICIAN, prescriber_id=str(member.id), validity_days=draft.validity_days,
-        long_prescription_reason=draft.long_prescription_reason, guardian_recorded=visit.guardian is not None,
+        long_prescription_reason=draft.long_prescription_reason, guardian_recorded=visit.guardian_sealed is not None,
         long_prescription_code=draft.long_prescription_code, prescriber_title=member.title,
         allergy_statement=facts.context is not None, patient_allergies=context.allergies if context else (),
         pregnant=context is not None and context.pregnancy is Pregnancy.PREGNANT,
@@ -228,7 +229,7 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
         patient={"patient_id": str(patient.id), "name": patient.real_name, "sex": patient.sex, "age": age},
         prior_diagnosis={"icd10": prior.icd10_code, "name": prior.diagnosis_name,
                          "institution": prior.institution_name, "diagnosed_on": prior.diagnosed_on.isoformat()},
-        draft=draft, items=items, formulary=formulary, guardian_present=visit.guardian is not None,
+        draft=draft, items=items, formulary=formulary, guardian_present=visit.guardian_sealed is not None,
         doctor={"staff_id": str(member.id), "name": member.real_name, "title": member.title,
                 "certificate_serial": doctor.credential.serial},
         face_verification={"practice_session_id": str(principal.practice_session_id),

@@ -13,12 +13,10 @@ cancellation after acceptance) is handed that reader by its caller (`RevisitReco
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,10 +26,10 @@ from hospital.contracts.visits import Diagnosis, Guardian, InfectiousFlag, Prior
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
 from hospital.staff.service import staff_for_user
-from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.booking.models import Schedule, Visit, visit_clinical, visit_guardian
 from hospital.visits.booking.queries import department_name
 from hospital.visits.booking.rules import TERMINAL_STATES, VisitState
-from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.models import PriorDiagnosisRecord, open_prior
 
 __all__ = ["People", "RevisitRecordOf", "SignedRecord", "people_of", "revisit_record"]
 
@@ -67,9 +65,9 @@ RevisitRecordOf = Callable[[AsyncSession, HospitalContext, Visit], Awaitable[Rev
 
 
 def _guardian(ctx: HospitalContext, visit: Visit) -> Guardian | None:
-    if visit.guardian_sealed is None:
+    details = visit_guardian(ctx.cipher, visit)
+    if details is None:
         return None
-    details: dict[str, Any] = json.loads(ctx.cipher.open_text(visit.guardian_sealed, context="visit.guardian"))
     return Guardian(name=details["name"], id_number=details["id_number"], relationship=details["relationship"],
                     mobile=details.get("mobile") or None, present_confirmed=details["present_confirmed"])
 
@@ -96,8 +94,9 @@ async def people_of(session: AsyncSession, ctx: HospitalContext, visit: Visit) -
 async def revisit_record(session: AsyncSession, ctx: HospitalContext, visit: Visit,
                          signed: SignedRecord | None) -> RevisitRecord:
     """The revisit record of `visit` now; the present diagnosis comes from its signed EMR (`signed`), if any."""
-    prior = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
-    assert prior is not None
+    record = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
+    assert record is not None
+    prior, clinical = open_prior(ctx.cipher, record), visit_clinical(ctx.cipher, visit)
     present = Diagnosis(icd10_code=signed.diagnosis_icd10, name=signed.diagnosis_name) if signed else None
     people = await people_of(session, ctx, visit)
     return RevisitRecord(
@@ -133,11 +132,12 @@ async def revisit_record(session: AsyncSession, ctx: HospitalContext, visit: Vis
         ended_at=visit.ended_at,
         answered=visit.accepted_at is not None,
         outcome=visit.state if VisitState(visit.state) in TERMINAL_STATES else None,
-        termination_reason=visit.termination_reason,
-        first_visit_discovered=visit.termination_reason == "first_visit_discovered",
-        referred_offline=visit.referral is not None,
-        referral=msgspec.convert(visit.referral, Referral) if visit.referral is not None else None,
-        infectious_flag=visit.infectious_flag is not None,
-        infectious=msgspec.convert(visit.infectious_flag, InfectiousFlag) if visit.infectious_flag is not None else None,
+        termination_reason=clinical["termination_reason"],
+        first_visit_discovered=clinical["termination_reason"] == "first_visit_discovered",
+        referred_offline=clinical["referral"] is not None,
+        referral=msgspec.convert(clinical["referral"], Referral) if clinical["referral"] is not None else None,
+        infectious_flag=clinical["infectious_flag"] is not None,
+        infectious=(msgspec.convert(clinical["infectious_flag"], InfectiousFlag)
+                    if clinical["infectious_flag"] is not None else None),
         medical_record_id=str(signed.medical_record_id) if signed else None,
     )

@@ -8,7 +8,6 @@ transactions are IMMEDIATE), so two patients never take the last place together.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -27,14 +26,14 @@ from hospital.core.outbox import emit
 from hospital.institution.rules import check_department_approved
 from hospital.institution.service import approved_department_codes, require_licence_in_force
 from hospital.patients.rules import check_phone
-from hospital.patients.service import masked
 from hospital.staff.service import require_can_practise
 from hospital.visits.booking import queries
 from hospital.visits.booking.events import VisitEnded
-from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.booking.models import Schedule, Visit, seal_visit_clinical, seal_visit_guardian
 from hospital.visits.booking.payloads import RevisitRecordOf, revisit_record
 from hospital.visits.booking.rules import Slot, VisitAction, VisitState, check_booking, next_state
 from hospital.visits.intake import queries as intake_queries
+from hospital.visits.intake.models import open_prior
 from hospital.visits.intake.reference import tables_for
 from hospital.visits.intake.rules import ConsentAcceptance, Guardian, InfectiousFlag, IntakeRequest, check_intake
 from hospital.visits.intake.service import prior_as_rule_value, require_current_consent
@@ -186,7 +185,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     guardian = _guardian(data.guardian)
     decision = check_intake(
         IntakeRequest(birth_date=patient.birth_date, visit_date=ctx.local_date(schedule.starts_at),
-                      prior=prior_as_rule_value(prior) if prior else None,
+                      prior=prior_as_rule_value(open_prior(ctx.cipher, prior)) if prior else None,
                       consent=ConsentAcceptance(consent.version, consent.accepted_at, consent.client_address),
                       guardian=guardian, department_code=schedule.department_code),
         tables=tables_for(ctx), approved_department_codes=approved, current_consent_version=consent.version)
@@ -199,14 +198,11 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     visit = Visit(
         schedule_id=schedule.id, patient_id=patient.id, patient_user_id=patient.user_id,
         doctor_user_id=schedule.doctor_user_id, department_code=schedule.department_code, mode=data.mode,
-        prior_diagnosis_id=prior.id, queue_number=(last or 0) + 1, infectious_flag=_infectious(decision.infectious),
-        created_at=now, updated_at=now)
+        prior_diagnosis_id=prior.id, queue_number=(last or 0) + 1, created_at=now, updated_at=now)
+    seal_visit_clinical(ctx.cipher, visit, infectious_flag=_infectious(decision.infectious))  # REC-03
     if guardian is not None:
         assert data.guardian is not None
-        visit.guardian = {"name": guardian.name, "relationship": guardian.relationship,
-                          "id_number": masked(guardian.id_number, 6, 4), "present_confirmed": guardian.present_confirmed}
-        visit.guardian_sealed = ctx.cipher.seal_text(json.dumps({**asdict(guardian), "mobile": data.guardian.mobile}),
-                                                     context="visit.guardian")
+        seal_visit_guardian(ctx.cipher, visit, {**asdict(guardian), "mobile": data.guardian.mobile})
     session.add(visit)
     await session.flush()
     await append_audit(session, actor, "visit.booked", subject_type="visit", subject_id=visit.id, rule_id="REV-06",

@@ -22,11 +22,12 @@ from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
+from hospital.patients.service import masked
 from hospital.staff.models import StaffMember
 from hospital.visits.booking import queries
-from hospital.visits.booking.models import Schedule, Visit
+from hospital.visits.booking.models import Schedule, Visit, visit_clinical, visit_guardian
 from hospital.visits.booking.rules import VisitState, allowed_actions
-from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.models import PriorDiagnosisRecord, open_prior
 from hospital.visits.intake.views import prior_diagnosis_view
 
 __all__ = ["doctor_queue", "my_visits", "public_schedules", "schedule_detail", "schedule_view", "visit_views"]
@@ -71,19 +72,29 @@ def schedule_view(schedule: Schedule, doctor: StaffMember | None, department: st
             "price_cny": schedule.price_cny}
 
 
+def _guardian_view(ctx: HospitalContext, visit: Visit) -> dict[str, Any] | None:
+    """The guardian as the visit's pages show them (REV-05): the ID number masked."""
+    details = visit_guardian(ctx.cipher, visit)
+    if details is None:
+        return None
+    return {"name": details["name"], "relationship": details["relationship"],
+            "id_number": masked(details["id_number"], 6, 4), "present_confirmed": details["present_confirmed"]}
+
+
 async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tuple[Visit, Schedule]],
                        role: str) -> list[dict[str, Any]]:
     doctors = await _doctors(session, (v.doctor_user_id for v, _ in rows))
     patient_ids = {v.patient_id for v, _ in rows}
     patients = {p.id: p for p in (await session.execute(select(Patient).where(col(Patient.id).in_(patient_ids))))
                 .scalars().all()} if patient_ids else {}
-    priors = {p.id: p for p in (await session.execute(select(PriorDiagnosisRecord).where(
+    priors = {p.id: open_prior(ctx.cipher, p) for p in (await session.execute(select(PriorDiagnosisRecord).where(
         col(PriorDiagnosisRecord.id).in_({v.prior_diagnosis_id for v, _ in rows})))).scalars().all()} if rows else {}
     names = {code: await queries.department_name(session, ctx, code) for code in {v.department_code for v, _ in rows}}
     own = _PATIENT_ACTIONS if role == Role.PATIENT else _DOCTOR_ACTIONS
     views = []
     for visit, schedule in rows:
         doctor, patient = doctors.get(visit.doctor_user_id), patients[visit.patient_id]
+        clinical = visit_clinical(ctx.cipher, visit)
         views.append({
             "visit_id": str(visit.id), "state": visit.state, "mode": visit.mode, "queue_number": visit.queue_number,
             "version": visit.version, "schedule_id": str(schedule.id), "department_code": visit.department_code,
@@ -92,12 +103,12 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
             "doctor_title": doctor.title if doctor else None,
             "patient": {"name": patient.real_name, "sex": patient.sex,
                         "age": age_on(patient.birth_date, ctx.local_date(schedule.starts_at))},
-            "guardian": visit.guardian, "prior_diagnosis": prior_diagnosis_view(priors[visit.prior_diagnosis_id]),
+            "guardian": _guardian_view(ctx, visit), "prior_diagnosis": prior_diagnosis_view(priors[visit.prior_diagnosis_id]),
             "booked_at": _iso(visit.created_at), "accepted_at": _iso(visit.accepted_at),
             "revisit_confirmed_at": _iso(visit.revisit_confirmed_at), "started_at": _iso(visit.started_at),
-            "ended_at": _iso(visit.ended_at), "termination_reason": visit.termination_reason,
-            "referral": visit.referral, "infectious_flag": visit.infectious_flag, "paused": visit.paused,
-            "stopped": visit.stopped, "name_resolution": visit.name_resolution, "notice": visit.notice,
+            "ended_at": _iso(visit.ended_at), "termination_reason": clinical["termination_reason"],
+            "referral": clinical["referral"], "infectious_flag": clinical["infectious_flag"], "paused": visit.paused,
+            "stopped": clinical["stopped"], "name_resolution": clinical["name_resolution"], "notice": visit.notice,
             "guardian_presence_confirmed_at": _iso(visit.guardian_presence_confirmed_at),
             "allowed_actions": [a.value for a in allowed_actions(VisitState(visit.state)) if a.value in own],
         })

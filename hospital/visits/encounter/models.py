@@ -34,8 +34,7 @@ class MedicalRecord(Record, table=True):
     __tablename__ = "medical_record"
 
     visit_id: uuid.UUID = Field(foreign_key="visit.id", unique=True)
-    content_sealed: bytes  # the OnlineEmr fields as JSON, sealed
-    diagnosis_icd10: str
+    content_sealed: bytes  # the OnlineEmr fields as JSON, sealed; the diagnosis code only there (REC-03)
     signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     signed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
     signature: str | None = None  # compact JWS over the canonical record (RX-05)

@@ -38,7 +38,7 @@ from hospital.patients.rules import age_on
 from hospital.signing.service import sign_document
 from hospital.staff.service import require_can_practise, require_clinical_act
 from hospital.visits.booking import queries
-from hospital.visits.booking.models import Visit
+from hospital.visits.booking.models import Visit, seal_visit_clinical, visit_clinical, visit_guardian
 from hospital.visits.booking.rules import VisitAction, VisitState, next_state
 from hospital.visits.booking.service import move_visit
 from hospital.visits.encounter.models import ChatMessage, MedicalRecord
@@ -61,7 +61,7 @@ from hospital.visits.encounter.rules import (
     check_termination,
 )
 from hospital.visits.icd10 import Icd10Code, validate_icd10
-from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.models import PriorDiagnosisOnFile, PriorDiagnosisRecord, open_prior
 from hospital.visits.intake.reference import IntakeTables, tables_for
 from hospital.visits.intake.rules import (
     GUARDIAN_REQUIRED_UNDER_YEARS,
@@ -113,22 +113,23 @@ async def _doctor_visit(session: AsyncSession, ctx: HospitalContext, visit_id: u
     return visit
 
 
-def _refuse_if_stopped(visit: Visit) -> None:
+def _refuse_if_stopped(ctx: HospitalContext, visit: Visit) -> None:
     """A visit whose record names a condition refused online goes no further than termination (REV-03)."""
-    if visit.stopped:
-        raise RuleViolation(visit.stopped.get("rule_id", "REV-03"),
-                            f"the visit is stopped: {visit.stopped.get('reason', '')}; terminate it with a referral",
-                            stopped=visit.stopped)
+    stopped = visit_clinical(ctx.cipher, visit)["stopped"]
+    if stopped:
+        raise RuleViolation(stopped.get("rule_id", "REV-03"),
+                            f"the visit is stopped: {stopped.get('reason', '')}; terminate it with a referral",
+                            stopped=stopped)
 
 
-async def _prior_of(session: AsyncSession, visit: Visit) -> PriorDiagnosisRecord:
+async def _prior_of(session: AsyncSession, ctx: HospitalContext, visit: Visit) -> PriorDiagnosisOnFile:
     prior = await session.get(PriorDiagnosisRecord, visit.prior_diagnosis_id)
     if prior is None:
         raise NotFound("the visit's prior diagnosis is missing")
-    return prior
+    return open_prior(ctx.cipher, prior)
 
 
-async def _document_opened(session: AsyncSession, visit: Visit, prior: PriorDiagnosisRecord,
+async def _document_opened(session: AsyncSession, visit: Visit, prior: PriorDiagnosisOnFile,
                            doctor_user_id: uuid.UUID) -> bool:
     """Whether this doctor opened the visit's prior-diagnosis document (the read is audited by
     `views.visit_prior_document`)."""
@@ -153,7 +154,7 @@ async def accept_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
     if patient is None:
         raise NotFound("the visit's patient is missing")
     await require_current_consent(session, ctx, patient)  # PAT-02 again: a new text since booking is accepted first
-    prior = await _prior_of(session, visit)
+    prior = await _prior_of(session, ctx, visit)
     if not await _document_opened(session, visit, prior, principal.user_id):
         raise RuleViolation("REV-04", "open the prior-diagnosis document before confirming the revisit: the "
                                       "confirmation rests on the record, not on the patient's claim")
@@ -166,11 +167,12 @@ async def accept_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor
                                       "read the document", name_finding=prior.name_finding)
     visit.accepted_at = visit.revisit_confirmed_at = ctx.now()
     if prior.name_finding:
-        visit.name_resolution = {"finding": prior.name_finding, "resolution": resolution,
-                                 "by_user_id": str(principal.user_id), "at": visit.accepted_at.isoformat()}
+        seal_visit_clinical(ctx.cipher, visit, name_resolution={
+            "finding": prior.name_finding, "resolution": resolution, "by_user_id": str(principal.user_id),
+            "at": visit.accepted_at.isoformat()})
     gate = {"practice_session_id": str(principal.practice_session_id),
             "face_verified_at": principal.face_verified_at.isoformat() if principal.face_verified_at else None,
-            "name_resolution": visit.name_resolution}
+            "name_resolution": visit_clinical(ctx.cipher, visit)["name_resolution"]}
     await move_visit(session, ctx, actor, visit, VisitAction.ACCEPT, detail=gate, rule_id="REV-04")
     revisit = await current_revisit_record(session, ctx, visit)
     await emit(session, "visit.accepted", subject_type="visit", subject_id=visit.id, version=visit.version,
@@ -192,18 +194,19 @@ async def start_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor,
     if visit.paused:
         raise AccessRefused("FACE-02", "the visit is paused until the doctor verifies their face again")
     next_state(visit.state, VisitAction.START)
-    _refuse_if_stopped(visit)
+    _refuse_if_stopped(ctx, visit)
     now = ctx.now()
     patient = await session.get(Patient, visit.patient_id)
     if patient is None:
         raise NotFound("the visit's patient is missing")
     age = age_on(patient.birth_date, ctx.local_date(now))
     if age < GUARDIAN_REQUIRED_UNDER_YEARS:
-        if visit.guardian is None:
+        guardian = visit_guardian(ctx.cipher, visit)
+        if guardian is None:
             raise RuleViolation("REV-05", f"the patient is {age}: no guardian was recorded at booking")
         if not guardian_present_confirmed:
             raise RuleViolation("REV-05", f"the patient is {age} (under {GUARDIAN_REQUIRED_UNDER_YEARS}): confirm "
-                                          f"that the guardian {visit.guardian.get('name', '')} is present before "
+                                          f"that the guardian {guardian.get('name', '')} is present before "
                                           "starting (guardian_present_confirmed)", age=age)
         visit.guardian_presence_confirmed_at = now
     visit.started_at = now
@@ -229,12 +232,12 @@ async def complete_visit(session: AsyncSession, ctx: HospitalContext, actor: Act
     await require_licence_in_force(session, ctx)
     visit = await _doctor_visit(session, ctx, visit_id, doctor_user_id)
     next_state(visit.state, VisitAction.COMPLETE)
-    _refuse_if_stopped(visit)
+    _refuse_if_stopped(ctx, visit)
     record = await medical_record_of_visit(session, visit.id)
     check_emr_complete(_emr_value(open_emr(ctx, record), record) if record is not None else None)
     assert record is not None
     # REV-04: the record's diagnosis is the disease the visit was founded on, or a coded complication of it
-    check_diagnosis_related((await _prior_of(session, visit)).icd10_code, record.diagnosis_icd10,
+    check_diagnosis_related((await _prior_of(session, ctx, visit)).icd10_code, open_emr(ctx, record)["diagnosis_icd10"],
                             tables=tables_for(ctx))
     visit.ended_at = ctx.now()
     await move_visit(session, ctx, actor, visit, VisitAction.COMPLETE, rule_id="REC-01")
@@ -268,15 +271,17 @@ async def terminate_visit(session: AsyncSession, ctx: HospitalContext, actor: Ac
     next_state(visit.state, VisitAction.TERMINATE)
     findings = check_termination(data.reason, data.referral)
     reason = TerminationReason(data.reason)
+    clinical = visit_clinical(ctx.cipher, visit)
     if reason is TerminationReason.SUSPECTED_INFECTIOUS:
-        visit.infectious_flag = {**(visit.infectious_flag or {}), **_suspected(data, ctx)}
+        clinical["infectious_flag"] = {**(clinical["infectious_flag"] or {}), **_suspected(data, ctx)}
     elif data.suspected_icd10:
         raise RuleViolation("REV-04", "a suspected infectious disease is reported with reason suspected_infectious")
-    visit.termination_reason = reason.value
-    visit.referral = asdict(data.referral) if data.referral is not None else None
+    clinical["termination_reason"] = reason.value
+    clinical["referral"] = asdict(data.referral) if data.referral is not None else None
+    seal_visit_clinical(ctx.cipher, visit, **clinical)  # REC-03: the flag and the referral sealed at rest
     visit.ended_at = ctx.now()
     await move_visit(session, ctx, actor, visit, VisitAction.TERMINATE, rule_id="REV-04",
-                     detail={"reason": reason.value, "referral": visit.referral, "note": data.note,
+                     detail={"termination_reason": reason.value, "referral": clinical["referral"], "note": data.note,
                              "findings": [f.message for f in findings]})
     await _close_records(session, ctx, visit)
     ended = await current_revisit_record(session, ctx, visit)
@@ -298,7 +303,7 @@ async def require_visit_open_for_prescribing(session: AsyncSession, ctx: Hospita
     check_may_prescribe(visit.state)
     if visit.paused:
         raise AccessRefused("FACE-02", "the visit is paused until the doctor verifies their face again")
-    _refuse_if_stopped(visit)
+    _refuse_if_stopped(ctx, visit)
     return visit
 
 
@@ -366,29 +371,31 @@ async def write_medical_record(session: AsyncSession, ctx: HospitalContext, acto
         content["guardian_presence_confirmed_at"] = visit.guardian_presence_confirmed_at.isoformat()
     sealed = _seal_emr(ctx, visit, content)
     if record is None:
-        record = MedicalRecord(visit_id=visit.id, content_sealed=sealed, diagnosis_icd10=code.code)
+        record = MedicalRecord(visit_id=visit.id, content_sealed=sealed)
         session.add(record)
     else:
-        record.content_sealed, record.diagnosis_icd10 = sealed, code.code
+        record.content_sealed = sealed
         record.version += 1
         record.touch()
     await session.flush()
     await append_audit(session, actor, "medical_record.written", subject_type="medical_record", subject_id=record.id,
                        rule_id="REC-01", detail={"visit_id": visit.id, "version": record.version,
                                                  "diagnosis_icd10": code.code}, cipher=ctx.cipher)
-    if stop is not None and visit.stopped is None:
-        visit.stopped = {**stop, "at": ctx.now().isoformat(), "medical_record_id": str(record.id)}
+    clinical = visit_clinical(ctx.cipher, visit)
+    if stop is not None and clinical["stopped"] is None:
+        clinical["stopped"] = {**stop, "at": ctx.now().isoformat(), "medical_record_id": str(record.id)}
         flag = infectious_flag(code, tables=tables)
         if flag is not None:  # a class A infection found in the visit is reported too (REV-04)
-            visit.infectious_flag = {**(visit.infectious_flag or {}), "source": "medical_record", "suspected": True,
-                                     "icd10_code": code.code, "disease_zh": flag.disease_zh,
-                                     "disease_en": flag.disease_en, "statutory_class": flag.statutory_class.value,
-                                     "report_within_hours": flag.report_within_hours}
+            clinical["infectious_flag"] = {
+                **(clinical["infectious_flag"] or {}), "source": "medical_record", "suspected": True,
+                "icd10_code": code.code, "disease_zh": flag.disease_zh, "disease_en": flag.disease_en,
+                "statutory_class": flag.statutory_class.value, "report_within_hours": flag.report_within_hours}
+        seal_visit_clinical(ctx.cipher, visit, **clinical)  # REC-03
         visit.version += 1
         visit.touch()
         await session.flush()
         await append_audit(session, actor, "visit.stopped", subject_type="visit", subject_id=visit.id,
-                           rule_id=stop["rule_id"], detail=visit.stopped, cipher=ctx.cipher)
+                           rule_id=stop["rule_id"], detail={"stopped": clinical["stopped"]}, cipher=ctx.cipher)
     await session.commit()
     return record
 

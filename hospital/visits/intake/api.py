@@ -20,6 +20,7 @@ from hospital.core.errors import InvalidInput
 from hospital.identity.guards import principal_of, requires_patient
 from hospital.visits.intake import service as intake
 from hospital.visits.intake import views
+from hospital.visits.intake.models import consent_guardian, open_prior
 from hospital.visits.intake.rules import Guardian
 from hospital.visits.intake.service import PriorDiagnosisInput
 from hospital.web.http import PUBLIC, actor_of, document_response
@@ -76,7 +77,7 @@ class ConsentController(Controller):
                                                                data.guardian.relationship, present_confirmed=False)
         record = await intake.accept_consent(db_session, ctx, actor_of(request), principal_of(request).user_id,
                                              data.version, data.text_sha256, guardian)
-        by_guardian = {k: v for k, v in (record.accepted_by_guardian or {}).items() if k != "id_number_hash"}
+        by_guardian = {k: v for k, v in (consent_guardian(ctx.cipher, record) or {}).items() if k != "id_number_hash"}
         return {"version": record.version, "text_sha256": record.text_sha256,
                 "accepted_at": record.accepted_at.isoformat(), "client_address": record.client_address,
                 "accepted_by_guardian": by_guardian or None}
@@ -99,7 +100,7 @@ class PriorDiagnosisController(Controller):
         upload: UploadFile = single_upload(data, "document")
         record = await intake.file_prior_diagnosis(db_session, ctx, actor_of(request), principal_of(request).user_id,
                                                    prior, await upload.read(), upload.content_type)
-        return views.prior_diagnosis_view(record)
+        return views.prior_diagnosis_view(open_prior(ctx.cipher, record))
 
     @get("/", summary="The caller's prior diagnoses, each with whether it could found a visit today")
     async def list_own(self, request: Request[Any, Any, Any], db_session: AsyncSession,

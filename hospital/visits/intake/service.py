@@ -27,7 +27,14 @@ from hospital.patients.service import masked
 from hospital.visits.icd10 import validate_icd10
 from hospital.visits.intake import queries
 from hospital.visits.intake.consent_texts import CONSENT_DIR, load_consent, render_consent
-from hospital.visits.intake.models import ConsentRecord, PriorDiagnosisRecord
+from hospital.visits.intake.models import (
+    ConsentRecord,
+    PriorDiagnosisContent,
+    PriorDiagnosisOnFile,
+    PriorDiagnosisRecord,
+    seal_consent_guardian,
+    sealed_prior,
+)
 from hospital.visits.intake.reference import tables_for
 from hospital.visits.intake.rules import (
     MAX_DOCUMENT_BYTES,
@@ -134,20 +141,21 @@ async def accept_consent(session: AsyncSession, ctx: HospitalContext, actor: Act
         "id_number": masked(giver.id_number.strip().upper(), 6, 4),
         "id_number_hash": ctx.cipher.keyed_hash(giver.id_number.strip().upper(), context="id_number")}
     record = ConsentRecord(patient_id=patient.id, version=view.version, text_sha256=view.text_sha256,
-                           accepted_at=ctx.now(), client_address=actor.client_address,
-                           accepted_by_guardian=by_guardian)
+                           accepted_at=ctx.now(), client_address=actor.client_address)
+    seal_consent_guardian(ctx.cipher, record, by_guardian)  # REC-03: the guardian's name is not kept in clear
     session.add(record)
     await session.flush()
     await append_audit(session, actor, "consent.accepted", subject_type="patient", subject_id=patient.id,
                        rule_id="PAT-02", detail={"version": view.version, "text_sha256": view.text_sha256,
                                                  "client_address": actor.client_address,
                                                  "accepted_by_guardian": {k: v for k, v in (by_guardian or {}).items()
-                                                                          if k != "id_number_hash"} or None})
+                                                                          if k != "id_number_hash"} or None},
+                       cipher=ctx.cipher)
     await session.commit()
     return record
 
 
-def prior_as_rule_value(record: PriorDiagnosisRecord) -> PriorDiagnosis:
+def prior_as_rule_value(record: PriorDiagnosisOnFile) -> PriorDiagnosis:
     try:
         kind = InstitutionKind(record.institution_kind)
     except ValueError:  # a kind no longer known is not a physical institution
@@ -184,20 +192,21 @@ async def file_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, acto
     kind = sniff_document(document, content_type or "", max_bytes=min(MAX_DOCUMENT_BYTES, ctx.settings.max_upload_bytes))
     blob = await store_blob(session, ctx.blob_store(), document, content_type=kind.value,
                             retention=RetentionClass.MEDICAL_RECORD, closed_on=ctx.today())
-    record = PriorDiagnosisRecord(
-        patient_id=patient.id, icd10_code=code.code, icd10_category=code.category,
-        diagnosis_name=data.diagnosis_name.strip(), document_type=data.document_type,
-        institution_name=data.institution_name.strip(), institution_kind=institution_kind.value,
-        institution_registration_number=registration, diagnosed_on=data.diagnosed_on,
-        document_sha256=blob.sha256, document_content_type=kind.value,
+    content = PriorDiagnosisContent(
+        icd10_code=code.code, icd10_category=code.category, diagnosis_name=data.diagnosis_name.strip(),
+        institution_name=data.institution_name.strip(), institution_registration_number=registration,
         name_finding=finding.message if finding else None)
+    record = sealed_prior(  # REC-03: code, name and institution sealed at rest
+        ctx.cipher, content, patient_id=patient.id, document_type=data.document_type,
+        institution_kind=institution_kind.value, diagnosed_on=data.diagnosed_on, document_sha256=blob.sha256,
+        document_content_type=kind.value)
     session.add(record)
     await session.flush()
     await append_audit(session, actor, "prior_diagnosis.filed", subject_type="prior_diagnosis", subject_id=record.id,
                        rule_id="REV-01", detail={"icd10_code": code.code, "document_type": data.document_type,
                                                  "document_sha256": blob.sha256, "size": len(document),
                                                  "institution_registration_number": registration,
-                                                 "name_finding": record.name_finding},
+                                                 "name_finding": content.name_finding},
                        cipher=ctx.cipher)
     await session.commit()
     return record

@@ -19,7 +19,7 @@ from hospital.core.errors import RuleViolation
 from hospital.institution.service import approved_department_codes
 from hospital.visits.dates import add_months
 from hospital.visits.intake import queries
-from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.models import PriorDiagnosisOnFile, open_prior
 from hospital.visits.intake.reference import IntakeTables, department_covers, tables_for
 from hospital.visits.intake.rules import check_diagnosis_name, check_not_excluded, check_prior_diagnosis_valid
 from hospital.visits.intake.service import current_consent, prior_as_rule_value
@@ -27,7 +27,7 @@ from hospital.visits.intake.service import current_consent, prior_as_rule_value
 __all__ = ["eligibility_of", "own_acceptances", "prior_diagnoses", "prior_diagnosis_document", "prior_diagnosis_view"]
 
 
-def eligibility_of(record: PriorDiagnosisRecord, tables: IntakeTables, approved: set[str], today: date) -> dict[str, Any]:
+def eligibility_of(record: PriorDiagnosisOnFile, tables: IntakeTables, approved: set[str], today: date) -> dict[str, Any]:
     """Whether the diagnosis could found a visit today, and in which approved departments (for the booking
     page); booking checks again on the visit's own date."""
     prior = prior_as_rule_value(record)
@@ -44,7 +44,7 @@ def eligibility_of(record: PriorDiagnosisRecord, tables: IntakeTables, approved:
             "department_codes": serving}
 
 
-def prior_diagnosis_view(record: PriorDiagnosisRecord, eligibility: dict[str, Any] | None = None) -> dict[str, Any]:
+def prior_diagnosis_view(record: PriorDiagnosisOnFile, eligibility: dict[str, Any] | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {"prior_diagnosis_id": str(record.id), "icd10_code": record.icd10_code,
             "diagnosis_name": record.diagnosis_name, "document_type": record.document_type,
             "institution_name": record.institution_name, "institution_kind": record.institution_kind,
@@ -63,7 +63,7 @@ async def prior_diagnoses(session: AsyncSession, ctx: HospitalContext, actor: Ac
     `prior_diagnosis.list_read` entry names them)."""
     patient = await queries.patient_of_user(session, patient_user_id)
     tables, approved, today = tables_for(ctx), await approved_department_codes(session), ctx.today()
-    records = await queries.prior_diagnoses_of_patient(session, patient.id)
+    records = [open_prior(ctx.cipher, r) for r in await queries.prior_diagnoses_of_patient(session, patient.id)]
     views = [prior_diagnosis_view(r, eligibility_of(r, tables, approved, today)) for r in records]
     await audit_read(session, actor, "prior_diagnosis.list_read", subject_type="prior_diagnosis",
                      records=[r.id for r in records], patients=[patient_user_id])

@@ -25,8 +25,8 @@ from hospital.patients.models import Patient
 from hospital.prescriptions.safety.models import PatientSafetyContext
 from hospital.prescriptions.safety.service import seal_content
 from hospital.prescriptions.safety.values import AllergyStatus, SafetyContext
-from hospital.visits.booking.models import Schedule, Visit
-from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.booking.models import Schedule, Visit, seal_visit_guardian
+from hospital.visits.intake.models import PriorDiagnosisContent, sealed_prior
 from tests.conftest import SHARED
 from tests.faces import face_bytes
 from tests.helpers import login, login_as
@@ -90,17 +90,20 @@ async def make_visit(session: AsyncSession, ctx: HospitalContext, state: str = "
     document = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
     session.add(Blob(sha256=document, size=1, content_type="application/pdf", retention_class="medical_record",
                      purge_not_before=date(2041, 1, 1)))
-    prior = PriorDiagnosisRecord(patient_id=patient.id, icd10_code=icd10, icd10_category=icd10[:3],
-                                 diagnosis_name="高血压", document_type="outpatient_record",
-                                 institution_name="示范市第一人民医院", diagnosed_on=now.date() - timedelta(days=90),
-                                 document_sha256=document, document_content_type="application/pdf")
+    prior = sealed_prior(ctx.cipher, PriorDiagnosisContent(icd10, icd10[:3], "高血压", "示范市第一人民医院"),
+                         patient_id=patient.id, document_type="outpatient_record",
+                         diagnosed_on=now.date() - timedelta(days=90), document_sha256=document,
+                         document_content_type="application/pdf")
     schedule = Schedule(doctor_user_id=doctor.id, department_code="03.03", starts_at=now - timedelta(minutes=30),
                         ends_at=now + timedelta(minutes=30), capacity=5, booked=1)
     session.add_all([prior, schedule])
     await session.flush()
     visit = Visit(schedule_id=schedule.id, patient_id=patient.id, patient_user_id=patient.user_id,
                   doctor_user_id=doctor.id, department_code="03.03", mode="video", prior_diagnosis_id=prior.id,
-                  state=state, queue_number=1, guardian=guardian)
+                  state=state, queue_number=1)
+    if guardian is not None:
+        seal_visit_guardian(ctx.cipher, visit, {"relationship": "parent", "id_number": "110101199003012226",
+                                                "mobile": None, "present_confirmed": True, **guardian})
     session.add(visit)
     if allergy_statement and (await session.execute(select(PatientSafetyContext).where(
             PatientSafetyContext.patient_id == patient.id))).first() is None:

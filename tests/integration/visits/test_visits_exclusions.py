@@ -17,7 +17,7 @@ from hospital.core.audit import AuditEntry, open_detail
 from hospital.core.blobs import Blob
 from hospital.patients.models import Patient
 from hospital.visits.booking.models import Schedule, Visit
-from hospital.visits.intake.models import PriorDiagnosisRecord
+from hospital.visits.intake.models import PriorDiagnosisContent, PriorDiagnosisRecord, open_prior, sealed_prior
 from tests.conftest import FakeClock
 from tests.helpers import count_rows, hospital_today, login_as
 from tests.integration.prescriptions.conftest import checked_and_signed, rx_body
@@ -37,23 +37,23 @@ EMERGENCIES = [("I49.0", "心室颤动"), ("K92.2", "消化道出血"), ("E11.1"
                ("N17.9", "急性肾衰竭"), ("T40.1", "海洛因中毒"), ("O42.0", "胎膜早破")]
 
 
-async def _record_filed_before_the_tables_changed(session: AsyncSession, code: str, name: str) -> str:
+async def _record_filed_before_the_tables_changed(session: AsyncSession, ctx: HospitalContext, code: str,
+                                                  name: str) -> str:
     """A prior diagnosis on file from before the exclusion table listed its code (filing refuses it now)."""
-    demo = (await session.execute(select(PriorDiagnosisRecord))).scalars().first()
-    assert demo is not None
-    prior = PriorDiagnosisRecord(patient_id=demo.patient_id, icd10_code=code, icd10_category=code[:3],
-                                 diagnosis_name=name, document_type="outpatient_record",
-                                 institution_name=demo.institution_name,
-                                 institution_registration_number=demo.institution_registration_number,
-                                 diagnosed_on=demo.diagnosed_on, document_sha256=demo.document_sha256,
-                                 document_content_type=demo.document_content_type)
+    record = (await session.execute(select(PriorDiagnosisRecord))).scalars().first()
+    assert record is not None
+    demo = open_prior(ctx.cipher, record)
+    prior = sealed_prior(ctx.cipher, PriorDiagnosisContent(code, code[:3], name, demo.institution_name,
+                                                           demo.institution_registration_number),
+                         patient_id=demo.patient_id, document_type="outpatient_record", diagnosed_on=demo.diagnosed_on,
+                         document_sha256=demo.document_sha256, document_content_type=demo.document_content_type)
     session.add(prior)
     await session.commit()
     return str(prior.id)
 
 
 async def test_emergencies_poisoning_and_obstetric_emergencies_are_neither_filed_nor_booked(
-    client: AsyncTestClient[Any], session: AsyncSession, demo: None
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None
 ) -> None:
     patient = await login_as(client, "patient")
     before = await count_rows(session, PriorDiagnosisRecord, Blob, AuditEntry)
@@ -64,7 +64,7 @@ async def test_emergencies_poisoning_and_obstetric_emergencies_are_neither_filed
         assert refused.headers["content-type"].startswith("application/problem+json")
     assert await count_rows(session, PriorDiagnosisRecord, Blob, AuditEntry) == before
     schedule = (await schedule_of(client))["schedule_id"]
-    priors = [await _record_filed_before_the_tables_changed(session, code, name) for code, name in EMERGENCIES]
+    priors = [await _record_filed_before_the_tables_changed(session, ctx, code, name) for code, name in EMERGENCIES]
     before = await count_rows(session, Visit, Schedule, AuditEntry)
     for (code, _), prior in zip(EMERGENCIES, priors, strict=True):
         refused = await book(client, patient, schedule, prior)
@@ -73,7 +73,7 @@ async def test_emergencies_poisoning_and_obstetric_emergencies_are_neither_filed
 
 
 async def test_a_booked_visit_whose_condition_the_tables_now_exclude_is_not_accepted(
-    client: AsyncTestClient[Any], session: AsyncSession, demo: None
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None
 ) -> None:
     patient = await login_as(client, "patient")
     prior_id = await demo_prior_id(client, patient)
@@ -81,7 +81,10 @@ async def test_a_booked_visit_whose_condition_the_tables_now_exclude_is_not_acce
     assert booked.status_code == 201, booked.text
     prior = (await session.execute(select(PriorDiagnosisRecord))).scalars().first()
     assert prior is not None
-    prior.icd10_code, prior.diagnosis_name = "I47.2", "室性心动过速"  # as if the record had said so
+    opened = open_prior(ctx.cipher, prior)  # as if the record had said so
+    prior.content_sealed = sealed_prior(ctx.cipher, PriorDiagnosisContent(
+        "I47.2", "I47", "室性心动过速", opened.institution_name, opened.institution_registration_number),
+        id=prior.id).content_sealed
     await session.commit()
     refused = await accept(client, await doctor_in_session(client), booked.json()["visit_id"])
     assert refused.status_code == 422 and refused.json()["rule_id"] == "REV-03", refused.text
@@ -204,7 +207,7 @@ async def _running_visit_of_new_patient(client: AsyncTestClient[Any]) -> tuple[d
 
 
 async def test_the_prior_diagnosis_is_evidence_an_online_institution_or_an_impossible_date_is_refused(
-    client: AsyncTestClient[Any], session: AsyncSession, demo: None
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None
 ) -> None:
     patient = await new_patient(client, "周九", date(1990, 9, 9), "13911110017")
     before = await count_rows(session, PriorDiagnosisRecord, Blob, AuditEntry)
@@ -229,7 +232,8 @@ async def test_the_prior_diagnosis_is_evidence_an_online_institution_or_an_impos
     assert filed.json()["institution_kind"] == "physical"
     assert filed.json()["institution_registration_number"] == "42502766331011511A1001"
     row = await session.get(PriorDiagnosisRecord, uuid.UUID(filed.json()["prior_diagnosis_id"]))
-    assert row is not None and row.institution_registration_number == "42502766331011511A1001"
+    assert row is not None and b"42502766331011511A1001" not in row.content_sealed  # sealed at rest (REC-03)
+    assert open_prior(ctx.cipher, row).institution_registration_number == "42502766331011511A1001"
     assert row.institution_kind == "physical"
     patient_row = (await session.execute(select(Patient).where(Patient.real_name == "周九"))).scalar_one()
     assert patient_row.birth_date == date(1990, 9, 9)

@@ -169,7 +169,7 @@ async def test_illegal_transitions_are_refused_naming_the_current_state(client: 
 
 
 async def test_termination_refers_the_patient_offline_and_flags_a_suspected_infection(
-    client: AsyncTestClient[Any], session: AsyncSession, demo: None
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None
 ) -> None:
     patient, visit_id = await booked_visit(client)
     doctor = await doctor_in_session(client)
@@ -186,7 +186,8 @@ async def test_termination_refers_the_patient_offline_and_flags_a_suspected_infe
     assert visit["infectious_flag"]["icd10_code"] == "A15.0" and visit["infectious_flag"]["statutory_class"] == "B"
     event = (await session.execute(select(OutboxEvent).where(OutboxEvent.event_type == "visit.terminated"))).scalar_one()
     assert event.payload["outcome"] == "terminated" and event.payload["referred_offline"] is True
-    assert event.payload["infectious_flag"] is True and event.payload["termination_reason"] == "suspected_infectious"
+    payload = event_payload(event, ctx.settings)  # the flag and the reason are sealed in the outbox (REC-03)
+    assert payload["infectious_flag"] is True and payload["termination_reason"] == "suspected_infectious"
     assert (await client.get(f"/api/visits/{visit_id}", headers=patient)).json()["referral"]["urgent"] is True
     chat = await client.post(f"/api/visits/{visit_id}/messages", headers=patient, json={"body": "好的"})
     assert chat.status_code == 409
