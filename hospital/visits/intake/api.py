@@ -16,6 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.biometrics.gate import single_upload
 from hospital.context import HospitalContext
+from hospital.contracts.intake import (
+    Acceptances,
+    ConsentAccepted,
+    ConsentGuardian,
+    ConsentText,
+    PriorDiagnosisView,
+)
 from hospital.core.errors import InvalidInput
 from hospital.identity.guards import principal_of, requires_patient
 from hospital.visits.intake import service as intake
@@ -66,26 +73,26 @@ class ConsentController(Controller):
     tags = ["visits"]
 
     @get("/", opt=PUBLIC, summary="The current informed-consent text, Chinese and English (PAT-02)")
-    async def current(self, db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
+    async def current(self, db_session: AsyncSession, ctx: HospitalContext) -> ConsentText:
         view = await intake.current_consent(db_session, ctx)
-        return {"version": view.version, "text_sha256": view.text_sha256, "zh": view.zh, "en": view.en}
+        return ConsentText(version=view.version, text_sha256=view.text_sha256, zh=view.zh, en=view.en)
 
     @post("/acceptances", guards=[requires_patient], summary="Accept the current consent version (PAT-02)")
     async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     data: AcceptanceBody) -> dict[str, Any]:
+                     data: AcceptanceBody) -> ConsentAccepted:
         guardian = None if data.guardian is None else Guardian(data.guardian.name, data.guardian.id_number,
                                                                data.guardian.relationship, present_confirmed=False)
         record = await intake.accept_consent(db_session, ctx, actor_of(request), principal_of(request).user_id,
                                              data.version, data.text_sha256, guardian)
         by_guardian = {k: v for k, v in (consent_guardian(ctx.cipher, record) or {}).items() if k != "id_number_hash"}
-        return {"version": record.version, "text_sha256": record.text_sha256,
-                "accepted_at": record.accepted_at.isoformat(), "client_address": record.client_address,
-                "accepted_by_guardian": by_guardian or None}
+        return ConsentAccepted(version=record.version, text_sha256=record.text_sha256,
+                               accepted_at=record.accepted_at.isoformat(), client_address=record.client_address,
+                               accepted_by_guardian=msgspec.convert(by_guardian, ConsentGuardian) if by_guardian else None)
 
     @get("/acceptances", guards=[requires_patient], summary="The caller's acceptances and whether the current one is")
     async def acceptances(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                          ctx: HospitalContext) -> dict[str, Any]:
-        return await views.own_acceptances(db_session, ctx, principal_of(request).user_id)
+                          ctx: HospitalContext) -> Acceptances:
+        return msgspec.convert(await views.own_acceptances(db_session, ctx, principal_of(request).user_id), Acceptances)
 
 
 class PriorDiagnosisController(Controller):
@@ -95,17 +102,18 @@ class PriorDiagnosisController(Controller):
 
     @post("/", summary="File a prior diagnosis with its document: multipart fields + file 'document' (REV-01)")
     async def file(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                   data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> dict[str, Any]:
+                   data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> PriorDiagnosisView:
         prior = _prior_input(data)
         upload: UploadFile = single_upload(data, "document")
         record = await intake.file_prior_diagnosis(db_session, ctx, actor_of(request), principal_of(request).user_id,
                                                    prior, await upload.read(), upload.content_type)
-        return views.prior_diagnosis_view(open_prior(ctx.cipher, record))
+        return msgspec.convert(views.prior_diagnosis_view(open_prior(ctx.cipher, record)), PriorDiagnosisView)
 
     @get("/", summary="The caller's prior diagnoses, each with whether it could found a visit today")
     async def list_own(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                       ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await views.prior_diagnoses(db_session, ctx, actor_of(request), principal_of(request).user_id)
+                       ctx: HospitalContext) -> list[PriorDiagnosisView]:
+        return msgspec.convert(await views.prior_diagnoses(db_session, ctx, actor_of(request),
+                                                           principal_of(request).user_id), list[PriorDiagnosisView])
 
     @get("/{prior_id:uuid}/document", summary="The caller's own prior-diagnosis document",
          media_type="application/octet-stream")

@@ -1,0 +1,136 @@
+"""Typed contracts: every route's handler answers a typed schema (a msgspec Struct or a dataclass from
+hospital/contracts), never an untyped `dict`, so `/schema` describes what the API really answers.
+
+The handlers still untyped are listed below, by name, and the list only shrinks: a new handler answering a
+`dict[str, Any]` (or a list of them, or `Any`) fails here, and so does a listed one once it is typed (take it
+off the list)."""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+
+from hospital.app import create_app
+from hospital.config import Settings
+
+# Left to type, area by area (issue 17): each answers a dict the pages read key by key.
+NOT_YET_TYPED = frozenset({
+    "hospital.biometrics.api.FaceVerificationController.burst",
+    "hospital.biometrics.api.FaceVerificationController.challenge",
+    "hospital.biometrics.api.FaceVerificationController.modes",
+    "hospital.biometrics.api.FaceVerificationController.practice_session",
+    "hospital.biometrics.api.FaceVerificationController.verify",
+    "hospital.health.health",
+    "hospital.health.ready",
+    "hospital.identity.api.IdentityController.me",
+    "hospital.institution.api.InstitutionController.confirm_stop",
+    "hospital.institution.api.InstitutionController.current_stop",
+    "hospital.institution.api.InstitutionController.departments",
+    "hospital.institution.api.InstitutionController.public",
+    "hospital.institution.api.InstitutionController.record_licence",
+    "hospital.institution.api.InstitutionController.resume",
+    "hospital.institution.api.InstitutionController.set_department",
+    "hospital.institution.api.InstitutionController.stop",
+    "hospital.patients.api.PatientController.register",
+    "hospital.prescriptions.dispensing.api.DispensingController.delivery",
+    "hospital.prescriptions.dispensing.api.DispensingController.dispense",
+    "hospital.prescriptions.dispensing.api.DispensingController.dispensing_queue",
+    "hospital.prescriptions.formulary.api.FormularyController.formulary",
+    "hospital.prescriptions.review.api.ReviewController.review",
+    "hospital.prescriptions.review.api.ReviewController.review_queue",
+    "hospital.prescriptions.safety.api.SafetyContextController.confirm",
+    "hospital.prescriptions.safety.api.SafetyContextController.mine",
+    "hospital.prescriptions.safety.api.SafetyContextController.of_visit",
+    "hospital.prescriptions.safety.api.SafetyContextController.record",
+    "hospital.prescriptions.writing.api.PrescriptionController.check",
+    "hospital.prescriptions.writing.api.PrescriptionController.check_revision",
+    "hospital.prescriptions.writing.api.PrescriptionController.export",
+    "hospital.prescriptions.writing.api.PrescriptionController.mine",
+    "hospital.prescriptions.writing.api.PrescriptionController.of_visit",
+    "hospital.prescriptions.writing.api.PrescriptionController.one",
+    "hospital.prescriptions.writing.api.PrescriptionController.revise",
+    "hospital.prescriptions.writing.api.PrescriptionController.write",
+    "hospital.public.api.public_disclosure",
+    "hospital.quality.api.QualityController.adverse_events",
+    "hospital.quality.api.QualityController.answer",
+    "hospital.quality.api.QualityController.complain",
+    "hospital.quality.api.QualityController.complaints",
+    "hospital.quality.api.QualityController.rate",
+    "hospital.quality.api.QualityController.report",
+    "hospital.security.detection.api.SecurityScanController.scan",
+    "hospital.security.incidents.api.SecurityIncidentController.account",
+    "hospital.security.incidents.api.SecurityIncidentController.assess",
+    "hospital.security.incidents.api.SecurityIncidentController.authorities",
+    "hospital.security.incidents.api.SecurityIncidentController.close",
+    "hospital.security.incidents.api.SecurityIncidentController.contain",
+    "hospital.security.incidents.api.SecurityIncidentController.incident",
+    "hospital.security.incidents.api.SecurityIncidentController.incidents",
+    "hospital.security.incidents.api.SecurityIncidentController.note",
+    "hospital.security.incidents.api.SecurityIncidentController.record",
+    "hospital.security.incidents.api.SecurityIncidentController.report",
+    "hospital.signing.api.SignatureVerificationController.verify",
+    "hospital.signing.api.SigningAdminController.reissue",
+    "hospital.signing.api.WellKnownController.jwks",
+    "hospital.staff.api.StaffController.admit",
+    "hospital.staff.api.StaffController.assign",
+    "hospital.staff.api.StaffController.get_staff",
+    "hospital.staff.api.StaffController.list_staff",
+    "hospital.staff.api.StaffController.reinstate",
+    "hospital.staff.api.StaffController.renew",
+    "hospital.staff.api.StaffController.suspend",
+    "hospital.video.api.CallController.ice_servers",
+    "hospital.video.api.CallController.offer",
+    "hospital.video.api.CallController.resume",
+    "hospital.video.api.CallController.status",
+    "hospital.video.api.CallController.waiting_room",
+    "hospital.video.api.WaitingController.waiting",
+    "hospital.visits.booking.api.DoctorQueueController.queue",
+    "hospital.visits.booking.api.ScheduleController.publish",
+    "hospital.visits.booking.api.ScheduleController.upcoming",
+    "hospital.visits.encounter.api.ScheduleWithdrawalController.withdraw",
+    "hospital.visits.encounter.api.VisitController.accept",
+    "hospital.visits.encounter.api.VisitController.book",
+    "hospital.visits.encounter.api.VisitController.cancel",
+    "hospital.visits.encounter.api.VisitController.complete",
+    "hospital.visits.encounter.api.VisitController.messages",
+    "hospital.visits.encounter.api.VisitController.mine",
+    "hospital.visits.encounter.api.VisitController.one",
+    "hospital.visits.encounter.api.VisitController.post_message",
+    "hospital.visits.encounter.api.VisitController.read_record",
+    "hospital.visits.encounter.api.VisitController.sign_off",
+    "hospital.visits.encounter.api.VisitController.start",
+    "hospital.visits.encounter.api.VisitController.terminate",
+    "hospital.visits.encounter.api.VisitController.write_record",
+    "hospital.web.admin_api.ConnectorStatusController.status",
+})
+
+
+def _untyped(annotation: object) -> bool:
+    if annotation is typing.Any or annotation is dict:
+        return True
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is dict:
+        return True
+    if origin in (list, tuple) or (origin is not None and getattr(origin, "__name__", "") == "Response"):
+        return any(_untyped(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return any(_untyped(a) for a in args)
+    return False
+
+
+def test_every_handler_answers_a_typed_schema(tmp_path: Path) -> None:
+    settings = Settings(environment="test", data_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path}/h.db")
+    app = create_app(settings)
+    untyped: set[str] = set()
+    handlers = 0
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            handlers += 1
+            if _untyped(handler.parsed_fn_signature.return_type.annotation):
+                untyped.add(f"{handler.fn.__module__}.{handler.fn.__qualname__}")
+    assert handlers > 100
+    new = sorted(untyped - NOT_YET_TYPED)
+    assert not new, f"these handlers answer an untyped dict: answer a Struct from hospital/contracts instead: {new}"
+    typed = sorted(NOT_YET_TYPED - untyped)
+    assert not typed, f"typed now (or gone): take them off NOT_YET_TYPED: {typed}"
