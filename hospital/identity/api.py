@@ -10,6 +10,7 @@ from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.people import Profile
 from hospital.identity import profile, service
 from hospital.identity.guards import principal_of
 from hospital.web.http import PUBLIC, actor_of
@@ -63,5 +64,5 @@ class IdentityController(Controller):
                                       data.current_password, data.new_password)
 
     @get("/me", summary="The caller's own profile and role")
-    async def me(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
-        return await profile.own_profile(db_session, ctx, principal_of(request))
+    async def me(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext) -> Profile:
+        return msgspec.convert(await profile.own_profile(db_session, ctx, principal_of(request)), Profile)

@@ -10,6 +10,7 @@ from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.people import Registered
 from hospital.patients import service
 from hospital.web.http import PUBLIC, actor_of
 
@@ -29,8 +30,8 @@ class PatientController(Controller):
 
     @post("/", opt=PUBLIC, summary="Real-name self-registration (PAT-01); the username is the phone number")
     async def register(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       data: Annotated[RegistrationBody, Body()]) -> dict[str, Any]:
+                       data: Annotated[RegistrationBody, Body()]) -> Registered:
         patient = await service.register_patient(db_session, ctx, actor_of(request),
                                                  service.Registration(**msgspec.structs.asdict(data)))
-        return {"patient_id": str(patient.id), "real_name": patient.real_name,
-                "birth_date": patient.birth_date.isoformat(), "sex": patient.sex}
+        return Registered(patient_id=str(patient.id), real_name=patient.real_name,
+                          birth_date=patient.birth_date.isoformat(), sex=patient.sex)

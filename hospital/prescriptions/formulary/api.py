@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, get
 
 from hospital.context import HospitalContext
+from hospital.contracts.formulary import DrugView
 from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.formulary.values import AntimicrobialGrade, Drug
 from hospital.web.http import PUBLIC
@@ -34,5 +36,5 @@ class FormularyController(Controller):
     opt = PUBLIC
 
     @get("/", summary="The formulary with prices (the doctor's form; the public disclosure of drug prices, INS-03)")
-    async def formulary(self, ctx: HospitalContext) -> list[dict[str, Any]]:
-        return [drug_view(d) for d in formulary_of(ctx)]
+    async def formulary(self, ctx: HospitalContext) -> list[DrugView]:
+        return msgspec.convert([drug_view(d) for d in formulary_of(ctx)], list[DrugView])
