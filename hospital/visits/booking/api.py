@@ -13,6 +13,7 @@ from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.visit_views import ScheduleView, VisitView
 from hospital.identity.guards import principal_of, requires_doctor
 from hospital.visits.booking import service as booking
 from hospital.visits.booking import views
@@ -36,15 +37,15 @@ class ScheduleController(Controller):
 
     @post("/", guards=[requires_doctor], summary="Publish one of the caller's consultation periods (REV-06)")
     async def publish(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                      data: ScheduleBody) -> dict[str, Any]:
+                      data: ScheduleBody) -> ScheduleView:
         schedule = await booking.publish_schedule(db_session, ctx, actor_of(request), principal_of(request).user_id,
                                                   booking.ScheduleInput(**msgspec.structs.asdict(data)))
-        return await views.schedule_detail(db_session, ctx, schedule)
+        return msgspec.convert(await views.schedule_detail(db_session, ctx, schedule), ScheduleView)
 
     @get("/", opt=PUBLIC, summary="Upcoming schedules with their free places (public, REV-06)")
     async def upcoming(self, db_session: AsyncSession, ctx: HospitalContext,
-                       department: str | None = None) -> list[dict[str, Any]]:
-        return await views.public_schedules(db_session, ctx, department)
+                       department: str | None = None) -> list[ScheduleView]:
+        return msgspec.convert(await views.public_schedules(db_session, ctx, department), list[ScheduleView])
 
 
 class DoctorQueueController(Controller):
@@ -54,5 +55,6 @@ class DoctorQueueController(Controller):
 
     @get("/queue", summary="The caller's visits still to be seen on a day (default today, China time), in order")
     async def queue(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    day: date | None = None) -> list[dict[str, Any]]:
-        return await views.doctor_queue(db_session, ctx, actor_of(request), principal_of(request).user_id, day)
+                    day: date | None = None) -> list[VisitView]:
+        return msgspec.convert(await views.doctor_queue(db_session, ctx, actor_of(request),
+                                                        principal_of(request).user_id, day), list[VisitView])

@@ -16,6 +16,7 @@ from litestar import Controller, Request, Response, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.visit_views import VisitView
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient, requires_role
 from hospital.identity.models import Role
 from hospital.visits.booking import service as booking
@@ -100,66 +101,67 @@ class VisitController(Controller):
 
     @post("/", guards=[requires_patient], summary="Book a place: schedule, prior diagnosis, mode, guardian (REV-06)")
     async def book(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                   data: BookingBody) -> dict[str, Any]:
+                   data: BookingBody) -> VisitView:
         guardian = booking.GuardianInput(**msgspec.structs.asdict(data.guardian)) if data.guardian else None
         principal = principal_of(request)
         visit = await booking.book_visit(db_session, ctx, actor_of(request), principal.user_id, booking.BookingInput(
             data.schedule_id, data.prior_diagnosis_id, data.mode, guardian))
-        return await encounter_views.visit_detail(db_session, ctx, principal, visit.id)
+        return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit.id), VisitView)
 
     @get("/", summary="The caller's visits: a patient's own, or those assigned to a doctor")
     async def mine(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                   ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await views.my_visits(db_session, ctx, principal_of(request), actor_of(request))
+                   ctx: HospitalContext) -> list[VisitView]:
+        return msgspec.convert(await views.my_visits(db_session, ctx, principal_of(request), actor_of(request)),
+                               list[VisitView])
 
     @get("/{visit_id:uuid}", summary="One visit of the caller's (404 for any other)")
     async def one(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                  visit_id: uuid.UUID) -> dict[str, Any]:
-        return await encounter_views.visit_detail(db_session, ctx, principal_of(request), visit_id,
-                                                  read_by=actor_of(request))
+                  visit_id: uuid.UUID) -> VisitView:
+        return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal_of(request), visit_id,
+                                                                  read_by=actor_of(request)), VisitView)
 
     @post("/{visit_id:uuid}/cancel", guards=[requires_patient], status_code=200, summary="Withdraw before it starts")
     async def cancel(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     visit_id: uuid.UUID, data: CancelBody | None = None) -> dict[str, Any]:
+                     visit_id: uuid.UUID, data: CancelBody | None = None) -> VisitView:
         principal = principal_of(request)
         await booking.cancel_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
                                    data.reason if data else "", revisit_record_of=current_revisit_record)
-        return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
+        return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
     @post("/{visit_id:uuid}/accept", guards=[requires_doctor], status_code=200,
           summary="接诊: confirm the revisit after seeing the records; needs a practice session (FACE-02, REV-04)")
     async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     visit_id: uuid.UUID, data: AcceptBody) -> dict[str, Any]:
+                     visit_id: uuid.UUID, data: AcceptBody) -> VisitView:
         principal = principal_of(request)
         await encounter.accept_visit(db_session, ctx, actor_of(request), principal, visit_id, data.revisit_confirmed,
                                      data.name_resolution)
-        return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
+        return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
     @post("/{visit_id:uuid}/start", guards=[requires_doctor], status_code=200, summary="Begin the consultation")
     async def start(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    visit_id: uuid.UUID, data: StartBody | None = None) -> dict[str, Any]:
+                    visit_id: uuid.UUID, data: StartBody | None = None) -> VisitView:
         principal = principal_of(request)
         await encounter.start_visit(db_session, ctx, actor_of(request), principal, visit_id,
                                     data.guardian_present_confirmed if data else False)
-        return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
+        return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
     @post("/{visit_id:uuid}/complete", guards=[requires_doctor], status_code=200,
           summary="End the consultation; the EMR must be signed off (REC-01)")
     async def complete(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       visit_id: uuid.UUID) -> dict[str, Any]:
+                       visit_id: uuid.UUID) -> VisitView:
         principal = principal_of(request)
         await encounter.complete_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id)
-        return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
+        return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
     @post("/{visit_id:uuid}/terminate", guards=[requires_doctor], status_code=200,
           summary="End the online visit and refer the patient offline (REV-04)")
     async def terminate(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                        visit_id: uuid.UUID, data: TerminationBody) -> dict[str, Any]:
+                        visit_id: uuid.UUID, data: TerminationBody) -> VisitView:
         principal = principal_of(request)
         referral = Referral(**msgspec.structs.asdict(data.referral)) if data.referral else None
         await encounter.terminate_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
                                         encounter.Termination(data.reason, referral, data.suspected_icd10, data.note))
-        return await encounter_views.visit_detail(db_session, ctx, principal, visit_id)
+        return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
     @get("/{visit_id:uuid}/prior-diagnosis/document", summary="The document the visit was booked against",
          media_type="application/octet-stream")

@@ -1,0 +1,85 @@
+"""Wire schemas of booking and the encounter (hospital/visits/booking/api.py, hospital/visits/encounter/api.py):
+a published schedule, and a visit as its patient and its doctor read it, field for field as the pages read them.
+
+The referral, the infectious-disease flag, the REV-03 stop, the name resolution and the patient's notice are
+objects whose keys depend on how they arose (booking, the doctor, the record); they stay open objects here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from hospital.contracts.intake import PriorDiagnosisView
+
+__all__ = ["RecordState", "ScheduleView", "VisitGuardian", "VisitPatient", "VisitView"]
+
+
+class ScheduleView(msgspec.Struct, kw_only=True):
+    schedule_id: str
+    department_code: str
+    department_name: str
+    doctor_user_id: str
+    doctor_name: str | None
+    doctor_title: str | None
+    starts_at: str | None  # ISO 8601 with offset
+    ends_at: str | None
+    capacity: int
+    booked: int
+    free_places: int
+    modes: list[str]
+    price_cny: str
+
+
+class VisitPatient(msgspec.Struct, kw_only=True):
+    name: str
+    sex: str
+    age: int  # on the day of the visit
+
+
+class VisitGuardian(msgspec.Struct, kw_only=True):
+    """A child's guardian recorded at booking (REV-05); the ID number masked."""
+
+    name: str
+    relationship: str
+    id_number: str
+    present_confirmed: bool
+
+
+class RecordState(msgspec.Struct, kw_only=True):
+    signed: bool
+    signed_at: str | None
+
+
+class VisitView(msgspec.Struct, kw_only=True):
+    visit_id: str
+    state: str
+    mode: str
+    queue_number: int
+    version: int
+    schedule_id: str
+    department_code: str
+    department_name: str
+    starts_at: str | None
+    ends_at: str | None
+    doctor_name: str | None
+    doctor_title: str | None
+    patient: VisitPatient
+    guardian: VisitGuardian | None
+    prior_diagnosis: PriorDiagnosisView
+    booked_at: str | None
+    accepted_at: str | None
+    revisit_confirmed_at: str | None
+    started_at: str | None
+    ended_at: str | None
+    termination_reason: str | None
+    referral: dict[str, Any] | None
+    infectious_flag: dict[str, Any] | None
+    paused: bool
+    stopped: dict[str, Any] | None
+    name_resolution: dict[str, Any] | None
+    notice: dict[str, Any] | None
+    guardian_presence_confirmed_at: str | None
+    allowed_actions: list[str]
+    # One visit's own answer says whether its record is signed (None: no record, or a draft a patient never sees)
+    medical_record: RecordState | msgspec.UnsetType | None = msgspec.UNSET
