@@ -12,7 +12,7 @@ import msgspec
 
 from hospital.contracts.intake import PriorDiagnosisView
 
-__all__ = ["RecordState", "ScheduleView", "VisitGuardian", "VisitPatient", "VisitView"]
+__all__ = ["ChatMessageView", "RecordState", "ScheduleView", "VisitGuardian", "VisitPatient", "VisitView"]
 
 
 class ScheduleView(msgspec.Struct, kw_only=True):
@@ -83,3 +83,14 @@ class VisitView(msgspec.Struct, kw_only=True):
     allowed_actions: list[str]
     # One visit's own answer says whether its record is signed (None: no record, or a draft a patient never sees)
     medical_record: RecordState | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class ChatMessageView(msgspec.Struct, kw_only=True):
+    """One message of a visit's chat, opened for its patient or its doctor."""
+
+    message_id: str
+    visit_id: str
+    sender_role: str  # patient | doctor
+    sender_user_id: str
+    sent_at: str  # ISO 8601 with offset
+    body: str

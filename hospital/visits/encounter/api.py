@@ -16,7 +16,7 @@ from litestar import Controller, Request, Response, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.contracts.visit_views import VisitView
+from hospital.contracts.visit_views import ChatMessageView, VisitView
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient, requires_role
 from hospital.identity.models import Role
 from hospital.visits.booking import service as booking
@@ -173,15 +173,17 @@ class VisitController(Controller):
 
     @post("/{visit_id:uuid}/messages", summary="A text message within an accepted or running visit")
     async def post_message(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                           visit_id: uuid.UUID, data: MessageBody) -> dict[str, Any]:
-        return await encounter.post_message(db_session, ctx, actor_of(request), principal_of(request), visit_id, data.body)
+                           visit_id: uuid.UUID, data: MessageBody) -> ChatMessageView:
+        return msgspec.convert(await encounter.post_message(db_session, ctx, actor_of(request), principal_of(request),
+                                                            visit_id, data.body), ChatMessageView)
 
     @get("/{visit_id:uuid}/messages", summary="The visit's messages, in the order sent")
     async def messages(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       visit_id: uuid.UUID) -> list[dict[str, Any]]:
+                       visit_id: uuid.UUID) -> list[ChatMessageView]:
         principal = principal_of(request)
-        return await encounter.list_messages(db_session, ctx, principal.user_id, principal.role, visit_id,
-                                             read_by=actor_of(request))
+        return msgspec.convert(await encounter.list_messages(db_session, ctx, principal.user_id, principal.role,
+                                                             visit_id, read_by=actor_of(request)),
+                               list[ChatMessageView])
 
     @put("/{visit_id:uuid}/medical-record", guards=[requires_doctor], summary="Write the outpatient EMR (REC-01)")
     async def write_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
