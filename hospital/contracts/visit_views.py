@@ -12,7 +12,8 @@ import msgspec
 
 from hospital.contracts.intake import PriorDiagnosisView
 
-__all__ = ["ChatMessageView", "RecordState", "ScheduleView", "VisitGuardian", "VisitPatient", "VisitView"]
+__all__ = ["ChatMessageView", "RecordState", "ScheduleView", "ScheduleWithdrawn", "VisitGuardian", "VisitPatient",
+           "VisitView"]
 
 
 class ScheduleView(msgspec.Struct, kw_only=True):
@@ -94,3 +95,13 @@ class ChatMessageView(msgspec.Struct, kw_only=True):
     sender_user_id: str
     sent_at: str  # ISO 8601 with offset
     body: str
+
+
+class ScheduleWithdrawn(msgspec.Struct, kw_only=True):
+    """停诊 (REV-06): the schedule withdrawn, and the visits it cancelled (their patients are notified)."""
+
+    schedule_id: str
+    withdrawn: bool
+    reason: str | None
+    withdrawn_at: str | None
+    cancelled_visits: list[str]

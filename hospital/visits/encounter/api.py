@@ -16,7 +16,7 @@ from litestar import Controller, Request, Response, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.contracts.visit_views import ChatMessageView, VisitView
+from hospital.contracts.visit_views import ChatMessageView, ScheduleWithdrawn, VisitView
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient, requires_role
 from hospital.identity.models import Role
 from hospital.visits.booking import service as booking
@@ -219,12 +219,12 @@ class ScheduleWithdrawalController(Controller):
     @post("/{schedule_id:uuid}/withdrawal", status_code=200,
           summary="停诊: withdraw a schedule with a reason; its booked patients are notified and cancelled (REV-06)")
     async def withdraw(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       schedule_id: uuid.UUID, data: WithdrawalBody) -> dict[str, Any]:
+                       schedule_id: uuid.UUID, data: WithdrawalBody) -> ScheduleWithdrawn:
         principal = principal_of(request)
         schedule, cancelled = await booking.withdraw_schedule(
             db_session, ctx, actor_of(request), schedule_id, data.reason,
             doctor_user_id=principal.user_id if principal.role == Role.DOCTOR else None,
             revisit_record_of=current_revisit_record)
-        return {"schedule_id": str(schedule.id), "withdrawn": True, "reason": schedule.withdrawn_reason,
-                "withdrawn_at": schedule.withdrawn_at.isoformat() if schedule.withdrawn_at else None,
-                "cancelled_visits": [str(v.id) for v in cancelled]}
+        return ScheduleWithdrawn(schedule_id=str(schedule.id), withdrawn=True, reason=schedule.withdrawn_reason,
+                                 withdrawn_at=schedule.withdrawn_at.isoformat() if schedule.withdrawn_at else None,
+                                 cancelled_visits=[str(v.id) for v in cancelled])

@@ -82,7 +82,6 @@ NOT_YET_TYPED = frozenset({
     "hospital.video.api.CallController.status",
     "hospital.video.api.CallController.waiting_room",
     "hospital.video.api.WaitingController.waiting",
-    "hospital.visits.encounter.api.ScheduleWithdrawalController.withdraw",
     "hospital.visits.encounter.api.VisitController.read_record",
     "hospital.visits.encounter.api.VisitController.sign_off",
     "hospital.visits.encounter.api.VisitController.write_record",
