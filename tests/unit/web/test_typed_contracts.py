@@ -55,7 +55,6 @@ NOT_YET_TYPED = frozenset({
     "hospital.quality.api.QualityController.complaints",
     "hospital.quality.api.QualityController.rate",
     "hospital.quality.api.QualityController.report",
-    "hospital.security.detection.api.SecurityScanController.scan",
     "hospital.security.incidents.api.SecurityIncidentController.account",
     "hospital.security.incidents.api.SecurityIncidentController.assess",
     "hospital.security.incidents.api.SecurityIncidentController.authorities",
