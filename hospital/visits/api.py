@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from hospital.visits.booking.api import DoctorQueueController, ScheduleController
+from hospital.visits.booking.api import DoctorQueueController, PriorDiagnosisWithdrawalController, ScheduleController
 from hospital.visits.encounter.api import ScheduleWithdrawalController, VisitController
 from hospital.visits.intake.api import ConsentController, PriorDiagnosisController
 
@@ -12,5 +12,5 @@ __all__ = ["VISIT_ROUTES"]
 
 VISIT_ROUTES: list[ControllerRouterHandler] = [
     ConsentController, PriorDiagnosisController, ScheduleController, ScheduleWithdrawalController, VisitController,
-    DoctorQueueController,
+    DoctorQueueController, PriorDiagnosisWithdrawalController,
 ]

@@ -49,3 +49,5 @@ class PriorDiagnosisRecord(Record, table=True):
     document_sha256: str = Field(foreign_key="blob.sha256")
     document_content_type: str
     name_finding: str | None = None  # REV-02: the name disagrees with the code's title; the doctor resolves it
+    # Withdrawn by the patient while no visit was booked on it (REV-01): kept (REC-02), never offered again
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -51,7 +51,8 @@ def prior_diagnosis_view(record: PriorDiagnosisRecord, eligibility: dict[str, An
             "institution_registration_number": record.institution_registration_number,
             "name_finding": record.name_finding, "diagnosed_on": record.diagnosed_on.isoformat(),
             "document_content_type": record.document_content_type, "document_sha256": record.document_sha256,
-            "filed_at": record.created_at.isoformat()}
+            "filed_at": record.created_at.isoformat(),
+            "withdrawn_at": record.withdrawn_at.isoformat() if record.withdrawn_at else None}
     if eligibility is not None:
         view["eligibility"] = eligibility
     return view
