@@ -79,6 +79,7 @@ def test_a_new_patient_is_told_of_registration_sees_progress_and_withdraws_an_un
     page.get_by_role("button", name="我已阅读并同意").click()
     expect(page).to_have_url(re.compile(r"/patient/diagnoses"))
 
+    expect(page.locator("#diagnosis-names option[value='2型糖尿病']")).to_have_count(1)  # the list has arrived
     page.get_by_label("诊断名称").fill("2型糖尿病")
     expect(page.locator("#icd10_code")).to_have_value("E11")
     page.get_by_label("诊断机构").fill("示范市第一人民医院")

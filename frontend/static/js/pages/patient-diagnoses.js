@@ -47,6 +47,7 @@ function fillCode() {
 }
 nameInput.addEventListener("input", fillCode);
 nameInput.addEventListener("change", fillCode);
+if (nameInput.value) fillCode(); // a name typed before the list arrived
 
 async function refresh() {
   await load($("#diagnoses"), () => api("/api/prior-diagnoses/"), render);
