@@ -151,7 +151,7 @@ async def seed_visits_demo(session: AsyncSession, ctx: HospitalContext, patient_
             day = today + timedelta(days=days)
             await booking.publish_schedule(session, ctx, seed, doctor.user_id, booking.ScheduleInput(
                 department, datetime.combine(day, start, ctx.time_zone), datetime.combine(day, end, ctx.time_zone),
-                capacity=10, modes=list(booking.MODES), price_cny="25.00"))
+                capacity=10, modes=list(booking.MODES)))  # priced by the disclosure's fee table (INS-03)
     patient = Actor(patient_user_id, Role.PATIENT, "demo-seed", "127.0.0.1")
     consent = await intake.current_consent(session, ctx)
     await intake.accept_consent(session, ctx, patient, patient_user_id, consent.version, consent.text_sha256)

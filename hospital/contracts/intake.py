@@ -69,4 +69,5 @@ class PriorDiagnosisView(msgspec.Struct, kw_only=True):
     document_content_type: str
     document_sha256: str
     filed_at: str
+    withdrawn_at: str | None = None  # REV-01: the patient withdrew it while unused
     eligibility: Eligibility | msgspec.UnsetType = msgspec.UNSET  # in the list only

@@ -29,7 +29,7 @@ class ScheduleView(msgspec.Struct, kw_only=True):
     booked: int
     free_places: int
     modes: list[str]
-    price_cny: str
+    prices: dict[str, str]  # per mode, the fee the disclosure publishes (INS-03: one source of prices)
 
 
 class VisitPatient(msgspec.Struct, kw_only=True):
@@ -69,6 +69,8 @@ class VisitView(msgspec.Struct, kw_only=True):
     guardian: VisitGuardian | None
     prior_diagnosis: PriorDiagnosisView
     booked_at: str | None
+    fee_cny: str | None  # INS-03: the published fee the patient accepted at booking
+    fee_accepted_at: str | None
     accepted_at: str | None
     revisit_confirmed_at: str | None
     started_at: str | None

@@ -13,7 +13,8 @@ import msgspec
 from hospital.config import ConfigurationError, Settings
 from hospital.core.errors import ServiceUnavailable
 
-__all__ = ["DISCLOSURE_FILE", "DisclosureSettings", "load_disclosure_settings", "require_own_disclosure"]
+__all__ = ["DISCLOSURE_FILE", "DisclosureSettings", "consultation_fees", "load_disclosure_settings",
+           "require_own_disclosure"]
 
 DISCLOSURE_FILE = Path(__file__).with_name("data") / "disclosure.json"
 
@@ -81,6 +82,14 @@ def load_disclosure_settings(data_dir: Path | None = None, *, fallback: bool = T
         return msgspec.json.decode(path.read_bytes(), type=DisclosureSettings)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise ServiceUnavailable(f"INS-03: the disclosure file {path} is malformed: {exc}") from exc
+
+
+def consultation_fees(settings: DisclosureSettings) -> dict[str, str]:
+    """The published fee of each consultation mode, from the fee table's `consult_<mode>` rows (INS-03).
+
+    The one source of a visit's price: schedules do not carry their own, so what booking shows and accepts is
+    what the disclosure page publishes."""
+    return {p.code.removeprefix("consult_"): p.price_cny for p in settings.service_prices if p.code.startswith("consult_")}
 
 
 def require_own_disclosure(settings: Settings) -> None:

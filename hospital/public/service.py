@@ -32,7 +32,7 @@ from hospital.staff.models import StaffMember
 from hospital.staff.rules import check_can_practise
 from hospital.staff.service import standing_of
 from hospital.visits.booking.models import Schedule
-from hospital.visits.booking.service import MODES
+from hospital.visits.booking.service import MODES, published_fees
 
 __all__ = ["E_CREDENTIAL_NOTE", "disclosure"]
 
@@ -80,7 +80,7 @@ def _drug_prices(formulary: Formulary) -> list[dict[str, Any]]:
 
 async def _schedules(session: AsyncSession, ctx: HospitalContext, doctors: dict[Any, StaffMember],
                      department_names: dict[str, str]) -> list[dict[str, Any]]:
-    now = ctx.now()
+    now, fees = ctx.now(), published_fees(ctx)  # a visit's price is its mode's published fee (INS-03)
     rows = (await session.execute(
         select(Schedule).where(Schedule.cancelled == False, Schedule.ends_at >= now,  # noqa: E712
                                Schedule.starts_at <= now + timedelta(days=SCHEDULE_DAYS))
@@ -89,7 +89,8 @@ async def _schedules(session: AsyncSession, ctx: HospitalContext, doctors: dict[
              "title": doctors[s.doctor_user_id].title if s.doctor_user_id in doctors else "",
              "department_code": s.department_code, "department": department_names.get(s.department_code, s.department_code),
              "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat(), "modes": s.modes,
-             "price_cny": s.price_cny, "capacity": s.capacity, "remaining": max(s.capacity - s.booked, 0)}
+             "prices": {m: fees[m] for m in s.modes if m in fees}, "capacity": s.capacity,
+             "remaining": max(s.capacity - s.booked, 0)}
             for s in rows if s.doctor_user_id in doctors]
 
 

@@ -69,6 +69,9 @@ def patient_registers(j: Journey) -> None:
     j.screens(page, "patient-registers")
     page.get_by_role("button", name="注册并继续").click()
     expect(page).to_have_url(re.compile(r"/patient/consent"))
+    # told first that registration succeeded, before the long consent text (issue 14)
+    expect(page.get_by_test_id("registered")).to_contain_text("注册成功")
+    j.screens(page, "patient-registered", full_page=False)
 
 
 def patient_consents(j: Journey) -> None:
@@ -82,15 +85,18 @@ def patient_consents(j: Journey) -> None:
 
 def patient_uploads_a_diagnosis(j: Journey) -> None:
     page = j.patient
+    # chosen by name from the hospital's list; the code is filled from it, never typed (no "ICD-10" shown)
+    expect(page.locator("#diagnosis-names option[value='原发性高血压']")).to_have_count(1)
     page.get_by_label("诊断名称").fill("原发性高血压")
-    page.get_by_label("ICD-10 编码").fill("I10")
+    expect(page.locator("#icd10_code")).to_have_value("I10")
+    expect(page.locator("main")).not_to_contain_text("ICD")
     page.get_by_label("诊断机构").fill("示范市第一人民医院")
     page.get_by_label("医疗机构登记号").fill(DEMO_INSTITUTION_REGISTRATION)
     page.get_by_label("诊断日期").fill((hospital_today() - timedelta(days=120)).isoformat())
     page.get_by_label("资料类型").select_option("outpatient_record")
     page.get_by_label("病历资料（照片或PDF）").set_input_files(j.document)
     page.get_by_role("button", name="上传").click()
-    diagnosis = page.get_by_test_id("prior-diagnosis").filter(has_text="原发性高血压（I10）")
+    diagnosis = page.get_by_test_id("prior-diagnosis").filter(has_text="原发性高血压")
     expect(diagnosis.get_by_test_id("eligibility")).to_contain_text("可预约复诊")
     j.screens(page, "patient-diagnosis-eligible")
 
@@ -101,6 +107,8 @@ def patient_books(j: Journey) -> None:
     expect(page.get_by_test_id("schedule-option").first).to_contain_text("王医生")
     page.get_by_test_id("schedule-option").filter(has_text="心血管内科专业").first.get_by_role("radio").check()
     page.get_by_label("视频复诊").check()
+    expect(page.get_by_test_id("fee")).to_contain_text("¥30.00")  # the disclosure's video fee (INS-03)
+    page.get_by_label("我已知晓并同意支付上述诊查费").check()
     j.screens(page, "patient-books")
     page.get_by_role("button", name="确认预约").click()
     expect(page).to_have_url(re.compile(r"/patient/visits/[0-9a-f-]{36}"))
@@ -249,6 +257,11 @@ def patient_reads_the_record_and_rates_the_visit(j: Journey) -> None:
     expect(prescription.get_by_test_id("rx-effective")).to_contain_text("处方已生效")
     expect(prescription.get_by_test_id("delivery")).to_contain_text("SF1234567890")
     expect(prescription).not_to_contain_text("RX-03")  # the rule findings are for the clinicians
+    # No preset score (QA-01): nothing is checked, and submitting without choosing is refused in the page
+    expect(page.locator("#rating-form input[name=score]:checked")).to_have_count(0)
+    page.get_by_role("button", name="提交评价").click()
+    expect(page.locator("#rating-form input[name=score]:invalid")).to_have_count(5)
+    expect(page.get_by_role("status").filter(has_text="感谢您的评价")).to_have_count(0)
     page.get_by_label("4 星").check()
     page.get_by_label("意见（可选）").fill("医生很耐心。")
     page.get_by_role("button", name="提交评价").click()
@@ -288,17 +301,16 @@ def test_filing_cholera_shows_the_rules_message(plain_browser: Browser, hospital
     context, page = new_page(plain_browser, hospital_url, PHONE)
     log_in(page, "13800138000", "patient-demo-2026")  # the demo patient has consented
     page.goto("/patient/diagnoses")
-    page.get_by_label("诊断名称").fill("霍乱")
-    page.get_by_label("ICD-10 编码").fill("A00")
+    page.get_by_label("诊断名称").fill("霍乱")  # not in the list of diagnoses followed up online
     page.get_by_label("诊断机构").fill("示范市传染病医院")
     page.get_by_label("医疗机构登记号").fill(DEMO_INSTITUTION_REGISTRATION)
     page.get_by_label("诊断日期").fill((hospital_today() - timedelta(days=10)).isoformat())
     page.get_by_label("病历资料（照片或PDF）").set_input_files(outpatient_record(tmp_path / "a00.png", "A00 cholera"))
     page.get_by_role("button", name="上传").click()
-    refusal = page.locator("[data-role=form-error]").get_by_role("alert")  # refused at filing already (REV-03)
-    expect(refusal).to_contain_text("REV-03")
-    expect(refusal).to_contain_text("A00 霍乱 (Cholera) is class_a_infectious: not served online")
-    expect(refusal).to_contain_text("该病情不能在线诊疗")
-    expect(page.get_by_test_id("prior-diagnosis").filter(has_text="霍乱（A00）")).to_have_count(0)
+    # REV-03: cholera is never offered in the list, so the page refuses it before anything is sent (the API
+    # refuses the code too: tests/integration/visits)
+    expect(page.locator("#diagnosis-names option[value='霍乱']")).to_have_count(0)
+    assert page.get_by_label("诊断名称").evaluate("el => el.validationMessage") == "请从列表中选择本院可复诊的诊断名称。"
+    expect(page.get_by_test_id("prior-diagnosis").filter(has_text="霍乱")).to_have_count(0)
     screens(page, "cholera-filing-refused")
     context.close()

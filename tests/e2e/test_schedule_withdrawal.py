@@ -25,7 +25,8 @@ def test_the_patient_sees_the_notice_of_a_withdrawn_schedule(plain_browser: Brow
     schedule = httpx.get(f"{hospital_url}/api/schedules", params={"department": "03.04"}, timeout=30).json()[-1]
     prior = httpx.get(f"{hospital_url}/api/prior-diagnoses", headers=patient, timeout=30).json()[0]
     booked = httpx.post(f"{hospital_url}/api/visits", headers=patient, timeout=30, json={
-        "schedule_id": schedule["schedule_id"], "prior_diagnosis_id": prior["prior_diagnosis_id"], "mode": "text"})
+        "schedule_id": schedule["schedule_id"], "prior_diagnosis_id": prior["prior_diagnosis_id"], "mode": "text",
+        "fee_cny": schedule["prices"]["text"], "fee_accepted": True})
     assert booked.status_code == 201, booked.text
     doctor = _token(hospital_url, "doctor.wang", "doctor-demo-2026")
     withdrawn = httpx.post(f"{hospital_url}/api/schedules/{schedule['schedule_id']}/withdrawal", headers=doctor,

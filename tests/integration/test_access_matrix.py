@@ -69,6 +69,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/consent/acceptances"): PATIENTS, ("POST", "/api/consent/acceptances"): PATIENTS,
     ("GET", "/api/prior-diagnoses"): PATIENTS, ("POST", "/api/prior-diagnoses"): PATIENTS,
     ("GET", "/api/prior-diagnoses/{prior_id:uuid}/document"): frozenset({A}),
+    ("POST", "/api/prior-diagnoses/{prior_id:uuid}/withdrawal"): frozenset({A}),
+    ("GET", "/api/schedules/bookable"): PATIENTS, ("GET", "/api/diagnosis-catalogue"): EVERYONE,
     ("GET", "/api/schedules"): EVERYONE, ("POST", "/api/schedules"): DOCTORS,
     ("POST", "/api/schedules/{schedule_id:uuid}/withdrawal"): frozenset({DOC, ADMIN}),  # the schedule's doctor
     ("GET", "/api/doctor/queue"): DOCTORS,

@@ -24,11 +24,10 @@ async def _publish_schedule(session: AsyncSession, ctx: HospitalContext) -> str:
     doctor = (await session.execute(select(StaffMember).where(StaffMember.kind == "doctor"))).scalar_one()
     start = ctx.now() + timedelta(days=20)  # beyond the 14 days listed: not shown
     session.add(Schedule(doctor_user_id=doctor.user_id, department_code=doctor.departments[-1], starts_at=start,
-                         ends_at=start + timedelta(hours=3), capacity=12, booked=2, price_cny="30.00"))
+                         ends_at=start + timedelta(hours=3), capacity=12, booked=2))
     start = ctx.now() + timedelta(days=13, hours=20)
     session.add(Schedule(doctor_user_id=doctor.user_id, department_code=doctor.departments[-1], starts_at=start,
-                         ends_at=start + timedelta(hours=3), capacity=12, booked=2, modes=["video", "text"],
-                         price_cny="30.00"))
+                         ends_at=start + timedelta(hours=3), capacity=12, booked=2, modes=["video", "text"]))
     await session.commit()
     return doctor.departments[-1]
 
@@ -63,9 +62,15 @@ async def test_disclosure_names_every_ins_03_item_without_a_token(client: AsyncT
     pharmacist = next(c for c in body["clinicians"] if c["kind"] == "pharmacist")
     assert pharmacist["registration"]["number"] == "YS2010310001"
 
-    schedule = next(s for s in body["schedules"] if s["price_cny"] == "30.00")  # the demo may publish its own
+    ours = [s for s in body["schedules"] if s["modes"] == ["video", "text"]]  # the demo's offer all three modes
+    assert len(ours) == 1  # 20 days ahead is not listed
+    schedule = ours[0]
     assert (schedule["doctor"], schedule["department"], schedule["remaining"]) == ("王医生", names[department], 10)
-    assert len([s for s in body["schedules"] if s["price_cny"] == "30.00"]) == 1  # 20 days ahead is not listed
+    # One source of prices: a schedule's fees are the fee table's, mode by mode (¥20 text, ¥30 video)
+    fees = {p["code"]: p["price_cny"] for p in body["prices"]["services"]}
+    assert schedule["prices"] == {"video": fees["consult_video"], "text": fees["consult_text"]} == {
+        "video": "30.00", "text": "20.00"}
+    assert all(s["prices"] == {m: fees[f"consult_{m}"] for m in s["modes"]} for s in body["schedules"])
     assert body["service_hours"] and all(h["opens"] and h["closes"] for h in body["service_hours"])
     # only what booking accepts is advertised (the demo file also lists 语音, which booking refuses today)
     assert {m["code"] for m in body["service_modes"]} == set(MODES) == {r["mode"] for r in body["reply_time_limits"]}

@@ -16,7 +16,8 @@ export function eligibilityNode(eligibility) {
 
 export function diagnosisSummary(d) {
   return [
-    h("div", { class: "row" }, h("strong", {}, `${d.diagnosis_name}（${d.icd10_code}）`)),
+    // The patient reads the name only: the code is for clinicians and the platform (plain words, issue 14).
+    h("div", { class: "row" }, h("strong", {}, d.diagnosis_name)),
     h("small", { class: "muted" }, `${d.institution_name} · ${label("document", d.document_type)} · ${formatDate(d.diagnosed_on)}`),
   ];
 }

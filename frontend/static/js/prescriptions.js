@@ -55,10 +55,10 @@ export function itemsTable(items) {
     ]), { numeric: [5] });
 }
 
-function deliveryNode(d) {
+function deliveryNode(d, level) {
   if (!d) return null;
   return h("div", { class: "delivery", "data-testid": "delivery" },
-    h("h4", {}, t("rx.delivery")),
+    h(`h${level + 1}`, {}, t("rx.delivery")),
     h("p", {}, badge(label("delivery", d.status), d.status === "delivered" ? "ok" : "warn"), " ",
       label("courier", d.courier_kind), d.courier_name ? ` · ${d.courier_name}` : "",
       d.tracking_number ? ` · ${t("rx.tracking", { number: d.tracking_number })}` : ""),
@@ -67,14 +67,16 @@ function deliveryNode(d) {
 }
 
 /** One prescription; `role` decides what is shown beyond the document (the API already leaves it out). */
-export function prescriptionCard(rx, role) {
+export function prescriptionCard(rx, role, level = 3) {
   const doc = rx.document;
   const review = rx.review;
   return h("article", { class: "prescription card", "data-testid": "prescription", "data-status": rx.status },
-    h("div", { class: "row" }, h("h3", {}, t("rx.number", { number: rx.prescription_number })), statusBadge(rx.status)),
+    // `level`: the card's heading follows the page's outline (axe heading-order): h2 on a page of prescriptions
+    h("div", { class: "row" }, h(`h${level}`, {}, t("rx.number", { number: rx.prescription_number })), statusBadge(rx.status)),
     h("p", { class: "small muted" }, t("rx.issued", { at: formatDateTime(rx.issued_at), until: formatDate(rx.valid_until) })),
     h("p", {}, `${t("rx.patient")}：${doc.patient.name}（${label("sex", doc.patient.sex)}，${t("patient.age_value", { age: doc.patient.age })}）`),
-    h("p", {}, `${t("rx.diagnoses")}：`, doc.diagnoses.map((d) => `${d.name}（${d.icd10}）`).join("；")),
+    // the patient reads diagnosis names; the codes are for clinicians (plain words, issue 14)
+    h("p", {}, `${t("rx.diagnoses")}：`, doc.diagnoses.map((d) => (role === "patient" ? d.name : `${d.name}（${d.icd10}）`)).join("；")),
     itemsTable(doc.items),
     h("p", { class: "row" }, h("span", {}, t("rx.doctor_signed", { name: doc.doctor.name, title: doc.doctor.title })),
       h("strong", {}, t("rx.total", { total: money(rx.total_cny) }))),
@@ -85,12 +87,12 @@ export function prescriptionCard(rx, role) {
       review && review.reasons ? h("ul", {}, review.reasons.map((r) => h("li", {}, r))) : null) : null,
     rx.superseded_by_id ? h("p", { class: "small muted" }, t("rx.superseded")) : null,
     role !== "patient" ? findingsNode(rx.findings) : null,
-    deliveryNode(rx.dispensing));
+    deliveryNode(rx.dispensing, level));
 }
 
-export function prescriptionList(list, role) {
+export function prescriptionList(list, role, level = 3) {
   if (!list.length) return h("p", { class: "empty" }, t("rx.none"));
-  return list.map((rx) => prescriptionCard(rx, role));
+  return list.map((rx) => prescriptionCard(rx, role, level));
 }
 
 /** The visit's prescriptions, read-only (the patient; the doctor's form is in prescription-form.js). */

@@ -7,6 +7,9 @@ export function scheduleTable(schedules) {
   return table(null, [t("disclosure.when"), t("disclosure.department"), t("disclosure.doctor"), t("disclosure.modes"),
     t("disclosure.price"), t("schedules.booked"), t("disclosure.remaining")], schedules.map((s) => [
     `${formatDateTime(s.starts_at)}–${formatTime(s.ends_at)}`, s.department_name, `${s.doctor_name || ""} ${s.doctor_title || ""}`,
-    joinList(s.modes.map((m) => label("mode", m))), money(s.price_cny), `${s.booked}/${s.capacity}`, String(s.free_places),
-  ]), { numeric: [4, 5, 6] });
+    joinList(s.modes.map((m) => label("mode", m))),
+    // each mode at the disclosure's fee (INS-03): the schedule has no price of its own
+    joinList(s.modes.filter((m) => s.prices[m]).map((m) => `${label("mode", m)} ${money(s.prices[m])}`)),
+    `${s.booked}/${s.capacity}`, String(s.free_places),
+  ]), { numeric: [5, 6], label: t("journey.schedules_table") });
 }

@@ -179,8 +179,9 @@ export function badge(text, kind = "") {
   return h("span", { class: `badge ${kind}`.trim() }, text);
 }
 
-export function table(caption, headers, rows, { numeric = [], cards = true } = {}) {
-  return h("div", { class: "table-wrap" },
+export function table(caption, headers, rows, { numeric = [], cards = true, label = null } = {}) {
+  // A wrap that scrolls sideways is a named region reachable by keyboard (axe scrollable-region-focusable).
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label || caption || t("journey.table") },
     h("table", { class: cards ? "cards" : null },
       caption ? h("caption", {}, caption) : null,
       h("thead", {}, h("tr", {}, headers.map((head, i) => h("th", { scope: "col", class: numeric.includes(i) ? "num" : null }, head)))),

@@ -92,6 +92,7 @@ class HttpDriver(Driver):
         self._tokens: dict[str, tuple[float, dict[str, str]]] = {}
         self._face_modes: dict[str, bool] = {}  # what the hospital told of its face verification
         self._schedules: dict[tuple[str, str], str] = {}
+        self._fees: dict[tuple[str, str], str] = {}  # the fee each schedule shows for its mode (INS-03)
         self.state: dict[str, Any] = {}
 
     def close(self) -> None:
@@ -176,6 +177,7 @@ class HttpDriver(Driver):
                 "ends_at": (starts + timedelta(minutes=20)).isoformat(), "capacity": 200})
             if response.status_code == 201:
                 self._schedules[key] = str(response.json()["schedule_id"])
+                self._fees[key] = str(response.json().get("prices", {}).get(mode, ""))
                 return self._schedules[key]
             if response.status_code != 409:
                 return self._outcome(response)
@@ -237,7 +239,10 @@ class HttpDriver(Driver):
         if isinstance(schedule, Outcome):
             return schedule
         body: dict[str, Any] = {"schedule_id": schedule, "mode": booking["mode"],
-                                "prior_diagnosis_id": self.state.get("prior") if booking["prior"] == "filed" else None}
+                                "prior_diagnosis_id": self.state.get("prior") if booking["prior"] == "filed" else None,
+                                # the page shows the published fee and the patient accepts it (INS-03)
+                                "fee_cny": self._fees.get((booking["department"], booking["mode"]), ""),
+                                "fee_accepted": True}
         guardian = booking["guardian"]
         if guardian:
             body["guardian"] = {**self._guardian(guardian), "present_confirmed": guardian.get("present_confirmed", True)}

@@ -5,6 +5,7 @@ Booking a visit and withdrawing it answer with the whole visit, so they are on t
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -13,13 +14,15 @@ from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.intake import PriorDiagnosisView
 from hospital.contracts.visit_views import ScheduleView, VisitView
-from hospital.identity.guards import principal_of, requires_doctor
+from hospital.identity.guards import principal_of, requires_doctor, requires_patient
 from hospital.visits.booking import service as booking
 from hospital.visits.booking import views
+from hospital.visits.intake.views import prior_diagnosis_view
 from hospital.web.http import PUBLIC, actor_of
 
-__all__ = ["DoctorQueueController", "ScheduleController"]
+__all__ = ["DoctorQueueController", "PriorDiagnosisWithdrawalController", "ScheduleController"]
 
 
 class ScheduleBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -28,7 +31,6 @@ class ScheduleBody(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: datetime
     capacity: Annotated[int, msgspec.Meta(ge=1, le=booking.MAX_CAPACITY)]
     modes: list[str] = msgspec.field(default_factory=lambda: list(booking.DEFAULT_MODES))
-    price_cny: Annotated[str, msgspec.Meta(max_length=12)] = "0.00"
 
 
 class ScheduleController(Controller):
@@ -47,6 +49,13 @@ class ScheduleController(Controller):
                        department: str | None = None) -> list[ScheduleView]:
         return msgspec.convert(await views.public_schedules(db_session, ctx, department), list[ScheduleView])
 
+    @get("/bookable", guards=[requires_patient],
+         summary="Upcoming schedules, each with whether the caller's prior diagnosis can be booked into it and why not")
+    async def bookable(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                       prior_diagnosis_id: uuid.UUID) -> dict[str, Any]:
+        return await views.bookable_schedules(db_session, ctx, actor_of(request), principal_of(request).user_id,
+                                              prior_diagnosis_id)
+
 
 class DoctorQueueController(Controller):
     path = "/api/doctor"
@@ -58,3 +67,20 @@ class DoctorQueueController(Controller):
                     day: date | None = None) -> list[VisitView]:
         return msgspec.convert(await views.doctor_queue(db_session, ctx, actor_of(request),
                                                         principal_of(request).user_id, day), list[VisitView])
+
+
+class PriorDiagnosisWithdrawalController(Controller):
+    """Withdrawing a prior diagnosis is booking's use case (only booking knows whether a visit used it), on the
+    intake resource's path."""
+
+    path = "/api/prior-diagnoses"
+    tags = ["visits"]
+    guards = [requires_patient]
+
+    @post("/{prior_id:uuid}/withdrawal", status_code=200,
+          summary="Withdraw one of the caller's prior diagnoses no visit was booked on (REV-01)")
+    async def withdraw(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                       prior_id: uuid.UUID) -> PriorDiagnosisView:
+        record = await booking.withdraw_prior_diagnosis(db_session, ctx, actor_of(request),
+                                                        principal_of(request).user_id, prior_id)
+        return msgspec.convert(prior_diagnosis_view(record), PriorDiagnosisView)

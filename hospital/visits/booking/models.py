@@ -34,7 +34,7 @@ class Schedule(Record, table=True):
     capacity: int
     booked: int = 0  # changed only under the row lock / version check with the booking (no double booking)
     modes: list[str] = Field(default_factory=lambda: ["video", "text"], sa_type=sa.JSON)
-    price_cny: str = "0.00"  # a decimal string, as shown on the disclosure page (INS-03)
+    # No price of its own: a visit costs its mode's fee as the disclosure publishes it (INS-03, one source).
     cancelled: bool = False
     withdrawn_reason: str | None = None  # 停诊: why the doctor or the administrator withdrew it (REV-06)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -63,6 +63,9 @@ class Visit(Record, table=True):
     paused: bool = False  # the live face watch paused the video (FACE-02) until the doctor re-verifies
     guardian_presence_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # REV-05, at start
     notice: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # what the patient is told (停诊, REV-06)
+    # INS-03: the published fee of the mode, shown to the patient and accepted by them at booking (payment is a seam)
+    fee_cny: str | None = None
+    fee_accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 # The sealed clinical details of a visit: the infectious-disease flag (at booking from the prior diagnosis, or

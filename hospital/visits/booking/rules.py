@@ -13,6 +13,7 @@ import enum
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
 from hospital.core.errors import (
@@ -32,6 +33,7 @@ __all__ = [
     "VisitState",
     "allowed_actions",
     "check_booking",
+    "check_fee",
     "next_state",
     "visit_state",
 ]
@@ -130,3 +132,26 @@ def check_booking(
         raise Conflict("the patient already holds an active booking in this slot", rule_id="REV-06")
     if slot.booked >= slot.capacity:
         raise Conflict(f"the slot is full ({slot.booked} of {slot.capacity} places taken)", rule_id="REV-06")
+
+
+@rule("INS-03", "A visit is booked at its mode's published fee, shown to the patient and accepted",
+      source="PD 12; GD 四(二)")
+def check_fee(mode: str, *, published: Mapping[str, str], shown_cny: str, accepted: bool) -> str:
+    """The published fee of `mode` (the disclosure's fee table, the one source of prices), which must be the fee
+    the patient was shown (`shown_cny`) and accepted; a stale page or a client's own price is refused."""
+    fee = published.get(mode)
+    if fee is None:
+        raise RuleViolation("INS-03", f"no fee is published for {mode!r} visits, so they cannot be booked")
+    if not shown_cny.strip():
+        raise RuleViolation("INS-03", f"a booking names the fee shown to the patient (¥{fee} for a {mode} visit) "
+                                      "and their acceptance of it", published_fee_cny=fee)
+    try:
+        shown = Decimal(shown_cny)
+    except InvalidOperation:
+        raise InvalidInput("fee_cny must be a decimal amount such as '30.00'") from None
+    if not shown.is_finite() or shown != Decimal(fee):
+        raise RuleViolation("INS-03", f"the fee shown (¥{shown_cny}) is not the published fee of a {mode} visit "
+                                      f"(¥{fee}): reload the page and accept the published fee", published_fee_cny=fee)
+    if not accepted:
+        raise RuleViolation("INS-03", f"the patient has not accepted the fee of ¥{fee}", published_fee_cny=fee)
+    return fee

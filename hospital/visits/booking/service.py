@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +22,7 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hospital.core.events import publish
 from hospital.core.outbox import emit
+from hospital.institution.reference import consultation_fees, load_disclosure_settings
 from hospital.institution.rules import check_department_approved
 from hospital.institution.service import approved_department_codes, require_licence_in_force
 from hospital.patients.rules import check_phone
@@ -31,11 +31,18 @@ from hospital.visits.booking import queries
 from hospital.visits.booking.events import VisitEnded
 from hospital.visits.booking.models import Schedule, Visit, seal_visit_clinical, seal_visit_guardian
 from hospital.visits.booking.payloads import RevisitRecordOf, revisit_record
-from hospital.visits.booking.rules import Slot, VisitAction, VisitState, check_booking, next_state
+from hospital.visits.booking.rules import Slot, VisitAction, VisitState, check_booking, check_fee, next_state
 from hospital.visits.intake import queries as intake_queries
-from hospital.visits.intake.models import open_prior
+from hospital.visits.intake.models import PriorDiagnosisOnFile, open_prior
 from hospital.visits.intake.reference import tables_for
-from hospital.visits.intake.rules import ConsentAcceptance, Guardian, InfectiousFlag, IntakeRequest, check_intake
+from hospital.visits.intake.rules import (
+    ConsentAcceptance,
+    Guardian,
+    InfectiousFlag,
+    IntakeRequest,
+    check_intake,
+    check_prior_diagnosis_withdrawable,
+)
 from hospital.visits.intake.service import prior_as_rule_value, require_current_consent
 
 __all__ = [
@@ -49,6 +56,8 @@ __all__ = [
     "cancel_visit",
     "move_visit",
     "publish_schedule",
+    "published_fees",
+    "withdraw_prior_diagnosis",
     "withdraw_schedule",
 ]
 
@@ -68,7 +77,6 @@ class ScheduleInput:
     ends_at: datetime
     capacity: int
     modes: list[str] = field(default_factory=lambda: list(DEFAULT_MODES))
-    price_cny: str = "0.00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +94,16 @@ class BookingInput:
     prior_diagnosis_id: uuid.UUID | None
     mode: str
     guardian: GuardianInput | None = None
+    fee_cny: str = ""  # the fee the page showed the patient for this mode (INS-03)
+    fee_accepted: bool = False  # the patient accepted it; payment itself is a seam (docs/patient-journey.md)
 
 
-def _checked_schedule(data: ScheduleInput, now: datetime) -> tuple[list[str], str]:
+def published_fees(ctx: HospitalContext) -> dict[str, str]:
+    """The fee of each consultation mode as the disclosure publishes it (INS-03): the one source of visit prices."""
+    return consultation_fees(load_disclosure_settings(ctx.settings.data_dir, fallback=not ctx.settings.is_production))
+
+
+def _checked_schedule(data: ScheduleInput, now: datetime, fees: dict[str, str]) -> list[str]:
     if data.starts_at.tzinfo is None or data.ends_at.tzinfo is None:
         raise InvalidInput("starts_at and ends_at must carry a time zone")
     if not data.starts_at < data.ends_at <= data.starts_at + timedelta(hours=MAX_SCHEDULE_HOURS):
@@ -100,13 +115,10 @@ def _checked_schedule(data: ScheduleInput, now: datetime) -> tuple[list[str], st
     modes = sorted(set(data.modes))
     if not modes or any(m not in MODES for m in modes):
         raise InvalidInput(f"modes must be a non-empty selection of {list(MODES)}")
-    try:
-        price = Decimal(data.price_cny)
-    except InvalidOperation:
-        raise InvalidInput("price_cny must be a decimal amount such as '25.00'") from None
-    if not price.is_finite() or price < 0 or price != price.quantize(Decimal("0.01")):
-        raise InvalidInput("price_cny must be a non-negative amount with at most two decimals")
-    return modes, f"{price:.2f}"
+    unpriced = [m for m in modes if m not in fees]
+    if unpriced:  # a mode the fee table does not price could never be booked (INS-03)
+        raise RuleViolation("INS-03", f"the disclosure publishes no fee for {', '.join(unpriced)} visits")
+    return modes
 
 
 async def publish_schedule(session: AsyncSession, ctx: HospitalContext, actor: Actor, doctor_user_id: uuid.UUID,
@@ -115,13 +127,13 @@ async def publish_schedule(session: AsyncSession, ctx: HospitalContext, actor: A
     await require_licence_in_force(session, ctx)
     await require_can_practise(session, ctx, doctor_user_id, data.department_code)
     check_department_approved(data.department_code, await approved_department_codes(session))
-    modes, price = _checked_schedule(data, ctx.now())
+    modes = _checked_schedule(data, ctx.now(), published_fees(ctx))
     overlap = select(Schedule.id).where(Schedule.doctor_user_id == doctor_user_id, Schedule.cancelled == False,  # noqa: E712
                                         col(Schedule.starts_at) < data.ends_at, col(Schedule.ends_at) > data.starts_at)
     if (await session.execute(overlap)).first():
         raise Conflict("this schedule overlaps another of yours", rule_id="REV-06")
     schedule = Schedule(doctor_user_id=doctor_user_id, department_code=data.department_code, starts_at=data.starts_at,
-                        ends_at=data.ends_at, capacity=data.capacity, modes=modes, price_cny=price)
+                        ends_at=data.ends_at, capacity=data.capacity, modes=modes)
     session.add(schedule)
     await session.flush()
     await append_audit(session, actor, "schedule.published", subject_type="schedule", subject_id=schedule.id,
@@ -172,6 +184,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
         raise RuleViolation("REV-06", "this schedule has been withdrawn")
     if data.mode not in schedule.modes:
         raise RuleViolation("REV-06", f"this schedule offers {', '.join(schedule.modes)} visits, not {data.mode!r}")
+    fee = check_fee(data.mode, published=published_fees(ctx), shown_cny=data.fee_cny, accepted=data.fee_accepted)
     approved = await approved_department_codes(session)
     held = (await session.execute(select(func.count()).select_from(Visit).where(
         Visit.schedule_id == schedule.id, Visit.patient_id == patient.id, col(Visit.state).in_(queries.ACTIVE_STATES))
@@ -181,7 +194,10 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                   now=now, approved_department_codes=approved, patient_bookings_in_slot=held)
     prior = None
     if data.prior_diagnosis_id is not None:
-        prior = await intake_queries.prior_diagnosis_of_patient(session, data.prior_diagnosis_id, patient.id)
+        prior = await intake_queries.prior_diagnosis_of_patient(session, data.prior_diagnosis_id, patient.id,
+                                                                for_update=True)
+        if prior.withdrawn_at is not None:  # the patient took it back (REV-01)
+            raise RuleViolation("REV-01", "this prior diagnosis was withdrawn; file it again to book on it")
     guardian = _guardian(data.guardian)
     decision = check_intake(
         IntakeRequest(birth_date=patient.birth_date, visit_date=ctx.local_date(schedule.starts_at),
@@ -198,7 +214,8 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     visit = Visit(
         schedule_id=schedule.id, patient_id=patient.id, patient_user_id=patient.user_id,
         doctor_user_id=schedule.doctor_user_id, department_code=schedule.department_code, mode=data.mode,
-        prior_diagnosis_id=prior.id, queue_number=(last or 0) + 1, created_at=now, updated_at=now)
+        prior_diagnosis_id=prior.id, queue_number=(last or 0) + 1, fee_cny=fee, fee_accepted_at=now,
+        created_at=now, updated_at=now)
     seal_visit_clinical(ctx.cipher, visit, infectious_flag=_infectious(decision.infectious))  # REC-03
     if guardian is not None:
         assert data.guardian is not None
@@ -207,6 +224,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     await session.flush()
     await append_audit(session, actor, "visit.booked", subject_type="visit", subject_id=visit.id, rule_id="REV-06",
                        detail={"schedule_id": schedule.id, "queue_number": visit.queue_number, "mode": data.mode,
+                               "fee_cny": fee, "fee_accepted": True,
                                "prior_diagnosis_id": prior.id, "icd10_code": decision.icd10.code,
                                "findings": [f.message for f in decision.findings]}, cipher=ctx.cipher)
     await emit(session, "visit.booked", subject_type="visit", subject_id=visit.id, version=visit.version,
@@ -214,6 +232,26 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
                cipher=ctx.cipher)
     await session.commit()
     return visit
+
+
+async def withdraw_prior_diagnosis(session: AsyncSession, ctx: HospitalContext, actor: Actor,
+                                   patient_user_id: uuid.UUID, prior_id: uuid.UUID) -> PriorDiagnosisOnFile:
+    """The patient withdraws a prior diagnosis no visit was booked on (REV-01): it is kept (REC-02, its document
+    too) but never offered or booked again. Here, not in intake, because whether a visit used it is booking's
+    to know; the row lock is the one booking takes on it, so the two never pass each other."""
+    patient = await intake_queries.patient_of_user(session, patient_user_id)
+    prior = await intake_queries.prior_diagnosis_of_patient(session, prior_id, patient.id, for_update=True)
+    used = (await session.execute(select(func.count()).select_from(Visit).where(
+        Visit.prior_diagnosis_id == prior.id))).scalar_one()
+    check_prior_diagnosis_withdrawable(visits_booked_on_it=used, withdrawn=prior.withdrawn_at is not None)
+    prior.withdrawn_at = ctx.now()
+    prior.touch()
+    await session.flush()
+    opened = open_prior(ctx.cipher, prior)
+    await append_audit(session, actor, "prior_diagnosis.withdrawn", subject_type="prior_diagnosis", subject_id=prior.id,
+                       rule_id="REV-01", detail={"icd10_code": opened.icd10_code}, cipher=ctx.cipher)
+    await session.commit()
+    return opened
 
 
 async def cancel_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,

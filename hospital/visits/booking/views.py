@@ -18,8 +18,10 @@ from sqlmodel import col, select
 
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, audit_read
+from hospital.core.errors import RuleViolation
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
+from hospital.institution.service import approved_department_codes
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
 from hospital.patients.service import masked
@@ -27,10 +29,16 @@ from hospital.staff.models import StaffMember
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Schedule, Visit, visit_clinical, visit_guardian
 from hospital.visits.booking.rules import VisitState, allowed_actions
+from hospital.visits.booking.service import published_fees
+from hospital.visits.intake import queries as intake_queries
 from hospital.visits.intake.models import PriorDiagnosisRecord, open_prior
-from hospital.visits.intake.views import prior_diagnosis_view
+from hospital.visits.intake.reference import department_covers, tables_for
+from hospital.visits.intake.rules import check_not_excluded, check_prior_diagnosis_valid
+from hospital.visits.intake.service import prior_as_rule_value
+from hospital.visits.intake.views import eligibility_of, prior_diagnosis_view
 
-__all__ = ["doctor_queue", "my_visits", "public_schedules", "schedule_detail", "schedule_view", "visit_views"]
+__all__ = ["bookable_schedules", "doctor_queue", "my_visits", "public_schedules", "schedule_detail", "schedule_view",
+           "visit_views"]
 
 _PATIENT_ACTIONS = {"cancel"}
 _DOCTOR_ACTIONS = {"accept", "start", "complete", "terminate"}
@@ -54,22 +62,74 @@ async def public_schedules(session: AsyncSession, ctx: HospitalContext,
     schedules = await queries.upcoming_schedules(session, ctx.now(), department_code)
     doctors = await _doctors(session, (s.doctor_user_id for s in schedules))
     names = {code: await queries.department_name(session, ctx, code) for code in {s.department_code for s in schedules}}
-    return [schedule_view(s, doctors.get(s.doctor_user_id), names[s.department_code]) for s in schedules]
+    fees = published_fees(ctx)
+    return [schedule_view(s, doctors.get(s.doctor_user_id), names[s.department_code], fees) for s in schedules]
 
 
 async def schedule_detail(session: AsyncSession, ctx: HospitalContext, schedule: Schedule) -> dict[str, Any]:
     doctors = await _doctors(session, [schedule.doctor_user_id])
     return schedule_view(schedule, doctors.get(schedule.doctor_user_id),
-                         await queries.department_name(session, ctx, schedule.department_code))
+                         await queries.department_name(session, ctx, schedule.department_code), published_fees(ctx))
 
 
-def schedule_view(schedule: Schedule, doctor: StaffMember | None, department: str) -> dict[str, Any]:
+def schedule_view(schedule: Schedule, doctor: StaffMember | None, department: str,
+                  fees: dict[str, str]) -> dict[str, Any]:
+    """A schedule as listed; `prices` is each offered mode's fee as the disclosure publishes it (INS-03)."""
     return {"schedule_id": str(schedule.id), "department_code": schedule.department_code, "department_name": department,
             "doctor_user_id": str(schedule.doctor_user_id), "doctor_name": doctor.real_name if doctor else None,
             "doctor_title": doctor.title if doctor else None, "starts_at": _iso(schedule.starts_at),
             "ends_at": _iso(schedule.ends_at), "capacity": schedule.capacity, "booked": schedule.booked,
             "free_places": max(0, schedule.capacity - schedule.booked), "modes": schedule.modes,
-            "price_cny": schedule.price_cny}
+            "prices": {m: fees[m] for m in schedule.modes if m in fees}}
+
+
+def _reason(code: str, rule_id: str, detail: str, **params: Any) -> dict[str, Any]:
+    # `code` and `params` are for the page to say it in the patient's words (frontend i18n `journey.reason.*`);
+    # `detail` is the rule's own sentence.
+    return {"code": code, "rule_id": rule_id, "detail": detail, "params": params}
+
+
+async def bookable_schedules(session: AsyncSession, ctx: HospitalContext, actor: Actor, patient_user_id: uuid.UUID,
+                             prior_id: uuid.UUID) -> dict[str, Any]:
+    """Every upcoming schedule with whether the patient's prior diagnosis `prior_id` can be booked into it, and why
+    not, before anything is pressed (REV-02, REV-06). The rules booking applies decide (`check_prior_diagnosis_valid`
+    on the schedule's date and department); the reason codes only word their refusal for the patient."""
+    patient = await intake_queries.patient_of_user(session, patient_user_id)
+    record = open_prior(ctx.cipher, await intake_queries.prior_diagnosis_of_patient(session, prior_id, patient.id))
+    tables, approved, today = tables_for(ctx), await approved_department_codes(session), ctx.today()
+    overall = eligibility_of(record, tables, approved, today)
+    serving = overall.get("department_codes", [])
+    schedules = await queries.upcoming_schedules(session, ctx.now())
+    doctors = await _doctors(session, (s.doctor_user_id for s in schedules))
+    names = {code: await queries.department_name(session, ctx, code)
+             for code in {s.department_code for s in schedules} | set(serving)}
+    fees, prior = published_fees(ctx), prior_as_rule_value(record)
+    listed = []
+    for schedule in schedules:
+        view = schedule_view(schedule, doctors.get(schedule.doctor_user_id), names[schedule.department_code], fees)
+        day = ctx.local_date(schedule.starts_at)
+        try:
+            check_not_excluded(prior.icd10_code, tables=tables)
+            check_prior_diagnosis_valid(prior, visit_date=day, approved_department_codes=approved, tables=tables,
+                                        visit_department_code=schedule.department_code)
+            reason = None
+        except RuleViolation as refused:
+            related = any(department_covers(schedule.department_code, d) or department_covers(d, schedule.department_code)
+                          for d in serving)
+            if not overall["eligible"]:
+                reason = _reason("diagnosis", refused.rule_id, refused.detail)
+            elif not related:
+                reason = _reason("department", refused.rule_id, refused.detail, department=view["department_name"],
+                                 serving=[names[d] for d in serving])
+            elif "window_months" in refused.extra:
+                reason = _reason("expired", refused.rule_id, refused.detail, valid_until=overall["valid_until"])
+            else:
+                reason = _reason("other", refused.rule_id, refused.detail)
+        listed.append({**view, "eligible": reason is None, "reason": reason})
+    await audit_read(session, actor, "prior_diagnosis.read", subject_type="prior_diagnosis", records=[record.id],
+                     patients=[patient_user_id])
+    return {"prior_diagnosis": prior_diagnosis_view(record, overall),
+            "serving_departments": [{"code": d, "name": names[d]} for d in serving], "schedules": listed}
 
 
 def _guardian_view(ctx: HospitalContext, visit: Visit) -> dict[str, Any] | None:
@@ -104,7 +164,8 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
             "patient": {"name": patient.real_name, "sex": patient.sex,
                         "age": age_on(patient.birth_date, ctx.local_date(schedule.starts_at))},
             "guardian": _guardian_view(ctx, visit), "prior_diagnosis": prior_diagnosis_view(priors[visit.prior_diagnosis_id]),
-            "booked_at": _iso(visit.created_at), "accepted_at": _iso(visit.accepted_at),
+            "booked_at": _iso(visit.created_at), "fee_cny": visit.fee_cny,
+            "fee_accepted_at": _iso(visit.fee_accepted_at), "accepted_at": _iso(visit.accepted_at),
             "revisit_confirmed_at": _iso(visit.revisit_confirmed_at), "started_at": _iso(visit.started_at),
             "ended_at": _iso(visit.ended_at), "termination_reason": clinical["termination_reason"],
             "referral": clinical["referral"], "infectious_flag": clinical["infectious_flag"], "paused": visit.paused,

@@ -46,6 +46,8 @@ class BookingBody(msgspec.Struct, forbid_unknown_fields=True):
     mode: Annotated[str, msgspec.Meta(max_length=10)]
     prior_diagnosis_id: uuid.UUID | None = None
     guardian: GuardianBody | None = None
+    fee_cny: Annotated[str, msgspec.Meta(max_length=12)] = ""  # the fee shown, which must be the published one
+    fee_accepted: bool = False  # INS-03: the patient accepted that fee
 
 
 class CancelBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -105,7 +107,7 @@ class VisitController(Controller):
         guardian = booking.GuardianInput(**msgspec.structs.asdict(data.guardian)) if data.guardian else None
         principal = principal_of(request)
         visit = await booking.book_visit(db_session, ctx, actor_of(request), principal.user_id, booking.BookingInput(
-            data.schedule_id, data.prior_diagnosis_id, data.mode, guardian))
+            data.schedule_id, data.prior_diagnosis_id, data.mode, guardian, data.fee_cny, data.fee_accepted))
         return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit.id), VisitView)
 
     @get("/", summary="The caller's visits: a patient's own, or those assigned to a doctor")

@@ -32,7 +32,7 @@ from hospital.visits.intake.rules import Guardian
 from hospital.visits.intake.service import PriorDiagnosisInput
 from hospital.web.http import PUBLIC, actor_of, document_response
 
-__all__ = ["ConsentController", "PriorDiagnosisController"]
+__all__ = ["ConsentController", "DiagnosisCatalogueController", "PriorDiagnosisController"]
 
 
 class ConsentGuardianBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,6 +93,15 @@ class ConsentController(Controller):
     async def acceptances(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                           ctx: HospitalContext) -> Acceptances:
         return msgspec.convert(await views.own_acceptances(db_session, ctx, principal_of(request).user_id), Acceptances)
+
+
+class DiagnosisCatalogueController(Controller):
+    path = "/api/diagnosis-catalogue"
+    tags = ["visits"]
+
+    @get("/", opt=PUBLIC, summary="The diagnoses followed up online here, by name, with their codes (REV-02)")
+    async def catalogue(self, db_session: AsyncSession, ctx: HospitalContext) -> list[dict[str, Any]]:
+        return await views.diagnosis_catalogue(db_session, ctx)
 
 
 class PriorDiagnosisController(Controller):

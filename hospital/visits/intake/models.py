@@ -50,6 +50,8 @@ class PriorDiagnosisRecord(Record, table=True):
     diagnosed_on: date
     document_sha256: str = Field(foreign_key="blob.sha256")
     document_content_type: str
+    # Withdrawn by the patient while no visit was booked on it (REV-01): kept (REC-02), never offered again
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class PriorDiagnosisOnFile:
     institution_name: str
     institution_registration_number: str
     name_finding: str | None
+    withdrawn_at: datetime | None = None
 
 
 def _prior_context(prior_id: uuid.UUID) -> str:
@@ -102,7 +105,7 @@ def open_prior(cipher: FieldCipher, record: PriorDiagnosisRecord) -> PriorDiagno
         id=record.id, patient_id=record.patient_id, created_at=record.created_at, document_type=record.document_type,
         institution_kind=record.institution_kind, diagnosed_on=record.diagnosed_on,
         document_sha256=record.document_sha256, document_content_type=record.document_content_type,
-        **asdict(content))
+        withdrawn_at=record.withdrawn_at, **asdict(content))
 
 
 def _consent_context(record_id: uuid.UUID) -> str:

@@ -47,14 +47,21 @@ async def latest_consent_of_patient(session: AsyncSession, patient_id: uuid.UUID
 
 
 async def prior_diagnoses_of_patient(session: AsyncSession, patient_id: uuid.UUID) -> list[PriorDiagnosisRecord]:
-    query = (select(PriorDiagnosisRecord).where(PriorDiagnosisRecord.patient_id == patient_id)
+    """The patient's prior diagnoses still on offer: a withdrawn one is kept (REC-02) but no longer listed."""
+    query = (select(PriorDiagnosisRecord).where(PriorDiagnosisRecord.patient_id == patient_id,
+                                                col(PriorDiagnosisRecord.withdrawn_at).is_(None))
              .order_by(col(PriorDiagnosisRecord.diagnosed_on).desc(), col(PriorDiagnosisRecord.created_at).desc()))
     return list((await session.execute(query)).scalars().all())
 
 
-async def prior_diagnosis_of_patient(session: AsyncSession, prior_id: uuid.UUID,
-                                     patient_id: uuid.UUID) -> PriorDiagnosisRecord:
-    prior = await session.get(PriorDiagnosisRecord, prior_id)
+async def prior_diagnosis_of_patient(session: AsyncSession, prior_id: uuid.UUID, patient_id: uuid.UUID, *,
+                                     for_update: bool = False) -> PriorDiagnosisRecord:
+    """One of the patient's prior diagnoses (withdrawn ones too: their visits' records name them); `for_update`
+    locks the row, so a booking on it and its withdrawal never pass each other (REV-01)."""
+    query = select(PriorDiagnosisRecord).where(PriorDiagnosisRecord.id == prior_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    prior = (await session.execute(query)).scalar_one_or_none()
     if prior is None or prior.patient_id != patient_id:
         raise NotFound("no such prior diagnosis")
     return prior

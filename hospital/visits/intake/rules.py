@@ -49,6 +49,7 @@ __all__ = [
     "check_not_excluded",
     "check_prior_diagnosis_on_file",
     "check_prior_diagnosis_valid",
+    "check_prior_diagnosis_withdrawable",
     "infectious_flag",
     "organisation_check_character",
     "sniff_document",
@@ -202,6 +203,17 @@ def check_prior_diagnosis_on_file(prior: PriorDiagnosis | None, *, today: date,
 
 def _related(a: str, b: str) -> bool:
     return department_covers(a, b) or department_covers(b, a)
+
+
+@rule("REV-01", "A prior diagnosis is withdrawn only while no visit was booked on it, and is not booked once withdrawn",
+      source="PD 15; REC-02")
+def check_prior_diagnosis_withdrawable(*, visits_booked_on_it: int, withdrawn: bool) -> None:
+    """A diagnosis a visit was booked on founds that visit's record (kept 15 years, REC-02): it stays."""
+    if withdrawn:
+        raise RuleViolation("REV-01", "this prior diagnosis has already been withdrawn")
+    if visits_booked_on_it > 0:
+        raise RuleViolation("REV-01", f"{visits_booked_on_it} visit(s) were booked on this prior diagnosis, whose "
+                                      "records keep it: it can no longer be withdrawn", visits=visits_booked_on_it)
 
 
 @rule("REV-02", "The prior diagnosis is coded, recent and within an approved department", source="PD 7, 15; SP")

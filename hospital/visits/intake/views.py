@@ -21,10 +21,17 @@ from hospital.visits.dates import add_months
 from hospital.visits.intake import queries
 from hospital.visits.intake.models import PriorDiagnosisOnFile, open_prior
 from hospital.visits.intake.reference import IntakeTables, department_covers, tables_for
-from hospital.visits.intake.rules import check_diagnosis_name, check_not_excluded, check_prior_diagnosis_valid
+from hospital.visits.intake.rules import (
+    InstitutionKind,
+    PriorDiagnosis,
+    check_diagnosis_name,
+    check_not_excluded,
+    check_prior_diagnosis_valid,
+)
 from hospital.visits.intake.service import current_consent, prior_as_rule_value
 
-__all__ = ["eligibility_of", "own_acceptances", "prior_diagnoses", "prior_diagnosis_document", "prior_diagnosis_view"]
+__all__ = ["diagnosis_catalogue", "eligibility_of", "own_acceptances", "prior_diagnoses", "prior_diagnosis_document",
+           "prior_diagnosis_view"]
 
 
 def eligibility_of(record: PriorDiagnosisOnFile, tables: IntakeTables, approved: set[str], today: date) -> dict[str, Any]:
@@ -44,6 +51,25 @@ def eligibility_of(record: PriorDiagnosisOnFile, tables: IntakeTables, approved:
             "department_codes": serving}
 
 
+async def diagnosis_catalogue(session: AsyncSession, ctx: HospitalContext) -> list[dict[str, Any]]:
+    """The diagnoses the hospital can follow up online, by name (REV-02, REV-03): each titled code that is not
+    refused online and is served by a department on the licence, with its synonyms. The patient chooses a name;
+    the page fills the code from it, so nobody types an ICD code."""
+    tables, approved = tables_for(ctx), await approved_department_codes(session)
+    listed = []
+    for title in tables.titles:
+        code = title.codes.start
+        try:
+            check_not_excluded(code, tables=tables)
+            # as if diagnosed today: only whether it is served here is asked, not its age
+            prior = PriorDiagnosis(code, title.title_zh, "", "", ctx.today(), None, InstitutionKind.PHYSICAL, "")
+            check_prior_diagnosis_valid(prior, visit_date=ctx.today(), approved_department_codes=approved, tables=tables)
+        except RuleViolation:
+            continue  # refused online (REV-03) or not served here (REV-02): not offered
+        listed.append({"icd10_code": code, "name": title.title_zh, "synonyms": list(title.synonyms)})
+    return sorted(listed, key=lambda d: d["icd10_code"])
+
+
 def prior_diagnosis_view(record: PriorDiagnosisOnFile, eligibility: dict[str, Any] | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {"prior_diagnosis_id": str(record.id), "icd10_code": record.icd10_code,
             "diagnosis_name": record.diagnosis_name, "document_type": record.document_type,
@@ -51,7 +77,8 @@ def prior_diagnosis_view(record: PriorDiagnosisOnFile, eligibility: dict[str, An
             "institution_registration_number": record.institution_registration_number,
             "name_finding": record.name_finding, "diagnosed_on": record.diagnosed_on.isoformat(),
             "document_content_type": record.document_content_type, "document_sha256": record.document_sha256,
-            "filed_at": record.created_at.isoformat()}
+            "filed_at": record.created_at.isoformat(),
+            "withdrawn_at": record.withdrawn_at.isoformat() if record.withdrawn_at else None}
     if eligibility is not None:
         view["eligibility"] = eligibility
     return view

@@ -85,7 +85,8 @@ def accepted_visit(url: str, schedule_index: int) -> tuple[str, str, str]:
     schedule = httpx.get(f"{url}/api/schedules", params={"department": "03.04"}).json()[schedule_index]
     prior = httpx.get(f"{url}/api/prior-diagnoses", headers=patient).json()[0]["prior_diagnosis_id"]
     booked = httpx.post(f"{url}/api/visits", headers=patient, json={
-        "schedule_id": schedule["schedule_id"], "prior_diagnosis_id": prior, "mode": "video"})
+        "schedule_id": schedule["schedule_id"], "prior_diagnosis_id": prior, "mode": "video",
+        "fee_cny": schedule["prices"]["video"], "fee_accepted": True})
     assert booked.status_code == 201, booked.text
     visit_id = booked.json()["visit_id"]
     doctor = {"Authorization": f"Bearer {login(url, 'doctor.wang', 'doctor-demo-2026')}"}

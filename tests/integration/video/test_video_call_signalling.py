@@ -117,7 +117,8 @@ async def test_only_the_visit_s_patient_and_its_verified_doctor_join_an_accepted
     assert (await file_prior(client, other)).status_code == 201
     prior = (await client.get("/api/prior-diagnoses", headers=other)).json()[0]["prior_diagnosis_id"]
     own = await client.post("/api/visits", headers=other, json={"schedule_id": schedule["schedule_id"],
-                                                                 "prior_diagnosis_id": prior, "mode": "video"})
+                                                                 "prior_diagnosis_id": prior, "mode": "video",
+                                                                 "fee_cny": schedule["prices"]["video"], "fee_accepted": True})
     assert own.status_code == 201, own.text
     verified_doctor = await verified(client, doctor_headers)
     assert (await accept(client, verified_doctor, requested_id)).status_code == 200

@@ -18,10 +18,11 @@ from hospital.core.clock import CHINA_TIME
 from hospital.core.errors import HospitalError
 from hospital.db import create_engine, session_factory
 from hospital.demo import DEMO_INSTITUTION_REGISTRATION, demo_pdf
+from hospital.institution.reference import consultation_fees, load_disclosure_settings
 from tests.faces import face_bytes
 from tests.helpers import hospital_today, login, login_as
 
-__all__ = ["EMR", "MOTHER", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",
+__all__ = ["EMR", "FEES", "MOTHER", "accept", "book", "demo_prior_id", "doctor_in_session", "file_prior", "new_patient", "pdf",
            "publish", "race", "resident_id", "schedule_of", "verified"]
 
 FACES = Path(os.environ["HOSPITAL_SHARED_DIR"]) / "faces"
@@ -102,10 +103,16 @@ async def publish(client: AsyncTestClient[Any], doctor: dict[str, str], *, depar
         "ends_at": (starts + timedelta(hours=2)).isoformat(), "capacity": capacity})
 
 
+# What the disclosure publishes for each mode (the demo's file): the fee a patient is shown and accepts (INS-03).
+FEES = consultation_fees(load_disclosure_settings(None))
+
+
 async def book(client: AsyncTestClient[Any], headers: dict[str, str], schedule_id: str, prior_id: str | None,
                mode: str = "video", **extra: Any) -> Any:
+    """Book as the page does: the mode's published fee shown and accepted, unless `extra` says otherwise."""
     return await client.post("/api/visits", headers=headers, json={
-        "schedule_id": schedule_id, "prior_diagnosis_id": prior_id, "mode": mode, **extra})
+        "schedule_id": schedule_id, "prior_diagnosis_id": prior_id, "mode": mode,
+        "fee_cny": FEES.get(mode, ""), "fee_accepted": True, **extra})
 
 
 async def accept(client: AsyncTestClient[Any], doctor: dict[str, str], visit_id: str, *, read_first: bool = True) -> Any:

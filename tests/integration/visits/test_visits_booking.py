@@ -25,6 +25,7 @@ from hospital.visits.encounter.service import accept_visit
 from tests.conftest import FakeClock
 from tests.helpers import count_rows, event_payload, hospital_today, login_as
 from tests.integration.visits.journey import (
+    FEES,
     book,
     demo_prior_id,
     doctor_in_session,
@@ -191,7 +192,8 @@ async def test_two_patients_racing_for_the_last_place_get_one_booking_and_one_40
 
     def booking_of(user_id: uuid.UUID, prior: str) -> Any:
         return lambda s: book_visit(s, ctx, Actor(user_id, "patient", "", "127.0.0.1"), user_id,
-                                    BookingInput(schedule, uuid.UUID(prior), "video"))
+                                    BookingInput(schedule, uuid.UUID(prior), "video", fee_cny=FEES["video"],
+                                                 fee_accepted=True))
 
     outcomes = await race(settings, *(booking_of(u, p) for u, p in bookings))
     booked = [o for o in outcomes if isinstance(o, Visit)]

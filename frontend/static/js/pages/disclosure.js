@@ -66,7 +66,8 @@ function service(data) {
 function schedules(data) {
   const rows = data.schedules.map((s) => [
     `${formatDateTime(s.starts_at)}–${formatTime(s.ends_at)}`, s.department, `${s.doctor} ${s.title}`,
-    joinList(s.modes.map((m) => label("mode", m))), money(s.price_cny), String(s.remaining),
+    joinList(s.modes.map((m) => label("mode", m))),
+    joinList(s.modes.filter((m) => s.prices[m]).map((m) => `${label("mode", m)} ${money(s.prices[m])}`)), String(s.remaining),
   ]);
   return section("schedules", t("disclosure.schedules"),
     rows.length ? table(null, [t("disclosure.when"), t("disclosure.department"), t("disclosure.doctor"), t("disclosure.modes"),

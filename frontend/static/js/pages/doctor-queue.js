@@ -29,7 +29,7 @@ function rows(visits, withDate) {
 }
 
 const HEAD = () => [t("queue.number"), t("queue.time"), t("queue.patient"), t("queue.diagnosis"), t("queue.department"),
-  t("queue.mode"), t("queue.state"), t("queue.call"), ""];
+  t("queue.mode"), t("queue.state"), t("queue.call"), t("journey.action")];  // no empty header (axe)
 
 async function refresh() {
   try {

@@ -29,8 +29,7 @@ const at = (day, time) => `${day}T${time}:00+08:00`;
 bindForm(form, async (data) => {
   await api("/api/schedules/", { method: "POST", json: {
     department_code: data.get("department_code"), starts_at: at(data.get("day"), data.get("start")),
-    ends_at: at(data.get("day"), data.get("end")), capacity: Number(data.get("capacity")), modes: data.getAll("modes"),
-    price_cny: Number(data.get("price_cny")).toFixed(2) } });
+    ends_at: at(data.get("day"), data.get("end")), capacity: Number(data.get("capacity")), modes: data.getAll("modes") } });
   notice($("#schedule-notice"), t("schedules.published"));
   await refresh();
 });

@@ -7,6 +7,11 @@ import { $, bindForm, clear, h, load, notice, showError } from "../ui.js";
 
 await startPage({ role: "patient" });
 const form = $("#consent-form");
+// A new patient is told first that registration succeeded, and what comes next (issue 14: no dead ends).
+if (params().get("welcome")) {
+  clear($("#welcome"), h("div", { class: "notice", role: "status", "data-testid": "registered" },
+    h("strong", {}, t("journey.registered")), " ", t("journey.registered_next")));
+}
 
 function showAccepted(acceptance) {
   clear($("#consent-state"), h("div", { class: "notice", role: "status", "data-testid": "consent-accepted" },
@@ -20,7 +25,7 @@ const consent = await load($("#consent-text"), () => api("/api/consent/", { auth
 ]);
 
 if (consent) {
-  $("#consent-version").textContent = t("consent.version", { version: consent.version, sha: consent.text_sha256.slice(0, 12) });
+  $("#consent-version").textContent = t("journey.consent_version", { version: consent.version });
   try {
     const mine = await api("/api/consent/acceptances");
     const current = mine.acceptances.find((a) => a.version === mine.current_version);

@@ -5,4 +5,4 @@ import { prescriptionList } from "../prescriptions.js";
 import { $, load } from "../ui.js";
 
 await startPage({ role: "patient" });
-await load($("#prescriptions"), () => api("/api/prescriptions"), (list) => prescriptionList(list, "patient"));
+await load($("#prescriptions"), () => api("/api/prescriptions"), (list) => prescriptionList(list, "patient", 2));

@@ -34,7 +34,7 @@ function summary(v) {
       h("strong", {}, t("visit.terminated", { reason: label("termination", v.termination_reason) })),
       v.referral ? h("p", {}, t("visit.referral", { institution: v.referral.institution, department: v.referral.department || "",
         advice: v.referral.advice })) : null) : null,
-    h("p", { class: "small muted" }, t("visit.prior", { name: v.prior_diagnosis.diagnosis_name, code: v.prior_diagnosis.icd10_code })),
+    h("p", { class: "small muted" }, t("journey.visit_prior", { name: v.prior_diagnosis.diagnosis_name })),
   ];
 }
 
