@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["Acceptance", "Acceptances", "ConsentAccepted", "ConsentGuardian", "ConsentText", "Eligibility",
+__all__ = ["Acceptance", "Acceptances", "ConsentAccepted", "ConsentGuardian", "ConsentText", "DiagnosisChoice", "Eligibility",
            "PriorDiagnosisView"]
 
 
@@ -71,3 +71,11 @@ class PriorDiagnosisView(msgspec.Struct, kw_only=True):
     filed_at: str
     withdrawn_at: str | None = None  # REV-01: the patient withdrew it while unused
     eligibility: Eligibility | msgspec.UnsetType = msgspec.UNSET  # in the list only
+
+
+class DiagnosisChoice(msgspec.Struct, kw_only=True):
+    """One diagnosis the hospital follows up online, as the patient chooses it: by name; the code is filled from it."""
+
+    icd10_code: str
+    name: str
+    synonyms: list[str]

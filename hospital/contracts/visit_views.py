@@ -12,7 +12,8 @@ import msgspec
 
 from hospital.contracts.intake import PriorDiagnosisView
 
-__all__ = ["ChatMessageView", "RecordState", "ScheduleView", "ScheduleWithdrawn", "VisitGuardian", "VisitPatient",
+__all__ = ["BookableSchedule", "BookableSchedules", "BookingReason", "ChatMessageView", "DepartmentRef",
+           "RecordState", "ScheduleView", "ScheduleWithdrawn", "VisitGuardian", "VisitPatient",
            "VisitView"]
 
 
@@ -30,6 +31,34 @@ class ScheduleView(msgspec.Struct, kw_only=True):
     free_places: int
     modes: list[str]
     prices: dict[str, str]  # per mode, the fee the disclosure publishes (INS-03: one source of prices)
+
+
+class BookingReason(msgspec.Struct, kw_only=True):
+    """Why a diagnosis cannot be booked into a schedule: the rule's own sentence, and a code with parameters for the
+    page to say it in the patient's words."""
+
+    code: str  # diagnosis | department | expired | other
+    rule_id: str
+    detail: str
+    params: dict[str, Any]
+
+
+class BookableSchedule(ScheduleView, kw_only=True):
+    eligible: bool
+    reason: BookingReason | None
+
+
+class DepartmentRef(msgspec.Struct, kw_only=True):
+    code: str
+    name: str
+
+
+class BookableSchedules(msgspec.Struct, kw_only=True):
+    """Every upcoming schedule with whether the chosen prior diagnosis can be booked into it (REV-02, REV-06)."""
+
+    prior_diagnosis: PriorDiagnosisView
+    serving_departments: list[DepartmentRef]
+    schedules: list[BookableSchedule]
 
 
 class VisitPatient(msgspec.Struct, kw_only=True):

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.contracts.intake import PriorDiagnosisView
-from hospital.contracts.visit_views import ScheduleView, VisitView
+from hospital.contracts.visit_views import BookableSchedules, ScheduleView, VisitView
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient
 from hospital.visits.booking import service as booking
 from hospital.visits.booking import views
@@ -52,9 +52,10 @@ class ScheduleController(Controller):
     @get("/bookable", guards=[requires_patient],
          summary="Upcoming schedules, each with whether the caller's prior diagnosis can be booked into it and why not")
     async def bookable(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       prior_diagnosis_id: uuid.UUID) -> dict[str, Any]:
-        return await views.bookable_schedules(db_session, ctx, actor_of(request), principal_of(request).user_id,
-                                              prior_diagnosis_id)
+                       prior_diagnosis_id: uuid.UUID) -> BookableSchedules:
+        return msgspec.convert(await views.bookable_schedules(db_session, ctx, actor_of(request),
+                                                              principal_of(request).user_id, prior_diagnosis_id),
+                               BookableSchedules)
 
 
 class DoctorQueueController(Controller):

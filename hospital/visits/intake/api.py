@@ -21,6 +21,7 @@ from hospital.contracts.intake import (
     ConsentAccepted,
     ConsentGuardian,
     ConsentText,
+    DiagnosisChoice,
     PriorDiagnosisView,
 )
 from hospital.core.errors import InvalidInput
@@ -100,8 +101,8 @@ class DiagnosisCatalogueController(Controller):
     tags = ["visits"]
 
     @get("/", opt=PUBLIC, summary="The diagnoses followed up online here, by name, with their codes (REV-02)")
-    async def catalogue(self, db_session: AsyncSession, ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await views.diagnosis_catalogue(db_session, ctx)
+    async def catalogue(self, db_session: AsyncSession, ctx: HospitalContext) -> list[DiagnosisChoice]:
+        return msgspec.convert(await views.diagnosis_catalogue(db_session, ctx), list[DiagnosisChoice])
 
 
 class PriorDiagnosisController(Controller):
