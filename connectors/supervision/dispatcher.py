@@ -79,7 +79,8 @@ class Dispatcher:
     def map_context(self) -> MapContext:
         return MapContext(self.settings.organ, self.settings.organ_name, self.settings.tz, self.directory,  # type: ignore[arg-type]
                           prescription_at_signing=self.settings.prescription_at_signing,
-                          face_uploads=self.settings.face_uploads)
+                          face_uploads=self.settings.face_uploads,
+                          department_uploads=self.settings.department_uploads)
 
     async def start(self) -> None:
         """Once per process: events parked for want of a mapper that this platform now has are routed again."""
