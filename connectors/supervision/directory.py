@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import time
 import uuid
@@ -30,15 +31,17 @@ from hospital.staff.models import StaffMember
 __all__ = ["Directory", "opened_payload"]
 
 
-def _ids(payloads: Iterable[Mapping[str, Any]], suffix: str) -> set[uuid.UUID]:
-    found: set[uuid.UUID] = set()
+def _ids_by(payloads: Iterable[Mapping[str, Any]], suffixes: tuple[str, ...]) -> dict[str, set[uuid.UUID]]:
+    """The ids under keys ending in each suffix, in one pass over the payloads (a round maps hundreds of them)."""
+    found: dict[str, set[uuid.UUID]] = {suffix: set() for suffix in suffixes}
     for payload in payloads:
         for key, value in payload.items():
-            if key.endswith(suffix) and value:
-                try:
-                    found.add(uuid.UUID(str(value)))
-                except ValueError:
-                    continue
+            if not value or not isinstance(key, str):
+                continue
+            for suffix in suffixes:
+                if key.endswith(suffix):
+                    with contextlib.suppress(ValueError):
+                        found[suffix].add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
     return found
 
 
@@ -88,7 +91,8 @@ class Directory:
         if refresh:
             self._stale, self._loaded_at = False, time.monotonic()
             self._missing = set()
-        earlier = {(event_type, str(i)) for key, event_type in EARLIER.items() for i in _ids(payloads, key)}
+        named = _ids_by(payloads, tuple(EARLIER))
+        earlier = {(event_type, str(i)) for key, event_type in EARLIER.items() for i in named[key]}
         earlier -= set(self._earlier)
         if earlier:  # first: the people they name are loaded with the others
             async with self._factory() as session:
@@ -96,7 +100,8 @@ class Directory:
                 await session.rollback()
             payloads += [msgspec.to_builtins(self._earlier[e]) for e in earlier if e in self._earlier]
         payloads = _with_nested(payloads)
-        users, staff, patients = _ids(payloads, "user_id"), _ids(payloads, "staff_id"), _ids(payloads, "patient_id")
+        named = _ids_by(payloads, ("user_id", "staff_id", "patient_id"))
+        users, staff, patients = named["user_id"], named["staff_id"], named["patient_id"]
         if not refresh:
             users = {u for u in users - self._missing
                      if str(u) not in self._staff_by_user and str(u) not in self._patient_by_user}

@@ -79,7 +79,8 @@ class Dispatcher:
     def map_context(self) -> MapContext:
         return MapContext(self.settings.organ, self.settings.organ_name, self.settings.tz, self.directory,  # type: ignore[arg-type]
                           prescription_at_signing=self.settings.prescription_at_signing,
-                          face_uploads=self.settings.face_uploads)
+                          face_uploads=self.settings.face_uploads,
+                          department_uploads=self.settings.department_uploads)
 
     async def start(self) -> None:
         """Once per process: events parked for want of a mapper that this platform now has are routed again."""
@@ -124,19 +125,30 @@ class Dispatcher:
             self._daily_checked = time.monotonic()  # before the await: one lane adds them, not every lane
             await ensure_daily_check_ins(self._factory, self.clock(), self.settings)
         s = self.settings
-        # Lanes do not map the same new events twice: each takes those no other lane is routing.
-        fresh = [r for r in await self.outbox.unrouted(self._reader, s.batch_size * 4) if r.seq not in self._routing]
-        self._routing.update(r.seq for r in fresh)
         # What routing opened and mapped, kept for this round: an event routed and claimed in the same round (the
         # steady state) is not opened and mapped twice. Events never change, so the second mapping would agree.
+        # As many are routed as one claim takes, so routing does not run ahead of sending and map events twice.
         mapped_now: dict[int, tuple[View, Outcome]] = {}
-        try:
-            decisions = await self._decide(fresh, mapped_now) if fresh else {}
-            routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, timedelta(seconds=s.lease_s),
-                                                      timedelta(seconds=s.hold_s), settle_first=carry,
-                                                      routes=(fresh, decisions))
-        finally:
-            self._routing.difference_update(r.seq for r in fresh)
+        lease, hold = timedelta(seconds=s.lease_s), timedelta(seconds=s.hold_s)
+        if self.outbox.postgres:
+            # The new events are locked (SKIP LOCKED) while they are mapped and until their routes and the claim
+            # commit: parallel dispatchers and lanes each route a share of them, none maps another's.
+            async with self._factory() as session:
+                fresh = await self.outbox.lock_unrouted(session, s.batch_size)
+                decisions = await self._decide(fresh, mapped_now) if fresh else {}
+                routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, lease, hold, settle_first=carry,
+                                                          routes=(fresh, decisions), session=session)
+        else:
+            # SQLite: read without a lock (the write lock is not held while mapping); lanes do not map the same
+            # new events twice, each takes those no other lane is routing (one dispatcher is enough there).
+            fresh = [r for r in await self.outbox.unrouted(self._reader, s.batch_size) if r.seq not in self._routing]
+            self._routing.update(r.seq for r in fresh)
+            try:
+                decisions = await self._decide(fresh, mapped_now) if fresh else {}
+                routed, claimed = await self.outbox.claim(self.clock(), s.batch_size, lease, hold, settle_first=carry,
+                                                          routes=(fresh, decisions))
+            finally:
+                self._routing.difference_update(r.seq for r in fresh)
         if not claimed:
             return routed + len(carry), []
         views = await self._views([row for row in claimed if row.seq not in mapped_now])

@@ -66,10 +66,10 @@ class Outbox:
     def __init__(self, factory: async_sessionmaker[AsyncSession], owner: str, *, postgres: bool) -> None:
         self._factory = factory
         self.owner = owner
-        self._postgres = postgres
+        self.postgres = postgres
 
     def _lock(self, query: Any) -> Any:
-        return query.with_for_update(skip_locked=True, of=T) if self._postgres else query
+        return query.with_for_update(skip_locked=True, of=T) if self.postgres else query
 
     async def unrouted(self, reader: async_sessionmaker[AsyncSession], limit: int) -> list[Any]:
         """Up to `limit` new events (method still unset) in order of commit, read without any lock: they are
@@ -79,6 +79,15 @@ class Outbox:
                 T.c.status == OutboxStatus.PENDING.value, T.c.method.is_(None)).order_by(T.c.seq).limit(limit))).all())
             await session.rollback()
             return rows
+
+    async def lock_unrouted(self, session: AsyncSession, limit: int) -> list[Any]:
+        """PostgreSQL: up to `limit` new events in order of commit, locked in `session` with SKIP LOCKED, so that
+        parallel dispatchers (and lanes) each route their own share instead of all mapping the same rows; the
+        locks last until `claim` writes the routes and commits in the same session (docs/connector.md,
+        "Delivery")."""
+        query = sa.select(T).where(T.c.status == OutboxStatus.PENDING.value, T.c.method.is_(None)
+                                   ).order_by(T.c.seq).limit(limit).with_for_update(skip_locked=True)
+        return list((await session.execute(query)).all())
 
     async def _apply_routes(self, session: AsyncSession, rows: Sequence[Any], decisions: dict[int, Route]) -> int:
         """Write the routing of `rows`; a row another dispatcher routed meanwhile is left as it routed it."""
@@ -106,53 +115,62 @@ class Outbox:
 
     async def claim(self, now: datetime, limit: int, lease: timedelta, hold: timedelta,
                     settle_first: Sequence[Settlement] = (),
-                    routes: tuple[Sequence[Any], dict[int, Route]] = ((), {})) -> tuple[int, list[Any]]:
+                    routes: tuple[Sequence[Any], dict[int, Route]] = ((), {}),
+                    session: AsyncSession | None = None) -> tuple[int, list[Any]]:
         """Lease up to `limit` due events whose dependencies are met; set aside those still waiting. The outcomes
-        of the previous round and the routing of new events go in the same transaction (one commit per round).
+        of the previous round and the routing of new events go in the same transaction (one commit per round),
+        in `session` when given (the one that locked the new events), else in a new one.
         Returns how many events were routed, and the leased rows."""
-        async with self._factory() as session:
-            if settle_first:
-                await self._settle(session, settle_first)
-            routed = await self._apply_routes(session, *routes)
-            # An earlier event of the subject that waits for another record (REQUIRES_NOTE) does not hold back a
-            # record of another method: the EMR of a visit waits for the visit's revisit record, a later event.
-            same_subject = _earlier(T.c.seq, lambda e: e.c.subject_id == T.c.subject_id,
-                                    lambda e: e.c.subject_type == T.c.subject_type, lambda e: e.c.status.in_(BLOCKING),
-                                    lambda e: ~sa.and_(sa.func.coalesce(e.c.last_error, "").startswith(REQUIRES_NOTE),
-                                                       sa.func.coalesce(e.c.method, "") != T.c.method))
-            columns = [T.c.seq, T.c.event_type, T.c.subject_type, T.c.subject_id, T.c.version, T.c.created_at,
-                       T.c.payload, T.c.attempts, T.c.depends_on, T.c.method, T.c.last_error]
-            query = self._lock(sa.select(*columns).where(
-                T.c.status.in_(BLOCKING), T.c.method.is_not(None), T.c.method != "", T.c.next_attempt_at <= now,
-                sa.or_(T.c.lease_until.is_(None), T.c.lease_until <= now), ~same_subject,
-            ).order_by(T.c.seq).limit(limit))
-            rows = list((await session.execute(query)).all())
-            # The first earlier event still unsent per method others wait for: one query per method, not per event.
-            methods = {d["after_method"] for r in rows for d in r.depends_on or () if "after_method" in d}
-            first_unsent = {m: await self._first_unsent(session, m) for m in methods}
-            ready: list[Any] = []
-            waiting: list[tuple[Any, str]] = []
-            for row in rows:
-                blocker = await self._unmet(session, row, first_unsent) if row.depends_on else None
-                if blocker:
-                    waiting.append((row, blocker))
-                else:
-                    ready.append(row)
-            if ready:
-                await session.execute(sa.update(T).where(T.c.seq.in_([r.seq for r in ready])).values(
-                    lease_owner=self.owner, lease_until=now + lease, attempts=T.c.attempts + 1))
-            if waiting:
-                # An event waiting for a record that may take a visit's length to appear is looked at less often
-                # than one waiting for an earlier event already on its way.
-                await session.execute(
-                    sa.update(T).where(T.c.seq == sa.bindparam("w_seq")).values(
-                        next_attempt_at=sa.bindparam("w_next", type_=T.c.next_attempt_at.type),
-                        last_error=sa.bindparam("w_error")),
-                    [{"w_seq": row.seq, "w_error": blocker,
-                      "w_next": now + (hold * REQUIRES_HOLD_FACTOR if blocker.startswith(REQUIRES_NOTE) else hold)}
-                     for row, blocker in waiting])
-            await session.commit()
-            return routed, ready
+        if session is not None:
+            return await self._claim(session, now, limit, lease, hold, settle_first, routes)
+        async with self._factory() as own:
+            return await self._claim(own, now, limit, lease, hold, settle_first, routes)
+
+    async def _claim(self, session: AsyncSession, now: datetime, limit: int, lease: timedelta, hold: timedelta,
+                     settle_first: Sequence[Settlement], routes: tuple[Sequence[Any], dict[int, Route]]
+                     ) -> tuple[int, list[Any]]:
+        if settle_first:
+            await self._settle(session, settle_first)
+        routed = await self._apply_routes(session, *routes)
+        # An earlier event of the subject that waits for another record (REQUIRES_NOTE) does not hold back a
+        # record of another method: the EMR of a visit waits for the visit's revisit record, a later event.
+        same_subject = _earlier(T.c.seq, lambda e: e.c.subject_id == T.c.subject_id,
+                                lambda e: e.c.subject_type == T.c.subject_type, lambda e: e.c.status.in_(BLOCKING),
+                                lambda e: ~sa.and_(sa.func.coalesce(e.c.last_error, "").startswith(REQUIRES_NOTE),
+                                                   sa.func.coalesce(e.c.method, "") != T.c.method))
+        columns = [T.c.seq, T.c.event_type, T.c.subject_type, T.c.subject_id, T.c.version, T.c.created_at,
+                   T.c.payload, T.c.attempts, T.c.depends_on, T.c.method, T.c.last_error]
+        query = self._lock(sa.select(*columns).where(
+            T.c.status.in_(BLOCKING), T.c.method.is_not(None), T.c.method != "", T.c.next_attempt_at <= now,
+            sa.or_(T.c.lease_until.is_(None), T.c.lease_until <= now), ~same_subject,
+        ).order_by(T.c.seq).limit(limit))
+        rows = list((await session.execute(query)).all())
+        # The first earlier event still unsent per method others wait for: one query per method, not per event.
+        methods = {d["after_method"] for r in rows for d in r.depends_on or () if "after_method" in d}
+        first_unsent = {m: await self._first_unsent(session, m) for m in methods}
+        ready: list[Any] = []
+        waiting: list[tuple[Any, str]] = []
+        for row in rows:
+            blocker = await self._unmet(session, row, first_unsent) if row.depends_on else None
+            if blocker:
+                waiting.append((row, blocker))
+            else:
+                ready.append(row)
+        if ready:
+            await session.execute(sa.update(T).where(T.c.seq.in_([r.seq for r in ready])).values(
+                lease_owner=self.owner, lease_until=now + lease, attempts=T.c.attempts + 1))
+        if waiting:
+            # An event waiting for a record that may take a visit's length to appear is looked at less often
+            # than one waiting for an earlier event already on its way.
+            await session.execute(
+                sa.update(T).where(T.c.seq == sa.bindparam("w_seq")).values(
+                    next_attempt_at=sa.bindparam("w_next", type_=T.c.next_attempt_at.type),
+                    last_error=sa.bindparam("w_error")),
+                [{"w_seq": row.seq, "w_error": blocker,
+                  "w_next": now + (hold * REQUIRES_HOLD_FACTOR if blocker.startswith(REQUIRES_NOTE) else hold)}
+                 for row, blocker in waiting])
+        await session.commit()
+        return routed, ready
 
     async def _first_unsent(self, session: AsyncSession, method: str) -> int | None:
         # An event not yet routed may turn out to be one of these: it holds the line too.

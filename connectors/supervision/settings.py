@@ -98,6 +98,9 @@ class ConnectorSettings:
     required: bool | None = None  # SUP-01: clinical work waits for the platform; None: in production only
     province: str = "guangdong"  # the rhythm of data/provinces.csv (real time, or a prescription when approved)
     face_uploads: bool = True  # uploadFaceVerification, our own non-standard method; off where a platform refuses it
+    # uploadDepartmentInfo, our own non-standard method (the SDK has no department record: departments travel as
+    # subjectCode inside staff and visit records); on only where a platform asks for departments of their own.
+    department_uploads: bool = False
 
     @property
     def rhythm(self) -> ProvinceRhythm:
@@ -195,6 +198,7 @@ def load_connector_settings(env: Mapping[str, str] | None = None) -> ConnectorSe
         precheck=text("PRECHECK", "1").lower() not in ("0", "false", "no", "off"),
         required=_flag(text("REQUIRED")),
         face_uploads=text("FACE_UPLOADS", "1").lower() not in ("0", "false", "no", "off"),
+        department_uploads=text("DEPARTMENT_UPLOADS", "0").lower() not in ("0", "false", "no", "off"),
     )
 
 

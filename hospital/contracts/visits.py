@@ -175,12 +175,27 @@ class SchedulePublished(Payload, kw_only=True):
     published_at: AwareDatetime
 
 
+class ScheduleWithdrawn(Payload, kw_only=True):
+    """`schedule.withdrawn` (subject: the schedule): the doctor's period of online service is withdrawn (停诊, REV-06);
+    the platform hears it as the doctor's online business closed for that period (openDoctorBusiness, status 0).
+    The reason stays in the audit trail (free text that may name a person)."""
+
+    schedule_id: str
+    doctor_user_id: str
+    department_code: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    cancelled_visits: int
+    withdrawn_at: AwareDatetime
+
+
 EVENTS: dict[str, type[Payload]] = {
     "visit.booked": RevisitRecord,
     "visit.accepted": VisitAccepted,
     "visit.started": RevisitRecord,  # the consultation begins (uploadMeetClinicIndicators)
     "visit.consult_ended": RevisitRecord,  # beside visit.completed / visit.terminated: the consult's end
     "schedule.published": SchedulePublished,
+    "schedule.withdrawn": ScheduleWithdrawn,
     "visit.cancelled": RevisitRecord,
     "visit.completed": RevisitRecord,
     "visit.terminated": RevisitRecord,

@@ -225,6 +225,7 @@ FHIR_MAPPERS: dict[str, Mapper] = {
     "visit.started": visit,
     "visit.consult_ended": not_reported("the Encounter ends with visit.completed or visit.terminated"),
     "schedule.published": not_reported("the gateway's openDoctorBusiness; FHIR platforms take no schedules here"),
+    "schedule.withdrawn": not_reported("the gateway's openDoctorBusiness; FHIR platforms take no schedules here"),
     "visit.cancelled": visit,
     "visit.completed": visit,
     "visit.terminated": visit,

@@ -154,17 +154,24 @@ def _missing_in(specs: list[FieldSpec], record: Mapping[str, Any], prefix: str) 
     return missing
 
 
+@functools.cache
+def _required_layout(method: str) -> tuple[list[FieldSpec], list[tuple[str, list[FieldSpec]]]]:
+    """A method's top-level fields, and its item lists with their fields (split once: every record is checked)."""
+    spec = method_spec(method)
+    lists = list(dict.fromkeys(f.item_of for f in spec.fields if f.item_of))
+    return ([f for f in spec.fields if f.item_of is None],
+            [(name, [f for f in spec.fields if f.item_of == name]) for name in lists])
+
+
 def missing_required(method: str, record: Mapping[str, Any]) -> list[str]:
     """The required fields of `method` that `record` leaves empty, in data-file order; items are named
     `orderList[0].drcode`. A group where one field suffices is named `CAInfo/doctorSign`."""
-    spec = method_spec(method)
-    top = [f for f in spec.fields if f.item_of is None]
+    top, lists = _required_layout(method)
     missing = _missing_in(top, record, "")
-    for list_name in dict.fromkeys(f.item_of for f in spec.fields if f.item_of):
+    for list_name, item_specs in lists:
         items = record.get(list_name)
         if not isinstance(items, list):
             continue  # an absent or empty list is reported by its own row when required
-        item_specs = [f for f in spec.fields if f.item_of == list_name]
         for index, item in enumerate(items):
             if not isinstance(item, Mapping):
                 missing.append(f"{list_name}[{index}]")

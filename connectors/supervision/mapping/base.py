@@ -183,6 +183,7 @@ class MapContext:
     extra: dict[str, Any] = field(default_factory=dict)
     prescription_at_signing: bool = True  # the province's rhythm (data/provinces.csv): else once approved
     face_uploads: bool = True  # our non-standard uploadFaceVerification (HOSPITAL_SUPERVISION_FACE_UPLOADS)
+    department_uploads: bool = False  # our non-standard uploadDepartmentInfo (HOSPITAL_SUPERVISION_DEPARTMENT_UPLOADS)
 
     def organ(self) -> dict[str, Any]:
         return {"organID": self.organ_id, "organName": self.organ_name}

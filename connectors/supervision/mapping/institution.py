@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.supervision.mapping.base import EventView, MapContext, Mapped, Mapper, NotReported
-from hospital.contracts.institution import LicenceRecorded
+from hospital.contracts.institution import DepartmentSet, LicenceRecorded
 
 __all__ = ["MAPPERS"]
 
@@ -31,9 +31,20 @@ def licence(event: EventView[LicenceRecorded], ctx: MapContext) -> Mapped:
     return Mapped(ORGAN, [record])
 
 
-def department(event: EventView[Any], ctx: MapContext) -> NotReported:
-    return NotReported("the platform takes departments inside staff and visit records (subjectCode), "
-                       "not as records of their own")
+DEPARTMENT = "uploadDepartmentInfo"  # ours, non-standard: the SDK has no department record
+
+
+def department(event: EventView[DepartmentSet], ctx: MapContext) -> Mapped | NotReported:
+    """A 诊疗科目 opened (approved) or withdrawn (INS-02). The SDK has no department method: by default the platform
+    hears departments inside staff and visit records (subjectCode); `uploadDepartmentInfo` is our own method, sent
+    only where a platform asks for it (HOSPITAL_SUPERVISION_DEPARTMENT_UPLOADS=1)."""
+    if not ctx.department_uploads:
+        return NotReported("the platform takes departments inside staff and visit records (subjectCode), not as "
+                           "records of their own (uploadDepartmentInfo, our non-standard method, is off)")
+    p = event.data
+    record = {**ctx.organ(), "deptCode": p.code, "deptName": p.name, "deptStatus": "1" if p.approved else "0",
+              "updateTime": ctx.local_time(event.created_at)}
+    return Mapped(DEPARTMENT, [record])
 
 
 def service_status(event: EventView[Any], ctx: MapContext) -> NotReported:

@@ -24,7 +24,7 @@ from connectors.supervision.mapping.base import (
 )
 from connectors.supervision.mapping.codes import flag, subject_code
 from hospital.contracts.staff import DoctorBusinessChanged
-from hospital.contracts.visits import EmrSigned, RevisitRecord, SchedulePublished, VisitAccepted
+from hospital.contracts.visits import EmrSigned, RevisitRecord, SchedulePublished, ScheduleWithdrawn, VisitAccepted
 
 __all__ = ["APPOINTMENT_METHOD", "BUSINESS_METHOD", "CONSULT_METHOD", "EMR_METHOD", "MAPPERS", "MEET_METHOD",
            "REVISIT_METHOD"]
@@ -111,6 +111,18 @@ def schedule_published(event: EventView[SchedulePublished], ctx: MapContext) -> 
     return Mapped(BUSINESS_METHOD, [record], after=(After("staff", doctor.staff_id),))
 
 
+def schedule_withdrawn(event: EventView[ScheduleWithdrawn], ctx: MapContext) -> Mapped:
+    """The period is withdrawn (停诊, REV-06): the doctor's online business closed for that period (status 0 with the
+    period; a suspension, without a period, closes all of it)."""
+    p = event.data
+    doctor = ctx.staff(user_id=p.doctor_user_id)
+    record = {**ctx.organ(), "doctorID": doctor.staff_id, "doctorName": doctor.name, "doctorCertID": doctor.id_number,
+              "businessType": ONLINE_REVISIT, "businessStatus": "0", "applyDate": ctx.local_time(p.withdrawn_at),
+              "subjectCode": subject_code(p.department_code), "startTime": ctx.local_time(p.starts_at),
+              "endTime": ctx.local_time(p.ends_at)}
+    return Mapped(BUSINESS_METHOD, [record], after=(After("staff", doctor.staff_id),))
+
+
 def business_changed(event: EventView[DoctorBusinessChanged], ctx: MapContext) -> Mapped | NotReported:
     """Suspension closes a clinician's online business; reinstatement opens it again (STAFF-03)."""
     p = event.data
@@ -180,5 +192,6 @@ MAPPERS: dict[str, Mapper] = {
     "visit.terminated": ended,
     "emr.signed": emr_signed,
     "schedule.published": schedule_published,
+    "schedule.withdrawn": schedule_withdrawn,
     "staff.business": business_changed,
 }

@@ -33,6 +33,9 @@ REVIEW = "uploadRecipeAuditIndicators"
 CIRCULATION = "uploadRecipeCirculationIndicators"
 RATING = "uploadBusinessInfoAfter"
 DISPUTE = "pushMedicalDispute"
+BUSINESS = "openDoctorBusiness"
+DEPARTMENT = "uploadDepartmentInfo"  # the hospital's own method (non-standard): checked only where departments arrive
+APPOINTMENT = "uploadAppointRecord"
 RISK_WARNING = "3"  # pushMedicalDispute businessType of a risk warning the hospital reports (SUP-04)
 PHARMACIST = "2"
 VISIT_RECORDS = (REVISIT, MEET, CONSULT)  # what the platform knows of a visit, the fullest first
@@ -168,6 +171,41 @@ def _approved_before(record: Record, ledger: Ledger) -> list[tuple[str, str, str
     return []
 
 
+def _booked_while_closed(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
+    """A booking taken while the doctor's online business is closed (REV-06): their latest openDoctorBusiness says 0
+    before the booking, for all of it (a suspension, no period) or for a period the appointment falls in (a
+    withdrawn schedule, 停诊)."""
+    if str(record.get("appointStatus")) != "1":
+        return []
+    cert, booked_at, appointed = record.get("doctorCertID"), _when(record.get("updateTime")), _when(record.get("appointDate"))
+    business = next((b for b in reversed(ledger.current(BUSINESS)) if str(b.get("doctorCertID")) == str(cert)), None)
+    if business is None or str(business.get("businessStatus")) != "0":
+        return []
+    closed_at, start, end = _when(business.get("applyDate")), _when(business.get("startTime")), _when(business.get("endTime"))
+    if closed_at is None or booked_at is None or booked_at < closed_at:
+        return []
+    if start is not None and end is not None and (appointed is None or not start <= appointed < end):
+        return []  # another period of the doctor's, still open
+    period = f" for {business.get('startTime')}–{business.get('endTime')}" if start is not None else ""
+    return [("booked_while_closed", "REV-06",
+             f"booking {record.get('bussID')} with clinician {cert}, whose online business was closed{period} at "
+             f"{business.get('applyDate')}")]
+
+
+def _department(record: Record, ledger: Ledger) -> list[tuple[str, str, str]]:
+    """Where the hospital files its departments (uploadDepartmentInfo, its own method): a visit's subject must
+    be an open one (INS-02). A platform holding no department record checks nothing here."""
+    departments = ledger.current(DEPARTMENT)
+    subject = str(record.get("subjectCode") or "")
+    if not departments or not subject:
+        return []
+    matching = [d for d in departments if str(d.get("deptCode") or "").split(".")[0] == subject]
+    if any(str(d.get("deptStatus")) == "1" for d in matching):
+        return []
+    state = "withdrawn" if matching else "never filed"
+    return [("department_not_open", "INS-02", f"subject {subject} of {record.get('bussID')} is {state}")]
+
+
 def _face(record: Record, ledger: Ledger, cert_field: str, time_field: str) -> list[tuple[str, str, str]]:
     cert, at = record.get(cert_field), _when(record.get(time_field))
     for face in ledger.current(FACE):
@@ -227,6 +265,10 @@ def risk_warnings(method: str, record: Record, ledger: Ledger, limits: Limits) -
         found += _scope(record, ledger)
     if method == REVISIT:
         found += _face(record, ledger, "doctorCertID", "startDate")
+    if method == APPOINTMENT:
+        found += _booked_while_closed(record, ledger)
+    if method in (APPOINTMENT, REVISIT, CONSULT, MEET):
+        found += _department(record, ledger)
     if method == RECIPE:
         found += _reviewer(record, ledger)
         found += _diagnosis(record, ledger)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
 from hospital.context import HospitalContext
-from hospital.contracts.visits import SchedulePublished
+from hospital.contracts.visits import SchedulePublished, ScheduleWithdrawn
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hospital.core.events import publish
@@ -331,6 +331,11 @@ async def withdraw_schedule(session: AsyncSession, ctx: HospitalContext, actor: 
     await session.flush()
     await append_audit(session, actor, "schedule.withdrawn", subject_type="schedule", subject_id=schedule.id,
                        rule_id="REV-06", detail={"reason": why, "notified_visits": [str(v.id) for v in cancelled]})
+    await emit(session, "schedule.withdrawn", subject_type="schedule", subject_id=schedule.id,  # openDoctorBusiness 0
+               version=schedule.version,
+               payload=ScheduleWithdrawn(schedule_id=str(schedule.id), doctor_user_id=str(schedule.doctor_user_id),
+                                         department_code=schedule.department_code, starts_at=schedule.starts_at,
+                                         ends_at=schedule.ends_at, cancelled_visits=len(cancelled), withdrawn_at=now))
     await session.commit()
     return schedule, list(cancelled)
 

@@ -209,3 +209,56 @@ def test_a_risk_warning_the_hospital_reports_is_listed_for_the_supervisor() -> N
                "warningType": "security_incident", "eventDescription": "网络安全事件"}
     assert checks_of(warning, method="pushMedicalDispute") == ["reported_security_incident"]
     assert checks_of({**warning, "businessType": "1"}, method="pushMedicalDispute") == []
+
+
+BUSINESS, APPOINTMENT, DEPARTMENT = "openDoctorBusiness", "uploadAppointRecord", "uploadDepartmentInfo"
+
+
+def business(status: str, applied: str, period: tuple[str, str] | None = None) -> dict[str, Any]:
+    record = {**examples.ORGAN, "doctorID": "D-0011", "doctorName": "李医生", "doctorCertID": examples.DOCTOR_CERT,
+              "businessType": "1", "businessStatus": status, "applyDate": applied}
+    if period is not None:
+        record |= {"startTime": period[0], "endTime": period[1]}
+    return record
+
+
+def appointment(booked: str, at: str, status: str = "1") -> dict[str, Any]:
+    return {**examples.ORGAN, "bussID": "V-0001", "doctorCertID": examples.DOCTOR_CERT,
+            "patientCertID": "310101196801010033", "subjectCode": examples.INTERNAL_MEDICINE, "appointDate": at,
+            "appointStatus": status, "updateTime": booked}
+
+
+MORNING = (f"{examples.DAY} 09:00:00", f"{examples.DAY} 11:00:00")
+
+
+@pytest.mark.requirement("REV-06")
+def test_a_booking_in_a_withdrawn_period_or_while_suspended_is_warned_and_one_elsewhere_is_not() -> None:
+    withdrawn = filed()
+    withdrawn.add(BUSINESS, business("1", f"{examples.DAY} 07:00:00", MORNING))
+    assert checks_of(appointment(f"{examples.DAY} 08:00:00", MORNING[0]), withdrawn, APPOINTMENT) == []
+    withdrawn.add(BUSINESS, business("0", f"{examples.DAY} 08:30:00", MORNING))  # 停诊: the morning withdrawn
+    assert checks_of(appointment(f"{examples.DAY} 08:40:00", f"{examples.DAY} 09:30:00"), withdrawn,
+                     APPOINTMENT) == ["booked_while_closed"]
+    # Booked before the withdrawal (it is cancelled with it), cancelled, or in another period: nothing to warn.
+    assert checks_of(appointment(f"{examples.DAY} 08:00:00", MORNING[0]), withdrawn, APPOINTMENT) == []
+    assert checks_of(appointment(f"{examples.DAY} 08:40:00", MORNING[0], "0"), withdrawn, APPOINTMENT) == []
+    assert checks_of(appointment(f"{examples.DAY} 08:40:00", f"{examples.DAY} 14:00:00"), withdrawn,
+                     APPOINTMENT) == []
+    suspended = filed()
+    suspended.add(BUSINESS, business("0", f"{examples.DAY} 08:30:00"))  # suspension: no period, all of it
+    assert checks_of(appointment(f"{examples.DAY} 08:40:00", f"{examples.DAY} 14:00:00"), suspended,
+                     APPOINTMENT) == ["booked_while_closed"]
+
+
+@pytest.mark.requirement("INS-02")
+def test_where_departments_are_filed_a_visit_in_a_withdrawn_or_unfiled_subject_is_warned() -> None:
+    ledger = filed()
+    assert checks_of(examples.revisit(), ledger, "uploadReferralIndicators") == []  # no departments: not checked
+    ledger.add(DEPARTMENT, {**examples.ORGAN, "deptCode": "03.04", "deptName": "心血管内科专业", "deptStatus": "1",
+                            "updateTime": f"{examples.DAY} 07:00:00"})
+    assert checks_of(examples.revisit(), ledger, "uploadReferralIndicators") == []
+    assert checks_of({**examples.revisit(), "subjectCode": "07"}, ledger, "uploadReferralIndicators") == [
+        "outside_scope", "department_not_open"]
+    ledger.add(DEPARTMENT, {**examples.ORGAN, "deptCode": "03.04", "deptName": "心血管内科专业", "deptStatus": "0",
+                            "updateTime": f"{examples.DAY} 08:00:00"})
+    assert checks_of(examples.revisit(), ledger, "uploadReferralIndicators") == ["department_not_open"]

@@ -42,7 +42,7 @@ from hospital.contracts.security import IncidentChanged
 from hospital.contracts.staff import Credential, DoctorBusinessChanged
 from hospital.contracts.supervision import DailyDisputes
 from hospital.contracts.video import VideoPaused, VideoResumed
-from hospital.contracts.visits import SchedulePublished, VisitAccepted
+from hospital.contracts.visits import SchedulePublished, ScheduleWithdrawn, VisitAccepted
 from hospital.prescriptions.formulary.tables import load_formulary
 from tests import payloads
 
@@ -216,6 +216,24 @@ def test_schedules_open_a_doctors_online_business_and_a_suspension_closes_it() -
     assert closed.records[0]["businessStatus"] == "0" and "调查中" not in str(closed.records)
 
 
+def test_a_withdrawn_schedule_closes_the_doctors_online_business_for_its_period() -> None:
+    later = AT + timedelta(hours=2)
+    withdrawn = mapped("schedule.withdrawn", ScheduleWithdrawn(
+        schedule_id="sch-1", doctor_user_id=DOCTOR.user_id, department_code="03.03", starts_at=AT, ends_at=later,
+        cancelled_visits=2, withdrawn_at=AT - timedelta(hours=1)))
+    record = withdrawn.records[0]
+    assert withdrawn.method == "openDoctorBusiness" and withdrawn.after == (After("staff", DOCTOR.staff_id),)
+    assert (record["businessStatus"], record["doctorCertID"], record["subjectCode"]) == ("0", DOCTOR.id_number, "03")
+    assert (record["startTime"], record["endTime"], record["applyDate"]) == (
+        "2024-06-12 09:10:00", "2024-06-12 11:10:00", "2024-06-12 08:10:00")
+    opened = mapped("schedule.published", SchedulePublished(
+        schedule_id="sch-1", doctor_user_id=DOCTOR.user_id, department_code="03.03", starts_at=AT, ends_at=later,
+        capacity=3, published_at=AT - timedelta(days=1)))
+    # The same doctor's business record, a later version: the platform keeps the closing over the opening.
+    assert business_key("openDoctorBusiness", record)[0] == business_key("openDoctorBusiness", opened.records[0])[0]
+    assert business_key("openDoctorBusiness", record)[1] != business_key("openDoctorBusiness", opened.records[0])[1]
+
+
 def test_rational_flag_is_computed_from_the_findings() -> None:
     info = Finding(rule_id="RX-04", severity="info", category="note", message="for the record")
     assert rational([]) == ("1", "") and rational([info]) == ("1", "")
@@ -319,6 +337,18 @@ def test_an_event_type_without_a_contract_is_unmapped_and_a_department_is_not_re
     assert event_view(1, "telemedicine.future_thing", "x", "x-1", 1, AT, {}) == UnmappedEvent("telemedicine.future_thing")
     department = DepartmentSet(code="03", name="内科", approved=True)
     assert isinstance(map_event(event("institution.department", department), CTX), NotReported)
+
+
+def test_departments_go_by_our_own_non_standard_method_only_where_a_platform_asks_for_them() -> None:
+    asked = dataclasses.replace(CTX, department_uploads=True)
+    opened = mapped("institution.department", DepartmentSet(code="03.03", name="心血管内科专业", approved=True), asked)
+    assert opened.method == "uploadDepartmentInfo"
+    assert (opened.records[0]["deptCode"], opened.records[0]["deptStatus"]) == ("03.03", "1")
+    withdrawn = mapped("institution.department", DepartmentSet(code="03.03", name="心血管内科专业", approved=False),
+                       asked)
+    assert withdrawn.records[0]["deptStatus"] == "0"
+    assert load_connector_settings({}).department_uploads is False
+    assert load_connector_settings({"HOSPITAL_SUPERVISION_DEPARTMENT_UPLOADS": "1"}).department_uploads is True
 
 
 def test_a_payload_breaking_its_contract_fails_before_any_mapper_naming_the_field() -> None:
