@@ -25,7 +25,7 @@ from hospital.patients.rules import age_on
 from hospital.staff.models import StaffMember
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Schedule, Visit
-from hospital.visits.booking.rules import VisitState, allowed_actions
+from hospital.visits.booking.rules import QueuePlace, VisitState, allowed_actions, queue_place
 from hospital.visits.intake.models import PriorDiagnosisRecord
 from hospital.visits.intake.views import prior_diagnosis_view
 
@@ -80,12 +80,14 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
     priors = {p.id: p for p in (await session.execute(select(PriorDiagnosisRecord).where(
         col(PriorDiagnosisRecord.id).in_({v.prior_diagnosis_id for v, _ in rows})))).scalars().all()} if rows else {}
     names = {code: await queries.department_name(session, ctx, code) for code in {v.department_code for v, _ in rows}}
+    queues = await queries.schedule_queues(session, {v.schedule_id for v, _ in rows})
     own = _PATIENT_ACTIONS if role == Role.PATIENT else _DOCTOR_ACTIONS
     views = []
     for visit, schedule in rows:
         doctor, patient = doctors.get(visit.doctor_user_id), patients[visit.patient_id]
         views.append({
             "visit_id": str(visit.id), "state": visit.state, "mode": visit.mode, "queue_number": visit.queue_number,
+            "queue": _queue_view(queue_place(visit.queue_number, visit.state, queues[visit.schedule_id])),
             "version": visit.version, "schedule_id": str(schedule.id), "department_code": visit.department_code,
             "department_name": names[visit.department_code], "starts_at": _iso(schedule.starts_at),
             "ends_at": _iso(schedule.ends_at), "doctor_name": doctor.real_name if doctor else None,
@@ -102,6 +104,12 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
             "allowed_actions": [a.value for a in allowed_actions(VisitState(visit.state)) if a.value in own],
         })
     return views
+
+
+def _queue_view(place: QueuePlace | None) -> dict[str, int] | None:
+    """The place as it stands now (REV-06): it moves when a visit before it is taken, ended or cancelled."""
+    return None if place is None else {"position": place.position, "ahead": place.ahead,
+                                       "with_doctor_ahead": place.with_doctor_ahead}
 
 
 async def my_visits(session: AsyncSession, ctx: HospitalContext, principal: Principal,
