@@ -106,6 +106,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/prescriptions/{prescription_id:uuid}/export"): VISIT | {PHARM},
     ("POST", "/api/prescriptions/{prescription_id:uuid}/revisions"): frozenset({DOC}),
     ("POST", "/api/prescriptions/{prescription_id:uuid}/countersignature"): frozenset({DOC}),
+    ("GET", "/api/prescriptions/awaiting-countersignature"): frozenset({DOC}),
     ("GET", "/api/me/biometric-consent"): CLINICIANS, ("POST", "/api/me/biometric-consent"): CLINICIANS,
     ("POST", "/api/me/biometric-consent/withdrawal"): CLINICIANS,
     ("POST", "/api/prescriptions/{prescription_id:uuid}/review"): frozenset({PHARM}),

@@ -25,8 +25,15 @@ from sqlmodel import col, select
 from hospital.biometrics.gate import require_signing_freshness
 from hospital.context import HospitalContext
 from hospital.contracts.prescriptions import PrescriptionDocument, PrescriptionSubmitted
-from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import Conflict, IntegrityFailure, InvalidTransition, NotFound, RuleViolation
+from hospital.core.audit import Actor, append_audit, audit_read
+from hospital.core.errors import (
+    AccessRefused,
+    Conflict,
+    IntegrityFailure,
+    InvalidTransition,
+    NotFound,
+    RuleViolation,
+)
 from hospital.core.outbox import emit
 from hospital.core.rule_registry import Finding, Severity
 from hospital.identity.tokens import Principal
@@ -66,8 +73,8 @@ from hospital.visits.booking.models import Visit
 from hospital.visits.encounter.service import check_prescription_diagnoses, require_visit_open_for_prescribing
 from hospital.visits.intake.models import PriorDiagnosisRecord
 
-__all__ = ["CHECK_VALID_FOR", "check_draft", "countersign_prescription", "export_prescription", "revise_prescription",
-           "submit_prescription"]
+__all__ = ["CHECK_VALID_FOR", "awaiting_countersignature", "check_draft", "countersign_prescription",
+           "export_prescription", "revise_prescription", "submit_prescription"]
 
 
 CHECK_VALID_FOR = timedelta(minutes=30)  # a dry run older than this is checked again before signing
@@ -398,3 +405,24 @@ async def countersign_prescription(session: AsyncSession, ctx: HospitalContext, 
     await session.commit()
     return {"prescription_id": str(rx.id), "prescription_number": rx.number, "status": rx.status,
             "countersignature_id": str(row_id), "countersigned_at": now.isoformat()}
+
+
+async def awaiting_countersignature(session: AsyncSession, ctx: HospitalContext, actor: Actor,
+                                    principal: Principal) -> list[dict[str, Any]]:
+    """What a paediatric doctor countersigns (REV-05, PD 17): each waiting prescription as signed (the patient,
+    the guardian's presence, the diagnoses and items, the prescriber), so that nobody countersigns blind. Only a
+    doctor whose 执业范围 covers paediatrics reads it; the read is audited."""
+    member = await staff_for_user(session, principal.user_id)
+    if member is None or principal.role != "doctor" or not covers_paediatrics(member.practice_scope):
+        raise AccessRefused("REV-05", "only a doctor whose 执业范围 covers paediatrics countersigns children's "
+                                      "prescriptions")
+    found = (await session.execute(select(Prescription).where(
+        col(Prescription.status) == PrescriptionStatus.AWAITING_COUNTERSIGN)
+        .order_by(col(Prescription.issued_at)))).scalars().all()
+    views = [{"prescription_id": str(rx.id), "prescription_number": rx.number, "department_code": rx.department_code,
+              "issued_at": rx.issued_at.isoformat(), "status": rx.status,
+              "prescription": open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
+              "findings": open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)} for rx in found]
+    await audit_read(session, actor, "prescription.countersign_queue_read", subject_type="prescription",
+                     records=[rx.id for rx in found], patients=[rx.patient_user_id for rx in found])
+    return views

@@ -91,7 +91,12 @@ async def test_a_child_s_prescription_by_an_internist_reaches_the_pharmacist_onl
     assert own.headers["content-type"].startswith("application/problem+json")
     assert await count_rows(session, Prescription, PrescriptionCountersignature, AuditEntry) == before
 
+    refused_queue = await client.get("/api/prescriptions/awaiting-countersignature", headers=internist)
+    assert refused_queue.status_code == 403 and refused_queue.json()["rule_id"] == "REV-05", refused_queue.text
     paediatrician = await _paediatrician(client)
+    [waiting] = (await client.get("/api/prescriptions/awaiting-countersignature", headers=paediatrician)).json()
+    assert waiting["prescription_id"] == rx["prescription_id"]  # read before signing: nobody countersigns blind
+    assert waiting["prescription"]["guardian_present"] is True
     signed = await client.post(f"/api/prescriptions/{rx['prescription_id']}/countersignature", headers=paediatrician)
     assert signed.status_code == 200 and signed.json()["status"] == "pending_review", signed.text
     again = await client.post(f"/api/prescriptions/{rx['prescription_id']}/countersignature", headers=paediatrician)
