@@ -55,7 +55,8 @@ from hospital.core.audit import Actor
 from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent, emit, stored_payload
 from hospital.db import create_engine, migrate, session_factory
-from hospital.institution.service import upsert_department
+from hospital.institution.rules import SeniorPhysician
+from hospital.institution.service import set_department
 
 UNIT, KEY, SECRET = "UNIT-B", "KEY-B", "bbf1dd188b8b4629853f06f118d11e4a"
 T = OutboxEvent.__table__  # type: ignore[attr-defined]
@@ -256,7 +257,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings(environment="test", data_dir=tmp, database_url=url)
     engine = create_engine(url)
     async with session_factory(engine)() as session:
-        await upsert_department(session, Actor.system("bench"), "03", "内科", True)
+        await set_department(session, Actor.system("bench"), "03", "内科", True, [  # PD 8(二), as every path
+            SeniorPhysician("基准主任", "主任医师", "110310000000801"),
+            SeniorPhysician("基准副主任", "副主任医师", "110310000000802")])
     await engine.dispose()
     port = free_port()
     sim_url = f"http://127.0.0.1:{port}"

@@ -43,7 +43,7 @@ from hospital.signing.api import (
     WellKnownController,
 )
 from hospital.signing.service import start_signing
-from hospital.staff.api import StaffController
+from hospital.staff.api import BiometricConsentController, StaffController
 from hospital.video.api import VIDEO_ROUTES
 from hospital.video.calls import close_video_calls, open_video_calls
 from hospital.visits.api import VISIT_ROUTES
@@ -63,7 +63,7 @@ __all__ = ["create_app"]
 
 ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, *PUBLIC_ROUTES, PatientController, StaffController,
-    FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
+    BiometricConsentController, FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
     *PRESCRIPTION_ROUTES, WellKnownController, SignatureVerificationController,
     SigningAdminController, TimeStampingController,
     ConnectorStatusController, *SECURITY_ROUTES, *PAGE_ROUTES, static_router(),

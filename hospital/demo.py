@@ -20,12 +20,14 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hospital.biometrics import service as biometrics
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.pdf import one_page_pdf
 from hospital.identity.models import Role
 from hospital.identity.service import create_user
 from hospital.institution import service as institution
+from hospital.institution.rules import SeniorPhysician
 from hospital.patients.service import Registration, register_patient
 from hospital.staff.service import Admission, admit_staff, list_staff
 from hospital.visits.booking import service as booking
@@ -72,6 +74,12 @@ DEMO_DEPARTMENTS = (
 )
 
 
+def demo_senior_physicians(index: int) -> list[SeniorPhysician]:
+    """The demo's (invented) 主任医师 and 副主任医师 registered at the physical institution for a department."""
+    return [SeniorPhysician(f"示范主任{index + 1}", "主任医师", f"1103100009{index:03d}01"),
+            SeniorPhysician(f"示范副主任{index + 1}", "副主任医师", f"1103100009{index:03d}02")]
+
+
 async def seed_demo(session: AsyncSession, ctx: HospitalContext) -> bool:
     """Seed once; returns False when the database already holds a licence."""
     if await institution.current_licence(session) is not None:
@@ -86,8 +94,9 @@ async def seed_demo(session: AsyncSession, ctx: HospitalContext) -> bool:
         internet_hospital_name=ctx.settings.hospital_name, issuer="示范市卫生健康委员会",
         valid_from=date(today.year - 1, 1, 1), valid_until=date(today.year + 4, 12, 31),
         service_modes=["门诊", "互联网诊疗"], address="示范市浦东新区示范路1号", legal_representative="赵院长"))
-    for code, name, approved in DEMO_DEPARTMENTS:
-        await institution.upsert_department(session, actor, code, name, approved)
+    for index, (code, name, approved) in enumerate(DEMO_DEPARTMENTS):
+        # PD 8(二): a department opens with one 正高 and one 副高 physician of the speciality (INS-02), even here
+        await institution.set_department(session, actor, code, name, approved, demo_senior_physicians(index))
     admin = DEMO_USERS[0]
     user = await create_user(session, ctx, username=admin.username, password=admin.password, role=admin.role,
                              display_name=admin.display_name)
@@ -100,7 +109,11 @@ async def seed_demo(session: AsyncSession, ctx: HospitalContext) -> bool:
         if not photo.exists():
             log.warning("%s not found: %s is not admitted (put ../shared beside the clone)", photo, demo.username)
             continue
-        await admit_staff(session, ctx, actor, demo_admission(demo, today), photo.read_bytes(), "image/jpeg")
+        member = await admit_staff(session, ctx, actor, demo_admission(demo, today), photo.read_bytes(), "image/jpeg")
+        # FACE-01: the demo clinician's own consent, as they would give it in their session after admission
+        await biometrics.give_biometric_consent(session, ctx, Actor(member.user_id, demo.role, "demo-seed",
+                                                                    "127.0.0.1"),
+                                                biometrics.CONSENT_VERSION, biometrics.CONSENT_SHA256)
     patient = await register_patient(session, ctx, actor, DEMO_PATIENT)
     await seed_visits_demo(session, ctx, patient.user_id)
     return True
@@ -121,13 +134,12 @@ def demo_admission(demo: DemoUser, today: date) -> Admission:
             id_number="110105198001011238", title="主任医师", clinical_years=15, departments=["03", "03.04", "03.07"],
             credentials=[{"kind": "physician_qualification", "number": "199831110000001", "valid_until": None},
                          {"kind": "physician_practice", "number": "110310000000001", "valid_until": in_three_years}],
-            biometric_consent=True, practice_category="临床", practice_scope="内科专业",
+            practice_category="临床", practice_scope="内科专业",
             practice_institution="示范市第一人民医院")
     return Admission(
         kind="pharmacist", username=demo.username, initial_password=demo.password, real_name=demo.display_name,
         id_number="110105198505052228", title="主管药师", clinical_years=10, departments=[],
-        credentials=[{"kind": "pharmacist_qualification", "number": "YS2010310001", "valid_until": in_three_years}],
-        biometric_consent=True)
+        credentials=[{"kind": "pharmacist_qualification", "number": "YS2010310001", "valid_until": in_three_years}])
 
 
 # (days from today, department, start, end): 心血管内科专业 and 内分泌专业, 10 places each.

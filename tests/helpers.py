@@ -80,3 +80,12 @@ async def past_the_audit_trigger(session: AsyncSession) -> None:
 
     if session.bind.dialect.name == "postgresql":
         await session.execute(text("SET LOCAL session_replication_role = replica"))
+
+
+async def give_biometric_consent(client: AsyncTestClient[Any], headers: dict[str, str]) -> dict[str, Any]:
+    """The admitted clinician's own consent to the face template, in their session (FACE-01)."""
+    text = (await client.get("/api/me/biometric-consent", headers=headers)).json()
+    given = await client.post("/api/me/biometric-consent", headers=headers,
+                              json={"version": text["version"], "text_sha256": text["text_sha256"]})
+    assert given.status_code == 201, given.text
+    return given.json()  # type: ignore[no-any-return]

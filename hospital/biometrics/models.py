@@ -10,19 +10,39 @@ from sqlmodel import Field
 
 from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["FaceChallenge", "FaceEnrolment", "FaceFrameSeen", "FaceVerification", "PracticeSession"]
+__all__ = ["BiometricConsent", "FaceChallenge", "FaceEnrolment", "FaceFrameSeen", "FaceVerification", "PracticeSession"]
+
+
+class BiometricConsent(Record, table=True):
+    """The clinician's own separate consent to the face template (FACE-01, MS 信息使用, 个人信息保护法 第二十九条):
+    given in their own log-in session, with the version and hash of the text shown, the time and the address;
+    withdrawn by them, which deletes the template and stops practice."""
+
+    __tablename__ = "biometric_consent"
+
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    version: str
+    text_sha256: str
+    given_at: datetime = Field(sa_type=UTCDateTime)
+    client_address: str
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawal_reason: str | None = None
+    withdrawal_address: str | None = None
 
 
 class FaceEnrolment(Record, table=True):
-    """One clinician's face template, sealed at rest and never served back (FACE-01)."""
+    """One clinician's face template, sealed at rest and never served back (FACE-01). It takes effect only once
+    the clinician's own consent (`consent_id`) is recorded: until then no verification opens practice."""
 
     __tablename__ = "face_enrolment"
 
     user_id: uuid.UUID = Field(foreign_key="user_account.id", unique=True)
     template_sealed: bytes
     source: str  # admission_photo | live_capture
-    consent_at: datetime = Field(sa_type=UTCDateTime)  # the separate biometric consent (MS 信息使用)
-    consent_text: str
+    # the clinician's own consent (BiometricConsent); None: enrolment pending, the template is not used
+    consent_id: uuid.UUID | None = Field(default=None, foreign_key="biometric_consent.id")
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consent_text: str | None = None
     failed_attempts: int = 0  # consecutive failures; reset by a pass (FACE-04)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

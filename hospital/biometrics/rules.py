@@ -31,12 +31,17 @@ PRACTISING_ROLES = frozenset({"doctor", "pharmacist", "nurse"})
 LIVENESS_MOVES = ("turn_left", "turn_right", "closer")
 
 
-@rule("FACE-01", "Face data is enrolled only with the clinician's separate biometric consent",
-      source="PD 13, MS 信息使用")
-def check_biometric_consent(consented: bool) -> None:
-    if not consented:
-        raise RuleViolation("FACE-01", "biometric data is sensitive personal information: enrolment needs the "
-                                       "clinician's separate consent")
+@rule("FACE-01", "A face template is used only while the clinician's own separate biometric consent stands",
+      source="PD 13, MS 信息使用; 个人信息保护法 第二十九条、第十五条")
+def check_biometric_consent(given_at: datetime | None, withdrawn_at: datetime | None) -> None:
+    """Given by the clinician in their own session (not ticked by the administrator) and not withdrawn: until
+    then the enrolment is pending and no verification, practice session or clinical act follows."""
+    if given_at is None:
+        raise AccessRefused("FACE-01", "biometric data is sensitive personal information: give your own separate "
+                                       "consent to the face template (/api/me/biometric-consent) before practising")
+    if withdrawn_at is not None:
+        raise AccessRefused("FACE-01", "the biometric consent was withdrawn: the face template is deleted and "
+                                       "practice has stopped", withdrawn_at=withdrawn_at.isoformat())
 
 
 @rule("FACE-01", "One face, one clinician: a face already enrolled for another clinician is not enrolled again",

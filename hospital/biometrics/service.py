@@ -15,30 +15,54 @@ from datetime import datetime, timedelta
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from hospital.biometrics import rules
 from hospital.biometrics.liveness import LandmarkLiveness
-from hospital.biometrics.models import FaceChallenge, FaceEnrolment, FaceFrameSeen, FaceVerification, PracticeSession
+from hospital.biometrics.models import (
+    BiometricConsent,
+    FaceChallenge,
+    FaceEnrolment,
+    FaceFrameSeen,
+    FaceVerification,
+    PracticeSession,
+)
 from hospital.biometrics.values import FaceTemplate, Verification
 from hospital.context import HospitalContext
 from hospital.contracts.biometrics import FaceVerified, SecurityAlert
 from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import AccessRefused, NotFound, RuleViolation
+from hospital.core.errors import AccessRefused, InvalidInput, NotFound, RuleViolation
 from hospital.core.outbox import emit
 from hospital.identity.events import MayCarryPracticeSession
 from hospital.identity.service import reissue
 from hospital.identity.tokens import Principal
 
-__all__ = ["CONSENT_TEXT", "IssuedChallenge", "IssuedPracticeSession", "add_enrolment", "answer_challenge",
-           "check_face_unique", "encode_enrolment", "end_practice_sessions", "issue_challenge", "practice_session_open",
-           "verify_face"]
+__all__ = [
+    "CONSENT_TEXT",
+    "CONSENT_VERSION",
+    "IssuedChallenge",
+    "IssuedPracticeSession",
+    "add_enrolment",
+    "answer_challenge",
+    "biometric_consent_of",
+    "check_face_unique",
+    "encode_enrolment",
+    "end_practice_sessions",
+    "give_biometric_consent",
+    "issue_challenge",
+    "practice_session_open",
+    "require_biometric_consent",
+    "verify_face",
+    "withdraw_biometric_consent",
+]
 
 TEMPLATE_CONTEXT = "face.template"
 _ENROLMENT_LOCK_KEY = 0x4641_4345_3031  # "FACE01": one face, one clinician across concurrent admissions
 CONSENT_TEXT = ("本人同意医院采集并加密保存本人人脸特征，仅用于互联网诊疗执业前及关键操作时的实名核验；"
                 "不对外提供。 I consent to the hospital keeping an encrypted template of my face, used only to "
                 "verify my identity before practice and key acts; it is never disclosed.")
+CONSENT_VERSION = "v1"  # a new text is a new version: every clinician consents to it again (FACE-01)
+CONSENT_SHA256 = hashlib.sha256(CONSENT_TEXT.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +74,9 @@ class IssuedPracticeSession:
     tolerance: float
 
 
-async def encode_enrolment(ctx: HospitalContext, image: bytes, content_type: str | None, *, consented: bool) -> bytes:
-    """Check consent and compute the template (off the event loop). Returns the sealed template."""
-    rules.check_biometric_consent(consented)
+async def encode_enrolment(ctx: HospitalContext, image: bytes, content_type: str | None) -> bytes:
+    """Compute the template (off the event loop). Returns the sealed template; it takes effect only once the
+    clinician gives their own consent (`give_biometric_consent`, FACE-01)."""
     template: FaceTemplate = await ctx.face_pool().encode_enrolment(image, content_type)
     return ctx.cipher.seal(template.to_bytes(), context=TEMPLATE_CONTEXT)
 
@@ -83,20 +107,20 @@ async def check_face_unique(session: AsyncSession, ctx: HospitalContext, templat
 
 async def add_enrolment(session: AsyncSession, ctx: HospitalContext, actor: Actor, *, user_id: uuid.UUID,
                         template_sealed: bytes, source: str) -> FaceEnrolment:
-    """Record (or replace) a clinician's enrolment in the caller's transaction; FACE-01 refuses another's face."""
+    """Record (or replace) a clinician's enrolment in the caller's transaction; FACE-01 refuses another's face.
+    A new enrolment is pending until the clinician's own consent; a replaced one keeps the consent it has."""
     await check_face_unique(session, ctx, template_sealed, user_id)
     enrolment = (await session.execute(select(FaceEnrolment).where(FaceEnrolment.user_id == user_id))).scalar_one_or_none()
     if enrolment is None:
-        enrolment = FaceEnrolment(user_id=user_id, template_sealed=template_sealed, source=source,
-                                  consent_at=ctx.now(), consent_text=CONSENT_TEXT)
+        enrolment = FaceEnrolment(user_id=user_id, template_sealed=template_sealed, source=source)
         session.add(enrolment)
     else:
         enrolment.template_sealed, enrolment.source = template_sealed, source
-        enrolment.consent_at, enrolment.failed_attempts, enrolment.locked_until = ctx.now(), 0, None
+        enrolment.failed_attempts, enrolment.locked_until = 0, None
         enrolment.touch()
     await session.flush()
     await append_audit(session, actor, "face.enrolled", subject_type="user", subject_id=user_id, rule_id="FACE-01",
-                       detail={"source": source})
+                       detail={"source": source, "pending_consent": enrolment.consent_id is None})
     return enrolment
 
 
@@ -109,6 +133,7 @@ async def verify_face(session: AsyncSession, ctx: HospitalContext, actor: Actor,
         select(FaceEnrolment).where(FaceEnrolment.user_id == principal.user_id))).scalar_one_or_none()
     if enrolment is None:
         raise RuleViolation("FACE-01", "no face is enrolled for this clinician; ask an administrator")
+    await require_biometric_consent(session, principal.user_id)
     rules.check_face_not_locked(enrolment.locked_until, now)
     template = ctx.cipher.open(enrolment.template_sealed, context=TEMPLATE_CONTEXT)
     try:
@@ -213,6 +238,7 @@ async def issue_challenge(session: AsyncSession, ctx: HospitalContext, actor: Ac
     rules.check_may_practise(principal.role)
     now = ctx.now()
     enrolment = await _enrolment(session, principal.user_id)
+    await require_biometric_consent(session, principal.user_id)
     rules.check_face_not_locked(enrolment.locked_until, now)
     settings = ctx.face_pool().settings
     steps = tuple(_RANDOM.sample(rules.LIVENESS_MOVES, settings.challenge_steps))
@@ -245,6 +271,7 @@ async def answer_challenge(session: AsyncSession, ctx: HospitalContext, actor: A
     if challenge is None or challenge.user_id != principal.user_id:
         raise NotFound("no such face challenge for this clinician")
     enrolment = await _enrolment(session, principal.user_id)
+    await require_biometric_consent(session, principal.user_id)
     rules.check_face_not_locked(enrolment.locked_until, now)
     steps, template_sealed = tuple(challenge.steps), enrolment.template_sealed
     digests = [_sha256(data) for data, _ in frames]
@@ -342,3 +369,70 @@ async def _refuse_answer(session: AsyncSession, ctx: HospitalContext, actor: Act
     await session.commit()
     raise AccessRefused("FACE-02", f"liveness refused: {detail}", reason=reason, performed=list(performed),
                         failed_attempts=enrolment.failed_attempts)
+
+
+async def biometric_consent_of(session: AsyncSession, user_id: uuid.UUID) -> BiometricConsent | None:
+    """The clinician's latest biometric consent (given, or given and withdrawn), or None."""
+    return (await session.execute(select(BiometricConsent).where(BiometricConsent.user_id == user_id)
+                                  .order_by(col(BiometricConsent.given_at).desc()))).scalars().first()
+
+
+async def require_biometric_consent(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """FACE-01 at every verification and clinical act: the clinician's own consent, given and not withdrawn."""
+    consent = await biometric_consent_of(session, user_id)
+    rules.check_biometric_consent(consent.given_at if consent else None, consent.withdrawn_at if consent else None)
+
+
+async def give_biometric_consent(session: AsyncSession, ctx: HospitalContext, actor: Actor, version: str,
+                                 text_sha256: str) -> BiometricConsent:
+    """The clinician, in their own session, accepts the current text (its version and hash, the time and the
+    address recorded); the pending enrolment takes effect. Giving it again returns the standing consent."""
+    assert actor.user_id is not None
+    rules.check_may_practise(actor.role)
+    if version != CONSENT_VERSION or text_sha256 != CONSENT_SHA256:
+        raise RuleViolation("FACE-01", f"the consent accepted is not the current text {CONSENT_VERSION}: reload it",
+                            current_version=CONSENT_VERSION)
+    if not actor.client_address.strip():
+        raise InvalidInput("the consent must record the client's address")
+    enrolment = (await session.execute(select(FaceEnrolment).where(FaceEnrolment.user_id == actor.user_id)
+                                       .with_for_update())).scalar_one_or_none()
+    if enrolment is None:
+        raise RuleViolation("FACE-01", "no face enrolment awaits your consent; the administrator enrols your face "
+                                       "(a withdrawn consent deleted the template)")
+    standing = await biometric_consent_of(session, actor.user_id)
+    if standing is not None and standing.withdrawn_at is None and standing.version == version:
+        return standing
+    now = ctx.now()
+    consent = BiometricConsent(user_id=actor.user_id, version=version, text_sha256=text_sha256, given_at=now,
+                               client_address=actor.client_address)
+    session.add(consent)
+    await session.flush()
+    enrolment.consent_id, enrolment.consent_at, enrolment.consent_text = consent.id, now, CONSENT_TEXT
+    enrolment.touch()
+    await append_audit(session, actor, "face.consent_given", subject_type="user", subject_id=actor.user_id,
+                       rule_id="FACE-01", detail={"version": version, "text_sha256": text_sha256,
+                                                  "client_address": actor.client_address})
+    await session.commit()
+    return consent
+
+
+async def withdraw_biometric_consent(session: AsyncSession, ctx: HospitalContext, actor: Actor, user_id: uuid.UUID,
+                                     reason: str) -> BiometricConsent:
+    """The clinician withdraws: the consent is marked, the template deleted, open practice sessions end (in the
+    caller's transaction; staff.service reports the stop of practice)."""
+    consent = await biometric_consent_of(session, user_id)
+    if consent is None or consent.withdrawn_at is not None:
+        raise RuleViolation("FACE-01", "there is no standing biometric consent to withdraw")
+    consent.withdrawn_at, consent.withdrawal_reason = ctx.now(), reason
+    consent.withdrawal_address = actor.client_address
+    consent.touch()
+    enrolment = (await session.execute(select(FaceEnrolment).where(FaceEnrolment.user_id == user_id))).scalar_one_or_none()
+    if enrolment is not None:
+        await session.delete(enrolment)  # the template itself is gone, not only disabled
+    await session.flush()
+    await append_audit(session, actor, "face.consent_withdrawn", subject_type="user", subject_id=user_id,
+                       rule_id="FACE-01", detail={"version": consent.version, "reason": reason,
+                                                  "client_address": actor.client_address,
+                                                  "template_deleted": enrolment is not None})
+    await end_practice_sessions(session, ctx, actor, user_id, reason="face.consent_withdrawn")
+    return consent

@@ -13,7 +13,7 @@ import msgspec
 from hospital.contracts.intake import PriorDiagnosisView
 
 __all__ = ["BookableSchedule", "BookableSchedules", "BookingReason", "ChatMessageView", "DepartmentRef",
-           "RecordState", "ScheduleView", "ScheduleWithdrawn", "VisitGuardian", "VisitPatient",
+           "QueuePlaceView", "RecordState", "ScheduleView", "ScheduleWithdrawn", "VisitGuardian", "VisitPatient",
            "VisitView"]
 
 
@@ -81,11 +81,20 @@ class RecordState(msgspec.Struct, kw_only=True):
     signed_at: str | None
 
 
+class QueuePlaceView(msgspec.Struct, kw_only=True):
+    """Where a waiting visit stands now (REV-06); it moves as the visits before it are taken, ended or cancelled."""
+
+    position: int  # 1 + the visits before it the doctor has not yet taken
+    ahead: int  # every visit before it not yet ended
+    with_doctor_ahead: int
+
+
 class VisitView(msgspec.Struct, kw_only=True):
     visit_id: str
     state: str
     mode: str
     queue_number: int
+    queue: QueuePlaceView | None  # None once the visit no longer waits
     version: int
     schedule_id: str
     department_code: str

@@ -32,7 +32,6 @@ __all__ = [
     "resume_service",
     "set_department",
     "stop_service",
-    "upsert_department",
 ]
 
 
@@ -205,12 +204,14 @@ async def set_department(session: AsyncSession, actor: Actor, code: str, name: s
     opening = approved and (existing is None or not existing.approved)
     if opening:
         rules.check_department_opening(code, senior_physicians or [])
-    return await upsert_department(session, actor, code, name, approved,
+    return await _store_department(session, actor, code, name, approved,
                                    senior_physicians=[asdict(p) for p in senior_physicians or []] if opening else None)
 
 
-async def upsert_department(session: AsyncSession, actor: Actor, code: str, name: str, approved: bool, *,
-                           senior_physicians: list[dict[str, Any]] | None = None) -> Department:
+async def _store_department(session: AsyncSession, actor: Actor, code: str, name: str, approved: bool, *,
+                            senior_physicians: list[dict[str, Any]] | None = None) -> Department:
+    # Private: every path (the admin API, the demo seed, an import, a test fixture) opens a department through
+    # `set_department`, so none opens one without the PD 8(二) evidence (INS-02).
     department = (await session.execute(select(Department).where(Department.code == code))).scalar_one_or_none()
     if department is None:
         department = Department(code=code, name=name, approved=approved, senior_physicians=senior_physicians)

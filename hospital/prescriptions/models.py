@@ -16,7 +16,7 @@ from sqlmodel import Field
 
 from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["Dispensing", "Prescription", "PrescriptionCheck", "PrescriptionReview"]
+__all__ = ["Dispensing", "Prescription", "PrescriptionCheck", "PrescriptionCountersignature", "PrescriptionReview"]
 
 
 class Prescription(Record, table=True):
@@ -54,6 +54,21 @@ class Prescription(Record, table=True):
     safety_context_id: uuid.UUID | None = Field(default=None, foreign_key="patient_safety_context.id")
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # its visit was terminated or cancelled
     version: int = 1
+
+
+class PrescriptionCountersignature(Record, table=True):
+    """A second, paediatric doctor's signature on a child's prescription (REV-05, PD 17): their JWS over the
+    prescription's number and payload hash, made within a fresh face verification (FACE-03). One per version."""
+
+    __tablename__ = "prescription_countersignature"
+
+    prescription_id: uuid.UUID = Field(foreign_key="prescription.id", unique=True)
+    doctor_user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    doctor_credential_id: uuid.UUID = Field(foreign_key="clinician_credential.id")
+    jws_sealed: bytes
+    countersigned_at: datetime = Field(sa_type=UTCDateTime)
+    practice_session_id: uuid.UUID | None = None
+    face_verified_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class PrescriptionCheck(Record, table=True):

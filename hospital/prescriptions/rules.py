@@ -1,5 +1,6 @@
 """A prescription's life after signing (RX-06, RX-08): review, revision, dispensing, delivery. Pure.
 
+    awaiting_countersign ──a paediatric doctor countersigns (REV-05, PD 17)──▶ pending_review
     pending_review ──approve──▶ approved ──dispense (once)──▶ dispensing: dispensed ─▶ shipped ─▶ delivered
           ├────────reject─────▶ rejected ──revise──▶ a new version, pending_review (the old one is kept)
           └─the visit is terminated or cancelled─▶ voided (and an approved one of such a visit is not dispensed)
@@ -23,12 +24,14 @@ from hospital.core.rule_registry import rule
 from hospital.signing.export import ReviewDecision
 
 __all__ = [
+    "CHILD_PRESCRIBING_UNDER_YEARS",
     "AcknowledgementReason",
     "CourierKind",
     "DispensingStatus",
     "PrescriptionStatus",
     "ReviewDecision",
     "check_acknowledgements",
+    "check_countersigner",
     "check_courier",
     "check_decision",
     "check_dispensable",
@@ -37,11 +40,14 @@ __all__ = [
     "check_revisable",
     "check_signed_by_hand",
     "check_visit_not_ended",
+    "countersignature_needed",
     "next_delivery_status",
 ]
 
 
 class PrescriptionStatus(enum.StrEnum):
+    # a child under 6's prescription by a doctor whose 执业范围 does not cover paediatrics (REV-05, PD 17)
+    AWAITING_COUNTERSIGN = "awaiting_countersign"
     PENDING_REVIEW = "pending_review"
     APPROVED = "approved"  # in effect (RX-06)
     REJECTED = "rejected"  # back to the doctor with reasons
@@ -206,3 +212,31 @@ def check_courier(kind: str, name: str | None) -> tuple[CourierKind, str]:
     if chosen is CourierKind.THIRD_PARTY and not named:
         raise RuleViolation("RX-08", "a third-party delivery names the courier company, so it can be traced")
     return chosen, named or "本院配送"
+
+
+CHILD_PRESCRIBING_UNDER_YEARS = 6  # PD 17: 为低龄儿童（6岁以下）开具互联网儿童用药处方 … 相关专业医师陪伴
+
+
+@rule("REV-05", "A child under 6's prescription needs a doctor whose practice scope covers paediatrics, or a "
+      "second, paediatric doctor's countersignature before the pharmacist sees it", source="PD 17")
+def countersignature_needed(patient_age_years: int, prescriber_covers_paediatrics: bool) -> bool:
+    """True when the signed prescription waits for a paediatric countersignature (相关专业医师陪伴) instead of
+    going to the pharmacist: the patient is under 6 and the prescriber's 执业范围 does not cover 07 儿科."""
+    return patient_age_years < CHILD_PRESCRIBING_UNDER_YEARS and not prescriber_covers_paediatrics
+
+
+@rule("REV-05", "Only another doctor whose practice scope covers paediatrics countersigns a child's prescription, "
+      "once", source="PD 17")
+def check_countersigner(status: str, countersigner_role: str, countersigner_user_id: uuid.UUID,
+                        prescriber_user_id: uuid.UUID, countersigner_covers_paediatrics: bool) -> None:
+    if status != PrescriptionStatus.AWAITING_COUNTERSIGN:
+        raise InvalidTransition(f"the prescription is {status}: it does not await a countersignature",
+                                current_state=status, rule_id="REV-05")
+    if countersigner_role != "doctor":
+        raise AccessRefused("REV-05", f"a {countersigner_role} does not countersign prescriptions; a paediatric "
+                                      "doctor does")
+    if countersigner_user_id == prescriber_user_id:
+        raise AccessRefused("REV-05", "the prescriber does not countersign their own prescription")
+    if not countersigner_covers_paediatrics:
+        raise AccessRefused("REV-05", "only a doctor whose 执业范围 covers paediatrics (儿科专业) countersigns a "
+                                      "prescription for a child under 6")

@@ -13,15 +13,16 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hospital.biometrics import service as biometrics
 from hospital.biometrics.gate import single_upload
 from hospital.context import HospitalContext
 from hospital.core.errors import InvalidInput
-from hospital.identity.guards import requires_admin
+from hospital.identity.guards import requires_admin, requires_clinician
 from hospital.staff import service
 from hospital.staff.models import StaffMember
 from hospital.web.http import actor_of
 
-__all__ = ["StaffController"]
+__all__ = ["BiometricConsentController", "StaffController"]
 
 
 class CredentialBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,10 +41,18 @@ class AdmissionBody(msgspec.Struct, forbid_unknown_fields=True):
     clinical_years: Annotated[int, msgspec.Meta(ge=0, le=80)]
     departments: list[str]
     credentials: list[CredentialBody]
-    biometric_consent: bool
     practice_category: str = ""
     practice_scope: str = ""
     practice_institution: str = ""
+
+
+class BiometricConsentBody(msgspec.Struct, forbid_unknown_fields=True):
+    version: Annotated[str, msgspec.Meta(max_length=16)]
+    text_sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+
+
+class WithdrawalBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
 class SuspensionBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -129,3 +138,44 @@ class StaffController(Controller):
                      staff_id: uuid.UUID, data: DepartmentsBody) -> dict[str, Any]:
         return staff_view(await service.assign_departments(db_session, ctx, actor_of(request), staff_id,
                                                            data.departments))
+
+
+async def _consent_view(db_session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    consent = await biometrics.biometric_consent_of(db_session, user_id)
+    standing = consent is not None and consent.withdrawn_at is None
+    return {"version": biometrics.CONSENT_VERSION, "text": biometrics.CONSENT_TEXT,
+            "text_sha256": biometrics.CONSENT_SHA256, "given": standing,
+            "given_version": consent.version if consent else None,
+            "given_at": consent.given_at.isoformat() if consent else None,
+            "client_address": consent.client_address if consent else None,
+            "withdrawn_at": consent.withdrawn_at.isoformat() if consent and consent.withdrawn_at else None}
+
+
+class BiometricConsentController(Controller):
+    """The clinician's own biometric consent (FACE-01): read the text, give it, withdraw it. The administrator
+    admits with a photo; the enrolment takes effect only once the clinician gives this consent."""
+
+    path = "/api/me/biometric-consent"
+    tags = ["staff"]
+    guards = [requires_clinician]
+
+    @get("/", summary="The biometric consent text and whether the caller has given it (FACE-01)")
+    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> dict[str, Any]:
+        return await _consent_view(db_session, actor_of(request).user_id or uuid.UUID(int=0))
+
+    @post("/", summary="Give the separate biometric consent: version, text hash, time and address kept (FACE-01)")
+    async def give(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                   data: BiometricConsentBody) -> dict[str, Any]:
+        actor = actor_of(request)
+        await biometrics.give_biometric_consent(db_session, ctx, actor, data.version, data.text_sha256)
+        assert actor.user_id is not None
+        return await _consent_view(db_session, actor.user_id)
+
+    @post("/withdrawal", status_code=200, summary="Withdraw the biometric consent: the face template is deleted "
+          "and practice stops (FACE-01)")
+    async def withdraw(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                       data: WithdrawalBody) -> dict[str, Any]:
+        actor = actor_of(request)
+        await service.withdraw_biometric_consent(db_session, ctx, actor, data.reason)
+        assert actor.user_id is not None
+        return await _consent_view(db_session, actor.user_id)

@@ -32,6 +32,7 @@ __all__ = [
     "check_doctor_admission",
     "check_nurse_admission",
     "check_pharmacist_admission",
+    "covers_paediatrics",
 ]
 
 MIN_CLINICAL_YEARS = 3  # 具有3年以上独立临床工作经验 (PD 13)
@@ -102,6 +103,16 @@ def check_departments_in_scope(practice_scope: str, departments: Collection[str]
     if outside:
         raise RuleViolation("STAFF-03", f"执业范围 {scope.scope_zh} covers {' '.join(scope.department_codes)}, not "
                                         f"{', '.join(outside)}", practice_scope=scope.scope_zh, outside=outside)
+
+
+PAEDIATRICS = "07"  # 儿科 in the national catalogue of 诊疗科目
+
+
+def covers_paediatrics(practice_scope: str, scopes: Mapping[str, PracticeScope] | None = None) -> bool:
+    """Whether a doctor's 执业范围 covers 07 儿科 (PD 17: a child's prescription by 相关专业医师). An unknown
+    scope covers nothing."""
+    scope = (practice_scopes() if scopes is None else scopes).get(practice_scope.strip())
+    return scope is not None and any(department_covers(own, PAEDIATRICS) for own in scope.department_codes)
 
 
 def _missing(application: StaffApplication, required: Collection[str], rule_id: str) -> None:

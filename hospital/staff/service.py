@@ -31,7 +31,8 @@ from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
 from hospital.staff.models import StaffMember
 
 __all__ = ["Admission", "admit_staff", "assign_departments", "get_staff", "list_staff", "renew_credentials",
-           "require_can_practise", "require_clinical_act", "set_suspension", "staff_for_user", "standing_of"]
+           "require_can_practise", "require_clinical_act", "set_suspension", "staff_for_user", "standing_of",
+           "withdraw_biometric_consent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,6 @@ class Admission:
     clinical_years: int
     departments: list[str]
     credentials: list[dict[str, Any]]
-    biometric_consent: bool
     practice_category: str = ""
     practice_scope: str = ""
     practice_institution: str = ""
@@ -92,7 +92,8 @@ async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor,
     if (await session.execute(select(User.id).where(User.login_hash == login_hash(ctx, data.username)))).first():
         raise Conflict("this username is taken")
     # The costly face work comes after the cheap refusals and before the transaction writes anything.
-    template = await biometrics.encode_enrolment(ctx, photo, photo_type, consented=data.biometric_consent)
+    # FACE-01: the enrolment stays pending until the clinician gives their own consent in their own session
+    template = await biometrics.encode_enrolment(ctx, photo, photo_type)
     # FACE-01 / STAFF-01: one face, one clinician; checked before anything (the photo's blob) is written.
     await biometrics.check_face_unique(session, ctx, template)
 
@@ -210,11 +211,34 @@ async def renew_credentials(session: AsyncSession, ctx: HospitalContext, actor: 
 
 async def require_can_practise(session: AsyncSession, ctx: HospitalContext, user_id: uuid.UUID,
                                department: str | None = None) -> StaffMember:
-    """STAFF-03, called by every clinical act: not suspended, credentials valid, department assigned."""
+    """STAFF-03, called by every clinical act: not suspended, credentials valid, department assigned; and the
+    clinician's own biometric consent stands (FACE-01: a withdrawal stops practice)."""
     member = await staff_for_user(session, user_id)
     if member is None:
         raise AccessRefused("STAFF-03", "no admitted staff record for this user")
     rules.check_can_practise(standing_of(member), ctx.today(), department)
+    await biometrics.require_biometric_consent(session, user_id)
+    return member
+
+
+async def withdraw_biometric_consent(session: AsyncSession, ctx: HospitalContext, actor: Actor,
+                                     reason: str) -> StaffMember:
+    """The clinician withdraws their biometric consent (FACE-01): the template is deleted, practice sessions end,
+    and practice stops (every clinical act refuses, `require_can_practise`); audited, and the platform learns
+    that the clinician's online business is closed (SUP-02) with the current record (STAFF-04)."""
+    assert actor.user_id is not None
+    member = await staff_for_user(session, actor.user_id)
+    if member is None:
+        raise AccessRefused("FACE-01", "no admitted staff record for this user")
+    if not reason.strip():
+        raise InvalidInput("a withdrawal names its reason")
+    await biometrics.withdraw_biometric_consent(session, ctx, actor, member.user_id, reason)
+    why = "biometric consent withdrawn (FACE-01)"
+    await emit(session, "staff.business", subject_type="staff", subject_id=member.id, version=member.version + 1,
+               payload=DoctorBusinessChanged(staff_id=str(member.id), user_id=str(member.user_id), kind=member.kind,
+                                             open=False, reason=why, at=ctx.now()),
+               cipher=ctx.cipher)
+    await _changed(session, ctx, actor, member, "staff.biometric_consent_withdrawn", {"reason": reason})
     return member
 
 

@@ -49,9 +49,11 @@ def refused(rule_id: str, call: object, *args: object, **kwargs: object) -> None
 
 
 @pytest.mark.requirement("FACE-01")
-def test_enrolment_without_the_separate_biometric_consent_is_refused() -> None:
-    check_biometric_consent(True)
-    refused("FACE-01", check_biometric_consent, False)
+def test_a_face_template_is_used_only_while_the_clinicians_own_consent_stands() -> None:
+    given = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    check_biometric_consent(given, None)
+    refused("FACE-01", check_biometric_consent, None, None)  # pending: the administrator's admission only
+    refused("FACE-01", check_biometric_consent, given, given + timedelta(days=1))  # withdrawn
 
 
 @pytest.mark.requirement("FACE-03")

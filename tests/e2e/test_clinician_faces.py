@@ -83,7 +83,6 @@ def test_an_admitted_doctor_holding_up_the_enrolment_photo_is_refused_then_suspe
     admin.get_by_label("注册执业机构").fill("示范市第一人民医院")
     admin.get_by_label("内科（03）").check()
     admin.get_by_label("本人近期正面照片").set_input_files(SHARED / "faces" / "obama.jpg")
-    admin.get_by_label("本人已单独同意").check()
     admin.get_by_role("button", name="准入并登记人脸").click()
     expect(admin.get_by_role("alert")).to_contain_text("FACE-01")
     screens(admin, "admission-face-of-another-clinician")
@@ -97,6 +96,11 @@ def test_an_admitted_doctor_holding_up_the_enrolment_photo_is_refused_then_suspe
     # … and he then holds that very photo up to the camera.
     context, page = new_page(launch(cameras["alex"]), hospital_url, DESKTOP)
     log_in(page, "doctor.zhao", "doctor-zhao-2026")
+    # FACE-01: he gives the separate biometric consent himself before his enrolment takes effect
+    page.goto(f"{hospital_url}/doctor/verify")
+    expect(page.get_by_test_id("biometric-consent-text")).to_contain_text("人脸特征")
+    page.get_by_role("button", name="本人已阅读并同意").click()
+    expect(page.get_by_test_id("biometric-consent-text")).to_be_hidden()
     verify_face(page)
     alert = page.get_by_role("alert").filter(has_text="登记照片本身")
     expect(alert).to_contain_text("FACE-02")

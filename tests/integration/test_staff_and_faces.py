@@ -13,15 +13,18 @@ from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from hospital.biometrics.models import FaceEnrolment, FaceVerification
+from hospital.biometrics.models import BiometricConsent, FaceEnrolment, FaceVerification, PracticeSession
 from hospital.config import Settings
+from hospital.context import HospitalContext
 from hospital.core.audit import AuditEntry
+from hospital.core.errors import AccessRefused
 from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
 from hospital.staff.models import StaffMember
+from hospital.staff.service import require_clinical_act
 from tests.conftest import SHARED, FakeClock
 from tests.faces import face_bytes
-from tests.helpers import count_rows, event_payload, login, login_as
+from tests.helpers import count_rows, event_payload, give_biometric_consent, login, login_as
 
 pytestmark = pytest.mark.requirement("STAFF-01", "STAFF-02", "STAFF-03", "STAFF-04", "FACE-01", "FACE-02", "FACE-04", "INS-02")
 
@@ -44,7 +47,7 @@ def doctor_application(**changes: Any) -> dict[str, Any]:
         "id_number": "110105199009093412", "title": "主治医师", "clinical_years": 5, "departments": ["03.03"],
         "credentials": [{"kind": "physician_qualification", "number": "2012310001"},
                         {"kind": "physician_practice", "number": "1103100009", "valid_until": "2029-12-31"}],
-        "biometric_consent": True, "practice_category": "临床", "practice_scope": "内科专业",
+        "practice_category": "临床", "practice_scope": "内科专业",
         "practice_institution": "示范市第一人民医院",
     }
     application.update(changes)
@@ -161,6 +164,7 @@ async def test_a_doctor_is_admitted_and_enrolled_but_the_template_is_never_serve
                                        .where(StaffMember.real_name == "周医生"))).scalar_one()
     assert len(enrolment.template_sealed) > 128 * 8  # sealed 128-d float64 template
     new_doctor = await login(client, "doctor.zhou", "zhou-pass-2026")
+    await give_biometric_consent(client, new_doctor)
     assert (await verify(client, new_doctor, face_bytes("alex2.jpg"))).status_code == 201
     staff_event = (await session.execute(select(OutboxEvent).where(OutboxEvent.event_type == "staff.record"))).scalars().all()
     assert any(e.payload["name"] == "周医生" for e in staff_event)  # STAFF-04
@@ -177,7 +181,6 @@ async def test_a_doctor_is_admitted_and_enrolled_but_the_template_is_never_serve
         ({"credentials": [{"kind": "physician_qualification", "number": "1"},
                           {"kind": "physician_practice", "number": "2", "valid_until": "2020-01-01"}]}, "STAFF-01"),
         ({"departments": ["04"]}, "INS-02"),
-        ({"biometric_consent": False}, "FACE-01"),
     ],
 )
 async def test_admissions_that_break_a_rule_are_refused_and_leave_nothing(
@@ -248,3 +251,77 @@ async def test_a_suspended_doctor_cannot_practise_until_reinstated(client: Async
 async def test_only_admins_admit_staff(client: AsyncTestClient[Any], demo: None) -> None:
     refused = await admit(client, await login_as(client, "doctor"), doctor_application(), photo("obama2.jpg"))
     assert refused.status_code == 403
+
+
+async def test_a_clinician_practises_only_after_giving_their_own_biometric_consent(
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None) -> None:
+    """FACE-01: the administrator's admission leaves the enrolment pending; the clinician reads the versioned text
+    and consents in their own session (time and address kept) before any verification or clinical act."""
+    admin = await login_as(client, "admin")
+    assert (await admit(client, admin, doctor_application(), face_bytes("alex1.jpg"))).status_code == 201
+    new_doctor = await login(client, "doctor.zhou", "zhou-pass-2026")
+    text = (await client.get("/api/me/biometric-consent", headers=new_doctor)).json()
+    assert text["given"] is False and "人脸" in text["text"] and text["version"] == "v1"
+    before = await count_rows(session, BiometricConsent, PracticeSession, AuditEntry)
+    pending = await verify(client, new_doctor, face_bytes("alex2.jpg"))
+    assert pending.status_code == 403 and pending.json()["rule_id"] == "FACE-01", pending.text
+    member = (await session.execute(select(StaffMember).where(StaffMember.real_name == "周医生"))).scalar_one()
+    with pytest.raises(AccessRefused) as pending_act:  # no clinical act either, whatever the token carries
+        await require_clinical_act(session, ctx, member.user_id, department="03.03")
+    assert pending_act.value.rule_id == "FACE-01"
+    await session.rollback()
+    wrong = await client.post("/api/me/biometric-consent", headers=new_doctor,
+                              json={"version": "v1", "text_sha256": "0" * 64})
+    assert wrong.status_code == 422 and wrong.json()["rule_id"] == "FACE-01", wrong.text
+    assert await count_rows(session, BiometricConsent, PracticeSession, AuditEntry) == before
+    given = await give_biometric_consent(client, new_doctor)
+    assert given["given"] is True and given["client_address"] == "testclient" and given["given_at"]
+    audited = (await session.execute(select(AuditEntry).where(AuditEntry.action == "face.consent_given"))).scalars().all()
+    assert audited[-1].rule_id == "FACE-01" and audited[-1].detail["version"] == "v1"
+    assert (await verify(client, new_doctor, face_bytes("alex2.jpg"))).status_code == 201
+
+
+async def test_a_withdrawn_biometric_consent_deletes_the_template_and_stops_practice(
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None, settings: Settings
+) -> None:
+    """FACE-01: doctor.wang withdraws; the template is deleted, the practice session ends, every clinical act is
+    refused (require_clinical_act), and the platform learns the online business is closed (SUP-02)."""
+    from tests.integration.visits.journey import accept, book, demo_prior_id, schedule_of
+
+    patient = await login_as(client, "patient")
+    booked = await book(client, patient, (await schedule_of(client))["schedule_id"], await demo_prior_id(client, patient))
+    assert booked.status_code == 201, booked.text
+    doctor = await login_as(client, "doctor")
+    verified = await verify(client, doctor, photo("obama2.jpg"))
+    assert verified.status_code == 201, verified.text
+    in_session = {"Authorization": f"Bearer {verified.json()['access_token']}"}
+    empty = await client.post("/api/me/biometric-consent/withdrawal", headers=in_session, json={"reason": ""})
+    assert empty.status_code in (400, 422)
+    withdrawn = await client.post("/api/me/biometric-consent/withdrawal", headers=in_session,
+                                  json={"reason": "本人不再同意保存人脸特征"})
+    assert withdrawn.status_code == 200 and withdrawn.json()["given"] is False, withdrawn.text
+    assert withdrawn.json()["withdrawn_at"]
+    doctor_row = (await session.execute(select(User).where(User.role == "doctor"))).scalars().first()
+    assert doctor_row is not None
+    doctor_id = doctor_row.id
+    assert (await session.execute(select(FaceEnrolment).where(FaceEnrolment.user_id == doctor_row.id))).first() is None
+    open_sessions = (await session.execute(select(PracticeSession).where(
+        PracticeSession.user_id == doctor_row.id, PracticeSession.ended_at.is_(None)))).all()  # type: ignore[union-attr]
+    assert open_sessions == []
+    actions = {a.action for a in (await session.execute(select(AuditEntry).where(
+        AuditEntry.actor_id == doctor_row.id))).scalars().all()}
+    assert {"face.consent_withdrawn", "practice_session.ended", "staff.biometric_consent_withdrawn"} <= actions
+    business = [event_payload(e, settings) for e in (await session.execute(select(OutboxEvent).where(
+        OutboxEvent.event_type == "staff.business"))).scalars().all()]
+    assert any(b["open"] is False and "FACE-01" in (b["reason"] or "") for b in business)
+    await session.rollback()
+    before = await count_rows(session, AuditEntry, FaceVerification)
+    refused = await accept(client, in_session, booked.json()["visit_id"], read_first=False)
+    assert refused.status_code == 403 and refused.json()["rule_id"] in ("FACE-01", "FACE-02"), refused.text
+    again = await verify(client, doctor, photo("obama2.jpg"))
+    assert again.status_code in (403, 422) and again.json()["rule_id"] == "FACE-01", again.text
+    assert await count_rows(session, AuditEntry, FaceVerification) == before
+    # the one guard of every clinical act refuses by itself, whatever the token carries
+    with pytest.raises(AccessRefused) as stopped:
+        await require_clinical_act(session, ctx, doctor_id, department="03.04")
+    assert stopped.value.rule_id == "FACE-01"

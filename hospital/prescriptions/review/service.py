@@ -137,14 +137,15 @@ async def on_visit_ended(session: AsyncSession, ctx: HospitalContext, ended: Vis
     """Subscriber to `VisitEnded`: the visit's prescriptions still pending review are voided, each audited and
     reported, in the transaction that ended the visit (RX-06, REV-04). Decided ones keep their state; an
     approved one is refused at dispensing (`require_visit_not_ended`)."""
+    undecided = (PrescriptionStatus.PENDING_REVIEW, PrescriptionStatus.AWAITING_COUNTERSIGN)  # REV-05 too
     pending = (await session.execute(select(Prescription).where(
-        Prescription.visit_id == ended.visit_id, Prescription.status == PrescriptionStatus.PENDING_REVIEW)
+        Prescription.visit_id == ended.visit_id, col(Prescription.status).in_(undecided))
         .with_for_update())).scalars().all()
     now = ctx.now()
     for rx in pending:
         voided = await session.execute(
             update(Prescription).where(col(Prescription.id) == rx.id, col(Prescription.version) == rx.version,
-                                       col(Prescription.status) == PrescriptionStatus.PENDING_REVIEW)
+                                       col(Prescription.status) == rx.status)
             .values(status=PrescriptionStatus.VOIDED, voided_at=now, version=rx.version + 1, updated_at=now))
         if voided.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(f"{rx.number} was decided meanwhile; end the visit again", rule_id="RX-06")

@@ -111,6 +111,22 @@ class PrescriptionController(Controller):
                                                data.draft(), data.draft_sha256)
         return await queries.get_prescription(db_session, ctx, principal, rx.id, actor=actor_of(request))
 
+    @get("/prescriptions/awaiting-countersignature", guards=[requires_doctor],
+         summary="Children's prescriptions waiting for a paediatric doctor's countersignature (REV-05, PD 17)")
+    async def awaiting_countersignature(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                                        ctx: HospitalContext) -> list[dict[str, Any]]:
+        return await service.awaiting_countersignature(db_session, ctx, actor_of(request), principal_of(request))
+
+    @post("/prescriptions/{prescription_id:uuid}/countersignature", guards=[requires_doctor], status_code=200,
+          summary="A paediatric doctor countersigns a child's prescription (REV-05, PD 17, FACE-03)",
+          description="A prescription for a child under 6 by a doctor whose 执业范围 does not cover paediatrics "
+                      "awaits this signature (`awaiting_countersign`) before a pharmacist sees it. Needs a face "
+                      "verification younger than the signing window.")
+    async def countersign(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                          prescription_id: uuid.UUID) -> dict[str, Any]:
+        return await service.countersign_prescription(db_session, ctx, actor_of(request), principal_of(request),
+                                                      prescription_id)
+
     @get("/visits/{visit_id:uuid}/prescriptions", guards=[requires_reader], summary="The visit's prescriptions")
     async def of_visit(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -25,17 +25,37 @@ from sqlmodel import col, select
 from hospital.biometrics.gate import require_signing_freshness
 from hospital.context import HospitalContext
 from hospital.contracts.prescriptions import PrescriptionDocument, PrescriptionSubmitted
-from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import Conflict, IntegrityFailure, InvalidTransition, NotFound, RuleViolation
+from hospital.core.audit import Actor, append_audit, audit_read
+from hospital.core.errors import (
+    AccessRefused,
+    Conflict,
+    IntegrityFailure,
+    InvalidTransition,
+    NotFound,
+    RuleViolation,
+)
 from hospital.core.outbox import emit
 from hospital.core.rule_registry import Finding, Severity
 from hospital.identity.tokens import Principal
 from hospital.patients.models import Patient
+from hospital.patients.rules import age_on
 from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.formulary.values import Formulary, Impairment
-from hospital.prescriptions.models import Prescription, PrescriptionCheck, PrescriptionReview
+from hospital.prescriptions.models import (
+    Prescription,
+    PrescriptionCheck,
+    PrescriptionCountersignature,
+    PrescriptionReview,
+)
 from hospital.prescriptions.queries import finding_parts, findings_json, open_json, prescription_in_scope, seal_json
-from hospital.prescriptions.rules import PrescriptionStatus, check_revisable, check_signed_by_hand
+from hospital.prescriptions.rules import (
+    PrescriptionStatus,
+    check_countersigner,
+    check_revisable,
+    check_signed_by_hand,
+    check_visit_not_ended,
+    countersignature_needed,
+)
 from hospital.prescriptions.safety.service import facts_for_visit
 from hospital.prescriptions.safety.values import Pregnancy
 from hospital.prescriptions.writing import documents
@@ -45,13 +65,16 @@ from hospital.prescriptions.writing.values import DraftOrigin, PrescribedItem, P
 from hospital.signing import service as signing
 from hospital.signing.canonical import canonical_json
 from hospital.signing.export import build_export_bundle
+from hospital.signing.models import ClinicianCredential
 from hospital.staff.models import StaffMember
-from hospital.staff.service import require_clinical_act
+from hospital.staff.rules import covers_paediatrics
+from hospital.staff.service import require_clinical_act, staff_for_user
 from hospital.visits.booking.models import Visit
 from hospital.visits.encounter.service import check_prescription_diagnoses, require_visit_open_for_prescribing
 from hospital.visits.intake.models import PriorDiagnosisOnFile, PriorDiagnosisRecord, open_prior
 
-__all__ = ["CHECK_VALID_FOR", "check_draft", "export_prescription", "revise_prescription", "submit_prescription"]
+__all__ = ["CHECK_VALID_FOR", "awaiting_countersignature", "check_draft", "countersign_prescription",
+           "export_prescription", "revise_prescription", "submit_prescription"]
 
 
 CHECK_VALID_FOR = timedelta(minutes=30)  # a dry run older than this is checked again before signing
@@ -219,8 +242,10 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
     base = supersedes.base_number if supersedes else f"RX{issued_on:%Y%m%d}-{secrets.token_hex(4).upper()}"
     revision = supersedes.revision + 1 if supersedes else 1
     number = f"{base}-{revision}" if revision > 1 else base
-    age = issued_on.year - patient.birth_date.year - ((issued_on.month, issued_on.day) <
-                                                      (patient.birth_date.month, patient.birth_date.day))
+    age = age_on(patient.birth_date, issued_on)
+    # REV-05 / PD 17: a child under 6's prescription by a doctor whose scope is not paediatrics waits for a second,
+    # paediatric doctor's countersignature; the pharmacist does not see it before (nor does the platform)
+    awaiting = countersignature_needed(age, covers_paediatrics(member.practice_scope))
     assert principal.face_verified_at is not None  # require_signing_freshness passed
     payload = documents.build_payload(
         number=number, revision=revision, supersedes=supersedes.number if supersedes else None, issued_at=now,
@@ -236,21 +261,22 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
                            "verified_at": principal.face_verified_at.isoformat()},
         origin=DraftOrigin.CLINICIAN.value, checked_draft_sha256=prepared.draft_sha256)
     token = doctor.sign(payload)
-    kept = [f for f in findings if f.severity is not Severity.BLOCK]
+    kept = findings_json([f for f in findings if f.severity is not Severity.BLOCK])
     rx_id = uuid.uuid4()
     prescription = Prescription(
         id=rx_id, number=number, base_number=base, revision=revision,
         supersedes_id=supersedes.id if supersedes else None, visit_id=visit.id,
         patient_user_id=visit.patient_user_id, doctor_user_id=principal.user_id,
         doctor_credential_id=doctor.credential.id, department_code=visit.department_code,
-        status=PrescriptionStatus.PENDING_REVIEW, issued_at=now, valid_until=documents.valid_until(
+        status=PrescriptionStatus.AWAITING_COUNTERSIGN if awaiting else PrescriptionStatus.PENDING_REVIEW,
+        issued_at=now, valid_until=documents.valid_until(
             issued_on, draft.validity_days),
         supply_until=issued_on + timedelta(days=max(i.days_supply for i in items) - 1), total_cny=payload["total_cny"],
         payload_sealed=seal_json(ctx, payload, "prescription.payload", rx_id),
         payload_sha256=hashlib.sha256(canonical_json(payload)).hexdigest(),
         doctor_jws_sealed=seal_json(ctx, token, "prescription.doctor_jws", rx_id),
-        findings_sealed=seal_json(ctx, findings_json(kept), "prescription.findings", rx_id),
-        warnings=sum(f.severity is Severity.WARN for f in kept), practice_session_id=principal.practice_session_id,
+        findings_sealed=seal_json(ctx, kept, "prescription.findings", rx_id),
+        warnings=sum(f["severity"] == str(Severity.WARN) for f in kept), practice_session_id=principal.practice_session_id,
         face_verified_at=principal.face_verified_at, origin=DraftOrigin.CLINICIAN.value, draft_check_id=check_id,
         safety_context_id=prepared.safety_context_id)
     session.add(prescription)
@@ -258,21 +284,34 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
     await append_audit(session, actor, "prescription.signed", subject_type="prescription", subject_id=rx_id,
                        rule_id="RX-05", detail={"number": number, "revision": revision, "visit_id": visit.id,
                                                 "origin": DraftOrigin.CLINICIAN.value, "draft_check_id": check_id,
-                                                "warnings": sorted({f.rule_id for f in kept
-                                                                    if f.severity is Severity.WARN})})
+                                                "awaiting_countersign": awaiting,
+                                                "warnings": sorted({f["rule_id"] for f in kept
+                                                                    if f["severity"] == str(Severity.WARN)})})
+    if not awaiting:
+        await _report_submitted(session, ctx, prescription, payload, token, kept, member,
+                                doctor.credential.serial, supersedes)
+    return prescription
+
+
+async def _report_submitted(session: AsyncSession, ctx: HospitalContext, prescription: Prescription,
+                            payload: dict[str, Any], token: str, kept: list[Any], member: StaffMember,
+                            certificate_serial: str, supersedes: Prescription | None) -> None:
+    """The platform learns of a prescription when it goes to the pharmacist (RX-06, RX-08)."""
+    rx_id, number, base, revision, visit_id = (prescription.id, prescription.number, prescription.base_number,
+                                               prescription.revision, prescription.visit_id)
+    now = prescription.issued_at
     # REC-03: the document, its JWS and the findings name the patient and the diagnoses (sealed, see the contract)
     await emit(session, "prescription.submitted", subject_type="prescription", subject_id=rx_id,
                version=prescription.version, payload=PrescriptionSubmitted(
                    prescription_id=str(rx_id), prescription_number=number, base_number=base, revision=revision,
-                   supersedes=supersedes.number if supersedes else None, visit_id=str(visit.id),
-                   department_code=visit.department_code, doctor_staff_id=str(member.id),
-                   doctor_certificate_serial=doctor.credential.serial, issued_at=now,
+                   supersedes=supersedes.number if supersedes else None, visit_id=str(visit_id),
+                   department_code=prescription.department_code, doctor_staff_id=str(member.id),
+                   doctor_certificate_serial=certificate_serial, issued_at=now,
                    valid_until=prescription.valid_until, status=prescription.status,
                    payload_sha256=prescription.payload_sha256,
                    prescription=msgspec.convert(payload, PrescriptionDocument),  # as signed
-                   doctor_jws=token, findings=finding_parts(findings_json(kept))),
+                   doctor_jws=token, findings=finding_parts(kept)),
                cipher=ctx.cipher)
-    return prescription
 
 
 async def _items_in_effect(session: AsyncSession, ctx: HospitalContext, patient_user_id: uuid.UUID,
@@ -280,7 +319,8 @@ async def _items_in_effect(session: AsyncSession, ctx: HospitalContext, patient_
     """Drug codes of the patient's prescriptions still being taken (pending or approved), for RX-03/RX-04."""
     found = (await session.execute(select(Prescription).where(
         Prescription.patient_user_id == patient_user_id, col(Prescription.supply_until) >= today,
-        col(Prescription.status).in_([PrescriptionStatus.PENDING_REVIEW, PrescriptionStatus.APPROVED])))).scalars()
+        col(Prescription.status).in_([PrescriptionStatus.AWAITING_COUNTERSIGN, PrescriptionStatus.PENDING_REVIEW,
+                                      PrescriptionStatus.APPROVED])))).scalars()
     return tuple(item["drug_code"] for rx in found
                  for item in open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id)["items"])
 
@@ -307,3 +347,83 @@ async def export_prescription(session: AsyncSession, ctx: HospitalContext, actor
                        rule_id="RX-08", detail={"number": rx.number, "status": rx.status})
     await session.commit()
     return bundle
+
+
+async def countersign_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                                   prescription_id: uuid.UUID) -> dict[str, Any]:
+    """REV-05 / PD 17: a second doctor whose 执业范围 covers paediatrics, face-verified within the signing window
+    (FACE-03) and free to practise (STAFF-03, INS-01/02), signs the child's prescription; only then does it go to
+    the pharmacist (pending review) and to the platform. Audited; refused with the database unchanged."""
+    require_signing_freshness(ctx, principal)
+    rx = (await session.execute(select(Prescription).where(col(Prescription.id) == prescription_id)
+                                .with_for_update())).scalar_one_or_none()
+    if rx is None:
+        raise NotFound("no such prescription")
+    member = await require_clinical_act(session, ctx, principal.user_id, licence_department=rx.department_code)
+    check_countersigner(rx.status, principal.role, principal.user_id, rx.doctor_user_id,
+                        covers_paediatrics(member.practice_scope))
+    visit = await session.get(Visit, rx.visit_id)
+    if visit is None:
+        raise IntegrityFailure(f"the visit of {rx.number} is missing")
+    check_visit_not_ended(visit.state)
+    prescriber = await staff_for_user(session, rx.doctor_user_id)
+    if prescriber is None:
+        raise IntegrityFailure(f"the prescriber of {rx.number} has no staff record")
+    now = ctx.now()
+    assert principal.face_verified_at is not None  # require_signing_freshness passed
+    signer = await signing.signer_for(session, ctx, principal.user_id)
+    token = signer.sign({"countersignature_of": rx.number, "payload_sha256": rx.payload_sha256,
+                         "countersigned_at": now.isoformat(), "basis": "PD 17 低龄儿童处方 相关专业医师",
+                         "doctor": {"staff_id": str(member.id), "name": member.real_name, "title": member.title,
+                                    "practice_scope": member.practice_scope,
+                                    "certificate_serial": signer.credential.serial},
+                         "face_verification": {"practice_session_id": str(principal.practice_session_id),
+                                               "verified_at": principal.face_verified_at.isoformat()}})
+    row_id = uuid.uuid4()
+    session.add(PrescriptionCountersignature(
+        id=row_id, prescription_id=rx.id, doctor_user_id=principal.user_id,
+        doctor_credential_id=signer.credential.id, jws_sealed=seal_json(ctx, token, "countersignature.jws", row_id),
+        countersigned_at=now, practice_session_id=principal.practice_session_id,
+        face_verified_at=principal.face_verified_at))
+    moved = await session.execute(update(Prescription).where(
+        col(Prescription.id) == rx.id, col(Prescription.version) == rx.version,
+        col(Prescription.status) == PrescriptionStatus.AWAITING_COUNTERSIGN).values(
+        status=PrescriptionStatus.PENDING_REVIEW, version=rx.version + 1, updated_at=now))
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("this prescription was countersigned or voided meanwhile", rule_id="REV-05")
+    await session.flush()
+    await session.refresh(rx)
+    await append_audit(session, actor, "prescription.countersigned", subject_type="prescription", subject_id=rx.id,
+                       rule_id="REV-05", detail={"number": rx.number, "prescriber_user_id": rx.doctor_user_id,
+                                                 "countersignature_id": row_id,
+                                                 "practice_scope": member.practice_scope})
+    supersedes = await session.get(Prescription, rx.supersedes_id) if rx.supersedes_id else None
+    prescriber_signer = await session.get(ClinicianCredential, rx.doctor_credential_id)
+    await _report_submitted(session, ctx, rx, open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
+                            open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id),
+                            open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id), prescriber,
+                            prescriber_signer.serial if prescriber_signer else "", supersedes)
+    await session.commit()
+    return {"prescription_id": str(rx.id), "prescription_number": rx.number, "status": rx.status,
+            "countersignature_id": str(row_id), "countersigned_at": now.isoformat()}
+
+
+async def awaiting_countersignature(session: AsyncSession, ctx: HospitalContext, actor: Actor,
+                                    principal: Principal) -> list[dict[str, Any]]:
+    """What a paediatric doctor countersigns (REV-05, PD 17): each waiting prescription as signed (the patient,
+    the guardian's presence, the diagnoses and items, the prescriber), so that nobody countersigns blind. Only a
+    doctor whose 执业范围 covers paediatrics reads it; the read is audited."""
+    member = await staff_for_user(session, principal.user_id)
+    if member is None or principal.role != "doctor" or not covers_paediatrics(member.practice_scope):
+        raise AccessRefused("REV-05", "only a doctor whose 执业范围 covers paediatrics countersigns children's "
+                                      "prescriptions")
+    found = (await session.execute(select(Prescription).where(
+        col(Prescription.status) == PrescriptionStatus.AWAITING_COUNTERSIGN)
+        .order_by(col(Prescription.issued_at)))).scalars().all()
+    views = [{"prescription_id": str(rx.id), "prescription_number": rx.number, "department_code": rx.department_code,
+              "issued_at": rx.issued_at.isoformat(), "status": rx.status,
+              "prescription": open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
+              "findings": open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)} for rx in found]
+    await audit_read(session, actor, "prescription.countersign_queue_read", subject_type="prescription",
+                     records=[rx.id for rx in found], patients=[rx.patient_user_id for rx in found])
+    return views

@@ -124,3 +124,15 @@ async def department_name(session: AsyncSession, ctx: HospitalContext, code: str
         return name
     department = tables_for(ctx).departments.get(code)
     return department.name_zh if department else code
+
+
+async def schedule_queues(session: AsyncSession, schedule_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[tuple[int, str]]]:
+    """Every visit's `(queue_number, state)` in each of `schedule_ids`: what `rules.queue_place` reads."""
+    found: dict[uuid.UUID, list[tuple[int, str]]] = {sid: [] for sid in schedule_ids}
+    if not schedule_ids:
+        return found
+    rows = (await session.execute(select(Visit.schedule_id, Visit.queue_number, Visit.state).where(
+        col(Visit.schedule_id).in_(schedule_ids)))).all()
+    for schedule_id, number, state in rows:
+        found[schedule_id].append((number, state))
+    return found

@@ -28,6 +28,7 @@ from hospital.institution.rules import check_department_approved
 __all__ = [
     "TERMINAL_STATES",
     "TRANSITIONS",
+    "QueuePlace",
     "Slot",
     "VisitAction",
     "VisitState",
@@ -35,6 +36,7 @@ __all__ = [
     "check_booking",
     "check_fee",
     "next_state",
+    "queue_place",
     "visit_state",
 ]
 
@@ -155,3 +157,28 @@ def check_fee(mode: str, *, published: Mapping[str, str], shown_cny: str, accept
     if not accepted:
         raise RuleViolation("INS-03", f"the patient has not accepted the fee of ¥{fee}", published_fee_cny=fee)
     return fee
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePlace:
+    """Where a waiting visit stands in its schedule's queue (REV-06), recomputed at every read so that it moves
+    as the visits before it move. `position` is 1 + the visits before it that the doctor has not yet taken
+    (接诊: accepted, started); `ahead` counts every visit before it not yet ended (taken ones included)."""
+
+    position: int
+    ahead: int
+    with_doctor_ahead: int  # visits before it taken by the doctor and not yet ended
+
+
+_OPEN = frozenset({VisitState.REQUESTED, VisitState.ACCEPTED, VisitState.IN_PROGRESS})
+_TAKEN = frozenset({VisitState.ACCEPTED, VisitState.IN_PROGRESS})
+
+
+def queue_place(queue_number: int, state: str, schedule_visits: Collection[tuple[int, str]]) -> QueuePlace | None:
+    """The place of the visit numbered `queue_number` among its schedule's `(queue_number, state)` pairs; None
+    once the visit itself is taken, started or ended (it no longer waits)."""
+    if state != VisitState.REQUESTED:
+        return None
+    before = [s for n, s in schedule_visits if n < queue_number and s in _OPEN]
+    taken = sum(s in _TAKEN for s in before)
+    return QueuePlace(position=len(before) - taken + 1, ahead=len(before), with_doctor_ahead=taken)

@@ -28,7 +28,7 @@ from hospital.patients.service import masked
 from hospital.staff.models import StaffMember
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Schedule, Visit, visit_clinical, visit_guardian
-from hospital.visits.booking.rules import VisitState, allowed_actions
+from hospital.visits.booking.rules import QueuePlace, VisitState, allowed_actions, queue_place
 from hospital.visits.booking.service import published_fees
 from hospital.visits.intake import queries as intake_queries
 from hospital.visits.intake.models import PriorDiagnosisRecord, open_prior
@@ -150,6 +150,7 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
     priors = {p.id: open_prior(ctx.cipher, p) for p in (await session.execute(select(PriorDiagnosisRecord).where(
         col(PriorDiagnosisRecord.id).in_({v.prior_diagnosis_id for v, _ in rows})))).scalars().all()} if rows else {}
     names = {code: await queries.department_name(session, ctx, code) for code in {v.department_code for v, _ in rows}}
+    queues = await queries.schedule_queues(session, {v.schedule_id for v, _ in rows})
     own = _PATIENT_ACTIONS if role == Role.PATIENT else _DOCTOR_ACTIONS
     views = []
     for visit, schedule in rows:
@@ -157,6 +158,7 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
         clinical = visit_clinical(ctx.cipher, visit)
         views.append({
             "visit_id": str(visit.id), "state": visit.state, "mode": visit.mode, "queue_number": visit.queue_number,
+            "queue": _queue_view(queue_place(visit.queue_number, visit.state, queues[visit.schedule_id])),
             "version": visit.version, "schedule_id": str(schedule.id), "department_code": visit.department_code,
             "department_name": names[visit.department_code], "starts_at": _iso(schedule.starts_at),
             "ends_at": _iso(schedule.ends_at), "doctor_name": doctor.real_name if doctor else None,
@@ -174,6 +176,12 @@ async def visit_views(session: AsyncSession, ctx: HospitalContext, rows: list[tu
             "allowed_actions": [a.value for a in allowed_actions(VisitState(visit.state)) if a.value in own],
         })
     return views
+
+
+def _queue_view(place: QueuePlace | None) -> dict[str, int] | None:
+    """The place as it stands now (REV-06): it moves when a visit before it is taken, ended or cancelled."""
+    return None if place is None else {"position": place.position, "ahead": place.ahead,
+                                       "with_doctor_ahead": place.with_doctor_ahead}
 
 
 async def my_visits(session: AsyncSession, ctx: HospitalContext, principal: Principal,

@@ -20,7 +20,8 @@ __all__ = ["CONSENT_DIR", "CONSENT_PLACEHOLDERS", "ConsentText", "consent_versio
            "load_consent", "render_consent"]
 
 CONSENT_DIR = DATA_DIR / "consent"
-CONSENT_PLACEHOLDERS = ("hospital_name", "licence_number", "complaint_phone")
+# PD 14: the hospital and the doctors' information (doctor_information: every doctor practising online)
+CONSENT_PLACEHOLDERS = ("hospital_name", "licence_number", "complaint_phone", "doctor_information")
 _FILE = re.compile(r"^consent_(v(\d+))\.(zh|en)\.md$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 

@@ -14,16 +14,21 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
 
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.blobs import store_blob
 from hospital.core.errors import InvalidInput, RuleViolation
 from hospital.core.retention import RetentionClass
+from hospital.institution.models import Department
 from hospital.institution.reference import load_disclosure_settings
 from hospital.institution.service import current_licence, require_licence_in_force
 from hospital.patients.models import Patient
 from hospital.patients.service import masked
+from hospital.staff.models import StaffMember
+from hospital.staff.rules import check_can_practise
+from hospital.staff.service import list_staff, standing_of
 from hospital.visits.icd10 import validate_icd10
 from hospital.visits.intake import queries
 from hospital.visits.intake.consent_texts import CONSENT_DIR, load_consent, render_consent
@@ -100,8 +105,37 @@ async def current_consent(session: AsyncSession, ctx: HospitalContext) -> Consen
     directory = _consent_dir(ctx)
     zh = load_consent(None, "zh", directory)
     en = load_consent(zh.version, "en", directory)
-    text = render_consent(zh, values)
-    return ConsentView(zh.version, text, render_consent(en, values), hashlib.sha256(text.encode()).hexdigest())
+    doctors = await _doctor_information(session, ctx)
+    text = render_consent(zh, {**values, "doctor_information": doctors["zh"]})
+    return ConsentView(zh.version, text, render_consent(en, {**values, "doctor_information": doctors["en"]}),
+                       hashlib.sha256(text.encode()).hexdigest())
+
+
+async def _doctor_information(session: AsyncSession, ctx: HospitalContext) -> dict[str, str]:
+    """PD 14 (PAT-02): the doctors practising online now (not suspended, credentials in force, STAFF-03), each
+    with name, title, 执业类别/范围, departments and 医师执业证书编码, one line per doctor, in Chinese and English."""
+    today = ctx.today()
+    doctors = [m for m in await list_staff(session) if m.kind == "doctor" and _practising(m, today)]
+    names = {d.code: d.name for d in (await session.execute(select(Department))).scalars().all()}
+    if not doctors:
+        return {"zh": "（暂无在线执业的医师）", "en": "(no doctor practises online at present)"}
+    zh, en = [], []
+    for m in doctors:
+        number = next((str(c.get("number")) for c in m.credentials if c.get("kind") == "physician_practice"), "—")
+        departments = "、".join(f"{code} {names.get(code, code)}" for code in m.departments)
+        zh.append(f"- {m.real_name}，{m.title}，{m.practice_category} {m.practice_scope}，科室：{departments}，"
+                  f"医师执业证书编码 {number}")
+        en.append(f"- {m.real_name}, {m.title}, {m.practice_category} {m.practice_scope}, departments: "
+                  f"{', '.join(m.departments)}, physician practice certificate No. {number}")
+    return {"zh": "\n".join(zh), "en": "\n".join(en)}
+
+
+def _practising(member: StaffMember, today: date) -> bool:
+    try:
+        check_can_practise(standing_of(member), today)
+    except RuleViolation:  # suspended, or a credential expired: not presented as a doctor who may see you
+        return False
+    return True
 
 
 async def require_current_consent(session: AsyncSession, ctx: HospitalContext, patient: Patient) -> ConsentRecord:

@@ -223,11 +223,15 @@ async def emit_all(settings: Settings, events: Sequence[Emitted], *, created_at:
 
 async def add_department(settings: Settings, code: str, name: str) -> None:
     from hospital.core.audit import Actor
-    from hospital.institution.service import upsert_department
+    from hospital.institution.rules import SeniorPhysician
+    from hospital.institution.service import set_department
 
     engine = create_engine(settings.resolved_database_url)
     try:
         async with session_factory(engine)() as session:
-            await upsert_department(session, Actor.system("test"), code, name, True)
+            # PD 8(二): opened with its 正高 and 副高 physicians, as every path must (INS-02)
+            await set_department(session, Actor.system("test"), code, name, True, [
+                SeniorPhysician("连接主任", "主任医师", "110310000000901"),
+                SeniorPhysician("连接副主任", "副主任医师", "110310000000902")])
     finally:
         await engine.dispose()

@@ -28,7 +28,7 @@ from hospital.config import Settings
 from tests import payloads
 from tests.conftest import FakeClock
 from tests.faces import face_bytes
-from tests.helpers import login, login_as
+from tests.helpers import give_biometric_consent, login, login_as
 from tests.integration.connector.conftest import (
     DispatcherFactory,
     Sim,
@@ -59,12 +59,11 @@ DOCTOR = {"kind": "doctor", "username": "doctor.zhou", "initial_password": "zhou
           "id_number": "110105199009093412", "title": "主治医师", "clinical_years": 5, "departments": ["03.03"],
           "credentials": [{"kind": "physician_qualification", "number": "2012310001"},
                           {"kind": "physician_practice", "number": "1103100009", "valid_until": "2029-12-31"}],
-          "biometric_consent": True, "practice_category": "临床", "practice_scope": "内科专业",
+          "practice_category": "临床", "practice_scope": "内科专业",
           "practice_institution": "示范市第一人民医院"}
 PHARMACIST = {"kind": "pharmacist", "username": "pharmacist.sun", "initial_password": "sun-pass-2026",
               "real_name": "孙药师", "id_number": "110105198808084411", "title": "主管药师", "clinical_years": 6,
-              "departments": [], "credentials": [{"kind": "pharmacist_qualification", "number": "YS2012310009"}],
-              "biometric_consent": True}
+              "departments": [], "credentials": [{"kind": "pharmacist_qualification", "number": "YS2012310009"}]}
 
 
 async def admit_and_verify(client: AsyncTestClient[Any], application: dict[str, Any], enrol: str, live: str
@@ -75,6 +74,7 @@ async def admit_and_verify(client: AsyncTestClient[Any], application: dict[str, 
                                  files={"photo": ("photo.jpg", face_bytes(enrol), "image/jpeg")})
     assert admitted.status_code == 201, admitted.text
     headers = await login(client, application["username"], application["initial_password"])
+    await give_biometric_consent(client, headers)  # FACE-01: the clinician's own consent, in their session
     verified = await client.post("/api/me/face-verifications", headers=headers,
                                  files={"image": ("capture.jpg", face_bytes(live), "image/jpeg")})
     assert verified.status_code == 201, verified.text
@@ -104,6 +104,7 @@ async def admitted(client: AsyncTestClient[Any], clock: FakeClock, application: 
                                   files={"photo": ("photo.jpg", photo(enrol), "image/jpeg")})
     assert admission.status_code == 201, admission.text
     headers = await login(client, application["username"], application["initial_password"])
+    await give_biometric_consent(client, headers)  # FACE-01: the clinician's own consent, in their session
     verified = await client.post("/api/me/face-verifications", headers=headers,
                                  files={"image": ("capture.jpg", photo(live), "image/jpeg")})
     assert verified.status_code == 201, verified.text

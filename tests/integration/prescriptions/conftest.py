@@ -29,7 +29,7 @@ from hospital.visits.booking.models import Schedule, Visit, seal_visit_guardian
 from hospital.visits.intake.models import PriorDiagnosisContent, sealed_prior
 from tests.conftest import SHARED
 from tests.faces import face_bytes
-from tests.helpers import login, login_as
+from tests.helpers import give_biometric_consent, login, login_as
 
 FACES = SHARED / "faces"
 NO_KNOWN_ALLERGIES = AllergyStatus.NO_KNOWN_ALLERGIES
@@ -70,13 +70,15 @@ async def second_pharmacist(client: AsyncTestClient[Any]) -> dict[str, str]:
     application = {
         "kind": "pharmacist", "username": "pharmacist.zhao", "initial_password": "zhao-pass-2026",
         "real_name": "赵药师", "id_number": "110105199009093412", "title": "药师", "clinical_years": 4,
-        "departments": [], "biometric_consent": True,
+        "departments": [],
         "credentials": [{"kind": "pharmacist_qualification", "number": "YS2020310009", "valid_until": "2030-12-31"}],
     }
     admitted = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
                                  files={"photo": ("photo.jpg", face_bytes("kit1.jpg"), "image/jpeg")})
     assert admitted.status_code == 201, admitted.text
-    return await verified(client, await login(client, "pharmacist.zhao", "zhao-pass-2026"), face_bytes("kit2.jpg"))
+    pharmacist = await login(client, "pharmacist.zhao", "zhao-pass-2026")
+    await give_biometric_consent(client, pharmacist)  # FACE-01: their own consent, in their own session
+    return await verified(client, pharmacist, face_bytes("kit2.jpg"))
 
 
 async def make_visit(session: AsyncSession, ctx: HospitalContext, state: str = "accepted", *, icd10: str = "I10",

@@ -27,7 +27,7 @@ SURGEON = {"kind": "doctor", "username": "doctor.li", "initial_password": "li-pa
            "id_number": "110105199009093412", "title": "主治医师", "clinical_years": 6, "departments": ["04"],
            "credentials": [{"kind": "physician_qualification", "number": "2012310002"},
                            {"kind": "physician_practice", "number": "1103100010", "valid_until": "2099-12-31"}],
-           "biometric_consent": True, "practice_category": "临床", "practice_scope": "外科专业",
+           "practice_category": "临床", "practice_scope": "外科专业",
            "practice_institution": "示范市第一人民医院"}
 
 

@@ -26,6 +26,7 @@ from tests.conftest import FakeClock
 from tests.helpers import count_rows, event_payload, hospital_today, login_as
 from tests.integration.visits.journey import (
     FEES,
+    accept,
     book,
     demo_prior_id,
     doctor_in_session,
@@ -263,3 +264,36 @@ async def test_a_withdrawn_schedule_cancels_and_notifies_its_booked_patients(
     reported = (await session.execute(select(OutboxEvent).where(OutboxEvent.event_type == "visit.cancelled"))).scalars().all()
     assert {e.subject_id for e in reported} == {booked.json()["visit_id"], second.json()["visit_id"]}
     assert (await client.post(url, headers=doctor, json={"reason": "再次停诊"})).status_code == 409
+
+
+async def test_the_queue_position_moves_as_the_visits_before_it_are_taken_and_end(
+    client: AsyncTestClient[Any], session: AsyncSession, demo: None
+) -> None:
+    """REV-06: the patient's visit and the doctor's queue give the place as it stands now, not the number drawn."""
+    schedule = await schedule_of(client)
+    first = await new_patient(client, "李四", date(1980, 5, 6), "13900139000")
+    assert (await file_prior(client, first)).status_code == 201
+    first_prior = (await client.get("/api/prior-diagnoses", headers=first)).json()[0]["prior_diagnosis_id"]
+    earlier = await book(client, first, schedule["schedule_id"], first_prior)
+    assert earlier.status_code == 201, earlier.text
+    patient = await login_as(client, "patient")
+    booked = await book(client, patient, schedule["schedule_id"], await demo_prior_id(client, patient))
+    assert booked.status_code == 201, booked.text
+    visit_id = booked.json()["visit_id"]
+    doctor = await doctor_in_session(client)
+    day = schedule["starts_at"][:10]
+
+    async def places() -> tuple[Any, Any]:
+        mine = {v["visit_id"]: v for v in (await client.get("/api/visits", headers=patient)).json()}[visit_id]
+        queue = {v["visit_id"]: v for v in (await client.get("/api/doctor/queue", headers=doctor,
+                                                              params={"day": day})).json()}
+        return mine["queue"], queue[visit_id]["queue"]
+
+    assert await places() == ({"position": 2, "ahead": 1, "with_doctor_ahead": 0},) * 2
+    assert (await accept(client, doctor, earlier.json()["visit_id"])).status_code == 200
+    assert await places() == ({"position": 1, "ahead": 1, "with_doctor_ahead": 1},) * 2  # the visit before is taken
+    cancelled = await client.post(f"/api/visits/{earlier.json()['visit_id']}/cancel", headers=first, json={"reason": ""})
+    assert cancelled.status_code == 200, cancelled.text
+    assert await places() == ({"position": 1, "ahead": 0, "with_doctor_ahead": 0},) * 2  # and gone
+    assert (await accept(client, doctor, visit_id)).status_code == 200
+    assert await places() == (None, None)  # taken: it no longer waits

@@ -28,8 +28,11 @@ pytestmark = pytest.mark.requirement("PAT-02", "REV-01", "REV-02")
 async def test_the_consent_names_the_hospital_and_its_licence_in_chinese_and_english(client: AsyncTestClient[Any],
                                                                                      demo: None) -> None:
     consent = (await client.get("/api/consent")).json()
-    assert consent["version"] == "v1" and len(consent["text_sha256"]) == 64
+    assert consent["version"] == "v2" and len(consent["text_sha256"]) == 64
     assert "PDY0001-310115-DEMO" in consent["zh"] and "PDY0001-310115-DEMO" in consent["en"]
+    # PD 14: the doctors practising online, with title, scope, departments and practice certificate number
+    assert "王医生，主任医师，临床 内科专业" in consent["zh"] and "110310000000001" in consent["zh"]
+    assert "physician practice certificate No. 110310000000001" in consent["en"]
     assert "不提供首诊服务" in consent["zh"] and "first visit" in consent["en"].lower()
     assert "{{" not in consent["zh"] + consent["en"]
 
@@ -41,15 +44,15 @@ async def test_an_acceptance_keeps_the_version_time_and_client_address_once(clie
     assert before["current_accepted"] is False
     consent = (await client.get("/api/consent")).json()
     wrong_text = await client.post("/api/consent/acceptances", headers=patient,
-                                   json={"version": "v1", "text_sha256": "0" * 64})
+                                   json={"version": "v2", "text_sha256": "0" * 64})
     assert wrong_text.status_code == 422 and wrong_text.json()["rule_id"] == "PAT-02"
     for _ in range(2):
         accepted = await client.post("/api/consent/acceptances", headers=patient,
-                                     json={"version": "v1", "text_sha256": consent["text_sha256"]})
+                                     json={"version": "v2", "text_sha256": consent["text_sha256"]})
         assert accepted.status_code == 201 and accepted.json()["client_address"]
     rows = (await session.execute(select(ConsentRecord))).scalars().all()
     mine = [r for r in rows if r.text_sha256 == consent["text_sha256"] and r.client_address == "testclient"]
-    assert len(mine) == 1 and mine[0].version == "v1"
+    assert len(mine) == 1 and mine[0].version == "v2"
     audited = (await session.execute(select(AuditEntry).where(AuditEntry.action == "consent.accepted"))).scalars().all()
     assert audited[-1].rule_id == "PAT-02" and audited[-1].detail["client_address"] == "testclient"
     assert (await client.get("/api/consent/acceptances", headers=patient)).json()["current_accepted"] is True
@@ -68,21 +71,25 @@ async def test_a_patient_without_consent_can_neither_file_nor_book(client: Async
 
 
 async def test_a_new_consent_version_requires_a_new_acceptance(client: AsyncTestClient[Any], ctx: HospitalContext,
-                                                               tmp_path: Path, demo: None) -> None:
-    patient = await login_as(client, "patient")  # accepted v1 in the demo
+                                                               session: AsyncSession, tmp_path: Path,
+                                                               demo: None) -> None:
+    patient = await login_as(client, "patient")  # accepted v2 in the demo
     texts = tmp_path / "consent"
     shutil.copytree(CONSENT_DIR, texts)
     for language in ("zh", "en"):
-        (texts / f"consent_v2.{language}.md").write_text(
-            (CONSENT_DIR / f"consent_v1.{language}.md").read_text(encoding="utf-8").replace("v1", "v2"), encoding="utf-8")
+        (texts / f"consent_v3.{language}.md").write_text(
+            (CONSENT_DIR / f"consent_v2.{language}.md").read_text(encoding="utf-8").replace("v2", "v3"), encoding="utf-8")
     ctx.consent_dir = texts
     schedule = await schedule_of(client)
-    refused = await book(client, patient, schedule["schedule_id"], await demo_prior_id(client, patient))
+    prior_id = await demo_prior_id(client, patient)
+    before = await count_rows(session, Visit, AuditEntry)
+    refused = await book(client, patient, schedule["schedule_id"], prior_id)
     assert refused.status_code == 422 and refused.json()["rule_id"] == "PAT-02"
-    assert refused.json()["current_version"] == "v2" and refused.json()["accepted_version"] == "v1"
-    old = await client.post("/api/consent/acceptances", headers=patient, json={"version": "v1"})
+    assert refused.json()["current_version"] == "v3" and refused.json()["accepted_version"] == "v2"
+    assert await count_rows(session, Visit, AuditEntry) == before  # refused under the outdated version: nothing kept
+    old = await client.post("/api/consent/acceptances", headers=patient, json={"version": "v2"})
     assert old.status_code == 422 and old.json()["rule_id"] == "PAT-02"
-    assert (await client.post("/api/consent/acceptances", headers=patient, json={"version": "v2"})).status_code == 201
+    assert (await client.post("/api/consent/acceptances", headers=patient, json={"version": "v3"})).status_code == 201
     booked = await book(client, patient, schedule["schedule_id"], await demo_prior_id(client, patient))
     assert booked.status_code == 201, booked.text
 
@@ -156,8 +163,8 @@ async def test_a_consent_version_published_after_booking_is_accepted_before_the_
     texts = tmp_path / "consent"
     shutil.copytree(CONSENT_DIR, texts)
     for language in ("zh", "en"):
-        (texts / f"consent_v2.{language}.md").write_text(
-            (CONSENT_DIR / f"consent_v1.{language}.md").read_text(encoding="utf-8").replace("v1", "v2"), encoding="utf-8")
+        (texts / f"consent_v3.{language}.md").write_text(
+            (CONSENT_DIR / f"consent_v2.{language}.md").read_text(encoding="utf-8").replace("v2", "v3"), encoding="utf-8")
     ctx.consent_dir = texts
     doctor = await doctor_in_session(client)
     assert (await client.get(f"/api/visits/{booked.json()['visit_id']}/prior-diagnosis/document",
@@ -166,5 +173,5 @@ async def test_a_consent_version_published_after_booking_is_accepted_before_the_
     refused = await accept(client, doctor, booked.json()["visit_id"], read_first=False)
     assert refused.status_code == 422 and refused.json()["rule_id"] == "PAT-02", refused.text
     assert await count_rows(session, Visit, AuditEntry) == before
-    assert (await client.post("/api/consent/acceptances", headers=patient, json={"version": "v2"})).status_code == 201
+    assert (await client.post("/api/consent/acceptances", headers=patient, json={"version": "v3"})).status_code == 201
     assert (await accept(client, doctor, booked.json()["visit_id"])).status_code == 200

@@ -23,7 +23,7 @@ from hospital.visits.encounter.models import ChatMessage, MedicalRecord
 from hospital.visits.encounter.service import require_visit_open_for_prescribing
 from tests.conftest import FakeClock
 from tests.faces import face_bytes
-from tests.helpers import event_payload, hospital_today, login_as
+from tests.helpers import event_payload, give_biometric_consent, hospital_today, login_as
 from tests.integration.visits.journey import (
     EMR,
     accept,
@@ -228,14 +228,16 @@ async def test_patient_b_and_another_doctor_get_404_for_patient_as_visit(
                    "departments": ["03.04"], "credentials": [
                        {"kind": "physician_qualification", "number": "2012310001"},
                        {"kind": "physician_practice", "number": "1103100009", "valid_until": "2099-12-31"}],
-                   "biometric_consent": True, "practice_category": "临床", "practice_scope": "内科专业",
+                   "practice_category": "临床", "practice_scope": "内科专业",
                    "practice_institution": "示范市第一人民医院"}
     admitted = await client.post("/api/staff", headers=admin, data={"application": json.dumps(application)},
                                  files={"photo": ("photo.jpg", face_bytes("rose1.jpg"), "image/jpeg")})
     assert admitted.status_code == 201, admitted.text
     from tests.helpers import login
 
-    other_doctor = await verified(client, await login(client, "doctor.zhou", "zhou-pass-2026"), "rose2.jpg")
+    other_login = await login(client, "doctor.zhou", "zhou-pass-2026")
+    await give_biometric_consent(client, other_login)  # FACE-01: in their own session
+    other_doctor = await verified(client, other_login, "rose2.jpg")
     before = (await session.execute(select(MedicalRecord))).scalars().all()
     for outsider in (patient_b, other_doctor):
         for path in ("", "/messages", "/medical-record", "/prior-diagnosis/document"):

@@ -20,19 +20,27 @@ from hospital.visits.intake.consent_texts import (
 
 pytestmark = pytest.mark.requirement("PAT-02")
 
-VALUES = {"hospital_name": "浦东示范互联网医院", "licence_number": "PDX-2025-0001", "complaint_phone": "021-00000000"}
+VALUES = {"hospital_name": "浦东示范互联网医院", "licence_number": "PDX-2025-0001", "complaint_phone": "021-00000000",
+          "doctor_information": "- 王医生，主任医师"}
 
 
-def test_the_current_version_is_v1_in_chinese_and_english() -> None:
-    assert current_consent_version() == "v1"
+def test_the_current_version_is_v2_in_chinese_and_english() -> None:
+    assert current_consent_version() == "v2"
     assert load_consent().language == "zh"
-    assert load_consent("v1", "en").version == "v1"
+    assert load_consent("v2", "en").version == "v2"
 
 
 def test_both_languages_carry_the_same_placeholders() -> None:
     pattern = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-    found = {lang: set(pattern.findall(load_consent("v1", lang).template)) for lang in ("zh", "en")}
+    found = {lang: set(pattern.findall(load_consent("v2", lang).template)) for lang in ("zh", "en")}
     assert found["zh"] == found["en"] == set(CONSENT_PLACEHOLDERS)
+
+
+def test_the_current_text_names_the_hospital_and_the_doctors_information_pd_14_asks_for() -> None:
+    text = load_consent().template
+    for words in ("{{hospital_name}}", "{{licence_number}}", "{{doctor_information}}", "医师执业证书编码", "执业范围",
+                  "职称", "儿科"):
+        assert words in text
 
 
 @pytest.mark.parametrize(
@@ -60,7 +68,7 @@ def test_a_new_version_file_becomes_current(tmp_path: Path) -> None:
     directory = tmp_path / "consent"
     shutil.copytree(CONSENT_DIR, directory)
     shutil.copy(directory / "consent_v1.zh.md", directory / "consent_v10.zh.md")
-    shutil.copy(directory / "consent_v1.zh.md", directory / "consent_v2.en.md")  # English alone is not a version
+    shutil.copy(directory / "consent_v1.zh.md", directory / "consent_v11.en.md")  # English alone is not a version
     assert current_consent_version(directory) == "v10"
     with pytest.raises(NotFound):
         load_consent("v10", "en", directory)

@@ -51,7 +51,6 @@ bindForm(form, async (data) => {
       kind: credential, number: $(`#cred-${credential}`).value.trim(),
       valid_until: expires ? $(`#cred-${credential}-until`).value : null,
     })),
-    biometric_consent: form.elements.biometric_consent.checked,
   };
   if (kind === "doctor") {
     for (const name of ["practice_category", "practice_scope", "practice_institution"]) application[name] = data.get(name).trim();

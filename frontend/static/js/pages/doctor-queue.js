@@ -21,7 +21,7 @@ function waitingCell(v) {
 
 function rows(visits, withDate) {
   return visits.map((v) => [
-    String(v.queue_number), withDate ? formatDateTime(v.starts_at) : formatTime(v.starts_at),
+    v.queue ? `${v.queue_number} · ${t("queue.position", { position: v.queue.position })}` : String(v.queue_number), withDate ? formatDateTime(v.starts_at) : formatTime(v.starts_at),
     `${v.patient.name}（${label("sex", v.patient.sex)}，${t("patient.age_value", { age: v.patient.age })}）`,
     `${v.prior_diagnosis.diagnosis_name}（${v.prior_diagnosis.icd10_code}）`, v.department_name, label("mode", v.mode),
     stateBadge(v.state), waitingCell(v), h("a", { class: "button secondary", href: `/doctor/visits/${v.visit_id}` }, t("queue.open")),

@@ -13,6 +13,21 @@ import { $, bindButton, clear, errorNode, h, notice, showError } from "../ui.js"
 const area = document.body.dataset.area; // doctor | pharmacist
 await startPage({ role: area });
 
+// FACE-01: the clinician's own biometric consent, given here in their own session before the enrolment the
+// administrator made takes effect; until then no verification is accepted.
+const consentCard = $("#biometric-consent");
+const consent = await api("/api/me/biometric-consent").catch(() => null);
+if (consent && !consent.given) {
+  $("#biometric-consent-text").textContent = consent.text;
+  consentCard.hidden = false;
+  bindButton($("#give-biometric-consent"), $("#biometric-consent-error"), async () => {
+    await api("/api/me/biometric-consent", { method: "POST",
+      json: { version: consent.version, text_sha256: consent.text_sha256 } });
+    consentCard.hidden = true;
+    notice($("#biometric-consent-status"), t("face.consent_given"), "ok");
+  });
+}
+
 const video = $("#camera");
 const status = $("#camera-status");
 const errors = $("#face-error");

@@ -25,7 +25,10 @@ function summary(v) {
     h("div", { class: "row" }, h("strong", {}, `${v.department_name} · ${v.doctor_name} ${v.doctor_title || ""}`), stateBadge(v.state)),
     h("p", {}, `${formatDateTime(v.starts_at)}–${formatTime(v.ends_at)} · ${label("mode", v.mode)}`),
     v.state === "requested" ? h("div", { class: "notice", "data-testid": "queue" },
-      h("div", { class: "queue-number" }, String(v.queue_number)), t("visit.waiting", { number: v.queue_number })) : null,
+      h("div", { class: "queue-number" }, String(v.queue_number)), t("visit.waiting", { number: v.queue_number }),
+      // the place as it stands now: it moves as the visits before are taken, end or are cancelled (REV-06)
+      v.queue ? h("p", { "data-testid": "queue-position" }, t("visit.position", { position: v.queue.position,
+        ahead: v.queue.position - 1 })) : null) : null,
     v.state === "accepted" ? h("p", { class: "notice" }, t("visit.accepted_wait")) : null,
     v.state === "in_progress" ? h("p", { class: "notice" }, t("visit.in_progress")) : null,
     v.paused ? h("p", { class: "notice warn" }, t("visit.paused")) : null,
