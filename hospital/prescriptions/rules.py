@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from hospital.core.errors import AccessRefused, Conflict, InvalidInput, InvalidTransition, RuleViolation
 from hospital.core.rule_registry import rule
@@ -29,6 +29,7 @@ __all__ = [
     "PrescriptionStatus",
     "ReviewDecision",
     "check_acknowledgements",
+    "check_claim",
     "check_courier",
     "check_decision",
     "check_dispensable",
@@ -37,6 +38,7 @@ __all__ = [
     "check_revisable",
     "check_signed_by_hand",
     "check_visit_not_ended",
+    "claim_is_live",
     "next_delivery_status",
 ]
 
@@ -115,6 +117,25 @@ def check_decision(decision: str, reasons: Sequence[str]) -> ReviewDecision:
     if chosen is ReviewDecision.REJECT and not any(r.strip() for r in reasons):
         raise RuleViolation("RX-06", "a rejected prescription goes back to the doctor with the reasons")
     return chosen
+
+
+def claim_is_live(claimed_by: uuid.UUID | None, claimed_until: datetime | None, now: datetime) -> bool:
+    """A claim holds until its time runs out; a lapsed one holds nothing (and decided nothing)."""
+    return claimed_by is not None and claimed_until is not None and claimed_until > now
+
+
+@rule("RX-06", "A pharmacist reviews one claimed prescription at a time; an undecided claim lapses back to the "
+               "queue and is never approved by the lapse",
+      source="PD 17 处方经药师审核后方可生效; 医疗机构处方审核规范 (2018) 第十条 (审核由药师逐张进行)")
+def check_claim(user_id: uuid.UUID, claimed_by: uuid.UUID | None, claimed_until: datetime | None, *,
+                held_elsewhere: Sequence[str], now: datetime) -> None:
+    """The pharmacist may claim (or decide) this prescription: nobody else holds a live claim on it, and they
+    hold no live claim on another one (`held_elsewhere`: the numbers they hold)."""
+    if claim_is_live(claimed_by, claimed_until, now) and claimed_by != user_id:
+        raise Conflict("another pharmacist is reviewing this prescription", rule_id="RX-06")
+    if held_elsewhere:
+        raise RuleViolation("RX-06", f"you are reviewing {', '.join(held_elsewhere)}: decide or release it first "
+                                     "(one prescription at a time)", held=list(held_elsewhere))
 
 
 ENDED_VISIT_STATES = frozenset({"terminated", "cancelled"})

@@ -106,6 +106,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/prescriptions/{prescription_id:uuid}/export"): VISIT | {PHARM},
     ("POST", "/api/prescriptions/{prescription_id:uuid}/revisions"): frozenset({DOC}),
     ("POST", "/api/prescriptions/{prescription_id:uuid}/review"): frozenset({PHARM}),
+    ("POST", "/api/prescriptions/{prescription_id:uuid}/claim"): frozenset({PHARM}),
+    ("POST", "/api/prescriptions/{prescription_id:uuid}/release"): frozenset({PHARM}),
     ("POST", "/api/prescriptions/{prescription_id:uuid}/dispensing"): frozenset({PHARM}),
     ("POST", "/api/dispensings/{dispensing_id:uuid}/delivery"): frozenset({PHARM}),
     ("GET", "/api/reviews/queue"): frozenset({PHARM}), ("GET", "/api/dispensing/queue"): frozenset({PHARM}),

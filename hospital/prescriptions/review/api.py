@@ -43,6 +43,22 @@ class ReviewController(Controller):
                            ctx: HospitalContext) -> list[dict[str, Any]]:
         return await queries.review_queue(db_session, ctx, principal_of(request), actor=actor_of(request))
 
+    @post("/prescriptions/{prescription_id:uuid}/claim", guards=[requires_pharmacist], status_code=200,
+          summary="Take a pending prescription to review: others no longer see it until decided or the claim "
+                  "lapses (RX-06)")
+    async def claim(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                    prescription_id: uuid.UUID) -> dict[str, Any]:
+        principal = principal_of(request)
+        await service.claim_prescription(db_session, ctx, actor_of(request), principal, prescription_id)
+        return await prescriptions.get_prescription(db_session, ctx, principal, prescription_id,
+                                                    actor=actor_of(request))
+
+    @post("/prescriptions/{prescription_id:uuid}/release", guards=[requires_pharmacist], status_code=204,
+          summary="Give a claimed prescription back to the queue, undecided (RX-06)")
+    async def release(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                      prescription_id: uuid.UUID) -> None:
+        await service.release_claim(db_session, ctx, actor_of(request), principal_of(request), prescription_id)
+
     @post("/prescriptions/{prescription_id:uuid}/review", guards=[requires_pharmacist], status_code=200,
           summary="Approve, or reject with reasons; signed by the pharmacist (RX-06, FACE-02)")
     async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,

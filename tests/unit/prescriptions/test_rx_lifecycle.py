@@ -133,3 +133,16 @@ def test_the_dispensing_events_say_every_status_and_courier_in_the_rules_own_wor
     assert {k: k.value for k in rx.CourierKind} == EVENT_COURIER
     assert set(get_args(contract.DispensingStatus)) == set(EVENT_STATUS.values())
     assert set(get_args(contract.CourierKind)) == set(EVENT_COURIER.values())
+
+
+def test_a_live_claim_is_another_pharmacists_alone_until_it_lapses_and_one_is_held_at_a_time() -> None:
+    from datetime import UTC, datetime, timedelta
+    now = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    until = now + timedelta(minutes=15)
+    with pytest.raises(Conflict):
+        rx.check_claim(PHARMACIST, DOCTOR, until, held_elsewhere=[], now=now)  # DOCTOR stands for another pharmacist
+    rx.check_claim(PHARMACIST, DOCTOR, until, held_elsewhere=[], now=until)  # lapsed: claimable again
+    rx.check_claim(PHARMACIST, PHARMACIST, until, held_elsewhere=[], now=now)  # their own: extended
+    with pytest.raises(RuleViolation) as refused:
+        rx.check_claim(PHARMACIST, None, None, held_elsewhere=["RX-1"], now=now)
+    assert refused.value.rule_id == "RX-06"
