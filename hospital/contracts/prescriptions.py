@@ -164,6 +164,8 @@ class PrescriptionReviewed(Payload, kw_only=True):
     review_id: str
     decision: Literal["approve", "reject"]
     reasons: list[str] = []
+    # a rejection's 处方点评 codes (prescriptions/data/rejection_reasons.csv): categories, not clinical text
+    reason_codes: list[str] = []
     pharmacist_staff_id: str
     pharmacist_certificate_serial: str
     reviewed_at: AwareDatetime

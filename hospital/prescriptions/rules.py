@@ -13,10 +13,14 @@ It lives beneath the sub-areas because all three use it (the reason is in `hospi
 
 from __future__ import annotations
 
+import csv
 import enum
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
 
 from hospital.core.errors import AccessRefused, Conflict, InvalidInput, InvalidTransition, RuleViolation
 from hospital.core.rule_registry import rule
@@ -40,6 +44,7 @@ __all__ = [
     "check_visit_not_ended",
     "claim_is_live",
     "next_delivery_status",
+    "rejection_reasons",
 ]
 
 
@@ -108,14 +113,42 @@ def check_reviewable(status: str) -> None:
                                 current_state=status, rule_id="RX-06")
 
 
-@rule("RX-06", "A rejection goes back to the doctor with reasons", source="PD 17; MS 第十三条")
-def check_decision(decision: str, reasons: Sequence[str]) -> ReviewDecision:
+REJECTION_REASONS_FILE = Path(__file__).parent / "data" / "rejection_reasons.csv"
+REVIEW_CATEGORIES = frozenset({"non_standard", "unsuitable", "excessive"})  # writing.values.ReviewCategory
+
+
+@cache
+def rejection_reasons() -> Mapping[str, Mapping[str, str]]:
+    """The reviewed 处方点评 codes a rejection names (data/rejection_reasons.csv): code → its row."""
+    with REJECTION_REASONS_FILE.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for line, row in enumerate(rows, start=2):
+        if not (row.get("code") and row.get("name_zh") and row.get("source")) or row["category"] not in REVIEW_CATEGORIES:
+            raise ValueError(f"{REJECTION_REASONS_FILE.name}:{line}: a code, a known category, a name and a source")
+    if len({r["code"] for r in rows}) != len(rows):
+        raise ValueError(f"{REJECTION_REASONS_FILE.name}: duplicate code")
+    return MappingProxyType({r["code"]: MappingProxyType(dict(r)) for r in rows})
+
+
+@rule("RX-06", "A rejection goes back to the doctor with coded reasons (处方点评 categories)",
+      source="PD 17; MS 第十三条; 医院处方点评管理规范（试行）第十七条至第十九条")
+def check_decision(decision: str, reasons: Sequence[str], reason_codes: Sequence[str] = ()) -> ReviewDecision:
+    """A rejection names at least one code of `rejection_reasons()` (notes may follow); an approval names none."""
     try:
         chosen = ReviewDecision(decision)
     except ValueError:
         raise InvalidInput(f"decision must be one of {[d.value for d in ReviewDecision]}") from None
-    if chosen is ReviewDecision.REJECT and not any(r.strip() for r in reasons):
-        raise RuleViolation("RX-06", "a rejected prescription goes back to the doctor with the reasons")
+    known = rejection_reasons()
+    unknown = [code for code in reason_codes if code not in known]
+    if unknown:
+        raise RuleViolation("RX-06", f"{unknown} are not 处方点评 codes (prescriptions/data/rejection_reasons.csv)",
+                            unknown=unknown)
+    if chosen is ReviewDecision.APPROVE and reason_codes:
+        raise RuleViolation("RX-06", "an approval names no rejection reason")
+    if chosen is ReviewDecision.REJECT and not reason_codes:
+        raise RuleViolation("RX-06", "a rejected prescription goes back to the doctor with coded reasons "
+                                     "(处方点评: non_standard, unsuitable or excessive items), notes optional",
+                            field="reason_codes")
     return chosen
 
 

@@ -107,6 +107,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/prescriptions/{prescription_id:uuid}/revisions"): frozenset({DOC}),
     ("POST", "/api/prescriptions/{prescription_id:uuid}/review"): frozenset({PHARM}),
     ("POST", "/api/prescriptions/{prescription_id:uuid}/claim"): frozenset({PHARM}),
+    ("GET", "/api/reviews/reasons"): frozenset({PHARM}),
     ("POST", "/api/prescriptions/{prescription_id:uuid}/release"): frozenset({PHARM}),
     ("POST", "/api/prescriptions/{prescription_id:uuid}/dispensing"): frozenset({PHARM}),
     ("POST", "/api/dispensings/{dispensing_id:uuid}/delivery"): frozenset({PHARM}),

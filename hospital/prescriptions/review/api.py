@@ -13,6 +13,7 @@ from hospital.context import HospitalContext
 from hospital.identity.guards import principal_of, requires_pharmacist
 from hospital.prescriptions import queries as prescriptions
 from hospital.prescriptions.review import queries, service
+from hospital.prescriptions.rules import rejection_reasons
 from hospital.web.http import actor_of
 
 __all__ = ["ReviewController"]
@@ -27,7 +28,9 @@ class AcknowledgementBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class ReviewBody(msgspec.Struct, forbid_unknown_fields=True):
     decision: str  # approve | reject
-    reasons: Annotated[list[Text], msgspec.Meta(max_length=20)] = []
+    reasons: Annotated[list[Text], msgspec.Meta(max_length=20)] = []  # notes to the doctor
+    # rejecting: at least one 处方点评 code (prescriptions/data/rejection_reasons.csv; GET /api/reviews/reasons)
+    reason_codes: Annotated[list[Annotated[str, msgspec.Meta(max_length=40)]], msgspec.Meta(max_length=20)] = []
     version: int | None = None  # the version the pharmacist saw; a later change is 409
     # approving: one per warning finding, with a coded reason; part of the signed review (RX-06)
     acknowledgements: Annotated[list[AcknowledgementBody], msgspec.Meta(max_length=200)] = []
@@ -42,6 +45,11 @@ class ReviewController(Controller):
     async def review_queue(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                            ctx: HospitalContext) -> list[dict[str, Any]]:
         return await queries.review_queue(db_session, ctx, principal_of(request), actor=actor_of(request))
+
+    @get("/reviews/reasons", guards=[requires_pharmacist],
+         summary="The coded rejection reasons (处方点评 categories) a rejection names (RX-06)")
+    async def rejection_reasons(self) -> list[dict[str, str]]:
+        return [dict(row) for row in rejection_reasons().values()]
 
     @post("/prescriptions/{prescription_id:uuid}/claim", guards=[requires_pharmacist], status_code=200,
           summary="Take a pending prescription to review: others no longer see it until decided or the claim "
@@ -66,6 +74,7 @@ class ReviewController(Controller):
         principal = principal_of(request)
         await service.review_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
                                           data.decision, data.reasons, data.version,
-                                          acknowledgements=[(a.finding, a.reason) for a in data.acknowledgements])
+                                          acknowledgements=[(a.finding, a.reason) for a in data.acknowledgements],
+                                          reason_codes=data.reason_codes)
         return await prescriptions.get_prescription(db_session, ctx, principal, prescription_id,
                                                     actor=actor_of(request))

@@ -36,6 +36,7 @@ from hospital.prescriptions.rules import (
     check_reviewable,
     check_reviewer,
     check_visit_not_ended,
+    rejection_reasons,
 )
 from hospital.signing import service as signing
 from hospital.signing.errors import SignatureInvalid
@@ -120,12 +121,13 @@ async def verified_document(session: AsyncSession, ctx: HospitalContext, rx: Pre
 async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
                               prescription_id: uuid.UUID, decision: str, reasons: Sequence[str],
                               expected_version: int | None = None, *,
-                              acknowledgements: Sequence[tuple[int, str]] = ()) -> PrescriptionReview:
+                              acknowledgements: Sequence[tuple[int, str]] = (),
+                              reason_codes: Sequence[str] = ()) -> PrescriptionReview:
     """Approve (the prescription takes effect) or reject with reasons back to the doctor (RX-06)."""
     rx = await prescription_for_act(session, principal, prescription_id, now=ctx.now())
     check_reviewer(principal.role, principal.user_id, rx.doctor_user_id)
     require_practice_session(ctx, principal)  # FACE-02: a pharmacist verifies before reviewing
-    chosen = check_decision(decision, reasons)
+    chosen = check_decision(decision, reasons, reason_codes)
     check_reviewable(rx.status)
     now = ctx.now()
     check_claim(principal.user_id, rx.claimed_by_user_id, rx.claimed_until,
@@ -144,10 +146,14 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
     for ack in acknowledged:  # what was acknowledged, named in the signed review
         ack["rule_id"] = findings[int(str(ack["finding"]))]["rule_id"]
     pharmacist = await signing.signer_for(session, ctx, principal.user_id)
-    kept_reasons = [r.strip() for r in reasons if r.strip()]
+    codes = list(dict.fromkeys(reason_codes))
+    # the doctor reads each coded reason in words, then the pharmacist's notes (处方点评 categories, RX-06)
+    kept_reasons = [f"{rejection_reasons()[c]['name_zh']}（{c}）" for c in codes] + [r.strip() for r in reasons
+                                                                                  if r.strip()]
     payload = review_payload(document, decision=chosen, reasons=kept_reasons, pharmacist_name=member.real_name,
                              pharmacist_staff_id=str(member.id), reviewed_at=now, prescription_number=rx.number)
     payload["acknowledgements"] = acknowledged  # signed with the decision (RX-06)
+    payload["reason_codes"] = codes
     token = pharmacist.sign(payload)
     status = PrescriptionStatus.APPROVED if chosen is ReviewDecision.APPROVE else PrescriptionStatus.REJECTED
     # The race is decided here, before any other lock is taken (the audit chain's comes after).
@@ -163,15 +169,17 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
         id=review_id, prescription_id=rx.id, decision=str(chosen),
         reasons_sealed=seal_json(ctx, kept_reasons, "review.reasons", review_id), pharmacist_user_id=principal.user_id,
         pharmacist_credential_id=pharmacist.credential.id, review_jws_sealed=seal_json(ctx, token, "review.jws", review_id),
-        practice_session_id=principal.practice_session_id, reviewed_at=now, acknowledgements=acknowledged)
+        practice_session_id=principal.practice_session_id, reviewed_at=now, acknowledgements=acknowledged,
+        reason_codes=codes)
     session.add(review)
     await session.flush()
     await append_audit(session, actor, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
                        rule_id="RX-06", detail={"number": rx.number, "decision": str(chosen),
-                                                "reasons": len(kept_reasons), "acknowledgements": acknowledged})
+                                                "reasons": len(kept_reasons), "reason_codes": codes,
+                                                "acknowledgements": acknowledged})
     reviewed = PrescriptionReviewed(
         prescription_id=str(rx.id), prescription_number=rx.number, review_id=str(review_id),
-        decision="approve" if chosen is ReviewDecision.APPROVE else "reject", reasons=kept_reasons,
+        decision="approve" if chosen is ReviewDecision.APPROVE else "reject", reasons=kept_reasons, reason_codes=codes,
         pharmacist_staff_id=str(member.id), pharmacist_certificate_serial=pharmacist.credential.serial,
         reviewed_at=now, payload_sha256=rx.payload_sha256, review_jws=token,
         findings=finding_parts(findings), status=str(status))

@@ -46,7 +46,13 @@ def test_a_decided_prescription_is_not_decided_again(status: str) -> None:
 
 def test_a_rejection_needs_a_reason_and_an_approval_does_not() -> None:
     assert rx.check_decision("approve", []) is rx.ReviewDecision.APPROVE
-    assert rx.check_decision("reject", ["剂量过大"]) is rx.ReviewDecision.REJECT
+    assert rx.check_decision("reject", ["剂量过大"], ["us_usage_dose"]) is rx.ReviewDecision.REJECT
+    assert rx.check_decision("reject", [], ["ex_no_indication"]) is rx.ReviewDecision.REJECT  # notes optional
+    for codes in ([], ["too_high"]):  # a note alone, or a code not in the table
+        with pytest.raises(RuleViolation):
+            rx.check_decision("reject", ["剂量过大"], codes)
+    with pytest.raises(RuleViolation):
+        rx.check_decision("approve", [], ["us_usage_dose"])
     with pytest.raises(RuleViolation) as refused:
         rx.check_decision("reject", ["  "])
     assert refused.value.rule_id == "RX-06"

@@ -1,7 +1,7 @@
 // The pharmacist's work (RX-06, RX-08): review with the rule findings and the doctor's signature, approve or
 // reject with reasons (both decisions signed); then both signatures checked on the export; dispensing and delivery.
 import { api } from "../api.js";
-import { formatDateTime, t } from "../i18n.js";
+import { formatDateTime, pick, t } from "../i18n.js";
 import { startPage } from "../page.js";
 import { showPracticeSession } from "../practice.js";
 import { prescriptionCard, safetyContextNode } from "../prescriptions.js";
@@ -9,6 +9,8 @@ import { $, bindForm, clear, field, h, load, notice, showError } from "../ui.js"
 
 await startPage({ role: "pharmacist" });
 showPracticeSession($("#practice"), "pharmacist");
+// RX-06: a rejection names 处方点评 codes (不规范 / 用药不适宜 / 超常), from the hospital's reviewed table.
+const REJECTION_REASONS = await api("/api/reviews/reasons");
 
 function signatureFacts(rx) {
   const doc = rx.document;
@@ -53,11 +55,20 @@ function acknowledgementFields(rx) {
   };
 }
 
+function reasonCodesSelect() {
+  return h("select", { multiple: true, size: 6, "data-testid": "reason-codes" },
+    ["non_standard", "unsuitable", "excessive"].map((category) => h("optgroup", { label: t(`review.category.${category}`) },
+      REJECTION_REASONS.filter((r) => r.category === category).map((r) =>
+        h("option", { value: r.code }, pick({ zh: r.name_zh, en: r.name_en }))))));
+}
+
 function reviewForm(rx, card) {
   const reasons = h("textarea", { maxlength: 2000, rows: 3 });
+  const codes = reasonCodesSelect();
   const acks = acknowledgementFields(rx);
   const form = h("form", { class: "review-form", "aria-label": t("review.form_label", { number: rx.prescription_number }) },
     acks.nodes,
+    field(`codes-${rx.prescription_id}`, t("review.reason_codes"), codes, t("review.reason_codes_hint")),
     field(`reasons-${rx.prescription_id}`, t("review.reasons"), reasons, t("review.reasons_hint")),
     h("div", { class: "actions" },
       h("button", { type: "submit", value: "approve" }, t("review.approve")),
@@ -66,7 +77,9 @@ function reviewForm(rx, card) {
     const decision = submitter ? submitter.value : "approve";
     const lines = reasons.value.split("\n").map((r) => r.trim()).filter(Boolean);
     const reviewed = await api(`/api/prescriptions/${rx.prescription_id}/review`, { method: "POST",
-      json: { decision, reasons: lines, version: rx.version, acknowledgements: decision === "approve" ? acks.values() : [] } });
+      json: { decision, reasons: lines, version: rx.version,
+        reason_codes: decision === "reject" ? [...codes.selectedOptions].map((o) => o.value) : [],
+        acknowledgements: decision === "approve" ? acks.values() : [] } });
     // The decided prescription replaces the one in the queue, with both signatures checked beneath it.
     const report = h("div", { "aria-live": "polite" });
     const decided = prescriptionCard(reviewed, "pharmacist");
