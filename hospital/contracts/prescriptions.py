@@ -91,6 +91,7 @@ class DocumentItem(Part, kw_only=True):
     unit_price_cny: DecimalText
     amount_cny: DecimalText
     usage: str = ""  # 用法 as the doctor writes it: "口服，每日早晨"
+    extra_quantity_code: str | None = None  # why one pack more than dose × days (ExtraQuantityReason), RX-03
 
 
 class DocumentDoctor(Part, kw_only=True):

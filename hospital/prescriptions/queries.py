@@ -153,6 +153,8 @@ def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescripti
             view["review"]["reasons"] = open_json(ctx, review.reasons_sealed, "review.reasons", review.id)
             view["review"]["review_jws"] = open_json(ctx, review.review_jws_sealed, "review.jws", review.id)
             view["review"]["acknowledgements"] = review.acknowledgements
+            view["review"]["reason_codes"] = review.reason_codes
+            view["review"]["double_checks"] = review.double_checks
     if clinician:
         view["payload_sha256"] = rx.payload_sha256
         view["findings"] = open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)

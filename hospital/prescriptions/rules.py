@@ -30,6 +30,7 @@ __all__ = [
     "AcknowledgementReason",
     "CourierKind",
     "DispensingStatus",
+    "DoubleCheck",
     "PrescriptionStatus",
     "ReviewDecision",
     "check_acknowledgements",
@@ -37,6 +38,7 @@ __all__ = [
     "check_courier",
     "check_decision",
     "check_dispensable",
+    "check_high_alert_double_checks",
     "check_reviewable",
     "check_reviewer",
     "check_revisable",
@@ -65,6 +67,16 @@ class AcknowledgementReason(enum.StrEnum):
     PATIENT_COUNSELLED = "patient_counselled"  # 已对患者用药交代
     LABEL_OR_GUIDELINE_SUPPORTED = "label_or_guideline_supported"  # 说明书或指南支持
     QUANTITY_JUSTIFIED = "quantity_justified"  # 用量、天数理由已记录且合理
+
+
+class DoubleCheck(enum.StrEnum):
+    """What the pharmacist checks again, one by one, before approving a high-alert drug (高警示药品): 五对."""
+
+    PATIENT = "patient"  # 患者 (identity, weight, kidney and liver as recorded)
+    DRUG = "drug"  # 药品 (name, strength, form)
+    DOSE = "dose"  # 剂量 (single, daily, weekly; per kg for a child)
+    FREQUENCY = "frequency"  # 频次
+    ROUTE = "route"  # 给药途径
 
 
 class DispensingStatus(enum.StrEnum):
@@ -205,6 +217,32 @@ def check_acknowledgements(severities: Sequence[str], acknowledgements: Sequence
         raise RuleViolation("RX-06", f"approving needs each warning acknowledged with a coded reason; "
                                      f"unacknowledged: {missing}", unacknowledged=missing)
     return [{"finding": i, "reason": given[i]} for i in sorted(given)]
+
+
+@rule("RX-06", "A high-alert drug (高警示药品) is approved only after the pharmacist's recorded double check",
+      source="中国药学会 高警示药品推荐目录(2019版) 及管理建议 (双人核对); 处方管理办法 第三十五条、第三十六条")
+def check_high_alert_double_checks(high_alert_codes: Sequence[str],
+                                   double_checks: Sequence[tuple[str, Sequence[str]]]) -> list[dict[str, object]]:
+    """Every high-alert line of the prescription has one double check naming every `DoubleCheck` item, and
+    nothing else is double-checked; returns them as stored and signed: [{drug_code, checks}]."""
+    wanted = set(high_alert_codes)
+    every = [c.value for c in DoubleCheck]
+    given: dict[str, list[str]] = {}
+    for code, checks in double_checks:
+        if code not in wanted:
+            raise RuleViolation("RX-06", f"{code!r} is not a high-alert drug of this prescription", drug_code=code)
+        if code in given:
+            raise RuleViolation("RX-06", f"{code!r} is double-checked twice", drug_code=code)
+        missing = [c for c in every if c not in set(checks)]
+        if missing:
+            raise RuleViolation("RX-06", f"the double check of {code} leaves out {missing}: each of {every} is "
+                                         "checked again", drug_code=code, missing=missing)
+        given[code] = every
+    unchecked = sorted(wanted - given.keys())
+    if unchecked:
+        raise RuleViolation("RX-06", f"approving a high-alert drug (高警示药品) needs the pharmacist's double check "
+                                     f"of {every}; not double-checked: {unchecked}", unchecked=unchecked)
+    return [{"drug_code": code, "checks": given[code]} for code in sorted(given)]
 
 
 @rule("RX-06", "Only a rejected prescription is revised, once, by its doctor; the old version is kept",

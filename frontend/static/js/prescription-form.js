@@ -27,6 +27,7 @@ function suggestedPacks(drug, item) {
 }
 
 let counter = 0;
+const EXTRA_QUANTITY_REASONS = ["spare_device", "dose_titration", "prn_reserve", "opened_pack_stability"];
 
 function itemFieldset(list, initial = {}) {
   const n = ++counter;
@@ -41,6 +42,9 @@ function itemFieldset(list, initial = {}) {
   const days = h("input", { type: "number", min: "1", max: "366", required: true, value: "7" });  // 处方管理办法 第十九条
   const packs = h("input", { type: "number", min: "1", max: "1000", required: true });
   const usage = h("input", { maxlength: 200, placeholder: t("rxform.usage_example") });
+  // RX-03: one pack more than dose × days only with a coded reason, which the pharmacist sees
+  const extra = h("select", { "data-testid": "rx-extra-reason" }, h("option", { value: "" }, t("rxform.extra_none")),
+    EXTRA_QUANTITY_REASONS.map((code) => h("option", { value: code }, t(`rxform.extra.${code}`))));
   const hint = h("span", { class: "hint", "aria-live": "polite" });
   const remove = h("button", { type: "button", class: "secondary" }, t("rxform.remove"));
   let packsEdited = false;
@@ -51,10 +55,12 @@ function itemFieldset(list, initial = {}) {
     h("div", { class: "grid-2" }, field(`rx-days-${n}`, t("rxform.days_supply"), days),
       field(`rx-packs-${n}`, t("rxform.quantity_packs"), packs)),
     field(`rx-usage-${n}`, t("rxform.usage"), usage),
+    field(`rx-extra-${n}`, t("rxform.extra_reason"), extra, t("rxform.extra_hint")),
     h("div", { class: "actions" }, remove));
   const drug = () => list.find((d) => d.code === select.value);
   const item = () => ({ drug_code: select.value, dose_per_time: dose.value, times_per_day: Number(times.value),
-    days_supply: Number(days.value), quantity_packs: Number(packs.value), interval_days: 1, usage: usage.value.trim() });
+    days_supply: Number(days.value), quantity_packs: Number(packs.value), interval_days: 1, usage: usage.value.trim(),
+    ...(extra.value ? { extra_quantity_code: extra.value } : {}) });
   function update() {
     const d = drug();
     hint.textContent = d ? t("rxform.dose_hint", { unit: d.dose_unit, max: d.max_daily_dose || "—" }) : "";
@@ -71,6 +77,7 @@ function itemFieldset(list, initial = {}) {
     days.value = initial.days_supply;
     packs.value = initial.quantity_packs;
     usage.value = initial.usage || "";
+    extra.value = initial.extra_quantity_code || "";
     packsEdited = true;
   }
   update();

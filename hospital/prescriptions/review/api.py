@@ -26,6 +26,11 @@ class AcknowledgementBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=64)]  # an AcknowledgementReason code
 
 
+class DoubleCheckBody(msgspec.Struct, forbid_unknown_fields=True):
+    drug_code: Annotated[str, msgspec.Meta(max_length=64)]  # a high-alert drug of the prescription
+    checks: Annotated[list[Annotated[str, msgspec.Meta(max_length=16)]], msgspec.Meta(max_length=10)]  # DoubleCheck
+
+
 class ReviewBody(msgspec.Struct, forbid_unknown_fields=True):
     decision: str  # approve | reject
     reasons: Annotated[list[Text], msgspec.Meta(max_length=20)] = []  # notes to the doctor
@@ -34,6 +39,8 @@ class ReviewBody(msgspec.Struct, forbid_unknown_fields=True):
     version: int | None = None  # the version the pharmacist saw; a later change is 409
     # approving: one per warning finding, with a coded reason; part of the signed review (RX-06)
     acknowledgements: Annotated[list[AcknowledgementBody], msgspec.Meta(max_length=200)] = []
+    # approving a high-alert drug (高警示药品): the pharmacist's recorded double check of each, signed (RX-06)
+    double_checks: Annotated[list[DoubleCheckBody], msgspec.Meta(max_length=10)] = []
 
 
 class ReviewController(Controller):
@@ -75,6 +82,7 @@ class ReviewController(Controller):
         await service.review_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
                                           data.decision, data.reasons, data.version,
                                           acknowledgements=[(a.finding, a.reason) for a in data.acknowledgements],
-                                          reason_codes=data.reason_codes)
+                                          reason_codes=data.reason_codes,
+                                          double_checks=[(d.drug_code, d.checks) for d in data.double_checks])
         return await prescriptions.get_prescription(db_session, ctx, principal, prescription_id,
                                                     actor=actor_of(request))

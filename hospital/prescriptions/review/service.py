@@ -12,6 +12,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ from hospital.core.errors import Conflict, IntegrityFailure
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
+from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.models import Prescription, PrescriptionReview
 from hospital.prescriptions.queries import finding_parts, open_json, open_to, prescription_for_act, seal_json
 from hospital.prescriptions.rules import (
@@ -33,6 +35,7 @@ from hospital.prescriptions.rules import (
     check_acknowledgements,
     check_claim,
     check_decision,
+    check_high_alert_double_checks,
     check_reviewable,
     check_reviewer,
     check_visit_not_ended,
@@ -122,7 +125,8 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                               prescription_id: uuid.UUID, decision: str, reasons: Sequence[str],
                               expected_version: int | None = None, *,
                               acknowledgements: Sequence[tuple[int, str]] = (),
-                              reason_codes: Sequence[str] = ()) -> PrescriptionReview:
+                              reason_codes: Sequence[str] = (),
+                              double_checks: Sequence[tuple[str, Sequence[str]]] = ()) -> PrescriptionReview:
     """Approve (the prescription takes effect) or reject with reasons back to the doctor (RX-06)."""
     rx = await prescription_for_act(session, principal, prescription_id, now=ctx.now())
     check_reviewer(principal.role, principal.user_id, rx.doctor_user_id)
@@ -145,6 +149,12 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                     if chosen is ReviewDecision.APPROVE else [])
     for ack in acknowledged:  # what was acknowledged, named in the signed review
         ack["rule_id"] = findings[int(str(ack["finding"]))]["rule_id"]
+    formulary = formulary_of(ctx)
+    items: list[dict[str, Any]] = list(document.get("items", []))  # type: ignore[call-overload]
+    high_alert = [str(i["drug_code"]) for i in items
+                  if (drug := formulary.get(str(i["drug_code"]))) is not None and drug.high_alert]
+    checked = (check_high_alert_double_checks(high_alert, double_checks)
+               if chosen is ReviewDecision.APPROVE else [])
     pharmacist = await signing.signer_for(session, ctx, principal.user_id)
     codes = list(dict.fromkeys(reason_codes))
     # the doctor reads each coded reason in words, then the pharmacist's notes (处方点评 categories, RX-06)
@@ -154,6 +164,7 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                              pharmacist_staff_id=str(member.id), reviewed_at=now, prescription_number=rx.number)
     payload["acknowledgements"] = acknowledged  # signed with the decision (RX-06)
     payload["reason_codes"] = codes
+    payload["double_checks"] = checked  # the high-alert drugs checked again, signed (RX-06)
     token = pharmacist.sign(payload)
     status = PrescriptionStatus.APPROVED if chosen is ReviewDecision.APPROVE else PrescriptionStatus.REJECTED
     # The race is decided here, before any other lock is taken (the audit chain's comes after).
@@ -170,12 +181,13 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
         reasons_sealed=seal_json(ctx, kept_reasons, "review.reasons", review_id), pharmacist_user_id=principal.user_id,
         pharmacist_credential_id=pharmacist.credential.id, review_jws_sealed=seal_json(ctx, token, "review.jws", review_id),
         practice_session_id=principal.practice_session_id, reviewed_at=now, acknowledgements=acknowledged,
-        reason_codes=codes)
+        reason_codes=codes, double_checks=checked)
     session.add(review)
     await session.flush()
     await append_audit(session, actor, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
                        rule_id="RX-06", detail={"number": rx.number, "decision": str(chosen),
                                                 "reasons": len(kept_reasons), "reason_codes": codes,
+                                                "double_checks": checked,
                                                 "acknowledgements": acknowledged})
     reviewed = PrescriptionReviewed(
         prescription_id=str(rx.id), prescription_number=rx.number, review_id=str(review_id),

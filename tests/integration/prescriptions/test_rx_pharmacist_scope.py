@@ -79,7 +79,8 @@ def _signed_payload(token: str) -> dict[str, Any]:
 async def test_approving_a_warning_needs_its_coded_acknowledgement_signed_with_the_review(
     client: AsyncTestClient[Any], session: AsyncSession, visit: Visit
 ) -> None:
-    rx = await written(client, visit, rx_body(amlodipine(quantity_packs=2)))  # one pack more than 7 days need
+    # one pack more than 7 days need, with its coded reason: a warning the pharmacist answers
+    rx = await written(client, visit, rx_body(amlodipine(quantity_packs=2, extra_quantity_code="dose_titration")))
     warnings = [i for i, f in enumerate(rx["findings"]) if f["severity"] == "warn"]
     assert warnings, rx["findings"]
     li = await reviewing_pharmacist(client)
@@ -102,7 +103,7 @@ async def test_approving_a_warning_needs_its_coded_acknowledgement_signed_with_t
 
 
 async def test_a_rejection_needs_no_acknowledgement(client: AsyncTestClient[Any], visit: Visit) -> None:
-    rx = await written(client, visit, rx_body(amlodipine(quantity_packs=2)))
+    rx = await written(client, visit, rx_body(amlodipine(quantity_packs=2, extra_quantity_code="dose_titration")))
     rejected = await review(client, await reviewing_pharmacist(client), rx, "reject", ["多开一盒，请核对"],
                             reason_codes=["us_usage_dose"])
     assert rejected.status_code == 200, rejected.text

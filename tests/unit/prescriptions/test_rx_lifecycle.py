@@ -152,3 +152,15 @@ def test_a_live_claim_is_another_pharmacists_alone_until_it_lapses_and_one_is_he
     with pytest.raises(RuleViolation) as refused:
         rx.check_claim(PHARMACIST, None, None, held_elsewhere=["RX-1"], now=now)
     assert refused.value.rule_id == "RX-06"
+
+
+def test_a_high_alert_drug_is_approved_only_with_every_item_of_its_double_check() -> None:
+    every = [c.value for c in rx.DoubleCheck]
+    warfarin = "B01AA03-tab-2.5mg"
+    assert rx.check_high_alert_double_checks([], []) == []
+    assert rx.check_high_alert_double_checks([warfarin], [(warfarin, list(reversed(every)))]) == [
+        {"drug_code": warfarin, "checks": every}]
+    for given in ([], [(warfarin, every[:-1])], [(warfarin, every), (warfarin, every)], [("C08CA01-tab-5mg", every)]):
+        with pytest.raises(RuleViolation) as refused:
+            rx.check_high_alert_double_checks([warfarin], given)
+        assert refused.value.rule_id == "RX-06"

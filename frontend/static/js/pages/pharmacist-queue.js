@@ -11,6 +11,23 @@ await startPage({ role: "pharmacist" });
 showPracticeSession($("#practice"), "pharmacist");
 // RX-06: a rejection names 处方点评 codes (不规范 / 用药不适宜 / 超常), from the hospital's reviewed table.
 const REJECTION_REASONS = await api("/api/reviews/reasons");
+// RX-06: a high-alert drug (高警示药品, flagged in the formulary) is double-checked item by item before approval.
+const HIGH_ALERT = new Set((await api("/api/formulary", { auth: false })).filter((d) => d.high_alert).map((d) => d.code));
+const DOUBLE_CHECKS = ["patient", "drug", "dose", "frequency", "route"];
+
+function doubleCheckFields(rx) {
+  const lines = (rx.document.items || []).filter((i) => HIGH_ALERT.has(i.drug_code));
+  const groups = lines.map((line) => {
+    const boxes = DOUBLE_CHECKS.map((check) => h("input", { type: "checkbox", value: check, "data-testid": "double-check" }));
+    const node = h("fieldset", { class: "double-check" }, h("legend", {}, t("review.double_check", { drug: line.name_zh })),
+      DOUBLE_CHECKS.map((check, k) => h("label", {}, boxes[k], " ", t(`review.check.${check}`))));
+    return { code: line.drug_code, boxes, node };
+  });
+  return {
+    nodes: groups.map((g) => g.node),
+    values: () => groups.map((g) => ({ drug_code: g.code, checks: g.boxes.filter((b) => b.checked).map((b) => b.value) })),
+  };
+}
 
 function signatureFacts(rx) {
   const doc = rx.document;
@@ -66,8 +83,9 @@ function reviewForm(rx, card) {
   const reasons = h("textarea", { maxlength: 2000, rows: 3 });
   const codes = reasonCodesSelect();
   const acks = acknowledgementFields(rx);
+  const checks = doubleCheckFields(rx);
   const form = h("form", { class: "review-form", "aria-label": t("review.form_label", { number: rx.prescription_number }) },
-    acks.nodes,
+    acks.nodes, checks.nodes,
     field(`codes-${rx.prescription_id}`, t("review.reason_codes"), codes, t("review.reason_codes_hint")),
     field(`reasons-${rx.prescription_id}`, t("review.reasons"), reasons, t("review.reasons_hint")),
     h("div", { class: "actions" },
@@ -79,7 +97,8 @@ function reviewForm(rx, card) {
     const reviewed = await api(`/api/prescriptions/${rx.prescription_id}/review`, { method: "POST",
       json: { decision, reasons: lines, version: rx.version,
         reason_codes: decision === "reject" ? [...codes.selectedOptions].map((o) => o.value) : [],
-        acknowledgements: decision === "approve" ? acks.values() : [] } });
+        acknowledgements: decision === "approve" ? acks.values() : [],
+        double_checks: decision === "approve" ? checks.values() : [] } });
     // The decided prescription replaces the one in the queue, with both signatures checked beneath it.
     const report = h("div", { "aria-live": "polite" });
     const decided = prescriptionCard(reviewed, "pharmacist");
