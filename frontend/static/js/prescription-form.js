@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { label, money, t } from "./i18n.js";
 import { findingsNode, prescriptionList, safetyContextNode } from "./prescriptions.js";
+import { safetyFields } from "./safety-form.js";
 import { bindForm, clear, field, h, load, showError } from "./ui.js";
 
 let formulary = null;
@@ -99,38 +100,11 @@ async function mountSafetyContext(root, visit, open) {
   await show();
   if (!open) return;
   const vocabulary = await api("/api/safety-context/vocabulary");
-  const status = h("select", {}, h("option", { value: "no_known_allergies" }, t("safety.no_known_allergies")),
-    h("option", { value: "allergies" }, t("safety.has_allergies")));
-  const allergies = h("select", { multiple: true, size: 5 }, vocabulary.map((code) => h("option", { value: code }, label("allergen", code))));
-  const pregnancy = h("select", {}, ["not_applicable", "not_pregnant", "pregnant", "unknown"].map((p) => h("option", { value: p }, label("pregnancy", p))));
-  const lactating = h("input", { type: "checkbox" });
-  const impairment = () => h("select", {}, ["none", "mild", "moderate", "severe"].map((x) => h("option", { value: x }, label("impairment", x))));
-  const renal = impairment();
-  const hepatic = impairment();
-  const weight = h("input", { type: "number", min: "0.3", max: "350", step: "0.1", inputmode: "decimal" });
-  if (current && current.recorded) {
-    status.value = current.allergy_status;
-    for (const option of allergies.options) option.selected = current.allergies.includes(option.value);
-    pregnancy.value = current.pregnancy;
-    lactating.checked = current.lactating;
-    renal.value = current.renal;
-    hepatic.value = current.hepatic;
-    weight.value = current.weight_kg || "";
-  }
-  const form = h("form", { class: "safety-form", "aria-label": t("safety.heading") },
-    h("div", { class: "grid-2" }, field("safety-status", t("safety.allergy_status"), status),
-      field("safety-allergies", t("safety.allergies"), allergies)),
-    h("div", { class: "grid-2" }, field("safety-pregnancy", t("safety.pregnancy"), pregnancy),
-      h("label", { class: "check" }, lactating, h("span", {}, t("safety.lactating")))),
-    h("div", { class: "grid-2" }, field("safety-renal", t("safety.renal"), renal), field("safety-hepatic", t("safety.hepatic"), hepatic)),
-    field("safety-weight", t("safety.weight_kg"), weight),
+  const fields = safetyFields(vocabulary, current);
+  const form = h("form", { class: "safety-form", "aria-label": t("safety.heading") }, fields.nodes,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, t("safety.save"))));
   bindForm(form, async () => {
-    const correction = { allergy_status: status.value,
-      allergies: status.value === "allergies" ? [...allergies.selectedOptions].map((o) => o.value) : [],
-      pregnancy: pregnancy.value, lactating: lactating.checked, renal: renal.value, hepatic: hepatic.value,
-      weight_kg: weight.value ? weight.value : null };
-    await api(`/api/visits/${visit.visit_id}/safety-context`, { method: "POST", json: { correction } });
+    await api(`/api/visits/${visit.visit_id}/safety-context`, { method: "POST", json: { correction: fields.value() } });
     await show();
   });
   root.append(form);

@@ -164,3 +164,13 @@ def test_a_high_alert_drug_is_approved_only_with_every_item_of_its_double_check(
         with pytest.raises(RuleViolation) as refused:
             rx.check_high_alert_double_checks([warfarin], given)
         assert refused.value.rule_id == "RX-06"
+
+
+def test_a_claim_that_never_lapses_is_refused_at_start() -> None:
+    from hospital.config import ConfigurationError, load_settings
+
+    assert load_settings({}).rx_claim_minutes == 15
+    load_settings({"HOSPITAL_RX_CLAIM_MINUTES": "30"}).check()
+    for value in ("0", "100000"):
+        with pytest.raises(ConfigurationError, match="RX-06"):
+            load_settings({"HOSPITAL_RX_CLAIM_MINUTES": value}).check()
