@@ -229,6 +229,8 @@ def pharmacist_approves_with_both_signatures_checked(j: Journey) -> None:
     expect(card.get_by_test_id("doctor-signature")).to_contain_text("王医生")
     expect(card).to_contain_text("苯磺酸氨氯地平片")
     expect(card.get_by_test_id("safety-context")).to_contain_text("青霉素类")  # beside the queue item (RX-04)
+    card.get_by_role("button", name="领取审核").click()  # RX-06: claimed, out of other pharmacists' queues
+    expect(card.get_by_test_id("claim")).to_contain_text("已由我领取")
     j.screens(page, "pharmacist-review-queue")
     card.get_by_role("button", name="审核通过").click()
     report = page.get_by_test_id("signature-report")

@@ -112,10 +112,26 @@ function reviewForm(rx, card) {
   return form;
 }
 
+/** RX-06: one prescription at a time; claimed, it leaves the other pharmacists' queues until decided or lapsed. */
+function claimNode(rx) {
+  const status = h("span", { class: "small muted", "data-testid": "claim", "aria-live": "polite" },
+    rx.claim && rx.claim.claimed_by_me ? t("review.claimed_until", { time: formatDateTime(rx.claim.claimed_until) }) : "");
+  const button = h("button", { type: "button", class: "secondary" }, t("review.claim"));
+  button.addEventListener("click", async () => {
+    try {
+      const claimed = await api(`/api/prescriptions/${rx.prescription_id}/claim`, { method: "POST" });
+      status.textContent = t("review.claimed_until", { time: formatDateTime(claimed.claim.claimed_until) });
+    } catch (error) {
+      showError(status, error);
+    }
+  });
+  return h("div", { class: "actions" }, button, status);
+}
+
 function reviewCard(rx) {
   const card = prescriptionCard(rx, "pharmacist");
-  card.append(h("h4", {}, t("review.safety_context")), safetyContextNode(rx.safety_context), signatureFacts(rx),
-    reviewForm(rx, card));
+  card.append(claimNode(rx), h("h4", {}, t("review.safety_context")), safetyContextNode(rx.safety_context),
+    signatureFacts(rx), reviewForm(rx, card));
   return card;
 }
 
