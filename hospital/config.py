@@ -92,6 +92,9 @@ class Settings:
     rx_high_amount_threshold_cny: int = 1000
     rx_default_max_days: int = 7
     rx_long_max_days: int = 84
+    # RX-06: a pharmacist's claim on a pending prescription lapses after this many minutes undecided; it goes
+    # back to the queue (never approved by the lapse)
+    rx_claim_minutes: int = 15
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -191,6 +194,9 @@ class Settings:
             if not 1 <= given <= ceiling:
                 raise ConfigurationError(f"RX-03: {variable}={given} is beyond the regulation's {ceiling}; "
                                          f"a hospital may only be stricter (1…{ceiling})")
+        if not 1 <= self.rx_claim_minutes <= 240:
+            raise ConfigurationError(f"RX-06: HOSPITAL_RX_CLAIM_MINUTES={self.rx_claim_minutes} must be 1…240: a "
+                                     "claim that never lapses would hide a prescription from every other pharmacist")
         host = database_host(self.resolved_database_url)
         if host is not None and not host_allowed(host, self.allowed_storage_hosts):
             raise ConfigurationError(
@@ -309,4 +315,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rx_high_amount_threshold_cny=_int(env, "HOSPITAL_RX_HIGH_AMOUNT_CNY", defaults.rx_high_amount_threshold_cny),
         rx_default_max_days=_int(env, "HOSPITAL_RX_DEFAULT_MAX_DAYS", defaults.rx_default_max_days),
         rx_long_max_days=_int(env, "HOSPITAL_RX_LONG_MAX_DAYS", defaults.rx_long_max_days),
+        rx_claim_minutes=_int(env, "HOSPITAL_RX_CLAIM_MINUTES", defaults.rx_claim_minutes),
     )

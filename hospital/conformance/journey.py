@@ -33,7 +33,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                                       "days_supply": 7, "quantity_packs": 1}],
                            "signature_confirmed": True, "validity_days": 1, "origin": "clinician",
                            "long_prescription_reason": None, "long_prescription_code": None},
-    "review": {"skip": False, "by": "pharmacist", "face": "own", "decision": "approve", "reasons": [],
+    "review": {"skip": False, "by": "pharmacist", "face": "own", "decision": "approve", "reasons": [], "reason_codes": [],
                "acknowledge": "each", "acknowledgement_reason": "label_or_guideline_supported"},
     "dispense": {"courier_kind": "third_party", "courier_name": "顺丰速运", "twice": False},
     "verify_export": {"tamper": "none"},

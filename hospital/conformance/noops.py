@@ -72,7 +72,8 @@ VALUE_NOOPS: dict[str, Callable[..., object]] = {
     "hospital.visits.intake.rules.check_diagnosis_name": _name_check,
     "hospital.biometrics.rules.judge_liveness": _liveness,
     "hospital.institution.rules.check_service_stop_reason": lambda reason_code, reason: " ".join(reason.split()),
-    "hospital.prescriptions.rules.check_decision": lambda decision, reasons: _enum(ReviewDecision, decision),
+    "hospital.prescriptions.rules.check_decision": lambda decision, reasons, reason_codes=(): _enum(ReviewDecision,
+                                                                                                     decision),
     "hospital.prescriptions.rules.check_courier":
         lambda kind, name: (_enum(CourierKind, kind), (name or "").strip() or "本院配送"),
     "hospital.prescriptions.rules.next_delivery_status":

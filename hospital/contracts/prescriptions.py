@@ -91,6 +91,7 @@ class DocumentItem(Part, kw_only=True):
     unit_price_cny: DecimalText
     amount_cny: DecimalText
     usage: str = ""  # 用法 as the doctor writes it: "口服，每日早晨"
+    extra_quantity_code: str | None = None  # why one pack more than dose × days (ExtraQuantityReason), RX-03
 
 
 class DocumentDoctor(Part, kw_only=True):
@@ -164,6 +165,8 @@ class PrescriptionReviewed(Payload, kw_only=True):
     review_id: str
     decision: Literal["approve", "reject"]
     reasons: list[str] = []
+    # a rejection's 处方点评 codes (prescriptions/data/rejection_reasons.csv): categories, not clinical text
+    reason_codes: list[str] = []
     pharmacist_staff_id: str
     pharmacist_certificate_serial: str
     reviewed_at: AwareDatetime

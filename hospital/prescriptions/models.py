@@ -53,6 +53,9 @@ class Prescription(Record, table=True):
     # RX-04: the version of the patient's safety context the rules read at signing
     safety_context_id: uuid.UUID | None = Field(default=None, foreign_key="patient_safety_context.id")
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # its visit was terminated or cancelled
+    # RX-06: the pharmacist reviewing it now (one claim each); others do not see it until the claim lapses
+    claimed_by_user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id", index=True)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = 1
 
 
@@ -92,7 +95,12 @@ class PrescriptionReview(Record, table=True):
 
     prescription_id: uuid.UUID = Field(foreign_key="prescription.id", unique=True)
     decision: str  # approve | reject
-    reasons_sealed: bytes  # JSON list of strings
+    reasons_sealed: bytes  # JSON list of strings: the pharmacist's notes to the doctor
+    # a rejection's coded reasons (处方点评 categories, review/data/rejection_reasons.csv): what statistics and the
+    # supervision platform read, in clear (categories, no clinical text)
+    reason_codes: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    # the high-alert drugs (高警示药品) double-checked before approval: [{drug_code, checks}] (RX-06); signed too
+    double_checks: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     # one per warning approved: {rule_id, finding (its index), reason (a coded AcknowledgementReason)}; signed too
     acknowledgements: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     pharmacist_user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)

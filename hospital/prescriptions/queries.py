@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -34,7 +35,7 @@ from hospital.prescriptions.safety.models import PatientSafetyContext
 from hospital.prescriptions.safety.service import context_view
 
 __all__ = ["audit_read", "dispensing_view", "finding_parts", "findings_json", "get_prescription", "list_prescriptions",
-           "open_json", "prescription_for_act", "prescription_in_scope", "prescription_view", "prescription_views",
+           "open_json", "open_to", "prescription_for_act", "prescription_in_scope", "prescription_view", "prescription_views",
            "scoped_query", "seal_json"]
 
 CLINICAL_ROLES = ("doctor", "pharmacist")
@@ -60,8 +61,16 @@ def finding_parts(findings: Sequence[Mapping[str, str]]) -> list[contract.Findin
     return msgspec.convert(list(findings), list[contract.Finding])
 
 
-def scoped_query(principal: Principal) -> Any:
-    """The query of the prescriptions `principal` may see (module docstring), or None when they may see none."""
+def open_to(principal: Principal, now: datetime) -> Any:
+    """The condition "not held by another pharmacist's live claim" (RX-06: claimed one at a time; a claim that
+    lapsed at `now` holds nothing)."""
+    return or_(col(Prescription.claimed_by_user_id).is_(None), col(Prescription.claimed_by_user_id) == principal.user_id,
+               col(Prescription.claimed_until).is_(None), col(Prescription.claimed_until) <= now)
+
+
+def scoped_query(principal: Principal, now: datetime) -> Any:
+    """The query of the prescriptions `principal` may see at `now` (module docstring), or None when they may see
+    none. A pending prescription another pharmacist has claimed is out of scope until the claim lapses."""
     query = select(Prescription)
     if principal.role == "patient":
         return query.where(Prescription.patient_user_id == principal.user_id)
@@ -72,15 +81,15 @@ def scoped_query(principal: Principal) -> Any:
             PrescriptionReview.pharmacist_user_id == principal.user_id)
         dispensed = select(Dispensing.prescription_id).where(Dispensing.dispensed_by_user_id == principal.user_id)
         return query.where(or_(
-            col(Prescription.status) == "pending_review",  # the review queue
+            (col(Prescription.status) == "pending_review") & open_to(principal, now),  # the review queue
             (col(Prescription.status) == "approved") & col(Prescription.dispensed_at).is_(None),  # dispensing queue
             col(Prescription.id).in_(reviewed), col(Prescription.id).in_(dispensed)))
     return None
 
 
 async def prescription_in_scope(session: AsyncSession, principal: Principal, prescription_id: uuid.UUID,
-                                *, lock: bool = False) -> Prescription:
-    query = scoped_query(principal)
+                                *, now: datetime, lock: bool = False) -> Prescription:
+    query = scoped_query(principal, now)
     if query is None:
         raise NotFound("no such prescription")
     query = query.where(Prescription.id == prescription_id)
@@ -92,13 +101,13 @@ async def prescription_in_scope(session: AsyncSession, principal: Principal, pre
     return found
 
 
-async def prescription_for_act(session: AsyncSession, principal: Principal, prescription_id: uuid.UUID
-                               ) -> Prescription:
+async def prescription_for_act(session: AsyncSession, principal: Principal, prescription_id: uuid.UUID,
+                               *, now: datetime) -> Prescription:
     """The prescription a pharmacist acts on (review, dispense): any id, so that one decided or dispensed by
     someone else meanwhile is refused with its state (409), not hidden; the act returns no content of it.
     Anyone else acts only within their read scope."""
     if principal.role != "pharmacist":
-        return await prescription_in_scope(session, principal, prescription_id)
+        return await prescription_in_scope(session, principal, prescription_id, now=now)
     found = await session.get(Prescription, prescription_id)
     if found is None:
         raise NotFound("no such prescription")
@@ -144,12 +153,18 @@ def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescripti
             view["review"]["reasons"] = open_json(ctx, review.reasons_sealed, "review.reasons", review.id)
             view["review"]["review_jws"] = open_json(ctx, review.review_jws_sealed, "review.jws", review.id)
             view["review"]["acknowledgements"] = review.acknowledgements
+            view["review"]["reason_codes"] = review.reason_codes
+            view["review"]["double_checks"] = review.double_checks
     if clinician:
         view["payload_sha256"] = rx.payload_sha256
         view["findings"] = open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)
         view["doctor_jws"] = open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id)
         view["safety_context"] = context_view(ctx, safety)  # the version the rules read at signing (RX-04)
         view["origin"] = rx.origin
+    if principal.role == "pharmacist" and rx.status == "pending_review":
+        live = rx.claimed_until is not None and rx.claimed_until > ctx.now()
+        view["claim"] = {"claimed_by_me": live and rx.claimed_by_user_id == principal.user_id,
+                         "claimed_until": rx.claimed_until.isoformat() if live and rx.claimed_until else None}
     return view
 
 
@@ -181,7 +196,7 @@ async def audit_read(session: AsyncSession, actor: Actor, principal: Principal, 
 
 async def get_prescription(session: AsyncSession, ctx: HospitalContext, principal: Principal,
                            prescription_id: uuid.UUID, *, actor: Actor) -> dict[str, Any]:
-    rx = await prescription_in_scope(session, principal, prescription_id)
+    rx = await prescription_in_scope(session, principal, prescription_id, now=ctx.now())
     view = (await prescription_views(session, ctx, principal, [rx]))[0]
     await audit_read(session, actor, principal, [rx], what="one")
     return view
@@ -190,7 +205,7 @@ async def get_prescription(session: AsyncSession, ctx: HospitalContext, principa
 async def list_prescriptions(session: AsyncSession, ctx: HospitalContext, principal: Principal,
                              visit_id: uuid.UUID | None = None, *, actor: Actor) -> list[dict[str, Any]]:
     """The caller's prescriptions (newest first), optionally of one visit."""
-    query = scoped_query(principal)
+    query = scoped_query(principal, ctx.now())
     if query is None:
         return []
     if visit_id is not None:

@@ -14,10 +14,14 @@ It lives beneath the sub-areas because all three use it (the reason is in `hospi
 
 from __future__ import annotations
 
+import csv
 import enum
 import uuid
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
 
 from hospital.core.errors import AccessRefused, Conflict, InvalidInput, InvalidTransition, RuleViolation
 from hospital.core.rule_registry import rule
@@ -28,20 +32,25 @@ __all__ = [
     "AcknowledgementReason",
     "CourierKind",
     "DispensingStatus",
+    "DoubleCheck",
     "PrescriptionStatus",
     "ReviewDecision",
     "check_acknowledgements",
+    "check_claim",
     "check_countersigner",
     "check_courier",
     "check_decision",
     "check_dispensable",
+    "check_high_alert_double_checks",
     "check_reviewable",
     "check_reviewer",
     "check_revisable",
     "check_signed_by_hand",
     "check_visit_not_ended",
+    "claim_is_live",
     "countersignature_needed",
     "next_delivery_status",
+    "rejection_reasons",
 ]
 
 
@@ -64,6 +73,16 @@ class AcknowledgementReason(enum.StrEnum):
     PATIENT_COUNSELLED = "patient_counselled"  # 已对患者用药交代
     LABEL_OR_GUIDELINE_SUPPORTED = "label_or_guideline_supported"  # 说明书或指南支持
     QUANTITY_JUSTIFIED = "quantity_justified"  # 用量、天数理由已记录且合理
+
+
+class DoubleCheck(enum.StrEnum):
+    """What the pharmacist checks again, one by one, before approving a high-alert drug (高警示药品): 五对."""
+
+    PATIENT = "patient"  # 患者 (identity, weight, kidney and liver as recorded)
+    DRUG = "drug"  # 药品 (name, strength, form)
+    DOSE = "dose"  # 剂量 (single, daily, weekly; per kg for a child)
+    FREQUENCY = "frequency"  # 频次
+    ROUTE = "route"  # 给药途径
 
 
 class DispensingStatus(enum.StrEnum):
@@ -112,15 +131,62 @@ def check_reviewable(status: str) -> None:
                                 current_state=status, rule_id="RX-06")
 
 
-@rule("RX-06", "A rejection goes back to the doctor with reasons", source="PD 17; MS 第十三条")
-def check_decision(decision: str, reasons: Sequence[str]) -> ReviewDecision:
+REJECTION_REASONS_FILE = Path(__file__).parent / "data" / "rejection_reasons.csv"
+REVIEW_CATEGORIES = frozenset({"non_standard", "unsuitable", "excessive"})  # writing.values.ReviewCategory
+
+
+@cache
+def rejection_reasons() -> Mapping[str, Mapping[str, str]]:
+    """The reviewed 处方点评 codes a rejection names (data/rejection_reasons.csv): code → its row."""
+    with REJECTION_REASONS_FILE.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for line, row in enumerate(rows, start=2):
+        if not (row.get("code") and row.get("name_zh") and row.get("source")) or row["category"] not in REVIEW_CATEGORIES:
+            raise ValueError(f"{REJECTION_REASONS_FILE.name}:{line}: a code, a known category, a name and a source")
+    if len({r["code"] for r in rows}) != len(rows):
+        raise ValueError(f"{REJECTION_REASONS_FILE.name}: duplicate code")
+    return MappingProxyType({r["code"]: MappingProxyType(dict(r)) for r in rows})
+
+
+@rule("RX-06", "A rejection goes back to the doctor with coded reasons (处方点评 categories)",
+      source="PD 17; MS 第十三条; 医院处方点评管理规范（试行）第十七条至第十九条")
+def check_decision(decision: str, reasons: Sequence[str], reason_codes: Sequence[str] = ()) -> ReviewDecision:
+    """A rejection names at least one code of `rejection_reasons()` (notes may follow); an approval names none."""
     try:
         chosen = ReviewDecision(decision)
     except ValueError:
         raise InvalidInput(f"decision must be one of {[d.value for d in ReviewDecision]}") from None
-    if chosen is ReviewDecision.REJECT and not any(r.strip() for r in reasons):
-        raise RuleViolation("RX-06", "a rejected prescription goes back to the doctor with the reasons")
+    known = rejection_reasons()
+    unknown = [code for code in reason_codes if code not in known]
+    if unknown:
+        raise RuleViolation("RX-06", f"{unknown} are not 处方点评 codes (prescriptions/data/rejection_reasons.csv)",
+                            unknown=unknown)
+    if chosen is ReviewDecision.APPROVE and reason_codes:
+        raise RuleViolation("RX-06", "an approval names no rejection reason")
+    if chosen is ReviewDecision.REJECT and not reason_codes:
+        raise RuleViolation("RX-06", "a rejected prescription goes back to the doctor with coded reasons "
+                                     "(处方点评: non_standard, unsuitable or excessive items), notes optional",
+                            field="reason_codes")
     return chosen
+
+
+def claim_is_live(claimed_by: uuid.UUID | None, claimed_until: datetime | None, now: datetime) -> bool:
+    """A claim holds until its time runs out; a lapsed one holds nothing (and decided nothing)."""
+    return claimed_by is not None and claimed_until is not None and claimed_until > now
+
+
+@rule("RX-06", "A pharmacist reviews one claimed prescription at a time; an undecided claim lapses back to the "
+               "queue and is never approved by the lapse",
+      source="PD 17 处方经药师审核后方可生效; 医疗机构处方审核规范 (2018) 第十条 (审核由药师逐张进行)")
+def check_claim(user_id: uuid.UUID, claimed_by: uuid.UUID | None, claimed_until: datetime | None, *,
+                held_elsewhere: Sequence[str], now: datetime) -> None:
+    """The pharmacist may claim (or decide) this prescription: nobody else holds a live claim on it, and they
+    hold no live claim on another one (`held_elsewhere`: the numbers they hold)."""
+    if claim_is_live(claimed_by, claimed_until, now) and claimed_by != user_id:
+        raise Conflict("another pharmacist is reviewing this prescription", rule_id="RX-06")
+    if held_elsewhere:
+        raise RuleViolation("RX-06", f"you are reviewing {', '.join(held_elsewhere)}: decide or release it first "
+                                     "(one prescription at a time)", held=list(held_elsewhere))
 
 
 ENDED_VISIT_STATES = frozenset({"terminated", "cancelled"})
@@ -157,6 +223,32 @@ def check_acknowledgements(severities: Sequence[str], acknowledgements: Sequence
         raise RuleViolation("RX-06", f"approving needs each warning acknowledged with a coded reason; "
                                      f"unacknowledged: {missing}", unacknowledged=missing)
     return [{"finding": i, "reason": given[i]} for i in sorted(given)]
+
+
+@rule("RX-06", "A high-alert drug (高警示药品) is approved only after the pharmacist's recorded double check",
+      source="中国药学会 高警示药品推荐目录(2019版) 及管理建议 (双人核对); 处方管理办法 第三十五条、第三十六条")
+def check_high_alert_double_checks(high_alert_codes: Sequence[str],
+                                   double_checks: Sequence[tuple[str, Sequence[str]]]) -> list[dict[str, object]]:
+    """Every high-alert line of the prescription has one double check naming every `DoubleCheck` item, and
+    nothing else is double-checked; returns them as stored and signed: [{drug_code, checks}]."""
+    wanted = set(high_alert_codes)
+    every = [c.value for c in DoubleCheck]
+    given: dict[str, list[str]] = {}
+    for code, checks in double_checks:
+        if code not in wanted:
+            raise RuleViolation("RX-06", f"{code!r} is not a high-alert drug of this prescription", drug_code=code)
+        if code in given:
+            raise RuleViolation("RX-06", f"{code!r} is double-checked twice", drug_code=code)
+        missing = [c for c in every if c not in set(checks)]
+        if missing:
+            raise RuleViolation("RX-06", f"the double check of {code} leaves out {missing}: each of {every} is "
+                                         "checked again", drug_code=code, missing=missing)
+        given[code] = every
+    unchecked = sorted(wanted - given.keys())
+    if unchecked:
+        raise RuleViolation("RX-06", f"approving a high-alert drug (高警示药品) needs the pharmacist's double check "
+                                     f"of {every}; not double-checked: {unchecked}", unchecked=unchecked)
+    return [{"drug_code": code, "checks": given[code]} for code in sorted(given)]
 
 
 @rule("RX-06", "Only a rejected prescription is revised, once, by its doctor; the old version is kept",

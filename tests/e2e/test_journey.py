@@ -101,9 +101,23 @@ def patient_uploads_a_diagnosis(j: Journey) -> None:
     j.screens(page, "patient-diagnosis-eligible")
 
 
-def patient_books(j: Journey) -> None:
+def patient_states_the_safety_context_at_intake(j: Journey) -> None:
     page = j.patient
     page.get_by_role("link", name="用此诊断预约").click()
+    # RX-04: allergies coded from the formulary's vocabulary, stated explicitly (no default) before booking
+    intake = page.get_by_test_id("intake-safety")
+    expect(intake.get_by_test_id("safety-context")).to_contain_text("尚未声明过敏史")
+    intake.get_by_label("药物过敏声明").select_option("allergies")
+    intake.get_by_label("过敏药物").select_option("penicillins")
+    intake.get_by_label("体重（kg，本次就诊测量）").fill("68")
+    intake.get_by_role("button", name="保存用药安全信息").click()
+    expect(intake.get_by_test_id("safety-context")).to_contain_text("青霉素类")
+    expect(intake.get_by_test_id("safety-context")).to_contain_text("68 kg")
+    j.screens(page, "patient-states-safety-context")
+
+
+def patient_books(j: Journey) -> None:
+    page = j.patient
     expect(page.get_by_test_id("schedule-option").first).to_contain_text("王医生")
     page.get_by_test_id("schedule-option").filter(has_text="心血管内科专业").first.get_by_role("radio").check()
     page.get_by_label("视频复诊").check()
@@ -183,10 +197,10 @@ def doctor_writes_and_signs_a_prescription(j: Journey) -> None:
     page = j.doctor
     # RX-04: nothing is prescribed before the patient's allergy statement; the doctor records it in the visit
     panel = page.get_by_test_id("safety-panel")
-    expect(panel.get_by_test_id("safety-context")).to_contain_text("尚未声明过敏史")
-    panel.get_by_label("药物过敏声明").select_option("no_known_allergies")
-    panel.get_by_role("button", name="确认/更正安全信息").click()
-    expect(panel.get_by_test_id("safety-context")).to_contain_text("无已知过敏")
+    expect(panel.get_by_test_id("safety-context")).to_contain_text("青霉素类")  # as the patient stated it
+    panel.get_by_role("button", name="确认/更正安全信息").click()  # the doctor confirms it: a new version
+    expect(panel.get_by_test_id("safety-context")).to_contain_text("医师已确认")
+    expect(panel.get_by_test_id("safety-context")).to_contain_text("青霉素类")
     item = page.get_by_test_id("rx-item").first
     item.get_by_label("药品").select_option("C08CA01-tab-5mg")
     item.get_by_label("单次剂量").fill("20")  # twice the label's daily maximum of 10 mg
@@ -222,7 +236,9 @@ def pharmacist_approves_with_both_signatures_checked(j: Journey) -> None:
     card = page.get_by_test_id("prescription").filter(has_text="李雷")
     expect(card.get_by_test_id("doctor-signature")).to_contain_text("王医生")
     expect(card).to_contain_text("苯磺酸氨氯地平片")
-    expect(card.get_by_test_id("safety-context")).to_contain_text("无已知过敏")  # beside the queue item (RX-04)
+    expect(card.get_by_test_id("safety-context")).to_contain_text("青霉素类")  # beside the queue item (RX-04)
+    card.get_by_role("button", name="领取审核").click()  # RX-06: claimed, out of other pharmacists' queues
+    expect(card.get_by_test_id("claim")).to_contain_text("已由我领取")
     j.screens(page, "pharmacist-review-queue")
     card.get_by_role("button", name="审核通过").click()
     report = page.get_by_test_id("signature-report")
@@ -270,7 +286,8 @@ def patient_reads_the_record_and_rates_the_visit(j: Journey) -> None:
 
 
 JOURNEY: list[Callable[[Journey], None]] = [
-    patient_registers, patient_consents, patient_uploads_a_diagnosis, patient_books,
+    patient_registers, patient_consents, patient_uploads_a_diagnosis, patient_states_the_safety_context_at_intake,
+    patient_books,
     doctor_verifies_his_face, doctor_accepts_after_reading_the_records, doctor_and_patient_meet_on_video,
     doctor_and_patient_talk,
     doctor_writes_and_signs_the_emr, doctor_writes_and_signs_a_prescription, pharmacist_verifies_his_face,

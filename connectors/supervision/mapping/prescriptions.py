@@ -59,6 +59,10 @@ FREQUENCY = {1: "qd", 2: "bid", 3: "tid", 4: "qid"}
 
 
 def _frequency(item: DocumentItem) -> str:
+    """The code the doctor chose and the rules checked (qd … qw, biw, prn); read from the times and the interval
+    only for a document signed before the code was recorded."""
+    if item.frequency:
+        return item.frequency
     if item.interval_days > 1:
         return f"q{item.interval_days}d"
     times = item.times_per_day
@@ -83,12 +87,15 @@ def _item(item: DocumentItem) -> dict[str, Any]:
     }
 
 
-def rational(findings: list[Finding], *, rejected: bool = False) -> tuple[str, str]:
+def rational(findings: list[Finding], *, rejected: bool = False, reason_codes: list[str] | None = None
+             ) -> tuple[str, str]:
     """(rationalFlag, rationalIssues): "1" when no rule found a concern, else "0" with each concern coded
-    `RULE:category` (a rejection adds its own code). Computed from the rules' findings, never constant."""
+    `RULE:category` (a rejection adds its own code, then the pharmacist's 处方点评 codes as `RX-06:<code>`).
+    Computed from the rules' findings and the review, never constant."""
     issues = [f"{f.rule_id}:{f.category or f.severity}" for f in findings if f.severity in CONCERNS]
     if rejected:
         issues.append(REJECTED_ISSUE)
+        issues.extend(f"RX-06:{code}" for code in reason_codes or ())
     codes = "|".join(dict.fromkeys(issues))
     return ("0" if codes else "1"), codes
 
@@ -152,7 +159,7 @@ def _audit(event: EventView[PrescriptionReviewed], ctx: MapContext) -> Mapped:
     """The pharmacist's review (RX-06): who, their signature and certificate, when, the decision and its codes."""
     p = event.data
     approve = p.decision == "approve"
-    flag_, issues = rational(p.findings, rejected=not approve)
+    flag_, issues = rational(p.findings, rejected=not approve, reason_codes=p.reason_codes)
     record = {
         **ctx.organ(), "recipeUniqueID": p.prescription_id, "recipeID": p.prescription_number,
         "recipeCode": p.prescription_number, **_reviewer(p, ctx),
@@ -182,7 +189,7 @@ def verified(event: EventView[PrescriptionReviewed], ctx: MapContext) -> Mapped 
         "isPay": "0", "verificationStatus": flag(approve), "verificationTime": ctx.local_time(p.reviewed_at),
         "verificationUnit": ctx.organ_name, "auditDoctorCertID": reviewer["auditDoctorCertID"],
         "auditDoctor": reviewer["auditDoctor"], "auditDoctorSign": p.review_jws,
-        "rationalIssues": rational(p.findings, rejected=not approve)[1],
+        "rationalIssues": rational(p.findings, rejected=not approve, reason_codes=p.reason_codes)[1],
         "updateTime": ctx.local_time(p.reviewed_at),
     }
     return Mapped(VERIFICATION_METHOD, [record], requires=(Requires(RECIPE_METHOD, p.prescription_id),))

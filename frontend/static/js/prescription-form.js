@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { label, money, t } from "./i18n.js";
 import { findingsNode, prescriptionList, safetyContextNode } from "./prescriptions.js";
+import { safetyFields } from "./safety-form.js";
 import { bindForm, clear, field, h, load, showError } from "./ui.js";
 
 let formulary = null;
@@ -27,6 +28,7 @@ function suggestedPacks(drug, item) {
 }
 
 let counter = 0;
+const EXTRA_QUANTITY_REASONS = ["spare_device", "dose_titration", "prn_reserve", "opened_pack_stability"];
 
 function itemFieldset(list, initial = {}) {
   const n = ++counter;
@@ -41,6 +43,9 @@ function itemFieldset(list, initial = {}) {
   const days = h("input", { type: "number", min: "1", max: "366", required: true, value: "7" });  // 处方管理办法 第十九条
   const packs = h("input", { type: "number", min: "1", max: "1000", required: true });
   const usage = h("input", { maxlength: 200, placeholder: t("rxform.usage_example") });
+  // RX-03: one pack more than dose × days only with a coded reason, which the pharmacist sees
+  const extra = h("select", { "data-testid": "rx-extra-reason" }, h("option", { value: "" }, t("rxform.extra_none")),
+    EXTRA_QUANTITY_REASONS.map((code) => h("option", { value: code }, t(`rxform.extra.${code}`))));
   const hint = h("span", { class: "hint", "aria-live": "polite" });
   const remove = h("button", { type: "button", class: "secondary" }, t("rxform.remove"));
   let packsEdited = false;
@@ -51,10 +56,12 @@ function itemFieldset(list, initial = {}) {
     h("div", { class: "grid-2" }, field(`rx-days-${n}`, t("rxform.days_supply"), days),
       field(`rx-packs-${n}`, t("rxform.quantity_packs"), packs)),
     field(`rx-usage-${n}`, t("rxform.usage"), usage),
+    field(`rx-extra-${n}`, t("rxform.extra_reason"), extra, t("rxform.extra_hint")),
     h("div", { class: "actions" }, remove));
   const drug = () => list.find((d) => d.code === select.value);
   const item = () => ({ drug_code: select.value, dose_per_time: dose.value, times_per_day: Number(times.value),
-    days_supply: Number(days.value), quantity_packs: Number(packs.value), interval_days: 1, usage: usage.value.trim() });
+    days_supply: Number(days.value), quantity_packs: Number(packs.value), interval_days: 1, usage: usage.value.trim(),
+    ...(extra.value ? { extra_quantity_code: extra.value } : {}) });
   function update() {
     const d = drug();
     hint.textContent = d ? t("rxform.dose_hint", { unit: d.dose_unit, max: d.max_daily_dose || "—" }) : "";
@@ -71,6 +78,7 @@ function itemFieldset(list, initial = {}) {
     days.value = initial.days_supply;
     packs.value = initial.quantity_packs;
     usage.value = initial.usage || "";
+    extra.value = initial.extra_quantity_code || "";
     packsEdited = true;
   }
   update();
@@ -92,38 +100,11 @@ async function mountSafetyContext(root, visit, open) {
   await show();
   if (!open) return;
   const vocabulary = await api("/api/safety-context/vocabulary");
-  const status = h("select", {}, h("option", { value: "no_known_allergies" }, t("safety.no_known_allergies")),
-    h("option", { value: "allergies" }, t("safety.has_allergies")));
-  const allergies = h("select", { multiple: true, size: 5 }, vocabulary.map((code) => h("option", { value: code }, label("allergen", code))));
-  const pregnancy = h("select", {}, ["not_applicable", "not_pregnant", "pregnant", "unknown"].map((p) => h("option", { value: p }, label("pregnancy", p))));
-  const lactating = h("input", { type: "checkbox" });
-  const impairment = () => h("select", {}, ["none", "mild", "moderate", "severe"].map((x) => h("option", { value: x }, label("impairment", x))));
-  const renal = impairment();
-  const hepatic = impairment();
-  const weight = h("input", { type: "number", min: "0.3", max: "350", step: "0.1", inputmode: "decimal" });
-  if (current && current.recorded) {
-    status.value = current.allergy_status;
-    for (const option of allergies.options) option.selected = current.allergies.includes(option.value);
-    pregnancy.value = current.pregnancy;
-    lactating.checked = current.lactating;
-    renal.value = current.renal;
-    hepatic.value = current.hepatic;
-    weight.value = current.weight_kg || "";
-  }
-  const form = h("form", { class: "safety-form", "aria-label": t("safety.heading") },
-    h("div", { class: "grid-2" }, field("safety-status", t("safety.allergy_status"), status),
-      field("safety-allergies", t("safety.allergies"), allergies)),
-    h("div", { class: "grid-2" }, field("safety-pregnancy", t("safety.pregnancy"), pregnancy),
-      h("label", { class: "check" }, lactating, h("span", {}, t("safety.lactating")))),
-    h("div", { class: "grid-2" }, field("safety-renal", t("safety.renal"), renal), field("safety-hepatic", t("safety.hepatic"), hepatic)),
-    field("safety-weight", t("safety.weight_kg"), weight),
+  const fields = safetyFields(vocabulary, current);
+  const form = h("form", { class: "safety-form", "aria-label": t("safety.heading") }, fields.nodes,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, t("safety.save"))));
   bindForm(form, async () => {
-    const correction = { allergy_status: status.value,
-      allergies: status.value === "allergies" ? [...allergies.selectedOptions].map((o) => o.value) : [],
-      pregnancy: pregnancy.value, lactating: lactating.checked, renal: renal.value, hepatic: hepatic.value,
-      weight_kg: weight.value ? weight.value : null };
-    await api(`/api/visits/${visit.visit_id}/safety-context`, { method: "POST", json: { correction } });
+    await api(`/api/visits/${visit.visit_id}/safety-context`, { method: "POST", json: { correction: fields.value() } });
     await show();
   });
   root.append(form);

@@ -29,8 +29,14 @@ export function safetyContextNode(context) {
 
 export function findingsNode(findings, { heading = t("rx.findings") } = {}) {
   if (!findings || !findings.length) return null;
+  // Each finding once, with its rule ID: the same rule saying the same thing twice is one line.
+  const seen = new Set();
+  const once = findings.filter((f) => {
+    const key = `${f.rule_id}|${f.severity}|${f.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
   return h("div", { class: "findings", "data-testid": "findings" }, h("strong", {}, heading),
-    h("ul", { class: "list-plain" }, findings.map((f) => h("li", { class: `finding finding-${f.severity}` },
+    h("ul", { class: "list-plain" }, once.map((f) => h("li", { class: `finding finding-${f.severity}` },
       h("span", { class: "rule-id" }, f.rule_id), " ", badge(label("severity_rx", f.severity), f.severity === "block" ? "bad" : "warn"),
       " ", f.message))));
 }

@@ -104,9 +104,9 @@ class Driver(ABC):
     @abstractmethod
     def review(self, review: dict[str, Any]) -> Outcome:
         """The review (RX-06). Keys: skip (bool: no review at all), by ("pharmacist", "prescriber"), face
-        ("own" or "none": the pharmacist's verification), decision (approve | reject), reasons, acknowledge
-        ("each": approving answers each of the prescription's warnings with acknowledgement_reason, a coded
-        reason; "none": answers none)."""
+        ("own" or "none": the pharmacist's verification), decision (approve | reject), reasons (notes),
+        reason_codes (a rejection's 处方点评 codes), acknowledge ("each": approving answers each of the
+        prescription's warnings with acknowledgement_reason, a coded reason; "none": answers none)."""
 
     @abstractmethod
     def dispense(self, dispense: dict[str, Any]) -> Outcome:

@@ -333,7 +333,8 @@ class HttpDriver(Driver):
         if isinstance(headers, Outcome):
             return headers
         self.state["pharmacist"] = headers
-        body: dict[str, Any] = {"decision": review["decision"], "reasons": review["reasons"]}
+        body: dict[str, Any] = {"decision": review["decision"], "reasons": review["reasons"],
+                                "reason_codes": review["reason_codes"]}
         if review["decision"] == "approve" and review["acknowledge"] == "each":  # each warning answered, coded
             body["acknowledgements"] = [{"finding": index, "reason": review["acknowledgement_reason"]}
                                         for index, finding in enumerate(self.state.get("findings", []))

@@ -76,7 +76,7 @@ async def dispense(session: AsyncSession, ctx: HospitalContext, actor: Actor, pr
     """The pharmacy dispenses an approved prescription, once (RX-06, RX-08)."""
     if principal.role != "pharmacist":
         raise Forbidden("only a pharmacist dispenses")
-    rx = await prescription_for_act(session, principal, prescription_id)
+    rx = await prescription_for_act(session, principal, prescription_id, now=ctx.now())
     require_practice_session(ctx, principal)
     kind, courier = check_courier(courier_kind, courier_name)
     await require_clinical_act(session, ctx, principal.user_id, licence_department=rx.department_code)

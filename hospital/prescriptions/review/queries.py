@@ -20,7 +20,7 @@ __all__ = ["review_queue"]
 async def review_queue(session: AsyncSession, ctx: HospitalContext, principal: Principal, *,
                       actor: Actor) -> list[dict[str, Any]]:
     """Prescriptions waiting for a pharmacist, oldest first, with their rule findings (RX-06)."""
-    query = scoped_query(principal)
+    query = scoped_query(principal, ctx.now())
     if query is None or principal.role != "pharmacist":
         return []
     found = (await session.execute(query.where(Prescription.status == PrescriptionStatus.PENDING_REVIEW)

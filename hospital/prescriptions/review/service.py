@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,16 +26,20 @@ from hospital.core.errors import Conflict, IntegrityFailure
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
+from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.models import Prescription, PrescriptionReview
-from hospital.prescriptions.queries import finding_parts, open_json, prescription_for_act, seal_json
+from hospital.prescriptions.queries import finding_parts, open_json, open_to, prescription_for_act, seal_json
 from hospital.prescriptions.rules import (
     PrescriptionStatus,
     ReviewDecision,
     check_acknowledgements,
+    check_claim,
     check_decision,
+    check_high_alert_double_checks,
     check_reviewable,
     check_reviewer,
     check_visit_not_ended,
+    rejection_reasons,
 )
 from hospital.signing import service as signing
 from hospital.signing.errors import SignatureInvalid
@@ -42,7 +48,59 @@ from hospital.staff.service import require_clinical_act
 from hospital.visits.booking.events import VisitEnded
 from hospital.visits.booking.models import Visit
 
-__all__ = ["on_visit_ended", "require_visit_not_ended", "review_prescription", "verified_document"]
+__all__ = ["claim_prescription", "on_visit_ended", "release_claim", "require_visit_not_ended",
+           "review_prescription", "verified_document"]
+
+
+async def _claims_held(session: AsyncSession, principal: Principal, now: datetime, *, besides: uuid.UUID
+                       ) -> list[str]:
+    """The numbers of the other pending prescriptions `principal` holds a live claim on."""
+    held = (await session.execute(select(Prescription.number).where(
+        Prescription.claimed_by_user_id == principal.user_id, col(Prescription.claimed_until) > now,
+        Prescription.status == PrescriptionStatus.PENDING_REVIEW, col(Prescription.id) != besides))).scalars().all()
+    return list(held)
+
+
+async def claim_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                             prescription_id: uuid.UUID) -> Prescription:
+    """A pharmacist takes a pending prescription from the queue (RX-06): other pharmacists no longer see it
+    until they decide it or the claim lapses (`Settings.rx_claim_minutes`); a lapse only puts it back in the
+    queue. Claiming it again extends the claim."""
+    now = ctx.now()
+    rx = await prescription_for_act(session, principal, prescription_id, now=now)
+    check_reviewer(principal.role, principal.user_id, rx.doctor_user_id)
+    check_reviewable(rx.status)
+    check_claim(principal.user_id, rx.claimed_by_user_id, rx.claimed_until,
+                held_elsewhere=await _claims_held(session, principal, now, besides=rx.id), now=now)
+    until = now + timedelta(minutes=ctx.settings.rx_claim_minutes)
+    claimed = await session.execute(
+        update(Prescription).where(col(Prescription.id) == rx.id,
+                                   col(Prescription.status) == PrescriptionStatus.PENDING_REVIEW,
+                                   open_to(principal, now))
+        .values(claimed_by_user_id=principal.user_id, claimed_until=until))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("another pharmacist claimed or decided this prescription first", rule_id="RX-06")
+    await append_audit(session, actor, "prescription.claimed", subject_type="prescription", subject_id=rx.id,
+                       rule_id="RX-06", detail={"number": rx.number, "claimed_until": until.isoformat()})
+    await session.commit()
+    return rx
+
+
+async def release_claim(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                        prescription_id: uuid.UUID) -> None:
+    """The pharmacist gives a claimed prescription back to the queue undecided (RX-06)."""
+    now = ctx.now()
+    rx = await prescription_for_act(session, principal, prescription_id, now=now)
+    released = await session.execute(
+        update(Prescription).where(col(Prescription.id) == rx.id,
+                                   col(Prescription.claimed_by_user_id) == principal.user_id,
+                                   col(Prescription.claimed_until) > now)
+        .values(claimed_by_user_id=None, claimed_until=None))
+    if released.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("you hold no claim on this prescription", rule_id="RX-06")
+    await append_audit(session, actor, "prescription.released", subject_type="prescription", subject_id=rx.id,
+                       rule_id="RX-06", detail={"number": rx.number})
+    await session.commit()
 
 
 async def verified_document(session: AsyncSession, ctx: HospitalContext, rx: Prescription) -> dict[str, object]:
@@ -66,13 +124,18 @@ async def verified_document(session: AsyncSession, ctx: HospitalContext, rx: Pre
 async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
                               prescription_id: uuid.UUID, decision: str, reasons: Sequence[str],
                               expected_version: int | None = None, *,
-                              acknowledgements: Sequence[tuple[int, str]] = ()) -> PrescriptionReview:
+                              acknowledgements: Sequence[tuple[int, str]] = (),
+                              reason_codes: Sequence[str] = (),
+                              double_checks: Sequence[tuple[str, Sequence[str]]] = ()) -> PrescriptionReview:
     """Approve (the prescription takes effect) or reject with reasons back to the doctor (RX-06)."""
-    rx = await prescription_for_act(session, principal, prescription_id)
+    rx = await prescription_for_act(session, principal, prescription_id, now=ctx.now())
     check_reviewer(principal.role, principal.user_id, rx.doctor_user_id)
     require_practice_session(ctx, principal)  # FACE-02: a pharmacist verifies before reviewing
-    chosen = check_decision(decision, reasons)
+    chosen = check_decision(decision, reasons, reason_codes)
     check_reviewable(rx.status)
+    now = ctx.now()
+    check_claim(principal.user_id, rx.claimed_by_user_id, rx.claimed_until,
+                held_elsewhere=await _claims_held(session, principal, now, besides=rx.id), now=now)
     await require_visit_not_ended(session, rx)
     version = expected_version if expected_version is not None else rx.version
     if version != rx.version:
@@ -86,19 +149,30 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                     if chosen is ReviewDecision.APPROVE else [])
     for ack in acknowledged:  # what was acknowledged, named in the signed review
         ack["rule_id"] = findings[int(str(ack["finding"]))]["rule_id"]
+    formulary = formulary_of(ctx)
+    items: list[dict[str, Any]] = list(document.get("items", []))  # type: ignore[call-overload]
+    high_alert = [str(i["drug_code"]) for i in items
+                  if (drug := formulary.get(str(i["drug_code"]))) is not None and drug.high_alert]
+    checked = (check_high_alert_double_checks(high_alert, double_checks)
+               if chosen is ReviewDecision.APPROVE else [])
     pharmacist = await signing.signer_for(session, ctx, principal.user_id)
-    now = ctx.now()
-    kept_reasons = [r.strip() for r in reasons if r.strip()]
+    codes = list(dict.fromkeys(reason_codes))
+    # the doctor reads each coded reason in words, then the pharmacist's notes (处方点评 categories, RX-06)
+    kept_reasons = [f"{rejection_reasons()[c]['name_zh']}（{c}）" for c in codes] + [r.strip() for r in reasons
+                                                                                  if r.strip()]
     payload = review_payload(document, decision=chosen, reasons=kept_reasons, pharmacist_name=member.real_name,
                              pharmacist_staff_id=str(member.id), reviewed_at=now, prescription_number=rx.number)
     payload["acknowledgements"] = acknowledged  # signed with the decision (RX-06)
+    payload["reason_codes"] = codes
+    payload["double_checks"] = checked  # the high-alert drugs checked again, signed (RX-06)
     token = pharmacist.sign(payload)
     status = PrescriptionStatus.APPROVED if chosen is ReviewDecision.APPROVE else PrescriptionStatus.REJECTED
     # The race is decided here, before any other lock is taken (the audit chain's comes after).
     decided = await session.execute(
         update(Prescription).where(col(Prescription.id) == rx.id, col(Prescription.version) == version,
-                                   col(Prescription.status) == PrescriptionStatus.PENDING_REVIEW)
-        .values(status=status, version=version + 1, reviewed_at=now, updated_at=now))
+                                   col(Prescription.status) == PrescriptionStatus.PENDING_REVIEW,
+                                   open_to(principal, now))
+        .values(status=status, version=version + 1, reviewed_at=now, updated_at=now, claimed_until=None))
     if decided.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("another pharmacist decided this prescription first", rule_id="RX-06")
     review_id = uuid.uuid4()
@@ -106,15 +180,18 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
         id=review_id, prescription_id=rx.id, decision=str(chosen),
         reasons_sealed=seal_json(ctx, kept_reasons, "review.reasons", review_id), pharmacist_user_id=principal.user_id,
         pharmacist_credential_id=pharmacist.credential.id, review_jws_sealed=seal_json(ctx, token, "review.jws", review_id),
-        practice_session_id=principal.practice_session_id, reviewed_at=now, acknowledgements=acknowledged)
+        practice_session_id=principal.practice_session_id, reviewed_at=now, acknowledgements=acknowledged,
+        reason_codes=codes, double_checks=checked)
     session.add(review)
     await session.flush()
     await append_audit(session, actor, f"prescription.{status}", subject_type="prescription", subject_id=rx.id,
                        rule_id="RX-06", detail={"number": rx.number, "decision": str(chosen),
-                                                "reasons": len(kept_reasons), "acknowledgements": acknowledged})
+                                                "reasons": len(kept_reasons), "reason_codes": codes,
+                                                "double_checks": checked,
+                                                "acknowledgements": acknowledged})
     reviewed = PrescriptionReviewed(
         prescription_id=str(rx.id), prescription_number=rx.number, review_id=str(review_id),
-        decision="approve" if chosen is ReviewDecision.APPROVE else "reject", reasons=kept_reasons,
+        decision="approve" if chosen is ReviewDecision.APPROVE else "reject", reasons=kept_reasons, reason_codes=codes,
         pharmacist_staff_id=str(member.id), pharmacist_certificate_serial=pharmacist.credential.serial,
         reviewed_at=now, payload_sha256=rx.payload_sha256, review_jws=token,
         findings=finding_parts(findings), status=str(status))

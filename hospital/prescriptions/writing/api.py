@@ -38,6 +38,8 @@ class ItemBody(msgspec.Struct, forbid_unknown_fields=True):
     dose_unit: Annotated[str, msgspec.Meta(max_length=16)] | None = None
     usage: Annotated[str, msgspec.Meta(max_length=200)] = ""
     frequency: Annotated[str, msgspec.Meta(max_length=8)] | None = None  # qd bid tid qid qn qw biw q3d prn
+    # writing.values.ExtraQuantityReason: the one pack over dose × days, for the pharmacist (RX-03)
+    extra_quantity_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None
 
 
 Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]

@@ -11,7 +11,8 @@ Its fields, all present in every prescription:
     prior_diagnosis {icd10, name, institution, diagnosed_on}      the offline diagnosis this revisit continues (RX-01)
     diagnoses      [{icd10, name}]
     items          [{drug_code, name_zh, generic_name, strength, dose_per_time, dose_unit, times_per_day,
-                     interval_days, frequency, days_supply, quantity_packs, pack, unit_price_cny, amount_cny, usage}]
+                     interval_days, frequency, days_supply, quantity_packs, pack, unit_price_cny, amount_cny, usage,
+                     extra_quantity_code (null, or why one pack more than dose × days: ExtraQuantityReason)}]
     total_cny, long_prescription_reason, long_prescription_code, guardian_present
     doctor         {staff_id, name, title, certificate_serial}
     face_verification {practice_session_id, verified_at}          the verification the signature rests on (FACE-03)
@@ -52,6 +53,7 @@ class ItemInput:
     dose_unit: str | None = None  # default: the drug's dose unit
     usage: str = ""  # 用法, e.g. "口服，早餐后"
     frequency: str | None = None  # qd, bid, … (writing.values.PrescribedItem); default: read from times/interval
+    extra_quantity_code: str | None = None  # writing.values.ExtraQuantityReason: one pack over dose × days
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,7 +80,9 @@ def draft_sha256(draft: DraftInput, *, visit_id: str, supersedes_id: str | None)
         "items": [{"drug_code": i.drug_code, "dose_per_time": _decimal_text(i.dose_per_time),
                    "times_per_day": i.times_per_day, "days_supply": i.days_supply, "quantity_packs": i.quantity_packs,
                    "interval_days": i.interval_days, "dose_unit": i.dose_unit, "usage": i.usage.strip(),
-                   "frequency": i.frequency} for i in draft.items],
+                   "frequency": i.frequency,
+                   **({"extra_quantity_code": i.extra_quantity_code} if i.extra_quantity_code else {})}
+                  for i in draft.items],
         "validity_days": draft.validity_days,
         "long_prescription_reason": (draft.long_prescription_reason or "").strip() or None,
         "long_prescription_code": draft.long_prescription_code,
@@ -99,7 +103,7 @@ def prescribed_items(draft: DraftInput, formulary: Formulary) -> tuple[Prescribe
         items.append(PrescribedItem(drug_code=line.drug_code, dose_per_time=line.dose_per_time, dose_unit=unit,
                                     times_per_day=line.times_per_day, days_supply=line.days_supply,
                                     quantity_packs=line.quantity_packs, interval_days=line.interval_days,
-                                    frequency=line.frequency))
+                                    frequency=line.frequency, extra_quantity_code=line.extra_quantity_code))
     return tuple(items)
 
 
@@ -121,6 +125,7 @@ def _item(item: PrescribedItem, line: ItemInput, drug: Drug) -> dict[str, Any]:
         "days_supply": item.days_supply, "quantity_packs": item.quantity_packs,
         "pack": f"{drug.pack_size} {drug.dispensing_unit}", "unit_price_cny": f"{drug.price_cny:.2f}",
         "amount_cny": f"{drug.price_cny * item.quantity_packs:.2f}", "usage": line.usage.strip(),
+        "extra_quantity_code": item.extra_quantity_code,
     }
 
 

@@ -148,7 +148,7 @@ async def check_draft(session: AsyncSession, ctx: HospitalContext, actor: Actor,
     draft's canonical hash; a draft without blocking findings is recorded so that signing may name it."""
     supersedes = None
     if revision_of is not None:
-        supersedes = await _revisable(session, principal, revision_of)
+        supersedes = await _revisable(session, ctx, principal, revision_of)
         visit_id = supersedes.visit_id
     assert visit_id is not None
     prepared = await _prepare(session, ctx, principal, visit_id, draft, supersedes)
@@ -181,8 +181,9 @@ async def submit_prescription(session: AsyncSession, ctx: HospitalContext, actor
     return prescription
 
 
-async def _revisable(session: AsyncSession, principal: Principal, prescription_id: uuid.UUID) -> Prescription:
-    old = await prescription_in_scope(session, principal, prescription_id)
+async def _revisable(session: AsyncSession, ctx: HospitalContext, principal: Principal, prescription_id: uuid.UUID
+                     ) -> Prescription:
+    old = await prescription_in_scope(session, principal, prescription_id, now=ctx.now())
     if old.doctor_user_id != principal.user_id:
         raise NotFound("no such prescription")
     check_revisable(old.status, old.superseded_by_id is not None)
@@ -192,7 +193,7 @@ async def _revisable(session: AsyncSession, principal: Principal, prescription_i
 async def revise_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
                               prescription_id: uuid.UUID, draft: DraftInput, named_sha256: str) -> Prescription:
     """After a rejection the doctor signs a new version; the rejected one is kept and points to it."""
-    old = await _revisable(session, principal, prescription_id)
+    old = await _revisable(session, ctx, principal, prescription_id)
     new = await _write(session, ctx, actor, principal, old.visit_id, draft, named_sha256, supersedes=old)
     marked = await session.execute(
         update(Prescription).where(col(Prescription.id) == old.id, col(Prescription.version) == old.version,
@@ -328,7 +329,7 @@ async def _items_in_effect(session: AsyncSession, ctx: HospitalContext, patient_
 async def export_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
                               prescription_id: uuid.UUID) -> dict[str, Any]:
     """The self-contained bundle a pharmacy or the regulator verifies offline (`hospital rx verify`)."""
-    rx = await prescription_in_scope(session, principal, prescription_id)
+    rx = await prescription_in_scope(session, principal, prescription_id, now=ctx.now())
     review = (await session.execute(select(PrescriptionReview).where(
         PrescriptionReview.prescription_id == rx.id))).scalar_one_or_none()
     if review is None:

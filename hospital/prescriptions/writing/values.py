@@ -21,6 +21,7 @@ __all__ = [
     "CHILD_AGE_LIMIT",
     "LONG_PRESCRIBER_TITLES",
     "DraftOrigin",
+    "ExtraQuantityReason",
     "LongPrescriptionReason",
     "PrescribedItem",
     "PrescriptionDraft",
@@ -46,6 +47,16 @@ class LongPrescriptionReason(enum.StrEnum):
     LIMITED_MOBILITY = "limited_mobility"  # 行动不便
     REMOTE_RESIDENCE = "remote_residence"  # 居住地远离医疗机构
     TREATMENT_COURSE = "treatment_course"  # 疗程需要 (e.g. 14 days of H. pylori eradication; not a long prescription)
+
+
+class ExtraQuantityReason(enum.StrEnum):
+    """Why a line dispenses more packs than dose × days need (RX-03): the pharmacist sees it and confirms it.
+    Without one, any pack over the need is refused (SP 规范用药 超量处方; 处方点评 超常处方)."""
+
+    SPARE_DEVICE = "spare_device"  # 备用装置 (吸入剂、笔芯): a second device while the first runs out
+    DOSE_TITRATION = "dose_titration"  # 剂量调整期: supplied for the highest dose of the titration
+    PRN_RESERVE = "prn_reserve"  # 按需用药的合理备量 (prn drugs)
+    OPENED_PACK_STABILITY = "opened_pack_stability"  # 开封后效期短 (滴眼液、胰岛素): a fresh pack before expiry
 
 
 # 长期处方管理规范（试行）第十二条: 首次开具长期处方, 由具有中级以上专业技术职务任职资格的医师开具.
@@ -77,6 +88,7 @@ class PrescribedItem:
     quantity_packs: int
     interval_days: int = 1
     frequency: str | None = None
+    extra_quantity_code: str | None = None  # an ExtraQuantityReason when more packs than needed are given
 
     @property
     def frequency_code(self) -> Frequency | None:

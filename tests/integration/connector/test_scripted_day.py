@@ -173,7 +173,8 @@ async def a_scripted_day(client: AsyncTestClient[Any], clock: FakeClock, setting
     first = written.json()["prescription_id"]
     await platform.after(dispatcher, *(["uploadRecipeIndicators"] if at_signing else []))
     rejected = await client.post(f"/api/prescriptions/{first}/review", headers=pharmacist,
-                                 json={"decision": "reject", "reasons": ["用法不清，请写明每日几次"]})
+                                 json={"decision": "reject", "reasons": ["用法不清，请写明每日几次"],
+                                       "reason_codes": ["ns_usage_vague"]})
     assert rejected.status_code == 200, rejected.text
     await platform.after(dispatcher, *(["uploadRecipeAuditIndicators", "uploadRecipeVerificationIndicators"]
                                        if at_signing else []))

@@ -90,7 +90,7 @@ async def test_approve_and_reject_at_once_leave_exactly_one_decision(
         sessions,
         lambda s: review_service.review_prescription(s, ctx, Actor(li.user_id, li.role), li, rx_id, "approve", []),
         lambda s: review_service.review_prescription(s, ctx, Actor(zhao.user_id, zhao.role), zhao, rx_id, "reject",
-                                                     ["剂量偏大"]))
+                                                     ["剂量偏大"], reason_codes=["us_usage_dose"]))
     assert len(won) == 1 and len(lost) == 1 and status_for(lost[0]) == 409
     # Read by the pharmacist who decided: a decided prescription is no longer in the other's queue (RX-07 scope).
     decider = li_headers if won[0].pharmacist_user_id == li.user_id else zhao_headers

@@ -69,7 +69,7 @@ async def test_a_rejected_prescription_can_never_be_dispensed(client: AsyncTestC
                                                              visit: Visit) -> None:
     rx = await written(client, visit)
     pharmacist = await reviewing_pharmacist(client)
-    assert (await review(client, pharmacist, rx, "reject", ["重复用药"])).status_code == 200
+    assert (await review(client, pharmacist, rx, "reject", ["重复用药"], reason_codes=["us_duplicate"])).status_code == 200
     refused = await dispense(client, pharmacist, rx)
     assert refused.status_code == 409 and refused.json()["current_state"] == "rejected"
     assert await count_rows(session, Dispensing) == {"dispensing": 0}

@@ -33,7 +33,7 @@ async def test_a_pharmacist_reads_the_queue_and_their_own_decisions_and_nothing_
     assert (await review(client, li, dispensed, "approve")).status_code == 200
     assert (await dispense(client, li, dispensed)).status_code == 201
     rejected = await written(client, visit, rx_body(amlodipine(usage="口服，每日晚上")))
-    assert (await review(client, li, rejected, "reject", ["用法与病历不符"])).status_code == 200
+    assert (await review(client, li, rejected, "reject", ["用法与病历不符"], reason_codes=["us_usage_dose"])).status_code == 200
     pending = await written(client, visit, rx_body(amlodipine(usage="口服，早餐后")))
     zhao = await second_pharmacist(client)
 
@@ -79,7 +79,8 @@ def _signed_payload(token: str) -> dict[str, Any]:
 async def test_approving_a_warning_needs_its_coded_acknowledgement_signed_with_the_review(
     client: AsyncTestClient[Any], session: AsyncSession, visit: Visit
 ) -> None:
-    rx = await written(client, visit, rx_body(amlodipine(quantity_packs=2)))  # one pack more than 7 days need
+    # one pack more than 7 days need, with its coded reason: a warning the pharmacist answers
+    rx = await written(client, visit, rx_body(amlodipine(quantity_packs=2, extra_quantity_code="dose_titration")))
     warnings = [i for i, f in enumerate(rx["findings"]) if f["severity"] == "warn"]
     assert warnings, rx["findings"]
     li = await reviewing_pharmacist(client)
@@ -102,6 +103,7 @@ async def test_approving_a_warning_needs_its_coded_acknowledgement_signed_with_t
 
 
 async def test_a_rejection_needs_no_acknowledgement(client: AsyncTestClient[Any], visit: Visit) -> None:
-    rx = await written(client, visit, rx_body(amlodipine(quantity_packs=2)))
-    rejected = await review(client, await reviewing_pharmacist(client), rx, "reject", ["多开一盒，请核对"])
+    rx = await written(client, visit, rx_body(amlodipine(quantity_packs=2, extra_quantity_code="dose_titration")))
+    rejected = await review(client, await reviewing_pharmacist(client), rx, "reject", ["多开一盒，请核对"],
+                            reason_codes=["us_usage_dose"])
     assert rejected.status_code == 200, rejected.text

@@ -68,13 +68,18 @@ async def test_a_rejection_needs_reasons_and_goes_back_to_the_doctor(client: Asy
                                                                     session: AsyncSession, visit: Visit) -> None:
     rx = await written(client, visit)
     pharmacist = await reviewing_pharmacist(client)
-    bare = await review(client, pharmacist, rx, "reject")
-    assert bare.status_code == 422 and bare.json()["rule_id"] == "RX-06"
-    rejected = await review(client, pharmacist, rx, "reject", ["剂量偏低，建议评估后调整"])
+    before = await count_rows(session, PrescriptionReview, OutboxEvent)
+    for refused in (await review(client, pharmacist, rx, "reject"),  # no reason at all
+                    await review(client, pharmacist, rx, "reject", ["剂量偏低，建议评估后调整"]),  # a note, no code
+                    await review(client, pharmacist, rx, "reject", ["剂量偏低"], reason_codes=["too_low"])):
+        assert refused.status_code == 422 and refused.json()["rule_id"] == "RX-06", refused.text
+    assert await count_rows(session, PrescriptionReview, OutboxEvent) == before
+    rejected = await review(client, pharmacist, rx, "reject", ["剂量偏低，建议评估后调整"],
+                            reason_codes=["us_usage_dose"])
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     doctor_view = (await client.get(f"/api/prescriptions/{rx['prescription_id']}",
                                     headers=await login_as(client, "doctor"))).json()
-    assert doctor_view["review"]["reasons"] == ["剂量偏低，建议评估后调整"]
+    assert doctor_view["review"]["reasons"] == ["用法、用量不适宜（us_usage_dose）", "剂量偏低，建议评估后调整"]
     patient_view = (await client.get(f"/api/prescriptions/{rx['prescription_id']}",
                                      headers=await login_as(client, "patient"))).json()
     assert patient_view["status"] == "rejected" and "reasons" not in patient_view["review"]
@@ -88,7 +93,7 @@ async def test_the_doctor_revises_a_rejected_prescription_as_a_new_version_keepi
 ) -> None:
     rx = await written(client, visit)
     pharmacist = await reviewing_pharmacist(client)
-    assert (await review(client, pharmacist, rx, "reject", ["用法不清"])).status_code == 200
+    assert (await review(client, pharmacist, rx, "reject", ["用法不清"], reason_codes=["ns_usage_vague"])).status_code == 200
     doctor = await signing_doctor(client)
     revised = await checked_and_signed(client, doctor, f"/api/prescriptions/{rx['prescription_id']}/revisions",
                                        rx_body(amlodipine(usage="口服，每日早晨一次，每次一片")))
@@ -137,7 +142,7 @@ async def test_a_decided_prescription_is_not_decided_again(client: AsyncTestClie
     rx = await written(client, visit)
     pharmacist = await reviewing_pharmacist(client)
     assert (await review(client, pharmacist, rx, "approve")).status_code == 200
-    again = await review(client, pharmacist, rx, "reject", ["改主意"])
+    again = await review(client, pharmacist, rx, "reject", ["改主意"], reason_codes=["us_other"])
     assert again.status_code == 409 and again.json()["current_state"] == "approved"
 
 

@@ -59,8 +59,9 @@ async def test_the_visits_doctor_signs_a_prescription_that_waits_for_the_pharmac
                   "quantity_packs": 1},
                  {"drug_code": "J01FA09-tab-250mg", "dose_per_time": "250", "times_per_day": 2, "days_supply": 7,
                   "quantity_packs": 3}), "RX-04"),  # simvastatin with clarithromycin, a blocked pair
+        (rx_body(amlodipine(quantity_packs=2)), "RX-03"),  # one pack over dose × days, no coded reason
     ],
-    ids=["other-disease", "morphine", "diazepam", "over-daily-dose", "over-7-days", "blocked-pair"],
+    ids=["other-disease", "morphine", "diazepam", "over-daily-dose", "over-7-days", "blocked-pair", "one-extra-pack"],
 )
 async def test_a_blocking_rule_refuses_the_prescription_naming_the_rule_and_leaves_nothing(
     client: AsyncTestClient[Any], session: AsyncSession, visit: Visit, body: dict[str, Any], rule_id: str
@@ -228,3 +229,25 @@ async def test_a_child_under_six_needs_a_recorded_guardian(client: AsyncTestClie
     dosed = await write(client, doctor, with_guardian)
     assert dosed.status_code == 422 and "REV-05" not in dosed.json()["rule_ids"], dosed.text
     assert "not for children under 6" in dosed.text
+
+
+async def test_a_long_prescription_of_an_antimicrobial_is_refused_and_leaves_nothing(
+    client: AsyncTestClient[Any], session: AsyncSession, visit: Visit
+) -> None:
+    amoxicillin = {"drug_code": "J01CA04-cap-250mg", "dose_per_time": "500", "times_per_day": 2, "days_supply": 10,
+                   "quantity_packs": 2, "usage": "口服"}
+    doctor = await signing_doctor(client)
+    long_rx = rx_body(amoxicillin, long_prescription_reason="长期用药", long_prescription_code="stable_chronic_disease")
+    checked = await client.post(f"/api/visits/{visit.id}/prescriptions/check", headers=doctor, json=long_rx)
+    assert checked.status_code == 200 and not checked.json()["signable"], checked.text
+    assert any(f["rule_id"] == "RX-03" and f["severity"] == "block" and "never long prescriptions" in f["message"]
+               for f in checked.json()["findings"]), checked.json()["findings"]
+    before = await count_rows(session, *TABLES)
+    refused = await client.post(f"/api/visits/{visit.id}/prescriptions", headers=doctor,
+                                json={**long_rx, "draft_sha256": checked.json()["draft_sha256"]})
+    assert refused.status_code == 422 and "RX-03" in refused.json().get("rule_ids", [refused.json()["rule_id"]])
+    assert await count_rows(session, *TABLES) == before
+    course = rx_body(amoxicillin, long_prescription_reason="疗程需要", long_prescription_code="treatment_course")
+    checked = await client.post(f"/api/visits/{visit.id}/prescriptions/check", headers=doctor, json=course)
+    assert not any(f["rule_id"] == "RX-03" and f["severity"] == "block" for f in checked.json()["findings"]), (
+        checked.json()["findings"])

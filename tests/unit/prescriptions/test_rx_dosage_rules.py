@@ -3,6 +3,7 @@ high amounts."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -233,13 +234,34 @@ def test_a_fourteen_day_eradication_course_with_a_reason_goes_to_the_pharmacist(
     prescription = draft(
         item(AMOXICILLIN, 1000, times=2, days=14),
         diagnoses=("K25.9",),
-        long_prescription_reason="幽门螺杆菌根除 14 天疗程",
+        long_prescription_reason="幽门螺杆菌根除 14 天疗程", long_prescription_code="treatment_course",
     )
 
     findings = check(prescription)
 
     assert having(findings, "RX-03", Severity.BLOCK) == []
     assert having(findings, "RX-03", Severity.WARN, "extended course")
+
+
+def test_an_antimicrobial_is_refused_with_any_long_prescription_reason(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    for code in ("stable_chronic_disease", "elderly_chronic", "limited_mobility", "remote_residence"):
+        prescription = draft(item(AMOXICILLIN, 1000, times=2, days=14), diagnoses=("K25.9",),
+                             long_prescription_reason="长期用药", long_prescription_code=code)
+        assert having(check(prescription), "RX-03", Severity.BLOCK, "never long prescriptions"), code
+
+
+def test_a_long_prescription_for_a_disease_outside_the_chronic_table_is_refused(
+    item: Item, draft: Draft, check: Check, having: Having
+) -> None:
+    # amlodipine is a chronic drug, but J06.9 (acute upper respiratory infection) is no chronic disease it treats
+    for code in ("stable_chronic_disease", "treatment_course"):
+        prescription = draft(item(AMLODIPINE, 5, days=28), diagnoses=("J06.9",), long_prescription_reason="长期用药",
+                             long_prescription_code=code)
+        assert having(check(prescription), "RX-03", Severity.BLOCK, "only for a chronic disease"), code
+    hypertension = draft(item(AMLODIPINE, 5, days=28), long_prescription_reason="长期用药")
+    assert having(check(hypertension), "RX-03", Severity.BLOCK) == []
 
 
 def test_a_chronic_drug_for_an_acute_disease_is_not_a_long_prescription(
@@ -249,7 +271,7 @@ def test_a_chronic_drug_for_an_acute_disease_is_not_a_long_prescription(
         item("N02BE01-tab-500mg", 500, times=3, days=14), diagnoses=("J06.9",), long_prescription_reason="x"
     )
 
-    assert having(check(prescription), "RX-03", Severity.BLOCK, "not a long-prescription drug")
+    assert having(check(prescription), "RX-03", Severity.BLOCK, "only for a chronic disease")
 
 
 def test_too_few_packs_for_the_days_supply_are_flagged(item: Item, draft: Draft, check: Check, having: Having) -> None:
@@ -266,10 +288,14 @@ def test_packs_grossly_beyond_the_days_supply_are_refused(
     item: Item, draft: Draft, check: Check, having: Having
 ) -> None:
     one_extra = check(draft(item(AMLODIPINE, 5, packs=2)))
-    many_extra = check(draft(item(AMLODIPINE, 5, packs=3)))
+    with_a_reason = check(draft(dataclasses.replace(item(AMLODIPINE, 5, packs=2), extra_quantity_code="dose_titration")))
+    with_a_note = check(draft(dataclasses.replace(item(AMLODIPINE, 5, packs=2), extra_quantity_code="just in case")))
+    many_extra = check(draft(dataclasses.replace(item(AMLODIPINE, 5, packs=3), extra_quantity_code="dose_titration")))
 
-    assert having(one_extra, "RX-03", Severity.WARN, "one pack more than needed")
-    assert having(one_extra, "RX-03", Severity.BLOCK) == []
+    assert having(one_extra, "RX-03", Severity.BLOCK, "one pack more than needed needs a coded reason")
+    assert having(with_a_note, "RX-03", Severity.BLOCK, "one pack more than needed needs a coded reason")
+    assert having(with_a_reason, "RX-03", Severity.WARN, "one pack more than needed, reason dose_titration")
+    assert having(with_a_reason, "RX-03", Severity.BLOCK) == []
     assert having(many_extra, "RX-03", Severity.BLOCK, "far more than the days' supply")
 
 

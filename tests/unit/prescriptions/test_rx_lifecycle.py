@@ -46,7 +46,13 @@ def test_a_decided_prescription_is_not_decided_again(status: str) -> None:
 
 def test_a_rejection_needs_a_reason_and_an_approval_does_not() -> None:
     assert rx.check_decision("approve", []) is rx.ReviewDecision.APPROVE
-    assert rx.check_decision("reject", ["剂量过大"]) is rx.ReviewDecision.REJECT
+    assert rx.check_decision("reject", ["剂量过大"], ["us_usage_dose"]) is rx.ReviewDecision.REJECT
+    assert rx.check_decision("reject", [], ["ex_no_indication"]) is rx.ReviewDecision.REJECT  # notes optional
+    for codes in ([], ["too_high"]):  # a note alone, or a code not in the table
+        with pytest.raises(RuleViolation):
+            rx.check_decision("reject", ["剂量过大"], codes)
+    with pytest.raises(RuleViolation):
+        rx.check_decision("approve", [], ["us_usage_dose"])
     with pytest.raises(RuleViolation) as refused:
         rx.check_decision("reject", ["  "])
     assert refused.value.rule_id == "RX-06"
@@ -133,3 +139,38 @@ def test_the_dispensing_events_say_every_status_and_courier_in_the_rules_own_wor
     assert {k: k.value for k in rx.CourierKind} == EVENT_COURIER
     assert set(get_args(contract.DispensingStatus)) == set(EVENT_STATUS.values())
     assert set(get_args(contract.CourierKind)) == set(EVENT_COURIER.values())
+
+
+def test_a_live_claim_is_another_pharmacists_alone_until_it_lapses_and_one_is_held_at_a_time() -> None:
+    from datetime import UTC, datetime, timedelta
+    now = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    until = now + timedelta(minutes=15)
+    with pytest.raises(Conflict):
+        rx.check_claim(PHARMACIST, DOCTOR, until, held_elsewhere=[], now=now)  # DOCTOR stands for another pharmacist
+    rx.check_claim(PHARMACIST, DOCTOR, until, held_elsewhere=[], now=until)  # lapsed: claimable again
+    rx.check_claim(PHARMACIST, PHARMACIST, until, held_elsewhere=[], now=now)  # their own: extended
+    with pytest.raises(RuleViolation) as refused:
+        rx.check_claim(PHARMACIST, None, None, held_elsewhere=["RX-1"], now=now)
+    assert refused.value.rule_id == "RX-06"
+
+
+def test_a_high_alert_drug_is_approved_only_with_every_item_of_its_double_check() -> None:
+    every = [c.value for c in rx.DoubleCheck]
+    warfarin = "B01AA03-tab-2.5mg"
+    assert rx.check_high_alert_double_checks([], []) == []
+    assert rx.check_high_alert_double_checks([warfarin], [(warfarin, list(reversed(every)))]) == [
+        {"drug_code": warfarin, "checks": every}]
+    for given in ([], [(warfarin, every[:-1])], [(warfarin, every), (warfarin, every)], [("C08CA01-tab-5mg", every)]):
+        with pytest.raises(RuleViolation) as refused:
+            rx.check_high_alert_double_checks([warfarin], given)
+        assert refused.value.rule_id == "RX-06"
+
+
+def test_a_claim_that_never_lapses_is_refused_at_start() -> None:
+    from hospital.config import ConfigurationError, load_settings
+
+    assert load_settings({}).rx_claim_minutes == 15
+    load_settings({"HOSPITAL_RX_CLAIM_MINUTES": "30"}).check()
+    for value in ("0", "100000"):
+        with pytest.raises(ConfigurationError, match="RX-06"):
+            load_settings({"HOSPITAL_RX_CLAIM_MINUTES": value}).check()

@@ -254,6 +254,16 @@ def test_at_signing_the_prescription_goes_after_its_consult_with_its_findings_an
     assert (warned["rationalFlag"], warned["rationalIssues"]) == ("0", "RX-03:unsuitable")
 
 
+def test_the_recipe_carries_the_frequency_code_the_doctor_chose() -> None:
+    weekly = payloads.prescription_submitted(
+        RX, VISIT, PATIENT.patient_id, DOCTOR.staff_id, AT,
+        document_changes={"items": [payloads.prescription_item(interval_days=7, frequency="qw"),
+                                    payloads.prescription_item(times_per_day=2, frequency="biw"),
+                                    payloads.prescription_item(frequency="")]})
+    orders = mapped("prescription.submitted", weekly).records[0]["orderList"]
+    assert [o["frequency"] for o in orders] == ["qw", "biw", "qd"]  # the last signed before codes were recorded
+
+
 def test_at_signing_the_review_is_an_audit_and_a_verification_record_with_the_pharmacists_identity() -> None:
     audit = mapped("prescription.approved", payloads.reviewed(RX, PHARMACIST.staff_id, AT), LOADED)
     record = audit.records[0]
@@ -265,6 +275,11 @@ def test_at_signing_the_review_is_an_audit_and_a_verification_record_with_the_ph
                                                                  reasons=["剂量偏低"], findings=[]), LOADED)
     assert (rejected.records[0]["auditStatus"], rejected.records[0]["rationalIssues"]) == (
         "0", "RX-06:rejected_by_pharmacist")
+    coded = mapped("prescription.rejected", payloads.reviewed(RX, PHARMACIST.staff_id, AT, decision="reject",
+                                                              reasons=["剂量偏低"], findings=[],
+                                                              reason_codes=["us_usage_dose", "ex_no_indication"]),
+                   LOADED)  # the pharmacist's 处方点评 codes reach the platform (RX-06)
+    assert coded.records[0]["rationalIssues"] == "RX-06:rejected_by_pharmacist|RX-06:us_usage_dose|RX-06:ex_no_indication"
     verified = mapped("prescription.verified", payloads.reviewed(RX, PHARMACIST.staff_id, AT), LOADED)
     assert verified.method == "uploadRecipeVerificationIndicators"
     assert (verified.records[0]["verificationStatus"], verified.records[0]["auditDoctorSign"]) == ("1", payloads.REVIEW_JWS)

@@ -5,6 +5,8 @@ import { api } from "../api.js";
 import { formatDate, formatDateTime, formatTime, joinList, label, money, t } from "../i18n.js";
 import { diagnosisSummary, eligibilityNode } from "../diagnoses.js";
 import { params, startPage } from "../page.js";
+import { safetyContextNode } from "../prescriptions.js";
+import { safetyFields } from "../safety-form.js";
 import { $, bindForm, clear, h, load } from "../ui.js";
 
 await startPage({ role: "patient" });
@@ -38,6 +40,23 @@ function reasonText(reason) {
   if (reason.code === "expired") return t("journey.reason_expired", { date: formatDate(p.valid_until) });
   return t("journey.reason_diagnosis");
 }
+
+// RX-04: the patient states allergies (coded, or "no known allergies" chosen explicitly), pregnancy and
+// lactation, kidney and liver, and a child's weight and height at intake; each save is a new, audited version
+// the doctor confirms or corrects in the visit.
+async function mountIntakeSafety() {
+  const current = await load($("#intake-safety-current"), () => api("/api/me/safety-context"), safetyContextNode);
+  const vocabulary = await api("/api/safety-context/vocabulary");
+  const fields = safetyFields(vocabulary, current, { height: Boolean(me && me.patient && me.patient.age < 14) });
+  const safetyForm = h("form", { class: "safety-form", "aria-label": t("safety.intake_heading") }, fields.nodes,
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, t("safety.intake_save"))));
+  bindForm(safetyForm, async () => {
+    await api("/api/me/safety-context", { method: "PUT", json: fields.value() });
+    await mountIntakeSafety();
+  });
+  clear($("#intake-safety-form"), safetyForm);
+}
+await mountIntakeSafety();
 
 function scheduleOption(s, index) {
   const full = s.free_places <= 0;

@@ -1,7 +1,7 @@
 // The pharmacist's work (RX-06, RX-08): review with the rule findings and the doctor's signature, approve or
 // reject with reasons (both decisions signed); then both signatures checked on the export; dispensing and delivery.
 import { api } from "../api.js";
-import { formatDateTime, t } from "../i18n.js";
+import { formatDateTime, pick, t } from "../i18n.js";
 import { startPage } from "../page.js";
 import { showPracticeSession } from "../practice.js";
 import { prescriptionCard, safetyContextNode } from "../prescriptions.js";
@@ -9,6 +9,25 @@ import { $, bindForm, clear, field, h, load, notice, showError } from "../ui.js"
 
 await startPage({ role: "pharmacist" });
 showPracticeSession($("#practice"), "pharmacist");
+// RX-06: a rejection names 处方点评 codes (不规范 / 用药不适宜 / 超常), from the hospital's reviewed table.
+const REJECTION_REASONS = await api("/api/reviews/reasons");
+// RX-06: a high-alert drug (高警示药品, flagged in the formulary) is double-checked item by item before approval.
+const HIGH_ALERT = new Set((await api("/api/formulary", { auth: false })).filter((d) => d.high_alert).map((d) => d.code));
+const DOUBLE_CHECKS = ["patient", "drug", "dose", "frequency", "route"];
+
+function doubleCheckFields(rx) {
+  const lines = (rx.document.items || []).filter((i) => HIGH_ALERT.has(i.drug_code));
+  const groups = lines.map((line) => {
+    const boxes = DOUBLE_CHECKS.map((check) => h("input", { type: "checkbox", value: check, "data-testid": "double-check" }));
+    const node = h("fieldset", { class: "double-check" }, h("legend", {}, t("review.double_check", { drug: line.name_zh })),
+      DOUBLE_CHECKS.map((check, k) => h("label", {}, boxes[k], " ", t(`review.check.${check}`))));
+    return { code: line.drug_code, boxes, node };
+  });
+  return {
+    nodes: groups.map((g) => g.node),
+    values: () => groups.map((g) => ({ drug_code: g.code, checks: g.boxes.filter((b) => b.checked).map((b) => b.value) })),
+  };
+}
 
 function signatureFacts(rx) {
   const doc = rx.document;
@@ -53,11 +72,21 @@ function acknowledgementFields(rx) {
   };
 }
 
+function reasonCodesSelect() {
+  return h("select", { multiple: true, size: 6, "data-testid": "reason-codes" },
+    ["non_standard", "unsuitable", "excessive"].map((category) => h("optgroup", { label: t(`review.category.${category}`) },
+      REJECTION_REASONS.filter((r) => r.category === category).map((r) =>
+        h("option", { value: r.code }, pick({ zh: r.name_zh, en: r.name_en }))))));
+}
+
 function reviewForm(rx, card) {
   const reasons = h("textarea", { maxlength: 2000, rows: 3 });
+  const codes = reasonCodesSelect();
   const acks = acknowledgementFields(rx);
+  const checks = doubleCheckFields(rx);
   const form = h("form", { class: "review-form", "aria-label": t("review.form_label", { number: rx.prescription_number }) },
-    acks.nodes,
+    acks.nodes, checks.nodes,
+    field(`codes-${rx.prescription_id}`, t("review.reason_codes"), codes, t("review.reason_codes_hint")),
     field(`reasons-${rx.prescription_id}`, t("review.reasons"), reasons, t("review.reasons_hint")),
     h("div", { class: "actions" },
       h("button", { type: "submit", value: "approve" }, t("review.approve")),
@@ -66,7 +95,10 @@ function reviewForm(rx, card) {
     const decision = submitter ? submitter.value : "approve";
     const lines = reasons.value.split("\n").map((r) => r.trim()).filter(Boolean);
     const reviewed = await api(`/api/prescriptions/${rx.prescription_id}/review`, { method: "POST",
-      json: { decision, reasons: lines, version: rx.version, acknowledgements: decision === "approve" ? acks.values() : [] } });
+      json: { decision, reasons: lines, version: rx.version,
+        reason_codes: decision === "reject" ? [...codes.selectedOptions].map((o) => o.value) : [],
+        acknowledgements: decision === "approve" ? acks.values() : [],
+        double_checks: decision === "approve" ? checks.values() : [] } });
     // The decided prescription replaces the one in the queue, with both signatures checked beneath it.
     const report = h("div", { "aria-live": "polite" });
     const decided = prescriptionCard(reviewed, "pharmacist");
@@ -80,10 +112,26 @@ function reviewForm(rx, card) {
   return form;
 }
 
+/** RX-06: one prescription at a time; claimed, it leaves the other pharmacists' queues until decided or lapsed. */
+function claimNode(rx) {
+  const status = h("span", { class: "small muted", "data-testid": "claim", "aria-live": "polite" },
+    rx.claim && rx.claim.claimed_by_me ? t("review.claimed_until", { time: formatDateTime(rx.claim.claimed_until) }) : "");
+  const button = h("button", { type: "button", class: "secondary" }, t("review.claim"));
+  button.addEventListener("click", async () => {
+    try {
+      const claimed = await api(`/api/prescriptions/${rx.prescription_id}/claim`, { method: "POST" });
+      status.textContent = t("review.claimed_until", { time: formatDateTime(claimed.claim.claimed_until) });
+    } catch (error) {
+      showError(status, error);
+    }
+  });
+  return h("div", { class: "actions" }, button, status);
+}
+
 function reviewCard(rx) {
   const card = prescriptionCard(rx, "pharmacist");
-  card.append(h("h4", {}, t("review.safety_context")), safetyContextNode(rx.safety_context), signatureFacts(rx),
-    reviewForm(rx, card));
+  card.append(claimNode(rx), h("h4", {}, t("review.safety_context")), safetyContextNode(rx.safety_context),
+    signatureFacts(rx), reviewForm(rx, card));
   return card;
 }
 

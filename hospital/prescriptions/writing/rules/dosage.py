@@ -13,6 +13,7 @@ from hospital.prescriptions.formulary.values import FREQUENCIES, Drug, Formulary
 from hospital.prescriptions.writing.values import (
     CHILD_AGE_LIMIT,
     LONG_PRESCRIBER_TITLES,
+    ExtraQuantityReason,
     LongPrescriptionReason,
     PrescribedItem,
     PrescriptionDraft,
@@ -218,20 +219,27 @@ def _supply_verdict(drug: Drug, days: int, reason: str, eligible: bool, settings
                        f"({'、'.join(sorted(LONG_PRESCRIBER_TITLES))}; 长期处方管理规范 第十二条), "
                        f"not {draft.prescriber_title or 'an unknown title'}.")
     limit = drug.usual_days_supply_limit
+    course = code == LongPrescriptionReason.TREATMENT_COURSE
     if drug.is_antimicrobial or drug.is_controlled:
+        if not course:
+            return BLOCK, ("antimicrobials and specially managed drugs are never long prescriptions "
+                           "(长期处方管理规范（试行）第四条); only a treatment course within the drug's limit.")
         if days > limit:
-            return BLOCK, (
-                "antimicrobials and specially managed drugs are never long prescriptions (长期处方管理规范); "
-                f"this drug's course limit is {limit} days."
-            )
+            return BLOCK, f"this drug's course limit is {limit} days (长期处方管理规范)."
         return WARN, "an extended course with a recorded reason; the pharmacist confirms it."
     if eligible and days > LONG_USUAL_DAYS:
         return WARN, "over 4 weeks: the doctor assesses, records it and the patient confirms (长期处方管理规范)."
     if eligible:
         return INFO, "a long prescription for a chronic disease, reason recorded."
+    # Not eligible: no diagnosis of this visit is a chronic disease of disease_drug_classes.csv that this drug
+    # treats. A long-prescription reason is refused; only a course of a non-chronic drug, within its limit, is
+    # the "special circumstance" of 处方管理办法 第十九条.
+    if not course or drug.chronic:
+        return BLOCK, ("a long prescription is only for a chronic disease of the reviewed table "
+                       "(disease_drug_classes.csv, by ICD-10 category) that this drug treats; this visit has none.")
     if days > limit:
-        return BLOCK, f"not a long-prescription drug for this visit's disease, and above its {limit}-day limit."
-    return WARN, "extended supply of a drug that is not a long prescription here; the pharmacist confirms the reason."
+        return BLOCK, f"a course of this drug is at most {limit} days."
+    return WARN, "an extended course with a recorded reason; the pharmacist confirms it."
 
 
 @rule(
@@ -253,14 +261,16 @@ def days_supply_within_limits(draft: PrescriptionDraft, formulary: Formulary, se
 
 @rule(
     "RX-03",
-    "The quantity dispensed matches dose × days without gross excess",
-    source="SP 规范用药 超量处方; 处方管理办法 第十九条",
+    "The quantity dispensed is at most dose × days in whole packs, one pack more only with a coded reason",
+    source="SP 规范用药 超量处方; 处方管理办法 第十九条; 医院处方点评管理规范（试行）第十九条 超常处方",
 )
 def quantity_matches_dose_and_days(
     draft: PrescriptionDraft, formulary: Formulary, settings: RxSettings
 ) -> list[Finding]:
-    # One pack over the need is tolerated with a warning (pack rounding, a spare inhaler); more would hand
-    # over a supply beyond the days the prescription was checked for.
+    # dose × days rounded up to whole packs is the most dispensed; one pack more only with a coded reason
+    # (ExtraQuantityReason: a spare inhaler, titration…) that the pharmacist sees and acknowledges; more than
+    # one pack over would hand over a supply beyond the days the prescription was checked for.
+    codes = {r.value for r in ExtraQuantityReason}
     findings = []
     for item, drug in formulary.lines(draft.items):
         if not _dose_checkable(item, drug):
@@ -276,8 +286,12 @@ def quantity_matches_dose_and_days(
             findings.append(_finding(WARN, UNSUITABLE, f"{what}: not enough for the days' supply."))
         elif item.quantity_packs > needed + 1:
             findings.append(_finding(BLOCK, EXCESSIVE, f"{what}: far more than the days' supply."))
+        elif item.quantity_packs > needed and item.extra_quantity_code not in codes:
+            findings.append(_finding(BLOCK, EXCESSIVE, f"{what}: one pack more than needed needs a coded reason "
+                                                       f"({', '.join(sorted(codes))})."))
         elif item.quantity_packs > needed:
-            findings.append(_finding(WARN, EXCESSIVE, f"{what}: one pack more than needed."))
+            findings.append(_finding(WARN, EXCESSIVE, f"{what}: one pack more than needed, reason "
+                                                      f"{item.extra_quantity_code}; the pharmacist confirms it."))
     return findings
 
 
