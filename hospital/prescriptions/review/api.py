@@ -13,6 +13,7 @@ from hospital.context import HospitalContext
 from hospital.identity.guards import principal_of, requires_pharmacist
 from hospital.prescriptions import queries as prescriptions
 from hospital.prescriptions.review import queries, service
+from hospital.signing.api import DeviceSignatureBody, device_signature
 from hospital.web.http import actor_of
 
 __all__ = ["ReviewController"]
@@ -31,6 +32,7 @@ class ReviewBody(msgspec.Struct, forbid_unknown_fields=True):
     version: int | None = None  # the version the pharmacist saw; a later change is 409
     # approving: one per warning finding, with a coded reason; part of the signed review (RX-06)
     acknowledgements: Annotated[list[AcknowledgementBody], msgspec.Meta(max_length=200)] = []
+    signature: DeviceSignatureBody | None = None  # the pharmacist's device signs the decision (RX-05)
 
 
 class ReviewController(Controller):
@@ -50,6 +52,7 @@ class ReviewController(Controller):
         principal = principal_of(request)
         await service.review_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
                                           data.decision, data.reasons, data.version,
-                                          acknowledgements=[(a.finding, a.reason) for a in data.acknowledgements])
+                                          acknowledgements=[(a.finding, a.reason) for a in data.acknowledgements],
+                                          signature=device_signature(data.signature))
         return await prescriptions.get_prescription(db_session, ctx, principal, prescription_id,
                                                     actor=actor_of(request))

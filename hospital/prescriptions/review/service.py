@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,7 +67,8 @@ async def verified_document(session: AsyncSession, ctx: HospitalContext, rx: Pre
 async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
                               prescription_id: uuid.UUID, decision: str, reasons: Sequence[str],
                               expected_version: int | None = None, *,
-                              acknowledgements: Sequence[tuple[int, str]] = ()) -> PrescriptionReview:
+                              acknowledgements: Sequence[tuple[int, str]] = (),
+                              signature: signing.DeviceSignature | None = None) -> PrescriptionReview:
     """Approve (the prescription takes effect) or reject with reasons back to the doctor (RX-06)."""
     rx = await prescription_for_act(session, principal, prescription_id)
     check_reviewer(principal.role, principal.user_id, rx.doctor_user_id)
@@ -86,13 +88,19 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                     if chosen is ReviewDecision.APPROVE else [])
     for ack in acknowledged:  # what was acknowledged, named in the signed review
         ack["rule_id"] = findings[int(str(ack["finding"]))]["rule_id"]
-    pharmacist = await signing.signer_for(session, ctx, principal.user_id)
-    now = ctx.now()
+    # RX-05/06: the pharmacist's device signs the decision over the doctor's JWS itself; the second trip reuses
+    # the time prepared on the first
+    signature = signature or signing.DeviceSignature()
+    act = f"review:{rx.id}:{version}"
+    earlier = signing.requested_payload(ctx, principal.user_id, act, signature)
+    now = datetime.fromisoformat(earlier["reviewed_at"]) if earlier else ctx.now()
     kept_reasons = [r.strip() for r in reasons if r.strip()]
     payload = review_payload(document, decision=chosen, reasons=kept_reasons, pharmacist_name=member.real_name,
-                             pharmacist_staff_id=str(member.id), reviewed_at=now, prescription_number=rx.number)
+                             pharmacist_staff_id=str(member.id), reviewed_at=now, prescription_number=rx.number,
+                             prescription_jws=open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id))
     payload["acknowledgements"] = acknowledged  # signed with the decision (RX-06)
-    token = pharmacist.sign(payload)
+    pharmacist = await signing.require_device_signature(session, ctx, principal.user_id, act, payload, signature)
+    token = pharmacist.jws
     status = PrescriptionStatus.APPROVED if chosen is ReviewDecision.APPROVE else PrescriptionStatus.REJECTED
     # The race is decided here, before any other lock is taken (the audit chain's comes after).
     decided = await session.execute(
