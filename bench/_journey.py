@@ -27,6 +27,7 @@ from stdnum.cn import ric
 
 from hospital.core.clock import CHINA_TIME, local_date
 from hospital.demo import DEMO_INSTITUTION_REGISTRATION, DEMO_USERS, demo_pdf
+from hospital.signing.device import DeviceKey
 
 __all__ = ["EMR", "STEPS", "Clinician", "Journey", "Recorder", "clinicians", "patient_journey", "publish_schedule"]
 
@@ -70,6 +71,7 @@ class Clinician:
         self._headers: dict[str, str] | None = None
         self._at = 0.0
         self._lock = asyncio.Lock()
+        self.device: tuple[str, DeviceKey, list[str]] | None = None
 
     async def headers(self, client: httpx.AsyncClient, recorder: Recorder) -> dict[str, str]:
         async with self._lock:
@@ -81,7 +83,28 @@ class Clinician:
                                       files={"image": ("capture.jpg", self.photo, "image/jpeg")})
                 self._headers = {"Authorization": f"Bearer {verified['access_token']}"}
                 self._at = time.monotonic()
+                if self.device is None:  # RX-05: the clinician's own key, registered while the face is fresh
+                    key = DeviceKey.generate()
+                    nonce = (await call(client, recorder, "POST", "/api/me/signing-devices/nonce", 200,
+                                        headers=self._headers))["nonce"]
+                    device = await call(client, recorder, "POST", "/api/me/signing-devices/", 201,
+                                        headers=self._headers, json={"name": "bench", "nonce": nonce,
+                                                                     "public_key": key.public_key_b64(),
+                                                                     "proof": key.prove(nonce)})
+                    self.device = (device["device_id"], key, device["certificate_chain_pem"])
             return self._headers
+
+    async def signed(self, client: httpx.AsyncClient, recorder: Recorder, url: str, expect: int,
+                     body: dict[str, Any]) -> Any:
+        """A signing act in its two trips: 428 with the prepared payload, then the device's JWS (RX-05)."""
+        headers = await self.headers(client, recorder)
+        assert self.device is not None
+        device_id, key, chain = self.device
+        body = {**body, "signature": {"device_id": device_id}}
+        problem = await call(client, recorder, "POST", url, 428, headers=headers, json=body)
+        return await call(client, recorder, "POST", url, expect, headers=headers, json={**body, "signature": {
+            "device_id": device_id, "signing_request": problem["signing_request"],
+            "jws": key.sign(problem["payload_b64"], chain)}})
 
 
 def clinicians(faces: Path) -> tuple[Clinician, Clinician]:
@@ -178,18 +201,19 @@ async def patient_journey(client: httpx.AsyncClient, journey: Journey, n: int, r
         await doctor("PUT", "/api/visits/{visit}/medical-record", 200, json=EMR)
 
     async def emr_sign_off() -> None:
-        await doctor("POST", "/api/visits/{visit}/medical-record/sign-off", 200)
+        await journey.doctor.signed(client, recorder, f"/api/visits/{state['visit']}/medical-record/sign-off", 200, {})
 
     async def prescribe() -> None:
         checked = await doctor("POST", "/api/visits/{visit}/prescriptions/check", 200, json=PRESCRIPTION)  # RX-07
         if not checked["signable"]:
             raise AssertionError(f"the dry run refuses the journey's prescription: {checked}")
-        state["rx"] = (await doctor("POST", "/api/visits/{visit}/prescriptions", 201,
-                                    json={**PRESCRIPTION, "draft_sha256": checked["draft_sha256"]}))["prescription_id"]
+        state["rx"] = (await journey.doctor.signed(
+            client, recorder, f"/api/visits/{state['visit']}/prescriptions", 201,
+            {**PRESCRIPTION, "draft_sha256": checked["draft_sha256"]}))["prescription_id"]
 
     async def review() -> None:
-        await call(client, recorder, "POST", f"/api/prescriptions/{state['rx']}/review", 200,
-                   headers=await journey.pharmacist.headers(client, recorder), json={"decision": "approve", "reasons": []})
+        await journey.pharmacist.signed(client, recorder, f"/api/prescriptions/{state['rx']}/review", 200,
+                                        {"decision": "approve", "reasons": []})
 
     async def dispense() -> None:
         await call(client, recorder, "POST", f"/api/prescriptions/{state['rx']}/dispensing", (200, 201),

@@ -39,6 +39,7 @@ from hospital.security.detection.jobs import close_security_scans, open_security
 from hospital.signing.api import (
     SignatureVerificationController,
     SigningAdminController,
+    SigningDeviceController,
     TimeStampingController,
     WellKnownController,
 )
@@ -65,7 +66,7 @@ ROUTES: list[ControllerRouterHandler] = [
     health, ready, IdentityController, InstitutionController, *PUBLIC_ROUTES, PatientController, StaffController,
     BiometricConsentController, FaceVerificationController, QualityController, *VISIT_ROUTES, *VIDEO_ROUTES,
     *PRESCRIPTION_ROUTES, WellKnownController, SignatureVerificationController,
-    SigningAdminController, TimeStampingController,
+    SigningAdminController, SigningDeviceController, TimeStampingController,
     ConnectorStatusController, *SECURITY_ROUTES, *PAGE_ROUTES, static_router(),
 ]
 

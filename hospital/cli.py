@@ -28,6 +28,8 @@ _AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
     "face": ("hospital.biometrics.cli", "face", "Face enrolment and verification (FACE-01, FACE-02)."),
     "formulary": ("hospital.prescriptions.formulary.cli", "formulary", "The formulary tables (RX-02, RX-03, RX-04)."),
     "rx": ("hospital.signing.cli", "rx", "Prescription signatures (RX-05, RX-06)."),
+    "device-key": ("hospital.signing.cli", "device_key",
+                   "A clinician's signing device key for scripts and clients (RX-05): new, prove, sign."),
     "retention": ("hospital.retention.cli", "retention",
                   "Retention of records (REC-02): EMR 15 years, chat and audio/video 3 years; the audit trail is kept."),
     "security": ("hospital.security.cli", "security", "Leak detection and security incidents (SEC-02)."),
@@ -88,7 +90,7 @@ def _serve(host: str, port: int, seed: bool) -> None:
     settings.check()
     require_own_disclosure(settings)  # INS-03, before anything is migrated or seeded
     migrate(settings.resolved_database_url)
-    ctx = wired_context(settings)  # the demo seed admits clinicians: signing issues their keys
+    ctx = wired_context(settings)  # the demo seed admits and suspends through the wired subscribers
     platform = None
     if seed:
         from connectors.supervision.demo import DemoPlatform

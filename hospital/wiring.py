@@ -3,8 +3,8 @@
 An area publishes its events (`hospital.core.events`) without knowing who listens; this module, the only one
 allowed to import every area for that purpose, says who does. Every entry point calls it: `create_app`, the CLI
 commands that build a context (`wired_context`), the demo seed (through `hospital demo`), the tests' `ctx`
-fixture. A context that was never wired refuses to publish (`SubscribersNotWired`): an admission never runs
-without the subscriber that issues the clinician's signing key.
+fixture. A context that was never wired refuses to publish (`SubscribersNotWired`): a suspension never runs
+without the subscriber that revokes the clinician's signing devices.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from hospital.core.events import Subscribers
 from hospital.identity.events import MayCarryPracticeSession, MayOpenSession, OwnProfileSection
 from hospital.patients.service import profile_section
 from hospital.prescriptions.review.service import on_visit_ended
-from hospital.signing.service import on_admission, on_suspension_changed
-from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
+from hospital.signing.service import on_suspension_changed
+from hospital.staff.events import SuspensionChanged
 from hospital.staff.service import may_open_session
 from hospital.visits.booking.events import VisitEnded
 
@@ -27,9 +27,8 @@ __all__ = ["subscribers", "wire", "wired_context"]
 def subscribers() -> Subscribers:
     """A new registry holding every subscriber, in the order each event's subscribers run."""
     registry = Subscribers()
-    # staff → signing: an admitted doctor or pharmacist gets a key and certificate; a suspension revokes it,
-    # a reinstatement issues a new one (RX-05, STAFF-03)
-    registry.on(ClinicianAdmitted, on_admission)
+    # staff → signing: a suspension revokes every signing device of the clinician; after reinstatement they
+    # register a device again with a fresh face (RX-05, STAFF-03). The hospital issues no key at admission.
     registry.on(SuspensionChanged, on_suspension_changed)
     # identity → biometrics: a renewed token carries a practice session only while it is open (FACE-02)
     registry.answer(MayCarryPracticeSession, practice_session_open)

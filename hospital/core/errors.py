@@ -4,6 +4,7 @@
     ├── RuleViolation                  a requirement (RX-02, FACE-02 …) refuses the request      422
     │   ├── AccessRefused              the rule is about who acts (no fresh face, wrong role)   403
     │   ├── LockedOut                  repeated failures locked the account (FACE-04, login)    423
+    │   ├── SignatureRequired          sign this prepared payload on your device, then resend   428
     │   └── ServiceStopped             the hospital may not serve now (INS-01, QA-02)            503
     ├── InvalidTransition              a state machine refuses a move from its current state    409
     ├── Conflict                       a duplicate or a concurrent change lost the race         409
@@ -45,6 +46,7 @@ __all__ = [
     "RuleViolation",
     "ServiceStopped",
     "ServiceUnavailable",
+    "SignatureRequired",
     "UnsupportedMediaType",
 ]
 
@@ -71,6 +73,13 @@ class RuleViolation(HospitalError):
 
     def __str__(self) -> str:
         return f"{self.rule_id}: {self.detail}"
+
+
+class SignatureRequired(RuleViolation):
+    """RX-05: only the clinician's device signs. The act is refused, nothing stored, and the problem body carries
+    the prepared payload (`payload_b64`, `signing_request`) for the device to sign; the client resends with `jws`."""
+
+    title = "Sign on your device"
 
 
 class AccessRefused(RuleViolation):

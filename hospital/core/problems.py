@@ -28,6 +28,7 @@ STATUS_BY_ERROR: dict[type[e.HospitalError], int] = {
     e.RuleViolation: 422,
     e.AccessRefused: 403,
     e.LockedOut: 423,
+    e.SignatureRequired: 428,
     e.ServiceStopped: 503,
     e.InvalidTransition: 409,
     e.Conflict: 409,

@@ -1,8 +1,10 @@
 """Clinicians' electronic signatures: the hospital CA, canonical JSON, ES256 JWS, export bundles (RX-05, RX-06, FACE-03).
 
-The library modules re-exported here are pure (no database, no HTTP). `models.py` and `service.py` keep the CA
-and each clinician's encrypted key and certificate in the database; services unlock a key only after a fresh
-face verification (FACE-03) and call `Signer.sign` / `SignatureVerifier.verify`; `api.py` publishes the keys.
+The library modules re-exported here are pure (no database, no HTTP). `device.py` is what a clinician's device
+holds (its key never reaches the hospital: 电子签名法 第十三条). `models.py` and `service.py` keep the CA and the
+certificates it issued to clinicians' devices; services ask the clinician's device to sign the payload they
+prepared and only verify it (`require_device_signature`), after a fresh face verification (FACE-03); `api.py`
+registers and revokes devices and publishes the keys.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from hospital.signing.ca import (
 )
 from hospital.signing.canonical import canonical_json, payload_sha256
 from hospital.signing.chain import RevocationList, TrustStore
+from hospital.signing.device import DeviceKey
 from hospital.signing.errors import ReasonCode, SignatureInvalid
 from hospital.signing.export import ReviewDecision, build_export_bundle, review_payload
 from hospital.signing.jwks import jwks_document
@@ -30,6 +33,7 @@ __all__ = [
     "ClinicianIdentity",
     "ClinicianRole",
     "ClinicianSubject",
+    "DeviceKey",
     "ExportReport",
     "Problem",
     "ReasonCode",

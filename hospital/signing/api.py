@@ -2,26 +2,36 @@
 
 PUBLIC: `/.well-known/jwks.json` (clinicians' keys), `/.well-known/hospital-ca.pem` (the root to trust),
 `/.well-known/hospital-crl.pem` (revocations), and `POST /api/rx/verify`, the same check as `hospital rx verify`.
+A clinician's signing devices: `/api/me/signing-devices`; an administrator's view and revocation under /api/staff.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.core.errors import PayloadTooLarge, UnsupportedMediaType
-from hospital.identity.guards import requires_admin
+from hospital.identity.guards import principal_of, requires_admin, requires_role
+from hospital.identity.models import Role
 from hospital.signing import service
 from hospital.signing.timestamps import TIMESTAMP_QUERY, TIMESTAMP_REPLY
 from hospital.web.http import PUBLIC, RAW_BODY, actor_of
 
-__all__ = ["SignatureVerificationController", "SigningAdminController", "TimeStampingController",
-           "WellKnownController"]
+__all__ = [
+    "DeviceSignatureBody",
+    "SignatureVerificationController",
+    "SigningAdminController",
+    "SigningDeviceController",
+    "TimeStampingController",
+    "WellKnownController",
+    "device_signature",
+]
 
 PEM_CERTIFICATE = "application/x-pem-file"
 PEM_CRL = "application/pkix-crl"  # PEM-armoured here, so browsers and `openssl crl` both read it
@@ -86,14 +96,87 @@ class TimeStampingController(Controller):
         return Response(await service.stamp_time(db_session, ctx, body), media_type=TIMESTAMP_REPLY)
 
 
+class DeviceSignatureBody(msgspec.Struct, forbid_unknown_fields=True):
+    """The signature fields of a signing act (RX-05): the device on the first trip, then also the signing request
+    the 428 answer carried and the device's compact JWS over its `payload_b64`."""
+
+    device_id: uuid.UUID | None = None
+    signing_request: Annotated[str, msgspec.Meta(max_length=20_000)] | None = None
+    jws: Annotated[str, msgspec.Meta(max_length=100_000)] | None = None
+
+
+
+def device_signature(body: DeviceSignatureBody | None) -> service.DeviceSignature:
+    """The service's view of a request's `signature` object (absent: no device named, RX-05 refuses)."""
+    if body is None:
+        return service.DeviceSignature()
+    return service.DeviceSignature(body.device_id, body.signing_request, body.jws)
+
+
+class DeviceRegistrationBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    public_key: Annotated[str, msgspec.Meta(min_length=40, max_length=400)]  # SPKI DER, base64
+    nonce: Annotated[str, msgspec.Meta(max_length=1000)]
+    proof: Annotated[str, msgspec.Meta(max_length=200)]  # base64url raw r||s over the nonce
+
+
+class DeviceRevocationBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Literal["key_compromise", "cessation_of_operation"] = "cessation_of_operation"
+    note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+requires_signer = requires_role(Role.DOCTOR, Role.PHARMACIST)
+
+
+class SigningDeviceController(Controller):
+    """A clinician's own signing devices (RX-05, FACE-03): the key stays on the device; the CA certifies it."""
+
+    path = "/api/me/signing-devices"
+    tags = ["signatures"]
+    guards = [requires_signer]
+
+    @post("/nonce", status_code=200, summary="A nonce for a new device's proof of possession (valid 5 minutes)")
+    async def nonce(self, request: Request[Any, Any, Any], ctx: HospitalContext) -> dict[str, str]:
+        return service.device_nonce(ctx, principal_of(request).user_id)
+
+    @post("/", status_code=201, summary="Register a signing device: its public key, proven over the nonce; needs a "
+                                         "fresh face verification (FACE-03). Answers with its certificate chain")
+    async def register(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                       data: DeviceRegistrationBody) -> dict[str, Any]:
+        credential = await service.register_device(db_session, ctx, actor_of(request), principal_of(request),
+                                                   name=data.name, public_key_b64=data.public_key, nonce=data.nonce,
+                                                   proof=data.proof)
+        signing = await service.hospital_signing(db_session, ctx)
+        return service.device_view(credential, signing.certificate_pem)
+
+    @get("/", summary="My signing devices, with the certificate chain each signs under")
+    async def mine(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                   ctx: HospitalContext) -> list[dict[str, Any]]:
+        return await service.devices_of(db_session, ctx, principal_of(request).user_id)
+
+    @post("/{device_id:uuid}/revocation", status_code=200, summary="Revoke one of my signing devices (CRL, audit)")
+    async def revoke(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     device_id: uuid.UUID, data: DeviceRevocationBody) -> dict[str, Any]:
+        credential = await service.revoke_device(db_session, ctx, actor_of(request), device_id,
+                                                 owner_user_id=principal_of(request).user_id, reason=data.reason,
+                                                 note=data.note)
+        return service.device_view(credential)
+
+
 class SigningAdminController(Controller):
     path = "/api/staff"
     tags = ["staff"]
     guards = [requires_admin]
 
-    @post("/{staff_id:uuid}/signing-credential", summary="Issue a new signing certificate, revoking the old (RX-05)")
-    async def reissue(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                      staff_id: uuid.UUID) -> dict[str, Any]:
-        credential = await service.reissue_credential(db_session, ctx, actor_of(request), staff_id)
-        return {"staff_id": str(credential.staff_id), "certificate_serial": credential.serial,
-                "fingerprint": credential.fingerprint, "not_after": credential.not_after.isoformat()}
+    @get("/{staff_id:uuid}/signing-devices", summary="A clinician's signing devices (RX-05)")
+    async def devices(self, db_session: AsyncSession, ctx: HospitalContext,
+                      staff_id: uuid.UUID) -> list[dict[str, Any]]:
+        return await service.staff_devices(db_session, ctx, staff_id)
+
+    @post("/{staff_id:uuid}/signing-devices/{device_id:uuid}/revocation", status_code=200,
+          summary="Revoke a clinician's signing device: lost, stolen or retired (RX-05; CRL, audit)")
+    async def revoke(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                     staff_id: uuid.UUID, device_id: uuid.UUID, data: DeviceRevocationBody) -> dict[str, Any]:
+        credential = await service.revoke_device(db_session, ctx, actor_of(request), device_id, owner_user_id=None,
+                                                 staff_id=staff_id, reason=data.reason, note=data.note)
+        return service.device_view(credential)

@@ -1,9 +1,11 @@
 """The hospital's own certificate authority: root, clinician certificates, revocation lists (RX-05, FACE-03).
 
-Each clinician gets an EC P-256 key pair at admission and a certificate naming them (CN), their staff id
-(serialNumber), the hospital (O) and their role (OU doctor/pharmacist). The role in the certificate is what lets
-a pharmacy check offline that a prescription was signed by a doctor and reviewed by a pharmacist (RX-06).
-Private keys are stored only as passphrase-encrypted PKCS#8 PEM (pem.py); the passphrase is hospital config.
+Each clinician registers signing devices (device.py); each device's EC P-256 key gets a certificate naming
+them (CN), their staff id (serialNumber), the hospital (O), their role (OU doctor/pharmacist) and the device
+(subjectAltName URI). The role in the certificate is what lets a pharmacy check offline that a prescription
+was signed by a doctor and reviewed by a pharmacist (RX-06).
+Only the CA's own private key is stored (passphrase-encrypted PKCS#8 PEM, pem.py); clinicians' keys never leave
+their devices.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = [
 ]
 
 _SIGNATURE_HASH = hashes.SHA256()
+DEVICE_URN = "urn:hospital:signing-device:"
 
 
 class ClinicianRole(enum.StrEnum):
@@ -110,8 +113,10 @@ class CertificateAuthority:
         now: datetime,
         credential_expires_at: datetime,
         valid_for: timedelta = timedelta(days=365),
+        device_id: str | None = None,
     ) -> x509.Certificate:
-        """Issue a signing certificate; it never outlives the clinician's credential nor the CA."""
+        """Issue a signing certificate; it never outlives the clinician's credential nor the CA. `device_id` is
+        written as the URI urn:hospital:signing-device:<id> in subjectAltName: the certificate names the device."""
         _require_p256(public_key)
         _require_aware(now, credential_expires_at)
         not_after = min(now + valid_for, credential_expires_at, self.certificate.not_valid_after_utc)
@@ -143,6 +148,9 @@ class CertificateAuthority:
                 x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_key_id), critical=False
             )
         )
+        if device_id is not None:
+            builder = builder.add_extension(x509.SubjectAlternativeName(
+                [x509.UniformResourceIdentifier(f"{DEVICE_URN}{device_id}")]), critical=False)
         return builder.sign(self.private_key, _SIGNATURE_HASH)
 
     def issue_tsa_certificate(

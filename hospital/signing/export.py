@@ -51,8 +51,11 @@ def review_payload(
     pharmacist_staff_id: str,
     reviewed_at: datetime,
     prescription_number: str,
+    prescription_jws: str | None = None,
 ) -> dict[str, Any]:
-    """The payload a pharmacist signs: it names the exact prescription bytes by their SHA-256 (RX-06)."""
+    """The payload a pharmacist signs: it names the exact prescription bytes by their SHA-256 and, with
+    `prescription_jws`, carries the doctor's signature itself, so the review covers who signed, not only what
+    (RX-06)."""
     if reviewed_at.tzinfo is None:
         raise InvalidInput("reviewed_at must be timezone-aware")
     if decision is ReviewDecision.REJECT and not reasons:
@@ -64,6 +67,7 @@ def review_payload(
         "reasons": list(reasons),
         "pharmacist": {"name": pharmacist_name, "staff_id": pharmacist_staff_id},
         "reviewed_at": reviewed_at.isoformat(),
+        **({"prescription_jws": prescription_jws} if prescription_jws is not None else {}),
     }
 
 

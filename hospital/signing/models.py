@@ -2,7 +2,8 @@
 
 The CA lives in the database, not in the data directory, so every app replica signs and verifies with the
 same root (DESIGN "Scale"); its private key is stored only as passphrase-encrypted PKCS#8 PEM. A clinician's
-private key is encrypted the same way and then sealed with the field key, bound to its credential row.
+private key is never here: it stays on their signing device, and the hospital keeps only the certificate it
+issued to that device (电子签名法 第十三条; migration 0016 revoked and deleted the keys the server once held).
 """
 
 from __future__ import annotations
@@ -34,13 +35,9 @@ class SigningAuthority(Record, table=True):
 
 
 class ClinicianCredential(Record, table=True):
-    """One clinician's EC P-256 key and X.509 certificate. At most one unrevoked credential per user."""
+    """The certificate the hospital CA issued to one signing device of a clinician (several devices each)."""
 
     __tablename__ = "clinician_credential"
-    __table_args__ = (
-        sa.Index("uq_clinician_credential_active", "user_id", unique=True,
-                 sqlite_where=sa.text("revoked_at IS NULL"), postgresql_where=sa.text("revoked_at IS NULL")),
-    )
 
     user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
     staff_id: uuid.UUID = Field(foreign_key="staff_member.id", index=True)
@@ -50,7 +47,8 @@ class ClinicianCredential(Record, table=True):
     fingerprint: str = Field(unique=True)  # SHA-256 hex; the JWS `kid`
     not_before: datetime = Field(sa_type=UTCDateTime)
     not_after: datetime = Field(sa_type=UTCDateTime)
-    private_key_sealed: bytes  # the encrypted PKCS#8 PEM, sealed with the field key (context names this row)
+    device_name: str | None = None  # what the clinician calls the device ("诊室电脑"); None for the old server keys
+    public_key_sha256: str | None = Field(default=None, unique=True)  # of the SPKI DER: one device, one key
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revocation_reason: str | None = None  # an x509.ReasonFlags value
     invalid_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the CRL entry's invalidity date

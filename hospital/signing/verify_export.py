@@ -132,6 +132,7 @@ class _ExportCheck:
         self.review = self._verify(verifier, review_token, crl, "reviewer", stamps.get("review_jws"))
         self._check_prescription_is_what_was_signed(prescription)
         self._check_review(prescription)
+        self._check_review_covers_jws(doctor_token)
         self._check_roles()
 
     def _trusted_roots(
@@ -250,6 +251,14 @@ class _ExportCheck:
                 "review_signer_mismatch",
                 f"the review names pharmacist {named!r} but is signed by staff {self.review.signer.staff_id!r}",
             )
+
+    def _check_review_covers_jws(self, doctor_token: str) -> None:
+        """A review signed over the doctor's JWS itself (device keys, issue 19) must name exactly this one."""
+        if self.review is None or "prescription_jws" not in self.review.payload:
+            return
+        if self.review.payload["prescription_jws"] != doctor_token:
+            self.problem("review_jws_mismatch", "the review was signed over another doctor's signature than the "
+                                                "one in the bundle (RX-06)")
 
     def _check_roles(self) -> None:
         doctor = self.prescription.signer if self.prescription else None

@@ -117,7 +117,7 @@ async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor,
                        detail={"kind": kind.value, "departments": member.departments,
                                "antimicrobial_grade": member.antimicrobial_grade})
     await _report(session, ctx, member, resident.number)
-    await publish(session, ctx, ClinicianAdmitted(member.id, user.id, kind.value, actor))  # signing issues the key
+    await publish(session, ctx, ClinicianAdmitted(member.id, user.id, kind.value, actor))
     await session.commit()
     return member
 

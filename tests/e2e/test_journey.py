@@ -191,6 +191,25 @@ def doctor_writes_and_signs_the_emr(j: Journey) -> None:
     page.get_by_role("button", name="保存并签署病历").click()
     expect(page.get_by_role("status").filter(has_text="病历已签署")).to_be_visible()
     expect(page.get_by_test_id("emr")).to_contain_text("医师已于")
+    holds_one_device_key(page)  # registered at the first signature, after the fresh face verification
+
+
+DEVICE_KEYS_IN_THE_BROWSER = """async () => {
+  const db = await new Promise((ok, no) => {
+    const r = indexedDB.open("hospital-signing", 1); r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
+  const all = await new Promise((ok, no) => {
+    const r = db.transaction("devices").objectStore("devices").getAll();
+    r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
+  return all.map((d) => ({ deviceId: d.deviceId, type: d.privateKey.type, extractable: d.privateKey.extractable,
+                           curve: d.privateKey.algorithm.namedCurve }));
+}"""
+
+
+def holds_one_device_key(page: Page) -> None:
+    """RX-05: the page registered one signing device; its private key is in IndexedDB and cannot be exported."""
+    keys = page.evaluate(DEVICE_KEYS_IN_THE_BROWSER)
+    assert len(keys) == 1, keys
+    assert keys[0]["type"] == "private" and keys[0]["extractable"] is False and keys[0]["curve"] == "P-256", keys
 
 
 def doctor_writes_and_signs_a_prescription(j: Journey) -> None:
@@ -220,6 +239,7 @@ def doctor_writes_and_signs_a_prescription(j: Journey) -> None:
     page.get_by_role("button", name="签名并提交审核").click()
     expect(page.get_by_role("status").filter(has_text="等待药师审核")).to_be_visible()
     expect(page.get_by_test_id("prescription").first).to_contain_text("医师电子签名：王医生")
+    holds_one_device_key(page)  # the same device signed the prescription
     j.screens(page, "doctor-prescription-signed")
 
 
@@ -244,6 +264,7 @@ def pharmacist_approves_with_both_signatures_checked(j: Journey) -> None:
     report = page.get_by_test_id("signature-report")
     expect(report).to_contain_text("医师与药师的电子签名均核验通过")
     expect(report).to_contain_text("李药师")
+    holds_one_device_key(page)  # the pharmacist's own device signed the review
     j.screens(page, "pharmacist-approved-signatures-checked")
 
 

@@ -54,7 +54,11 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/staff/{staff_id:uuid}/suspension"): frozenset({ADMIN}),
     ("DELETE", "/api/staff/{staff_id:uuid}/suspension"): frozenset({ADMIN}),
     ("PUT", "/api/staff/{staff_id:uuid}/credentials"): frozenset({ADMIN}),
-    ("POST", "/api/staff/{staff_id:uuid}/signing-credential"): frozenset({ADMIN}),
+    ("GET", "/api/staff/{staff_id:uuid}/signing-devices"): frozenset({ADMIN}),
+    ("POST", "/api/staff/{staff_id:uuid}/signing-devices/{device_id:uuid}/revocation"): frozenset({ADMIN}),
+    ("POST", "/api/me/signing-devices/nonce"): CLINICIANS, ("GET", "/api/me/signing-devices"): CLINICIANS,
+    ("POST", "/api/me/signing-devices"): CLINICIANS,
+    ("POST", "/api/me/signing-devices/{device_id:uuid}/revocation"): CLINICIANS,
     ("PUT", "/api/staff/{staff_id:uuid}/departments"): frozenset({ADMIN}),
     ("GET", "/api/me/practice-session"): CLINICIANS,
     ("POST", "/api/me/face-verifications"): CLINICIANS,
@@ -155,6 +159,8 @@ BODIES: dict[str, Any] = {
     "/api/visits/{visit_id:uuid}/messages": {"body": "你好"},
     "/api/visits/{visit_id:uuid}/call/offer": {"type": "offer", "sdp": "v=0\r\n"},
     "/api/visits/{visit_id:uuid}/call/candidates": {"candidate": None},
+    "/api/staff/{staff_id:uuid}/signing-devices/{device_id:uuid}/revocation": {"reason": "key_compromise"},
+    "/api/me/signing-devices/{device_id:uuid}/revocation": {"reason": "key_compromise"},
 }
 
 
@@ -184,7 +190,7 @@ async def test_every_route_has_a_row_and_every_other_caller_is_refused(
     ids = {"visit_id": str(visit.id), "prescription_id": rx["prescription_id"], "dispensing_id": str(dispensing_id),
            "prior_id": str(visit.prior_diagnosis_id), "staff_id": staff_id, "complaint_id": str(uuid.uuid4()),
            "incident_id": str(uuid.uuid4()), "code": "03.04", "schedule_id": str(visit.schedule_id),
-           "stop_id": str(uuid.uuid4()), "challenge_id": str(uuid.uuid4())}
+           "stop_id": str(uuid.uuid4()), "challenge_id": str(uuid.uuid4()), "device_id": str(uuid.uuid4())}
 
     routes = [(method, route.path) for route in client.app.routes if isinstance(route, HTTPRoute)
               for handler in route.route_handlers for method in sorted(handler.http_methods)

@@ -15,6 +15,7 @@ from hospital.staff.models import StaffMember
 from hospital.visits.booking.models import Schedule
 from hospital.visits.booking.service import MODES
 from tests.helpers import login_as
+from tests.integration.prescriptions.conftest import signing_doctor
 
 pytestmark = pytest.mark.requirement("INS-03")
 
@@ -41,6 +42,7 @@ async def _disclosure(client: AsyncTestClient[Any]) -> dict[str, Any]:
 async def test_disclosure_names_every_ins_03_item_without_a_token(client: AsyncTestClient[Any], demo: None,
                                                                   session: AsyncSession, ctx: HospitalContext) -> None:
     department = await _publish_schedule(session, ctx)
+    await signing_doctor(client)  # the doctor registers a signing device: its certificate is the e-credential
     body = await _disclosure(client)
     names = {d["code"]: d["name"] for d in body["departments"]}
 
@@ -55,7 +57,7 @@ async def test_disclosure_names_every_ins_03_item_without_a_token(client: AsyncT
     doctor = next(c for c in body["clinicians"] if c["kind"] == "doctor")
     assert (doctor["name"], doctor["title"]) == ("王医生", "主任医师")
     assert doctor["registration"]["number"] == "110310000000001"
-    credential = doctor["e_credential"]  # the signing certificate the hospital CA issued at admission (RX-05)
+    credential = doctor["e_credential"]  # the certificate the hospital CA issued to the doctor's device (RX-05)
     assert len(credential["certificate_serial"]) >= 16 and len(credential["fingerprint_sha256"]) == 64
     assert credential["valid_from"] < credential["valid_until"] and body["e_credential_note"]
     assert names[department] in {d["name"] for d in doctor["departments"]}

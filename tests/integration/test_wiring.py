@@ -70,14 +70,19 @@ async def test_an_unwired_context_refuses_an_admission_and_stores_nothing(
     assert await count_rows(session, *TABLES) == before
     assert sorted(p.name for p in (unwired.settings.data_dir / "blobs").rglob("*") if p.is_file()) == blobs
 
-    # The same admission through the wired context: admitted, with a signing key.
-    await admit_staff(writer, ctx, ACTOR, Admission(**doctor_application()), face_bytes("alex1.jpg"), "image/jpeg")
-    assert "周医生" in await active_credentials(session)
+    # The same admission through the wired context: admitted, with no key made by the hospital (RX-05: the
+    # clinician registers a device).
+    admitted = await admit_staff(writer, ctx, ACTOR, Admission(**doctor_application()), face_bytes("alex1.jpg"),
+                                 "image/jpeg")
+    assert admitted.real_name == "周医生" and "周医生" not in await active_credentials(session)
 
 
 async def test_an_unwired_context_refuses_a_suspension_and_the_certificate_stays_valid(
-    unwired: HospitalContext, session: AsyncSession, writer: AsyncSession, demo: None
+    unwired: HospitalContext, session: AsyncSession, writer: AsyncSession, demo: None, client: AsyncTestClient[Any]
 ) -> None:
+    from tests.integration.prescriptions.conftest import reviewing_pharmacist, signing_doctor
+
+    await signing_doctor(client), await reviewing_pharmacist(client)  # each registers a signing device
     doctor = (await session.execute(select(StaffMember.id).where(StaffMember.kind == "doctor"))).scalar_one()
     await session.rollback()
     with pytest.raises(SubscribersNotWired, match="SuspensionChanged"):
@@ -102,7 +107,7 @@ async def test_the_demo_seed_refuses_an_unwired_context_before_writing_anything(
     assert await count_rows(session, *TABLES) == before
 
 
-async def test_hospital_demo_seeds_clinicians_with_their_signing_keys(
+async def test_hospital_demo_seeds_clinicians_and_makes_no_signing_key(
     settings: Settings, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`hospital demo` as an operator runs it, with the server itself left out."""
@@ -126,4 +131,4 @@ async def test_hospital_demo_seeds_clinicians_with_their_signing_keys(
                 break
             await asyncio.sleep(0.1)
         assert ready["checks"]["demo"] == "ok", ready
-    assert await active_credentials(session) == ["李药师", "王医生"]
+    assert await active_credentials(session) == []  # RX-05: keys are made on the clinicians' devices

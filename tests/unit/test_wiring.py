@@ -16,7 +16,7 @@ from hospital.context import HospitalContext, build_context
 from hospital.identity.events import MayCarryPracticeSession, MayOpenSession, OwnProfileSection
 from hospital.patients.service import profile_section
 from hospital.prescriptions.review.service import on_visit_ended
-from hospital.signing.service import on_admission, on_suspension_changed
+from hospital.signing.service import on_suspension_changed
 from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
 from hospital.staff.service import may_open_session
 from hospital.visits.booking.events import VisitEnded
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 def assert_wired(ctx: HospitalContext) -> None:
     """The subscribers an admission, a suspension, a token renewal and a profile need are all there."""
     registry = ctx.events()
-    assert registry.of(ClinicianAdmitted) == (on_admission,)
+    assert registry.of(ClinicianAdmitted) == ()  # RX-05: no key is issued at admission; devices register
     assert registry.of(SuspensionChanged) == (on_suspension_changed,)
     assert registry.of(MayCarryPracticeSession) == (practice_session_open,)
     assert registry.of(OwnProfileSection) == (profile_section,)
@@ -43,7 +43,7 @@ def unwired(tmp_path: Path) -> HospitalContext:
 
 def test_one_registry_holds_every_subscriber_and_each_event_has_one() -> None:
     registry = subscribers()
-    assert registry.events() == {ClinicianAdmitted, SuspensionChanged, MayCarryPracticeSession, MayOpenSession,
+    assert registry.events() == {SuspensionChanged, MayCarryPracticeSession, MayOpenSession,
                                  OwnProfileSection, VisitEnded}
     assert subscribers() is not registry  # a new registry per context, never a module global
 

@@ -3,6 +3,7 @@
 // nothing is signed; warnings are shown before signing and kept for the pharmacist. Signing sends the draft with
 // the hash the dry run returned for it.
 import { api } from "./api.js";
+import { signedPost } from "./signing-device.js";
 import { label, money, t } from "./i18n.js";
 import { findingsNode, prescriptionList, safetyContextNode } from "./prescriptions.js";
 import { safetyFields } from "./safety-form.js";
@@ -200,7 +201,8 @@ export async function mountDoctorPrescriptions(root, visit, { open }) {
         if (result.findings.length) clear(findingsArea, findingsNode(result.findings, { heading: t("rxform.checked") }));
       }
       try {
-        const rx = await api(path, { method: "POST", json: { ...body, draft_sha256: checked.hash } });
+        // RX-05: this browser's device key signs the payload the hospital prepared for the checked draft.
+        const rx = await signedPost(path, { ...body, draft_sha256: checked.hash }, findingsArea);
         clear(formArea, h("div", { class: "notice", role: "status" }, t("rxform.signed", { number: rx.prescription_number })));
         await refresh();
       } catch (error) {

@@ -27,6 +27,7 @@ import httpx
 from hospital.conformance.drivers import Driver, NotApplicable, Outcome
 from hospital.conformance.requirements import shared_dir
 from hospital.core.pdf import one_page_pdf
+from hospital.signing.device import DeviceKey
 
 __all__ = ["HttpDriver"]
 
@@ -316,7 +317,7 @@ class HttpDriver(Driver):
             if checked.status_code != 200:
                 return self._outcome(checked)
             body["draft_sha256"] = checked.json()["draft_sha256"]  # signed even with findings: the rules refuse
-        response = self._request("POST", path, headers=self.state["doctor"], json=body)
+        response = self._signed_post(path, self.state["doctor"], body)
         if response.status_code == 201:
             written = response.json()
             self.state["rx"] = str(written["prescription_id"])
@@ -339,8 +340,41 @@ class HttpDriver(Driver):
             body["acknowledgements"] = [{"finding": index, "reason": review["acknowledgement_reason"]}
                                         for index, finding in enumerate(self.state.get("findings", []))
                                         if finding.get("severity") == "warn"]
-        response = self._request("POST", f"/api/prescriptions/{self.state['rx']}/review", headers=headers, json=body)
+        response = self._signed_post(f"/api/prescriptions/{self.state['rx']}/review", headers, body)
         return self._outcome(response)
+
+    def _signed_post(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Any:
+        """A signing act as a clinician's device makes it (RX-05): the hospital answers 428 with the payload it
+        prepared, the device signs those bytes, the same request goes again with the JWS."""
+        device = self._signing_device(headers)
+        if device is not None:
+            body = {**body, "signature": {"device_id": device[0]}}
+        response = self._request("POST", path, headers=headers, json=body)
+        if response.status_code != 428 or device is None:
+            return response
+        problem = response.json()
+        return self._request("POST", path, headers=headers, json={**body, "signature": {
+            "device_id": device[0], "signing_request": problem["signing_request"],
+            "jws": device[1].sign(problem["payload_b64"], device[2])}})
+
+    def _signing_device(self, headers: dict[str, str]) -> tuple[str, DeviceKey, list[str]] | None:
+        """The clinician's device key, registered on first use (needs a fresh face); None if it cannot be."""
+        devices = self.state.setdefault("devices", {})
+        known = devices.get(headers.get("Authorization", ""))
+        if known is not None:
+            return known  # type: ignore[no-any-return]
+        nonce = self._request("POST", "/api/me/signing-devices/nonce", headers=headers)
+        if nonce.status_code != 200:
+            return None
+        key, value = DeviceKey.generate(), nonce.json()["nonce"]
+        registered = self._request("POST", "/api/me/signing-devices/", headers=headers, json={
+            "name": "conformance driver", "public_key": key.public_key_b64(), "nonce": value,
+            "proof": key.prove(value)})
+        if registered.status_code != 201:
+            return None
+        device = (str(registered.json()["device_id"]), key, list(registered.json()["certificate_chain_pem"]))
+        devices[headers.get("Authorization", "")] = device
+        return device
 
     def dispense(self, dispense: dict[str, Any]) -> Outcome:
         headers = self.state.get("pharmacist") or self._staff("pharmacist", verified=True)

@@ -14,6 +14,7 @@ from hospital.identity.guards import principal_of, requires_pharmacist
 from hospital.prescriptions import queries as prescriptions
 from hospital.prescriptions.review import queries, service
 from hospital.prescriptions.rules import rejection_reasons
+from hospital.signing.api import DeviceSignatureBody, device_signature
 from hospital.web.http import actor_of
 
 __all__ = ["ReviewController"]
@@ -41,6 +42,7 @@ class ReviewBody(msgspec.Struct, forbid_unknown_fields=True):
     acknowledgements: Annotated[list[AcknowledgementBody], msgspec.Meta(max_length=200)] = []
     # approving a high-alert drug (高警示药品): the pharmacist's recorded double check of each, signed (RX-06)
     double_checks: Annotated[list[DoubleCheckBody], msgspec.Meta(max_length=10)] = []
+    signature: DeviceSignatureBody | None = None  # the pharmacist's device signs the decision (RX-05)
 
 
 class ReviewController(Controller):
@@ -83,6 +85,7 @@ class ReviewController(Controller):
                                           data.decision, data.reasons, data.version,
                                           acknowledgements=[(a.finding, a.reason) for a in data.acknowledgements],
                                           reason_codes=data.reason_codes,
-                                          double_checks=[(d.drug_code, d.checks) for d in data.double_checks])
+                                          double_checks=[(d.drug_code, d.checks) for d in data.double_checks],
+                                          signature=device_signature(data.signature))
         return await prescriptions.get_prescription(db_session, ctx, principal, prescription_id,
                                                     actor=actor_of(request))

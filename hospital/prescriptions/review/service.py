@@ -126,7 +126,8 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                               expected_version: int | None = None, *,
                               acknowledgements: Sequence[tuple[int, str]] = (),
                               reason_codes: Sequence[str] = (),
-                              double_checks: Sequence[tuple[str, Sequence[str]]] = ()) -> PrescriptionReview:
+                              double_checks: Sequence[tuple[str, Sequence[str]]] = (),
+                              signature: signing.DeviceSignature | None = None) -> PrescriptionReview:
     """Approve (the prescription takes effect) or reject with reasons back to the doctor (RX-06)."""
     rx = await prescription_for_act(session, principal, prescription_id, now=ctx.now())
     check_reviewer(principal.role, principal.user_id, rx.doctor_user_id)
@@ -155,24 +156,31 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                   if (drug := formulary.get(str(i["drug_code"]))) is not None and drug.high_alert]
     checked = (check_high_alert_double_checks(high_alert, double_checks)
                if chosen is ReviewDecision.APPROVE else [])
-    pharmacist = await signing.signer_for(session, ctx, principal.user_id)
     codes = list(dict.fromkeys(reason_codes))
     # the doctor reads each coded reason in words, then the pharmacist's notes (处方点评 categories, RX-06)
     kept_reasons = [f"{rejection_reasons()[c]['name_zh']}（{c}）" for c in codes] + [r.strip() for r in reasons
                                                                                   if r.strip()]
+    # RX-05/06: the pharmacist's device signs the decision over the doctor's JWS itself; the second trip reuses
+    # the time prepared on the first
+    signature = signature or signing.DeviceSignature()
+    act = f"review:{rx.id}:{version}"
+    earlier = signing.requested_payload(ctx, principal.user_id, act, signature)
+    reviewed_at = datetime.fromisoformat(earlier["reviewed_at"]) if earlier else now
     payload = review_payload(document, decision=chosen, reasons=kept_reasons, pharmacist_name=member.real_name,
-                             pharmacist_staff_id=str(member.id), reviewed_at=now, prescription_number=rx.number)
+                             pharmacist_staff_id=str(member.id), reviewed_at=reviewed_at, prescription_number=rx.number,
+                             prescription_jws=open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id))
     payload["acknowledgements"] = acknowledged  # signed with the decision (RX-06)
     payload["reason_codes"] = codes
     payload["double_checks"] = checked  # the high-alert drugs checked again, signed (RX-06)
-    token = pharmacist.sign(payload)
+    pharmacist = await signing.require_device_signature(session, ctx, principal.user_id, act, payload, signature)
+    token = pharmacist.jws
     status = PrescriptionStatus.APPROVED if chosen is ReviewDecision.APPROVE else PrescriptionStatus.REJECTED
     # The race is decided here, before any other lock is taken (the audit chain's comes after).
     decided = await session.execute(
         update(Prescription).where(col(Prescription.id) == rx.id, col(Prescription.version) == version,
                                    col(Prescription.status) == PrescriptionStatus.PENDING_REVIEW,
                                    open_to(principal, now))
-        .values(status=status, version=version + 1, reviewed_at=now, updated_at=now, claimed_until=None))
+        .values(status=status, version=version + 1, reviewed_at=reviewed_at, updated_at=now, claimed_until=None))
     if decided.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("another pharmacist decided this prescription first", rule_id="RX-06")
     review_id = uuid.uuid4()
@@ -180,7 +188,7 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
         id=review_id, prescription_id=rx.id, decision=str(chosen),
         reasons_sealed=seal_json(ctx, kept_reasons, "review.reasons", review_id), pharmacist_user_id=principal.user_id,
         pharmacist_credential_id=pharmacist.credential.id, review_jws_sealed=seal_json(ctx, token, "review.jws", review_id),
-        practice_session_id=principal.practice_session_id, reviewed_at=now, acknowledgements=acknowledged,
+        practice_session_id=principal.practice_session_id, reviewed_at=reviewed_at, acknowledgements=acknowledged,
         reason_codes=codes, double_checks=checked)
     session.add(review)
     await session.flush()
@@ -193,7 +201,7 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
         prescription_id=str(rx.id), prescription_number=rx.number, review_id=str(review_id),
         decision="approve" if chosen is ReviewDecision.APPROVE else "reject", reasons=kept_reasons, reason_codes=codes,
         pharmacist_staff_id=str(member.id), pharmacist_certificate_serial=pharmacist.credential.serial,
-        reviewed_at=now, payload_sha256=rx.payload_sha256, review_jws=token,
+        reviewed_at=reviewed_at, payload_sha256=rx.payload_sha256, review_jws=token,
         findings=finding_parts(findings), status=str(status))
     for event_type in review_event_types(reviewed):  # the decision, the verification, an override (SUP-02/04)
         await emit(session, event_type, subject_type="prescription", subject_id=rx.id, version=version + 1,

@@ -16,6 +16,7 @@ from hospital.identity.models import Role
 from hospital.prescriptions import queries
 from hospital.prescriptions.writing import service
 from hospital.prescriptions.writing.documents import DiagnosisInput, DraftInput, ItemInput
+from hospital.signing.api import DeviceSignatureBody, device_signature
 from hospital.web.http import actor_of
 
 __all__ = ["PrescriptionController"]
@@ -63,10 +64,16 @@ class DraftBody(msgspec.Struct, forbid_unknown_fields=True):
             long_prescription_code=self.long_prescription_code)
 
 
+class CountersignBody(msgspec.Struct, forbid_unknown_fields=True):
+    signature: DeviceSignatureBody | None = None  # the countersigning doctor's device signs (RX-05)
+
+
 class PrescriptionBody(DraftBody, forbid_unknown_fields=True):
-    """The same form to sign: `draft_sha256` is what the dry run returned for exactly this draft (RX-07)."""
+    """The same form to sign: `draft_sha256` is what the dry run returned for exactly this draft (RX-07); the
+    `signature` names the doctor's device (RX-05: the device signs, see DeviceSignatureBody)."""
 
     draft_sha256: Sha256 = ""
+    signature: DeviceSignatureBody | None = None
 
 
 requires_reader = requires_role(Role.PATIENT, Role.DOCTOR, Role.PHARMACIST)
@@ -96,12 +103,14 @@ class PrescriptionController(Controller):
           summary="Write and sign a prescription in the doctor's visit (RX-01…RX-05, RX-07, FACE-03)",
           description="Needs a face verification younger than 5 minutes and the `draft_sha256` of a dry run of "
                       "this very draft (else 422 RX-07). A blocking rule finding refuses with 422 naming the rule "
-                      "(`rule_id`, `rule_ids`, `findings`); warnings go to the pharmacist.")
+                      "(`rule_id`, `rule_ids`, `findings`); warnings go to the pharmacist. RX-05: the first "
+                      "request names `signature.device_id` and is answered 428 with the payload to sign; the "
+                      "second sends the same body with `signature.signing_request` and the device's `jws`.")
     async def write(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     visit_id: uuid.UUID, data: PrescriptionBody) -> dict[str, Any]:
         principal = principal_of(request)
         rx = await service.submit_prescription(db_session, ctx, actor_of(request), principal, visit_id, data.draft(),
-                                               data.draft_sha256)
+                                               data.draft_sha256, device_signature(data.signature))
         return await queries.get_prescription(db_session, ctx, principal, rx.id, actor=actor_of(request))
 
     @post("/prescriptions/{prescription_id:uuid}/revisions", guards=[requires_doctor], status_code=201,
@@ -110,7 +119,7 @@ class PrescriptionController(Controller):
                      prescription_id: uuid.UUID, data: PrescriptionBody) -> dict[str, Any]:
         principal = principal_of(request)
         rx = await service.revise_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
-                                               data.draft(), data.draft_sha256)
+                                               data.draft(), data.draft_sha256, device_signature(data.signature))
         return await queries.get_prescription(db_session, ctx, principal, rx.id, actor=actor_of(request))
 
     @get("/prescriptions/awaiting-countersignature", guards=[requires_doctor],
@@ -125,9 +134,9 @@ class PrescriptionController(Controller):
                       "awaits this signature (`awaiting_countersign`) before a pharmacist sees it. Needs a face "
                       "verification younger than the signing window.")
     async def countersign(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                          prescription_id: uuid.UUID) -> dict[str, Any]:
+                          prescription_id: uuid.UUID, data: CountersignBody) -> dict[str, Any]:
         return await service.countersign_prescription(db_session, ctx, actor_of(request), principal_of(request),
-                                                      prescription_id)
+                                                      prescription_id, device_signature(data.signature))
 
     @get("/visits/{visit_id:uuid}/prescriptions", guards=[requires_reader], summary="The visit's prescriptions")
     async def of_visit(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,

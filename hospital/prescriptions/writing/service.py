@@ -13,7 +13,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -174,9 +174,11 @@ async def check_draft(session: AsyncSession, ctx: HospitalContext, actor: Actor,
 
 
 async def submit_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                              visit_id: uuid.UUID, draft: DraftInput, named_sha256: str) -> Prescription:
-    """The doctor signs the draft they checked; it waits for a pharmacist (RX-06)."""
-    prescription = await _write(session, ctx, actor, principal, visit_id, draft, named_sha256, supersedes=None)
+                              visit_id: uuid.UUID, draft: DraftInput, named_sha256: str,
+                              signature: signing.DeviceSignature) -> Prescription:
+    """The doctor signs the draft they checked on their device; it waits for a pharmacist (RX-06)."""
+    prescription = await _write(session, ctx, actor, principal, visit_id, draft, named_sha256, signature,
+                                supersedes=None)
     await session.commit()
     return prescription
 
@@ -191,10 +193,11 @@ async def _revisable(session: AsyncSession, ctx: HospitalContext, principal: Pri
 
 
 async def revise_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                              prescription_id: uuid.UUID, draft: DraftInput, named_sha256: str) -> Prescription:
+                              prescription_id: uuid.UUID, draft: DraftInput, named_sha256: str,
+                              signature: signing.DeviceSignature) -> Prescription:
     """After a rejection the doctor signs a new version; the rejected one is kept and points to it."""
     old = await _revisable(session, ctx, principal, prescription_id)
-    new = await _write(session, ctx, actor, principal, old.visit_id, draft, named_sha256, supersedes=old)
+    new = await _write(session, ctx, actor, principal, old.visit_id, draft, named_sha256, signature, supersedes=old)
     marked = await session.execute(
         update(Prescription).where(col(Prescription.id) == old.id, col(Prescription.version) == old.version,
                                    col(Prescription.superseded_by_id).is_(None))
@@ -226,7 +229,7 @@ async def _take_dry_run(session: AsyncSession, ctx: HospitalContext, principal: 
 
 
 async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                 visit_id: uuid.UUID, draft: DraftInput, named_sha256: str, *,
+                 visit_id: uuid.UUID, draft: DraftInput, named_sha256: str, signature: signing.DeviceSignature, *,
                  supersedes: Prescription | None) -> Prescription:
     require_signing_freshness(ctx, principal)  # FACE-03: the signature is bound to the verified person
     prepared = await _prepare(session, ctx, principal, visit_id, draft, supersedes)
@@ -237,12 +240,17 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
         raise RuleViolation(refusals[0].rule_id, " ".join(f.message for f in refusals),
                             rule_ids=sorted({f.rule_id for f in refusals}), findings=findings_json(refusals))
     check_id = await _take_dry_run(session, ctx, principal, prepared, named_sha256, supersedes)
-    now = ctx.now()
-
-    doctor = await signing.signer_for(session, ctx, principal.user_id)
-    base = supersedes.base_number if supersedes else f"RX{issued_on:%Y%m%d}-{secrets.token_hex(4).upper()}"
+    # RX-05: the doctor's device signs; on the second trip the number and time prepared on the first are reused
+    act = f"prescription:{prepared.draft_sha256}"
+    earlier = signing.requested_payload(ctx, principal.user_id, act, signature)
+    now = datetime.fromisoformat(earlier["issued_at"]) if earlier else ctx.now()
     revision = supersedes.revision + 1 if supersedes else 1
-    number = f"{base}-{revision}" if revision > 1 else base
+    if earlier:
+        number = str(earlier["prescription_number"])
+        base = number.removesuffix(f"-{revision}") if revision > 1 else number
+    else:
+        base = supersedes.base_number if supersedes else f"RX{issued_on:%Y%m%d}-{secrets.token_hex(4).upper()}"
+        number = f"{base}-{revision}" if revision > 1 else base
     age = age_on(patient.birth_date, issued_on)
     # REV-05 / PD 17: a child under 6's prescription by a doctor whose scope is not paediatrics waits for a second,
     # paediatric doctor's countersignature; the pharmacist does not see it before (nor does the platform)
@@ -257,11 +265,12 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
                          "institution": prior.institution_name, "diagnosed_on": prior.diagnosed_on.isoformat()},
         draft=draft, items=items, formulary=formulary, guardian_present=visit.guardian_sealed is not None,
         doctor={"staff_id": str(member.id), "name": member.real_name, "title": member.title,
-                "certificate_serial": doctor.credential.serial},
+                "certificate_serial": await signing.device_serial(session, principal.user_id, signature)},
         face_verification={"practice_session_id": str(principal.practice_session_id),
                            "verified_at": principal.face_verified_at.isoformat()},
         origin=DraftOrigin.CLINICIAN.value, checked_draft_sha256=prepared.draft_sha256)
-    token = doctor.sign(payload)
+    doctor = await signing.require_device_signature(session, ctx, principal.user_id, act, payload, signature)
+    token = doctor.jws
     kept = findings_json([f for f in findings if f.severity is not Severity.BLOCK])
     rx_id = uuid.uuid4()
     prescription = Prescription(
@@ -351,7 +360,7 @@ async def export_prescription(session: AsyncSession, ctx: HospitalContext, actor
 
 
 async def countersign_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                                   prescription_id: uuid.UUID) -> dict[str, Any]:
+                                   prescription_id: uuid.UUID, signature: signing.DeviceSignature) -> dict[str, Any]:
     """REV-05 / PD 17: a second doctor whose 执业范围 covers paediatrics, face-verified within the signing window
     (FACE-03) and free to practise (STAFF-03, INS-01/02), signs the child's prescription; only then does it go to
     the pharmacist (pending review) and to the platform. Audited; refused with the database unchanged."""
@@ -370,16 +379,20 @@ async def countersign_prescription(session: AsyncSession, ctx: HospitalContext, 
     prescriber = await staff_for_user(session, rx.doctor_user_id)
     if prescriber is None:
         raise IntegrityFailure(f"the prescriber of {rx.number} has no staff record")
-    now = ctx.now()
+    # RX-05: the countersigning doctor's own device signs; the second trip reuses the time of the first
+    act = f"countersignature:{rx.id}:{rx.version}"
+    earlier = signing.requested_payload(ctx, principal.user_id, act, signature)
+    now = datetime.fromisoformat(earlier["countersigned_at"]) if earlier else ctx.now()
     assert principal.face_verified_at is not None  # require_signing_freshness passed
-    signer = await signing.signer_for(session, ctx, principal.user_id)
-    token = signer.sign({"countersignature_of": rx.number, "payload_sha256": rx.payload_sha256,
-                         "countersigned_at": now.isoformat(), "basis": "PD 17 低龄儿童处方 相关专业医师",
-                         "doctor": {"staff_id": str(member.id), "name": member.real_name, "title": member.title,
-                                    "practice_scope": member.practice_scope,
-                                    "certificate_serial": signer.credential.serial},
-                         "face_verification": {"practice_session_id": str(principal.practice_session_id),
-                                               "verified_at": principal.face_verified_at.isoformat()}})
+    payload = {"countersignature_of": rx.number, "payload_sha256": rx.payload_sha256,
+               "countersigned_at": now.isoformat(), "basis": "PD 17 低龄儿童处方 相关专业医师",
+               "doctor": {"staff_id": str(member.id), "name": member.real_name, "title": member.title,
+                          "practice_scope": member.practice_scope,
+                          "certificate_serial": await signing.device_serial(session, principal.user_id, signature)},
+               "face_verification": {"practice_session_id": str(principal.practice_session_id),
+                                     "verified_at": principal.face_verified_at.isoformat()}}
+    signer = await signing.require_device_signature(session, ctx, principal.user_id, act, payload, signature)
+    token = signer.jws
     row_id = uuid.uuid4()
     session.add(PrescriptionCountersignature(
         id=row_id, prescription_id=rx.id, doctor_user_id=principal.user_id,

@@ -19,6 +19,7 @@ from hospital.context import HospitalContext
 from hospital.contracts.visit_views import ChatMessageView, ScheduleWithdrawn, VisitView
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient, requires_role
 from hospital.identity.models import Role
+from hospital.signing.api import DeviceSignatureBody, device_signature
 from hospital.visits.booking import service as booking
 from hospital.visits.booking import views
 from hospital.visits.encounter import service as encounter
@@ -83,6 +84,10 @@ class WithdrawalBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class MessageBody(msgspec.Struct, forbid_unknown_fields=True):
     body: Annotated[str, msgspec.Meta(min_length=1, max_length=encounter.MAX_MESSAGE_CHARS)]
+
+
+class SignOffBody(msgspec.Struct, forbid_unknown_fields=True):
+    signature: DeviceSignatureBody | None = None  # the doctor's device signs the record (RX-05)
 
 
 class EmrBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -196,11 +201,13 @@ class VisitController(Controller):
         return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
 
     @post("/{visit_id:uuid}/medical-record/sign-off", guards=[requires_doctor], status_code=200,
-          summary="Sign the EMR off; needs a fresh face verification (FACE-03)")
+          summary="Sign the EMR off on the doctor's device (RX-05: 428 with the payload, then the JWS); needs a "
+                  "fresh face verification (FACE-03)")
     async def sign_off(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       visit_id: uuid.UUID) -> dict[str, Any]:
+                       visit_id: uuid.UUID, data: SignOffBody | None = None) -> dict[str, Any]:
         principal = principal_of(request)
-        await encounter.sign_off_medical_record(db_session, ctx, actor_of(request), principal, visit_id)
+        await encounter.sign_off_medical_record(db_session, ctx, actor_of(request), principal, visit_id,
+                                                device_signature(data.signature if data else None))
         return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
 
     @get("/{visit_id:uuid}/medical-record", summary="The EMR: the doctor's draft or signed record; the patient's signed one")

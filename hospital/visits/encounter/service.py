@@ -35,7 +35,7 @@ from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
-from hospital.signing.service import sign_document
+from hospital.signing.service import DeviceSignature, requested_payload, require_device_signature
 from hospital.staff.service import require_can_practise, require_clinical_act
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Visit, seal_visit_clinical, visit_clinical, visit_guardian
@@ -419,7 +419,8 @@ def _exclusion_stop(code: Icd10Code, name: str, tables: IntakeTables) -> dict[st
 
 
 async def sign_off_medical_record(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                                  visit_id: uuid.UUID) -> MedicalRecord:
+                                  visit_id: uuid.UUID,
+                                  signature: DeviceSignature | None = None) -> MedicalRecord:
     """The doctor signs the complete EMR off with a fresh face verification (FACE-03); it becomes read-only,
     readable by the patient, kept 15 years, and is reported (`emr.signed`)."""
     require_signing_freshness(ctx, principal)
@@ -431,16 +432,22 @@ async def sign_off_medical_record(session: AsyncSession, ctx: HospitalContext, a
     content = open_emr(ctx, record)
     # Everything but the signature must be there; the signature is what this sign-off makes.
     check_emr_complete(replace(_emr_value(content, None), doctor_signature=f"signed off by {principal.user_id}"))
-    record.signed_at = ctx.now()
-    record.signed_by_user_id = principal.user_id
-    # RX-05: every online diagnosis carries the doctor's e-signature; the JWS covers the whole record, its
-    # visit and the face verification that allowed signing (FACE-03), verifiable offline with the CA.
-    record.signature = await sign_document(session, ctx, principal.user_id, {
+    # RX-05: every online diagnosis carries the doctor's e-signature, made on the doctor's device; the JWS covers
+    # the whole record, its visit and the face verification that allowed signing (FACE-03), verifiable offline
+    # with the CA. The second trip reuses the time prepared on the first.
+    signature = signature or DeviceSignature()
+    act = f"emr:{record.id}:{record.version}"
+    earlier = requested_payload(ctx, principal.user_id, act, signature)
+    signed_at = datetime.fromisoformat(earlier["signed_at"]) if earlier else ctx.now()
+    accepted = await require_device_signature(session, ctx, principal.user_id, act, {
         "document": "outpatient_medical_record", "medical_record_id": str(record.id), "visit_id": str(visit.id),
-        "version": record.version + 1, "signed_at": record.signed_at.isoformat(), "record": content,
+        "version": record.version + 1, "signed_at": signed_at.isoformat(), "record": content,
         "face_verification": {"practice_session_id": str(principal.practice_session_id),
                               "verified_at": principal.face_verified_at.isoformat()
-                              if principal.face_verified_at else None}})
+                              if principal.face_verified_at else None}}, signature)
+    record.signed_at = signed_at
+    record.signed_by_user_id = principal.user_id
+    record.signature = accepted.jws
     record.purge_not_before = purge_not_before(RetentionClass.MEDICAL_RECORD, ctx.today())
     record.version += 1
     record.touch()

@@ -20,6 +20,7 @@ from tests.helpers import login_as
 from tests.integration.connector.conftest import fresh_outbox
 from tests.integration.prescriptions.conftest import reviewing_pharmacist, states_no_known_allergies, write
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, publish, schedule_of
+from tests.signing import signed_post
 
 __all__ = ["Day", "a_real_day", "a_whole_visit", "mapped_views", "the_other_endings"]
 
@@ -59,15 +60,15 @@ async def a_whole_visit(client: AsyncTestClient[Any], clock: FakeClock, day: Day
     assert (await accept(client, doctor, visit_id)).status_code == 200
     assert (await client.post(f"/api/visits/{visit_id}/start", headers=doctor)).status_code == 200
     assert (await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json=EMR)).status_code == 200
-    signed = await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)
+    signed = await signed_post(client, f"/api/visits/{visit_id}/medical-record/sign-off", doctor)
     assert signed.status_code == 200, signed.text
     written = await write(client, doctor, visit_id)
     assert written.status_code == 201, written.text
     rx_id = day.prescription_id = written.json()["prescription_id"]
     pharmacist = await reviewing_pharmacist(client)
     clock.current = max(clock.current, datetime.now(UTC))  # the pharmacist verified before reviewing (FACE-02)
-    reviewed = await client.post(f"/api/prescriptions/{rx_id}/review", headers=pharmacist,
-                                 json={"decision": "approve", "reasons": []})
+    reviewed = await signed_post(client, f"/api/prescriptions/{rx_id}/review", pharmacist,
+                                 {"decision": "approve", "reasons": []})
     assert reviewed.status_code == 200, reviewed.text
     exported = await client.get(f"/api/prescriptions/{rx_id}/export", headers=pharmacist)
     assert exported.status_code == 200, exported.text

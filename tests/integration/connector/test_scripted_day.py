@@ -47,6 +47,7 @@ from tests.integration.prescriptions.conftest import (
     write,
 )
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, publish
+from tests.signing import signed_post
 
 pytestmark = pytest.mark.requirement("SUP-02", "SUP-03")
 
@@ -165,16 +166,16 @@ async def a_scripted_day(client: AsyncTestClient[Any], clock: FakeClock, setting
     assert (await client.post(f"/api/visits/{visit}/start", headers=doctor)).status_code == 200
     await platform.after(dispatcher, "uploadMeetClinicIndicators")
     assert (await client.put(f"/api/visits/{visit}/medical-record", headers=doctor, json=EMR)).status_code == 200
-    signed = await client.post(f"/api/visits/{visit}/medical-record/sign-off", headers=doctor)
+    signed = await signed_post(client, f"/api/visits/{visit}/medical-record/sign-off", doctor)
     assert signed.status_code == 200, signed.text
 
     written = await write(client, doctor, visit)  # the dry run, then signing its draft_sha256 (RX-07)
     assert written.status_code == 201, written.text
     first = written.json()["prescription_id"]
     await platform.after(dispatcher, *(["uploadRecipeIndicators"] if at_signing else []))
-    rejected = await client.post(f"/api/prescriptions/{first}/review", headers=pharmacist,
-                                 json={"decision": "reject", "reasons": ["用法不清，请写明每日几次"],
-                                       "reason_codes": ["ns_usage_vague"]})
+    rejected = await signed_post(client, f"/api/prescriptions/{first}/review", pharmacist,
+                                 {"decision": "reject", "reasons": ["用法不清，请写明每日几次"],
+                                  "reason_codes": ["ns_usage_vague"]})
     assert rejected.status_code == 200, rejected.text
     await platform.after(dispatcher, *(["uploadRecipeAuditIndicators", "uploadRecipeVerificationIndicators"]
                                        if at_signing else []))
@@ -190,7 +191,7 @@ async def a_scripted_day(client: AsyncTestClient[Any], clock: FakeClock, setting
     # Each warning approved over is acknowledged with a coded reason, signed with the review (RX-06).
     warned = [i for i, f in enumerate(revised.json()["findings"]) if f["severity"] == "warn"]
     assert bool(warned) == override, revised.json()["findings"]
-    approved = await client.post(f"/api/prescriptions/{rx}/review", headers=pharmacist, json={
+    approved = await signed_post(client, f"/api/prescriptions/{rx}/review", pharmacist, {
         "decision": "approve", "reasons": [],
         "acknowledgements": [{"finding": i, "reason": "quantity_justified"} for i in warned]})
     assert approved.status_code == 200, approved.text

@@ -30,6 +30,7 @@ from hospital.visits.intake.models import PriorDiagnosisContent, sealed_prior
 from tests.conftest import SHARED
 from tests.faces import face_bytes
 from tests.helpers import give_biometric_consent, login, login_as
+from tests.signing import signed_post, signing_device
 
 FACES = SHARED / "faces"
 NO_KNOWN_ALLERGIES = AllergyStatus.NO_KNOWN_ALLERGIES
@@ -47,11 +48,14 @@ def biden_capture() -> bytes:
 
 
 async def verified(client: AsyncTestClient[Any], headers: dict[str, str], image: bytes) -> dict[str, str]:
-    """Headers carrying a fresh practice session (FACE-02/03) for the logged-in clinician."""
+    """Headers carrying a fresh practice session (FACE-02/03) for the logged-in clinician, who holds a registered
+    signing device (tests/signing.py) from then on."""
     response = await client.post("/api/me/face-verifications", headers=headers,
                                  files={"image": ("capture.jpg", image, "image/jpeg")})
     assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    await signing_device(client, headers)  # RX-05: a doctor's or pharmacist's device key, registered while fresh
+    return headers
 
 
 async def signing_doctor(client: AsyncTestClient[Any]) -> dict[str, str]:
@@ -157,7 +161,7 @@ async def checked_and_signed(client: AsyncTestClient[Any], doctor: dict[str, str
     if checked.status_code != 200:
         return checked
     digest = checked.json()["draft_sha256"] if checked.json()["signable"] else None
-    return await client.post(path, headers=doctor, json={**body, **({"draft_sha256": digest} if digest else {})})
+    return await signed_post(client, path, doctor, {**body, **({"draft_sha256": digest} if digest else {})})
 
 
 async def write(client: AsyncTestClient[Any], doctor: dict[str, str], visit: Visit | str,

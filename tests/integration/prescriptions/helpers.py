@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 
 from hospital.visits.booking.models import Visit
 from tests.integration.prescriptions.conftest import reviewing_pharmacist, signing_doctor, write
+from tests.signing import signed_post
 
 
 async def written(client: AsyncTestClient[Any], visit: Visit, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -18,8 +19,8 @@ async def written(client: AsyncTestClient[Any], visit: Visit, body: dict[str, An
 
 async def review(client: AsyncTestClient[Any], headers: dict[str, str], rx: dict[str, Any], decision: str,
                  reasons: list[str] | None = None, **extra: Any) -> Any:
-    return await client.post(f"/api/prescriptions/{rx['prescription_id']}/review", headers=headers,
-                             json={"decision": decision, "reasons": reasons or [], **extra})
+    return await signed_post(client, f"/api/prescriptions/{rx['prescription_id']}/review", headers,
+                             {"decision": decision, "reasons": reasons or [], **extra})
 
 
 async def approved(client: AsyncTestClient[Any], visit: Visit) -> tuple[dict[str, Any], dict[str, str]]:

@@ -31,6 +31,7 @@ from tests.integration.prescriptions.conftest import (
 )
 from tests.integration.prescriptions.helpers import review
 from tests.integration.visits.journey import MOTHER
+from tests.signing import signed_post
 
 pytestmark = pytest.mark.requirement("REV-05")
 
@@ -86,7 +87,7 @@ async def test_a_child_s_prescription_by_an_internist_reaches_the_pharmacist_onl
     before = await count_rows(session, Prescription, PrescriptionCountersignature, AuditEntry)
     early = await review(client, pharmacist, rx, "approve")
     assert early.status_code == 409 and early.json()["rule_id"] == "RX-06", early.text
-    own = await client.post(f"/api/prescriptions/{rx['prescription_id']}/countersignature", headers=internist)
+    own = await signed_post(client, f"/api/prescriptions/{rx['prescription_id']}/countersignature", internist)
     assert own.status_code == 403 and own.json()["rule_id"] == "REV-05", own.text
     assert own.headers["content-type"].startswith("application/problem+json")
     assert await count_rows(session, Prescription, PrescriptionCountersignature, AuditEntry) == before
@@ -97,9 +98,9 @@ async def test_a_child_s_prescription_by_an_internist_reaches_the_pharmacist_onl
     [waiting] = (await client.get("/api/prescriptions/awaiting-countersignature", headers=paediatrician)).json()
     assert waiting["prescription_id"] == rx["prescription_id"]  # read before signing: nobody countersigns blind
     assert waiting["prescription"]["guardian_present"] is True
-    signed = await client.post(f"/api/prescriptions/{rx['prescription_id']}/countersignature", headers=paediatrician)
+    signed = await signed_post(client, f"/api/prescriptions/{rx['prescription_id']}/countersignature", paediatrician)
     assert signed.status_code == 200 and signed.json()["status"] == "pending_review", signed.text
-    again = await client.post(f"/api/prescriptions/{rx['prescription_id']}/countersignature", headers=paediatrician)
+    again = await signed_post(client, f"/api/prescriptions/{rx['prescription_id']}/countersignature", paediatrician)
     assert again.status_code == 409 and again.json()["rule_id"] == "REV-05", again.text
     row = (await session.execute(select(PrescriptionCountersignature))).scalar_one()
     assert str(row.prescription_id) == rx["prescription_id"] and row.jws_sealed

@@ -29,10 +29,12 @@ from hospital.identity.tokens import Principal
 from hospital.prescriptions.dispensing import service as dispensing_service
 from hospital.prescriptions.models import Dispensing, PrescriptionReview
 from hospital.prescriptions.review import service as review_service
+from hospital.signing.service import DeviceSignature
 from hospital.visits.booking.models import Visit
 from tests.helpers import count_rows
 from tests.integration.prescriptions.conftest import reviewing_pharmacist, second_pharmacist
 from tests.integration.prescriptions.helpers import approved, written
+from tests.signing import device_signed, signing_device
 
 pytestmark = pytest.mark.requirement("RX-06", "RX-08")
 
@@ -46,6 +48,18 @@ async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[Async
 
 def principal(ctx: HospitalContext, headers: dict[str, str]) -> Principal:
     return ctx.tokens.decode(headers["Authorization"].removeprefix("Bearer "))
+
+
+async def in_session(sessions: async_sessionmaker[AsyncSession],
+                     act: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    async with sessions() as session:
+        return await act(session)
+
+
+async def device_of(client: AsyncTestClient[Any], headers: dict[str, str]) -> str:
+    device = await signing_device(client, headers)
+    assert device is not None
+    return device
 
 
 async def at_once(sessions: async_sessionmaker[AsyncSession],
@@ -67,10 +81,14 @@ async def test_two_pharmacists_approving_at_once_one_wins_and_the_other_gets_409
     sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     rx_id = uuid.UUID((await written(client, visit))["prescription_id"])
-    li = principal(ctx, await reviewing_pharmacist(client))
-    zhao = principal(ctx, await second_pharmacist(client))
+    li_headers, zhao_headers = await reviewing_pharmacist(client), await second_pharmacist(client)
+    li, zhao = principal(ctx, li_headers), principal(ctx, zhao_headers)
+    signatures = {p.user_id: await device_signed(lambda sig, p=p: in_session(sessions, lambda s: (
+        review_service.review_prescription(s, ctx, Actor(p.user_id, p.role), p, rx_id, "approve", [], signature=sig))),
+        await device_of(client, h)) for p, h in ((li, li_headers), (zhao, zhao_headers))}
     won, lost = await at_once(sessions, *(
-        lambda s, p=p: review_service.review_prescription(s, ctx, Actor(p.user_id, p.role), p, rx_id, "approve", [])
+        lambda s, p=p: review_service.review_prescription(s, ctx, Actor(p.user_id, p.role), p, rx_id, "approve", [],
+                                                          signature=signatures[p.user_id])
         for p in (li, zhao)))
     assert len(won) == 1 and len(lost) == 1
     assert isinstance(lost[0], Conflict | InvalidTransition) and status_for(lost[0]) == 409
@@ -86,11 +104,20 @@ async def test_approve_and_reject_at_once_leave_exactly_one_decision(
     rx_id = uuid.UUID((await written(client, visit))["prescription_id"])
     li_headers, zhao_headers = await reviewing_pharmacist(client), await second_pharmacist(client)
     li, zhao = principal(ctx, li_headers), principal(ctx, zhao_headers)
-    won, lost = await at_once(
-        sessions,
-        lambda s: review_service.review_prescription(s, ctx, Actor(li.user_id, li.role), li, rx_id, "approve", []),
-        lambda s: review_service.review_prescription(s, ctx, Actor(zhao.user_id, zhao.role), zhao, rx_id, "reject",
-                                                     ["剂量偏大"], reason_codes=["us_usage_dose"]))
+
+    def approve(s: AsyncSession, sig: DeviceSignature) -> Awaitable[Any]:
+        return review_service.review_prescription(s, ctx, Actor(li.user_id, li.role), li, rx_id, "approve", [],
+                                                  signature=sig)
+
+    def reject(s: AsyncSession, sig: DeviceSignature) -> Awaitable[Any]:
+        return review_service.review_prescription(s, ctx, Actor(zhao.user_id, zhao.role), zhao, rx_id, "reject",
+                                                  ["剂量偏大"], reason_codes=["us_usage_dose"], signature=sig)
+
+    li_sig = await device_signed(lambda sig: in_session(sessions, lambda s: approve(s, sig)),
+                                 await device_of(client, li_headers))
+    zhao_sig = await device_signed(lambda sig: in_session(sessions, lambda s: reject(s, sig)),
+                                   await device_of(client, zhao_headers))
+    won, lost = await at_once(sessions, lambda s: approve(s, li_sig), lambda s: reject(s, zhao_sig))
     assert len(won) == 1 and len(lost) == 1 and status_for(lost[0]) == 409
     # Read by the pharmacist who decided: a decided prescription is no longer in the other's queue (RX-07 scope).
     decider = li_headers if won[0].pharmacist_user_id == li.user_id else zhao_headers

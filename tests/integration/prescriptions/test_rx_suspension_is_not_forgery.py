@@ -4,6 +4,7 @@ signature made with the same key after the revocation does not."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from hospital.context import HospitalContext
+from hospital.signing.canonical import canonical_json
 from hospital.signing.cli import rx as rx_cli
 from hospital.signing.export import bundle_to_json
-from hospital.signing.jws import Signer
 from hospital.signing.models import ClinicianCredential
-from hospital.signing.pem import certificate_from_pem, load_private_key
 from hospital.visits.booking.models import Visit
 from tests.conftest import FakeClock
 from tests.helpers import login_as
 from tests.integration.prescriptions.helpers import approved
+from tests.signing import DEVICE_KEYS
 
 
 def codes(report: dict[str, Any]) -> set[str]:
@@ -70,20 +71,17 @@ async def test_a_prescription_signed_with_the_key_after_the_suspension_does_not_
     clock.advance(minutes=10)  # a CRL's dates have whole seconds: a signature in the revocation's second counts as after
     await suspend(client, rx["document"]["doctor"]["staff_id"])
     clock.advance(hours=1)
-    # Whoever still holds the revoked key signs a copy dated after the suspension (the server holds clinicians'
-    # keys today: issue 19's device keys are what removes that).
-    row = (await session.execute(select(
-        ClinicianCredential.id, ClinicianCredential.private_key_sealed, ClinicianCredential.certificate_pem,
-        ClinicianCredential.revoked_at, ClinicianCredential.invalid_since).where(
+    # Whoever still holds the revoked device key signs a copy dated after the suspension.
+    row = (await session.execute(select(ClinicianCredential.id, ClinicianCredential.revoked_at,
+                                        ClinicianCredential.invalid_since).where(
         ClinicianCredential.serial == rx["document"]["doctor"]["certificate_serial"]))).one()
     await session.rollback()
-    credential_id, sealed, certificate_pem, revoked_at, invalid_since = row
+    credential_id, revoked_at, invalid_since = row
     assert revoked_at is not None and invalid_since is not None
-    key = load_private_key(ctx.cipher.open(sealed, context=f"signing.key:{credential_id}"), ctx.settings.key_passphrase)
-    ca_pem = (await client.get("/.well-known/hospital-ca.pem")).text
-    signer = Signer(key, [certificate_from_pem(certificate_pem), certificate_from_pem(ca_pem)])
+    key, chain = DEVICE_KEYS[str(credential_id)]
     late = {**bundle["prescription"], "issued_at": ctx.now().isoformat()}
-    forged = {**bundle, "prescription": late, "prescription_jws": signer.sign(late)}
+    payload_b64 = base64.urlsafe_b64encode(canonical_json(late)).rstrip(b"=").decode("ascii")
+    forged = {**bundle, "prescription": late, "prescription_jws": key.sign(payload_b64, chain)}
     online = (await client.post("/api/rx/verify", json=forged)).json()
     assert online["ok"] is False and "doctor_certificate_revoked" in codes(online)
     # The genuine, earlier one still verifies beside it.

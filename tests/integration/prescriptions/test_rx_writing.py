@@ -18,6 +18,7 @@ from hospital.visits.booking.models import Visit
 from tests.conftest import FakeClock
 from tests.helpers import count_rows, event_payload, login_as
 from tests.integration.prescriptions.conftest import amlodipine, make_visit, rx_body, signing_doctor, write
+from tests.signing import signed_post
 
 pytestmark = pytest.mark.requirement("RX-01", "RX-02", "RX-03", "RX-04", "RX-05", "RX-07", "FACE-03", "REV-05")
 
@@ -120,13 +121,13 @@ async def test_signing_without_the_dry_runs_hash_or_with_another_draft_is_refuse
         assert (await client.post(path, headers=doctor, json={**rx_body(), "draft_sha256": digest, **field})
                 ).status_code == 400
     assert await count_rows(session, *TABLES) == before
-    signed = await client.post(path, headers=doctor, json={**rx_body(), "draft_sha256": digest})
+    signed = await signed_post(client, path, doctor, {**rx_body(), "draft_sha256": digest})
     assert signed.status_code == 201, signed.text
     assert signed.json()["document"]["origin"] == "clinician"  # recorded by the server, under the signature
     assert signed.json()["document"]["draft_sha256"] == digest
     stored = (await session.execute(select(Prescription))).scalars().one()
     assert stored.origin == "clinician" and stored.draft_check_id is not None
-    again = await client.post(path, headers=doctor, json={**rx_body(), "draft_sha256": digest})
+    again = await signed_post(client, path, doctor, {**rx_body(), "draft_sha256": digest})
     assert again.status_code == 422 and again.json()["rule_id"] == "RX-07"  # one dry run, one signature
 
 

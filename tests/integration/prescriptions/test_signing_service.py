@@ -17,8 +17,10 @@ from hospital.core.errors import IntegrityFailure
 from hospital.db import create_engine, session_factory
 from hospital.identity.models import User
 from hospital.signing import service as signing
-from hospital.signing.models import ClinicianCredential, SigningAuthority
-from tests.helpers import count_rows, login_as
+from hospital.signing.models import SigningAuthority
+from tests.helpers import count_rows
+from tests.integration.prescriptions.conftest import make_visit, reviewing_pharmacist, signing_doctor, write
+from tests.signing import device_signed, register_device, signing_device
 
 pytestmark = pytest.mark.requirement("RX-05", "FACE-03")
 
@@ -62,8 +64,10 @@ async def test_a_wrong_passphrase_stops_the_hospital_instead_of_regenerating_the
     assert await count_rows(session, SigningAuthority) == {"signing_authority": 1}
 
 
-async def test_a_lost_ca_with_credentials_issued_is_an_integrity_failure(session: AsyncSession, settings: Settings,
-                                                                        demo: None) -> None:
+async def test_a_lost_ca_with_credentials_issued_is_an_integrity_failure(
+    client: AsyncTestClient[Any], session: AsyncSession, settings: Settings, demo: None
+) -> None:
+    await signing_doctor(client)  # a device certified by the CA
     await session.execute(delete(SigningAuthority))
     await session.commit()
     with pytest.raises(IntegrityFailure):
@@ -71,55 +75,49 @@ async def test_a_lost_ca_with_credentials_issued_is_an_integrity_failure(session
     assert await count_rows(session, SigningAuthority) == {"signing_authority": 0}
 
 
-async def test_the_demo_clinicians_get_their_keys_at_admission(session: AsyncSession, demo: None,
-                                                              client: AsyncTestClient[Any]) -> None:
+async def test_no_key_is_issued_at_admission_and_registered_devices_are_published(
+    session: AsyncSession, demo: None, client: AsyncTestClient[Any]
+) -> None:
+    assert await signing.clinician_credentials(session) == []  # RX-05: the hospital makes no clinician key
+    await session.rollback()
+    await signing_doctor(client)
+    await reviewing_pharmacist(client)
     credentials = await signing.clinician_credentials(session)
     assert sorted((c.name, c.role) for c in credentials) == [("李药师", "pharmacist"), ("王医生", "doctor")]
-    stored = (await session.execute(select(ClinicianCredential))).scalars().all()
-    assert all(b"PRIVATE KEY" not in c.private_key_sealed for c in stored)  # sealed at rest
     keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
     assert sorted(k["kid"] for k in keys) == sorted(c.fingerprint for c in credentials)
     assert all(k["alg"] == "ES256" and len(k["x5c"]) == 2 for k in keys)
 
 
-async def test_the_emr_is_signed_by_the_doctor(session: AsyncSession, ctx: HospitalContext, demo: None) -> None:
-    doctor = (await session.execute(select(User.id).where(User.role == "doctor"))).scalar_one()
+async def test_the_emr_is_signed_on_the_doctors_device(client: AsyncTestClient[Any], session: AsyncSession,
+                                                      ctx: HospitalContext, demo: None) -> None:
+    doctor = await signing_doctor(client)
+    device = await signing_device(client, doctor)
+    assert device is not None
+    user_id = (await session.execute(select(User.id).where(User.role == "doctor"))).scalar_one()
     record = {"visit_id": "v-1", "diagnosis_icd10": "I10", "signed_at": ctx.now().isoformat()}
-    token = await signing.sign_document(session, ctx, doctor, record)
-    verified = await signing.verify_signature(session, ctx, token)
+
+    async def act(signature: signing.DeviceSignature) -> signing.AcceptedSignature:
+        return await signing.require_device_signature(session, ctx, user_id, "emr:test", record, signature)
+
+    accepted = await act(await device_signed(act, device))
+    verified = await signing.verify_signature(session, ctx, accepted.jws)
     assert verified.payload == record and verified.signer.role == "doctor" and verified.signer.name == "王医生"
+    await session.rollback()
 
 
-async def test_an_administrator_reissues_a_certificate_and_the_old_one_is_revoked(
-    client: AsyncTestClient[Any], session: AsyncSession, demo: None
-) -> None:
-    before = {c.staff_id: c for c in await signing.clinician_credentials(session) if c.role == "doctor"}
-    staff_id, old = next(iter(before.items()))
-    renewed = await client.post(f"/api/staff/{staff_id}/signing-credential", headers=await login_as(client, "admin"))
-    assert renewed.status_code == 201, renewed.text
-    assert renewed.json()["certificate_serial"] != old.certificate_serial
-    crl = x509.load_pem_x509_crl((await client.get("/.well-known/hospital-crl.pem")).text.encode())
-    revoked = crl.get_revoked_certificate_by_serial_number(int(old.certificate_serial, 16))
-    assert revoked is not None
-    assert revoked.extensions.get_extension_for_class(x509.CRLReason).value.reason is x509.ReasonFlags.superseded
-    doctor = await login_as(client, "doctor")
-    assert (await client.post(f"/api/staff/{staff_id}/signing-credential", headers=doctor)).status_code == 403
-
-
-async def test_an_expired_certificate_cannot_sign_until_an_administrator_reissues_it(
+async def test_an_expired_device_certificate_cannot_sign_until_the_doctor_registers_a_new_device(
     client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, clock: Any, demo: None
 ) -> None:
-    from tests.integration.prescriptions.conftest import make_visit, signing_doctor, write
-
+    doctor = await signing_doctor(client)
     clock.advance(days=366)  # the certificate lives one year; the practice credential three
     visit = await make_visit(session, ctx)
     refused = await write(client, await signing_doctor(client), visit)
-    assert refused.status_code == 422 and refused.json()["rule_id"] == "RX-05"
-    staff_id = next(c.staff_id for c in await signing.clinician_credentials(session) if c.role == "doctor")
-    await session.rollback()
-    reissued = await client.post(f"/api/staff/{staff_id}/signing-credential", headers=await login_as(client, "admin"))
-    assert reissued.status_code == 201, reissued.text
-    assert (await write(client, await signing_doctor(client), visit)).status_code == 201
+    assert refused.status_code == 422 and refused.json()["rule_id"] == "RX-05", refused.text
+    fresh = await signing_doctor(client)
+    assert (await register_device(client, fresh)).status_code == 201
+    assert (await write(client, fresh, visit)).status_code == 201
+    assert doctor != fresh
 
 
 async def test_the_formulary_is_public_with_prices_and_what_may_be_prescribed_online(client: AsyncTestClient[Any],

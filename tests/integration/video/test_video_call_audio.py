@@ -23,6 +23,7 @@ from hospital.video.models import VideoFaceCheck, VisitRecording
 from tests.conftest import FakeClock
 from tests.helpers import login_as
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, publish, schedule_of
+from tests.signing import signed_post
 
 pytestmark = pytest.mark.asyncio
 
@@ -64,10 +65,10 @@ async def test_an_audio_visit_is_booked_held_recorded_as_audio_and_each_signatur
     # Signing the record: a verification older than the signing window is refused (FACE-03), a fresh one passes.
     assert (await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor_headers, json=EMR)).status_code == 200
     clock.advance(seconds=ctx.settings.signing_window_seconds + 1)
-    stale = await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor_headers)
+    stale = await signed_post(client, f"/api/visits/{visit_id}/medical-record/sign-off", doctor_headers)
     assert stale.status_code == 403 and stale.json()["rule_id"] == "FACE-03"
     fresh = await doctor_in_session(client)
-    assert (await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=fresh)).status_code == 200
+    assert (await signed_post(client, f"/api/visits/{visit_id}/medical-record/sign-off", fresh)).status_code == 200
 
     assert (await client.post(f"/api/visits/{visit_id}/call/leave", headers=patient_headers)).status_code == 204
     assert (await client.post(f"/api/visits/{visit_id}/call/leave", headers=fresh)).status_code == 204

@@ -32,6 +32,7 @@ from tests.integration.visits.journey import (
     schedule_of,
     verified,
 )
+from tests.signing import signed_post
 
 EMERGENCIES = [("I49.0", "心室颤动"), ("K92.2", "消化道出血"), ("E11.1", "2型糖尿病伴酮症酸中毒"),
                ("N17.9", "急性肾衰竭"), ("T40.1", "海洛因中毒"), ("O42.0", "胎膜早破")]
@@ -147,7 +148,7 @@ async def test_a_record_diagnosis_of_cholera_in_a_hypertension_visit_stops_the_v
     assert len(stopped) == 1 and stopped[0].rule_id == "REV-03"
     await session.rollback()
     doctor = await verified(client, await login_as(client, "doctor"), "obama3.jpg")
-    signed = await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)
+    signed = await signed_post(client, f"/api/visits/{visit_id}/medical-record/sign-off", doctor)
     assert signed.status_code == 200, signed.text  # the record of what was found is kept and signed
     before = await count_rows(session, Visit, AuditEntry)
     for refused in (await client.post(f"/api/visits/{visit_id}/complete", headers=doctor),
@@ -177,7 +178,7 @@ async def test_a_visit_completes_only_on_the_prior_disease_or_a_coded_complicati
     written = await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor,
                                json={**EMR, "diagnosis_icd10": "J20.9", "diagnosis_name": "急性支气管炎"})
     assert written.status_code == 200, written.text
-    assert (await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)).status_code == 200
+    assert (await signed_post(client, f"/api/visits/{visit_id}/medical-record/sign-off", doctor)).status_code == 200
     before = await count_rows(session, Visit, AuditEntry)
     refused = await client.post(f"/api/visits/{visit_id}/complete", headers=doctor)
     assert refused.status_code == 422 and refused.json()["rule_id"] == "REV-04", refused.text
@@ -188,7 +189,7 @@ async def test_a_visit_completes_only_on_the_prior_disease_or_a_coded_complicati
     written = await client.put(f"/api/visits/{second}/medical-record", headers=doctor,
                                json={**EMR, "diagnosis_icd10": "I11.0", "diagnosis_name": "高血压性心脏病"})
     assert written.status_code == 200, written.text
-    assert (await client.post(f"/api/visits/{second}/medical-record/sign-off", headers=doctor)).status_code == 200
+    assert (await signed_post(client, f"/api/visits/{second}/medical-record/sign-off", doctor)).status_code == 200
     completed = await client.post(f"/api/visits/{second}/complete", headers=doctor)
     assert completed.status_code == 200 and completed.json()["state"] == "completed", completed.text
 

@@ -34,6 +34,7 @@ from tests.integration.visits.journey import (
     schedule_of,
     verified,
 )
+from tests.signing import signed_post
 
 pytestmark = pytest.mark.requirement("REV-04", "REC-01", "FACE-02", "FACE-03", "RX-01")
 
@@ -82,7 +83,7 @@ async def test_a_visit_runs_from_booking_to_completion_with_its_record_signed_an
     written = await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json=EMR)
     assert written.status_code == 200 and written.json()["signed"] is False
     assert (await client.get(f"/api/visits/{visit_id}/medical-record", headers=patient)).status_code == 404  # a draft
-    signed = await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)
+    signed = await signed_post(client, f"/api/visits/{visit_id}/medical-record/sign-off", doctor)
     assert signed.status_code == 200 and signed.json()["signed"] is True
     # RX-05: the record carries the doctor's JWS, which verifies against the hospital CA and covers the record.
     verified = await verify_signature(session, client.app.state.ctx, signed.json()["signature"])
@@ -139,14 +140,14 @@ async def test_completing_needs_a_signed_record_and_a_signed_record_never_change
     assert incomplete.status_code == 200
     unsigned = await client.post(f"/api/visits/{visit_id}/complete", headers=doctor)
     assert unsigned.status_code == 422 and "chief_complaint" in unsigned.json()["detail"]
-    refused = await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)
+    refused = await signed_post(client, f"/api/visits/{visit_id}/medical-record/sign-off", doctor)
     assert refused.status_code == 422 and refused.json()["missing"] == ["chief_complaint"]
     await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json=EMR)
     clock.advance(minutes=6)  # the practice session holds; the signing window (FACE-03) does not
-    stale = await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)
+    stale = await signed_post(client, f"/api/visits/{visit_id}/medical-record/sign-off", doctor)
     assert stale.status_code == 403 and stale.json()["rule_id"] == "FACE-03"
     doctor = await doctor_in_session(client)
-    assert (await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)).status_code == 200
+    assert (await signed_post(client, f"/api/visits/{visit_id}/medical-record/sign-off", doctor)).status_code == 200
     changed = await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json=EMR)
     assert changed.status_code == 409 and changed.json()["current_state"] == "signed"
     assert (await client.post(f"/api/visits/{visit_id}/complete", headers=doctor)).status_code == 200

@@ -27,6 +27,7 @@ from hospital.visits.intake.models import PriorDiagnosisRecord
 from tests.conftest import FakeClock
 from tests.helpers import count_rows, hospital_today, login_as
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, file_prior, pdf, schedule_of
+from tests.signing import signed_post
 
 pytestmark = pytest.mark.requirement("REC-02")
 
@@ -42,7 +43,7 @@ async def visit_with_chat(client: AsyncTestClient[Any], *, complete: bool) -> st
     assert sent.status_code == 201
     if complete:
         await client.put(f"/api/visits/{visit_id}/medical-record", headers=doctor, json=EMR)
-        await client.post(f"/api/visits/{visit_id}/medical-record/sign-off", headers=doctor)
+        await signed_post(client, f"/api/visits/{visit_id}/medical-record/sign-off", doctor)
         assert (await client.post(f"/api/visits/{visit_id}/complete", headers=doctor)).status_code == 200
     return visit_id
 

@@ -2,6 +2,7 @@
 // revisit confirmed (REV-04, FACE-02), the consultation, the EMR (REC-01) signed off with a fresh face (FACE-03),
 // termination with referral (REV-04), and the prescription (RX).
 import { api, apiBlob } from "../api.js";
+import { signedPost } from "../signing-device.js";
 import { mountChat } from "../chat.js";
 import { EMR_FIELDS, emrNode } from "../emr.js";
 import { formatDate, formatDateTime, formatTime, label, t } from "../i18n.js";
@@ -140,7 +141,7 @@ async function loadRecord() {
 bindForm(emrForm, async (data, form, submitter) => {
   await api(`/api/visits/${visitId}/medical-record`, { method: "PUT", json: emrBody(data) });
   if (submitter && submitter.value === "sign") {
-    await api(`/api/visits/${visitId}/medical-record/sign-off`, { method: "POST", json: {} });
+    await signedPost(`/api/visits/${visitId}/medical-record/sign-off`, {}); // RX-05: on this device
     notice($("#visit-notice"), t("dvisit.emr_signed"));
     await refresh();
   } else {

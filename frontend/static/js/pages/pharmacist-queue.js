@@ -1,6 +1,7 @@
 // The pharmacist's work (RX-06, RX-08): review with the rule findings and the doctor's signature, approve or
 // reject with reasons (both decisions signed); then both signatures checked on the export; dispensing and delivery.
 import { api } from "../api.js";
+import { signedPost } from "../signing-device.js";
 import { formatDateTime, pick, t } from "../i18n.js";
 import { startPage } from "../page.js";
 import { showPracticeSession } from "../practice.js";
@@ -94,11 +95,12 @@ function reviewForm(rx, card) {
   bindForm(form, async (data, _form, submitter) => {
     const decision = submitter ? submitter.value : "approve";
     const lines = reasons.value.split("\n").map((r) => r.trim()).filter(Boolean);
-    const reviewed = await api(`/api/prescriptions/${rx.prescription_id}/review`, { method: "POST",
-      json: { decision, reasons: lines, version: rx.version,
+    // RX-05/06: this browser's device key signs the decision, over the doctor's JWS itself.
+    const reviewed = await signedPost(`/api/prescriptions/${rx.prescription_id}/review`,
+      { decision, reasons: lines, version: rx.version,
         reason_codes: decision === "reject" ? [...codes.selectedOptions].map((o) => o.value) : [],
         acknowledgements: decision === "approve" ? acks.values() : [],
-        double_checks: decision === "approve" ? checks.values() : [] } });
+        double_checks: decision === "approve" ? checks.values() : [] });
     // The decided prescription replaces the one in the queue, with both signatures checked beneath it.
     const report = h("div", { "aria-live": "polite" });
     const decided = prescriptionCard(reviewed, "pharmacist");
