@@ -53,6 +53,9 @@ class HospitalError(Exception):
     """Base of every refusal. `detail` is for people; `extra` is merged into the problem body."""
 
     title = "Request refused"
+    # The qualname of the registered rule that raised it, set by the registry's wrapper (hospital.core.rule_registry):
+    # the problem body's title is then that rule's own reason, in the reader's language (issue 14).
+    raised_by: str | None = None
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)

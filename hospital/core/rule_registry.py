@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeVar
 
 from hospital.core.errors import RuleViolation
 
-__all__ = ["Finding", "RegisteredRule", "RuleViolation", "Severity", "all_rules", "rule", "rules_for", "swapped"]
+__all__ = ["Finding", "RegisteredRule", "RuleViolation", "Severity", "all_rules", "registered", "rule", "rules_for", "swapped"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -75,7 +75,13 @@ def rule(rule_id: str, title: str, *, source: str) -> Callable[[Callable[P, R]],
             replacement = _SWAPPED.get(qualname)
             if replacement is not None:
                 return replacement(*args, **kwargs)  # type: ignore[return-value]
-            return function(*args, **kwargs)
+            try:
+                return function(*args, **kwargs)
+            except RuleViolation as refused:
+                # The innermost rule of the same requirement names the refusal: its title heads the problem.
+                if refused.raised_by is None and refused.rule_id == rule_id:
+                    refused.raised_by = qualname
+                raise
 
         checked.rule_id = rule_id  # type: ignore[attr-defined]
         _REGISTRY.append(RegisteredRule(rule_id, title, source, checked))
@@ -87,6 +93,11 @@ def rule(rule_id: str, title: str, *, source: str) -> Callable[[Callable[P, R]],
 def all_rules() -> list[RegisteredRule]:
     """Every registered rule, sorted by requirement ID then name (import the rule modules first)."""
     return sorted(_REGISTRY, key=lambda r: (r.rule_id, r.qualname))
+
+
+def registered(qualname: str) -> RegisteredRule | None:
+    """The registered rule of that qualname, None when none is (or its module was not imported)."""
+    return next((r for r in _REGISTRY if r.qualname == qualname), None)
 
 
 def rules_for(rule_id: str) -> list[RegisteredRule]:
