@@ -8,6 +8,7 @@ test. Registering is the only side effect, and it happens at import.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 from collections.abc import Callable, Iterator
@@ -40,9 +41,12 @@ class Finding:
     severity: Severity
     message: str
     category: str = ""
+    source: str = ""  # the qualname of the registered rule that found it (set by the registry): its texts name it
 
     def as_violation(self) -> RuleViolation:
-        return RuleViolation(self.rule_id, self.message, category=self.category)
+        violation = RuleViolation(self.rule_id, self.message, category=self.category)
+        violation.raised_by = self.source or None
+        return violation
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +80,16 @@ def rule(rule_id: str, title: str, *, source: str) -> Callable[[Callable[P, R]],
             if replacement is not None:
                 return replacement(*args, **kwargs)  # type: ignore[return-value]
             try:
-                return function(*args, **kwargs)
+                result = function(*args, **kwargs)
             except RuleViolation as refused:
                 # The innermost rule of the same requirement names the refusal: its title heads the problem.
                 if refused.raised_by is None and refused.rule_id == rule_id:
                     refused.raised_by = qualname
                 raise
+            if isinstance(result, list) and any(isinstance(f, Finding) and not f.source for f in result):
+                return [dataclasses.replace(f, source=qualname) if isinstance(f, Finding) and not f.source else f
+                        for f in result]  # type: ignore[return-value]
+            return result
 
         checked.rule_id = rule_id  # type: ignore[attr-defined]
         _REGISTRY.append(RegisteredRule(rule_id, title, source, checked))
