@@ -98,7 +98,7 @@ def _class_text(exc: e.HospitalError, language: str) -> Text:
 def told(exc: e.HospitalError, language: str) -> Text:
     """The title and detail of the refusal in `language` (see the module's docstring)."""
     base: Text | None = None
-    rule_id = getattr(exc, "rule_id", None)
+    rule_id = getattr(exc, "rule_id", None) or exc.extra.get("rule_id")
     if exc.raised_by is not None and (found := registered(exc.raised_by)) is not None:
         base = rule_text(found.qualname, found.title, language)
     if base is None and rule_id:

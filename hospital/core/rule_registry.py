@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from hospital.core.errors import RuleViolation
+from hospital.core.errors import HospitalError, RuleViolation
 
 __all__ = ["Finding", "RegisteredRule", "RuleViolation", "Severity", "all_rules", "registered", "rule", "rules_for", "swapped"]
 
@@ -81,9 +81,11 @@ def rule(rule_id: str, title: str, *, source: str) -> Callable[[Callable[P, R]],
                 return replacement(*args, **kwargs)  # type: ignore[return-value]
             try:
                 result = function(*args, **kwargs)
-            except RuleViolation as refused:
-                # The innermost rule of the same requirement names the refusal: its title heads the problem.
-                if refused.raised_by is None and refused.rule_id == rule_id:
+            except HospitalError as refused:
+                # The innermost rule of the same requirement names the refusal (a RuleViolation, or a Conflict
+                # given the rule's ID): its title heads the problem.
+                named = getattr(refused, "rule_id", None) or refused.extra.get("rule_id")
+                if refused.raised_by is None and named == rule_id:
                     refused.raised_by = qualname
                 raise
             if isinstance(result, list) and any(isinstance(f, Finding) and not f.source for f in result):
