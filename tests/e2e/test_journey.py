@@ -205,7 +205,7 @@ def doctor_writes_and_signs_a_prescription(j: Journey) -> None:
     expect(findings).to_contain_text("用药天数超出限制")
     expect(findings).to_contain_text("剂量超过说明书上限")
     no_english(findings)
-    no_english(page.locator("[data-role=form-error]"))
+    no_english(page.locator(".rx-form [data-role=form-error]"))
     item.get_by_label("单次剂量").fill("5")
     page.get_by_label("长期处方理由").fill("原发性高血压病情稳定，慢性病长期处方")
     page.get_by_label("超过7日用量的理由类别").select_option("stable_chronic_disease")
