@@ -108,3 +108,19 @@ def test_a_refusal_without_a_sentence_of_its_own_is_told_by_its_rule_in_chinese(
 ])
 def test_accept_language_picks_the_language(header: str | None, language: str) -> None:
     assert negotiate(header) == language
+
+
+def test_hospital_rules_lists_every_rule_with_its_texts_in_both_languages() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from hospital.cli import main
+
+    listed = CliRunner().invoke(main, ["rules", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = [json.loads(line) for line in listed.output.splitlines()]
+    assert len(rows) == len(load_all_rules())
+    assert all(HAN.search(r["title_zh"]) and HAN.search(r["action"]["zh-CN"]) and r["action"]["en"] for r in rows)
+    chinese = CliRunner().invoke(main, ["rules", "--lang", "zh-CN"])
+    assert "手机号不正确" in chinese.output and chinese.exit_code == 0
