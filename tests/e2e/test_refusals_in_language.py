@@ -120,3 +120,26 @@ def test_every_rule_page_answers_in_the_page_language(plain_browser: Browser, ho
     expect(page.get_by_role("heading", level=1)).to_have_text("The prior diagnosis cannot found a revisit")
     assert page.errors == []  # type: ignore[attr-defined]
     context.close()
+
+
+def test_the_connector_page_gives_its_verdict_and_explains_its_figures(plain_browser: Browser, hospital_url: str,
+                                                                        screens: Screens) -> None:
+    from tests.e2e.conftest import DESKTOP
+    from tests.e2e.test_clinician_faces import log_in
+
+    context, page = new_page(plain_browser, hospital_url, DESKTOP)
+    log_in(page, "admin", "admin-demo-2026")
+    page.goto("/admin/connector")
+    health = page.get_by_test_id("connector-health")
+    expect(health).to_be_visible()
+    status = page.evaluate("""async () => (await fetch('/api/admin/connector/', {headers: {Authorization:
+        'Bearer ' + JSON.parse(sessionStorage.getItem('hospital.session')).token}})).json()""")
+    # The demo reports to its in-process platform: the verdict is the API's, in red or green.
+    expect(health).to_have_attribute("data-health", "ok" if status["health"]["ok"] else "alarm")
+    lag = page.get_by_test_id("connector-lag").inner_text()
+    assert not re.search(r"\d+\.\d+\s*秒", lag), lag  # minutes (or whole seconds under one), never "825.4 秒"
+    expect(page.get_by_test_id("connector-lag")).to_contain_text("“—”表示没有等待上报的事件")
+    expect(page.get_by_test_id("connector-delivery-lag")).to_contain_text("p50 为中位数")
+    screens(page, "connector-verdict")
+    assert page.errors == []  # type: ignore[attr-defined]
+    context.close()
