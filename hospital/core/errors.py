@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hospital.core.messages import Message
+
 __all__ = [
     "AccessRefused",
     "Conflict",
@@ -58,8 +60,11 @@ class HospitalError(Exception):
     raised_by: str | None = None
 
     def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        # A catalogue sentence (hospital.core.messages.say) is kept as `said`, to be told in the reader's language;
+        # `detail` is always a plain str (its English), which every encoder (msgspec, json, pickle) takes.
+        super().__init__(str(detail))
+        self.said = detail if isinstance(detail, Message) else None
+        self.detail = str(detail)
         self.extra = extra
 
 

@@ -12,7 +12,7 @@ Three catalogues in `hospital/core/data/`, each text in both languages:
   as its detail: a `str` in English (logs, tools, `str(exc)` unchanged) that also knows its key, so the problem
   body can be told in the reader's language.
 
-`tests/unit/test_messages.py` fails when any rule, requirement, error class or key used in the code lacks either
+`tests/unit/core/test_messages.py` fails when any rule, requirement, error class or key used in the code lacks either
 language. The API picks the language by `Accept-Language` (`negotiate`), default Chinese.
 """
 

@@ -105,8 +105,8 @@ def told(exc: e.HospitalError, language: str) -> Text:
         base = requirement_text(rule_id, language)
     if base is None:
         base = _class_text(exc, language)
-    if isinstance(exc.detail, Message):
-        said = exc.detail.told(language)
+    if isinstance(exc.said, Message):
+        said = exc.said.told(language)
         return Text(said.title or base.title, said.detail)
     return Text(base.title, exc.detail if language == "en" else base.detail)
 

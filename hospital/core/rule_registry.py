@@ -4,6 +4,10 @@ A rule is a pure function (no I/O, no framework). Decorate it with `@rule("RX-02
 it either raises `RuleViolation(rule_id, message)` or returns a list of `Finding`s. `hospital rules` lists the
 registry, and the conformance suite checks every requirement ID in REQUIREMENTS.md has at least one rule or
 test. Registering is the only side effect, and it happens at import.
+
+The stand-in also names what its rule refuses or finds: a refusal carrying the rule's ID gets `raised_by` and a
+finding `source`, the rule's qualname, so the reader is told that rule's own reason in their language
+(hospital/core/messages.py, issue 14).
 """
 
 from __future__ import annotations

@@ -81,7 +81,8 @@ def test_every_keyed_sentence_the_code_says_exists_in_both_languages_with_the_sa
 def test_a_refusal_with_parameters_is_told_in_the_readers_language() -> None:
     refusal = e.RuleViolation("REV-02", say("intake.diagnosis_too_old", diagnosed_on="2024-01-02", window_months=12,
                                             group="chronic", expires_on="2025-01-02"))
-    assert isinstance(refusal.detail, Message) and "older than the 12-month window" in str(refusal)
+    assert isinstance(refusal.said, Message) and "older than the 12-month window" in str(refusal)
+    assert type(refusal.detail) is str  # what encoders see is a plain str
     zh, en = told(refusal, "zh-CN"), told(refusal, "en")
     assert zh.title == "既往诊断已超过复诊有效期" and "2024-01-02" in zh.detail and "12个月" in zh.detail
     assert en.detail.startswith("the diagnosis of 2024-01-02 is older than the 12-month window")
