@@ -204,14 +204,21 @@ def audit_checkpoint() -> None:
 
 
 @main.command("rules")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per rule.")
-def rules_command(as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per rule, with its texts in both languages.")
+@click.option("--lang", "language", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
+              help="The language of the titles listed (the catalogue hospital/core/data/rule_texts.json).")
+def rules_command(as_json: bool, language: str) -> None:
     """List every registered rule with its requirement ID and source clause."""
+    from hospital.core.messages import rule_text
     from hospital.rules_index import load_all_rules
 
     for r in load_all_rules():
+        zh, en = rule_text(r.qualname, r.title, "zh-CN"), rule_text(r.qualname, r.title, "en")
         if as_json:
-            click.echo(json.dumps({"rule_id": r.rule_id, "title": r.title, "source": r.source,
-                                   "function": r.qualname}, ensure_ascii=False))
+            click.echo(json.dumps({"rule_id": r.rule_id, "title": r.title, "source": r.source, "function": r.qualname,
+                                   "title_zh": zh.title if zh else None,
+                                   "action": {"zh-CN": zh.detail if zh else None, "en": en.detail if en else None}},
+                                  ensure_ascii=False))
         else:
-            click.echo(f"{r.rule_id:9} {r.title}  [{r.source}]  {r.qualname}")
+            title = zh.title if language == "zh-CN" and zh else r.title
+            click.echo(f"{r.rule_id:9} {title}  [{r.source}]  {r.qualname}")

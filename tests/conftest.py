@@ -221,6 +221,9 @@ async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
 async def client(settings: Settings, ctx: HospitalContext) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     app = create_app(settings, ctx)
     async with AsyncTestClient(app=app) as test_client:
+        # The suite reads problem details as a tool does, in English (the API's default is Chinese, issue 14);
+        # tests of the language choice send their own Accept-Language.
+        test_client.headers["Accept-Language"] = "en"
         yield test_client
 
 

@@ -22,8 +22,8 @@ from hospital.contracts.supervision import DailyDisputes
 from hospital.core.outbox import OutboxEvent, OutboxStatus, emit
 from hospital.core.types import utcnow
 
-__all__ = ["ConnectorStatus", "connector_status", "ensure_daily_check_ins", "install_readiness_probe",
-           "readiness_probe", "requeue"]
+__all__ = ["ConnectorHealth", "ConnectorStatus", "connector_health", "connector_status", "ensure_daily_check_ins",
+           "install_readiness_probe", "readiness_probe", "requeue"]
 
 T = OutboxEvent.__table__  # type: ignore[attr-defined]
 BLOCKING = (OutboxStatus.PENDING.value, OutboxStatus.RETRYING.value)
@@ -40,8 +40,33 @@ class ConnectorStatus:
     delivery_lag_p50_s: float | None = None  # commit → acknowledgement, over the last 1000 delivered
     delivery_lag_p99_s: float | None = None
 
+    health: ConnectorHealth | None = None  # the operator's verdict, when the settings are known
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ConnectorHealth:
+    """Is the connection to the supervision platform what SUP-01/SUP-02 need? `ok` only when a platform is
+    configured and the oldest event due is younger than the lag threshold; `alarms` say what is wrong."""
+
+    ok: bool
+    alarms: tuple[str, ...]  # not_configured | lag_over_threshold
+    configured: bool
+    lag_threshold_s: float
+
+
+def connector_health(*, configured: bool, lag_s: float | None, lag_threshold_s: float) -> ConnectorHealth:
+    """The verdict the administrator's page shows in red or green (issue 14: a page that said "ready" while no
+    platform was configured and events had waited 14 minutes). Without a platform nothing reaches the
+    regulator (SUP-01), so that alone is red; a lag over the threshold is red as /ready reports it."""
+    alarms: list[str] = []
+    if not configured:
+        alarms.append("not_configured")
+    if lag_s is not None and lag_s > lag_threshold_s:
+        alarms.append("lag_over_threshold")
+    return ConnectorHealth(not alarms, tuple(alarms), configured, lag_threshold_s)
 
 
 def _due(now: datetime) -> Any:
@@ -59,7 +84,9 @@ async def _lag(session: AsyncSession, now: datetime) -> tuple[float | None, Any]
     return (now - row.created_at).total_seconds(), row
 
 
-async def connector_status(session: AsyncSession, now: datetime | None = None) -> ConnectorStatus:
+async def connector_status(session: AsyncSession, now: datetime | None = None,
+                           settings: ConnectorSettings | None = None) -> ConnectorStatus:
+    """The outbox as the connector sees it; with `settings`, also the health verdict (`connector_health`)."""
     now = now or utcnow()
     counts = {s.value: 0 for s in OutboxStatus}
     for status, n in (await session.execute(sa.select(T.c.status, sa.func.count()).group_by(T.c.status))).all():
@@ -86,6 +113,9 @@ async def connector_status(session: AsyncSession, now: datetime | None = None) -
     if lags:
         status.delivery_lag_p50_s = round(statistics.median(lags), 3)
         status.delivery_lag_p99_s = round(lags[min(len(lags) - 1, int(len(lags) * 0.99))], 3)
+    if settings is not None:
+        status.health = connector_health(configured=settings.configured, lag_s=status.lag_s,
+                                         lag_threshold_s=settings.lag_threshold_s)
     return status
 
 

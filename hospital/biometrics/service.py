@@ -32,6 +32,7 @@ from hospital.context import HospitalContext
 from hospital.contracts.biometrics import FaceVerified, SecurityAlert
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import AccessRefused, InvalidInput, NotFound, RuleViolation
+from hospital.core.messages import message_entry, say
 from hospital.core.outbox import emit
 from hospital.identity.events import MayCarryPracticeSession
 from hospital.identity.service import reissue
@@ -149,9 +150,7 @@ async def verify_face(session: AsyncSession, ctx: HospitalContext, actor: Actor,
     if not verification.match:
         await _count_failure(session, ctx, actor, enrolment)
         await session.commit()
-        raise AccessRefused("FACE-02", "the face does not match the enrolled clinician"
-                                  if verification.reason != "replay" else
-                                  "the picture is the enrolment photo itself, not a live face",
+        raise AccessRefused("FACE-02", say("face.mismatch" if verification.reason != "replay" else "face.replay"),
                                   reason=str(verification.reason), distance=round(verification.distance, 3),
                                   failed_attempts=enrolment.failed_attempts)
     enrolment.failed_attempts, enrolment.locked_until = 0, None
@@ -367,7 +366,9 @@ async def _refuse_answer(session: AsyncSession, ctx: HospitalContext, actor: Act
     if reason in _COUNTED:
         await _count_failure(session, ctx, actor, enrolment)
     await session.commit()
-    raise AccessRefused("FACE-02", f"liveness refused: {detail}", reason=reason, performed=list(performed),
+    said = f"face.liveness.{reason}"  # the refusals that say something about the face are told in both languages
+    raise AccessRefused("FACE-02", say(said, detail=detail) if message_entry(said) else f"liveness refused: {detail}",
+                        reason=reason, performed=list(performed),
                         failed_attempts=enrolment.failed_attempts)
 
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hospital.core.messages import Message
+
 __all__ = [
     "AccessRefused",
     "Conflict",
@@ -55,10 +57,16 @@ class HospitalError(Exception):
     """Base of every refusal. `detail` is for people; `extra` is merged into the problem body."""
 
     title = "Request refused"
+    # The qualname of the registered rule that raised it, set by the registry's wrapper (hospital.core.rule_registry):
+    # the problem body's title is then that rule's own reason, in the reader's language (issue 14).
+    raised_by: str | None = None
 
     def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        # A catalogue sentence (hospital.core.messages.say) is kept as `said`, to be told in the reader's language;
+        # `detail` is always a plain str (its English), which every encoder (msgspec, json, pickle) takes.
+        super().__init__(str(detail))
+        self.said = detail if isinstance(detail, Message) else None
+        self.detail = str(detail)
         self.extra = extra
 
 

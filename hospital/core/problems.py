@@ -3,6 +3,12 @@
 One table maps each `HospitalError` subclass to its status; `test_every_error_class_has_a_status` fails when
 a new subclass is added without one. Framework errors (validation, body too large, unknown route) get the
 same shape, and nothing unexpected leaks as anything but a bare 500 problem.
+
+The body speaks the reader's language (issue 14): `Accept-Language` picks zh-CN (the default) or English, the
+answer says which in `Content-Language`. The title is the reason of the rule that refused (the registered rule's
+own title, else its requirement's, else the error class's); the detail is the refusal's catalogue sentence
+(`hospital.core.messages.say`) in that language, else in Chinese the rule's what-to-do sentence and in English
+the sentence the code raised. `type` is `/problems/<rule ID>`, a public page explaining the rule.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy import exc as sa_exc
 
 from hospital.core import errors as e
+from hospital.core.messages import Message, Text, error_text, negotiate, requirement_text, rule_text
+from hospital.core.rule_registry import registered
 
-__all__ = ["STATUS_BY_ERROR", "exception_handlers", "problem_response", "status_for"]
+__all__ = ["STATUS_BY_ERROR", "exception_handlers", "language_of_request", "problem_response", "status_for", "told"]
 
 log = logging.getLogger("hospital.errors")
 
@@ -68,12 +76,46 @@ def problem_response(status: int, title: str, detail: str, request: Request[Any,
         if request_id:
             body["request_id"] = request_id
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {}
+    headers = {"Content-Language": language_of_request(request)}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     if "retry_after" in extra:
         headers["Retry-After"] = str(extra["retry_after"])
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def language_of_request(request: Request[Any, Any, Any] | None) -> str:
+    return negotiate(request.headers.get("accept-language") if request is not None else None)
+
+
+def _class_text(exc: e.HospitalError, language: str) -> Text:
+    for cls in type(exc).__mro__:
+        text = error_text(cls.__name__, language)
+        if text is not None:
+            return text
+    raise KeyError(f"no text for {type(exc).__name__} in hospital/core/data/messages.json")
+
+
+def told(exc: e.HospitalError, language: str) -> Text:
+    """The title and detail of the refusal in `language` (see the module's docstring)."""
+    base: Text | None = None
+    rule_id = getattr(exc, "rule_id", None) or exc.extra.get("rule_id")
+    if exc.raised_by is not None and (found := registered(exc.raised_by)) is not None:
+        base = rule_text(found.qualname, found.title, language)
+    if base is None and rule_id:
+        base = requirement_text(rule_id, language)
+    if base is None:
+        base = _class_text(exc, language)
+    if isinstance(exc.said, Message):
+        said = exc.said.told(language)
+        return Text(said.title or base.title, said.detail)
+    return Text(base.title, exc.detail if language == "en" else base.detail)
+
+
+def _framework_text(name: str, language: str, english_detail: str) -> Text:
+    text = error_text(name, language)
+    assert text is not None, name
+    return Text(text.title, english_detail if language == "en" and english_detail else text.detail)
 
 
 def _hospital_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -82,17 +124,25 @@ def _hospital_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     rule_id = getattr(exc, "rule_id", None)
     if rule_id:
         extra["rule_id"] = rule_id
-    return problem_response(status_for(exc), exc.title, exc.detail, request, **extra)
+    text = told(exc, language_of_request(request))
+    return problem_response(status_for(exc), text.title, text.detail, request, **extra)
 
 
 def _validation_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     assert isinstance(exc, ValidationException)
-    return problem_response(400, "Invalid request", str(exc.detail), request, errors=exc.extra or None)
+    text = _framework_text("InvalidRequest", language_of_request(request), str(exc.detail))
+    return problem_response(400, text.title, text.detail, request, errors=exc.extra or None)
 
 
 def _http_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     assert isinstance(exc, HTTPException)
-    return problem_response(exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.detail), request,
+    language = language_of_request(request)
+    known = error_text(f"HTTP{exc.status_code}", language)
+    if known is None:  # a status the catalogue has no words for: its phrase, and the framework's detail
+        text = Text(HTTPStatus(exc.status_code).phrase, str(exc.detail))
+    else:
+        text = _framework_text(f"HTTP{exc.status_code}", language, str(exc.detail))
+    return problem_response(exc.status_code, text.title, text.detail, request,
                             **({"errors": exc.extra} if exc.extra else {}))
 
 
@@ -106,13 +156,16 @@ def _out_of_range(exc: BaseException) -> bool:
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    language = language_of_request(request)
     if _out_of_range(exc):
-        return problem_response(422, "Value out of range", "a date or number in the request is outside the range "
-                                "the hospital handles", request)
+        text = _framework_text("OutOfRange", language, "")
+        return problem_response(422, text.title, text.detail, request)
     if isinstance(exc, RecursionError):
-        return problem_response(400, "Invalid request", "the request is nested too deeply", request)
+        text = _framework_text("NestedTooDeeply", language, "")
+        return problem_response(400, text.title, text.detail, request)
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(500, "Internal error", "the hospital could not complete the request", request)
+    text = _framework_text("InternalError", language, "")
+    return problem_response(500, text.title, text.detail, request)
 
 
 exception_handlers: dict[type[Exception] | int, Any] = {

@@ -4,10 +4,15 @@ A rule is a pure function (no I/O, no framework). Decorate it with `@rule("RX-02
 it either raises `RuleViolation(rule_id, message)` or returns a list of `Finding`s. `hospital rules` lists the
 registry, and the conformance suite checks every requirement ID in REQUIREMENTS.md has at least one rule or
 test. Registering is the only side effect, and it happens at import.
+
+The stand-in also names what its rule refuses or finds: a refusal carrying the rule's ID gets `raised_by` and a
+finding `source`, the rule's qualname, so the reader is told that rule's own reason in their language
+(hospital/core/messages.py, issue 14).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 from collections.abc import Callable, Iterator
@@ -15,9 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from hospital.core.errors import RuleViolation
+from hospital.core.errors import HospitalError, RuleViolation
 
-__all__ = ["Finding", "RegisteredRule", "RuleViolation", "Severity", "all_rules", "rule", "rules_for", "swapped"]
+__all__ = ["Finding", "RegisteredRule", "RuleViolation", "Severity", "all_rules", "registered", "rule", "rules_for", "swapped"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,9 +45,12 @@ class Finding:
     severity: Severity
     message: str
     category: str = ""
+    source: str = ""  # the qualname of the registered rule that found it (set by the registry): its texts name it
 
     def as_violation(self) -> RuleViolation:
-        return RuleViolation(self.rule_id, self.message, category=self.category)
+        violation = RuleViolation(self.rule_id, self.message, category=self.category)
+        violation.raised_by = self.source or None
+        return violation
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +83,19 @@ def rule(rule_id: str, title: str, *, source: str) -> Callable[[Callable[P, R]],
             replacement = _SWAPPED.get(qualname)
             if replacement is not None:
                 return replacement(*args, **kwargs)  # type: ignore[return-value]
-            return function(*args, **kwargs)
+            try:
+                result = function(*args, **kwargs)
+            except HospitalError as refused:
+                # The innermost rule of the same requirement names the refusal (a RuleViolation, or a Conflict
+                # given the rule's ID): its title heads the problem.
+                named = getattr(refused, "rule_id", None) or refused.extra.get("rule_id")
+                if refused.raised_by is None and named == rule_id:
+                    refused.raised_by = qualname
+                raise
+            if isinstance(result, list) and any(isinstance(f, Finding) and not f.source for f in result):
+                return [dataclasses.replace(f, source=qualname) if isinstance(f, Finding) and not f.source else f
+                        for f in result]  # type: ignore[return-value]
+            return result
 
         checked.rule_id = rule_id  # type: ignore[attr-defined]
         _REGISTRY.append(RegisteredRule(rule_id, title, source, checked))
@@ -87,6 +107,11 @@ def rule(rule_id: str, title: str, *, source: str) -> Callable[[Callable[P, R]],
 def all_rules() -> list[RegisteredRule]:
     """Every registered rule, sorted by requirement ID then name (import the rule modules first)."""
     return sorted(_REGISTRY, key=lambda r: (r.rule_id, r.qualname))
+
+
+def registered(qualname: str) -> RegisteredRule | None:
+    """The registered rule of that qualname, None when none is (or its module was not imported)."""
+    return next((r for r in _REGISTRY if r.qualname == qualname), None)
 
 
 def rules_for(rule_id: str) -> list[RegisteredRule]:

@@ -13,6 +13,7 @@ from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import AccessRefused, NotAuthenticated, NotFound
 from hospital.core.events import ask
+from hospital.core.messages import say
 from hospital.identity import rules
 from hospital.identity.events import MayCarryPracticeSession, MayOpenSession
 from hospital.identity.models import AuthSession, User
@@ -54,7 +55,7 @@ async def log_in(session: AsyncSession, ctx: HospitalContext, actor: Actor, user
     user = (await session.execute(select(User).where(User.login_hash == login_hash(ctx, username)))).scalar_one_or_none()
     if user is None:
         await verify_off_loop(DUMMY_HASH, password)
-        raise NotAuthenticated("wrong username or password")
+        raise NotAuthenticated(say("identity.wrong_password"))
     rules.check_not_locked(user.locked_until, now)
     if not user.is_active or not await verify_off_loop(user.password_hash, password):
         user.failed_logins += 1
@@ -66,7 +67,7 @@ async def log_in(session: AsyncSession, ctx: HospitalContext, actor: Actor, user
         if user.locked_until is not None:  # a lock ends the sessions already open, at once (SEC-01)
             await end_sessions(session, ctx, Actor.system("identity"), user.id, reason="locked")
         await session.commit()
-        raise NotAuthenticated("wrong username or password")
+        raise NotAuthenticated(say("identity.wrong_password"))
     may_open: list[bool] = await ask(session, ctx, MayOpenSession(user.id, user.role))
     if not all(may_open):  # staff: not suspended (STAFF-03)
         raise AccessRefused("STAFF-03", "the clinician is suspended from practice; no session is opened")

@@ -12,6 +12,7 @@ from sqlmodel import select
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, NotFound
+from hospital.core.messages import say
 from hospital.identity.events import OwnProfileSection
 from hospital.identity.models import Role, User
 from hospital.identity.service import create_user, login_hash
@@ -38,12 +39,12 @@ async def register_patient(session: AsyncSession, ctx: HospitalContext, actor: A
     id_hash = ctx.cipher.keyed_hash(resident.number, context="id_number")
     phone_hash = ctx.cipher.keyed_hash(phone, context="phone")
     if (await session.execute(select(Patient.id).where(Patient.id_number_hash == id_hash))).first():
-        raise Conflict("a patient with this resident ID number is already registered", rule_id="PAT-01")
+        raise Conflict(say("patients.id_registered"), rule_id="PAT-01")
     taken = select(User.id).where(User.login_hash == login_hash(ctx, phone))
     if (await session.execute(select(Patient.id).where(Patient.phone_hash == phone_hash))).first() or (
         await session.execute(taken)
     ).first():
-        raise Conflict("this phone number is already registered", rule_id="PAT-01")
+        raise Conflict(say("patients.phone_registered"), rule_id="PAT-01")
     user = await create_user(session, ctx, username=phone, password=data.password, role=Role.PATIENT,
                              display_name=name)
     patient = Patient(

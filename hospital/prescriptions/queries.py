@@ -28,7 +28,8 @@ from hospital.context import HospitalContext
 from hospital.contracts import prescriptions as contract
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import NotFound
-from hospital.core.rule_registry import Finding
+from hospital.core.messages import rule_text
+from hospital.core.rule_registry import Finding, registered
 from hospital.identity.tokens import Principal
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
 from hospital.prescriptions.safety.models import PatientSafetyContext
@@ -50,15 +51,24 @@ def open_json(ctx: HospitalContext, sealed: bytes, field: str, row_id: uuid.UUID
     return json.loads(ctx.cipher.open(sealed, context=f"{field}:{row_id}"))
 
 
-def findings_json(findings: Sequence[Finding]) -> list[dict[str, str]]:
-    """Findings as the pharmacist, the doctor and the supervision platform all see them."""
-    return [{"rule_id": f.rule_id, "severity": str(f.severity), "category": f.category, "message": f.message}
-            for f in findings]
+def findings_json(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """Findings as the pharmacist, the doctor and the supervision platform all see them; `title` is the finding
+    rule's own reason in both languages, so a Chinese page shows no English sentence (issue 14)."""
+    return [{"rule_id": f.rule_id, "severity": str(f.severity), "category": f.category, "message": f.message,
+             **({"title": _titles(f.source)} if f.source and _titles(f.source) else {})} for f in findings]
 
 
-def finding_parts(findings: Sequence[Mapping[str, str]]) -> list[contract.Finding]:
-    """Findings as `findings_json` writes them (and the prescription keeps them), as the outbox events carry them."""
-    return msgspec.convert(list(findings), list[contract.Finding])
+def _titles(qualname: str) -> dict[str, str] | None:
+    found = registered(qualname)
+    zh = rule_text(qualname, found.title, "zh-CN") if found else None
+    return {"zh": zh.title, "en": found.title} if found and zh else None
+
+
+def finding_parts(findings: Sequence[Mapping[str, Any]]) -> list[contract.Finding]:
+    """Findings as `findings_json` writes them (and the prescription keeps them), as the outbox events carry them
+    (the event carries the contract's fields; the titles are the pages')."""
+    fields = set(contract.Finding.__struct_fields__)
+    return msgspec.convert([{k: v for k, v in f.items() if k in fields} for f in findings], list[contract.Finding])
 
 
 def open_to(principal: Principal, now: datetime) -> Any:

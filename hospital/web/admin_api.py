@@ -8,6 +8,7 @@ from litestar import Controller, get
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.supervision.operations import connector_status
+from connectors.supervision.settings import load_connector_settings
 from hospital.context import HospitalContext
 from hospital.identity.guards import requires_admin
 
@@ -21,4 +22,5 @@ class ConnectorStatusController(Controller):
 
     @get("/", summary="The supervision connector's outbox: counts by status, lag, the oldest waiting, dead letters")
     async def status(self, db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
-        return (await connector_status(db_session, ctx.now())).as_dict()
+        settings = ctx.connector_settings or load_connector_settings()
+        return (await connector_status(db_session, ctx.now(), settings)).as_dict()

@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, get
+from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
@@ -23,11 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.core.errors import HospitalError
+from hospital.core.messages import requirement_text, rule_text
 from hospital.institution.service import public_institution
+from hospital.rules_index import load_all_rules
 from hospital.web.http import PUBLIC
 from hospital.web.i18n import FRONTEND_DIR, LANGUAGES, catalogue, language_of, translator
 
-__all__ = ["NAV", "PAGES", "PAGE_ROUTES", "Page", "static_router", "template_config"]
+__all__ = ["NAV", "PAGES", "PAGE_ROUTES", "PROBLEM_PAGE", "Page", "static_router", "template_config"]
 
 log = logging.getLogger("hospital.web")
 
@@ -128,7 +131,35 @@ def _handler(page: Page) -> HTTPRouteHandler:
     return get(page.path, name=show.__name__, opt=PUBLIC, include_in_schema=False)(show)
 
 
-PAGE_ROUTES: list[HTTPRouteHandler] = [_handler(p) for p in PAGES]
+# The page a problem's `type` URI names (`/problems/RX-02`): what the rule asks, in plain words, and what to do,
+# for everyone who met the refusal (public, no log-in; issue 14). One requirement, all its registered rules.
+PROBLEM_PAGE = Page("/problems/{rule_id:str}", "problem", "public", "page.problem")
+
+
+@get(PROBLEM_PAGE.path, name="page_problem", opt=PUBLIC, include_in_schema=False)
+async def problem_page(rule_id: str, request: Request[Any, Any, Any], db_session: AsyncSession,
+                       ctx: HospitalContext) -> Template:
+    language = language_of(request.query_params, request.cookies)
+    requirement = requirement_text(rule_id, language)
+    if requirement is None:
+        raise NotFoundException(f"no rule {rule_id}")
+    rules = []
+    for registered in load_all_rules():
+        if registered.rule_id == rule_id:
+            text = rule_text(registered.qualname, registered.title, language)
+            if text is not None:
+                rules.append({"title": text.title, "action": text.detail, "source": registered.source})
+    context = {
+        "page": PROBLEM_PAGE, "lang": language, "languages": LANGUAGES, "t": translator(language),
+        "strings": dict(catalogue(language)), "nav": NAV["public"], "current_path": request.url.path,
+        "hospital": await hospital_heading(db_session, ctx), "rule_id": rule_id, "requirement": requirement,
+        "rules": rules,
+    }
+    return Template(template_name="pages/problem.html", context=context, headers=SECURITY_HEADERS,
+                    media_type="text/html")
+
+
+PAGE_ROUTES: list[HTTPRouteHandler] = [*(_handler(p) for p in PAGES), problem_page]
 
 
 def static_router() -> Router:

@@ -22,12 +22,22 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from hospital.demo import DEMO_INSTITUTION_REGISTRATION
 from tests.e2e.conftest import DESKTOP, PHONE, Screens, new_page
 from tests.e2e.test_clinician_faces import log_in, resident_id, verify_face
 from tests.helpers import hospital_today
+
+# An English sentence: three Latin words in a row. Rule IDs ("RX-03"), codes ("I10") and dates are not one.
+ENGLISH = re.compile(r"[A-Za-z]{2,}['’]?[a-z]*[ ,;:]+[A-Za-z]{2,}[ ,;:]+[A-Za-z]{2,}")
+
+
+def no_english(area: Locator) -> str:
+    """The area's text, failing when it holds an English sentence (a refusal on a Chinese page, issue 14)."""
+    text = area.inner_text()
+    assert not ENGLISH.search(text), f"English on a Chinese page after a refusal: {text!r}"
+    return text
 
 pytestmark = [pytest.mark.browser, pytest.mark.requirement("REV-03", "RX-03", "FACE-02")]
 
@@ -232,7 +242,11 @@ def doctor_writes_and_signs_a_prescription(j: Journey) -> None:
     expect(findings).to_contain_text("规则检查未通过，处方未签署")
     expect(findings).to_contain_text("RX-03")
     j.screens(page, "doctor-prescription-refused-inline")
-    expect(findings).to_contain_text("28 days' supply")
+    # The findings in Chinese on a Chinese page: each rule's own reason, no English sentence (issue 14).
+    expect(findings).to_contain_text("用药天数超出限制")
+    expect(findings).to_contain_text("剂量超过说明书上限")
+    no_english(findings)
+    no_english(page.locator(".rx-form [data-role=form-error]"))
     item.get_by_label("单次剂量").fill("5")
     page.get_by_label("长期处方理由").fill("原发性高血压病情稳定，慢性病长期处方")
     page.get_by_label("超过7日用量的理由类别").select_option("stable_chronic_disease")

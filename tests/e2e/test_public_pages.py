@@ -78,7 +78,10 @@ def test_a_refused_registration_names_the_rule_and_marks_the_field(plain_browser
     page.get_by_label("再次输入密码").fill("secret-2026")
     page.get_by_role("button", name="注册并继续").click()
     alert = page.get_by_role("alert").filter(has_text="PAT-01")
-    expect(alert).to_contain_text("check digit")
+    # The rule's own reason and what to do, in Chinese on a Chinese page (issue 14), not its English sentence.
+    expect(alert.locator(".error-heading")).to_have_text("居民身份证号不正确")
+    expect(alert).to_contain_text("校验位")
+    expect(alert).not_to_contain_text("check digit")
     expect(page.get_by_label("居民身份证号")).to_have_attribute("aria-invalid", "true")
     screens(page, "register-refused")
     context.close()

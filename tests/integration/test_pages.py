@@ -115,5 +115,8 @@ async def test_the_administrator_reads_the_connector_outbox_and_nobody_else_does
     status = response.json()
     assert status["counts"]["pending"] > 0  # the demo's licence, departments and staff wait for the platform
     assert {"lag_s", "oldest", "dead", "waiting"} <= set(status)
+    # No platform is configured in the tests: the page's verdict is red, whatever the lag (issue 14, SUP-01).
+    assert status["health"]["ok"] is False and "not_configured" in status["health"]["alarms"], status["health"]
+    assert status["health"]["lag_threshold_s"] == 300.0
     refused = await client.get("/api/admin/connector/", headers=await login_as(client, "patient"))
     assert refused.status_code == 403

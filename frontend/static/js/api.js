@@ -1,6 +1,6 @@
 // The one way pages talk to the hospital: JSON in and out, the bearer token, and every refusal as an ApiError
 // carrying the problem details (title, detail, rule_id) so the page can show it. Nothing fails silently.
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 import { clearSession, currentSession, renewalInFlight } from "./session.js";
 
 export class ApiError extends Error {
@@ -35,7 +35,8 @@ export async function api(path, options = {}) {
   const { method = "GET", json, form, auth = true, signal, retried = false } = options;
   const pending = renewalInFlight();
   if (auth && pending) await pending; // the token a renewal replaces is refused from then on (SEC-01)
-  const headers = { Accept: "application/json, application/problem+json" };
+  // Refusals come back in the page's language (title, detail: issue 14).
+  const headers = { Accept: "application/json, application/problem+json", "Accept-Language": lang };
   const session = currentSession();
   if (auth && session) headers.Authorization = `Bearer ${session.token}`;
   let body;
@@ -74,7 +75,9 @@ export async function apiBlob(path) {
   const session = currentSession();
   let response;
   try {
-    response = await fetch(path, { headers: session ? { Authorization: `Bearer ${session.token}` } : {} });
+    const headers = { "Accept-Language": lang };
+    if (session) headers.Authorization = `Bearer ${session.token}`;
+    response = await fetch(path, { headers });
   } catch {
     throw new ApiError(0, { title: t("error.network"), detail: t("error.network_detail") });
   }

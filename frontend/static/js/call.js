@@ -21,7 +21,7 @@ let base = "";
 const $ = (testid) => root.querySelector(`[data-testid="${testid}"]`);
 
 const call = { role: null, mode: "video", paused: false, ended: false, pc: null, stream: null, iceServers: [], retry: 0,
-  timer: null, reason: null, rejoins: 0, connectTimer: null };
+  timer: null, reason: null, rejoins: 0, connectTimer: null, shown: null, noticed: null };
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
 const CONNECT_TIMEOUT_MS = 8000;
 // Nothing at all received on the connection for this long (the hospital's peer sends RTCP every second or so,
@@ -38,28 +38,49 @@ function withRule(error) {
   return `${error.message}${error.ruleId ? ` (${error.ruleId})` : ""}`;
 }
 
+// A text the call shows: a catalogue key with its values, said again in the other language when the page switches
+// (the switch keeps the call, issue 14), or a string the server already told in the page's language.
+const said = (key, values = {}) => ({ key, values });
+const textOf = (text) => (text && typeof text === "object" ? t(text.key, text.values) : text || "");
+
 function show(state, text) {
+  call.shown = text;
   root.dataset.callState = state;
-  $("call-status").textContent = text;
+  $("call-status").textContent = textOf(text);
 }
 
 function notice(text) {
+  call.noticed = text;
   $("call-notice").hidden = !text;
-  $("call-notice").textContent = text || "";
+  $("call-notice").textContent = textOf(text);
+}
+
+/** The page switched language in place: the call's labels, status and notice in the new one; the call goes on. */
+function sayAgain() {
+  $("leave").textContent = t("video.leave");
+  $("reverify").textContent = t("video.reverify");
+  $("remote-video").setAttribute("aria-label", t("video.remote"));
+  $("local-video").setAttribute("aria-label", t("video.local"));
+  if (call.ended || root.dataset.callState === "refused" || root.dataset.callState === "loading") {
+    show(root.dataset.callState, call.shown);
+  } else {
+    render();
+  }
+  notice(call.noticed);
 }
 
 function render() {
   if (call.ended) return;
   $("reverify").hidden = !(call.paused && call.role === "doctor");
   if (call.paused) {
-    show("paused", call.role === "doctor" ? t("video.paused_doctor") : t("video.paused_patient"));
+    show("paused", said(call.role === "doctor" ? "video.paused_doctor" : "video.paused_patient"));
   } else if (call.pc && call.pc.connectionState === "connected" && !call.stalled) {
-    show("live", t("video.live"));
+    show("live", said("video.live"));
   } else if (call.timer || call.rejoins > 0) {
-    show("reconnecting", call.reason ? t("video.reconnecting_because", { reason: t(`video.lost_${call.reason}`), attempt: call.retry + 1 })
-      : t("video.reconnecting"));
+    show("reconnecting", call.reason ? said("video.reconnecting_because", { reason: t(`video.lost_${call.reason}`), attempt: call.retry + 1 })
+      : said("video.reconnecting"));
   } else {
-    show("connecting", t("video.connecting"));
+    show("connecting", said("video.connecting"));
   }
 }
 
@@ -149,7 +170,7 @@ function watchStall(pc) {
       since = Date.now();
       if (call.stalled) { // it came back by itself before the rejoin
         call.stalled = false;
-        if (call.reason) notice(t("video.reconnected"));
+        if (call.reason) notice(said("video.reconnected"));
         call.reason = null;
         call.retry = 0;
         render();
@@ -164,7 +185,7 @@ function watchStall(pc) {
 function onConnectionState(pc) {
   if (pc !== call.pc || call.ended) return;
   if (pc.connectionState === "connected" && !call.stalled) {
-    if (call.reason) notice(t("video.reconnected"));
+    if (call.reason) notice(said("video.reconnected"));
     call.retry = 0;
     call.reason = null;
     clearTimeout(call.timer);
@@ -211,7 +232,7 @@ function listen() {
   };
   socket.onclose = (event) => {
     if (call.ended || socket !== call.socket) return;
-    if (event.code >= 4400 && event.code < 4500) return end(event.reason || t("video.refused", { code: event.code }), "refused");
+    if (event.code >= 4400 && event.code < 4500) return end(event.reason || said("video.refused", { code: event.code }), "refused");
     call.lostSocket = true;
     // Until the socket is back, ask once whether the visit is paused (a proxy may refuse WebSockets).
     api(base)
@@ -227,18 +248,18 @@ function listen() {
 }
 
 function onNotice(message) {
-  if (message.kind === "state" && !["accepted", "in_progress"].includes(message.state)) return end(t("video.ended"), "ended");
+  if (message.kind === "state" && !["accepted", "in_progress"].includes(message.state)) return end(said("video.ended"), "ended");
   if (message.kind === "state") call.paused = message.paused;
   else if (message.kind === "paused") call.paused = true;
   else if (message.kind === "resumed") call.paused = false;
-  else if (message.kind === "joined" && message.role !== call.role) notice(t(message.rejoined ? "video.other_back" : "video.other_joined"));
-  else if (message.kind === "stalled" && message.role !== call.role) notice(t("video.other_stalled"));
-  else if (message.kind === "flowing" && message.role !== call.role) notice(t("video.other_back"));
+  else if (message.kind === "joined" && message.role !== call.role) notice(said(message.rejoined ? "video.other_back" : "video.other_joined"));
+  else if (message.kind === "stalled" && message.role !== call.role) notice(said("video.other_stalled"));
+  else if (message.kind === "flowing" && message.role !== call.role) notice(said("video.other_back"));
   else if (message.kind === "left" && message.role !== call.role) {
-    notice(t(message.rejoin_window_s ? "video.other_dropped" : "video.other_left"));
+    notice(said(message.rejoin_window_s ? "video.other_dropped" : "video.other_left"));
   }
   else if (message.kind === "face_check") $("call-status").title = t("video.face_check", { status: message.status });
-  else if (message.kind === "ended") return end(t("video.ended"), "ended");
+  else if (message.kind === "ended") return end(said("video.ended"), "ended");
   render();
 }
 
@@ -250,7 +271,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function showStep(step) {
   $("call-notice").dataset.step = step || "";
-  notice(step ? t(`face.step.${step}`) : "");
+  notice(step ? said(`face.step.${step}`) : "");
 }
 
 async function captureFresh(video) {
@@ -289,7 +310,7 @@ async function reverify() {
       frames.push(await captureFresh(video));
     }
     showStep(null);
-    notice(t("face.checking"));
+    notice(said("face.checking"));
     const form = new FormData();
     form.append("nonce", challenge.nonce);
     frames.forEach((frame, index) => form.append("frames", frame, `frame${index}.jpg`));
@@ -320,8 +341,9 @@ function end(text, state) {
 export async function startCall(container, visitId) {
   root = container;
   base = `/api/visits/${visitId}/call`;
-  $("leave").addEventListener("click", () => api(`${base}/leave`, { method: "POST" }).catch(() => {}).finally(() => end(t("video.ended"), "ended")));
+  $("leave").addEventListener("click", () => api(`${base}/leave`, { method: "POST" }).catch(() => {}).finally(() => end(said("video.ended"), "ended")));
   $("reverify").addEventListener("click", reverify);
+  window.addEventListener("hospital:language", sayAgain);
   window.addEventListener("online", () => {
     if (call.pc && call.pc.connectionState !== "connected") scheduleReconnect("network");
   });
@@ -338,7 +360,7 @@ export async function startCall(container, visitId) {
     });
   }
   if (!token()) {
-    show("refused", t("video.login"));
+    show("refused", said("video.login"));
     return;
   }
   try {

@@ -1,5 +1,5 @@
 // A prior diagnosis as the patient sees it, with whether it can found a visit and why not (REV-01 … REV-03).
-import { formatDate, label, t } from "./i18n.js";
+import { formatDate, isEnglish, label, t } from "./i18n.js";
 import { badge, h } from "./ui.js";
 
 export function eligibilityNode(eligibility) {
@@ -8,10 +8,13 @@ export function eligibilityNode(eligibility) {
     return h("p", { class: "notice", "data-testid": "eligibility" }, badge(t("diagnoses.eligible"), "ok"), " ",
       t("diagnoses.valid_until", { date: formatDate(eligibility.valid_until) }));
   }
+  // The rule's own reason and what to do, in the page's language (issue 14); the rule ID small, linked to its page.
+  const told = eligibility.told ? (isEnglish ? eligibility.told.en : eligibility.told.zh) : null;
   return h("div", { class: "error-box", role: "note", "data-testid": "eligibility", "data-rule-id": eligibility.rule_id },
-    h("span", { class: "rule-id" }, eligibility.rule_id), h("strong", {}, t("diagnoses.not_eligible")),
-    t(`rule.${eligibility.rule_id}`) !== `rule.${eligibility.rule_id}` ? h("p", {}, t(`rule.${eligibility.rule_id}`)) : null,
-    h("p", { class: "detail" }, eligibility.reason));
+    h("strong", {}, t("diagnoses.not_eligible"), told ? `${isEnglish ? ": " : "："}${told.title}` : ""),
+    h("p", { class: "detail" }, told ? told.detail : eligibility.reason),
+    h("small", { class: "rule-ref" }, h("a", { href: `/problems/${encodeURIComponent(eligibility.rule_id)}` },
+      t("error.rule_ref", { id: eligibility.rule_id }))));
 }
 
 export function diagnosisSummary(d) {

@@ -1,9 +1,10 @@
 // Interface strings: the catalogue the server embedded in the page (frontend/i18n/<lang>.json), and formatting.
 const node = document.getElementById("i18n-catalogue");
-const catalogue = node ? JSON.parse(node.textContent) : {};
+let catalogue = node ? JSON.parse(node.textContent) : {};
 
-export const lang = document.documentElement.lang || "zh-CN";
-export const isEnglish = lang === "en";
+// Live bindings: a page that switches language in place (the call page) changes them for every module.
+export let lang = document.documentElement.lang || "zh-CN";
+export let isEnglish = lang === "en";
 
 /** The string for `key` with `{name}` placeholders filled; the key itself when missing, so it shows. */
 export function t(key, values = {}) {
@@ -26,7 +27,7 @@ export function label(prefix, code) {
   return text === key ? String(code) : text;
 }
 
-const locale = isEnglish ? "en-GB" : "zh-CN";
+let locale = isEnglish ? "en-GB" : "zh-CN";
 const zone = { timeZone: "Asia/Shanghai" };
 
 export function formatDate(iso) {
@@ -55,14 +56,52 @@ export function money(cny) {
   return `¥${Number(cny).toFixed(2)}`;
 }
 
-/** The language switch in the header: remember the choice in a cookie the server reads, then reload. */
+/**
+ * The language switch in the header: remember the choice in a cookie the server reads, then reload. A page marked
+ * `data-switch-in-place` (the call page: a reload would drop the call, issue 14) changes language without leaving:
+ * it reads the same page in the other language (a page carries no patient data), takes its catalogue, header,
+ * heading and footer, and tells its modules (`hospital:language`) to say their texts again.
+ */
 export function setupLanguageSwitch() {
   const button = document.getElementById("lang-switch");
   if (!button) return;
-  button.addEventListener("click", () => {
-    document.cookie = `lang=${encodeURIComponent(button.dataset.lang)}; path=/; max-age=31536000; samesite=lax`;
+  button.addEventListener("click", async () => {
+    const next = button.dataset.lang;
+    document.cookie = `lang=${encodeURIComponent(next)}; path=/; max-age=31536000; samesite=lax`;
     const url = new URL(location.href);
     url.searchParams.delete("lang");
+    if ("switchInPlace" in document.body.dataset) {
+      try {
+        await switchInPlace(next, url);
+        return;
+      } catch {
+        // the other language could not be read: reloading is the only way left
+      }
+    }
     location.assign(url.toString());
   });
+}
+
+async function switchInPlace(next, url) {
+  const response = await fetch(url.toString(), { credentials: "same-origin", headers: { Accept: "text/html" } });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  const strings = JSON.parse(page.getElementById("i18n-catalogue").textContent);
+  const swap = (selector) => {
+    const here = document.querySelector(selector);
+    const there = page.querySelector(selector);
+    if (here && there) here.replaceChildren(...[...there.childNodes].map((child) => document.adoptNode(child)));
+  };
+  [".skip-link", ".site-header nav", ".site-footer", "main > h1", ".hospital-base", "#logout"].forEach(swap);
+  document.title = page.title;
+  const button = document.getElementById("lang-switch");
+  const theirs = page.getElementById("lang-switch");
+  button.textContent = theirs.textContent;
+  for (const name of ["data-lang", "lang", "aria-label"]) button.setAttribute(name, theirs.getAttribute(name));
+  catalogue = strings;
+  lang = next;
+  isEnglish = next === "en";
+  locale = isEnglish ? "en-GB" : "zh-CN";
+  document.documentElement.lang = next;
+  window.dispatchEvent(new CustomEvent("hospital:language", { detail: { lang: next } }));
 }

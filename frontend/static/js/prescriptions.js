@@ -1,7 +1,7 @@
 // Prescriptions as each role sees them (RX-05 … RX-08): the signed document, its review state, the rule
 // findings (clinicians only), and dispensing with delivery tracking.
 import { api } from "./api.js";
-import { formatDate, formatDateTime, label, money, t } from "./i18n.js";
+import { formatDate, formatDateTime, isEnglish, label, money, pick, t } from "./i18n.js";
 import { badge, clear, h, load, table } from "./ui.js";
 
 const STATUS_KIND = { pending_review: "warn", approved: "ok", rejected: "bad" };
@@ -27,6 +27,11 @@ export function safetyContextNode(context) {
       who: label("safety_by", context.recorded_by_role), confirmed: context.confirmed_by_doctor ? t("safety.confirmed") : "" })));
 }
 
+/** A finding in the page language: on a Chinese page the finding rule's own reason, never the English sentence. */
+function findingText(f) {
+  return isEnglish || !f.title ? f.message : pick(f.title);
+}
+
 export function findingsNode(findings, { heading = t("rx.findings") } = {}) {
   if (!findings || !findings.length) return null;
   // Each finding once, with its rule ID: the same rule saying the same thing twice is one line.
@@ -38,7 +43,7 @@ export function findingsNode(findings, { heading = t("rx.findings") } = {}) {
   return h("div", { class: "findings", "data-testid": "findings" }, h("strong", {}, heading),
     h("ul", { class: "list-plain" }, once.map((f) => h("li", { class: `finding finding-${f.severity}` },
       h("span", { class: "rule-id" }, f.rule_id), " ", badge(label("severity_rx", f.severity), f.severity === "block" ? "bad" : "warn"),
-      " ", f.message))));
+      " ", findingText(f)))));
 }
 
 function frequency(item) {

@@ -46,26 +46,26 @@ export function showLoading(el, text) {
   clear(el, loadingNode(text));
 }
 
-function ruleExplanation(ruleId) {
-  if (!ruleId) return null;
-  const key = `rule.${ruleId}`;
-  const text = t(key);
-  return text === key ? null : text;
+/** The heading: the refusal's own reason as the server told it in the page's language (the rule's title, "wrong
+ * password", "phone already registered"), never a guess from the HTTP status, which says too little (issue 14). */
+function headingOf(error) {
+  const status = error && error.status;
+  if (status === 0) return t("error.network");
+  if (error && error.title) return error.title;
+  if (status && t(`error.status.${status}`) !== `error.status.${status}`) return t(`error.status.${status}`);
+  return t("error.generic");
 }
 
-/** The error as the patient or clinician should see it: what kind, which rule, the rule's own message. */
+/** The error as the patient or clinician should see it: the rule's own reason, what to do, the rule ID small. */
 export function errorNode(error) {
   const status = error && error.status;
-  const heading = status === 0 ? t("error.network")
-    : status === 401 ? t("error.session_expired")
-    : status ? (t(`error.status.${status}`) !== `error.status.${status}` ? t(`error.status.${status}`) : t("error.generic"))
-    : t("error.generic");
   const ruleId = error && error.ruleId;
+  const detail = error && (error.detail || error.message);
   const box = h("div", { class: "error-box", role: "alert", "data-rule-id": ruleId || null },
-    ruleId ? h("span", { class: "rule-id", title: t("error.rule") }, ruleId) : null,
-    h("strong", {}, heading),
-    ruleExplanation(ruleId) ? h("p", { class: "rule-explanation" }, ruleExplanation(ruleId)) : null,
-    h("p", { class: "detail" }, (error && (error.detail || error.message)) || t("error.unknown")),
+    h("strong", { class: "error-heading" }, headingOf(error)),
+    h("p", { class: "detail" }, detail || t("error.unknown")),
+    ruleId ? h("small", { class: "rule-ref" }, h("a", { href: `/problems/${encodeURIComponent(ruleId)}`,
+      title: t("error.rule") }, t("error.rule_ref", { id: ruleId }))) : null,
   );
   // A clinician refused for want of a (fresh) face verification gets the way to it, and back here.
   const area = document.body.dataset.area;
@@ -74,7 +74,7 @@ export function errorNode(error) {
     const next = encodeURIComponent(location.pathname + location.search);
     box.append(h("p", {}, h("a", { href: `/${area}/verify?next=${next}`, class: "button secondary" }, t("practice.verify_now"))));
   }
-  if (status === 401) {
+  if (status === 401 && error.problem && error.problem.code === "session_expired") {
     const next = encodeURIComponent(location.pathname + location.search);
     box.append(h("p", {}, h("a", { href: `/login?next=${next}` }, t("error.login_again"))));
   }

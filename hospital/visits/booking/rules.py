@@ -22,6 +22,7 @@ from hospital.core.errors import (
     InvalidTransition,
     RuleViolation,
 )
+from hospital.core.messages import say
 from hospital.core.rule_registry import rule
 from hospital.institution.rules import check_department_approved
 
@@ -131,9 +132,9 @@ def check_booking(
         raise RuleViolation("REV-06", f"the slot starting {slot.starts_at.isoformat()} is not in the future")
     check_department_approved(slot.department_code, approved_department_codes)  # INS-02: 一级科目 covers 二级科目
     if patient_bookings_in_slot > 0:
-        raise Conflict("the patient already holds an active booking in this slot", rule_id="REV-06")
+        raise Conflict(say("booking.already_booked"), rule_id="REV-06")
     if slot.booked >= slot.capacity:
-        raise Conflict(f"the slot is full ({slot.booked} of {slot.capacity} places taken)", rule_id="REV-06")
+        raise Conflict(say("booking.slot_full", booked=slot.booked, capacity=slot.capacity), rule_id="REV-06")
 
 
 @rule("INS-03", "A visit is booked at its mode's published fee, shown to the patient and accepted",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from hospital.core.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType
+from hospital.core.messages import say
 from hospital.core.rule_registry import Finding, Severity, rule
 from hospital.patients.rules import age_on, check_resident_id
 from hospital.visits.dates import add_months
@@ -234,8 +235,8 @@ def check_prior_diagnosis_valid(
     if visit_date > expires_on:
         raise RuleViolation(
             "REV-02",
-            f"the diagnosis of {prior.diagnosed_on.isoformat()} is older than the {window.window_months}-month "
-            f"window for {window.group} (expired {expires_on.isoformat()}); a new offline visit is needed",
+            say("intake.diagnosis_too_old", diagnosed_on=prior.diagnosed_on.isoformat(),
+                window_months=window.window_months, group=window.group, expires_on=expires_on.isoformat()),
             window_months=window.window_months,
             recency_group=window.group,
         )

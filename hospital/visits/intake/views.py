@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, audit_read
 from hospital.core.errors import RuleViolation
+from hospital.core.problems import told
 from hospital.institution.service import approved_department_codes
 from hospital.visits.dates import add_months
 from hospital.visits.intake import queries
@@ -43,7 +44,10 @@ def eligibility_of(record: PriorDiagnosisOnFile, tables: IntakeTables, approved:
         check_diagnosis_name(prior.icd10_code, prior.diagnosis_name, tables=tables)  # REV-03 by name
         code = check_prior_diagnosis_valid(prior, visit_date=today, approved_department_codes=approved, tables=tables)
     except RuleViolation as refused:
-        return {"eligible": False, "rule_id": refused.rule_id, "reason": refused.detail}
+        # `told`: the refusing rule's reason and what to do, in both languages, for the patient's page (issue 14).
+        return {"eligible": False, "rule_id": refused.rule_id, "reason": refused.detail,
+                "told": {short: {"title": text.title, "detail": text.detail}
+                         for short, text in (("zh", told(refused, "zh-CN")), ("en", told(refused, "en")))}}
     mapping = tables.department_mapping_for(code)
     serving = [d for d in (mapping.department_codes if mapping else ()) if any(department_covers(a, d) for a in approved)]
     window = tables.recency_window_for(code).window_months

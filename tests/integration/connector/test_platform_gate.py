@@ -42,6 +42,7 @@ async def production(settings: Settings, ctx: HospitalContext, connector: Connec
     ctx.settings = production_settings(settings)
     ctx.connector_settings = connector
     async with AsyncTestClient(app=create_app(settings, ctx)) as client:
+        client.headers["Accept-Language"] = "en"  # the refusal's English sentence, as a tool reads it
         yield client
 
 

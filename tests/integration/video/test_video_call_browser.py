@@ -51,6 +51,25 @@ def test_the_enrolled_doctor_on_camera_keeps_the_visit_live(hospital: tuple[str,
     assert doctor.get_attribute("body", "data-call-state") == "live"
     assert patient.evaluate("document.getElementById('remote-video').videoWidth") > 0  # the doctor's picture arrives
 
+    # Switching the language mid-call keeps the call (issue 14): the page says its texts again in place, no reload,
+    # the same peer connection, and the doctor never sees the patient leave.
+    patient.evaluate("window.sameDocument = true")
+    rejoins = patient.get_attribute("body", "data-reconnects")
+    patient.get_by_role("button", name="Switch to English").click()
+    patient.wait_for_selector("html[lang=en]")
+    patient.wait_for_selector("[data-testid=call-status]:text-is('Live')")
+    assert patient.get_by_test_id("leave").inner_text() == "Leave the call"
+    assert patient.get_by_role("heading", level=1).inner_text() == "Video consultation"
+    assert patient.evaluate("window.sameDocument") is True  # not reloaded: the call is the one that was live
+    assert patient.get_attribute("body", "data-call-state") == "live"
+    assert patient.get_attribute("body", "data-reconnects") == rejoins
+    assert patient.evaluate("document.getElementById('remote-video').srcObject.active") is True
+    patient.get_by_role("button", name="切换为中文").click()
+    patient.wait_for_selector("[data-testid=call-status]:text-is('通话中')")
+    assert patient.evaluate("window.sameDocument") is True and patient.get_attribute("body", "data-call-state") == "live"
+    assert doctor.get_attribute("body", "data-call-state") == "live"
+    assert "离开" not in doctor.get_by_test_id("call-notice").inner_text()  # the doctor saw nobody leave
+
 
 def test_another_person_in_the_doctor_s_chair_pauses_the_visit_for_both(hospital: tuple[str, Path], launch: Any,
                                                                         tmp_path: Path) -> None:

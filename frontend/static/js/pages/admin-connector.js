@@ -28,13 +28,35 @@ async function refresh() {
   }
 }
 
-const seconds = (value) => (value === null || value === undefined ? "—" : t("connector.seconds", { s: Math.round(value * 10) / 10 }));
+/** A lag as people read it: minutes (seconds only under one), "—" when there is none to measure. */
+export function duration(value) {
+  if (value === null || value === undefined) return "—";
+  if (value < 60) return t("connector.seconds", { s: Math.round(value) });
+  return t("connector.minutes", { m: Math.round(value / 6) / 10 });
+}
+
+/** Red unless a platform is configured and the oldest event due waits less than the threshold (SUP-01, SUP-02). */
+function healthNode(status) {
+  const health = status.health;
+  if (!health) return null;
+  const alarms = health.alarms.map((alarm) => h("li", {}, t(`connector.alarm.${alarm}`, {
+    lag: duration(status.lag_s), threshold: duration(health.lag_threshold_s), waiting: status.counts.pending || 0 })));
+  return h("div", { class: `health ${health.ok ? "health-ok" : "health-bad"}`, role: "status", "data-testid": "connector-health",
+    "data-health": health.ok ? "ok" : "alarm" },
+    health.ok ? badge(t("connector.health_ok"), "ok") : badge(t("connector.health_bad"), "bad"),
+    health.ok ? h("p", {}, t("connector.health_ok_detail", { threshold: duration(health.lag_threshold_s) }))
+      : h("ul", {}, alarms));
+}
 
 function outbox(status) {
   return [
+    healthNode(status),
     h("dl", { class: "facts" },
-      h("dt", {}, t("connector.lag")), h("dd", { "data-testid": "connector-lag" }, seconds(status.lag_s)),
-      h("dt", {}, t("connector.delivery_lag")), h("dd", {}, `p50 ${seconds(status.delivery_lag_p50_s)} · p99 ${seconds(status.delivery_lag_p99_s)}`),
+      h("dt", {}, t("connector.lag")), h("dd", { "data-testid": "connector-lag" }, duration(status.lag_s),
+        h("small", { class: "hint" }, t("connector.lag_explained"))),
+      h("dt", {}, t("connector.delivery_lag")), h("dd", { "data-testid": "connector-delivery-lag" },
+        `p50 ${duration(status.delivery_lag_p50_s)} · p99 ${duration(status.delivery_lag_p99_s)}`,
+        h("small", { class: "hint" }, t("connector.delivery_lag_explained"))),
       h("dt", {}, t("connector.waiting")), h("dd", {}, String(status.waiting)),
       h("dt", {}, t("connector.oldest")), h("dd", {}, status.oldest
         ? `${status.oldest.event_type} · ${formatDateTime(status.oldest.created_at)} · ${t("connector.attempts", { n: status.oldest.attempts })}`

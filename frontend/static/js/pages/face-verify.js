@@ -77,11 +77,12 @@ function capture() {
 }
 
 function explain(error) {
-  // The server names why (reason); say it in the clinician's words, keep the rule id and the server's detail.
+  // The server names why (reason) and tells it in the page's language; the page's own words for the reason are
+  // the more precise where it has them (no face, several faces, a locked verification).
   const reason = error.problem && error.problem.reason;
   const known = reason ? t(`face.reason.${reason}`) : null;
-  if (error.status === 423) error.detail = `${t("face.reason.locked")} ${error.detail}`;
-  else if (known && known !== `face.reason.${reason}`) error.detail = `${known} (${error.detail})`;
+  if (error.status === 423) error.detail = t("face.reason.locked");
+  else if (known && known !== `face.reason.${reason}`) error.detail = known;
   const attempts = error.problem && error.problem.failed_attempts;
   const node = errorNode(error);
   if (attempts) node.append(h("p", { class: "small" }, t("face.failed_attempts", { count: attempts })));
