@@ -15,7 +15,8 @@ from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent, open_payload
 from hospital.demo import DEMO_PATIENT, DEMO_USERS
 
-__all__ = ["count_rows", "event_payload", "hospital_today", "login", "login_as", "past_the_audit_trigger",
+__all__ = ["ADDRESS", "choose_delivery", "count_rows", "event_payload",
+           "hospital_today", "login", "login_as", "past_the_audit_trigger",
            "second_admin", "stop_service"]
 
 
@@ -80,3 +81,15 @@ async def past_the_audit_trigger(session: AsyncSession) -> None:
 
     if session.bind.dialect.name == "postgresql":
         await session.execute(text("SET LOCAL session_replication_role = replica"))
+
+
+ADDRESS = {"province": "广东省", "city": "深圳市", "district": "南山区", "detail": "科技园路1号2栋301室",
+           "recipient": "张三", "mobile": "13800138000", "postcode": "518057"}
+
+
+async def choose_delivery(client: AsyncTestClient[Any], prescription_id: str,
+                          address: dict[str, str] | None = None) -> Any:
+    """The demo patient asks for delivery of their prescription to `address` (RX-08: else it is a pick-up)."""
+    return await client.put(f"/api/prescriptions/{prescription_id}/fulfilment",
+                            headers=await login_as(client, "patient"),
+                            json={"method": "delivery", "address": address or ADDRESS})
