@@ -59,7 +59,10 @@ function fulfilmentForm(rx) {
     notice($("#prescriptions-notice"), t("delivery.saved"));
     await refresh();
   });
-  return h("section", { class: "fulfilment-choice" }, h("h3", {}, t("delivery.heading")), form);
+  // once chosen, the form folds away: the list shows the address masked and the form does not refill it (SEC-01)
+  const body = rx.fulfilment && rx.fulfilment.chosen_at
+    ? h("details", {}, h("summary", {}, t("delivery.change")), form) : form;
+  return h("section", { class: "fulfilment-choice" }, h("h3", {}, t("delivery.heading")), body);
 }
 
 function card(rx) {
