@@ -15,7 +15,8 @@ from hospital.core.crypto import FieldCipher
 from hospital.core.outbox import OutboxEvent, open_payload
 from hospital.demo import DEMO_PATIENT, DEMO_USERS
 
-__all__ = ["count_rows", "event_payload", "hospital_today", "login", "login_as", "past_the_audit_trigger",
+__all__ = ["ADDRESS", "choose_delivery", "count_rows", "event_payload",
+           "hospital_today", "login", "login_as", "past_the_audit_trigger",
            "second_admin", "stop_service"]
 
 
@@ -89,3 +90,15 @@ async def give_biometric_consent(client: AsyncTestClient[Any], headers: dict[str
                               json={"version": text["version"], "text_sha256": text["text_sha256"]})
     assert given.status_code == 201, given.text
     return given.json()  # type: ignore[no-any-return]
+
+
+ADDRESS = {"province": "广东省", "city": "深圳市", "district": "南山区", "detail": "科技园路1号2栋301室",
+           "recipient": "张三", "mobile": "13800138000", "postcode": "518057"}
+
+
+async def choose_delivery(client: AsyncTestClient[Any], prescription_id: str,
+                          address: dict[str, str] | None = None) -> Any:
+    """The demo patient asks for delivery of their prescription to `address` (RX-08: else it is a pick-up)."""
+    return await client.put(f"/api/prescriptions/{prescription_id}/fulfilment",
+                            headers=await login_as(client, "patient"),
+                            json={"method": "delivery", "address": address or ADDRESS})

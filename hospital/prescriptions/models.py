@@ -16,7 +16,8 @@ from sqlmodel import Field
 
 from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["Dispensing", "Prescription", "PrescriptionCheck", "PrescriptionCountersignature", "PrescriptionReview"]
+__all__ = ["DeliveryChoice", "Dispensing", "Prescription", "PrescriptionCheck", "PrescriptionCountersignature",
+           "PrescriptionReview"]
 
 
 class Prescription(Record, table=True):
@@ -123,4 +124,18 @@ class Dispensing(Record, table=True):
     shipped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     history: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)  # [{status, at, by_role, note}]
+    version: int = 1
+
+
+class DeliveryChoice(Record, table=True):
+    """The patient's choice for one prescription (RX-08): pick-up at the pharmacy or delivery to an address.
+    Per prescription, not per visit: each is dispensed on its own, and a revision is chosen again. No row means
+    pick-up. The address (recipient, phone, street) is personal data, sealed at rest bound to its row (SEC-01)."""
+
+    __tablename__ = "delivery_choice"
+
+    prescription_id: uuid.UUID = Field(foreign_key="prescription.id", unique=True)
+    method: str = "pickup"  # pickup | delivery
+    address_sealed: bytes | None = None  # JSON {province, city, district, detail, recipient, mobile, postcode}
+    chosen_at: datetime = Field(sa_type=UTCDateTime)
     version: int = 1

@@ -31,11 +31,13 @@ from hospital.core.errors import NotFound
 from hospital.core.messages import rule_text
 from hospital.core.rule_registry import Finding, registered
 from hospital.identity.tokens import Principal
-from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
+from hospital.prescriptions.models import DeliveryChoice, Dispensing, Prescription, PrescriptionReview
+from hospital.prescriptions.rules import mask_address
 from hospital.prescriptions.safety.models import PatientSafetyContext
 from hospital.prescriptions.safety.service import context_view
 
-__all__ = ["audit_read", "dispensing_view", "finding_parts", "findings_json", "get_prescription", "list_prescriptions",
+__all__ = ["ADDRESS_CONTEXT", "audit_read", "delivery_choice_view", "dispensing_view",
+           "finding_parts", "findings_json", "get_prescription", "list_prescriptions",
            "open_json", "open_to", "prescription_for_act", "prescription_in_scope", "prescription_view", "prescription_views",
            "scoped_query", "seal_json"]
 
@@ -135,6 +137,20 @@ async def _review_and_dispensing(session: AsyncSession, prescription_ids: Sequen
     return {r.prescription_id: r for r in reviews}, {d.prescription_id: d for d in dispensings}
 
 
+ADDRESS_CONTEXT = "delivery_choice.address"
+
+
+def delivery_choice_view(ctx: HospitalContext, choice: DeliveryChoice | None, *, full: bool) -> dict[str, Any]:
+    """Pick-up (no choice made, or chosen) or delivery with its address: masked where a list shows it, in full
+    to the patient and to the pharmacist shipping it (SEC-01, RX-08)."""
+    if choice is None:
+        return {"method": "pickup", "address": None, "chosen_at": None}
+    address = (json.loads(ctx.cipher.open(choice.address_sealed, context=f"{ADDRESS_CONTEXT}:{choice.id}"))
+               if choice.address_sealed is not None else None)
+    return {"method": choice.method, "chosen_at": choice.chosen_at.isoformat(), "version": choice.version,
+            "address": address if full or address is None else mask_address(address)}
+
+
 def dispensing_view(d: Dispensing) -> dict[str, Any]:
     return {"dispensing_id": str(d.id), "prescription_id": str(d.prescription_id), "status": d.status,
             "courier_kind": d.courier_kind, "courier_name": d.courier_name, "tracking_number": d.tracking_number,
@@ -145,7 +161,8 @@ def dispensing_view(d: Dispensing) -> dict[str, Any]:
 
 def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescription,
                       review: PrescriptionReview | None, dispensing: Dispensing | None,
-                      safety: PatientSafetyContext | None = None) -> dict[str, Any]:
+                      safety: PatientSafetyContext | None = None,
+                      choice: DeliveryChoice | None = None) -> dict[str, Any]:
     """One prescription as the caller may see it (see the module docstring)."""
     clinician = principal.role in CLINICAL_ROLES
     view: dict[str, Any] = {
@@ -156,6 +173,7 @@ def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescripti
         "valid_until": rx.valid_until.isoformat(), "total_cny": rx.total_cny, "version": rx.version,
         "document": open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
         "review": None, "dispensing": dispensing_view(dispensing) if dispensing else None,
+        "fulfilment": delivery_choice_view(ctx, choice, full=False),
     }
     if review is not None:
         view["review"] = {"decision": review.decision, "reviewed_at": review.reviewed_at.isoformat()}
@@ -186,8 +204,11 @@ async def prescription_views(session: AsyncSession, ctx: HospitalContext, princi
     rows = (await session.execute(select(PatientSafetyContext).where(
         col(PatientSafetyContext.id).in_(wanted)))).scalars().all() if wanted else []
     contexts = {c.id: c for c in rows}
+    choices = {c.prescription_id: c for c in (await session.execute(select(DeliveryChoice).where(
+        col(DeliveryChoice.prescription_id).in_([rx.id for rx in found])))).scalars().all()} if found else {}
     return [prescription_view(ctx, principal, rx, reviews.get(rx.id), dispensings.get(rx.id),
-                              contexts.get(rx.safety_context_id) if rx.safety_context_id else None) for rx in found]
+                              contexts.get(rx.safety_context_id) if rx.safety_context_id else None,
+                              choices.get(rx.id)) for rx in found]
 
 
 async def audit_read(session: AsyncSession, actor: Actor, principal: Principal, found: Sequence[Prescription],

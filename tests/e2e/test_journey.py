@@ -7,8 +7,9 @@ record, sees the prescription in effect and rates the visit.
 
 The steps run in order in one test (`JOURNEY`); each is a small function over the shared `Journey`: the
 doctor's prescription is first refused with the rule findings shown beside the form (RX-03), then signed; the
-pharmacist approves with both signatures checked on the export, dispenses and ships; the patient sees the
-prescription in effect with its delivery. A second test: filing a diagnosis never seen online (A00, cholera) shows
+pharmacist approves with both signatures checked on the export; the patient asks for delivery to a mainland
+address (RX-08); the pharmacist reads it in full, dispenses and ships; the patient sees the prescription in effect
+with its delivery and (masked) address. A second test: filing a diagnosis never seen online (A00, cholera) shows
 the rule's own message.
 """
 
@@ -39,7 +40,7 @@ def no_english(area: Locator) -> str:
     assert not ENGLISH.search(text), f"English on a Chinese page after a refusal: {text!r}"
     return text
 
-pytestmark = [pytest.mark.browser, pytest.mark.requirement("REV-03", "RX-03", "FACE-02")]
+pytestmark = [pytest.mark.browser, pytest.mark.requirement("REV-03", "RX-03", "FACE-02", "RX-08")]
 
 
 @dataclass
@@ -282,11 +283,38 @@ def pharmacist_approves_with_both_signatures_checked(j: Journey) -> None:
     j.screens(page, "pharmacist-approved-signatures-checked")
 
 
+def patient_chooses_delivery(j: Journey) -> None:
+    """Before it is dispensed, the patient asks for delivery to a structured mainland address (RX-08)."""
+    page = j.patient
+    page.goto("/patient/prescriptions")
+    card = page.get_by_test_id("prescription").first
+    expect(card.get_by_test_id("fulfilment")).to_contain_text("到医院药房自取")  # pick-up until chosen
+    card.get_by_label("配送到我的地址").check()
+    card.get_by_label("省、自治区、直辖市").select_option("广东省")
+    card.get_by_label("市", exact=True).fill("深圳市")
+    card.get_by_label("区、县").fill("南山区")
+    card.get_by_label("街道及门牌号").fill("科技园路1号2栋301室")
+    card.get_by_label("收件人姓名").fill("李雷")
+    card.get_by_label("收件人手机号").fill("12900139001")  # not a mainland mobile: the page refuses it
+    card.get_by_role("button", name="保存取药方式").click()
+    expect(card.locator("input:invalid")).to_have_count(1)
+    card.get_by_label("收件人手机号").fill("13900139001")
+    j.screens(page, "patient-chooses-delivery")
+    card.get_by_role("button", name="保存取药方式").click()
+    chosen = page.get_by_test_id("prescription").first.get_by_test_id("fulfilment")
+    expect(chosen).to_contain_text("广东省深圳市南山区")
+    expect(chosen).to_contain_text("139****9001")  # a list shows it masked (SEC-01)
+    expect(chosen).not_to_contain_text("科技园路")
+    j.screens(page, "patient-delivery-chosen")
+
+
 def pharmacist_dispenses_and_ships(j: Journey) -> None:
     page = j.pharmacist
     to_dispense = page.locator("#dispensing").get_by_test_id("prescription").filter(has_text="李雷")
     to_dispense.get_by_role("button", name="调配并交付配送").click()
     moving = page.locator("#deliveries").get_by_test_id("prescription").filter(has_text="李雷")
+    # the pharmacist shipping it reads the address in full (RX-08)
+    expect(moving.get_by_test_id("ship-to")).to_contain_text("广东省深圳市南山区科技园路1号2栋301室 · 李雷 13900139001")
     moving.get_by_label("运单号").fill("SF1234567890")
     moving.get_by_role("button", name="已发货").click()
     expect(page.locator("#deliveries").get_by_test_id("delivery").first).to_contain_text("SF1234567890")
@@ -307,6 +335,7 @@ def patient_reads_the_record_and_rates_the_visit(j: Journey) -> None:
     prescription = page.get_by_test_id("prescription").first
     expect(prescription.get_by_test_id("rx-effective")).to_contain_text("处方已生效")
     expect(prescription.get_by_test_id("delivery")).to_contain_text("SF1234567890")
+    expect(prescription.get_by_test_id("fulfilment")).to_contain_text("广东省深圳市南山区")  # shipped there (RX-08)
     expect(prescription).not_to_contain_text("RX-03")  # the rule findings are for the clinicians
     # No preset score (QA-01): nothing is checked, and submitting without choosing is refused in the page
     expect(page.locator("#rating-form input[name=score]:checked")).to_have_count(0)
@@ -326,7 +355,8 @@ JOURNEY: list[Callable[[Journey], None]] = [
     doctor_verifies_his_face, doctor_accepts_after_reading_the_records, doctor_and_patient_meet_on_video,
     doctor_and_patient_talk,
     doctor_writes_and_signs_the_emr, doctor_writes_and_signs_a_prescription, pharmacist_verifies_his_face,
-    pharmacist_approves_with_both_signatures_checked, pharmacist_dispenses_and_ships, doctor_completes_the_visit,
+    pharmacist_approves_with_both_signatures_checked, patient_chooses_delivery, pharmacist_dispenses_and_ships,
+    doctor_completes_the_visit,
     patient_reads_the_record_and_rates_the_visit,
 ]
 

@@ -77,6 +77,19 @@ function deliveryNode(d, level) {
       h("strong", {}, label("delivery", step.status)), ` ${formatDateTime(step.at)}`, step.note ? ` · ${step.note}` : ""))));
 }
 
+/** Pick-up or delivery (RX-08), the address as the API gives it (masked in lists, SEC-01). */
+export function addressText(a) {
+  return `${a.province}${a.city}${a.district}${a.detail} · ${a.recipient} ${a.mobile}${a.postcode ? ` · ${a.postcode}` : ""}`;
+}
+
+function fulfilmentNode(f) {
+  if (!f) return null;
+  return h("p", { class: "fulfilment", "data-testid": "fulfilment", "data-method": f.method },
+    f.method === "delivery" && f.address
+      ? [h("strong", {}, t("delivery.chosen_delivery")), " ", addressText(f.address)]
+      : t("delivery.chosen_pickup"));
+}
+
 /** One prescription; `role` decides what is shown beyond the document (the API already leaves it out). */
 export function prescriptionCard(rx, role, level = 3) {
   const doc = rx.document;
@@ -98,6 +111,7 @@ export function prescriptionCard(rx, role, level = 3) {
       review && review.reasons ? h("ul", {}, review.reasons.map((r) => h("li", {}, r))) : null) : null,
     rx.superseded_by_id ? h("p", { class: "small muted" }, t("rx.superseded")) : null,
     role !== "patient" ? findingsNode(rx.findings) : null,
+    fulfilmentNode(rx.fulfilment),
     deliveryNode(rx.dispensing, level));
 }
 

@@ -6,11 +6,12 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.identity.guards import principal_of, requires_pharmacist
+from hospital.identity.guards import principal_of, requires_patient, requires_pharmacist, requires_role
+from hospital.identity.models import Role
 from hospital.prescriptions import queries as prescriptions
 from hospital.prescriptions.dispensing import queries, service
 from hospital.web.http import actor_of
@@ -23,6 +24,21 @@ Text = Annotated[str, msgspec.Meta(max_length=500)]
 class DispensingBody(msgspec.Struct, forbid_unknown_fields=True):
     courier_kind: str  # own | third_party
     courier_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class AddressBody(msgspec.Struct, forbid_unknown_fields=True):
+    province: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    city: Annotated[str, msgspec.Meta(max_length=60)] = ""
+    district: Annotated[str, msgspec.Meta(max_length=60)] = ""
+    detail: Annotated[str, msgspec.Meta(max_length=250)] = ""
+    recipient: Annotated[str, msgspec.Meta(max_length=60)] = ""
+    mobile: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    postcode: Annotated[str, msgspec.Meta(max_length=10)] | None = None
+
+
+class FulfilmentBody(msgspec.Struct, forbid_unknown_fields=True):
+    method: str  # pickup | delivery
+    address: AddressBody | None = None
 
 
 class DeliveryBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -57,3 +73,19 @@ class DispensingController(Controller):
             db_session, ctx, actor_of(request), principal_of(request), dispensing_id, data.status,
             tracking_number=data.tracking_number, courier_name=data.courier_name, note=data.note)
         return prescriptions.dispensing_view(dispensing)
+
+    @put("/prescriptions/{prescription_id:uuid}/fulfilment", guards=[requires_patient], status_code=200,
+         summary="The patient chooses pick-up at the pharmacy or delivery to a mainland address (RX-08)")
+    async def choose_fulfilment(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                                ctx: HospitalContext, prescription_id: uuid.UUID,
+                                data: FulfilmentBody) -> dict[str, Any]:
+        address = msgspec.structs.asdict(data.address) if data.address is not None else None
+        return await service.choose_fulfilment(db_session, ctx, actor_of(request), principal_of(request),
+                                               prescription_id, data.method, address)
+
+    @get("/prescriptions/{prescription_id:uuid}/delivery-address", guards=[requires_role(Role.PATIENT, Role.PHARMACIST)],
+         summary="The delivery address in full, for the patient and the pharmacist shipping it (RX-08, SEC-01)")
+    async def delivery_address(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                               ctx: HospitalContext, prescription_id: uuid.UUID) -> dict[str, Any]:
+        return await service.delivery_address(db_session, ctx, actor_of(request), principal_of(request),
+                                              prescription_id)

@@ -8,6 +8,7 @@ row is unique per prescription, so two pharmacists dispensing at once produce on
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -24,16 +25,26 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, Forbidden, IntegrityFailure, NotFound
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
-from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionReview
-from hospital.prescriptions.queries import open_json, prescription_for_act
+from hospital.prescriptions.models import DeliveryChoice, Dispensing, Prescription, PrescriptionReview
+from hospital.prescriptions.queries import (
+    ADDRESS_CONTEXT,
+    delivery_choice_view,
+    open_json,
+    prescription_for_act,
+    prescription_in_scope,
+)
 from hospital.prescriptions.review.service import require_visit_not_ended, verified_document
 from hospital.prescriptions.rules import (
     CourierKind,
     DispensingStatus,
+    Fulfilment,
     PrescriptionStatus,
     ReviewDecision,
     check_courier,
+    check_delivery_address,
     check_dispensable,
+    check_fulfilment_choice,
+    check_shippable,
     next_delivery_status,
 )
 from hospital.signing import service as signing
@@ -41,7 +52,7 @@ from hospital.signing.ca import ClinicianRole
 from hospital.signing.errors import SignatureInvalid
 from hospital.staff.service import require_clinical_act
 
-__all__ = ["EVENT_COURIER", "EVENT_STATUS", "dispense", "update_delivery"]
+__all__ = ["EVENT_COURIER", "EVENT_STATUS", "choose_fulfilment", "delivery_address", "dispense", "update_delivery"]
 
 # The events' words for a dispensing's status and courier (hospital/contracts/prescriptions.py): the same text.
 EVENT_STATUS: dict[DispensingStatus, contract.DispensingStatus] = {
@@ -122,6 +133,10 @@ async def update_delivery(session: AsyncSession, ctx: HospitalContext, actor: Ac
         raise NotFound("no such dispensing")
     tracking = (tracking_number or "").strip() or dispensing.tracking_number
     target = next_delivery_status(dispensing.status, status, tracking_number=tracking)
+    if target is DispensingStatus.SHIPPED:  # RX-08: shipped only where the patient asked, to their address
+        choice = await _choice(session, dispensing.prescription_id)
+        check_shippable(choice.method if choice else Fulfilment.PICKUP,
+                        has_address=choice is not None and choice.address_sealed is not None)
     now = ctx.now()
     courier = (courier_name or "").strip() or dispensing.courier_name
     step = _step(target, now, principal, note.strip(), tracking_number=tracking)
@@ -145,3 +160,54 @@ async def update_delivery(session: AsyncSession, ctx: HospitalContext, actor: Ac
                    tracking_number=tracking, history=msgspec.convert(dispensing.history, list[contract.DeliveryStep])))
     await session.commit()
     return dispensing
+
+
+async def _choice(session: AsyncSession, prescription_id: uuid.UUID) -> DeliveryChoice | None:
+    return (await session.execute(select(DeliveryChoice).where(
+        DeliveryChoice.prescription_id == prescription_id))).scalar_one_or_none()
+
+
+async def choose_fulfilment(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                            prescription_id: uuid.UUID, method: str,
+                            address: dict[str, str | None] | None) -> dict[str, Any]:
+    """The patient chooses pick-up or delivery to an address for their own prescription, until it is dispensed
+    (RX-08). The prescription row is locked so that a dispensing at the same moment sees one choice or the other."""
+    if principal.role != "patient":
+        raise Forbidden("only the patient chooses how they receive their drugs")
+    rx = await prescription_in_scope(session, principal, prescription_id, lock=True, now=ctx.now())
+    chosen = check_fulfilment_choice(method, already_dispensed=rx.dispensed_at is not None, status=rx.status)
+    clean = check_delivery_address(address or {}) if chosen is Fulfilment.DELIVERY else None
+    now = ctx.now()
+    choice = await _choice(session, rx.id)
+    if choice is None:
+        choice = DeliveryChoice(prescription_id=rx.id, chosen_at=now)
+        session.add(choice)
+    else:
+        choice.version += 1
+        choice.touch()
+    choice.method, choice.chosen_at = chosen, now
+    choice.address_sealed = (ctx.cipher.seal(json.dumps(clean, ensure_ascii=False).encode(),
+                                             context=f"{ADDRESS_CONTEXT}:{choice.id}") if clean else None)
+    await session.flush()
+    await append_audit(session, actor, "prescription.fulfilment_chosen", subject_type="prescription",
+                       subject_id=rx.id, rule_id="RX-08", detail={"method": str(chosen), "number": rx.number})
+    await session.commit()
+    return delivery_choice_view(ctx, choice, full=True)
+
+
+async def delivery_address(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                           prescription_id: uuid.UUID) -> dict[str, Any]:
+    """The choice with the full address: for the patient themself and for the pharmacist who ships it; the read
+    is audited (SEC-01)."""
+    if principal.role == "pharmacist":
+        rx = await prescription_for_act(session, principal, prescription_id, now=ctx.now())
+    elif principal.role == "patient":
+        rx = await prescription_in_scope(session, principal, prescription_id, now=ctx.now())
+    else:
+        raise Forbidden("only the patient and the pharmacy read a delivery address")
+    choice = await _choice(session, rx.id)
+    view = delivery_choice_view(ctx, choice, full=True)
+    await append_audit(session, actor, "prescription.delivery_address_read", subject_type="prescription",
+                       subject_id=rx.id, rule_id="SEC-01", detail={"number": rx.number, "method": view["method"]})
+    await session.commit()
+    return view

@@ -16,7 +16,7 @@ from connectors.supervision.mapping import EventView, event_view
 from hospital.config import Settings
 from hospital.core.clock import local_date
 from tests.conftest import FakeClock
-from tests.helpers import login_as
+from tests.helpers import choose_delivery, login_as
 from tests.integration.connector.conftest import fresh_outbox
 from tests.integration.prescriptions.conftest import reviewing_pharmacist, states_no_known_allergies, write
 from tests.integration.visits.journey import EMR, accept, book, demo_prior_id, doctor_in_session, publish, schedule_of
@@ -73,6 +73,8 @@ async def a_whole_visit(client: AsyncTestClient[Any], clock: FakeClock, day: Day
     exported = await client.get(f"/api/prescriptions/{rx_id}/export", headers=pharmacist)
     assert exported.status_code == 200, exported.text
     day.export = exported.json()
+    chose = await choose_delivery(client, rx_id)  # the patient asks for delivery (RX-08)
+    assert chose.status_code == 200, chose.text
     dispensed = await client.post(f"/api/prescriptions/{rx_id}/dispensing", headers=pharmacist,
                                   json={"courier_kind": "third_party", "courier_name": "顺丰速运"})
     assert dispensed.status_code in (200, 201), dispensed.text

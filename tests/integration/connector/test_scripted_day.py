@@ -28,7 +28,7 @@ from hospital.config import Settings
 from tests import payloads
 from tests.conftest import FakeClock
 from tests.faces import face_bytes
-from tests.helpers import give_biometric_consent, login, login_as
+from tests.helpers import choose_delivery, give_biometric_consent, login, login_as
 from tests.integration.connector.conftest import (
     DispatcherFactory,
     Sim,
@@ -197,6 +197,8 @@ async def a_scripted_day(client: AsyncTestClient[Any], clock: FakeClock, setting
     assert approved.status_code == 200, approved.text
     await platform.after(dispatcher, "uploadRecipeIndicators", "uploadRecipeVerificationIndicators",
                          *(["uploadRecipeAuditIndicators"] if at_signing else []))
+    chose = await choose_delivery(client, rx)  # the patient asks for delivery (RX-08)
+    assert chose.status_code == 200, chose.text
     dispensed = await client.post(f"/api/prescriptions/{rx}/dispensing", headers=pharmacist,
                                   json={"courier_kind": "third_party", "courier_name": "顺丰速运"})
     assert dispensed.status_code in (200, 201), dispensed.text

@@ -15,7 +15,7 @@ from hospital.core.outbox import OutboxEvent
 from hospital.prescriptions.models import Dispensing, Prescription
 from hospital.visits.booking.models import Visit
 from tests.conftest import FakeClock
-from tests.helpers import count_rows, login_as
+from tests.helpers import choose_delivery, count_rows, login_as
 from tests.integration.prescriptions.conftest import reviewing_pharmacist
 from tests.integration.prescriptions.helpers import approved, dispense, review, written
 
@@ -32,6 +32,7 @@ async def test_an_approved_prescription_is_dispensed_shipped_and_delivered_and_t
     client: AsyncTestClient[Any], session: AsyncSession, visit: Visit
 ) -> None:
     rx, pharmacist = await approved(client, visit)
+    assert (await choose_delivery(client, rx["prescription_id"])).status_code == 200  # else a pick-up (RX-08)
     assert [q["prescription_id"] for q in (await client.get("/api/dispensing/queue", headers=pharmacist)).json()] == [
         rx["prescription_id"]]
     dispensed = await dispense(client, pharmacist, rx)
@@ -107,6 +108,7 @@ async def test_delivery_is_traceable_shipping_needs_tracking_and_steps_keep_thei
     client: AsyncTestClient[Any], visit: Visit
 ) -> None:
     rx, pharmacist = await approved(client, visit)
+    assert (await choose_delivery(client, rx["prescription_id"])).status_code == 200
     no_courier = await dispense(client, pharmacist, rx, "third_party", None)
     assert no_courier.status_code == 422 and no_courier.json()["rule_id"] == "RX-08"
     dispensed = (await dispense(client, pharmacist, rx, "own", None)).json()

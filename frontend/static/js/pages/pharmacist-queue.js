@@ -5,7 +5,7 @@ import { signedPost } from "../signing-device.js";
 import { formatDateTime, pick, t } from "../i18n.js";
 import { startPage } from "../page.js";
 import { showPracticeSession } from "../practice.js";
-import { prescriptionCard, safetyContextNode } from "../prescriptions.js";
+import { addressText, prescriptionCard, safetyContextNode } from "../prescriptions.js";
 import { $, bindForm, clear, field, h, load, notice, showError } from "../ui.js";
 
 await startPage({ role: "pharmacist" });
@@ -167,7 +167,14 @@ function deliveryForm(rx) {
     await refreshDispensing();
   });
   const card = prescriptionCard(rx, "pharmacist");
-  card.append(form);
+  // RX-08: the pharmacist shipping it reads the address in full (an audited read, SEC-01); the list shows it masked
+  const shipTo = h("p", { class: "ship-to", "data-testid": "ship-to" });
+  if (next === "shipped") {
+    api(`/api/prescriptions/${rx.prescription_id}/delivery-address`).then((f) => {
+      if (f.address) shipTo.append(h("strong", {}, `${t("delivery.address_for_shipping")}：`), addressText(f.address));
+    });
+  }
+  card.append(shipTo, form);
   return card;
 }
 
@@ -181,7 +188,9 @@ async function refreshDispensing() {
     load($("#dispensing"), () => api("/api/dispensing/queue"), (queue) => queue.length
       ? queue.map(dispenseForm) : h("p", { class: "empty" }, t("review.nothing_to_dispense"))),
     load($("#deliveries"), () => api("/api/prescriptions"), (all) => {
-      const moving = all.filter((rx) => rx.dispensing && rx.dispensing.status !== "delivered");
+      // a pick-up is handed over at the counter, never shipped (RX-08)
+      const moving = all.filter((rx) => rx.dispensing && rx.dispensing.status !== "delivered"
+        && rx.fulfilment && rx.fulfilment.method === "delivery");
       return moving.length ? moving.map(deliveryForm) : h("p", { class: "empty" }, t("review.nothing_in_delivery"));
     }),
   ]);
