@@ -109,7 +109,8 @@ def _status_explained(operation: Any, response: Any) -> str | None:
 
 
 async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
-    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None
+    client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, demo: None,
+    record_property: Any,
 ) -> None:
     await make_visit(session, ctx)  # a real visit, so list reads have something to describe
     callers: dict[str, dict[str, str]] = {
@@ -156,10 +157,12 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
                                         f" -- {response.text[:200]}")
                 except AssertionError as error:
                     failures.append(f"{where}: {response.status_code} {str(error)[:400]}")
-    print(f"schemathesis: {operations} operations, {len(callers)} callers, {sent} requests, "
-          f"statuses {dict(sorted(statuses.items()))}, undocumented refusals explained as problem+json "
-          f"{dict(sorted(explained.items()))}, {cut_down} operation-callers cut to 1+1 examples by the budget, "
-          f"{time.monotonic() - started:.0f} s, {len(failures)} failures")
+    summary = (f"schemathesis: {operations} operations, {len(callers)} callers, {sent} requests, "
+               f"statuses {dict(sorted(statuses.items()))}, undocumented refusals explained as problem+json "
+               f"{dict(sorted(explained.items()))}, {cut_down} operation-callers cut to 1+1 examples by the budget, "
+               f"{time.monotonic() - started:.0f} s, {len(failures)} failures")
+    print(summary)
+    record_property("run_summary", summary)  # printed in CI's terminal summary (tests/conftest.py)
     for line in failures:
         print("  " + line)
     assert failures == [], "\n".join(failures)
