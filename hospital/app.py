@@ -23,7 +23,7 @@ from hospital.biometrics.settings import FaceSettings
 from hospital.config import Settings, load_settings
 from hospital.context import HospitalContext
 from hospital.core.leases import runner_name
-from hospital.core.problems import exception_handlers
+from hospital.core.problems import document_problems, exception_handlers
 from hospital.db import create_engine, is_sqlite, session_factory
 from hospital.demo import DemoSeed
 from hospital.health import health, ready
@@ -156,7 +156,7 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
                 await session_engine.dispose()
             await engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[*ROUTES, demo_platform.route()] if demo_platform is not None else ROUTES,
         lifespan=[lifespan],
         dependencies={"db_session": Provide(provide_session), "ctx": Provide(provide_ctx, sync_to_thread=False)},
@@ -175,3 +175,5 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         response_cache_config=ResponseCacheConfig(),
         debug=False,
     )
+    document_problems(app.openapi_schema)  # built once, here: every route is registered
+    return app

@@ -41,6 +41,23 @@ os.environ.setdefault("HOSPITAL_SHARED_DIR", str(SHARED))
 pytest_plugins = ["tests.china_midnight"]
 
 
+_RUN_SUMMARIES: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the run summaries a test records as the user property "run_summary" (e.g. the schemathesis run), which
+    xdist carries from its workers, so the terminal summary can print them in CI's log even when the test passes."""
+    if report.when == "call":
+        _RUN_SUMMARIES.extend(f"{report.nodeid}: {value}" for key, value in report.user_properties if key == "run_summary")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _RUN_SUMMARIES:
+        terminalreporter.section("run summaries")
+        for line in _RUN_SUMMARIES:
+            terminalreporter.write_line(line)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under pytest-xdist (`-n 2 --dist loadgroup`, the default in pyproject.toml) the browser tests and the video

@@ -19,13 +19,15 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIType, Schema
 from sqlalchemy import exc as sa_exc
 
 from hospital.core import errors as e
 from hospital.core.messages import Message, Text, error_text, negotiate, requirement_text, rule_text
 from hospital.core.rule_registry import registered
 
-__all__ = ["STATUS_BY_ERROR", "exception_handlers", "language_of_request", "problem_response", "status_for", "told"]
+__all__ = ["STATUS_BY_ERROR", "document_problems", "exception_handlers", "language_of_request", "problem_response",
+           "status_for", "told"]
 
 log = logging.getLogger("hospital.errors")
 
@@ -174,3 +176,28 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     HTTPException: _http_error,
     Exception: _unexpected,
 }
+
+
+PROBLEM_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT, required=["type", "title", "status", "detail"],
+    properties={"type": Schema(type=OpenAPIType.STRING), "title": Schema(type=OpenAPIType.STRING),
+                "status": Schema(type=OpenAPIType.INTEGER), "detail": Schema(type=OpenAPIType.STRING),
+                "instance": Schema(type=OpenAPIType.STRING), "request_id": Schema(type=OpenAPIType.STRING),
+                "rule_id": Schema(type=OpenAPIType.STRING),
+                "errors": Schema(type=[OpenAPIType.OBJECT, OpenAPIType.ARRAY], additional_properties=Schema())},
+    description="RFC 9457 problem details", additional_properties=Schema(),
+)
+
+
+def document_problems(openapi: OpenAPI) -> None:
+    """Describe the refusals litestar documents for itself (a validation 400 as `application/json` with
+    `status_code`, `detail`, `extra`) as what the handlers above really answer: `application/problem+json`
+    bodies (issue 17: /schema describes the real API; schemathesis found every 400 in another media type)."""
+    for path_item in (openapi.paths or {}).values():
+        for operation in (getattr(path_item, m) for m in ("get", "put", "post", "delete", "patch")):
+            for status, response in ((operation.responses or {}).items() if operation else ()):
+                content = getattr(response, "content", None) or {}
+                framework = content.get("application/json")
+                if status.startswith("4") and isinstance(framework, OpenAPIMediaType) and isinstance(
+                        framework.schema, Schema) and "status_code" in (framework.schema.properties or {}):
+                    response.content = {PROBLEM_JSON: OpenAPIMediaType(schema=PROBLEM_SCHEMA)}
