@@ -122,10 +122,10 @@ async def the_other_endings(client: AsyncTestClient[Any], day: Day | None = None
     assert written.status_code == 201, written.text
     day.rejected_prescription_id = written.json()["prescription_id"]
     day.rejection_reason = "剂量偏低，建议评估后调整"
-    rejected = await client.post(f"/api/prescriptions/{day.rejected_prescription_id}/review",
-                                 headers=await reviewing_pharmacist(client),
-                                 json={"decision": "reject", "reasons": [day.rejection_reason],
-                                       "reason_codes": ["ns_usage_vague"]})
+    rejected = await signed_post(client, f"/api/prescriptions/{day.rejected_prescription_id}/review",
+                                 await reviewing_pharmacist(client),
+                                 {"decision": "reject", "reasons": [day.rejection_reason],
+                                  "reason_codes": ["ns_usage_vague"]})  # signed on the device (RX-05), coded (RX-06)
     assert rejected.status_code == 200, rejected.text
     day.referral = {"institution": "示范市第一人民医院", "department": "心内科", "advice": "线下初诊", "urgent": False}
     terminated = await client.post(f"/api/visits/{visits[1]}/terminate", headers=doctor, json={
