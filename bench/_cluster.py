@@ -160,7 +160,8 @@ def nginx(ports: list[int], folder: Path) -> Iterator[Edge]:
     with ExitStack() as stack:
         process = subprocess.Popen([nginx_binary(), "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g",
                                     "daemon off;"], stdout=log.open("wb"), stderr=subprocess.STDOUT)
-        stack.callback(lambda: (process.terminate(), process.wait(timeout=30)))
+        stack.callback(process.wait, timeout=30)  # callbacks run last-in first-out: terminate, then wait
+        stack.callback(process.terminate)
         context = ssl.create_default_context(cafile=str(cert))
         url = f"https://127.0.0.1:{listen}"
         wait_until_ready(url + "/health", process, log, timeout=30, context=context)

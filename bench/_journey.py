@@ -2,11 +2,13 @@
 (tests/integration/operations/test_replicas.py). Not a benchmark itself (no JSON line).
 
 A patient registers, logs in, accepts the consent, states no known allergies (RX-04), files a prior diagnosis
-(issued by the demo's registered institution), books; the demo doctor opens the prior-diagnosis document (REV-04),
-accepts, starts, writes and signs the EMR, dry-runs the prescription and signs the draft it checked (RX-07); the
-demo pharmacist approves it and dispenses.
+(issued by the demo's registered institution), books at the published fee it accepts (INS-03); the demo doctor
+opens the prior-diagnosis document (REV-04), accepts, starts, writes and signs the EMR, dry-runs the prescription
+and signs the draft it checked (RX-07); the demo pharmacist approves it and dispenses.
 The clinicians verify their faces once and again every few minutes (a signature needs one within 5 minutes,
-FACE-03). Every response's `X-Hospital-Replica` is recorded, so a caller sees where each request landed.
+FACE-03); the demo seed gave their own biometric consent (FACE-01), and each registers a device key on first use
+and signs on it in two trips (RX-05). The pharmacist decides without claiming first: a claim is optional (RX-06).
+Every response's `X-Hospital-Replica` is recorded, so a caller sees where each request landed.
 """
 
 from __future__ import annotations
@@ -182,8 +184,12 @@ async def patient_journey(client: httpx.AsyncClient, journey: Journey, n: int, r
         state["prior"] = filed["prior_diagnosis_id"]
 
     async def book() -> None:
+        # INS-03: the page shows the mode's published fee from the public schedule list; the patient accepts it
+        listed = await call(client, recorder, "GET", "/api/schedules", 200, params={"department": "03.04"})
+        fee = next(s["prices"]["text"] for s in listed if s["schedule_id"] == journey.schedule_id)
         booked = await call(client, recorder, "POST", "/api/visits", 201, headers=state["patient"], json={
-            "schedule_id": journey.schedule_id, "prior_diagnosis_id": state["prior"], "mode": "text"})
+            "schedule_id": journey.schedule_id, "prior_diagnosis_id": state["prior"], "mode": "text",
+            "fee_cny": fee, "fee_accepted": True})
         state["visit"] = booked["visit_id"]
 
     async def doctor(method: str, path: str, expect: int, **kw: Any) -> Any:
