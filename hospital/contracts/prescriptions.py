@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar, Literal
 
+import msgspec
+
 from hospital.contracts.base import AwareDatetime, DecimalText, IsoDateText, IsoTimeText, Part, Payload
 
 __all__ = [
@@ -30,11 +32,23 @@ __all__ = [
     "PrescriptionReviewed",
     "PrescriptionSubmitted",
     "PrescriptionVoided",
+    "RejectionReason",
     "review_event_types",
 ]
 
 DispensingStatus = Literal["dispensed", "shipped", "delivered"]
 CourierKind = Literal["own", "third_party"]
+
+
+class RejectionReason(msgspec.Struct, kw_only=True):
+    """A coded rejection reason (处方点评, data/rejection_reasons.csv) a pharmacist's rejection names (RX-06)."""
+
+    code: str
+    category: str
+    item: str
+    name_zh: str
+    name_en: str
+    source: str
 
 
 class Finding(Part, kw_only=True):

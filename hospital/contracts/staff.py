@@ -5,9 +5,24 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
+import msgspec
+
 from hospital.contracts.base import AwareDatetime, Part, Payload
 
-__all__ = ["EVENTS", "Credential", "DoctorBusinessChanged", "StaffRecord"]
+__all__ = ["EVENTS", "BiometricConsentView", "Credential", "DoctorBusinessChanged", "StaffRecord"]
+
+class BiometricConsentView(msgspec.Struct, kw_only=True):
+    """The clinician's own biometric consent (FACE-01): the current text, and what the caller gave, if anything."""
+
+    version: str
+    text: str
+    text_sha256: str
+    given: bool  # given and not withdrawn
+    given_version: str | None
+    given_at: str | None  # ISO 8601 with offset
+    client_address: str | None
+    withdrawn_at: str | None
+
 
 class Credential(Part, kw_only=True):
     """医师资格证, 医师执业证, 药师资格证 … (`kind` as hospital/staff/rules.py names them)."""

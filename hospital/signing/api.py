@@ -16,6 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.signing import DeviceNonce, SigningDevice
 from hospital.core.errors import PayloadTooLarge, UnsupportedMediaType
 from hospital.identity.guards import principal_of, requires_admin, requires_role
 from hospital.identity.models import Role
@@ -136,31 +137,32 @@ class SigningDeviceController(Controller):
     guards = [requires_signer]
 
     @post("/nonce", status_code=200, summary="A nonce for a new device's proof of possession (valid 5 minutes)")
-    async def nonce(self, request: Request[Any, Any, Any], ctx: HospitalContext) -> dict[str, str]:
-        return service.device_nonce(ctx, principal_of(request).user_id)
+    async def nonce(self, request: Request[Any, Any, Any], ctx: HospitalContext) -> DeviceNonce:
+        return msgspec.convert(service.device_nonce(ctx, principal_of(request).user_id), DeviceNonce)
 
     @post("/", status_code=201, summary="Register a signing device: its public key, proven over the nonce; needs a "
                                          "fresh face verification (FACE-03). Answers with its certificate chain")
     async def register(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       data: DeviceRegistrationBody) -> dict[str, Any]:
+                       data: DeviceRegistrationBody) -> SigningDevice:
         credential = await service.register_device(db_session, ctx, actor_of(request), principal_of(request),
                                                    name=data.name, public_key_b64=data.public_key, nonce=data.nonce,
                                                    proof=data.proof)
         signing = await service.hospital_signing(db_session, ctx)
-        return service.device_view(credential, signing.certificate_pem)
+        return msgspec.convert(service.device_view(credential, signing.certificate_pem), SigningDevice)
 
     @get("/", summary="My signing devices, with the certificate chain each signs under")
     async def mine(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                   ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await service.devices_of(db_session, ctx, principal_of(request).user_id)
+                   ctx: HospitalContext) -> list[SigningDevice]:
+        return msgspec.convert(await service.devices_of(db_session, ctx, principal_of(request).user_id),
+                               list[SigningDevice])
 
     @post("/{device_id:uuid}/revocation", status_code=200, summary="Revoke one of my signing devices (CRL, audit)")
     async def revoke(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     device_id: uuid.UUID, data: DeviceRevocationBody) -> dict[str, Any]:
+                     device_id: uuid.UUID, data: DeviceRevocationBody) -> SigningDevice:
         credential = await service.revoke_device(db_session, ctx, actor_of(request), device_id,
                                                  owner_user_id=principal_of(request).user_id, reason=data.reason,
                                                  note=data.note)
-        return service.device_view(credential)
+        return msgspec.convert(service.device_view(credential), SigningDevice)
 
 
 class SigningAdminController(Controller):
@@ -170,13 +172,13 @@ class SigningAdminController(Controller):
 
     @get("/{staff_id:uuid}/signing-devices", summary="A clinician's signing devices (RX-05)")
     async def devices(self, db_session: AsyncSession, ctx: HospitalContext,
-                      staff_id: uuid.UUID) -> list[dict[str, Any]]:
-        return await service.staff_devices(db_session, ctx, staff_id)
+                      staff_id: uuid.UUID) -> list[SigningDevice]:
+        return msgspec.convert(await service.staff_devices(db_session, ctx, staff_id), list[SigningDevice])
 
     @post("/{staff_id:uuid}/signing-devices/{device_id:uuid}/revocation", status_code=200,
           summary="Revoke a clinician's signing device: lost, stolen or retired (RX-05; CRL, audit)")
     async def revoke(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     staff_id: uuid.UUID, device_id: uuid.UUID, data: DeviceRevocationBody) -> dict[str, Any]:
+                     staff_id: uuid.UUID, device_id: uuid.UUID, data: DeviceRevocationBody) -> SigningDevice:
         credential = await service.revoke_device(db_session, ctx, actor_of(request), device_id, owner_user_id=None,
                                                  staff_id=staff_id, reason=data.reason, note=data.note)
-        return service.device_view(credential)
+        return msgspec.convert(service.device_view(credential), SigningDevice)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.biometrics import service as biometrics
 from hospital.biometrics.gate import single_upload
 from hospital.context import HospitalContext
+from hospital.contracts.staff import BiometricConsentView
 from hospital.core.errors import InvalidInput
 from hospital.identity.guards import requires_admin, requires_clinician
 from hospital.staff import service
@@ -140,15 +141,16 @@ class StaffController(Controller):
                                                            data.departments))
 
 
-async def _consent_view(db_session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+async def _consent_view(db_session: AsyncSession, user_id: uuid.UUID) -> BiometricConsentView:
     consent = await biometrics.biometric_consent_of(db_session, user_id)
     standing = consent is not None and consent.withdrawn_at is None
-    return {"version": biometrics.CONSENT_VERSION, "text": biometrics.CONSENT_TEXT,
+    return msgspec.convert({"version": biometrics.CONSENT_VERSION, "text": biometrics.CONSENT_TEXT,
             "text_sha256": biometrics.CONSENT_SHA256, "given": standing,
             "given_version": consent.version if consent else None,
             "given_at": consent.given_at.isoformat() if consent else None,
             "client_address": consent.client_address if consent else None,
-            "withdrawn_at": consent.withdrawn_at.isoformat() if consent and consent.withdrawn_at else None}
+            "withdrawn_at": consent.withdrawn_at.isoformat() if consent and consent.withdrawn_at else None},
+        BiometricConsentView)
 
 
 class BiometricConsentController(Controller):
@@ -160,12 +162,12 @@ class BiometricConsentController(Controller):
     guards = [requires_clinician]
 
     @get("/", summary="The biometric consent text and whether the caller has given it (FACE-01)")
-    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> dict[str, Any]:
+    async def read(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> BiometricConsentView:
         return await _consent_view(db_session, actor_of(request).user_id or uuid.UUID(int=0))
 
     @post("/", summary="Give the separate biometric consent: version, text hash, time and address kept (FACE-01)")
     async def give(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                   data: BiometricConsentBody) -> dict[str, Any]:
+                   data: BiometricConsentBody) -> BiometricConsentView:
         actor = actor_of(request)
         await biometrics.give_biometric_consent(db_session, ctx, actor, data.version, data.text_sha256)
         assert actor.user_id is not None
@@ -174,7 +176,7 @@ class BiometricConsentController(Controller):
     @post("/withdrawal", status_code=200, summary="Withdraw the biometric consent: the face template is deleted "
           "and practice stops (FACE-01)")
     async def withdraw(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       data: WithdrawalBody) -> dict[str, Any]:
+                       data: WithdrawalBody) -> BiometricConsentView:
         actor = actor_of(request)
         await service.withdraw_biometric_consent(db_session, ctx, actor, data.reason)
         assert actor.user_id is not None

@@ -59,9 +59,13 @@ CLEAR = (GUARDIAN["name"], GUARDIAN["id_number"], PRIOR["icd10_code"], PRIOR["di
 
 
 async def dump(session: AsyncSession) -> str:
-    """Every row of every table as text; bytes as hex (a sealed value), JSON as stored."""
+    """Every row of every table as text; bytes as hex (a sealed value), JSON as stored. Only the tables the
+    database has: after a downgrade, the tables later migrations create are not there."""
     lines = []
+    present = set(await session.run_sync(lambda sync: sa.inspect(sync.connection()).get_table_names()))
     for table in SQLModel.metadata.sorted_tables:
+        if table.name not in present:
+            continue
         for row in (await session.execute(sa.text(f'SELECT * FROM "{table.name}"'))).all():
             lines.append(table.name + " " + " | ".join(v.hex() if isinstance(v, bytes | memoryview) and not
                                                        isinstance(v, str) else str(v) for v in row))

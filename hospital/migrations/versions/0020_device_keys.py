@@ -26,6 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _ACTIVE = sa.text('revoked_at IS NULL')
+_EMPTY_BLOB = {'sqlite': "X''", 'postgresql': "'\\x'::bytea"}
 
 
 def upgrade() -> None:
@@ -54,7 +55,9 @@ def downgrade() -> None:
         batch_op.drop_constraint('uq_clinician_credential_public_key_sha256', type_='unique')
         batch_op.drop_column('public_key_sha256')
         batch_op.drop_column('device_name')
-        batch_op.add_column(sa.Column('private_key_sealed', sa.LargeBinary(), nullable=False, server_default=b''))
+        # server_default takes SQL text, not bytes: an empty blob, spelled per dialect (X'' is a bit string in PostgreSQL)
+        batch_op.add_column(sa.Column('private_key_sealed', sa.LargeBinary(), nullable=False,
+                                      server_default=sa.text(_EMPTY_BLOB[op.get_bind().dialect.name])))
     now = datetime.now(UTC)
     credential = sa.table('clinician_credential', sa.column('revoked_at', UTCDateTime()),
                           sa.column('revocation_reason', sa.String()),

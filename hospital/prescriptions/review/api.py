@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.prescriptions import RejectionReason
 from hospital.identity.guards import principal_of, requires_pharmacist
 from hospital.prescriptions import queries as prescriptions
 from hospital.prescriptions.review import queries, service
@@ -57,8 +58,8 @@ class ReviewController(Controller):
 
     @get("/reviews/reasons", guards=[requires_pharmacist],
          summary="The coded rejection reasons (处方点评 categories) a rejection names (RX-06)")
-    async def rejection_reasons(self) -> list[dict[str, str]]:
-        return [dict(row) for row in rejection_reasons().values()]
+    async def rejection_reasons(self) -> list[RejectionReason]:
+        return msgspec.convert([dict(row) for row in rejection_reasons().values()], list[RejectionReason])
 
     @post("/prescriptions/{prescription_id:uuid}/claim", guards=[requires_pharmacist], status_code=200,
           summary="Take a pending prescription to review: others no longer see it until decided or the claim "

@@ -34,14 +34,17 @@ NOT_YET_TYPED = frozenset({
     "hospital.prescriptions.dispensing.api.DispensingController.delivery",
     "hospital.prescriptions.dispensing.api.DispensingController.dispense",
     "hospital.prescriptions.dispensing.api.DispensingController.dispensing_queue",
+    "hospital.prescriptions.review.api.ReviewController.claim",  # the prescription view, as `review` answers it
     "hospital.prescriptions.review.api.ReviewController.review",
     "hospital.prescriptions.review.api.ReviewController.review_queue",
     "hospital.prescriptions.safety.api.SafetyContextController.confirm",
     "hospital.prescriptions.safety.api.SafetyContextController.mine",
     "hospital.prescriptions.safety.api.SafetyContextController.of_visit",
     "hospital.prescriptions.safety.api.SafetyContextController.record",
+    "hospital.prescriptions.writing.api.PrescriptionController.awaiting_countersignature",  # prescription views
     "hospital.prescriptions.writing.api.PrescriptionController.check",
     "hospital.prescriptions.writing.api.PrescriptionController.check_revision",
+    "hospital.prescriptions.writing.api.PrescriptionController.countersign",  # the prescription view, as `one`
     "hospital.prescriptions.writing.api.PrescriptionController.export",
     "hospital.prescriptions.writing.api.PrescriptionController.mine",
     "hospital.prescriptions.writing.api.PrescriptionController.of_visit",
@@ -66,7 +69,6 @@ NOT_YET_TYPED = frozenset({
     "hospital.security.incidents.api.SecurityIncidentController.record",
     "hospital.security.incidents.api.SecurityIncidentController.report",
     "hospital.signing.api.SignatureVerificationController.verify",
-    "hospital.signing.api.SigningAdminController.reissue",
     "hospital.signing.api.WellKnownController.jwks",
     "hospital.staff.api.StaffController.admit",
     "hospital.staff.api.StaffController.assign",
