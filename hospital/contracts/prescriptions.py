@@ -28,6 +28,7 @@ __all__ = [
     "DocumentVisit",
     "Finding",
     "FormularyCatalogue",
+    "FulfilmentView",
     "PrescriptionDocument",
     "PrescriptionReviewed",
     "PrescriptionSubmitted",
@@ -38,6 +39,16 @@ __all__ = [
 
 DispensingStatus = Literal["dispensed", "shipped", "delivered"]
 CourierKind = Literal["own", "third_party"]
+
+
+class FulfilmentView(msgspec.Struct, kw_only=True):
+    """The patient's pick-up or delivery choice (RX-08): the address masked in lists, in full to the patient and to
+    the pharmacist shipping it (SEC-01)."""
+
+    method: str  # pickup | delivery
+    address: dict[str, str] | None
+    chosen_at: str | None  # ISO 8601; None: no choice made, so a pick-up
+    version: int | msgspec.UnsetType = msgspec.UNSET
 
 
 class RejectionReason(msgspec.Struct, kw_only=True):

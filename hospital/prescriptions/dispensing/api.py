@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.prescriptions import FulfilmentView
 from hospital.identity.guards import principal_of, requires_patient, requires_pharmacist, requires_role
 from hospital.identity.models import Role
 from hospital.prescriptions import queries as prescriptions
@@ -78,14 +79,15 @@ class DispensingController(Controller):
          summary="The patient chooses pick-up at the pharmacy or delivery to a mainland address (RX-08)")
     async def choose_fulfilment(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                                 ctx: HospitalContext, prescription_id: uuid.UUID,
-                                data: FulfilmentBody) -> dict[str, Any]:
+                                data: FulfilmentBody) -> FulfilmentView:
         address = msgspec.structs.asdict(data.address) if data.address is not None else None
-        return await service.choose_fulfilment(db_session, ctx, actor_of(request), principal_of(request),
-                                               prescription_id, data.method, address)
+        return msgspec.convert(await service.choose_fulfilment(db_session, ctx, actor_of(request),
+                                                               principal_of(request), prescription_id, data.method,
+                                                               address), FulfilmentView)
 
     @get("/prescriptions/{prescription_id:uuid}/delivery-address", guards=[requires_role(Role.PATIENT, Role.PHARMACIST)],
          summary="The delivery address in full, for the patient and the pharmacist shipping it (RX-08, SEC-01)")
     async def delivery_address(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                               ctx: HospitalContext, prescription_id: uuid.UUID) -> dict[str, Any]:
-        return await service.delivery_address(db_session, ctx, actor_of(request), principal_of(request),
-                                              prescription_id)
+                               ctx: HospitalContext, prescription_id: uuid.UUID) -> FulfilmentView:
+        return msgspec.convert(await service.delivery_address(db_session, ctx, actor_of(request),
+                                                              principal_of(request), prescription_id), FulfilmentView)
