@@ -33,6 +33,7 @@ _POLL = 0.2
 
 # What a step is given when the scenario says nothing: one ordinary follow-up visit for hypertension.
 DEFAULTS: dict[str, dict[str, Any]] = {
+    "record_licence": {"flaw": "malformed_number"},
     "admit_staff": {"kind": "doctor", "clinical_years": 5, "credentials": "complete", "biometric_consent": True,
                     "photo": "enrolled_doctor"},
     "read_disclosure": {"shows": ["licence", "departments", "clinicians", "service_hours", "service_modes",

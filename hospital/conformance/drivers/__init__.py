@@ -23,10 +23,10 @@ from typing import Any
 __all__ = ["OPTIONAL_STEPS", "STEPS", "Driver", "NotApplicable", "Outcome"]
 
 # The journey, in order. A scenario stops after its `until` step or at the first refusal.
-STEPS = ("admit_staff", "read_disclosure", "register_patient", "file_diagnosis", "book", "intrude", "verify_face",
-         "accept", "start", "write_prescription", "review", "dispense", "verify_export", "complete", "feedback")
+STEPS = ("record_licence", "admit_staff", "read_disclosure", "register_patient", "file_diagnosis", "book", "intrude",
+         "verify_face", "accept", "start", "write_prescription", "review", "dispense", "verify_export", "complete", "feedback")
 # Steps played only when the scenario gives them or ends with them (acts beside the ordinary journey).
-OPTIONAL_STEPS = frozenset({"admit_staff", "read_disclosure", "intrude", "complete", "feedback"})
+OPTIONAL_STEPS = frozenset({"record_licence", "admit_staff", "read_disclosure", "intrude", "complete", "feedback"})
 
 
 class NotApplicable(Exception):
@@ -73,6 +73,12 @@ class Driver(ABC):
         id, or the patient's ID number. Oldest first. The runner polls it while the hospital's connector may
         still be delivering."""
         raise NotApplicable("this driver cannot see what the supervision platform received")
+
+    def record_licence(self, licence: dict[str, Any]) -> Outcome:
+        """An administrator records the hospital's licence again with one flaw (INS-01), which must be refused:
+        the licence in force stays. Keys: flaw ("malformed_number": a 登记号 with a lower-case letter and a space;
+        "not_an_internet_hospital": a second name that is not a 互联网医院; "ends_before_it_starts")."""
+        raise NotApplicable("record_licence is not implemented in this driver")
 
     def admit_staff(self, staff: dict[str, Any]) -> Outcome:
         """An administrator admits a clinician (STAFF-01/02/03, FACE-01). Keys: kind (doctor | pharmacist | nurse),

@@ -38,6 +38,11 @@ class ExampleDriver(Driver):
         # platform are not applicable.
         raise NotApplicable("received is not implemented in this driver yet")
 
+    def record_licence(self, licence: dict[str, Any]) -> Outcome:
+        # As an administrator, record your licence again with the flaw licence["flaw"] names (a malformed 登记号, a
+        # second name that is not a 互联网医院, a validity ending before it starts): it must be refused (INS-01).
+        raise NotApplicable("record_licence is not implemented in this driver yet")
+
     def admit_staff(self, staff: dict[str, Any]) -> Outcome:
         # As an administrator, admit a staff["kind"] with staff["clinical_years"], the credentials staff["credentials"]
         # says ("complete", or one left out or expired), staff["biometric_consent"] and a photo of a face your
