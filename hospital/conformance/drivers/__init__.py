@@ -128,7 +128,7 @@ class Driver(ABC):
         """Book a future place with the doctor (REV-06). Keys: department (诊疗科目 code), mode (video | audio |
         text), prior ("filed" or "none"), guardian (None or {name, age_years, relationship, present_confirmed}),
         allergies (the patient's allergy statement for the visit: "none_known", a list of allergy codes such as
-        ["penicillins"], or None: no statement)."""
+        ["penicillins"], or None: no statement), twice (bool: book the same slot again while the first stands)."""
 
     @abstractmethod
     def verify_face(self, doctor: dict[str, Any]) -> Outcome:

@@ -411,6 +411,10 @@ class HttpDriver(Driver):
         if response.status_code != 201:
             return self._outcome(response)
         self.state["visit"] = str(response.json()["visit_id"])
+        if booking.get("twice"):  # the same slot again while the first booking stands (REV-06)
+            again = self._request("POST", "/api/visits", headers=self.state["patient_headers"], json=body)
+            if again.status_code != 201:
+                return self._outcome(again)
         allergies = booking["allergies"]
         if allergies is None:  # the patient states nothing: nothing may be prescribed (RX-04)
             return Outcome.ok(status=201)
