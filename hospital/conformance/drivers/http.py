@@ -7,7 +7,9 @@ _PHARMACIST_FACE (image paths) for another hospital. Faces are verified with one
 allows it (the reference outside production), else by answering the liveness challenge (FACE-02): a burst of
 frames made from the still photo (drivers/bursts.py: warps, a zoom and camera noise, which follow the challenge's
 moves in its order). HOSPITAL_CONFORMANCE_FACE_MODE=liveness answers the challenge even where a still would do.
-A refusal is read from the problem-details body: its `rule_id` is the
+Every scenario logs a new patient in: against a served hospital, raise its log-in rate limit for the run
+(HOSPITAL_LOGIN_RATE=10000; the driver otherwise waits out each limit, a minute at a time). A refusal is read
+from the problem-details body: its `rule_id` is the
 requirement the scenario expects.
 
 What the supervision platform received is read from the simulator's admin view, `/sim/records/{method}`, at
@@ -138,7 +140,13 @@ class HttpDriver(Driver):
                                response.status_code)
 
     def _login(self, username: str, password: str) -> dict[str, str]:
-        response = self._request("POST", "/api/auth/login", json={"username": username, "password": password})
+        for _ in range(10):  # the log-in rate limit (SEC-01) answers 422 with retry_after: wait, as a person would
+            response = self._request("POST", "/api/auth/login", json={"username": username, "password": password})
+            wait = (response.json() or {}).get("retry_after") if response.status_code == 422 and \
+                response.headers.get("content-type", "").endswith("json") else None
+            if not isinstance(wait, int | float):
+                break
+            time.sleep(min(float(wait), 60))
         if response.status_code != 200:
             raise RuntimeError(f"log-in of {username} failed: {response.status_code} {response.text[:300]}")
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
