@@ -67,7 +67,8 @@ documented stub) and implements it against their own API. The report says per re
 platform), as text, `--format json` or `--format junit` (one suite per requirement) with `--output FILE`; `--only
 RX-02` narrows it. Every requirement has an accepted and a refused scenario, or the side no black-box scenario can
 play is listed below with its reviewed reason (`scenarios/unreachable.toml`; a test keeps it complete and not
-stale).
+stale). Every scenario logs a new patient in: start the hospital under test with a raised log-in rate limit
+(`HOSPITAL_LOGIN_RATE=10000 hospital demo`), or the driver waits out each limit.
 
 ## 4. The supervision simulator's report for connectors
 
