@@ -83,8 +83,9 @@ class Driver(ABC):
     def admit_staff(self, staff: dict[str, Any]) -> Outcome:
         """An administrator admits a clinician (STAFF-01/02/03, FACE-01). Keys: kind (doctor | pharmacist | nurse),
         clinical_years, credentials ("complete"; "no_practice": without the practice certificate; "no_qualification":
-        without the qualification; "expired": the practice certificate expired), biometric_consent (bool), photo
-        ("enrolled_doctor": the face of a clinician the hospital has enrolled already)."""
+        without the qualification; "expired": the practice certificate expired), biometric_consent (bool: the admitted
+        clinician gives their own separate consent in their own session before a face verification), photo
+        ("enrolled_doctor": the face of a clinician the hospital has enrolled already; "new": a face it has not)."""
         raise NotApplicable("admit_staff is not implemented in this driver")
 
     def read_disclosure(self, disclosure: dict[str, Any]) -> Outcome:

@@ -45,8 +45,9 @@ class ExampleDriver(Driver):
 
     def admit_staff(self, staff: dict[str, Any]) -> Outcome:
         # As an administrator, admit a staff["kind"] with staff["clinical_years"], the credentials staff["credentials"]
-        # says ("complete", or one left out or expired), staff["biometric_consent"] and a photo of a face your
-        # system has enrolled already (staff["photo"] == "enrolled_doctor"): STAFF-01/02/03 and FACE-01 refusals.
+        # says ("complete", or one left out or expired) and a photo of a face your system has enrolled already
+        # (staff["photo"] == "enrolled_doctor") or a new one ("new"); once admitted, the clinician gives their own
+        # biometric consent if staff["biometric_consent"] and verifies their face: STAFF-01/02/03, FACE-01 refusals.
         raise NotApplicable("admit_staff is not implemented in this driver yet")
 
     def read_disclosure(self, disclosure: dict[str, Any]) -> Outcome:

@@ -7,6 +7,9 @@ _PHARMACIST_FACE (image paths) for another hospital. Faces are verified with one
 allows it (the reference outside production), else by answering the liveness challenge (FACE-02): a burst of
 frames made from the still photo (drivers/bursts.py: warps, a zoom and camera noise, which follow the challenge's
 moves in its order). HOSPITAL_CONFORMANCE_FACE_MODE=liveness answers the challenge even where a still would do.
+A scenario that admits a clinician who must then verify (FACE-01: the clinician's own consent) needs a face the
+hospital has not enrolled: HOSPITAL_CONFORMANCE_NEW_CLINICIAN_FACE="admission.jpg,capture.jpg" (once per hospital;
+the test suite uses tests/data/faces/alex1.jpg and alex2.jpg); without it those scenarios are not applicable.
 Every scenario logs a new patient in: against a served hospital, raise its log-in rate limit for the run
 (HOSPITAL_LOGIN_RATE=10000; the driver otherwise waits out each limit, a minute at a time). A refusal is read
 from the problem-details body: its `rule_id` is the
@@ -299,13 +302,34 @@ class HttpDriver(Driver):
             "real_name": "测试医务人员", "id_number": _resident_id(_birth(40, self._today(), self.rng), self.rng),
             "title": {"doctor": "主治医师", "pharmacist": "主管药师", "nurse": "护师"}[kind],
             "clinical_years": staff["clinical_years"], "departments": ["03.04"] if kind == "doctor" else [],
-            "credentials": credentials, "biometric_consent": staff["biometric_consent"],
+            "credentials": credentials,
             "practice_category": "临床" if kind == "doctor" else "", "practice_scope": "内科专业" if kind == "doctor"
             else "", "practice_institution": "示范市第一人民医院"}
-        photo = (shared_dir() / "faces" / "obama3.jpg").read_bytes()  # "enrolled_doctor": the demo doctor's face
+        if staff["photo"] == "enrolled_doctor":  # the demo doctor's face; another photo of it to verify with
+            photo, capture = (shared_dir() / "faces" / "obama3.jpg").read_bytes(), self.doctor_face
+        else:  # a face no clinician of the hospital has: one per hospital, as a second admission would be refused
+            fresh = [p for p in os.environ.get("HOSPITAL_CONFORMANCE_NEW_CLINICIAN_FACE", "").split(",") if p]
+            if not fresh:
+                raise NotApplicable("set HOSPITAL_CONFORMANCE_NEW_CLINICIAN_FACE to two photos (comma-separated: "
+                                    "admission, verification) of a face the hospital has not enrolled")
+            photo, capture = Path(fresh[0]).read_bytes(), Path(fresh[-1]).read_bytes()
         response = self._request("POST", "/api/staff", headers=admin, data={"application": json.dumps(application)},
                                  files={"photo": ("photo.jpg", photo, "image/jpeg")})
-        return self._outcome(response)
+        if response.status_code != 201:
+            return self._outcome(response)
+        # FACE-01: the administrator's admission leaves the enrolment pending; the clinician gives their own
+        # separate consent in their own session, and only then does a face verification follow.
+        headers = self._login(application["username"], application["initial_password"])
+        if staff["biometric_consent"]:
+            text = self._request("GET", "/api/me/biometric-consent", headers=headers)
+            if text.status_code != 200:
+                return self._outcome(text)
+            given = self._request("POST", "/api/me/biometric-consent", headers=headers, json={
+                "version": text.json()["version"], "text_sha256": text.json()["text_sha256"]})
+            if given.status_code not in (200, 201):
+                return self._outcome(given)
+        verified = self._verify(headers, capture)
+        return verified if isinstance(verified, Outcome) else Outcome.ok(status=201)
 
     def read_disclosure(self, disclosure: dict[str, Any]) -> Outcome:
         response = self._request("GET", "/api/institution/disclosure")
@@ -336,10 +360,11 @@ class HttpDriver(Driver):
         record = dict(_EMR)
         if completion["record"] == "no_chief_complaint":
             record["chief_complaint"] = ""
-        for method, path, body in (("PUT", "medical-record", record), ("POST", "medical-record/sign-off", None),
+        for method, path, body in (("PUT", "medical-record", record), ("POST", "medical-record/sign-off", {}),
                                    ("POST", "complete", None)):
-            response = self._request(method, f"/api/visits/{visit}/{path}", headers=doctor,
-                                     **({"json": body} if body is not None else {}))
+            url = f"/api/visits/{visit}/{path}"
+            response = (self._signed_post(url, doctor, body or {}) if path.endswith("sign-off")  # signed on the device (RX-05)
+                        else self._request(method, url, headers=doctor, **({"json": body} if body is not None else {})))
             if response.status_code not in (200, 201):
                 return self._outcome(response)
         return Outcome.ok()
