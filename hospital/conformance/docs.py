@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from hospital.conformance.matrix import MatrixRow
-from hospital.conformance.scenarios import Scenario
+from hospital.conformance.scenarios import Scenario, load_unplayed
 
 __all__ = ["render_markdown"]
 
@@ -45,18 +45,30 @@ listed as *not swappable*. `--tests tests/integration` widens the tests (slower)
 ## 3. The scenario suite: `hospital conformance run --target URL [--driver MODULE:CLASS]`
 
 `hospital/conformance/scenarios/` (package data: an installed `hospital` carries it) holds the regulator's cases
-as JSON, one file each: the requirement and its clause, what is given in the domain's terms (the patient and
-who consents for a minor, the prior diagnosis with its institution's 医疗机构登记号, the booking with the
-guardian and the allergy statement, the doctor's face, the acceptance, the start, the prescription, the
-review, the dispensing), how far the journey goes, and the expected verdict: refused at a step naming a
-requirement ID, or accepted. The runner plays each through a driver (`hospital/conformance/drivers/__init__.py`:
-register a patient, file a diagnosis, book, verify a face, accept having opened the document, start with the
-guardian's presence confirmed, check and sign, review answering each warning, dispense, verify the export).
-The reference's own HTTP
-driver is the default and runs in CI against the demo; a vendor copies `drivers/example.py` (every step a
+as JSON, one file each: the requirement and its clause, what is given in the domain's terms (the patient and who
+consents for a minor, the prior diagnosis with its institution's 医疗机构登记号, the booking with the guardian and the
+allergy statement, the doctor's face, the acceptance, the start, the prescription, the review, the dispensing, the
+medical record, the rating, complaint and adverse event, a staff admission, the public disclosure), how far the
+journey goes, the expected verdict (refused at a step naming a requirement ID, or accepted) and **what the
+supervision platform must then hold**: each record by its method (as the SDK spells it), whose it is (the
+scenario's visit, prescription, patient, complaint or adverse event) and its key fields, or that a refused act
+left no record. The runner plays each through a driver (`hospital/conformance/drivers/__init__.py`: record a
+flawed licence, admit a clinician, read the disclosure, register a patient, file a diagnosis, book, let someone
+else read the visit, verify a face, accept having opened the document, start with the guardian's presence
+confirmed, check and sign, review answering each warning, dispense, verify the export, write and sign off the
+record and complete, rate, complain and report), then reads what the platform received (`Driver.received`; the
+reference's driver reads the simulator's `/sim/records`, the demo's at `/demo/platform`) and compares the key
+fields, waiting up to `HOSPITAL_CONFORMANCE_PLATFORM_WAIT` seconds (30) for the connector's delivery. A missing or
+wrong record fails the scenario with the expected and the received fields. The reference's HTTP driver is the
+default and runs in CI against the demo: it verifies faces with a still capture where the hospital allows it, else
+it answers the liveness challenge with a burst of frames. A vendor copies `drivers/example.py` (every step a
 documented stub) and implements it against their own API. The report says per requirement: passed, failed
-(expected vs got), not applicable (a step the driver raises `NotApplicable` for), as text, `--format json` or
-`--format junit` (one suite per requirement) with `--output FILE`; `--only RX-02` narrows it.
+(expected vs got), not applicable (a step the driver raises `NotApplicable` for, or a driver that cannot see the
+platform), as text, `--format json` or `--format junit` (one suite per requirement) with `--output FILE`; `--only
+RX-02` narrows it. Every requirement has an accepted and a refused scenario, or the side no black-box scenario can
+play is listed below with its reviewed reason (`scenarios/unreachable.toml`; a test keeps it complete and not
+stale). Every scenario logs a new patient in: start the hospital under test with a raised log-in rate limit
+(`HOSPITAL_LOGIN_RATE=10000 hospital demo`), or the driver waits out each limit.
 
 ## 4. The supervision simulator's report for connectors
 
@@ -90,21 +102,27 @@ def _files(nodes: list[str]) -> str:
 
 def render_markdown(rows: list[MatrixRow], scenarios: list[Scenario]) -> str:
     per_requirement = Counter(s.requirement for s in scenarios)
+    accepted = Counter(s.requirement for s in scenarios if s.verdict == "accepted")
+    checked = sum(1 for s in scenarios if s.platform)
     verdicts = Counter(row.verdict for row in rows)
     lines = [INTRO, "## The matrix", "",
              f"{len(rows)} requirements: {verdicts['enforced']} enforced, {verdicts['partly']} partly enforced, "
              f"{verdicts['not built']} not built; {sum(len(r.rules) for r in rows)} registered rules; "
-             f"{len(scenarios)} scenarios.", "",
-             "| ID | verdict | rules (use cases) | tests (marked, per file) | scenarios |", "|---|---|---|---|---|"]
+             f"{len(scenarios)} scenarios ({checked} of them check what the platform receives).", "",
+             "| ID | verdict | rules (use cases) | tests (marked, per file) | scenarios (accepted / refused) |",
+             "|---|---|---|---|---|"]
     for row in rows:
         rules = "<br>".join(f"`{r.rule}` ({', '.join(f'`{c}`' for c in r.called_by) or 'no caller'})"
                             for r in row.rules) or "none"
         lines.append(f"| {row.id} | {_LABEL[row.verdict]} | {rules} | {_files(row.tests)} | "
-                     f"{per_requirement.get(row.id, 0)} |")
+                     f"{accepted.get(row.id, 0)} / {per_requirement.get(row.id, 0) - accepted.get(row.id, 0)} |")
     lines += ["", "## What is missing (verdicts.toml)", ""]
     for row in rows:
         if row.missing:
             lines.append(f"- **{row.id}** ({_LABEL[row.verdict]}): {' '.join(row.missing.split())}")
+    lines += ["", "## What no scenario plays (scenarios/unreachable.toml)", ""]
+    for entry in load_unplayed().values():
+        lines.append(f"- **{entry.requirement}**, {' and '.join(entry.sides)} ({entry.kind}): {entry.reason}")
     lines += ["", "## The clauses", ""]
     lines += [f"- **{row.id}** ({row.source}): {row.clause}" for row in rows]
     return "\n".join(lines) + "\n"

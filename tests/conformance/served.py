@@ -1,6 +1,7 @@
 """The demo hospital served in this process (SQLite in a temporary directory), for the scenario suite: the
 reference HTTP driver talks to it through litestar's TestClient (an httpx.Client), and a rule swapped in this
-process (hospital.conformance.mutation) is swapped in the served app too.
+process (hospital.conformance.mutation) is swapped in the served app too. Like `hospital demo`, it reports to its
+in-process supervision simulator, mounted at /demo/platform.
 
 Built once per process where it can be: the migrated database is a template copied for each run, and the face
 pool (the real engine, results remembered) outlives the runs `hospital conformance prove` makes in-process.
@@ -9,14 +10,17 @@ pool (the real engine, results remembered) outlives the runs `hospital conforman
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from litestar.testing import TestClient
 
+from connectors.supervision.demo import DemoPlatform
 from hospital.app import create_app
 from hospital.config import Settings
 from hospital.context import HospitalContext
@@ -56,14 +60,22 @@ async def _seed(ctx: HospitalContext) -> None:
 
 
 @contextmanager
-def served_demo(data_dir: Path) -> Iterator[TestClient]:  # type: ignore[type-arg]
+def served_demo(data_dir: Path, **overrides: Any) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    """`overrides`: Settings fields (face_single_image=False: a hospital that takes only the liveness challenge)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     database = data_dir / "hospital.db"
     shutil.copy(_template(), database)
     settings = Settings(environment="test", data_dir=data_dir, database_url=f"sqlite+aiosqlite:///{database}",
-                        login_rate_per_minute=100_000)
+                        login_rate_per_minute=100_000, **overrides)
     ctx = wired_context(settings)
     ctx.faces = _pool()
     asyncio.run(_seed(ctx))
-    with TestClient(app=create_app(settings, ctx), base_url="http://conformance.test") as client:
+    # The demo's own supervision platform, as `hospital demo` runs it: what the scenarios say the platform must
+    # receive is read back from its /demo/platform/sim/records.
+    # Its connector sets an event waiting for an earlier record aside for 0.02 s (not the 0.1 s default, ×10 for a
+    # required record), so a prescription's chain reaches the simulator in well under a second per scenario.
+    platform = DemoPlatform(settings)
+    platform.settings = dataclasses.replace(platform.settings, hold_s=0.02)
+    app = create_app(settings, ctx, demo_platform=platform)
+    with TestClient(app=app, base_url="http://conformance.test") as client:
         yield client

@@ -7,6 +7,11 @@ the scenario's last one, with the inputs the scenario gives (in the domain's ter
 hospital/conformance/journey.py). Each step returns an `Outcome`: accepted, or refused naming the requirement
 ID the hospital gave as its reason (the reference puts it in the problem body's `rule_id`). A step the system
 cannot perform raises `NotApplicable`, which makes the scenario not applicable rather than failed.
+
+After the journey the runner asks `received` for the records the scenario says the supervision platform must
+(or must not) hold, and compares their key fields (hospital/conformance/scenarios: `platform`). A driver that
+cannot see the platform (no simulator, no platform test account) leaves `received` raising NotApplicable: those
+scenarios are then not applicable, never passed unchecked.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["STEPS", "Driver", "NotApplicable", "Outcome"]
+__all__ = ["OPTIONAL_STEPS", "STEPS", "Driver", "NotApplicable", "Outcome"]
 
 # The journey, in order. A scenario stops after its `until` step or at the first refusal.
-STEPS = ("register_patient", "file_diagnosis", "book", "verify_face", "accept", "start", "write_prescription",
-         "review", "dispense", "verify_export")
+STEPS = ("record_licence", "admit_staff", "read_disclosure", "register_patient", "file_diagnosis", "book", "intrude",
+         "verify_face", "accept", "start", "write_prescription", "review", "dispense", "verify_export", "complete", "feedback")
+# Steps played only when the scenario gives them or ends with them (acts beside the ordinary journey).
+OPTIONAL_STEPS = frozenset({"record_licence", "admit_staff", "read_disclosure", "intrude", "complete", "feedback"})
 
 
 class NotApplicable(Exception):
@@ -55,6 +62,53 @@ class Driver(ABC):
     def begin(self, scenario: str) -> None:
         """A new scenario starts: forget the previous patient, visit and prescription."""
 
+    def scenario_ids(self) -> dict[str, str]:
+        """This scenario's ids so far (visit, prescription, patient: the ID number), for "$visit" in a
+        scenario's expected fields."""
+        return {}
+
+    def received(self, method: str, of: str) -> list[dict[str, Any]]:
+        """Every version the supervision platform holds of the `method` records of this scenario's `of` (visit,
+        prescription, patient): a record belongs to it when one of its values is that visit's or prescription's
+        id, or the patient's ID number. Oldest first. The runner polls it while the hospital's connector may
+        still be delivering."""
+        raise NotApplicable("this driver cannot see what the supervision platform received")
+
+    def record_licence(self, licence: dict[str, Any]) -> Outcome:
+        """An administrator records the hospital's licence again with one flaw (INS-01), which must be refused:
+        the licence in force stays. Keys: flaw ("malformed_number": a 登记号 with a lower-case letter and a space;
+        "not_an_internet_hospital": a second name that is not a 互联网医院; "ends_before_it_starts")."""
+        raise NotApplicable("record_licence is not implemented in this driver")
+
+    def admit_staff(self, staff: dict[str, Any]) -> Outcome:
+        """An administrator admits a clinician (STAFF-01/02/03, FACE-01). Keys: kind (doctor | pharmacist | nurse),
+        clinical_years, credentials ("complete"; "no_practice": without the practice certificate; "no_qualification":
+        without the qualification; "expired": the practice certificate expired), biometric_consent (bool: the admitted
+        clinician gives their own separate consent in their own session before a face verification), photo
+        ("enrolled_doctor": the face of a clinician the hospital has enrolled already; "new": a face it has not)."""
+        raise NotApplicable("admit_staff is not implemented in this driver")
+
+    def read_disclosure(self, disclosure: dict[str, Any]) -> Outcome:
+        """The public disclosure page (INS-03), read without logging in. Keys: shows (the items it must show:
+        licence, departments, clinicians, service_hours, service_modes, reply_time_limits, prices, complaints,
+        dispute_procedure, licence_in_force). Refused naming INS-03 when an item is missing."""
+        raise NotApplicable("read_disclosure is not implemented in this driver")
+
+    def intrude(self, intrusion: dict[str, Any]) -> Outcome:
+        """Someone reads the booked visit (SEC-01). Keys: who ("other_patient": another registered patient;
+        "own_patient": the visit's own patient)."""
+        raise NotApplicable("intrude is not implemented in this driver")
+
+    def complete(self, completion: dict[str, Any]) -> Outcome:
+        """The doctor writes the visit's medical record, signs it off and completes the visit (REC-01, RX-05).
+        Keys: record ("full"; "no_chief_complaint": a record lacking its chief complaint)."""
+        raise NotApplicable("complete is not implemented in this driver")
+
+    def feedback(self, feedback: dict[str, Any]) -> Outcome:
+        """After the visit (QA-01, SUP-04). Keys: rating (None or a score), complaint (None or {category,
+        description}), adverse_event (None or {kind, severity, occurred_days_ago, description, drug_code})."""
+        raise NotApplicable("feedback is not implemented in this driver")
+
     @abstractmethod
     def register_patient(self, patient: dict[str, Any]) -> Outcome:
         """Real-name registration (PAT-01) and, when `consent` is true, the informed consent (PAT-02), which
@@ -75,7 +129,7 @@ class Driver(ABC):
         """Book a future place with the doctor (REV-06). Keys: department (诊疗科目 code), mode (video | audio |
         text), prior ("filed" or "none"), guardian (None or {name, age_years, relationship, present_confirmed}),
         allergies (the patient's allergy statement for the visit: "none_known", a list of allergy codes such as
-        ["penicillins"], or None: no statement)."""
+        ["penicillins"], or None: no statement), twice (bool: book the same slot again while the first stands)."""
 
     @abstractmethod
     def verify_face(self, doctor: dict[str, Any]) -> Outcome:
@@ -96,7 +150,8 @@ class Driver(ABC):
     @abstractmethod
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
         """The doctor writes, checks and signs (RX-01…RX-05, RX-07). Keys: diagnoses [[icd10, name]], items
-        [{drug_code, dose_per_time, times_per_day, days_supply, quantity_packs}], validity_days,
+        [{drug_code, dose_per_time, times_per_day, days_supply, quantity_packs, usage (用法; the reference's
+        driver writes "口服" when a scenario gives none: the platform refuses an item without its route)}], validity_days,
         long_prescription_reason, long_prescription_code; signature_confirmed (false: the doctor signs without
         the explicit act, here without checking the draft first), origin ("clinician"; "ai" or "auto": a draft
         made by a machine is submitted for signature without the doctor having checked it)."""

@@ -26,6 +26,50 @@ class ExampleDriver(Driver):
         self.visit: Any = None
         self.prescription: Any = None
 
+    def scenario_ids(self) -> dict[str, str]:
+        # The ids a scenario's expected platform fields may name ("$visit", "$prescription", "$patient": the
+        # patient's ID number, "$complaint", "$adverse_event"), as your system gave them.
+        return {}
+
+    def received(self, method: str, of: str) -> list[dict[str, Any]]:
+        # What the supervision platform holds: e.g. GET your platform test account's records (or the reference's
+        # simulator, `hospital supervision-sim`, at /sim/records/{method}) and keep those naming this scenario's
+        # scenario_ids()[of]; each entry {"record": {...}}, oldest first. Until then the scenarios that check the
+        # platform are not applicable.
+        raise NotApplicable("received is not implemented in this driver yet")
+
+    def record_licence(self, licence: dict[str, Any]) -> Outcome:
+        # As an administrator, record your licence again with the flaw licence["flaw"] names (a malformed 登记号, a
+        # second name that is not a 互联网医院, a validity ending before it starts): it must be refused (INS-01).
+        raise NotApplicable("record_licence is not implemented in this driver yet")
+
+    def admit_staff(self, staff: dict[str, Any]) -> Outcome:
+        # As an administrator, admit a staff["kind"] with staff["clinical_years"], the credentials staff["credentials"]
+        # says ("complete", or one left out or expired) and a photo of a face your system has enrolled already
+        # (staff["photo"] == "enrolled_doctor") or a new one ("new"); once admitted, the clinician gives their own
+        # biometric consent if staff["biometric_consent"] and verifies their face: STAFF-01/02/03, FACE-01 refusals.
+        raise NotApplicable("admit_staff is not implemented in this driver yet")
+
+    def read_disclosure(self, disclosure: dict[str, Any]) -> Outcome:
+        # Read your public disclosure page without logging in; Outcome.refused("INS-03", ...) when one of
+        # disclosure["shows"] is missing.
+        raise NotApplicable("read_disclosure is not implemented in this driver yet")
+
+    def intrude(self, intrusion: dict[str, Any]) -> Outcome:
+        # intrusion["who"] == "other_patient": another patient reads this visit (must be refused, SEC-01);
+        # "own_patient": the visit's own patient reads it.
+        raise NotApplicable("intrude is not implemented in this driver yet")
+
+    def complete(self, completion: dict[str, Any]) -> Outcome:
+        # The doctor writes the medical record (without its chief complaint when completion["record"] ==
+        # "no_chief_complaint", which must be refused, REC-01), signs it off and completes the visit.
+        raise NotApplicable("complete is not implemented in this driver yet")
+
+    def feedback(self, feedback: dict[str, Any]) -> Outcome:
+        # The patient rates the visit (feedback["rating"]), files feedback["complaint"] and reports
+        # feedback["adverse_event"], each when not None (QA-01).
+        raise NotApplicable("feedback is not implemented in this driver yet")
+
     def register_patient(self, patient: dict[str, Any]) -> Outcome:
         # e.g. POST {target}/patients with patient["real_name"], an ID number for patient["age_years"] (or
         # patient["id_number"] when given), patient["phone"]; then record the informed consent when
