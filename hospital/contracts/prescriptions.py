@@ -238,13 +238,14 @@ class DeliveryUpdated(Payload, kw_only=True):
 
 class PrescriptionVoided(Payload, kw_only=True):
     """`prescription.voided` (subject: the prescription): its visit was terminated or cancelled before a pharmacist
-    decided it, so it never takes effect (RX-06, REV-04)."""
+    decided it, or its doctor withdrew it (rejected or undecided), so it never takes effect (RX-06, REV-04)."""
 
     prescription_id: str
     prescription_number: str
     visit_id: str
-    visit_state: str  # terminated | cancelled
+    visit_state: str  # terminated | cancelled; the visit's state when the doctor withdrew it
     voided_at: AwareDatetime
+    withdrawn: bool = False  # the prescriber withdrew it (RX-06), not the visit's end
     status: Literal["voided"] = "voided"
 
 

@@ -268,6 +268,22 @@ def check_revisable(status: str, already_revised: bool) -> None:
                                 current_state="superseded", rule_id="RX-06")
 
 
+@rule("RX-06", "Only its prescriber withdraws a prescription, and only while rejected (not yet revised) or "
+      "undecided; a withdrawn prescription is voided", source="PD 17")
+def check_withdrawable(status: str, already_revised: bool, *, prescriber_user_id: uuid.UUID,
+                       user_id: uuid.UUID) -> None:
+    if user_id != prescriber_user_id:
+        raise AccessRefused("RX-06", "only the doctor who signed a prescription withdraws it")
+    withdrawable = (PrescriptionStatus.REJECTED, PrescriptionStatus.PENDING_REVIEW,
+                    PrescriptionStatus.AWAITING_COUNTERSIGN)
+    if status not in withdrawable:
+        raise InvalidTransition(f"only a rejected or undecided prescription is withdrawn; this one is {status}",
+                                current_state=status, rule_id="RX-06")
+    if already_revised:
+        raise InvalidTransition("this version was revised; the newest version is the one to withdraw",
+                                current_state="superseded", rule_id="RX-06")
+
+
 @rule("RX-06", "Only an approved prescription, within its validity, is dispensed, and only once",
       source="PD 17 (RX-06); 处方管理办法 第十八条 (validity); RX-07 no drugs before the prescription exists")
 def check_dispensable(status: str, *, has_valid_approval: bool, already_dispensed: bool, valid_until: date,

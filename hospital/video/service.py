@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
 from hospital.biometrics.gate import require_practice_session
 from hospital.biometrics.models import FaceEnrolment
@@ -34,6 +34,7 @@ from hospital.video.models import VideoFaceCheck, VisitRecording
 from hospital.video.rules import CALL_STATES, check_call_open, check_may_resume, doctor_join_starts_visit
 from hospital.visits.booking import queries
 from hospital.visits.booking.models import Visit
+from hospital.visits.booking.rules import queue_place
 
 __all__ = [
     "AUDIO_RECORDING_TYPE",
@@ -131,20 +132,16 @@ async def call_status(session: AsyncSession, principal: Principal, visit_id: uui
     return status
 
 
-WAITING_STATES = ("requested", "accepted", "in_progress")  # still in the schedule's queue
-
-
 async def waiting_room(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> dict[str, Any]:
-    """Where the visit stands in its schedule's queue: its number and how many open visits come before it
-    (the visit's patient or doctor only). Reads only."""
+    """Where the visit stands in its schedule's queue (the visit's patient or doctor only). Reads only. The place
+    is `booking.rules.queue_place`, as the visit views give it, so the waiting page and the visit list agree
+    and the position moves when a visit ahead is taken by the doctor (REV-06, issue 16)."""
     visit = await _participant_visit(session, principal, visit_id)
-    ahead = 0
-    if visit.state in WAITING_STATES:
-        ahead = (await session.execute(select(func.count()).select_from(Visit).where(
-            Visit.schedule_id == visit.schedule_id, col(Visit.queue_number) < visit.queue_number,
-            col(Visit.state).in_(WAITING_STATES)))).scalar_one()
+    queue = (await queries.schedule_queues(session, {visit.schedule_id}))[visit.schedule_id]
+    place = queue_place(visit.queue_number, visit.state, queue)
     room = {"visit_id": str(visit.id), "state": visit.state, "mode": visit.mode, "queue_number": visit.queue_number,
-            "ahead": ahead, "position": ahead + 1 if visit.state in WAITING_STATES else None}
+            "ahead": place.ahead if place else 0, "position": place.position if place else None,
+            "with_doctor_ahead": place.with_doctor_ahead if place else 0}
     await session.rollback()
     return room
 

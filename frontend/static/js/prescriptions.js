@@ -2,7 +2,7 @@
 // findings (clinicians only), and dispensing with delivery tracking.
 import { api } from "./api.js";
 import { formatDate, formatDateTime, isEnglish, label, money, pick, t } from "./i18n.js";
-import { badge, clear, h, load, table } from "./ui.js";
+import { badge, bindButton, clear, field, h, load, table } from "./ui.js";
 
 const STATUS_KIND = { pending_review: "warn", approved: "ok", rejected: "bad" };
 
@@ -110,9 +110,25 @@ export function prescriptionCard(rx, role, level = 3) {
     rx.status === "rejected" ? h("div", { class: "error-box", role: "note" }, h("strong", {}, t("rx.rejected")),
       review && review.reasons ? h("ul", {}, review.reasons.map((r) => h("li", {}, r))) : null) : null,
     rx.superseded_by_id ? h("p", { class: "small muted" }, t("rx.superseded")) : null,
+    role === "doctor" && rx.status === "rejected" && !rx.superseded_by_id ? withdrawNode(rx, role, level) : null,
     role !== "patient" ? findingsNode(rx.findings) : null,
     fulfilmentNode(rx.fulfilment),
     deliveryNode(rx.dispensing, level));
+}
+
+/** The doctor withdraws a rejected prescription instead of revising it: it is voided (RX-06, issue 15). */
+function withdrawNode(rx, role, level) {
+  const reason = h("input", { type: "text", maxlength: "500", required: true });
+  const button = h("button", { type: "button", class: "secondary", "data-testid": "rx-withdraw" }, t("rx.withdraw"));
+  const errors = h("div", { role: "alert" });
+  const box = h("div", { class: "row" }, field(`withdraw-${rx.prescription_id}`, t("rx.withdraw_reason"), reason),
+    button, errors);
+  bindButton(button, errors, async () => {
+    const withdrawn = await api(`/api/prescriptions/${rx.prescription_id}/withdrawal`,
+      { method: "POST", json: { reason: reason.value.trim() } });
+    box.closest("article").replaceWith(prescriptionCard(withdrawn, role, level));
+  });
+  return box;
 }
 
 export function prescriptionList(list, role, level = 3) {

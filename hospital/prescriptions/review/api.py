@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.contracts.prescriptions import RejectionReason
-from hospital.identity.guards import principal_of, requires_pharmacist
+from hospital.identity.guards import principal_of, requires_doctor, requires_pharmacist
 from hospital.prescriptions import queries as prescriptions
 from hospital.prescriptions.review import queries, service
 from hospital.prescriptions.rules import rejection_reasons
@@ -44,6 +44,10 @@ class ReviewBody(msgspec.Struct, forbid_unknown_fields=True):
     # approving a high-alert drug (高警示药品): the pharmacist's recorded double check of each, signed (RX-06)
     double_checks: Annotated[list[DoubleCheckBody], msgspec.Meta(max_length=10)] = []
     signature: DeviceSignatureBody | None = None  # the pharmacist's device signs the decision (RX-05)
+
+
+class WithdrawalBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]  # why the doctor withdraws it (RX-06)
 
 
 class ReviewController(Controller):
@@ -88,5 +92,15 @@ class ReviewController(Controller):
                                           reason_codes=data.reason_codes,
                                           double_checks=[(d.drug_code, d.checks) for d in data.double_checks],
                                           signature=device_signature(data.signature))
+        return await prescriptions.get_prescription(db_session, ctx, principal, prescription_id,
+                                                    actor=actor_of(request))
+
+    @post("/prescriptions/{prescription_id:uuid}/withdrawal", guards=[requires_doctor], status_code=200,
+          summary="The prescriber withdraws a rejected or undecided prescription: it is voided (RX-06, FACE-02)")
+    async def withdraw(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                       prescription_id: uuid.UUID, data: WithdrawalBody) -> dict[str, Any]:
+        principal = principal_of(request)
+        await service.withdraw_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
+                                            data.reason)
         return await prescriptions.get_prescription(db_session, ctx, principal, prescription_id,
                                                     actor=actor_of(request))

@@ -22,13 +22,20 @@ from hospital.biometrics.gate import require_practice_session
 from hospital.context import HospitalContext
 from hospital.contracts.prescriptions import PrescriptionReviewed, PrescriptionVoided, review_event_types
 from hospital.core.audit import Actor, append_audit
-from hospital.core.errors import Conflict, IntegrityFailure
+from hospital.core.errors import Conflict, IntegrityFailure, NotFound
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
 from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.models import Prescription, PrescriptionReview
-from hospital.prescriptions.queries import finding_parts, open_json, open_to, prescription_for_act, seal_json
+from hospital.prescriptions.queries import (
+    finding_parts,
+    open_json,
+    open_to,
+    prescription_for_act,
+    prescription_in_scope,
+    seal_json,
+)
 from hospital.prescriptions.rules import (
     PrescriptionStatus,
     ReviewDecision,
@@ -39,6 +46,7 @@ from hospital.prescriptions.rules import (
     check_reviewable,
     check_reviewer,
     check_visit_not_ended,
+    check_withdrawable,
     rejection_reasons,
 )
 from hospital.signing import service as signing
@@ -49,7 +57,7 @@ from hospital.visits.booking.events import VisitEnded
 from hospital.visits.booking.models import Visit
 
 __all__ = ["claim_prescription", "on_visit_ended", "release_claim", "require_visit_not_ended",
-           "review_prescription", "verified_document"]
+           "review_prescription", "verified_document", "withdraw_prescription"]
 
 
 async def _claims_held(session: AsyncSession, principal: Principal, now: datetime, *, besides: uuid.UUID
@@ -241,3 +249,34 @@ async def on_visit_ended(session: AsyncSession, ctx: HospitalContext, ended: Vis
                    version=rx.version + 1, payload=PrescriptionVoided(
                        prescription_id=str(rx.id), prescription_number=rx.number, visit_id=str(ended.visit_id),
                        visit_state=ended.state, voided_at=now))
+
+
+async def withdraw_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                                prescription_id: uuid.UUID, reason: str) -> None:
+    """The doctor withdraws their rejected (not revised) or undecided prescription instead of revising it: it is
+    voided like one of an ended visit, audited and reported, so nothing of it reaches a patient (RX-06)."""
+    rx = await prescription_in_scope(session, principal, prescription_id, now=ctx.now())
+    check_withdrawable(rx.status, rx.superseded_by_id is not None, prescriber_user_id=rx.doctor_user_id,
+                       user_id=principal.user_id)
+    require_practice_session(ctx, principal)  # FACE-02: a writing act, like signing
+    await require_clinical_act(session, ctx, principal.user_id, licence_department=rx.department_code)
+    visit = await session.get(Visit, rx.visit_id)
+    if visit is None:
+        raise NotFound("no such prescription")
+    now = ctx.now()
+    voided = await session.execute(
+        update(Prescription).where(col(Prescription.id) == rx.id, col(Prescription.version) == rx.version,
+                                   col(Prescription.status) == rx.status,
+                                   col(Prescription.superseded_by_id).is_(None))
+        .values(status=PrescriptionStatus.VOIDED, voided_at=now, version=rx.version + 1, updated_at=now,
+                claimed_until=None))
+    if voided.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"{rx.number} changed meanwhile; open it again", rule_id="RX-06")
+    await append_audit(session, actor, "prescription.withdrawn", subject_type="prescription", subject_id=rx.id,
+                       rule_id="RX-06", detail={"number": rx.number, "from": rx.status, "note": reason.strip()},
+                       cipher=ctx.cipher)  # the reason may speak of the patient: sealed
+    await emit(session, "prescription.voided", subject_type="prescription", subject_id=rx.id,
+               version=rx.version + 1, payload=PrescriptionVoided(
+                   prescription_id=str(rx.id), prescription_number=rx.number, visit_id=str(rx.visit_id),
+                   visit_state=visit.state, voided_at=now, withdrawn=True))
+    await session.commit()

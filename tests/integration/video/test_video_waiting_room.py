@@ -71,6 +71,36 @@ async def test_the_patient_sees_the_queue_and_the_doctor_arrive_and_the_doctor_s
     assert await _waiting(client, doctor) == []
 
 
+async def test_the_waiting_room_position_moves_when_the_visit_ahead_is_accepted_as_the_visit_list_says(
+    client: AsyncTestClient[Any], demo: None
+) -> None:
+    """Issue 16 (REV-06): one queue position. The waiting room gives the place the visit list gives
+    (`booking.rules.queue_place`): a visit ahead taken by the doctor no longer counts before this one."""
+    schedule = (await schedule_of(client))["schedule_id"]
+    first = await new_patient(client, "李四", date(1980, 5, 6), "13900139000")
+    assert (await journey.file_prior(client, first)).status_code == 201
+    first_prior = (await client.get("/api/prior-diagnoses", headers=first)).json()[0]["prior_diagnosis_id"]
+    earlier = await book(client, first, schedule, first_prior)
+    assert earlier.status_code == 201, earlier.text
+    patient = await login_as(client, "patient")
+    booked = await book(client, patient, schedule, await demo_prior_id(client, patient))
+    visit_id = booked.json()["visit_id"]
+    base = f"/api/visits/{visit_id}/call/waiting-room"
+
+    async def places() -> tuple[Any, Any]:
+        room = (await client.get(base, headers=patient)).json()
+        listed = {v["visit_id"]: v for v in (await client.get("/api/visits", headers=patient)).json()}[visit_id]
+        place = None if room["position"] is None else {k: room[k] for k in ("position", "ahead", "with_doctor_ahead")}
+        return place, listed["queue"]
+
+    assert await places() == ({"position": 2, "ahead": 1, "with_doctor_ahead": 0},) * 2
+    doctor = await doctor_in_session(client)
+    assert (await accept(client, doctor, earlier.json()["visit_id"])).status_code == 200
+    assert await places() == ({"position": 1, "ahead": 1, "with_doctor_ahead": 1},) * 2  # next: the one ahead is taken
+    assert (await accept(client, doctor, visit_id)).status_code == 200
+    assert await places() == (None, None)  # taken itself: it no longer waits in the queue
+
+
 async def _waiting(client: AsyncTestClient[Any], doctor: dict[str, str]) -> list[dict[str, Any]]:
     response = await client.get("/api/doctor/call-waiting", headers=doctor)
     assert response.status_code == 200, response.text

@@ -67,6 +67,20 @@ def test_only_a_rejected_version_is_revised_and_only_once() -> None:
             rx.check_revisable(status, already_revised=revised)
 
 
+@pytest.mark.requirement("RX-06")
+def test_only_the_prescriber_withdraws_a_rejected_or_undecided_prescription() -> None:
+    for status in ("rejected", "pending_review", "awaiting_countersign"):
+        rx.check_withdrawable(status, False, prescriber_user_id=DOCTOR, user_id=DOCTOR)
+    for status, revised in (("approved", False), ("voided", False), ("rejected", True)):
+        with pytest.raises(InvalidTransition) as refused:
+            rx.check_withdrawable(status, revised, prescriber_user_id=DOCTOR, user_id=DOCTOR)
+        assert refused.value.rule_id == "RX-06"
+    for someone_else in (PHARMACIST, uuid.uuid4()):
+        with pytest.raises(AccessRefused) as denied:
+            rx.check_withdrawable("rejected", False, prescriber_user_id=DOCTOR, user_id=someone_else)
+        assert denied.value.rule_id == "RX-06"
+
+
 def test_the_doctor_signs_the_draft_their_dry_run_checked() -> None:
     rx.check_signed_by_hand("a" * 64, "a" * 64, dry_run_found=True)
     for named, found in (("", True), ("b" * 64, True), ("a" * 64, False)):

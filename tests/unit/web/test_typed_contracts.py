@@ -37,6 +37,7 @@ NOT_YET_TYPED = frozenset({
     "hospital.prescriptions.review.api.ReviewController.claim",  # the prescription view, as `review` answers it
     "hospital.prescriptions.review.api.ReviewController.review",
     "hospital.prescriptions.review.api.ReviewController.review_queue",
+    "hospital.prescriptions.review.api.ReviewController.withdraw",  # the prescription view, as `review` answers it
     "hospital.prescriptions.safety.api.SafetyContextController.confirm",
     "hospital.prescriptions.safety.api.SafetyContextController.mine",
     "hospital.prescriptions.safety.api.SafetyContextController.of_visit",

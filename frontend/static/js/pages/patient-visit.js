@@ -82,7 +82,8 @@ async function waitingRoom(v) {
     return; // the visit page works without it
   }
   const lines = [];
-  if (room.position) lines.push(room.ahead ? t("visit.ahead", { count: room.ahead }) : t("visit.next"));
+  // the same count as the visit list: the visits before it the doctor has not yet taken (issue 16)
+  if (room.position) lines.push(room.position > 1 ? t("visit.ahead", { count: room.position - 1 }) : t("visit.next"));
   if (room.doctor_in_call) lines.push(t("visit.doctor_in_call"));
   if (!lines.length) return;
   $("#summary").append(h("p", { class: room.doctor_in_call ? "notice ok" : "notice", "data-testid": "waiting-room",
