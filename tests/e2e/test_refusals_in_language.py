@@ -86,6 +86,7 @@ def test_a_patient_meets_every_refusal_in_chinese(plain_browser: Browser, hospit
         page.get_by_role("link", name="用此诊断预约").first.click()
         page.get_by_test_id("schedule-option").filter(has_text="心血管内科专业").first.get_by_role("radio").check()
         page.get_by_label("视频复诊").check()
+        page.get_by_label("我已知晓并同意支付上述诊查费").check()  # the fee is accepted before booking (INS-03)
         page.get_by_role("button", name="确认预约").click()
         if attempt == 0:
             expect(page).to_have_url(re.compile(r"/patient/visits/[0-9a-f-]{36}"))
