@@ -7,7 +7,7 @@ from __future__ import annotations
 import msgspec
 
 __all__ = ["Acceptance", "Acceptances", "ConsentAccepted", "ConsentGuardian", "ConsentText", "DiagnosisChoice", "Eligibility",
-           "PriorDiagnosisView"]
+           "PriorDiagnosisView", "ToldText"]
 
 
 class ConsentText(msgspec.Struct, kw_only=True):
@@ -46,6 +46,13 @@ class Acceptances(msgspec.Struct, kw_only=True):
     acceptances: list[Acceptance]
 
 
+class ToldText(msgspec.Struct, kw_only=True):
+    """A refusing rule's reason and what to do, in one language (hospital.core.problems.told)."""
+
+    title: str
+    detail: str
+
+
 class Eligibility(msgspec.Struct, kw_only=True):
     """Whether the diagnosis could found a visit today: refused naming the rule, or until when and where."""
 
@@ -54,6 +61,7 @@ class Eligibility(msgspec.Struct, kw_only=True):
     reason: str | msgspec.UnsetType = msgspec.UNSET
     valid_until: str | msgspec.UnsetType = msgspec.UNSET  # ISO date
     department_codes: list[str] | msgspec.UnsetType = msgspec.UNSET
+    told: dict[str, ToldText] | msgspec.UnsetType = msgspec.UNSET  # refused: "zh" and "en", for the patient's page
 
 
 class PriorDiagnosisView(msgspec.Struct, kw_only=True):

@@ -61,7 +61,7 @@ def test_a_patient_meets_every_refusal_in_chinese(plain_browser: Browser, hospit
     expect(refusal).to_contain_text("PAT-01")
     no_english(refusal)
     screens(page, "phone-already-registered")
-    page.get_by_label("手机号").fill("13900139077")
+    page.get_by_label("手机号").fill("13900139078")  # 13900139077 is test_patient_offers.py's (one demo for all)
     page.get_by_role("button", name="注册并继续").click()
     expect(page).to_have_url(re.compile(r"/patient/consent"))
     page.get_by_label("我已阅读并理解上述内容").check()
@@ -86,6 +86,7 @@ def test_a_patient_meets_every_refusal_in_chinese(plain_browser: Browser, hospit
         page.get_by_role("link", name="用此诊断预约").first.click()
         page.get_by_test_id("schedule-option").filter(has_text="心血管内科专业").first.get_by_role("radio").check()
         page.get_by_label("视频复诊").check()
+        page.get_by_label("我已知晓并同意支付上述诊查费").check()  # the fee is accepted before booking (INS-03)
         page.get_by_role("button", name="确认预约").click()
         if attempt == 0:
             expect(page).to_have_url(re.compile(r"/patient/visits/[0-9a-f-]{36}"))
@@ -100,8 +101,9 @@ def test_a_patient_meets_every_refusal_in_chinese(plain_browser: Browser, hospit
 
 def file_diagnosis(page: Page, document: Path, diagnosed_on: str) -> None:
     page.goto("/patient/diagnoses")
+    expect(page.locator("#diagnosis-names option[value='原发性高血压']")).to_have_count(1)  # the list has arrived
     page.get_by_label("诊断名称").fill("原发性高血压")
-    page.get_by_label("ICD-10 编码").fill("I10")
+    expect(page.locator("#icd10_code")).to_have_value("I10")  # the code comes from the list (REV-02), never typed
     page.get_by_label("诊断机构").fill("示范市第一人民医院")
     page.get_by_label("医疗机构登记号").fill(DEMO_INSTITUTION_REGISTRATION)
     page.get_by_label("诊断日期").fill(diagnosed_on)

@@ -19,7 +19,7 @@ from hospital.core.blobs import Blob
 from hospital.visits.booking.models import Visit
 from hospital.visits.intake.consent_texts import CONSENT_DIR
 from hospital.visits.intake.models import ConsentRecord, PriorDiagnosisRecord
-from tests.helpers import count_rows, login_as
+from tests.helpers import count_rows, hospital_today, login_as
 from tests.integration.visits.journey import book, demo_prior_id, file_prior, new_patient, pdf, schedule_of
 
 pytestmark = pytest.mark.requirement("PAT-02", "REV-01", "REV-02")
@@ -119,6 +119,21 @@ async def test_a_prior_diagnosis_is_kept_with_its_document_encrypted_and_only_it
     stranger = await client.get(f"/api/prior-diagnoses/{body['prior_diagnosis_id']}/document", headers=other)
     assert stranger.status_code == 404
     assert (await client.get("/api/prior-diagnoses", headers=other)).json() == []
+
+
+async def test_a_diagnosis_too_old_is_listed_with_its_reason_in_both_languages(
+    client: AsyncTestClient[Any], demo: None
+) -> None:
+    """The typed list keeps `told` (issue 14): the patient's page shows the rule's reason in its own language."""
+    patient = await login_as(client, "patient")
+    old = date(hospital_today().year - 3, 1, 15).isoformat()
+    assert (await file_prior(client, patient, diagnosed_on=old)).status_code == 201
+    listed = (await client.get("/api/prior-diagnoses", headers=patient)).json()
+    eligibility = next(p for p in listed if p["diagnosed_on"] == old)["eligibility"]
+    assert eligibility["eligible"] is False and eligibility["rule_id"] == "REV-02", eligibility
+    assert eligibility["told"]["zh"]["title"] == "既往诊断已超过复诊有效期"
+    assert "请前往实体医院重新就诊" in eligibility["told"]["zh"]["detail"]
+    assert eligibility["told"]["en"]["title"] == "The prior diagnosis is too old for a revisit"
 
 
 async def test_a_document_that_is_not_what_it_claims_or_too_large_is_refused_and_leaves_nothing(

@@ -41,7 +41,10 @@ function departments(data) {
 function clinicians(data) {
   const rows = data.clinicians.map((c) => [
     c.name, c.title, label("kind", c.kind), joinList(c.departments.map((d) => d.name)) || "—",
-    c.registration ? h("span", {}, c.registration.number, h("br"), h("small", { class: "muted" }, label("credential", c.registration.kind))) : "—",
+    // the practice registration with its certificate's validity (INS-03: 执业注册基本情况), from the staff credentials
+    c.registration ? h("span", {}, c.registration.number, h("br"), h("small", { class: "muted" }, label("credential", c.registration.kind)),
+      c.registration.valid_until ? [h("br"), h("small", { class: "muted" },
+        t("disclosure.registration_valid", { until: formatDate(c.registration.valid_until) }))] : null) : "—",
     c.e_credential ? h("span", { class: "e-credential" },
       h("code", { title: c.e_credential.fingerprint_sha256 }, c.e_credential.certificate_serial), h("br"),
       h("small", { class: "muted" }, t("disclosure.e_credential_valid", { until: formatDate(c.e_credential.valid_until) })))
