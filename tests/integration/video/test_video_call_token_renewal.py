@@ -59,7 +59,6 @@ async def test_a_token_renewed_mid_call_outlives_the_old_one_without_ending_the_
     call = f"/api/visits/{visit_id}/call"
 
     # Both pages renew while the call runs; the doctor's renewed token keeps the face verification (FACE-02).
-    assert time.time() < min(expiry_of(patient_headers), expiry_of(doctor_headers)), "set-up outlasted the tokens"
     clock.current = datetime.now(UTC)  # the hospital's clock has followed the call (tokens issue from it)
     patient_new, doctor_new = await renewed(client, patient_headers), await renewed(client, doctor_headers)
     claims = jwt.get_unverified_claims(doctor_new["Authorization"][7:])
