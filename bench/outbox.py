@@ -305,14 +305,21 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                                steady_rate_committed=round(achieved), lag_p50_ms=round(p50 * 1000, 1),
                                lag_p99_ms=round(p99 * 1000, 1), lag_max_ms=round(found[-1] * 1000, 1))
             if url.startswith("postgresql"):
+                n = args.parallel_events
                 for processes in (1, 2):
                     await admin.post("/sim/reset")
-                    await commit_events(settings, args.events)
-                    took = run_dispatcher_processes(url, sim_url, processes)
-                    rate = args.events / took
-                    print(f"{processes} dispatcher process{'es' if processes > 1 else ''}, "
-                          f"{args.events} committed events: {rate:7.0f} events/s")
+                    await commit_events(settings, n)
+                    sim_before, machine_before = cpu_seconds(simulator.pid), machine_cpu()
+                    took, dispatcher_cpu = run_dispatcher_processes(url, sim_url, processes)
+                    sim_cpu, machine = cpu_seconds(simulator.pid) - sim_before, machine_busy_share(machine_before)
+                    rate = n / took
+                    print(f"{processes} dispatcher process{'es' if processes > 1 else ''}, {n} committed events: "
+                          f"{rate:7.0f} events/s; CPU per event: dispatchers {dispatcher_cpu / n * 1000:.2f} ms, "
+                          f"simulator {sim_cpu / n * 1000:.2f} ms; the machine's cores {machine:.0%} busy")
                     figures[f"dispatchers_{processes}_events_per_s"] = round(rate)
+                    figures[f"dispatchers_{processes}_cpu_ms_per_event"] = round(dispatcher_cpu / n * 1000, 3)
+                    figures[f"dispatchers_{processes}_simulator_cpu_ms_per_event"] = round(sim_cpu / n * 1000, 3)
+                    figures[f"dispatchers_{processes}_machine_busy"] = round(machine, 3)
                 figures["two_over_one_dispatchers_ratio"] = round(
                     figures["dispatchers_2_events_per_s"] / figures["dispatchers_1_events_per_s"], 3)
             figures["steady_committed_over_asked_ratio"] = round(figures["steady_rate_committed"] / args.rate, 3)
@@ -323,34 +330,58 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
-def run_dispatcher_processes(url: str, sim_url: str, processes: int, lead_s: float = 15.0) -> float:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def machine_busy_share(since: tuple[int, int]) -> float:
+    """The share of every core's time spent busy since `since`: near 100 % the machine has no core to give a
+    second dispatcher, whatever the code does."""
+    busy, total = machine_cpu()
+    return (busy - since[0]) / max(1, total - since[1])
+
+
+def run_dispatcher_processes(url: str, sim_url: str, processes: int,
+                             lead_s: float = 15.0) -> tuple[float, float]:
     """Seconds from the agreed start of `processes` dispatcher processes to the last of them finding nothing left
-    to send. Each process starts (imports, engine, HTTP client) and then waits for the same wall-clock moment, so
-    the figure is delivery alone, not Python's start-up."""
+    to send, and the CPU seconds they spent delivering. Each process starts (imports, engine, HTTP client) and then
+    waits for the same wall-clock moment, so the figure is delivery alone, not Python's start-up."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     at = time.time() + lead_s
     running = [subprocess.Popen([sys.executable, __file__, "--dispatch", url, "--simulator", sim_url, "--at",
                                  str(at)], env=env, stdout=subprocess.PIPE) for _ in range(processes)]
-    ends = []
+    ends, cpu = [], 0.0
     for process in running:
         out, _ = process.communicate()
         if process.returncode != 0:
             raise SystemExit("a dispatcher process failed")
-        ends.append(float(out.decode().split()[-1]))
-    return max(ends) - at
+        end, spent = out.decode().split()[-2:]
+        ends.append(float(end))
+        cpu += float(spent)
+    return max(ends) - at, cpu
 
 
-async def dispatch(url: str, sim_url: str, at: float) -> float:
+async def dispatch(url: str, sim_url: str, at: float) -> tuple[float, float]:
     """One dispatcher process of phase 4: ready, wait for `at`, deliver until no bench event is left to send;
-    returns the wall-clock time it finished."""
+    returns the wall-clock time it finished and the CPU seconds it spent from `at`."""
     settings = Settings(environment="test", database_url=url)
     connector = ConnectorSettings(url=sim_url, unit_id=UNIT, app_key=KEY, app_secret=SECRET,
                                   organ_id="91310115MA1HDEMO0X", organ_name="示范互联网医院")
     async with open_dispatcher(settings, connector) as dispatcher:
         await dispatcher.start()
         await asyncio.sleep(max(0.0, at - time.time()))
+        cpu = time.process_time()
         await run_until_sent(dispatcher)
-        return time.time()
+        return time.time(), time.process_time() - cpu
 
 
 if __name__ == "__main__":
@@ -358,6 +389,8 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--parallel-events", type=int, default=10000,
+                        help="events for the one-versus-two dispatcher runs (enough that the 0.1 s polling is noise)")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--produce", metavar="URL", help=argparse.SUPPRESS)  # the producer process of phase 3
     parser.add_argument("--dispatch", metavar="URL", help=argparse.SUPPRESS)  # a dispatcher process of phase 4
@@ -366,7 +399,7 @@ if __name__ == "__main__":
     arguments = parser.parse_args()
     if arguments.dispatch:
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        print(asyncio.run(dispatch(arguments.dispatch, arguments.simulator, arguments.at)))
+        print(*asyncio.run(dispatch(arguments.dispatch, arguments.simulator, arguments.at)))
         sys.exit(0)
     if arguments.produce:
         print(*asyncio.run(produce(arguments.produce, arguments.rate, arguments.seconds)))
