@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Response, get
 from litestar.datastructures import State
 from sqlalchemy import text
 
+from hospital.contracts.operations import Health, Readiness
 from hospital.db import current_revision, head_revision
 from hospital.web.http import PUBLIC
 
@@ -15,13 +14,13 @@ __all__ = ["health", "ready"]
 
 
 @get("/health", opt=PUBLIC, tags=["operations"], summary="The process is up")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+async def health() -> Health:
+    return Health(status="ok")
 
 
 @get("/ready", opt=PUBLIC, tags=["operations"], summary="The database is reachable and migrations are current")
-async def ready(state: State) -> Response[dict[str, Any]]:
-    checks: dict[str, Any] = {}
+async def ready(state: State) -> Response[Readiness]:
+    checks: dict[str, str] = {}
     try:
         async with state.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -33,4 +32,4 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     for name, probe in getattr(state, "readiness_probes", {}).items():
         checks[name] = await probe()
     ok = all(v == "ok" for v in checks.values())
-    return Response({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+    return Response(Readiness(status="ready" if ok else "not ready", checks=checks), status_code=200 if ok else 503)

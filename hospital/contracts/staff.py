@@ -9,7 +9,7 @@ import msgspec
 
 from hospital.contracts.base import AwareDatetime, Part, Payload
 
-__all__ = ["EVENTS", "BiometricConsentView", "Credential", "DoctorBusinessChanged", "StaffRecord"]
+__all__ = ["EVENTS", "BiometricConsentView", "Credential", "DoctorBusinessChanged", "StaffRecord", "StaffView"]
 
 class BiometricConsentView(msgspec.Struct, kw_only=True):
     """The clinician's own biometric consent (FACE-01): the current text, and what the caller gave, if anything."""
@@ -30,6 +30,26 @@ class Credential(Part, kw_only=True):
     kind: str
     number: str
     valid_until: date | None = None
+
+
+class StaffView(msgspec.Struct, kw_only=True):
+    """A clinician as an administrator sees them (hospital/staff/api.py): never the ID number in clear, the photo
+    or the face template."""
+
+    staff_id: str
+    user_id: str
+    kind: str  # doctor | pharmacist | nurse
+    real_name: str
+    title: str
+    departments: list[str]
+    practice_category: str
+    practice_scope: str
+    practice_institution: str
+    clinical_years: int
+    credentials: list[Credential]
+    suspended: bool
+    suspension_reason: str | None
+    version: int
 
 
 class StaffRecord(Payload, kw_only=True):

@@ -11,51 +11,20 @@ from pathlib import Path
 import msgspec
 
 from hospital.config import ConfigurationError, Settings
+from hospital.contracts.institution_views import (
+    Complaints,
+    ReplyTimeLimit,
+    ServiceHours,
+    ServiceMode,
+    ServicePrice,
+    Text,
+)
 from hospital.core.errors import ServiceUnavailable
 
 __all__ = ["DISCLOSURE_FILE", "DisclosureSettings", "consultation_fees", "load_disclosure_settings",
            "require_own_disclosure"]
 
 DISCLOSURE_FILE = Path(__file__).with_name("data") / "disclosure.json"
-
-
-class Text(msgspec.Struct, forbid_unknown_fields=True):
-    zh: str
-    en: str
-
-
-class ServiceHours(msgspec.Struct, forbid_unknown_fields=True):
-    days: Text
-    opens: str
-    closes: str
-
-
-class ServiceMode(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
-    name: Text
-
-
-class ReplyTimeLimit(msgspec.Struct, forbid_unknown_fields=True):
-    mode: str
-    minutes: int
-    text: Text
-
-
-class ServicePrice(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
-    name: Text
-    unit: Text
-    price_cny: str
-    basis: Text
-
-
-class Complaints(msgspec.Struct, forbid_unknown_fields=True):
-    phone: str
-    email: str
-    address: Text
-    hours: Text
-    online: Text
-    regulator: Text
 
 
 class DisclosureSettings(msgspec.Struct, forbid_unknown_fields=True, rename={"about": "_about", "source": "_source"}):

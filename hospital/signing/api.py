@@ -16,7 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.contracts.signing import DeviceNonce, SigningDevice
+from hospital.contracts.signing import BundleCheck, DeviceNonce, Jwks, SigningDevice
 from hospital.core.errors import PayloadTooLarge, UnsupportedMediaType
 from hospital.identity.guards import principal_of, requires_admin, requires_role
 from hospital.identity.models import Role
@@ -44,8 +44,8 @@ class WellKnownController(Controller):
     opt = PUBLIC
 
     @get("/jwks.json", summary="Every active clinician signing key with its certificate chain (RX-05)")
-    async def jwks(self, db_session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
-        return await service.jwks(db_session, ctx)
+    async def jwks(self, db_session: AsyncSession, ctx: HospitalContext) -> Jwks:
+        return msgspec.convert(await service.jwks(db_session, ctx), Jwks)
 
     @get("/hospital-ca.pem", summary="The hospital CA certificate: the root a verifier trusts",
          media_type=PEM_CERTIFICATE)
@@ -71,10 +71,10 @@ class SignatureVerificationController(Controller):
                       "Checked against this hospital's CA and its current revocation list (not the bundle's), at "
                       "`at` (ISO 8601, default now).")
     async def verify(self, db_session: AsyncSession, ctx: HospitalContext, data: dict[str, Any],
-                     at: datetime | None = None) -> dict[str, Any]:
+                     at: datetime | None = None) -> BundleCheck:
         report = await service.verify_bundle(db_session, ctx, data, at)
         signing = await service.hospital_signing(db_session, ctx)
-        return {**report.as_dict(), "trusted_ca_fingerprint": signing.fingerprint}
+        return msgspec.convert({**report.as_dict(), "trusted_ca_fingerprint": signing.fingerprint}, BundleCheck)
 
 
 class TimeStampingController(Controller):

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.biometrics import service as biometrics
 from hospital.biometrics.gate import single_upload
 from hospital.context import HospitalContext
-from hospital.contracts.staff import BiometricConsentView
+from hospital.contracts.staff import BiometricConsentView, Credential, StaffView
 from hospital.core.errors import InvalidInput
 from hospital.identity.guards import requires_admin, requires_clinician
 from hospital.staff import service
@@ -68,14 +68,14 @@ class DepartmentsBody(msgspec.Struct, forbid_unknown_fields=True):
     departments: Annotated[list[Annotated[str, msgspec.Meta(max_length=8)]], msgspec.Meta(max_length=40)]
 
 
-def staff_view(member: StaffMember) -> dict[str, Any]:
+def staff_view(member: StaffMember) -> StaffView:
     """What an administrator sees: never the ID number in clear, the photo or the face template."""
-    return {"staff_id": str(member.id), "user_id": str(member.user_id), "kind": member.kind,
-            "real_name": member.real_name, "title": member.title, "departments": member.departments,
-            "practice_category": member.practice_category, "practice_scope": member.practice_scope,
-            "practice_institution": member.practice_institution, "clinical_years": member.clinical_years,
-            "credentials": member.credentials, "suspended": member.suspended,
-            "suspension_reason": member.suspension_reason, "version": member.version}
+    return StaffView(
+        staff_id=str(member.id), user_id=str(member.user_id), kind=member.kind, real_name=member.real_name,
+        title=member.title, departments=list(member.departments), practice_category=member.practice_category,
+        practice_scope=member.practice_scope, practice_institution=member.practice_institution,
+        clinical_years=member.clinical_years, credentials=[msgspec.convert(c, Credential) for c in member.credentials],
+        suspended=member.suspended, suspension_reason=member.suspension_reason, version=member.version)
 
 
 def _admission(form: dict[str, Any]) -> service.Admission:
@@ -101,7 +101,7 @@ class StaffController(Controller):
 
     @post("/", summary="Admit a clinician with credentials and photo; the photo enrols the face (STAFF-01/02, FACE-01)")
     async def admit(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> dict[str, Any]:
+                    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> StaffView:
         admission = _admission(data)
         photo: UploadFile = single_upload(data, "photo")
         member = await service.admit_staff(db_session, ctx, actor_of(request), admission, await photo.read(),
@@ -109,26 +109,26 @@ class StaffController(Controller):
         return staff_view(member)
 
     @get("/", summary="Every admitted clinician")
-    async def list_staff(self, db_session: AsyncSession) -> list[dict[str, Any]]:
+    async def list_staff(self, db_session: AsyncSession) -> list[StaffView]:
         return [staff_view(m) for m in await service.list_staff(db_session)]
 
     @get("/{staff_id:uuid}", summary="One clinician")
-    async def get_staff(self, db_session: AsyncSession, staff_id: uuid.UUID) -> dict[str, Any]:
+    async def get_staff(self, db_session: AsyncSession, staff_id: uuid.UUID) -> StaffView:
         return staff_view(await service.get_staff(db_session, staff_id))
 
     @post("/{staff_id:uuid}/suspension", status_code=200, summary="Suspend practice (STAFF-03, QA-02)")
     async def suspend(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                      staff_id: uuid.UUID, data: SuspensionBody) -> dict[str, Any]:
+                      staff_id: uuid.UUID, data: SuspensionBody) -> StaffView:
         return staff_view(await service.set_suspension(db_session, ctx, actor_of(request), staff_id, True, data.reason))
 
     @delete("/{staff_id:uuid}/suspension", status_code=200, summary="Lift a suspension")
     async def reinstate(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                        staff_id: uuid.UUID) -> dict[str, Any]:
+                        staff_id: uuid.UUID) -> StaffView:
         return staff_view(await service.set_suspension(db_session, ctx, actor_of(request), staff_id, False, None))
 
     @put("/{staff_id:uuid}/credentials", summary="Renew credentials (new numbers or expiry dates)")
     async def renew(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    staff_id: uuid.UUID, data: RenewalBody) -> dict[str, Any]:
+                    staff_id: uuid.UUID, data: RenewalBody) -> StaffView:
         credentials = [{**msgspec.structs.asdict(c), "valid_until": c.valid_until.isoformat() if c.valid_until else None}
                        for c in data.credentials]
         return staff_view(await service.renew_credentials(db_session, ctx, actor_of(request), staff_id, credentials))
@@ -136,7 +136,7 @@ class StaffController(Controller):
     @put("/{staff_id:uuid}/departments", summary="Assign departments, within the licence and the practice scope "
          "(INS-02, STAFF-03)")
     async def assign(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     staff_id: uuid.UUID, data: DepartmentsBody) -> dict[str, Any]:
+                     staff_id: uuid.UUID, data: DepartmentsBody) -> StaffView:
         return staff_view(await service.assign_departments(db_session, ctx, actor_of(request), staff_id,
                                                            data.departments))
 

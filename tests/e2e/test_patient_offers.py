@@ -16,7 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from hospital.demo import DEMO_INSTITUTION_REGISTRATION
 from tests.e2e.conftest import DESKTOP, PHONE, Screens, new_page
-from tests.e2e.test_clinician_faces import log_in, resident_id
+from tests.e2e.registration import register
+from tests.e2e.test_clinician_faces import log_in
 from tests.e2e.test_journey import outpatient_record
 from tests.helpers import hospital_today
 
@@ -65,13 +66,7 @@ def test_booking_lists_only_eligible_sessions_at_the_published_fee(plain_browser
 def test_a_new_patient_is_told_of_registration_sees_progress_and_withdraws_an_unused_diagnosis(
         plain_browser: Browser, hospital_url: str, screens: Screens, tmp_path: Path) -> None:
     context, page = new_page(plain_browser, hospital_url, PHONE)
-    page.goto("/patient/register")
-    page.get_by_label("真实姓名").fill("韩梅梅")
-    page.get_by_label("居民身份证号").fill(resident_id("11010519870305004"))
-    page.get_by_label("手机号").fill("13900139077")
-    page.get_by_label("设置密码").fill("hanmm-2026-pw")
-    page.get_by_label("再次输入密码").fill("hanmm-2026-pw")
-    page.get_by_role("button", name="注册并继续").click()
+    register(page, name="韩梅梅", id_prefix17="11010519870305004", phone="13900139077", password="hanmm-2026-pw")
     expect(page.get_by_test_id("registered")).to_contain_text("注册成功")
     expect(page.locator("main")).not_to_contain_text("文本指纹")
     screens(page, "registered-then-consent", full_page=False)

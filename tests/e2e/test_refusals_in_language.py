@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from hospital.demo import DEMO_INSTITUTION_REGISTRATION
 from tests.e2e.conftest import PHONE, Screens, new_page
-from tests.e2e.test_clinician_faces import resident_id
+from tests.e2e.registration import register
 from tests.e2e.test_journey import no_english, outpatient_record
 from tests.helpers import hospital_today
 
@@ -49,13 +49,7 @@ def test_a_patient_meets_every_refusal_in_chinese(plain_browser: Browser, hospit
                                                   tmp_path: Path) -> None:
     context, page = new_page(plain_browser, hospital_url, PHONE)
     # Registration: the demo patient's phone is taken.
-    page.goto("/patient/register")
-    page.get_by_label("真实姓名").fill("韩梅梅")
-    page.get_by_label("居民身份证号").fill(resident_id("11010519900815004"))
-    page.get_by_label("手机号").fill("13800138000")
-    page.get_by_label("设置密码").fill("hanmeimei-2026")
-    page.get_by_label("再次输入密码").fill("hanmeimei-2026")
-    page.get_by_role("button", name="注册并继续").click()
+    register(page, name="韩梅梅", id_prefix17="11010519900815004", phone="13800138000", password="hanmeimei-2026")
     refusal = page.locator("[data-role=form-error]").get_by_role("alert")
     expect(refusal.locator(".error-heading")).to_have_text("该手机号已注册")
     expect(refusal).to_contain_text("PAT-01")

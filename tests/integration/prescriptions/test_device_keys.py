@@ -52,6 +52,22 @@ async def first_trip(client: AsyncTestClient[Any], doctor: dict[str, str], visit
     return path, body, prepared.json()
 
 
+async def _doctor_first_trip(client: AsyncTestClient[Any], visit: Visit
+                             ) -> tuple[dict[str, str], str, tuple[str, dict[str, Any], dict[str, Any]]]:
+    """A signing doctor with a registered device, and their first trip on `visit` (as `first_trip` answers it)."""
+    doctor = await signing_doctor(client)
+    device_id = await signing_device(client, doctor)
+    assert device_id is not None
+    return doctor, device_id, await first_trip(client, doctor, visit, device_id)
+
+
+async def _refused_as_rx05(client: AsyncTestClient[Any], doctor: dict[str, str], path: str, body: dict[str, Any],
+                           signature: dict[str, Any]) -> None:
+    """The signing trip with this `signature` object is refused by RX-05 (422), nothing written."""
+    refused = await client.post(path, headers=doctor, json={**body, "signature": signature})
+    assert refused.status_code == 422 and refused.json()["rule_id"] == "RX-05", refused.text
+
+
 async def test_after_a_full_journey_no_column_and_no_file_holds_a_clinicians_private_key(
     client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, visit: Visit
 ) -> None:
@@ -89,10 +105,7 @@ async def test_after_a_full_journey_no_column_and_no_file_holds_a_clinicians_pri
 async def test_a_jws_over_a_payload_one_byte_off_the_checked_draft_is_refused(
     client: AsyncTestClient[Any], session: AsyncSession, visit: Visit
 ) -> None:
-    doctor = await signing_doctor(client)
-    device_id = await signing_device(client, doctor)
-    assert device_id is not None
-    path, body, problem = await first_trip(client, doctor, visit, device_id)
+    doctor, device_id, (path, body, problem) = await _doctor_first_trip(client, visit)
     payload = base64.urlsafe_b64decode(problem["payload_b64"] + "==")
     assert json.loads(payload) == problem["payload"] and problem["payload"]["draft_sha256"] == body["draft_sha256"]
     one_byte_off = payload.replace(b'"days_supply":7', b'"days_supply":8')
@@ -100,8 +113,7 @@ async def test_a_jws_over_a_payload_one_byte_off_the_checked_draft_is_refused(
     key, chain = DEVICE_KEYS[device_id]
     before = await count_rows(session, Prescription)
     forged = {**problem, "payload_b64": _b64url(one_byte_off)}
-    refused = await client.post(path, headers=doctor, json={**body, "signature": sign_prepared(forged)})
-    assert refused.status_code == 422 and refused.json()["rule_id"] == "RX-05", refused.text
+    await _refused_as_rx05(client, doctor, path, body, sign_prepared(forged))
     assert await count_rows(session, Prescription) == before
     # The exact bytes are accepted, and the stored document is what the device signed.
     signed = await client.post(path, headers=doctor, json={**body, "signature": sign_prepared(problem)})
@@ -113,15 +125,11 @@ async def test_a_jws_over_a_payload_one_byte_off_the_checked_draft_is_refused(
 async def test_a_revoked_device_cannot_sign_and_the_crl_lists_it(
     client: AsyncTestClient[Any], session: AsyncSession, visit: Visit
 ) -> None:
-    doctor = await signing_doctor(client)
-    device_id = await signing_device(client, doctor)
-    assert device_id is not None
-    path, body, problem = await first_trip(client, doctor, visit, device_id)
+    doctor, device_id, (path, body, problem) = await _doctor_first_trip(client, visit)
     revoked = await client.post(f"/api/me/signing-devices/{device_id}/revocation", headers=doctor,
                                 json={"reason": "key_compromise", "note": "手机丢失"})
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked", revoked.text
-    refused = await client.post(path, headers=doctor, json={**body, "signature": sign_prepared(problem)})
-    assert refused.status_code == 422 and refused.json()["rule_id"] == "RX-05", refused.text
+    await _refused_as_rx05(client, doctor, path, body, sign_prepared(problem))
     assert await count_rows(session, Prescription) == {"prescription": 0}
     serial = revoked.json()["certificate_serial"]
     crl = x509.load_pem_x509_crl((await client.get("/.well-known/hospital-crl.pem")).text.encode())
@@ -157,16 +165,13 @@ async def test_a_jws_made_with_another_clinicians_device_is_refused(
     # The pharmacist's device signs the doctor's prepared bytes, the doctor's device named.
     pkey, pchain = DEVICE_KEYS[pharmacist_device]
     foreign = {**sign_prepared(problem), "jws": pkey.sign(problem["payload_b64"], pchain)}
-    refused = await client.post(path, headers=doctor, json={**body, "signature": foreign})
-    assert refused.status_code == 422 and refused.json()["rule_id"] == "RX-05", refused.text
+    await _refused_as_rx05(client, doctor, path, body, foreign)
     # The doctor names the pharmacist's device: not one of theirs.
-    named = await client.post(path, headers=doctor, json={**body, "signature": {"device_id": pharmacist_device}})
-    assert named.status_code == 422 and named.json()["rule_id"] == "RX-05", named.text
+    await _refused_as_rx05(client, doctor, path, body, {"device_id": pharmacist_device})
     # A key nobody certified, with the doctor's certificate in x5c: the signature does not verify.
     _, dchain = DEVICE_KEYS[doctor_device]
     unknown = {**sign_prepared(problem), "jws": DeviceKey.generate().sign(problem["payload_b64"], dchain)}
-    refused = await client.post(path, headers=doctor, json={**body, "signature": unknown})
-    assert refused.status_code == 422 and refused.json()["rule_id"] == "RX-05", refused.text
+    await _refused_as_rx05(client, doctor, path, body, unknown)
     assert await count_rows(session, Prescription) == {"prescription": 0}
     # The doctor's own device signs; the pharmacist's review is signed over the doctor's JWS itself.
     signed = await client.post(path, headers=doctor, json={**body, "signature": sign_prepared(problem)})

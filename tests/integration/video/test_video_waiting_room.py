@@ -26,15 +26,7 @@ async def test_the_patient_sees_the_queue_and_the_doctor_arrive_and_the_doctor_s
     client: AsyncTestClient[Any], session: AsyncSession, ctx: HospitalContext, clock: FakeClock, browsers: Any,
     demo: None,
 ) -> None:
-    schedule = (await schedule_of(client))["schedule_id"]
-    first = await new_patient(client, "李四", date(1980, 5, 6), "13900139000")
-    assert (await journey.file_prior(client, first)).status_code == 201
-    first_prior = (await client.get("/api/prior-diagnoses", headers=first)).json()[0]["prior_diagnosis_id"]
-    earlier = await book(client, first, schedule, first_prior)
-    assert earlier.status_code == 201, earlier.text
-    patient = await login_as(client, "patient")
-    booked = await book(client, patient, schedule, await demo_prior_id(client, patient))
-    visit_id = booked.json()["visit_id"]
+    first, earlier_id, patient, visit_id = await _two_in_queue(client)
     base = f"/api/visits/{visit_id}/call/waiting-room"
 
     room = (await client.get(base, headers=patient)).json()
@@ -42,7 +34,7 @@ async def test_the_patient_sees_the_queue_and_the_doctor_arrive_and_the_doctor_s
     assert room["doctor_in_call"] is False and room["patient_waiting_since"] is None
     assert (await client.get(base, headers=first)).status_code == 404  # another patient's visit: not theirs
     doctor = await doctor_in_session(client)
-    assert (await client.post(f"/api/visits/{earlier.json()['visit_id']}/cancel", headers=first,
+    assert (await client.post(f"/api/visits/{earlier_id}/cancel", headers=first,
                               json={"reason": ""})).status_code == 200
     assert (await client.get(base, headers=patient)).json()["ahead"] == 0  # the visit before left the queue
     assert (await accept(client, doctor, visit_id)).status_code == 200
@@ -76,15 +68,7 @@ async def test_the_waiting_room_position_moves_when_the_visit_ahead_is_accepted_
 ) -> None:
     """Issue 16 (REV-06): one queue position. The waiting room gives the place the visit list gives
     (`booking.rules.queue_place`): a visit ahead taken by the doctor no longer counts before this one."""
-    schedule = (await schedule_of(client))["schedule_id"]
-    first = await new_patient(client, "李四", date(1980, 5, 6), "13900139000")
-    assert (await journey.file_prior(client, first)).status_code == 201
-    first_prior = (await client.get("/api/prior-diagnoses", headers=first)).json()[0]["prior_diagnosis_id"]
-    earlier = await book(client, first, schedule, first_prior)
-    assert earlier.status_code == 201, earlier.text
-    patient = await login_as(client, "patient")
-    booked = await book(client, patient, schedule, await demo_prior_id(client, patient))
-    visit_id = booked.json()["visit_id"]
+    _, earlier_id, patient, visit_id = await _two_in_queue(client)
     base = f"/api/visits/{visit_id}/call/waiting-room"
 
     async def places() -> tuple[Any, Any]:
@@ -95,10 +79,25 @@ async def test_the_waiting_room_position_moves_when_the_visit_ahead_is_accepted_
 
     assert await places() == ({"position": 2, "ahead": 1, "with_doctor_ahead": 0},) * 2
     doctor = await doctor_in_session(client)
-    assert (await accept(client, doctor, earlier.json()["visit_id"])).status_code == 200
+    assert (await accept(client, doctor, earlier_id)).status_code == 200
     assert await places() == ({"position": 1, "ahead": 1, "with_doctor_ahead": 1},) * 2  # next: the one ahead is taken
     assert (await accept(client, doctor, visit_id)).status_code == 200
     assert await places() == (None, None)  # taken itself: it no longer waits in the queue
+
+
+async def _two_in_queue(client: AsyncTestClient[Any]) -> tuple[dict[str, str], str, dict[str, str], str]:
+    """Two visits booked into the demo schedule: another patient's first (queue number 1), then the demo
+    patient's (2). Answers the other patient's headers and visit, then the demo patient's."""
+    schedule = (await schedule_of(client))["schedule_id"]
+    first = await new_patient(client, "李四", date(1980, 5, 6), "13900139000")
+    assert (await journey.file_prior(client, first)).status_code == 201
+    first_prior = (await client.get("/api/prior-diagnoses", headers=first)).json()[0]["prior_diagnosis_id"]
+    earlier = await book(client, first, schedule, first_prior)
+    assert earlier.status_code == 201, earlier.text
+    patient = await login_as(client, "patient")
+    booked = await book(client, patient, schedule, await demo_prior_id(client, patient))
+    assert booked.status_code == 201, booked.text
+    return first, str(earlier.json()["visit_id"]), patient, str(booked.json()["visit_id"])
 
 
 async def _waiting(client: AsyncTestClient[Any], doctor: dict[str, str]) -> list[dict[str, Any]]:
