@@ -53,7 +53,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "start": {"guardian_present_confirmed": True},
     "write_prescription": {"diagnoses": [["I10", "原发性高血压"]],
                            "items": [{"drug_code": "C08CA01-tab-5mg", "dose_per_time": "5", "times_per_day": 1,
-                                      "days_supply": 7, "quantity_packs": 1}],
+                                      "days_supply": 7, "quantity_packs": 1, "usage": "口服，每日早晨"}],
                            "signature_confirmed": True, "validity_days": 1, "origin": "clinician",
                            "long_prescription_reason": None, "long_prescription_code": None},
     "review": {"skip": False, "by": "pharmacist", "face": "own", "decision": "approve", "reasons": [], "reason_codes": [],

@@ -150,8 +150,8 @@ class Driver(ABC):
     @abstractmethod
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
         """The doctor writes, checks and signs (RX-01…RX-05, RX-07). Keys: diagnoses [[icd10, name]], items
-        [{drug_code, dose_per_time, times_per_day, days_supply, quantity_packs, usage (用法; the reference's
-        driver writes "口服" when a scenario gives none: the platform refuses an item without its route)}], validity_days,
+        [{drug_code, dose_per_time, times_per_day, days_supply, quantity_packs, usage (用法, the route first:
+        "口服，每日早晨"; "" is an item without one, which RX-03 refuses: the platform would refuse it)}], validity_days,
         long_prescription_reason, long_prescription_code; signature_confirmed (false: the doctor signs without
         the explicit act, here without checking the draft first), origin ("clinician"; "ai" or "auto": a draft
         made by a machine is submitted for signature without the doctor having checked it)."""

@@ -105,7 +105,7 @@ class ExampleDriver(Driver):
 
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
         # Write and sign prescription["items"] for prescription["diagnoses"]; signature_confirmed False or
-        # origin "ai" must be refused (RX-07).
+        # origin "ai" must be refused (RX-07), and so must an item whose usage (用法) is empty (RX-03).
         raise NotApplicable("write_prescription is not implemented in this driver yet")
 
     def review(self, review: dict[str, Any]) -> Outcome:

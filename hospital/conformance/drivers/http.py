@@ -507,7 +507,7 @@ class HttpDriver(Driver):
         that hash for the very same draft."""
         draft: dict[str, Any] = {
             "diagnoses": [{"icd10": code, "name": name} for code, name in prescription["diagnoses"]],
-            "items": [{"usage": "口服", **item} for item in prescription["items"]],  # 用法: the platform needs it
+            "items": [dict(item) for item in prescription["items"]],  # as the scenario writes them, 用法 too (RX-03)
             "validity_days": prescription["validity_days"]}
         for key in ("long_prescription_reason", "long_prescription_code"):
             if prescription[key]:
