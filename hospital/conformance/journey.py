@@ -34,6 +34,10 @@ _POLL = 0.2
 # What a step is given when the scenario says nothing: one ordinary follow-up visit for hypertension.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "record_licence": {"flaw": "malformed_number"},
+    "open_department": {"flaw": "no_senior_physicians"},
+    "record_incident": {"kind": "bulk_access", "severity": "high", "leak": "suspected", "personal_information": True,
+                        "summary": "一个医师账号在一小时内读取了 60 位患者的病历，均非其接诊患者", "detected_minutes_ago": 10,
+                        "affected_subjects": 60},
     "admit_staff": {"kind": "doctor", "clinical_years": 5, "credentials": "complete", "biometric_consent": True,
                     "photo": "enrolled_doctor"},
     "read_disclosure": {"shows": ["licence", "departments", "clinicians", "service_hours", "service_modes",
