@@ -47,19 +47,21 @@ listed as *not swappable*. `--tests tests/integration` widens the tests (slower)
 `hospital/conformance/scenarios/` (package data: an installed `hospital` carries it) holds the regulator's cases
 as JSON, one file each: the requirement and its clause, what is given in the domain's terms (the patient and who
 consents for a minor, the prior diagnosis with its institution's 医疗机构登记号, the booking with the guardian and the
-allergy statement, the doctor's face, the acceptance, the start, the prescription, the review, the dispensing, the
-medical record, the rating, complaint and adverse event, a staff admission, the public disclosure), how far the
-journey goes, the expected verdict (refused at a step naming a requirement ID, or accepted) and **what the
-supervision platform must then hold**: each record by its method (as the SDK spells it), whose it is (the
-scenario's visit, prescription, patient, complaint or adverse event) and its key fields, or that a refused act
-left no record. The runner plays each through a driver (`hospital/conformance/drivers/__init__.py`: record a
-flawed licence, admit a clinician, read the disclosure, register a patient, file a diagnosis, book, let someone
-else read the visit, verify a face, accept having opened the document, start with the guardian's presence
-confirmed, check and sign, review answering each warning, dispense, verify the export, write and sign off the
-record and complete, rate, complain and report), then reads what the platform received (`Driver.received`; the
-reference's driver reads the simulator's `/sim/records`, the demo's at `/demo/platform`) and compares the key
-fields, waiting up to `HOSPITAL_CONFORMANCE_PLATFORM_WAIT` seconds (30) for the connector's delivery. A missing or
-wrong record fails the scenario with the expected and the received fields. The reference's HTTP driver is the
+allergy statement, the doctor's face, the acceptance, the start, the prescription with each item's usage, the
+review, the dispensing, the medical record, the rating, complaint and adverse event, a staff admission, a
+department opened, a security incident, the public disclosure), how far the journey goes, the expected verdict
+(refused at a step naming a requirement ID, or accepted) and **what the supervision platform must then hold**:
+each record by its method (as the SDK spells it), whose it is (the scenario's visit, prescription, patient,
+complaint, adverse event or incident) and its key fields, or that a refused act left no record. The runner plays
+each through a driver (`hospital/conformance/drivers/__init__.py`: record a flawed licence, open a department
+without its PD 8(二) evidence, admit a clinician, record a security incident, read the disclosure, register a
+patient, file a diagnosis, book, let someone else read the visit, verify a face, accept having opened the
+document, start with the guardian's presence confirmed, check and sign, review answering each warning, dispense,
+verify the export, write and sign off the record and complete, rate, complain and report), then reads what the
+platform received (`Driver.received`; the reference's driver reads the simulator's `/sim/records`, the demo's at
+`/demo/platform`) and compares the key fields, waiting up to `HOSPITAL_CONFORMANCE_PLATFORM_WAIT` seconds (30)
+for the connector's delivery. A missing or wrong record fails the scenario with the expected and the received
+fields. The reference's HTTP driver is the
 default and runs in CI against the demo: it verifies faces with a still capture where the hospital allows it, else
 it answers the liveness challenge with a burst of frames. A vendor copies `drivers/example.py` (every step a
 documented stub) and implements it against their own API. The report says per requirement: passed, failed

@@ -34,6 +34,10 @@ _POLL = 0.2
 # What a step is given when the scenario says nothing: one ordinary follow-up visit for hypertension.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "record_licence": {"flaw": "malformed_number"},
+    "open_department": {"flaw": "no_senior_physicians"},
+    "record_incident": {"kind": "bulk_access", "severity": "high", "leak": "suspected", "personal_information": True,
+                        "summary": "一个医师账号在一小时内读取了 60 位患者的病历，均非其接诊患者", "detected_minutes_ago": 10,
+                        "affected_subjects": 60},
     "admit_staff": {"kind": "doctor", "clinical_years": 5, "credentials": "complete", "biometric_consent": True,
                     "photo": "enrolled_doctor"},
     "read_disclosure": {"shows": ["licence", "departments", "clinicians", "service_hours", "service_modes",
@@ -53,7 +57,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "start": {"guardian_present_confirmed": True},
     "write_prescription": {"diagnoses": [["I10", "原发性高血压"]],
                            "items": [{"drug_code": "C08CA01-tab-5mg", "dose_per_time": "5", "times_per_day": 1,
-                                      "days_supply": 7, "quantity_packs": 1}],
+                                      "days_supply": 7, "quantity_packs": 1, "usage": "口服，每日早晨"}],
                            "signature_confirmed": True, "validity_days": 1, "origin": "clinician",
                            "long_prescription_reason": None, "long_prescription_code": None},
     "review": {"skip": False, "by": "pharmacist", "face": "own", "decision": "approve", "reasons": [], "reason_codes": [],

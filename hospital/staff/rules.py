@@ -28,6 +28,7 @@ __all__ = [
     "check_admission",
     "check_can_practise",
     "check_credentials_expire",
+    "check_credentials_in_force",
     "check_departments_in_scope",
     "check_doctor_admission",
     "check_nurse_admission",
@@ -77,12 +78,22 @@ NURSE_CREDENTIALS = ("nurse_qualification", "nurse_practice")  # 护士资格证
 LIFELONG_CREDENTIALS = frozenset({"physician_qualification", "pharmacist_qualification", "nurse_qualification"})
 
 
+# Expiry is STAFF-03's clause ("credentials carry expiry dates and expired ones block practice"), at admission as at
+# every act: an admission refused for an undated or expired credential names STAFF-03, not the admission's rule.
 @rule("STAFF-03", "Every credential but a lifelong 资格证书 carries its expiry date", source="PD 13")
-def check_credentials_expire(credentials: Collection[Credential], rule_id: str = "STAFF-03") -> None:
+def check_credentials_expire(credentials: Collection[Credential]) -> None:
     undated = [c.kind for c in credentials if c.valid_until is None and c.kind not in LIFELONG_CREDENTIALS]
     if undated:
-        raise RuleViolation(rule_id, f"credentials without an expiry date: {', '.join(undated)}; only "
-                                     f"{', '.join(sorted(LIFELONG_CREDENTIALS))} are lifelong", undated=undated)
+        raise RuleViolation("STAFF-03", f"credentials without an expiry date: {', '.join(undated)}; only "
+                                        f"{', '.join(sorted(LIFELONG_CREDENTIALS))} are lifelong", undated=undated)
+
+
+@rule("STAFF-03", "No credential presented for admission has expired", source="PD 13")
+def check_credentials_in_force(credentials: Collection[Credential], today: date) -> None:
+    for credential in credentials:
+        if credential.valid_until is not None and credential.valid_until < today:
+            raise RuleViolation("STAFF-03", f"credential {credential.kind} {credential.number} expired on "
+                                            f"{credential.valid_until}", expired=credential.kind)
 
 
 def _scope_of(practice_scope: str, scopes: Mapping[str, PracticeScope]) -> PracticeScope:
@@ -128,13 +139,6 @@ def _missing(application: StaffApplication, required: Collection[str], rule_id: 
         raise RuleViolation(rule_id, "the professional title (职称) is required")
 
 
-def _not_expired(application: StaffApplication, today: date, rule_id: str) -> None:
-    for credential in application.credentials:
-        if credential.valid_until is not None and credential.valid_until < today:
-            raise RuleViolation(rule_id, f"credential {credential.kind} {credential.number} expired on "
-                                         f"{credential.valid_until}")
-
-
 def _departments(application: StaffApplication, approved: Collection[str]) -> None:
     if not application.departments:
         raise RuleViolation("STAFF-03", "a clinician is assigned at least one department")
@@ -153,8 +157,8 @@ def check_doctor_admission(application: StaffApplication, today: date, approved_
         raise RuleViolation("STAFF-01", f"{application.clinical_years} years of independent clinical work; "
                                         f"at least {MIN_CLINICAL_YEARS} are required",
                             clinical_years=application.clinical_years)
-    check_credentials_expire(application.credentials, "STAFF-01")
-    _not_expired(application, today, "STAFF-01")
+    check_credentials_expire(application.credentials)
+    check_credentials_in_force(application.credentials, today)
     _departments(application, approved_departments)
     check_departments_in_scope(application.practice_scope, application.departments)
 
@@ -163,8 +167,8 @@ def check_doctor_admission(application: StaffApplication, today: date, approved_
 def check_pharmacist_admission(application: StaffApplication, today: date,
                                approved_departments: Collection[str]) -> None:
     _missing(application, PHARMACIST_CREDENTIALS, "STAFF-02")
-    check_credentials_expire(application.credentials, "STAFF-02")
-    _not_expired(application, today, "STAFF-02")
+    check_credentials_expire(application.credentials)
+    check_credentials_in_force(application.credentials, today)
 
 
 @rule("STAFF-02", "Nurses: qualification and practice registration, ≥3 years", source="SP 准入")
@@ -172,8 +176,8 @@ def check_nurse_admission(application: StaffApplication, today: date, approved_d
     _missing(application, NURSE_CREDENTIALS, "STAFF-02")
     if application.clinical_years < MIN_CLINICAL_YEARS:
         raise RuleViolation("STAFF-02", f"nurses need at least {MIN_CLINICAL_YEARS} years of practice")
-    check_credentials_expire(application.credentials, "STAFF-02")
-    _not_expired(application, today, "STAFF-02")
+    check_credentials_expire(application.credentials)
+    check_credentials_in_force(application.credentials, today)
     _departments(application, approved_departments)
 
 

@@ -87,7 +87,7 @@ def test_the_suite_is_well_formed(shared_dir: Path) -> None:
     assert len({s.requirement for s in SCENARIOS}) >= 30
     for s in SCENARIOS:
         for receipt in s.platform:
-            assert receipt.of in ("visit", "prescription", "patient", "complaint", "adverse_event"), s.name
+            assert receipt.of in ("visit", "prescription", "patient", "complaint", "adverse_event", "incident"), s.name
             assert receipt.absent or receipt.fields or receipt.method == "uploadBusinessInfoAfter", s.name
 
 

@@ -179,7 +179,7 @@ async def test_a_doctor_is_admitted_and_enrolled_but_the_template_is_never_serve
         ({"clinical_years": 2}, "STAFF-01"),
         ({"credentials": [{"kind": "physician_qualification", "number": "1"}]}, "STAFF-01"),
         ({"credentials": [{"kind": "physician_qualification", "number": "1"},
-                          {"kind": "physician_practice", "number": "2", "valid_until": "2020-01-01"}]}, "STAFF-01"),
+                          {"kind": "physician_practice", "number": "2", "valid_until": "2020-01-01"}]}, "STAFF-03"),
         ({"departments": ["04"]}, "INS-02"),
     ],
 )

@@ -43,7 +43,8 @@ function itemFieldset(list, initial = {}) {
   const times = h("input", { type: "number", min: "1", max: "24", required: true, value: "1" });
   const days = h("input", { type: "number", min: "1", max: "366", required: true, value: "7" });  // 处方管理办法 第十九条
   const packs = h("input", { type: "number", min: "1", max: "1000", required: true });
-  const usage = h("input", { maxlength: 200, placeholder: t("rxform.usage_example") });
+  // RX-03: the usage is required, its route first (the platform's orderList[].admission)
+  const usage = h("input", { maxlength: 200, required: true, placeholder: t("rxform.usage_example") });
   // RX-03: one pack more than dose × days only with a coded reason, which the pharmacist sees
   const extra = h("select", { "data-testid": "rx-extra-reason" }, h("option", { value: "" }, t("rxform.extra_none")),
     EXTRA_QUANTITY_REASONS.map((code) => h("option", { value: code }, t(`rxform.extra.${code}`))));
@@ -56,7 +57,7 @@ function itemFieldset(list, initial = {}) {
       field(`rx-times-${n}`, t("rxform.times_per_day"), times)),
     h("div", { class: "grid-2" }, field(`rx-days-${n}`, t("rxform.days_supply"), days),
       field(`rx-packs-${n}`, t("rxform.quantity_packs"), packs)),
-    field(`rx-usage-${n}`, t("rxform.usage"), usage),
+    field(`rx-usage-${n}`, t("rxform.usage"), usage, t("rxform.usage_hint")),
     field(`rx-extra-${n}`, t("rxform.extra_reason"), extra, t("rxform.extra_hint")),
     h("div", { class: "actions" }, remove));
   const drug = () => list.find((d) => d.code === select.value);

@@ -23,10 +23,12 @@ from typing import Any
 __all__ = ["OPTIONAL_STEPS", "STEPS", "Driver", "NotApplicable", "Outcome"]
 
 # The journey, in order. A scenario stops after its `until` step or at the first refusal.
-STEPS = ("record_licence", "admit_staff", "read_disclosure", "register_patient", "file_diagnosis", "book", "intrude",
-         "verify_face", "accept", "start", "write_prescription", "review", "dispense", "verify_export", "complete", "feedback")
+STEPS = ("record_licence", "open_department", "admit_staff", "record_incident", "read_disclosure", "register_patient",
+         "file_diagnosis", "book", "intrude", "verify_face", "accept", "start", "write_prescription", "review",
+         "dispense", "verify_export", "complete", "feedback")
 # Steps played only when the scenario gives them or ends with them (acts beside the ordinary journey).
-OPTIONAL_STEPS = frozenset({"record_licence", "admit_staff", "read_disclosure", "intrude", "complete", "feedback"})
+OPTIONAL_STEPS = frozenset({"record_licence", "open_department", "admit_staff", "record_incident", "read_disclosure",
+                            "intrude", "complete", "feedback"})
 
 
 class NotApplicable(Exception):
@@ -63,8 +65,8 @@ class Driver(ABC):
         """A new scenario starts: forget the previous patient, visit and prescription."""
 
     def scenario_ids(self) -> dict[str, str]:
-        """This scenario's ids so far (visit, prescription, patient: the ID number), for "$visit" in a
-        scenario's expected fields."""
+        """This scenario's ids so far (visit, prescription, patient: the ID number, complaint, adverse_event,
+        incident), for "$visit" in a scenario's expected fields."""
         return {}
 
     def received(self, method: str, of: str) -> list[dict[str, Any]]:
@@ -80,6 +82,14 @@ class Driver(ABC):
         "not_an_internet_hospital": a second name that is not a 互联网医院; "ends_before_it_starts")."""
         raise NotApplicable("record_licence is not implemented in this driver")
 
+    def open_department(self, department: dict[str, Any]) -> Outcome:
+        """An administrator opens (approves) a department the hospital does not yet serve, with one flaw in the
+        evidence PD 8(二) asks (INS-02: one 正高 and one 副高 physician of the speciality, each with a 15-digit
+        执业证书编码), which must be refused: the department stays closed. Keys: flaw ("no_senior_physicians": none
+        named; "no_associate_senior": a 正高 without the 副高; "practice_number_malformed": a 副高 whose 执业证书编码
+        is not 15 digits)."""
+        raise NotApplicable("open_department is not implemented in this driver")
+
     def admit_staff(self, staff: dict[str, Any]) -> Outcome:
         """An administrator admits a clinician (STAFF-01/02/03, FACE-01). Keys: kind (doctor | pharmacist | nurse),
         clinical_years, credentials ("complete"; "no_practice": without the practice certificate; "no_qualification":
@@ -87,6 +97,14 @@ class Driver(ABC):
         clinician gives their own separate consent in their own session before a face verification), photo
         ("enrolled_doctor": the face of a clinician the hospital has enrolled already; "new": a face it has not)."""
         raise NotApplicable("admit_staff is not implemented in this driver")
+
+    def record_incident(self, incident: dict[str, Any]) -> Outcome:
+        """The security officer records a security incident a person found (SEC-02); accepted, the platform
+        receives it as a risk warning, and `scenario_ids()["incident"]` is its id. Keys: kind (bulk_access,
+        data_leak, credential_stuffing, face_lockout, audit_tampering, other), severity (low | medium | high |
+        critical), summary (what happened; "" says nothing), leak (none | suspected | confirmed),
+        personal_information (bool), detected_minutes_ago (negative: detected in the future), affected_subjects."""
+        raise NotApplicable("record_incident is not implemented in this driver")
 
     def read_disclosure(self, disclosure: dict[str, Any]) -> Outcome:
         """The public disclosure page (INS-03), read without logging in. Keys: shows (the items it must show:
@@ -150,8 +168,8 @@ class Driver(ABC):
     @abstractmethod
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
         """The doctor writes, checks and signs (RX-01…RX-05, RX-07). Keys: diagnoses [[icd10, name]], items
-        [{drug_code, dose_per_time, times_per_day, days_supply, quantity_packs, usage (用法; the reference's
-        driver writes "口服" when a scenario gives none: the platform refuses an item without its route)}], validity_days,
+        [{drug_code, dose_per_time, times_per_day, days_supply, quantity_packs, usage (用法, the route first:
+        "口服，每日早晨"; "" is an item without one, which RX-03 refuses: the platform would refuse it)}], validity_days,
         long_prescription_reason, long_prescription_code; signature_confirmed (false: the doctor signs without
         the explicit act, here without checking the draft first), origin ("clinician"; "ai" or "auto": a draft
         made by a machine is submitted for signature without the doctor having checked it)."""

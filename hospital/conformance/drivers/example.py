@@ -43,6 +43,18 @@ class ExampleDriver(Driver):
         # second name that is not a 互联网医院, a validity ending before it starts): it must be refused (INS-01).
         raise NotApplicable("record_licence is not implemented in this driver yet")
 
+    def open_department(self, department: dict[str, Any]) -> Outcome:
+        # As an administrator, open a department your licence does not yet carry, leaving out part of the PD 8(二)
+        # evidence department["flaw"] names (no senior physicians, no 副高, a malformed 执业证书编码): it must be
+        # refused and the department stay closed (INS-02).
+        raise NotApplicable("open_department is not implemented in this driver yet")
+
+    def record_incident(self, incident: dict[str, Any]) -> Outcome:
+        # As the security officer, record a security incident with incident["kind"], ["severity"], ["summary"],
+        # ["leak"], ["detected_minutes_ago"]; keep its id for scenario_ids()["incident"]. One saying nothing or
+        # detected in the future must be refused; an accepted one reaches the platform as a risk warning (SEC-02).
+        raise NotApplicable("record_incident is not implemented in this driver yet")
+
     def admit_staff(self, staff: dict[str, Any]) -> Outcome:
         # As an administrator, admit a staff["kind"] with staff["clinical_years"], the credentials staff["credentials"]
         # says ("complete", or one left out or expired) and a photo of a face your system has enrolled already
@@ -105,7 +117,7 @@ class ExampleDriver(Driver):
 
     def write_prescription(self, prescription: dict[str, Any]) -> Outcome:
         # Write and sign prescription["items"] for prescription["diagnoses"]; signature_confirmed False or
-        # origin "ai" must be refused (RX-07).
+        # origin "ai" must be refused (RX-07), and so must an item whose usage (用法) is empty (RX-03).
         raise NotApplicable("write_prescription is not implemented in this driver yet")
 
     def review(self, review: dict[str, Any]) -> Outcome:

@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from hospital.conformance.drivers import Driver, NotApplicable, Outcome
+from hospital.conformance.drivers import Driver, NotApplicable, Outcome, admin_acts
 from hospital.conformance.requirements import shared_dir
 from hospital.core.pdf import one_page_pdf
 from hospital.signing.device import DeviceKey
@@ -238,8 +238,8 @@ class HttpDriver(Driver):
         self.state = {"scenario": scenario}
 
     def scenario_ids(self) -> dict[str, str]:
-        return {key: str(self.state[key]) for key in ("visit", "prescription", "patient", "complaint", "adverse_event")
-                if key in self.state}
+        return {key: str(self.state[key]) for key in ("visit", "prescription", "patient", "complaint", "adverse_event",
+                                                      "incident") if key in self.state}
 
     def received(self, method: str, of: str) -> list[dict[str, Any]]:
         ids = self.scenario_ids()
@@ -280,6 +280,12 @@ class HttpDriver(Driver):
         else:
             raise NotApplicable(f"unknown licence flaw {flaw!r}")
         return self._outcome(self._request("POST", "/api/institution/licence", headers=admin, json=body))
+
+    def open_department(self, department: dict[str, Any]) -> Outcome:
+        return admin_acts.open_department(self, department)
+
+    def record_incident(self, incident: dict[str, Any]) -> Outcome:
+        return admin_acts.record_incident(self, incident)
 
     def admit_staff(self, staff: dict[str, Any]) -> Outcome:
         admin = self._staff("admin", verified=False)
@@ -507,7 +513,7 @@ class HttpDriver(Driver):
         that hash for the very same draft."""
         draft: dict[str, Any] = {
             "diagnoses": [{"icd10": code, "name": name} for code, name in prescription["diagnoses"]],
-            "items": [{"usage": "口服", **item} for item in prescription["items"]],  # 用法: the platform needs it
+            "items": [dict(item) for item in prescription["items"]],  # as the scenario writes them, 用法 too (RX-03)
             "validity_days": prescription["validity_days"]}
         for key in ("long_prescription_reason", "long_prescription_code"):
             if prescription[key]:

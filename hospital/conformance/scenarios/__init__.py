@@ -7,11 +7,11 @@ and the expected verdict: refused at a step with a requirement ID, or accepted. 
 reference's rule (module:function) that refuses, for the reference's own proof; a vendor's system has its own.
 
 `platform` says what the supervision platform must then hold (SUP-02/03/04): each entry names a method (the
-platform's, as the SDK spells it), whose record it is (`of`: the scenario's visit, prescription or patient), and
-key fields, where "*" is any non-empty value and "$visit" / "$prescription" the scenario's own id; `absent`
-expects no such record (a refused act reports nothing). Some steps run only when a scenario gives them
-(drivers.OPTIONAL_STEPS). `unreachable.toml` here lists, with the reviewed reason, every requirement (or side of
-one) that no black-box scenario can reach.
+platform's, as the SDK spells it), whose record it is (`of`: the scenario's visit, prescription, patient,
+complaint, adverse event or incident), and key fields, where "*" is any non-empty value and "$visit" /
+"$prescription" the scenario's own id; `absent` expects no such record (a refused act reports nothing). Some
+steps run only when a scenario gives them (drivers.OPTIONAL_STEPS). `unreachable.toml` here lists, with the
+reviewed reason, every requirement (or side of one) that no black-box scenario can reach.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Receipt:
     """A record the supervision platform must hold after the scenario (or, `absent`, must not)."""
 
     method: str
-    of: str  # visit | prescription | patient | staff: whose record, found by the scenario's id in it
+    of: str  # visit | prescription | patient | complaint | adverse_event | incident: found by the scenario's id in it
     fields: dict[str, Any] = field(default_factory=dict)
     absent: bool = False
 

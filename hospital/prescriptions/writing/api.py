@@ -37,6 +37,8 @@ class ItemBody(msgspec.Struct, forbid_unknown_fields=True):
     quantity_packs: Annotated[int, msgspec.Meta(ge=1, le=1000)]
     interval_days: Annotated[int, msgspec.Meta(ge=1, le=31)] = 1
     dose_unit: Annotated[str, msgspec.Meta(max_length=16)] | None = None
+    # 用法, route first ("口服，早餐后"); an empty one is refused by the RX-03 rule naming it, not by the schema,
+    # so that the refusal names the requirement (dosage.every_item_states_its_usage)
     usage: Annotated[str, msgspec.Meta(max_length=200)] = ""
     frequency: Annotated[str, msgspec.Meta(max_length=8)] | None = None  # qd bid tid qid qn qw biw q3d prn
     # writing.values.ExtraQuantityReason: the one pack over dose × days, for the pharmacist (RX-03)

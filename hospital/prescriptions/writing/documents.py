@@ -103,7 +103,8 @@ def prescribed_items(draft: DraftInput, formulary: Formulary) -> tuple[Prescribe
         items.append(PrescribedItem(drug_code=line.drug_code, dose_per_time=line.dose_per_time, dose_unit=unit,
                                     times_per_day=line.times_per_day, days_supply=line.days_supply,
                                     quantity_packs=line.quantity_packs, interval_days=line.interval_days,
-                                    frequency=line.frequency, extra_quantity_code=line.extra_quantity_code))
+                                    frequency=line.frequency, extra_quantity_code=line.extra_quantity_code,
+                                    usage=line.usage.strip()))
     return tuple(items)
 
 

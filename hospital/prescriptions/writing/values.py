@@ -89,6 +89,12 @@ class PrescribedItem:
     interval_days: int = 1
     frequency: str | None = None
     extra_quantity_code: str | None = None  # an ExtraQuantityReason when more packs than needed are given
+    usage: str = ""  # 用法, its route first ("口服，早餐后"): the platform's orderList[].admission (RX-03)
+
+    @property
+    def route(self) -> str:
+        """The route of administration (给药途径): the usage's first clause, as the platform receives it."""
+        return self.usage.replace(",", "，").split("，", 1)[0].strip()
 
     @property
     def frequency_code(self) -> Frequency | None:

@@ -52,7 +52,7 @@ async def test_a_surgeon_is_neither_admitted_to_nor_assigned_cardiology(client: 
     undated = await _admit(client, admin, {**SURGEON, "credentials": [
         {"kind": "physician_qualification", "number": "2012310002"},
         {"kind": "physician_practice", "number": "1103100010"}]})  # a practice certificate without an expiry
-    assert undated.status_code == 422 and undated.json()["rule_id"] == "STAFF-01", undated.text
+    assert undated.status_code == 422 and undated.json()["rule_id"] == "STAFF-03", undated.text
     assert await count_rows(session, StaffMember, AuditEntry) == before
     admitted = await _admit(client, admin, SURGEON)
     assert admitted.status_code == 201, admitted.text

@@ -95,6 +95,10 @@ async def test_the_doctor_revises_a_rejected_prescription_as_a_new_version_keepi
     pharmacist = await reviewing_pharmacist(client)
     assert (await review(client, pharmacist, rx, "reject", ["用法不清"], reason_codes=["ns_usage_vague"])).status_code == 200
     doctor = await signing_doctor(client)
+    # RX-03: a revision is written under the same rules: an item without its route is refused, nothing written
+    no_route = await checked_and_signed(client, doctor, f"/api/prescriptions/{rx['prescription_id']}/revisions",
+                                        rx_body(amlodipine(usage="")))
+    assert no_route.status_code == 422 and no_route.json()["rule_id"] == "RX-03", no_route.text
     revised = await checked_and_signed(client, doctor, f"/api/prescriptions/{rx['prescription_id']}/revisions",
                                        rx_body(amlodipine(usage="口服，每日早晨一次，每次一片")))
     assert revised.status_code == 201, revised.text

@@ -51,18 +51,20 @@ async def test_the_visits_doctor_signs_a_prescription_that_waits_for_the_pharmac
     [
         (rx_body(diagnoses=(("E11.9", "2型糖尿病"),)), "RX-01"),  # not the disease of the prior diagnosis
         (rx_body({"drug_code": "N02AA01-tab-10mg", "dose_per_time": "10", "times_per_day": 3, "days_supply": 3,
-                  "quantity_packs": 1}), "RX-02"),  # morphine
+                  "quantity_packs": 1, "usage": "口服"}), "RX-02"),  # morphine
         (rx_body({"drug_code": "N05BA01-tab-2.5mg", "dose_per_time": "2.5", "times_per_day": 2, "days_supply": 7,
-                  "quantity_packs": 1}), "RX-02"),  # diazepam
+                  "quantity_packs": 1, "usage": "口服"}), "RX-02"),  # diazepam
         (rx_body(amlodipine(dose_per_time="10", times_per_day=2, quantity_packs=1)), "RX-03"),  # 20 mg a day
         (rx_body(amlodipine(days_supply=14, quantity_packs=1)), "RX-03"),  # over 7 days without a reason
         (rx_body({"drug_code": "C10AA01-tab-20mg", "dose_per_time": "20", "times_per_day": 1, "days_supply": 7,
-                  "quantity_packs": 1},
+                  "quantity_packs": 1, "usage": "口服，每晚"},
                  {"drug_code": "J01FA09-tab-250mg", "dose_per_time": "250", "times_per_day": 2, "days_supply": 7,
-                  "quantity_packs": 3}), "RX-04"),  # simvastatin with clarithromycin, a blocked pair
+                  "quantity_packs": 3, "usage": "口服"}), "RX-04"),  # simvastatin with clarithromycin, a blocked pair
         (rx_body(amlodipine(quantity_packs=2)), "RX-03"),  # one pack over dose × days, no coded reason
+        (rx_body(amlodipine(usage=" ")), "RX-03"),  # no 用法: the platform would refuse it (orderList[].admission)
     ],
-    ids=["other-disease", "morphine", "diazepam", "over-daily-dose", "over-7-days", "blocked-pair", "one-extra-pack"],
+    ids=["other-disease", "morphine", "diazepam", "over-daily-dose", "over-7-days", "blocked-pair", "one-extra-pack",
+         "no-usage"],
 )
 async def test_a_blocking_rule_refuses_the_prescription_naming_the_rule_and_leaves_nothing(
     client: AsyncTestClient[Any], session: AsyncSession, visit: Visit, body: dict[str, Any], rule_id: str
@@ -146,7 +148,7 @@ async def test_a_dry_run_is_the_doctors_own(
 async def test_blocking_findings_carry_rule_id_severity_and_category(client: AsyncTestClient[Any],
                                                                     visit: Visit) -> None:
     morphine = {"drug_code": "N02AA01-tab-10mg", "dose_per_time": "10", "times_per_day": 3, "days_supply": 3,
-                "quantity_packs": 1}
+                "quantity_packs": 1, "usage": "口服"}
     refused = await write(client, await signing_doctor(client), visit, rx_body(morphine))
     findings = refused.json()["findings"]
     assert {(f["rule_id"], f["severity"], f["category"]) for f in findings} >= {("RX-02", "block", "non_standard")}

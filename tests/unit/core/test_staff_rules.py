@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from datetime import date, timedelta
 
 import pytest
 
@@ -32,8 +33,6 @@ def test_a_pharmacist_with_a_qualification_certificate_is_admitted() -> None:
         (StaffKind.PHARMACIST, {"credentials": ()}, "pharmacist_qualification"),
         (StaffKind.PHARMACIST, {"has_photo": False}, "photo"),
         (StaffKind.PHARMACIST, {"title": " "}, "title"),
-        (StaffKind.PHARMACIST, {"credentials": (Credential("pharmacist_qualification", "YS1", date(2025, 1, 1)),)},
-         "expired"),
         (StaffKind.NURSE, {"credentials": (Credential("nurse_qualification", "HS1"),)}, "nurse_practice"),
         (StaffKind.NURSE, {"clinical_years": 2}, "3 years"),
     ],
@@ -56,9 +55,30 @@ def test_every_credential_but_a_lifelong_qualification_carries_its_expiry_date()
     with pytest.raises(RuleViolation) as refused:
         check_credentials_expire([Credential("physician_practice", "P1")])
     assert refused.value.rule_id == "STAFF-03" and "physician_practice" in refused.value.detail
-    with pytest.raises(RuleViolation) as at_admission:
-        check_credentials_expire([Credential("pharmacist_registration", "R1")], "STAFF-02")
-    assert at_admission.value.rule_id == "STAFF-02"
+    with pytest.raises(RuleViolation) as at_admission:  # at admission too: the clause is STAFF-03's
+        check_admission(application(StaffKind.NURSE, credentials=(Credential("nurse_qualification", "HS1"),
+                                                                  Credential("nurse_practice", "HZ1"))), TODAY, {"03"})
+    assert at_admission.value.rule_id == "STAFF-03" and "nurse_practice" in at_admission.value.detail
+
+
+@pytest.mark.requirement("STAFF-03")
+@pytest.mark.parametrize("kind", list(StaffKind))
+def test_an_admission_with_an_expired_credential_is_refused_naming_staff_03(kind: StaffKind) -> None:
+    """Expired credentials block practice (STAFF-03), so they block the admission, and the refusal names the
+    rule that decides it, whatever the kind of clinician."""
+    from hospital.staff.rules import check_credentials_in_force
+
+    doctor = {"credentials": (Credential("physician_qualification", "Z1"), Credential("physician_practice", "P1",
+                                                                                      date(2028, 1, 1))),
+              "practice_category": "临床", "practice_scope": "内科专业", "practice_institution": "示范市第一人民医院"}
+    given = doctor if kind is StaffKind.DOCTOR else {}
+    held = application(kind, **given).credentials
+    expired = tuple(dataclasses.replace(c, valid_until=TODAY - timedelta(days=1)) if c.valid_until else c for c in held)
+    check_admission(application(kind, **given), TODAY, {"03"})
+    with pytest.raises(RuleViolation) as refused:
+        check_admission(application(kind, **{**given, "credentials": expired}), TODAY, {"03"})
+    assert refused.value.rule_id == "STAFF-03" and "expired on" in refused.value.detail
+    check_credentials_in_force(held, TODAY)
 
 
 def test_a_doctors_antimicrobial_grade_follows_the_title() -> None:

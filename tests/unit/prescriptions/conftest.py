@@ -30,7 +30,8 @@ def formulary() -> Formulary:
 
 @pytest.fixture
 def item(formulary: Formulary) -> ItemFactory:
-    """`item(code, dose)`: a line in the drug's dose unit, once a day for 7 days, with just enough packs."""
+    """`item(code, dose)`: a line in the drug's dose unit, once a day for 7 days, with just enough packs, taken
+    by mouth (usage 口服)."""
 
     def build(
         code: str,
@@ -42,6 +43,7 @@ def item(formulary: Formulary) -> ItemFactory:
         interval: int = 1,
         unit: str | None = None,
         frequency: str | None = None,
+        usage: str = "口服",
     ) -> PrescribedItem:
         drug = formulary.get(code)
         dose_unit = unit or (drug.dose_unit if drug else "mg")
@@ -59,6 +61,7 @@ def item(formulary: Formulary) -> ItemFactory:
             quantity_packs=packs,
             interval_days=interval,
             frequency=frequency,
+            usage=usage,
         )
 
     return build

@@ -173,6 +173,16 @@ def test_a_dose_in_the_wrong_unit_is_refused(item: Item, draft: Draft, check: Ch
     assert having(check(prescription), "RX-03", Severity.BLOCK, "dosed in 'mg'")
 
 
+@pytest.mark.parametrize("usage", ["", "   ", "，早餐后", ",饭后"])
+def test_an_item_without_its_route_of_administration_is_refused(
+    item: Item, draft: Draft, check: Check, having: Having, usage: str
+) -> None:
+    """The platform refuses an item without its route (-99 orderList[].admission): writing refuses it first."""
+    refused = having(check(draft(item(AMLODIPINE, 5, usage=usage))), "RX-03", Severity.BLOCK, "用法")
+    assert [f.category for f in refused] == [ReviewCategory.NON_STANDARD]
+    assert not having(check(draft(item(AMLODIPINE, 5, usage="口服，早餐后"))), "RX-03", Severity.BLOCK)
+
+
 @pytest.mark.parametrize("field", ["dose", "times", "days", "packs"])
 def test_zero_amounts_are_refused_not_crashed_on(
     item: Item, draft: Draft, check: Check, having: Having, field: str

@@ -28,6 +28,7 @@ __all__ = [
     "child_dose_within_the_label",
     "days_supply_within_limits",
     "dose_within_the_label_maxima",
+    "every_item_states_its_usage",
     "items_are_well_formed",
     "no_duplicated_substance",
     "quantity_matches_dose_and_days",
@@ -89,6 +90,25 @@ def items_are_well_formed(draft: PrescriptionDraft, formulary: Formulary, settin
         elif not _dispensable(drug, drug.dispensing_units_per_dose(item.dose_per_time)):
             message = f"{drug.label}: {item.dose_per_time} {item.dose_unit} is not a dispensable dose of a {drug.form}."
             findings.append(_finding(WARN, UNSUITABLE, message))
+    return findings
+
+
+@rule(
+    "RX-03",
+    "Every item states its usage (用法), the route of administration first",
+    source="处方管理办法 第六条; 处方点评规范 不规范处方 (用法、用量含糊不清); 监管平台 orderList[].admission",
+)
+def every_item_states_its_usage(draft: PrescriptionDraft, formulary: Formulary,
+                                settings: RxSettings) -> list[Finding]:
+    """An item without its route is refused at writing: the platform refuses it later (-99 orderList[].admission),
+    after the patient was told the prescription stands."""
+    findings = []
+    for item in draft.items:
+        if not item.route:
+            drug = formulary.get(item.drug_code)
+            label = drug.label if drug is not None else item.drug_code
+            findings.append(_finding(BLOCK, NON_STANDARD, f"{label}: the usage (用法) must state the route of "
+                                                          "administration first, e.g. 口服 or 口服，早餐后."))
     return findings
 
 
@@ -346,6 +366,7 @@ def total_amount_flagged_when_high(
 DOSAGE_RULES = (
     at_most_five_drugs,
     items_are_well_formed,
+    every_item_states_its_usage,
     dose_within_the_label_maxima,
     child_dose_within_the_label,
     days_supply_within_limits,
