@@ -58,6 +58,7 @@ from hospital.web.http import (
     security_headers,
 )
 from hospital.web.pages import PAGE_ROUTES, static_router, template_config
+from hospital.web.refusals import document_refusals
 from hospital.wiring import wire, wired_context
 
 __all__ = ["create_app"]
@@ -176,4 +177,5 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         debug=False,
     )
     document_problems(app.openapi_schema)  # built once, here: every route is registered
+    document_refusals(app)  # every refusal status per route, from the code (issue 17)
     return app

@@ -13,48 +13,60 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.biometrics import gate, service
 from hospital.context import HospitalContext
-from hospital.core.errors import AccessRefused, InvalidInput
+from hospital.contracts.face_views import (
+    FaceVerificationModes,
+    LivenessChallenge,
+    PracticeSessionOpened,
+    PracticeSessionView,
+)
+from hospital.core.errors import AccessRefused, InvalidInput, LockedOut
+from hospital.core.problems import refuses
 from hospital.identity.guards import principal_of, requires_clinician
 from hospital.web.http import actor_of
 
 __all__ = ["FaceVerificationController"]
 
 
+def _opened(ctx: HospitalContext, issued: service.IssuedPracticeSession) -> PracticeSessionOpened:
+    return PracticeSessionOpened(practice_session_id=str(issued.practice_session_id),
+                                 access_token=issued.access_token, token_type="Bearer",  # nosec B106
+                                 expires_in=issued.expires_in, face_verified_at=ctx.now().isoformat(),
+                                 distance=round(issued.distance, 4), tolerance=issued.tolerance)
+
+
 class FaceVerificationController(Controller):
     path = "/api/me"
     tags = ["biometrics"]
 
+    @refuses(LockedOut)  # repeated failed verifications (FACE-04)
     @post("/face-verifications", guards=[requires_clinician], status_code=201,
           summary="LEGACY: verify the clinician's face from one webcam image; 201 opens a practice session (FACE-02)",
           description="One still image proves no liveness: off in production (HOSPITAL_FACE_SINGLE_IMAGE), where "
                       "403 FACE-02 reason liveness_required sends the client to POST /api/me/face-challenges.")
     async def verify(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)]
-                     ) -> dict[str, Any]:
+                     ) -> PracticeSessionOpened:
         if not ctx.settings.single_image_verification:
             raise AccessRefused("FACE-02", "a single image is not accepted here: answer a liveness challenge "
                                            "(POST /api/me/face-challenges)", reason="liveness_required")
         upload = gate.single_upload(data, "image")
         issued = await service.verify_face(db_session, ctx, actor_of(request), principal_of(request),
                                            await upload.read(), upload.content_type)
-        return {"practice_session_id": str(issued.practice_session_id), "access_token": issued.access_token,
-                "token_type": "Bearer", "expires_in": issued.expires_in,  # nosec B105
-                "face_verified_at": ctx.now().isoformat(),
-                "distance": round(issued.distance, 4), "tolerance": issued.tolerance}
+        return _opened(ctx, issued)
 
     @get("/face-verification-modes", guards=[requires_clinician],
          summary="How this hospital verifies faces: the liveness challenge always; one still image only if allowed")
-    async def modes(self, ctx: HospitalContext) -> dict[str, Any]:
-        return {"liveness_challenge": True, "single_image": ctx.settings.single_image_verification}
+    async def modes(self, ctx: HospitalContext) -> FaceVerificationModes:
+        return FaceVerificationModes(liveness_challenge=True, single_image=ctx.settings.single_image_verification)
 
     @post("/face-challenges", guards=[requires_clinician], status_code=201,
           summary="A liveness challenge: moves to make in order, a nonce and a deadline (FACE-02)")
     async def challenge(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext
-                        ) -> dict[str, Any]:
+                        ) -> LivenessChallenge:
         issued = await service.issue_challenge(db_session, ctx, actor_of(request), principal_of(request))
-        return {"challenge_id": str(issued.challenge_id), "nonce": issued.nonce, "steps": list(issued.steps),
-                "expires_at": issued.expires_at.isoformat(), "min_frames": issued.min_frames,
-                "max_frames": issued.max_frames}
+        return LivenessChallenge(challenge_id=str(issued.challenge_id), nonce=issued.nonce, steps=list(issued.steps),
+                                 expires_at=issued.expires_at.isoformat(), min_frames=issued.min_frames,
+                                 max_frames=issued.max_frames)
 
     @post("/face-challenges/{challenge_id:uuid}/burst", guards=[requires_clinician], status_code=201,
           summary="Answer a liveness challenge with a burst of frames; 201 opens a practice session (FACE-02)",
@@ -63,7 +75,7 @@ class FaceVerificationController(Controller):
     async def burst(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     challenge_id: uuid.UUID,
                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
-                    ) -> dict[str, Any]:
+                    ) -> PracticeSessionOpened:
         nonce, uploads = data.get("nonce"), data.get("frames")
         if not isinstance(nonce, str):
             raise InvalidInput("send the challenge's nonce as the multipart field 'nonce'")
@@ -73,15 +85,13 @@ class FaceVerificationController(Controller):
         frames = [(await u.read(), u.content_type) for u in uploads]
         issued = await service.answer_challenge(db_session, ctx, actor_of(request), principal_of(request),
                                                 challenge_id, nonce, frames)
-        return {"practice_session_id": str(issued.practice_session_id), "access_token": issued.access_token,
-                "token_type": "Bearer", "expires_in": issued.expires_in, "face_verified_at": ctx.now().isoformat(),  # nosec B105
-                "distance": round(issued.distance, 4), "tolerance": issued.tolerance}
+        return _opened(ctx, issued)
 
     @get("/practice-session", summary="The caller's practice session; 403 FACE-02 without a fresh verification")
-    async def practice_session(self, request: Request[Any, Any, Any], ctx: HospitalContext) -> dict[str, Any]:
+    async def practice_session(self, request: Request[Any, Any, Any], ctx: HospitalContext) -> PracticeSessionView:
         principal = principal_of(request)
         gate.require_practice_session(ctx, principal)
         assert principal.face_verified_at is not None
-        return {"practice_session_id": str(principal.practice_session_id),
-                "face_verified_at": principal.face_verified_at.isoformat(),
-                "window_seconds": ctx.settings.practice_window_seconds}
+        return PracticeSessionView(practice_session_id=str(principal.practice_session_id),
+                                   face_verified_at=principal.face_verified_at.isoformat(),
+                                   window_seconds=ctx.settings.practice_window_seconds)

@@ -12,7 +12,7 @@ import msgspec
 
 from hospital.contracts.intake import PriorDiagnosisView
 
-__all__ = ["BookableSchedule", "BookableSchedules", "BookingReason", "ChatMessageView", "DepartmentRef",
+__all__ = ["BookableSchedule", "BookableSchedules", "BookingReason", "ChatMessageView", "DepartmentRef", "MedicalRecordView",
            "QueuePlaceView", "RecordState", "ScheduleView", "ScheduleWithdrawn", "VisitGuardian", "VisitPatient",
            "VisitView"]
 
@@ -145,3 +145,30 @@ class ScheduleWithdrawn(msgspec.Struct, kw_only=True):
     reason: str | None
     withdrawn_at: str | None
     cancelled_visits: list[str]
+
+
+class MedicalRecordView(msgspec.Struct, kw_only=True):
+    """The visit's outpatient EMR (REC-01): its doctor reads the draft or the signed record, its patient the signed
+    one. The content fields are the record as written (the stored, sealed JSON); a record written before a field
+    existed reads it empty."""
+
+    medical_record_id: str
+    visit_id: str
+    chief_complaint: str
+    present_illness: str
+    allergy_history: str
+    diagnosis_icd10: str
+    diagnosis_name: str
+    treatment_advice: str
+    past_history: str = ""
+    examination_findings: str = ""
+    department_code: str = ""
+    visited_at: str | None = None  # ISO 8601 with offset
+    guardian_presence_confirmed_at: str | msgspec.UnsetType = msgspec.UNSET  # a child's visit (REV-05)
+    signed: bool
+    signed_at: str | None
+    signed_by_user_id: str | None
+    signature: str | None  # the doctor's compact JWS over the canonical record (RX-05)
+    version: int
+    retention_class: str
+    purge_not_before: str | None  # ISO date: kept 15 years from sign-off (REC-02)

@@ -14,8 +14,9 @@ the sentence the code raised. `type` is `/problems/<rule ID>`, a public page exp
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -26,8 +27,8 @@ from hospital.core import errors as e
 from hospital.core.messages import Message, Text, error_text, negotiate, requirement_text, rule_text
 from hospital.core.rule_registry import registered
 
-__all__ = ["STATUS_BY_ERROR", "document_problems", "exception_handlers", "language_of_request", "problem_response",
-           "status_for", "told"]
+__all__ = ["PROBLEM_JSON", "PROBLEM_SCHEMA", "STATUS_BY_ERROR", "declared_refusals", "document_problems",
+           "exception_handlers", "language_of_request", "problem_response", "refuses", "status_for", "status_of", "told"]
 
 log = logging.getLogger("hospital.errors")
 
@@ -56,11 +57,38 @@ STATUS_BY_ERROR: dict[type[e.HospitalError], int] = {
 }
 
 
-def status_for(exc: e.HospitalError) -> int:
-    for cls in type(exc).__mro__:
+_Handler = TypeVar("_Handler")
+
+
+def refuses(*errors: type[e.HospitalError]) -> Callable[[_Handler], _Handler]:
+    """Declare the refusals a handler answers beyond those its route's shape implies (issue 17: every refusal
+    status documented per route). hospital/web/refusals.py derives the common ones (401/403 when authenticated,
+    404 for a path id, 409 for a write to one, 413/422 for a body, 428 for a device signature, 503 for a clinical
+    write under SUP-01); name here what the use case raises besides, e.g. `@refuses(NotFound)` when the body
+    names the object. Placed above or below the route decorator."""
+
+    def mark(handler: _Handler) -> _Handler:
+        fn = getattr(handler, "fn", handler)  # a litestar route handler keeps the function as `fn`
+        fn.__dict__["refuses"] = (*fn.__dict__.get("refuses", ()), *errors)
+        return handler
+
+    return mark
+
+
+def declared_refusals(fn: Callable[..., Any]) -> tuple[type[e.HospitalError], ...]:
+    found: tuple[type[e.HospitalError], ...] = getattr(fn, "__dict__", {}).get("refuses", ())
+    return found
+
+
+def status_of(error: type[e.HospitalError]) -> int:
+    for cls in error.__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return 400
+
+
+def status_for(exc: e.HospitalError) -> int:
+    return status_of(type(exc))
 
 
 def problem_response(status: int, title: str, detail: str, request: Request[Any, Any, Any] | None = None,

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.contracts.people import Profile
+from hospital.core.errors import LockedOut, NotAuthenticated
+from hospital.core.problems import refuses
 from hospital.identity import profile, service
 from hospital.identity.guards import principal_of
 from hospital.web.http import PUBLIC, actor_of
@@ -40,6 +42,7 @@ class IdentityController(Controller):
     path = "/api"
     tags = ["identity"]
 
+    @refuses(NotAuthenticated, LockedOut)  # a wrong password; the account locked (SEC-01)
     @post("/auth/login", opt=PUBLIC, status_code=200, summary="Log in with username (a patient's phone) and password")
     async def log_in(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      data: Annotated[LoginRequest, Body()]) -> TokenResponse:

@@ -19,6 +19,8 @@ from hospital.contracts.institution_views import (
     ServiceStopState,
     ServiceStopView,
 )
+from hospital.core.errors import InvalidTransition
+from hospital.core.problems import refuses
 from hospital.identity.guards import requires_admin
 from hospital.institution import service
 from hospital.institution.models import ServiceStop
@@ -112,6 +114,7 @@ class InstitutionController(Controller):
                            stop_id: uuid.UUID) -> ServiceStopView:
         return _stop_view(await service.confirm_service_stop(db_session, ctx, actor_of(request), stop_id))
 
+    @refuses(InvalidTransition)  # no stop in force (QA-02)
     @delete("/service-stop", guards=[requires_admin], status_code=200, summary="Resume online clinical service")
     async def resume(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                      ctx: HospitalContext) -> ServiceStopView:

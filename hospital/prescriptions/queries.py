@@ -26,6 +26,7 @@ from sqlmodel import col, select
 
 from hospital.context import HospitalContext
 from hospital.contracts import prescriptions as contract
+from hospital.contracts.prescription_views import PrescriptionView
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import NotFound
 from hospital.core.messages import rule_text
@@ -197,8 +198,8 @@ def prescription_view(ctx: HospitalContext, principal: Principal, rx: Prescripti
 
 
 async def prescription_views(session: AsyncSession, ctx: HospitalContext, principal: Principal,
-                             found: Sequence[Prescription]) -> list[dict[str, Any]]:
-    """`found` as `principal` may see them, each with its review and dispensing."""
+                             found: Sequence[Prescription]) -> list[PrescriptionView]:
+    """`found` as `principal` may see them, each with its review and dispensing, as the HTTP answer's contract."""
     reviews, dispensings = await _review_and_dispensing(session, [rx.id for rx in found])
     wanted = [rx.safety_context_id for rx in found if rx.safety_context_id is not None]
     rows = (await session.execute(select(PatientSafetyContext).where(
@@ -206,9 +207,9 @@ async def prescription_views(session: AsyncSession, ctx: HospitalContext, princi
     contexts = {c.id: c for c in rows}
     choices = {c.prescription_id: c for c in (await session.execute(select(DeliveryChoice).where(
         col(DeliveryChoice.prescription_id).in_([rx.id for rx in found])))).scalars().all()} if found else {}
-    return [prescription_view(ctx, principal, rx, reviews.get(rx.id), dispensings.get(rx.id),
-                              contexts.get(rx.safety_context_id) if rx.safety_context_id else None,
-                              choices.get(rx.id)) for rx in found]
+    return msgspec.convert([prescription_view(ctx, principal, rx, reviews.get(rx.id), dispensings.get(rx.id),
+                                              contexts.get(rx.safety_context_id) if rx.safety_context_id else None,
+                                              choices.get(rx.id)) for rx in found], list[PrescriptionView])
 
 
 async def audit_read(session: AsyncSession, actor: Actor, principal: Principal, found: Sequence[Prescription],
@@ -226,7 +227,7 @@ async def audit_read(session: AsyncSession, actor: Actor, principal: Principal, 
 
 
 async def get_prescription(session: AsyncSession, ctx: HospitalContext, principal: Principal,
-                           prescription_id: uuid.UUID, *, actor: Actor) -> dict[str, Any]:
+                           prescription_id: uuid.UUID, *, actor: Actor) -> PrescriptionView:
     rx = await prescription_in_scope(session, principal, prescription_id, now=ctx.now())
     view = (await prescription_views(session, ctx, principal, [rx]))[0]
     await audit_read(session, actor, principal, [rx], what="one")
@@ -234,7 +235,7 @@ async def get_prescription(session: AsyncSession, ctx: HospitalContext, principa
 
 
 async def list_prescriptions(session: AsyncSession, ctx: HospitalContext, principal: Principal,
-                             visit_id: uuid.UUID | None = None, *, actor: Actor) -> list[dict[str, Any]]:
+                             visit_id: uuid.UUID | None = None, *, actor: Actor) -> list[PrescriptionView]:
     """The caller's prescriptions (newest first), optionally of one visit."""
     query = scoped_query(principal, ctx.now())
     if query is None:

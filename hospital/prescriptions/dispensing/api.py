@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.prescription_views import DispensingView, PrescriptionView
 from hospital.contracts.prescriptions import FulfilmentView
 from hospital.identity.guards import principal_of, requires_patient, requires_pharmacist, requires_role
 from hospital.identity.models import Role
@@ -55,25 +56,25 @@ class DispensingController(Controller):
 
     @get("/dispensing/queue", guards=[requires_pharmacist], summary="Approved prescriptions not yet dispensed")
     async def dispensing_queue(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                               ctx: HospitalContext) -> list[dict[str, Any]]:
+                               ctx: HospitalContext) -> list[PrescriptionView]:
         return await queries.dispensing_queue(db_session, ctx, principal_of(request), actor=actor_of(request))
 
     @post("/prescriptions/{prescription_id:uuid}/dispensing", guards=[requires_pharmacist], status_code=201,
           summary="Dispense an approved prescription, once (RX-06, RX-08)")
     async def dispense(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       prescription_id: uuid.UUID, data: DispensingBody) -> dict[str, Any]:
+                       prescription_id: uuid.UUID, data: DispensingBody) -> DispensingView:
         dispensing = await service.dispense(db_session, ctx, actor_of(request), principal_of(request), prescription_id,
                                             data.courier_kind, data.courier_name)
-        return prescriptions.dispensing_view(dispensing)
+        return msgspec.convert(prescriptions.dispensing_view(dispensing), DispensingView)
 
     @post("/dispensings/{dispensing_id:uuid}/delivery", guards=[requires_pharmacist], status_code=200,
           summary="Record shipping (courier, tracking number) or delivery (RX-08)")
     async def delivery(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       dispensing_id: uuid.UUID, data: DeliveryBody) -> dict[str, Any]:
+                       dispensing_id: uuid.UUID, data: DeliveryBody) -> DispensingView:
         dispensing = await service.update_delivery(
             db_session, ctx, actor_of(request), principal_of(request), dispensing_id, data.status,
             tracking_number=data.tracking_number, courier_name=data.courier_name, note=data.note)
-        return prescriptions.dispensing_view(dispensing)
+        return msgspec.convert(prescriptions.dispensing_view(dispensing), DispensingView)
 
     @put("/prescriptions/{prescription_id:uuid}/fulfilment", guards=[requires_patient], status_code=200,
          summary="The patient chooses pick-up at the pharmacy or delivery to a mainland address (RX-08)")

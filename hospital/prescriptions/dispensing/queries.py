@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from hospital.context import HospitalContext
+from hospital.contracts.prescription_views import PrescriptionView
 from hospital.core.audit import Actor
 from hospital.identity.tokens import Principal
 from hospital.prescriptions.models import Prescription
@@ -18,7 +17,7 @@ __all__ = ["dispensing_queue"]
 
 
 async def dispensing_queue(session: AsyncSession, ctx: HospitalContext, principal: Principal, *,
-                          actor: Actor) -> list[dict[str, Any]]:
+                          actor: Actor) -> list[PrescriptionView]:
     """Approved prescriptions not yet dispensed, oldest first (RX-08)."""
     if principal.role != "pharmacist":
         return []

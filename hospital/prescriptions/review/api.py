@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.prescription_views import PrescriptionView
 from hospital.contracts.prescriptions import RejectionReason
 from hospital.identity.guards import principal_of, requires_doctor, requires_pharmacist
 from hospital.prescriptions import queries as prescriptions
@@ -57,7 +58,7 @@ class ReviewController(Controller):
     @get("/reviews/queue", guards=[requires_pharmacist],
          summary="Prescriptions pending review, oldest first, with their rule findings (RX-06)")
     async def review_queue(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                           ctx: HospitalContext) -> list[dict[str, Any]]:
+                           ctx: HospitalContext) -> list[PrescriptionView]:
         return await queries.review_queue(db_session, ctx, principal_of(request), actor=actor_of(request))
 
     @get("/reviews/reasons", guards=[requires_pharmacist],
@@ -69,7 +70,7 @@ class ReviewController(Controller):
           summary="Take a pending prescription to review: others no longer see it until decided or the claim "
                   "lapses (RX-06)")
     async def claim(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    prescription_id: uuid.UUID) -> dict[str, Any]:
+                    prescription_id: uuid.UUID) -> PrescriptionView:
         principal = principal_of(request)
         await service.claim_prescription(db_session, ctx, actor_of(request), principal, prescription_id)
         return await prescriptions.get_prescription(db_session, ctx, principal, prescription_id,
@@ -84,7 +85,7 @@ class ReviewController(Controller):
     @post("/prescriptions/{prescription_id:uuid}/review", guards=[requires_pharmacist], status_code=200,
           summary="Approve, or reject with reasons; signed by the pharmacist (RX-06, FACE-02)")
     async def review(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     prescription_id: uuid.UUID, data: ReviewBody) -> dict[str, Any]:
+                     prescription_id: uuid.UUID, data: ReviewBody) -> PrescriptionView:
         principal = principal_of(request)
         await service.review_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
                                           data.decision, data.reasons, data.version,
@@ -98,7 +99,7 @@ class ReviewController(Controller):
     @post("/prescriptions/{prescription_id:uuid}/withdrawal", guards=[requires_doctor], status_code=200,
           summary="The prescriber withdraws a rejected or undecided prescription: it is voided (RX-06, FACE-02)")
     async def withdraw(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       prescription_id: uuid.UUID, data: WithdrawalBody) -> dict[str, Any]:
+                       prescription_id: uuid.UUID, data: WithdrawalBody) -> PrescriptionView:
         principal = principal_of(request)
         await service.withdraw_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
                                             data.reason)

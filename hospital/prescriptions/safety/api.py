@@ -11,6 +11,7 @@ from litestar import Controller, Request, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.prescription_views import SafetyContextView
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient, requires_role
 from hospital.identity.models import Role
 from hospital.prescriptions.formulary.values import Impairment
@@ -59,26 +60,29 @@ class SafetyContextController(Controller):
 
     @get("/me/safety-context", guards=[requires_patient], summary="My current safety context (RX-04)")
     async def mine(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                   ctx: HospitalContext) -> dict[str, Any]:
-        return await service.read_own(db_session, ctx, actor_of(request), principal_of(request))
+                   ctx: HospitalContext) -> SafetyContextView:
+        return msgspec.convert(await service.read_own(db_session, ctx, actor_of(request), principal_of(request)),
+                               SafetyContextView)
 
     @put("/me/safety-context", guards=[requires_patient], status_code=200,
          summary="State my allergies (or no known allergies), pregnancy, impairments, weight: a new version")
     async def record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     data: SafetyContextBody) -> dict[str, Any]:
-        return await service.record_own(db_session, ctx, actor_of(request), principal_of(request), data.value(),
-                                        data.visit_id)
+                     data: SafetyContextBody) -> SafetyContextView:
+        return msgspec.convert(await service.record_own(db_session, ctx, actor_of(request), principal_of(request),
+                                                        data.value(), data.visit_id), SafetyContextView)
 
     @get("/visits/{visit_id:uuid}/safety-context", guards=[requires_role(Role.PATIENT, Role.DOCTOR)],
          summary="The visit's patient's current safety context (RX-04)")
     async def of_visit(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       visit_id: uuid.UUID) -> dict[str, Any]:
-        return await service.read_for_visit(db_session, ctx, actor_of(request), principal_of(request), visit_id)
+                       visit_id: uuid.UUID) -> SafetyContextView:
+        return msgspec.convert(await service.read_for_visit(db_session, ctx, actor_of(request), principal_of(request),
+                                                            visit_id), SafetyContextView)
 
     @post("/visits/{visit_id:uuid}/safety-context", guards=[requires_doctor], status_code=200,
           summary="The visit's doctor confirms or corrects the patient's safety context: a new version (RX-04)")
     async def confirm(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                      visit_id: uuid.UUID, data: ConfirmationBody) -> dict[str, Any]:
+                      visit_id: uuid.UUID, data: ConfirmationBody) -> SafetyContextView:
         correction = data.correction.value() if data.correction is not None else None
-        return await service.confirm_in_visit(db_session, ctx, actor_of(request), principal_of(request), visit_id,
-                                              correction)
+        return msgspec.convert(await service.confirm_in_visit(db_session, ctx, actor_of(request),
+                                                              principal_of(request), visit_id, correction),
+                               SafetyContextView)

@@ -11,6 +11,13 @@ from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.prescription_views import (
+    Countersignature,
+    CountersignatureAwaited,
+    DraftCheck,
+    ExportBundle,
+    PrescriptionView,
+)
 from hospital.identity.guards import principal_of, requires_doctor, requires_role
 from hospital.identity.models import Role
 from hospital.prescriptions import queries
@@ -90,16 +97,16 @@ class PrescriptionController(Controller):
           description="Returns the findings and the draft's canonical `draft_sha256`; signing must name that hash "
                       "and send the same draft, within 30 minutes, once.")
     async def check(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    visit_id: uuid.UUID, data: DraftBody) -> dict[str, Any]:
-        return await service.check_draft(db_session, ctx, actor_of(request), principal_of(request), visit_id,
-                                         data.draft())
+                    visit_id: uuid.UUID, data: DraftBody) -> DraftCheck:
+        return msgspec.convert(await service.check_draft(db_session, ctx, actor_of(request), principal_of(request),
+                                                         visit_id, data.draft()), DraftCheck)
 
     @post("/prescriptions/{prescription_id:uuid}/revisions/check", guards=[requires_doctor], status_code=200,
           summary="Dry run of a revision of a rejected prescription (RX-07)")
     async def check_revision(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                             prescription_id: uuid.UUID, data: DraftBody) -> dict[str, Any]:
-        return await service.check_draft(db_session, ctx, actor_of(request), principal_of(request), None,
-                                         data.draft(), revision_of=prescription_id)
+                             prescription_id: uuid.UUID, data: DraftBody) -> DraftCheck:
+        return msgspec.convert(await service.check_draft(db_session, ctx, actor_of(request), principal_of(request),
+                                                         None, data.draft(), revision_of=prescription_id), DraftCheck)
 
     @post("/visits/{visit_id:uuid}/prescriptions", guards=[requires_doctor], status_code=201,
           summary="Write and sign a prescription in the doctor's visit (RX-01…RX-05, RX-07, FACE-03)",
@@ -109,7 +116,7 @@ class PrescriptionController(Controller):
                       "request names `signature.device_id` and is answered 428 with the payload to sign; the "
                       "second sends the same body with `signature.signing_request` and the device's `jws`.")
     async def write(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    visit_id: uuid.UUID, data: PrescriptionBody) -> dict[str, Any]:
+                    visit_id: uuid.UUID, data: PrescriptionBody) -> PrescriptionView:
         principal = principal_of(request)
         rx = await service.submit_prescription(db_session, ctx, actor_of(request), principal, visit_id, data.draft(),
                                                data.draft_sha256, device_signature(data.signature))
@@ -118,7 +125,7 @@ class PrescriptionController(Controller):
     @post("/prescriptions/{prescription_id:uuid}/revisions", guards=[requires_doctor], status_code=201,
           summary="Revise a rejected prescription: a new signed version; the old one is kept (RX-06)")
     async def revise(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     prescription_id: uuid.UUID, data: PrescriptionBody) -> dict[str, Any]:
+                     prescription_id: uuid.UUID, data: PrescriptionBody) -> PrescriptionView:
         principal = principal_of(request)
         rx = await service.revise_prescription(db_session, ctx, actor_of(request), principal, prescription_id,
                                                data.draft(), data.draft_sha256, device_signature(data.signature))
@@ -127,8 +134,10 @@ class PrescriptionController(Controller):
     @get("/prescriptions/awaiting-countersignature", guards=[requires_doctor],
          summary="Children's prescriptions waiting for a paediatric doctor's countersignature (REV-05, PD 17)")
     async def awaiting_countersignature(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                                        ctx: HospitalContext) -> list[dict[str, Any]]:
-        return await service.awaiting_countersignature(db_session, ctx, actor_of(request), principal_of(request))
+                                        ctx: HospitalContext) -> list[CountersignatureAwaited]:
+        return msgspec.convert(await service.awaiting_countersignature(db_session, ctx, actor_of(request),
+                                                                       principal_of(request)),
+                               list[CountersignatureAwaited])
 
     @post("/prescriptions/{prescription_id:uuid}/countersignature", guards=[requires_doctor], status_code=200,
           summary="A paediatric doctor countersigns a child's prescription (REV-05, PD 17, FACE-03)",
@@ -136,33 +145,35 @@ class PrescriptionController(Controller):
                       "awaits this signature (`awaiting_countersign`) before a pharmacist sees it. Needs a face "
                       "verification younger than the signing window.")
     async def countersign(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                          prescription_id: uuid.UUID, data: CountersignBody) -> dict[str, Any]:
-        return await service.countersign_prescription(db_session, ctx, actor_of(request), principal_of(request),
-                                                      prescription_id, device_signature(data.signature))
+                          prescription_id: uuid.UUID, data: CountersignBody) -> Countersignature:
+        return msgspec.convert(await service.countersign_prescription(
+            db_session, ctx, actor_of(request), principal_of(request), prescription_id,
+            device_signature(data.signature)), Countersignature)
 
     @get("/visits/{visit_id:uuid}/prescriptions", guards=[requires_reader], summary="The visit's prescriptions")
     async def of_visit(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       visit_id: uuid.UUID) -> list[dict[str, Any]]:
+                       visit_id: uuid.UUID) -> list[PrescriptionView]:
         return await queries.list_prescriptions(db_session, ctx, principal_of(request), visit_id,
                                                  actor=actor_of(request))
 
     @get("/prescriptions", guards=[requires_reader],
          summary="The caller's prescriptions with review state and delivery tracking")
     async def mine(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                   ctx: HospitalContext) -> list[dict[str, Any]]:
+                   ctx: HospitalContext) -> list[PrescriptionView]:
         return await queries.list_prescriptions(db_session, ctx, principal_of(request), actor=actor_of(request))
 
     @get("/prescriptions/{prescription_id:uuid}", guards=[requires_reader], summary="One prescription")
     async def one(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                  prescription_id: uuid.UUID) -> dict[str, Any]:
+                  prescription_id: uuid.UUID) -> PrescriptionView:
         return await queries.get_prescription(db_session, ctx, principal_of(request), prescription_id,
                                                actor=actor_of(request))
 
     @get("/prescriptions/{prescription_id:uuid}/export", guards=[requires_reader],
          summary="The signed export bundle, verifiable offline with `hospital rx verify` or POST /api/rx/verify")
     async def export(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     prescription_id: uuid.UUID) -> Response[dict[str, Any]]:
-        bundle = await service.export_prescription(db_session, ctx, actor_of(request), principal_of(request),
-                                                   prescription_id)
-        name = bundle["prescription"].get("prescription_number", "prescription")
+                     prescription_id: uuid.UUID) -> Response[ExportBundle]:
+        bundle = msgspec.convert(await service.export_prescription(db_session, ctx, actor_of(request),
+                                                                   principal_of(request), prescription_id),
+                                 ExportBundle)
+        name = bundle.prescription.get("prescription_number", "prescription")
         return Response(bundle, headers={"Content-Disposition": f'attachment; filename="{name}.json"'})

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.context import HospitalContext
 from hospital.contracts.intake import PriorDiagnosisView
 from hospital.contracts.visit_views import BookableSchedules, ScheduleView, VisitView
+from hospital.core.errors import NotFound
+from hospital.core.problems import refuses
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient
 from hospital.visits.booking import service as booking
 from hospital.visits.booking import views
@@ -49,6 +51,7 @@ class ScheduleController(Controller):
                        department: str | None = None) -> list[ScheduleView]:
         return msgspec.convert(await views.public_schedules(db_session, ctx, department), list[ScheduleView])
 
+    @refuses(NotFound)  # the prior diagnosis named in the query
     @get("/bookable", guards=[requires_patient],
          summary="Upcoming schedules, each with whether the caller's prior diagnosis can be booked into it and why not")
     async def bookable(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,

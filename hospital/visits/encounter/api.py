@@ -16,7 +16,9 @@ from litestar import Controller, Request, Response, get, post, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.contracts.visit_views import ChatMessageView, ScheduleWithdrawn, VisitView
+from hospital.contracts.visit_views import ChatMessageView, MedicalRecordView, ScheduleWithdrawn, VisitView
+from hospital.core.errors import NotFound
+from hospital.core.problems import refuses
 from hospital.identity.guards import principal_of, requires_doctor, requires_patient, requires_role
 from hospital.identity.models import Role
 from hospital.signing.api import DeviceSignatureBody, device_signature
@@ -106,6 +108,7 @@ class VisitController(Controller):
     tags = ["visits"]
     guards = [requires_role(Role.PATIENT, Role.DOCTOR)]
 
+    @refuses(NotFound)  # the schedule or prior diagnosis named in the body
     @post("/", guards=[requires_patient], summary="Book a place: schedule, prior diagnosis, mode, guardian (REV-06)")
     async def book(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                    data: BookingBody) -> VisitView:
@@ -194,28 +197,31 @@ class VisitController(Controller):
 
     @put("/{visit_id:uuid}/medical-record", guards=[requires_doctor], summary="Write the outpatient EMR (REC-01)")
     async def write_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                           visit_id: uuid.UUID, data: EmrBody) -> dict[str, Any]:
+                           visit_id: uuid.UUID, data: EmrBody) -> MedicalRecordView:
         principal = principal_of(request)
         await encounter.write_medical_record(db_session, ctx, actor_of(request), principal.user_id, visit_id,
                                              encounter.EmrInput(**msgspec.structs.asdict(data)))
-        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
+        return msgspec.convert(await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role,
+                                                                   visit_id), MedicalRecordView)
 
     @post("/{visit_id:uuid}/medical-record/sign-off", guards=[requires_doctor], status_code=200,
           summary="Sign the EMR off on the doctor's device (RX-05: 428 with the payload, then the JWS); needs a "
                   "fresh face verification (FACE-03)")
     async def sign_off(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                       visit_id: uuid.UUID, data: SignOffBody | None = None) -> dict[str, Any]:
+                       visit_id: uuid.UUID, data: SignOffBody | None = None) -> MedicalRecordView:
         principal = principal_of(request)
         await encounter.sign_off_medical_record(db_session, ctx, actor_of(request), principal, visit_id,
                                                 device_signature(data.signature if data else None))
-        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
+        return msgspec.convert(await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role,
+                                                                   visit_id), MedicalRecordView)
 
     @get("/{visit_id:uuid}/medical-record", summary="The EMR: the doctor's draft or signed record; the patient's signed one")
     async def read_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                          visit_id: uuid.UUID) -> dict[str, Any]:
+                          visit_id: uuid.UUID) -> MedicalRecordView:
         principal = principal_of(request)
-        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id,
-                                                   read_by=actor_of(request))
+        return msgspec.convert(await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role,
+                                                                   visit_id, read_by=actor_of(request)),
+                               MedicalRecordView)
 
 
 class ScheduleWithdrawalController(Controller):
