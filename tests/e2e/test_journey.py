@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from io import BytesIO
@@ -370,7 +371,8 @@ def patient_prints_the_sealed_prescription(j: Journey) -> None:
     ca_pem = page.request.get(f"{j.hospital_url}/.well-known/hospital-ca.pem").body()
     trust = ValidationContext(trust_roots=[asn1_x509.Certificate.load(pem.unarmor(ca_pem)[2])])
     [seal] = PdfFileReader(BytesIO(pdf)).embedded_signatures
-    status = validate_pdf_signature(seal, trust, ts_validation_context=trust)
+    with ThreadPoolExecutor(1) as worker:  # pyHanko runs its own event loop; Playwright's holds this thread
+        status = worker.submit(validate_pdf_signature, seal, trust, ts_validation_context=trust).result()
     assert status.intact and status.valid and status.trusted and status.bottom_line, status.pretty_print_details()
     assert status.timestamp_validity is not None and status.timestamp_validity.trusted
     # the rendered page, as Chromium's own PDF viewer shows it

@@ -9,14 +9,15 @@ from litestar import Controller, Request, Response, get
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
-from hospital.identity.guards import principal_of
+from hospital.identity.guards import principal_of, requires_role
+from hospital.identity.models import Role
 from hospital.prescriptions.printing import service
-from hospital.prescriptions.writing.api import requires_reader
 from hospital.web.http import actor_of
 
 __all__ = ["PrintingController"]
 
 PDF = "application/pdf"
+requires_reader = requires_role(Role.PATIENT, Role.DOCTOR, Role.PHARMACIST)  # the export's readers
 
 
 class PrintingController(Controller):
