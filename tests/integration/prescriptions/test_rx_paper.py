@@ -19,8 +19,11 @@ from litestar.testing import AsyncTestClient
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from hospital.context import HospitalContext
+from hospital.core.audit import AuditEntry
 from hospital.prescriptions.printing.cli import rx as rx_cli
 from hospital.prescriptions.printing.document import attachments_of, qr_image_of, qr_matrix, qr_text
 from hospital.signing.canonical import payload_sha256
@@ -106,7 +109,7 @@ async def test_one_changed_byte_in_the_pdf_is_reported_invalid(
 
 
 async def test_only_the_exports_readers_get_the_paper_and_only_once_approved(
-    client: AsyncTestClient[Any], visit: Visit
+    client: AsyncTestClient[Any], session: AsyncSession, visit: Visit
 ) -> None:
     pending = await written(client, visit)
     assert (await printed(client, pending, await login_as(client, "patient"))).status_code == 409  # RX-06
@@ -118,3 +121,8 @@ async def test_only_the_exports_readers_get_the_paper_and_only_once_approved(
     assert refused.status_code in (403, 404) and b"%PDF" not in refused.content
     assert (await client.get(f"/api/prescriptions/{rx['prescription_id']}/document.pdf")).status_code == 401
     assert (await printed(client, rx, await login_as(client, "doctor"))).status_code == 200
+    # the one print that succeeded is audited, with the export it read, in one transaction (SEC-02)
+    actions = (await session.execute(select(AuditEntry.action).where(
+        AuditEntry.subject_id == str(rx["prescription_id"]),
+        col(AuditEntry.action).in_(["prescription.printed", "prescription.exported"])))).scalars().all()
+    assert sorted(actions) == ["prescription.exported", "prescription.printed"]
