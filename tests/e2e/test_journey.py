@@ -377,6 +377,7 @@ def patient_prints_the_sealed_prescription(j: Journey) -> None:
     assert status.timestamp_validity is not None and status.timestamp_validity.trusted
     # the rendered page, as Chromium's own PDF viewer shows it
     viewer = page.context.new_page()
+    viewer.set_viewport_size({"width": 800, "height": 1100})  # the whole A5 page, not the phone's width
     copy = j.document.with_name(saved.suggested_filename)
     copy.write_bytes(pdf)
     viewer.goto(copy.as_uri())

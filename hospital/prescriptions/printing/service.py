@@ -13,11 +13,13 @@ import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
 
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import InvalidTransition
 from hospital.identity.tokens import Principal
+from hospital.institution.models import Department
 from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.printing.document import (
     Attachment,
@@ -59,6 +61,8 @@ async def print_prescription(session: AsyncSession, ctx: HospitalContext, actor:
         # RX-06: only a pharmacist's approval puts a prescription into effect; no paper for anything else
         raise InvalidTransition("only a prescription a pharmacist approved is printed", current_state=rx.status,
                                 rule_id="RX-06")
+    department = (await session.execute(select(Department.name).where(
+        Department.code == rx.department_code))).scalar_one_or_none()
     seal = await hospital_seal(session, ctx)
     tsa = None if ctx.settings.tsa_url else await hospital_tsa(session, ctx)
     await append_audit(session, actor, "prescription.printed", subject_type="prescription", subject_id=rx.id,
@@ -73,7 +77,7 @@ async def print_prescription(session: AsyncSession, ctx: HospitalContext, actor:
         classes.append(str(drug.controlled_class) if drug is not None else "none")
     age = (payload.get("patient") or {}).get("age")
     digest = payload_sha256(payload)
-    printed = printed_prescription(payload, review, payload_sha256=digest,
+    printed = printed_prescription(payload, review, payload_sha256=digest, department_name=department,
                                    kind=paper_kind(classes, patient_age_years=age if isinstance(age, int) else None))
     base = ctx.settings.public_base_url.rstrip("/")
     qr = qr_text(number=rx.number, payload_sha256=digest, export_url=f"{base}/api/prescriptions/{rx.id}/export",

@@ -19,6 +19,8 @@ __all__ = ["jws_payload", "printed_prescription"]
 _SEX = {"male": "男", "female": "女", "m": "男", "f": "女", "1": "男", "2": "女"}
 _FREQUENCY = {"qd": "一日 1 次", "bid": "一日 2 次", "tid": "一日 3 次", "qid": "一日 4 次", "qn": "每晚 1 次",
               "qw": "每周 1 次", "biw": "每周 2 次", "q3d": "每 3 日 1 次", "prn": "必要时"}
+# the formulary's dispensing units (formulary.tables.DISPENSING_UNITS) as a 处方 writes them
+_UNIT = {"tablet": "片", "capsule": "粒", "actuation": "揿", "inhalation": "吸", "patch": "贴", "sachet": "袋"}
 SELF_PAY = "自费"  # 费别: an internet visit is paid by the patient unless the payload names insurance
 
 
@@ -37,8 +39,12 @@ def _name(value: Any) -> str:
     return str(value or "")
 
 
+def _unit(unit: object) -> str:
+    return _UNIT.get(str(unit or ""), str(unit or ""))
+
+
 def _usage(item: Mapping[str, Any]) -> str:
-    dose = f"一次 {item.get('dose_per_time', '')} {item.get('dose_unit') or ''}".strip()
+    dose = f"一次 {item.get('dose_per_time', '')} {_unit(item.get('dose_unit'))}".strip()
     frequency = str(item.get("frequency") or "")
     how_often = _FREQUENCY.get(frequency) or f"一日 {item.get('times_per_day', '')} 次"
     parts = [str(item.get("usage") or "").strip(), dose, how_often, f"共 {item.get('days_supply', '')} 天"]
@@ -51,7 +57,10 @@ def _item(item: Mapping[str, Any]) -> PrintedItem:
         strength = f"{strength.get('value', '')} {strength.get('unit', '')}".strip()
     pack = item.get("pack")
     if isinstance(pack, Mapping):  # structured (issue 19): {size, unit}
-        pack = f"{pack.get('size', '')} {pack.get('unit', '')}".strip()
+        pack = f"{pack.get('size', '')} {_unit(pack.get('unit'))}".strip()
+    elif isinstance(pack, str) and " " in pack:  # "28 tablet"
+        size, unit = pack.rsplit(" ", 1)
+        pack = f"{size} {_unit(unit)}"
     packs = item.get("quantity_packs", "")
     return PrintedItem(name=str(item.get("name_zh") or item.get("generic_name") or item.get("drug_code", "")),
                        strength=str(strength or ""), quantity=f"{packs}（{pack}/包装）" if pack else str(packs),
