@@ -78,6 +78,7 @@ async def print_prescription(session: AsyncSession, ctx: HospitalContext, actor:
     age = (payload.get("patient") or {}).get("age")
     digest = payload_sha256(payload)
     printed = printed_prescription(payload, review, payload_sha256=digest, department_name=department,
+                                   zone=ctx.time_zone,
                                    kind=paper_kind(classes, patient_age_years=age if isinstance(age, int) else None))
     base = ctx.settings.public_base_url.rstrip("/")
     qr = qr_text(number=rx.number, payload_sha256=digest, export_url=f"{base}/api/prescriptions/{rx.id}/export",

@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
+from datetime import datetime, tzinfo
 from typing import Any
 
+from hospital.core.clock import CHINA_TIME, local_date
 from hospital.prescriptions.printing.layout import PaperKind, PrintedItem, PrintedPrescription
 
 __all__ = ["jws_payload", "printed_prescription"]
@@ -31,6 +33,15 @@ def jws_payload(token: str) -> dict[str, Any]:
     if not isinstance(decoded, dict):
         raise ValueError("a JWS payload that is not an object")
     return decoded
+
+
+def _local_day(text: object, zone: tzinfo) -> str:
+    """The hospital's calendar day of an ISO 8601 moment (开具日期 is a China date, not a UTC one)."""
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        return str(text or "")[:10]
+    return local_date(moment, zone).isoformat() if moment.tzinfo else moment.date().isoformat()
 
 
 def _name(value: Any) -> str:
@@ -68,7 +79,8 @@ def _item(item: Mapping[str, Any]) -> PrintedItem:
 
 
 def printed_prescription(payload: Mapping[str, Any], review: Mapping[str, Any], *, kind: PaperKind,
-                         payload_sha256: str, department_name: str | None = None) -> PrintedPrescription:
+                         payload_sha256: str, department_name: str | None = None,
+                         zone: tzinfo = CHINA_TIME) -> PrintedPrescription:
     """The page's words for one signed prescription and the pharmacist's signed approval."""
     patient = payload.get("patient") or {}
     visit = payload.get("visit") or {}
@@ -87,12 +99,12 @@ def printed_prescription(payload: Mapping[str, Any], review: Mapping[str, Any], 
         record_number=str(record),
         department=str(_name(department) or department_name or visit.get("department_code") or ""),
         diagnoses=tuple(f"{d.get('name', '')}（{d.get('icd10', '')}）" for d in payload.get("diagnoses", [])),
-        issued_on=str(payload.get("issued_at", ""))[:10],
+        issued_on=_local_day(payload.get("issued_at"), zone),
         valid_until=str(payload.get("valid_until", "")),
         items=tuple(_item(item) for item in payload.get("items", [])),
         total_cny=str(payload.get("total_cny", "")),
         doctor=_name(payload.get("doctor")),
         pharmacist=_name(review.get("pharmacist")),
-        reviewed_on=str(review.get("reviewed_at", ""))[:10],
+        reviewed_on=_local_day(review.get("reviewed_at"), zone),
         payload_sha256=payload_sha256,
     )

@@ -68,6 +68,8 @@ def test_the_page_carries_every_part_the_regulation_names() -> None:
         encoded = "".join(f"{ord(ch):04X}" for ch in words)
         assert encoded in content, words
     assert text_width("处方 Rp", 10) == 2 * 10 + 3 * 5
+    late = {**PAYLOAD, "issued_at": "2026-12-03T18:30:00+00:00"}  # 02:30 the next morning in Beijing
+    assert printed_prescription(late, REVIEW, kind=PaperKind.ORDINARY, payload_sha256="0" * 64).issued_on == "2026-12-04"
     tablets = {**PAYLOAD, "items": [{**PAYLOAD["items"][0], "pack": "28 tablet", "dose_unit": "tablet"}]}
     [item] = printed_prescription(tablets, REVIEW, kind=PaperKind.ORDINARY, payload_sha256="0" * 64).items
     assert item.quantity == "2（28 片/包装）" and "一次 0.5 片" in item.usage  # the formulary's units, in Chinese
