@@ -27,7 +27,7 @@ _AREA_COMMANDS: dict[str, tuple[str, str, str]] = {
                         "admin under /sim/."),
     "face": ("hospital.biometrics.cli", "face", "Face enrolment and verification (FACE-01, FACE-02)."),
     "formulary": ("hospital.prescriptions.formulary.cli", "formulary", "The formulary tables (RX-02, RX-03, RX-04)."),
-    "rx": ("hospital.signing.cli", "rx", "Prescription signatures (RX-05, RX-06)."),
+    "rx": ("hospital.prescriptions.printing.cli", "rx", "Prescription signatures (RX-05, RX-06)."),
     "device-key": ("hospital.signing.cli", "device_key",
                    "A clinician's signing device key for scripts and clients (RX-05): new, prove, sign."),
     "retention": ("hospital.retention.cli", "retention",

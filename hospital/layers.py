@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hospital.prescriptions.writing",),
     ("hospital.prescriptions.review",),
     ("hospital.prescriptions.dispensing",),
+    ("hospital.prescriptions.printing",),  # prints what the export carries
     ("hospital.prescriptions",),
     ("hospital.quality",),
     ("hospital.video",),

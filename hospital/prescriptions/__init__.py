@@ -1,4 +1,4 @@
-"""Prescriptions (RX): five sub-areas, the formulary, the patient's safety context and one for each act on a
+"""Prescriptions (RX): six sub-areas, the formulary, the patient's safety context and one for each act on a
 prescription, above the record they share.
 
     formulary/    the reviewed drug tables (data/), their loader and checks, `hospital formulary`, GET /api/formulary
@@ -8,10 +8,12 @@ prescription, above the record they share.
                   document, revision, export
     review/       the pharmacist's review (RX-06)
     dispensing/   dispensing and delivery (RX-08)
+    printing/     the printable 处方笺 of an approved prescription: the PDF sealed by the hospital (PAdES), with
+                  both JWS attached and a QR code (issue 19); `hospital rx pdf-verify`
 
 A sub-area imports only the sub-areas before it in that order, never one after it: writing's rules read the
 formulary, review checks what writing signed, dispensing checks both signatures again (with review's
-`verified_document`).
+`verified_document`), printing prints what the export carries.
 
 At the area's root, beneath all four and importing none of them, is what every act shares:
 

@@ -71,6 +71,7 @@ class HospitalSigning:
     verifier: SignatureVerifier
     crl_cache: tuple[str, x509.CertificateRevocationList] | None = field(default=None)
     tsa: TimestampAuthority | None = field(default=None)  # the small TSA, once loaded (`hospital_tsa`)
+    seal: Any = field(default=None)  # the hospital's document seal, once loaded (`seal.hospital_seal`)
 
     @property
     def certificate_pem(self) -> str:

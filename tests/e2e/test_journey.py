@@ -3,7 +3,7 @@
 a patient registers, consents, uploads a prior diagnosis and books on a phone; the doctor verifies his face
 with the webcam, accepts after reading the records, meets the patient on video and in the chat, writes and
 signs the EMR and a prescription; the pharmacist verifies his face and approves; the patient reads the signed
-record, sees the prescription in effect and rates the visit.
+record, sees the prescription in effect, rates the visit and downloads the sealed 处方笺 PDF (pyHanko validates it).
 
 The steps run in order in one test (`JOURNEY`); each is a small function over the shared `Journey`: the
 doctor's prescription is first refused with the rule findings shown beside the form (RX-03), then signed; the
@@ -17,16 +17,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 
 from hospital.demo import DEMO_INSTITUTION_REGISTRATION
-from tests.e2e.conftest import DESKTOP, PHONE, Screens, new_page
+from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, Screens, new_page
 from tests.e2e.test_clinician_faces import log_in, resident_id, verify_face
 from tests.helpers import hospital_today
 
@@ -40,7 +47,7 @@ def no_english(area: Locator) -> str:
     assert not ENGLISH.search(text), f"English on a Chinese page after a refusal: {text!r}"
     return text
 
-pytestmark = [pytest.mark.browser, pytest.mark.requirement("REV-03", "RX-03", "FACE-02", "RX-08")]
+pytestmark = [pytest.mark.browser, pytest.mark.requirement("REV-03", "RX-03", "FACE-02", "RX-05", "RX-08")]
 
 
 @dataclass
@@ -351,6 +358,36 @@ def patient_reads_the_record_and_rates_the_visit(j: Journey) -> None:
     j.screens(page, "patient-record-and-rating")
 
 
+def patient_prints_the_sealed_prescription(j: Journey) -> None:
+    """Issue 19: the PDF link on the patient's page downloads the 处方笺, sealed by the hospital; pyHanko's own
+    validator, trusting only the hospital CA the site publishes, says intact, valid and time-stamped."""
+    page = j.patient
+    prescription = page.get_by_test_id("prescription").first
+    with page.expect_download() as download:
+        prescription.get_by_test_id("rx-pdf").click()
+    saved = download.value
+    assert saved.suggested_filename.endswith(".pdf")
+    pdf = Path(saved.path()).read_bytes()
+    ca_pem = page.request.get(f"{j.hospital_url}/.well-known/hospital-ca.pem").body()
+    trust = ValidationContext(trust_roots=[asn1_x509.Certificate.load(pem.unarmor(ca_pem)[2])])
+    [seal] = PdfFileReader(BytesIO(pdf)).embedded_signatures
+    with ThreadPoolExecutor(1) as worker:  # pyHanko runs its own event loop; Playwright's holds this thread
+        status = worker.submit(validate_pdf_signature, seal, trust, ts_validation_context=trust).result()
+    assert status.intact and status.valid and status.trusted and status.bottom_line, status.pretty_print_details()
+    assert status.timestamp_validity is not None and status.timestamp_validity.trusted
+    # the rendered page, as Chromium's own PDF viewer shows it
+    viewer = page.context.new_page()
+    viewer.set_viewport_size({"width": 800, "height": 1100})  # the whole A5 page, not the phone's width
+    copy = j.document.with_name(saved.suggested_filename)
+    copy.write_bytes(pdf)
+    viewer.goto(copy.as_uri())
+    viewer.wait_for_load_state()
+    viewer.wait_for_timeout(2000)  # the viewer paints after loading; nothing is asserted on time
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    viewer.screenshot(path=str(SCREENSHOTS / "prescription-paper-in-chromium.png"))
+    viewer.close()
+
+
 JOURNEY: list[Callable[[Journey], None]] = [
     patient_registers, patient_consents, patient_uploads_a_diagnosis, patient_states_the_safety_context_at_intake,
     patient_books,
@@ -359,7 +396,7 @@ JOURNEY: list[Callable[[Journey], None]] = [
     doctor_writes_and_signs_the_emr, doctor_writes_and_signs_a_prescription, pharmacist_verifies_his_face,
     pharmacist_approves_with_both_signatures_checked, patient_chooses_delivery, pharmacist_dispenses_and_ships,
     doctor_completes_the_visit,
-    patient_reads_the_record_and_rates_the_visit,
+    patient_reads_the_record_and_rates_the_visit, patient_prints_the_sealed_prescription,
 ]
 
 

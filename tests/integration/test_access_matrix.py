@@ -110,6 +110,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/prescriptions"): PATIENTS | CLINICIANS,
     ("GET", "/api/prescriptions/{prescription_id:uuid}"): VISIT | {PHARM},
     ("GET", "/api/prescriptions/{prescription_id:uuid}/export"): VISIT | {PHARM},
+    ("GET", "/api/prescriptions/{prescription_id:uuid}/document.pdf"): VISIT | {PHARM},
     ("POST", "/api/prescriptions/{prescription_id:uuid}/revisions"): frozenset({DOC}),
     ("POST", "/api/prescriptions/{prescription_id:uuid}/countersignature"): frozenset({DOC}),
     ("GET", "/api/prescriptions/awaiting-countersignature"): frozenset({DOC}),

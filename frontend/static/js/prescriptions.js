@@ -1,6 +1,6 @@
 // Prescriptions as each role sees them (RX-05 … RX-08): the signed document, its review state, the rule
 // findings (clinicians only), and dispensing with delivery tracking.
-import { api } from "./api.js";
+import { api, apiBlob } from "./api.js";
 import { formatDate, formatDateTime, isEnglish, label, money, pick, t } from "./i18n.js";
 import { badge, bindButton, clear, field, h, load, table } from "./ui.js";
 
@@ -107,6 +107,7 @@ export function prescriptionCard(rx, role, level = 3) {
     rx.status === "pending_review" ? h("p", { class: "notice warn" }, t("rx.waiting_review")) : null,
     rx.status === "approved" ? h("p", { class: "notice", "data-testid": "rx-effective" }, t("rx.effective", {
       at: formatDateTime(review && review.reviewed_at) })) : null,
+    rx.status === "approved" ? paperNode(rx) : null,
     rx.status === "rejected" ? h("div", { class: "error-box", role: "note" }, h("strong", {}, t("rx.rejected")),
       review && review.reasons ? h("ul", {}, review.reasons.map((r) => h("li", {}, r))) : null) : null,
     rx.superseded_by_id ? h("p", { class: "small muted" }, t("rx.superseded")) : null,
@@ -114,6 +115,21 @@ export function prescriptionCard(rx, role, level = 3) {
     role !== "patient" ? findingsNode(rx.findings) : null,
     fulfilmentNode(rx.fulfilment),
     deliveryNode(rx.dispensing, level));
+}
+
+/** The printable 处方笺 (issue 19): the PDF the hospital sealed, fetched with the bearer token and saved. */
+function paperNode(rx) {
+  const button = h("button", { type: "button", class: "secondary", "data-testid": "rx-pdf" }, t("rx.pdf"));
+  const saved = h("span", {});
+  const errors = h("div", { role: "alert" });
+  bindButton(button, errors, async () => {
+    const url = URL.createObjectURL(await apiBlob(`/api/prescriptions/${rx.prescription_id}/document.pdf`));
+    const link = h("a", { href: url, download: `${rx.prescription_number}.pdf`, "data-testid": "rx-pdf-link" },
+      t("rx.pdf_saved", { number: rx.prescription_number }));
+    clear(saved, link);
+    link.click();
+  });
+  return h("div", { class: "row" }, button, saved, errors);
 }
 
 /** The doctor withdraws a rejected prescription instead of revising it: it is voided (RX-06, issue 15). */

@@ -1,5 +1,5 @@
 """The prescriptions area's layout (hospital/prescriptions/__init__.py): the sub-areas import only downward
-(formulary < safety < writing < review < dispensing), the shared record imports none above it, no sub-area's api
+(formulary < safety < writing < review < dispensing < printing), the shared record imports none above it, no sub-area's api
 imports another's, and the rules and the plain values they take import no framework (DESIGN: rules are pure)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import hospital.prescriptions
 
 AREA = Path(hospital.prescriptions.__file__).parent
 PACKAGE = "hospital.prescriptions"
-ORDER = ("formulary", "safety", "writing", "review", "dispensing")
+ORDER = ("formulary", "safety", "writing", "review", "dispensing", "printing")
 SHARED = ("models.py", "rules.py", "queries.py")  # the record beneath the sub-areas
 FRAMEWORKS = ("sqlmodel", "sqlalchemy", "litestar", "httpx", "aiortc")
 
