@@ -125,12 +125,12 @@ def test_the_compose_file_runs_one_host_behind_nginx_with_tls() -> None:
     conf = (DEPLOY / "nginx" / "hospital.conf").read_text()
     upstreams = re.findall(r"^upstream (\w+) \{(.*?)^\}", conf, re.M | re.S)
     servers = {name: re.findall(r"^\s*server\s+([\w.-]+):8000", body, re.M) for name, body in upstreams}
-    assert servers == {"hospital_app": ["app-1", "app-2"], "hospital_calls": ["app-1", "app-2"]}
+    assert servers == {"hospital_app": ["app-1", "app-2"]}
     assert "listen 443 ssl" in conf and "proxy_set_header Upgrade $http_upgrade" in conf
-    # No sticky sessions: round robin for everything but a call's own requests, which go by the visit's id.
+    # No sticky sessions, calls included: any replica routes a call to the media worker it is placed on.
     app_upstream = dict(upstreams)["hospital_app"]
     assert not re.search(r"^\s*(ip_hash|hash|sticky)\b", app_upstream, re.M)
-    assert "hash $call_visit consistent;" in dict(upstreams)["hospital_calls"]
+    assert "$call_visit" not in conf
     assert "../nginx/hospital.conf:/etc/nginx/conf.d/default.conf:ro" in services["nginx"]["volumes"]
 
 
