@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import uuid
@@ -149,11 +150,9 @@ def media_routing_middleware(app: ASGIApp) -> ASGIApp:
         if kind is None or router is None or scope.get("user") is None:
             await inner(scope, receive, send)
             return
-        if kind == "fan_out":
-            await router.fan_out(scope, receive, send)
-            return
         if scope["type"] == "websocket":
             try:
+                await _guard(scope, handler)
                 placed = await router.place(scope, receive, send)
             except HospitalError as refused:  # as the call's own socket: 4404 not yours, 4503 no worker …
                 logger.warning("events socket of %s not placed: %s", scope["path"], refused.detail)
@@ -161,10 +160,22 @@ def media_routing_middleware(app: ASGIApp) -> ASGIApp:
                 return
             await router.forward_socket(scope, receive, send, placed.url)
             return
+        await _guard(scope, handler)  # the handler's own guards (the doctor's role, SUP-01's gate) hold here too
+        if kind == "fan_out":
+            await router.fan_out(scope, receive, send)
+            return
         placed = await router.place(scope, receive, send)
         await router.forward_http(scope, receive, send, placed.url)
 
     return cast(ASGIApp, middleware)
+
+
+async def _guard(scope: Scope, handler: Any) -> None:
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(cast(Any, scope))
+    for guard in handler.resolve_guards():
+        checked = guard(connection, handler)
+        if inspect.isawaitable(checked):
+            await checked
 
 
 def _target(scope: Scope) -> str:
