@@ -20,9 +20,8 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import aiohttp
 from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp
 
@@ -33,6 +32,9 @@ from hospital.video.calls import SessionFactory
 from hospital.video.internal import SIGNATURE_HEADER, TIME_HEADER, WORKER_HEADER, sign
 from hospital.video.placement import Placed, live_workers, place_call
 from hospital.web.http import actor_of
+
+if TYPE_CHECKING:  # aiohttp is imported by the app only when it routes calls to workers (start-up time)
+    import aiohttp
 
 # Plain ASGI messages (dicts) in and out: litestar's TypedDict unions do not fit a proxy that passes them on.
 Scope = dict[str, Any]
@@ -57,6 +59,8 @@ class MediaRouter:
     """One per app process: the HTTP client to the workers and the placement of calls."""
 
     def __init__(self, settings: Settings, session_factory: SessionFactory) -> None:
+        import aiohttp
+
         self.secret = settings.media_secret
         self.session_factory = session_factory
         # The offer waits for the worker's ICE gathering (a few seconds): generous, but never forever.
@@ -81,6 +85,8 @@ class MediaRouter:
         return {**headers, **sign(self.secret, method, target, body)}
 
     async def forward_http(self, scope: Scope, receive: Receive, send: Send, url: str) -> None:
+        import aiohttp
+
         body = await _read_body(receive)
         method, target = scope["method"], _target(scope)
         try:
@@ -99,6 +105,8 @@ class MediaRouter:
         await send({"type": "http.response.body", "body": content})
 
     async def forward_socket(self, scope: Scope, receive: Receive, send: Send, url: str) -> None:
+        import aiohttp
+
         target = _target(scope)
         ws_url = "ws" + url.removeprefix("http") + target
         try:
@@ -120,6 +128,8 @@ class MediaRouter:
 
     async def fan_out(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The doctor's waiting list: every live worker's, merged, the longest waiting first."""
+        import aiohttp
+
         async with self.session_factory() as session:
             workers = await live_workers(session, now=scope["app"].state.ctx.now())
         target = _target(scope)
@@ -205,6 +215,8 @@ async def _pass_on(answer: aiohttp.ClientResponse, send: Send) -> None:
 
 async def _relay(upstream: aiohttp.ClientWebSocketResponse, receive: Receive, send: Send) -> None:
     """Both ways until one side ends; the page learns the worker's close code, or 1012 if the worker vanished."""
+    import aiohttp
+
 
     async def from_page() -> None:
         while True:

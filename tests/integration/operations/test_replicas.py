@@ -185,7 +185,18 @@ async def test_a_video_journey_runs_across_replicas_and_media_workers_and_surviv
                 try:
                     for page in (patient, doctor):
                         await page.open(http, edge.url, visit_id, edge.ssl_context)
-                    answers = [await page.join(client, visit_id, recorder) for page in (patient, doctor)]
+                    answers = [await patient.join(client, visit_id, recorder)]
+                    # The patient waits in the call: the doctor's waiting list, asked of every worker, shows it.
+                    for _ in range(50):
+                        waiting = recorder.seen(await client.get("/api/doctor/call-waiting", headers=doctor.headers))
+                        assert waiting.status_code == 200, waiting.text
+                        if [row["visit_id"] for row in waiting.json()] == [visit_id]:
+                            break
+                        await asyncio.sleep(0.2)
+                    assert [row["visit_id"] for row in waiting.json()] == [visit_id]
+                    refused = await client.get("/api/doctor/call-waiting", headers=patient.headers)
+                    assert refused.status_code == 403  # the doctor's own list: the route's guard holds in the app
+                    answers.append(await doctor.join(client, visit_id, recorder))
                     held_by.append({a.headers["x-hospital-media-worker"] for a in answers})
                     assert len(held_by[0]) == 1, held_by  # one worker holds the call, whichever replica asked
                     assert {replica(a.headers["x-hospital-replica"]) for a in answers} == {"app-1", "app-2"}
