@@ -2,7 +2,9 @@
 bench/api_load.py and the replica test (tests/integration/operations/test_replicas.py). Not a benchmark itself.
 
 `replicas(...)` starts `hospital serve` (or `demo`) processes on free ports, all on one database and one data
-directory (the blob store and the token-signing key, as the compose file's shared volume); `nginx(...)` serves
+directory (the blob store and the token-signing key, as the compose file's shared volume); `media_workers(...)`
+starts `hospital media-worker` processes beside them (`MEDIA_ENV` turns the replicas' routing to them on and
+shares the signing secret; start the replicas first, they migrate); `nginx(...)` serves
 the deploy configuration with its upstream servers pointed at them, TLS with a self-signed certificate made
 here. Both stop their processes when the block ends.
 """
@@ -30,7 +32,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 NGINX_CONF = REPO / "deploy" / "nginx" / "hospital.conf"
 
-__all__ = ["Edge", "Replica", "free_port", "nginx", "nginx_binary", "replicas", "wait_until_ready"]
+__all__ = ["MEDIA_ENV", "Edge", "Replica", "free_port", "media_workers", "nginx", "nginx_binary", "replicas",
+           "wait_until_ready"]
+
+# The replicas and the workers alike: calls go to media workers, signed with this (test-only) secret; a worker's
+# lease is short so a killed one is replaced within seconds.
+MEDIA_ENV = {"HOSPITAL_MEDIA_WORKERS": "1", "HOSPITAL_MEDIA_SECRET": "cluster-media-secret-of-32-bytes-or-more",
+             "HOSPITAL_MEDIA_HEARTBEAT": "1", "HOSPITAL_MEDIA_LEASE": "4"}
 
 
 def free_port() -> int:
@@ -67,6 +75,17 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], log: Path, time
         time.sleep(0.3)
 
 
+def _stop(started: list[Replica]) -> None:
+    for replica in started:
+        if replica.process.poll() is None:
+            replica.process.terminate()
+    for replica in started:
+        try:
+            replica.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            replica.process.kill()
+
+
 @contextmanager
 def replicas(database_url: str, data_dir: Path, *, count: int = 2, first_command: str = "serve",
              env: dict[str, str] | None = None) -> Iterator[list[Replica]]:
@@ -88,14 +107,30 @@ def replicas(database_url: str, data_dir: Path, *, count: int = 2, first_command
             wait_until_ready(f"http://127.0.0.1:{replica.port}/ready", replica.process, replica.log)
         yield started
     finally:
-        for replica in started:
-            if replica.process.poll() is None:
-                replica.process.terminate()
-        for replica in started:
-            try:
-                replica.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                replica.process.kill()
+        _stop(started)
+
+
+@contextmanager
+def media_workers(database_url: str, data_dir: Path, *, count: int = 2,
+                  env: dict[str, str] | None = None) -> Iterator[list[Replica]]:
+    """`count` media workers named media-1 … media-N (`hospital media-worker`), registered once ready."""
+    started: list[Replica] = []
+    base_env = {**os.environ, "HOSPITAL_DATABASE_URL": database_url, "HOSPITAL_DATA_DIR": str(data_dir),
+                "PYTHONPATH": str(REPO), "HOSPITAL_FACE_WORKERS": "1", **MEDIA_ENV, **(env or {})}
+    try:
+        for n in range(1, count + 1):
+            name, port = f"media-{n}", free_port()
+            log = data_dir / f"{name}.log"
+            process = subprocess.Popen(
+                [sys.executable, "-m", "hospital", "media-worker", "--host", "127.0.0.1", "--port", str(port)],
+                cwd=REPO, env={**base_env, "HOSPITAL_MEDIA_WORKER_ID": name}, stdout=log.open("wb"),
+                stderr=subprocess.STDOUT)
+            started.append(Replica(name, port, process, log))
+        for worker in started:
+            wait_until_ready(f"http://127.0.0.1:{worker.port}/ready", worker.process, worker.log)
+        yield started
+    finally:
+        _stop(started)
 
 
 def nginx_binary() -> str:

@@ -145,11 +145,14 @@ class Journey:
 
 
 async def patient_journey(client: httpx.AsyncClient, journey: Journey, n: int, recorder: Recorder,
-                          between: Callable[[str], Awaitable[None]] | None = None) -> str:
-    """Patient `n`'s whole journey; returns the prescription's id. `between(step)` runs after each step."""
+                          between: Callable[[str], Awaitable[None]] | None = None, *, mode: str = "text",
+                          state: dict[str, Any] | None = None) -> str:
+    """Patient `n`'s whole journey; returns the prescription's id. `between(step)` runs after each step.
+    `mode`: the visit booked (text, audio, video); `state` is filled as the journey goes (the patient's headers,
+    the visit's id …), for a `between` that acts in the visit (a video call after the start)."""
     name, id_number, phone = identity(n)
     password = "patient-pass-2026"
-    state: dict[str, Any] = {}
+    state = {} if state is None else state
 
     async def step(label: str, work: Callable[[], Awaitable[None]]) -> None:
         started = time.perf_counter()
@@ -186,9 +189,9 @@ async def patient_journey(client: httpx.AsyncClient, journey: Journey, n: int, r
     async def book() -> None:
         # INS-03: the page shows the mode's published fee from the public schedule list; the patient accepts it
         listed = await call(client, recorder, "GET", "/api/schedules", 200, params={"department": "03.04"})
-        fee = next(s["prices"]["text"] for s in listed if s["schedule_id"] == journey.schedule_id)
+        fee = next(s["prices"][mode] for s in listed if s["schedule_id"] == journey.schedule_id)
         booked = await call(client, recorder, "POST", "/api/visits", 201, headers=state["patient"], json={
-            "schedule_id": journey.schedule_id, "prior_diagnosis_id": state["prior"], "mode": "text",
+            "schedule_id": journey.schedule_id, "prior_diagnosis_id": state["prior"], "mode": mode,
             "fee_cny": fee, "fee_accepted": True})
         state["visit"] = booked["visit_id"]
 

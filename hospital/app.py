@@ -47,6 +47,7 @@ from hospital.signing.service import start_signing
 from hospital.staff.api import BiometricConsentController, StaffController
 from hospital.video.api import VIDEO_ROUTES
 from hospital.video.calls import close_video_calls, open_video_calls
+from hospital.video.routing import MediaRouter, media_routing_middleware
 from hospital.visits.api import VISIT_ROUTES
 from hospital.web.admin_api import ConnectorStatusController
 from hospital.web.http import (
@@ -140,7 +141,9 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         if demo is not None:
             demo.start()
             probes["demo"] = demo.probe
-        open_video_calls(ctx, app.state.session_factory)
+        open_video_calls(ctx, app.state.session_factory)  # with media workers, only its ICE servers are used
+        router = app.state.media_router = MediaRouter(settings, app.state.session_factory) \
+            if settings.media_workers else None
         open_security_scans(ctx, app.state.session_factory, engine)  # SEC-02: one replica per interval (lease)
         try:
             async with demo_platform.running() if demo_platform is not None else nullcontext():
@@ -150,6 +153,8 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
                 await demo.stop()
             await close_security_scans(ctx)
             await close_video_calls(ctx)  # recordings are stored before the database and the face pool go
+            if router is not None:
+                await router.close()
             if own_pool and ctx.faces is not None:
                 await ctx.faces.close()
                 ctx.faces = None
@@ -161,7 +166,8 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         route_handlers=[*ROUTES, demo_platform.route()] if demo_platform is not None else ROUTES,
         lifespan=[lifespan],
         dependencies={"db_session": Provide(provide_session), "ctx": Provide(provide_ctx, sync_to_thread=False)},
-        middleware=[replica_header_middleware, request_id_middleware, auth_middleware, json_body_guard],
+        middleware=[replica_header_middleware, request_id_middleware, auth_middleware, json_body_guard,
+                    media_routing_middleware],
         guards=[gate.guard],
         before_send=[security_headers(hsts=settings.behind_tls)],
         exception_handlers=exception_handlers,

@@ -120,6 +120,30 @@ def demo(host: str, port: int) -> None:
     _serve(host, port, seed=True)
 
 
+@main.command("media-worker")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8100, show_default=True, type=int)
+def media_worker(host: str, port: int) -> None:
+    """Run video calls' media (aiortc rooms, recordings, face watch) for the app replicas (docs/operations.md)."""
+    import socket
+
+    import uvicorn
+
+    from hospital.core.leases import runner_name
+    from hospital.db import migrate
+    from hospital.media_worker import create_media_worker_app
+    from hospital.wiring import wired_context
+
+    settings = load_settings()
+    settings.check()
+    migrate(settings.resolved_database_url)  # whichever starts first migrates (an advisory lock on PostgreSQL)
+    reachable = socket.gethostname() if host in ("0.0.0.0", "::") else host
+    url = settings.media_worker_url or f"http://{reachable}:{port}"
+    worker_id = settings.media_worker_id or runner_name()
+    app = create_media_worker_app(settings, wired_context(settings), worker_id=worker_id, url=url)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
 @main.command("migrate")
 def migrate_command() -> None:
     """Apply the database migrations up to head."""

@@ -76,6 +76,15 @@ class Settings:
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""  # coturn's static-auth-secret (deploy/coturn)
+    # Media workers (`hospital media-worker`, docs/operations.md): with `media_workers` on, the app runs no media
+    # hub of its own and routes each call to the worker it is placed on; off (`make run`, the demo), in process.
+    media_workers: bool = False
+    media_secret: str = ""  # HMAC key shared by the app and its workers (the internal signalling API)
+    media_worker_id: str = ""  # a worker's name in the `media_worker` table; "" : the host name and process id
+    media_worker_url: str = ""  # where the app reaches this worker; "" : http://127.0.0.1:<its port>
+    media_worker_capacity: int = 20  # calls a worker takes before placement passes it over
+    media_heartbeat_s: float = 5.0  # a worker renews its lease this often …
+    media_lease_s: float = 15.0  # … for this long: a worker silent this long is dead, its calls placed anew
     supervision_url: str = ""  # the platform endpoint (HOSPITAL_SUPERVISION_URL), checked for INS-04 at start
     # SEC-02: leak detection thresholds, the report deadline, and the periodic scan (0: off; `hospital serve`
     # reads HOSPITAL_SECURITY_SCAN_INTERVAL, default 600 s; a Settings built in code, as tests do, scans nothing).
@@ -170,6 +179,11 @@ class Settings:
             time_zone(self.time_zone)
         except ValueError as exc:
             raise ConfigurationError(f"HOSPITAL_TIME_ZONE: {exc}") from exc
+        if self.media_workers and len(self.media_secret.encode()) < 32:
+            raise ConfigurationError("HOSPITAL_MEDIA_WORKERS needs HOSPITAL_MEDIA_SECRET of at least 32 bytes "
+                                     "(the app and its media workers sign their requests with it)")
+        if self.media_lease_s <= self.media_heartbeat_s or self.media_heartbeat_s <= 0:
+            raise ConfigurationError("HOSPITAL_MEDIA_LEASE must be longer than HOSPITAL_MEDIA_HEARTBEAT (> 0)")
         table = residency()  # INS-04: the reviewed table; configuration may narrow it, never widen it
         if self.storage_region not in table.allowed_regions or self.storage_region not in self.allowed_storage_regions:
             allowed = sorted(table.allowed_regions & set(self.allowed_storage_regions))
@@ -301,6 +315,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stun_urls=_list(env, "HOSPITAL_STUN_URLS"),
         turn_urls=_list(env, "HOSPITAL_TURN_URLS"),
         turn_secret=env.get("HOSPITAL_TURN_SECRET", ""),
+        media_workers=env.get("HOSPITAL_MEDIA_WORKERS", "").strip().lower() in ("1", "true", "on", "yes"),
+        media_secret=env.get("HOSPITAL_MEDIA_SECRET", ""),
+        media_worker_id=env.get("HOSPITAL_MEDIA_WORKER_ID", ""),
+        media_worker_url=env.get("HOSPITAL_MEDIA_WORKER_URL", ""),
+        media_worker_capacity=_int(env, "HOSPITAL_MEDIA_CAPACITY", defaults.media_worker_capacity),
+        media_heartbeat_s=_float(env, "HOSPITAL_MEDIA_HEARTBEAT", defaults.media_heartbeat_s),
+        media_lease_s=_float(env, "HOSPITAL_MEDIA_LEASE", defaults.media_lease_s),
         supervision_url=env.get("HOSPITAL_SUPERVISION_URL", ""),
         security_bulk_access_patients=_int(env, "HOSPITAL_SECURITY_BULK_ACCESS_PATIENTS",
                                            defaults.security_bulk_access_patients),

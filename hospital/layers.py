@@ -54,8 +54,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # The conformance kit reads the rule registry and drives the HTTP API of a running hospital: above the areas,
     # beside the connectors (neither imports the other).
     ("connectors", "hospital.conformance"),
-    ("hospital.web", "hospital.health", "hospital.demo", "hospital.wiring", "hospital.app", "hospital.cli",
-     "hospital.__main__"),
+    ("hospital.web", "hospital.health", "hospital.demo", "hospital.wiring", "hospital.app", "hospital.media_worker",
+     "hospital.cli", "hospital.__main__"),
 )
 
 

@@ -16,7 +16,7 @@ from hospital.quality.models import AdverseEvent, Complaint, Rating
 from hospital.security.incidents.models import SecurityIncident, SecurityIncidentStep
 from hospital.signing.models import ClinicianCredential, SigningAuthority
 from hospital.staff.models import StaffMember
-from hospital.video.models import VideoFaceCheck, VisitRecording
+from hospital.video.models import CallPlacement, MediaWorker, VideoFaceCheck, VisitRecording
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.encounter.models import ChatMessage, MedicalRecord
 from hospital.visits.intake.models import ConsentRecord, PriorDiagnosisRecord
@@ -26,6 +26,7 @@ __all__ = [
            "AuditEntry",
            "AuthSession",
            "Blob",
+           "CallPlacement",
            "ChatMessage",
            "ClinicianCredential",
            "Complaint",
@@ -36,6 +37,7 @@ __all__ = [
            "FaceVerification",
            "JobLease",
            "Licence",
+           "MediaWorker",
            "MedicalRecord",
            "OutboxEvent",
            "Patient",

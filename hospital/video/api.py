@@ -30,6 +30,11 @@ from hospital.web.http import actor_of
 
 __all__ = ["VIDEO_ROUTES", "CallController", "WaitingController", "call_events"]
 
+# With media workers (HOSPITAL_MEDIA_WORKERS), the handlers marked so run on the worker holding the call; the app
+# proxies them there (hospital/video/routing.py). Unmarked ones (the ICE servers) need no media hub.
+ON_WORKER = {"media": "call"}
+ON_EVERY_WORKER = {"media": "fan_out"}
+
 MAX_SDP = 64 * 1024  # a browser's offer is a few KB; anything near this is not an offer
 
 
@@ -49,13 +54,14 @@ class CallController(Controller):
     path = "/api/visits/{visit_id:uuid}/call"
     tags = ["video"]
 
-    @get("/", summary="The visit's call: state, paused, who is connected (the visit's patient or doctor only)")
+    @get("/", opt=ON_WORKER, summary="The visit's call: state, paused, who is connected (the visit's patient or doctor only)")
     async def status(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      visit_id: uuid.UUID) -> dict[str, Any]:
         return await video_calls(ctx).status(db_session, principal_of(request), visit_id)
 
-    @get("/waiting-room", summary="The waiting room: the visit's place in its schedule's queue (how many open visits "
-                                  "come before it) and whether the doctor is in the call, since when")
+    @get("/waiting-room", opt=ON_WORKER,
+         summary="The waiting room: the visit's place in its schedule's queue (how many open visits come before it) "
+                 "and whether the doctor is in the call, since when")
     async def waiting_room(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                            visit_id: uuid.UUID) -> dict[str, Any]:
         return await video_calls(ctx).waiting_room(db_session, principal_of(request), visit_id)
@@ -66,7 +72,7 @@ class CallController(Controller):
         servers = await video_calls(ctx).ice_servers(db_session, principal_of(request), visit_id)
         return {"ice_servers": servers}
 
-    @post("/offer", status_code=200,
+    @post("/offer", status_code=200, opt=ON_WORKER,
           summary="Join the call with an SDP offer; the answer carries the hospital's candidates. The doctor needs "
                   "a practice session (FACE-02); the doctor's join starts an accepted visit. Joining again "
                   "(a dropped network) replaces the previous connection.")
@@ -75,18 +81,19 @@ class CallController(Controller):
         answer = await video_calls(ctx).join(db_session, actor_of(request), principal_of(request), visit_id, data.sdp)
         return {"type": "answer", "sdp": answer}
 
-    @post("/candidates", status_code=204, summary="An ICE candidate the browser found after its offer (trickle)")
+    @post("/candidates", status_code=204, opt=ON_WORKER, summary="An ICE candidate the browser found after its offer (trickle)")
     async def candidates(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                          visit_id: uuid.UUID, data: CandidateBody) -> None:
         await video_calls(ctx).add_candidate(db_session, principal_of(request), visit_id, data.candidate, data.sdpMid,
                                              data.sdpMLineIndex)
 
-    @post("/leave", status_code=204, summary="Hang up: the caller's connection closes and its recording is stored")
+    @post("/leave", status_code=204, opt=ON_WORKER,
+          summary="Hang up: the caller's connection closes and its recording is stored")
     async def leave(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     visit_id: uuid.UUID) -> None:
         await video_calls(ctx).leave(db_session, principal_of(request), visit_id)
 
-    @post("/resume", guards=[requires_doctor], status_code=200,
+    @post("/resume", guards=[requires_doctor], status_code=200, opt=ON_WORKER,
           summary="Resume a call the face watch paused; needs a face verification younger than the resume window "
                   "(FACE-02, 2 minutes by default)")
     async def resume(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
@@ -101,14 +108,14 @@ class WaitingController(Controller):
     path = "/api/doctor/call-waiting"
     tags = ["video"]
 
-    @get("/", guards=[requires_doctor],
+    @get("/", guards=[requires_doctor], opt=ON_EVERY_WORKER,
          summary="The doctor's visits whose patient waits in the call for them, with since when (longest first)")
     async def waiting(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                       ctx: HospitalContext) -> list[dict[str, Any]]:
         return await video_calls(ctx).doctor_waiting(db_session, principal_of(request))
 
 
-@websocket("/api/visits/{visit_id:uuid}/call/events")
+@websocket("/api/visits/{visit_id:uuid}/call/events", opt=ON_WORKER)
 async def call_events(socket: WebSocket[Any, Any, Any], visit_id: uuid.UUID) -> None:
     """Notices of the call as JSON: first `state`, then `joined`, `left`, `paused`, `resumed`, `ended` …"""
     ctx: HospitalContext = socket.app.state.ctx

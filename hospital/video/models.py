@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from hospital.core.types import Record, UTCDateTime, utcnow
 
-__all__ = ["VideoFaceCheck", "VisitRecording"]
+__all__ = ["CallPlacement", "MediaWorker", "VideoFaceCheck", "VisitRecording"]
 
 
 class VideoFaceCheck(SQLModel, table=True):
@@ -48,3 +48,30 @@ class VisitRecording(Record, table=True):
     content_type: str = "video/x-matroska"
     duration_s: float
     purge_not_before: date = Field(index=True)
+
+
+class MediaWorker(SQLModel, table=True):
+    """A `hospital media-worker` process: where the app reaches it, how many calls it takes, and its lease.
+
+    The worker renews `lease_until` every heartbeat; one whose lease has lapsed is dead to placement (its calls'
+    media are lost, their state is not: the next join places the call on a live worker)."""
+
+    __tablename__ = "media_worker"
+
+    id: str = Field(primary_key=True)
+    url: str  # the internal API (HTTP and WebSocket), signed with HOSPITAL_MEDIA_SECRET
+    capacity: int
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_until: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class CallPlacement(SQLModel, table=True):
+    """Which worker holds a visit's call. Valid while that worker's lease runs: the placement's lease is its
+    worker's (one renewal per worker, not one per call)."""
+
+    __tablename__ = "call_placement"
+
+    visit_id: uuid.UUID = Field(foreign_key="visit.id", primary_key=True)
+    worker_id: str = Field(index=True)
+    placed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    placements: int = 1  # how many times the call was placed: more than one, a worker died under it

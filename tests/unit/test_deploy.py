@@ -59,13 +59,17 @@ def test_the_validator_refuses_a_broken_resource(resources: list[dict[str, Any]]
 
 def test_the_app_is_probed_sized_spread_and_kept_available(resources: list[dict[str, Any]]) -> None:
     deployments = by_kind(resources, "Deployment")
-    assert set(deployments) == {"hospital-app", "hospital-dispatcher"}
-    app = deployments["hospital-app"]["spec"]
-    assert app["replicas"] >= 2 and app["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
-    container = app["template"]["spec"]["containers"][0]
-    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
-    assert container["startupProbe"]["httpGet"]["path"] == "/health"
-    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert set(deployments) == {"hospital-app", "hospital-media-worker", "hospital-dispatcher"}
+    for probed in ("hospital-app", "hospital-media-worker"):
+        app = deployments[probed]["spec"]
+        assert app["replicas"] >= 2 and app["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        container = app["template"]["spec"]["containers"][0]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+        assert container["startupProbe"]["httpGet"]["path"] == "/health"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    worker = deployments["hospital-media-worker"]["spec"]["template"]["spec"]["containers"][0]
+    assert worker["args"][0] == "media-worker"  # registered by its pod's name and IP, where the app reaches it
+    assert {e["name"]: e.get("value") for e in worker["env"]}["HOSPITAL_MEDIA_WORKER_URL"] == "http://$(POD_IP):8100"
     for workload in [*deployments.values(), *by_kind(resources, "CronJob").values()]:
         spec = workload["spec"]["template"]["spec"] if workload["kind"] == "Deployment" else \
             workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
@@ -116,7 +120,11 @@ def test_the_compose_file_validates_against_the_compose_specification() -> None:
 
 def test_the_compose_file_runs_one_host_behind_nginx_with_tls() -> None:
     services = compose()["services"]
-    assert {"postgres", "migrate", "app-1", "app-2", "dispatcher", "coturn", "nginx"} <= set(services)
+    assert {"postgres", "migrate", "app-1", "app-2", "media-1", "media-2", "dispatcher", "coturn", "nginx"} <= set(
+        services)
+    for worker in ("media-1", "media-2"):  # each registers under its own name and internal URL
+        assert services[worker]["command"][0] == "media-worker"
+        assert services[worker]["environment"]["HOSPITAL_MEDIA_WORKER_URL"] == f"http://{worker}:8100"
     assert services["dispatcher"]["command"] == ["connector", "run"]
     for app in ("app-1", "app-2"):
         assert services[app]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
@@ -125,12 +133,12 @@ def test_the_compose_file_runs_one_host_behind_nginx_with_tls() -> None:
     conf = (DEPLOY / "nginx" / "hospital.conf").read_text()
     upstreams = re.findall(r"^upstream (\w+) \{(.*?)^\}", conf, re.M | re.S)
     servers = {name: re.findall(r"^\s*server\s+([\w.-]+):8000", body, re.M) for name, body in upstreams}
-    assert servers == {"hospital_app": ["app-1", "app-2"], "hospital_calls": ["app-1", "app-2"]}
+    assert servers == {"hospital_app": ["app-1", "app-2"]}
     assert "listen 443 ssl" in conf and "proxy_set_header Upgrade $http_upgrade" in conf
-    # No sticky sessions: round robin for everything but a call's own requests, which go by the visit's id.
+    # No sticky sessions, calls included: any replica routes a call to the media worker it is placed on.
     app_upstream = dict(upstreams)["hospital_app"]
     assert not re.search(r"^\s*(ip_hash|hash|sticky)\b", app_upstream, re.M)
-    assert "hash $call_visit consistent;" in dict(upstreams)["hospital_calls"]
+    assert "$call_visit" not in conf
     assert "../nginx/hospital.conf:/etc/nginx/conf.d/default.conf:ro" in services["nginx"]["volumes"]
 
 
@@ -144,7 +152,8 @@ def test_the_production_image_builds_dlib_against_openblas() -> None:
     assert "OPENBLAS_NUM_THREADS=1" in dockerfile and "postgresql-client" in dockerfile  # pg_dump for backups
 
 
-STRONG = {"HOSPITAL_FIELD_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "HOSPITAL_KEY_PASSPHRASE": "a long secret"}
+STRONG = {"HOSPITAL_FIELD_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "HOSPITAL_KEY_PASSPHRASE": "a long secret",
+          "HOSPITAL_MEDIA_SECRET": "a media secret of thirty-two bytes or more"}
 
 
 def test_the_compose_replicas_pass_productions_start_checks(tmp_path: Path) -> None:

@@ -226,14 +226,17 @@ function listen() {
   call.socket = socket;
   socket.onmessage = (event) => onNotice(JSON.parse(event.data));
   socket.onopen = () => {
-    // Back after a lost socket: if the media did not survive the same outage, join again.
-    if (call.lostSocket && call.pc && call.pc.connectionState !== "connected") scheduleReconnect("socket");
+    // Back after a lost socket: if the media did not survive the same outage, join again. 1012: the media worker
+    // holding the call went away (docs/operations.md): its media are gone even if ICE has not noticed yet.
+    if (call.lostSocket && call.pc && (call.workerGone || call.pc.connectionState !== "connected")) scheduleReconnect("socket");
     call.lostSocket = false;
+    call.workerGone = false;
   };
   socket.onclose = (event) => {
     if (call.ended || socket !== call.socket) return;
     if (event.code >= 4400 && event.code < 4500) return end(event.reason || said("video.refused", { code: event.code }), "refused");
     call.lostSocket = true;
+    if (event.code === 1012) call.workerGone = true;
     // Until the socket is back, ask once whether the visit is paused (a proxy may refuse WebSockets).
     api(base)
       .then((status) => {
