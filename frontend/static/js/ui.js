@@ -114,6 +114,12 @@ export async function load(el, fetcher, render) {
  * it runs, and any failure shown in the form's `[data-role=form-error]` area (created when missing).
  */
 export function bindForm(form, handler) {
+  // A page form's submit is rendered disabled until its script takes it over: pressed earlier, the browser would
+  // send the form itself, fields and all (a password), where nothing answers it (issue 14).
+  form.querySelectorAll("[data-awaits-script]").forEach((button) => {
+    button.disabled = false;
+    button.removeAttribute("data-awaits-script");
+  });
   let errorArea = form.querySelector("[data-role=form-error]");
   if (!errorArea) {
     errorArea = h("div", { "data-role": "form-error", "aria-live": "assertive" });
@@ -160,6 +166,24 @@ export function bindButton(button, errorArea, action) {
       button.disabled = false;
       button.removeAttribute("aria-busy");
     }
+  });
+}
+
+/**
+ * Build `root`'s content again (in the page's new language) without losing what the person typed or chose: the
+ * values of its controls are carried over in order while the new content has the same controls (issue 14).
+ */
+export async function rebuildKeepingInput(root, build) {
+  const controls = (el) => [...el.querySelectorAll("input, select, textarea")];
+  const before = controls(root).map((c) => ({ tag: c.tagName, type: c.type, value: c.value, checked: c.checked }));
+  await build();
+  const after = controls(root);
+  if (after.length !== before.length) return;
+  after.forEach((control, i) => {
+    const kept = before[i];
+    if (kept.tag !== control.tagName || kept.type !== control.type) return;
+    if (control.type === "checkbox" || control.type === "radio") control.checked = kept.checked;
+    else if (control.type !== "file") control.value = kept.value;
   });
 }
 
