@@ -19,6 +19,7 @@ __all__ = [
     "DeliveryStep",
     "DeliveryUpdated",
     "Dispensed",
+    "DispensingView",
     "DocumentDiagnosis",
     "DocumentDoctor",
     "DocumentFaceVerification",
@@ -37,7 +38,7 @@ __all__ = [
     "review_event_types",
 ]
 
-DispensingStatus = Literal["dispensed", "shipped", "delivered"]
+DispensingStatus = Literal["dispensed", "shipped", "delivered", "collected"]
 CourierKind = Literal["own", "third_party"]
 
 
@@ -49,6 +50,24 @@ class FulfilmentView(msgspec.Struct, kw_only=True):
     address: dict[str, str] | None
     chosen_at: str | None  # ISO 8601; None: no choice made, so a pick-up
     version: int | msgspec.UnsetType = msgspec.UNSET
+
+
+class DispensingView(msgspec.Struct, kw_only=True):
+    """One dispensing as the pharmacy's and the patient's pages show it: its status (dispensed, shipped, delivered,
+    or a pick-up collected), the courier, and every step with its time (RX-08)."""
+
+    dispensing_id: str
+    prescription_id: str
+    status: str
+    courier_kind: str
+    courier_name: str
+    tracking_number: str | None
+    dispensed_at: str
+    shipped_at: str | None
+    delivered_at: str | None
+    collected_at: str | None
+    history: list[dict[str, object]]
+    version: int
 
 
 class RejectionReason(msgspec.Struct, kw_only=True):
@@ -223,7 +242,8 @@ class DeliveryStep(Part, kw_only=True):
 
 
 class DeliveryUpdated(Payload, kw_only=True):
-    """`dispensing.delivery_updated` (subject: the dispensing): shipped, then delivered; every step so far."""
+    """`dispensing.delivery_updated` (subject: the dispensing): shipped, then delivered (or a pick-up collected at
+    the pharmacy); every step so far."""
 
     dispensing_id: str
     prescription_id: str

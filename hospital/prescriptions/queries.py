@@ -155,7 +155,8 @@ def dispensing_view(d: Dispensing) -> dict[str, Any]:
     return {"dispensing_id": str(d.id), "prescription_id": str(d.prescription_id), "status": d.status,
             "courier_kind": d.courier_kind, "courier_name": d.courier_name, "tracking_number": d.tracking_number,
             "dispensed_at": d.dispensed_at.isoformat(), "shipped_at": d.shipped_at.isoformat() if d.shipped_at else None,
-            "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None, "history": d.history,
+            "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+            "collected_at": d.collected_at.isoformat() if d.collected_at else None, "history": d.history,
             "version": d.version}
 
 

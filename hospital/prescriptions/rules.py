@@ -2,6 +2,7 @@
 
     awaiting_countersign ──a paediatric doctor countersigns (REV-05, PD 17)──▶ pending_review
     pending_review ──approve──▶ approved ──dispense (once)──▶ dispensing: dispensed ─▶ shipped ─▶ delivered
+                                                                               └─▶ collected (a pick-up)
           ├────────reject─────▶ rejected ──revise──▶ a new version, pending_review (the old one is kept)
           └─the visit is terminated or cancelled─▶ voided (and an approved one of such a visit is not dispensed)
 
@@ -95,6 +96,7 @@ class DispensingStatus(enum.StrEnum):
     DISPENSED = "dispensed"  # prepared and checked by the pharmacy
     SHIPPED = "shipped"  # handed to the courier, tracking number known
     DELIVERED = "delivered"
+    COLLECTED = "collected"  # a pick-up handed over at the pharmacy (dispensing/rules.py)
 
 
 class CourierKind(enum.StrEnum):

@@ -70,11 +70,13 @@ function deliveryNode(d, level) {
   if (!d) return null;
   return h("div", { class: "delivery", "data-testid": "delivery" },
     h(`h${level + 1}`, {}, t("rx.delivery")),
-    h("p", {}, badge(label("delivery", d.status), d.status === "delivered" ? "ok" : "warn"), " ",
+    h("p", {}, badge(label("delivery", d.status), ["delivered", "collected"].includes(d.status) ? "ok" : "warn"), " ",
       label("courier", d.courier_kind), d.courier_name ? ` · ${d.courier_name}` : "",
       d.tracking_number ? ` · ${t("rx.tracking", { number: d.tracking_number })}` : ""),
     h("ol", { class: "timeline" }, d.history.map((step) => h("li", {},
-      h("strong", {}, label("delivery", step.status)), ` ${formatDateTime(step.at)}`, step.note ? ` · ${step.note}` : ""))));
+      h("strong", {}, label("delivery", step.status)), ` ${formatDateTime(step.at)}`, step.note ? ` · ${step.note}` : "",
+      // RX-08: who took a pick-up away, the patient or the person they sent
+      step.collector ? ` · ${t("rx.collected_by", { who: step.agent_name || t("review.collector_patient") })}` : ""))));
 }
 
 /** Pick-up or delivery (RX-08), the address as the API gives it (masked in lists, SEC-01). */
