@@ -173,6 +173,12 @@ def test_switching_language_on_the_visit_pages_keeps_the_live_call(
         switch_and_check(page, "zh-CN", "切换为中文", "通话中", db, visit_id)
         screens(page, f"{name}-visit-call-chinese", full_page=name == "patient")
     expect(doctor.get_by_label("主诉")).to_have_value("血压控制尚可")
+    for page in (doctor, patient):  # the chat says who wrote in the page's language too
+        expect(page.get_by_test_id("chat-log")).to_contain_text("医师 ·")
+    # Each visit page at the other size too (the patient's on a desktop, the doctor's on a phone), call running.
+    for page, name, size in ((doctor, "doctor", PHONE), (patient, "patient", DESKTOP)):
+        page.set_viewport_size(size)
+        screens(page, f"{name}-visit-call-chinese-{size['width']}", full_page=False)
 
     # The choice is remembered: the next page the patient opens is in the language last chosen.
     switch_and_check(patient, "en", "Switch to English", "Live", db, visit_id)

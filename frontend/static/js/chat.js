@@ -17,13 +17,22 @@ export function mountChat(root, visitId, { myRole, canWrite }) {
   let seen = 0;
   let timer = null;
 
-  // The page switched language in place (issue 14): the chat's words again, the messages and the draft kept.
+  let shown = [];
+  function show(messages) {
+    shown = messages;
+    clear(log, messages.length ? messages.map((m) => h("li", { class: `chat-message ${m.sender_role === myRole ? "mine" : "theirs"}` },
+      h("span", { class: "chat-meta" }, `${t(`role.${m.sender_role}`)} · ${formatTime(m.sent_at)}`),
+      h("span", { class: "chat-body" }, m.body))) : h("li", { class: "empty" }, t("chat.empty")));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // The page switched language in place (issue 14): the chat's words again (the senders' roles too, from the
+  // messages already read), the draft kept.
   sayOnLanguage(() => {
     log.setAttribute("aria-label", t("chat.log"));
     form.querySelector("label").textContent = t("chat.message");
     send.textContent = t("chat.send");
-    seen = -1; // the senders' roles and the times in the new language at the next read
-    refresh();
+    show(shown);
   });
 
   async function refresh() {
@@ -31,10 +40,7 @@ export function mountChat(root, visitId, { myRole, canWrite }) {
       const messages = await api(`/api/visits/${visitId}/messages`);
       if (messages.length !== seen) {
         seen = messages.length;
-        clear(log, messages.length ? messages.map((m) => h("li", { class: `chat-message ${m.sender_role === myRole ? "mine" : "theirs"}` },
-          h("span", { class: "chat-meta" }, `${t(`role.${m.sender_role}`)} · ${formatTime(m.sent_at)}`),
-          h("span", { class: "chat-body" }, m.body))) : h("li", { class: "empty" }, t("chat.empty")));
-        log.scrollTop = log.scrollHeight;
+        show(messages);
       }
       clear(errors);
     } catch (error) {

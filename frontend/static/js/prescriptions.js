@@ -27,9 +27,12 @@ export function safetyContextNode(context) {
       who: label("safety_by", context.recorded_by_role), confirmed: context.confirmed_by_doctor ? t("safety.confirmed") : "" })));
 }
 
-/** A finding in the page language: on a Chinese page the finding rule's own reason, never the English sentence. */
+/** A finding in the page language: on a Chinese page the finding rule's own reason, never the English sentence,
+ * with what it is about (the drugs it names), so two findings of one rule read differently (issue 14). */
 function findingText(f) {
-  return isEnglish || !f.title ? f.message : pick(f.title);
+  if (isEnglish || !f.title) return f.message;
+  if (f.detail_zh) return `${pick(f.title)}：${f.detail_zh}`;
+  return f.subject ? t("rx.finding_about", { reason: pick(f.title), subject: f.subject }) : pick(f.title);
 }
 
 export function findingsNode(findings, { heading = t("rx.findings") } = {}) {

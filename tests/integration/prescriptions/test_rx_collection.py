@@ -77,6 +77,26 @@ async def test_a_delivery_is_not_collected_at_the_counter(
     assert await collections(session) == (0, 0)
 
 
+async def test_the_pharmacist_reads_each_refusal_in_its_own_chinese_sentence(
+    client: AsyncTestClient[Any], visit: Visit
+) -> None:
+    """Issue 14: not the rule's general sentence but what happened: dispensed twice, collected twice, collected
+    before dispensing, each in Chinese (the default language) with its own title."""
+    rx, pharmacist = await approved(client, visit)
+    zh = {**pharmacist, "Accept-Language": "zh-CN"}
+    early = (await collect(client, zh, rx)).json()
+    assert (early["title"], early["detail"]) == (
+        "处方尚未发药", "这张处方还没有调配发药，请先完成发药，再登记患者取药。")
+    assert (await dispense(client, zh, rx, "own", None)).status_code == 201
+    again = (await dispense(client, zh, rx, "own", None)).json()
+    assert (again["title"], again["rule_id"]) == ("这张处方已发药", "RX-08")
+    assert (await collect(client, zh, rx)).status_code == 200
+    twice = (await collect(client, zh, rx)).json()
+    assert (twice["title"], twice["detail"]) == ("患者已取药", "这张处方的药品已经交付，不能重复登记取药。")
+    english = (await collect(client, {**pharmacist, "Accept-Language": "en"}, rx)).json()
+    assert english["title"] == "Already collected" and english["detail"].startswith("the drugs of this prescription")
+
+
 async def test_only_the_pharmacy_records_a_collection(client: AsyncTestClient[Any], visit: Visit) -> None:
     rx, pharmacist = await approved(client, visit)
     assert (await dispense(client, pharmacist, rx)).status_code == 201

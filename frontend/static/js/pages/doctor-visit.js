@@ -166,13 +166,13 @@ sayOnLanguage(async () => {
   clear($("#visit-notice"));
   if (shownDocument) showDocument(shownDocument);
   showRecordState();
+  if (!visit) return;
+  clear($("#summary"), summary(visit)); // the visit as last read: no loading flash
+  showActions(visit);
   await Promise.all([
     showPracticeSession($("#practice"), "doctor"),
-    load($("#summary"), () => api(`/api/visits/${visitId}`), summary).then((latest) => {
-      if (latest) showActions(visit = latest);
-    }),
-    visit ? rebuildKeepingInput($("#prescriptions"),
-      () => mountDoctorPrescriptions($("#prescriptions"), visit, { open: prescribingOpen })) : null,
+    rebuildKeepingInput($("#prescriptions"),
+      () => mountDoctorPrescriptions($("#prescriptions"), visit, { open: prescribingOpen })),
   ]);
 });
 
