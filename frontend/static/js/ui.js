@@ -170,21 +170,26 @@ export function bindButton(button, errorArea, action) {
 }
 
 /**
- * Build `root`'s content again (in the page's new language) without losing what the person typed or chose: the
- * values of its controls are carried over in order while the new content has the same controls (issue 14).
+ * Build `root`'s content again (in the page's new language) without losing what the person typed or chose:
+ * `build(fresh)` fills a detached element; when it holds the same controls as `root`, their values are carried
+ * over in order and it takes `root`'s place. When it does not (a drug line added since), `root` stays as it is:
+ * what was typed matters more than the language of its labels (issue 14). Resolves to whether it was rebuilt.
  */
 export async function rebuildKeepingInput(root, build) {
   const controls = (el) => [...el.querySelectorAll("input, select, textarea")];
-  const before = controls(root).map((c) => ({ tag: c.tagName, type: c.type, value: c.value, checked: c.checked }));
-  await build();
-  const after = controls(root);
-  if (after.length !== before.length) return;
+  const before = controls(root);
+  const fresh = document.createElement(root.tagName);
+  await build(fresh);
+  const after = controls(fresh);
+  if (after.length !== before.length || after.some((c, i) => c.tagName !== before[i].tagName || c.type !== before[i].type)) {
+    return false;
+  }
   after.forEach((control, i) => {
-    const kept = before[i];
-    if (kept.tag !== control.tagName || kept.type !== control.type) return;
-    if (control.type === "checkbox" || control.type === "radio") control.checked = kept.checked;
-    else if (control.type !== "file") control.value = kept.value;
+    if (control.type === "checkbox" || control.type === "radio") control.checked = before[i].checked;
+    else if (control.type !== "file") control.value = before[i].value;
   });
+  root.replaceChildren(...fresh.childNodes);
+  return true;
 }
 
 /** A labelled form field: label, control and optional hint, tied together by ids. */

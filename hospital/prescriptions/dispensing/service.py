@@ -25,7 +25,7 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, Forbidden, IntegrityFailure, NotFound
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
-from hospital.prescriptions.dispensing.rules import check_collection
+from hospital.prescriptions.dispensing.rules import check_collection, collector_of
 from hospital.prescriptions.models import DeliveryChoice, Dispensing, Prescription, PrescriptionReview
 from hospital.prescriptions.queries import (
     ADDRESS_CONTEXT,
@@ -175,11 +175,11 @@ async def record_collection(session: AsyncSession, ctx: HospitalContext, actor: 
     dispensing = (await session.execute(select(Dispensing).where(
         Dispensing.prescription_id == rx.id))).scalar_one_or_none()
     choice = await _choice(session, rx.id)
-    checked = check_collection(choice.method if choice else Fulfilment.PICKUP,
-                               dispensing_status=dispensing.status if dispensing else None, collector=collector,
-                               agent_name=agent_name)
-    assert dispensing is not None  # check_collection refuses a prescription not yet dispensed
-    who, agent = checked if checked else (collector, agent_name)  # (a no-op in place of the rule: as asked)
+    who, agent = collector_of(collector, agent_name)
+    check_collection(choice.method if choice else Fulfilment.PICKUP,
+                     dispensing_status=dispensing.status if dispensing else None, collector=who, agent_name=agent)
+    if dispensing is None:  # check_collection refuses it; this line only keeps the type checker sure
+        raise NotFound("no dispensing of this prescription")
     now = ctx.now()
     step = _step(DispensingStatus.COLLECTED, now, principal, collector=str(who), agent_name=agent,
                  pharmacist_user_id=str(principal.user_id))

@@ -171,8 +171,7 @@ sayOnLanguage(async () => {
   showActions(visit);
   await Promise.all([
     showPracticeSession($("#practice"), "doctor"),
-    rebuildKeepingInput($("#prescriptions"),
-      () => mountDoctorPrescriptions($("#prescriptions"), visit, { open: prescribingOpen })),
+    rebuildKeepingInput($("#prescriptions"), (fresh) => mountDoctorPrescriptions(fresh, visit, { open: prescribingOpen })),
   ]);
 });
 
