@@ -15,6 +15,7 @@ RULE_MODULES = (
     "hospital.institution.rules",
     "hospital.patients.rules",
     "hospital.prescriptions.rules",
+    "hospital.prescriptions.dispensing.rules",
     "hospital.prescriptions.safety.rules",
     "hospital.prescriptions.writing.rules",
     "hospital.quality.rules",

@@ -65,13 +65,14 @@ class DispensingView(View, kw_only=True):
 
     dispensing_id: str
     prescription_id: str
-    status: str  # dispensed | shipped | delivered
+    status: str  # dispensed | shipped | delivered, or a pick-up collected
     courier_kind: str  # own | third_party
     courier_name: str | None
     tracking_number: str | None
     dispensed_at: str
     shipped_at: str | None
     delivered_at: str | None
+    collected_at: str | None
     history: list[dict[str, Any]]
     version: int
 

@@ -37,7 +37,7 @@ __all__ = [
     "review_event_types",
 ]
 
-DispensingStatus = Literal["dispensed", "shipped", "delivered"]
+DispensingStatus = Literal["dispensed", "shipped", "delivered", "collected"]
 CourierKind = Literal["own", "third_party"]
 
 
@@ -223,7 +223,8 @@ class DeliveryStep(Part, kw_only=True):
 
 
 class DeliveryUpdated(Payload, kw_only=True):
-    """`dispensing.delivery_updated` (subject: the dispensing): shipped, then delivered; every step so far."""
+    """`dispensing.delivery_updated` (subject: the dispensing): shipped, then delivered (or a pick-up collected at
+    the pharmacy); every step so far."""
 
     dispensing_id: str
     prescription_id: str

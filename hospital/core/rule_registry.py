@@ -46,6 +46,9 @@ class Finding:
     message: str
     category: str = ""
     source: str = ""  # the qualname of the registered rule that found it (set by the registry): its texts name it
+    # The finding in Chinese where the rule says it itself (a drug's dose against its label): what a Chinese page
+    # shows instead of the rule's general reason, so two findings of one rule read differently (issue 14).
+    detail_zh: str = ""
 
     def as_violation(self) -> RuleViolation:
         violation = RuleViolation(self.rule_id, self.message, category=self.category)

@@ -123,6 +123,7 @@ class Dispensing(Record, table=True):
     dispensed_at: datetime = Field(sa_type=UTCDateTime)
     shipped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    collected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a pick-up handed over
     history: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)  # [{status, at, by_role, note}]
     version: int = 1
 

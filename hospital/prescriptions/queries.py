@@ -14,6 +14,7 @@ so these functions commit that entry, after the views are built.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -56,9 +57,24 @@ def open_json(ctx: HospitalContext, sealed: bytes, field: str, row_id: uuid.UUID
 
 def findings_json(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     """Findings as the pharmacist, the doctor and the supervision platform all see them; `title` is the finding
-    rule's own reason in both languages, so a Chinese page shows no English sentence (issue 14)."""
+    rule's own reason in both languages, so a Chinese page shows no English sentence (issue 14), and `subject`
+    what it is about (the drugs it names), so two findings of one rule read differently there."""
     return [{"rule_id": f.rule_id, "severity": str(f.severity), "category": f.category, "message": f.message,
-             **({"title": _titles(f.source)} if f.source and _titles(f.source) else {})} for f in findings]
+             **({"title": _titles(f.source)} if f.source and _titles(f.source) else {}),
+             **({"subject": subject} if (subject := finding_subject(f.message)) else {}),
+             **({"detail_zh": f.detail_zh} if f.detail_zh else {})} for f in findings]
+
+
+# How a finding names a drug: its label (`Drug.label`: "苯磺酸氨氯地平片 (amlodipine 5 mg, C08CA01-tab-5mg)"), or
+# the code of one not in the formulary ("Drug code 'X01' is not in the hospital formulary").
+_DRUG_LABEL = re.compile(r"(\S+) \([^()]*?, ([A-Za-z0-9][\w.-]*)\)")
+_UNKNOWN_CODE = re.compile(r"Drug code '([^']+)'")
+
+
+def finding_subject(message: str) -> str:
+    """The drugs a finding's message names, in Chinese and in order, once each ("" when it names none)."""
+    names = [m.group(1) for m in _DRUG_LABEL.finditer(message)] + _UNKNOWN_CODE.findall(message)
+    return "、".join(dict.fromkeys(names))
 
 
 def _titles(qualname: str) -> dict[str, str] | None:
@@ -156,7 +172,8 @@ def dispensing_view(d: Dispensing) -> dict[str, Any]:
     return {"dispensing_id": str(d.id), "prescription_id": str(d.prescription_id), "status": d.status,
             "courier_kind": d.courier_kind, "courier_name": d.courier_name, "tracking_number": d.tracking_number,
             "dispensed_at": d.dispensed_at.isoformat(), "shipped_at": d.shipped_at.isoformat() if d.shipped_at else None,
-            "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None, "history": d.history,
+            "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+            "collected_at": d.collected_at.isoformat() if d.collected_at else None, "history": d.history,
             "version": d.version}
 
 

@@ -2,6 +2,7 @@
 
     awaiting_countersign ──a paediatric doctor countersigns (REV-05, PD 17)──▶ pending_review
     pending_review ──approve──▶ approved ──dispense (once)──▶ dispensing: dispensed ─▶ shipped ─▶ delivered
+                                                                               └─▶ collected (a pick-up)
           ├────────reject─────▶ rejected ──revise──▶ a new version, pending_review (the old one is kept)
           └─the visit is terminated or cancelled─▶ voided (and an approved one of such a visit is not dispensed)
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from hospital.core.errors import AccessRefused, Conflict, InvalidInput, InvalidTransition, RuleViolation
+from hospital.core.messages import say
 from hospital.core.rule_registry import rule
 from hospital.signing.export import ReviewDecision
 
@@ -95,6 +97,7 @@ class DispensingStatus(enum.StrEnum):
     DISPENSED = "dispensed"  # prepared and checked by the pharmacy
     SHIPPED = "shipped"  # handed to the courier, tracking number known
     DELIVERED = "delivered"
+    COLLECTED = "collected"  # a pick-up handed over at the pharmacy (dispensing/rules.py)
 
 
 class CourierKind(enum.StrEnum):
@@ -189,10 +192,10 @@ def check_claim(user_id: uuid.UUID, claimed_by: uuid.UUID | None, claimed_until:
     """The pharmacist may claim (or decide) this prescription: nobody else holds a live claim on it, and they
     hold no live claim on another one (`held_elsewhere`: the numbers they hold)."""
     if claim_is_live(claimed_by, claimed_until, now) and claimed_by != user_id:
-        raise Conflict("another pharmacist is reviewing this prescription", rule_id="RX-06")
+        raise Conflict(say("review.claimed_by_another"), rule_id="RX-06")
     if held_elsewhere:
-        raise RuleViolation("RX-06", f"you are reviewing {', '.join(held_elsewhere)}: decide or release it first "
-                                     "(one prescription at a time)", held=list(held_elsewhere))
+        raise RuleViolation("RX-06", say("review.holding_another", numbers=", ".join(held_elsewhere)),
+                            held=list(held_elsewhere))
 
 
 ENDED_VISIT_STATES = frozenset({"terminated", "cancelled"})
@@ -294,10 +297,9 @@ def check_dispensable(status: str, *, has_valid_approval: bool, already_dispense
     if not has_valid_approval:
         raise RuleViolation("RX-06", "no valid pharmacist's review signature approves this prescription")
     if already_dispensed:
-        raise Conflict("the prescription has already been dispensed", rule_id="RX-08")
+        raise Conflict(say("dispensing.already_dispensed"), rule_id="RX-08")
     if today > valid_until:
-        raise RuleViolation("RX-03", f"the prescription expired on {valid_until.isoformat()} (valid on the day of "
-                                     "issue, at most 3 days): the doctor writes a new one")
+        raise RuleViolation("RX-03", say("dispensing.expired", valid_until=valid_until.isoformat()))
 
 
 @rule("RX-08", "Delivery moves dispensed → shipped → delivered; shipping names the courier and tracking number",
@@ -311,7 +313,7 @@ def next_delivery_status(current: str, target: str, *, tracking_number: str | No
         raise InvalidTransition(f"a dispensing that is {current} cannot become {wanted}", current_state=current,
                                 rule_id="RX-08")
     if wanted is DispensingStatus.SHIPPED and not (tracking_number or "").strip():
-        raise RuleViolation("RX-08", "shipping needs the courier's tracking number, so delivery can be traced")
+        raise RuleViolation("RX-08", say("dispensing.tracking_needed"))
     return wanted
 
 
@@ -400,9 +402,9 @@ def check_delivery_address(address: dict[str, str | None]) -> dict[str, str]:
       source="PD 17 (配送全程可追溯)")
 def check_shippable(fulfilment: str, *, has_address: bool) -> None:
     if fulfilment != Fulfilment.DELIVERY:
-        raise RuleViolation("RX-08", "the patient collects this prescription at the pharmacy: it is not shipped")
+        raise RuleViolation("RX-08", say("dispensing.pickup_not_shipped"))
     if not has_address:
-        raise RuleViolation("RX-08", "the patient's delivery address is missing: it cannot be shipped")
+        raise RuleViolation("RX-08", say("dispensing.address_missing"))
 
 
 @rule("RX-08", "The patient chooses pick-up or delivery until the prescription is dispensed", source="PD 17")

@@ -89,6 +89,30 @@ def test_a_patient_meets_every_refusal_in_chinese(plain_browser: Browser, hospit
     expect(refusal).to_contain_text("REV-06")
     no_english(refusal)
     screens(page, "booking-refused")
+
+    # A diagnosis withdrawn (in another tab) while its booking page was open: its own sentence, not REV-01's
+    # general one, and in Chinese.
+    diagnosed = hospital_today() - timedelta(days=150)
+    file_diagnosis(page, tmp_path / "withdrawn.png", diagnosed.isoformat())
+    page.get_by_test_id("prior-diagnosis").filter(has_text=diagnosed.strftime("%Y/%m/%d")).get_by_role(
+        "link", name="用此诊断预约").click()
+    prior = page.url.split("prior=")[1].split("&")[0]
+    page.get_by_test_id("schedule-option").filter(has_text="心血管内科专业").last.get_by_role("radio").check()
+    page.get_by_label("视频复诊").check()
+    page.get_by_label("我已知晓并同意支付上述诊查费").check()
+    withdrawn = page.evaluate("""async (prior) => {
+        const token = JSON.parse(sessionStorage.getItem('hospital.session')).token;
+        const answer = await fetch(`/api/prior-diagnoses/${prior}/withdrawal`, {method: 'POST',
+          headers: {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json'}, body: '{}'});
+        return answer.status; }""", prior)
+    assert withdrawn in (200, 204), withdrawn
+    page.get_by_role("button", name="确认预约").click()
+    refusal = page.locator("[data-role=form-error]").get_by_role("alert")
+    expect(refusal.locator(".error-heading")).to_have_text("该既往诊断已撤回")
+    expect(refusal.locator(".detail")).to_have_text("您已撤回这份既往诊断，如需预约请重新上传。")
+    expect(refusal).to_contain_text("REV-01")
+    no_english(refusal)
+    screens(page, "booking-on-a-withdrawn-diagnosis")
     assert page.errors == []  # type: ignore[attr-defined]
     context.close()
 

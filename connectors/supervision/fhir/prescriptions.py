@@ -69,7 +69,8 @@ PROVENANCE_ROLE = "http://terminology.hl7.org/CodeSystem/provenance-participant-
 SEVERITY = {"block": "high", "warn": "moderate", "info": "low"}
 OUTPATIENT = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
                           "code": "outpatient"}]}
-DISPENSE_STATUS = {"dispensed": "in-progress", "shipped": "in-progress", "delivered": "completed"}
+DISPENSE_STATUS = {"dispensed": "in-progress", "shipped": "in-progress", "delivered": "completed",
+                   "collected": "completed"}
 DECIDED = {"approved": "approved by the pharmacist's review (RX-06)",
            "rejected": "rejected by the pharmacist's review and sent back to the doctor (RX-06)"}
 
@@ -250,8 +251,8 @@ def dispensing(event: EventView[Dispensed | DeliveryUpdated], ctx: MapContext) -
         quantity={"value": item.quantity_packs, "unit": PACKS},
         daysSupply={"value": item.days_supply, "unit": "d", "system": UCUM, "code": "d"},
         whenPrepared=at.get("dispensed") or first.dispensed_at,
-        whenHandedOver=at.get("delivered"),
-        receiver=[ref("Patient", patient_id)] if "delivered" in at else None,
+        whenHandedOver=at.get("delivered") or at.get("collected"),  # a pick-up is handed over at the counter
+        receiver=[ref("Patient", patient_id)] if "delivered" in at or "collected" in at else None,
         dosageInstruction=[_dosage(item)], note=notes or None)
         for n, (rid, item) in enumerate(zip(request_ids(p.prescription_id, items), items, strict=True))]
     person = patient(ctx.patient(patient_id=patient_id))

@@ -53,8 +53,10 @@ CIRCULATION_METHOD = "uploadRecipeCirculationIndicators"
 SUBMITTED = "prescription.submitted"
 DISPENSED = "dispensing.dispensed"
 WESTERN = "1"  # recipeType 西药: the formulary is ATC-coded western medicine (the document names no kind)
-# Both of the hospital's courier kinds deliver to the patient's address (RX-08); pick-up is not offered.
+# Both of the hospital's courier kinds deliver to the patient's address (RX-08); a pick-up the patient collected
+# at the hospital's pharmacy is "0" (hospital pick-up), known once it is collected.
 DELIVERY_TYPE = {"own": "1", "third_party": "1"}
+HOSPITAL_PICKUP = "0"
 FREQUENCY = {1: "qd", 2: "bid", 3: "tid", 4: "qid"}
 
 
@@ -224,11 +226,14 @@ def dispensing(event: EventView[Dispensed | DeliveryUpdated], ctx: MapContext) -
     apothecary = ctx.staff(user_id=first.pharmacist_user_id)
     record = {
         **ctx.organ(), "recipeUniqueID": p.prescription_id,
-        "deliveryType": DELIVERY_TYPE[p.courier_kind],
+        "deliveryType": HOSPITAL_PICKUP if p.status == "collected" or "collected" in steps
+        else DELIVERY_TYPE[p.courier_kind],
         "deliveryFirm": p.courier_name,
         "deliveryDate": ctx.local_time(first.dispensed_at),
         "sendTime": ctx.local_time(steps.get("shipped") or (changed if p.status == "shipped" else None)),
-        "finishTime": ctx.local_time(steps.get("delivered") or (changed if p.status == "delivered" else None)),
+        # a delivery finishes when it arrives, a pick-up when the patient collects it at the pharmacy (RX-08)
+        "finishTime": ctx.local_time(steps.get("delivered") or steps.get("collected")
+                                     or (changed if p.status in ("delivered", "collected") else None)),
         "deliveryStatus": p.status,
         "dispensingApothecaryName": apothecary.name,
         "dispensingApothecaryIdCard": apothecary.id_number,

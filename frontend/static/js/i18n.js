@@ -57,10 +57,12 @@ export function money(cny) {
 }
 
 /**
- * The language switch in the header: remember the choice in a cookie the server reads, then reload. A page marked
- * `data-switch-in-place` (the call page: a reload would drop the call, issue 14) changes language without leaving:
- * it reads the same page in the other language (a page carries no patient data), takes its catalogue, header,
- * heading and footer, and tells its modules (`hospital:language`) to say their texts again.
+ * The language switch in the header: remember the choice in a cookie the server reads (later pages open in it),
+ * then reload. A page marked `data-switch-in-place` (the call page and the visit pages, where a call may run beside
+ * the chat: a reload would drop it, issue 14) changes language without leaving: it reads the same page in the other
+ * language (a page carries no patient data), takes its catalogue and the texts of everything the template wrote
+ * (`retranslate`), and tells its modules (`hospital:language`) to say their own texts again. The call's peer
+ * connection and event socket are never touched.
  */
 export function setupLanguageSwitch() {
   const button = document.getElementById("lang-switch");
@@ -82,26 +84,59 @@ export function setupLanguageSwitch() {
   });
 }
 
+// Attributes that carry words, not state: a form control's value, `hidden` and the like stay as the script left them.
+const WORDED_ATTRIBUTES = ["aria-label", "placeholder", "title", "alt", "label"];
+
+const sameElement = (a, b) => a.tagName === b.tagName && a.id === b.id && a.className === b.className;
+
+/**
+ * Give `here` (this page's element) the words of `there` (the same element of the page in the other language).
+ * Children are paired in order; an element the script added (a form's error area) has no twin and is passed
+ * over. An element empty in the template is the script's to fill (the visit's summary, the chat, the call): it is
+ * left alone, and the script says it again on `hospital:language`. So is a control's typed value.
+ */
+export function retranslate(here, there) {
+  for (const name of WORDED_ATTRIBUTES) {
+    if (here.hasAttribute(name) && there.hasAttribute(name)) here.setAttribute(name, there.getAttribute(name));
+  }
+  if (!there.hasChildNodes() || here.tagName === "TEXTAREA" || here.tagName === "NOSCRIPT") return;
+  const mine = [...here.childNodes];
+  let i = 0;
+  for (const twin of there.childNodes) {
+    if (twin.nodeType === Node.TEXT_NODE) {
+      if (mine[i] && mine[i].nodeType === Node.TEXT_NODE) mine[i++].data = twin.data;
+    } else if (twin.nodeType === Node.ELEMENT_NODE) {
+      let j = i;
+      while (j < mine.length && !(mine[j].nodeType === Node.ELEMENT_NODE && sameElement(mine[j], twin))) j += 1;
+      if (j < mine.length) {
+        retranslate(mine[j], twin);
+        i = j + 1;
+      }
+    }
+  }
+}
+
 async function switchInPlace(next, url) {
   const response = await fetch(url.toString(), { credentials: "same-origin", headers: { Accept: "text/html" } });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   const page = new DOMParser().parseFromString(await response.text(), "text/html");
   const strings = JSON.parse(page.getElementById("i18n-catalogue").textContent);
-  const swap = (selector) => {
-    const here = document.querySelector(selector);
-    const there = page.querySelector(selector);
-    if (here && there) here.replaceChildren(...[...there.childNodes].map((child) => document.adoptNode(child)));
-  };
-  [".skip-link", ".site-header nav", ".site-footer", "main > h1", ".hospital-base", "#logout"].forEach(swap);
+  retranslate(document.body, page.body);
   document.title = page.title;
   const button = document.getElementById("lang-switch");
   const theirs = page.getElementById("lang-switch");
   button.textContent = theirs.textContent;
   for (const name of ["data-lang", "lang", "aria-label"]) button.setAttribute(name, theirs.getAttribute(name));
   catalogue = strings;
+  document.getElementById("i18n-catalogue").textContent = JSON.stringify(strings);
   lang = next;
   isEnglish = next === "en";
   locale = isEnglish ? "en-GB" : "zh-CN";
   document.documentElement.lang = next;
   window.dispatchEvent(new CustomEvent("hospital:language", { detail: { lang: next } }));
+}
+
+/** Run `say` whenever the page switches language in place (a page marked `data-switch-in-place`). */
+export function sayOnLanguage(say) {
+  window.addEventListener("hospital:language", () => say());
 }

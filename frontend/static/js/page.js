@@ -1,6 +1,6 @@
 // What every page does first: global error reporting, the language switch, log-out, and the role check.
 import { api } from "./api.js";
-import { setupLanguageSwitch, t } from "./i18n.js";
+import { sayOnLanguage, setupLanguageSwitch, t } from "./i18n.js";
 import { clearSession, currentSession, keepSessionRenewed, toLogin } from "./session.js";
 import { errorNode } from "./ui.js";
 
@@ -40,17 +40,22 @@ export async function startPage({ role = null, showWho = true } = {}) {
       toLogin(session ? "wrong_role" : "login_required");
       return new Promise(() => {}); // the page is leaving; nothing more runs
     }
-    if (showWho) fillWho();
+    if (showWho) {
+      fillWho();
+      sayOnLanguage(fillWho); // a page that switched language in place says who is logged in again
+    }
   }
   if (session) keepSessionRenewed();
   return session;
 }
 
+let me = null;
+
 async function fillWho() {
   const who = document.getElementById("who");
   if (!who) return;
   try {
-    const me = await api("/api/me");
+    me = me || await api("/api/me");
     who.textContent = t("header.who", { name: me.display_name, role: t(`role.${me.role}`) });
   } catch (error) {
     if (error.status === 401) toLogin("session_expired");

@@ -27,9 +27,12 @@ export function safetyContextNode(context) {
       who: label("safety_by", context.recorded_by_role), confirmed: context.confirmed_by_doctor ? t("safety.confirmed") : "" })));
 }
 
-/** A finding in the page language: on a Chinese page the finding rule's own reason, never the English sentence. */
+/** A finding in the page language: on a Chinese page the finding rule's own reason, never the English sentence,
+ * with what it is about (the drugs it names), so two findings of one rule read differently (issue 14). */
 function findingText(f) {
-  return isEnglish || !f.title ? f.message : pick(f.title);
+  if (isEnglish || !f.title) return f.message;
+  if (f.detail_zh) return `${pick(f.title)}：${f.detail_zh}`;
+  return f.subject ? t("rx.finding_about", { reason: pick(f.title), subject: f.subject }) : pick(f.title);
 }
 
 export function findingsNode(findings, { heading = t("rx.findings") } = {}) {
@@ -70,11 +73,13 @@ function deliveryNode(d, level) {
   if (!d) return null;
   return h("div", { class: "delivery", "data-testid": "delivery" },
     h(`h${level + 1}`, {}, t("rx.delivery")),
-    h("p", {}, badge(label("delivery", d.status), d.status === "delivered" ? "ok" : "warn"), " ",
+    h("p", {}, badge(label("delivery", d.status), ["delivered", "collected"].includes(d.status) ? "ok" : "warn"), " ",
       label("courier", d.courier_kind), d.courier_name ? ` · ${d.courier_name}` : "",
       d.tracking_number ? ` · ${t("rx.tracking", { number: d.tracking_number })}` : ""),
     h("ol", { class: "timeline" }, d.history.map((step) => h("li", {},
-      h("strong", {}, label("delivery", step.status)), ` ${formatDateTime(step.at)}`, step.note ? ` · ${step.note}` : ""))));
+      h("strong", {}, label("delivery", step.status)), ` ${formatDateTime(step.at)}`, step.note ? ` · ${step.note}` : "",
+      // RX-08: who took a pick-up away, the patient or the person they sent
+      step.collector ? ` · ${t("rx.collected_by", { who: step.agent_name || t("review.collector_patient") })}` : ""))));
 }
 
 /** Pick-up or delivery (RX-08), the address as the API gives it (masked in lists, SEC-01). */

@@ -114,6 +114,12 @@ export async function load(el, fetcher, render) {
  * it runs, and any failure shown in the form's `[data-role=form-error]` area (created when missing).
  */
 export function bindForm(form, handler) {
+  // A page form's submit is rendered disabled until its script takes it over: pressed earlier, the browser would
+  // send the form itself, fields and all (a password), where nothing answers it (issue 14).
+  form.querySelectorAll("[data-awaits-script]").forEach((button) => {
+    button.disabled = false;
+    button.removeAttribute("data-awaits-script");
+  });
   let errorArea = form.querySelector("[data-role=form-error]");
   if (!errorArea) {
     errorArea = h("div", { "data-role": "form-error", "aria-live": "assertive" });
@@ -161,6 +167,29 @@ export function bindButton(button, errorArea, action) {
       button.removeAttribute("aria-busy");
     }
   });
+}
+
+/**
+ * Build `root`'s content again (in the page's new language) without losing what the person typed or chose:
+ * `build(fresh)` fills a detached element; when it holds the same controls as `root`, their values are carried
+ * over in order and it takes `root`'s place. When it does not (a drug line added since), `root` stays as it is:
+ * what was typed matters more than the language of its labels (issue 14). Resolves to whether it was rebuilt.
+ */
+export async function rebuildKeepingInput(root, build) {
+  const controls = (el) => [...el.querySelectorAll("input, select, textarea")];
+  const before = controls(root);
+  const fresh = document.createElement(root.tagName);
+  await build(fresh);
+  const after = controls(fresh);
+  if (after.length !== before.length || after.some((c, i) => c.tagName !== before[i].tagName || c.type !== before[i].type)) {
+    return false;
+  }
+  after.forEach((control, i) => {
+    if (control.type === "checkbox" || control.type === "radio") control.checked = before[i].checked;
+    else if (control.type !== "file") control.value = before[i].value;
+  });
+  root.replaceChildren(...fresh.childNodes);
+  return true;
 }
 
 /** A labelled form field: label, control and optional hint, tied together by ids. */

@@ -1,4 +1,5 @@
-"""Dispensing and delivery over HTTP: the queue, dispensing once, shipping and delivery (RX-08)."""
+"""Dispensing and delivery over HTTP: the queue, dispensing once, shipping and delivery or the hand-over of a
+pick-up (RX-08)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,11 @@ class FulfilmentBody(msgspec.Struct, forbid_unknown_fields=True):
     address: AddressBody | None = None
 
 
+class CollectionBody(msgspec.Struct, forbid_unknown_fields=True):
+    collector: str  # patient | agent
+    agent_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
 class DeliveryBody(msgspec.Struct, forbid_unknown_fields=True):
     status: str  # shipped | delivered
     tracking_number: Annotated[str, msgspec.Meta(max_length=64)] | None = None
@@ -74,6 +80,14 @@ class DispensingController(Controller):
         dispensing = await service.update_delivery(
             db_session, ctx, actor_of(request), principal_of(request), dispensing_id, data.status,
             tracking_number=data.tracking_number, courier_name=data.courier_name, note=data.note)
+        return msgspec.convert(prescriptions.dispensing_view(dispensing), DispensingView)
+
+    @post("/prescriptions/{prescription_id:uuid}/collection", guards=[requires_pharmacist], status_code=200,
+          summary="Record that the patient (or their named agent) collected a pick-up at the pharmacy (RX-08)")
+    async def collection(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
+                         prescription_id: uuid.UUID, data: CollectionBody) -> DispensingView:
+        dispensing = await service.record_collection(db_session, ctx, actor_of(request), principal_of(request),
+                                                     prescription_id, data.collector, data.agent_name)
         return msgspec.convert(prescriptions.dispensing_view(dispensing), DispensingView)
 
     @put("/prescriptions/{prescription_id:uuid}/fulfilment", guards=[requires_patient], status_code=200,

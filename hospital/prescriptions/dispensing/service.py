@@ -25,6 +25,7 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, Forbidden, IntegrityFailure, NotFound
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
+from hospital.prescriptions.dispensing.rules import check_collection, collector_of
 from hospital.prescriptions.models import DeliveryChoice, Dispensing, Prescription, PrescriptionReview
 from hospital.prescriptions.queries import (
     ADDRESS_CONTEXT,
@@ -52,11 +53,13 @@ from hospital.signing.ca import ClinicianRole
 from hospital.signing.errors import SignatureInvalid
 from hospital.staff.service import require_clinical_act
 
-__all__ = ["EVENT_COURIER", "EVENT_STATUS", "choose_fulfilment", "delivery_address", "dispense", "update_delivery"]
+__all__ = ["EVENT_COURIER", "EVENT_STATUS", "choose_fulfilment", "delivery_address", "dispense", "record_collection",
+           "update_delivery"]
 
 # The events' words for a dispensing's status and courier (hospital/contracts/prescriptions.py): the same text.
 EVENT_STATUS: dict[DispensingStatus, contract.DispensingStatus] = {
-    DispensingStatus.DISPENSED: "dispensed", DispensingStatus.SHIPPED: "shipped", DispensingStatus.DELIVERED: "delivered"}
+    DispensingStatus.DISPENSED: "dispensed", DispensingStatus.SHIPPED: "shipped", DispensingStatus.DELIVERED: "delivered",
+    DispensingStatus.COLLECTED: "collected"}
 EVENT_COURIER: dict[CourierKind, contract.CourierKind] = {CourierKind.OWN: "own", CourierKind.THIRD_PARTY: "third_party"}
 
 
@@ -160,6 +163,53 @@ async def update_delivery(session: AsyncSession, ctx: HospitalContext, actor: Ac
                    tracking_number=tracking, history=msgspec.convert(dispensing.history, list[contract.DeliveryStep])))
     await session.commit()
     return dispensing
+
+
+async def record_collection(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
+                            prescription_id: uuid.UUID, collector: str, agent_name: str | None) -> Dispensing:
+    """The pharmacist hands a pick-up to the patient or their named agent (RX-08): once, after dispensing; who
+    handed it over, to whom and when are on the dispensing's history, audited and reported like a delivery."""
+    if principal.role != "pharmacist":
+        raise Forbidden("only the pharmacy hands over a prescription")
+    rx = await prescription_for_act(session, principal, prescription_id, now=ctx.now())
+    dispensing = (await session.execute(select(Dispensing).where(
+        Dispensing.prescription_id == rx.id))).scalar_one_or_none()
+    choice = await _choice(session, rx.id)
+    who, agent = collector_of(collector, agent_name)
+    check_collection(choice.method if choice else Fulfilment.PICKUP,
+                     dispensing_status=dispensing.status if dispensing else None, collector=who, agent_name=agent)
+    if dispensing is None:  # check_collection refuses it; this line only keeps the type checker sure
+        raise NotFound("no dispensing of this prescription")
+    now = ctx.now()
+    step = _step(DispensingStatus.COLLECTED, now, principal, collector=str(who), agent_name=agent,
+                 pharmacist_user_id=str(principal.user_id))
+    moved = await session.execute(
+        update(Dispensing).where(col(Dispensing.id) == dispensing.id, col(Dispensing.version) == dispensing.version)
+        .values(status=DispensingStatus.COLLECTED, collected_at=now, history=[*dispensing.history, step],
+                version=dispensing.version + 1, updated_at=now))
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("the dispensing was updated by someone else meanwhile; reload it", rule_id="RX-08")
+    await session.refresh(dispensing)
+    await append_audit(session, actor, "dispensing.collected", subject_type="dispensing", subject_id=dispensing.id,
+                       rule_id="RX-08", detail={"number": rx.number, "collector": str(who)})
+    # The platform's circulation record ends with the hand-over as with a delivery (its finish time).
+    await emit(session, "dispensing.delivery_updated", subject_type="dispensing", subject_id=dispensing.id,
+               version=dispensing.version, payload=contract.DeliveryUpdated(
+                   dispensing_id=str(dispensing.id), prescription_id=str(rx.id), prescription_number=rx.number,
+                   status=EVENT_STATUS[DispensingStatus.COLLECTED], updated_at=now,
+                   courier_kind=EVENT_COURIER[CourierKind(dispensing.courier_kind)],
+                   courier_name=dispensing.courier_name, tracking_number=dispensing.tracking_number,
+                   history=_event_steps(dispensing.history)))
+    await session.commit()
+    return dispensing
+
+
+def _event_steps(history: list[dict[str, Any]]) -> list[contract.DeliveryStep]:
+    """The steps as the event carries them: the contract's fields; who collected (a third person's name) stays
+    in the hospital (SEC-01)."""
+    fields = set(contract.DeliveryStep.__struct_fields__)
+    return msgspec.convert([{k: v for k, v in step.items() if k in fields} for step in history],
+                           list[contract.DeliveryStep])
 
 
 async def _choice(session: AsyncSession, prescription_id: uuid.UUID) -> DeliveryChoice | None:

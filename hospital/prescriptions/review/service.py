@@ -23,6 +23,7 @@ from hospital.context import HospitalContext
 from hospital.contracts.prescriptions import PrescriptionReviewed, PrescriptionVoided, review_event_types
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, IntegrityFailure, NotFound
+from hospital.core.messages import say
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.institution.service import require_licence_in_force
@@ -87,7 +88,7 @@ async def claim_prescription(session: AsyncSession, ctx: HospitalContext, actor:
                                    open_to(principal, now))
         .values(claimed_by_user_id=principal.user_id, claimed_until=until))
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("another pharmacist claimed or decided this prescription first", rule_id="RX-06")
+        raise Conflict(say("review.claimed_first"), rule_id="RX-06")
     await append_audit(session, actor, "prescription.claimed", subject_type="prescription", subject_id=rx.id,
                        rule_id="RX-06", detail={"number": rx.number, "claimed_until": until.isoformat()})
     await session.commit()
@@ -190,7 +191,7 @@ async def review_prescription(session: AsyncSession, ctx: HospitalContext, actor
                                    open_to(principal, now))
         .values(status=status, version=version + 1, reviewed_at=reviewed_at, updated_at=now, claimed_until=None))
     if decided.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("another pharmacist decided this prescription first", rule_id="RX-06")
+        raise Conflict(say("review.decided_first"), rule_id="RX-06")
     review_id = uuid.uuid4()
     review = PrescriptionReview(
         id=review_id, prescription_id=rx.id, decision=str(chosen),

@@ -129,7 +129,7 @@ def check_booking(
     if slot.capacity < 1 or slot.ends_at <= slot.starts_at:
         raise InvalidInput("a slot needs a capacity of at least 1 and an end after its start")
     if slot.starts_at <= now:
-        raise RuleViolation("REV-06", f"the slot starting {slot.starts_at.isoformat()} is not in the future")
+        raise RuleViolation("REV-06", say("booking.slot_past", starts_at=slot.starts_at.isoformat()))
     check_department_approved(slot.department_code, approved_department_codes)  # INS-02: 一级科目 covers 二级科目
     if patient_bookings_in_slot > 0:
         raise Conflict(say("booking.already_booked"), rule_id="REV-06")
@@ -153,10 +153,10 @@ def check_fee(mode: str, *, published: Mapping[str, str], shown_cny: str, accept
     except InvalidOperation:
         raise InvalidInput("fee_cny must be a decimal amount such as '30.00'") from None
     if not shown.is_finite() or shown != Decimal(fee):
-        raise RuleViolation("INS-03", f"the fee shown (¥{shown_cny}) is not the published fee of a {mode} visit "
-                                      f"(¥{fee}): reload the page and accept the published fee", published_fee_cny=fee)
+        raise RuleViolation("INS-03", say("booking.fee_changed", shown=shown_cny, mode=mode, fee=fee),
+                            published_fee_cny=fee)
     if not accepted:
-        raise RuleViolation("INS-03", f"the patient has not accepted the fee of ¥{fee}", published_fee_cny=fee)
+        raise RuleViolation("INS-03", say("booking.fee_not_accepted", fee=fee), published_fee_cny=fee)
     return fee
 
 

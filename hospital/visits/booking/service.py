@@ -21,6 +21,7 @@ from hospital.contracts.visits import SchedulePublished, ScheduleWithdrawn
 from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hospital.core.events import publish
+from hospital.core.messages import say
 from hospital.core.outbox import emit
 from hospital.institution.reference import consultation_fees, load_disclosure_settings
 from hospital.institution.rules import check_department_approved
@@ -181,9 +182,10 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
     consent = await require_current_consent(session, ctx, patient)
     schedule = await _locked_schedule(session, data.schedule_id)
     if schedule.cancelled:
-        raise RuleViolation("REV-06", "this schedule has been withdrawn")
+        raise RuleViolation("REV-06", say("booking.schedule_withdrawn"))
     if data.mode not in schedule.modes:
-        raise RuleViolation("REV-06", f"this schedule offers {', '.join(schedule.modes)} visits, not {data.mode!r}")
+        raise RuleViolation("REV-06", say("booking.mode_not_offered", modes=", ".join(schedule.modes),
+                                             mode=repr(data.mode)))
     fee = check_fee(data.mode, published=published_fees(ctx), shown_cny=data.fee_cny, accepted=data.fee_accepted)
     approved = await approved_department_codes(session)
     held = (await session.execute(select(func.count()).select_from(Visit).where(
@@ -197,7 +199,7 @@ async def book_visit(session: AsyncSession, ctx: HospitalContext, actor: Actor, 
         prior = await intake_queries.prior_diagnosis_of_patient(session, data.prior_diagnosis_id, patient.id,
                                                                 for_update=True)
         if prior.withdrawn_at is not None:  # the patient took it back (REV-01)
-            raise RuleViolation("REV-01", "this prior diagnosis was withdrawn; file it again to book on it")
+            raise RuleViolation("REV-01", say("booking.diagnosis_withdrawn"))
     guardian = _guardian(data.guardian)
     decision = check_intake(
         IntakeRequest(birth_date=patient.birth_date, visit_date=ctx.local_date(schedule.starts_at),

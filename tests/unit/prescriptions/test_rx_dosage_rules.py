@@ -389,3 +389,19 @@ def test_a_long_prescription_needs_a_coded_reason_and_a_doctor_of_intermediate_t
                       Severity.BLOCK, "intermediate title or above"), title
     assert having(check(draft(line, long_prescription_reason=REASON, prescriber_title="主治医师")), "RX-03",
                   Severity.BLOCK) == []
+
+
+def test_two_findings_of_one_rule_name_their_drugs_so_they_read_differently_in_chinese(
+        item: Item, draft: Draft, check: Check, having: Having) -> None:
+    """Issue 14: on a Chinese page a finding is its rule's reason; two of one rule name what each is about."""
+    from hospital.prescriptions.queries import findings_json
+
+    found = having(check(draft(item(AMLODIPINE, 10, times=2), item(VALSARTAN, 320, times=2))), "RX-03",
+                   Severity.BLOCK, "exceeds the label maximum")
+    shown = findings_json(found)
+    assert len(shown) == 3 and len({f["title"]["zh"] for f in shown}) == 1  # one rule …
+    assert [f["subject"] for f in shown] == ["苯磺酸氨氯地平片", "缬沙坦胶囊", "缬沙坦胶囊"]  # … about two drugs …
+    # … and valsartan twice, its single dose and its daily dose: each says which, in Chinese
+    assert [f["detail_zh"] for f in shown] == ["苯磺酸氨氯地平片：每日 20 mg，超过说明书每日最大量 10 mg。",
+                                               "缬沙坦胶囊：单次 320 mg，超过说明书每次最大量 160 mg。",
+                                               "缬沙坦胶囊：每日 640 mg，超过说明书每日最大量 160 mg。"]

@@ -37,7 +37,7 @@ from connectors.supervision.settings import load_connector_settings
 from hospital.contracts import Payload
 from hospital.contracts.biometrics import FaceVerified, SecurityAlert
 from hospital.contracts.institution import DepartmentSet, LicenceRecorded, ServiceResumed, ServiceStopped
-from hospital.contracts.prescriptions import Finding
+from hospital.contracts.prescriptions import DeliveryStep, Finding
 from hospital.contracts.security import IncidentChanged
 from hospital.contracts.staff import Credential, DoctorBusinessChanged
 from hospital.contracts.supervision import DailyDisputes
@@ -322,6 +322,17 @@ def test_dispensing_and_each_delivery_step_follow_the_approval_naming_who_dispen
     assert (record["deliveryDate"], record["sendTime"], record["finishTime"]) == (
         "2024-06-12 10:10:00", "2024-06-12 11:10:00", "2024-06-13 10:10:00")
     assert record["dispensingApothecaryIdCard"] == PHARMACIST.id_number  # from its dispensing.dispensed
+
+
+def test_a_pick_up_collected_at_the_pharmacy_is_a_hospital_pick_up_finished_when_collected() -> None:
+    collected_at = DISPENSED.dispensed_at + timedelta(hours=3)
+    steps = [DeliveryStep(status="dispensed", at=DISPENSED.dispensed_at, by_role="pharmacist"),
+             DeliveryStep(status="collected", at=collected_at, by_role="pharmacist")]
+    record = mapped("dispensing.delivery_updated", payloads.delivery_updated(
+        DISPENSING, RX, DISPENSED.dispensed_at, status="collected", updated_at=collected_at, history=steps,
+        tracking_number=None), LOADED).records[0]
+    assert (record["deliveryType"], record["deliveryStatus"], record["sendTime"]) == ("0", "collected", "")
+    assert record["finishTime"] == "2024-06-12 13:10:00"
 
 
 def test_a_rating_and_a_signed_record_wait_for_the_revisit_record() -> None:

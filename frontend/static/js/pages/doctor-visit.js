@@ -5,11 +5,11 @@ import { api, apiBlob } from "../api.js";
 import { signedPost } from "../signing-device.js";
 import { mountChat } from "../chat.js";
 import { EMR_FIELDS, emrNode } from "../emr.js";
-import { formatDate, formatDateTime, formatTime, label, t } from "../i18n.js";
+import { formatDate, formatDateTime, formatTime, label, sayOnLanguage, t } from "../i18n.js";
 import { pathId, startPage } from "../page.js";
 import { showPracticeSession } from "../practice.js";
 import { mountDoctorPrescriptions } from "../prescription-form.js";
-import { $, bindButton, bindForm, clear, h, load, notice, showError } from "../ui.js";
+import { $, bindButton, bindForm, clear, h, load, notice, rebuildKeepingInput, showError } from "../ui.js";
 import { mountVideo } from "../video.js";
 import { stateBadge } from "../visits.js";
 
@@ -43,12 +43,16 @@ function summary(v) {
 }
 
 // The records the revisit confirmation rests on (REV-04); reading them is audited.
-bindButton($("#show-document"), $("#document"), async () => {
-  const blob = await apiBlob(`/api/visits/${visitId}/prior-diagnosis/document`);
-  const url = URL.createObjectURL(blob);
-  clear($("#document"), blob.type.startsWith("image/")
+let shownDocument = null;
+function showDocument({ url, image }) {
+  clear($("#document"), image
     ? h("img", { src: url, alt: t("dvisit.document_alt"), class: "document-image" })
     : h("p", {}, h("a", { href: url, target: "_blank", rel: "noopener", "data-testid": "document-link" }, t("dvisit.open_pdf"))));
+}
+bindButton($("#show-document"), $("#document"), async () => {
+  const blob = await apiBlob(`/api/visits/${visitId}/prior-diagnosis/document`);
+  shownDocument = { url: URL.createObjectURL(blob), image: blob.type.startsWith("image/") };
+  showDocument(shownDocument);
 });
 
 function showActions(v) {
@@ -117,17 +121,23 @@ function emrBody(data) {
   return body;
 }
 
+let record = null;
+function showRecordState() {
+  clear($("#emr-state"));
+  if (!record) return;
+  if (record.signed) {
+    emrForm.hidden = true;
+    clear($("#emr-signed"), emrNode(record));
+  } else {
+    clear($("#emr-state"), h("p", { class: "small muted" }, t("dvisit.emr_draft_saved")));
+  }
+}
+
 async function loadRecord() {
   try {
-    const record = await api(`/api/visits/${visitId}/medical-record`);
+    record = await api(`/api/visits/${visitId}/medical-record`);
     for (const name of EMR_FIELDS) if (emrForm.elements[name]) emrForm.elements[name].value = record[name] || "";
-    clear($("#emr-state"));
-    if (record.signed) {
-      emrForm.hidden = true;
-      clear($("#emr-signed"), emrNode(record));
-    } else {
-      clear($("#emr-state"), h("p", { class: "small muted" }, t("dvisit.emr_draft_saved")));
-    }
+    showRecordState();
   } catch (error) {
     if (error.status !== 404) showError($("#emr-state"), error);
     else if (visit && !emrForm.elements.diagnosis_icd10.value) {  // a new record starts from the prior diagnosis
@@ -148,6 +158,21 @@ bindForm(emrForm, async (data, form, submitter) => {
     notice($("#visit-notice"), t("dvisit.emr_saved"));
   }
   await loadRecord();
+});
+
+// The language switch keeps a call running beside the chat (issue 14): the page's own texts in the new language
+// (what the doctor typed stays), the call and the chat say theirs themselves (call.js, chat.js).
+sayOnLanguage(async () => {
+  clear($("#visit-notice"));
+  if (shownDocument) showDocument(shownDocument);
+  showRecordState();
+  if (!visit) return;
+  clear($("#summary"), summary(visit)); // the visit as last read: no loading flash
+  showActions(visit);
+  await Promise.all([
+    showPracticeSession($("#practice"), "doctor"),
+    rebuildKeepingInput($("#prescriptions"), (fresh) => mountDoctorPrescriptions(fresh, visit, { open: prescribingOpen })),
+  ]);
 });
 
 await refresh();

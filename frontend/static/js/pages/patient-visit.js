@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { mountChat } from "../chat.js";
 import { emrNode } from "../emr.js";
-import { formatDateTime, formatTime, label, t } from "../i18n.js";
+import { formatDateTime, formatTime, label, sayOnLanguage, t } from "../i18n.js";
 import { params, pathId, startPage } from "../page.js";
 import { mountPrescriptions } from "../prescriptions.js";
 import { $, bindButton, bindForm, clear, h, load, notice, showError } from "../ui.js";
@@ -116,9 +116,21 @@ async function refresh({ quiet = false } = {}) {
   return visit;
 }
 
+let rated = null;
 bindForm($("#rating-form"), async (data, form) => {
   await api(`/api/visits/${visitId}/rating`, { method: "POST", json: { score: Number(data.get("score")), comment: data.get("comment").trim() } });
-  form.replaceWith(h("p", { class: "notice", role: "status" }, t("visit.rated")));
+  rated = h("p", { class: "notice", role: "status" }, t("visit.rated"));
+  form.replaceWith(rated);
+});
+
+// The language switch keeps a call running beside the chat (issue 14): the page's own texts in the new language,
+// the call and the chat say theirs themselves (call.js, chat.js). Notices of what was done before are dropped.
+sayOnLanguage(async () => {
+  if (params().get("booked")) notice($("#visit-notice"), t("visit.booked"));
+  else clear($("#visit-notice"));
+  if (rated) rated.textContent = t("visit.rated");
+  shownState = null; // the prescriptions and the record again
+  await refresh({ quiet: true });
 });
 
 const first = await refresh();

@@ -178,6 +178,30 @@ function deliveryForm(rx) {
   return card;
 }
 
+// A pick-up is handed over at the counter (RX-08): to the patient in person, or to someone they sent, named.
+function collectionForm(rx) {
+  const collector = h("select", { required: true },
+    h("option", { value: "patient" }, t("review.collector_patient")), h("option", { value: "agent" }, t("review.collector_agent")));
+  const agent = h("input", { maxlength: 50 });
+  const agentField = field(`agent-${rx.prescription_id}`, t("review.agent_name"), agent);
+  agentField.hidden = true;
+  collector.addEventListener("change", () => {
+    agentField.hidden = collector.value !== "agent";
+    agent.required = collector.value === "agent";
+  });
+  const form = h("form", { "data-testid": "collection-form" }, field(`collector-${rx.prescription_id}`, t("review.collector"), collector),
+    agentField, h("div", { class: "actions" }, h("button", { type: "submit" }, t("review.mark_collected"))));
+  bindForm(form, async () => {
+    await api(`/api/prescriptions/${rx.prescription_id}/collection`, { method: "POST",
+      json: { collector: collector.value, agent_name: collector.value === "agent" ? agent.value.trim() : null } });
+    notice($("#review-notice"), t("review.collected", { number: rx.prescription_number }));
+    await refreshDispensing();
+  });
+  const card = prescriptionCard(rx, "pharmacist");
+  card.append(form);
+  return card;
+}
+
 async function refreshReviews() {
   await load($("#reviews"), () => api("/api/reviews/queue"), (queue) => queue.length
     ? queue.map(reviewCard) : h("p", { class: "empty" }, t("review.empty")));
@@ -192,6 +216,11 @@ async function refreshDispensing() {
       const moving = all.filter((rx) => rx.dispensing && rx.dispensing.status !== "delivered"
         && rx.fulfilment && rx.fulfilment.method === "delivery");
       return moving.length ? moving.map(deliveryForm) : h("p", { class: "empty" }, t("review.nothing_in_delivery"));
+    }),
+    load($("#collections"), () => api("/api/prescriptions"), (all) => {
+      const waiting = all.filter((rx) => rx.dispensing && rx.dispensing.status === "dispensed"
+        && (!rx.fulfilment || rx.fulfilment.method === "pickup"));
+      return waiting.length ? waiting.map(collectionForm) : h("p", { class: "empty" }, t("review.nothing_to_collect"));
     }),
   ]);
 }

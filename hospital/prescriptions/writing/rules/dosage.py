@@ -47,8 +47,8 @@ WHOLE_UNITS = frozenset({"capsule", "actuation", "inhalation", "patch", "sachet"
 UNSPLITTABLE_FORMS = ("release", "enteric", "gastro-resistant")
 
 
-def _finding(severity: Severity, category: ReviewCategory, message: str) -> Finding:
-    return Finding("RX-03", severity, message, category)
+def _finding(severity: Severity, category: ReviewCategory, message: str, zh: str = "") -> Finding:
+    return Finding("RX-03", severity, message, category, detail_zh=zh)
 
 
 def _dose_checkable(item: PrescribedItem, drug: Drug) -> bool:
@@ -155,22 +155,27 @@ def dose_within_the_label_maxima(
             continue
         findings += _frequency_findings(item, drug)
         limits = (
-            ("single dose", item.dose_per_time, drug.max_single_dose, "per administration"),
-            ("in one day", item.daily_dose, drug.max_daily_dose, "a day"),
+            ("single dose", item.dose_per_time, drug.max_single_dose, "per administration", "单次", "每次"),
+            ("in one day", item.daily_dose, drug.max_daily_dose, "a day", "每日", "每日"),
         )
-        for what, value, maximum, per in limits:
+        for what, value, maximum, per, what_zh, per_zh in limits:
             if maximum is None:
                 message = (f"{drug.label}: {_amount(value, drug)} {what}; the label sets no maximum {per}, "
                            "so the pharmacist checks the dose.")
-                findings.append(_finding(WARN, UNSUITABLE, message))
+                zh = f"{drug.name_zh}：{what_zh} {_amount(value, drug)}，说明书未规定{per_zh}最大量，由药师审核剂量。"
+                findings.append(_finding(WARN, UNSUITABLE, message, zh))
             elif value > maximum:
                 message = (f"{drug.label}: {_amount(value, drug)} {what} exceeds the label maximum of "
                            f"{_amount(maximum, drug)} {per} ({drug.source}).")
-                findings.append(_finding(BLOCK, EXCESSIVE, message))
+                zh = (f"{drug.name_zh}：{what_zh} {_amount(value, drug)}，超过说明书{per_zh}最大量 "
+                      f"{_amount(maximum, drug)}。")
+                findings.append(_finding(BLOCK, EXCESSIVE, message, zh))
         if drug.max_weekly_dose is not None and item.weekly_dose > drug.max_weekly_dose:
             message = (f"{drug.label}: {_amount(item.weekly_dose, drug)} in 7 days exceeds the label maximum of "
                        f"{_amount(drug.max_weekly_dose, drug)} a week ({drug.source}).")
-            findings.append(_finding(BLOCK, EXCESSIVE, message))
+            zh = (f"{drug.name_zh}：7 天内 {_amount(item.weekly_dose, drug)}，超过说明书每周最大量 "
+                  f"{_amount(drug.max_weekly_dose, drug)}。")
+            findings.append(_finding(BLOCK, EXCESSIVE, message, zh))
     return findings
 
 
