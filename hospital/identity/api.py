@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
 from hospital.contracts.people import Profile
+from hospital.core.problems import RATE_LIMITED
 from hospital.identity import profile, service
 from hospital.identity.guards import principal_of
 from hospital.web.http import PUBLIC, actor_of
@@ -40,7 +41,8 @@ class IdentityController(Controller):
     path = "/api"
     tags = ["identity"]
 
-    @post("/auth/login", opt=PUBLIC, status_code=200, summary="Log in with username (a patient's phone) and password")
+    @post("/auth/login", opt=PUBLIC, status_code=200, responses=RATE_LIMITED,
+          summary="Log in with username (a patient's phone) and password; attempts per address are limited (429)")
     async def log_in(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      data: Annotated[LoginRequest, Body()]) -> TokenResponse:
         issued = await service.log_in(db_session, ctx, actor_of(request), data.username, data.password)

@@ -20,3 +20,11 @@ def test_every_documented_refusal_is_problem_json(tmp_path: Path) -> None:
            for method, path, status, response in refusals
            if list(response.get("content", {})) != ["application/problem+json"]]
     assert off == [], "\n".join(off)
+
+
+def test_the_log_in_documents_its_rate_limit_as_429_with_retry_after(tmp_path: Path) -> None:
+    settings = Settings(environment="test", data_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path}/h.db")
+    schema = create_app(settings).openapi_schema.to_schema()
+    limited = schema["paths"]["/api/auth/login"]["post"]["responses"]["429"]
+    assert list(limited["content"]) == ["application/problem+json"]
+    assert limited["headers"]["Retry-After"]["schema"] == {"type": "integer"}
