@@ -62,7 +62,7 @@ def _resident_id(birth: date, rng: random.Random) -> str:
 def _registration_number(rng: random.Random) -> str:
     """A well-formed 医疗机构登记号 (REV-01): a 组织机构代码 with its GB 11714 check character, 东城区 110101,
     经济类型 11, 综合医院 A100, 非营利 1."""
-    from hospital.visits.intake.rules import organisation_check_character
+    from hospital.visits.intake.rules.evidence import organisation_check_character
 
     organisation = f"{rng.randrange(10**7, 10**8)}"
     return f"{organisation}{organisation_check_character(organisation)}11010111A1001"

@@ -22,10 +22,10 @@ from hospital.identity.models import Role
 from hospital.signing.api import DeviceSignatureBody, device_signature
 from hospital.visits.booking import service as booking
 from hospital.visits.booking import views
-from hospital.visits.encounter import service as encounter
 from hospital.visits.encounter import views as encounter_views
 from hospital.visits.encounter.payloads import current_revisit_record
 from hospital.visits.encounter.rules import Referral
+from hospital.visits.encounter.service import chat, lifecycle, medical_record
 from hospital.web.http import actor_of, document_response
 
 __all__ = ["ScheduleWithdrawalController", "VisitController"]
@@ -83,7 +83,7 @@ class WithdrawalBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MessageBody(msgspec.Struct, forbid_unknown_fields=True):
-    body: Annotated[str, msgspec.Meta(min_length=1, max_length=encounter.MAX_MESSAGE_CHARS)]
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=chat.MAX_MESSAGE_CHARS)]
 
 
 class SignOffBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -140,7 +140,7 @@ class VisitController(Controller):
     async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      visit_id: uuid.UUID, data: AcceptBody) -> VisitView:
         principal = principal_of(request)
-        await encounter.accept_visit(db_session, ctx, actor_of(request), principal, visit_id, data.revisit_confirmed,
+        await lifecycle.accept_visit(db_session, ctx, actor_of(request), principal, visit_id, data.revisit_confirmed,
                                      data.name_resolution)
         return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
@@ -148,7 +148,7 @@ class VisitController(Controller):
     async def start(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     visit_id: uuid.UUID, data: StartBody | None = None) -> VisitView:
         principal = principal_of(request)
-        await encounter.start_visit(db_session, ctx, actor_of(request), principal, visit_id,
+        await lifecycle.start_visit(db_session, ctx, actor_of(request), principal, visit_id,
                                     data.guardian_present_confirmed if data else False)
         return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
@@ -157,7 +157,7 @@ class VisitController(Controller):
     async def complete(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> VisitView:
         principal = principal_of(request)
-        await encounter.complete_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id)
+        await lifecycle.complete_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id)
         return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
     @post("/{visit_id:uuid}/terminate", guards=[requires_doctor], status_code=200,
@@ -166,8 +166,8 @@ class VisitController(Controller):
                         visit_id: uuid.UUID, data: TerminationBody) -> VisitView:
         principal = principal_of(request)
         referral = Referral(**msgspec.structs.asdict(data.referral)) if data.referral else None
-        await encounter.terminate_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
-                                        encounter.Termination(data.reason, referral, data.suspected_icd10, data.note))
+        await lifecycle.terminate_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
+                                        lifecycle.Termination(data.reason, referral, data.suspected_icd10, data.note))
         return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
     @get("/{visit_id:uuid}/prior-diagnosis/document", summary="The document the visit was booked against",
@@ -181,14 +181,14 @@ class VisitController(Controller):
     @post("/{visit_id:uuid}/messages", summary="A text message within an accepted or running visit")
     async def post_message(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                            visit_id: uuid.UUID, data: MessageBody) -> ChatMessageView:
-        return msgspec.convert(await encounter.post_message(db_session, ctx, actor_of(request), principal_of(request),
+        return msgspec.convert(await chat.post_message(db_session, ctx, actor_of(request), principal_of(request),
                                                             visit_id, data.body), ChatMessageView)
 
     @get("/{visit_id:uuid}/messages", summary="The visit's messages, in the order sent")
     async def messages(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> list[ChatMessageView]:
         principal = principal_of(request)
-        return msgspec.convert(await encounter.list_messages(db_session, ctx, principal.user_id, principal.role,
+        return msgspec.convert(await chat.list_messages(db_session, ctx, principal.user_id, principal.role,
                                                              visit_id, read_by=actor_of(request)),
                                list[ChatMessageView])
 
@@ -196,9 +196,9 @@ class VisitController(Controller):
     async def write_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                            visit_id: uuid.UUID, data: EmrBody) -> dict[str, Any]:
         principal = principal_of(request)
-        await encounter.write_medical_record(db_session, ctx, actor_of(request), principal.user_id, visit_id,
-                                             encounter.EmrInput(**msgspec.structs.asdict(data)))
-        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
+        await medical_record.write_medical_record(db_session, ctx, actor_of(request), principal.user_id, visit_id,
+                                             medical_record.EmrInput(**msgspec.structs.asdict(data)))
+        return await medical_record.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
 
     @post("/{visit_id:uuid}/medical-record/sign-off", guards=[requires_doctor], status_code=200,
           summary="Sign the EMR off on the doctor's device (RX-05: 428 with the payload, then the JWS); needs a "
@@ -206,15 +206,15 @@ class VisitController(Controller):
     async def sign_off(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID, data: SignOffBody | None = None) -> dict[str, Any]:
         principal = principal_of(request)
-        await encounter.sign_off_medical_record(db_session, ctx, actor_of(request), principal, visit_id,
+        await medical_record.sign_off_medical_record(db_session, ctx, actor_of(request), principal, visit_id,
                                                 device_signature(data.signature if data else None))
-        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
+        return await medical_record.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id)
 
     @get("/{visit_id:uuid}/medical-record", summary="The EMR: the doctor's draft or signed record; the patient's signed one")
     async def read_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                           visit_id: uuid.UUID) -> dict[str, Any]:
         principal = principal_of(request)
-        return await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id,
+        return await medical_record.read_medical_record(db_session, ctx, principal.user_id, principal.role, visit_id,
                                                    read_by=actor_of(request))
 
 
