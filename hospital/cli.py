@@ -81,27 +81,43 @@ def main() -> None:
 def _serve(host: str, port: int, seed: bool) -> None:
     import uvicorn
 
-    from hospital.app import create_app
-    from hospital.db import migrate
     from hospital.institution.reference import require_own_disclosure
-    from hospital.wiring import wired_context
+    from hospital.web.boot import ASGIApp, BootingApp
 
     settings = load_settings()
     settings.check()
     require_own_disclosure(settings)  # INS-03, before anything is migrated or seeded
-    migrate(settings.resolved_database_url)
-    ctx = wired_context(settings)  # the demo seed admits and suspends through the wired subscribers
-    platform = None
-    if seed:
-        from connectors.supervision.demo import DemoPlatform
-        from connectors.supervision.settings import load_connector_settings
 
-        if not load_connector_settings().configured and not settings.is_production:
-            platform = DemoPlatform(settings)  # the demo reports to its own simulator (docs/connector.md)
+    def build() -> ASGIApp:
+        """Imports, migrations and the app: after the port is open (issue 22), /ready red until done."""
+        from hospital.app import create_app
+        from hospital.db import migrate
+        from hospital.wiring import wired_context
+
+        migrate(settings.resolved_database_url)
+        ctx = wired_context(settings)  # the demo seed admits and suspends through the wired subscribers
+        platform = None
+        if seed:
+            from connectors.supervision.demo import DemoPlatform
+            from connectors.supervision.settings import load_connector_settings
+
+            if not load_connector_settings().configured and not settings.is_production:
+                platform = DemoPlatform(settings)  # the demo reports to its own simulator (docs/connector.md)
+        # The demo is seeded by the running app, in the background: /ready says when it is done.
+        return create_app(settings, ctx, seed_demo=seed, demo_platform=platform)  # type: ignore[return-value]
+
     tls = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file} if settings.serves_tls else {}
-    # The demo is seeded by the running app, in the background: /health answers at once, /ready once seeded.
-    uvicorn.run(create_app(settings, ctx, seed_demo=seed, demo_platform=platform), host=host, port=port,
-                log_level="info", **tls)  # type: ignore[arg-type]
+    server: uvicorn.Server | None = None
+
+    def stop() -> None:
+        if server is not None:
+            server.should_exit = True
+
+    booting = BootingApp(build, hsts=settings.behind_tls, on_failure=stop)
+    server = uvicorn.Server(uvicorn.Config(booting, host=host, port=port, log_level="info", **tls))  # type: ignore[arg-type]
+    server.run()
+    if booting.failed is not None:
+        raise SystemExit(f"the hospital could not start: {booting.failed}")
 
 
 @main.command()

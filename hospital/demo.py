@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hospital.biometrics import service as biometrics
+from hospital.biometrics.service import consent as biometric_consent
 from hospital.context import HospitalContext
 from hospital.core.audit import Actor, append_audit
 from hospital.core.pdf import one_page_pdf
@@ -111,9 +111,9 @@ async def seed_demo(session: AsyncSession, ctx: HospitalContext) -> bool:
             continue
         member = await admit_staff(session, ctx, actor, demo_admission(demo, today), photo.read_bytes(), "image/jpeg")
         # FACE-01: the demo clinician's own consent, as they would give it in their session after admission
-        await biometrics.give_biometric_consent(session, ctx, Actor(member.user_id, demo.role, "demo-seed",
+        await biometric_consent.give_biometric_consent(session, ctx, Actor(member.user_id, demo.role, "demo-seed",
                                                                     "127.0.0.1"),
-                                                biometrics.CONSENT_VERSION, biometrics.CONSENT_SHA256)
+                                                biometric_consent.CONSENT_VERSION, biometric_consent.CONSENT_SHA256)
     patient = await register_patient(session, ctx, actor, DEMO_PATIENT)
     await seed_visits_demo(session, ctx, patient.user_id)
     return True

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # The event contracts stand with core: the outbox checks every payload against them, and they know no area.
     ("hospital", "hospital.core", "hospital.contracts", "hospital.config", "hospital.rules_index", "hospital.layers"),
     # Who acts, the app-scoped context and the request plumbing that turns a token into an actor.
-    ("hospital.identity", "hospital.context", "hospital.db", "hospital.web.http"),
+    ("hospital.identity", "hospital.context", "hospital.db", "hospital.web.http", "hospital.web.headers"),
     ("hospital.institution",),
     ("hospital.patients",),
     ("hospital.biometrics",),

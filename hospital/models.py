@@ -7,7 +7,7 @@ from hospital.core.audit import AuditEntry
 from hospital.core.blobs import Blob
 from hospital.core.leases import JobLease
 from hospital.core.outbox import OutboxEvent
-from hospital.identity.models import AuthSession, User
+from hospital.identity.models import AuthSession, LoginAttemptWindow, User
 from hospital.institution.models import Department, Licence, ServiceStop
 from hospital.patients.models import Patient
 from hospital.prescriptions.models import Dispensing, Prescription, PrescriptionCheck, PrescriptionReview
@@ -37,6 +37,7 @@ __all__ = [
            "FaceVerification",
            "JobLease",
            "Licence",
+           "LoginAttemptWindow",
            "MediaWorker",
            "MedicalRecord",
            "OutboxEvent",

@@ -9,7 +9,7 @@ without the subscriber that revokes the clinician's signing devices.
 
 from __future__ import annotations
 
-from hospital.biometrics.service import practice_session_open
+from hospital.biometrics.service.sessions import practice_session_open
 from hospital.config import Settings
 from hospital.context import HospitalContext, build_context
 from hospital.core.events import Subscribers

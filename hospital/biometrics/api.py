@@ -11,7 +11,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hospital.biometrics import gate, service
+from hospital.biometrics import gate
+from hospital.biometrics.service import verification as face_verification
 from hospital.context import HospitalContext
 from hospital.contracts.face_views import (
     FaceVerificationModes,
@@ -27,7 +28,7 @@ from hospital.web.http import actor_of
 __all__ = ["FaceVerificationController"]
 
 
-def _opened(ctx: HospitalContext, issued: service.IssuedPracticeSession) -> PracticeSessionOpened:
+def _opened(ctx: HospitalContext, issued: face_verification.IssuedPracticeSession) -> PracticeSessionOpened:
     return PracticeSessionOpened(practice_session_id=str(issued.practice_session_id),
                                  access_token=issued.access_token, token_type="Bearer",  # nosec B106
                                  expires_in=issued.expires_in, face_verified_at=ctx.now().isoformat(),
@@ -50,7 +51,7 @@ class FaceVerificationController(Controller):
             raise AccessRefused("FACE-02", "a single image is not accepted here: answer a liveness challenge "
                                            "(POST /api/me/face-challenges)", reason="liveness_required")
         upload = gate.single_upload(data, "image")
-        issued = await service.verify_face(db_session, ctx, actor_of(request), principal_of(request),
+        issued = await face_verification.verify_face(db_session, ctx, actor_of(request), principal_of(request),
                                            await upload.read(), upload.content_type)
         return _opened(ctx, issued)
 
@@ -63,7 +64,7 @@ class FaceVerificationController(Controller):
           summary="A liveness challenge: moves to make in order, a nonce and a deadline (FACE-02)")
     async def challenge(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext
                         ) -> LivenessChallenge:
-        issued = await service.issue_challenge(db_session, ctx, actor_of(request), principal_of(request))
+        issued = await face_verification.issue_challenge(db_session, ctx, actor_of(request), principal_of(request))
         return LivenessChallenge(challenge_id=str(issued.challenge_id), nonce=issued.nonce, steps=list(issued.steps),
                                  expires_at=issued.expires_at.isoformat(), min_frames=issued.min_frames,
                                  max_frames=issued.max_frames)
@@ -83,7 +84,7 @@ class FaceVerificationController(Controller):
         if not uploads or not all(hasattr(u, "read") for u in uploads):
             raise InvalidInput("send the frames as repeated multipart file fields 'frames', in capture order")
         frames = [(await u.read(), u.content_type) for u in uploads]
-        issued = await service.answer_challenge(db_session, ctx, actor_of(request), principal_of(request),
+        issued = await face_verification.answer_challenge(db_session, ctx, actor_of(request), principal_of(request),
                                                 challenge_id, nonce, frames)
         return _opened(ctx, issued)
 

@@ -21,7 +21,7 @@ from hospital.quality.rules import AdverseEventKind, ComplaintCategory, Complain
 from hospital.security.incidents.rules import IncidentKind, IncidentSeverity, Leak
 from hospital.signing.export import ReviewDecision
 from hospital.visits.icd10 import Icd10Code, validate_icd10
-from hospital.visits.intake.rules import NameCheck
+from hospital.visits.intake.rules.eligibility import NameCheck
 
 __all__ = ["VALUE_NOOPS"]
 
@@ -68,8 +68,8 @@ VALUE_NOOPS: dict[str, Callable[..., object]] = {
     "hospital.quality.rules.check_complaint": lambda category, description: _enum(ComplaintCategory, category),
     "hospital.quality.rules.check_complaint_response":
         lambda current, outcome, response: _enum(ComplaintStatus, outcome),
-    "hospital.visits.intake.rules.check_prior_diagnosis_valid": _prior_code,
-    "hospital.visits.intake.rules.check_diagnosis_name": _name_check,
+    "hospital.visits.intake.rules.eligibility.check_prior_diagnosis_valid": _prior_code,
+    "hospital.visits.intake.rules.eligibility.check_diagnosis_name": _name_check,
     "hospital.biometrics.rules.judge_liveness": _liveness,
     "hospital.institution.rules.check_service_stop_reason": lambda reason_code, reason: " ".join(reason.split()),
     "hospital.prescriptions.rules.check_decision": lambda decision, reasons, reason_codes=(): _enum(ReviewDecision,

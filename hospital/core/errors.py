@@ -4,6 +4,7 @@
     ├── RuleViolation                  a requirement (RX-02, FACE-02 …) refuses the request      422
     │   ├── AccessRefused              the rule is about who acts (no fresh face, wrong role)   403
     │   ├── LockedOut                  repeated failures locked the account (FACE-04, login)    423
+    │   ├── TooManyAttempts            over a rate limit; `retry_after` seconds (SEC-01 log-in)  429
     │   ├── SignatureRequired          sign this prepared payload on your device, then resend   428
     │   └── ServiceStopped             the hospital may not serve now (INS-01, QA-02)            503
     ├── InvalidTransition              a state machine refuses a move from its current state    409
@@ -49,6 +50,7 @@ __all__ = [
     "ServiceStopped",
     "ServiceUnavailable",
     "SignatureRequired",
+    "TooManyAttempts",
     "UnsupportedMediaType",
 ]
 
@@ -100,6 +102,13 @@ class LockedOut(RuleViolation):
     """Too many failed attempts; the account is locked until `locked_until` (FACE-04, SEC-01)."""
 
     title = "Locked after repeated failures"
+
+
+class TooManyAttempts(RuleViolation):
+    """Over a rate limit (SEC-01: log-in attempts from one address); try again after `retry_after` seconds, which
+    the answer also carries as its Retry-After header."""
+
+    title = "Too many attempts"
 
 
 class ServiceStopped(RuleViolation):

@@ -20,15 +20,17 @@ from typing import Any, TypeVar
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIType, Schema
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPI, OpenAPIHeader, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from sqlalchemy import exc as sa_exc
 
 from hospital.core import errors as e
 from hospital.core.messages import Message, Text, error_text, negotiate, requirement_text, rule_text
 from hospital.core.rule_registry import registered
 
-__all__ = ["PROBLEM_JSON", "PROBLEM_SCHEMA", "STATUS_BY_ERROR", "declared_refusals", "document_problems",
-           "exception_handlers", "language_of_request", "problem_response", "refuses", "status_for", "status_of", "told"]
+__all__ = ["PROBLEM_JSON", "PROBLEM_SCHEMA", "RATE_LIMITED", "STATUS_BY_ERROR", "declared_refusals",
+           "document_problems", "exception_handlers", "language_of_request", "problem_response", "refuses", "status_for",
+           "status_of", "told"]
 
 log = logging.getLogger("hospital.errors")
 
@@ -39,6 +41,7 @@ STATUS_BY_ERROR: dict[type[e.HospitalError], int] = {
     e.RuleViolation: 422,
     e.AccessRefused: 403,
     e.LockedOut: 423,
+    e.TooManyAttempts: 429,
     e.SignatureRequired: 428,
     e.ServiceStopped: 503,
     e.InvalidTransition: 409,
@@ -217,13 +220,28 @@ PROBLEM_SCHEMA = Schema(
 )
 
 
+# `responses=RATE_LIMITED` on a route under a rate limit (the log-in, SEC-01): /schema then documents its 429,
+# completed by `document_problems` with the problem body and the Retry-After header.
+RATE_LIMITED: dict[int, ResponseSpec] = {429: ResponseSpec(
+    data_container=None, generate_examples=False, media_type=PROBLEM_JSON,
+    description="Too many attempts (SEC-01 rate limit): wait the seconds in Retry-After")}
+
+RETRY_AFTER = OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER),
+                            description="Seconds to wait before the next attempt")
+
+
 def document_problems(openapi: OpenAPI) -> None:
     """Describe the refusals litestar documents for itself (a validation 400 as `application/json` with
     `status_code`, `detail`, `extra`) as what the handlers above really answer: `application/problem+json`
-    bodies (issue 17: /schema describes the real API; schemathesis found every 400 in another media type)."""
+    bodies (issue 17: /schema describes the real API; schemathesis found every 400 in another media type);
+    a 429 of a rate-limited route as the problem with its Retry-After header."""
     for path_item in (openapi.paths or {}).values():
         for operation in (getattr(path_item, m) for m in ("get", "put", "post", "delete", "patch")):
             for status, response in ((operation.responses or {}).items() if operation else ()):
+                if status == "429" and isinstance(response, OpenAPIResponse):
+                    response.content = {PROBLEM_JSON: OpenAPIMediaType(schema=PROBLEM_SCHEMA)}
+                    response.headers = {"Retry-After": RETRY_AFTER}
+                    continue
                 content = getattr(response, "content", None) or {}
                 framework = content.get("application/json")
                 if status.startswith("4") and isinstance(framework, OpenAPIMediaType) and isinstance(

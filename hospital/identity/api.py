@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hospital.context import HospitalContext
 from hospital.contracts.people import Profile
 from hospital.core.errors import LockedOut, NotAuthenticated
-from hospital.core.problems import refuses
+from hospital.core.problems import RATE_LIMITED, refuses
 from hospital.identity import profile, service
 from hospital.identity.guards import principal_of
 from hospital.web.http import PUBLIC, actor_of
@@ -43,7 +43,8 @@ class IdentityController(Controller):
     tags = ["identity"]
 
     @refuses(NotAuthenticated, LockedOut)  # a wrong password; the account locked (SEC-01)
-    @post("/auth/login", opt=PUBLIC, status_code=200, summary="Log in with username (a patient's phone) and password")
+    @post("/auth/login", opt=PUBLIC, status_code=200, responses=RATE_LIMITED,
+          summary="Log in with username (a patient's phone) and password; attempts per address are limited (429)")
     async def log_in(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      data: Annotated[LoginRequest, Body()]) -> TokenResponse:
         issued = await service.log_in(db_session, ctx, actor_of(request), data.username, data.password)

@@ -6,11 +6,11 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from hospital.core.types import Record, UTCDateTime
 
-__all__ = ["AuthSession", "Role", "User"]
+__all__ = ["AuthSession", "LoginAttemptWindow", "Role", "User"]
 
 
 class Role(enum.StrEnum):
@@ -53,3 +53,15 @@ class AuthSession(Record, table=True):
     oldest_valid: int = 0  # tokens numbered below this are refused (a renewal replaced them)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     end_reason: str | None = None
+
+
+class LoginAttemptWindow(SQLModel, table=True):
+    """Log-in attempts from one address in one fixed window (SEC-01 rate limit). In the database, not in a
+    replica's memory, so every replica counts against the same allowance; one row per address and window, bumped
+    by one atomic upsert. The address is kept only as a keyed hash."""
+
+    __tablename__ = "login_attempt_window"
+
+    client_hash: str = Field(primary_key=True)
+    window_number: int = Field(primary_key=True, index=True)  # the window's number: epoch seconds // window length
+    attempts: int = 0

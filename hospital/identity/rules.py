@@ -1,14 +1,24 @@
-"""Log-in rules: lockout after repeated failures, password strength. Pure."""
+"""Log-in rules: a rate limit per address, lockout after repeated failures, password strength. Pure."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hospital.core.errors import LockedOut, NotAuthenticated, RuleViolation
+from hospital.core.errors import LockedOut, NotAuthenticated, RuleViolation, TooManyAttempts
+from hospital.core.messages import say
 from hospital.core.rule_registry import rule
 
-__all__ = ["check_not_locked", "check_password_strength", "check_session_current", "check_session_renewable",
-           "failure_locks"]
+__all__ = ["check_login_rate", "check_not_locked", "check_password_strength", "check_session_current",
+           "check_session_renewable", "failure_locks"]
+
+
+@rule("SEC-01", "An address gets a limited number of log-in attempts a minute, counted across every replica",
+      source="MS 信息使用; PD 10")
+def check_login_rate(attempts_in_window: int, per_window: int, retry_after: int) -> None:
+    """`attempts_in_window` counts this attempt too: the one past `per_window` is refused until the window ends."""
+    if attempts_in_window > per_window:
+        raise TooManyAttempts("SEC-01", say("identity.too_many_attempts", retry_after=retry_after),
+                              retry_after=retry_after)
 
 
 @rule("SEC-01", "A locked account cannot log in until its lock expires", source="MS 信息使用; PD 10")

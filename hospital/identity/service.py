@@ -50,8 +50,10 @@ async def create_user(
 
 
 async def log_in(session: AsyncSession, ctx: HospitalContext, actor: Actor, username: str, password: str) -> IssuedToken:
-    ctx.throttle.check(actor.client_address or "unknown")
     now = ctx.now()
+    # The rate limit per address (SEC-01) is counted and committed first, shared by every replica.
+    await ctx.throttle.count_attempt(session, ctx.cipher.keyed_hash(actor.client_address or "unknown",
+                                                                    context="login-throttle"), now)
     user = (await session.execute(select(User).where(User.login_hash == login_hash(ctx, username)))).scalar_one_or_none()
     if user is None:
         await verify_off_loop(DUMMY_HASH, password)

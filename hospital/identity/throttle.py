@@ -1,38 +1,46 @@
-"""Per-client log-in rate limit: a sliding one-minute window kept in this replica's memory.
+"""Per-address log-in rate limit (SEC-01), counted in the database so every replica shares one allowance.
 
-It slows guessing from one address; the per-account lockout (stored in the database) is what holds across
-replicas.
+Attempts are counted per address in fixed windows (`login_attempt_window`): one atomic upsert
+(`INSERT … ON CONFLICT DO UPDATE … RETURNING`, on SQLite and PostgreSQL alike) bumps the window's count and reads
+it back, so two replicas answering one address at once can neither lose a count nor both let the last attempt
+through. The count is committed before the password is checked: a failed or refused attempt counts too. The
+refusal answers 429 with Retry-After (the seconds left in the window); the per-account lockout (`User.locked_until`)
+is separate and stays.
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
+import math
+from datetime import datetime
 
-from hospital.core.errors import RuleViolation
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["LoginThrottle", "TooManyAttempts"]
+from hospital.identity import rules
+from hospital.identity.models import LoginAttemptWindow
 
-
-class TooManyAttempts(RuleViolation):
-    title = "Too many log-in attempts"
+__all__ = ["LoginThrottle"]
 
 
 class LoginThrottle:
-    def __init__(self, per_minute: int, *, window_seconds: float = 60.0) -> None:
+    def __init__(self, per_minute: int, *, window_seconds: int = 60) -> None:
         self.per_minute = per_minute
         self.window = window_seconds
-        self._attempts: dict[str, deque[float]] = {}
 
-    def check(self, client: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        attempts = self._attempts.setdefault(client, deque())
-        while attempts and attempts[0] <= now - self.window:
-            attempts.popleft()
-        if len(attempts) >= self.per_minute:
-            raise TooManyAttempts("SEC-01", "too many log-in attempts from this address; wait a minute",
-                                  retry_after=int(self.window))
-        attempts.append(now)
-        if len(self._attempts) > 10_000:  # bound memory: drop idle clients
-            for key in [k for k, v in self._attempts.items() if not v][:5_000]:
-                del self._attempts[key]
+    async def count_attempt(self, session: AsyncSession, client_hash: str, now: datetime) -> None:
+        """Count one log-in attempt from `client_hash` and commit it; refuse (TooManyAttempts, 429) the attempts
+        past the allowance until the window ends."""
+        window = int(now.timestamp() // self.window)
+        table = LoginAttemptWindow.__table__  # type: ignore[attr-defined]
+        dialect = (await session.connection()).dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        bump = insert(table).values(client_hash=client_hash, window_number=window, attempts=1).on_conflict_do_update(
+            index_elements=[table.c.client_hash, table.c.window_number], set_={"attempts": table.c.attempts + 1},
+        ).returning(table.c.attempts)
+        attempts = (await session.execute(bump)).scalar_one()
+        if attempts == 1:  # a window's first attempt sweeps the windows that are over (bounded table)
+            await session.execute(sa.delete(table).where(table.c.window_number < window - 1))
+        await session.commit()
+        retry_after = max(1, math.ceil((window + 1) * self.window - now.timestamp()))
+        rules.check_login_rate(attempts, self.per_minute, retry_after)

@@ -13,8 +13,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hospital.biometrics import service as biometrics
 from hospital.biometrics.gate import single_upload
+from hospital.biometrics.service import consent as biometric_consent
 from hospital.context import HospitalContext
 from hospital.contracts.staff import BiometricConsentView, Credential, StaffView
 from hospital.core.errors import InvalidInput
@@ -142,10 +142,10 @@ class StaffController(Controller):
 
 
 async def _consent_view(db_session: AsyncSession, user_id: uuid.UUID) -> BiometricConsentView:
-    consent = await biometrics.biometric_consent_of(db_session, user_id)
+    consent = await biometric_consent.biometric_consent_of(db_session, user_id)
     standing = consent is not None and consent.withdrawn_at is None
-    return msgspec.convert({"version": biometrics.CONSENT_VERSION, "text": biometrics.CONSENT_TEXT,
-            "text_sha256": biometrics.CONSENT_SHA256, "given": standing,
+    return msgspec.convert({"version": biometric_consent.CONSENT_VERSION, "text": biometric_consent.CONSENT_TEXT,
+            "text_sha256": biometric_consent.CONSENT_SHA256, "given": standing,
             "given_version": consent.version if consent else None,
             "given_at": consent.given_at.isoformat() if consent else None,
             "client_address": consent.client_address if consent else None,
@@ -169,7 +169,7 @@ class BiometricConsentController(Controller):
     async def give(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                    data: BiometricConsentBody) -> BiometricConsentView:
         actor = actor_of(request)
-        await biometrics.give_biometric_consent(db_session, ctx, actor, data.version, data.text_sha256)
+        await biometric_consent.give_biometric_consent(db_session, ctx, actor, data.version, data.text_sha256)
         assert actor.user_id is not None
         return await _consent_view(db_session, actor.user_id)
 

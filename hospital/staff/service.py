@@ -11,7 +11,9 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from hospital.biometrics import service as biometrics
+from hospital.biometrics.service import consent as biometric_consent
+from hospital.biometrics.service import sessions as practice_sessions
+from hospital.biometrics.service import verification as face_verification
 from hospital.context import HospitalContext
 from hospital.contracts.staff import Credential, DoctorBusinessChanged, StaffRecord
 from hospital.core.audit import Actor, append_audit
@@ -93,9 +95,9 @@ async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor,
         raise Conflict("this username is taken")
     # The costly face work comes after the cheap refusals and before the transaction writes anything.
     # FACE-01: the enrolment stays pending until the clinician gives their own consent in their own session
-    template = await biometrics.encode_enrolment(ctx, photo, photo_type)
+    template = await face_verification.encode_enrolment(ctx, photo, photo_type)
     # FACE-01 / STAFF-01: one face, one clinician; checked before anything (the photo's blob) is written.
-    await biometrics.check_face_unique(session, ctx, template)
+    await face_verification.check_face_unique(session, ctx, template)
 
     user = await create_user(session, ctx, username=data.username, password=data.initial_password, role=kind.value,
                              display_name=data.real_name)
@@ -110,7 +112,7 @@ async def admit_staff(session: AsyncSession, ctx: HospitalContext, actor: Actor,
         photo_sha256=photo_blob.sha256, antimicrobial_grade=rules.antimicrobial_grade_for(kind.value, data.title))
     session.add(member)
     await session.flush()
-    await biometrics.add_enrolment(session, ctx, actor, user_id=user.id, template_sealed=template,
+    await face_verification.add_enrolment(session, ctx, actor, user_id=user.id, template_sealed=template,
                                    source="admission_photo")
     await append_audit(session, actor, "staff.admitted", subject_type="staff", subject_id=member.id,
                        rule_id={"doctor": "STAFF-01"}.get(kind.value, "STAFF-02"),
@@ -182,7 +184,7 @@ async def set_suspension(session: AsyncSession, ctx: HospitalContext, actor: Act
         raise InvalidInput("a suspension needs a reason")
     member.suspended, member.suspension_reason = suspended, (reason if suspended else None)
     if suspended:  # a suspended clinician's practice session ends now, not when its window runs out (FACE-02)
-        await biometrics.end_practice_sessions(session, ctx, actor, member.user_id, reason="staff.suspended")
+        await practice_sessions.end_practice_sessions(session, ctx, actor, member.user_id, reason="staff.suspended")
         # and so do their log-in sessions: no token of theirs reads anything more (SEC-01, STAFF-03)
         await end_sessions(session, ctx, actor, member.user_id, reason="staff.suspended")
     # signing revokes the certificate, or issues a new one on reinstatement
@@ -217,7 +219,7 @@ async def require_can_practise(session: AsyncSession, ctx: HospitalContext, user
     if member is None:
         raise AccessRefused("STAFF-03", "no admitted staff record for this user")
     rules.check_can_practise(standing_of(member), ctx.today(), department)
-    await biometrics.require_biometric_consent(session, user_id)
+    await biometric_consent.require_biometric_consent(session, user_id)
     return member
 
 
@@ -232,7 +234,7 @@ async def withdraw_biometric_consent(session: AsyncSession, ctx: HospitalContext
         raise AccessRefused("FACE-01", "no admitted staff record for this user")
     if not reason.strip():
         raise InvalidInput("a withdrawal names its reason")
-    await biometrics.withdraw_biometric_consent(session, ctx, actor, member.user_id, reason)
+    await biometric_consent.withdraw_biometric_consent(session, ctx, actor, member.user_id, reason)
     why = "biometric consent withdrawn (FACE-01)"
     await emit(session, "staff.business", subject_type="staff", subject_id=member.id, version=member.version + 1,
                payload=DoctorBusinessChanged(staff_id=str(member.id), user_id=str(member.user_id), kind=member.kind,

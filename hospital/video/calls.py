@@ -29,7 +29,7 @@ from hospital.video.hub import MediaHub
 from hospital.video.ice import IceSettings, browser_ice_servers, hospital_rtc_configuration
 from hospital.video.notices import CallNotices
 from hospital.video.rules import CALL_STATES
-from hospital.visits.encounter.service import start_visit
+from hospital.visits.encounter.service.lifecycle import start_visit
 
 __all__ = ["VideoCalls", "close_video_calls", "ice_settings", "open_video_calls", "video_calls"]
 

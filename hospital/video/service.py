@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from hospital.biometrics.gate import require_practice_session
 from hospital.biometrics.models import FaceEnrolment
-from hospital.biometrics.service import TEMPLATE_CONTEXT
+from hospital.biometrics.service.verification import TEMPLATE_CONTEXT
 from hospital.context import HospitalContext
 from hospital.contracts.video import VideoPaused, VideoResumed
 from hospital.core.audit import Actor, AuditEntry, append_audit

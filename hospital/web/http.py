@@ -22,10 +22,10 @@ from hospital.core.audit import Actor
 from hospital.core.errors import InvalidInput, MalformedRequest, NotAuthenticated, PayloadTooLarge
 from hospital.identity.sessions import current_principal
 from hospital.identity.tokens import Principal
+from hospital.web.headers import CONTENT_SECURITY_POLICY, SCHEMA_POLICY, fixed_security_headers
 
 __all__ = [
     "CALENDAR_YEARS",
-    "CONTENT_SECURITY_POLICY",
     "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH",
     "PUBLIC",
@@ -189,23 +189,13 @@ def json_body_guard(app: ASGIApp) -> ASGIApp:
 
 # What a browser may do with the hospital's pages (REC-03, SEC-01): only the hospital's own scripts, styles and
 # connections; never framed (clickjacking a doctor's sign-off); no referrer leaving the site (visit ids in URLs).
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-                           "media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; "
-                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-# The OpenAPI browser (/schema/swagger …) loads its viewer from a CDN: no script policy there, still never framed.
-SCHEMA_POLICY = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
-HSTS = "max-age=31536000; includeSubDomains"
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:]+\](:\d{1,5})?")
 
 
 def security_headers(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
     """A `before_send` hook adding the security headers to every HTTP response (errors and 404s included); HSTS
     only when the hospital is reached over TLS (`Settings.behind_tls`), since a browser would refuse http after."""
-    common = [(b"referrer-policy", b"no-referrer"), (b"x-content-type-options", b"nosniff"),
-              (b"x-frame-options", b"DENY"), (b"cross-origin-opener-policy", b"same-origin"),
-              (b"permissions-policy", b"camera=(self), microphone=(self), geolocation=(), payment=()")]
-    if hsts:
-        common.append((b"strict-transport-security", HSTS.encode()))
+    common = fixed_security_headers(hsts=hsts)
 
     async def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":

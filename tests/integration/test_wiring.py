@@ -116,18 +116,19 @@ async def test_hospital_demo_seeds_clinicians_and_makes_no_signing_key(
     from hospital.cli import main
 
     served: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, *_, **__: served.append(server.config.app))
     env = {"HOSPITAL_DATABASE_URL": settings.resolved_database_url, "HOSPITAL_DATA_DIR": str(settings.data_dir),
            "HOSPITAL_FACE_WORKERS": "0"}
     run = await asyncio.to_thread(CliRunner().invoke, main, ["demo"], env=env)
     assert run.exit_code == 0, run.output
     assert len(served) == 1
-    # The app seeds the demo in the background once it serves: /ready says so when it is done.
+    # The server answers /health at once, builds the app (imports, migrations) behind it, and the app seeds the
+    # demo in the background once it serves: /ready says "starting", then "seeding", then ok.
     async with AsyncTestClient(app=served[0]) as client:
         assert (await client.get("/health")).status_code == 200
-        for _ in range(600):
+        for _ in range(1200):
             ready = (await client.get("/ready")).json()
-            if ready["checks"]["demo"] != "seeding":
+            if ready["checks"].get("app") != "starting" and ready["checks"].get("demo") != "seeding":
                 break
             await asyncio.sleep(0.1)
         assert ready["checks"]["demo"] == "ok", ready

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from hospital.biometrics.service import practice_session_open
+from hospital.biometrics.service.sessions import practice_session_open
 from hospital.config import Settings
 from hospital.context import HospitalContext, build_context
 from hospital.identity.events import MayCarryPracticeSession, MayOpenSession, OwnProfileSection

@@ -62,7 +62,7 @@ def _resident_id(birth: date, rng: random.Random) -> str:
 def _registration_number(rng: random.Random) -> str:
     """A well-formed 医疗机构登记号 (REV-01): a 组织机构代码 with its GB 11714 check character, 东城区 110101,
     经济类型 11, 综合医院 A100, 非营利 1."""
-    from hospital.visits.intake.rules import organisation_check_character
+    from hospital.visits.intake.rules.evidence import organisation_check_character
 
     organisation = f"{rng.randrange(10**7, 10**8)}"
     return f"{organisation}{organisation_check_character(organisation)}11010111A1001"
@@ -145,13 +145,8 @@ class HttpDriver(Driver):
                                response.status_code)
 
     def _login(self, username: str, password: str) -> dict[str, str]:
-        for _ in range(10):  # the log-in rate limit (SEC-01) answers 422 with retry_after: wait, as a person would
-            response = self._request("POST", "/api/auth/login", json={"username": username, "password": password})
-            wait = (response.json() or {}).get("retry_after") if response.status_code == 422 and \
-                response.headers.get("content-type", "").endswith("json") else None
-            if not isinstance(wait, int | float):
-                break
-            time.sleep(min(float(wait), 60))
+        # The log-in rate limit (SEC-01) answers 429 with Retry-After: `_request` waits, as a person would.
+        response = self._request("POST", "/api/auth/login", json={"username": username, "password": password})
         if response.status_code != 200:
             raise RuntimeError(f"log-in of {username} failed: {response.status_code} {response.text[:300]}")
         return {"Authorization": f"Bearer {response.json()['access_token']}"}

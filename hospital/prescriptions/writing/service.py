@@ -70,7 +70,7 @@ from hospital.staff.models import StaffMember
 from hospital.staff.rules import covers_paediatrics
 from hospital.staff.service import require_clinical_act, staff_for_user
 from hospital.visits.booking.models import Visit
-from hospital.visits.encounter.service import check_prescription_diagnoses, require_visit_open_for_prescribing
+from hospital.visits.encounter.service.lifecycle import check_prescription_diagnoses, require_visit_open_for_prescribing
 from hospital.visits.intake.models import PriorDiagnosisOnFile, PriorDiagnosisRecord, open_prior
 
 __all__ = ["CHECK_VALID_FOR", "awaiting_countersignature", "check_draft", "countersign_prescription",

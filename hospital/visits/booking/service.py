@@ -36,14 +36,9 @@ from hospital.visits.booking.rules import Slot, VisitAction, VisitState, check_b
 from hospital.visits.intake import queries as intake_queries
 from hospital.visits.intake.models import PriorDiagnosisOnFile, open_prior
 from hospital.visits.intake.reference import tables_for
-from hospital.visits.intake.rules import (
-    ConsentAcceptance,
-    Guardian,
-    InfectiousFlag,
-    IntakeRequest,
-    check_intake,
-    check_prior_diagnosis_withdrawable,
-)
+from hospital.visits.intake.rules import IntakeRequest, check_intake
+from hospital.visits.intake.rules.eligibility import ConsentAcceptance, Guardian, InfectiousFlag
+from hospital.visits.intake.rules.evidence import check_prior_diagnosis_withdrawable
 from hospital.visits.intake.service import prior_as_rule_value, require_current_consent
 
 __all__ = [

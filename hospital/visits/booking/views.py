@@ -21,6 +21,7 @@ from hospital.core.audit import Actor, audit_read
 from hospital.core.errors import RuleViolation
 from hospital.identity.models import Role
 from hospital.identity.tokens import Principal
+from hospital.institution.rules import department_covers
 from hospital.institution.service import approved_department_codes
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
@@ -32,8 +33,8 @@ from hospital.visits.booking.rules import QueuePlace, VisitState, allowed_action
 from hospital.visits.booking.service import published_fees
 from hospital.visits.intake import queries as intake_queries
 from hospital.visits.intake.models import PriorDiagnosisRecord, open_prior
-from hospital.visits.intake.reference import department_covers, tables_for
-from hospital.visits.intake.rules import check_not_excluded, check_prior_diagnosis_valid
+from hospital.visits.intake.reference import tables_for
+from hospital.visits.intake.rules.eligibility import check_not_excluded, check_prior_diagnosis_valid
 from hospital.visits.intake.service import prior_as_rule_value
 from hospital.visits.intake.views import eligibility_of, prior_diagnosis_view
 

@@ -24,10 +24,10 @@ from hospital.identity.models import Role
 from hospital.signing.api import DeviceSignatureBody, device_signature
 from hospital.visits.booking import service as booking
 from hospital.visits.booking import views
-from hospital.visits.encounter import service as encounter
 from hospital.visits.encounter import views as encounter_views
 from hospital.visits.encounter.payloads import current_revisit_record
 from hospital.visits.encounter.rules import Referral
+from hospital.visits.encounter.service import chat, lifecycle, medical_record
 from hospital.web.http import actor_of, document_response
 
 __all__ = ["ScheduleWithdrawalController", "VisitController"]
@@ -85,7 +85,7 @@ class WithdrawalBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MessageBody(msgspec.Struct, forbid_unknown_fields=True):
-    body: Annotated[str, msgspec.Meta(min_length=1, max_length=encounter.MAX_MESSAGE_CHARS)]
+    body: Annotated[str, msgspec.Meta(min_length=1, max_length=chat.MAX_MESSAGE_CHARS)]
 
 
 class SignOffBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -143,7 +143,7 @@ class VisitController(Controller):
     async def accept(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                      visit_id: uuid.UUID, data: AcceptBody) -> VisitView:
         principal = principal_of(request)
-        await encounter.accept_visit(db_session, ctx, actor_of(request), principal, visit_id, data.revisit_confirmed,
+        await lifecycle.accept_visit(db_session, ctx, actor_of(request), principal, visit_id, data.revisit_confirmed,
                                      data.name_resolution)
         return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
@@ -151,7 +151,7 @@ class VisitController(Controller):
     async def start(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     visit_id: uuid.UUID, data: StartBody | None = None) -> VisitView:
         principal = principal_of(request)
-        await encounter.start_visit(db_session, ctx, actor_of(request), principal, visit_id,
+        await lifecycle.start_visit(db_session, ctx, actor_of(request), principal, visit_id,
                                     data.guardian_present_confirmed if data else False)
         return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
@@ -160,7 +160,7 @@ class VisitController(Controller):
     async def complete(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> VisitView:
         principal = principal_of(request)
-        await encounter.complete_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id)
+        await lifecycle.complete_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id)
         return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
     @post("/{visit_id:uuid}/terminate", guards=[requires_doctor], status_code=200,
@@ -169,8 +169,8 @@ class VisitController(Controller):
                         visit_id: uuid.UUID, data: TerminationBody) -> VisitView:
         principal = principal_of(request)
         referral = Referral(**msgspec.structs.asdict(data.referral)) if data.referral else None
-        await encounter.terminate_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
-                                        encounter.Termination(data.reason, referral, data.suspected_icd10, data.note))
+        await lifecycle.terminate_visit(db_session, ctx, actor_of(request), principal.user_id, visit_id,
+                                        lifecycle.Termination(data.reason, referral, data.suspected_icd10, data.note))
         return msgspec.convert(await encounter_views.visit_detail(db_session, ctx, principal, visit_id), VisitView)
 
     @get("/{visit_id:uuid}/prior-diagnosis/document", summary="The document the visit was booked against",
@@ -184,14 +184,14 @@ class VisitController(Controller):
     @post("/{visit_id:uuid}/messages", summary="A text message within an accepted or running visit")
     async def post_message(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                            visit_id: uuid.UUID, data: MessageBody) -> ChatMessageView:
-        return msgspec.convert(await encounter.post_message(db_session, ctx, actor_of(request), principal_of(request),
+        return msgspec.convert(await chat.post_message(db_session, ctx, actor_of(request), principal_of(request),
                                                             visit_id, data.body), ChatMessageView)
 
     @get("/{visit_id:uuid}/messages", summary="The visit's messages, in the order sent")
     async def messages(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID) -> list[ChatMessageView]:
         principal = principal_of(request)
-        return msgspec.convert(await encounter.list_messages(db_session, ctx, principal.user_id, principal.role,
+        return msgspec.convert(await chat.list_messages(db_session, ctx, principal.user_id, principal.role,
                                                              visit_id, read_by=actor_of(request)),
                                list[ChatMessageView])
 
@@ -199,9 +199,9 @@ class VisitController(Controller):
     async def write_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                            visit_id: uuid.UUID, data: EmrBody) -> MedicalRecordView:
         principal = principal_of(request)
-        await encounter.write_medical_record(db_session, ctx, actor_of(request), principal.user_id, visit_id,
-                                             encounter.EmrInput(**msgspec.structs.asdict(data)))
-        return msgspec.convert(await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role,
+        await medical_record.write_medical_record(db_session, ctx, actor_of(request), principal.user_id, visit_id,
+                                             medical_record.EmrInput(**msgspec.structs.asdict(data)))
+        return msgspec.convert(await medical_record.read_medical_record(db_session, ctx, principal.user_id, principal.role,
                                                                    visit_id), MedicalRecordView)
 
     @post("/{visit_id:uuid}/medical-record/sign-off", guards=[requires_doctor], status_code=200,
@@ -210,16 +210,16 @@ class VisitController(Controller):
     async def sign_off(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                        visit_id: uuid.UUID, data: SignOffBody | None = None) -> MedicalRecordView:
         principal = principal_of(request)
-        await encounter.sign_off_medical_record(db_session, ctx, actor_of(request), principal, visit_id,
+        await medical_record.sign_off_medical_record(db_session, ctx, actor_of(request), principal, visit_id,
                                                 device_signature(data.signature if data else None))
-        return msgspec.convert(await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role,
+        return msgspec.convert(await medical_record.read_medical_record(db_session, ctx, principal.user_id, principal.role,
                                                                    visit_id), MedicalRecordView)
 
     @get("/{visit_id:uuid}/medical-record", summary="The EMR: the doctor's draft or signed record; the patient's signed one")
     async def read_record(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                           visit_id: uuid.UUID) -> MedicalRecordView:
         principal = principal_of(request)
-        return msgspec.convert(await encounter.read_medical_record(db_session, ctx, principal.user_id, principal.role,
+        return msgspec.convert(await medical_record.read_medical_record(db_session, ctx, principal.user_id, principal.role,
                                                                    visit_id, read_by=actor_of(request)),
                                MedicalRecordView)
 

@@ -29,7 +29,7 @@ from hospital.identity.guards import principal_of, requires_patient
 from hospital.visits.intake import service as intake
 from hospital.visits.intake import views
 from hospital.visits.intake.models import consent_guardian, open_prior
-from hospital.visits.intake.rules import Guardian
+from hospital.visits.intake.rules.eligibility import Guardian
 from hospital.visits.intake.service import PriorDiagnosisInput
 from hospital.web.http import PUBLIC, actor_of, document_response
 

@@ -41,17 +41,19 @@ from hospital.visits.intake.models import (
     sealed_prior,
 )
 from hospital.visits.intake.reference import tables_for
-from hospital.visits.intake.rules import (
-    MAX_DOCUMENT_BYTES,
+from hospital.visits.intake.rules.eligibility import (
     ConsentAcceptance,
     Guardian,
-    InstitutionKind,
-    PriorDiagnosis,
     check_consent,
     check_consent_giver,
     check_diagnosis_name,
-    check_institution_registration,
     check_not_excluded,
+)
+from hospital.visits.intake.rules.evidence import (
+    MAX_DOCUMENT_BYTES,
+    InstitutionKind,
+    PriorDiagnosis,
+    check_institution_registration,
     check_prior_diagnosis_on_file,
     sniff_document,
 )

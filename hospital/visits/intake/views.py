@@ -17,19 +17,16 @@ from hospital.context import HospitalContext
 from hospital.core.audit import Actor, audit_read
 from hospital.core.errors import RuleViolation
 from hospital.core.problems import told
+from hospital.institution.rules import department_covers
 from hospital.institution.service import approved_department_codes
 from hospital.visits.dates import add_months
 from hospital.visits.intake import queries
 from hospital.visits.intake.models import PriorDiagnosisOnFile, open_prior
-from hospital.visits.intake.reference import IntakeTables, department_covers, tables_for
-from hospital.visits.intake.rules import (
-    InstitutionKind,
-    PriorDiagnosis,
-    check_diagnosis_name,
-    check_not_excluded,
-    check_prior_diagnosis_valid,
-)
+from hospital.visits.intake.reference import tables_for
+from hospital.visits.intake.rules.eligibility import check_diagnosis_name, check_not_excluded, check_prior_diagnosis_valid
+from hospital.visits.intake.rules.evidence import InstitutionKind, PriorDiagnosis
 from hospital.visits.intake.service import current_consent, prior_as_rule_value
+from hospital.visits.intake.tables import IntakeTables
 
 __all__ = ["diagnosis_catalogue", "eligibility_of", "own_acceptances", "prior_diagnoses", "prior_diagnosis_document",
            "prior_diagnosis_view"]

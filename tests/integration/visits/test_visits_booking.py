@@ -21,7 +21,7 @@ from hospital.core.problems import status_for as problem_status
 from hospital.patients.models import Patient
 from hospital.visits.booking.models import Schedule, Visit
 from hospital.visits.booking.service import BookingInput, book_visit
-from hospital.visits.encounter.service import accept_visit
+from hospital.visits.encounter.service.lifecycle import accept_visit
 from tests.conftest import FakeClock
 from tests.helpers import count_rows, event_payload, hospital_today, login_as
 from tests.integration.visits.journey import (

@@ -20,7 +20,7 @@ from hospital.core.outbox import OutboxEvent
 from hospital.identity.models import User
 from hospital.signing.service import verify_signature
 from hospital.visits.encounter.models import ChatMessage, MedicalRecord
-from hospital.visits.encounter.service import require_visit_open_for_prescribing
+from hospital.visits.encounter.service.lifecycle import require_visit_open_for_prescribing
 from tests.conftest import FakeClock
 from tests.faces import face_bytes
 from tests.helpers import event_payload, give_biometric_consent, hospital_today, login_as

@@ -9,9 +9,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jwt
 
-from hospital.core.errors import LockedOut, NotAuthenticated, RuleViolation
+from hospital.core.errors import LockedOut, NotAuthenticated, RuleViolation, TooManyAttempts
 from hospital.identity import rules
-from hospital.identity.throttle import LoginThrottle, TooManyAttempts
 from hospital.identity.tokens import TokenIssuer
 
 pytestmark = pytest.mark.requirement("SEC-01")
@@ -100,11 +99,9 @@ def test_weak_passwords_are_refused() -> None:
     rules.check_password_strength("good-pass-2026")
 
 
-def test_the_login_throttle_refuses_past_its_rate_and_forgives_after_the_window() -> None:
-    throttle = LoginThrottle(3, window_seconds=60)
-    for t in range(3):
-        throttle.check("10.0.0.1", now=float(t))
-    with pytest.raises(TooManyAttempts):
-        throttle.check("10.0.0.1", now=3.0)
-    throttle.check("10.0.0.2", now=3.0)
-    throttle.check("10.0.0.1", now=61.0)
+def test_the_login_rate_lets_the_allowance_through_and_refuses_the_next_attempt_with_its_wait() -> None:
+    for attempt in range(1, 4):
+        rules.check_login_rate(attempt, 3, retry_after=42)
+    with pytest.raises(TooManyAttempts) as refused:
+        rules.check_login_rate(4, 3, retry_after=42)
+    assert (refused.value.rule_id, refused.value.extra["retry_after"]) == ("SEC-01", 42)

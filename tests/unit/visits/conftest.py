@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from stdnum.cn import ric
 
-from hospital.visits.intake.reference import IntakeTables, intake_tables
-from hospital.visits.intake.rules import ConsentAcceptance, Guardian, PriorDiagnosis
+from hospital.visits.intake.reference import intake_tables
+from hospital.visits.intake.rules.eligibility import ConsentAcceptance, Guardian
+from hospital.visits.intake.rules.evidence import PriorDiagnosis
+from hospital.visits.intake.tables import IntakeTables
 
 
 @pytest.fixture(scope="session")

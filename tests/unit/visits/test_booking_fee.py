@@ -7,7 +7,7 @@ import pytest
 from hospital.core.errors import RuleViolation
 from hospital.institution.reference import consultation_fees, load_disclosure_settings
 from hospital.visits.booking.rules import check_fee
-from hospital.visits.intake.rules import check_prior_diagnosis_withdrawable
+from hospital.visits.intake.rules.evidence import check_prior_diagnosis_withdrawable
 
 pytestmark = pytest.mark.requirement("INS-03")
 

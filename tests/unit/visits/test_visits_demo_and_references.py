@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hospital.demo import demo_pdf
 from hospital.retention.service import _blob_references
-from hospital.visits.intake.rules import DocumentKind, sniff_document
+from hospital.visits.intake.rules.evidence import DocumentKind, sniff_document
 
 
 def test_the_demo_outpatient_record_is_accepted_as_a_pdf() -> None:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from hospital.core.errors import PayloadTooLarge, UnsupportedMediaType
-from hospital.visits.intake.rules import DocumentKind, sniff_document
+from hospital.visits.intake.rules.evidence import DocumentKind, sniff_document
 
 pytestmark = pytest.mark.requirement("REV-01")
 

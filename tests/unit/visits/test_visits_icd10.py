@@ -6,7 +6,7 @@ import pytest
 
 from hospital.core.errors import RuleViolation
 from hospital.visits.icd10 import CodeRange, narrowest, parse_code_range, validate_icd10
-from hospital.visits.intake.reference import IntakeTables
+from hospital.visits.intake.tables import IntakeTables
 
 pytestmark = pytest.mark.requirement("REV-02")
 

@@ -9,21 +9,17 @@ import pytest
 
 from hospital.core.errors import RuleViolation
 from hospital.core.rule_registry import Severity, rules_for
-from hospital.visits.intake.reference import IntakeTables, StatutoryClass
-from hospital.visits.intake.rules import (
-    DocumentType,
+from hospital.visits.intake.rules import IntakeRequest, check_intake
+from hospital.visits.intake.rules.eligibility import (
     Guardian,
-    InstitutionKind,
-    IntakeRequest,
-    PriorDiagnosis,
     check_consent,
     check_guardian,
-    check_intake,
     check_not_excluded,
-    check_prior_diagnosis_on_file,
     check_prior_diagnosis_valid,
     infectious_flag,
 )
+from hospital.visits.intake.rules.evidence import DocumentType, InstitutionKind, PriorDiagnosis, check_prior_diagnosis_on_file
+from hospital.visits.intake.tables import IntakeTables, StatutoryClass
 
 pytestmark = pytest.mark.requirement("PAT-02", "REV-01", "REV-02", "REV-03", "REV-04", "REV-05")
 
@@ -356,7 +352,7 @@ def test_each_intake_requirement_has_a_registered_rule(rule_id: str) -> None:
 # REV-04: the visit's diagnoses are the prior disease or its coded complications ---------------------------------
 
 def test_a_record_of_the_prior_disease_or_a_coded_complication_is_related(tables: IntakeTables) -> None:
-    from hospital.visits.intake.rules import check_diagnosis_related
+    from hospital.visits.intake.rules.eligibility import check_diagnosis_related
 
     check_diagnosis_related("I10", "I10", tables=tables)  # the same disease
     check_diagnosis_related("I10", "I11.9", tables=tables)  # the hypertensive group, progressing
@@ -364,7 +360,7 @@ def test_a_record_of_the_prior_disease_or_a_coded_complication_is_related(tables
 
 
 def test_a_new_problem_recorded_in_a_revisit_is_refused_as_a_first_visit(tables: IntakeTables) -> None:
-    from hospital.visits.intake.rules import check_diagnosis_related
+    from hospital.visits.intake.rules.eligibility import check_diagnosis_related
 
     refused = refusal(lambda: check_diagnosis_related("I10", "K29.7", tables=tables))
     assert refused.rule_id == "REV-04" and "first visit" in refused.detail

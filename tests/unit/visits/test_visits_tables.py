@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 
 from hospital.visits.icd10 import validate_icd10
-from hospital.visits.intake.reference import (
-    DATA_DIR,
-    DataTableError,
-    ExclusionKind,
-    IntakeTables,
-    StatutoryClass,
-    load_intake_tables,
-)
+from hospital.visits.intake.reference import DATA_DIR, load_intake_tables
+from hospital.visits.intake.tables import DataTableError, ExclusionKind, IntakeTables, StatutoryClass
 
 pytestmark = pytest.mark.requirement("REV-02", "REV-03", "REV-04")
 

@@ -73,3 +73,11 @@ def test_a_device_signed_act_documents_428_and_a_declared_refusal_is_listed(tmp_
     assert login["responses"]["423"]["content"]["application/problem+json"]["schema"]["required"] == [
         "type", "title", "status", "detail"]
     assert 404 in _statuses(operations[("POST", "/api/visits")])  # the schedule named in the body
+
+
+def test_the_log_in_documents_its_rate_limit_as_429_with_retry_after(tmp_path: Path) -> None:
+    settings = Settings(environment="test", data_dir=tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path}/h.db")
+    schema = create_app(settings).openapi_schema.to_schema()
+    limited = schema["paths"]["/api/auth/login"]["post"]["responses"]["429"]
+    assert list(limited["content"]) == ["application/problem+json"]
+    assert limited["headers"]["Retry-After"]["schema"] == {"type": "integer"}
