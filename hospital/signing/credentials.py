@@ -23,13 +23,15 @@ from typing import Any
 
 from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import func, select
 
 from hospital.biometrics.gate import require_signing_freshness
 from hospital.context import HospitalContext
+from hospital.contracts.staff import SigningDeviceRevoked
 from hospital.core.audit import Actor, append_audit
 from hospital.core.crypto import SealedValueError
 from hospital.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
 from hospital.signing.authority import current_crl, hospital_signing, hospital_tsa, reissue_crl
 from hospital.signing.ca import ClinicianIdentity, ClinicianRole
@@ -41,6 +43,7 @@ from hospital.signing.pem import certificate_from_pem, certificate_to_pem, crl_t
 from hospital.signing.verify_export import ExportReport, verify_export
 from hospital.staff.events import SuspensionChanged
 from hospital.staff.models import StaffMember
+from hospital.staff.service import current_record
 
 __all__ = ["CredentialView", "clinician_credentials", "device_nonce", "device_view", "devices_of", "jwks",
            "on_suspension_changed", "register_device", "revoke_credentials", "revoke_device", "staff_devices",
@@ -115,7 +118,28 @@ async def revoke_credentials(session: AsyncSession, ctx: HospitalContext, actor:
                                    "invalid_since": credential.invalid_since, "note": note}, cipher=ctx.cipher)
     await session.flush()
     await reissue_crl(session, ctx)
+    await _report_revoked(session, ctx, user_id, active)
     return active
+
+
+async def _report_revoked(session: AsyncSession, ctx: HospitalContext, user_id: uuid.UUID,
+                          revoked: list[ClinicianCredential]) -> None:
+    """RX-05, STAFF-04: the platform learns of each revoked device certificate, in the revoking transaction, as an
+    update of the clinician's record carrying the certificate's state (the connector's mapping, docs/connector.md)."""
+    member = await _member_of_user(session, user_id)
+    record = current_record(ctx, member)
+    still_active = (await session.execute(select(func.count()).select_from(ClinicianCredential).where(
+        ClinicianCredential.user_id == user_id, ClinicianCredential.revoked_at.is_(None)))).scalar_one()  # type: ignore[union-attr]
+    for credential in revoked:
+        assert credential.revoked_at is not None and credential.invalid_since is not None  # set just above
+        # One event per device, once: a device is revoked only once (Conflict otherwise), so version 1 is its key.
+        await emit(session, "signing.device_revoked", subject_type="signing_device", subject_id=credential.id,
+                   payload=SigningDeviceRevoked(
+                       staff_id=str(member.id), device_id=str(credential.id), certificate_serial=credential.serial,
+                       fingerprint=credential.fingerprint, reason=str(credential.revocation_reason),
+                       revoked_at=credential.revoked_at, invalid_since=credential.invalid_since,
+                       active_devices=int(still_active), record=record),
+                   cipher=ctx.cipher)  # REC-03: `record` (the ID number) is sealed
 
 
 async def on_suspension_changed(session: AsyncSession, ctx: HospitalContext, changed: SuspensionChanged) -> None:
