@@ -37,7 +37,7 @@ from hospital.core.errors import (
 from hospital.core.outbox import emit
 from hospital.core.rule_registry import Finding, Severity
 from hospital.identity.tokens import Principal
-from hospital.institution.models import Department
+from hospital.institution.service import department_name
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
 from hospital.prescriptions.formulary.queries import formulary_of
@@ -261,7 +261,7 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
         number=number, revision=revision, supersedes=supersedes.number if supersedes else None, issued_at=now,
         issued_on=issued_on, time_zone=ctx.time_zone, hospital=ctx.settings.hospital_name,
         visit={"visit_id": str(visit.id), "department_code": visit.department_code, "mode": visit.mode},
-        department={"code": visit.department_code, "name": await _department_name(session, visit.department_code)},
+        department={"code": visit.department_code, "name": await department_name(session, visit.department_code) or ""},
         # issue 19: named by the hospital's numbers, the ID number only by its keyed hash (never in clear)
         patient={"patient_id": str(patient.id), "medical_record_number": patient.medical_record_number,
                  "id_number_hash": patient.id_number_hash, "name": patient.real_name, "sex": patient.sex, "age": age},
@@ -306,13 +306,6 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
         await _report_submitted(session, ctx, prescription, payload, token, kept, member,
                                 doctor.credential.serial, supersedes)
     return prescription
-
-
-async def _department_name(session: AsyncSession, code: str) -> str:
-    name = (await session.execute(select(Department.name).where(col(Department.code) == code))).scalar_one_or_none()
-    if name is None:
-        raise IntegrityFailure(f"the visit's department {code!r} is not in the institution's catalogue")
-    return name
 
 
 async def _report_submitted(session: AsyncSession, ctx: HospitalContext, prescription: Prescription,
