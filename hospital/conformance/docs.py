@@ -83,15 +83,20 @@ with its required fields.
 
 ## 5. Example documents for verifiers
 
-`hospital/conformance/examples/hospital-rx-export-1/` (dated by the export format's version) holds signed
+`hospital/conformance/examples/hospital-rx-export-2/` (named by the export format's version) holds signed
 prescription exports made by the reference: a valid one (the worked example of the published JSON Schema,
-`examples/hospital-rx-export-1.schema.json`) and deliberately broken ones (a flipped byte of the doctor's
+`examples/hospital-rx-export-2.schema.json`: the readable payload `hospital-rx/2`, naming the patient by 病历号 and
+a keyed hash of the ID number, the doctor by 执业证书编码, the department by code and name, each drug by ATC code
+and 国药准字 (null where the formulary does not name it) with structured strength and pack, every time with its
+offset) and deliberately broken ones (a flipped byte of the doctor's
 signature, a dose edited after signing, a review signed over another prescription, a certificate revoked for
 key compromise, checked after every certificate expired without the RFC 3161 time-stamp tokens, checked against
 another hospital's CA), and the same valid export checked thirty years on with its tokens, which still verifies
 (each signature is judged at its token's time). `manifest.json` gives, for
 each, the CA to trust, the time to check at, and the verdict `hospital rx verify` gives (valid, or its problem
-codes): the reference acts as the arbiter a vendor's verifier is compared with.
+codes): the reference acts as the arbiter a vendor's verifier is compared with. `hospital-rx-export-1/` (and
+its schema) is the same set signed before the readable payload; verifiers accept both versions, and it keeps
+its verdicts. `python -m tests.conformance.examples_build` regenerates the newest set.
 """
 
 _LABEL = {"enforced": "enforced", "partly": "partly enforced", "not built": "not built"}

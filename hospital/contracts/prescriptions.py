@@ -19,12 +19,15 @@ __all__ = [
     "DeliveryStep",
     "DeliveryUpdated",
     "Dispensed",
+    "DocumentDepartment",
     "DocumentDiagnosis",
     "DocumentDoctor",
     "DocumentFaceVerification",
     "DocumentItem",
+    "DocumentPack",
     "DocumentPatient",
     "DocumentPriorDiagnosis",
+    "DocumentStrength",
     "DocumentVisit",
     "Finding",
     "FormularyCatalogue",
@@ -79,11 +82,20 @@ class DocumentVisit(Part, kw_only=True):
     mode: str
 
 
+class DocumentDepartment(Part, kw_only=True):
+    """`hospital-rx/2`: the 诊疗科目 by code and name."""
+
+    code: str
+    name: str
+
+
 class DocumentPatient(Part, kw_only=True):
     patient_id: str
     name: str
     sex: str
     age: int
+    medical_record_number: str | None = None  # 病历号 (hospital-rx/2)
+    id_number_hash: str | None = None  # the hospital's keyed hash of the ID number, never the number (hospital-rx/2)
 
 
 class DocumentPriorDiagnosis(Part, kw_only=True):
@@ -98,13 +110,32 @@ class DocumentDiagnosis(Part, kw_only=True):
     name: str
 
 
+class DocumentStrength(Part, kw_only=True):
+    """Active substance per dispensing unit (hospital-rx/2): `value` a decimal string, `unit` mg, mcg, g, …"""
+
+    value: DecimalText
+    unit: str
+
+
+class DocumentPack(Part, kw_only=True):
+    """One pack (hospital-rx/2): `size` dispensing units of `unit` (tablet, capsule, mL, …)."""
+
+    size: int
+    unit: str
+
+
 class DocumentItem(Part, kw_only=True):
-    """One line: the drug as the formulary names it, the dose, how often, for how long, how many packs."""
+    """One line: the drug as the formulary names it, the dose, how often, for how long, how many packs.
+
+    `hospital-rx/2` gives strength and pack as structured values and names the drug by ATC code and 国药准字
+    (null where the formulary does not name it); version 1 wrote "5 mg" and "28 tablet"."""
 
     drug_code: str
     name_zh: str
     generic_name: str
-    strength: str  # "5 mg"
+    atc_code: str | None = None
+    approval_number: str | None = None
+    strength: str | DocumentStrength
     dose_per_time: DecimalText
     dose_unit: str
     times_per_day: int
@@ -112,17 +143,34 @@ class DocumentItem(Part, kw_only=True):
     frequency: str = ""  # qd, bid, tid, qid, qn, qw, biw, q3d, prn (the code the rules checked)
     days_supply: int
     quantity_packs: int
-    pack: str  # "28 tablet"
+    pack: str | DocumentPack
     unit_price_cny: DecimalText
     amount_cny: DecimalText
     usage: str = ""  # 用法 as the doctor writes it: "口服，每日早晨"
     extra_quantity_code: str | None = None  # why one pack more than dose × days (ExtraQuantityReason), RX-03
+
+    def strength_text(self) -> str:
+        """"5 mg", whichever version signed it."""
+        s = self.strength
+        return s if isinstance(s, str) else f"{s.value} {s.unit}"
+
+    def pack_size_unit(self) -> tuple[str, str]:
+        """("28", "tablet"), or ("", "") for a version-1 pack text that is not "size unit"."""
+        if isinstance(self.pack, DocumentPack):
+            return str(self.pack.size), self.pack.unit
+        parts = self.pack.split()
+        return (parts[0], parts[1]) if len(parts) >= 2 else ("", "")
+
+    def pack_text(self) -> str:
+        """"28 tablet", whichever version signed it."""
+        return self.pack if isinstance(self.pack, str) else f"{self.pack.size} {self.pack.unit}"
 
 
 class DocumentDoctor(Part, kw_only=True):
     staff_id: str
     name: str
     title: str
+    practising_certificate_code: str | None = None  # 医师执业证书编码 (hospital-rx/2)
     certificate_serial: str
 
 
@@ -134,6 +182,7 @@ class DocumentFaceVerification(Part, kw_only=True):
 class PrescriptionDocument(Part, kw_only=True):
     """What the doctor signed (RX-05): canonical JSON, so times, dates and money are text."""
 
+    format: str | None = None  # "hospital-rx/2"; absent in version 1 (hospital/prescriptions/writing/documents.py)
     prescription_number: str
     revision: int
     supersedes: str | None
@@ -142,6 +191,7 @@ class PrescriptionDocument(Part, kw_only=True):
     validity_days: int
     hospital: str
     visit: DocumentVisit
+    department: DocumentDepartment | None = None  # hospital-rx/2
     patient: DocumentPatient
     prior_diagnosis: DocumentPriorDiagnosis
     diagnoses: list[DocumentDiagnosis]

@@ -9,7 +9,8 @@ import msgspec
 
 from hospital.contracts.base import AwareDatetime, Part, Payload
 
-__all__ = ["EVENTS", "BiometricConsentView", "Credential", "DoctorBusinessChanged", "StaffRecord", "StaffView"]
+__all__ = ["EVENTS", "BiometricConsentView", "Credential", "DoctorBusinessChanged", "SigningDeviceRevoked", "StaffRecord",
+           "StaffView"]
 
 class BiometricConsentView(msgspec.Struct, kw_only=True):
     """The clinician's own biometric consent (FACE-01): the current text, and what the caller gave, if anything."""
@@ -89,4 +90,24 @@ class DoctorBusinessChanged(Payload, kw_only=True):
     at: AwareDatetime
 
 
-EVENTS: dict[str, type[Payload]] = {"staff.record": StaffRecord, "staff.business": DoctorBusinessChanged}
+class SigningDeviceRevoked(Payload, kw_only=True):
+    """`signing.device_revoked` (subject: the signing device; once): a clinician's device certificate was revoked
+    (by the clinician, an administrator, or a suspension), RX-05. The platform files it as an update of the
+    clinician's record carrying the certificate's state (docs/connector.md); `record` is that record as the
+    hospital holds it now (sealed whole: it carries the ID number, REC-03)."""
+
+    SEALED: ClassVar[tuple[str, ...]] = ("record",)
+
+    staff_id: str
+    device_id: str
+    certificate_serial: str  # hex, as the CRL lists it
+    fingerprint: str
+    reason: str  # the CRL entry's reason: keyCompromise, cessationOfOperation, privilegeWithdrawn, superseded
+    revoked_at: AwareDatetime
+    invalid_since: AwareDatetime  # signatures made before verify unless the key was compromised
+    active_devices: int  # how many certificates the clinician still signs with
+    record: StaffRecord
+
+
+EVENTS: dict[str, type[Payload]] = {"staff.record": StaffRecord, "staff.business": DoctorBusinessChanged,
+                                    "signing.device_revoked": SigningDeviceRevoked}

@@ -25,6 +25,7 @@ __all__ = [
     "approved_department_codes",
     "confirm_service_stop",
     "current_licence",
+    "department_name",
     "pending_service_stop",
     "public_institution",
     "record_licence",
@@ -148,6 +149,11 @@ async def resume_service(session: AsyncSession, ctx: HospitalContext, actor: Act
 async def approved_department_codes(session: AsyncSession) -> set[str]:
     rows = await session.execute(select(Department.code).where(Department.approved == True))  # noqa: E712
     return set(rows.scalars().all())
+
+
+async def department_name(session: AsyncSession, code: str) -> str | None:
+    """The name of the 诊疗科目 `code` on record, None if there is none."""
+    return (await session.execute(select(Department.name).where(Department.code == code))).scalar_one_or_none()
 
 
 async def all_departments(session: AsyncSession) -> list[dict[str, Any]]:

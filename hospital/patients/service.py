@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,14 @@ from hospital.identity.tokens import Principal
 from hospital.patients import rules
 from hospital.patients.models import Patient
 
-__all__ = ["Registration", "get_patient_for_user", "own_record", "profile_section", "register_patient"]
+__all__ = ["Registration", "get_patient_for_user", "new_medical_record_number", "own_record", "profile_section",
+           "register_patient"]
+
+
+def new_medical_record_number() -> str:
+    """A 病历号: "MR" and 10 random digits. Random rather than counted so that registering takes no lock and the
+    number says nothing about when or how many; the unique column refuses the rare repeat."""
+    return f"MR{secrets.randbelow(10**10):010d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +59,7 @@ async def register_patient(session: AsyncSession, ctx: HospitalContext, actor: A
         user_id=user.id, real_name=name,
         id_number_sealed=ctx.cipher.seal_text(resident.number, context="patient.id_number"), id_number_hash=id_hash,
         phone_sealed=ctx.cipher.seal_text(phone, context="patient.phone"), phone_hash=phone_hash,
-        birth_date=resident.birth_date, sex=resident.sex,
+        birth_date=resident.birth_date, sex=resident.sex, medical_record_number=new_medical_record_number(),
     )
     session.add(patient)
     await session.flush()

@@ -2,7 +2,10 @@
 
 The bundle is one JSON object:
 
-    format               "hospital-rx-export/1"
+    format               "hospital-rx-export/2" for a prescription signed as `hospital-rx/2` (the readable payload
+                         of issue 19: patient by 病历号 and ID-number hash, doctor by 执业证书编码, drugs by ATC
+                         and 国药准字 with structured strength and pack, times with their offset);
+                         "hospital-rx-export/1" for one signed before (its payload is version 1)
     exported_at          ISO 8601 time of the export
     prescription         the prescription payload, as the doctor signed it
     prescription_jws     the doctor's compact JWS over the canonical JSON of `prescription`
@@ -30,9 +33,26 @@ from hospital.core.errors import InvalidInput
 from hospital.signing.canonical import payload_sha256
 from hospital.signing.pem import certificate_to_pem, crl_to_pem
 
-__all__ = ["EXPORT_FORMAT", "ReviewDecision", "build_export_bundle", "bundle_to_json", "review_payload"]
+__all__ = [
+    "EXPORT_FORMAT",
+    "EXPORT_FORMATS",
+    "EXPORT_FORMAT_1",
+    "ReviewDecision",
+    "build_export_bundle",
+    "bundle_to_json",
+    "export_format_of",
+    "review_payload",
+]
 
-EXPORT_FORMAT = "hospital-rx-export/1"
+EXPORT_FORMAT = "hospital-rx-export/2"
+EXPORT_FORMAT_1 = "hospital-rx-export/1"
+EXPORT_FORMATS = (EXPORT_FORMAT_1, EXPORT_FORMAT)  # what `hospital rx verify` accepts
+_PAYLOAD_FORMAT_2 = "hospital-rx/2"  # hospital.prescriptions.writing.documents.PAYLOAD_FORMAT (signing is below it)
+
+
+def export_format_of(prescription: Mapping[str, Any]) -> str:
+    """The bundle format for a signed payload: its version decides, since the signature fixes its bytes."""
+    return EXPORT_FORMAT if prescription.get("format") == _PAYLOAD_FORMAT_2 else EXPORT_FORMAT_1
 
 
 class ReviewDecision(enum.StrEnum):
@@ -84,7 +104,7 @@ def build_export_bundle(
     """The export bundle for one reviewed prescription (see the module docstring for its fields)."""
     stamped = {name: base64.b64encode(token).decode("ascii") for name, token in (timestamps or {}).items()}
     return {
-        "format": EXPORT_FORMAT,
+        "format": export_format_of(prescription),
         "exported_at": exported_at.isoformat(),
         "prescription": prescription,
         "prescription_jws": prescription_jws,

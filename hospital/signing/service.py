@@ -1,71 +1,46 @@
-"""Clinicians' signing devices and signatures (RX-05, FACE-03): register, revoke, verify, publish.
+"""Clinicians' signing devices and signatures (RX-05, FACE-03): one import for the areas that sign.
 
 The hospital holds no clinician private key (电子签名法 第十三条: 签署时电子签名制作数据仅由电子签名人控制).
-A clinician, after a fresh face verification (FACE-03), registers a signing device: its public key with a proof
-of possession over a nonce the server sealed (`device_nonce`, `register_device`), and the hospital CA issues a
-certificate naming the clinician and the device. A clinician may hold several; they or an administrator revoke
-one (`revoke_device`), and a suspension revokes them all (`on_suspension_changed`), each with a new CRL.
-
-Signing is two round trips through the same endpoint (`require_device_signature`): the first answers 428 with
-the canonical payload the server prepared and a sealed signing request; the device signs exactly those bytes as
-a compact JWS (ES256, x5c) and the client resends; the server then only verifies: the payload byte for byte, a
-certificate of this clinician's named device, unrevoked and valid, and time-stamps it (RFC 3161). Only
-`register_device`, `revoke_device` and `verify_bundle` commit; the others add to the caller's transaction.
+Split by sub-area: `hospital.signing.credentials` (the CA's side: devices registered, listed, revoked and
+reported, the CRL, JWKS and export checks) and `hospital.signing.device_signing` (a signing act: the payload
+prepared, the device's JWS verified byte for byte, time-stamped). The hospital CA itself is
+`hospital.signing.authority`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import secrets
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
-
-from cryptography import x509
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
-
-from hospital.biometrics.gate import require_signing_freshness
-from hospital.context import HospitalContext
-from hospital.core.audit import Actor, append_audit
-from hospital.core.crypto import SealedValueError
-from hospital.core.errors import (
-    Conflict,
-    InvalidInput,
-    NotFound,
-    RuleViolation,
-    ServiceUnavailable,
-    SignatureRequired,
-)
-from hospital.identity.tokens import Principal
 from hospital.signing.authority import (
     HospitalSigning,
     current_crl,
     hospital_signing,
-    hospital_tsa,
     published_crl,
-    reissue_crl,
     signing_of,
     start_signing,
-    timestamps_of,
 )
-from hospital.signing.ca import ClinicianIdentity, ClinicianRole
-from hospital.signing.canonical import canonical_json
-from hospital.signing.device import jws_header_segment, public_key_from_b64, verify_possession
-from hospital.signing.errors import SignatureInvalid
-from hospital.signing.jwks import jwks_document
-from hospital.signing.jws import VerifiedSignature
-from hospital.signing.models import ClinicianCredential, SignatureTimestamp
-from hospital.signing.pem import certificate_from_pem, certificate_to_pem, crl_to_pem, fingerprint_sha256
-from hospital.signing.rules import check_signing_credential
-from hospital.signing.timestamps import TimestampInvalid, token_time
-from hospital.signing.verify_export import ExportReport, verify_export
-from hospital.staff.events import SuspensionChanged
-from hospital.staff.models import StaffMember
+from hospital.signing.credentials import (
+    CredentialView,
+    clinician_credentials,
+    device_nonce,
+    device_view,
+    devices_of,
+    jwks,
+    on_suspension_changed,
+    register_device,
+    revoke_credentials,
+    revoke_device,
+    staff_devices,
+    stamp_time,
+    verify_bundle,
+    verify_signature,
+)
+from hospital.signing.device_signing import (
+    AcceptedSignature,
+    DeviceSignature,
+    device_serial,
+    requested_payload,
+    require_device_signature,
+    timestamp_tokens,
+)
 
 __all__ = [
     "AcceptedSignature",
@@ -96,375 +71,3 @@ __all__ = [
     "verify_signature",
 ]
 
-
-@dataclass(frozen=True, slots=True)
-class DeviceSignature:
-    """What the client sends with a signing act: the device it signs with; on the second trip, the sealed signing
-    request of the first and the JWS over its payload."""
-
-    device_id: uuid.UUID | None = None
-    signing_request: str | None = None
-    jws: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AcceptedSignature:
-    """A verified device signature over the prepared payload: the JWS, the device's credential, the payload."""
-
-    jws: str
-    credential: ClinicianCredential
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class CredentialView:
-    """A clinician's e-credential as the public disclosure page shows it (INS-03)."""
-
-    staff_id: uuid.UUID
-    user_id: uuid.UUID
-    name: str
-    role: str
-    certificate_serial: str
-    fingerprint: str
-    not_before: datetime
-    not_after: datetime
-    revoked_at: datetime | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"staff_id": str(self.staff_id), "name": self.name, "role": self.role,
-                "certificate_serial": self.certificate_serial, "fingerprint": self.fingerprint,
-                "not_before": self.not_before.isoformat(), "not_after": self.not_after.isoformat(),
-                "status": "revoked" if self.revoked_at else "active"}
-
-
-NONCE_VALID_FOR = timedelta(minutes=5)
-_DEVICE_REVOCATION_REASONS = {"key_compromise": x509.ReasonFlags.key_compromise,
-                              "cessation_of_operation": x509.ReasonFlags.cessation_of_operation}
-SIGNING_REQUEST_VALID_FOR = timedelta(minutes=10)
-
-
-def _role_of(kind: str) -> ClinicianRole | None:
-    try:
-        return ClinicianRole(kind)
-    except ValueError:
-        return None  # nurses sign nothing online
-
-
-def _credential_expiry(member: StaffMember, now: datetime, zone: tzinfo) -> datetime:
-    """The end (in the hospital's zone, Beijing by default) of the day the earliest-expiring credential runs out:
-    a credential's valid_until is a calendar day."""
-    dates = [date.fromisoformat(until) for c in member.credentials if (until := c.get("valid_until"))]
-    if not dates:
-        return now + timedelta(days=365)
-    return datetime.combine(min(dates) + timedelta(days=1), time(0), zone)
-
-
-async def revoke_credentials(session: AsyncSession, ctx: HospitalContext, actor: Actor, user_id: uuid.UUID,
-                             reason: x509.ReasonFlags, *, invalid_since: datetime | None = None,
-                             note: str | None = None, only: uuid.UUID | None = None) -> list[ClinicianCredential]:
-    """Revoke the user's active credentials and issue a new CRL in the same transaction.
-
-    The reason goes into the CRL entry; `invalid_since` (default: now) into its invalidity date. With a reason
-    that says the key was not compromised (a suspension: privilege_withdrawn), signatures made before that date
-    keep verifying (`RevocationList.check`)."""
-    query = select(ClinicianCredential).where(ClinicianCredential.user_id == user_id,
-                                              ClinicianCredential.revoked_at.is_(None))  # type: ignore[union-attr]
-    if only is not None:
-        query = query.where(ClinicianCredential.id == only)
-    active = list((await session.execute(query)).scalars().all())
-    if not active:
-        return []
-    now = ctx.now()
-    for credential in active:
-        credential.revoked_at, credential.revocation_reason = now, reason.value
-        credential.invalid_since = min(invalid_since or now, now)
-        credential.touch()
-        await append_audit(session, actor, "signing.credential_revoked", subject_type="staff",
-                           subject_id=credential.staff_id, rule_id="RX-05",
-                           detail={"device_id": credential.id, "certificate_serial": credential.serial, "reason": reason.value,
-                                   "invalid_since": credential.invalid_since, "note": note}, cipher=ctx.cipher)
-    await session.flush()
-    await reissue_crl(session, ctx)
-    return active
-
-
-async def on_suspension_changed(session: AsyncSession, ctx: HospitalContext, changed: SuspensionChanged) -> None:
-    """Subscriber to `SuspensionChanged`: a suspension revokes every signing device of the clinician. On
-    reinstatement the clinician registers a device again, after a fresh face verification (FACE-03)."""
-    if changed.suspended:
-        # Not a compromise: what the clinician signed before the suspension stays valid (invalidity date = now).
-        await revoke_credentials(session, ctx, changed.actor, changed.user_id, x509.ReasonFlags.privilege_withdrawn,
-                                 invalid_since=ctx.now(), note=changed.reason)
-
-
-async def _member_of_user(session: AsyncSession, user_id: uuid.UUID) -> StaffMember:
-    member = (await session.execute(select(StaffMember).where(StaffMember.user_id == user_id))).scalar_one_or_none()
-    if member is None:
-        raise NotFound("no such staff member")
-    return member
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _open_sealed(ctx: HospitalContext, text: str, context: str, what: str) -> dict[str, Any]:
-    """A value the hospital sealed for this context; RX-05 refuses anything else or anything expired."""
-    try:
-        opened = json.loads(ctx.cipher.open(_b64url_decode(text), context=context))
-    except (SealedValueError, ValueError, TypeError) as exc:
-        raise RuleViolation("RX-05", f"this {what} was not issued to you for this act; ask for a new one") from exc
-    if not isinstance(opened, dict) or datetime.fromisoformat(str(opened.get("expires_at"))) < ctx.now():
-        raise RuleViolation("RX-05", f"this {what} has expired; ask for a new one")
-    return opened
-
-
-def device_nonce(ctx: HospitalContext, user_id: uuid.UUID) -> dict[str, str]:
-    """A nonce for a device's proof of possession: sealed to this user, valid 5 minutes, stored nowhere."""
-    expires_at = ctx.now() + NONCE_VALID_FOR
-    body = json.dumps({"random": secrets.token_hex(16), "expires_at": expires_at.isoformat()}).encode()
-    return {"nonce": _b64url(ctx.cipher.seal(body, context=f"signing.device_nonce:{user_id}")),
-            "expires_at": expires_at.isoformat()}
-
-
-async def register_device(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal, *,
-                          name: str, public_key_b64: str, nonce: str, proof: str) -> ClinicianCredential:
-    """RX-05, FACE-03: a doctor or pharmacist, freshly face-verified, registers a device key; the CA certifies it."""
-    require_signing_freshness(ctx, principal)  # FACE-03: the device is bound to the verified person
-    member = await _member_of_user(session, principal.user_id)
-    role = _role_of(member.kind)
-    if role is None:
-        raise RuleViolation("RX-05", f"a {member.kind} signs nothing online and registers no signing device")
-    if member.suspended:
-        raise RuleViolation("STAFF-03", "a suspended clinician registers no signing device")
-    _open_sealed(ctx, nonce, f"signing.device_nonce:{principal.user_id}", "nonce")
-    public_key = public_key_from_b64(public_key_b64)
-    if not verify_possession(public_key, nonce, proof):
-        raise RuleViolation("RX-05", "the proof of possession does not verify: sign the nonce with the device key")
-    spki_sha256 = hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()
-    if (await session.execute(select(ClinicianCredential.id).where(
-            ClinicianCredential.public_key_sha256 == spki_sha256))).first() is not None:
-        raise Conflict("this key is already registered; a device generates a new key to register again",
-                       rule_id="RX-05")
-    signing = await hospital_signing(session, ctx)
-    now = ctx.now()
-    device_id = uuid.uuid4()
-    certificate = signing.ca.issue_clinician_certificate(
-        public_key, ClinicianIdentity(member.real_name, str(member.id), role), now=now,
-        credential_expires_at=_credential_expiry(member, now, ctx.time_zone), device_id=str(device_id))
-    credential = ClinicianCredential(
-        id=device_id, user_id=member.user_id, staff_id=member.id, role=str(role),
-        certificate_pem=certificate_to_pem(certificate), serial=format(certificate.serial_number, "x"),
-        fingerprint=fingerprint_sha256(certificate), not_before=certificate.not_valid_before_utc,
-        not_after=certificate.not_valid_after_utc, device_name=name.strip() or "device",
-        public_key_sha256=spki_sha256)
-    session.add(credential)
-    await session.flush()
-    await append_audit(session, actor, "signing.device_registered", subject_type="staff", subject_id=member.id,
-                       rule_id="RX-05", detail={"device_id": device_id, "certificate_serial": credential.serial,
-                                                "fingerprint": credential.fingerprint,
-                                                "not_after": credential.not_after})
-    await session.commit()
-    return credential
-
-
-def device_view(credential: ClinicianCredential, ca_certificate_pem: str | None = None) -> dict[str, Any]:
-    """A signing device as its owner and the administrators see it (with the chain a client puts in x5c)."""
-    view: dict[str, Any] = {
-        "device_id": str(credential.id), "name": credential.device_name, "role": credential.role,
-        "staff_id": str(credential.staff_id), "certificate_serial": credential.serial,
-        "fingerprint": credential.fingerprint, "not_before": credential.not_before.isoformat(),
-        "not_after": credential.not_after.isoformat(),
-        "status": "revoked" if credential.revoked_at else "active",
-        "revoked_at": credential.revoked_at.isoformat() if credential.revoked_at else None,
-        "revocation_reason": credential.revocation_reason}
-    if ca_certificate_pem is not None:
-        view["certificate_chain_pem"] = [credential.certificate_pem, ca_certificate_pem]
-    return view
-
-
-async def devices_of(session: AsyncSession, ctx: HospitalContext, user_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The user's signing devices, active first (the server-held keys revoked by migration 0016 included)."""
-    signing = await hospital_signing(session, ctx)
-    rows = (await session.execute(select(ClinicianCredential).where(ClinicianCredential.user_id == user_id).order_by(
-        ClinicianCredential.revoked_at.is_not(None), ClinicianCredential.created_at))).scalars().all()  # type: ignore[union-attr,arg-type]
-    return [device_view(c, signing.certificate_pem) for c in rows]
-
-
-async def staff_devices(session: AsyncSession, ctx: HospitalContext, staff_id: uuid.UUID) -> list[dict[str, Any]]:
-    """An administrator's view of a clinician's signing devices."""
-    member = await session.get(StaffMember, staff_id)
-    if member is None:
-        raise NotFound("no such staff member")
-    return await devices_of(session, ctx, member.user_id)
-
-
-async def revoke_device(session: AsyncSession, ctx: HospitalContext, actor: Actor, device_id: uuid.UUID, *,
-                        owner_user_id: uuid.UUID | None, reason: str, staff_id: uuid.UUID | None = None,
-                        note: str | None = None) -> ClinicianCredential:
-    """The clinician (`owner_user_id`) or an administrator (None) revokes one device: CRL, audit, report.
-
-    `reason`: "key_compromise" (lost or stolen: everything the key signed stops verifying) or
-    "cessation_of_operation" (retired: what it signed before stays valid)."""
-    flag = _DEVICE_REVOCATION_REASONS.get(reason)
-    if flag is None:
-        raise InvalidInput("reason is key_compromise or cessation_of_operation")
-    credential = await session.get(ClinicianCredential, device_id)
-    if credential is None or (owner_user_id is not None and credential.user_id != owner_user_id) or (
-            staff_id is not None and credential.staff_id != staff_id):
-        raise NotFound("no such signing device")
-    if credential.revoked_at is not None:
-        raise Conflict("this device is already revoked", rule_id="RX-05")
-    await revoke_credentials(session, ctx, actor, credential.user_id, flag, only=credential.id, note=note)
-    await session.commit()
-    return credential
-
-
-def requested_payload(ctx: HospitalContext, user_id: uuid.UUID, act: str,
-                      signature: DeviceSignature) -> dict[str, Any] | None:
-    """The payload prepared on the first trip, when this is the second: its server-chosen values (time, number)
-    are reused to rebuild it, so that the device's bytes can be compared with a fresh build."""
-    if signature.signing_request is None:
-        return None
-    opened = _open_sealed(ctx, signature.signing_request, f"signing.request:{user_id}:{act}", "signing request")
-    payload = json.loads(_b64url_decode(str(opened["payload_b64"])))
-    return payload if isinstance(payload, dict) else None
-
-
-async def _signing_device(session: AsyncSession, user_id: uuid.UUID,
-                          signature: DeviceSignature) -> ClinicianCredential:
-    if signature.device_id is None:
-        raise RuleViolation("RX-05", "name your signing device (device_id); register one at "
-                                     "POST /api/me/signing-devices after a fresh face verification")
-    credential = await session.get(ClinicianCredential, signature.device_id)
-    if credential is None or credential.user_id != user_id or credential.revoked_at is not None:
-        raise RuleViolation("RX-05", "this is not one of your active signing devices")
-    return credential
-
-
-async def device_serial(session: AsyncSession, user_id: uuid.UUID, signature: DeviceSignature) -> str:
-    """The certificate serial of the device the clinician names, for the payload (RX-05 refuses any other)."""
-    return (await _signing_device(session, user_id, signature)).serial
-
-
-async def require_device_signature(session: AsyncSession, ctx: HospitalContext, user_id: uuid.UUID, act: str,
-                                   payload: dict[str, Any], signature: DeviceSignature) -> AcceptedSignature:
-    """RX-05: the clinician's own device signs exactly `payload`; the server only verifies.
-
-    First trip (no `jws`): SignatureRequired (428) with the canonical payload and a sealed signing request naming
-    this user, act, device and bytes, valid 10 minutes; nothing is stored. Second trip: the request must be
-    this one, `payload` (rebuilt now) must still be its bytes, and the JWS must cover those bytes byte for byte,
-    under the certificate of the named device, which must be this clinician's, unrevoked and valid."""
-    credential = await _signing_device(session, user_id, signature)
-    now = ctx.now()
-    check_signing_credential(credential.not_before, credential.not_after, now)
-    payload_b64 = _b64url(canonical_json(payload))
-    context = f"signing.request:{user_id}:{act}"
-    if signature.jws is None or signature.signing_request is None:
-        signing = await hospital_signing(session, ctx)
-        expires_at = now + SIGNING_REQUEST_VALID_FOR
-        sealed = ctx.cipher.seal(json.dumps({"device_id": str(credential.id), "payload_b64": payload_b64,
-                                             "expires_at": expires_at.isoformat()}).encode(), context=context)
-        raise SignatureRequired(
-            "RX-05", "sign the prepared payload on your device and send the same request again with "
-                     "device_id, signing_request and jws", signing_request=_b64url(sealed), payload_b64=payload_b64,
-            payload=payload, payload_sha256=hashlib.sha256(canonical_json(payload)).hexdigest(),
-            jws_header=jws_header_segment([certificate_from_pem(credential.certificate_pem), signing.ca.certificate]),
-            device_id=str(credential.id), expires_at=expires_at.isoformat())
-    requested = _open_sealed(ctx, signature.signing_request, context, "signing request")
-    if requested.get("device_id") != str(credential.id):
-        raise RuleViolation("RX-05", "the signing request was prepared for another device")
-    if requested.get("payload_b64") != payload_b64:
-        raise Conflict("what you are signing changed since the payload was prepared; prepare it again",
-                       rule_id="RX-05")
-    parts = signature.jws.split(".")
-    if len(parts) != 3 or parts[1] != payload_b64:
-        raise RuleViolation("RX-05", "the signature does not cover the prepared payload byte for byte")
-    try:
-        verified = await verify_signature(session, ctx, signature.jws, at=now)
-    except SignatureInvalid as exc:
-        raise RuleViolation("RX-05", f"the signature does not verify: {exc.detail}",
-                            reason_code=str(exc.reason_code)) from exc
-    if verified.signer.fingerprint != credential.fingerprint:
-        raise RuleViolation("RX-05", "the signature was not made with the named device of yours")
-    await _stamp(session, ctx, signature.jws)
-    return AcceptedSignature(signature.jws, credential, payload)
-
-
-async def _stamp(session: AsyncSession, ctx: HospitalContext, jws: str) -> None:
-    """The signature's RFC 3161 token, in the caller's transaction (ServiceUnavailable without one)."""
-    timestamps = await timestamps_of(session, ctx)
-    try:
-        token = timestamps.stamp(jws.encode("ascii"))
-    except TimestampInvalid as exc:
-        raise ServiceUnavailable(f"no trusted time for the signature: {exc}; try again", rule_id="RX-05") from exc
-    now = ctx.now()
-    session.add(SignatureTimestamp(jws_sha256=_jws_sha256(jws), token=token, gen_time=token_time(token),
-                                   source=timestamps.source, created_at=now, updated_at=now))
-
-
-def _jws_sha256(jws: str) -> str:
-    return hashlib.sha256(jws.encode("ascii")).hexdigest()
-
-
-async def timestamp_tokens(session: AsyncSession, signatures: Mapping[str, str]) -> dict[str, bytes]:
-    """The RFC 3161 tokens of named signatures ({"prescription_jws": jws, ...}) for an export; missing ones left out."""
-    digests = {name: _jws_sha256(jws) for name, jws in signatures.items()}
-    rows = (await session.execute(select(SignatureTimestamp.jws_sha256, SignatureTimestamp.token).where(
-        SignatureTimestamp.jws_sha256.in_(list(digests.values()))))).all()  # type: ignore[attr-defined]
-    found = {digest: token for digest, token in rows}
-    return {name: found[digest] for name, digest in digests.items() if digest in found}
-
-
-async def verify_signature(session: AsyncSession, ctx: HospitalContext, token: str,
-                           at: datetime | None = None) -> VerifiedSignature:
-    """Check a JWS against the hospital CA and its current CRL; SignatureInvalid says why not."""
-    signing = await hospital_signing(session, ctx)
-    crl = await current_crl(session, ctx)
-    return signing.verifier.verify(token, crl_or_revoked_serials=crl, at=at or ctx.now())
-
-
-async def verify_bundle(session: AsyncSession, ctx: HospitalContext, bundle: Mapping[str, Any],
-                        at: datetime | None = None) -> ExportReport:
-    """The offline check of an export bundle, run by the hospital against its own CA and *current* CRL.
-
-    The bundle's own CRL may predate a revocation, so the hospital's current one replaces it.
-    """
-    signing = await hospital_signing(session, ctx)
-    crl = await current_crl(session, ctx)
-    checked = {**bundle, "crl_pem": crl_to_pem(crl)} if isinstance(bundle, Mapping) else bundle
-    report = verify_export(checked, trusted_roots=[signing.ca.certificate], at=at or ctx.now())
-    await session.commit()  # a CRL renewal, if one was due
-    return report
-
-
-async def stamp_time(session: AsyncSession, ctx: HospitalContext, request_der: bytes) -> bytes:
-    """The hospital TSA's DER TimeStampResp to a DER TimeStampReq (RFC 3161); the TSA's row is created and
-    committed on its first use."""
-    tsa = await hospital_tsa(session, ctx)
-    await session.commit()
-    return tsa.respond(request_der, ctx.now())
-
-
-async def jwks(session: AsyncSession, ctx: HospitalContext) -> dict[str, Any]:
-    """`/.well-known/jwks.json`: every unrevoked clinician key valid now, with its chain."""
-    signing = await hospital_signing(session, ctx)
-    active = (await session.execute(select(ClinicianCredential).where(
-        ClinicianCredential.revoked_at.is_(None)).order_by(ClinicianCredential.created_at))).scalars().all()  # type: ignore[union-attr,arg-type]
-    chains = [[certificate_from_pem(c.certificate_pem), signing.ca.certificate] for c in active]
-    return jwks_document(chains, at=ctx.now())
-
-
-async def clinician_credentials(session: AsyncSession) -> list[CredentialView]:
-    """Every clinician's signing certificates (active first, then revoked), for the disclosure page."""
-    rows = (await session.execute(
-        select(ClinicianCredential, StaffMember.real_name)
-        .join(StaffMember, StaffMember.id == ClinicianCredential.staff_id)  # type: ignore[arg-type]
-        .order_by(ClinicianCredential.revoked_at.is_not(None), StaffMember.real_name, ClinicianCredential.created_at)  # type: ignore[union-attr,arg-type]
-    )).all()
-    return [CredentialView(c.staff_id, c.user_id, name, c.role, c.serial, c.fingerprint, c.not_before, c.not_after,
-                           c.revoked_at) for c, name in rows]

@@ -21,7 +21,7 @@ from hospital.core.errors import InvalidInput
 from hospital.signing.ca import ClinicianRole, ClinicianSubject
 from hospital.signing.canonical import canonical_json
 from hospital.signing.errors import ReasonCode, SignatureInvalid
-from hospital.signing.export import EXPORT_FORMAT, ReviewDecision
+from hospital.signing.export import EXPORT_FORMATS, ReviewDecision, export_format_of
 from hospital.signing.jws import SignatureVerifier, VerifiedSignature
 from hospital.signing.pem import certificate_from_pem, crl_from_pem, fingerprint_sha256
 from hospital.signing.timestamps import TimestampInvalid, verify_timestamp
@@ -113,10 +113,15 @@ class _ExportCheck:
         self.problems.append(Problem(code, message))
 
     def run(self, bundle: Mapping[str, Any], roots: list[x509.Certificate], fingerprints: set[str]) -> None:
-        if not isinstance(bundle, Mapping) or bundle.get("format") != EXPORT_FORMAT:
-            self.problem("bundle_format", f"not a prescription export bundle (expected format {EXPORT_FORMAT!r})")
+        if not isinstance(bundle, Mapping) or bundle.get("format") not in EXPORT_FORMATS:
+            self.problem("bundle_format", "not a prescription export bundle (expected format "
+                                          f"{' or '.join(map(repr, EXPORT_FORMATS))})")
             return
         prescription = bundle.get("prescription")
+        if isinstance(prescription, dict) and bundle.get("format") != export_format_of(prescription):
+            # The version is read from the signed payload itself, so a relabelled bundle is caught, not misread.
+            self.problem("bundle_format", f"a {prescription.get('format') or 'version 1'} prescription travels as "
+                                          f"{export_format_of(prescription)!r}, not {bundle.get('format')!r}")
         doctor_token, review_token = bundle.get("prescription_jws"), bundle.get("review_jws")
         if not isinstance(prescription, dict) or not isinstance(doctor_token, str) or not isinstance(review_token, str):
             self.problem("bundle_incomplete", "the bundle lacks the prescription or one of its two signatures")

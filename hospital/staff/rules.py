@@ -7,7 +7,7 @@ credentials (PD 13; the supervision platform's 准入 checks).
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -34,6 +34,7 @@ __all__ = [
     "check_nurse_admission",
     "check_pharmacist_admission",
     "covers_paediatrics",
+    "practising_certificate_code",
 ]
 
 MIN_CLINICAL_YEARS = 3  # 具有3年以上独立临床工作经验 (PD 13)
@@ -76,6 +77,12 @@ NURSE_CREDENTIALS = ("nurse_qualification", "nurse_practice")  # 护士资格证
 # 护士执业资格考试办法); every other credential (执业证书/注册, 职称 where it lapses) carries its expiry date, so
 # that practice stops the day after it (STAFF-03). A credential of another kind without an expiry is refused.
 LIFELONG_CREDENTIALS = frozenset({"physician_qualification", "pharmacist_qualification", "nurse_qualification"})
+
+
+def practising_certificate_code(credentials: Sequence[Mapping[str, str | None]]) -> str | None:
+    """The 医师执业证书编码 among a staff record's credentials (`StaffMember.credentials`), None if it has none."""
+    return next((str(c["number"]) for c in credentials if c.get("kind") == "physician_practice" and c.get("number")),
+                None)
 
 
 # Expiry is STAFF-03's clause ("credentials carry expiry dates and expired ones block practice"), at admission as at

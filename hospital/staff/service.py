@@ -32,7 +32,8 @@ from hospital.staff import rules
 from hospital.staff.events import ClinicianAdmitted, SuspensionChanged
 from hospital.staff.models import StaffMember
 
-__all__ = ["Admission", "admit_staff", "assign_departments", "get_staff", "list_staff", "renew_credentials",
+__all__ = ["Admission", "admit_staff", "assign_departments", "current_record", "get_staff", "list_staff",
+           "renew_credentials",
            "require_can_practise", "require_clinical_act", "set_suspension", "staff_for_user", "standing_of",
            "withdraw_biometric_consent"]
 
@@ -128,15 +129,22 @@ def _credential_json(c: rules.Credential) -> dict[str, str | None]:
     return {"kind": c.kind, "number": c.number, "valid_until": c.valid_until.isoformat() if c.valid_until else None}
 
 
-async def _report(session: AsyncSession, ctx: HospitalContext, member: StaffMember, id_number: str) -> None:
-    """STAFF-04: the platform holds every clinician's current record."""
-    record = StaffRecord(
+def current_record(ctx: HospitalContext, member: StaffMember, id_number: str | None = None) -> StaffRecord:
+    """The clinician's record as the platform holds it (STAFF-04); the ID number opened when not given."""
+    if id_number is None:
+        id_number = ctx.cipher.open_text(member.id_number_sealed, context="staff.id_number")
+    return StaffRecord(
         staff_id=str(member.id), kind=member.kind, name=member.real_name, id_number=id_number, sex=member.sex,
         birth_date=member.birth_date, title=member.title,
         practice_category=member.practice_category, practice_scope=member.practice_scope,
         practice_institution=member.practice_institution, clinical_years=member.clinical_years,
         departments=list(member.departments), credentials=[msgspec.convert(c, Credential) for c in member.credentials],
         photo_sha256=member.photo_sha256, suspended=member.suspended, suspension_reason=member.suspension_reason)
+
+
+async def _report(session: AsyncSession, ctx: HospitalContext, member: StaffMember, id_number: str) -> None:
+    """STAFF-04: the platform holds every clinician's current record."""
+    record = current_record(ctx, member, id_number)
     # REC-03: the resident ID number is sealed (StaffRecord.SEALED), not kept in clear
     await emit(session, "staff.record", subject_type="staff", subject_id=member.id, version=member.version,
                payload=record, cipher=ctx.cipher)

@@ -1,4 +1,4 @@
-"""Build hospital/conformance/examples/hospital-rx-export-1/ from the demo served in-process:
+"""Build hospital/conformance/examples/<format>/ (today hospital-rx-export-2/) from the demo served in-process:
 `python -m tests.conformance.examples_build` (from the repository, with HOSPITAL_SHARED_DIR set).
 
 A prescription is written, signed, approved and dispensed through the HTTP API; its export is the valid
@@ -6,7 +6,8 @@ example; the broken ones are made from it (a flipped byte of the doctor's signat
 signed over another prescription, a certificate revoked for key compromise after signing, checked long after every certificate
 expired, checked against another hospital's CA). The verdict `hospital rx verify` gives each is written to
 manifest.json beside them: it is the reference's verdict, the arbiter's, and tests/conformance/test_examples.py
-checks that the verifier still gives it. Rebuild only when the export format changes (then as a new folder).
+checks that the verifier still gives it. Rebuild only when the export format changes (then as a new folder,
+named by the export's format: the folders of earlier formats stay as they are and keep verifying).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from hospital.signing.pem import certificate_from_pem
 from hospital.signing.verify_export import verify_export
 from tests.conformance.served import served_demo
 
-OUT = Path(__file__).resolve().parents[2] / "hospital" / "conformance" / "examples" / "hospital-rx-export-1"
+EXAMPLES = Path(__file__).resolve().parents[2] / "hospital" / "conformance" / "examples"
 
 
 def _dispensed(driver: HttpDriver) -> dict[str, Any]:
@@ -106,16 +107,17 @@ def build() -> None:
         ("wrong-chain.json", valid, "another-hospital-ca.pem", signed_at,
          "checked against another hospital's CA: the chain does not lead to it"),
     ]
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "ca.pem").write_text(ca)
-    (OUT / "another-hospital-ca.pem").write_text(another_ca)
+    out = EXAMPLES / str(valid["format"]).replace("/", "-")  # hospital-rx-export/2 -> hospital-rx-export-2
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ca.pem").write_text(ca)
+    (out / "another-hospital-ca.pem").write_text(another_ca)
     manifest = []
     for name, bundle, trust, at, title in cases:
-        (OUT / name).write_text(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n")
+        (out / name).write_text(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n")
         pem = ca if trust == "ca.pem" else another_ca
         manifest.append({"file": name, "title": title, "trust": trust, "at": at.isoformat(),
                          "expected": _verdict(bundle, pem, at)})
-    (OUT / "manifest.json").write_text(json.dumps({"format": valid["format"], "examples": manifest},
+    (out / "manifest.json").write_text(json.dumps({"format": valid["format"], "examples": manifest},
                                                   ensure_ascii=False, indent=2) + "\n")
 
 

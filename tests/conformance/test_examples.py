@@ -1,6 +1,7 @@
-"""The example documents (hospital/conformance/examples/hospital-rx-export-1/): each gets from `hospital rx verify`
-exactly the verdict manifest.json records (valid, or the problem codes), and the valid one is the worked example
-of the published JSON Schema."""
+"""The example documents (hospital/conformance/examples/hospital-rx-export-1/ and -2/): each gets from
+`hospital rx verify` exactly the verdict its manifest.json records (valid, or the problem codes), and the valid one
+is the worked example of its format's published JSON Schema. The -1 set was signed before issue 19's readable
+payload and keeps verifying as it did."""
 
 from __future__ import annotations
 
@@ -19,23 +20,33 @@ pytestmark = pytest.mark.requirement("RX-05", "RX-06")
 EXAMPLES = Path(str(resources.files("hospital.conformance").joinpath("examples")))
 FOLDER = EXAMPLES / "hospital-rx-export-1"
 MANIFEST = json.loads((FOLDER / "manifest.json").read_text(encoding="utf-8"))
+FOLDER_2 = EXAMPLES / "hospital-rx-export-2"
+MANIFEST_2 = json.loads((FOLDER_2 / "manifest.json").read_text(encoding="utf-8"))
+EVERY_EXAMPLE = [(FOLDER, e) for e in MANIFEST["examples"]] + [(FOLDER_2, e) for e in MANIFEST_2["examples"]]
 
 
-@pytest.mark.parametrize("example", MANIFEST["examples"], ids=lambda e: e["file"])
-def test_rx_verify_gives_each_example_its_recorded_verdict(example: dict[str, Any]) -> None:
-    result = CliRunner().invoke(main, ["rx", "verify", str(FOLDER / example["file"]), "--ca",
-                                       str(FOLDER / example["trust"]), "--at", example["at"]])
+@pytest.mark.parametrize(("folder", "example"), EVERY_EXAMPLE, ids=lambda v: v["file"] if isinstance(v, dict) else v.name)
+def test_rx_verify_gives_each_example_its_recorded_verdict(folder: Path, example: dict[str, Any]) -> None:
+    result = CliRunner().invoke(main, ["rx", "verify", str(folder / example["file"]), "--ca",
+                                       str(folder / example["trust"]), "--at", example["at"]])
     report = json.loads(result.output)
     assert result.exit_code == (0 if example["expected"]["ok"] else 1)
     assert report["ok"] is example["expected"]["ok"]
     assert sorted({p["code"] for p in report["problems"]}) == example["expected"]["problems"]
 
 
-def test_the_examples_cover_the_broken_kinds_a_verifier_must_catch() -> None:
-    files = {e["file"] for e in MANIFEST["examples"]}
+@pytest.mark.parametrize("manifest", [MANIFEST, MANIFEST_2], ids=lambda m: m["format"])
+def test_the_examples_cover_the_broken_kinds_a_verifier_must_catch(manifest: dict[str, Any]) -> None:
+    files = {e["file"] for e in manifest["examples"]}
     assert {"valid.json", "flipped-byte.json", "wrong-chain.json", "revoked-certificate.json", "expired.json",
             "review-over-another.json"} <= files
-    assert [e["file"] for e in MANIFEST["examples"] if e["expected"]["ok"]] == ["valid.json", "expired-time-stamped.json"]
+    assert [e["file"] for e in manifest["examples"] if e["expected"]["ok"]] == ["valid.json", "expired-time-stamped.json"]
+
+
+def test_each_folder_holds_its_own_format() -> None:
+    assert MANIFEST["format"] == "hospital-rx-export/1" and MANIFEST_2["format"] == "hospital-rx-export/2"
+    for folder, manifest in ((FOLDER, MANIFEST), (FOLDER_2, MANIFEST_2)):
+        assert json.loads((folder / "valid.json").read_text(encoding="utf-8"))["format"] == manifest["format"]
 
 
 def _conforms(value: Any, schema: dict[str, Any]) -> list[str]:
@@ -73,3 +84,15 @@ def test_the_worked_example_conforms_to_the_published_schema() -> None:
     broken = {**valid, "prescription_jws": "not a jws"}
     del broken["review_jws"]
     assert len(_conforms(broken, schema)) == 2
+
+
+def test_the_worked_example_of_version_2_conforms_to_its_published_schema() -> None:
+    import jsonschema
+
+    schema = json.loads((EXAMPLES / "hospital-rx-export-2.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    valid = json.loads((FOLDER_2 / "valid.json").read_text(encoding="utf-8"))
+    jsonschema.validate(valid, schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    old = json.loads((FOLDER / "valid.json").read_text(encoding="utf-8"))
+    with pytest.raises(jsonschema.ValidationError):  # a version-1 export is not a version-2 one
+        jsonschema.validate(old, schema)

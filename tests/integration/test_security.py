@@ -69,7 +69,8 @@ async def make_patients(session: AsyncSession, ctx: HospitalContext, count: int)
         session.add(user)
         await session.flush()
         patient = Patient(user_id=user.id, real_name=f"患者{i}", id_number_sealed=b"x", id_number_hash=uuid.uuid4().hex,
-                          phone_sealed=b"x", phone_hash=uuid.uuid4().hex, birth_date=date(1960, 1, 1), sex="female")
+                          phone_sealed=b"x", phone_hash=uuid.uuid4().hex, birth_date=date(1960, 1, 1), sex="female",
+                          medical_record_number=f"MR{i:010d}")
         session.add(patient)
         await session.flush()
         record = sealed_prior(ctx.cipher, PriorDiagnosisContent("I10", "I10", "高血压", "示范市第一人民医院"),

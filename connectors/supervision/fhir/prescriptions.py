@@ -87,7 +87,7 @@ def _submitted(prescription_id: str, ctx: MapContext) -> PrescriptionSubmitted:
 def _medication(item: DocumentItem) -> dict[str, Any]:
     name = item.name_zh or item.drug_code
     return {"coding": [{"system": "urn:hospital:formulary", "code": item.drug_code, "display": name}],
-            "text": f"{name} {item.strength}, {item.pack}".strip(" ,")}
+            "text": f"{name} {item.strength_text()}, {item.pack_text()}".strip(" ,")}
 
 
 def _dosage(item: DocumentItem) -> dict[str, Any]:

@@ -112,6 +112,8 @@ FHIR_MAPPERS: dict[str, Mapper] = {
     "institution.department": department,
     "staff.record": staff_record,
     "staff.business": not_reported("PractitionerRole.active follows the staff.record sent with the same change"),
+    "signing.device_revoked": not_reported("FHIR Practitioner carries no signing-certificate state; the revocation "
+                                           "is in the hospital's published CRL (RX-05)"),
     "face.verification": face_verification,
     "security.alert": security_alert,
     "video.paused": video_paused,

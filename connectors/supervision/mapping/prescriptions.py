@@ -77,13 +77,13 @@ def _route(item: DocumentItem) -> str:
 
 
 def _item(item: DocumentItem) -> dict[str, Any]:
-    pack = item.pack.split()
+    size, unit = item.pack_size_unit()
     return {
         "drcode": item.drug_code, "drname": item.name_zh,
-        "drmodel": f"{item.strength}*{item.pack}".replace(" ", ""),
+        "drmodel": f"{item.strength_text()}*{item.pack_text()}".replace(" ", ""),
         "admission": _route(item), "frequency": _frequency(item),
         "dosage": item.dose_per_time, "drunit": item.dose_unit,
-        "dosageTotal": str(item.quantity_packs), "doseUnit": "盒" if len(pack) < 2 else f"{pack[0]}{pack[1]}",
+        "dosageTotal": str(item.quantity_packs), "doseUnit": f"{size}{unit}" if size else "盒",
         "useDays": item.days_supply,
         "otcFlag": flag(False),  # nothing is dispensed online without a prescription
     }

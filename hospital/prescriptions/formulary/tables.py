@@ -175,6 +175,7 @@ DRUG_COLUMNS = (
     "generic_name",
     "name_zh",
     "atc_code",
+    "approval_number",
     "form",
     "strength",
     "strength_unit",
@@ -211,6 +212,9 @@ ALLERGEN_COLUMNS = ("group", "aliases", "atc_prefixes", "cross_reactive_prefixes
 STRENGTH_UNITS = frozenset({"mg", "mcg", "g", "MBq", "IU", "mmol"})
 DISPENSING_UNITS = frozenset({"tablet", "capsule", "actuation", "inhalation", "mL", "patch", "sachet"})
 NO_LABEL_MAXIMUM = "no label maximum"
+# 药品批准文号: 国药准字 + H (化学药), Z (中药), S (生物制品), J (进口分包装), B (保健药品), T (体外诊断试剂),
+# F (药用辅料) + 8 digits (药品注册管理办法). Blank where the row's source does not name it: never guessed.
+APPROVAL_NUMBER = re.compile(r"国药准字[HZSJBTF]\d{8}")
 LONG_PRESCRIPTION_MAX_DAYS = 84  # 长期处方管理规范（试行）: never more than 12 weeks
 
 
@@ -264,6 +268,7 @@ def _drug(row: Row) -> Drug:
         generic_name=row.text("generic_name"),
         name_zh=row.text("name_zh"),
         atc_code=atc_code,
+        approval_number=_approval_number(row),
         form=row.text("form"),
         strength=row.decimal("strength"),
         strength_unit=strength_unit,
@@ -294,6 +299,15 @@ def _drug(row: Row) -> Drug:
     if drug.chronic and (drug.is_controlled or drug.is_antimicrobial):
         raise row.error("chronic", "controlled drugs and antimicrobials cannot be marked chronic")
     return drug
+
+
+def _approval_number(row: Row) -> str | None:
+    value = row.optional_text("approval_number")
+    if not value:
+        return None
+    if not APPROVAL_NUMBER.fullmatch(value):
+        raise row.error("approval_number", f"{value!r} is not a 药品批准文号 (国药准字 + a letter + 8 digits)")
+    return value
 
 
 def _caution(row: Row, column: str) -> StateCaution:

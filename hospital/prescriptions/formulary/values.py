@@ -185,6 +185,8 @@ class Drug:
     high_alert: bool
     source: str
     notes: str
+    # 药品批准文号 (国药准字…), None where the formulary's source does not name it (data/README.md)
+    approval_number: str | None = None
 
     @staticmethod
     def impairment_action(rules: tuple[tuple[Impairment, str], ...], level: Impairment) -> str | None:

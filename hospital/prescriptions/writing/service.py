@@ -37,6 +37,7 @@ from hospital.core.errors import (
 from hospital.core.outbox import emit
 from hospital.core.rule_registry import Finding, Severity
 from hospital.identity.tokens import Principal
+from hospital.institution.service import department_name
 from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
 from hospital.prescriptions.formulary.queries import formulary_of
@@ -67,7 +68,7 @@ from hospital.signing.canonical import canonical_json
 from hospital.signing.export import build_export_bundle
 from hospital.signing.models import ClinicianCredential
 from hospital.staff.models import StaffMember
-from hospital.staff.rules import covers_paediatrics
+from hospital.staff.rules import covers_paediatrics, practising_certificate_code
 from hospital.staff.service import require_clinical_act, staff_for_user
 from hospital.visits.booking.models import Visit
 from hospital.visits.encounter.service.lifecycle import check_prescription_diagnoses, require_visit_open_for_prescribing
@@ -258,16 +259,20 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
     assert principal.face_verified_at is not None  # require_signing_freshness passed
     payload = documents.build_payload(
         number=number, revision=revision, supersedes=supersedes.number if supersedes else None, issued_at=now,
-        issued_on=issued_on, hospital=ctx.settings.hospital_name,
+        issued_on=issued_on, time_zone=ctx.time_zone, hospital=ctx.settings.hospital_name,
         visit={"visit_id": str(visit.id), "department_code": visit.department_code, "mode": visit.mode},
-        patient={"patient_id": str(patient.id), "name": patient.real_name, "sex": patient.sex, "age": age},
+        department={"code": visit.department_code, "name": await department_name(session, visit.department_code) or ""},
+        # issue 19: named by the hospital's numbers, the ID number only by its keyed hash (never in clear)
+        patient={"patient_id": str(patient.id), "medical_record_number": patient.medical_record_number,
+                 "id_number_hash": patient.id_number_hash, "name": patient.real_name, "sex": patient.sex, "age": age},
         prior_diagnosis={"icd10": prior.icd10_code, "name": prior.diagnosis_name,
                          "institution": prior.institution_name, "diagnosed_on": prior.diagnosed_on.isoformat()},
         draft=draft, items=items, formulary=formulary, guardian_present=visit.guardian_sealed is not None,
         doctor={"staff_id": str(member.id), "name": member.real_name, "title": member.title,
+                "practising_certificate_code": practising_certificate_code(member.credentials),
                 "certificate_serial": await signing.device_serial(session, principal.user_id, signature)},
         face_verification={"practice_session_id": str(principal.practice_session_id),
-                           "verified_at": principal.face_verified_at.isoformat()},
+                           "verified_at": principal.face_verified_at},
         origin=DraftOrigin.CLINICIAN.value, checked_draft_sha256=prepared.draft_sha256)
     doctor = await signing.require_device_signature(session, ctx, principal.user_id, act, payload, signature)
     token = doctor.jws

@@ -156,3 +156,14 @@ def test_a_wrong_header_is_refused_at_load(data_copy: Path) -> None:
 
     with pytest.raises(FormularyError, match=r"allergen_groups\.csv: header must be"):
         load_formulary(data_copy)
+
+
+def test_no_approval_number_is_invented_and_a_malformed_one_is_refused(data_copy: Path) -> None:
+    """国药准字 only where a source names it (none does today): blank loads as None, the payload's null."""
+    assert all(drug.approval_number is None for drug in load_formulary().drugs.values())
+    _edit(data_copy / "formulary.csv", "C08CA01-tab-5mg,amlodipine,苯磺酸氨氯地平片,C08CA01,,",
+          "C08CA01-tab-5mg,amlodipine,苯磺酸氨氯地平片,C08CA01,H10950224,")
+    with pytest.raises(FormularyError, match=r"column 'approval_number'.*国药准字"):
+        load_formulary(data_copy)
+    _edit(data_copy / "formulary.csv", ",C08CA01,H10950224,", ",C08CA01,国药准字H00000000,")
+    assert load_formulary(data_copy).get("C08CA01-tab-5mg").approval_number == "国药准字H00000000"  # type: ignore[union-attr]
