@@ -153,7 +153,7 @@ def media_worker(host: str, port: int) -> None:
     settings = load_settings()
     settings.check()
     migrate(settings.resolved_database_url)  # whichever starts first migrates (an advisory lock on PostgreSQL)
-    reachable = socket.gethostname() if host in ("0.0.0.0", "::") else host
+    reachable = socket.gethostname() if host in ("0.0.0.0", "::") else host  # nosec B104: a comparison, not a bind
     url = settings.media_worker_url or f"http://{reachable}:{port}"
     worker_id = settings.media_worker_id or runner_name()
     app = create_media_worker_app(settings, wired_context(settings), worker_id=worker_id, url=url)
