@@ -35,6 +35,8 @@ class FindingView(View, kw_only=True):
     category: str  # 处方点评: non_standard | unsuitable | excessive, or ""
     message: str
     title: dict[str, str] | msgspec.UnsetType = UNSET
+    subject: str | msgspec.UnsetType = UNSET  # the drug (or field) the finding is about, so two read apart (issue 14)
+    detail_zh: str | msgspec.UnsetType = UNSET  # the finding's own sentence in Chinese, where it has one
 
 
 class DraftCheck(View, kw_only=True):
