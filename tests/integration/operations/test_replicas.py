@@ -238,7 +238,8 @@ async def test_a_video_journey_runs_across_replicas_and_media_workers_and_surviv
     placement = (await session.execute(select(CallPlacement).where(CallPlacement.visit_id == visit_id))).scalar_one()
     assert placement.placements == 2 and placement.worker_id in held_by[1]
     placed = (await session.execute(select(AuditEntry.detail).where(
-        AuditEntry.action == "video.call_placed", AuditEntry.subject_id == str(visit_id)))).scalars().all()
+        AuditEntry.action == "video.call_placed", AuditEntry.subject_id == str(visit_id)
+    ).order_by(AuditEntry.seq))).scalars().all()  # type: ignore[arg-type]  # in the chain's order
     assert [d["worker_id"] for d in placed] == [*held_by[0], *held_by[1]]
     roles = (await session.execute(select(VisitRecording.participant_role).where(
         VisitRecording.visit_id == visit_id))).scalars().all()
