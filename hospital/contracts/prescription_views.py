@@ -36,6 +36,9 @@ class FindingView(View, kw_only=True):
     category: str  # 处方点评: non_standard | unsuitable | excessive, or ""
     message: str
     title: dict[str, str] | msgspec.UnsetType = UNSET
+    # the drugs the message names, in Chinese ("、"-joined), where it names any: a Chinese page tells two findings
+    # of one rule apart by them (hospital/prescriptions/queries.py, finding_subject)
+    subject: str | msgspec.UnsetType = UNSET
 
 
 class DraftCheck(View, kw_only=True):
