@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -20,12 +21,28 @@ from hospital.contracts.face_views import (
     PracticeSessionOpened,
     PracticeSessionView,
 )
-from hospital.core.errors import AccessRefused, InvalidInput, LockedOut
+from hospital.core.errors import AccessRefused, LockedOut
 from hospital.core.problems import refuses
 from hospital.identity.guards import principal_of, requires_clinician
 from hospital.web.http import actor_of
 
-__all__ = ["FaceVerificationController"]
+__all__ = ["FaceBurstForm", "FaceImageForm", "FaceVerificationController"]
+
+
+@dataclass
+class FaceImageForm:
+    """One webcam still as the legacy verification reads it (multipart/form-data, FACE-02): the file `image`."""
+
+    image: UploadFile
+
+
+@dataclass
+class FaceBurstForm:
+    """A liveness challenge's answer as the handler reads it (multipart/form-data, FACE-02): the challenge's `nonce`
+    and the frames in capture order as repeated `frames` files (one file is a list of one)."""
+
+    nonce: str
+    frames: list[UploadFile]
 
 
 def _opened(ctx: HospitalContext, issued: face_verification.IssuedPracticeSession) -> PracticeSessionOpened:
@@ -45,12 +62,12 @@ class FaceVerificationController(Controller):
           description="One still image proves no liveness: off in production (HOSPITAL_FACE_SINGLE_IMAGE), where "
                       "403 FACE-02 reason liveness_required sends the client to POST /api/me/face-challenges.")
     async def verify(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)]
+                     data: Annotated[FaceImageForm, Body(media_type=RequestEncodingType.MULTI_PART)]
                      ) -> PracticeSessionOpened:
         if not ctx.settings.single_image_verification:
             raise AccessRefused("FACE-02", "a single image is not accepted here: answer a liveness challenge "
                                            "(POST /api/me/face-challenges)", reason="liveness_required")
-        upload = gate.single_upload(data, "image")
+        upload = data.image
         issued = await face_verification.verify_face(db_session, ctx, actor_of(request), principal_of(request),
                                            await upload.read(), upload.content_type)
         return _opened(ctx, issued)
@@ -75,17 +92,11 @@ class FaceVerificationController(Controller):
                       "files (JPEG, PNG or WebP, one camera's size).")
     async def burst(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
                     challenge_id: uuid.UUID,
-                    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+                    data: Annotated[FaceBurstForm, Body(media_type=RequestEncodingType.MULTI_PART)]
                     ) -> PracticeSessionOpened:
-        nonce, uploads = data.get("nonce"), data.get("frames")
-        if not isinstance(nonce, str):
-            raise InvalidInput("send the challenge's nonce as the multipart field 'nonce'")
-        uploads = uploads if isinstance(uploads, list) else [uploads] if uploads is not None else []
-        if not uploads or not all(hasattr(u, "read") for u in uploads):
-            raise InvalidInput("send the frames as repeated multipart file fields 'frames', in capture order")
-        frames = [(await u.read(), u.content_type) for u in uploads]
+        frames: list[tuple[bytes, str | None]] = [(await u.read(), u.content_type) for u in data.frames]
         issued = await face_verification.answer_challenge(db_session, ctx, actor_of(request), principal_of(request),
-                                                challenge_id, nonce, frames)
+                                                challenge_id, data.nonce, frames)
         return _opened(ctx, issued)
 
     @get("/practice-session", summary="The caller's practice session; 403 FACE-02 without a fresh verification")

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from hospital.biometrics import rules
 from hospital.context import HospitalContext
-from hospital.core.errors import InvalidInput
 from hospital.identity.tokens import Principal
 
-__all__ = ["require_practice_session", "require_signing_freshness", "single_upload"]
+__all__ = ["require_practice_session", "require_signing_freshness"]
 
 
 def require_practice_session(ctx: HospitalContext, principal: Principal) -> None:
@@ -24,9 +20,3 @@ def require_signing_freshness(ctx: HospitalContext, principal: Principal) -> Non
     rules.check_fresh_for_signing(principal.role, principal.face_verified_at, ctx.now(),
                                   ctx.settings.signing_window_seconds)
 
-
-def single_upload(form: Mapping[str, Any], field: str) -> Any:
-    upload = form.get(field)
-    if upload is None or not hasattr(upload, "read"):
-        raise InvalidInput(f"send the picture as the multipart file field '{field}'")
-    return upload

@@ -17,7 +17,8 @@ import msgspec
 from hospital.contracts.prescriptions import FulfilmentView
 
 __all__ = ["ClaimView", "Countersignature", "CountersignatureAwaited", "DispensingView", "DraftCheck",
-           "ExportBundle", "FindingView", "PrescriptionReviewView", "PrescriptionView", "SafetyContextView"]
+           "ExportBundle", "ExportBundleSubmitted", "FindingView", "PrescriptionReviewView", "PrescriptionView",
+           "SafetyContextView"]
 
 UNSET = msgspec.UNSET
 
@@ -166,3 +167,20 @@ class ExportBundle(View, kw_only=True):
     ca_certificate_pem: str
     crl_pem: str
     timestamps: dict[str, str] | msgspec.UnsetType = UNSET  # RFC 3161 tokens, base64, per signature
+
+
+class ExportBundleSubmitted(msgspec.Struct, kw_only=True):
+    """An export bundle sent to `POST /api/rx/verify` (RX-05/06): `ExportBundle`'s fields, as the verifier reads
+    them. Both hospital-rx-export/1 and /2 travel in it (they differ in `format` and inside the signed
+    `prescription`, an open object), so every field is optional and unknown ones are ignored: a bundle that is
+    not one is answered with the verifier's report naming what is wrong (bundle_format, bundle_incomplete), not a
+    400."""
+
+    format: str | msgspec.UnsetType = UNSET  # hospital-rx-export/1 or hospital-rx-export/2
+    exported_at: str | msgspec.UnsetType = UNSET
+    prescription: dict[str, Any] | msgspec.UnsetType = UNSET
+    prescription_jws: str | msgspec.UnsetType = UNSET
+    review_jws: str | msgspec.UnsetType = UNSET
+    ca_certificate_pem: str | msgspec.UnsetType = UNSET
+    crl_pem: str | msgspec.UnsetType = UNSET  # replaced by the hospital's current revocation list
+    timestamps: dict[str, str] | msgspec.UnsetType = UNSET

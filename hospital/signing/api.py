@@ -16,6 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.prescription_views import ExportBundleSubmitted
 from hospital.contracts.signing import BundleCheck, DeviceNonce, Jwks, SigningDevice
 from hospital.core.errors import PayloadTooLarge, UnsupportedMediaType
 from hospital.identity.guards import principal_of, requires_admin, requires_role
@@ -70,9 +71,10 @@ class SignatureVerificationController(Controller):
                       "report of `hospital rx verify`: `ok`, and each problem with a stable `code` and a message. "
                       "Checked against this hospital's CA and its current revocation list (not the bundle's), at "
                       "`at` (ISO 8601, default now).")
-    async def verify(self, db_session: AsyncSession, ctx: HospitalContext, data: dict[str, Any],
+    async def verify(self, db_session: AsyncSession, ctx: HospitalContext, data: ExportBundleSubmitted,
                      at: datetime | None = None) -> BundleCheck:
-        report = await service.verify_bundle(db_session, ctx, data, at)
+        # The verifier reads a mapping, as `hospital rx verify` reads the file: the fields sent, none invented.
+        report = await service.verify_bundle(db_session, ctx, msgspec.to_builtins(data), at)
         signing = await service.hospital_signing(db_session, ctx)
         return msgspec.convert({**report.as_dict(), "trusted_ca_fingerprint": signing.fingerprint}, BundleCheck)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -13,7 +14,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hospital.biometrics.gate import single_upload
 from hospital.biometrics.service import consent as biometric_consent
 from hospital.context import HospitalContext
 from hospital.contracts.staff import BiometricConsentView, Credential, StaffView
@@ -78,10 +78,16 @@ def staff_view(member: StaffMember) -> StaffView:
         suspended=member.suspended, suspension_reason=member.suspension_reason, version=member.version)
 
 
-def _admission(form: dict[str, Any]) -> service.Admission:
-    raw = form.get("application")
-    if not isinstance(raw, str):
-        raise InvalidInput("send the application as the multipart text field 'application' (JSON)")
+@dataclass
+class AdmissionForm:
+    """The admission as the handler reads it (multipart/form-data): `application`, an `AdmissionBody` as JSON text,
+    and `photo`, the clinician's face picture that enrols the face (STAFF-01/02, FACE-01)."""
+
+    application: str
+    photo: UploadFile
+
+
+def _admission(raw: str) -> service.Admission:
     try:
         body = msgspec.json.decode(raw.encode(), type=AdmissionBody)
     except msgspec.ValidationError as exc:
@@ -99,11 +105,14 @@ class StaffController(Controller):
     tags = ["staff"]
     guards = [requires_admin]
 
-    @post("/", summary="Admit a clinician with credentials and photo; the photo enrols the face (STAFF-01/02, FACE-01)")
+    @post("/", summary="Admit a clinician with credentials and photo; the photo enrols the face (STAFF-01/02, FACE-01)",
+          description="multipart/form-data: the text field `application` (JSON: kind, username, initial_password, "
+                      "real_name, id_number, title, clinical_years, departments, credentials [{kind, number, "
+                      "valid_until}], practice_category, practice_scope, practice_institution) and the file `photo`.")
     async def admit(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> StaffView:
-        admission = _admission(data)
-        photo: UploadFile = single_upload(data, "photo")
+                    data: Annotated[AdmissionForm, Body(media_type=RequestEncodingType.MULTI_PART)]) -> StaffView:
+        admission = _admission(data.application)
+        photo = data.photo
         member = await service.admit_staff(db_session, ctx, actor_of(request), admission, await photo.read(),
                                            photo.content_type)
         return staff_view(member)

@@ -21,6 +21,7 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.context import HospitalContext
+from hospital.contracts.video_views import CallStatusView, CallWaiting, IceServers, SdpAnswer, WaitingRoomView
 from hospital.core.errors import HospitalError
 from hospital.core.problems import status_for
 from hospital.identity.guards import principal_of, requires_doctor
@@ -56,30 +57,30 @@ class CallController(Controller):
 
     @get("/", opt=ON_WORKER, summary="The visit's call: state, paused, who is connected (the visit's patient or doctor only)")
     async def status(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     visit_id: uuid.UUID) -> dict[str, Any]:
+                     visit_id: uuid.UUID) -> CallStatusView:
         return await video_calls(ctx).status(db_session, principal_of(request), visit_id)
 
     @get("/waiting-room", opt=ON_WORKER,
          summary="The waiting room: the visit's place in its schedule's queue (how many open visits come before it) "
                  "and whether the doctor is in the call, since when")
     async def waiting_room(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                           visit_id: uuid.UUID) -> dict[str, Any]:
+                           visit_id: uuid.UUID) -> WaitingRoomView:
         return await video_calls(ctx).waiting_room(db_session, principal_of(request), visit_id)
 
     @get("/ice-servers", summary="STUN, and TURN with time-limited credentials, for the browser's RTCPeerConnection")
     async def ice_servers(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                          visit_id: uuid.UUID) -> dict[str, Any]:
+                          visit_id: uuid.UUID) -> IceServers:
         servers = await video_calls(ctx).ice_servers(db_session, principal_of(request), visit_id)
-        return {"ice_servers": servers}
+        return IceServers(ice_servers=servers)
 
     @post("/offer", status_code=200, opt=ON_WORKER,
           summary="Join the call with an SDP offer; the answer carries the hospital's candidates. The doctor needs "
                   "a practice session (FACE-02); the doctor's join starts an accepted visit. Joining again "
                   "(a dropped network) replaces the previous connection.")
     async def offer(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                    visit_id: uuid.UUID, data: OfferBody) -> dict[str, str]:
+                    visit_id: uuid.UUID, data: OfferBody) -> SdpAnswer:
         answer = await video_calls(ctx).join(db_session, actor_of(request), principal_of(request), visit_id, data.sdp)
-        return {"type": "answer", "sdp": answer}
+        return SdpAnswer(type="answer", sdp=answer)
 
     @post("/candidates", status_code=204, opt=ON_WORKER, summary="An ICE candidate the browser found after its offer (trickle)")
     async def candidates(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
@@ -97,7 +98,7 @@ class CallController(Controller):
           summary="Resume a call the face watch paused; needs a face verification younger than the resume window "
                   "(FACE-02, 2 minutes by default)")
     async def resume(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                     visit_id: uuid.UUID) -> dict[str, Any]:
+                     visit_id: uuid.UUID) -> CallStatusView:
         calls = video_calls(ctx)
         principal = principal_of(request)
         await calls.resume(db_session, actor_of(request), principal, visit_id)
@@ -111,7 +112,7 @@ class WaitingController(Controller):
     @get("/", guards=[requires_doctor], opt=ON_EVERY_WORKER,
          summary="The doctor's visits whose patient waits in the call for them, with since when (longest first)")
     async def waiting(self, request: Request[Any, Any, Any], db_session: AsyncSession,
-                      ctx: HospitalContext) -> list[dict[str, Any]]:
+                      ctx: HospitalContext) -> list[CallWaiting]:
         return await video_calls(ctx).doctor_waiting(db_session, principal_of(request))
 
 
@@ -126,8 +127,8 @@ async def call_events(socket: WebSocket[Any, Any, Any], visit_id: uuid.UUID) -> 
     except HospitalError as refused:  # closed before accepting: 4404 not yours, 4401 no token …
         raise WebSocketException(detail=refused.detail, code=4000 + status_for(refused)) from None
     await socket.accept()
-    with calls.notices.subscribe(str(visit_id), status["role"]) as inbox:
-        await socket.send_json({"kind": "state", **status})
+    with calls.notices.subscribe(str(visit_id), status.role) as inbox:
+        await socket.send_json({"kind": "state", **msgspec.structs.asdict(status)})
         await _relay(socket, inbox)
 
 

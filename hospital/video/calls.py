@@ -15,10 +15,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hospital.config import ConfigurationError, Settings
 from hospital.context import HospitalContext
+from hospital.contracts.video_views import CallStatusView, CallWaiting, IceServer, WaitingRoomView
 from hospital.core.audit import Actor
 from hospital.core.errors import HospitalError, InvalidTransition, NotFound
 from hospital.identity.tokens import Principal
@@ -121,15 +123,15 @@ class VideoCalls:
         except (NotFound, InvalidTransition):  # no live room (or not paused in it): tell the pages here
             self.notices.publish(key, {"kind": "resumed", "after": None})
 
-    async def status(self, session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> dict[str, Any]:
+    async def status(self, session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> CallStatusView:
         status = await service.call_status(session, principal, visit_id)
         try:
             room = self.hub.room(str(visit_id))
         except NotFound:
-            return {**status, "connected": [], "live_paused": False}
-        return {**status, "connected": sorted(room.participants), "live_paused": room.paused}
+            return CallStatusView(**status, connected=[], live_paused=False)
+        return CallStatusView(**status, connected=sorted(room.participants), live_paused=room.paused)
 
-    async def waiting_room(self, session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> dict[str, Any]:
+    async def waiting_room(self, session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> WaitingRoomView:
         """The visit's place in its queue, and whether (since when) the doctor is in the call."""
         room = await service.waiting_room(session, principal, visit_id)
         key = str(visit_id)
@@ -138,18 +140,19 @@ class VideoCalls:
         except NotFound:
             connected = []
         doctor_since, waiting_since = self._doctor_since.get(key), self._waiting_since.get(key)
-        return {**room, "connected": connected, "doctor_in_call": "doctor" in connected,
-                "doctor_joined_at": doctor_since.isoformat() if doctor_since and "doctor" in connected else None,
-                "patient_waiting_since": waiting_since.isoformat() if waiting_since else None}
+        return WaitingRoomView(
+            **room, connected=connected, doctor_in_call="doctor" in connected,
+            doctor_joined_at=doctor_since.isoformat() if doctor_since and "doctor" in connected else None,
+            patient_waiting_since=waiting_since.isoformat() if waiting_since else None)
 
-    async def doctor_waiting(self, session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
+    async def doctor_waiting(self, session: AsyncSession, principal: Principal) -> list[CallWaiting]:
         """The doctor's visits whose patient waits in the call for them, the longest waiting first."""
         waiting = dict(self._waiting_since)
         own = await service.doctor_visits_open(session, principal, [uuid.UUID(v) for v in waiting])
         now = self.ctx.now()
-        rows = [{"visit_id": str(vid), "queue_number": number, "waiting_since": waiting[str(vid)].isoformat(),
-                 "waited_s": round((now - waiting[str(vid)]).total_seconds(), 1)} for vid, number in own.items()]
-        return sorted(rows, key=lambda row: row["waiting_since"])
+        rows = [CallWaiting(visit_id=str(vid), queue_number=number, waiting_since=waiting[str(vid)].isoformat(),
+                            waited_s=round((now - waiting[str(vid)]).total_seconds(), 1)) for vid, number in own.items()]
+        return sorted(rows, key=lambda row: row.waiting_since)
 
     def _track_presence(self, visit_id: str, kind: str, role: str) -> None:
         try:
@@ -169,11 +172,11 @@ class VideoCalls:
         else:
             self._waiting_since.pop(visit_id, None)
 
-    async def ice_servers(self, session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> list[dict[str, Any]]:
+    async def ice_servers(self, session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> list[IceServer]:
         """STUN, and TURN with credentials for this user (TURN REST API); the name coturn logs is opaque."""
         await service.call_status(session, principal, visit_id)
         opaque = self.ctx.cipher.keyed_hash(str(principal.user_id), context="turn.user")[:24]
-        return browser_ice_servers(self.ice, opaque)
+        return msgspec.convert(browser_ice_servers(self.ice, opaque), list[IceServer])
 
     async def end_call(self, visit_id: str) -> None:
         """The visit ended: close the room (recordings handed over) and tell the pages."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -14,7 +15,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hospital.biometrics.gate import single_upload
 from hospital.context import HospitalContext
 from hospital.contracts.intake import (
     Acceptances,
@@ -52,8 +52,23 @@ _PRIOR_FIELDS = ("icd10_code", "diagnosis_name", "document_type", "institution_n
                  "institution_registration_number", "diagnosed_on")
 
 
-def _prior_input(form: dict[str, Any]) -> PriorDiagnosisInput:
-    values = {name: form.get(name) for name in (*_PRIOR_FIELDS, "institution_kind")}
+@dataclass
+class PriorDiagnosisForm:
+    """A prior diagnosis as the handler reads it (multipart/form-data): its text fields, and the file `document`,
+    the diagnosis document the doctor reads (REV-01). Blank text fields are refused by name (`missing`)."""
+
+    icd10_code: str
+    diagnosis_name: str
+    document_type: str
+    institution_name: str
+    institution_registration_number: str
+    diagnosed_on: str  # ISO date, e.g. 2025-04-15
+    document: UploadFile
+    institution_kind: str | None = None  # physical (the default) or internet
+
+
+def _prior_input(form: PriorDiagnosisForm) -> PriorDiagnosisInput:
+    values = {name: getattr(form, name) for name in (*_PRIOR_FIELDS, "institution_kind")}
     text = {name: value.strip() for name, value in values.items() if isinstance(value, str) and value.strip()}
     missing = [name for name in _PRIOR_FIELDS if name not in text]
     if missing:
@@ -112,9 +127,10 @@ class PriorDiagnosisController(Controller):
 
     @post("/", summary="File a prior diagnosis with its document: multipart fields + file 'document' (REV-01)")
     async def file(self, request: Request[Any, Any, Any], db_session: AsyncSession, ctx: HospitalContext,
-                   data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> PriorDiagnosisView:
+                   data: Annotated[PriorDiagnosisForm, Body(media_type=RequestEncodingType.MULTI_PART)]
+                   ) -> PriorDiagnosisView:
         prior = _prior_input(data)
-        upload: UploadFile = single_upload(data, "document")
+        upload = data.document
         record = await intake.file_prior_diagnosis(db_session, ctx, actor_of(request), principal_of(request).user_id,
                                                    prior, await upload.read(), upload.content_type)
         return msgspec.convert(views.prior_diagnosis_view(open_prior(ctx.cipher, record)), PriorDiagnosisView)
