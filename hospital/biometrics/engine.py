@@ -29,7 +29,7 @@ from hospital.biometrics.values import (
 )
 from hospital.core.errors import RuleViolation
 
-__all__ = ["FaceBox", "FramePose", "encode_enrolment", "encode_face", "frame_pose", "locate_faces",
+__all__ = ["FaceBox", "FramePose", "encode_enrolment", "encode_face", "encode_faces", "frame_pose", "locate_faces",
            "observe_burst", "verify", "warm_up"]
 
 FaceBox = tuple[int, int, int, int]
@@ -125,6 +125,16 @@ def encode_face(frame: RGBImage, box: FaceBox) -> FaceTemplate:
     """The 128-d encoding of the face in `box` (5-point landmarks, one jitter: the measured setting)."""
     shape = _landmarks_5()(frame, _rect(box))
     return FaceTemplate(np.array(_encoder().compute_face_descriptor(frame, shape, 1)))
+
+
+def encode_faces(frames: list[RGBImage], boxes: list[FaceBox]) -> list[FaceTemplate]:
+    """`encode_face` for one face per frame, in one call of the encoder: the same descriptors, but the network
+    runs on the whole batch at once, which a BLAS build does markedly faster than frame by frame."""
+    dlib = _dlib()
+    shapes = [dlib.full_object_detections([_landmarks_5()(frame, _rect(box))])
+              for frame, box in zip(frames, boxes, strict=True)]
+    return [FaceTemplate(np.array(per_frame[0]))
+            for per_frame in _encoder().compute_face_descriptor(frames, shapes, 1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +251,9 @@ def observe_burst(
 
     Raises RuleViolation("FACE-02", reason="no_face" | "several_faces" | "frames_differ_in_size", frame=n).
     """
-    observed: list[FrameObservation] = []
-    greys: list[npt.NDArray[np.float32]] = []
+    working: list[RGBImage] = []
+    boxes: list[FaceBox] = []
+    poses: list[FramePose] = []
     for index, rgb in enumerate(frames):
         frame = reduce_long_side(rgb, working_long_side)
         try:
@@ -251,13 +262,27 @@ def observe_burst(
         except RuleViolation as refused:
             refused.extra["frame"] = index + 1
             raise
-        pose = frame_pose(frame, box)
-        observed.append(FrameObservation(template.distance_to(encode_face(frame, box)), pose.yaw, pose.eye_span))
-        greys.append(frame.mean(axis=2, dtype=np.float32))
+        working.append(frame)
+        boxes.append(box)
+        poses.append(frame_pose(frame, box))
     changes: list[float] = []
+    greys = [_grey_sum(frame) for frame in working]
     for index, (before, after) in enumerate(itertools.pairwise(greys)):
         if before.shape != after.shape:
             raise RuleViolation("FACE-02", f"frames {index + 1} and {index + 2} differ in size: one camera's burst "
                                 "has one size", reason="frames_differ_in_size", frame=index + 2)
-        changes.append(float(np.abs(before - after).mean()))
-    return BurstObservation(tuple(observed), tuple(changes))
+        changes.append(float(np.abs(before - after).mean(dtype=np.float64)) / 3)
+    # Every frame is encoded and compared (another person in any frame refuses), all in one batch.
+    templates = encode_faces(working, boxes)
+    return BurstObservation(
+        tuple(FrameObservation(template.distance_to(probe), pose.yaw, pose.eye_span)
+              for probe, pose in zip(templates, poses, strict=True)),
+        tuple(changes),
+    )
+
+
+def _grey_sum(frame: RGBImage) -> npt.NDArray[np.int16]:
+    """Three times each pixel's mean grey level, in integers: a third of the mean absolute difference of two
+    such sums is the mean grey-level change (FACE-02's `min_frame_change`), about ten times cheaper to get than
+    from float grey images."""
+    return frame[..., 0].astype(np.int16) + frame[..., 1] + frame[..., 2]
