@@ -69,12 +69,18 @@ export function itemsTable(items) {
     ]), { numeric: [5] });
 }
 
-function deliveryNode(d, level) {
+/** True when the drugs are handed over at the pharmacy's counter: pick-up is what is left unchosen (RX-08). */
+export function isPickUp(rx) {
+  return !rx.fulfilment || rx.fulfilment.method === "pickup";
+}
+
+function deliveryNode(d, level, pickUp) {
   if (!d) return null;
+  // A pick-up has no courier: its card says "collection at the pharmacy", never a courier company (RX-08).
   return h("div", { class: "delivery", "data-testid": "delivery" },
-    h(`h${level + 1}`, {}, t("rx.delivery")),
-    h("p", {}, badge(label("delivery", d.status), ["delivered", "collected"].includes(d.status) ? "ok" : "warn"), " ",
-      label("courier", d.courier_kind), d.courier_name ? ` · ${d.courier_name}` : "",
+    h(`h${level + 1}`, {}, t(pickUp ? "rx.pickup" : "rx.delivery")),
+    h("p", {}, badge(label("delivery", d.status), ["delivered", "collected"].includes(d.status) ? "ok" : "warn"),
+      pickUp ? "" : [" ", label("courier", d.courier_kind), d.courier_name ? ` · ${d.courier_name}` : ""],
       d.tracking_number ? ` · ${t("rx.tracking", { number: d.tracking_number })}` : ""),
     h("ol", { class: "timeline" }, d.history.map((step) => h("li", {},
       h("strong", {}, label("delivery", step.status)), ` ${formatDateTime(step.at)}`, step.note ? ` · ${step.note}` : "",
@@ -119,7 +125,7 @@ export function prescriptionCard(rx, role, level = 3) {
     role === "doctor" && rx.status === "rejected" && !rx.superseded_by_id ? withdrawNode(rx, role, level) : null,
     role !== "patient" ? findingsNode(rx.findings) : null,
     fulfilmentNode(rx.fulfilment),
-    deliveryNode(rx.dispensing, level));
+    deliveryNode(rx.dispensing, level, isPickUp(rx)));
 }
 
 /** The printable 处方笺 (issue 19): the PDF the hospital sealed, fetched with the bearer token and saved. */
