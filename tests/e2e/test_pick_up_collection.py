@@ -37,8 +37,8 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def approved_for_pick_up(url: str) -> tuple[dict[str, Any], str, str]:
-    """(the approved prescription, the patient's token, the face-verified pharmacist's token)."""
+def approved_for_pick_up(url: str) -> tuple[dict[str, Any], str]:
+    """The approved prescription of the demo patient, and the face-verified pharmacist's token."""
     visit_id, patient_token, doctor_token = live_visit(url)
 
     async def prescribed_and_approved() -> tuple[dict[str, Any], str]:
@@ -53,7 +53,7 @@ def approved_for_pick_up(url: str) -> tuple[dict[str, Any], str, str]:
 
     with ThreadPoolExecutor(1) as worker:  # Playwright's event loop holds this thread
         rx, pharmacist_token = worker.submit(asyncio.run, prescribed_and_approved()).result()
-    return rx, patient_token, pharmacist_token
+    return rx, pharmacist_token
 
 
 def pharmacy_screen(browser: Browser, url: str, token: str) -> Page:
@@ -75,7 +75,7 @@ def collections(page: Page) -> Locator:
 
 def test_a_pick_up_is_collected_at_the_counter_once_and_shown_to_the_patient_as_collected(
         plain_browser: Browser, hospital_url: str, screens: Screens) -> None:
-    rx, patient_token, pharmacist_token = approved_for_pick_up(hospital_url)
+    rx, pharmacist_token = approved_for_pick_up(hospital_url)
     number = rx["prescription_number"]
 
     # The patient keeps pick-up at the pharmacy for it (RX-08).
@@ -85,6 +85,7 @@ def test_a_pick_up_is_collected_at_the_counter_once_and_shown_to_the_patient_as_
     mine = patient.get_by_test_id("prescription").filter(has_text=number)
     mine.get_by_label("到医院药房自取").check()
     mine.get_by_role("button", name="保存取药方式").click()
+    expect(patient.get_by_role("status").filter(has_text="已保存。")).to_be_visible()
     expect(mine.get_by_test_id("fulfilment")).to_have_text("到医院药房自取")
     expect(mine.get_by_test_id("fulfilment")).to_have_attribute("data-method", "pickup")
 
@@ -138,7 +139,8 @@ def test_a_pick_up_is_collected_at_the_counter_once_and_shown_to_the_patient_as_
     screens(patient, "patient-collected-1366", area=mine)
 
     # Once: the second recording left nothing (one 已取药 step, as the pharmacist entered it).
-    mine_now = httpx.get(f"{hospital_url}/api/prescriptions", headers=_bearer(patient_token), timeout=30).json()
+    mine_now = patient.evaluate("""async () => (await fetch('/api/prescriptions', {headers: {Authorization:
+        'Bearer ' + JSON.parse(sessionStorage.getItem('hospital.session')).token}})).json()""")
     history = next(p for p in mine_now if p["prescription_number"] == number)["dispensing"]["history"]
     assert [(s["status"], s.get("agent_name")) for s in history if s["status"] == "collected"] == [("collected", AGENT)]
 
