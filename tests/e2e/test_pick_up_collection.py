@@ -73,7 +73,7 @@ def collections(page: Page) -> Locator:
     return page.locator("section[aria-labelledby=collection-heading]")
 
 
-def test_a_pick_up_is_collected_at_the_counter_once_and_shown_to_the_patient_as_collected(
+def test_a_pick_up_collected_once_at_the_counter_shown_as_collected(
         plain_browser: Browser, hospital_url: str, screens: Screens) -> None:
     rx, pharmacist_token = approved_for_pick_up(hospital_url)
     number = rx["prescription_number"]
@@ -98,6 +98,9 @@ def test_a_pick_up_is_collected_at_the_counter_once_and_shown_to_the_patient_as_
     waiting = collections(counter).get_by_test_id("prescription").filter(has_text=number)
     expect(waiting.get_by_test_id("delivery")).to_contain_text("已调配")
     expect(waiting.get_by_test_id("delivery")).not_to_contain_text("配送")  # a pick-up, no courier named
+    # the drug line as hospital-rx/2 signs it (strength and pack structured), in words, not "[object Object]"
+    expect(waiting.locator("table")).to_contain_text("苯磺酸氨氯地平片（5 mg）")
+    expect(waiting.locator("table")).not_to_contain_text("object")
     waiting.get_by_label("取药人", exact=True).select_option("agent")
     expect(waiting.get_by_label("代取人姓名")).to_be_visible()
     screens(counter, "pharmacist-to-collect-1366", area=collections(counter))
@@ -133,6 +136,7 @@ def test_a_pick_up_is_collected_at_the_counter_once_and_shown_to_the_patient_as_
     expect(collected).to_contain_text("已取药")
     expect(collected).to_contain_text(f"取药人：{AGENT}")
     expect(collected).not_to_contain_text("配送")
+    expect(mine.locator("table")).not_to_contain_text("object")
     expect(mine.get_by_test_id("fulfilment-form")).to_have_count(0)
     screens(patient, "patient-collected-390", area=mine)
     patient.set_viewport_size(DESKTOP)

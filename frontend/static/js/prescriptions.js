@@ -54,16 +54,22 @@ function frequency(item) {
   return `${every}${t("rx.times_per_day", { times: item.times_per_day })}`;
 }
 
-/** "28 tablet" → "28片" (the document keeps the formulary's unit; the page says it in the reader's language). */
+/** "28 tablet" → "28片" (the document keeps the formulary's unit; the page says it in the reader's language).
+ * hospital-rx/2 signs the pack as {size, unit}; version 1 signed the text "28 tablet" (both still verify). */
 function packText(pack) {
-  const [size, unit] = String(pack).split(" ");
+  const [size, unit] = typeof pack === "object" && pack ? [pack.size, pack.unit] : String(pack).split(" ");
   return unit ? `${size}${label("unit", unit)}` : String(pack);
+}
+
+/** "5 mg", from hospital-rx/2's {value, unit} or version 1's text. */
+function strengthText(strength) {
+  return typeof strength === "object" && strength ? `${strength.value} ${strength.unit}` : String(strength);
 }
 
 export function itemsTable(items) {
   return table(null, [t("rx.drug"), t("rx.dose"), t("rx.frequency"), t("rx.days"), t("rx.quantity"), t("rx.amount")],
     items.map((item) => [
-      h("span", {}, `${item.name_zh}（${item.strength}）`, item.usage ? h("br") : null, item.usage ? h("small", { class: "muted" }, item.usage) : null),
+      h("span", {}, `${item.name_zh}（${strengthText(item.strength)}）`, item.usage ? h("br") : null, item.usage ? h("small", { class: "muted" }, item.usage) : null),
       `${item.dose_per_time} ${item.dose_unit}`, frequency(item), t("rx.days_value", { days: item.days_supply }),
       `${item.quantity_packs} × ${packText(item.pack)}`, money(item.amount_cny),
     ]), { numeric: [5] });

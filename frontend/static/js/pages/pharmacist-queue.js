@@ -193,7 +193,7 @@ function collectionForm(rx) {
     agentField.hidden = collector.value !== "agent";
     agent.required = collector.value === "agent";
   });
-  const form = h("form", { "data-testid": "collection-form" }, field(`collector-${rx.prescription_id}`, t("review.collector"), collector),
+  const form = h("form", { class: "collection-form", "data-testid": "collection-form" }, field(`collector-${rx.prescription_id}`, t("review.collector"), collector),
     agentField, h("div", { class: "actions" }, h("button", { type: "submit" }, t("review.mark_collected"))));
   bindForm(form, async () => {
     await api(`/api/prescriptions/${rx.prescription_id}/collection`, { method: "POST",
