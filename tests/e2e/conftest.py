@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
 
 from tests.demo_server import demo_server
 from tests.e2e.axe import assert_accessible, tally
@@ -110,10 +110,14 @@ class Screens:
         for old in SCREENSHOTS.glob(f"{prefix}-*.png"):
             old.unlink()
 
-    def __call__(self, page: Page, name: str, *, full_page: bool = True) -> Path:
+    def __call__(self, page: Page, name: str, *, full_page: bool = True, area: Locator | None = None) -> Path:
+        """Screenshot the page (or only `area` of it, e.g. one section) and check the whole page with axe."""
         self.count += 1
         path = SCREENSHOTS / f"{self.prefix}-{self.count:02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=full_page)
+        if area is not None:
+            area.screenshot(path=str(path))
+        else:
+            page.screenshot(path=str(path), full_page=full_page)
         assert_accessible(page, f"{self.prefix} {name}")  # every state worth a screenshot is checked (issue 14)
         return path
 

@@ -54,27 +54,39 @@ function frequency(item) {
   return `${every}${t("rx.times_per_day", { times: item.times_per_day })}`;
 }
 
-/** "28 tablet" → "28片" (the document keeps the formulary's unit; the page says it in the reader's language). */
+/** "28 tablet" → "28片" (the document keeps the formulary's unit; the page says it in the reader's language).
+ * hospital-rx/2 signs the pack as {size, unit}; version 1 signed the text "28 tablet" (both still verify). */
 function packText(pack) {
-  const [size, unit] = String(pack).split(" ");
+  const [size, unit] = typeof pack === "object" && pack ? [pack.size, pack.unit] : String(pack).split(" ");
   return unit ? `${size}${label("unit", unit)}` : String(pack);
+}
+
+/** "5 mg", from hospital-rx/2's {value, unit} or version 1's text. */
+function strengthText(strength) {
+  return typeof strength === "object" && strength ? `${strength.value} ${strength.unit}` : String(strength);
 }
 
 export function itemsTable(items) {
   return table(null, [t("rx.drug"), t("rx.dose"), t("rx.frequency"), t("rx.days"), t("rx.quantity"), t("rx.amount")],
     items.map((item) => [
-      h("span", {}, `${item.name_zh}（${item.strength}）`, item.usage ? h("br") : null, item.usage ? h("small", { class: "muted" }, item.usage) : null),
+      h("span", {}, `${item.name_zh}（${strengthText(item.strength)}）`, item.usage ? h("br") : null, item.usage ? h("small", { class: "muted" }, item.usage) : null),
       `${item.dose_per_time} ${item.dose_unit}`, frequency(item), t("rx.days_value", { days: item.days_supply }),
       `${item.quantity_packs} × ${packText(item.pack)}`, money(item.amount_cny),
     ]), { numeric: [5] });
 }
 
-function deliveryNode(d, level) {
+/** True when the drugs are handed over at the pharmacy's counter: pick-up is what is left unchosen (RX-08). */
+export function isPickUp(rx) {
+  return !rx.fulfilment || rx.fulfilment.method === "pickup";
+}
+
+function deliveryNode(d, level, pickUp) {
   if (!d) return null;
+  // A pick-up has no courier: its card says "collection at the pharmacy", never a courier company (RX-08).
   return h("div", { class: "delivery", "data-testid": "delivery" },
-    h(`h${level + 1}`, {}, t("rx.delivery")),
-    h("p", {}, badge(label("delivery", d.status), ["delivered", "collected"].includes(d.status) ? "ok" : "warn"), " ",
-      label("courier", d.courier_kind), d.courier_name ? ` · ${d.courier_name}` : "",
+    h(`h${level + 1}`, {}, t(pickUp ? "rx.pickup" : "rx.delivery")),
+    h("p", {}, badge(label("delivery", d.status), ["delivered", "collected"].includes(d.status) ? "ok" : "warn"),
+      pickUp ? "" : [" ", label("courier", d.courier_kind), d.courier_name ? ` · ${d.courier_name}` : ""],
       d.tracking_number ? ` · ${t("rx.tracking", { number: d.tracking_number })}` : ""),
     h("ol", { class: "timeline" }, d.history.map((step) => h("li", {},
       h("strong", {}, label("delivery", step.status)), ` ${formatDateTime(step.at)}`, step.note ? ` · ${step.note}` : "",
@@ -119,7 +131,7 @@ export function prescriptionCard(rx, role, level = 3) {
     role === "doctor" && rx.status === "rejected" && !rx.superseded_by_id ? withdrawNode(rx, role, level) : null,
     role !== "patient" ? findingsNode(rx.findings) : null,
     fulfilmentNode(rx.fulfilment),
-    deliveryNode(rx.dispensing, level));
+    deliveryNode(rx.dispensing, level, isPickUp(rx)));
 }
 
 /** The printable 处方笺 (issue 19): the PDF the hospital sealed, fetched with the bearer token and saved. */

@@ -5,7 +5,7 @@ import { signedPost } from "../signing-device.js";
 import { formatDateTime, pick, t } from "../i18n.js";
 import { startPage } from "../page.js";
 import { showPracticeSession } from "../practice.js";
-import { addressText, prescriptionCard, safetyContextNode } from "../prescriptions.js";
+import { addressText, isPickUp, prescriptionCard, safetyContextNode } from "../prescriptions.js";
 import { $, bindForm, clear, field, h, load, notice, showError } from "../ui.js";
 
 await startPage({ role: "pharmacist" });
@@ -138,15 +138,19 @@ function reviewCard(rx) {
 }
 
 function dispenseForm(rx) {
+  // RX-08: a courier is chosen only for a delivery; a pick-up waits at the counter (the hospital's own hands).
+  const pickUp = isPickUp(rx);
   const kind = h("select", { required: true }, h("option", { value: "third_party" }, t("courier.third_party")),
     h("option", { value: "own" }, t("courier.own")));
   const courier = h("input", { maxlength: 100, value: "顺丰速运" });
-  const form = h("form", {}, h("div", { class: "grid-2" }, field(`kind-${rx.prescription_id}`, t("review.courier_kind"), kind),
+  const form = h("form", {}, pickUp ? null : h("div", { class: "grid-2" },
+    field(`kind-${rx.prescription_id}`, t("review.courier_kind"), kind),
     field(`courier-${rx.prescription_id}`, t("review.courier_name"), courier)),
-    h("div", { class: "actions" }, h("button", { type: "submit" }, t("review.dispense"))));
+    h("div", { class: "actions" }, h("button", { type: "submit" }, t(pickUp ? "review.dispense_pickup" : "review.dispense"))));
   bindForm(form, async () => {
     await api(`/api/prescriptions/${rx.prescription_id}/dispensing`, { method: "POST",
-      json: { courier_kind: kind.value, courier_name: courier.value.trim() || null } });
+      json: pickUp ? { courier_kind: "own", courier_name: null }
+        : { courier_kind: kind.value, courier_name: courier.value.trim() || null } });
     notice($("#review-notice"), t("review.dispensed", { number: rx.prescription_number }));
     await refreshDispensing();
   });
@@ -189,7 +193,7 @@ function collectionForm(rx) {
     agentField.hidden = collector.value !== "agent";
     agent.required = collector.value === "agent";
   });
-  const form = h("form", { "data-testid": "collection-form" }, field(`collector-${rx.prescription_id}`, t("review.collector"), collector),
+  const form = h("form", { class: "collection-form", "data-testid": "collection-form" }, field(`collector-${rx.prescription_id}`, t("review.collector"), collector),
     agentField, h("div", { class: "actions" }, h("button", { type: "submit" }, t("review.mark_collected"))));
   bindForm(form, async () => {
     await api(`/api/prescriptions/${rx.prescription_id}/collection`, { method: "POST",
@@ -218,8 +222,7 @@ async function refreshDispensing() {
       return moving.length ? moving.map(deliveryForm) : h("p", { class: "empty" }, t("review.nothing_in_delivery"));
     }),
     load($("#collections"), () => api("/api/prescriptions"), (all) => {
-      const waiting = all.filter((rx) => rx.dispensing && rx.dispensing.status === "dispensed"
-        && (!rx.fulfilment || rx.fulfilment.method === "pickup"));
+      const waiting = all.filter((rx) => rx.dispensing && rx.dispensing.status === "dispensed" && isPickUp(rx));
       return waiting.length ? waiting.map(collectionForm) : h("p", { class: "empty" }, t("review.nothing_to_collect"));
     }),
   ]);
