@@ -319,6 +319,9 @@ def patient_chooses_delivery(j: Journey) -> None:
 
 def pharmacist_dispenses_and_ships(j: Journey) -> None:
     page = j.pharmacist
+    # The queue was drawn when the prescription was approved, before the patient chose delivery: the pharmacist's
+    # page is opened afresh, as at the start of the dispensing round, so it offers the courier (RX-08).
+    page.reload()
     to_dispense = page.locator("#dispensing").get_by_test_id("prescription").filter(has_text="李雷")
     to_dispense.get_by_role("button", name="调配并交付配送").click()
     moving = page.locator("#deliveries").get_by_test_id("prescription").filter(has_text="李雷")
