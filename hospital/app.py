@@ -23,7 +23,7 @@ from hospital.biometrics.settings import FaceSettings
 from hospital.config import Settings, load_settings
 from hospital.context import HospitalContext
 from hospital.core.leases import runner_name
-from hospital.core.problems import document_problems, exception_handlers
+from hospital.core.problems import exception_handlers
 from hospital.db import create_engine, is_sqlite, session_factory
 from hospital.demo import DemoSeed
 from hospital.health import health, ready
@@ -59,7 +59,7 @@ from hospital.web.http import (
     security_headers,
 )
 from hospital.web.pages import PAGE_ROUTES, static_router, template_config
-from hospital.web.refusals import document_refusals
+from hospital.web.refusals import document_lazily
 from hospital.wiring import wire, wired_context
 
 __all__ = ["create_app"]
@@ -182,6 +182,5 @@ def create_app(settings: Settings | None = None, ctx: HospitalContext | None = N
         response_cache_config=ResponseCacheConfig(),
         debug=False,
     )
-    document_problems(app.openapi_schema)  # built once, here: every route is registered
-    document_refusals(app)  # every refusal status per route, from the code (issue 17)
+    document_lazily(app)  # problem+json and every refusal status per route, when /schema is first built (issue 17)
     return app

@@ -31,16 +31,17 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, Operation
 from litestar.routes import HTTPRoute
 
 from connectors.supervision.gate import is_clinical_write
-from hospital.core.problems import PROBLEM_JSON, PROBLEM_SCHEMA, declared_refusals, status_of
+from hospital.core.problems import PROBLEM_JSON, PROBLEM_SCHEMA, declared_refusals, document_problems, status_of
 from hospital.signing.api import DeviceSignatureBody
 from hospital.web.http import auth_middleware
 
-__all__ = ["document_refusals", "refusals_of"]
+__all__ = ["DocumentedOpenAPIPlugin", "document_lazily", "document_refusals", "refusals_of"]
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 REASONS: dict[int, str] = {
@@ -137,3 +138,24 @@ def document_refusals(app: Litestar) -> None:
                         description=why, content={PROBLEM_JSON: OpenAPIMediaType(schema=PROBLEM_SCHEMA)})
                 if not _authenticated(handler, route.path_format):
                     operation.security = []
+
+
+class DocumentedOpenAPIPlugin(OpenAPIPlugin):
+    """litestar's OpenAPI plugin, writing the problem+json refusals into the schema when it is first built (the
+    `/schema` request, or a test reading `app.openapi_schema`) rather than at every `create_app`: building the
+    schema costs most of a second, and the test suite creates an app per test."""
+
+    __slots__ = ()
+
+    def provide_openapi(self) -> OpenAPI:
+        if self._openapi is not None:
+            return self._openapi
+        openapi = super().provide_openapi()
+        document_problems(openapi)
+        document_refusals(self.app)  # reads app.openapi_schema: the one just built, now cached
+        return openapi
+
+
+def document_lazily(app: Litestar) -> None:
+    """Make `app`'s OpenAPI plugin a `DocumentedOpenAPIPlugin` (same slots, so the instance keeps its state)."""
+    app.plugins.get(OpenAPIPlugin).__class__ = DocumentedOpenAPIPlugin
