@@ -56,6 +56,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("run summaries")
         for line in _RUN_SUMMARIES:
             terminalreporter.write_line(line)
+    # The axe-core counts of every page state the browser tests checked, summed over the workers (issue 14). Here,
+    # not in tests/e2e/conftest.py: under xdist only this process prints, and it never loads that conftest.
+    from tests.e2e.axe import tally
+
+    counts = tally()
+    if counts.states:
+        terminalreporter.section("axe-core")
+        terminalreporter.write_line(counts.line())
+        for rule, count in counts.rules.most_common():
+            terminalreporter.write_line(f"  {rule}: {count}")
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
 
 from tests.demo_server import demo_server
-from tests.e2e.axe import assert_accessible, tally
+from tests.e2e.axe import assert_accessible
 from tests.e2e.camera import portrait, write_y4m
 from tests.faces import EXTRA_FACES
 
@@ -120,15 +120,6 @@ class Screens:
             page.screenshot(path=str(path), full_page=full_page)
         assert_accessible(page, f"{self.prefix} {name}")  # every state worth a screenshot is checked (issue 14)
         return path
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The axe-core counts of the run, printed whenever a browser test checked a page (issue 14)."""
-    counts = tally()
-    if counts.states:
-        terminalreporter.write_line(counts.line())
-        for rule, count in counts.rules.most_common():
-            terminalreporter.write_line(f"  {rule}: {count}")
 
 
 @pytest.fixture
