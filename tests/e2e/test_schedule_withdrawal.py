@@ -22,11 +22,16 @@ def _token(url: str, username: str, password: str) -> dict[str, str]:
 def test_the_patient_sees_the_notice_of_a_withdrawn_schedule(plain_browser: Browser, hospital_url: str,
                                                              screens: Screens) -> None:
     patient = _token(hospital_url, "13800138000", "patient-demo-2026")
-    schedule = httpx.get(f"{hospital_url}/api/schedules", params={"department": "03.04"}, timeout=30).json()[-1]
     prior = httpx.get(f"{hospital_url}/api/prior-diagnoses", headers=patient, timeout=30).json()[0]
-    booked = httpx.post(f"{hospital_url}/api/visits", headers=patient, timeout=30, json={
-        "schedule_id": schedule["schedule_id"], "prior_diagnosis_id": prior["prior_diagnosis_id"], "mode": "text",
-        "fee_cny": schedule["prices"]["text"], "fee_accepted": True})
+    # The demo is shared by the browser suite: another test may have booked the demo patient into a session
+    # already (REV-06 allows one booking per session), so the latest session still free for them is taken.
+    for schedule in reversed(httpx.get(f"{hospital_url}/api/schedules", params={"department": "03.04"},
+                                       timeout=30).json()):
+        booked = httpx.post(f"{hospital_url}/api/visits", headers=patient, timeout=30, json={
+            "schedule_id": schedule["schedule_id"], "prior_diagnosis_id": prior["prior_diagnosis_id"],
+            "mode": "text", "fee_cny": schedule["prices"]["text"], "fee_accepted": True})
+        if not (booked.status_code == 409 and booked.json().get("rule_id") == "REV-06"):
+            break
     assert booked.status_code == 201, booked.text
     doctor = _token(hospital_url, "doctor.wang", "doctor-demo-2026")
     withdrawn = httpx.post(f"{hospital_url}/api/schedules/{schedule['schedule_id']}/withdrawal", headers=doctor,
