@@ -24,7 +24,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 RawApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-__all__ = ["SIGNATURE_HEADER", "TIME_HEADER", "WORKER_HEADER", "sign", "signature_middleware", "verify"]
+__all__ = ["SIGNATURE_HEADER", "TIME_HEADER", "WORKER_HEADER", "read_body", "sign", "signature_middleware", "verify"]
 
 TIME_HEADER = "x-hospital-media-time"
 SIGNATURE_HEADER = "x-hospital-media-signature"
@@ -71,7 +71,7 @@ def signature_middleware(secret: str, worker_id: str) -> Callable[[ASGIApp], ASG
             method = scope.get("method", "GET") if scope["type"] == "http" else "WEBSOCKET"
             body, replay = b"", receive
             if scope["type"] == "http":
-                body = await _read_body(receive)
+                body = await read_body(receive)
                 replay = _replay(body, receive)
             if not verify(secret, method, _target(scope), body, headers.get(TIME_HEADER, ""),
                           headers.get(SIGNATURE_HEADER, "")):
@@ -91,7 +91,8 @@ def signature_middleware(secret: str, worker_id: str) -> Callable[[ASGIApp], ASG
     return wrap
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
+    """The whole body of an HTTP request, from its ASGI messages (the worker's check and the app's proxy)."""
     chunks: list[bytes] = []
     while True:
         message = await receive()

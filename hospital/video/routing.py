@@ -29,7 +29,7 @@ from hospital.config import Settings
 from hospital.core.errors import HospitalError, ServiceUnavailable
 from hospital.core.problems import status_for
 from hospital.video.calls import SessionFactory
-from hospital.video.internal import SIGNATURE_HEADER, TIME_HEADER, WORKER_HEADER, sign
+from hospital.video.internal import SIGNATURE_HEADER, TIME_HEADER, WORKER_HEADER, read_body, sign
 from hospital.video.placement import Placed, live_workers, place_call
 from hospital.web.http import actor_of
 
@@ -87,7 +87,7 @@ class MediaRouter:
     async def forward_http(self, scope: Scope, receive: Receive, send: Send, url: str) -> None:
         import aiohttp
 
-        body = await _read_body(receive)
+        body = await read_body(receive)
         method, target = scope["method"], _target(scope)
         try:
             async with self.http.request(method, url + target, data=body, allow_redirects=False,
@@ -191,18 +191,6 @@ async def _guard(scope: Scope, handler: Any) -> None:
 def _target(scope: Scope) -> str:
     query = scope.get("query_string", b"").decode("latin-1")
     return scope["path"] + (f"?{query}" if query else "")
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
 
 
 async def _pass_on(answer: aiohttp.ClientResponse, send: Send) -> None:
