@@ -3,6 +3,9 @@ sees the notice on their home page and on the visit's page, the booking cancelle
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
@@ -11,6 +14,8 @@ from tests.e2e.conftest import PHONE, Screens, new_page
 from tests.e2e.test_clinician_faces import log_in
 
 pytestmark = pytest.mark.browser
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _token(url: str, username: str, password: str) -> dict[str, str]:
@@ -23,17 +28,19 @@ def test_the_patient_sees_the_notice_of_a_withdrawn_schedule(plain_browser: Brow
                                                              screens: Screens) -> None:
     patient = _token(hospital_url, "13800138000", "patient-demo-2026")
     prior = httpx.get(f"{hospital_url}/api/prior-diagnoses", headers=patient, timeout=30).json()[0]
-    # The demo is shared by the browser suite: another test may have booked the demo patient into a session
-    # already (REV-06 allows one booking per session), so the latest session still free for them is taken.
-    for schedule in reversed(httpx.get(f"{hospital_url}/api/schedules", params={"department": "03.04"},
-                                       timeout=30).json()):
-        booked = httpx.post(f"{hospital_url}/api/visits", headers=patient, timeout=30, json={
-            "schedule_id": schedule["schedule_id"], "prior_diagnosis_id": prior["prior_diagnosis_id"],
-            "mode": "text", "fee_cny": schedule["prices"]["text"], "fee_accepted": True})
-        if not (booked.status_code == 409 and booked.json().get("rule_id") == "REV-06"):
-            break
-    assert booked.status_code == 201, booked.text
     doctor = _token(hospital_url, "doctor.wang", "doctor-demo-2026")
+    # A session of this test's own: the demo's sessions are shared by the browser suite, and other tests book the
+    # demo patient into them (REV-06 allows one booking per session). Evening, three days on: no demo session then.
+    day = datetime.now(SHANGHAI).date() + timedelta(days=3)
+    published = httpx.post(f"{hospital_url}/api/schedules", headers=doctor, timeout=30, json={
+        "department_code": "03.04", "starts_at": datetime.combine(day, time(19), SHANGHAI).isoformat(),
+        "ends_at": datetime.combine(day, time(20), SHANGHAI).isoformat(), "capacity": 2})
+    assert published.status_code == 201, published.text
+    schedule = published.json()
+    booked = httpx.post(f"{hospital_url}/api/visits", headers=patient, timeout=30, json={
+        "schedule_id": schedule["schedule_id"], "prior_diagnosis_id": prior["prior_diagnosis_id"],
+        "mode": "text", "fee_cny": schedule["prices"]["text"], "fee_accepted": True})
+    assert booked.status_code == 201, booked.text
     withdrawn = httpx.post(f"{hospital_url}/api/schedules/{schedule['schedule_id']}/withdrawal", headers=doctor,
                            json={"reason": "医生参加紧急会诊"}, timeout=30)
     assert withdrawn.status_code == 200, withdrawn.text
