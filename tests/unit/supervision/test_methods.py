@@ -115,3 +115,12 @@ def test_the_business_key_carries_the_version_where_the_method_has_one() -> None
     assert business_key("uploadConsultIndicators", begun) == ("V1", "1|2024-06-12 09:10:00")
     assert business_key("uploadConsultIndicators", {**begun, "consultStatus": "2"})[1] != business_key(
         "uploadConsultIndicators", begun)[1]
+
+
+def test_a_revocation_in_the_second_of_another_staff_change_is_a_version_of_its_own() -> None:
+    """The platform keeps one record per business ID and version: were the certificate not a version key, a
+    device revoked in the second the clinician's record last changed would be dropped as a duplicate (RX-05)."""
+    admitted = {"doctorID": "S1", "updateTime": "2026-12-04 04:38:22"}
+    revoked = {**admitted, "caCertSN": "5F1A", "caCertStatus": "2"}
+    assert business_key("uploadDoctorIndicators", admitted) == ("S1", "2026-12-04 04:38:22|")
+    assert business_key("uploadDoctorIndicators", revoked) == ("S1", "2026-12-04 04:38:22|5F1A")
