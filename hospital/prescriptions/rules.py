@@ -10,14 +10,15 @@ There is no stored draft: the draft is the doctor's form, and it becomes a presc
 signs it (RX-07, FACE-03). The states are stored in `models.py`; each sub-area's service calls the checks for
 its own act before changing them: writing `check_signed_by_hand`, `check_revisable`; review `check_reviewer`,
 `check_reviewable`, `check_decision`; dispensing `check_dispensable`, `check_courier`, `next_delivery_status`.
-It lives beneath the sub-areas because all three use it (the reason is in `hospital.prescriptions`).
+It lives beneath the sub-areas because all three use it (the reason is in `hospital.prescriptions`). How the
+drugs reach the patient (pick-up or delivery, the address, shipping, collection) only dispensing checks: those
+rules are in `hospital.prescriptions.dispensing.rules`.
 """
 
 from __future__ import annotations
 
 import csv
 import enum
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -36,7 +37,6 @@ __all__ = [
     "CourierKind",
     "DispensingStatus",
     "DoubleCheck",
-    "Fulfilment",
     "PrescriptionStatus",
     "ReviewDecision",
     "check_acknowledgements",
@@ -44,14 +44,11 @@ __all__ = [
     "check_countersigner",
     "check_courier",
     "check_decision",
-    "check_delivery_address",
     "check_dispensable",
-    "check_fulfilment_choice",
     "check_high_alert_double_checks",
     "check_reviewable",
     "check_reviewer",
     "check_revisable",
-    "check_shippable",
     "check_signed_by_hand",
     "check_visit_not_ended",
     "claim_is_live",
@@ -356,69 +353,6 @@ def check_countersigner(status: str, countersigner_role: str, countersigner_user
     if not countersigner_covers_paediatrics:
         raise AccessRefused("REV-05", "only a doctor whose 执业范围 covers paediatrics (儿科专业) countersigns a "
                                       "prescription for a child under 6")
-
-
-class Fulfilment(enum.StrEnum):
-    """How the patient receives the drugs (RX-08): collected at the hospital pharmacy, or delivered. Until the
-    patient chooses, a prescription is for pick-up."""
-
-    PICKUP = "pickup"
-    DELIVERY = "delivery"
-
-
-# The mainland's provincial-level divisions (GB/T 2260): delivery is to a mainland address; Hong Kong, Macao and
-# Taiwan are outside this service's scope (the prescription and the courier's record stay under mainland rules).
-MAINLAND_PROVINCES = frozenset({
-    "北京市", "天津市", "河北省", "山西省", "内蒙古自治区", "辽宁省", "吉林省", "黑龙江省", "上海市", "江苏省",
-    "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "广西壮族自治区",
-    "海南省", "重庆市", "四川省", "贵州省", "云南省", "西藏自治区", "陕西省", "甘肃省", "青海省",
-    "宁夏回族自治区", "新疆维吾尔自治区"})
-MOBILE = re.compile(r"1[3-9]\d{9}")
-POSTCODE = re.compile(r"\d{6}")
-ADDRESS_FIELDS = ("province", "city", "district", "detail", "recipient", "mobile", "postcode")
-_ADDRESS_LIMITS = {"city": 50, "district": 50, "detail": 200, "recipient": 50}
-
-
-@rule("RX-08", "Delivery goes to a complete mainland address: province, city, district, street, recipient and a "
-               "mainland mobile number (postcode optional)", source="PD 17 (配送全程可追溯)")
-def check_delivery_address(address: dict[str, str | None]) -> dict[str, str]:
-    """The address, trimmed, or a refusal naming the first field that is missing or malformed."""
-    clean = {k: (address.get(k) or "").strip() for k in ADDRESS_FIELDS}
-    if clean["province"] not in MAINLAND_PROVINCES:
-        raise RuleViolation("RX-08", "the province must be one of the mainland's provinces, autonomous regions "
-                                     "or municipalities, written in full (e.g. 广东省)", field="province")
-    for name, limit in _ADDRESS_LIMITS.items():
-        if not clean[name] or len(clean[name]) > limit:
-            raise RuleViolation("RX-08", f"the delivery address needs its {name} (at most {limit} characters)",
-                                field=name)
-    if not MOBILE.fullmatch(clean["mobile"]):
-        raise RuleViolation("RX-08", "the recipient's mobile number is 11 digits starting 13-19", field="mobile")
-    if clean["postcode"] and not POSTCODE.fullmatch(clean["postcode"]):
-        raise RuleViolation("RX-08", "a postcode is 6 digits", field="postcode")
-    return clean
-
-
-@rule("RX-08", "Only a prescription the patient chose to have delivered is shipped, and only to its address",
-      source="PD 17 (配送全程可追溯)")
-def check_shippable(fulfilment: str, *, has_address: bool) -> None:
-    if fulfilment != Fulfilment.DELIVERY:
-        raise RuleViolation("RX-08", say("dispensing.pickup_not_shipped"))
-    if not has_address:
-        raise RuleViolation("RX-08", say("dispensing.address_missing"))
-
-
-@rule("RX-08", "The patient chooses pick-up or delivery until the prescription is dispensed", source="PD 17")
-def check_fulfilment_choice(method: str, *, already_dispensed: bool, status: str) -> Fulfilment:
-    try:
-        chosen = Fulfilment(method)
-    except ValueError:
-        raise InvalidInput(f"method must be one of {[f.value for f in Fulfilment]}") from None
-    if already_dispensed:
-        raise Conflict("the prescription has been dispensed: its pick-up or delivery is settled", rule_id="RX-08")
-    if status not in (PrescriptionStatus.PENDING_REVIEW, PrescriptionStatus.APPROVED):
-        raise InvalidTransition(f"the prescription is {status}: it will not be dispensed", current_state=status,
-                                rule_id="RX-08")
-    return chosen
 
 
 def mask_address(address: dict[str, str]) -> dict[str, str]:

@@ -6,5 +6,6 @@
 
 Its checks are in the area's status machine (`hospital.prescriptions.rules`: `check_dispensable`,
 `check_courier`, `next_delivery_status`), its table in `hospital.prescriptions.models` (the reason is in
-`hospital.prescriptions`).
+`hospital.prescriptions`). What is its own alone, the pick-up or delivery choice, the delivery address, shipping
+and handing over a pick-up, is in `rules.py`.
 """

@@ -25,7 +25,14 @@ from hospital.core.audit import Actor, append_audit
 from hospital.core.errors import Conflict, Forbidden, IntegrityFailure, NotFound
 from hospital.core.outbox import emit
 from hospital.identity.tokens import Principal
-from hospital.prescriptions.dispensing.rules import check_collection, collector_of
+from hospital.prescriptions.dispensing.rules import (
+    Fulfilment,
+    check_collection,
+    check_delivery_address,
+    check_fulfilment_choice,
+    check_shippable,
+    collector_of,
+)
 from hospital.prescriptions.models import DeliveryChoice, Dispensing, Prescription, PrescriptionReview
 from hospital.prescriptions.queries import (
     ADDRESS_CONTEXT,
@@ -38,14 +45,10 @@ from hospital.prescriptions.review.service import require_visit_not_ended, verif
 from hospital.prescriptions.rules import (
     CourierKind,
     DispensingStatus,
-    Fulfilment,
     PrescriptionStatus,
     ReviewDecision,
     check_courier,
-    check_delivery_address,
     check_dispensable,
-    check_fulfilment_choice,
-    check_shippable,
     next_delivery_status,
 )
 from hospital.signing import service as signing

@@ -6,6 +6,7 @@ import pytest
 
 from hospital.core.errors import Conflict, InvalidInput, InvalidTransition, RuleViolation
 from hospital.prescriptions import rules as rx
+from hospital.prescriptions.dispensing import rules as dr
 
 pytestmark = pytest.mark.requirement("RX-08")
 
@@ -14,8 +15,8 @@ ADDRESS = {"province": "广东省", "city": "深圳市", "district": "南山区"
 
 
 def test_a_complete_mainland_address_is_accepted_trimmed() -> None:
-    assert rx.check_delivery_address({**ADDRESS, "city": " 深圳市 "}) == {**ADDRESS, "city": "深圳市", "postcode": ""}
-    assert rx.check_delivery_address({**ADDRESS, "postcode": "518057"})["postcode"] == "518057"
+    assert dr.check_delivery_address({**ADDRESS, "city": " 深圳市 "}) == {**ADDRESS, "city": "深圳市", "postcode": ""}
+    assert dr.check_delivery_address({**ADDRESS, "postcode": "518057"})["postcode"] == "518057"
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -26,30 +27,30 @@ def test_a_complete_mainland_address_is_accepted_trimmed() -> None:
 ])
 def test_an_incomplete_or_foreign_address_is_refused_naming_its_field(change: dict[str, str | None], field: str) -> None:
     with pytest.raises(RuleViolation) as refused:
-        rx.check_delivery_address({**ADDRESS, **change})
+        dr.check_delivery_address({**ADDRESS, **change})
     assert refused.value.rule_id == "RX-08" and refused.value.extra["field"] == field
 
 
 def test_only_a_delivery_with_an_address_is_shipped() -> None:
-    rx.check_shippable("delivery", has_address=True)
+    dr.check_shippable("delivery", has_address=True)
     for method, has_address in (("pickup", True), ("pickup", False), ("delivery", False)):
         with pytest.raises(RuleViolation) as refused:
-            rx.check_shippable(method, has_address=has_address)
+            dr.check_shippable(method, has_address=has_address)
         assert refused.value.rule_id == "RX-08"
 
 
 def test_the_choice_is_open_until_dispensed_and_only_for_a_prescription_that_may_be() -> None:
-    assert rx.check_fulfilment_choice("delivery", already_dispensed=False, status="approved") is rx.Fulfilment.DELIVERY
-    assert rx.check_fulfilment_choice("pickup", already_dispensed=False, status="pending_review") is rx.Fulfilment.PICKUP
+    assert dr.check_fulfilment_choice("delivery", already_dispensed=False, status="approved") is dr.Fulfilment.DELIVERY
+    assert dr.check_fulfilment_choice("pickup", already_dispensed=False, status="pending_review") is dr.Fulfilment.PICKUP
     with pytest.raises(Conflict):
-        rx.check_fulfilment_choice("pickup", already_dispensed=True, status="approved")
+        dr.check_fulfilment_choice("pickup", already_dispensed=True, status="approved")
     with pytest.raises(InvalidTransition):
-        rx.check_fulfilment_choice("delivery", already_dispensed=False, status="rejected")
+        dr.check_fulfilment_choice("delivery", already_dispensed=False, status="rejected")
     with pytest.raises(InvalidInput):
-        rx.check_fulfilment_choice("drone", already_dispensed=False, status="approved")
+        dr.check_fulfilment_choice("drone", already_dispensed=False, status="approved")
 
 
 def test_a_list_shows_the_area_but_masks_street_recipient_and_phone() -> None:
-    masked = rx.mask_address(rx.check_delivery_address(ADDRESS))
+    masked = rx.mask_address(dr.check_delivery_address(ADDRESS))
     assert masked == {"province": "广东省", "city": "深圳市", "district": "南山区", "detail": "****",
                       "recipient": "张*", "mobile": "138****8000", "postcode": ""}
