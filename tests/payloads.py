@@ -117,7 +117,7 @@ def document(visit_id: str, patient_id: str, doctor_staff_id: str, at: datetime,
 
 def prescription_submitted(prescription_id: str, visit_id: str, patient_id: str, doctor_staff_id: str, at: datetime,
                            *, document_changes: dict[str, Any] | None = None, **changes: Any) -> PrescriptionSubmitted:
-    """`prescription.submitted` as hospital/prescriptions/writing/service.py emits it (the signed document inside)."""
+    """`prescription.submitted` as hospital/prescriptions/writing/service/prescribing.py emits it (the document inside)."""
     signed = document(visit_id, patient_id, doctor_staff_id, at, **(document_changes or {}))
     return _replace(PrescriptionSubmitted(
         prescription_id=prescription_id, prescription_number=signed.prescription_number,

@@ -61,7 +61,7 @@ def test_the_matrix_names_rules_their_callers_tests_and_reviewed_verdicts(shared
     assert rx02["verdict"] == "enforced"
     rules = {r["rule"]: r for r in rx02["rules"]}
     assert "hospital.prescriptions.writing.rules.eligibility:no_specially_managed_drugs" in rules
-    assert "hospital.prescriptions.writing.service:_prepare" in rules[
+    assert "hospital.prescriptions.writing.service.prescribing:_prepare" in rules[
         "hospital.prescriptions.writing.rules.eligibility:no_specially_managed_drugs"]["called_by"]
     assert any(t.startswith("tests/unit/prescriptions/test_rx_visit_rules.py::") for t in rx02["tests"])
     assert "rx-02-diazepam" in rx02["scenarios"]

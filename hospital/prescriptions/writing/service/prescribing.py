@@ -1,4 +1,4 @@
-"""Writing and signing a prescription, revising a rejected one, exporting a reviewed one (RX-01…RX-05, RX-07).
+"""Writing and signing a prescription, revising a rejected one (RX-01…RX-05, RX-07).
 
 Writing is one use case: the visit's doctor, in an accepted or running visit, with a face verification younger
 than the signing window (FACE-03), submits the draft; every prescription rule runs; a blocking finding refuses
@@ -25,15 +25,8 @@ from sqlmodel import col, select
 from hospital.biometrics.gate import require_signing_freshness
 from hospital.context import HospitalContext
 from hospital.contracts.prescriptions import PrescriptionDocument, PrescriptionSubmitted
-from hospital.core.audit import Actor, append_audit, audit_read
-from hospital.core.errors import (
-    AccessRefused,
-    Conflict,
-    IntegrityFailure,
-    InvalidTransition,
-    NotFound,
-    RuleViolation,
-)
+from hospital.core.audit import Actor, append_audit
+from hospital.core.errors import Conflict, IntegrityFailure, NotFound, RuleViolation
 from hospital.core.outbox import emit
 from hospital.core.rule_registry import Finding, Severity
 from hospital.identity.tokens import Principal
@@ -42,19 +35,12 @@ from hospital.patients.models import Patient
 from hospital.patients.rules import age_on
 from hospital.prescriptions.formulary.queries import formulary_of
 from hospital.prescriptions.formulary.values import Formulary, Impairment
-from hospital.prescriptions.models import (
-    Prescription,
-    PrescriptionCheck,
-    PrescriptionCountersignature,
-    PrescriptionReview,
-)
+from hospital.prescriptions.models import Prescription, PrescriptionCheck
 from hospital.prescriptions.queries import finding_parts, findings_json, open_json, prescription_in_scope, seal_json
 from hospital.prescriptions.rules import (
     PrescriptionStatus,
-    check_countersigner,
     check_revisable,
     check_signed_by_hand,
-    check_visit_not_ended,
     countersignature_needed,
 )
 from hospital.prescriptions.safety.service import facts_for_visit
@@ -65,17 +51,15 @@ from hospital.prescriptions.writing.rules import blocking, check_prescription
 from hospital.prescriptions.writing.values import DraftOrigin, PrescribedItem, PrescriptionDraft, RxSettings
 from hospital.signing import service as signing
 from hospital.signing.canonical import canonical_json
-from hospital.signing.export import build_export_bundle
-from hospital.signing.models import ClinicianCredential
 from hospital.staff.models import StaffMember
 from hospital.staff.rules import covers_paediatrics, practising_certificate_code
-from hospital.staff.service import require_clinical_act, staff_for_user
+from hospital.staff.service import require_clinical_act
 from hospital.visits.booking.models import Visit
 from hospital.visits.encounter.service.lifecycle import check_prescription_diagnoses, require_visit_open_for_prescribing
 from hospital.visits.intake.models import PriorDiagnosisOnFile, PriorDiagnosisRecord, open_prior
 
-__all__ = ["CHECK_VALID_FOR", "awaiting_countersignature", "check_draft", "countersign_prescription",
-           "export_prescription", "revise_prescription", "submit_prescription"]
+__all__ = ["CHECK_VALID_FOR", "check_draft", "report_submitted", "revise_prescription", "rx_settings",
+           "submit_prescription"]
 
 
 CHECK_VALID_FOR = timedelta(minutes=30)  # a dry run older than this is checked again before signing
@@ -303,12 +287,12 @@ async def _write(session: AsyncSession, ctx: HospitalContext, actor: Actor, prin
                                                 "warnings": sorted({f["rule_id"] for f in kept
                                                                     if f["severity"] == str(Severity.WARN)})})
     if not awaiting:
-        await _report_submitted(session, ctx, prescription, payload, token, kept, member,
+        await report_submitted(session, ctx, prescription, payload, token, kept, member,
                                 doctor.credential.serial, supersedes)
     return prescription
 
 
-async def _report_submitted(session: AsyncSession, ctx: HospitalContext, prescription: Prescription,
+async def report_submitted(session: AsyncSession, ctx: HospitalContext, prescription: Prescription,
                             payload: dict[str, Any], token: str, kept: list[Any], member: StaffMember,
                             certificate_serial: str, supersedes: Prescription | None) -> None:
     """The platform learns of a prescription when it goes to the pharmacist (RX-06, RX-08)."""
@@ -338,111 +322,3 @@ async def _items_in_effect(session: AsyncSession, ctx: HospitalContext, patient_
                                       PrescriptionStatus.APPROVED])))).scalars()
     return tuple(item["drug_code"] for rx in found
                  for item in open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id)["items"])
-
-
-async def export_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                              prescription_id: uuid.UUID) -> dict[str, Any]:
-    """The self-contained bundle a pharmacy or the regulator verifies offline (`hospital rx verify`)."""
-    rx = await prescription_in_scope(session, principal, prescription_id, now=ctx.now())
-    review = (await session.execute(select(PrescriptionReview).where(
-        PrescriptionReview.prescription_id == rx.id))).scalar_one_or_none()
-    if review is None:
-        raise InvalidTransition("only a reviewed prescription is exported: it carries the pharmacist's signature",
-                                current_state=rx.status, rule_id="RX-06")
-    authority = await signing.hospital_signing(session, ctx)
-    doctor_jws = open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id)
-    review_jws = open_json(ctx, review.review_jws_sealed, "review.jws", review.id)
-    bundle = build_export_bundle(
-        prescription=open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
-        prescription_jws=doctor_jws, review_jws=review_jws,
-        ca_certificate=authority.ca.certificate, crl=await signing.current_crl(session, ctx),
-        exported_at=ctx.now(),  # RFC 3161 tokens: the bundle proves when each signature was made (issue 19)
-        timestamps=await signing.timestamp_tokens(session, {"prescription_jws": doctor_jws, "review_jws": review_jws}))
-    await append_audit(session, actor, "prescription.exported", subject_type="prescription", subject_id=rx.id,
-                       rule_id="RX-08", detail={"number": rx.number, "status": rx.status})
-    await session.commit()
-    return bundle
-
-
-async def countersign_prescription(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
-                                   prescription_id: uuid.UUID, signature: signing.DeviceSignature) -> dict[str, Any]:
-    """REV-05 / PD 17: a second doctor whose 执业范围 covers paediatrics, face-verified within the signing window
-    (FACE-03) and free to practise (STAFF-03, INS-01/02), signs the child's prescription; only then does it go to
-    the pharmacist (pending review) and to the platform. Audited; refused with the database unchanged."""
-    require_signing_freshness(ctx, principal)
-    rx = (await session.execute(select(Prescription).where(col(Prescription.id) == prescription_id)
-                                .with_for_update())).scalar_one_or_none()
-    if rx is None:
-        raise NotFound("no such prescription")
-    member = await require_clinical_act(session, ctx, principal.user_id, licence_department=rx.department_code)
-    check_countersigner(rx.status, principal.role, principal.user_id, rx.doctor_user_id,
-                        covers_paediatrics(member.practice_scope))
-    visit = await session.get(Visit, rx.visit_id)
-    if visit is None:
-        raise IntegrityFailure(f"the visit of {rx.number} is missing")
-    check_visit_not_ended(visit.state)
-    prescriber = await staff_for_user(session, rx.doctor_user_id)
-    if prescriber is None:
-        raise IntegrityFailure(f"the prescriber of {rx.number} has no staff record")
-    # RX-05: the countersigning doctor's own device signs; the second trip reuses the time of the first
-    act = f"countersignature:{rx.id}:{rx.version}"
-    earlier = signing.requested_payload(ctx, principal.user_id, act, signature)
-    now = datetime.fromisoformat(earlier["countersigned_at"]) if earlier else ctx.now()
-    assert principal.face_verified_at is not None  # require_signing_freshness passed
-    payload = {"countersignature_of": rx.number, "payload_sha256": rx.payload_sha256,
-               "countersigned_at": now.isoformat(), "basis": "PD 17 低龄儿童处方 相关专业医师",
-               "doctor": {"staff_id": str(member.id), "name": member.real_name, "title": member.title,
-                          "practice_scope": member.practice_scope,
-                          "certificate_serial": await signing.device_serial(session, principal.user_id, signature)},
-               "face_verification": {"practice_session_id": str(principal.practice_session_id),
-                                     "verified_at": principal.face_verified_at.isoformat()}}
-    signer = await signing.require_device_signature(session, ctx, principal.user_id, act, payload, signature)
-    token = signer.jws
-    row_id = uuid.uuid4()
-    session.add(PrescriptionCountersignature(
-        id=row_id, prescription_id=rx.id, doctor_user_id=principal.user_id,
-        doctor_credential_id=signer.credential.id, jws_sealed=seal_json(ctx, token, "countersignature.jws", row_id),
-        countersigned_at=now, practice_session_id=principal.practice_session_id,
-        face_verified_at=principal.face_verified_at))
-    moved = await session.execute(update(Prescription).where(
-        col(Prescription.id) == rx.id, col(Prescription.version) == rx.version,
-        col(Prescription.status) == PrescriptionStatus.AWAITING_COUNTERSIGN).values(
-        status=PrescriptionStatus.PENDING_REVIEW, version=rx.version + 1, updated_at=now))
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("this prescription was countersigned or voided meanwhile", rule_id="REV-05")
-    await session.flush()
-    await session.refresh(rx)
-    await append_audit(session, actor, "prescription.countersigned", subject_type="prescription", subject_id=rx.id,
-                       rule_id="REV-05", detail={"number": rx.number, "prescriber_user_id": rx.doctor_user_id,
-                                                 "countersignature_id": row_id,
-                                                 "practice_scope": member.practice_scope})
-    supersedes = await session.get(Prescription, rx.supersedes_id) if rx.supersedes_id else None
-    prescriber_signer = await session.get(ClinicianCredential, rx.doctor_credential_id)
-    await _report_submitted(session, ctx, rx, open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
-                            open_json(ctx, rx.doctor_jws_sealed, "prescription.doctor_jws", rx.id),
-                            open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id), prescriber,
-                            prescriber_signer.serial if prescriber_signer else "", supersedes)
-    await session.commit()
-    return {"prescription_id": str(rx.id), "prescription_number": rx.number, "status": rx.status,
-            "countersignature_id": str(row_id), "countersigned_at": now.isoformat()}
-
-
-async def awaiting_countersignature(session: AsyncSession, ctx: HospitalContext, actor: Actor,
-                                    principal: Principal) -> list[dict[str, Any]]:
-    """What a paediatric doctor countersigns (REV-05, PD 17): each waiting prescription as signed (the patient,
-    the guardian's presence, the diagnoses and items, the prescriber), so that nobody countersigns blind. Only a
-    doctor whose 执业范围 covers paediatrics reads it; the read is audited."""
-    member = await staff_for_user(session, principal.user_id)
-    if member is None or principal.role != "doctor" or not covers_paediatrics(member.practice_scope):
-        raise AccessRefused("REV-05", "only a doctor whose 执业范围 covers paediatrics countersigns children's "
-                                      "prescriptions")
-    found = (await session.execute(select(Prescription).where(
-        col(Prescription.status) == PrescriptionStatus.AWAITING_COUNTERSIGN)
-        .order_by(col(Prescription.issued_at)))).scalars().all()
-    views = [{"prescription_id": str(rx.id), "prescription_number": rx.number, "department_code": rx.department_code,
-              "issued_at": rx.issued_at.isoformat(), "status": rx.status,
-              "prescription": open_json(ctx, rx.payload_sealed, "prescription.payload", rx.id),
-              "findings": open_json(ctx, rx.findings_sealed, "prescription.findings", rx.id)} for rx in found]
-    await audit_read(session, actor, "prescription.countersign_queue_read", subject_type="prescription",
-                     records=[rx.id for rx in found], patients=[rx.patient_user_id for rx in found])
-    return views
