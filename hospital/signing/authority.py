@@ -11,8 +11,9 @@ long-lived `SignatureVerifier`, whose per-certificate path checks are cached.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,6 +46,8 @@ __all__ = [
     "current_crl",
     "hospital_signing",
     "hospital_tsa",
+    "issue_beside_ca",
+    "named_authority",
     "published_crl",
     "reissue_crl",
     "signing_of",
@@ -139,21 +142,14 @@ async def hospital_tsa(session: AsyncSession, ctx: HospitalContext) -> Timestamp
     signing = await hospital_signing(session, ctx)
     if signing.tsa is not None:
         return signing.tsa
-    row = await _named(session, TSA_NAME)
+    row = await named_authority(session, TSA_NAME)
     if row is None:
         await _authority(session, lock=True)  # creators queue on the CA row: one TSA
-        row = await _named(session, TSA_NAME)
+        row = await named_authority(session, TSA_NAME)
     if row is None:
-        key = ec.generate_private_key(ec.SECP256R1())
-        certificate = signing.ca.issue_tsa_certificate(key.public_key(), now=ctx.now() - timedelta(minutes=5))
-        row = SigningAuthority(name=TSA_NAME, certificate_pem=certificate_to_pem(certificate),
-                               private_key_pem=encrypt_private_key(key, ctx.settings.key_passphrase).decode("ascii"),
-                               fingerprint=fingerprint_sha256(certificate))
-        session.add(row)
-        await session.flush()
-        await append_audit(session, Actor.system("signing"), "signing.tsa_created", subject_type="signing_authority",
-                           subject_id=row.id, rule_id="RX-05",
-                           detail={"fingerprint": row.fingerprint, "not_after": certificate.not_valid_after_utc})
+        certificate, key = await issue_beside_ca(
+            session, ctx, TSA_NAME, lambda public_key, now: signing.ca.issue_tsa_certificate(public_key, now=now),
+            "signing.tsa_created")
     else:
         certificate = certificate_from_pem(row.certificate_pem)
         key = load_private_key(row.private_key_pem.encode(), ctx.settings.key_passphrase)
@@ -168,7 +164,27 @@ async def timestamps_of(session: AsyncSession, ctx: HospitalContext) -> Timestam
     return LocalTimestamps(await hospital_tsa(session, ctx), ctx.now)
 
 
-async def _named(session: AsyncSession, name: str) -> SigningAuthority | None:
+async def issue_beside_ca(session: AsyncSession, ctx: HospitalContext, name: str,
+                          issue: Callable[[ec.EllipticCurvePublicKey, datetime], x509.Certificate], action: str
+                          ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A new key of the hospital's beside the CA (the TSA's, the seal's): its certificate issued by the CA, stored
+    as row `name` of `signing_authority` (PKCS#8 encrypted with the key passphrase), audited as `action`, all in
+    the caller's transaction (RX-05)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = issue(key.public_key(), ctx.now() - timedelta(minutes=5))
+    row = SigningAuthority(name=name, certificate_pem=certificate_to_pem(certificate),
+                           private_key_pem=encrypt_private_key(key, ctx.settings.key_passphrase).decode("ascii"),
+                           fingerprint=fingerprint_sha256(certificate))
+    session.add(row)
+    await session.flush()
+    await append_audit(session, Actor.system("signing"), action, subject_type="signing_authority",
+                       subject_id=row.id, rule_id="RX-05",
+                       detail={"fingerprint": row.fingerprint, "not_after": certificate.not_valid_after_utc})
+    return certificate, key
+
+
+async def named_authority(session: AsyncSession, name: str) -> SigningAuthority | None:
+    """The stored key named `name` (the CA's, the TSA's, the seal's), if there is one."""
     return (await session.execute(select(SigningAuthority).where(SigningAuthority.name == name))).scalar_one_or_none()
 
 

@@ -20,15 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from hospital.context import HospitalContext
-from hospital.core.audit import Actor, append_audit
-from hospital.signing.authority import CA_NAME, hospital_signing
+from hospital.signing.authority import CA_NAME, hospital_signing, issue_beside_ca, named_authority
 from hospital.signing.ca import CertificateAuthority
 from hospital.signing.models import SigningAuthority
 from hospital.signing.pem import (
     certificate_from_pem,
-    certificate_to_pem,
-    encrypt_private_key,
-    fingerprint_sha256,
     load_private_key,
 )
 
@@ -79,22 +75,15 @@ async def hospital_seal(session: AsyncSession, ctx: HospitalContext) -> Hospital
     signing = await hospital_signing(session, ctx)
     if isinstance(signing.seal, HospitalSeal):
         return signing.seal
-    row = await _named(session, SEAL_NAME)
+    row = await named_authority(session, SEAL_NAME)
     if row is None:
         await session.execute(select(SigningAuthority).where(SigningAuthority.name == CA_NAME)
                               .with_for_update())  # creators queue on the CA row: one seal
-        row = await _named(session, SEAL_NAME)
+        row = await named_authority(session, SEAL_NAME)
     if row is None:
-        key = ec.generate_private_key(ec.SECP256R1())
-        certificate = issue_seal_certificate(signing.ca, key.public_key(), now=ctx.now() - timedelta(minutes=5))
-        row = SigningAuthority(name=SEAL_NAME, certificate_pem=certificate_to_pem(certificate),
-                               private_key_pem=encrypt_private_key(key, ctx.settings.key_passphrase).decode("ascii"),
-                               fingerprint=fingerprint_sha256(certificate))
-        session.add(row)
-        await session.flush()
-        await append_audit(session, Actor.system("signing"), "signing.seal_created", subject_type="signing_authority",
-                           subject_id=row.id, rule_id="RX-05",
-                           detail={"fingerprint": row.fingerprint, "not_after": certificate.not_valid_after_utc})
+        certificate, key = await issue_beside_ca(
+            session, ctx, SEAL_NAME, lambda public_key, now: issue_seal_certificate(signing.ca, public_key, now=now),
+            "signing.seal_created")
         return HospitalSeal(certificate, key, signing.ca.certificate)  # cached once loaded from a committed row
     seal = HospitalSeal(certificate_from_pem(row.certificate_pem),
                         load_private_key(row.private_key_pem.encode(), ctx.settings.key_passphrase),
@@ -102,6 +91,3 @@ async def hospital_seal(session: AsyncSession, ctx: HospitalContext) -> Hospital
     signing.seal = seal
     return seal
 
-
-async def _named(session: AsyncSession, name: str) -> SigningAuthority | None:
-    return (await session.execute(select(SigningAuthority).where(SigningAuthority.name == name))).scalar_one_or_none()

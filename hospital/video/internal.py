@@ -17,6 +17,8 @@ from typing import Any, cast
 
 from litestar.types import ASGIApp
 
+from hospital.web.http import replayed_receive
+
 # Plain ASGI messages (dicts) in and out: litestar's TypedDict unions do not fit a proxy that passes them on.
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -72,7 +74,7 @@ def signature_middleware(secret: str, worker_id: str) -> Callable[[ASGIApp], ASG
             body, replay = b"", receive
             if scope["type"] == "http":
                 body = await read_body(receive)
-                replay = _replay(body, receive)
+                replay = replayed_receive(body, receive)
             if not verify(secret, method, _target(scope), body, headers.get(TIME_HEADER, ""),
                           headers.get(SIGNATURE_HEADER, "")):
                 await _refuse(scope, send)
@@ -102,19 +104,6 @@ async def read_body(receive: Receive) -> bytes:
         if not message.get("more_body"):
             break
     return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _refuse(scope: Scope, send: Send) -> None:

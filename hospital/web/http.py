@@ -39,6 +39,7 @@ __all__ = [
     "json_body_guard",
     "provide_ctx",
     "provide_session",
+    "replayed_receive",
     "request_id_middleware",
     "security_headers",
 ]
@@ -140,6 +141,21 @@ def check_query(query_string: bytes) -> None:
         check_calendar(value, name)
 
 
+def replayed_receive(body: bytes, receive: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    """The `receive` of a request whose body was read already: the whole body once, then what `receive` says next
+    (a disconnect). The JSON guard and the media worker's signature check read the body before the app does."""
+    replayed = False
+
+    async def replay() -> Any:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 def json_body_guard(app: ASGIApp) -> ASGIApp:
     """Check a request's query and its JSON body (read once, handed on unchanged) before any handler: the decoder
     and the services never see input that would raise anything but a validation error (no 500)."""
@@ -173,16 +189,7 @@ def json_body_guard(app: ASGIApp) -> ASGIApp:
             more = bool(message.get("more_body", False))
         body = b"".join(chunks)
         check_json_body(body)
-        replayed = False
-
-        async def replay() -> Any:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await app(scope, replay, send)
+        await app(scope, replayed_receive(body, receive), send)
 
     return middleware
 
