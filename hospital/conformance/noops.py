@@ -16,6 +16,7 @@ from stdnum.cn import ric
 
 from hospital.biometrics.values import LivenessVerdict
 from hospital.patients.rules import ResidentId
+from hospital.prescriptions.dispensing.rules import ADDRESS_FIELDS, Fulfilment
 from hospital.prescriptions.rules import CourierKind, DispensingStatus
 from hospital.quality.rules import AdverseEventKind, ComplaintCategory, ComplaintStatus, Severity
 from hospital.security.incidents.rules import IncidentKind, IncidentSeverity, Leak
@@ -76,6 +77,11 @@ VALUE_NOOPS: dict[str, Callable[..., object]] = {
                                                                                                      decision),
     "hospital.prescriptions.rules.check_courier":
         lambda kind, name: (_enum(CourierKind, kind), (name or "").strip() or "本院配送"),
+    "hospital.prescriptions.dispensing.rules.check_delivery_address":
+        lambda address: {k: (address.get(k) or "").strip() for k in ADDRESS_FIELDS},  # trimmed, nothing refused
+    "hospital.prescriptions.dispensing.rules.check_fulfilment_choice":
+        lambda method, *, already_dispensed, status: _enum(Fulfilment, method),  # any time, any state
+    "hospital.prescriptions.rules.countersignature_needed": lambda *args, **kwargs: False,  # no child waits for one
     "hospital.prescriptions.rules.next_delivery_status":
         lambda current, target, *, tracking_number: _enum(DispensingStatus, target),
     "hospital.security.incidents.rules.check_assessment":
