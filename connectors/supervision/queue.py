@@ -12,7 +12,7 @@ business ID and version. These state changes are the connector's own, not clinic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,10 +63,12 @@ def _earlier(seq: Any, *conditions: Any) -> Any:
 
 
 class Outbox:
-    def __init__(self, factory: async_sessionmaker[AsyncSession], owner: str, *, postgres: bool) -> None:
+    def __init__(self, factory: async_sessionmaker[AsyncSession], owner: str, *, postgres: bool,
+                 routed_from: Callable[[str], frozenset[str] | None] = lambda method: None) -> None:
         self._factory = factory
         self.owner = owner
         self.postgres = postgres
+        self._routed_from = routed_from  # the event types that may give a method (None: any), timing.csv
 
     def _lock(self, query: Any) -> Any:
         return query.with_for_update(skip_locked=True, of=T) if self.postgres else query
@@ -145,9 +147,11 @@ class Outbox:
             sa.or_(T.c.lease_until.is_(None), T.c.lease_until <= now), ~same_subject,
         ).order_by(T.c.seq).limit(limit))
         rows = list((await session.execute(query)).all())
-        # The first earlier event still unsent per method others wait for: one query per method, not per event.
+        # The first earlier event still unsent per method others wait for: one query per method, not per event,
+        # looking no further than the last claimed row (the undelivered events before it, not the whole backlog).
         methods = {d["after_method"] for r in rows for d in r.depends_on or () if "after_method" in d}
-        first_unsent = {m: await self._first_unsent(session, m) for m in methods}
+        below = max((r.seq for r in rows), default=0)
+        first_unsent = {m: await self._first_unsent(session, m, below) for m in methods}
         ready: list[Any] = []
         waiting: list[tuple[Any, str]] = []
         for row in rows:
@@ -172,10 +176,15 @@ class Outbox:
         await session.commit()
         return routed, ready
 
-    async def _first_unsent(self, session: AsyncSession, method: str) -> int | None:
-        # An event not yet routed may turn out to be one of these: it holds the line too.
+    async def _first_unsent(self, session: AsyncSession, method: str, below: int) -> int | None:
+        # An event not yet routed whose type may give this method holds the line too. Only those types: the new
+        # events another dispatcher or lane is routing right now (locked, uncommitted) are mostly of other
+        # types, and holding every waiting record behind each of them made parallel dispatchers take turns.
+        types = self._routed_from(method)
+        unrouted = T.c.method.is_(None) if types is None else sa.and_(T.c.method.is_(None),
+                                                                       T.c.event_type.in_(sorted(types)))
         return (await session.execute(sa.select(sa.func.min(T.c.seq)).where(
-            T.c.status.in_(BLOCKING), sa.or_(T.c.method == method, T.c.method.is_(None))))).scalar()
+            T.c.status.in_(BLOCKING), T.c.seq < below, sa.or_(T.c.method == method, unrouted)))).scalar()
 
     async def _unmet(self, session: AsyncSession, row: Any, first_unsent: dict[str, int | None]) -> str | None:
         """The first dependency of `row` not yet met, named for `connector status`; None when all are."""
