@@ -1,7 +1,7 @@
 """Two dispatchers on PostgreSQL share one outbox (FOR UPDATE SKIP LOCKED and leases): 1,000 events, each
 sent exactly once, in order per subject; a record that waits for a method waits for an earlier event another
-dispatcher is still routing only when that event's type may give the method. A PostgreSQL feature, so it runs on PostgreSQL only; SQLite
-serialises its writers and is documented as one dispatcher (docs/connector.md)."""
+dispatcher is still routing only when that event's type may give the method. A PostgreSQL feature, so it runs
+on PostgreSQL only; SQLite serialises its writers and is documented as one dispatcher (docs/connector.md)."""
 
 from __future__ import annotations
 
