@@ -70,9 +70,9 @@ def _none_earlier(seq: Any, *conditions: Any) -> Any:
     """No earlier event matches, as a scalar subquery: PostgreSQL runs it per candidate row through
     `ix_outbox_subject_seq` and never turns it into an anti-join. A NOT EXISTS was planned as one, and with
     statistics taken while few events waited (any quiet moment) it compared every candidate with the whole backlog
-    (100 × 5,000 rows, 100–150 ms a claim), so the lag grew with the backlog. The conditions name the subject:
-    the status is read through `coalesce` (`_SUBJECT_ONLY` below), which keeps the planner off the undelivered
-    index it otherwise walks back from each row, and on `ix_outbox_subject_seq`."""
+    (100 × 5,000 rows, 100–150 ms a claim), so the lag grew with the backlog. The caller reads the earlier event's
+    status through `coalesce` (never null): that keeps the planner off the undelivered index, which it otherwise
+    walks back from each row, and on `ix_outbox_subject_seq`."""
     e = T.alias("earlier")
     return sa.select(e.c.seq).where(e.c.seq < seq, *[c(e) for c in conditions]).limit(1).scalar_subquery().is_(None)
 
@@ -153,7 +153,7 @@ class Outbox:
         # record of another method: the EMR of a visit waits for the visit's revisit record, a later event.
         first_of_subject = _none_earlier(
             T.c.seq, lambda e: e.c.subject_id == T.c.subject_id, lambda e: e.c.subject_type == T.c.subject_type,
-            lambda e: sa.func.coalesce(e.c.status, "").in_(BLOCKING),  # _SUBJECT_ONLY: status is never null
+            lambda e: sa.func.coalesce(e.c.status, "").in_(BLOCKING),  # through coalesce: see _none_earlier
             lambda e: ~sa.and_(sa.func.coalesce(e.c.last_error, "").startswith(REQUIRES_NOTE),
                                sa.func.coalesce(e.c.method, "") != T.c.method))
         columns = [T.c.seq, T.c.event_type, T.c.subject_type, T.c.subject_id, T.c.version, T.c.created_at,
