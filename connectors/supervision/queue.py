@@ -12,7 +12,7 @@ business ID and version. These state changes are the connector's own, not clinic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +30,10 @@ WAITING_NOTE = "waiting for "
 REQUIRES_NOTE = "requires "
 REQUIRES_HOLD_FACTOR = 10
 T = OutboxEvent.__table__  # type: ignore[attr-defined]
+# Undelivered, written into the SQL as constants rather than parameters: PostgreSQL then proves the partial index
+# `ix_outbox_undelivered_seq` usable in every plan, generic ones too (with parameters it cannot, and a reused plan
+# walked the whole outbox in seq order, sent events and all).
+UNDELIVERED = T.c.status.in_([sa.literal_column(f"'{status}'") for status in BLOCKING])
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +66,24 @@ def _earlier(seq: Any, *conditions: Any) -> Any:
     return sa.exists().where(e.c.seq < seq, *[c(e) for c in conditions])
 
 
+def _none_earlier(seq: Any, *conditions: Any) -> Any:
+    """No earlier event matches, as a scalar subquery: PostgreSQL runs it per candidate row through
+    `ix_outbox_subject_seq` and never turns it into an anti-join. A NOT EXISTS was planned as one, and with
+    statistics taken while few events waited (any quiet moment) it compared every candidate with the whole backlog
+    (100 × 5,000 rows, 100–150 ms a claim), so the lag grew with the backlog. The caller reads the earlier event's
+    status through `coalesce` (never null): that keeps the planner off the undelivered index, which it otherwise
+    walks back from each row, and on `ix_outbox_subject_seq`."""
+    e = T.alias("earlier")
+    return sa.select(e.c.seq).where(e.c.seq < seq, *[c(e) for c in conditions]).limit(1).scalar_subquery().is_(None)
+
+
 class Outbox:
-    def __init__(self, factory: async_sessionmaker[AsyncSession], owner: str, *, postgres: bool) -> None:
+    def __init__(self, factory: async_sessionmaker[AsyncSession], owner: str, *, postgres: bool,
+                 routed_from: Callable[[str], frozenset[str] | None] = lambda method: None) -> None:
         self._factory = factory
         self.owner = owner
         self.postgres = postgres
+        self._routed_from = routed_from  # the event types that may give a method (None: any), timing.csv
 
     def _lock(self, query: Any) -> Any:
         return query.with_for_update(skip_locked=True, of=T) if self.postgres else query
@@ -85,7 +102,7 @@ class Outbox:
         parallel dispatchers (and lanes) each route their own share instead of all mapping the same rows; the
         locks last until `claim` writes the routes and commits in the same session (docs/connector.md,
         "Delivery")."""
-        query = sa.select(T).where(T.c.status == OutboxStatus.PENDING.value, T.c.method.is_(None)
+        query = sa.select(T).where(UNDELIVERED, T.c.status == OutboxStatus.PENDING.value, T.c.method.is_(None)
                                    ).order_by(T.c.seq).limit(limit).with_for_update(skip_locked=True)
         return list((await session.execute(query)).all())
 
@@ -134,20 +151,23 @@ class Outbox:
         routed = await self._apply_routes(session, *routes)
         # An earlier event of the subject that waits for another record (REQUIRES_NOTE) does not hold back a
         # record of another method: the EMR of a visit waits for the visit's revisit record, a later event.
-        same_subject = _earlier(T.c.seq, lambda e: e.c.subject_id == T.c.subject_id,
-                                lambda e: e.c.subject_type == T.c.subject_type, lambda e: e.c.status.in_(BLOCKING),
-                                lambda e: ~sa.and_(sa.func.coalesce(e.c.last_error, "").startswith(REQUIRES_NOTE),
-                                                   sa.func.coalesce(e.c.method, "") != T.c.method))
+        first_of_subject = _none_earlier(
+            T.c.seq, lambda e: e.c.subject_id == T.c.subject_id, lambda e: e.c.subject_type == T.c.subject_type,
+            lambda e: sa.func.coalesce(e.c.status, "").in_(BLOCKING),  # through coalesce: see _none_earlier
+            lambda e: ~sa.and_(sa.func.coalesce(e.c.last_error, "").startswith(REQUIRES_NOTE),
+                               sa.func.coalesce(e.c.method, "") != T.c.method))
         columns = [T.c.seq, T.c.event_type, T.c.subject_type, T.c.subject_id, T.c.version, T.c.created_at,
                    T.c.payload, T.c.attempts, T.c.depends_on, T.c.method, T.c.last_error]
         query = self._lock(sa.select(*columns).where(
-            T.c.status.in_(BLOCKING), T.c.method.is_not(None), T.c.method != "", T.c.next_attempt_at <= now,
-            sa.or_(T.c.lease_until.is_(None), T.c.lease_until <= now), ~same_subject,
+            UNDELIVERED, T.c.method.is_not(None), T.c.method != "", T.c.next_attempt_at <= now,
+            sa.or_(T.c.lease_until.is_(None), T.c.lease_until <= now), first_of_subject,
         ).order_by(T.c.seq).limit(limit))
         rows = list((await session.execute(query)).all())
-        # The first earlier event still unsent per method others wait for: one query per method, not per event.
+        # The first earlier event still unsent per method others wait for: one query per method, not per event,
+        # looking no further than the last claimed row (the undelivered events before it, not the whole backlog).
         methods = {d["after_method"] for r in rows for d in r.depends_on or () if "after_method" in d}
-        first_unsent = {m: await self._first_unsent(session, m) for m in methods}
+        below = max((r.seq for r in rows), default=0)
+        first_unsent = {m: await self._first_unsent(session, m, below) for m in methods}
         ready: list[Any] = []
         waiting: list[tuple[Any, str]] = []
         for row in rows:
@@ -172,10 +192,15 @@ class Outbox:
         await session.commit()
         return routed, ready
 
-    async def _first_unsent(self, session: AsyncSession, method: str) -> int | None:
-        # An event not yet routed may turn out to be one of these: it holds the line too.
+    async def _first_unsent(self, session: AsyncSession, method: str, below: int) -> int | None:
+        # An event not yet routed whose type may give this method holds the line too. Only those types: the new
+        # events another dispatcher or lane is routing right now (locked, uncommitted) are mostly of other
+        # types, and holding every waiting record behind each of them made parallel dispatchers take turns.
+        types = self._routed_from(method)
+        unrouted = T.c.method.is_(None) if types is None else sa.and_(T.c.method.is_(None),
+                                                                       T.c.event_type.in_(sorted(types)))
         return (await session.execute(sa.select(sa.func.min(T.c.seq)).where(
-            T.c.status.in_(BLOCKING), sa.or_(T.c.method == method, T.c.method.is_(None))))).scalar()
+            UNDELIVERED, T.c.seq < below, sa.or_(T.c.method == method, unrouted)))).scalar()
 
     async def _unmet(self, session: AsyncSession, row: Any, first_unsent: dict[str, int | None]) -> str | None:
         """The first dependency of `row` not yet met, named for `connector status`; None when all are."""

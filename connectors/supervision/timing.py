@@ -3,7 +3,10 @@
 `t_plus_1`: in T+1 mode the method's records wait for the nightly batch of the day after their business day;
 reference data (institution, staff, catalogue, face verifications) always goes at once, because the platform
 checks business records against it on arrival. `after`: methods whose earlier events must all be delivered
-first (the drug catalogue before prescriptions, staff before the records naming them).
+first (the drug catalogue before prescriptions, staff before the records naming them). `routed_from`: the event
+types whose mappers give the method, listed for every method another waits for: an earlier event not routed yet
+holds back a waiting record only when its type may turn out to be one of these (the dispatcher dead-letters an
+event routed to a listed method from a type not listed, so the list cannot silently fall behind the mappers).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class MethodTiming:
     method: str
     t_plus_1: bool
     after: tuple[str, ...]
+    routed_from: frozenset[str] | None = None  # None: any event type may give this method
 
 
 @functools.cache
@@ -42,7 +46,11 @@ def _table() -> dict[str, MethodTiming]:
                 raise ValueError(f"{DATA.name} line {line}: unknown gateway method {name!r}")
         if row["t_plus_1"] not in ("yes", "no"):
             raise ValueError(f"{DATA.name} line {line}: t_plus_1 must be yes or no")
-        table[row["method"]] = MethodTiming(row["method"], row["t_plus_1"] == "yes", after)
+        routed_from = frozenset(t for t in row["routed_from"].split("|") if t) or None
+        table[row["method"]] = MethodTiming(row["method"], row["t_plus_1"] == "yes", after, routed_from)
+    waited_for = {m for timing in table.values() for m in timing.after}
+    if unlisted := sorted(m for m in waited_for if m in table and table[m].routed_from is None):
+        raise ValueError(f"{DATA.name}: methods others wait for list no routed_from: {', '.join(unlisted)}")
     return table
 
 

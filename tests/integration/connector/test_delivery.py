@@ -11,11 +11,11 @@ import msgspec
 import pytest
 
 from connectors.supervision.catalogue import file_catalogue
-from connectors.supervision.mapping import registry
+from connectors.supervision.mapping import Mapped, registry
 from connectors.supervision.settings import Mode
 from hospital.config import Settings
 from hospital.contracts.institution import LicenceRecorded
-from hospital.contracts.quality import AdverseEventReported
+from hospital.contracts.quality import AdverseEventReported, ComplaintFiled
 from hospital.contracts.staff import StaffRecord
 from hospital.contracts.visits import Diagnosis, VisitAccepted
 from tests import payloads
@@ -128,6 +128,26 @@ async def test_an_event_without_a_mapper_is_parked_shown_and_delivered_once_a_ma
     await deliver_all(await dispatchers())  # a new dispatcher process routes parked events again
     assert [r["record"]["internetPermit"] for r in await sim.records("uploadOrganIndicators")] == ["PDY0002"]
     assert (await status_of(dispatcher)).counts["parked"] == 0
+
+
+async def test_an_event_type_the_timing_table_does_not_list_under_a_waited_for_method_is_not_sent_as_it(
+    settings: Settings, sim: Sim, dispatchers: DispatcherFactory
+) -> None:
+    # Records waiting for uploadOrganIndicators look only at the unrouted events of the types data/timing.csv lists
+    # for it: a mapper giving it from another type would overtake them unseen, so its event is dead-lettered.
+    mappers = registry()
+    complaint = mappers["complaint.filed"]
+    mappers["complaint.filed"] = lambda event, ctx: Mapped("uploadOrganIndicators", [{"organID": "x"}])
+    try:
+        subject = str(uuid.uuid4())
+        await emit_all(settings, [("complaint.filed", "complaint", subject, ComplaintFiled(
+            complaint_id=subject, category="service", description="回复不及时", filed_at=datetime.now(UTC)))])
+        await deliver_all(await dispatchers())
+    finally:
+        mappers["complaint.filed"] = complaint
+    (row,) = [r for r in await fresh_outbox(settings) if r.event_type == "complaint.filed"]
+    assert row.status == "dead" and "routed_from" in (row.last_error or "")
+    assert await sim.records("uploadOrganIndicators") == []
 
 
 async def test_in_t_plus_1_business_records_wait_for_the_nightly_batch_once_per_business_id(

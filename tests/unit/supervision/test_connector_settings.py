@@ -56,3 +56,15 @@ def test_business_records_wait_for_the_batch_after_their_day_and_reference_data_
     late = datetime(2024, 6, 12, 17, 30, tzinfo=UTC)  # 01:30 on the 13th in Shanghai
     assert business_day(late, shanghai) == date(2024, 6, 13)
     assert batch_release(date(2024, 6, 13), shanghai, time(0, 30)) == datetime(2024, 6, 14, 0, 30, tzinfo=shanghai)
+
+
+def test_every_method_others_wait_for_names_the_event_types_it_is_routed_from() -> None:
+    from connectors.supervision.gateway.methods import all_methods
+    from connectors.supervision.mapping import registry
+
+    waited_for = {m for method in all_methods() for m in timing_of(method).after}
+    assert waited_for >= {"uploadOrganIndicators", "uploadDoctorIndicators", "uploadDrugCatalogue"}
+    for method in waited_for:
+        routed_from = timing_of(method).routed_from
+        assert routed_from and routed_from <= set(registry()), method
+    assert timing_of("uploadDoctorIndicators").routed_from == {"staff.record", "signing.device_revoked"}
