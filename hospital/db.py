@@ -66,7 +66,11 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+    """The sessions every entry point opens: their audit entries are chained at commit (AUD-01)."""
+    from hospital.core.audit import chained_session_class  # the models load with the first session, not at import
+
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True,
+                              sync_session_class=chained_session_class())
 
 
 @asynccontextmanager

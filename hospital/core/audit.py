@@ -2,8 +2,10 @@
 
 Each entry stores the SHA-256 of the previous entry and its own hash over a canonical rendering of its fields,
 so one edited, inserted or deleted row breaks the chain at that point; `verify_chain` names the first broken
-entry. Appends are serialised (SQLite: the transaction is IMMEDIATE; PostgreSQL: a transaction-scoped
-advisory lock), so the chain never forks.
+entry. `append_audit` only builds the entry; the transaction's entries are chained just before it commits
+(`ChainedSession`, the session class `hospital.db.session_factory` gives every session): the chain lock (SQLite:
+the transaction is IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock) is taken there, so it covers the
+audit insert and the commit, not the rest of the use case, and the chain never forks.
 
 On PostgreSQL the table is append-only for everyone who does not switch triggers off (migration
 0013_audit_sessions_chain): UPDATE, DELETE and TRUNCATE fail, except the deletion of entries past their retention
@@ -25,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import Field, SQLModel, select
 
 from hospital.core.crypto import FieldCipher
@@ -39,8 +42,10 @@ __all__ = [
     "AuditEntry",
     "ChainBreak",
     "ChainWalk",
+    "ChainedSession",
     "append_audit",
     "audit_read",
+    "chained_session_class",
     "entry_hash",
     "open_detail",
     "purge_expired",
@@ -117,9 +122,52 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(_canonical(entry)).hexdigest()
 
 
-async def _lock_chain(session: AsyncSession) -> None:
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
+class ChainedSession(Session):
+    """The sync session under every hospital `AsyncSession` (`hospital.db.session_factory`): the audit entries
+    appended in its transaction are chained at commit (`chained_session_class` registers the hooks)."""
+
+
+_PENDING = "hospital.audit.pending"  # session.info: the transaction's entries, in the order they were appended
+
+
+def chained_session_class() -> type[ChainedSession]:
+    """Register the chaining hooks on `ChainedSession` (once; called by `hospital.db.session_factory`, which every
+    entry point opens its sessions with) and return the class."""
+    if not sa.event.contains(ChainedSession, "before_commit", _chain_pending):
+        sa.event.listen(ChainedSession, "before_commit", _chain_pending)
+        sa.event.listen(ChainedSession, "after_transaction_end", _forget_pending)
+    return ChainedSession
+
+
+def _chain_pending(session: Session) -> None:
+    """Chain and insert the transaction's entries, the last statements before COMMIT (AUD-01).
+
+    The use case's own writes are flushed first, outside the lock; then the lock, the chain's tail, and the
+    entries in the order they were appended, each inserted alone so `seq` follows chain order. `at` is stamped
+    here, never earlier than the tail's, so `at` never decreases along the chain (the purge cuts by `at`)."""
+    pending: list[AuditEntry] = session.info.pop(_PENDING, None) or []
+    if not pending:
+        return
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
+    tail = session.execute(select(AuditEntry.entry_hash, AuditEntry.at)  # type: ignore[call-overload]
+                           .order_by(AuditEntry.seq.desc()).limit(1)).first()  # type: ignore[union-attr]
+    previous, floor = (tail.entry_hash, tail.at) if tail is not None else (GENESIS_HASH, None)
+    for entry in pending:
+        now = utcnow()
+        entry.at = now if floor is None else max(now, floor)
+        entry.prev_hash = previous
+        entry.entry_hash = entry_hash(entry)
+        session.add(entry)
+        session.flush()
+        previous, floor = entry.entry_hash, entry.at
+
+
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ends without committing (rolled back, closed) chains nothing: no entry, no gap."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 async def append_audit(
@@ -133,13 +181,15 @@ async def append_audit(
     rule_id: str | None = None,
     cipher: FieldCipher | None = None,
 ) -> AuditEntry:
-    """Add one chained entry to the session's transaction; the caller's commit makes it durable. Clinical details
-    (`SEALED_DETAIL`) are sealed with `cipher` into detail["sealed"] (`open_detail` reads them back)."""
+    """Add one entry to the session's transaction; the caller's commit chains it and makes it durable (`seq`,
+    `prev_hash`, `entry_hash` and `at` are set then). Clinical details (`SEALED_DETAIL`) are sealed with `cipher`
+    into detail["sealed"] (`open_detail` reads them back)."""
+    if not isinstance(session.sync_session, ChainedSession) or not sa.event.contains(
+            ChainedSession, "before_commit", _chain_pending):
+        raise ContractViolation("audit entries are chained at commit: open the session with "
+                                "hospital.db.session_factory (AUD-01)")
     detail = _seal_detail(detail or {}, cipher)
-    await _lock_chain(session)
-    last = (
-        await session.execute(select(AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1))  # type: ignore[union-attr]
-    ).scalar_one_or_none()
+    await session.connection()  # the transaction the entry belongs to has begun (its end forgets the entry)
     entry = AuditEntry(
         actor_id=actor.user_id,
         actor_role=actor.role,
@@ -150,13 +200,10 @@ async def append_audit(
         detail=detail,
         request_id=actor.request_id,
         client_address=actor.client_address,
-        prev_hash=last or GENESIS_HASH,
+        prev_hash="",
         entry_hash="",
     )
-    entry.at = entry.at.replace(microsecond=entry.at.microsecond)  # stored to the microsecond on both engines
-    entry.entry_hash = entry_hash(entry)
-    session.add(entry)
-    await session.flush()
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
 
 
