@@ -17,6 +17,7 @@ from hospital.core.audit import Actor, AuditEntry, append_audit, verify_chain
 from hospital.core.errors import ContractViolation
 from hospital.core.outbox import OutboxEvent
 from hospital.db import create_engine, session_factory
+from tests.conftest import DATABASES
 
 pytestmark = pytest.mark.requirement("AUD-01")
 
@@ -84,10 +85,10 @@ async def test_a_session_that_does_not_chain_at_commit_is_refused(settings: Sett
         await engine.dispose()
 
 
+# SQLite serialises whole write transactions (BEGIN IMMEDIATE): only PostgreSQL lets two run at once.
+@pytest.mark.parametrize("db_url", [d for d in DATABASES if d == "postgresql"], indirect=True)
 async def test_concurrent_transactions_do_not_wait_for_each_other_until_commit(
         sessions: async_sessionmaker[AsyncSession], db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite serialises whole write transactions (BEGIN IMMEDIATE)")
     async with sessions() as slow, sessions() as quick:
         await note(slow, "slow")
         await slow.execute(sa.select(sa.func.count()).select_from(OutboxEvent))  # still working, chain lock not held
