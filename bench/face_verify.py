@@ -178,7 +178,8 @@ def main() -> None:
     known = template.vector.reshape(1, -1)
     cores = len(os.sched_getaffinity(0))
     print(
-        f"dlib {dlib.__version__}, DLIB_USE_BLAS={dlib.DLIB_USE_BLAS}, {cores} cores; frame {frame.shape[1]}×{frame.shape[0]}"
+        f"dlib {dlib.__version__} from {Path(dlib.__file__).parent.parent}, DLIB_USE_BLAS={dlib.DLIB_USE_BLAS},"
+        f" USE_AVX_INSTRUCTIONS={dlib.USE_AVX_INSTRUCTIONS}, {cores} cores; frame {frame.shape[1]}×{frame.shape[0]}"
     )
 
     def bare_defaults() -> None:
@@ -281,6 +282,7 @@ def main() -> None:
     job_cpu = figures["job_from_jpeg"]["cpu_ms"]
     summary = {
         "dlib_blas": bool(dlib.DLIB_USE_BLAS),
+        "dlib_avx": bool(dlib.USE_AVX_INSTRUCTIONS),
         "detect_long_side": settings.detect_long_side,
         "cores": cores,
         "bare_defaults_cpu_ms": cpu["bare_defaults"],
