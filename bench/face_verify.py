@@ -152,6 +152,8 @@ def main() -> None:
                         help="frames of the burst: 4 (one per pose), 7 (rest between moves), 10 (two rests first)")
     parser.add_argument("--detect-long-side", type=int, default=None,
                         help="long side of the copy HOG scans (default: FaceSettings')")
+    parser.add_argument("--track-face-px", type=int, default=None,
+                        help="FaceSettings.burst_track_face_px for the burst (0: every frame scanned as a probe)")
     args = parser.parse_args()
 
     import sys
@@ -173,6 +175,8 @@ def main() -> None:
     settings = FaceSettings(workers=0)
     if args.detect_long_side is not None:
         settings = dataclasses.replace(settings, detect_long_side=args.detect_long_side)
+    if args.track_face_px is not None:
+        settings = dataclasses.replace(settings, burst_track_face_px=args.track_face_px)
     frame, probe = webcam_frame()
     template = _worker.encode_enrolment_job((SHARED / "faces" / "obama.jpg").read_bytes(), None, settings)
     known = template.vector.reshape(1, -1)
@@ -225,7 +229,8 @@ def main() -> None:
             top, right, bottom, left = fr.face_locations(small, number_of_times_to_upsample=0)[0]
             if index == 0:  # later frames on the smaller copy our engine tracks the face on
                 long_side = engine.tracking_long_side(rgb, (round(top * scale), round(right * scale),
-                                                            round(bottom * scale), round(left * scale)), long_side)
+                                                            round(bottom * scale), round(left * scale)), long_side,
+                                                      settings.burst_track_face_px)
             box = (round(top * scale), round(right * scale), round(bottom * scale), round(left * scale))
             fr.face_landmarks(rgb, [box], model="large")
             shapes.append(dlib.full_object_detections([fr.api.pose_predictor_5_point(rgb, dlib.rectangle(
@@ -284,6 +289,7 @@ def main() -> None:
         "dlib_blas": bool(dlib.DLIB_USE_BLAS),
         "dlib_avx": bool(dlib.USE_AVX_INSTRUCTIONS),
         "detect_long_side": settings.detect_long_side,
+        "burst_track_face_px": settings.burst_track_face_px,
         "cores": cores,
         "bare_defaults_cpu_ms": cpu["bare_defaults"],
         "bare_same_strategy_cpu_ms": cpu["bare_same_strategy"],

@@ -117,18 +117,19 @@ def locate_faces(frame: RGBImage, *, detect_long_side: int, thorough: bool) -> l
     return boxes
 
 
-TRACK_FACE_PX = 80
-"""After a burst's first frame, the later frames are scanned whole on a copy where the first frame's face
-measures about this many pixels. HOG finds faces from about 80 px, so the face is found again if it shrinks by
-a quarter, wherever it moved, and so is a second face of comparable size anywhere in the frame, at a fraction of
-the cost of the full scan (detection costs in proportion to the pixels scanned; FACE-02, issue 19's speed)."""
+def tracking_long_side(frame: RGBImage, box: FaceBox, detect_long_side: int, track_face_px: int) -> int:
+    """The long side of the copy a burst's later frames are scanned on: the first frame's face (`box`) about
+    `track_face_px` there, never more than `detect_long_side` (0 turns tracking off: `detect_long_side`).
 
-
-def tracking_long_side(frame: RGBImage, box: FaceBox, detect_long_side: int) -> int:
-    """The long side of the copy that later frames of a burst are scanned on, given the first frame's face."""
+    HOG finds faces from about 80 px, so on that copy the same face is found again where it moved or shrank a
+    little, and a second face of comparable size anywhere in the frame, at a fraction of the cost of the full
+    scan: detection costs in proportion to the pixels scanned (FACE-02, issue 19's speed).
+    """
+    if track_face_px <= 0:
+        return detect_long_side
     top, right, bottom, left = box
     face_px = max(1, min(bottom - top, right - left))
-    return max(1, min(detect_long_side, round(max(frame.shape[:2]) * TRACK_FACE_PX / face_px)))
+    return max(1, min(detect_long_side, round(max(frame.shape[:2]) * track_face_px / face_px)))
 
 
 def warm_up(*, liveness: bool = False) -> None:
@@ -265,13 +266,14 @@ def observe_burst(
     *,
     detect_long_side: int = _DEFAULTS.detect_long_side,
     working_long_side: int = _DEFAULTS.working_long_side,
+    track_face_px: int = _DEFAULTS.burst_track_face_px,
 ) -> BurstObservation:
     """Each frame's distance to `template` and its pose, and how much consecutive frames differ (FACE-02).
 
     Every frame is searched whole and encoded: a face that moved anywhere is found, another person in any frame
     is measured. Only the scale differs: the first frame as a single probe, the later ones on the smaller copy
-    of `tracking_long_side`, so a second face there is seen when it is at least about three quarters the size
-    of the first frame's face (a smaller one in the first frame only).
+    of `tracking_long_side`, so a second face there is seen when it is at least about 80/`track_face_px` of
+    the first frame's face (a smaller one in the first frame only).
     Raises RuleViolation("FACE-02", reason="no_face" | "several_faces" | "frames_differ_in_size", frame=n).
     """
     working: list[RGBImage] = []
@@ -282,7 +284,7 @@ def observe_burst(
         frame = reduce_long_side(rgb, working_long_side)
         # The first frame is scanned as a single probe is; the later ones on the tracking copy, and as a single
         # probe only where that finds no face (it shrank or turned away more than the copy allows).
-        found = [] if track_long_side is None else _scan(frame, track_long_side, 0)
+        found = [] if track_long_side in (None, detect_long_side) else _scan(frame, track_long_side, 0)
         if not found:
             found = locate_faces(frame, detect_long_side=detect_long_side, thorough=False)
         try:
@@ -291,7 +293,7 @@ def observe_burst(
             refused.extra["frame"] = index + 1
             raise
         if track_long_side is None:
-            track_long_side = tracking_long_side(frame, box, detect_long_side)
+            track_long_side = tracking_long_side(frame, box, detect_long_side, track_face_px)
         working.append(frame)
         boxes.append(box)
         poses.append(frame_pose(frame, box))
