@@ -140,4 +140,5 @@ def observe_burst_job(
         [_decode(data, content_type, settings) for data, content_type in frames],
         detect_long_side=settings.detect_long_side,
         working_long_side=settings.working_long_side,
+        track_face_px=settings.burst_track_face_px,
     )

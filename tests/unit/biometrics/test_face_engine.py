@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from hospital.biometrics import engine
 from hospital.biometrics.images import RGBImage, reduce_long_side
@@ -137,3 +137,66 @@ def test_a_burst_encoded_in_one_batch_gives_each_frame_its_own_encoding(photo: P
     for frame, box, template in zip(frames, boxes, batched, strict=True):
         assert engine.encode_face(frame, box).distance_to(template) < 1e-5
     assert batched[0].distance_to(batched[1]) > 0.6  # each frame's own face, not the first one's
+
+
+def _scene(*people: tuple[Image.Image, int, float]) -> RGBImage:
+    """A 960×640 camera frame with each (frame, x, scale) pasted at x: faces where and how big a test wants."""
+    canvas = Image.new("RGB", (960, 640), (118, 112, 104))
+    for picture, x, scale in people:
+        canvas.paste(picture.resize((round(picture.width * scale), round(picture.height * scale))), (x, 0))
+    return np.asarray(canvas)
+
+
+@pytest.fixture(scope="module")
+def scene_people(photo: Photo) -> tuple[list[Image.Image], Image.Image]:
+    from tests.bursts import frame
+
+    obama = [frame(photo("obama2.jpg"), "neutral", seed=seed) for seed in range(3)]
+    # biden.jpg's face is 0.6 times obama2.jpg's at the same frame size: his head alone, made as big as obama's
+    biden = ImageOps.fit(frame(photo("biden.jpg"), "neutral", seed=5), obama[0].size).crop((120, 0, 300, 180))
+    return obama, biden.resize((400, 400))
+
+
+def test_a_burst_scans_later_frames_whole_a_second_face_there_is_refused(
+    obama_template: FaceTemplate, scene_people: tuple[list[Image.Image], Image.Image]
+) -> None:
+    # After the first frame a burst is scanned on a smaller copy (FaceSettings.burst_track_face_px, issue 19's
+    # speed): it still covers the whole frame, so a second face of comparable size appearing later refuses
+    # (FACE-02). (A face under about four fifths of the first frame's is looked for in the first frame only.)
+    obama, biden = scene_people
+    frames = [_scene((obama[0], 0, 1.4)), _scene((obama[1], 0, 1.4)), _scene((obama[2], 0, 1.4), (biden, 520, 1.0))]
+    with pytest.raises(RuleViolation) as refused:
+        engine.observe_burst(obama_template, frames)
+    assert refused.value.extra["reason"] == "several_faces" and refused.value.extra["frame"] == 3
+
+
+def test_a_burst_finds_the_face_again_where_it_moved_far_or_shrank(
+    obama_template: FaceTemplate, scene_people: tuple[list[Image.Image], Image.Image], settings: FaceSettings
+) -> None:
+    obama, _ = scene_people
+    first = _scene((obama[0], 0, 1.4))
+    top, right, bottom, left = engine.locate_faces(first, detect_long_side=settings.detect_long_side,
+                                                   thorough=False)[0]
+    assert engine.tracking_long_side(first, (top, right, bottom, left), settings.detect_long_side,
+                                     settings.burst_track_face_px) < settings.detect_long_side
+    # moved to the other side of the frame; then half as big, below what the smaller copy finds (the burst
+    # falls back to the full scan for that frame)
+    frames = [first, _scene((obama[1], 490, 1.4)), _scene((obama[2], 300, 0.7))]
+    observed = engine.observe_burst(obama_template, frames)
+    assert all(f.distance <= settings.tolerance for f in observed.frames)
+    assert observed.frames[2].eye_span < 0.7 * observed.frames[0].eye_span
+
+
+def test_without_tracking_a_burst_scans_every_frame_as_a_single_probe(
+    obama_template: FaceTemplate, scene_people: tuple[list[Image.Image], Image.Image], settings: FaceSettings
+) -> None:
+    # burst_track_face_px=0: a second face half the size of the clinician's, appearing in a later frame, refuses
+    # as in a single probe; the default tracking copy does not look for one that small after the first frame.
+    obama, biden = scene_people
+    small_second = biden.resize((200, 200))
+    frames = [_scene((obama[0], 0, 1.4)), _scene((obama[1], 0, 1.4), (small_second, 600, 1.0))]
+    with pytest.raises(RuleViolation) as refused:
+        engine.observe_burst(obama_template, frames, track_face_px=0)
+    assert refused.value.extra["reason"] == "several_faces" and refused.value.extra["frame"] == 2
+    observed = engine.observe_burst(obama_template, frames, track_face_px=settings.burst_track_face_px)
+    assert len(observed.frames) == 2
