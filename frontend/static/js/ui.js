@@ -93,18 +93,25 @@ export function notice(el, text, kind = "ok") {
   clear(el, h("div", { class: `notice ${kind === "ok" ? "" : kind}`.trim(), role: "status" }, text));
 }
 
+// The latest load asked of each element: an earlier one answering later (a slow request overtaken) renders nothing,
+// or it would draw stale rows over the fresh ones and wipe a form the user is filling in.
+const latestLoad = new WeakMap();
+
 /** Show loading in `el`, run `fetcher`, then `render(data)` into it, or the error. Returns the data or null. */
 export async function load(el, fetcher, render) {
+  const generation = (latestLoad.get(el) || 0) + 1;
+  latestLoad.set(el, generation);
   showLoading(el);
   try {
     const data = await fetcher();
+    if (latestLoad.get(el) !== generation) return data;
     el.removeAttribute("aria-busy");
     clear(el);
     const content = render(data);
     if (content) append(el, [content]);
     return data;
   } catch (error) {
-    showError(el, error);
+    if (latestLoad.get(el) === generation) showError(el, error);
     return null;
   }
 }
