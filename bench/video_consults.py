@@ -8,12 +8,14 @@ one run so the figures compare as ratios:
   transcode    the alternative design (decode, MediaRelay, re-encode, x264-ultrafast recording in a thread)
   passthrough  hospital.video.MediaHub (encoded relay, muxed recordings, face watch) for each N
   audio        the same hub holding audio visits (语音, Opus only, recorded, no face watch) for the largest N
+  two workers  the largest N of passthrough visits placed alternately on two hub processes, as
+               `hospital media-worker` places calls on two workers: does the capacity scale out with processes?
 
 The face checks are measured on the hospital's own check (`hospital.biometrics.engine.verify`, what the face
 pool runs for each sample of the watch: one 640×480 webcam frame of the enrolled doctor) and counted on the same
 core as the media peer: visits per core = 1 / (media CPU per visit + check CPU / sample interval).
 
-Run:  PYTHONPATH=. /work/venv/bin/python bench/video_consults.py [--visits 1,2,4] [--seconds 15]
+Run:  PYTHONPATH=. /work/venv/bin/python bench/video_consults.py [--visits 1,2,4] [--seconds 15] [--workers 2]
 """
 
 from __future__ import annotations
@@ -76,9 +78,14 @@ async def connect(offerer: BenchBrowser, answer: Any) -> None:
     await offerer.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
 
 
-async def run_phase(mode: str, visits: int, media: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+async def run_phase(mode: str, visits: int, media: dict[str, Any], args: argparse.Namespace,
+                    workers: int = 1) -> dict[str, Any]:
+    """One phase; with `workers` > 1 the visits are placed alternately on that many hub processes (one call on one
+    worker, as the media-worker placement does) and their CPU is summed."""
     profile = f"{args.profile}.{mode}.{visits}" if args.profile else None
-    hospital = HospitalProcess(mode, args.sample_interval, profile) if mode != "direct" else None
+    hospitals = [HospitalProcess(mode, args.sample_interval, profile and f"{profile}.w{n}")
+                 for n in range(workers)] if mode != "direct" else []
+    hospital = hospitals[0] if hospitals else None
     pairs: list[tuple[BenchBrowser, BenchBrowser]] = []
     for v in range(visits):
         video = mode != "audio"
@@ -95,8 +102,10 @@ async def run_phase(mode: str, visits: int, media: dict[str, Any], args: argpars
 
             await connect(patient, answer)
         else:
+            worker = hospitals[v % len(hospitals)]
             for role, browser in (("patient", patient), ("doctor", doctor)):
-                await connect(browser, lambda offer, v=v, role=role: hospital.call("join", f"visit-{v}", role, offer))
+                await connect(browser, lambda offer, v=v, role=role, worker=worker: worker.call(
+                    "join", f"visit-{v}", role, offer))
     deadline = time.monotonic() + 30
     while not all((p.received and d.received) if mode != "audio" else (p.audio_frames and d.audio_frames)
                   for p, d in pairs):
@@ -105,28 +114,36 @@ async def run_phase(mode: str, visits: int, media: dict[str, Any], args: argpars
         await asyncio.sleep(0.1)
     await asyncio.sleep(args.warmup)
 
-    cpu0 = await hospital.call("cpu") if hospital else {"total": 0.0}
+    cpu0 = await _cpu(hospitals)
     me0, busy0, t0 = own_cpu(), machine_busy(), time.monotonic()
     await asyncio.sleep(args.seconds)
-    cpu1 = await hospital.call("cpu") if hospital else {"total": 0.0}
+    cpu1 = await _cpu(hospitals)
     me1, busy1, t1 = own_cpu(), machine_busy(), time.monotonic()
 
     streams = [stream_figures(a, b, t0, t1) for p, d in pairs for a, b in ((p, d), (d, p))]
     for p, d in pairs:
         await p.close()
         await d.close()
-    closing = await hospital.stop() if hospital else {}
+    closing: dict[str, Any] = {"recordings": [], "events": {}}
+    for worker in hospitals:
+        closed = await worker.stop()
+        closing["recordings"] += closed.get("recordings", [])
+        for name, count in closed.get("events", {}).items():
+            closing["events"][name] = closing["events"].get(name, 0) + count
 
     span = t1 - t0
     latencies = sorted(x * 1000 for s in streams for x in s["latencies"])
     sent, received = sum(s["sent"] for s in streams), sum(s["received"] for s in streams)
     hospital_cpu = (cpu1["total"] - cpu0["total"]) / span
-    split = {k: round((cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / span / visits, 4) for k in cpu1 if k != "total"}
+    split = {k: round((cpu1.get(k, 0.0) - cpu0.get(k, 0.0)) / span / visits, 4) for k in cpu1
+             if k not in ("total", "workers")}
     ticks = os.sysconf("SC_CLK_TCK")
     machine = (busy1[0] - busy0[0]) / ticks / span
     return {
         "mode": mode,
         "visits": visits,
+        "workers": len(hospitals),
+        "worker_cpu_cores": [round((b - a) / span, 3) for a, b in zip(cpu0["workers"], cpu1["workers"], strict=True)],
         "hospital_cpu_per_visit": round(hospital_cpu / visits, 4),
         "hospital_cpu_by_thread_per_visit": {k: v for k, v in sorted(split.items(), key=lambda i: -i[1]) if v},
         "clients_cpu": round((me1 - me0) / span, 3),
@@ -143,6 +160,17 @@ async def run_phase(mode: str, visits: int, media: dict[str, Any], args: argpars
         "recordings": closing.get("recordings", []),
         "events": closing.get("events", {}),
     }
+
+
+async def _cpu(hospitals: list[HospitalProcess]) -> dict[str, Any]:
+    """CPU seconds of every hub process summed (by thread name too), and each process's own total."""
+    total: dict[str, Any] = {"total": 0.0, "workers": []}
+    for worker in hospitals:
+        figures = await worker.call("cpu")
+        total["workers"].append(figures["total"])
+        for name, seconds in figures.items():
+            total[name] = total.get(name, 0.0) + seconds
+    return total
 
 
 def hospital_check_seconds(repeats: int = 5) -> dict[str, Any] | None:
@@ -251,6 +279,12 @@ async def main(args: argparse.Namespace) -> None:
         print(f"             by thread per visit: {r['hospital_cpu_by_thread_per_visit']}")
         print(f"             recordings: {[round(x['duration_s'], 1) for x in r['recordings']]} s; events {r['events']}")
 
+    if args.workers > 1:
+        largest = max(args.visits)
+        results.append(await run_phase("passthrough", largest, media, args, workers=args.workers))
+        r = results[-1]
+        print(describe(r, baseline) + f" | {r['workers']} workers, CPU each {r['worker_cpu_cores']} core")
+
     if not args.skip_audio:
         results.append(await run_phase("audio", max(args.visits), media, args))
         r = results[-1]
@@ -259,7 +293,8 @@ async def main(args: argparse.Namespace) -> None:
               f"{r['foreign_load_cores']:.2f}" + (" | MACHINE SATURATED" if r["machine_saturated"] else ""))
         print(f"             recordings: {[round(x['duration_s'], 1) for x in r['recordings']]} s; events {r['events']}")
 
-    passthrough = [r for r in results if r["mode"] == "passthrough"]
+    passthrough = [r for r in results if r["mode"] == "passthrough" and r["workers"] == 1]
+    spread = [r for r in results if r["mode"] == "passthrough" and r["workers"] > 1]
     worst = max(r["hospital_cpu_per_visit"] for r in passthrough)
     checks = None if args.no_face_cost else face_check_seconds()
     hospital_check = None if args.no_face_cost else hospital_check_seconds()
@@ -292,6 +327,21 @@ async def main(args: argparse.Namespace) -> None:
         "face_check_cpu_s_half_size_recipe": round(checks["advised"], 3) if checks else None,
         "dlib_blas": hospital_check["dlib_blas"] if hospital_check else None,
     }
+    if spread:
+        one = next(r for r in passthrough if r["visits"] == spread[0]["visits"])
+        summary["two_workers"] = {
+            "visits": spread[0]["visits"], "workers": spread[0]["workers"],
+            "cpu_per_visit": spread[0]["hospital_cpu_per_visit"], "worker_cpu_cores": spread[0]["worker_cpu_cores"],
+            "frames_lost": spread[0]["frames_lost"], "latency_p50_ms": spread[0]["latency_p50_ms"],
+            "latency_p95_ms": spread[0]["latency_p95_ms"], "machine_saturated": spread[0]["machine_saturated"],
+            # Within this run: the same visits on one worker process, the baseline.
+            "cpu_per_visit_ratio_to_one_worker": round(spread[0]["hospital_cpu_per_visit"]
+                                                       / max(one["hospital_cpu_per_visit"], 1e-6), 2),
+            "latency_p95_ratio_to_one_worker": round((spread[0]["latency_p95_ms"] or 0)
+                                                     / max(one["latency_p95_ms"] or 1, 1e-6), 2),
+            "busiest_process_cores_one_worker": one["worker_cpu_cores"][0],
+            "busiest_process_cores_two_workers": max(spread[0]["worker_cpu_cores"]),
+        }
     audio = [r for r in results if r["mode"] == "audio"]
     if audio:
         summary["audio_visits"] = audio[0]["visits"]
@@ -334,6 +384,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-transcode", action="store_true")
     parser.add_argument("--no-face-cost", action="store_true")
     parser.add_argument("--skip-audio", action="store_true", help="no audio-visit phase")
+    parser.add_argument("--workers", default=2, type=int,
+                        help="hub processes for the spread phase at the largest N (1: no such phase)")
     parser.add_argument("--profile", help="cProfile the hospital's event loop into PROFILE.<mode>.<visits>")
     return parser.parse_args()
 
