@@ -130,9 +130,11 @@ def verify_job(
 
 
 def observe_burst_job(
-    template: FaceTemplate, frames: list[tuple[bytes, str | None]], settings: FaceSettings
+    template: FaceTemplate, frames: list[tuple[bytes, str | None]], settings: FaceSettings, start: int = 0,
+    before: tuple[bytes, str | None] | None = None,
 ) -> BurstObservation:
-    """Decode a liveness burst's frames and observe them against a template (FACE-02)."""
+    """Decode a liveness burst's frames and observe them against a template (FACE-02); `start` and `before`
+    (the frame before these, decoded only for the change to the first of them) for a part of a burst."""
     from hospital.biometrics import engine
 
     return engine.observe_burst(
@@ -141,4 +143,7 @@ def observe_burst_job(
         detect_long_side=settings.detect_long_side,
         working_long_side=settings.working_long_side,
         track_face_px=settings.burst_track_face_px,
+        track_margin=settings.burst_track_margin,
+        start=start,
+        before=_decode(*before, settings) if before is not None else None,
     )

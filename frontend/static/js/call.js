@@ -14,6 +14,7 @@
 // CONNECT_TIMEOUT_MS is given up for the next attempt. `data-reconnects` on the root counts the rejoins.
 import { api } from "./api.js";
 import { t } from "./i18n.js";
+import { answerChallenge } from "./liveness.js";
 import { currentSession, replaceToken } from "./session.js";
 
 let root = document.body;
@@ -270,20 +271,12 @@ function onNotice(message) {
 // does: the moves are shown in the call's notice (its `data-step` names the move asked for), the frames come from
 // the doctor's own camera (the local preview), the burst goes with the challenge's nonce, then the call resumes.
 // One still picture is not sent: the single-image path is a legacy option, off in production.
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function showStep(step) {
   $("call-notice").dataset.step = step || "";
   notice(step ? said(`face.step.${step}`) : "");
 }
 
-async function captureFresh(video) {
-  // Wait for a new frame of the camera (at most half a second), so no two captures are the same picture.
-  await new Promise((resolve) => {
-    if (!video.requestVideoFrameCallback) return setTimeout(resolve, 100);
-    const timer = setTimeout(resolve, 500);
-    video.requestVideoFrameCallback(() => { clearTimeout(timer); resolve(); });
-  });
+function capture(video) {
   const canvas = document.createElement("canvas");
   canvas.width = video.videoWidth || 640;
   canvas.height = video.videoHeight || 480;
@@ -296,28 +289,9 @@ async function reverify() {
   const button = $("reverify");
   button.disabled = true;
   try {
-    // Rest, then each move held for two frames and a return to rest: 1 + 3 × 3 = 10 frames in about 6 s.
-    const challenge = await api("/api/me/face-challenges", { method: "POST" });
-    const frames = [];
-    showStep("rest");
-    await sleep(800);
-    frames.push(await captureFresh(video));
-    for (const step of challenge.steps) {
-      showStep(step);
-      await sleep(1000);
-      frames.push(await captureFresh(video));
-      await sleep(300);
-      frames.push(await captureFresh(video));
-      showStep("rest");
-      await sleep(800);
-      frames.push(await captureFresh(video));
-    }
-    showStep(null);
-    notice(said("face.checking"));
-    const form = new FormData();
-    form.append("nonce", challenge.nonce);
-    frames.forEach((frame, index) => form.append("frames", frame, `frame${index}.jpg`));
-    const verified = await api(`/api/me/face-challenges/${challenge.challenge_id}/burst`, { method: "POST", form });
+    const verified = await answerChallenge({
+      video, capture: () => capture(video), showStep, checking: () => notice(said("face.checking")),
+    });
     replaceToken(verified.access_token, verified.expires_in, { face_verified_at: verified.face_verified_at });
     await api(`${base}/resume`, { method: "POST" });
     notice("");

@@ -98,12 +98,13 @@ def jpeg(image: Image.Image, quality: int = 85) -> bytes:
 
 
 def burst(photo: bytes, steps: Sequence[str], *, per_pose: int = 2, seed: int | None = None,
-          squeeze: dict[str, float] | None = None) -> list[bytes]:
-    """JPEG frames answering `steps`: neutral, then each step with a return to neutral between (`per_pose` each).
+          squeeze: dict[str, float] | None = None, rests: bool = True) -> list[bytes]:
+    """JPEG frames answering `steps`: neutral, then each step with a return to neutral between (`per_pose` each);
+    `rests=False`: no return between moves (with `per_pose=1`, the pages' burst: rest, then one frame per move).
     `squeeze`: a turn's squeeze for this photo where TURN_SQUEEZE's (measured on obama2.jpg) moves it too little."""
     rng = random.Random(seed)  # nosec B311: jitter for synthetic test frames, not a secret
     poses = ["neutral"] * per_pose
     for step in steps:
-        poses += [step] * per_pose + ["neutral"]
+        poses += [step] * per_pose + (["neutral"] if rests else [])
     return [jpeg(frame(photo, pose, seed=rng.randrange(1 << 30), squeeze=(squeeze or {}).get(pose)))
             for pose in poses]

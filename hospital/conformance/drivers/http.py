@@ -167,8 +167,11 @@ class HttpDriver(Driver):
         if issued.status_code != 201:
             return self._outcome(issued)
         challenge = issued.json()
-        frames = burst(image, challenge["steps"], per_pose=2, seed=self.rng.randrange(1 << 30),
-                       squeeze=self._squeeze.get(image))
+        # The pages' burst (rest, then one frame per move), or, where the hospital asks for more frames, each
+        # move held twice with a return to rest.
+        pages_burst = len(challenge["steps"]) + 1 >= challenge.get("min_frames", 0)
+        frames = burst(image, challenge["steps"], per_pose=1 if pages_burst else 2, rests=not pages_burst,
+                       seed=self.rng.randrange(1 << 30), squeeze=self._squeeze.get(image))
         response = self._request("POST", f"/api/me/face-challenges/{challenge['challenge_id']}/burst",
                                  headers=headers, data={"nonce": challenge["nonce"]},
                                  files=[("frames", (f"frame{i}.jpg", data, "image/jpeg"))

@@ -106,3 +106,49 @@ async def test_a_dead_worker_fails_its_call_as_unavailable_and_the_pool_recovers
     # The pool replaced its workers: the module's other tests keep using it.
     verification = await pool.verify(obama_template_bytes, photo("obama2.jpg"), "image/jpeg")
     assert verification.match
+
+
+@pytest.mark.asyncio
+async def test_two_free_workers_observe_the_halves_of_a_burst_at_once_a_busy_pool_in_one_job(
+    settings: FaceSettings, obama_template_bytes: bytes, photo: Photo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The clinician waits for half a burst when two workers are free (issue 19's speed); the verdict is the one
+    # job's, refusals keep the burst's frame numbers; a pool already busy spends no extra CPU on splitting.
+    from tests.bursts import burst, frame, jpeg
+
+    frames = [(data, "image/jpeg") for data in burst(photo("obama2.jpg"), ["turn_left", "turn_right", "closer"],
+                                                     per_pose=1, seed=5)]
+    page_burst = [frames[i] for i in (0, 1, 3, 5)]  # rest, then one frame per move: what the pages send
+    async with FacePool(dataclasses.replace(settings, workers=2)) as two:
+        jobs: list[tuple[object, ...]] = []
+        submit = two._submit
+
+        def recorded(job: Callable[..., object], *args: object) -> object:
+            # a burst's frames, and (start, before) when it is the second half of one
+            jobs.append((len(args[1]), *args[3:]) if job is _worker.observe_burst_job else (job.__name__,))
+            return submit(job, *args)
+
+        monkeypatch.setattr(two, "_submit", recorded)
+        halves = await two.observe_burst(obama_template_bytes, page_burst)
+        assert jobs == [(2,), (2, 2, page_burst[1])]
+        async with FacePool(dataclasses.replace(settings, workers=0)) as inline:
+            whole = await inline.observe_burst(obama_template_bytes, page_burst)
+        assert halves.changes == whole.changes
+        assert [abs(a.distance - b.distance) < 0.03 for a, b in zip(halves.frames, whole.frames, strict=True)] == [
+            True] * 4
+
+        blank = (jpeg(frame(photo("obama2.jpg")).point(lambda _: 0)), "image/jpeg")
+        with pytest.raises(RuleViolation) as refused:
+            await two.observe_burst(obama_template_bytes, [*page_burst[:3], blank])
+        assert refused.value.extra["reason"] == "no_face" and refused.value.extra["frame"] == 4
+
+        jobs.clear()
+        busy = asyncio.ensure_future(two.verify(obama_template_bytes, photo("obama2.jpg"), "image/jpeg"))
+        await asyncio.sleep(0)  # the verification holds a worker
+        await two.observe_burst(obama_template_bytes, page_burst)
+        await busy
+        assert jobs == [("verify_job",), (4,)]  # the verification, then the burst in one job
+
+        jobs.clear()  # bursts arriving together: the first takes both workers, the others one job each
+        await asyncio.gather(*(two.observe_burst(obama_template_bytes, page_burst) for _ in range(3)))
+        assert jobs == [(2,), (2, 2, page_burst[1]), (4,), (4,)]

@@ -1,11 +1,12 @@
 // Face verification before practice (FACE-02). The liveness challenge (docs/face-liveness.md): POST
 // /api/me/face-challenges gives moves in a random order; the page shows each move, captures a burst of frames
-// (webcam → canvas → JPEG) and POSTs it with the challenge's nonce. Where the hospital still allows it (not in
+// (webcam → canvas → JPEG, one per move: liveness.js) and POSTs it with the challenge's nonce. Where the hospital still allows it (not in
 // production) and `?liveness=1` is not given, one still picture goes to POST /api/me/face-verifications instead.
 // Every way it can fail says so: camera refused, no camera, camera busy, no face, several faces, mismatch,
 // the enrolment photo held up (replay), a still picture, moves missing or out of order, locked (FACE-04).
 import { api } from "../api.js";
 import { formatTime, t } from "../i18n.js";
+import { answerChallenge } from "../liveness.js";
 import { params, startPage } from "../page.js";
 import { replaceToken, safeNext } from "../session.js";
 import { $, bindButton, clear, errorNode, h, notice, showError } from "../ui.js";
@@ -89,7 +90,6 @@ function explain(error) {
   return node;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const stepArea = $("#challenge-step");
 
 function showStep(step) {
@@ -104,43 +104,8 @@ async function singleImage() {
   return api("/api/me/face-verifications", { method: "POST", form });
 }
 
-// Wait until the camera has shown a new frame (at most half a second), so no two captures are the same picture.
-function nextFrame() {
-  if (!video.requestVideoFrameCallback) return sleep(100);
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, 500);
-    video.requestVideoFrameCallback(() => { clearTimeout(timer); resolve(); });
-  });
-}
-
-async function captureFresh() {
-  await nextFrame();
-  return capture();
-}
-
-async function liveness() {
-  // Rest, then each move held for two frames and a return to rest: 1 + 3 × 3 = 10 frames in about 6 s.
-  const challenge = await api("/api/me/face-challenges", { method: "POST" });
-  const frames = [];
-  showStep("rest");
-  await sleep(800);
-  frames.push(await captureFresh());
-  for (const step of challenge.steps) {
-    showStep(step);
-    await sleep(1000);
-    frames.push(await captureFresh());
-    await sleep(300);
-    frames.push(await captureFresh());
-    showStep("rest");
-    await sleep(800);
-    frames.push(await captureFresh());
-  }
-  showStep(null);
-  notice(status, t("face.checking"), "warn");
-  const form = new FormData();
-  form.append("nonce", challenge.nonce);
-  frames.forEach((frame, index) => form.append("frames", frame, `frame${index}.jpg`));
-  return api(`/api/me/face-challenges/${challenge.challenge_id}/burst`, { method: "POST", form });
+function liveness() {
+  return answerChallenge({ video, capture, showStep, checking: () => notice(status, t("face.checking"), "warn") });
 }
 
 let useSingleImage = false;
