@@ -13,7 +13,7 @@ and FacePool with 1 and 2 workers (latency of sequential calls, throughput of `-
 Burst: a challenge answered by `--burst-frames` SYNTHETIC frames of obama2.jpg (tests/bursts.py, 640 px JPEGs):
 by default the pages' 4 (rest, then one frame per move: turn left, turn right, closer; static/js/liveness.js).
 Bare (same strategy as ours): for every frame face_recognition's face_locations (our detection strategy: the
-first frame on the 480-px copy, the later ones in engine.track_face's window around the face before) +
+first frame on the 480-px copy, the later ones from the pyramid level of engine.tracking_long_side) +
 face_landmarks (68 points) + its 5-point shape, then ONE batched call of face_recognition's own encoder over the
 whole burst (dlib's compute_face_descriptor(images, shapes, 1), as ours does) + face_distance. Ours: the pool's
 `observe_burst` job from JPEG bytes (check, decode, detect, 68 landmarks, one batched encoding, frame
@@ -252,23 +252,14 @@ def main() -> None:
 
     def bare_burst() -> None:
         shapes = []
-        previous: tuple[int, int, int, int] | None = None
-        for rgb in decoded:
-            if previous is None:  # the first frame as a single probe, the later ones in our engine's window
-                window, y0, x0, long_side = rgb, 0, 0, settings.detect_long_side
-            else:
-                top, right, bottom, left = previous
-                face_px = max(bottom - top, right - left)
-                reach = round(face_px * settings.burst_track_margin)
-                y0, x0 = max(0, top - reach), max(0, left - reach)
-                window = np.ascontiguousarray(rgb[y0:bottom + reach, x0:right + reach])
-                long_side = round(max(window.shape[:2]) * settings.burst_track_face_px / face_px)
-            small = reduce_long_side(window, long_side)
-            scale = window.shape[0] / small.shape[0]
+        long_side = settings.detect_long_side
+        for index, rgb in enumerate(decoded):
+            small = reduce_long_side(rgb, long_side)
+            scale = rgb.shape[0] / small.shape[0]
             top, right, bottom, left = fr.face_locations(small, number_of_times_to_upsample=0)[0]
-            box = (round(top * scale) + y0, round(right * scale) + x0, round(bottom * scale) + y0,
-                   round(left * scale) + x0)
-            previous = box
+            box = (round(top * scale), round(right * scale), round(bottom * scale), round(left * scale))
+            if index == 0:  # later frames from the pyramid level our engine tracks the face on
+                long_side = engine.tracking_long_side(rgb, box, long_side, settings.burst_track_face_px)
             fr.face_landmarks(rgb, [box], model="large")
             shapes.append(dlib.full_object_detections([fr.api.pose_predictor_5_point(rgb, dlib.rectangle(
                 box[3], box[0], box[1], box[2]))]))

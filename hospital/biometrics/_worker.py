@@ -143,7 +143,6 @@ def observe_burst_job(
         detect_long_side=settings.detect_long_side,
         working_long_side=settings.working_long_side,
         track_face_px=settings.burst_track_face_px,
-        track_margin=settings.burst_track_margin,
         start=start,
         before=_decode(*before, settings) if before is not None else None,
     )

@@ -30,7 +30,7 @@ from hospital.biometrics.values import (
 from hospital.core.errors import RuleViolation
 
 __all__ = ["FaceBox", "FramePose", "carried_box", "encode_enrolment", "encode_face", "encode_faces", "frame_pose",
-           "locate_faces", "observe_burst", "track_face", "tracking_long_side", "verify", "warm_up"]
+           "locate_faces", "observe_burst", "tracking_long_side", "verify", "warm_up"]
 
 FaceBox = tuple[int, int, int, int]
 """(top, right, bottom, left) in pixels of the working frame, face_recognition's order."""
@@ -117,19 +117,30 @@ def locate_faces(frame: RGBImage, *, detect_long_side: int, thorough: bool) -> l
     return boxes
 
 
-def tracking_long_side(frame: RGBImage, box: FaceBox, detect_long_side: int, track_face_px: int) -> int:
-    """The long side of the copy a burst's later frames are scanned on: the first frame's face (`box`) about
-    `track_face_px` there, never more than `detect_long_side` (0 turns tracking off: `detect_long_side`).
+PYRAMID_STEP = 5 / 6
+"""dlib's HOG detector scans an image pyramid, each level 5/6 of the one before (pyramid_down<6>)."""
 
-    HOG finds faces from about 80 px, so on that copy the same face is found again where it moved or shrank a
-    little, and a second face of comparable size anywhere in the frame, at a fraction of the cost of the full
-    scan: detection costs in proportion to the pixels scanned (FACE-02, issue 19's speed).
+
+def tracking_long_side(frame: RGBImage, box: FaceBox, detect_long_side: int, track_face_px: int) -> int:
+    """The long side of the copy a burst's later frames are scanned on: a level of the single probe's own HOG
+    pyramid (`detect_long_side` times 5/6, 5/6 squared ...), the smallest where the first frame's face (`box`)
+    still measures `track_face_px` or more (0 turns tracking off: `detect_long_side`).
+
+    The detector scans that copy and every smaller level exactly as it scans them for a single probe, and skips the
+    larger ones, which hold most of the pixels: a face is found anywhere in the frame with the box a single probe
+    gets (within a pixel or two: the encoding and the 68 landmarks start from it, docs/face-tolerance.md's distances
+    hold), at about half the cost, and a second face from about 80/`track_face_px` of the first one's size
+    (HOG finds faces from about 80 px) (FACE-02, issue 19's speed).
     """
     if track_face_px <= 0:
         return detect_long_side
     top, right, bottom, left = box
-    face_px = max(1, min(bottom - top, right - left))
-    return max(1, min(detect_long_side, round(max(frame.shape[:2]) * track_face_px / face_px)))
+    face_px = min(bottom - top, right - left) * min(1.0, detect_long_side / max(frame.shape[:2]))
+    long_side = detect_long_side
+    while face_px * PYRAMID_STEP >= track_face_px:
+        face_px *= PYRAMID_STEP
+        long_side = round(long_side * PYRAMID_STEP)
+    return long_side
 
 
 def warm_up(*, liveness: bool = False) -> None:
@@ -288,26 +299,6 @@ def verify(
     )
 
 
-def track_face(frame: RGBImage, previous: FaceBox, *, track_face_px: int, margin: float) -> list[FaceBox]:
-    """The faces HOG finds in a window around `previous` (the face of the frame before), `margin` times that
-    face's size wider on every side, on a copy where that face is about `track_face_px`; in `frame`'s pixels.
-
-    A burst's frames follow each other within about a second, so the face is found again near where it was:
-    the window is about a fifth of a webcam frame, scanned at the smallest size HOG finds faces at (about 80 px),
-    so it costs about a fifth of the whole-frame scan (FACE-02, issue 19's speed).
-    """
-    top, right, bottom, left = previous
-    face_px = max(1, bottom - top, right - left)
-    reach = round(face_px * margin)
-    height, width = frame.shape[:2]
-    y0, y1, x0, x1 = max(0, top - reach), min(height, bottom + reach), max(0, left - reach), min(width, right + reach)
-    if y1 <= y0 or x1 <= x0:
-        return []
-    window = np.ascontiguousarray(frame[y0:y1, x0:x1])
-    long_side = max(1, round(max(window.shape[:2]) * track_face_px / face_px))
-    return [(top + y0, right + x0, bottom + y0, left + x0) for top, right, bottom, left in _scan(window, long_side, 0)]
-
-
 def observe_burst(
     template: FaceTemplate,
     frames: list[RGBImage],
@@ -315,35 +306,32 @@ def observe_burst(
     detect_long_side: int = _DEFAULTS.detect_long_side,
     working_long_side: int = _DEFAULTS.working_long_side,
     track_face_px: int = _DEFAULTS.burst_track_face_px,
-    track_margin: float = _DEFAULTS.burst_track_margin,
     start: int = 0,
     before: RGBImage | None = None,
 ) -> BurstObservation:
     """Each frame's distance to `template` and its pose, and how much consecutive frames differ (FACE-02).
 
-    Every frame is encoded and measured: another person in any frame is seen. The first frame is scanned whole,
-    as a single probe is; each later one in a window around the face of the frame before (`track_face`), and
-    only where that finds no face (it moved out of the window or shrank), whole again: first on the smaller copy
-    of `tracking_long_side`, then as a single probe. So a second face is looked for in the whole of the first
-    frame, and in the later ones near the face followed.
+    Every frame is searched whole and encoded: a face that moved anywhere is found, another person in any frame
+    is measured. Only the scale differs: the first frame as a single probe, the later ones from the pyramid level
+    of `tracking_long_side` (as a single probe where that finds no face), so a second face there is seen when it is
+    at least about 80/`track_face_px` of the first frame's face (a smaller one in the first frame only).
+    The pose is read from 68 landmarks started from the first frame's box carried to each frame by its 5-point
+    landmarks (`carried_box`), the encoding from the 5-point landmarks of the frame's own box.
     `start`, `before`: these frames follow `start` others of the same burst, the last of them `before` (its
     change to the first of these is measured; refusals number the frames in the whole burst): a burst observed
     in parts (FacePool).
     Raises RuleViolation("FACE-02", reason="no_face" | "several_faces" | "frames_differ_in_size", frame=n).
     """
     working: list[RGBImage] = []
-    boxes: list[FaceBox] = []
     shapes: list[Any] = []
     poses: list[FramePose] = []
     track_long_side: int | None = None
     anchor: tuple[FaceBox, npt.NDArray[np.float64]] | None = None  # the first frame's box and 5 landmarks
     for index, rgb in enumerate(frames, start=start + 1):
         frame = reduce_long_side(rgb, working_long_side)
-        found: list[FaceBox] = []
-        if boxes and track_face_px > 0:
-            found = track_face(frame, boxes[-1], track_face_px=track_face_px, margin=track_margin)
-            if not found and track_long_side is not None and track_long_side < detect_long_side:
-                found = _scan(frame, track_long_side, 0)
+        # The first frame is scanned as a single probe is; the later ones from the tracking level, and as a single
+        # probe only where that finds no face (it shrank or turned away more than the level allows).
+        found = [] if track_long_side in (None, detect_long_side) else _scan(frame, track_long_side, 0)
         if not found:
             found = locate_faces(frame, detect_long_side=detect_long_side, thorough=False)
         try:
@@ -351,14 +339,12 @@ def observe_burst(
         except RuleViolation as refused:
             refused.extra["frame"] = index
             raise
-        if track_long_side is None:
-            track_long_side = tracking_long_side(frame, box, detect_long_side, track_face_px)
         shape = _landmarks_5()(frame, _rect(box))
         points = _points(shape)
         if anchor is None:
             anchor = (box, points)
+            track_long_side = tracking_long_side(frame, box, detect_long_side, track_face_px)
         working.append(frame)
-        boxes.append(box)
         shapes.append(shape)
         poses.append(frame_pose(frame, carried_box(anchor[0], anchor[1], points)))
     changes: list[float] = []

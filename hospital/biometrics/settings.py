@@ -36,10 +36,10 @@ class FaceSettings:
     closer_ratio: the growth of the eye span over the first frame's that counts as coming closer.
     min_frame_change: consecutive frames must differ by at least this mean grey level (a camera's noise does;
         the same picture sent again does not).
-    burst_track_face_px: a burst's later frames are scanned in a window around the face of the frame before, on a
-        copy where that face is about this big (HOG finds faces from about 80 px), and whole on such a copy of the
-        frame where the window finds none. 0 scans every later frame whole, as a single probe (engine.observe_burst).
-    burst_track_margin: how far that window reaches beyond the face on each side, in face sizes.
+    burst_track_face_px: a burst's later frames are scanned whole from the level of the single probe's HOG pyramid
+        where the first frame's face is still about this big (HOG finds faces from about 80 px): about half the
+        cost, the same boxes, but a second face there is seen only when about 80/this of the first one's size or
+        bigger (engine.tracking_long_side). 0 scans every frame as a single probe (smaller second faces).
     max_pixels: decoded-size limit, the guard against decompression bombs.
     """
 
@@ -59,8 +59,7 @@ class FaceSettings:
     turn_yaw: float = 0.05
     closer_ratio: float = 1.15
     min_frame_change: float = 0.3
-    burst_track_face_px: int = 90
-    burst_track_margin: float = 0.3
+    burst_track_face_px: int = 85
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.replay_distance < self.tolerance:
@@ -71,8 +70,8 @@ class FaceSettings:
             raise ValueError("workers must be 0 (in-process) or more")
         if min(self.min_face_px, self.max_upload_bytes, self.detect_long_side, self.max_pixels) <= 0:
             raise ValueError("sizes and limits must be positive")
-        if self.burst_track_face_px < 0 or self.burst_track_margin < 0:
-            raise ValueError("burst_track_face_px must be 0 (off) or more, burst_track_margin 0 or more")
+        if self.burst_track_face_px < 0:
+            raise ValueError("burst_track_face_px must be 0 (off) or more")
         if self.detect_long_side > self.working_long_side:
             raise ValueError("detect_long_side must not exceed working_long_side")
 
