@@ -126,11 +126,12 @@ def tracking_long_side(frame: RGBImage, box: FaceBox, detect_long_side: int, tra
     pyramid (`detect_long_side` times 5/6, 5/6 squared ...), the smallest where the first frame's face (`box`)
     still measures `track_face_px` or more (0 turns tracking off: `detect_long_side`).
 
-    The detector scans that copy and every smaller level exactly as it scans them for a single probe, and skips the
-    larger ones, which hold most of the pixels: a face is found anywhere in the frame with the box a single probe
-    gets (within a pixel or two: the encoding and the 68 landmarks start from it, docs/face-tolerance.md's distances
-    hold), at about half the cost, and a second face from about 80/`track_face_px` of the first one's size
-    (HOG finds faces from about 80 px) (FACE-02, issue 19's speed).
+    The detector scans that copy and every smaller level as it scans them for a single probe, and skips the larger
+    ones, which hold most of the pixels: a face is found anywhere in the frame, at about half the cost, mostly with
+    the single probe's box to a pixel or two (where the probe's best detection lies on a skipped level the box
+    differs, and the encoding still measures within 0.03 of the probe's: test_face_engine.py), and a second face
+    from about 80/`track_face_px` of the first one's size (HOG finds faces from about 80 px) (FACE-02, issue 19's
+    speed).
     """
     if track_face_px <= 0:
         return detect_long_side
@@ -180,10 +181,10 @@ def carried_box(box: FaceBox, points_from: npt.NDArray[np.float64], points_to: n
     similarity between them), kept upright: where the same face's box lies in another frame, independent of the
     detector's box there.
 
-    The 68 landmarks a pose is read from start from the box they are given; HOG boxes of the same face differ by
-    several pixels from one scan scale to another, which moved the measured yaw by up to 0.07 (the turn threshold
-    is 0.05). Boxes carried from the burst's first frame by the 5-point landmarks (robust to the box) keep the
-    start the same relative to the face, so the yaw changes with the face, not with the detector (FACE-02).
+    The 68 landmarks a pose is read from start from the box they are given; HOG boxes of the same face differ from
+    one scan scale to another, which moved the measured yaw by 0.02 to 0.07 (the turn threshold is 0.05). Boxes
+    carried from the burst's first frame by the 5-point landmarks (robust to the box) keep the start the same
+    relative to the face, so the yaw changes with the face, not with the detector (FACE-02).
     """
     centre_from, centre_to = points_from.mean(axis=0), points_to.mean(axis=0)
     from_z = (points_from - centre_from) @ np.array([1, 1j])
