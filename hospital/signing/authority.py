@@ -46,7 +46,7 @@ __all__ = [
     "current_crl",
     "hospital_signing",
     "hospital_tsa",
-    "issue_beside_ca",
+    "key_beside_ca",
     "named_authority",
     "published_crl",
     "reissue_crl",
@@ -142,17 +142,9 @@ async def hospital_tsa(session: AsyncSession, ctx: HospitalContext) -> Timestamp
     signing = await hospital_signing(session, ctx)
     if signing.tsa is not None:
         return signing.tsa
-    row = await named_authority(session, TSA_NAME)
-    if row is None:
-        await _authority(session, lock=True)  # creators queue on the CA row: one TSA
-        row = await named_authority(session, TSA_NAME)
-    if row is None:
-        certificate, key = await issue_beside_ca(
-            session, ctx, TSA_NAME, lambda public_key, now: signing.ca.issue_tsa_certificate(public_key, now=now),
-            "signing.tsa_created")
-    else:
-        certificate = certificate_from_pem(row.certificate_pem)
-        key = load_private_key(row.private_key_pem.encode(), ctx.settings.key_passphrase)
+    certificate, key, _ = await key_beside_ca(
+        session, ctx, TSA_NAME, lambda public_key, now: signing.ca.issue_tsa_certificate(public_key, now=now),
+        "signing.tsa_created")
     signing.tsa = TimestampAuthority(certificate, key, [signing.ca.certificate])
     return signing.tsa
 
@@ -164,12 +156,20 @@ async def timestamps_of(session: AsyncSession, ctx: HospitalContext) -> Timestam
     return LocalTimestamps(await hospital_tsa(session, ctx), ctx.now)
 
 
-async def issue_beside_ca(session: AsyncSession, ctx: HospitalContext, name: str,
-                          issue: Callable[[ec.EllipticCurvePublicKey, datetime], x509.Certificate], action: str
-                          ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """A new key of the hospital's beside the CA (the TSA's, the seal's): its certificate issued by the CA, stored
-    as row `name` of `signing_authority` (PKCS#8 encrypted with the key passphrase), audited as `action`, all in
-    the caller's transaction (RX-05)."""
+async def key_beside_ca(session: AsyncSession, ctx: HospitalContext, name: str,
+                        issue: Callable[[ec.EllipticCurvePublicKey, datetime], x509.Certificate], action: str
+                        ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey, bool]:
+    """A key of the hospital's beside the CA (the TSA's, the seal's), stored as row `name` of `signing_authority`:
+    the stored one, or, the first time, a new one whose certificate `issue` makes with the CA, stored (PKCS#8
+    encrypted with the key passphrase) and audited as `action` in the caller's transaction (RX-05). Creators queue
+    on the CA row, so there is one. The flag says it was created now (not committed yet)."""
+    row = await named_authority(session, name)
+    if row is None:
+        await _authority(session, lock=True)  # creators queue on the CA row: one key of this name
+        row = await named_authority(session, name)
+    if row is not None:
+        return (certificate_from_pem(row.certificate_pem),
+                load_private_key(row.private_key_pem.encode(), ctx.settings.key_passphrase), False)
     key = ec.generate_private_key(ec.SECP256R1())
     certificate = issue(key.public_key(), ctx.now() - timedelta(minutes=5))
     row = SigningAuthority(name=name, certificate_pem=certificate_to_pem(certificate),
@@ -180,7 +180,7 @@ async def issue_beside_ca(session: AsyncSession, ctx: HospitalContext, name: str
     await append_audit(session, Actor.system("signing"), action, subject_type="signing_authority",
                        subject_id=row.id, rule_id="RX-05",
                        detail={"fingerprint": row.fingerprint, "not_after": certificate.not_valid_after_utc})
-    return certificate, key
+    return certificate, key, True
 
 
 async def named_authority(session: AsyncSession, name: str) -> SigningAuthority | None:

@@ -17,16 +17,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from hospital.context import HospitalContext
-from hospital.signing.authority import CA_NAME, hospital_signing, issue_beside_ca, named_authority
+from hospital.signing.authority import hospital_signing, key_beside_ca
 from hospital.signing.ca import CertificateAuthority
-from hospital.signing.models import SigningAuthority
-from hospital.signing.pem import (
-    certificate_from_pem,
-    load_private_key,
-)
 
 __all__ = ["SEAL_NAME", "HospitalSeal", "hospital_seal", "issue_seal_certificate"]
 
@@ -75,19 +69,10 @@ async def hospital_seal(session: AsyncSession, ctx: HospitalContext) -> Hospital
     signing = await hospital_signing(session, ctx)
     if isinstance(signing.seal, HospitalSeal):
         return signing.seal
-    row = await named_authority(session, SEAL_NAME)
-    if row is None:
-        await session.execute(select(SigningAuthority).where(SigningAuthority.name == CA_NAME)
-                              .with_for_update())  # creators queue on the CA row: one seal
-        row = await named_authority(session, SEAL_NAME)
-    if row is None:
-        certificate, key = await issue_beside_ca(
-            session, ctx, SEAL_NAME, lambda public_key, now: issue_seal_certificate(signing.ca, public_key, now=now),
-            "signing.seal_created")
-        return HospitalSeal(certificate, key, signing.ca.certificate)  # cached once loaded from a committed row
-    seal = HospitalSeal(certificate_from_pem(row.certificate_pem),
-                        load_private_key(row.private_key_pem.encode(), ctx.settings.key_passphrase),
-                        signing.ca.certificate)
-    signing.seal = seal
+    certificate, key, created = await key_beside_ca(
+        session, ctx, SEAL_NAME, lambda public_key, now: issue_seal_certificate(signing.ca, public_key, now=now),
+        "signing.seal_created")
+    seal = HospitalSeal(certificate, key, signing.ca.certificate)
+    if not created:  # cached once loaded from a committed row
+        signing.seal = seal
     return seal
-
