@@ -141,7 +141,7 @@ async def update_delivery(session: AsyncSession, ctx: HospitalContext, actor: Ac
     target = next_delivery_status(dispensing.status, status, tracking_number=tracking)
     if target is DispensingStatus.SHIPPED:  # RX-08: shipped only where the patient asked, to their address
         choice = await _choice(session, dispensing.prescription_id)
-        check_shippable(choice.method if choice else Fulfilment.PICKUP,
+        check_shippable(_fulfilment(choice),
                         has_address=choice is not None and choice.address_sealed is not None)
     now = ctx.now()
     courier = (courier_name or "").strip() or dispensing.courier_name
@@ -179,7 +179,7 @@ async def record_collection(session: AsyncSession, ctx: HospitalContext, actor: 
         Dispensing.prescription_id == rx.id))).scalar_one_or_none()
     choice = await _choice(session, rx.id)
     who, agent = collector_of(collector, agent_name)
-    check_collection(choice.method if choice else Fulfilment.PICKUP,
+    check_collection(_fulfilment(choice),
                      dispensing_status=dispensing.status if dispensing else None, collector=who, agent_name=agent)
     if dispensing is None:  # check_collection refuses it; this line only keeps the type checker sure
         raise NotFound("no dispensing of this prescription")
@@ -218,6 +218,11 @@ def _event_steps(history: list[dict[str, Any]]) -> list[contract.DeliveryStep]:
 async def _choice(session: AsyncSession, prescription_id: uuid.UUID) -> DeliveryChoice | None:
     return (await session.execute(select(DeliveryChoice).where(
         DeliveryChoice.prescription_id == prescription_id))).scalar_one_or_none()
+
+
+def _fulfilment(choice: DeliveryChoice | None) -> str:
+    """How the drugs reach the patient: their choice, pick-up until they make one (RX-08)."""
+    return choice.method if choice else Fulfilment.PICKUP
 
 
 async def choose_fulfilment(session: AsyncSession, ctx: HospitalContext, actor: Actor, principal: Principal,
